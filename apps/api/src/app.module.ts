@@ -1,0 +1,18 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TallyConfigModule } from '@tally/shared';
+import { DatabaseModule } from '@tally/database';
+import { LoggingModule } from './logging/logging.module';
+
+/**
+ * The HTTP application. `env` overrides process.env (tests and benchmarks start apps
+ * with their own database and limits).
+ */
+@Module({})
+export class AppModule {
+  static forRoot(env: Record<string, string | undefined> = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [TallyConfigModule.forRoot(env), LoggingModule, DatabaseModule.forRoot()],
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import { INestApplication, VersioningType } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { createValidationPipe } from './http/validation.pipe';
+
+export const BODY_LIMIT = '10mb';
+export const PROTOCOL_VERSION = '1';
+
+/**
+ * Everything about the HTTP app that is not a module: body limits, pipes, the error
+ * filter, versioning and OpenAPI. main.ts and the e2e tests both call this, so tests
+ * exercise exactly what production runs.
+ */
+export function configureApp(app: NestExpressApplication): INestApplication {
+  app.useLogger(app.get(Logger));
+  app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] });
+  app.useBodyParser('raw', { limit: BODY_LIMIT, type: 'application/octet-stream' });
+  app.set('trust proxy', false);
+  app.disable('x-powered-by');
+  app.use((_req: unknown, res: { setHeader(k: string, v: string): void }, next: () => void) => {
+    res.setHeader('X-Protocol-Version', PROTOCOL_VERSION);
+    next();
+  });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+
+  const openApi = new DocumentBuilder()
+    .setTitle('Tally')
+    .setDescription('Double-entry credit ledger and settlement service for a compute marketplace')
+    .setVersion(PROTOCOL_VERSION)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' }, 'bearer')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
+    .addSecurityRequirements('bearer')
+    .addSecurityRequirements('api-key')
+    .build();
+  const document = SwaggerModule.createDocument(app, openApi);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}

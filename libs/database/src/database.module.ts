@@ -1,0 +1,59 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import { ClsModule } from 'nestjs-cls';
+import { ClsPluginTransactional } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { DataSource } from 'typeorm';
+import { DatabaseConnection } from './database-connection';
+import { dataSourceOptions } from './data-source-options';
+import { runMigrations } from './migrations-runner/run-migrations';
+import { UnitOfWork } from './unit-of-work';
+
+@Global()
+@Module({
+  providers: [DatabaseConnection],
+  exports: [DatabaseConnection],
+})
+class DatabaseConnectionModule {}
+
+/**
+ * TypeORM on Postgres (or embedded PGlite), migrations applied at start, and
+ * transactions through @nestjs-cls/transactional so writes in several libs commit together.
+ */
+@Global()
+@Module({})
+export class DatabaseModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        DatabaseConnectionModule,
+        TypeOrmModule.forRootAsync({
+          inject: [DatabaseConnection],
+          useFactory: async (connection: DatabaseConnection) => {
+            await connection.open();
+            return { ...dataSourceOptions(connection.url, connection.poolSize), autoLoadEntities: true };
+          },
+          dataSourceFactory: async (options) => {
+            const dataSource = await new DataSource(options!).initialize();
+            // The advisory lock needs a connection of its own, so a pool of one (embedded) skips it.
+            await runMigrations(dataSource, options!.poolSize !== 1);
+            return dataSource;
+          },
+        }),
+        ClsModule.forRoot({
+          global: true,
+          middleware: { mount: true },
+          plugins: [
+            new ClsPluginTransactional({
+              imports: [TypeOrmModule],
+              adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+            }),
+          ],
+        }),
+      ],
+      providers: [UnitOfWork],
+      exports: [UnitOfWork],
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { ClsService } from 'nestjs-cls';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import type { EntityManager } from 'typeorm';
+
+/** Postgres errors worth retrying as a whole transaction. */
+const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+
+export function pgErrorCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } };
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Runs a function in one database transaction, shared by every repository that reads
+ * `tx` meanwhile (through the CLS transaction host). A serialization failure or deadlock
+ * retries the whole function a bounded number of times.
+ */
+@Injectable()
+export class UnitOfWork {
+  constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly cls: ClsService,
+  ) {}
+
+  /** The entity manager of the current transaction, or the plain one outside any. */
+  get tx(): EntityManager {
+    return this.txHost.tx;
+  }
+
+  async run<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+    const once = () => this.txHost.withTransaction(work);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return this.cls.isActive() ? await once() : await this.cls.run(once);
+      } catch (error) {
+        if (attempt >= attempts || !RETRYABLE.has(pgErrorCode(error) ?? '')) throw error;
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+      }
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export * from './tally-env';
+export * from './tally-config.module';

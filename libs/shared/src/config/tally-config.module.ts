@@ -1,0 +1,22 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { TallyEnv, validateEnv } from './tally-env';
+
+/**
+ * Validates the environment once and provides it as the typed `TallyEnv`.
+ * `overrides` lets tests and the benchmark start an app without touching process.env.
+ */
+@Global()
+@Module({})
+export class TallyConfigModule {
+  static forRoot(overrides: Record<string, string | undefined> = {}): DynamicModule {
+    let env: TallyEnv | undefined;
+    const validate = (raw: Record<string, unknown>) => (env = validateEnv({ ...raw, ...overrides }));
+    return {
+      module: TallyConfigModule,
+      imports: [ConfigModule.forRoot({ ignoreEnvFile: true, validate, cache: true })],
+      providers: [{ provide: TallyEnv, useFactory: () => env ?? validateEnv({ ...process.env, ...overrides }) }],
+      exports: [TallyEnv, ConfigModule],
+    };
+  }
+}

@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './money';
+export * from './json';
+export * from './ids';
+export * from './time';
+export * from './config';

@@ -1,0 +1,4 @@
+import { ApiKeys1763790000000 } from './1763790000000-ApiKeys';
+
+/** Every migration, in order. A new migration file must be added here (a test checks it). */
+export const ALL_MIGRATIONS = [ApiKeys1763790000000];
