@@ -33,7 +33,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (error.code === ErrorCode.Internal) {
       this.logger.error({ err: exception, request_id: req.id }, 'unhandled error');
     }
-    if (error instanceof RateLimitedError && !res.getHeader('Retry-After')) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+    if (error instanceof RateLimitedError && !res.getHeader('Retry-After'))
+      res.setHeader('Retry-After', String(error.retryAfterSeconds));
     if (res.headersSent) return;
     res
       .status(status)

@@ -9,39 +9,64 @@ const toInt = ({ value }: { value: unknown }) =>
  * message naming the variable. Defaults live here and in `.env.example`.
  */
 export class TallyEnv {
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT = 3000;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   HOST = '0.0.0.0';
 
   /** Postgres server URL; without it an embedded PGlite database is used. */
-  @IsOptional() @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   DATABASE_POOL_SIZE = 20;
 
   /** Where the embedded database keeps its files. */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   TALLY_DATA_DIR = './data';
 
   /** An admin key ensured at start (at least 24 characters). */
-  @IsOptional() @IsString() @MinLength(24)
+  @IsOptional()
+  @IsString()
+  @MinLength(24)
   TALLY_ADMIN_KEY?: string;
 
   /** Requests per key (or per IP without a key) in each rate-limit window. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   RATE_LIMIT_MAX = 6000;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3600)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
   RATE_LIMIT_WINDOW_SECONDS = 60;
 
-  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
   /** Milliseconds to wait for in-flight requests on SIGTERM. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(120000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(120000)
   SHUTDOWN_GRACE_MS = 10000;
 }
 

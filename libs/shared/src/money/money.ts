@@ -14,10 +14,9 @@ const INTEGER = /^(0|[1-9]\d*)$/;
  */
 export function parseAmount(value: unknown, field = 'amount'): bigint {
   if (typeof value !== 'string' || !DECIMAL_AMOUNT.test(value)) {
-    throw new InvalidRequestError(
-      `${field} must be a decimal string with at most 6 fractional digits, like "12.5"`,
-      { field },
-    );
+    throw new InvalidRequestError(`${field} must be a decimal string with at most 6 fractional digits, like "12.5"`, {
+      field,
+    });
   }
   const [whole, fraction = ''] = value.split('.');
   const micros = BigInt(whole) * MICROS_PER_CREDIT + BigInt(fraction.padEnd(6, '0'));

@@ -1,0 +1,11 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TallyConfigModule } from '@tally/shared';
+import { DatabaseModule } from '@tally/database';
+
+/** The same modules as the API, without HTTP: the CLI works on the same database and rules. */
+@Module({})
+export class CliModule {
+  static forRoot(): DynamicModule {
+    return { module: CliModule, imports: [TallyConfigModule.forRoot(), DatabaseModule.forRoot()] };
+  }
+}

@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { CliCommand, CliUsageError, parseArgs } from './cli-command';
+import { CliModule } from './cli.module';
+import { migrationGenerate, migrationRevert, migrationRun } from './commands/migration.commands';
+
+const COMMANDS: CliCommand[] = [migrationRun, migrationRevert, migrationGenerate];
+
+function usage(): string {
+  return `usage: npm run cli -- <command>\n\ncommands:\n${COMMANDS.map((c) => `  ${c.usage}`).join('\n')}`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const command = COMMANDS.find((c) => argv.slice(0, c.name.split(' ').length).join(' ') === c.name);
+  if (!command) {
+    console.error(usage());
+    return 2;
+  }
+  const args = parseArgs(argv.slice(command.name.split(' ').length));
+  const app = await NestFactory.createApplicationContext(CliModule.forRoot(), { logger: ['error', 'warn'] });
+  try {
+    return await command.run(app, args);
+  } catch (error) {
+    if (error instanceof CliUsageError) {
+      console.error(`${error.message}\nusage: npm run cli -- ${command.usage}`);
+      return 2;
+    }
+    console.error(error instanceof Error ? error.message : error);
+    return 1;
+  } finally {
+    await app.close();
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,0 +1,27 @@
+// typescript-eslint parses with the TypeScript compiler API, which TypeScript 7 (the native
+// compiler used to type-check and build) no longer ships; lint parses with TypeScript 5.
+import Module from 'node:module';
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  return resolve.call(this, request === 'typescript' ? 'typescript-legacy' : request, ...rest);
+};
+
+const { default: js } = await import('@eslint/js');
+const { default: tseslint } = await import('typescript-eslint');
+const { default: prettier } = await import('eslint-config-prettier');
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', '*.js', '*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  prettier,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.object.name=/^(it|describe|test)$/][callee.property.name='only']", message: 'focused tests never land' },
+      ],
+    },
+  },
+);

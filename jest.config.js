@@ -1,0 +1,37 @@
+/** Two projects: unit specs beside the code, e2e specs under test/ against the real app and database. */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      target: 'es2022',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
+  },
+];
+const libs = ['shared', 'database', 'auth', 'ledger', 'jobs', 'provers', 'scheduler', 'receipts', 'settlement'];
+const moduleNameMapper = Object.fromEntries(libs.map((lib) => [`^@tally/${lib}$`, `<rootDir>/libs/${lib}/src`]));
+// NestJS 12 ships ES modules only; Jest (CommonJS here) compiles them with the same swc transform.
+const common = {
+  transform: { '^.+\\.(t|m?j)s$': swc },
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs/(?!throttler))|@electric-sql/)'],
+  moduleNameMapper,
+  testEnvironment: 'node',
+  rootDir: __dirname,
+};
+
+module.exports = {
+  maxWorkers: process.env.CI ? 2 : '50%',
+  testTimeout: 60_000,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      slowTestThreshold: 30,
+    },
+  ],
+};

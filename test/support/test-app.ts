@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../apps/api/src/app.module';
+import { configureApp } from '../../apps/api/src/configure-app';
+import { createTestDatabase, TestDatabase } from './test-database';
+
+export interface TestApp {
+  app: INestApplication;
+  /** supertest against the app's HTTP server. */
+  http: () => ReturnType<typeof request>;
+  adminKey: string;
+  dataSource: DataSource;
+  /** The environment the app was started with (to restart it on the same database). */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** Starts the real app, configured exactly as main.ts does, on a database of its own. */
+export async function startTestApp(env: Record<string, string> = {}, database?: TestDatabase): Promise<TestApp> {
+  const db = database ?? (await createTestDatabase());
+  const fullEnv: Record<string, string> = {
+    TALLY_ADMIN_KEY: `tly_admin_${randomBytes(16).toString('hex')}`,
+    LOG_LEVEL: 'silent',
+    ...db.env,
+    ...env,
+  };
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(fullEnv), {
+    bodyParser: false,
+    rawBody: true,
+    logger: false,
+    abortOnError: false,
+  });
+  configureApp(app);
+  await app.init();
+  const server = app.getHttpServer();
+  return {
+    app,
+    http: () => request(server),
+    adminKey: fullEnv.TALLY_ADMIN_KEY,
+    dataSource: app.get(DataSource),
+    env: fullEnv,
+    close: async () => {
+      await app.close();
+      if (!database) await db.drop();
+    },
+  };
+}
