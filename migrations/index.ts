@@ -1,4 +1,5 @@
 import { ApiKeys1763790000000 } from './1763790000000-ApiKeys';
+import { Ledger1763790100000 } from './1763790100000-Ledger';
 
 /** Every migration, in order. A new migration file must be added here (a test checks it). */
-export const ALL_MIGRATIONS = [ApiKeys1763790000000];
+export const ALL_MIGRATIONS = [ApiKeys1763790000000, Ledger1763790100000];
