@@ -1,7 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TallyConfigModule } from '@tally/shared';
 import { DatabaseModule } from '@tally/database';
+import { AuthModule } from '@tally/auth';
 import { LoggingModule } from './logging/logging.module';
+import { OperationsModule } from './operations/operations.module';
 
 /**
  * The HTTP application. `env` overrides process.env (tests and benchmarks start apps
@@ -12,7 +14,7 @@ export class AppModule {
   static forRoot(env: Record<string, string | undefined> = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [TallyConfigModule.forRoot(env), LoggingModule, DatabaseModule.forRoot()],
+      imports: [TallyConfigModule.forRoot(env), LoggingModule, DatabaseModule.forRoot(), AuthModule, OperationsModule],
     };
   }
 }

@@ -1,23 +1,35 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { TallyEnv } from '@tally/shared';
+import { Logger } from 'nestjs-pino';
+import { validateEnv } from '@tally/shared';
 import { AppModule } from './app.module';
 import { configureApp } from './configure-app';
 
 async function bootstrap(): Promise<void> {
+  // Validated here first, so a wrong variable stops the process with just the message
+  // naming it (the config module validates the same environment again inside Nest).
+  const env = validateEnv(process.env);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
     bodyParser: false,
     rawBody: true,
     bufferLogs: true,
+    abortOnError: false,
   });
   configureApp(app);
-  const env = app.get(TallyEnv);
-  // SIGTERM: stop accepting, let in-flight requests finish, then close the pool.
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  process.once('SIGTERM', () => setTimeout(() => process.exit(1), env.SHUTDOWN_GRACE_MS).unref());
+  // SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, then run
+  // the shutdown hooks (the pool and the embedded database close) and exit 0. Requests
+  // still running after SHUTDOWN_GRACE_MS are cut off with exit code 1.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => setTimeout(() => process.exit(1), env.SHUTDOWN_GRACE_MS).unref());
+  }
   await app.listen(env.PORT, env.HOST);
-  app.getHttpServer().keepAliveTimeout = 65_000;
+  const server = app.getHttpServer();
+  server.keepAliveTimeout = 65_000;
+  const address = server.address();
+  const where = typeof address === 'string' ? address : `${address?.address}:${address?.port}`;
+  app.get(Logger).log(`listening on ${where}`, 'Bootstrap');
 }
 
 bootstrap().catch((error: unknown) => {

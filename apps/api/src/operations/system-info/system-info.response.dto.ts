@@ -1,0 +1,22 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { DatabaseKind } from '@tally/database';
+
+export class SystemInfoResponse {
+  @ApiProperty({ example: 'tally' })
+  name: 'tally';
+
+  @ApiProperty({ example: '0.1.0', description: 'the service version (package.json)' })
+  version: string;
+
+  @ApiProperty({ example: '1', description: 'the HTTP protocol version, also sent as X-Protocol-Version' })
+  protocol_version: string;
+
+  @ApiProperty({ enum: ['embedded', 'postgres'] })
+  database: DatabaseKind;
+
+  @ApiProperty({ example: 3600, description: 'whole seconds since this instance started' })
+  uptime_seconds: number;
+
+  @ApiProperty({ example: '2026-01-01T00:00:00.000Z', format: 'date-time' })
+  started_at: string;
+}

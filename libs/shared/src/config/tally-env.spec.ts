@@ -1,0 +1,73 @@
+import { InvalidEnvironmentError, TallyEnv, validateEnv } from './tally-env';
+
+function errorOf(raw: Record<string, unknown>): string {
+  try {
+    validateEnv(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidEnvironmentError);
+    return (error as Error).message;
+  }
+  throw new Error('expected validateEnv to throw');
+}
+
+describe('validateEnv', () => {
+  it('applies the defaults to an empty environment', () => {
+    const env = validateEnv({});
+    expect(env).toBeInstanceOf(TallyEnv);
+    expect(env).toMatchObject({
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      DATABASE_POOL_SIZE: 20,
+      TALLY_DATA_DIR: './data',
+      LOG_LEVEL: 'info',
+      SHUTDOWN_GRACE_MS: 10000,
+    });
+    expect(env.DATABASE_URL).toBeUndefined();
+  });
+
+  it('parses numbers and keeps valid values', () => {
+    const env = validateEnv({
+      PORT: '8080',
+      DATABASE_URL: 'postgresql://u:p@db:5432/tally',
+      DATABASE_POOL_SIZE: '5',
+      LOG_LEVEL: 'debug',
+      TALLY_ADMIN_KEY: 'x'.repeat(24),
+    });
+    expect(env).toMatchObject({ PORT: 8080, DATABASE_POOL_SIZE: 5, LOG_LEVEL: 'debug' });
+    expect(env.DATABASE_URL).toBe('postgresql://u:p@db:5432/tally');
+  });
+
+  it('treats an empty string as unset (DATABASE_URL= means embedded)', () => {
+    const env = validateEnv({ DATABASE_URL: '', PORT: '' });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.PORT).toBe(3000);
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(() => validateEnv({ PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '65536'],
+    ['PORT', '3000.5'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['DATABASE_URL', 'postgres://'],
+    ['DATABASE_POOL_SIZE', '0'],
+    ['TALLY_ADMIN_KEY', 'too-short'],
+    ['RATE_LIMIT_MAX', '-1'],
+    ['RATE_LIMIT_WINDOW_SECONDS', '3601'],
+    ['LOG_LEVEL', 'loud'],
+    ['SHUTDOWN_GRACE_MS', 'soon'],
+  ])('rejects %s=%s with a message naming it', (name, value) => {
+    const message = errorOf({ [name]: value });
+    expect(message).toMatch(/^Invalid environment:/);
+    expect(message).toMatch(new RegExp(`^  ${name}: .+`, 'm'));
+  });
+
+  it('lists every wrong variable, one per line', () => {
+    const message = errorOf({ PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' });
+    const lines = message.split('\n').slice(1);
+    expect(lines.map((l) => l.trim().split(':')[0]).sort()).toEqual(['DATABASE_URL', 'LOG_LEVEL', 'PORT']);
+  });
+});

@@ -1,0 +1,32 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '../..');
+/** Under node_modules so the compiled files resolve packages exactly as dist/ does. */
+export const BUILD_CACHE = join(ROOT, 'node_modules/.cache/tally-e2e');
+export const BUILD_ENV = 'TALLY_E2E_BUILD';
+
+/**
+ * e2e global setup: compiles the app with swc (as `npm run build:js` does) once per run,
+ * for the tests that spawn the real server process (shutdown, bad configuration). Each
+ * run builds into a directory of its own, so concurrent runs and `npm start` (which
+ * empties dist/) never pull files from under each other.
+ */
+export default function globalSetup(): void {
+  mkdirSync(BUILD_CACHE, { recursive: true });
+  const dayAgo = Date.now() - 24 * 3600_000;
+  for (const name of readdirSync(BUILD_CACHE)) {
+    const dir = join(BUILD_CACHE, name);
+    if (statSync(dir).mtimeMs < dayAgo) rmSync(dir, { recursive: true, force: true });
+  }
+  const out = join(BUILD_CACHE, `${process.pid}-${randomBytes(4).toString('hex')}`);
+  execFileSync(
+    join(ROOT, 'node_modules/.bin/swc'),
+    ['apps', 'libs', 'migrations', '-d', out, '--quiet', '--ignore', '**/*.spec.ts', '--ignore', '**/*.e2e-spec.ts'],
+    { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  // Test workers start after this and inherit the environment.
+  process.env[BUILD_ENV] = out;
+}
