@@ -1,1 +1,17 @@
 export * from './decorators/roles.decorator';
+export * from './decorators/current-principal.decorator';
+export { AuthModule } from './auth.module';
+export type { ApiKey, Principal } from './domain/api-key';
+export { hashApiKey } from './domain/api-key-secret';
+export { ApiKeyNotFoundError } from './domain/api-key-not-found.error';
+export {
+  signRequest,
+  computeSignature,
+  SIGNATURE_WINDOW_SECONDS,
+  type SignRequestInput,
+  type SignedHeaders,
+} from './domain/request-signature';
+export type { AuthenticatedRequest } from './authentication/authenticated-request';
+export { CreateApiKeyCommand, type CreatedApiKey } from './commands/create-api-key/create-api-key.command';
+export { RevokeApiKeyCommand } from './commands/revoke-api-key/revoke-api-key.command';
+export { ListApiKeysQuery } from './queries/list-api-keys/list-api-keys.query';

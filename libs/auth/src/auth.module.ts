@@ -1,0 +1,46 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiKeyAuthenticator } from './authentication/api-key-authenticator';
+import { ApiKeyCache } from './authentication/api-key-cache';
+import { RateLimiter } from './authentication/rate-limiter';
+import { SignatureVerifier } from './authentication/signature-verifier';
+import { AdminKeyBootstrap } from './bootstrap/admin-key.bootstrap';
+import { CreateApiKeyCommandHandler } from './commands/create-api-key/create-api-key.command-handler';
+import { RevokeApiKeyCommandHandler } from './commands/revoke-api-key/revoke-api-key.command-handler';
+import { ApiKeyRepository } from './domain/api-key';
+import { ApiKeyGuard } from './guards/api-key.guard';
+import { AdminKeysController } from './http/admin-keys.controller';
+import { WhoamiController } from './http/whoami.controller';
+import { ApiKeyOrmEntity } from './persistence/api-key.orm-entity';
+import { TypeOrmApiKeyRepository } from './persistence/api-key.repository';
+import { RequestSignatureOrmEntity } from './persistence/request-signature.orm-entity';
+import { RequestSignatureRepository } from './persistence/request-signature.repository';
+import { ListApiKeysQueryHandler } from './queries/list-api-keys/list-api-keys.query-handler';
+
+/**
+ * API keys, roles, HMAC signatures and rate limits. Importing it installs the global
+ * guard (every route needs @Public or @Roles) and the command/query buses (CqrsModule,
+ * global), and ensures the TALLY_ADMIN_KEY admin key at start.
+ */
+@Module({
+  imports: [CqrsModule.forRoot(), TypeOrmModule.forFeature([ApiKeyOrmEntity, RequestSignatureOrmEntity])],
+  controllers: [AdminKeysController, WhoamiController],
+  providers: [
+    { provide: ApiKeyRepository, useClass: TypeOrmApiKeyRepository },
+    RequestSignatureRepository,
+    ApiKeyCache,
+    ApiKeyAuthenticator,
+    SignatureVerifier,
+    { provide: ThrottlerStorage, useClass: ThrottlerStorageService },
+    RateLimiter,
+    CreateApiKeyCommandHandler,
+    RevokeApiKeyCommandHandler,
+    ListApiKeysQueryHandler,
+    AdminKeyBootstrap,
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
+  ],
+})
+export class AuthModule {}

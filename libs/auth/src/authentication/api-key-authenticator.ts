@@ -1,0 +1,25 @@
+import { Injectable } from '@nestjs/common';
+import { ApiKeyRepository, type ApiKey } from '../domain/api-key';
+import { hashApiKey } from '../domain/api-key-secret';
+import { ApiKeyCache } from './api-key-cache';
+
+/** Finds the active key a presented secret belongs to: by its hash, through a short cache. */
+@Injectable()
+export class ApiKeyAuthenticator {
+  constructor(
+    private readonly keys: ApiKeyRepository,
+    private readonly cache: ApiKeyCache,
+  ) {}
+
+  /** The active key, or null for an unknown or revoked one. */
+  async authenticate(presented: string): Promise<ApiKey | null> {
+    const keyHash = hashApiKey(presented);
+    const cached = this.cache.get(keyHash);
+    if (cached) return cached;
+    const generation = this.cache.generation;
+    const key = await this.keys.findByHash(keyHash);
+    if (!key || key.revokedAt) return null;
+    this.cache.set(key, generation);
+    return key;
+  }
+}

@@ -1,0 +1,33 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ThrottlerStorage } from '@nestjs/throttler';
+import type { Response } from 'express';
+import { RateLimitedError, TallyEnv } from '@tally/shared';
+
+/**
+ * RATE_LIMIT_MAX requests per RATE_LIMIT_WINDOW_SECONDS per tracker (`key:<id>` for an
+ * authenticated caller, `ip:<address>` for a request without a valid key), as a sliding
+ * window in @nestjs/throttler's storage. The default storage is in memory, so the limit
+ * holds per instance; a shared ThrottlerStorage (e.g. Redis) makes it cluster-wide.
+ */
+@Injectable()
+export class RateLimiter {
+  constructor(
+    @Inject(ThrottlerStorage) private readonly storage: ThrottlerStorage,
+    private readonly env: TallyEnv,
+  ) {}
+
+  /** Counts one request; throws DSE-012 (with its Retry-After) when over the limit. */
+  async consume(tracker: string, res: Response): Promise<void> {
+    const limit = this.env.RATE_LIMIT_MAX;
+    const windowMs = this.env.RATE_LIMIT_WINDOW_SECONDS * 1000;
+    // blockDuration 0: no extra penalty; a request is refused while `limit` hits are unexpired.
+    const record = await this.storage.increment(tracker, windowMs, limit, 0, 'default');
+    res.setHeader('X-RateLimit-Limit', String(limit));
+    res.setHeader('X-RateLimit-Remaining', String(Math.max(0, limit - record.totalHits)));
+    if (record.isBlocked) {
+      const retryAfter = Math.max(1, record.timeToBlockExpire);
+      res.setHeader('Retry-After', String(retryAfter));
+      throw new RateLimitedError(retryAfter);
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import {
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { CreateApiKeyCommand } from '../commands/create-api-key/create-api-key.command';
+import { RevokeApiKeyCommand } from '../commands/revoke-api-key/revoke-api-key.command';
+import { Roles } from '../decorators/roles.decorator';
+import { ListApiKeysQuery } from '../queries/list-api-keys/list-api-keys.query';
+import { ApiKeyListResponseDto, ApiKeyResponseDto } from './dto/api-key.response.dto';
+import { CreateApiKeyRequestDto } from './dto/create-api-key.request.dto';
+import { CreatedApiKeyResponseDto } from './dto/created-api-key.response.dto';
+
+@ApiTags('admin')
+@ApiUnauthorizedResponse({ description: 'DSE-002: missing, unknown or revoked key' })
+@ApiForbiddenResponse({ description: 'DSE-002: the key is not an admin key' })
+@ApiTooManyRequestsResponse({ description: 'DSE-012: rate limited; see Retry-After' })
+@Roles('admin')
+@Controller('admin/keys')
+export class AdminKeysController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an API key (the key is shown only in this response)' })
+  @ApiCreatedResponse({ type: CreatedApiKeyResponseDto })
+  @ApiBadRequestResponse({ description: 'DSE-001: invalid request' })
+  async create(@Body() body: CreateApiKeyRequestDto): Promise<CreatedApiKeyResponseDto> {
+    const created = await this.commands.execute(
+      new CreateApiKeyCommand(body.role, body.subject, {
+        requireSignature: body.require_signature,
+        label: body.label,
+      }),
+    );
+    return CreatedApiKeyResponseDto.fromCreated(created);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List API keys (never their secrets or hashes)' })
+  @ApiOkResponse({ type: ApiKeyListResponseDto })
+  async list(): Promise<ApiKeyListResponseDto> {
+    const keys = await this.queries.execute(new ListApiKeysQuery());
+    return { keys: keys.map((key) => ApiKeyResponseDto.from(key)) };
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke an API key; it stops working at once' })
+  @ApiOkResponse({ type: ApiKeyResponseDto })
+  @ApiBadRequestResponse({ description: 'DSE-001: no key with this id' })
+  async revoke(@Param('id') id: string): Promise<ApiKeyResponseDto> {
+    return ApiKeyResponseDto.from(await this.commands.execute(new RevokeApiKeyCommand(id)));
+  }
+}

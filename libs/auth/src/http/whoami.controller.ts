@@ -1,0 +1,28 @@
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { CurrentPrincipal } from '../decorators/current-principal.decorator';
+import { Roles } from '../decorators/roles.decorator';
+import type { Principal } from '../domain/api-key';
+import { WhoamiResponseDto } from './dto/whoami.response.dto';
+
+/** Who the presented key is; a cheap way for a client to check its key (and its signing). */
+@ApiTags('auth')
+@ApiUnauthorizedResponse({ description: 'DSE-002: missing, unknown or revoked key, or a bad signature' })
+@Roles('admin', 'client', 'prover')
+@Controller('auth/whoami')
+export class WhoamiController {
+  @Get()
+  @ApiOperation({ summary: 'The key making this request' })
+  @ApiOkResponse({ type: WhoamiResponseDto })
+  get(@CurrentPrincipal() principal: Principal): WhoamiResponseDto {
+    return WhoamiResponseDto.from(principal);
+  }
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Same as GET; the body is ignored (for checking signatures over a body)' })
+  @ApiOkResponse({ type: WhoamiResponseDto })
+  post(@CurrentPrincipal() principal: Principal): WhoamiResponseDto {
+    return WhoamiResponseDto.from(principal);
+  }
+}
