@@ -9,9 +9,10 @@ import { hashApiKey } from './api-key-secret';
  * hash. Each request carries
  *   X-Timestamp: unix seconds, within ±5 minutes of the server's clock
  *   X-Signature: hex HMAC-SHA256(secret, `${timestamp}\n${METHOD}\n${path+query}\n${raw body}`)
- * and each signature is accepted once. The signature proves the request was made by a
- * holder of the key, unaltered and recently; it is not a second secret (it derives from
- * the key).
+ * and each signature is accepted once (so two identical requests within the same second
+ * need something to tell them apart, e.g. a query parameter). The signature proves the
+ * request was made by a holder of the key, unaltered and recently; it is not a second
+ * secret (it derives from the key).
  */
 export const SIGNATURE_WINDOW_SECONDS = 300;
 

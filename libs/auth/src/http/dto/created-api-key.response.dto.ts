@@ -9,7 +9,8 @@ export class CreatedApiKeyResponseDto extends ApiKeyResponseDto {
       '`Authorization: Bearer <key>` or `X-API-Key: <key>`. Keys with require_signature also sign ' +
       'each request: X-Timestamp (unix seconds, within ±5 minutes) and X-Signature = hex ' +
       'HMAC-SHA256(secret, `${timestamp}\\n${METHOD}\\n${path and query}\\n${raw body}`), where ' +
-      'the secret is the hex SHA-256 of this key (computed by the client); each signature is accepted once.',
+      'the secret is the hex SHA-256 of this key (computed by the client); each signature is accepted once, ' +
+      'so identical requests within one second must differ (e.g. by a query parameter).',
     example: 'tly_Xk3f9QaB…',
   })
   key: string;
