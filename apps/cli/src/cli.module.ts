@@ -1,11 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TallyConfigModule } from '@tally/shared';
 import { DatabaseModule } from '@tally/database';
+import { AuthModule } from '@tally/auth';
+import { LedgerModule } from '@tally/ledger';
 
 /** The same modules as the API, without HTTP: the CLI works on the same database and rules. */
 @Module({})
 export class CliModule {
   static forRoot(): DynamicModule {
-    return { module: CliModule, imports: [TallyConfigModule.forRoot(), DatabaseModule.forRoot()] };
+    return { module: CliModule, imports: [TallyConfigModule.forRoot(), DatabaseModule.forRoot(), AuthModule, LedgerModule] };
   }
 }

@@ -2,9 +2,11 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { CliCommand, CliUsageError, parseArgs } from './cli-command';
 import { CliModule } from './cli.module';
+import { KEYS_COMMANDS } from './commands/keys.commands';
+import { LEDGER_COMMANDS } from './commands/ledger.commands';
 import { migrationGenerate, migrationRevert, migrationRun } from './commands/migration.commands';
 
-const COMMANDS: CliCommand[] = [migrationRun, migrationRevert, migrationGenerate];
+const COMMANDS: CliCommand[] = [migrationRun, migrationRevert, migrationGenerate, ...KEYS_COMMANDS, ...LEDGER_COMMANDS];
 
 function usage(): string {
   return `usage: npm run cli -- <command>\n\ncommands:\n${COMMANDS.map((c) => `  ${c.usage}`).join('\n')}`;
