@@ -1,7 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TallyConfigModule } from '@tally/shared';
 import { DatabaseModule } from '@tally/database';
+import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from '@tally/auth';
+import { LedgerModule } from '@tally/ledger';
 import { LoggingModule } from './logging/logging.module';
 import { OperationsModule } from './operations/operations.module';
 
@@ -14,7 +16,15 @@ export class AppModule {
   static forRoot(env: Record<string, string | undefined> = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [TallyConfigModule.forRoot(env), LoggingModule, DatabaseModule.forRoot(), AuthModule, OperationsModule],
+      imports: [
+        TallyConfigModule.forRoot(env),
+        LoggingModule,
+        ScheduleModule.forRoot(),
+        DatabaseModule.forRoot(),
+        AuthModule,
+        OperationsModule,
+        LedgerModule,
+      ],
     };
   }
 }

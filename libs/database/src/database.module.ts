@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
+import { CqrsModule } from '@nestjs/cqrs';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { DataSource } from 'typeorm';
@@ -8,6 +9,8 @@ import { DatabaseConnection } from './database-connection';
 import { dataSourceOptions } from './data-source-options';
 import { runMigrations } from './migrations-runner/run-migrations';
 import { UnitOfWork } from './unit-of-work';
+import { OutboxRelay } from './outbox/outbox-relay';
+import { ProcessedEvents } from './outbox/processed-events';
 
 @Global()
 @Module({
@@ -27,6 +30,7 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       imports: [
+        CqrsModule.forRoot(),
         DatabaseConnectionModule,
         TypeOrmModule.forRootAsync({
           inject: [DatabaseConnection],
@@ -52,8 +56,8 @@ export class DatabaseModule {
           ],
         }),
       ],
-      providers: [UnitOfWork],
-      exports: [UnitOfWork],
+      providers: [UnitOfWork, OutboxRelay, ProcessedEvents],
+      exports: [UnitOfWork, ProcessedEvents],
     };
   }
 }

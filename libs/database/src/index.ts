@@ -5,3 +5,6 @@ export * from './data-source-options';
 export * from './unit-of-work';
 export * from './embedded/embedded-postgres';
 export * from './migrations-runner/run-migrations';
+export * from './outbox/outbox-event';
+export * from './outbox/outbox-relay';
+export * from './outbox/processed-events';

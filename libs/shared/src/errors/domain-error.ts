@@ -49,9 +49,15 @@ export class RateLimitedError extends DomainError {
   }
 }
 
-/** DSE-001 for a path no route serves; mapped to 404. */
-export class RouteNotFoundError extends DomainError {
+/** DSE-001 for something that does not exist and has no code of its own (a route, a transfer, a hold); 404. */
+export class NotFoundError extends DomainError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(ErrorCode.InvalidRequest, message, details);
+  }
+}
+
+export class RouteNotFoundError extends NotFoundError {
   constructor(method: string, path: string) {
-    super(ErrorCode.InvalidRequest, `no route ${method} ${path}`);
+    super(`no route ${method} ${path}`);
   }
 }

@@ -1,0 +1,58 @@
+import { InvalidRequestError } from '@tally/shared';
+
+export const ACCOUNT_KINDS = ['user', 'provider', 'platform', 'escrow', 'issuance'] as const;
+export type AccountKind = (typeof ACCOUNT_KINDS)[number];
+
+/** Kinds with exactly one account, whose owner id is always `main`. */
+export const SINGLETON_KINDS: readonly AccountKind[] = ['platform', 'escrow', 'issuance'];
+export const SINGLETON_OWNER = 'main';
+export const OWNER_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/** An account named as the API names it: `account_type` and `account_id`. */
+export interface AccountRef {
+  kind: AccountKind;
+  owner: string;
+}
+
+export const PLATFORM: AccountRef = { kind: 'platform', owner: SINGLETON_OWNER };
+export const ESCROW: AccountRef = { kind: 'escrow', owner: SINGLETON_OWNER };
+export const ISSUANCE: AccountRef = { kind: 'issuance', owner: SINGLETON_OWNER };
+
+export function accountRef(kind: string, owner: string): AccountRef {
+  if (!(ACCOUNT_KINDS as readonly string[]).includes(kind)) {
+    throw new InvalidRequestError(`account_type must be one of ${ACCOUNT_KINDS.join(', ')}`, { field: 'account_type' });
+  }
+  if (!OWNER_ID_PATTERN.test(owner)) {
+    throw new InvalidRequestError('account_id must be 1-128 characters of A-Z a-z 0-9 . _ : @ -', {
+      field: 'account_id',
+    });
+  }
+  if (SINGLETON_KINDS.includes(kind as AccountKind) && owner !== SINGLETON_OWNER) {
+    throw new InvalidRequestError(`the ${kind} account is named "${SINGLETON_OWNER}"`, { field: 'account_id' });
+  }
+  return { kind: kind as AccountKind, owner };
+}
+
+export const userAccount = (owner: string): AccountRef => accountRef('user', owner);
+export const providerAccount = (owner: string): AccountRef => accountRef('provider', owner);
+
+/** An account's counters in micros, as stored. */
+export interface AccountCounters {
+  postedDebits: bigint;
+  postedCredits: bigint;
+  pendingDebits: bigint;
+  pendingCredits: bigint;
+}
+
+/** posted = credits − debits; pending = held (pending debits); available = posted − pending. */
+export interface Balance {
+  posted: bigint;
+  pending: bigint;
+  incoming: bigint;
+  available: bigint;
+}
+
+export function balanceOf(c: AccountCounters): Balance {
+  const posted = c.postedCredits - c.postedDebits;
+  return { posted, pending: c.pendingDebits, incoming: c.pendingCredits, available: posted - c.pendingDebits };
+}

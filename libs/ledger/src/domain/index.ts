@@ -1,0 +1,4 @@
+export * from './account';
+export * from './transfer';
+export * from './transfer-view';
+export * from './ledger-errors';

@@ -1,0 +1,48 @@
+import type { AccountRef } from './account';
+
+export const TRANSFER_KINDS = ['mint', 'spend', 'reward', 'refund', 'transfer', 'hold', 'capture', 'void', 'expire'] as const;
+export type TransferKind = (typeof TRANSFER_KINDS)[number];
+
+export type Side = 'D' | 'C';
+export type Phase = 'posted' | 'pending' | 'release';
+
+/** One leg of a posting: an amount debited from or credited to an account. */
+export interface Leg {
+  account: AccountRef;
+  side: Side;
+  amount: bigint;
+  phase?: Phase;
+}
+
+/** Who asked, and under which idempotency key, so a replay settles at most once. */
+export interface Idempotency {
+  scope: string;
+  key: string;
+  requestHash: string;
+}
+
+export interface References {
+  jobId?: string;
+  proverId?: string;
+  memo?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** What the ledger is asked to post; `ledger_post` in the database applies it atomically. */
+export type PostingRequest = References & {
+  id: string;
+  idempotency?: Idempotency;
+} & (
+    | { kind: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer'; legs: Leg[] }
+    | { kind: 'hold'; from: AccountRef; to: AccountRef; amount: bigint; expiresAt?: Date }
+    | { kind: 'capture'; holdId: string; amount: bigint; to: AccountRef }
+    | { kind: 'void' | 'expire'; holdId: string }
+  );
+
+/** A debit from one account and a credit to another of the same amount. */
+export function simpleLegs(from: AccountRef, to: AccountRef, amount: bigint): Leg[] {
+  return [
+    { account: from, side: 'D', amount },
+    { account: to, side: 'C', amount },
+  ];
+}

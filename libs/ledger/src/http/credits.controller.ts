@@ -1,0 +1,407 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
+import {
+  ForbiddenError,
+  hashOf,
+  InvalidRequestError,
+  newId,
+  NotFoundError,
+  parseAmount,
+} from '@tally/shared';
+import {
+  AccountNotFoundError,
+  accountRef,
+  AccountRef,
+  balanceOf,
+  ESCROW,
+  ISSUANCE,
+  Leg,
+  PLATFORM,
+  PostingRequest,
+  providerAccount,
+  simpleLegs,
+  TRANSFER_KINDS,
+  TransferKind,
+  userAccount,
+} from '../domain';
+import { CreateAccountCommand } from '../commands/create-account/create-account.command';
+import { PostTransferCommand } from '../commands/post-transfer/post-transfer.command';
+import { LedgerReader } from '../persistence/ledger-reader';
+import {
+  AccountQueryDto,
+  AccountRefDto,
+  CaptureHoldRequestDto,
+  CreateAccountRequestDto,
+  ListTransactionsQueryDto,
+  MintRequestDto,
+  PlaceHoldRequestDto,
+  RewardRequestDto,
+  SpendRequestDto,
+  TransferRequestDto,
+} from './dto/credits.request.dto';
+import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.decorator';
+import { presentBalance, presentPosting, presentTransfer } from './transfer.presenter';
+
+const RECENT_TRANSACTIONS = 20;
+
+const refOf = (dto: AccountRefDto): AccountRef => accountRef(dto.account_type, dto.account_id);
+
+/** The account a client or prover key may see: its own user or provider account. */
+function ownAccount(p: Principal): AccountRef | undefined {
+  if (p.role === 'client') return userAccount(p.subject);
+  if (p.role === 'prover') return providerAccount(p.subject);
+  return undefined;
+}
+
+function parseTime(value: string | undefined, field: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const t = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t.getTime())) {
+    throw new InvalidRequestError(`${field} must be an ISO 8601 timestamp`, { field });
+  }
+  return t;
+}
+
+@ApiTags('credits')
+@Controller('credits')
+export class CreditsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly reader: LedgerReader,
+  ) {}
+
+  /** Posts through the ledger; a replayed key answers as the first time, flagged. */
+  private async post(
+    req: Request,
+    res: Response,
+    principal: Principal,
+    key: string,
+    build: (id: string) => PostingRequest,
+  ) {
+    const idempotency = {
+      scope: `${principal.role}:${principal.subject}`,
+      key,
+      requestHash: hashOf({ route: req.route?.path ?? req.path, body: req.body ?? null }),
+    };
+    const result = await this.commands.execute(new PostTransferCommand({ ...build(newId()), idempotency }));
+    if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    if (!result.ok) throw result.error;
+    res.status(201);
+    return presentPosting(result.transfer);
+  }
+
+  @Post('mint')
+  @Roles('admin')
+  @ApiIdempotencyKey()
+  @ApiOperation({ summary: 'Mint credits from the issuance account into an account' })
+  mint(
+    @Body() dto: MintRequestDto,
+    @IdempotencyKey() key: string,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const to = accountRef(dto.account_type, dto.account_id);
+    const amount = parseAmount(dto.amount);
+    return this.post(req, res, principal, key, (id) => ({
+      id,
+      kind: 'mint',
+      legs: simpleLegs(ISSUANCE, to, amount),
+      memo: dto.memo,
+      metadata: dto.metadata,
+      jobId: dto.job_id,
+    }));
+  }
+
+  @Post('spend')
+  @Roles('admin', 'client')
+  @ApiIdempotencyKey()
+  @ApiOperation({ summary: "Spend from the caller's user account into the platform account" })
+  spend(
+    @Body() dto: SpendRequestDto,
+    @IdempotencyKey() key: string,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    let owner = principal.subject;
+    if (dto.account_id !== undefined) {
+      if (principal.role !== 'admin') throw new ForbiddenError('only an admin may name the account to spend from');
+      owner = dto.account_id;
+    } else if (principal.role === 'admin') {
+      throw new InvalidRequestError('an admin must name account_id to spend from', { field: 'account_id' });
+    }
+    const amount = parseAmount(dto.amount);
+    return this.post(req, res, principal, key, (id) => ({
+      id,
+      kind: 'spend',
+      legs: simpleLegs(userAccount(owner), PLATFORM, amount),
+      memo: dto.memo,
+      metadata: dto.metadata,
+      jobId: dto.job_id,
+    }));
+  }
+
+  @Post('reward')
+  @Roles('admin')
+  @ApiIdempotencyKey()
+  @ApiOperation({ summary: 'Reward a prover from the platform account' })
+  reward(
+    @Body() dto: RewardRequestDto,
+    @IdempotencyKey() key: string,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const amount = parseAmount(dto.amount);
+    return this.post(req, res, principal, key, (id) => ({
+      id,
+      kind: 'reward',
+      legs: simpleLegs(PLATFORM, providerAccount(dto.prover_id), amount),
+      proverId: dto.prover_id,
+      memo: dto.memo,
+      metadata: dto.metadata,
+      jobId: dto.job_id,
+    }));
+  }
+
+  @Post('transfer')
+  @Roles('admin')
+  @ApiIdempotencyKey()
+  @ApiOperation({ summary: 'Any balanced transfer: from/to/amount, or entries whose debits equal their credits' })
+  transfer(
+    @Body() dto: TransferRequestDto,
+    @IdempotencyKey() key: string,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const legs = transferLegs(dto);
+    return this.post(req, res, principal, key, (id) => ({
+      id,
+      kind: 'transfer',
+      legs,
+      memo: dto.memo,
+      metadata: dto.metadata,
+      jobId: dto.job_id,
+    }));
+  }
+
+  @Post('accounts')
+  @Roles('admin')
+  @ApiIdempotencyKey()
+  @ApiOperation({ summary: 'Create a user or provider account (an existing one is returned unchanged, 200)' })
+  async createAccount(
+    @Body() dto: CreateAccountRequestDto,
+    @IdempotencyKey() _key: string,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { account, created } = await this.commands.execute(
+      new CreateAccountCommand(accountRef(dto.account_type, dto.account_id), dto.metadata ?? {}),
+    );
+    res.status(created ? 201 : 200);
+    return {
+      account_type: account.kind,
+      account_id: account.owner,
+      currency: account.currency,
+      version: Number(account.version),
+      metadata: account.metadata,
+      created_at: account.createdAt,
+      balance: presentBalance(balanceOf(account)),
+    };
+  }
+
+  @Post('holds')
+  @Roles('admin')
+  @ApiIdempotencyKey()
+  @ApiOperation({ summary: "Hold credits: move them from an account's available balance into escrow, pending" })
+  placeHold(
+    @Body() dto: PlaceHoldRequestDto,
+    @IdempotencyKey() key: string,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const amount = parseAmount(dto.amount);
+    const from = accountRef(dto.account_type, dto.account_id);
+    const expiresAt = dto.expires_in_seconds ? new Date(Date.now() + dto.expires_in_seconds * 1000) : undefined;
+    return this.post(req, res, principal, key, (id) => ({
+      id,
+      kind: 'hold',
+      from,
+      to: ESCROW,
+      amount,
+      expiresAt,
+      memo: dto.memo,
+      metadata: dto.metadata,
+      jobId: dto.job_id,
+    }));
+  }
+
+  @Post('holds/:hold_id/capture')
+  @Roles('admin')
+  @ApiIdempotencyKey()
+  @ApiOperation({ summary: 'Capture part or all of a hold; the rest is released in the same transaction' })
+  captureHold(
+    @Param('hold_id', new ParseUUIDPipe()) holdId: string,
+    @Body() dto: CaptureHoldRequestDto,
+    @IdempotencyKey() key: string,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const amount = dto.amount === '0' ? 0n : parseAmount(dto.amount);
+    const to = dto.to ? refOf(dto.to) : PLATFORM;
+    return this.post(req, res, principal, key, (id) => ({ id, kind: 'capture', holdId, amount, to }));
+  }
+
+  @Post('holds/:hold_id/void')
+  @Roles('admin')
+  @ApiIdempotencyKey()
+  @ApiOperation({ summary: 'Void a hold: release all of it' })
+  voidHold(
+    @Param('hold_id', new ParseUUIDPipe()) holdId: string,
+    @IdempotencyKey() key: string,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return this.post(req, res, principal, key, (id) => ({ id, kind: 'void', holdId }));
+  }
+
+  @Get('holds/:hold_id')
+  @Roles('admin')
+  async getHold(@Param('hold_id', new ParseUUIDPipe()) holdId: string) {
+    const hold = await this.reader.getHold(holdId);
+    if (!hold) throw new NotFoundError(`no hold ${holdId}`);
+    return hold;
+  }
+
+  @Get('accounts/:account_type/:account_id')
+  @Roles('admin', 'client', 'prover')
+  @ApiOperation({ summary: 'Balance (posted, pending, available), version and the 20 most recent transactions' })
+  async getAccount(
+    @Param('account_type') type: string,
+    @Param('account_id') owner: string,
+    @Query() query: AccountQueryDto,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    const ref = accountRef(type, owner);
+    const own = ownAccount(principal);
+    if (own && (own.kind !== ref.kind || own.owner !== ref.owner)) {
+      throw new ForbiddenError('a client or prover key may read only its own account');
+    }
+    const account = await this.reader.findAccount(ref);
+    if (!account) throw new AccountNotFoundError(ref.kind, ref.owner);
+    const asOf = parseTime(query.as_of, 'as_of');
+    const counters = asOf ? await this.reader.countersAsOf(account.id, asOf) : account;
+    const recent = await this.reader.listTransfers({
+      accountId: account.id,
+      to: asOf,
+      limit: RECENT_TRANSACTIONS,
+    });
+    return {
+      account_type: account.kind,
+      account_id: account.owner,
+      currency: account.currency,
+      version: Number(counters.version),
+      ...(asOf ? { as_of: asOf.toISOString() } : {}),
+      metadata: account.metadata,
+      created_at: account.createdAt,
+      balance: presentBalance(balanceOf(counters)),
+      recent_transactions: recent.map(presentTransfer),
+    };
+  }
+
+  @Get('transactions')
+  @Roles('admin', 'client', 'prover')
+  @ApiOperation({ summary: 'Transactions, newest first, with filters and a keyset cursor (limit ≤ 500)' })
+  async listTransactions(@Query() q: ListTransactionsQueryDto, @CurrentPrincipal() principal: Principal) {
+    if ((q.account_type === undefined) !== (q.account_id === undefined)) {
+      throw new InvalidRequestError('account_type and account_id go together');
+    }
+    if (q.kind !== undefined && !(TRANSFER_KINDS as readonly string[]).includes(q.kind)) {
+      throw new InvalidRequestError(`kind must be one of ${TRANSFER_KINDS.join(', ')}`, { field: 'kind' });
+    }
+    let ref = q.account_type ? accountRef(q.account_type, q.account_id!) : undefined;
+    const own = ownAccount(principal);
+    if (own) {
+      if (ref && (ref.kind !== own.kind || ref.owner !== own.owner)) {
+        throw new ForbiddenError('a client or prover key may list only its own transactions');
+      }
+      ref = own;
+    }
+    const limit = q.limit ?? 50;
+    const page = { items: [] as ReturnType<typeof presentTransfer>[], next_cursor: null as string | null };
+    let accountId: string | undefined;
+    if (ref) {
+      const account = await this.reader.findAccount(ref);
+      if (!account) return page;
+      accountId = account.id;
+    }
+    const rows = await this.reader.listTransfers({
+      accountId,
+      jobId: q.job_id,
+      kind: q.kind as TransferKind | undefined,
+      from: parseTime(q.from, 'from'),
+      to: parseTime(q.to, 'to'),
+      beforeSeq: decodeCursor(q.cursor),
+      limit,
+    });
+    page.items = rows.map(presentTransfer);
+    if (rows.length === limit) page.next_cursor = encodeCursor(rows[rows.length - 1].seq);
+    return page;
+  }
+
+  @Get('transactions/:transfer_id')
+  @Roles('admin', 'client', 'prover')
+  async getTransaction(
+    @Param('transfer_id', new ParseUUIDPipe()) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    const transfer = await this.reader.getTransfer(id);
+    const own = ownAccount(principal);
+    const visible =
+      transfer && (!own || transfer.entries.some((e) => e.account_type === own.kind && e.account_id === own.owner));
+    // A transfer of someone else's is as unknown to the caller as one that does not exist.
+    if (!visible) throw new NotFoundError(`no transaction ${id}`);
+    return presentTransfer(transfer);
+  }
+}
+
+function transferLegs(dto: TransferRequestDto): Leg[] {
+  const simple = dto.from !== undefined || dto.to !== undefined || dto.amount !== undefined;
+  if (simple === (dto.entries !== undefined)) {
+    throw new InvalidRequestError('give either from, to and amount, or entries');
+  }
+  if (simple) {
+    if (!dto.from || !dto.to || dto.amount === undefined) {
+      throw new InvalidRequestError('from, to and amount are all required');
+    }
+    return simpleLegs(refOf(dto.from), refOf(dto.to), parseAmount(dto.amount));
+  }
+  const legs: Leg[] = dto.entries!.map((e, i) => ({
+    account: refOf(e),
+    side: e.side === 'debit' ? 'D' : 'C',
+    amount: parseAmount(e.amount, `entries[${i}].amount`),
+  }));
+  const total = (side: 'D' | 'C') => legs.filter((l) => l.side === side).reduce((s, l) => s + l.amount, 0n);
+  if (total('D') !== total('C') || total('D') === 0n) {
+    throw new InvalidRequestError('the debits of a transfer must equal its credits');
+  }
+  return legs;
+}
+
+function encodeCursor(seq: string): string {
+  return Buffer.from(`seq:${seq}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): bigint | undefined {
+  if (cursor === undefined) return undefined;
+  const match = /^seq:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) throw new InvalidRequestError('cursor is not one this API returned', { field: 'cursor' });
+  return BigInt(match[1]);
+}

@@ -1,0 +1,222 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { ACCOUNT_KINDS } from '../../domain';
+import { AMOUNT_MESSAGE, AMOUNT_PATTERN, ID_MESSAGE, ID_PATTERN, IsBoundedObject } from './validators';
+
+const METADATA_BYTES = 16 * 1024;
+
+/** References every posting may carry. */
+class ReferencesDto {
+  @ApiPropertyOptional({ maxLength: 512 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  memo?: string;
+
+  @ApiPropertyOptional({ description: 'JSON object, at most 16 KB' })
+  @IsOptional()
+  @IsBoundedObject(METADATA_BYTES)
+  metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: ID_MESSAGE })
+  job_id?: string;
+}
+
+export class AccountRefDto {
+  @ApiProperty({ enum: ACCOUNT_KINDS })
+  @IsIn(ACCOUNT_KINDS)
+  account_type: string;
+
+  @ApiProperty({ example: 'alice' })
+  @Matches(ID_PATTERN, { message: ID_MESSAGE })
+  account_id: string;
+}
+
+export class MintRequestDto extends ReferencesDto {
+  @ApiProperty({ enum: ['user', 'provider', 'platform'] })
+  @IsIn(['user', 'provider', 'platform'])
+  account_type: string;
+
+  @ApiProperty({ example: 'alice' })
+  @Matches(ID_PATTERN, { message: ID_MESSAGE })
+  account_id: string;
+
+  @ApiProperty({ example: '100' })
+  @Matches(AMOUNT_PATTERN, { message: AMOUNT_MESSAGE })
+  amount: string;
+}
+
+export class SpendRequestDto extends ReferencesDto {
+  @ApiProperty({ example: '2.5' })
+  @Matches(AMOUNT_PATTERN, { message: AMOUNT_MESSAGE })
+  amount: string;
+
+  @ApiPropertyOptional({ description: 'admin only: the user account to spend from' })
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: ID_MESSAGE })
+  account_id?: string;
+}
+
+export class RewardRequestDto extends ReferencesDto {
+  @ApiProperty({ example: 'p1' })
+  @Matches(ID_PATTERN, { message: ID_MESSAGE })
+  prover_id: string;
+
+  @ApiProperty({ example: '1.25' })
+  @Matches(AMOUNT_PATTERN, { message: AMOUNT_MESSAGE })
+  amount: string;
+}
+
+export class EntryRequestDto extends AccountRefDto {
+  @ApiProperty({ enum: ['debit', 'credit'] })
+  @IsIn(['debit', 'credit'])
+  side: 'debit' | 'credit';
+
+  @ApiProperty({ example: '1' })
+  @Matches(AMOUNT_PATTERN, { message: AMOUNT_MESSAGE })
+  amount: string;
+}
+
+/** Either `from` + `to` + `amount`, or `entries` (2-64 legs whose debits equal their credits). */
+export class TransferRequestDto extends ReferencesDto {
+  @ApiPropertyOptional({ type: AccountRefDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AccountRefDto)
+  from?: AccountRefDto;
+
+  @ApiPropertyOptional({ type: AccountRefDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AccountRefDto)
+  to?: AccountRefDto;
+
+  @ApiPropertyOptional({ example: '1' })
+  @IsOptional()
+  @Matches(AMOUNT_PATTERN, { message: AMOUNT_MESSAGE })
+  amount?: string;
+
+  @ApiPropertyOptional({ type: [EntryRequestDto] })
+  @IsOptional()
+  @ArrayMinSize(2)
+  @ArrayMaxSize(64)
+  @ValidateNested({ each: true })
+  @Type(() => EntryRequestDto)
+  entries?: EntryRequestDto[];
+}
+
+export class CreateAccountRequestDto {
+  @ApiProperty({ enum: ['user', 'provider'] })
+  @IsIn(['user', 'provider'])
+  account_type: string;
+
+  @ApiProperty({ example: 'alice' })
+  @Matches(ID_PATTERN, { message: ID_MESSAGE })
+  account_id: string;
+
+  @ApiPropertyOptional({ description: 'JSON object, at most 16 KB' })
+  @IsOptional()
+  @IsBoundedObject(METADATA_BYTES)
+  metadata?: Record<string, unknown>;
+}
+
+export class PlaceHoldRequestDto extends ReferencesDto {
+  @ApiProperty({ enum: ['user', 'provider', 'platform'] })
+  @IsIn(['user', 'provider', 'platform'])
+  account_type: string;
+
+  @ApiProperty({ example: 'alice' })
+  @Matches(ID_PATTERN, { message: ID_MESSAGE })
+  account_id: string;
+
+  @ApiProperty({ example: '5' })
+  @Matches(AMOUNT_PATTERN, { message: AMOUNT_MESSAGE })
+  amount: string;
+
+  @ApiPropertyOptional({ description: 'seconds until the hold expires and is released (1 to 30 days)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(30 * 24 * 3600)
+  expires_in_seconds?: number;
+}
+
+export class CaptureHoldRequestDto {
+  @ApiProperty({ example: '2', description: 'amount to capture, at most the held amount; the rest is released' })
+  @Matches(/^(0|[1-9]\d*)(\.\d{1,6})?$/, { message: AMOUNT_MESSAGE })
+  amount: string;
+
+  @ApiPropertyOptional({ type: AccountRefDto, description: 'where the captured amount goes (default platform/main)' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AccountRefDto)
+  to?: AccountRefDto;
+}
+
+export class ListTransactionsQueryDto {
+  @ApiPropertyOptional({ enum: ACCOUNT_KINDS })
+  @IsOptional()
+  @IsIn(ACCOUNT_KINDS)
+  account_type?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: ID_MESSAGE })
+  account_id?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: ID_MESSAGE })
+  job_id?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  kind?: string;
+
+  @ApiPropertyOptional({ description: 'ISO 8601 timestamp, inclusive' })
+  @IsOptional()
+  @IsString()
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'ISO 8601 timestamp, exclusive' })
+  @IsOptional()
+  @IsString()
+  to?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  cursor?: string;
+}
+
+export class AccountQueryDto {
+  @ApiPropertyOptional({ description: 'ISO 8601 timestamp: the balance at that moment' })
+  @IsOptional()
+  @IsString()
+  as_of?: string;
+}

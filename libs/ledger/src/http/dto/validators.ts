@@ -1,0 +1,24 @@
+import { registerDecorator, ValidationOptions } from 'class-validator';
+
+export const AMOUNT_PATTERN = /^(0|[1-9]\d*)(\.\d{1,6})?$/;
+export const AMOUNT_MESSAGE = '$property must be a decimal string with at most 6 fractional digits, like "12.5"';
+export const ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
+export const ID_MESSAGE = '$property must be 1-128 characters of A-Z a-z 0-9 . _ : @ -';
+
+/** A JSON object whose serialised size stays within `maxBytes` (metadata ≤ 16 KB). */
+export function IsBoundedObject(maxBytes: number, options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isBoundedObject',
+      target: target.constructor,
+      propertyName,
+      options: { message: `$property must be a JSON object of at most ${maxBytes} bytes`, ...options },
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          Buffer.byteLength(JSON.stringify(value)) <= maxBytes,
+      },
+    });
+}

@@ -1,0 +1,58 @@
+import { formatMicros } from '@tally/shared';
+import { balanceOf, type TransferView } from '../domain';
+
+const SIDE = { D: 'debit', C: 'credit' } as const;
+
+/** A transfer as the credits API shows it: decimal amounts, debit/credit sides. */
+export function presentTransfer(v: TransferView) {
+  return {
+    transfer_id: v.id,
+    sequence: v.seq,
+    kind: v.kind,
+    amount: formatMicros(BigInt(v.amount)),
+    hold_id: v.hold_id ?? undefined,
+    job_id: v.job_id ?? undefined,
+    prover_id: v.prover_id ?? undefined,
+    memo: v.memo ?? undefined,
+    metadata: v.metadata ?? undefined,
+    created_at: v.created_at,
+    entries: v.entries.map((e) => ({
+      account_type: e.account_type,
+      account_id: e.account_id,
+      side: SIDE[e.side],
+      ...(e.phase === 'posted' ? {} : { phase: e.phase }),
+      amount: formatMicros(BigInt(e.amount)),
+    })),
+  };
+}
+
+/** Each account's balance right after the transfer (its last entry in it). */
+export function presentBalances(v: TransferView) {
+  const last = new Map<string, TransferView['entries'][number]>();
+  for (const e of v.entries) last.set(`${e.account_type}/${e.account_id}`, e);
+  return [...last.values()].map((e) => ({
+    account_type: e.account_type,
+    account_id: e.account_id,
+    ...presentBalance(
+      balanceOf({
+        postedDebits: BigInt(e.posted_debits),
+        postedCredits: BigInt(e.posted_credits),
+        pendingDebits: BigInt(e.pending_debits),
+        pendingCredits: BigInt(e.pending_credits),
+      }),
+    ),
+  }));
+}
+
+export function presentBalance(b: ReturnType<typeof balanceOf>) {
+  return {
+    posted: formatMicros(b.posted),
+    pending: formatMicros(b.pending),
+    available: formatMicros(b.available),
+    incoming: formatMicros(b.incoming),
+  };
+}
+
+export function presentPosting(v: TransferView) {
+  return { ...presentTransfer(v), balances: presentBalances(v) };
+}

@@ -1,0 +1,163 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import type { AccountCounters, AccountRef, TransferKind, TransferView } from '../domain';
+
+export interface AccountRow extends AccountCounters {
+  id: string;
+  kind: string;
+  owner: string;
+  currency: string;
+  allowNegative: boolean;
+  version: bigint;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export interface TransferFilter {
+  accountId?: string;
+  jobId?: string;
+  kind?: TransferKind;
+  from?: Date;
+  to?: Date;
+  /** Only transfers with seq below this (keyset cursor, newest first). */
+  beforeSeq?: bigint;
+  limit: number;
+}
+
+const ACCOUNT_COLUMNS = `id::text, kind, owner_id, currency, allow_negative, posted_debits::text, posted_credits::text,
+  pending_debits::text, pending_credits::text, version::text, metadata, created_at`;
+
+interface RawAccount {
+  id: string;
+  kind: string;
+  owner_id: string;
+  currency: string;
+  allow_negative: boolean;
+  posted_debits: string;
+  posted_credits: string;
+  pending_debits: string;
+  pending_credits: string;
+  version: string;
+  metadata: Record<string, unknown>;
+  created_at: Date;
+}
+
+function toAccount(r: RawAccount): AccountRow {
+  return {
+    id: r.id,
+    kind: r.kind,
+    owner: r.owner_id,
+    currency: r.currency,
+    allowNegative: r.allow_negative,
+    postedDebits: BigInt(r.posted_debits),
+    postedCredits: BigInt(r.posted_credits),
+    pendingDebits: BigInt(r.pending_debits),
+    pendingCredits: BigInt(r.pending_credits),
+    version: BigInt(r.version),
+    metadata: r.metadata,
+    createdAt: r.created_at,
+  };
+}
+
+/** Reads of the ledger; every query is an index probe or an index range, whatever the table sizes. */
+@Injectable()
+export class LedgerReader {
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
+
+  private query<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return this.txHost.tx.query(sql, params);
+  }
+
+  async findAccount(ref: AccountRef): Promise<AccountRow | null> {
+    const rows = await this.query<RawAccount>(
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE kind = $1 AND owner_id = $2 AND currency = 'CREDIT'`,
+      [ref.kind, ref.owner],
+    );
+    return rows[0] ? toAccount(rows[0]) : null;
+  }
+
+  /** Creates an account if it does not exist; returns it and whether it was created. */
+  async createAccount(ref: AccountRef, metadata: Record<string, unknown>): Promise<{ account: AccountRow; created: boolean }> {
+    const inserted = await this.query<RawAccount>(
+      `INSERT INTO accounts (kind, owner_id, metadata) VALUES ($1, $2, $3)
+       ON CONFLICT (kind, owner_id, currency) DO NOTHING RETURNING ${ACCOUNT_COLUMNS}`,
+      [ref.kind, ref.owner, JSON.stringify(metadata)],
+    );
+    if (inserted[0]) return { account: toAccount(inserted[0]), created: true };
+    return { account: (await this.findAccount(ref))!, created: false };
+  }
+
+  /** The account's counters right after its last entry at or before `asOf` (zero before any). */
+  async countersAsOf(accountId: string, asOf: Date): Promise<AccountCounters & { version: bigint }> {
+    const rows = await this.query<Record<string, string>>(
+      `SELECT posted_debits_after::text AS pd, posted_credits_after::text AS pc, pending_debits_after::text AS nd,
+              pending_credits_after::text AS nc, version_after::text AS v
+       FROM entries WHERE account_id = $1 AND created_at <= $2 ORDER BY created_at DESC, id DESC LIMIT 1`,
+      [accountId, asOf],
+    );
+    const r = rows[0];
+    if (!r) return { postedDebits: 0n, postedCredits: 0n, pendingDebits: 0n, pendingCredits: 0n, version: 0n };
+    return {
+      postedDebits: BigInt(r.pd),
+      postedCredits: BigInt(r.pc),
+      pendingDebits: BigInt(r.nd),
+      pendingCredits: BigInt(r.nc),
+      version: BigInt(r.v),
+    };
+  }
+
+  async getTransfer(id: string): Promise<TransferView | null> {
+    const rows = await this.query<{ v: TransferView | null }>(`SELECT ledger_transfer_view($1::uuid) AS v`, [id]);
+    return rows[0]?.v ?? null;
+  }
+
+  /**
+   * Transfers newest first, keyset-paginated on the journal sequence. With an account the
+   * walk goes down that account's entries index; otherwise down the filter's own index.
+   */
+  async listTransfers(f: TransferFilter): Promise<TransferView[]> {
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const where: string[] = [];
+    if (f.beforeSeq !== undefined) where.push(`t.seq < ${p(f.beforeSeq.toString())}`);
+    if (f.jobId) where.push(`t.job_id = ${p(f.jobId)}`);
+    if (f.kind) where.push(`t.kind = ${p(f.kind)}`);
+    if (f.from) where.push(`t.created_at >= ${p(f.from)}`);
+    if (f.to) where.push(`t.created_at < ${p(f.to)}`);
+    // For an account, walk its entries (account_id, transfer_seq) index backwards and stop at the limit.
+    const source = f.accountId
+      ? `(SELECT DISTINCT e.transfer_seq AS seq FROM entries e WHERE e.account_id = ${p(f.accountId)}
+           ${f.beforeSeq !== undefined ? `AND e.transfer_seq < ${p(f.beforeSeq.toString())}` : ''}
+           ORDER BY e.transfer_seq DESC) s JOIN transfers t ON t.seq = s.seq`
+      : 'transfers t';
+    const sql = `SELECT ledger_transfer_view(t.id) AS v FROM ${source}
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY t.seq DESC LIMIT ${p(f.limit)}`;
+    const rows = await this.query<{ v: TransferView }>(sql, params);
+    return rows.map((r) => r.v);
+  }
+
+  /** Pending holds past their expiry, oldest first. */
+  async dueHolds(now: Date, limit: number): Promise<string[]> {
+    const rows = await this.query<{ id: string }>(
+      `SELECT id FROM holds WHERE status = 'pending' AND expires_at IS NOT NULL AND expires_at <= $1
+       ORDER BY expires_at LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async getHold(id: string): Promise<Record<string, unknown> | null> {
+    const rows = await this.query<Record<string, unknown>>(
+      `SELECT h.id, h.amount::text, h.captured::text, h.status, h.expires_at, h.job_id, h.created_at, h.resolved_at,
+              h.resolved_by, d.kind AS debit_kind, d.owner_id AS debit_owner, c.kind AS credit_kind, c.owner_id AS credit_owner
+       FROM holds h JOIN accounts d ON d.id = h.debit_account_id JOIN accounts c ON c.id = h.credit_account_id
+       WHERE h.id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+}

@@ -1,0 +1,98 @@
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { pgErrorCode } from '@tally/database';
+import type { PostingRequest, PostingResult } from '../domain';
+import { toPostingJson } from './posting-json';
+
+interface Pending {
+  request: PostingRequest;
+  resolve: (r: PostingResult) => void;
+  reject: (e: unknown) => void;
+}
+
+const MAX_BATCH = 256;
+const MAX_IN_FLIGHT = 3;
+const RETRYABLE = new Set(['40001', '40P01']);
+
+/**
+ * The only way postings reach the database (`ledger_post`).
+ *
+ * Inside a unit of work (a job settling, say) a posting runs in that transaction, so the
+ * job row and the ledger commit or roll back together. Outside one, concurrent requests
+ * are grouped: whatever arrived while the previous batch was in flight goes in the next
+ * batch, one transaction and one commit for all of them. A hot account (every spend
+ * credits the platform) is then locked once per batch instead of once per transfer.
+ */
+@Injectable()
+export class LedgerWriter implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(LedgerWriter.name);
+  private queue: Pending[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+  ) {}
+
+  /** Posts one request; business failures come back as results, not exceptions. */
+  post(request: PostingRequest): Promise<PostingResult> {
+    if (this.txHost.isTransactionActive()) return this.execute(this.txHost.tx, [request]).then((r) => r[0]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      this.drain();
+    });
+  }
+
+  /** Several postings in the current transaction (all or nothing is the caller's to decide). */
+  postAll(requests: PostingRequest[]): Promise<PostingResult[]> {
+    return this.execute(this.txHost.tx, requests);
+  }
+
+  private drain(): void {
+    while (this.queue.length > 0 && this.inFlight < MAX_IN_FLIGHT) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      this.inFlight++;
+      void this.flush(batch).finally(() => {
+        this.inFlight--;
+        this.drain();
+      });
+    }
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    try {
+      const results = await this.withRetry(() => this.execute(this.dataSource.manager, batch.map((p) => p.request)));
+      batch.forEach((p, i) => p.resolve(results[i]));
+    } catch (error) {
+      if (batch.length === 1) return batch[0].reject(error);
+      // One request must not fail its neighbours: retry each on its own.
+      this.logger.warn(`batch of ${batch.length} failed (${String(error)}); posting one by one`);
+      await Promise.all(batch.map((p) => this.flush([p])));
+    }
+  }
+
+  private async withRetry<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (attempt >= attempts || !RETRYABLE.has(pgErrorCode(error) ?? '')) throw error;
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+      }
+    }
+  }
+
+  private async execute(manager: EntityManager, requests: PostingRequest[]): Promise<PostingResult[]> {
+    const rows: { r: PostingResult[] }[] = await manager.query('SELECT ledger_post($1::jsonb) AS r', [
+      JSON.stringify(requests.map(toPostingJson)),
+    ]);
+    return rows[0].r;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    // Let queued postings finish before the pool closes.
+    while (this.queue.length > 0 || this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+}
