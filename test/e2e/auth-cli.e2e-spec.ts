@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BUILD_ENV } from '../support/global-setup';
+import { startTestApp } from '../support/test-app';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+
+const run = promisify(execFile);
+
+/** The compiled CLI (built once per run by global-setup.ts), as `npm run cli` runs it. */
+function builtCli(): string {
+  const out = process.env[BUILD_ENV];
+  const main = out && join(out, 'apps/cli/src/main.js');
+  if (!main || !existsSync(main)) throw new Error(`no compiled CLI: run the e2e project (${BUILD_ENV}=${out})`);
+  return main;
+}
+
+// Each CLI run is a process that opens the database (several seconds on embedded PGlite).
+jest.setTimeout(180_000);
+
+describe('auth: the keys CLI', () => {
+  let db: TestDatabase;
+  const cli = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [builtCli(), ...args], {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...db.env },
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+
+  beforeAll(async () => (db = await createTestDatabase()));
+  afterAll(() => db.drop());
+
+  it('creates, lists and revokes keys that the API then honours', async () => {
+    const created = await cli('keys', 'create', '--role', 'client', '--subject', 'alice');
+    expect(created.code).toBe(0);
+    const key = /^key:\s+(tly_\S+)$/m.exec(created.stdout)![1];
+    const id = /^id:\s+(\S+)$/m.exec(created.stdout)![1];
+    expect(created.stderr).toMatch(/not shown again/);
+
+    const signed = await cli('keys', 'create', '--role', 'prover', '--subject', 'p1', '--require-signature', '--json');
+    expect(signed.code).toBe(0);
+    const prover = JSON.parse(signed.stdout);
+    expect(prover).toMatchObject({ role: 'prover', subject: 'p1', require_signature: true });
+
+    const listed = await cli('keys', 'list');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^ID\s+PREFIX\s+ROLE\s+SUBJECT/);
+    expect(listed.stdout).toContain(id);
+    expect(listed.stdout).toContain(key.slice(0, 12));
+    expect(listed.stdout).not.toContain(key);
+    expect(listed.stdout).not.toContain(prover.key);
+
+    const revoked = await cli('keys', 'revoke', prover.id);
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toContain(`revoked ${prover.id}`);
+
+    const t = await startTestApp({}, db);
+    try {
+      const res = await t.http().get('/v1/auth/whoami').set('X-API-Key', key).expect(200);
+      expect(res.body).toEqual({ key_id: id, role: 'client', subject: 'alice' });
+      await t.http().get('/v1/auth/whoami').set('X-API-Key', prover.key).expect(401);
+      const { body } = await t.http().get('/v1/admin/keys').set('X-API-Key', t.adminKey).expect(200);
+      const revokedAt = (keyId: string) => body.keys.find((k: { id: string }) => k.id === keyId).revoked_at;
+      expect(revokedAt(prover.id)).not.toBeNull();
+      expect(revokedAt(id)).toBeNull();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('explains bad input and exits non-zero', async () => {
+    const missing = await cli('keys', 'create', '--role', 'client');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--subject is required/);
+    const invalid = await cli('keys', 'create', '--role', 'client', '--subject', 'bob', '--require-signature');
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/prover keys only/);
+    const unknown = await cli('keys', 'revoke', '--id', '0b9d6c9e-5c3f-4d0e-9a51-1b7e1c2d3f4a');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no API key with id/);
+  });
+});
