@@ -284,20 +284,19 @@ BEGIN
           item->>'job_id', item->>'prover_id', item->>'memo', item->'metadata', v_key)
   RETURNING seq INTO v_seq;
 
-  -- All legs in one statement: each account's counters move by the legs' net effect, its
-  -- version by one and its hash chain by this transfer's legs; each entry records the
-  -- account's counters after that leg (running sums in leg order: releases, credits, debits).
+  -- All legs in one statement: each account's counters move by the legs' net effect (the
+  -- overdraft CHECK sees only the net), its version by one and its hash chain by this
+  -- transfer's legs; each entry records the account's counters after that leg, in leg order.
   WITH l AS (
     SELECT r.*,
       CASE WHEN phase = 'posted' AND side = 'D' THEN amount ELSE 0 END AS dpd,
       CASE WHEN phase = 'posted' AND side = 'C' THEN amount ELSE 0 END AS dpc,
       CASE WHEN side = 'D' THEN CASE phase WHEN 'pending' THEN amount WHEN 'release' THEN -amount ELSE 0 END ELSE 0 END AS dnd,
-      CASE WHEN side = 'C' THEN CASE phase WHEN 'pending' THEN amount WHEN 'release' THEN -amount ELSE 0 END ELSE 0 END AS dnc,
-      CASE WHEN phase = 'release' THEN 0 WHEN side = 'C' THEN 1 ELSE 2 END AS rank
+      CASE WHEN side = 'C' THEN CASE phase WHEN 'pending' THEN amount WHEN 'release' THEN -amount ELSE 0 END ELSE 0 END AS dnc
     FROM unnest(v_resolved) r
   ), d AS (
     SELECT account_id, sum(dpd) AS dpd, sum(dpc) AS dpc, sum(dnd) AS dnd, sum(dnc) AS dnc,
-           string_agg(side || ':' || phase || ':' || amount, ',' ORDER BY rank, n) AS legs_text
+           string_agg(side || ':' || phase || ':' || amount, ',' ORDER BY n) AS legs_text
     FROM l GROUP BY account_id
   ), u AS (
     UPDATE accounts a SET
@@ -316,8 +315,8 @@ BEGIN
          u.pd0 + sum(l.dpd) OVER w, u.pc0 + sum(l.dpc) OVER w, u.nd0 + sum(l.dnd) OVER w, u.nc0 + sum(l.dnc) OVER w,
          u.version, u.head_hash
   FROM l JOIN u ON u.id = l.account_id
-  WINDOW w AS (PARTITION BY l.account_id ORDER BY l.rank, l.n ROWS UNBOUNDED PRECEDING)
-  ORDER BY l.rank, l.n;
+  WINDOW w AS (PARTITION BY l.account_id ORDER BY l.n ROWS UNBOUNDED PRECEDING)
+  ORDER BY l.n;
 
   IF v_kind = 'hold' THEN
     INSERT INTO holds (id, debit_account_id, credit_account_id, amount, expires_at, job_id)
