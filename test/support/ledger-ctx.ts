@@ -51,3 +51,10 @@ export class LedgerCtx {
     return row.n;
   }
 }
+
+/** An API amount ("-12.5") as micros, for exact arithmetic in assertions. */
+export function microsOf(amount: string): bigint {
+  const [w, f = ''] = amount.replace('-', '').split('.');
+  const v = BigInt(w) * 1_000_000n + BigInt(f.padEnd(6, '0'));
+  return amount.startsWith('-') ? -v : v;
+}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LedgerCtx } from '../../support/ledger-ctx';
+import { LedgerCtx, microsOf } from '../../support/ledger-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
 describe('credits API', () => {
@@ -331,9 +331,3 @@ describe('credits API', () => {
     await t.http().get(`/v1/credits/accounts/user/${u}`).query({ as_of: 'yesterday' }).set(ctx.admin()).expect(400);
   });
 });
-
-function microsOf(amount: string): bigint {
-  const [w, f = ''] = amount.replace('-', '').split('.');
-  const v = BigInt(w) * 1_000_000n + BigInt(f.padEnd(6, '0'));
-  return amount.startsWith('-') ? -v : v;
-}
