@@ -8,12 +8,7 @@ export class LedgerCtx {
   admin = () => ({ Authorization: `Bearer ${this.t.adminKey}` });
 
   async newKey(role: 'admin' | 'client' | 'prover', subject: string): Promise<Record<string, string>> {
-    const res = await this.t
-      .http()
-      .post('/v1/admin/keys')
-      .set(this.admin())
-      .send({ role, subject })
-      .expect(201);
+    const res = await this.t.http().post('/v1/admin/keys').set(this.admin()).send({ role, subject }).expect(201);
     return { Authorization: `Bearer ${res.body.key}` };
   }
 
@@ -32,8 +27,15 @@ export class LedgerCtx {
       .expect(201);
   }
 
-  async balance(accountType: string, accountId: string): Promise<{ posted: string; pending: string; available: string }> {
-    const res = await this.t.http().get(`/v1/credits/accounts/${accountType}/${accountId}`).set(this.admin()).expect(200);
+  async balance(
+    accountType: string,
+    accountId: string,
+  ): Promise<{ posted: string; pending: string; available: string }> {
+    const res = await this.t
+      .http()
+      .get(`/v1/credits/accounts/${accountType}/${accountId}`)
+      .set(this.admin())
+      .expect(200);
     return res.body.balance;
   }
 

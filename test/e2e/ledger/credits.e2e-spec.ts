@@ -26,7 +26,12 @@ describe('credits API', () => {
       ],
     });
     expect(minted.body.balances).toContainEqual(
-      expect.objectContaining({ account_type: 'user', account_id: alice, posted: '100.000001', available: '100.000001' }),
+      expect.objectContaining({
+        account_type: 'user',
+        account_id: alice,
+        posted: '100.000001',
+        available: '100.000001',
+      }),
     );
 
     const aliceKey = await ctx.newKey('client', alice);
@@ -77,7 +82,11 @@ describe('credits API', () => {
       .post('/v1/credits/transfer')
       .set(ctx.admin())
       .set('Idempotency-Key', randomUUID())
-      .send({ from: { account_type: 'user', account_id: bob }, to: { account_type: 'user', account_id: alice }, amount: '0.5' })
+      .send({
+        from: { account_type: 'user', account_id: bob },
+        to: { account_type: 'user', account_id: alice },
+        amount: '0.5',
+      })
       .expect(201);
     expect((await ctx.balance('user', bob)).posted).toBe('7');
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
@@ -108,7 +117,11 @@ describe('credits API', () => {
       .post('/v1/credits/transfer')
       .set(ctx.admin())
       .set('Idempotency-Key', randomUUID())
-      .send({ from: { account_type: 'user', account_id: ghost }, to: { account_type: 'platform', account_id: 'main' }, amount: '1' })
+      .send({
+        from: { account_type: 'user', account_id: ghost },
+        to: { account_type: 'platform', account_id: 'main' },
+        amount: '1',
+      })
       .expect(404);
     expect(res.body.code).toBe('DSE-011');
     const read = await t.http().get(`/v1/credits/accounts/user/${ghost}`).set(ctx.admin()).expect(404);
@@ -293,7 +306,13 @@ describe('credits API', () => {
       .send({ amount: '1', account_id: other })
       .expect(403);
     const prover = await ctx.newKey('prover', 'p-x');
-    await t.http().post('/v1/credits/spend').set(prover).set('Idempotency-Key', randomUUID()).send({ amount: '1' }).expect(403);
+    await t
+      .http()
+      .post('/v1/credits/spend')
+      .set(prover)
+      .set('Idempotency-Key', randomUUID())
+      .send({ amount: '1' })
+      .expect(403);
     const list = await t.http().get('/v1/credits/transactions').set(key).expect(200);
     for (const item of list.body.items) {
       expect(item.entries.some((e: { account_id: string }) => e.account_id === u)).toBe(true);
@@ -318,7 +337,12 @@ describe('credits API', () => {
     const now = await t.http().get(`/v1/credits/accounts/user/${u}`).set(ctx.admin()).expect(200);
     expect(now.body.balance.posted).toBe('15');
     expect(now.body.recent_transactions).toHaveLength(2);
-    const past = await t.http().get(`/v1/credits/accounts/user/${u}`).query({ as_of: between }).set(ctx.admin()).expect(200);
+    const past = await t
+      .http()
+      .get(`/v1/credits/accounts/user/${u}`)
+      .query({ as_of: between })
+      .set(ctx.admin())
+      .expect(200);
     expect(past.body.balance.posted).toBe('10');
     expect(past.body.recent_transactions).toHaveLength(1);
     const before = await t

@@ -117,7 +117,12 @@ describe('holds', () => {
     const placed = await hold(u, '6').expect(201);
     const id = placed.body.transfer_id;
     const [cap, vd] = await Promise.all([
-      t.http().post(`/v1/credits/holds/${id}/capture`).set(ctx.admin()).set('Idempotency-Key', randomUUID()).send({ amount: '6' }),
+      t
+        .http()
+        .post(`/v1/credits/holds/${id}/capture`)
+        .set(ctx.admin())
+        .set('Idempotency-Key', randomUUID())
+        .send({ amount: '6' }),
       t.http().post(`/v1/credits/holds/${id}/void`).set(ctx.admin()).set('Idempotency-Key', randomUUID()),
     ]);
     expect([cap.status, vd.status].sort()).toEqual([201, 409]);

@@ -1,7 +1,14 @@
 import { CommandBus } from '@nestjs/cqrs';
 import { SingleBar, Presets } from 'cli-progress';
 import { formatMicros, newId, parseAmount } from '@tally/shared';
-import { accountRef, CreateAccountCommand, ISSUANCE, LedgerVerifier, PostTransferCommand, simpleLegs } from '@tally/ledger';
+import {
+  accountRef,
+  CreateAccountCommand,
+  ISSUANCE,
+  LedgerVerifier,
+  PostTransferCommand,
+  simpleLegs,
+} from '@tally/ledger';
 import { CliCommand, requireFlag } from '../cli-command';
 
 // Below this many accounts a progress bar is noise.

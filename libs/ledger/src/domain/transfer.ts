@@ -1,6 +1,16 @@
 import type { AccountRef } from './account';
 
-export const TRANSFER_KINDS = ['mint', 'spend', 'reward', 'refund', 'transfer', 'hold', 'capture', 'void', 'expire'] as const;
+export const TRANSFER_KINDS = [
+  'mint',
+  'spend',
+  'reward',
+  'refund',
+  'transfer',
+  'hold',
+  'capture',
+  'void',
+  'expire',
+] as const;
 export type TransferKind = (typeof TRANSFER_KINDS)[number];
 
 export type Side = 'D' | 'C';

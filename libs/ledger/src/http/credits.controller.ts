@@ -3,14 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
-import {
-  ForbiddenError,
-  hashOf,
-  InvalidRequestError,
-  newId,
-  NotFoundError,
-  parseAmount,
-} from '@tally/shared';
+import { ForbiddenError, hashOf, InvalidRequestError, newId, NotFoundError, parseAmount } from '@tally/shared';
 import {
   AccountNotFoundError,
   accountRef,

@@ -78,7 +78,10 @@ export class LedgerReader {
   }
 
   /** Creates an account if it does not exist; returns it and whether it was created. */
-  async createAccount(ref: AccountRef, metadata: Record<string, unknown>): Promise<{ account: AccountRow; created: boolean }> {
+  async createAccount(
+    ref: AccountRef,
+    metadata: Record<string, unknown>,
+  ): Promise<{ account: AccountRow; created: boolean }> {
     const inserted = await this.query<RawAccount>(
       `INSERT INTO accounts (kind, owner_id, metadata) VALUES ($1, $2, $3)
        ON CONFLICT (kind, owner_id, currency) DO NOTHING RETURNING ${ACCOUNT_COLUMNS}`,

@@ -63,7 +63,12 @@ export class LedgerWriter implements BeforeApplicationShutdown {
 
   private async flush(batch: Pending[]): Promise<void> {
     try {
-      const results = await this.withRetry(() => this.execute(this.dataSource.manager, batch.map((p) => p.request)));
+      const results = await this.withRetry(() =>
+        this.execute(
+          this.dataSource.manager,
+          batch.map((p) => p.request),
+        ),
+      );
       batch.forEach((p, i) => p.resolve(results[i]));
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);

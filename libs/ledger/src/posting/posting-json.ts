@@ -21,7 +21,10 @@ export function toPostingJson(r: PostingRequest): Record<string, unknown> {
       return {
         ...base,
         expires_at: r.expiresAt?.toISOString(),
-        legs: [leg({ account: r.from, side: 'D', phase: 'pending', amount: r.amount }), leg({ account: r.to, side: 'C', phase: 'pending', amount: r.amount })],
+        legs: [
+          leg({ account: r.from, side: 'D', phase: 'pending', amount: r.amount }),
+          leg({ account: r.to, side: 'C', phase: 'pending', amount: r.amount }),
+        ],
       };
     case 'capture':
       return { ...base, hold_id: r.holdId, amount: r.amount.toString(), to: ref(r.to) };

@@ -48,7 +48,8 @@ export class LedgerVerifier {
       `SELECT transfer_id::text, phase, sum(CASE side WHEN 'D' THEN amount ELSE -amount END)::text AS diff
        FROM entries GROUP BY transfer_id, phase HAVING sum(CASE side WHEN 'D' THEN amount ELSE -amount END) <> 0`,
     );
-    for (const u of unbalanced) problems.push(`transfer ${u.transfer_id}: ${u.phase} debits exceed credits by ${u.diff}`);
+    for (const u of unbalanced)
+      problems.push(`transfer ${u.transfer_id}: ${u.phase} debits exceed credits by ${u.diff}`);
     const empty = await q(
       `SELECT id::text FROM transfers t WHERE NOT EXISTS (SELECT 1 FROM entries e WHERE e.transfer_id = t.id)`,
     );
@@ -98,8 +99,10 @@ export class LedgerVerifier {
     for (const [field, cached, recomputed] of pairs) {
       if (cached !== recomputed) out.push(`${name}: cached ${field} ${cached} but its entries sum to ${recomputed}`);
     }
-    if (a.pending_debits !== a.held_out) out.push(`${name}: pending_debits ${a.pending_debits} but open holds ${a.held_out}`);
-    if (a.pending_credits !== a.held_in) out.push(`${name}: pending_credits ${a.pending_credits} but open holds ${a.held_in}`);
+    if (a.pending_debits !== a.held_out)
+      out.push(`${name}: pending_debits ${a.pending_debits} but open holds ${a.held_out}`);
+    if (a.pending_credits !== a.held_in)
+      out.push(`${name}: pending_credits ${a.pending_credits} but open holds ${a.held_in}`);
     if (a.version !== e.transfers) out.push(`${name}: version ${a.version} but ${e.transfers} transfers touched it`);
     const available = BigInt(a.posted_credits) - BigInt(a.posted_debits) - BigInt(a.pending_debits);
     if (!a.allow_negative && available < 0n) out.push(`${name}: available balance ${available} is negative`);
