@@ -155,8 +155,10 @@ const LEDGER_FUNCTIONS = `
 CREATE TYPE ledger_leg AS (n int, account_id bigint, side char(1), phase varchar(8), amount bigint, ref text);
 
 -- The transfer as the API shows it: header, legs with each account's state after the leg.
-CREATE FUNCTION ledger_transfer_view(p_transfer uuid) RETURNS jsonb LANGUAGE sql STABLE AS $fn$
-  SELECT jsonb_build_object(
+-- plpgsql, not sql: a SQL-language function is parsed and planned on every call.
+CREATE FUNCTION ledger_transfer_view(p_transfer uuid) RETURNS jsonb LANGUAGE plpgsql STABLE AS $fn$
+BEGIN
+  RETURN (SELECT jsonb_build_object(
     'id', t.id, 'seq', t.seq::text, 'kind', t.kind, 'amount', t.amount::text, 'hold_id', t.hold_id,
     'job_id', t.job_id, 'prover_id', t.prover_id, 'memo', t.memo, 'metadata', t.metadata,
     'created_at', t.created_at,
@@ -169,8 +171,8 @@ CREATE FUNCTION ledger_transfer_view(p_transfer uuid) RETURNS jsonb LANGUAGE sql
         'pending_debits', e.pending_debits_after::text, 'pending_credits', e.pending_credits_after::text,
         'version', e.version_after::text) ORDER BY e.id)
       FROM entries e WHERE e.transfer_id = t.id))
-  FROM transfers t WHERE t.id = p_transfer
-$fn$;
+  FROM transfers t WHERE t.id = p_transfer);
+END $fn$;
 
 -- One posting request. Returns {outcome, status, transfer | error}. Business failures
 -- (insufficient credits, unknown account, hold not pending) change nothing but the

@@ -1,0 +1,151 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+/** A fresh database on the Postgres server of DATABASE_URL (or the local one). */
+export async function freshDatabase(prefix: string): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+  const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const c = new Client({ connectionString: server });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** Starts the built API in its own process and waits until it is ready. */
+export async function startServer(env: Record<string, string>): Promise<{ base: string; stop: () => Promise<void> }> {
+  const port = 38000 + Math.floor(Math.random() * 2000);
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'dist/apps/api/src/main.js')], {
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+    const ok = await fetch(`${base}/ready`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error('the server did not become ready');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    base,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+/** A small keep-alive JSON client: far less overhead per request than fetch. */
+export function request(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; body: string }> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${base}${path}`,
+      {
+        method,
+        agent,
+        headers: { ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+export interface LoadResult {
+  ok: number;
+  errors: number;
+  seconds: number;
+  latenciesMs: number[];
+}
+
+/** Runs `worker` in `concurrency` loops for `seconds`; each call is one request. */
+export async function drive(
+  concurrency: number,
+  seconds: number,
+  worker: (loop: number, i: number) => Promise<boolean>,
+): Promise<LoadResult> {
+  const latenciesMs: number[] = [];
+  let ok = 0;
+  let errors = 0;
+  const end = Date.now() + seconds * 1000;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, loop) => {
+      for (let i = 0; Date.now() < end; i++) {
+        const t0 = process.hrtime.bigint();
+        const success = await worker(loop, i).catch(() => false);
+        latenciesMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        if (success) ok++;
+        else errors++;
+      }
+    }),
+  );
+  return { ok, errors, seconds: Number(process.hrtime.bigint() - started) / 1e9, latenciesMs };
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** pgbench TPC-B (scale 1, 8 clients) on its own database of the same server: the yardstick. */
+export async function pgbenchTps(seconds: number): Promise<number | undefined> {
+  const db = await freshDatabase('tally_pgbench');
+  const url = new URL(db.url);
+  const args = ['-h', url.hostname, '-p', url.port || '5432', '-U', url.username || 'postgres'];
+  try {
+    execFileSync('pgbench', [...args, '-i', '-s', '1', '-q', db.name], { stdio: 'ignore' });
+    const out = execFileSync('pgbench', [...args, '-c', '8', '-j', '2', '-T', String(seconds), db.name]).toString();
+    const match = /tps = ([\d.]+)/.exec(out);
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await db.drop();
+  }
+}
+
+export function runCli(args: string[], env: Record<string, string>): { code: number; output: string } {
+  try {
+    const output = execFileSync(process.execPath, [join(ROOT, 'dist/apps/cli/src/main.js'), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).toString();
+    return { code: 0, output };
+  } catch (e) {
+    const err = e as { status?: number; stdout?: Buffer; stderr?: Buffer };
+    return { code: err.status ?? 1, output: `${err.stdout ?? ''}${err.stderr ?? ''}` };
+  }
+}
