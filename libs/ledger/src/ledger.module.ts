@@ -7,12 +7,14 @@ import { PostTransferCommandHandler } from './commands/post-transfer/post-transf
 import { CreditsController } from './http/credits.controller';
 import { LedgerReader } from './persistence/ledger-reader';
 import { LedgerWriter } from './posting/ledger-writer';
+import { PostingEngine } from './posting/posting-engine';
 import { LedgerVerifier } from './verify/ledger-verifier';
 
 @Module({
   imports: [CqrsModule],
   controllers: [CreditsController],
   providers: [
+    PostingEngine,
     LedgerWriter,
     LedgerReader,
     LedgerVerifier,

@@ -15,7 +15,7 @@ export function presentTransfer(v: TransferView) {
     prover_id: v.prover_id ?? undefined,
     memo: v.memo ?? undefined,
     metadata: v.metadata ?? undefined,
-    created_at: v.created_at,
+    created_at: new Date(v.created_at).toISOString(),
     entries: v.entries.map((e) => ({
       account_type: e.account_type,
       account_id: e.account_id,

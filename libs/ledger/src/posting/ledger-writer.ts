@@ -1,10 +1,10 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { pgErrorCode } from '@tally/database';
 import type { PostingRequest, PostingResult } from '../domain';
-import { toPostingJson } from './posting-json';
+import { PostingEngine } from './posting-engine';
 
 interface Pending {
   request: PostingRequest;
@@ -17,7 +17,7 @@ const MAX_IN_FLIGHT = 3;
 const RETRYABLE = new Set(['40001', '40P01']);
 
 /**
- * The only way postings reach the database (`ledger_post`).
+ * The only way postings reach the database (through the PostingEngine).
  *
  * Inside a unit of work (a job settling, say) a posting runs in that transaction, so the
  * job row and the ledger commit or roll back together. Outside one, concurrent requests
@@ -34,11 +34,12 @@ export class LedgerWriter implements BeforeApplicationShutdown {
   constructor(
     private readonly dataSource: DataSource,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly engine: PostingEngine,
   ) {}
 
   /** Posts one request; business failures come back as results, not exceptions. */
   post(request: PostingRequest): Promise<PostingResult> {
-    if (this.txHost.isTransactionActive()) return this.execute(this.txHost.tx, [request]).then((r) => r[0]);
+    if (this.txHost.isTransactionActive()) return this.engine.run(this.txHost.tx, [request]).then((r) => r[0]);
     return new Promise((resolve, reject) => {
       this.queue.push({ request, resolve, reject });
       this.drain();
@@ -47,7 +48,7 @@ export class LedgerWriter implements BeforeApplicationShutdown {
 
   /** Several postings in the current transaction (all or nothing is the caller's to decide). */
   postAll(requests: PostingRequest[]): Promise<PostingResult[]> {
-    return this.execute(this.txHost.tx, requests);
+    return this.engine.run(this.txHost.tx, requests);
   }
 
   private drain(): void {
@@ -63,12 +64,8 @@ export class LedgerWriter implements BeforeApplicationShutdown {
 
   private async flush(batch: Pending[]): Promise<void> {
     try {
-      const results = await this.withRetry(() =>
-        this.execute(
-          this.dataSource.manager,
-          batch.map((p) => p.request),
-        ),
-      );
+      const requests = batch.map((p) => p.request);
+      const results = await this.withRetry(() => this.dataSource.transaction((m) => this.engine.run(m, requests)));
       batch.forEach((p, i) => p.resolve(results[i]));
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
@@ -87,13 +84,6 @@ export class LedgerWriter implements BeforeApplicationShutdown {
         await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
       }
     }
-  }
-
-  private async execute(manager: EntityManager, requests: PostingRequest[]): Promise<PostingResult[]> {
-    const rows: { r: PostingResult[] }[] = await manager.query('SELECT ledger_post($1::jsonb) AS r', [
-      JSON.stringify(requests.map(toPostingJson)),
-    ]);
-    return rows[0].r;
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -117,7 +117,7 @@ export class LedgerVerifier {
     for (;;) {
       const rows: { transfer_id: string; seq: string; legs: string; hash: Buffer }[] = await this.dataSource.query(
         `SELECT transfer_id::text, transfer_seq::text AS seq,
-                string_agg(side || ':' || phase || ':' || amount, ',' ORDER BY id) AS legs, (array_agg(hash))[1] AS hash
+                string_agg(side || ':' || phase || ':' || amount, ',' ORDER BY leg) AS legs, (array_agg(hash))[1] AS hash
          FROM entries WHERE account_id = $1 AND transfer_seq > $2
          GROUP BY transfer_id, transfer_seq ORDER BY transfer_seq LIMIT ${PAGE}`,
         [a.id, afterSeq],

@@ -1,0 +1,645 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { AccountKind, AccountRef, Phase, PostingRequest, PostingResult, Side, TransferView } from '../domain';
+
+/** An account row as locked for the batch, with its counters as the batch moves them. */
+interface AccountState {
+  id: string;
+  kind: AccountKind;
+  owner: string;
+  allowNegative: boolean;
+  pd: bigint;
+  pc: bigint;
+  nd: bigint;
+  nc: bigint;
+  version: bigint;
+  head: Buffer;
+  touched: boolean;
+}
+
+interface HoldState {
+  id: string;
+  debit: string;
+  credit: string;
+  amount: bigint;
+  status: string;
+  expiresAt: Date | null;
+}
+
+interface ResolvedLeg {
+  account: string;
+  side: Side;
+  phase: Phase;
+  amount: bigint;
+}
+
+type Rejection = { status: number; error: { code: string; detail: string } };
+
+const refKey = (kind: string, owner: string) => `${kind}/${owner}`;
+const AUTO_CREATED: readonly string[] = ['user', 'provider'];
+
+/**
+ * Computes a batch of postings in memory and writes them set-based, in the caller's
+ * transaction: a handful of statements per batch however many transfers it holds.
+ *
+ * Every account and hold the batch touches is locked first (holds, then accounts, each in
+ * id order, so concurrent batches cannot deadlock); then each request is checked and
+ * applied in order against the locked balances, so request n sees requests 1..n-1. The
+ * accounts' CHECK constraint stays the last word on overdrafts.
+ */
+@Injectable()
+export class PostingEngine {
+  async run(m: EntityManager, requests: PostingRequest[]): Promise<PostingResult[]> {
+    const results: (PostingResult | undefined)[] = new Array(requests.length);
+    const active = await this.claimIdempotencyKeys(m, requests, results);
+
+    const holds = await this.lockHolds(
+      m,
+      active.map((i) => requests[i]),
+    );
+    const { accounts, byRef, now } = await this.lockAccounts(
+      m,
+      active.map((i) => requests[i]),
+      holds,
+    );
+
+    const batch = new BatchWriter();
+    for (const i of active) {
+      const request = requests[i];
+      const outcome = this.apply(request, accounts, byRef, holds, now, batch);
+      results[i] =
+        'transfer' in outcome
+          ? { outcome: 'posted', status: 201, transfer: outcome.transfer }
+          : { outcome: 'rejected', ...outcome };
+      if (request.idempotency) batch.recordOutcome(request.idempotency, results[i]!);
+    }
+    await batch.write(m, accounts);
+    this.resolveDuplicates(requests, results);
+    return results as PostingResult[];
+  }
+
+  /**
+   * Claims each request's idempotency key. A key seen before answers from its record
+   * (replay, or DSE-009 for a different request); a key another transaction holds makes
+   * this INSERT wait for that transaction, so one key settles once across replicas.
+   * Returns the indexes of the requests still to post.
+   */
+  private async claimIdempotencyKeys(
+    m: EntityManager,
+    requests: PostingRequest[],
+    results: (PostingResult | undefined)[],
+  ): Promise<number[]> {
+    const keyed = requests.map((r, i) => ({ r, i })).filter(({ r }) => r.idempotency);
+    if (keyed.length === 0) return requests.map((_, i) => i);
+    const claimed: { scope: string; key: string }[] = await m.query(
+      `INSERT INTO idempotency_keys (scope, key, request_hash, status_code)
+       SELECT s, k, h, 0 FROM unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS u(s, k, h)
+       ON CONFLICT DO NOTHING RETURNING scope, key`,
+      [
+        keyed.map(({ r }) => r.idempotency!.scope),
+        keyed.map(({ r }) => r.idempotency!.key),
+        keyed.map(({ r }) => r.idempotency!.requestHash),
+      ],
+    );
+    const claimedKeys = new Set(claimed.map((c) => `${c.scope}\u0000${c.key}`));
+    const owners = new Set<string>();
+    const earlier: { r: PostingRequest; i: number }[] = [];
+    for (const { r, i } of keyed) {
+      const k = `${r.idempotency!.scope}\u0000${r.idempotency!.key}`;
+      if (claimedKeys.has(k) && !owners.has(k)) owners.add(k);
+      else if (!claimedKeys.has(k)) earlier.push({ r, i });
+      // else: the same key twice in this batch; resolveDuplicates answers it.
+    }
+    if (earlier.length > 0) {
+      const rows: {
+        scope: string;
+        key: string;
+        request_hash: string;
+        status_code: number;
+        transfer_id: string | null;
+        error: Rejection['error'] | null;
+        view: TransferView | null;
+      }[] = await m.query(
+        `SELECT k.scope, k.key, k.request_hash, k.status_code, k.transfer_id, k.error,
+                  CASE WHEN k.transfer_id IS NOT NULL THEN ledger_transfer_view(k.transfer_id) END AS view
+           FROM idempotency_keys k JOIN unnest($1::varchar[], $2::varchar[]) AS u(s, k2) ON k.scope = u.s AND k.key = u.k2`,
+        [earlier.map(({ r }) => r.idempotency!.scope), earlier.map(({ r }) => r.idempotency!.key)],
+      );
+      const byKey = new Map(rows.map((row) => [`${row.scope}\u0000${row.key}`, row]));
+      for (const { r, i } of earlier) {
+        const row = byKey.get(`${r.idempotency!.scope}\u0000${r.idempotency!.key}`)!;
+        results[i] =
+          row.request_hash !== r.idempotency!.requestHash
+            ? {
+                outcome: 'conflict',
+                status: 409,
+                error: { code: 'DSE-009', detail: 'this Idempotency-Key was used with a different request' },
+              }
+            : row.view
+              ? { outcome: 'replay', status: row.status_code, transfer: row.view }
+              : { outcome: 'replay', status: row.status_code, error: row.error! };
+      }
+    }
+    const answered = new Set(earlier.map(({ i }) => i));
+    const seen = new Set<string>();
+    return requests
+      .map((r, i) => ({ r, i }))
+      .filter(({ r, i }) => {
+        if (answered.has(i)) return false;
+        if (!r.idempotency) return true;
+        const k = `${r.idempotency.scope}\u0000${r.idempotency.key}`;
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      })
+      .map(({ i }) => i);
+  }
+
+  private async lockHolds(m: EntityManager, requests: PostingRequest[]): Promise<Map<string, HoldState>> {
+    const ids = [...new Set(requests.flatMap((r) => ('holdId' in r ? [r.holdId] : [])))];
+    const holds = new Map<string, HoldState>();
+    if (ids.length === 0) return holds;
+    const rows: {
+      id: string;
+      debit: string;
+      credit: string;
+      amount: string;
+      status: string;
+      expires_at: Date | null;
+    }[] = await m.query(
+      `SELECT id, debit_account_id::text AS debit, credit_account_id::text AS credit, amount::text, status, expires_at
+         FROM holds WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+      [ids],
+    );
+    for (const h of rows) {
+      holds.set(h.id, {
+        id: h.id,
+        debit: h.debit,
+        credit: h.credit,
+        amount: BigInt(h.amount),
+        status: h.status,
+        expiresAt: h.expires_at,
+      });
+    }
+    return holds;
+  }
+
+  /** Creates the user and provider accounts that receive credit, then locks every account in id order. */
+  private async lockAccounts(m: EntityManager, requests: PostingRequest[], holds: Map<string, HoldState>) {
+    const refs = new Map<string, AccountRef & { credit: boolean }>();
+    const note = (ref: AccountRef, credit: boolean) => {
+      const k = refKey(ref.kind, ref.owner);
+      refs.set(k, { ...ref, credit: credit || (refs.get(k)?.credit ?? false) });
+    };
+    for (const r of requests) {
+      if ('legs' in r) r.legs.forEach((l) => note(l.account, l.side === 'C'));
+      if (r.kind === 'hold') {
+        note(r.from, false);
+        note(r.to, true);
+      }
+      if (r.kind === 'capture') note(r.to, true);
+    }
+    const toCreate = [...refs.values()].filter((r) => r.credit && AUTO_CREATED.includes(r.kind));
+    if (toCreate.length > 0) {
+      await m.query(
+        `INSERT INTO accounts (kind, owner_id) SELECT * FROM unnest($1::varchar[], $2::varchar[]) AS u(kind, owner)
+         ORDER BY 1, 2 ON CONFLICT DO NOTHING`,
+        [toCreate.map((r) => r.kind), toCreate.map((r) => r.owner)],
+      );
+    }
+    const list = [...refs.values()];
+    const resolved: { id: string | null }[] = list.length
+      ? await m.query(
+          `SELECT (SELECT a.id::text FROM accounts a WHERE a.kind = u.kind AND a.owner_id = u.owner AND a.currency = 'CREDIT') AS id
+           FROM unnest($1::varchar[], $2::varchar[]) WITH ORDINALITY AS u(kind, owner, n) ORDER BY n`,
+          [list.map((r) => r.kind), list.map((r) => r.owner)],
+        )
+      : [];
+    const ids = new Set(resolved.flatMap((r) => (r.id ? [r.id] : [])));
+    for (const h of holds.values()) ids.add(h.debit).add(h.credit);
+    const rows: {
+      id: string;
+      kind: AccountKind;
+      owner_id: string;
+      allow_negative: boolean;
+      pd: string;
+      pc: string;
+      nd: string;
+      nc: string;
+      version: string;
+      head_hash: Buffer;
+      now: Date;
+    }[] =
+      ids.size === 0
+        ? []
+        : await m.query(
+            `SELECT now() AS now, a.id::text, a.kind, a.owner_id, a.allow_negative, a.posted_debits::text AS pd,
+                    a.posted_credits::text AS pc, a.pending_debits::text AS nd, a.pending_credits::text AS nc,
+                    a.version::text, a.head_hash
+             FROM accounts a WHERE a.id = ANY($1::bigint[]) ORDER BY a.id FOR UPDATE`,
+            [[...ids]],
+          );
+    const now: Date = rows[0]?.now ?? (await m.query(`SELECT now() AS now`))[0].now;
+    const accounts = new Map<string, AccountState>();
+    const byRef = new Map<string, string>();
+    for (const a of rows) {
+      accounts.set(a.id, {
+        id: a.id,
+        kind: a.kind,
+        owner: a.owner_id,
+        allowNegative: a.allow_negative,
+        pd: BigInt(a.pd),
+        pc: BigInt(a.pc),
+        nd: BigInt(a.nd),
+        nc: BigInt(a.nc),
+        version: BigInt(a.version),
+        head: a.head_hash,
+        touched: false,
+      });
+      byRef.set(refKey(a.kind, a.owner_id), a.id);
+    }
+    return { accounts, byRef, now };
+  }
+
+  /** Checks one request against the current balances and, if it passes, applies it to them. */
+  private apply(
+    r: PostingRequest,
+    accounts: Map<string, AccountState>,
+    byRef: Map<string, string>,
+    holds: Map<string, HoldState>,
+    now: Date,
+    batch: BatchWriter,
+  ): { transfer: TransferView } | Rejection {
+    let legs: { ref?: AccountRef; account?: string; side: Side; phase: Phase; amount: bigint }[];
+    let hold: HoldState | undefined;
+    if (r.kind === 'capture' || r.kind === 'void' || r.kind === 'expire') {
+      hold = holds.get(r.holdId);
+      if (!hold) return { status: 404, error: { code: 'DSE-001', detail: `no hold ${r.holdId}` } };
+      if (hold.status !== 'pending')
+        return { status: 409, error: { code: 'DSE-010', detail: `hold is already ${hold.status}` } };
+      if (r.kind === 'capture' && hold.expiresAt && hold.expiresAt <= now) {
+        return { status: 409, error: { code: 'DSE-010', detail: 'hold has expired' } };
+      }
+      if (r.kind === 'capture' && r.amount > hold.amount) {
+        return { status: 422, error: { code: 'DSE-013', detail: 'capture exceeds the held amount' } };
+      }
+      legs = [
+        { account: hold.debit, side: 'D', phase: 'release', amount: hold.amount },
+        { account: hold.credit, side: 'C', phase: 'release', amount: hold.amount },
+      ];
+      if (r.kind === 'capture' && r.amount > 0n) {
+        legs.push(
+          { account: hold.debit, side: 'D', phase: 'posted', amount: r.amount },
+          { ref: r.to, side: 'C', phase: 'posted', amount: r.amount },
+        );
+      }
+    } else if (r.kind === 'hold') {
+      legs = [
+        { ref: r.from, side: 'D', phase: 'pending', amount: r.amount },
+        { ref: r.to, side: 'C', phase: 'pending', amount: r.amount },
+      ];
+    } else if ('legs' in r) {
+      legs = r.legs.map((l) => ({ ref: l.account, side: l.side, phase: l.phase ?? 'posted', amount: l.amount }));
+    } else {
+      throw new Error(`unknown posting kind ${r.kind}`);
+    }
+
+    const missing = legs.filter((l) => !l.account && !byRef.has(refKey(l.ref!.kind, l.ref!.owner)));
+    if (missing.length > 0) {
+      const names = [...new Set(missing.map((l) => refKey(l.ref!.kind, l.ref!.owner)))].join(', ');
+      return { status: 404, error: { code: 'DSE-011', detail: `no such account: ${names}` } };
+    }
+    const resolved: ResolvedLeg[] = legs.map((l) => ({
+      account: l.account ?? byRef.get(refKey(l.ref!.kind, l.ref!.owner))!,
+      side: l.side,
+      phase: l.phase,
+      amount: l.amount,
+    }));
+
+    // Net change of each account's available balance; refuse before touching anything.
+    const delta = new Map<string, bigint>();
+    for (const l of resolved) {
+      const d =
+        l.phase === 'posted'
+          ? l.side === 'C'
+            ? l.amount
+            : -l.amount
+          : l.side === 'D'
+            ? l.phase === 'pending'
+              ? -l.amount
+              : l.amount
+            : 0n;
+      delta.set(l.account, (delta.get(l.account) ?? 0n) + d);
+    }
+    const short = [...delta].filter(([id, d]) => {
+      const a = accounts.get(id)!;
+      return d < 0n && !a.allowNegative && a.pc - a.pd - a.nd + d < 0n;
+    });
+    if (short.length > 0) {
+      const names = short.map(([id]) => refKey(accounts.get(id)!.kind, accounts.get(id)!.owner)).join(', ');
+      return { status: 402, error: { code: 'DSE-008', detail: `insufficient credits in ${names}` } };
+    }
+
+    const amount =
+      r.kind === 'capture'
+        ? r.amount
+        : hold
+          ? hold.amount
+          : resolved.filter((l) => l.side === 'D').reduce((s, l) => s + l.amount, 0n);
+    const holdId = hold?.id ?? (r.kind === 'hold' ? r.id : null);
+    const transfer = batch.addTransfer(r, amount, holdId, now);
+    const firstEntry = batch.entryCount;
+    const legsByAccount = new Map<string, string[]>();
+    resolved.forEach((l, n) => {
+      const a = accounts.get(l.account)!;
+      const sign = l.phase === 'release' ? -1n : 1n;
+      if (l.phase === 'posted') l.side === 'D' ? (a.pd += l.amount) : (a.pc += l.amount);
+      else l.side === 'D' ? (a.nd += sign * l.amount) : (a.nc += sign * l.amount);
+      batch.addEntry(transfer, n, a, l);
+      legsByAccount.set(l.account, [...(legsByAccount.get(l.account) ?? []), `${l.side}:${l.phase}:${l.amount}`]);
+    });
+    // Each account's version moves once per transfer, and its hash chain by this transfer's legs.
+    for (const [id, legTexts] of legsByAccount) {
+      const a = accounts.get(id)!;
+      a.version += 1n;
+      a.head = createHash('sha256')
+        .update(a.head)
+        .update(`${r.id}|${legTexts.join(',')}`)
+        .digest();
+      a.touched = true;
+    }
+    batch.sealEntries(transfer, accounts, firstEntry);
+
+    if (r.kind === 'hold') {
+      const created: HoldState = {
+        id: r.id,
+        debit: resolved[0].account,
+        credit: resolved[1].account,
+        amount: r.amount,
+        status: 'pending',
+        expiresAt: r.expiresAt ?? null,
+      };
+      holds.set(r.id, created);
+      batch.newHolds.push({ ...created, jobId: r.jobId ?? null });
+    } else if (hold) {
+      hold.status = r.kind === 'capture' ? 'captured' : r.kind === 'void' ? 'voided' : 'expired';
+      batch.resolvedHolds.push({
+        id: hold.id,
+        status: hold.status,
+        captured: r.kind === 'capture' ? r.amount : 0n,
+        by: r.id,
+      });
+    }
+    return { transfer };
+  }
+
+  /** The same key twice in one batch: the later request answers as a replay of the first. */
+  private resolveDuplicates(requests: PostingRequest[], results: (PostingResult | undefined)[]): void {
+    const first = new Map<string, number>();
+    requests.forEach((r, i) => {
+      if (!r.idempotency) return;
+      const k = `${r.idempotency.scope}\u0000${r.idempotency.key}`;
+      const owner = first.get(k);
+      if (owner === undefined) {
+        first.set(k, i);
+        return;
+      }
+      if (results[i]) return;
+      const original = results[owner]!;
+      results[i] =
+        requests[owner].idempotency!.requestHash !== r.idempotency.requestHash
+          ? {
+              outcome: 'conflict',
+              status: 409,
+              error: { code: 'DSE-009', detail: 'this Idempotency-Key was used with a different request' },
+            }
+          : ({ ...original, outcome: 'replay' } as PostingResult);
+    });
+  }
+}
+
+/** Collects a batch's rows and writes them with one statement per table. */
+class BatchWriter {
+  transfers: TransferView[] = [];
+  private requests: PostingRequest[] = [];
+  private entries: {
+    transfer: TransferView;
+    leg: number;
+    account: string;
+    side: Side;
+    phase: Phase;
+    amount: bigint;
+    after: bigint[];
+    version?: bigint;
+    hash?: Buffer;
+  }[] = [];
+  newHolds: (HoldState & { jobId: string | null })[] = [];
+  resolvedHolds: { id: string; status: string; captured: bigint; by: string }[] = [];
+  private outcomes: { scope: string; key: string; status: number; transferId: string | null; error: string | null }[] =
+    [];
+
+  addTransfer(r: PostingRequest, amount: bigint, holdId: string | null, now: Date): TransferView {
+    const view: TransferView = {
+      id: r.id,
+      seq: '',
+      kind: r.kind,
+      amount: amount.toString(),
+      hold_id: holdId,
+      job_id: r.jobId ?? null,
+      prover_id: r.proverId ?? null,
+      memo: r.memo ?? null,
+      metadata: r.metadata ?? null,
+      created_at: now.toISOString(),
+      entries: [],
+    };
+    this.transfers.push(view);
+    this.requests.push(r);
+    return view;
+  }
+
+  addEntry(transfer: TransferView, leg: number, a: AccountState, l: ResolvedLeg): void {
+    this.entries.push({
+      transfer,
+      leg,
+      account: a.id,
+      side: l.side,
+      phase: l.phase,
+      amount: l.amount,
+      after: [a.pd, a.pc, a.nd, a.nc],
+    });
+  }
+
+  get entryCount(): number {
+    return this.entries.length;
+  }
+
+  /** Fills the transfer's entry views once every account's version and hash have moved. */
+  sealEntries(transfer: TransferView, accounts: Map<string, AccountState>, from: number): void {
+    for (const e of this.entries.slice(from)) {
+      const a = accounts.get(e.account)!;
+      transfer.entries.push({
+        account_type: a.kind,
+        account_id: a.owner,
+        side: e.side,
+        phase: e.phase,
+        amount: e.amount.toString(),
+        posted_debits: e.after[0].toString(),
+        posted_credits: e.after[1].toString(),
+        pending_debits: e.after[2].toString(),
+        pending_credits: e.after[3].toString(),
+        version: a.version.toString(),
+      });
+      e.version = a.version;
+      e.hash = a.head;
+    }
+  }
+
+  recordOutcome(idem: { scope: string; key: string }, result: PostingResult): void {
+    this.outcomes.push({
+      scope: idem.scope,
+      key: idem.key,
+      status: result.status,
+      transferId: 'transfer' in result ? result.transfer.id : null,
+      error: 'error' in result ? JSON.stringify(result.error) : null,
+    });
+  }
+
+  async write(m: EntityManager, accounts: Map<string, AccountState>): Promise<void> {
+    if (this.transfers.length > 0) {
+      const seqs: { s: string }[] = await m.query(
+        `SELECT nextval('transfers_seq')::text AS s FROM generate_series(1, $1)`,
+        [this.transfers.length],
+      );
+      this.transfers.forEach((t, i) => (t.seq = seqs[i].s));
+      const touched = [...accounts.values()].filter((a) => a.touched);
+      await m.query(
+        `UPDATE accounts a SET posted_debits = u.pd, posted_credits = u.pc, pending_debits = u.nd, pending_credits = u.nc,
+                version = u.v, head_hash = decode(u.h, 'hex')
+         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
+              AS u(id, pd, pc, nd, nc, v, h)
+         WHERE a.id = u.id`,
+        [
+          touched.map((a) => a.id),
+          touched.map((a) => a.pd.toString()),
+          touched.map((a) => a.pc.toString()),
+          touched.map((a) => a.nd.toString()),
+          touched.map((a) => a.nc.toString()),
+          touched.map((a) => a.version.toString()),
+          touched.map((a) => a.head.toString('hex')),
+        ],
+      );
+      const t = this.transfers;
+      await m.query(
+        `INSERT INTO transfers (id, seq, kind, amount, hold_id, job_id, prover_id, memo, metadata, idempotency_key)
+         SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::varchar[], $4::bigint[], $5::uuid[], $6::varchar[],
+                              $7::varchar[], $8::varchar[], $9::jsonb[], $10::varchar[])`,
+        [
+          t.map((x) => x.id),
+          t.map((x) => x.seq),
+          t.map((x) => x.kind),
+          t.map((x) => x.amount),
+          t.map((x) => x.hold_id),
+          t.map((x) => x.job_id),
+          t.map((x) => x.prover_id),
+          t.map((x) => x.memo),
+          t.map((x) => (x.metadata ? JSON.stringify(x.metadata) : null)),
+          this.requests.map((r) => r.idempotency?.key ?? null),
+        ],
+      );
+      const e = this.entries;
+      await m.query(
+        `INSERT INTO entries (transfer_id, transfer_seq, leg, account_id, side, phase, amount, posted_debits_after,
+                              posted_credits_after, pending_debits_after, pending_credits_after, version_after, hash)
+         SELECT t, s, l, a, sd, ph, am, pd, pc, nd, nc, v, decode(h, 'hex')
+         FROM unnest($1::uuid[], $2::bigint[], $3::smallint[], $4::bigint[], $5::char[], $6::varchar[], $7::bigint[],
+                     $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[])
+              AS u(t, s, l, a, sd, ph, am, pd, pc, nd, nc, v, h)`,
+        [
+          e.map((x) => x.transfer.id),
+          e.map((x) => x.transfer.seq),
+          e.map((x) => x.leg),
+          e.map((x) => x.account),
+          e.map((x) => x.side),
+          e.map((x) => x.phase),
+          e.map((x) => x.amount.toString()),
+          e.map((x) => x.after[0].toString()),
+          e.map((x) => x.after[1].toString()),
+          e.map((x) => x.after[2].toString()),
+          e.map((x) => x.after[3].toString()),
+          e.map((x) => x.version!.toString()),
+          e.map((x) => x.hash!.toString('hex')),
+        ],
+      );
+      await m.query(
+        `INSERT INTO outbox (event_type, partition_key, payload)
+         SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::jsonb[])`,
+        [
+          t.map((x) => EVENT_TYPES[x.kind]),
+          t.map((x) => x.job_id ?? x.id),
+          t.map((x) =>
+            JSON.stringify({
+              transfer_id: x.id,
+              seq: x.seq,
+              kind: x.kind,
+              amount: x.amount,
+              hold_id: x.hold_id,
+              job_id: x.job_id,
+              prover_id: x.prover_id,
+            }),
+          ),
+        ],
+      );
+    }
+    if (this.newHolds.length > 0) {
+      const h = this.newHolds;
+      await m.query(
+        `INSERT INTO holds (id, debit_account_id, credit_account_id, amount, expires_at, job_id)
+         SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::timestamptz[], $6::varchar[])`,
+        [
+          h.map((x) => x.id),
+          h.map((x) => x.debit),
+          h.map((x) => x.credit),
+          h.map((x) => x.amount.toString()),
+          h.map((x) => x.expiresAt),
+          h.map((x) => x.jobId),
+        ],
+      );
+    }
+    if (this.resolvedHolds.length > 0) {
+      const h = this.resolvedHolds;
+      await m.query(
+        `UPDATE holds SET status = u.st, captured = u.c, resolved_by = u.b, resolved_at = now()
+         FROM unnest($1::uuid[], $2::varchar[], $3::bigint[], $4::uuid[]) AS u(id, st, c, b) WHERE holds.id = u.id`,
+        [h.map((x) => x.id), h.map((x) => x.status), h.map((x) => x.captured.toString()), h.map((x) => x.by)],
+      );
+    }
+    if (this.outcomes.length > 0) {
+      const o = this.outcomes;
+      await m.query(
+        `UPDATE idempotency_keys k SET status_code = u.st, transfer_id = u.t, error = u.e
+         FROM unnest($1::varchar[], $2::varchar[], $3::int[], $4::uuid[], $5::jsonb[]) AS u(s, k2, st, t, e)
+         WHERE k.scope = u.s AND k.key = u.k2`,
+        [
+          o.map((x) => x.scope),
+          o.map((x) => x.key),
+          o.map((x) => x.status),
+          o.map((x) => x.transferId),
+          o.map((x) => x.error),
+        ],
+      );
+    }
+  }
+}
+
+const EVENT_TYPES: Record<string, string> = {
+  hold: 'HoldPlaced',
+  capture: 'HoldCaptured',
+  void: 'HoldVoided',
+  expire: 'HoldExpired',
+  mint: 'TransferPosted',
+  spend: 'TransferPosted',
+  reward: 'TransferPosted',
+  refund: 'TransferPosted',
+  transfer: 'TransferPosted',
+};
