@@ -6,7 +6,16 @@
  * Usage: npm run bench:ledger   (BENCH_SECONDS, BENCH_CONCURRENCY, DATABASE_URL optional)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { drive, freshDatabase, LoadResult, percentile, pgbenchTps, request, runCli, startServer } from './bench-support';
+import {
+  drive,
+  freshDatabase,
+  LoadResult,
+  percentile,
+  pgbenchTps,
+  request,
+  runCli,
+  startServer,
+} from './bench-support';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -24,7 +33,12 @@ function report(name: string, r: LoadResult): number {
 async function main(): Promise<void> {
   const db = await freshDatabase('tally_bench');
   const adminKey = `tly_bench_${randomBytes(16).toString('hex')}`;
-  const env = { DATABASE_URL: db.url, TALLY_ADMIN_KEY: adminKey, RATE_LIMIT_MAX: '100000000', DATABASE_POOL_SIZE: '16' };
+  const env = {
+    DATABASE_URL: db.url,
+    TALLY_ADMIN_KEY: adminKey,
+    RATE_LIMIT_MAX: '100000000',
+    DATABASE_POOL_SIZE: '16',
+  };
   const server = await startServer(env);
   const admin = { authorization: `Bearer ${adminKey}` };
   try {
@@ -33,20 +47,32 @@ async function main(): Promise<void> {
     for (const u of users) {
       const key = await request(server.base, 'POST', '/v1/admin/keys', admin, { role: 'client', subject: u });
       clientKeys.push({ authorization: `Bearer ${JSON.parse(key.body).key}` });
-      const minted = await request(server.base, 'POST', '/v1/credits/mint', { ...admin, 'idempotency-key': randomUUID() }, {
-        account_type: 'user',
-        account_id: u,
-        amount: '1000000',
-      });
+      const minted = await request(
+        server.base,
+        'POST',
+        '/v1/credits/mint',
+        { ...admin, 'idempotency-key': randomUUID() },
+        {
+          account_type: 'user',
+          account_id: u,
+          amount: '1000000',
+        },
+      );
       if (minted.status !== 201) throw new Error(`mint failed: ${minted.status} ${minted.body}`);
     }
     console.log(`Tally ledger benchmark: ${SECONDS}s per phase, ${CONCURRENCY} concurrent clients, ${USERS} users`);
 
     const hot = await drive(CONCURRENCY, SECONDS, async (loop, i) => {
       const user = (loop * 7919 + i) % USERS;
-      const res = await request(server.base, 'POST', '/v1/credits/spend', { ...clientKeys[user], 'idempotency-key': randomUUID() }, {
-        amount: '0.000001',
-      });
+      const res = await request(
+        server.base,
+        'POST',
+        '/v1/credits/spend',
+        { ...clientKeys[user], 'idempotency-key': randomUUID() },
+        {
+          amount: '0.000001',
+        },
+      );
       return res.status === 201;
     });
     const hotTps = report('hot account', hot);
@@ -54,11 +80,17 @@ async function main(): Promise<void> {
     const disjoint = await drive(CONCURRENCY, SECONDS, async (loop, i) => {
       const pair = loop % (USERS / 2);
       const [from, to] = i % 2 ? [2 * pair, 2 * pair + 1] : [2 * pair + 1, 2 * pair];
-      const res = await request(server.base, 'POST', '/v1/credits/transfer', { ...admin, 'idempotency-key': randomUUID() }, {
-        from: { account_type: 'user', account_id: users[from] },
-        to: { account_type: 'user', account_id: users[to] },
-        amount: '0.000001',
-      });
+      const res = await request(
+        server.base,
+        'POST',
+        '/v1/credits/transfer',
+        { ...admin, 'idempotency-key': randomUUID() },
+        {
+          from: { account_type: 'user', account_id: users[from] },
+          to: { account_type: 'user', account_id: users[to] },
+          amount: '0.000001',
+        },
+      );
       return res.status === 201;
     });
     report('disjoint pairs', disjoint);
@@ -69,7 +101,9 @@ async function main(): Promise<void> {
 
     const pgbench = await pgbenchTps(SECONDS);
     if (pgbench) {
-      console.log(`pgbench TPC-B -s 1 -c 8: ${pgbench.toFixed(0)} tps; hot-account transfers over REST / pgbench = ${(hotTps / pgbench).toFixed(2)}`);
+      console.log(
+        `pgbench TPC-B -s 1 -c 8: ${pgbench.toFixed(0)} tps; hot-account transfers over REST / pgbench = ${(hotTps / pgbench).toFixed(2)}`,
+      );
     } else {
       console.log('pgbench not available: ratio skipped');
     }

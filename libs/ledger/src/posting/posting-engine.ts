@@ -353,9 +353,11 @@ export class PostingEngine {
     const legsByAccount = new Map<string, string[]>();
     resolved.forEach((l, n) => {
       const a = accounts.get(l.account)!;
-      const sign = l.phase === 'release' ? -1n : 1n;
-      if (l.phase === 'posted') l.side === 'D' ? (a.pd += l.amount) : (a.pc += l.amount);
-      else l.side === 'D' ? (a.nd += sign * l.amount) : (a.nc += sign * l.amount);
+      const pending = l.phase === 'release' ? -l.amount : l.amount;
+      if (l.phase === 'posted' && l.side === 'D') a.pd += l.amount;
+      else if (l.phase === 'posted') a.pc += l.amount;
+      else if (l.side === 'D') a.nd += pending;
+      else a.nc += pending;
       batch.addEntry(transfer, n, a, l);
       legsByAccount.set(l.account, [...(legsByAccount.get(l.account) ?? []), `${l.side}:${l.phase}:${l.amount}`]);
     });
