@@ -11,7 +11,18 @@ const swc = [
     module: { type: 'commonjs' },
   },
 ];
-const libs = ['shared', 'database', 'auth', 'ledger', 'jobs', 'provers', 'scheduler', 'receipts', 'settlement'];
+const libs = [
+  'shared',
+  'database',
+  'auth',
+  'ledger',
+  'jobs',
+  'provers',
+  'scheduler',
+  'receipts',
+  'settlement',
+  'registry',
+];
 const moduleNameMapper = Object.fromEntries(libs.map((lib) => [`^@tally/${lib}$`, `<rootDir>/libs/${lib}/src`]));
 // NestJS 12 ships ES modules only; Jest (CommonJS here) compiles them with the same swc transform.
 const common = {

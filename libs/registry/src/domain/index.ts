@@ -1,0 +1,4 @@
+export * from './decimals';
+export * from './service-schedule';
+export * from './service-schedule.repository';
+export * from './estimate-cost';

@@ -1,0 +1,73 @@
+import { DomainError, ErrorCode } from '@tally/shared';
+import { canonicalDecimal, parseCreditsOrZero, parsePositiveDecimal } from './decimals';
+import { parseServiceId, serviceScheduleSpec, type ServiceScheduleInput } from './service-schedule';
+
+const input = (over: Partial<ServiceScheduleInput> = {}): ServiceScheduleInput => ({
+  price_per_unit: '0.25',
+  unit: 'gpu_second',
+  size_factor: '1.50',
+  minimum_charge: '0',
+  hardware_requirements: { gpu_count: 1 },
+  ...over,
+});
+
+function dse001Field(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof DomainError && e.code === ErrorCode.InvalidRequest) return e.details?.field;
+    throw e;
+  }
+  return undefined;
+}
+
+describe('service schedules', () => {
+  it('parses API input into micros and a canonical factor', () => {
+    expect(serviceScheduleSpec('zk-prove.v1', input({ description: null }))).toEqual({
+      id: 'zk-prove.v1',
+      pricePerUnitMicros: 250_000n,
+      unit: 'gpu_second',
+      sizeFactor: '1.5',
+      minimumChargeMicros: 0n,
+      hardwareRequirements: { gpu_count: 1 },
+      description: null,
+    });
+    expect(serviceScheduleSpec('s', input({ minimum_charge: '0.000001' })).minimumChargeMicros).toBe(1n);
+  });
+
+  it('keeps only known hardware keys, in one order', () => {
+    const spec = serviceScheduleSpec(
+      's',
+      input({ hardware_requirements: { zk_acceleration: ['msm'], ram_gb: 1.5, gpu_count: 0 } }),
+    );
+    expect(Object.keys(spec.hardwareRequirements)).toEqual(['gpu_count', 'ram_gb', 'zk_acceleration']);
+  });
+
+  it('names the field of every bad value', () => {
+    expect(dse001Field(() => serviceScheduleSpec('s', input({ price_per_unit: '0' })))).toBe('price_per_unit');
+    expect(dse001Field(() => serviceScheduleSpec('s', input({ price_per_unit: '9223372036854.775808' })))).toBe(
+      'price_per_unit',
+    );
+    expect(dse001Field(() => serviceScheduleSpec('s', input({ size_factor: '0.0' })))).toBe('size_factor');
+    expect(dse001Field(() => serviceScheduleSpec('s', input({ size_factor: '1.0000001' })))).toBe('size_factor');
+    expect(dse001Field(() => serviceScheduleSpec('s', input({ minimum_charge: '-1' })))).toBe('minimum_charge');
+    expect(dse001Field(() => serviceScheduleSpec('s', input({ unit: 'GPU' })))).toBe('unit');
+    expect(dse001Field(() => serviceScheduleSpec('Bad', input()))).toBe('id');
+  });
+
+  it('accepts ids of 1-64 of a-z 0-9 . _ -, except the path segments "." and ".."', () => {
+    for (const ok of ['a', 'zk-prove_v1.2', 'x'.repeat(64), '...']) expect(parseServiceId(ok)).toBe(ok);
+    for (const bad of ['', 'x'.repeat(65), 'A', 'a/b', 'a b', '.', '..', 'é']) {
+      expect(dse001Field(() => parseServiceId(bad))).toBe('id');
+    }
+  });
+
+  it('canonicalises decimals without changing their value', () => {
+    expect(canonicalDecimal('1.500000')).toBe('1.5');
+    expect(canonicalDecimal('2.000000')).toBe('2');
+    expect(canonicalDecimal('100')).toBe('100');
+    expect(canonicalDecimal('0.000001')).toBe('0.000001');
+    expect(parsePositiveDecimal('10.10', 'f')).toBe('10.1');
+    expect(parseCreditsOrZero('0.000000', 'm')).toBe(0n);
+  });
+});

@@ -1,0 +1,101 @@
+import { InvalidRequestError, parseAmount } from '@tally/shared';
+import { parseCreditsOrZero, parsePositiveDecimal } from './decimals';
+
+export const SERVICE_ID_PATTERN = /^[a-z0-9._-]{1,64}$/;
+export const SERVICE_ID_MESSAGE = '$property must be 1-64 characters of a-z 0-9 . _ -';
+export const UNIT_PATTERN = /^[a-z0-9_]{1,32}$/;
+export const UNIT_MESSAGE = '$property must be 1-32 characters of a-z 0-9 _, like "gpu_second"';
+export const DESCRIPTION_MAX_LENGTH = 512;
+
+/**
+ * What a service needs from a prover. Kept in its wire form (snake_case): it is stored as
+ * JSON and matched against prover capabilities as is.
+ */
+export interface HardwareRequirements {
+  gpu_count?: number;
+  gpu_memory_gb?: number;
+  ram_gb?: number;
+  cpu_cores?: number;
+  supported_kernels?: string[];
+  zk_acceleration?: string[];
+}
+
+/** The part of a schedule that prices a job. Money in micros, the factor as an exact decimal string. */
+export interface PriceSchedule {
+  pricePerUnitMicros: bigint;
+  /** Canonical decimal string > 0, at most 6 fractional digits ("1.5"). */
+  sizeFactor: string;
+  minimumChargeMicros: bigint;
+}
+
+/** A service's price schedule as written by an admin. */
+export interface ServiceScheduleSpec extends PriceSchedule {
+  id: string;
+  unit: string;
+  hardwareRequirements: HardwareRequirements;
+  description: string | null;
+}
+
+/** A stored schedule: `version` is 1 when created and grows by one on every replacement. */
+export interface ServiceSchedule extends ServiceScheduleSpec {
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Checks a service id from a path. "." and ".." match the pattern but cannot be addressed in a URL. */
+export function parseServiceId(value: string): string {
+  if (!SERVICE_ID_PATTERN.test(value) || value === '.' || value === '..') {
+    throw new InvalidRequestError('service id must be 1-64 characters of a-z 0-9 . _ -', { field: 'id' });
+  }
+  return value;
+}
+
+/** A schedule as the API writes it: credits and factors as decimal strings. */
+export interface ServiceScheduleInput {
+  price_per_unit: string;
+  unit: string;
+  size_factor: string;
+  minimum_charge: string;
+  hardware_requirements: HardwareRequirements;
+  description?: string | null;
+}
+
+const HARDWARE_KEYS = [
+  'gpu_count',
+  'gpu_memory_gb',
+  'ram_gb',
+  'cpu_cores',
+  'supported_kernels',
+  'zk_acceleration',
+] as const satisfies readonly (keyof HardwareRequirements)[];
+
+/** Only the known keys, in one order, arrays copied. */
+function cleanHardware(h: HardwareRequirements): HardwareRequirements {
+  const out: Record<string, unknown> = {};
+  for (const key of HARDWARE_KEYS) {
+    const value = h[key];
+    if (value !== undefined) out[key] = Array.isArray(value) ? [...value] : value;
+  }
+  return out as HardwareRequirements;
+}
+
+/**
+ * Turns API input (shape already checked by the HTTP layer) into a schedule: the id and the
+ * unit checked, prices parsed to micros, the factor to its canonical string. Bad values are
+ * DSE-001, never rounded.
+ */
+export function serviceScheduleSpec(id: string, input: ServiceScheduleInput): ServiceScheduleSpec {
+  if (!UNIT_PATTERN.test(input.unit)) {
+    throw new InvalidRequestError('unit must be 1-32 characters of a-z 0-9 _', { field: 'unit' });
+  }
+  return {
+    id: parseServiceId(id),
+    pricePerUnitMicros: parseAmount(input.price_per_unit, 'price_per_unit'),
+    unit: input.unit,
+    sizeFactor: parsePositiveDecimal(input.size_factor, 'size_factor'),
+    minimumChargeMicros: parseCreditsOrZero(input.minimum_charge, 'minimum_charge'),
+    hardwareRequirements: cleanHardware(input.hardware_requirements),
+    description: input.description ?? null,
+  };
+}

@@ -1,0 +1,18 @@
+import { formatMicros } from '@tally/shared';
+import type { ServiceSchedule } from '../domain';
+
+/** A schedule on the wire: credits and factors as exact decimal strings. */
+export function presentService(s: ServiceSchedule) {
+  return {
+    id: s.id,
+    price_per_unit: formatMicros(s.pricePerUnitMicros),
+    unit: s.unit,
+    size_factor: s.sizeFactor,
+    minimum_charge: formatMicros(s.minimumChargeMicros),
+    hardware_requirements: s.hardwareRequirements,
+    description: s.description,
+    version: s.version,
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+  };
+}
