@@ -56,7 +56,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private toDomainError(exception: unknown, req: Request): DomainError {
     if (exception instanceof DomainError) return exception;
     if (exception instanceof ThrottlerException) return new RateLimitedError(60);
-    const bodyParserType = (exception as { type?: unknown })?.type;
+    // body-parser's errors carry a `type`; Nest wraps them in an HttpException (as `cause`).
+    const cause = exception instanceof HttpException ? exception.cause : undefined;
+    const bodyParserType = (exception as { type?: unknown })?.type ?? (cause as { type?: unknown })?.type;
     if (bodyParserType === 'entity.too.large') return new PayloadTooLargeError('request body exceeds 10 MB');
     if (typeof bodyParserType === 'string' && bodyParserType.startsWith('entity.')) {
       return new InvalidRequestError('request body is not valid JSON');

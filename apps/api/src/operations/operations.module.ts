@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { DatabaseProbe } from './health/database-probe';
 import { HealthController } from './health/health.controller';
 import { HttpMetrics } from './metrics/http-metrics';
 import { MetricsController } from './metrics/metrics.controller';
@@ -14,7 +15,7 @@ import { SystemInfoController } from './system-info/system-info.controller';
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
   controllers: [HealthController, SystemInfoController, MetricsController],
-  providers: [HttpMetrics, ConnectionDrainer],
+  providers: [HttpMetrics, ConnectionDrainer, DatabaseProbe],
   exports: [HttpMetrics],
 })
 export class OperationsModule {}

@@ -2,9 +2,8 @@ import { Controller, Get, HttpStatus, Res, ServiceUnavailableException, VERSION_
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { Response } from 'express';
-import { DataSource } from 'typeorm';
 import { Public } from '@tally/auth';
-import { migrationsApplied } from '@tally/database';
+import { DatabaseProbe } from './database-probe';
 
 /** How long /ready waits for the database before calling it down. */
 export const READY_CHECK_TIMEOUT_MS = 2_000;
@@ -20,7 +19,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly dataSource: DataSource,
+    private readonly database: DatabaseProbe,
   ) {}
 
   /** Liveness: the process serves HTTP. Touches nothing else, so a slow database never restarts it. */
@@ -42,15 +41,13 @@ export class HealthController {
       () =>
         this.indicators
           .check('database')
-          .attempt(async () => {
-            await this.dataSource.query('SELECT 1');
-          })
+          .attempt(() => this.database.ping())
           .withTimeout(READY_CHECK_TIMEOUT_MS),
       () =>
         this.indicators
           .check('migrations')
           .attempt(async () => {
-            if (!(await migrationsApplied(this.dataSource))) throw new Error('migrations are pending');
+            if (!(await this.database.migrationsApplied())) throw new Error('migrations are pending');
           })
           .withTimeout(READY_CHECK_TIMEOUT_MS),
     ]);

@@ -16,12 +16,20 @@ function processMetrics(): Registry {
 }
 
 /**
+ * A pattern matching every path (`{/*splat}`, `/*path`, `*`). Nest mounts module
+ * middleware (logging, CLS) as such a route, so a request no controller served still
+ * carries it as `req.route`.
+ */
+const CATCH_ALL = /^[/{]*\*\w*\}?$/;
+
+/**
  * The route pattern a request matched (`/v1/admin/keys/:id`), never the raw URL, so the
  * label's cardinality is bounded by the number of routes.
  */
 export function routeLabel(req: Pick<Request, 'baseUrl'> & { route?: { path?: unknown } }): string {
   const path = req.route?.path;
-  return typeof path === 'string' ? `${req.baseUrl ?? ''}${path}` || '/' : UNMATCHED_ROUTE;
+  if (typeof path !== 'string' || CATCH_ALL.test(path)) return UNMATCHED_ROUTE;
+  return `${req.baseUrl ?? ''}${path}` || '/';
 }
 
 /**

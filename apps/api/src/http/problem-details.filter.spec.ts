@@ -1,0 +1,150 @@
+import { ArgumentsHost, BadRequestException, HttpException, Logger, NotFoundException } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import { DomainError, ErrorCode, InvalidRequestError, UnauthenticatedError } from '@tally/shared';
+import { PROBLEM_CONTENT_TYPE, ProblemDetailsFilter } from './problem-details.filter';
+
+interface Sent {
+  status?: number;
+  type?: string;
+  body?: Record<string, unknown>;
+  text?: string;
+  headers: Record<string, string>;
+}
+
+/** A fake Express request/response pair behind an ArgumentsHost. */
+function hostFor(sent: Sent, { headersSent = false } = {}): ArgumentsHost {
+  const req = { id: 'req-1', method: 'POST', path: '/v1/things', originalUrl: '/v1/things?x=1' };
+  const res = {
+    headersSent,
+    getHeader: (name: string) => sent.headers[name.toLowerCase()],
+    setHeader: (name: string, value: string) => (sent.headers[name.toLowerCase()] = value),
+    status(code: number) {
+      sent.status = code;
+      return this;
+    },
+    type(type: string) {
+      sent.type = type;
+      return this;
+    },
+    send(text: string) {
+      sent.text = text;
+      sent.body = JSON.parse(text) as Record<string, unknown>;
+      return this;
+    },
+  };
+  return { switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }) } as unknown as ArgumentsHost;
+}
+
+function filter(exception: unknown): Sent {
+  const sent: Sent = { headers: {} };
+  new ProblemDetailsFilter().catch(exception, hostFor(sent));
+  return sent;
+}
+
+describe('ProblemDetailsFilter', () => {
+  let logged: jest.SpyInstance;
+  beforeEach(() => (logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined)));
+  afterEach(() => logged.mockRestore());
+
+  it('answers a plain Error with 500 DSE-007 and nothing of the error itself', () => {
+    const error = new Error('connection string postgres://secret@db leaked');
+    const sent = filter(error);
+    expect(sent.status).toBe(500);
+    expect(sent.type).toBe(PROBLEM_CONTENT_TYPE);
+    expect(sent.body).toEqual({
+      type: 'urn:tally:error:DSE-007',
+      title: 'Internal error',
+      status: 500,
+      detail: 'internal error; see the logs with this request id',
+      code: 'DSE-007',
+      instance: '/v1/things?x=1',
+      request_id: 'req-1',
+    });
+    expect(sent.text).not.toContain('secret');
+    expect(sent.text).not.toMatch(/\bat \S+ \(/); // no stack frames
+    // The details go to the log, with the request id.
+    expect(logged).toHaveBeenCalledWith(
+      expect.objectContaining({ err: error, request_id: 'req-1' }),
+      'unhandled error',
+    );
+  });
+
+  it.each([['a string'], [undefined], [{ message: 'an object' }], [new TypeError('x is not a function')]])(
+    'treats %p as an internal error',
+    (thrown) => {
+      const sent = filter(thrown);
+      expect(sent.status).toBe(500);
+      expect(sent.body).toMatchObject({ code: 'DSE-007' });
+    },
+  );
+
+  it('keeps a domain error, its message and its details', () => {
+    const sent = filter(new InvalidRequestError('amount must be positive', { errors: [{ field: 'amount' }] }));
+    expect(sent.status).toBe(400);
+    expect(sent.body).toMatchObject({
+      code: 'DSE-001',
+      detail: 'amount must be positive',
+      errors: [{ field: 'amount' }],
+    });
+    expect(logged).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    [ErrorCode.InvalidRequest, 400],
+    [ErrorCode.Unauthorized, 401],
+    [ErrorCode.JobNotFound, 404],
+    [ErrorCode.ProverNotFound, 404],
+    [ErrorCode.VersionConflict, 409],
+    [ErrorCode.TransportFailure, 503],
+    [ErrorCode.Internal, 500],
+    [ErrorCode.InsufficientCredits, 402],
+    [ErrorCode.IdempotencyConflict, 409],
+    [ErrorCode.IllegalTransition, 409],
+    [ErrorCode.AccountNotFound, 404],
+    [ErrorCode.RateLimited, 429],
+    [ErrorCode.CostCeilingExceeded, 422],
+  ])('maps %s to HTTP %d (ARCHITECTURE §6)', (code, status) => {
+    const sent = filter(new DomainError(code, 'x'));
+    expect(sent.status).toBe(status);
+    expect(sent.body).toMatchObject({ code, status, type: `urn:tally:error:${code}` });
+  });
+
+  it('maps Nest HTTP exceptions to DSE codes', () => {
+    expect(filter(new NotFoundException())).toMatchObject({ status: 404, body: { code: 'DSE-001' } });
+    expect(filter(new BadRequestException('bad'))).toMatchObject({ status: 400, body: { code: 'DSE-001' } });
+    expect(filter(new HttpException('nope', 401))).toMatchObject({ status: 401, body: { code: 'DSE-002' } });
+    expect(filter(new HttpException('nope', 403))).toMatchObject({ status: 403, body: { code: 'DSE-002' } });
+    expect(filter(new HttpException('boom', 502))).toMatchObject({ status: 500, body: { code: 'DSE-007' } });
+    expect(filter(new UnauthenticatedError())).toMatchObject({ status: 401, body: { code: 'DSE-002' } });
+  });
+
+  it('recognises body-parser errors, raw or wrapped by Nest', () => {
+    const tooLarge = Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413 });
+    expect(filter(tooLarge)).toMatchObject({ status: 413, body: { code: 'DSE-001' } });
+    expect(filter(new HttpException('too large', 413, { cause: tooLarge }))).toMatchObject({
+      status: 413,
+      body: { code: 'DSE-001', detail: 'request body exceeds 10 MB' },
+    });
+    const malformed = Object.assign(new SyntaxError(`Unexpected token 'x', "x" is not valid JSON`), {
+      type: 'entity.parse.failed',
+    });
+    expect(filter(new BadRequestException(malformed.message, { cause: malformed }))).toMatchObject({
+      status: 400,
+      body: { code: 'DSE-001', detail: 'request body is not valid JSON' },
+    });
+  });
+
+  it('answers the throttler with 429 DSE-012 and Retry-After', () => {
+    const sent = filter(new ThrottlerException());
+    expect(sent.status).toBe(429);
+    expect(sent.body).toMatchObject({ code: 'DSE-012', retry_after_seconds: 60 });
+    expect(sent.headers['retry-after']).toBe('60');
+  });
+
+  it('sends nothing once the headers are out', () => {
+    const sent: Sent = { headers: {} };
+    new ProblemDetailsFilter().catch(new Error('late'), hostFor(sent, { headersSent: true }));
+    expect(sent.status).toBeUndefined();
+    expect(sent.text).toBeUndefined();
+  });
+});
