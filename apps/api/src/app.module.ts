@@ -4,6 +4,8 @@ import { DatabaseModule } from '@tally/database';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from '@tally/auth';
 import { LedgerModule } from '@tally/ledger';
+import { RegistryModule } from '@tally/registry';
+import { JobsModule } from '@tally/jobs';
 import { LoggingModule } from './logging/logging.module';
 import { OperationsModule } from './operations/operations.module';
 
@@ -24,6 +26,8 @@ export class AppModule {
         AuthModule,
         OperationsModule,
         LedgerModule,
+        RegistryModule,
+        JobsModule,
       ],
     };
   }

@@ -11,6 +11,7 @@ import { runMigrations } from './migrations-runner/run-migrations';
 import { UnitOfWork } from './unit-of-work';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { ProcessedEvents } from './outbox/processed-events';
+import { OutboxWriter } from './outbox/outbox-writer';
 
 @Global()
 @Module({
@@ -56,8 +57,8 @@ export class DatabaseModule {
           ],
         }),
       ],
-      providers: [UnitOfWork, OutboxRelay, ProcessedEvents],
-      exports: [UnitOfWork, ProcessedEvents],
+      providers: [UnitOfWork, OutboxRelay, ProcessedEvents, OutboxWriter],
+      exports: [UnitOfWork, ProcessedEvents, OutboxWriter],
     };
   }
 }

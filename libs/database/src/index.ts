@@ -8,3 +8,4 @@ export * from './migrations-runner/run-migrations';
 export * from './outbox/outbox-event';
 export * from './outbox/outbox-relay';
 export * from './outbox/processed-events';
+export * from './outbox/outbox-writer';

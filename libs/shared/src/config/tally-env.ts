@@ -68,6 +68,10 @@ export class TallyEnv {
   @Min(0)
   @Max(120000)
   SHUTDOWN_GRACE_MS = 10000;
+
+  /** The platform's fee on a job's final cost, in basis points (1000 = 10%); the rest rewards provers. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(10000)
+  PLATFORM_FEE_BPS = 1000;
 }
 
 export class InvalidEnvironmentError extends Error {}

@@ -1,0 +1,29 @@
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { UnitOfWork } from '@tally/database';
+import { assertTransition, JobNotFoundError } from '../../domain';
+import { JobRepository, JobRow } from '../../persistence/job.repository';
+import { JobSettler } from '../../settlement/job-settler';
+import { CancelJobCommand } from './cancel-job.command';
+
+@CommandHandler(CancelJobCommand)
+export class CancelJobCommandHandler implements ICommandHandler<CancelJobCommand, JobRow> {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly jobs: JobRepository,
+    private readonly settler: JobSettler,
+  ) {}
+
+  execute({ jobId, requester }: CancelJobCommand): Promise<JobRow> {
+    return this.uow.run(async () => {
+      const job = await this.jobs.find(jobId, true);
+      // Someone else's job is as unknown to a client as a job that does not exist.
+      if (!job || (requester.role !== 'admin' && job.client_id !== requester.subject))
+        throw new JobNotFoundError(jobId);
+      assertTransition(job.status, 'CANCELLED');
+      for (const a of await this.jobs.assignments(jobId)) {
+        if (a.status !== 'REPORTED') await this.jobs.updateAssignment(jobId, a.prover_id, { status: 'CANCELLED' });
+      }
+      return this.settler.refund(job, 'CANCELLED', null, null);
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { OutboxWriter, UnitOfWork } from '@tally/database';
+import { DomainError, ErrorCode, newId } from '@tally/shared';
+import { JobRepository, JobRow } from '../../persistence/job.repository';
+import { JobSettler } from '../../settlement/job-settler';
+import { SubmitJobCommand } from './submit-job.command';
+
+@CommandHandler(SubmitJobCommand)
+export class SubmitJobCommandHandler implements ICommandHandler<SubmitJobCommand> {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly jobs: JobRepository,
+    private readonly settler: JobSettler,
+    private readonly outbox: OutboxWriter,
+  ) {}
+
+  execute({ input }: SubmitJobCommand): Promise<{ job: JobRow; replayed: boolean }> {
+    return this.uow.run(async () => {
+      const held = input.maxCostMicros;
+      const id = newId();
+      const holdId = newId();
+      const job = await this.jobs.insert({ ...input, id, maxCost: input.maxCostMicros, holdId, held });
+      if (!job) {
+        // The same client_job_id again: the same job if the request is the same, else DSE-009.
+        const existing = await this.jobs.findByClientJobId(input.clientId, input.clientJobId!);
+        if (!existing || existing.request_hash !== input.requestHash) {
+          throw new DomainError(ErrorCode.IdempotencyConflict, 'this client_job_id was used with a different request');
+        }
+        return { job: existing, replayed: true };
+      }
+      await this.settler.hold(id, holdId, input.clientId, held);
+      await this.outbox.append('JobSubmitted', id, {
+        network_job_id: id,
+        client_id: input.clientId,
+        priority: input.priority,
+        replicas: input.replicas,
+        requirements: input.requirements,
+        service: input.service,
+      });
+      return { job, replayed: false };
+    });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './job-status';
+export * from './settlement';
+export * from './job-audit-event';

@@ -1,0 +1,62 @@
+/** Basis points in a whole. */
+const BPS = 10_000n;
+
+export interface RewardSplit {
+  /** What each rewarded prover receives. */
+  perProver: bigint;
+  /** What the platform keeps: its fee plus the remainder of the division. */
+  platformKeeps: bigint;
+}
+
+/**
+ * Splits a captured cost: the provers' pool is cost × (1 − fee), in equal integer shares;
+ * whatever does not divide evenly stays with the platform. Rewards never exceed the cost.
+ */
+export function splitReward(costMicros: bigint, feeBps: bigint, provers: number): RewardSplit {
+  if (costMicros < 0n || feeBps < 0n || feeBps > BPS || provers < 1) throw new RangeError('invalid reward split');
+  const pool = (costMicros * (BPS - feeBps)) / BPS;
+  const perProver = pool / BigInt(provers);
+  return { perProver, platformKeeps: costMicros - perProver * BigInt(provers) };
+}
+
+export interface ReplicaReport {
+  proverId: string;
+  success: boolean;
+  finalCostMicros: bigint | null;
+  resultHash: string | null;
+}
+
+export type ReplicaDecision =
+  | { kind: 'waiting' }
+  | { kind: 'failed'; dissenters: string[] }
+  | { kind: 'completed'; majority: string[]; dissenters: string[]; finalCostMicros: bigint };
+
+/**
+ * Replicated jobs complete when a strict majority of the replicas report success with the
+ * same result hash; the cost is the (lower) median of that majority's costs. When no
+ * majority can be reached any more, the job fails.
+ */
+export function decideReplicas(replicas: number, reports: ReplicaReport[]): ReplicaDecision {
+  const needed = Math.floor(replicas / 2) + 1;
+  const groups = new Map<string, ReplicaReport[]>();
+  for (const r of reports) {
+    if (!r.success || r.resultHash === null) continue;
+    groups.set(r.resultHash, [...(groups.get(r.resultHash) ?? []), r]);
+  }
+  for (const group of groups.values()) {
+    if (group.length >= needed) {
+      const costs = group.map((r) => r.finalCostMicros ?? 0n).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const majority = group.map((r) => r.proverId).sort();
+      return {
+        kind: 'completed',
+        majority,
+        dissenters: reports.map((r) => r.proverId).filter((p) => !majority.includes(p)),
+        finalCostMicros: costs[Math.floor((costs.length - 1) / 2)],
+      };
+    }
+  }
+  const largest = Math.max(0, ...[...groups.values()].map((g) => g.length));
+  const outstanding = replicas - reports.length;
+  if (largest + outstanding < needed) return { kind: 'failed', dissenters: reports.map((r) => r.proverId) };
+  return { kind: 'waiting' };
+}

@@ -1,0 +1,60 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Roles } from '@tally/auth';
+import { InvalidRequestError } from '@tally/shared';
+import { JobQueries } from '../queries/list-jobs/list-jobs.query';
+import { ListJobsQueryDto } from './dto/jobs.request.dto';
+
+function time(value: string | undefined, field: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const t = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t.getTime())) {
+    throw new InvalidRequestError(`${field} must be an ISO 8601 timestamp`, { field });
+  }
+  return t;
+}
+
+@ApiTags('admin')
+@Controller('admin')
+export class AdminJobsController {
+  constructor(private readonly queries: JobQueries) {}
+
+  @Get('jobs')
+  @Roles('admin')
+  async list(@Query() q: ListJobsQueryDto) {
+    const limit = Number(q.limit ?? 50);
+    if (limit > 500) throw new InvalidRequestError('limit must be an integer from 1 to 500', { field: 'limit' });
+    let before: { at: Date; id: string } | undefined;
+    if (q.cursor !== undefined) {
+      const [at, id] = Buffer.from(q.cursor, 'base64url').toString().split('|');
+      const t = new Date(at);
+      if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(t.getTime())) {
+        throw new InvalidRequestError('cursor is not one this API returned', { field: 'cursor' });
+      }
+      before = { at: t, id };
+    }
+    const rows = await this.queries.list({
+      status: q.status,
+      clientId: q.client_id,
+      proverId: q.prover_id,
+      from: time(q.from, 'from'),
+      to: time(q.to, 'to'),
+      before,
+      limit,
+    });
+    const last = rows[rows.length - 1];
+    return {
+      items: rows,
+      next_cursor:
+        rows.length === limit
+          ? Buffer.from(`${new Date(last.submitted_at).toISOString()}|${last.network_job_id}`).toString('base64url')
+          : null,
+    };
+  }
+
+  @Get('stats')
+  @Roles('admin')
+  stats() {
+    return this.queries.stats();
+  }
+}

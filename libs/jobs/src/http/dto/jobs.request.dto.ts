@@ -1,0 +1,150 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { PRIORITIES } from '../../domain';
+
+const ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+const ID_MESSAGE = '$property must be 1-128 characters of A-Z a-z 0-9 . _ : @ -';
+const MICROS = /^[1-9]\d{0,18}$/;
+const MICROS_MESSAGE = '$property must be a positive integer number of micro-credits (a JSON number or digit string)';
+
+/** `*_micros`: a JSON integer (a safe one: no precision lost in JSON) or a digit string. */
+const MicrosField = () =>
+  Transform(({ value }) => (typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value));
+
+export class SubmitJobRequestDto {
+  @ApiPropertyOptional({ description: 'your id for the job: resubmitting the same body returns the same job' })
+  @IsOptional()
+  @Matches(ID, { message: ID_MESSAGE })
+  client_job_id?: string;
+
+  @ApiProperty({ description: 'opaque JSON, or base64 bytes with payload_encoding "base64"' })
+  @IsDefined()
+  payload: unknown;
+
+  @ApiPropertyOptional({ enum: ['json', 'base64'], default: 'json' })
+  @IsOptional()
+  @IsIn(['json', 'base64'])
+  payload_encoding?: 'json' | 'base64';
+
+  @ApiProperty({ example: 5000000, description: 'the cost ceiling in micro-credits' })
+  @MicrosField()
+  @Matches(MICROS, { message: MICROS_MESSAGE })
+  max_cost_micros: string;
+
+  @ApiPropertyOptional({ enum: PRIORITIES, default: 'NORMAL' })
+  @IsOptional()
+  @IsIn(PRIORITIES)
+  priority?: (typeof PRIORITIES)[number];
+
+  @ApiPropertyOptional({ description: 'a registry service id' })
+  @IsOptional()
+  @Matches(/^[a-z0-9._-]{1,64}$/, { message: 'service must be a registry service id' })
+  service?: string;
+
+  @ApiPropertyOptional({ example: '120', description: 'units of the service (decimal string)' })
+  @IsOptional()
+  @Matches(/^(0|[1-9]\d{0,17})(\.\d{1,6})?$/, {
+    message: 'units must be a decimal string with at most 6 fractional digits',
+  })
+  units?: string;
+
+  @ApiPropertyOptional({ description: 'capabilities the prover must have' })
+  @IsOptional()
+  requirements?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 7, default: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(7)
+  replicas?: number;
+}
+
+export class ReportResultRequestDto {
+  @ApiProperty()
+  @IsBoolean()
+  success: boolean;
+
+  @ApiPropertyOptional({ example: 1200000 })
+  @IsOptional()
+  @MicrosField()
+  @Matches(MICROS, { message: MICROS_MESSAGE })
+  final_cost_micros?: string;
+
+  @ApiPropertyOptional({ maxLength: 2048 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  error_message?: string;
+
+  @ApiPropertyOptional({ description: 'hash of the result; required for replicated jobs' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9:_-]{1,128}$/, { message: 'result_hash must be 1-128 characters of A-Z a-z 0-9 : _ -' })
+  result_hash?: string;
+}
+
+export class AssignJobRequestDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(ID, { message: ID_MESSAGE })
+  prover_id?: string;
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(7)
+  @Matches(ID, { each: true, message: ID_MESSAGE })
+  prover_ids?: string[];
+}
+
+export class ListJobsQueryDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsIn(['PENDING', 'ASSIGNED', 'RUNNING', 'COMPLETED', 'AUDITED', 'FAILED', 'CANCELLED'])
+  status?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(ID, { message: ID_MESSAGE })
+  client_id?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(ID, { message: ID_MESSAGE })
+  prover_id?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  from?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  to?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @IsOptional()
+  @Matches(/^[1-9]\d{0,2}$/, { message: 'limit must be an integer from 1 to 500' })
+  limit?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}

@@ -1,0 +1,42 @@
+import type { AssignmentRow, JobRow } from '../persistence/job.repository';
+
+/** A job as the API shows it (micros as strings: exact for any int64). */
+export function presentJob(job: JobRow, assignments: AssignmentRow[]) {
+  const provers = assignments.map((a) => a.prover_id);
+  return {
+    network_job_id: job.network_job_id,
+    client_job_id: job.client_job_id,
+    client_id: job.client_id,
+    status: job.status,
+    priority: job.priority,
+    replicas: job.replicas,
+    service: job.service,
+    units: job.units,
+    requirements: job.requirements,
+    assigned_prover: job.replicas === 1 ? (provers[0] ?? null) : provers,
+    assignments: assignments.map((a) => ({
+      prover_id: a.prover_id,
+      status: a.status,
+      success: a.success,
+      final_cost_micros: a.final_cost_micros,
+      result_hash: a.result_hash,
+      reward_micros: a.reward_micros,
+    })),
+    max_cost_micros: job.max_cost_micros,
+    held_micros: job.held_micros,
+    final_cost_micros: job.final_cost_micros,
+    refunded_micros: job.refunded_micros,
+    platform_fee_micros: job.platform_fee_micros,
+    error_message: job.error_message,
+    version: job.version,
+    timestamps: {
+      submitted_at: job.submitted_at,
+      assigned_at: job.assigned_at,
+      started_at: job.started_at,
+      completed_at: job.completed_at,
+      failed_at: job.failed_at,
+      cancelled_at: job.cancelled_at,
+      audited_at: job.audited_at,
+    },
+  };
+}

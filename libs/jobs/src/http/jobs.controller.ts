@@ -1,0 +1,130 @@
+import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
+import { hashOf, InvalidRequestError, parseMicros } from '@tally/shared';
+import { JobNotFoundError } from '../domain';
+import { AssignJobCommand } from '../commands/assign-job/assign-job.command';
+import { CancelJobCommand } from '../commands/cancel-job/cancel-job.command';
+import { ReportResultCommand } from '../commands/report-result/report-result.command';
+import { StartJobCommand } from '../commands/start-job/start-job.command';
+import { SubmitJobCommand } from '../commands/submit-job/submit-job.command';
+import { JobRepository } from '../persistence/job.repository';
+import { AssignJobRequestDto, ReportResultRequestDto, SubmitJobRequestDto } from './dto/jobs.request.dto';
+import { presentJob } from './job.presenter';
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+@ApiTags('jobs')
+@Controller('jobs')
+export class JobsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly jobs: JobRepository,
+  ) {}
+
+  @Post('submit')
+  @Roles('client')
+  @ApiOperation({ summary: "Submit a job: its max cost is held from the client's credits in escrow" })
+  async submit(
+    @Body() dto: SubmitJobRequestDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    if (
+      dto.payload_encoding === 'base64' &&
+      (typeof dto.payload !== 'string' || dto.payload.length % 4 !== 0 || !BASE64.test(dto.payload))
+    ) {
+      throw new InvalidRequestError('payload must be base64 when payload_encoding is "base64"', { field: 'payload' });
+    }
+    if (
+      dto.requirements !== undefined &&
+      (typeof dto.requirements !== 'object' || dto.requirements === null || Array.isArray(dto.requirements))
+    ) {
+      throw new InvalidRequestError('requirements must be a JSON object', { field: 'requirements' });
+    }
+    if ((dto.service === undefined) !== (dto.units === undefined)) {
+      throw new InvalidRequestError('service and units go together');
+    }
+    const { job, replayed } = await this.commands.execute(
+      new SubmitJobCommand({
+        clientId: principal.subject,
+        clientJobId: dto.client_job_id ?? null,
+        payload: dto.payload_encoding === 'base64' ? { base64: dto.payload } : dto.payload,
+        maxCostMicros: parseMicros(dto.max_cost_micros, 'max_cost_micros'),
+        priority: dto.priority ?? 'NORMAL',
+        service: dto.service ?? null,
+        units: dto.units ?? null,
+        requirements: dto.requirements ?? {},
+        replicas: dto.replicas ?? 1,
+        requestHash: hashOf(req.body),
+      }),
+    );
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(201);
+    return { network_job_id: job.network_job_id, status: 'PENDING', held_micros: job.held_micros };
+  }
+
+  @Get(':network_job_id')
+  @Roles('admin', 'client', 'prover')
+  async get(@Param('network_job_id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+    const job = await this.jobs.find(id);
+    const assignments = job ? await this.jobs.assignments(id) : [];
+    const visible =
+      job &&
+      (principal.role === 'admin' ||
+        (principal.role === 'client' && job.client_id === principal.subject) ||
+        (principal.role === 'prover' && assignments.some((a) => a.prover_id === principal.subject)));
+    // Someone else's job is as unknown to the caller as one that does not exist.
+    if (!visible) throw new JobNotFoundError(id);
+    return presentJob(job, assignments);
+  }
+
+  @Post(':network_job_id/cancel')
+  @Roles('admin', 'client')
+  @ApiOperation({ summary: 'Cancel a PENDING, ASSIGNED or RUNNING job: the hold is voided (full refund)' })
+  async cancel(@Param('network_job_id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+    const job = await this.commands.execute(new CancelJobCommand(id, principal));
+    return presentJob(job, await this.jobs.assignments(id));
+  }
+
+  @Post(':network_job_id/assign')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Assign a PENDING job to prover(s) (the command the scheduler uses)' })
+  async assign(@Param('network_job_id', new ParseUUIDPipe()) id: string, @Body() dto: AssignJobRequestDto) {
+    if ((dto.prover_id === undefined) === (dto.prover_ids === undefined)) {
+      throw new InvalidRequestError('give prover_id or prover_ids');
+    }
+    const job = await this.commands.execute(new AssignJobCommand(id, dto.prover_ids ?? [dto.prover_id!]));
+    return presentJob(job, await this.jobs.assignments(id));
+  }
+
+  @Post(':network_job_id/start')
+  @Roles('prover')
+  @ApiOperation({ summary: 'The assigned prover starts the job (ASSIGNED → RUNNING)' })
+  async start(@Param('network_job_id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+    const job = await this.commands.execute(new StartJobCommand(id, principal.subject));
+    return presentJob(job, await this.jobs.assignments(id));
+  }
+
+  @Post(':network_job_id/result')
+  @Roles('prover')
+  @ApiOperation({ summary: 'The assigned prover reports its result; success captures the cost and rewards' })
+  result(
+    @Param('network_job_id', new ParseUUIDPipe()) id: string,
+    @Body() dto: ReportResultRequestDto,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    return this.commands.execute(
+      new ReportResultCommand(id, principal.subject, {
+        success: dto.success,
+        finalCostMicros:
+          dto.final_cost_micros === undefined ? null : parseMicros(dto.final_cost_micros, 'final_cost_micros'),
+        errorMessage: dto.error_message ?? null,
+        resultHash: dto.result_hash ?? null,
+      }),
+    );
+  }
+}

@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { LedgerModule } from '@tally/ledger';
+import { AssignJobCommandHandler } from './commands/assign-job/assign-job.command-handler';
+import { CancelJobCommandHandler } from './commands/cancel-job/cancel-job.command-handler';
+import { JobAuditRecorder } from './commands/record-audit/job-audit-recorder';
+import { ReportResultCommandHandler } from './commands/report-result/report-result.command-handler';
+import { StartJobCommandHandler } from './commands/start-job/start-job.command-handler';
+import { SubmitJobCommandHandler } from './commands/submit-job/submit-job.command-handler';
+import { AdminJobsController } from './http/admin-jobs.controller';
+import { JobsController } from './http/jobs.controller';
+import { JobRepository } from './persistence/job.repository';
+import { JobQueries } from './queries/list-jobs/list-jobs.query';
+import { JobSettler } from './settlement/job-settler';
+
+@Module({
+  imports: [CqrsModule, LedgerModule],
+  controllers: [JobsController, AdminJobsController],
+  providers: [
+    JobRepository,
+    JobQueries,
+    JobSettler,
+    SubmitJobCommandHandler,
+    AssignJobCommandHandler,
+    StartJobCommandHandler,
+    ReportResultCommandHandler,
+    CancelJobCommandHandler,
+    JobAuditRecorder,
+  ],
+  exports: [JobRepository],
+})
+export class JobsModule {}

@@ -1,0 +1,214 @@
+import { JobsCtx } from '../../support/jobs-ctx';
+import { microsOf } from '../../support/ledger-ctx';
+import { startTestApp, TestApp } from '../../support/test-app';
+
+describe('job lifecycle settlement', () => {
+  let t: TestApp;
+  let ctx: JobsCtx;
+  beforeAll(async () => {
+    t = await startTestApp();
+    ctx = new JobsCtx(t);
+  });
+  afterAll(() => t.close());
+
+  const posted = async (type: string, id: string) => microsOf((await ctx.balance(type, id)).posted);
+
+  it('success: holds at submit, captures the final cost, rewards the prover, releases the rest', async () => {
+    const client = await ctx.fundedClient('10');
+    const prover = await ctx.prover();
+    const submitted = await ctx.submit(client.key, { max_cost_micros: 5_000_000 }).expect(201);
+    expect(submitted.body).toMatchObject({ status: 'PENDING', held_micros: '5000000' });
+    expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '10', pending: '5', available: '5' });
+    const id = submitted.body.network_job_id;
+    await ctx.assign(id, [prover.name]).expect(201);
+    await ctx.start(id, prover.key).expect(201);
+
+    const platformBefore = await posted('platform', 'main');
+    const escrowBefore = await ctx.balance('escrow', 'main');
+    const result = await ctx.report(id, prover.key, { success: true, final_cost_micros: 2_000_001 }).expect(201);
+    expect(result.body).toEqual({
+      network_job_id: id,
+      outcome: 'COMPLETED',
+      final_cost_micros: '2000001',
+      reward_micros: '1800000',
+      refunded_micros: '2999999',
+    });
+    expect(await ctx.balance('user', client.name)).toMatchObject({
+      posted: '7.999999',
+      pending: '0',
+      available: '7.999999',
+    });
+    expect(await ctx.balance('provider', prover.name)).toMatchObject({ posted: '1.8' });
+    // fee 10% of 2.000001 = 0.2000001 → the platform keeps 0.200001 (the division's remainder included)
+    expect((await posted('platform', 'main')) - platformBefore).toBe(200_001n);
+    expect(microsOf((await ctx.balance('escrow', 'main')).posted)).toBe(microsOf(escrowBefore.posted));
+    expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
+
+    expect(await ctx.waitForStatus(id, 'AUDITED')).toBe('AUDITED');
+    const job = (await ctx.job(id)).body;
+    expect(job).toMatchObject({
+      final_cost_micros: '2000001',
+      refunded_micros: '2999999',
+      assigned_prover: prover.name,
+    });
+    expect(job.timestamps.audited_at).not.toBeNull();
+    const audit = await t.dataSource.query(`SELECT event FROM job_audit_log WHERE network_job_id = $1`, [id]);
+    expect(audit).toHaveLength(1);
+    expect(Object.keys(audit[0].event).sort()).toEqual([
+      'client_job_id',
+      'error_message',
+      'event_id',
+      'final_cost_micros',
+      'network_job_id',
+      'prover_id',
+      'status',
+      'timestamp',
+    ]);
+  });
+
+  it('failure: voids the hold, a full refund', async () => {
+    const client = await ctx.fundedClient('3');
+    const prover = await ctx.prover();
+    const id = await ctx.running(client.key, [prover], { max_cost_micros: 3_000_000 });
+    const res = await ctx.report(id, prover.key, { success: false, error_message: 'out of memory' }).expect(201);
+    expect(res.body).toMatchObject({ outcome: 'FAILED', refunded_micros: '3000000' });
+    expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '3', pending: '0', available: '3' });
+    const job = (await ctx.job(id)).body;
+    expect(job).toMatchObject({ status: 'FAILED', error_message: 'out of memory' });
+    expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
+  });
+
+  it.each(['PENDING', 'ASSIGNED', 'RUNNING'])(
+    'cancel from %s refunds everything; a second cancel is DSE-010',
+    async (from) => {
+      const client = await ctx.fundedClient('2');
+      const prover = await ctx.prover();
+      const id = (await ctx.submit(client.key, { max_cost_micros: '2000000' }).expect(201)).body.network_job_id;
+      if (from !== 'PENDING') await ctx.assign(id, [prover.name]).expect(201);
+      if (from === 'RUNNING') await ctx.start(id, prover.key).expect(201);
+      const cancelled = await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
+      expect(cancelled.body).toMatchObject({ status: 'CANCELLED', refunded_micros: '2000000' });
+      expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '2', pending: '0' });
+      const again = await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(409);
+      expect(again.body.code).toBe('DSE-010');
+      if (from === 'RUNNING') {
+        const late = await ctx.report(id, prover.key, { success: true, final_cost_micros: 1 }).expect(409);
+        expect(late.body.code).toBe('DSE-010');
+      }
+    },
+  );
+
+  it('replicas: a majority with one dissenter pays the majority the median cost in equal shares', async () => {
+    const client = await ctx.fundedClient('10');
+    const [a, b, c] = [await ctx.prover(), await ctx.prover(), await ctx.prover()];
+    const id = await ctx.running(client.key, [a, b, c], { max_cost_micros: 9_000_000, replicas: 3 });
+    const first = await ctx
+      .report(id, a.key, { success: true, final_cost_micros: 3_000_000, result_hash: 'h1' })
+      .expect(201);
+    expect(first.body.outcome).toBe('AWAITING_REPLICAS');
+    await ctx.report(id, c.key, { success: true, final_cost_micros: 1_000_000, result_hash: 'other' }).expect(201);
+    const decided = await ctx
+      .report(id, b.key, { success: true, final_cost_micros: 2_000_000, result_hash: 'h1' })
+      .expect(201);
+    // majority a (3.0) and b (2.0): lower median 2.0; pool 1.8 → 0.9 each
+    expect(decided.body).toMatchObject({ outcome: 'COMPLETED', final_cost_micros: '2000000', reward_micros: '900000' });
+    expect((await ctx.balance('provider', a.name)).posted).toBe('0.9');
+    expect((await ctx.balance('provider', b.name)).posted).toBe('0.9');
+    await t.http().get(`/v1/credits/accounts/provider/${c.name}`).set(ctx.admin()).expect(404);
+    expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '8', pending: '0' });
+    expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
+  });
+
+  it('replicas: no possible majority fails the job with a full refund', async () => {
+    const client = await ctx.fundedClient('4');
+    const [a, b] = [await ctx.prover(), await ctx.prover()];
+    const id = await ctx.running(client.key, [a, b], { max_cost_micros: 4_000_000, replicas: 2 });
+    await ctx.report(id, a.key, { success: true, final_cost_micros: 1_000_000, result_hash: 'x' }).expect(201);
+    const res = await ctx
+      .report(id, b.key, { success: true, final_cost_micros: 1_000_000, result_hash: 'y' })
+      .expect(201);
+    expect(res.body.outcome).toBe('FAILED');
+    expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '4', pending: '0' });
+  });
+
+  it('guards: 402 creates no job, DSE-013 settles nothing, other provers 403, illegal moves DSE-010', async () => {
+    const client = await ctx.fundedClient('1');
+    const jobsBefore = (await t.dataSource.query(`SELECT count(*)::int AS n FROM jobs`))[0].n;
+    const poor = await ctx.submit(client.key, { max_cost_micros: 1_000_001 }).expect(402);
+    expect(poor.body.code).toBe('DSE-008');
+    expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM jobs`))[0].n).toBe(jobsBefore);
+
+    const prover = await ctx.prover();
+    const stranger = await ctx.prover();
+    const id = await ctx.running(client.key, [prover], { max_cost_micros: 1_000_000 });
+    const over = await ctx.report(id, prover.key, { success: true, final_cost_micros: 1_000_001 }).expect(422);
+    expect(over.body.code).toBe('DSE-013');
+    expect((await ctx.job(id)).body.status).toBe('RUNNING');
+    expect(await ctx.balance('user', client.name)).toMatchObject({ pending: '1' });
+    const wrong = await ctx.report(id, stranger.key, { success: true, final_cost_micros: 1 }).expect(403);
+    expect(wrong.body.code).toBe('DSE-002');
+    await t.http().get(`/v1/jobs/${id}`).set(stranger.key).expect(404);
+    await ctx.assign(id, [stranger.name]).expect(409);
+    await ctx.report(id, prover.key, { success: true, final_cost_micros: 500_000 }).expect(201);
+    const changed = await ctx.report(id, prover.key, { success: true, final_cost_micros: 400_000 }).expect(409);
+    expect(changed.body.code).toBe('DSE-010');
+    const same = await ctx.report(id, prover.key, { success: true, final_cost_micros: 500_000 }).expect(201);
+    expect(same.body).toMatchObject({ outcome: 'COMPLETED', final_cost_micros: '500000' });
+    await t.http().get(`/v1/jobs/00000000-0000-0000-0000-000000000000`).set(ctx.admin()).expect(404);
+    for (const bad of [
+      { max_cost_micros: 0 },
+      { max_cost_micros: -5 },
+      { max_cost_micros: 1.5 },
+      { max_cost_micros: '9223372036854775808' },
+      { max_cost_micros: 5, replicas: 8 },
+      { max_cost_micros: 5, priority: 'URGENT' },
+    ]) {
+      const res = await ctx.submit(client.key, bad).expect(400);
+      expect(res.body.code).toBe('DSE-001');
+    }
+  });
+
+  it('races: identical reports settle once; cancel racing a result leaves the ledger matching the winner', async () => {
+    const client = await ctx.fundedClient('20');
+    const prover = await ctx.prover();
+    const id = await ctx.running(client.key, [prover], { max_cost_micros: 2_000_000 });
+    const reports = await Promise.all(
+      Array.from({ length: 20 }, () => ctx.report(id, prover.key, { success: true, final_cost_micros: 1_000_000 })),
+    );
+    expect(reports.map((r) => r.status)).toEqual(Array(20).fill(201));
+    expect(new Set(reports.map((r) => JSON.stringify(r.body))).size).toBe(1);
+    expect((await ctx.balance('provider', prover.name)).posted).toBe('0.9');
+    const captures = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM transfers WHERE job_id = $1 AND kind = 'capture'`,
+      [id],
+    );
+    expect(captures[0].n).toBe(1);
+
+    for (let i = 0; i < 5; i++) {
+      const racer = await ctx.prover();
+      const job = await ctx.running(client.key, [racer], { max_cost_micros: 1_000_000 });
+      const before = await ctx.balance('user', client.name);
+      const [cancel, result] = await Promise.all([
+        t.http().post(`/v1/jobs/${job}/cancel`).set(client.key),
+        ctx.report(job, racer.key, { success: true, final_cost_micros: 600_000 }),
+      ]);
+      expect([cancel.status, result.status].sort()).toEqual([201, 409]);
+      const after = await ctx.balance('user', client.name);
+      const spent = microsOf(before.posted) - microsOf(after.posted);
+      expect(spent).toBe(cancel.status === 201 ? 0n : 600_000n);
+      expect(after.pending).toBe(before.pending === '1' ? '0' : String(microsOf(before.pending) - 1_000_000n));
+    }
+    expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
+  });
+
+  it('20 concurrent submits with one client_job_id create one job and one hold', async () => {
+    const client = await ctx.fundedClient('5');
+    const body = { client_job_id: 'same-job', max_cost_micros: 1_000_000 };
+    const results = await Promise.all(Array.from({ length: 20 }, () => ctx.submit(client.key, body)));
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(201));
+    expect(new Set(results.map((r) => r.body.network_job_id)).size).toBe(1);
+    expect(await ctx.balance('user', client.name)).toMatchObject({ pending: '1', available: '4' });
+    const other = await ctx.submit(client.key, { ...body, max_cost_micros: 2_000_000 }).expect(409);
+    expect(other.body.code).toBe('DSE-009');
+  });
+});

@@ -1,0 +1,69 @@
+import { LedgerCtx } from './ledger-ctx';
+
+type Headers = Record<string, string>;
+
+/** One-line builders for job tests on top of the ledger ones. */
+export class JobsCtx extends LedgerCtx {
+  /** A client with `credits` minted and a key; returns its name and headers. */
+  async fundedClient(credits: string): Promise<{ name: string; key: Headers }> {
+    const name = this.name('client');
+    await this.mint('user', name, credits);
+    return { name, key: await this.newKey('client', name) };
+  }
+
+  async prover(): Promise<{ name: string; key: Headers }> {
+    const name = this.name('prover');
+    return { name, key: await this.newKey('prover', name) };
+  }
+
+  submit(key: Headers, body: Record<string, unknown>) {
+    return this.t
+      .http()
+      .post('/v1/jobs/submit')
+      .set(key)
+      .send({ payload: { task: 'prove' }, ...body });
+  }
+
+  assign(jobId: string, provers: string[]) {
+    return this.t.http().post(`/v1/jobs/${jobId}/assign`).set(this.admin()).send({ prover_ids: provers });
+  }
+
+  start(jobId: string, key: Headers) {
+    return this.t.http().post(`/v1/jobs/${jobId}/start`).set(key).send();
+  }
+
+  report(jobId: string, key: Headers, body: Record<string, unknown>) {
+    return this.t.http().post(`/v1/jobs/${jobId}/result`).set(key).send(body);
+  }
+
+  job(jobId: string) {
+    return this.t.http().get(`/v1/jobs/${jobId}`).set(this.admin());
+  }
+
+  /** Submits, assigns and starts a job; returns its id. */
+  async running(
+    client: Headers,
+    provers: { name: string; key: Headers }[],
+    body: Record<string, unknown>,
+  ): Promise<string> {
+    const submitted = await this.submit(client, body).expect(201);
+    const id = submitted.body.network_job_id;
+    await this.assign(
+      id,
+      provers.map((p) => p.name),
+    ).expect(201);
+    for (const p of provers) await this.start(id, p.key).expect(201);
+    return id;
+  }
+
+  async waitForStatus(jobId: string, status: string, ms = 10_000): Promise<string> {
+    const deadline = Date.now() + ms;
+    let current = '';
+    while (Date.now() < deadline) {
+      current = (await this.job(jobId)).body.status;
+      if (current === status) return current;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return current;
+  }
+}
