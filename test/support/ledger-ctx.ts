@@ -5,7 +5,7 @@ import type { TestApp } from './test-app';
 export class LedgerCtx {
   constructor(readonly t: TestApp) {}
 
-  admin = () => ({ Authorization: `Bearer ${this.t.adminKey}` });
+  admin = (): Record<string, string> => ({ Authorization: `Bearer ${this.t.adminKey}` });
 
   async newKey(role: 'admin' | 'client' | 'prover', subject: string): Promise<Record<string, string>> {
     const res = await this.t.http().post('/v1/admin/keys').set(this.admin()).send({ role, subject }).expect(201);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { LedgerModule } from '@tally/ledger';
+import { RegistryModule } from '@tally/registry';
 import { AssignJobCommandHandler } from './commands/assign-job/assign-job.command-handler';
 import { CancelJobCommandHandler } from './commands/cancel-job/cancel-job.command-handler';
 import { JobAuditRecorder } from './commands/record-audit/job-audit-recorder';
@@ -14,7 +15,7 @@ import { JobQueries } from './queries/list-jobs/list-jobs.query';
 import { JobSettler } from './settlement/job-settler';
 
 @Module({
-  imports: [CqrsModule, LedgerModule],
+  imports: [CqrsModule, LedgerModule, RegistryModule],
   controllers: [JobsController, AdminJobsController],
   providers: [
     JobRepository,

@@ -201,6 +201,46 @@ describe('job lifecycle settlement', () => {
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
   });
 
+  it('prices a job by its service: the hold is the estimate, which must fit under max_cost_micros', async () => {
+    const service = `svc-${ctx.name('s').toLowerCase()}`;
+    await t
+      .http()
+      .put(`/v1/registry/services/${service}`)
+      .set(ctx.admin())
+      .send({
+        price_per_unit: '0.01',
+        unit: 'gpu_second',
+        size_factor: '1.5',
+        minimum_charge: '0.5',
+        hardware_requirements: {},
+      })
+      .expect(201);
+    const client = await ctx.fundedClient('10');
+    // 0.01 × 120 × 1.5 = 1.8 credits per replica, × 2 replicas = 3.6
+    const priced = await ctx
+      .submit(client.key, { max_cost_micros: 5_000_000, service, units: '120', replicas: 2 })
+      .expect(201);
+    expect(priced.body.held_micros).toBe('3600000');
+    expect(await ctx.balance('user', client.name)).toMatchObject({ pending: '3.6', available: '6.4' });
+    const tooDear = await ctx
+      .submit(client.key, { max_cost_micros: 3_599_999, service, units: '120', replicas: 2 })
+      .expect(422);
+    expect(tooDear.body.code).toBe('DSE-013');
+    await ctx.submit(client.key, { max_cost_micros: 5_000_000, service: 'no-such-service', units: '1' }).expect(404);
+    await ctx.submit(client.key, { max_cost_micros: 5_000_000, service }).expect(400);
+    expect(await ctx.balance('user', client.name)).toMatchObject({ pending: '3.6' });
+
+    const [a, b] = [await ctx.prover(), await ctx.prover()];
+    const id = priced.body.network_job_id;
+    await ctx.assign(id, [a.name, b.name]).expect(201);
+    await ctx.start(id, a.key).expect(201);
+    await ctx.start(id, b.key).expect(201);
+    await ctx.report(id, a.key, { success: true, final_cost_micros: 3_600_001, result_hash: 'r' }).expect(422);
+    await ctx.report(id, a.key, { success: true, final_cost_micros: 3_000_000, result_hash: 'r' }).expect(201);
+    await ctx.report(id, b.key, { success: true, final_cost_micros: 3_000_000, result_hash: 'r' }).expect(201);
+    expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '7', pending: '0' });
+  });
+
   it('20 concurrent submits with one client_job_id create one job and one hold', async () => {
     const client = await ctx.fundedClient('5');
     const body = { client_job_id: 'same-job', max_cost_micros: 1_000_000 };

@@ -1,5 +1,6 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
+import { ServiceRegistry } from '@tally/registry';
 import { DomainError, ErrorCode, newId } from '@tally/shared';
 import { JobRepository, JobRow } from '../../persistence/job.repository';
 import { JobSettler } from '../../settlement/job-settler';
@@ -12,11 +13,22 @@ export class SubmitJobCommandHandler implements ICommandHandler<SubmitJobCommand
     private readonly jobs: JobRepository,
     private readonly settler: JobSettler,
     private readonly outbox: OutboxWriter,
+    private readonly registry: ServiceRegistry,
   ) {}
 
   execute({ input }: SubmitJobCommand): Promise<{ job: JobRow; replayed: boolean }> {
     return this.uow.run(async () => {
-      const held = input.maxCostMicros;
+      // With a service the hold is its price estimate, within the ceiling; without, the ceiling itself.
+      const held = input.service
+        ? await this.registry.estimate(input.service, input.units!, input.replicas)
+        : input.maxCostMicros;
+      if (held > input.maxCostMicros) {
+        throw new DomainError(
+          ErrorCode.CostCeilingExceeded,
+          `the estimated cost ${held} micros exceeds max_cost_micros ${input.maxCostMicros}`,
+          { estimate_micros: held.toString() },
+        );
+      }
       const id = newId();
       const holdId = newId();
       const job = await this.jobs.insert({ ...input, id, maxCost: input.maxCostMicros, holdId, held });
