@@ -1,0 +1,158 @@
+import { connect } from 'node:net';
+import type { Server } from 'node:http';
+import type { Response } from 'supertest';
+import { startTestApp, TestApp } from '../support/test-app';
+
+const TEN_MB = 10 * 1024 * 1024;
+
+/** Every error: problem+json with a DSE code, the status it claims, no stack trace. */
+function expectProblem(res: Response, status: number, code: string): void {
+  expect(res.status).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const body = JSON.parse(res.text) as Record<string, unknown>;
+  expect(body).toMatchObject({ type: `urn:tally:error:${code}`, code, status, title: expect.any(String) });
+  expect(typeof body.detail).toBe('string');
+  expect(body.request_id).toBe(res.headers['x-request-id']);
+  expect(res.headers['x-protocol-version']).toBe('1');
+  expect(res.text).not.toMatch(/\bat \S+ \(|node_modules|\.ts:\d+|\.js:\d+/); // no stack, no source paths
+}
+
+/** Sends raw bytes over one connection and returns the raw HTTP response. */
+async function rawRequest(server: Server, bytes: string): Promise<string> {
+  await new Promise<void>((resolve) => (server.listening ? resolve() : server.listen(0, '127.0.0.1', resolve)));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return new Promise((resolve, reject) => {
+    const socket = connect(address.port, '127.0.0.1');
+    let out = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (out += chunk));
+    socket.once('error', reject);
+    socket.once('end', () => resolve(out));
+    socket.end(bytes);
+  });
+}
+
+describe('errors are problem+json with a code, never a 500', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await startTestApp()));
+  afterAll(() => t.close());
+
+  // Bodies are parsed before routing and authentication, so any POST path will do.
+  it.each([
+    ['truncated', '{"role":'],
+    ['not JSON at all', 'hello'],
+    ['a trailing comma', '{"a":1,}'],
+    ['single quotes', "{'a':1}"],
+    ['JSON for a primitive (strict mode)', '"just a string"'],
+  ])('rejects a malformed JSON body (%s) with 400 DSE-001', async (_what, body) => {
+    const res = await t.http().post('/v1/admin/keys').set('Content-Type', 'application/json').send(body);
+    expectProblem(res, 400, 'DSE-001');
+    expect(res.body.detail).toBe('request body is not valid JSON');
+    expect(res.text).not.toContain(body); // the parser's message (which quotes the body) is not echoed
+  });
+
+  it('rejects a malformed JSON body on an unknown path the same way', async () => {
+    const res = await t.http().post('/v1/no-such-thing').set('Content-Type', 'application/json').send('{');
+    expectProblem(res, 400, 'DSE-001');
+  });
+
+  it('rejects a body over 10 MB with 413 DSE-001', async () => {
+    const body = `{"pad":"${'x'.repeat(TEN_MB)}"}`;
+    const res = await t.http().post('/v1/admin/keys').set('Content-Type', 'application/json').send(body);
+    expectProblem(res, 413, 'DSE-001');
+    expect(res.body.detail).toBe('request body exceeds 10 MB');
+  });
+
+  it('rejects a chunked body that grows over 10 MB with 413 DSE-001', async () => {
+    const chunk = 'x'.repeat(1024 * 1024);
+    let chunked = '';
+    for (let i = 0; i < 11; i++) chunked += `${chunk.length.toString(16)}\r\n${chunk}\r\n`;
+    const raw = await rawRequest(
+      t.app.getHttpServer(),
+      'POST /v1/admin/keys HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n' +
+        `Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunked}0\r\n\r\n`,
+    );
+    expect(raw).toMatch(/^HTTP\/1\.1 413 /);
+    expect(raw).toMatch(/content-type: application\/problem\+json/i);
+    expect(raw).toContain('"code":"DSE-001"');
+  });
+
+  it('accepts a body just under the limit as far as parsing goes', async () => {
+    const body = `{"pad":"${'x'.repeat(TEN_MB - 100)}"}`;
+    const res = await t.http().post('/v1/no-such-thing').set('Content-Type', 'application/json').send(body);
+    expectProblem(res, 404, 'DSE-001'); // parsed, then no route
+  });
+
+  it('rejects a JSON body in an unsupported charset with 400 DSE-001, not a 500', async () => {
+    const res = await t
+      .http()
+      .post('/v1/admin/keys')
+      .set('Content-Type', 'application/json; charset=latin1')
+      .send('{}');
+    expectProblem(res, 400, 'DSE-001');
+  });
+
+  it('rejects a path with a malformed percent-encoding with 400 DSE-001, not a 500', async () => {
+    expectProblem(await t.http().get('/v1/%E0%A4%A'), 400, 'DSE-001');
+  });
+
+  it.each([
+    ['GET', '/v1/no-such-thing'],
+    ['GET', '/no-version-prefix'],
+    ['GET', '/v2/system/info'],
+    ['POST', '/v1/system/info'],
+    ['DELETE', '/v1/credits/accounts/x/y/z/w'],
+    ['GET', '/v1/..%2f..%2fetc%2fpasswd'],
+  ])('answers %s %s (no such route) with 404 DSE-001', async (method, path) => {
+    const res = await t
+      .http()
+      [method.toLowerCase() as 'get' | 'post' | 'delete'](path)
+      .set('Accept', 'application/json');
+    expectProblem(res, 404, 'DSE-001');
+  });
+
+  it('names the method and path of an unknown route, without the query string', async () => {
+    const res = await t.http().get('/v1/no-such-thing?token=secret');
+    expectProblem(res, 404, 'DSE-001');
+    expect(res.body.detail).toBe('no route GET /v1/no-such-thing');
+  });
+
+  describe('request validation (POST /v1/admin/keys, an admin route with a validated body)', () => {
+    const post = (body: unknown) =>
+      t
+        .http()
+        .post('/v1/admin/keys')
+        .set('Authorization', `Bearer ${t.adminKey}`)
+        .send(body as object);
+    const fields = (res: Response) => (res.body.errors as { field: string }[]).map((e) => e.field).sort();
+
+    it('rejects an unknown field with 400 DSE-001 naming it', async () => {
+      const res = await post({ role: 'client', subject: 'alice', is_admin: true });
+      expectProblem(res, 400, 'DSE-001');
+      expect(fields(res)).toEqual(['is_admin']);
+    });
+
+    it('rejects wrong types with 400 DSE-001, one entry per field', async () => {
+      const res = await post({ role: 5, subject: ['alice'], require_signature: 'yes' });
+      expectProblem(res, 400, 'DSE-001');
+      expect(fields(res)).toEqual(expect.arrayContaining(['require_signature', 'role', 'subject']));
+    });
+
+    it('rejects a missing field with 400 DSE-001', async () => {
+      const res = await post({ role: 'client' });
+      expectProblem(res, 400, 'DSE-001');
+      expect(fields(res)).toContain('subject');
+    });
+
+    it('rejects a body that is not an object with 400 DSE-001', async () => {
+      expectProblem(await post([{ role: 'client', subject: 'alice' }]), 400, 'DSE-001');
+      expectProblem(await t.http().post('/v1/admin/keys').set('Authorization', `Bearer ${t.adminKey}`), 400, 'DSE-001');
+    });
+
+    it('checks the key before the body: no key is 401 DSE-002', async () => {
+      const res = await t.http().post('/v1/admin/keys').send({ role: 'client', subject: 'alice', junk: 1 });
+      expectProblem(res, 401, 'DSE-002');
+    });
+  });
+});
