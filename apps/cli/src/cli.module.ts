@@ -8,6 +8,9 @@ import { LedgerModule } from '@tally/ledger';
 @Module({})
 export class CliModule {
   static forRoot(): DynamicModule {
-    return { module: CliModule, imports: [TallyConfigModule.forRoot(), DatabaseModule.forRoot(), AuthModule, LedgerModule] };
+    return {
+      module: CliModule,
+      imports: [TallyConfigModule.forRoot(), DatabaseModule.forRoot(), AuthModule, LedgerModule],
+    };
   }
 }

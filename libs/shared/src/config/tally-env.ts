@@ -70,7 +70,11 @@ export class TallyEnv {
   SHUTDOWN_GRACE_MS = 10000;
 
   /** The platform's fee on a job's final cost, in basis points (1000 = 10%); the rest rewards provers. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(10000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10000)
   PLATFORM_FEE_BPS = 1000;
 }
 

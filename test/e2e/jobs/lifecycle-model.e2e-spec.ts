@@ -1,0 +1,79 @@
+import fc from 'fast-check';
+import { LedgerVerifier } from '@tally/ledger';
+import { JobsCtx } from '../../support/jobs-ctx';
+import { microsOf } from '../../support/ledger-ctx';
+import { startTestApp, TestApp } from '../../support/test-app';
+
+type Path = 'success' | 'failure' | 'cancel-pending' | 'cancel-assigned' | 'cancel-running';
+
+const lifecycle = fc.record({
+  client: fc.integer({ min: 0, max: 3 }),
+  prover: fc.integer({ min: 0, max: 2 }),
+  maxCost: fc.bigInt({ min: 1n, max: 3_000_000n }),
+  costShare: fc.integer({ min: 0, max: 100 }),
+  path: fc.constantFrom<Path>('success', 'failure', 'cancel-pending', 'cancel-assigned', 'cancel-running'),
+});
+
+describe('job lifecycles against a model of the ledger', () => {
+  let t: TestApp;
+  let ctx: JobsCtx;
+  beforeAll(async () => {
+    t = await startTestApp();
+    ctx = new JobsCtx(t);
+  });
+  afterAll(() => t.close());
+
+  it('500 random lifecycles leave every balance where the model says, and verify passes', async () => {
+    const clients = await Promise.all(Array.from({ length: 4 }, () => ctx.fundedClient('2000')));
+    const provers = await Promise.all(Array.from({ length: 3 }, () => ctx.prover()));
+    const platformStart = microsOf((await ctx.balance('platform', 'main')).posted);
+
+    await fc.assert(
+      fc.asyncProperty(fc.array(lifecycle, { minLength: 500, maxLength: 500 }), async (plan) => {
+        const model = {
+          clients: clients.map(() => 2_000_000_000n),
+          provers: provers.map(() => 0n),
+          platform: platformStart,
+        };
+        const runOne = async (step: (typeof plan)[number]) => {
+          const client = clients[step.client];
+          const prover = provers[step.prover];
+          const id = (await ctx.submit(client.key, { max_cost_micros: step.maxCost.toString() }).expect(201)).body
+            .network_job_id;
+          if (step.path === 'cancel-pending')
+            return void (await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201));
+          await ctx.assign(id, [prover.name]).expect(201);
+          if (step.path === 'cancel-assigned')
+            return void (await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201));
+          await ctx.start(id, prover.key).expect(201);
+          if (step.path === 'cancel-running')
+            return void (await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201));
+          if (step.path === 'failure') return void (await ctx.report(id, prover.key, { success: false }).expect(201));
+          const cost = (step.maxCost * BigInt(step.costShare)) / 100n || 1n;
+          await ctx.report(id, prover.key, { success: true, final_cost_micros: cost.toString() }).expect(201);
+          const reward = (cost * 9000n) / 10_000n;
+          model.clients[step.client] -= cost;
+          model.provers[step.prover] += reward;
+          model.platform += cost - reward;
+        };
+        for (let i = 0; i < plan.length; i += 10) await Promise.all(plan.slice(i, i + 10).map(runOne));
+
+        for (const [i, c] of clients.entries()) {
+          const b = await ctx.balance('user', c.name);
+          expect({ posted: microsOf(b.posted), pending: microsOf(b.pending) }).toEqual({
+            posted: model.clients[i],
+            pending: 0n,
+          });
+        }
+        for (const [i, p] of provers.entries()) {
+          const res = await t.http().get(`/v1/credits/accounts/provider/${p.name}`).set(ctx.admin());
+          expect(res.status === 404 ? 0n : microsOf(res.body.balance.posted)).toBe(model.provers[i]);
+        }
+        expect(microsOf((await ctx.balance('platform', 'main')).posted)).toBe(model.platform);
+        expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
+        expect((await t.app.get(LedgerVerifier).verify()).problems).toEqual([]);
+      }),
+      { numRuns: 1 },
+    );
+  }, 300_000);
+});
