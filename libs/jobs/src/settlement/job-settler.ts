@@ -86,7 +86,12 @@ export class JobSettler {
    * Captures the final cost from the hold into the platform (the rest of the hold is
    * released in the same posting) and rewards the winning provers from the platform.
    */
-  async complete(job: JobRow, winners: string[], finalCost: bigint): Promise<{ job: JobRow; perProver: bigint }> {
+  async complete(
+    job: JobRow,
+    winners: string[],
+    finalCost: bigint,
+    dissenters: string[] = [],
+  ): Promise<{ job: JobRow; perProver: bigint }> {
     const id = job.network_job_id;
     const { perProver, platformKeeps } = splitReward(finalCost, BigInt(this.env.PLATFORM_FEE_BPS), winners.length);
     const postings: PostingRequest[] = [
@@ -127,6 +132,7 @@ export class JobSettler {
       network_job_id: id,
       status: 'COMPLETED',
       provers: winners,
+      dissenters,
       final_cost_micros: finalCost.toString(),
       reward_micros: perProver.toString(),
     });

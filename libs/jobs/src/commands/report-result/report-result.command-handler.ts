@@ -66,7 +66,12 @@ export class ReportResultCommandHandler implements ICommandHandler<ReportResultC
         );
         return outcomeOf(failed, mine);
       }
-      const { job: done, perProver } = await this.settler.complete(job, decision.majority, decision.finalCostMicros);
+      const { job: done, perProver } = await this.settler.complete(
+        job,
+        decision.majority,
+        decision.finalCostMicros,
+        decision.dissenters,
+      );
       return outcomeOf(done, {
         ...mine,
         reward_micros: decision.majority.includes(proverId) ? perProver.toString() : null,

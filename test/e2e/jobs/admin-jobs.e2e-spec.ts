@@ -1,0 +1,87 @@
+import { JobsCtx } from '../../support/jobs-ctx';
+import { startTestApp, TestApp } from '../../support/test-app';
+
+describe('admin views of jobs', () => {
+  let t: TestApp;
+  let ctx: JobsCtx;
+  beforeAll(async () => {
+    t = await startTestApp();
+    ctx = new JobsCtx(t);
+  });
+  afterAll(() => t.close());
+
+  it('lists jobs with filters and a cursor, and reports stats', async () => {
+    const client = await ctx.fundedClient('50');
+    const prover = await ctx.prover();
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++)
+      ids.push((await ctx.submit(client.key, { max_cost_micros: 1_000_000 }).expect(201)).body.network_job_id);
+    await ctx.assign(ids[0], [prover.name]).expect(201);
+    await ctx.start(ids[0], prover.key).expect(201);
+    await ctx.report(ids[0], prover.key, { success: true, final_cost_micros: 400_000 }).expect(201);
+    await t.http().post(`/v1/jobs/${ids[1]}/cancel`).set(client.key).expect(201);
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await t
+        .http()
+        .get('/v1/admin/jobs')
+        .query({ client_id: client.name, limit: 3, ...(cursor ? { cursor } : {}) })
+        .set(ctx.admin())
+        .expect(200);
+      seen.push(...page.body.items.map((j: { network_job_id: string }) => j.network_job_id));
+      cursor = page.body.next_cursor ?? undefined;
+    } while (cursor);
+    expect([...seen].sort()).toEqual([...ids].sort());
+
+    const byProver = await t
+      .http()
+      .get('/v1/admin/jobs')
+      .query({ prover_id: prover.name })
+      .set(ctx.admin())
+      .expect(200);
+    expect(byProver.body.items.map((j: { network_job_id: string }) => j.network_job_id)).toEqual([ids[0]]);
+    const cancelled = await t
+      .http()
+      .get('/v1/admin/jobs')
+      .query({ status: 'CANCELLED', client_id: client.name })
+      .set(ctx.admin())
+      .expect(200);
+    expect(cancelled.body.items.map((j: { network_job_id: string }) => j.network_job_id)).toEqual([ids[1]]);
+    await t.http().get('/v1/admin/jobs').query({ status: 'DONE' }).set(ctx.admin()).expect(400);
+    await t.http().get('/v1/admin/jobs').query({ cursor: 'garbage' }).set(ctx.admin()).expect(400);
+    await t.http().get('/v1/admin/jobs').set(client.key).expect(403);
+
+    const stats = await t.http().get('/v1/admin/stats').set(ctx.admin()).expect(200);
+    expect(stats.body.jobs_by_status.PENDING).toBe(5);
+    expect(stats.body.escrow_micros).toBe('5000000');
+    expect(stats.body.total_supply_micros).toBe('50000000');
+  });
+
+  it('refuses a result before the job runs, and an assignment of the wrong size', async () => {
+    const client = await ctx.fundedClient('5');
+    const [a, b] = [await ctx.prover(), await ctx.prover()];
+    const id = (await ctx.submit(client.key, { max_cost_micros: 1_000_000 }).expect(201)).body.network_job_id;
+    expect((await ctx.assign(id, [a.name, b.name]).expect(400)).body.code).toBe('DSE-001');
+    await ctx.assign(id, [a.name]).expect(201);
+    expect((await ctx.report(id, a.key, { success: true, final_cost_micros: 1 }).expect(409)).body.code).toBe(
+      'DSE-010',
+    );
+    await ctx.start(id, b.key).expect(403);
+    const other = await ctx.fundedClient('1');
+    await t.http().post(`/v1/jobs/${id}/cancel`).set(other.key).expect(404);
+    await t.http().get(`/v1/jobs/${id}`).set(other.key).expect(404);
+    await t.http().get(`/v1/jobs/${id}`).set(client.key).expect(200);
+    await t.http().get(`/v1/jobs/${id}`).set(a.key).expect(200);
+    expect(
+      (
+        await ctx
+          .submit(client.key, { max_cost_micros: 1, payload_encoding: 'base64', payload: 'not base64!' })
+          .expect(400)
+      ).body.code,
+    ).toBe('DSE-001');
+    await ctx.submit(client.key, { max_cost_micros: 1, payload_encoding: 'base64', payload: 'aGVsbG8=' }).expect(201);
+    await t.http().post('/v1/jobs/submit').set(client.key).send({ max_cost_micros: 1 }).expect(400);
+  });
+});
