@@ -2,6 +2,7 @@ import { ApiKeys1763790000000 } from './1763790000000-ApiKeys';
 import { Ledger1763790100000 } from './1763790100000-Ledger';
 import { Jobs1763790200000 } from './1763790200000-Jobs';
 import { ServiceRegistry1763790300000 } from './1763790300000-ServiceRegistry';
+import { ProversAndScheduler1763790400000 } from './1763790400000-ProversAndScheduler';
 
 /** Every migration, in order. A new migration file must be added here (a test checks it). */
 export const ALL_MIGRATIONS = [
@@ -9,4 +10,5 @@ export const ALL_MIGRATIONS = [
   Ledger1763790100000,
   Jobs1763790200000,
   ServiceRegistry1763790300000,
+  ProversAndScheduler1763790400000,
 ];

@@ -7,3 +7,7 @@ export * from './commands/report-result/report-result.command';
 export * from './commands/cancel-job/cancel-job.command';
 export * from './commands/record-audit/job-audit-recorder';
 export * from './persistence/job.repository';
+export * from './commands/requeue-job/requeue-job.command';
+export * from './commands/fail-job/fail-job.command';
+export * from './queries/list-jobs/list-jobs.query';
+export * from './http/job.presenter';

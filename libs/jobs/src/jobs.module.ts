@@ -4,6 +4,8 @@ import { LedgerModule } from '@tally/ledger';
 import { RegistryModule } from '@tally/registry';
 import { AssignJobCommandHandler } from './commands/assign-job/assign-job.command-handler';
 import { CancelJobCommandHandler } from './commands/cancel-job/cancel-job.command-handler';
+import { FailJobCommandHandler } from './commands/fail-job/fail-job.command-handler';
+import { RequeueJobCommandHandler } from './commands/requeue-job/requeue-job.command-handler';
 import { JobAuditRecorder } from './commands/record-audit/job-audit-recorder';
 import { ReportResultCommandHandler } from './commands/report-result/report-result.command-handler';
 import { StartJobCommandHandler } from './commands/start-job/start-job.command-handler';
@@ -26,8 +28,10 @@ import { JobSettler } from './settlement/job-settler';
     StartJobCommandHandler,
     ReportResultCommandHandler,
     CancelJobCommandHandler,
+    RequeueJobCommandHandler,
+    FailJobCommandHandler,
     JobAuditRecorder,
   ],
-  exports: [JobRepository],
+  exports: [JobRepository, JobQueries],
 })
 export class JobsModule {}

@@ -22,6 +22,7 @@ export interface JobRow {
   platform_fee_micros: string | null;
   error_message: string | null;
   version: number;
+  attempts: number;
   submitted_at: Date;
   assigned_at: Date | null;
   started_at: Date | null;
@@ -48,7 +49,7 @@ export interface AssignmentRow {
 
 const JOB_COLUMNS = `network_job_id, client_id, client_job_id, request_hash, payload, max_cost_micros::text,
   priority, service, units, requirements, replicas, status, hold_id, held_micros::text, final_cost_micros::text,
-  refunded_micros::text, platform_fee_micros::text, error_message, version, submitted_at, assigned_at, started_at,
+  refunded_micros::text, platform_fee_micros::text, error_message, version, attempts, submitted_at, assigned_at, started_at,
   completed_at, failed_at, cancelled_at, audited_at`;
 
 const ASSIGNMENT_COLUMNS = `network_job_id, prover_id, replica, status, success, final_cost_micros::text, result_hash,
@@ -170,6 +171,10 @@ export class JobRepository {
       sets.push(`${column} = $${params.length}`);
     }
     await this.q(`UPDATE job_assignments SET ${sets.join(', ')} WHERE network_job_id = $1 AND prover_id = $2`, params);
+  }
+
+  async removeAssignments(id: string): Promise<void> {
+    await this.q(`DELETE FROM job_assignments WHERE network_job_id = $1`, [id]);
   }
 
   async appendAudit(eventId: string, jobId: string, event: object): Promise<boolean> {
