@@ -59,10 +59,33 @@ describe('validateEnv', () => {
     ['RATE_LIMIT_WINDOW_SECONDS', '3601'],
     ['LOG_LEVEL', 'loud'],
     ['SHUTDOWN_GRACE_MS', 'soon'],
+    ['PROVER_LIVENESS_TTL_MS', '10'],
+    ['SCHEDULER_ENABLED', 'maybe'],
+    ['SCHEDULER_TICK_MS', '0'],
+    ['SCHEDULER_BATCH_SIZE', '0'],
+    ['SCHEDULER_MAX_ATTEMPTS', '0'],
+    ['JOB_WALL_CLOCK_TTL_MS', '1.5'],
   ])('rejects %s=%s with a message naming it', (name, value) => {
     const message = errorOf({ [name]: value });
     expect(message).toMatch(/^Invalid environment:/);
     expect(message).toMatch(new RegExp(`^  ${name}: .+`, 'm'));
+  });
+
+  it('has the scheduler defaults and parses its switches', () => {
+    expect(validateEnv({})).toMatchObject({
+      PROVER_LIVENESS_TTL_MS: 15000,
+      SCHEDULER_ENABLED: true,
+      SCHEDULER_TICK_MS: 250,
+      SCHEDULER_BATCH_SIZE: 200,
+      SCHEDULER_SWEEP_MS: 1000,
+      SCHEDULER_MAX_ATTEMPTS: 3,
+      JOB_WALL_CLOCK_TTL_MS: 600000,
+    });
+    expect(validateEnv({ SCHEDULER_ENABLED: 'false' }).SCHEDULER_ENABLED).toBe(false);
+    expect(validateEnv({ SCHEDULER_ENABLED: '1', SCHEDULER_TICK_MS: '20' })).toMatchObject({
+      SCHEDULER_ENABLED: true,
+      SCHEDULER_TICK_MS: 20,
+    });
   });
 
   it('lists every wrong variable, one per line', () => {

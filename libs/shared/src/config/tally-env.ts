@@ -1,8 +1,21 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }) =>
+  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
 
 /**
  * The service's environment, validated at start: a wrong value stops the process with a
@@ -76,6 +89,60 @@ export class TallyEnv {
   @Min(0)
   @Max(10000)
   PLATFORM_FEE_BPS = 1000;
+
+  /** A prover whose last heartbeat is older than this is not live: never chosen, and the timeout sweep marks it offline. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(3_600_000)
+  PROVER_LIVENESS_TTL_MS = 15000;
+
+  /** Whether this process runs the scheduler's ticks (assignment and timeouts); false makes an API-only replica. */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean({ message: 'SCHEDULER_ENABLED must be true or false' })
+  SCHEDULER_ENABLED = true;
+
+  /** Milliseconds between assignment ticks (PUT /v1/scheduler/config tick_interval_ms overrides it). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(60000)
+  SCHEDULER_TICK_MS = 250;
+
+  /** Pending jobs claimed per query in an assignment tick. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(5000)
+  SCHEDULER_BATCH_SIZE = 200;
+
+  /** Milliseconds between timeout sweeps (offline provers, wall-clock TTL). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(60000)
+  SCHEDULER_SWEEP_MS = 1000;
+
+  /** Attempts a job gets (runs lost to offline provers) before it fails with a full refund. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  SCHEDULER_MAX_ATTEMPTS = 3;
+
+  /** An ASSIGNED or RUNNING job older than this (since assigned) fails with a full refund. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(7 * 24 * 3_600_000)
+  JOB_WALL_CLOCK_TTL_MS = 600000;
 }
 
 export class InvalidEnvironmentError extends Error {}
