@@ -6,6 +6,7 @@ import { AuthModule } from '@tally/auth';
 import { LedgerModule } from '@tally/ledger';
 import { RegistryModule } from '@tally/registry';
 import { JobsModule } from '@tally/jobs';
+import { SchedulerModule } from '@tally/scheduler';
 import { LoggingModule } from './logging/logging.module';
 import { OperationsModule } from './operations/operations.module';
 
@@ -28,6 +29,7 @@ export class AppModule {
         LedgerModule,
         RegistryModule,
         JobsModule,
+        SchedulerModule,
       ],
     };
   }

@@ -1,0 +1,102 @@
+import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { UnitOfWork } from '@tally/database';
+import { AssignJobCommand } from '@tally/jobs';
+import { ServiceRegistry } from '@tally/registry';
+import { TallyEnv } from '@tally/shared';
+import { candidatesFor, topN, weightsOf } from '../../domain';
+import { SchedulerConfigRepository } from '../../persistence/scheduler-config.repository';
+import { PendingCursor, SchedulingRepository } from '../../persistence/scheduling.repository';
+import { AssignmentTickResult, AssignPendingJobsCommand } from './assign-pending-jobs.command';
+
+interface BatchResult {
+  examined: number;
+  assigned: number;
+  /** Where the next batch starts, or null when there is nothing more to look at now. */
+  next: PendingCursor | null;
+}
+
+@CommandHandler(AssignPendingJobsCommand)
+export class AssignPendingJobsCommandHandler implements ICommandHandler<
+  AssignPendingJobsCommand,
+  AssignmentTickResult
+> {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly scheduling: SchedulingRepository,
+    private readonly configs: SchedulerConfigRepository,
+    private readonly registry: ServiceRegistry,
+    private readonly commands: CommandBus,
+    private readonly env: TallyEnv,
+  ) {}
+
+  /**
+   * Batch after batch, each in its own transaction (so assignments become visible to polling
+   * provers as soon as a batch commits), until the pending jobs run out or no prover has room.
+   * Each job is looked at once per tick: the cursor only moves forward.
+   */
+  async execute(): Promise<AssignmentTickResult> {
+    const result: AssignmentTickResult = { batches: 0, examined: 0, assigned: 0 };
+    let cursor: PendingCursor | null = null;
+    do {
+      const batch: BatchResult = await this.uow.run(() => this.batch(cursor));
+      result.batches++;
+      result.examined += batch.examined;
+      result.assigned += batch.assigned;
+      cursor = batch.next;
+    } while (cursor);
+    return result;
+  }
+
+  private async batch(cursor: PendingCursor | null): Promise<BatchResult> {
+    // One assigner at a time across replicas: each sees the load the previous one committed,
+    // so max_concurrency holds exactly. SKIP LOCKED below keeps clear of jobs being cancelled.
+    await this.scheduling.lockAssignment();
+    const ttlMs = this.env.PROVER_LIVENESS_TTL_MS;
+    const { provers, now } = await this.scheduling.liveProvers(ttlMs);
+    let room = provers.reduce((sum, p) => sum + Math.max(0, p.maxConcurrency - p.activeJobs), 0);
+    if (room === 0) return { examined: 0, assigned: 0, next: null };
+
+    const limit = this.env.SCHEDULER_BATCH_SIZE;
+    const jobs = await this.scheduling.claimPending(limit, cursor);
+    if (jobs.length === 0) return { examined: 0, assigned: 0, next: null };
+    const weights = weightsOf((await this.configs.get()).config);
+    const holders = await this.scheduling.holders(jobs.map((j) => j.network_job_id));
+    const hardware = new Map<string, unknown>();
+    const liveness = { now, ttlMs };
+
+    let assigned = 0;
+    let examined = 0;
+    for (const job of jobs) {
+      examined++;
+      if (job.replicas > room) continue;
+      let hardwareRequirements: unknown;
+      if (job.service) {
+        if (!hardware.has(job.service)) {
+          hardware.set(job.service, (await this.registry.find(job.service))?.hardwareRequirements ?? null);
+        }
+        hardwareRequirements = hardware.get(job.service);
+      }
+      const candidates = candidatesFor(
+        provers,
+        { requirements: job.requirements, hardwareRequirements, holders: holders.get(job.network_job_id) },
+        liveness,
+        weights,
+      );
+      if (candidates.length < job.replicas) continue;
+      const chosen = topN(job.network_job_id, candidates, job.replicas).map((c) => c.proverId);
+      // The jobs lib's command, in this transaction (its unit of work joins the active one).
+      await this.commands.execute(new AssignJobCommand(job.network_job_id, chosen));
+      for (const p of provers) if (chosen.includes(p.proverId)) p.activeJobs++;
+      room -= job.replicas;
+      assigned++;
+      if (room === 0) break;
+    }
+    const last = jobs[jobs.length - 1];
+    const more = jobs.length === limit && room > 0;
+    return {
+      examined,
+      assigned,
+      next: more ? { rank: last.priority_rank, submittedAt: last.submitted_key, id: last.network_job_id } : null,
+    };
+  }
+}

@@ -1,0 +1,70 @@
+import type { WeightedCandidate } from './rendezvous';
+import { meetsRequirements, type ProverAttributes } from './requirements';
+import { proverWeight, type Weights } from './weight';
+
+/** A prover row as the scheduler reads it, with its current load. */
+export interface ProverSnapshot extends ProverAttributes {
+  proverId: string;
+  state: string;
+  lastHeartbeat: Date | null;
+  maxConcurrency: number;
+  /** Replicas it holds (ASSIGNED or RUNNING) of jobs that have not settled. */
+  activeJobs: number;
+  /** EMA score, a decimal string in [0, 100]. */
+  scoreValue: string;
+  /** Self-reported load, a decimal string in [0, 1]. */
+  loadFactor: string;
+}
+
+/** What a job asks of a prover. */
+export interface JobNeeds {
+  /** The job's own `requirements` (JSON object). */
+  requirements: unknown;
+  /** Its service's hardware requirements, when it names a service. */
+  hardwareRequirements?: unknown;
+  /** Provers already holding a replica of the job. */
+  holders?: ReadonlySet<string>;
+}
+
+export interface Liveness {
+  /** The database clock when the rows were read. */
+  now: Date;
+  ttlMs: number;
+}
+
+/** Heartbeat no older than the TTL (a prover that never sent one is not live). */
+export function isLive(p: Pick<ProverSnapshot, 'lastHeartbeat'>, { now, ttlMs }: Liveness): boolean {
+  return p.lastHeartbeat !== null && now.getTime() - p.lastHeartbeat.getTime() <= ttlMs;
+}
+
+/** Why a prover is not a candidate for a job, or null when it is one. */
+export function exclusion(p: ProverSnapshot, job: JobNeeds, liveness: Liveness): string | null {
+  if (p.state !== 'active') return p.state;
+  if (!isLive(p, liveness)) return 'not live';
+  if (p.activeJobs >= p.maxConcurrency) return 'at max_concurrency';
+  if (job.holders?.has(p.proverId)) return 'already holds a replica';
+  if (!meetsRequirements(job.requirements, p)) return 'requirements not met';
+  if (!meetsRequirements(job.hardwareRequirements, p)) return 'service hardware requirements not met';
+  return null;
+}
+
+/**
+ * The provers that may take the job, with their rendezvous weights: active (not draining,
+ * not offline), live, below max_concurrency, meeting the job's requirements and its
+ * service's hardware requirements, not already holding a replica. A pure function of the
+ * rows: their order does not matter (the draw sorts by score and prover id).
+ */
+export function candidatesFor(
+  provers: readonly ProverSnapshot[],
+  job: JobNeeds,
+  liveness: Liveness,
+  weights: Weights,
+): WeightedCandidate[] {
+  const out: WeightedCandidate[] = [];
+  for (const p of provers) {
+    if (exclusion(p, job, liveness) === null) {
+      out.push({ proverId: p.proverId, weight: proverWeight(p.scoreValue, p.loadFactor, weights) });
+    }
+  }
+  return out;
+}

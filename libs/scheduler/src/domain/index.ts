@@ -1,0 +1,5 @@
+export * from './rendezvous';
+export * from './weight';
+export * from './requirements';
+export * from './candidates';
+export * from './scheduler-config';

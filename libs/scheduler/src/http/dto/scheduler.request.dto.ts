@@ -1,0 +1,39 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { TICK_INTERVAL_MAX_MS, TICK_INTERVAL_MIN_MS, WEIGHT_MESSAGE, WEIGHT_PATTERN } from '../../domain';
+
+/** The whole config: PUT replaces it (a field left out takes its default). */
+export class PutSchedulerConfigRequestDto {
+  @ApiProperty({ example: '1', description: 'weight of the EMA score (score/100), decimal string ≥ 0' })
+  @Matches(WEIGHT_PATTERN, { message: WEIGHT_MESSAGE })
+  w_score: string;
+
+  @ApiProperty({ example: '1', description: 'weight of the idle share (1 − load_factor), decimal string ≥ 0' })
+  @Matches(WEIGHT_PATTERN, { message: WEIGHT_MESSAGE })
+  w_load: string;
+
+  @ApiPropertyOptional({
+    minimum: TICK_INTERVAL_MIN_MS,
+    maximum: TICK_INTERVAL_MAX_MS,
+    nullable: true,
+    description: 'assignment tick interval; null or absent: SCHEDULER_TICK_MS',
+  })
+  @ValidateIf((_o: object, v: unknown) => v !== undefined && v !== null)
+  @IsInt()
+  @Min(TICK_INTERVAL_MIN_MS)
+  @Max(TICK_INTERVAL_MAX_MS)
+  tick_interval_ms?: number | null;
+
+  @ApiPropertyOptional({ description: 'the version being replaced: a different stored version is DSE-005 (409)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  version?: number;
+}
+
+export class PlacementQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 16, default: 3, description: 'how many provers (replication factor)' })
+  @IsOptional()
+  @Matches(/^([1-9]|1[0-6])$/, { message: 'rf must be an integer from 1 to 16' })
+  rf?: string;
+}

@@ -1,0 +1,62 @@
+import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Roles } from '@tally/auth';
+import { InvalidRequestError } from '@tally/shared';
+import { parseSchedulerConfig, type VersionedSchedulerConfig } from '../domain';
+import { PutSchedulerConfigCommand } from '../commands/put-scheduler-config/put-scheduler-config.command';
+import { GetPlacementQuery } from '../queries/get-placement/get-placement.query';
+import { GetSchedulerConfigQuery } from '../queries/get-scheduler-config/get-scheduler-config.query';
+import { SchedulerTicker } from '../ticks/scheduler-ticker';
+import { PlacementQueryDto, PutSchedulerConfigRequestDto } from './dto/scheduler.request.dto';
+
+/** A placement key: a job id or any hash (hex, base64url, …). */
+const KEY = /^[A-Za-z0-9._:@+=~-]{1,256}$/;
+
+@ApiTags('scheduler')
+@Controller()
+export class SchedulerController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly ticker: SchedulerTicker,
+  ) {}
+
+  @Get('scheduler/config')
+  @Roles('admin')
+  @ApiOperation({ summary: "The scheduler's weights and tick interval, with the config version" })
+  async getConfig() {
+    return this.present(await this.queries.execute(new GetSchedulerConfigQuery()));
+  }
+
+  @Put('scheduler/config')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Replace the scheduler config (version + 1); returns the new config' })
+  async putConfig(@Body() dto: PutSchedulerConfigRequestDto) {
+    const { version, ...fields } = dto;
+    const saved = await this.commands.execute(new PutSchedulerConfigCommand(parseSchedulerConfig(fields), version));
+    return this.present(saved);
+  }
+
+  @Get('placement/:key')
+  @Roles('admin')
+  @ApiOperation({ summary: 'The top rf live candidates for a key (a job id or any hash), deterministic' })
+  placement(@Param('key') key: string, @Query() query: PlacementQueryDto) {
+    if (!KEY.test(key)) {
+      throw new InvalidRequestError('key must be 1-256 characters of A-Z a-z 0-9 . _ : @ + = ~ -', { field: 'key' });
+    }
+    return this.queries.execute(new GetPlacementQuery(key, query.rf === undefined ? 3 : Number(query.rf)));
+  }
+
+  private present({ config, version, updatedAt }: VersionedSchedulerConfig) {
+    return {
+      w_score: config.w_score,
+      w_load: config.w_load,
+      tick_interval_ms: config.tick_interval_ms ?? null,
+      // What this replica runs at (the environment's default when the config sets none; 0 when not scheduling).
+      effective_tick_interval_ms: this.ticker.tickIntervalMs,
+      version,
+      updated_at: updatedAt.toISOString(),
+    };
+  }
+}

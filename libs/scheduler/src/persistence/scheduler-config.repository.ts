@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { UnitOfWork } from '@tally/database';
+import { DomainError, ErrorCode } from '@tally/shared';
+import {
+  DEFAULT_SCHEDULER_CONFIG,
+  parseSchedulerConfig,
+  type SchedulerConfig,
+  type VersionedSchedulerConfig,
+} from '../domain';
+
+interface ConfigRow {
+  config: unknown;
+  version: number;
+  updated_at: Date;
+}
+
+/** The single `scheduler_config` row (id = 1), read and written in the current unit of work. */
+@Injectable()
+export class SchedulerConfigRepository {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  /** The stored config; a row that no longer parses falls back to the defaults (logged by the caller). */
+  async get(): Promise<VersionedSchedulerConfig> {
+    const rows: ConfigRow[] = await this.uow.tx.query(
+      `SELECT config, version, updated_at FROM scheduler_config WHERE id = 1`,
+    );
+    const row = rows[0];
+    if (!row) return { config: DEFAULT_SCHEDULER_CONFIG, version: 0, updatedAt: new Date(0) };
+    let config: SchedulerConfig;
+    try {
+      config = parseSchedulerConfig(row.config);
+    } catch {
+      config = DEFAULT_SCHEDULER_CONFIG;
+    }
+    return { config, version: row.version, updatedAt: row.updated_at };
+  }
+
+  /**
+   * Replaces the config and bumps its version; with `expectedVersion`, only when the stored
+   * version is that one (else DSE-005).
+   */
+  async put(config: SchedulerConfig, expectedVersion?: number): Promise<VersionedSchedulerConfig> {
+    // An INSERT … RETURNING answers with its rows (only UPDATE and DELETE add a count).
+    const rows: ConfigRow[] = await this.uow.tx.query(
+      `INSERT INTO scheduler_config AS s (id, config) VALUES (1, $1)
+       ON CONFLICT (id) DO UPDATE SET config = EXCLUDED.config, version = s.version + 1, updated_at = now()
+       WHERE $2::int IS NULL OR s.version = $2::int
+       RETURNING config, version, updated_at`,
+      [JSON.stringify(config), expectedVersion ?? null],
+    );
+    const row = rows[0];
+    if (!row) {
+      const current = await this.get();
+      throw new DomainError(
+        ErrorCode.VersionConflict,
+        `the scheduler config is at version ${current.version}, not ${expectedVersion}`,
+        { current_version: current.version },
+      );
+    }
+    return { config: parseSchedulerConfig(row.config), version: row.version, updatedAt: row.updated_at };
+  }
+}

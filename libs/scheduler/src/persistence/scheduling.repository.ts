@@ -1,0 +1,236 @@
+import { Injectable } from '@nestjs/common';
+import { UnitOfWork } from '@tally/database';
+import type { ProverSnapshot } from '../domain';
+
+/** A claimed PENDING job: what the scheduler needs to place it. */
+export interface PendingJob {
+  network_job_id: string;
+  priority: 'HIGH' | 'NORMAL' | 'LOW';
+  requirements: Record<string, unknown>;
+  service: string | null;
+  replicas: number;
+  /** The keyset position: priority rank (HIGH 0, NORMAL 1, LOW 2), submitted_at as text, id. */
+  priority_rank: number;
+  submitted_key: string;
+}
+
+export interface PendingCursor {
+  rank: number;
+  submittedAt: string;
+  id: string;
+}
+
+interface ProverRow {
+  prover_id: string;
+  state: string;
+  last_heartbeat: Date | null;
+  max_concurrency: number;
+  active_jobs: number;
+  score_value: string;
+  load_factor: string;
+  region: string | null;
+  hardware_profile: Record<string, unknown>;
+  capabilities: Record<string, unknown>;
+  db_now: Date;
+}
+
+/** A replica held by a prover that is gone (offline, or silent past the TTL). */
+export interface OrphanedAssignment {
+  network_job_id: string;
+  prover_id: string;
+}
+
+/** A job past its wall-clock TTL, with the first prover still holding a replica (or null). */
+export interface OverdueJob {
+  network_job_id: string;
+  prover_id: string | null;
+}
+
+/** Serializes assignment ticks across every replica (pg advisory lock, transaction scope). */
+const ASSIGN_LOCK = 0x7a11_5c4e;
+/** Only one replica sweeps timeouts at a time (try-lock: the others skip). */
+const SWEEP_LOCK = 0x7a11_5c4f;
+
+const PRIORITY_RANK = `CASE priority WHEN 'HIGH' THEN 0 WHEN 'NORMAL' THEN 1 ELSE 2 END`;
+
+/**
+ * The scheduler's reads and writes in the current unit of work. It reads the `provers`
+ * table as the provers lib writes it (coordinating through the database) and writes the
+ * state of provers found silent; jobs change only through the jobs lib's commands.
+ */
+@Injectable()
+export class SchedulingRepository {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  private q<T>(sql: string, params: unknown[] = []): Promise<T> {
+    return this.uow.tx.query(sql, params);
+  }
+
+  /** Waits until no other replica is assigning; released when the transaction ends. */
+  async lockAssignment(): Promise<void> {
+    await this.q(`SELECT pg_advisory_xact_lock(${ASSIGN_LOCK})`);
+  }
+
+  /** True when this transaction may sweep (no other replica is sweeping right now). */
+  async tryLockSweep(): Promise<boolean> {
+    const rows = await this.q<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(${SWEEP_LOCK}) AS locked`);
+    return rows[0]?.locked === true;
+  }
+
+  /**
+   * Claims up to `limit` PENDING jobs after `cursor`, HIGH before NORMAL before LOW, then
+   * oldest first (then by id), locking them; jobs another transaction holds are skipped.
+   */
+  claimPending(limit: number, cursor: PendingCursor | null): Promise<PendingJob[]> {
+    const params: unknown[] = [limit];
+    let after = '';
+    if (cursor) {
+      params.push(cursor.rank, cursor.submittedAt, cursor.id);
+      after = `AND (${PRIORITY_RANK}, submitted_at, network_job_id) > ($2::int, $3::timestamptz, $4::uuid)`;
+    }
+    return this.q<PendingJob[]>(
+      `SELECT network_job_id, priority, requirements, service, replicas,
+              ${PRIORITY_RANK} AS priority_rank, submitted_at::text AS submitted_key
+       FROM jobs
+       WHERE status = 'PENDING' ${after}
+       ORDER BY ${PRIORITY_RANK}, submitted_at, network_job_id
+       LIMIT $1
+       FOR UPDATE SKIP LOCKED`,
+      params,
+    );
+  }
+
+  /**
+   * Active provers with a heartbeat within the TTL, with the replicas they hold of jobs
+   * that have not settled (an assignment left ASSIGNED/RUNNING on a job that failed or
+   * completed does not count), and the database clock they were read at.
+   */
+  async liveProvers(ttlMs: number): Promise<{ provers: ProverSnapshot[]; now: Date }> {
+    const rows = await this.q<ProverRow[]>(
+      `WITH clock AS (SELECT clock_timestamp() AS db_now)
+       SELECT p.prover_id, p.state, p.last_heartbeat, p.max_concurrency, p.score_value::text, p.load_factor::text,
+              p.region, p.hardware_profile, p.capabilities, clock.db_now,
+              (SELECT count(*) FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
+               WHERE a.prover_id = p.prover_id AND a.status IN ('ASSIGNED', 'RUNNING')
+                 AND j.status IN ('ASSIGNED', 'RUNNING'))::int AS active_jobs
+       FROM provers p, clock
+       WHERE p.state = 'active' AND p.last_heartbeat >= clock.db_now - make_interval(secs => $1::float8 / 1000)`,
+      [ttlMs],
+    );
+    return {
+      // Without live provers there is nothing to compare heartbeats with.
+      now: rows[0]?.db_now ?? new Date(),
+      provers: rows.map((r) => ({
+        proverId: r.prover_id,
+        state: r.state,
+        lastHeartbeat: r.last_heartbeat,
+        maxConcurrency: r.max_concurrency,
+        activeJobs: r.active_jobs,
+        scoreValue: r.score_value,
+        loadFactor: r.load_factor,
+        region: r.region,
+        hardwareProfile: r.hardware_profile ?? {},
+        capabilities: r.capabilities ?? {},
+      })),
+    };
+  }
+
+  /** The provers already holding a replica of each of these jobs (normally none for PENDING jobs). */
+  async holders(jobIds: string[]): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>();
+    if (jobIds.length === 0) return out;
+    const rows = await this.q<{ network_job_id: string; prover_id: string }[]>(
+      `SELECT network_job_id, prover_id FROM job_assignments WHERE network_job_id = ANY($1::uuid[])`,
+      [jobIds],
+    );
+    for (const r of rows) {
+      const set = out.get(r.network_job_id) ?? new Set<string>();
+      set.add(r.prover_id);
+      out.set(r.network_job_id, set);
+    }
+    return out;
+  }
+
+  /** A job's requirements and service, or null when there is no such job. */
+  async jobNeeds(jobId: string): Promise<{ requirements: Record<string, unknown>; service: string | null } | null> {
+    const rows = await this.q<{ requirements: Record<string, unknown>; service: string | null }[]>(
+      `SELECT requirements, service FROM jobs WHERE network_job_id = $1`,
+      [jobId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Marks provers silent past the TTL offline (the score version is untouched); returns their ids. */
+  async markSilentOffline(ttlMs: number): Promise<string[]> {
+    const [rows] = await this.q<[{ prover_id: string }[], number]>(
+      `UPDATE provers SET state = 'offline'
+       WHERE state <> 'offline'
+         AND COALESCE(last_heartbeat, registered_at) < clock_timestamp() - make_interval(secs => $1::float8 / 1000)
+       RETURNING prover_id`,
+      [ttlMs],
+    );
+    return rows.map((r) => r.prover_id).sort();
+  }
+
+  /** Replicas of unsettled jobs held by provers that are offline or silent past the TTL, oldest first. */
+  orphanedAssignments(ttlMs: number, limit: number): Promise<OrphanedAssignment[]> {
+    return this.q<OrphanedAssignment[]>(
+      `SELECT a.network_job_id, a.prover_id
+       FROM job_assignments a
+       JOIN jobs j ON j.network_job_id = a.network_job_id
+       JOIN provers p ON p.prover_id = a.prover_id
+       WHERE a.status IN ('ASSIGNED', 'RUNNING') AND j.status IN ('ASSIGNED', 'RUNNING')
+         AND (p.state = 'offline'
+              OR COALESCE(p.last_heartbeat, p.registered_at) < clock_timestamp() - make_interval(secs => $1::float8 / 1000))
+       ORDER BY j.assigned_at, a.network_job_id, a.replica
+       LIMIT $2`,
+      [ttlMs, limit],
+    );
+  }
+
+  /**
+   * Locks the job and tells whether the prover still holds an unreported replica of it and
+   * is still gone: a prover that came back since the sweep read it keeps its job.
+   */
+  async stillOrphaned(jobId: string, proverId: string, ttlMs: number): Promise<boolean> {
+    const rows = await this.q<unknown[]>(
+      `SELECT 1 FROM jobs j
+       JOIN job_assignments a ON a.network_job_id = j.network_job_id AND a.prover_id = $2
+       JOIN provers p ON p.prover_id = a.prover_id
+       WHERE j.network_job_id = $1 AND j.status IN ('ASSIGNED', 'RUNNING') AND a.status IN ('ASSIGNED', 'RUNNING')
+         AND (p.state = 'offline'
+              OR COALESCE(p.last_heartbeat, p.registered_at) < clock_timestamp() - make_interval(secs => $3::float8 / 1000))
+       FOR UPDATE OF j`,
+      [jobId, proverId, ttlMs],
+    );
+    return rows.length > 0;
+  }
+
+  /** Locks the job and tells whether it is still ASSIGNED or RUNNING past the wall-clock TTL. */
+  async stillOverdue(jobId: string, ttlMs: number): Promise<boolean> {
+    const rows = await this.q<unknown[]>(
+      `SELECT 1 FROM jobs
+       WHERE network_job_id = $1 AND status IN ('ASSIGNED', 'RUNNING')
+         AND assigned_at < clock_timestamp() - make_interval(secs => $2::float8 / 1000)
+       FOR UPDATE`,
+      [jobId, ttlMs],
+    );
+    return rows.length > 0;
+  }
+
+  /** ASSIGNED or RUNNING jobs assigned longer than `ttlMs` ago, oldest first. */
+  overdueJobs(ttlMs: number, limit: number): Promise<OverdueJob[]> {
+    return this.q<OverdueJob[]>(
+      `SELECT j.network_job_id,
+              (SELECT a.prover_id FROM job_assignments a
+               WHERE a.network_job_id = j.network_job_id AND a.status IN ('ASSIGNED', 'RUNNING')
+               ORDER BY a.replica LIMIT 1) AS prover_id
+       FROM jobs j
+       WHERE j.status IN ('ASSIGNED', 'RUNNING')
+         AND j.assigned_at < clock_timestamp() - make_interval(secs => $1::float8 / 1000)
+       ORDER BY j.assigned_at, j.network_job_id
+       LIMIT $2`,
+      [ttlMs, limit],
+    );
+  }
+}

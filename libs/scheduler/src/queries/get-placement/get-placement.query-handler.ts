@@ -1,0 +1,36 @@
+import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { ServiceRegistry } from '@tally/registry';
+import { TallyEnv } from '@tally/shared';
+import { candidatesFor, type JobNeeds, topN, weightsOf } from '../../domain';
+import { SchedulerConfigRepository } from '../../persistence/scheduler-config.repository';
+import { SchedulingRepository } from '../../persistence/scheduling.repository';
+import { GetPlacementQuery, PlacementAnswer } from './get-placement.query';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+@QueryHandler(GetPlacementQuery)
+export class GetPlacementQueryHandler implements IQueryHandler<GetPlacementQuery, PlacementAnswer> {
+  constructor(
+    private readonly scheduling: SchedulingRepository,
+    private readonly configs: SchedulerConfigRepository,
+    private readonly registry: ServiceRegistry,
+    private readonly env: TallyEnv,
+  ) {}
+
+  async execute({ key, rf }: GetPlacementQuery): Promise<PlacementAnswer> {
+    const ttlMs = this.env.PROVER_LIVENESS_TTL_MS;
+    const { config, version } = await this.configs.get();
+    const job = UUID.test(key) ? await this.scheduling.jobNeeds(key) : null;
+    const needs: JobNeeds = { requirements: job?.requirements ?? {} };
+    if (job?.service) needs.hardwareRequirements = (await this.registry.find(job.service))?.hardwareRequirements;
+    const { provers, now } = await this.scheduling.liveProvers(ttlMs);
+    const candidates = candidatesFor(provers, needs, { now, ttlMs }, weightsOf(config));
+    return {
+      key,
+      rf,
+      network_job_id: job ? key : null,
+      config_version: version,
+      items: topN(key, candidates, rf).map((p) => ({ prover_id: p.proverId, weight: p.weight, rank: p.rank })),
+    };
+  }
+}

@@ -1,0 +1,135 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { TallyEnv } from '@tally/shared';
+import { AssignPendingJobsCommand } from '../commands/assign-pending-jobs/assign-pending-jobs.command';
+import { SweepTimeoutsCommand } from '../commands/sweep-timeouts/sweep-timeouts.command';
+import type { VersionedSchedulerConfig } from '../domain';
+import { GetSchedulerConfigQuery } from '../queries/get-scheduler-config/get-scheduler-config.query';
+
+export const ASSIGN_INTERVAL = 'scheduler.assign';
+export const SWEEP_INTERVAL = 'scheduler.sweep';
+
+/**
+ * A job that runs at most once at a time in this process: a call while it runs asks for
+ * one more run right after, so no trigger is lost and none overlaps.
+ */
+class Coalesced {
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(
+    private readonly work: () => Promise<void>,
+    private readonly stopped: () => boolean,
+  ) {}
+
+  run(): void {
+    if (this.stopped()) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => (this.running = null));
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      await this.work();
+    } while (this.again && !this.stopped());
+  }
+
+  /** Resolves when the current run (if any) is over. */
+  idle(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+}
+
+/**
+ * The scheduler's clocks: an assignment tick every `tick_interval_ms` (config) or
+ * SCHEDULER_TICK_MS, also run right after job events (see SchedulingTriggers), and a
+ * timeout sweep every SCHEDULER_SWEEP_MS, which also picks up a tick interval changed on
+ * another replica. Intervals are registered with @nestjs/schedule's SchedulerRegistry;
+ * each tick only calls the command (or query) bus. Nothing runs with SCHEDULER_ENABLED=false.
+ */
+@Injectable()
+export class SchedulerTicker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(SchedulerTicker.name);
+  private stopped = false;
+  private tickMs = 0;
+  private readonly assign = new Coalesced(
+    () =>
+      this.commands.execute(new AssignPendingJobsCommand()).then(
+        () => undefined,
+        (err) => this.logger.error({ err }, 'assignment tick failed'),
+      ),
+    () => this.stopped,
+  );
+  private readonly sweep = new Coalesced(
+    async () => {
+      await this.commands
+        .execute(new SweepTimeoutsCommand())
+        .catch((err) => this.logger.error({ err }, 'timeout sweep failed'));
+      await this.queries
+        .execute(new GetSchedulerConfigQuery())
+        .then((config) => this.applyConfig(config))
+        .catch((err) => this.logger.error({ err }, 'reading the scheduler config failed'));
+    },
+    () => this.stopped,
+  );
+
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly registry: SchedulerRegistry,
+    private readonly env: TallyEnv,
+  ) {}
+
+  get enabled(): boolean {
+    return this.env.SCHEDULER_ENABLED && !this.stopped;
+  }
+
+  /** The assignment interval in force (0 when the scheduler is not running). */
+  get tickIntervalMs(): number {
+    return this.tickMs;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.env.SCHEDULER_ENABLED) return;
+    this.setTick(this.env.SCHEDULER_TICK_MS);
+    this.registry.addInterval(
+      SWEEP_INTERVAL,
+      setInterval(() => this.sweep.run(), this.env.SCHEDULER_SWEEP_MS),
+    );
+    this.sweep.run();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    for (const name of [ASSIGN_INTERVAL, SWEEP_INTERVAL]) {
+      if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
+    }
+    await Promise.all([this.assign.idle(), this.sweep.idle()]);
+  }
+
+  /** Runs an assignment tick now (or right after the one running). */
+  trigger(): void {
+    if (this.enabled) this.assign.run();
+  }
+
+  /** Follows a config's tick interval (the environment's when it sets none). */
+  applyConfig({ config }: VersionedSchedulerConfig): void {
+    if (this.enabled) this.setTick(config.tick_interval_ms ?? this.env.SCHEDULER_TICK_MS);
+  }
+
+  private setTick(ms: number): void {
+    if (ms === this.tickMs) return;
+    if (this.registry.doesExist('interval', ASSIGN_INTERVAL)) this.registry.deleteInterval(ASSIGN_INTERVAL);
+    this.registry.addInterval(
+      ASSIGN_INTERVAL,
+      setInterval(() => this.assign.run(), ms),
+    );
+    this.tickMs = ms;
+    this.logger.log({ tick_interval_ms: ms }, 'assignment tick interval set');
+  }
+}
