@@ -15,7 +15,8 @@ export function dataSourceOptions(
     migrationsTableName: 'typeorm_migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
-    logging: ['error'],
+    // Failed queries surface as errors where they happen (logged with the request id), not twice.
+    logging: false,
     poolSize,
     extra: { max: poolSize, connectionTimeoutMillis: 10_000 },
   };
