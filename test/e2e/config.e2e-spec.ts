@@ -16,7 +16,7 @@ describe('configuration (the compiled server)', () => {
     ['TALLY_ADMIN_KEY', 'short'],
   ])('refuses to start with %s=%s, naming the variable', async (name, value) => {
     const server = spawnServer({ TALLY_DATA_DIR: dataDir, [name]: value });
-    const exit = await waitForExit(server, 30_000);
+    const exit = await waitForExit(server, 50_000);
     expect(exit.code).not.toBe(0);
     expect(exit.code).not.toBeNull();
     const stderr = server.stderr();
@@ -28,7 +28,7 @@ describe('configuration (the compiled server)', () => {
 
   it('names every wrong variable at once', async () => {
     const server = spawnServer({ TALLY_DATA_DIR: dataDir, PORT: '70000', LOG_LEVEL: 'loud' });
-    const exit = await waitForExit(server, 30_000);
+    const exit = await waitForExit(server, 50_000);
     expect(exit.code).toBe(1);
     expect(server.stderr()).toMatch(/^\s*PORT: /m);
     expect(server.stderr()).toMatch(/^\s*LOG_LEVEL: /m);

@@ -16,37 +16,44 @@ function embeddedDatabase(): TestDatabase & { dir: string } {
   };
 }
 
+// Two embedded starts (the first creates the cluster and migrates it) in one test: slow on a busy machine.
+const TWO_STARTS_TIMEOUT_MS = 240_000;
+
 describe('embedded database (no DATABASE_URL)', () => {
   let db: ReturnType<typeof embeddedDatabase>;
   beforeAll(() => (db = embeddedDatabase()));
   afterAll(() => db.drop());
 
-  it('keeps its data across a restart on the same data directory', async () => {
-    const id = randomUUID();
-    const first = await startTestApp({}, db);
-    try {
-      const info = await first.http().get('/v1/system/info').expect(200);
-      expect(info.body.database).toBe('embedded');
-      await first.http().get('/ready').expect(200);
-      await first.dataSource.query(`CREATE TABLE restart_probe (id uuid PRIMARY KEY, note text NOT NULL)`);
-      await first.dataSource.query(`INSERT INTO restart_probe (id, note) VALUES ($1, $2)`, [id, 'survives']);
-    } finally {
-      await first.close();
-    }
-    expect(readdirSync(db.dir).length).toBeGreaterThan(0); // on disk, not in memory
+  it(
+    'keeps its data across a restart on the same data directory',
+    async () => {
+      const id = randomUUID();
+      const first = await startTestApp({}, db);
+      try {
+        const info = await first.http().get('/v1/system/info').expect(200);
+        expect(info.body.database).toBe('embedded');
+        await first.http().get('/ready').expect(200);
+        await first.dataSource.query(`CREATE TABLE restart_probe (id uuid PRIMARY KEY, note text NOT NULL)`);
+        await first.dataSource.query(`INSERT INTO restart_probe (id, note) VALUES ($1, $2)`, [id, 'survives']);
+      } finally {
+        await first.close();
+      }
+      expect(readdirSync(db.dir).length).toBeGreaterThan(0); // on disk, not in memory
 
-    const second = await startTestApp({}, db);
-    try {
-      expect(await second.dataSource.query(`SELECT note FROM restart_probe WHERE id = $1`, [id])).toEqual([
-        { note: 'survives' },
-      ]);
-      // Migrations were applied once and found applied on the second start.
-      const applied: { name: string }[] = await second.dataSource.query(`SELECT name FROM typeorm_migrations`);
-      expect(new Set(applied.map((m) => m.name)).size).toBe(applied.length);
-      await second.http().get('/ready').expect(200);
-      await second.http().get('/health').expect(200);
-    } finally {
-      await second.close();
-    }
-  });
+      const second = await startTestApp({}, db);
+      try {
+        expect(await second.dataSource.query(`SELECT note FROM restart_probe WHERE id = $1`, [id])).toEqual([
+          { note: 'survives' },
+        ]);
+        // Migrations were applied once and found applied on the second start.
+        const applied: { name: string }[] = await second.dataSource.query(`SELECT name FROM typeorm_migrations`);
+        expect(new Set(applied.map((m) => m.name)).size).toBe(applied.length);
+        await second.http().get('/ready').expect(200);
+        await second.http().get('/health').expect(200);
+      } finally {
+        await second.close();
+      }
+    },
+    TWO_STARTS_TIMEOUT_MS,
+  );
 });

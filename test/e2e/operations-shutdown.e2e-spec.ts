@@ -47,6 +47,9 @@ async function refusedWithin(port: number, timeoutMs: number): Promise<boolean> 
   return false;
 }
 
+// Each test starts a server process (and, embedded, a database): slow on a busy machine.
+jest.setTimeout(180_000);
+
 describe('graceful shutdown (the compiled server, as `npm start` runs it)', () => {
   let db: TestDatabase;
   let server: BuiltServer | undefined;

@@ -46,7 +46,7 @@ export function spawnServer(env: Record<string, string>): Omit<BuiltServer, 'url
 }
 
 /** Spawns the compiled server and waits until it logs the port it listens on. */
-export async function startBuiltServer(env: Record<string, string>, timeoutMs = 30_000): Promise<BuiltServer> {
+export async function startBuiltServer(env: Record<string, string>, timeoutMs = 120_000): Promise<BuiltServer> {
   const server = spawnServer({ LOG_LEVEL: 'info', ...env });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`server did not listen within ${timeoutMs} ms`)), timeoutMs);
