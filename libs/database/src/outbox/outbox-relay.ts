@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { outboxEventClass } from './outbox-event';
+import { outboxEventClasses } from './outbox-event';
 
 const POLL_MS = 50;
 const BATCH = 500;
@@ -64,8 +64,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         );
         if (rows.length === 0) return 0;
         for (const row of rows) {
-          const EventClass = outboxEventClass(row.event_type);
-          if (EventClass) this.eventBus.publish(new EventClass(row.payload as never, row.event_id, row.created_at));
+          for (const EventClass of outboxEventClasses(row.event_type)) {
+            this.eventBus.publish(new EventClass(row.payload as never, row.event_id, row.created_at));
+          }
         }
         await tx.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
         return rows.length;
