@@ -3,6 +3,7 @@ import { Ledger1763790100000 } from './1763790100000-Ledger';
 import { Jobs1763790200000 } from './1763790200000-Jobs';
 import { ServiceRegistry1763790300000 } from './1763790300000-ServiceRegistry';
 import { ProversAndScheduler1763790400000 } from './1763790400000-ProversAndScheduler';
+import { ProverScorecards1763790500000 } from './1763790500000-ProverScorecards';
 
 /** Every migration, in order. A new migration file must be added here (a test checks it). */
 export const ALL_MIGRATIONS = [
@@ -11,4 +12,5 @@ export const ALL_MIGRATIONS = [
   Jobs1763790200000,
   ServiceRegistry1763790300000,
   ProversAndScheduler1763790400000,
+  ProverScorecards1763790500000,
 ];

@@ -7,6 +7,7 @@ import { LedgerModule } from '@tally/ledger';
 import { RegistryModule } from '@tally/registry';
 import { JobsModule } from '@tally/jobs';
 import { SchedulerModule } from '@tally/scheduler';
+import { ProversModule } from '@tally/provers';
 import { LoggingModule } from './logging/logging.module';
 import { OperationsModule } from './operations/operations.module';
 
@@ -30,6 +31,7 @@ export class AppModule {
         RegistryModule,
         JobsModule,
         SchedulerModule,
+        ProversModule,
       ],
     };
   }

@@ -90,6 +90,36 @@ export class TallyEnv {
   @Max(10000)
   PLATFORM_FEE_BPS = 1000;
 
+  /** How often (ms) a long poll re-checks the database besides waking on JobAssigned events. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(5000)
+  PROVER_POLL_RECHECK_MS = 100;
+
+  /** The EMA weight of the newest outcome, a decimal in (0, 1]. */
+  @IsOptional()
+  @Matches(/^(0\.(?=\d*[1-9])\d{1,18}|1(\.0{1,18})?)$/, {
+    message: 'SCORE_ALPHA must be a decimal in (0, 1], like 0.1',
+  })
+  SCORE_ALPHA = '0.1';
+
+  /** Idle scores decay toward 50 with this half-life (ms); 0 turns decay off. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SCORE_DECAY_HALF_LIFE_MS = 86400000;
+
+  /** Optimistic-lock retries of one score update before DSE-005 (the update is queued for redelivery). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  SCORECARD_MAX_RETRIES = 10;
+
   /** A prover whose last heartbeat is older than this is not live: never chosen, and the timeout sweep marks it offline. */
   @IsOptional()
   @Transform(toInt)

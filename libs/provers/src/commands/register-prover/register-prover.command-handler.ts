@@ -1,0 +1,25 @@
+import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { UnitOfWork } from '@tally/database';
+import { CreateAccountCommand, providerAccount } from '@tally/ledger';
+import { ProverRepository, ProverRow } from '../../persistence/prover.repository';
+import { RegisterProverCommand } from './register-prover.command';
+
+@CommandHandler(RegisterProverCommand)
+export class RegisterProverCommandHandler implements ICommandHandler<RegisterProverCommand> {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly provers: ProverRepository,
+    private readonly commands: CommandBus,
+  ) {}
+
+  execute({ registration }: RegisterProverCommand): Promise<{ prover: ProverRow; created: boolean }> {
+    return this.uow.run(async () => {
+      const result = await this.provers.register(registration);
+      // The ledger's command joins this transaction: the prover and its account commit together.
+      await this.commands.execute(
+        new CreateAccountCommand(providerAccount(registration.proverId), { prover_id: registration.proverId }),
+      );
+      return result;
+    });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './score';
+export * from './prover';
+export * from './scorecard-update-event';

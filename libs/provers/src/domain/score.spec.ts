@@ -1,0 +1,129 @@
+import fc from 'fast-check';
+import Decimal from 'decimal.js';
+import {
+  applyDeltas,
+  decayScore,
+  emaStep,
+  foldOutcomes,
+  nextScore,
+  normalizeScore,
+  Outcome,
+  NEUTRAL_SCORE,
+} from './score';
+
+const outcome = fc.constantFrom<Outcome>('success', 'failure');
+const outcomes = fc.array(outcome, { maxLength: 200 });
+/** Any stored score: 0..100 with up to 6 decimals. */
+const score = fc.integer({ min: 0, max: 100_000_000 }).map((micro) => new Decimal(micro).div(1_000_000).toFixed());
+/** Alphas with up to 4 decimals in (0, 1]. */
+const alpha = fc.integer({ min: 1, max: 10_000 }).map((n) => new Decimal(n).div(10_000).toFixed());
+const cmp = (a: string, b: string) => new Decimal(a).cmp(b);
+
+describe('EMA scorecard arithmetic', () => {
+  it('moves 10% of the way with α 0.1: 50 → 55 on success, 45 on failure', () => {
+    expect(emaStep('50', 'success', '0.1')).toBe('55');
+    expect(emaStep('50', 'failure', '0.1')).toBe('45');
+    expect(foldOutcomes('50', ['success', 'failure'], '0.1')).toBe('49.5');
+    expect(foldOutcomes('50', ['failure', 'success'], '0.1')).toBe('50.5');
+  });
+
+  it('rounds half-even to 6 places at every step', () => {
+    expect(emaStep('33.3333335', 'success', '0.1')).toBe('40'); // 40.00000015
+    expect(emaStep('33.333335', 'success', '0.1')).toBe('40.000002'); // 40.0000015: a tie, up to the even 2
+    expect(emaStep('0.000005', 'failure', '0.1')).toBe('0.000004'); // 0.0000045: a tie, down to the even 4
+    expect(emaStep('0.000015', 'failure', '0.1')).toBe('0.000014'); // 0.0000135: a tie, up to the even 4
+    expect(normalizeScore('12.0000025')).toBe('12.000002');
+    expect(normalizeScore('12.0000035')).toBe('12.000004');
+  });
+
+  it('stays within [0, 100] for any start, α and outcomes', () => {
+    fc.assert(
+      fc.property(score, alpha, outcomes, (s, a, os) => {
+        let current = s;
+        for (const o of os) {
+          current = emaStep(current, o, a);
+          if (cmp(current, '0') < 0 || cmp(current, '100') > 0) return false;
+        }
+        return true;
+      }),
+    );
+  });
+
+  it('is deterministic: folding the same outcomes gives the same score, split or whole', () => {
+    fc.assert(
+      fc.property(score, alpha, outcomes, fc.nat(), (s, a, os, cut) => {
+        const at = os.length === 0 ? 0 : cut % (os.length + 1);
+        const whole = foldOutcomes(s, os, a);
+        const split = foldOutcomes(foldOutcomes(s, os.slice(0, at), a), os.slice(at), a);
+        return whole === foldOutcomes(s, [...os], a) && whole === split;
+      }),
+    );
+  });
+
+  it('a success never lowers and a failure never raises the score', () => {
+    fc.assert(
+      fc.property(
+        score,
+        alpha,
+        (s, a) => cmp(emaStep(s, 'success', a), s) >= 0 && cmp(emaStep(s, 'failure', a), s) <= 0,
+      ),
+    );
+  });
+
+  it('α 1 jumps straight to the outcome; the bounds are fixed points of their outcome', () => {
+    expect(emaStep('37.5', 'success', '1')).toBe('100');
+    expect(emaStep('37.5', 'failure', '1')).toBe('0');
+    expect(emaStep('100', 'success', '0.3')).toBe('100');
+    expect(emaStep('0', 'failure', '0.3')).toBe('0');
+  });
+
+  it('rejects α outside (0, 1] and negative deltas', () => {
+    for (const bad of ['0', '-0.1', '1.5']) expect(() => emaStep('50', 'success', bad)).toThrow(RangeError);
+    expect(() => applyDeltas('50', -1, 0, '0.1')).toThrow(RangeError);
+    expect(() => applyDeltas('50', 0, 1.5, '0.1')).toThrow(RangeError);
+  });
+
+  it('applies an event with both deltas as its successes, then its failures', () => {
+    expect(applyDeltas('50', 2, 1, '0.1')).toBe(foldOutcomes('50', ['success', 'success', 'failure'], '0.1'));
+    expect(applyDeltas('61.25', 0, 0, '0.1')).toBe('61.25');
+  });
+});
+
+describe('idle decay toward 50', () => {
+  const day = 86_400_000;
+  const t0 = new Date('2025-01-01T00:00:00Z');
+  const after = (ms: number) => new Date(t0.getTime() + ms);
+
+  it('halves the distance to 50 every half-life', () => {
+    expect(decayScore('90', t0, after(day), day)).toBe('70');
+    expect(decayScore('90', t0, after(2 * day), day)).toBe('60');
+    expect(decayScore('10', t0, after(day), day)).toBe('30');
+    expect(decayScore('90', t0, after(day / 2), day)).toBe('78.284271'); // 50 + 40/√2
+  });
+
+  it('does nothing without a last score, with a clock behind it, or when turned off', () => {
+    expect(decayScore('90', null, after(day), day)).toBe('90');
+    expect(decayScore('90', t0, after(-5000), day)).toBe('90');
+    expect(decayScore('90', t0, after(day), 0)).toBe('90');
+    expect(decayScore('90', t0, t0, day)).toBe('90');
+  });
+
+  it('moves toward 50 and never crosses it, more with more idle time', () => {
+    fc.assert(
+      fc.property(score, fc.nat({ max: 100 * day }), fc.nat({ max: 100 * day }), (s, x, y) => {
+        const [short, long] = x <= y ? [x, y] : [y, x];
+        const a = decayScore(s, t0, after(short), day);
+        const b = decayScore(s, t0, after(long), day);
+        const dist = (v: string) => new Decimal(v).minus(NEUTRAL_SCORE).abs();
+        const sameSide = (v: string) => new Decimal(v).minus(50).times(new Decimal(s).minus(50)).gte(0);
+        return dist(b).lte(dist(a)) && dist(a).lte(dist(s)) && sameSide(a) && sameSide(b);
+      }),
+    );
+  });
+
+  it('nextScore decays to the event time, then applies the outcomes', () => {
+    const settings = { alpha: '0.1', decayHalfLifeMs: day };
+    expect(nextScore({ score: '90', lastScoredAt: t0 }, { success: 1, failure: 0 }, after(day), settings)).toBe('73');
+    expect(nextScore({ score: '50', lastScoredAt: null }, { success: 1, failure: 0 }, after(day), settings)).toBe('55');
+  });
+});

@@ -1,0 +1,41 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Roles } from '@tally/auth';
+import { InvalidRequestError, TallyEnv } from '@tally/shared';
+import { ListProversQuery } from '../queries/list-provers/list-provers.query';
+import { ListProversQueryDto, PROVER_ID } from './dto/provers.request.dto';
+import { presentProver } from './prover.presenter';
+
+@ApiTags('admin')
+@Controller('admin')
+export class AdminProversController {
+  constructor(
+    private readonly queries: QueryBus,
+    private readonly env: TallyEnv,
+  ) {}
+
+  @Get('provers')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Provers by id, filtered by state and region; keyset pages (next_cursor)' })
+  async list(@Query() q: ListProversQueryDto) {
+    const limit = Number(q.limit ?? 50);
+    if (limit > 500) throw new InvalidRequestError('limit must be an integer from 1 to 500', { field: 'limit' });
+    let after: string | undefined;
+    if (q.cursor !== undefined) {
+      after = Buffer.from(q.cursor, 'base64url').toString();
+      if (!PROVER_ID.test(after))
+        throw new InvalidRequestError('cursor is not one this API returned', { field: 'cursor' });
+    }
+    const rows = await this.queries.execute(new ListProversQuery({ state: q.state, region: q.region, after, limit }));
+    const now = new Date();
+    const settings = {
+      livenessTtlMs: this.env.PROVER_LIVENESS_TTL_MS,
+      decayHalfLifeMs: this.env.SCORE_DECAY_HALF_LIFE_MS,
+    };
+    return {
+      items: rows.map((p) => presentProver(p, now, settings)),
+      next_cursor: rows.length === limit ? Buffer.from(rows[rows.length - 1].prover_id).toString('base64url') : null,
+    };
+  }
+}

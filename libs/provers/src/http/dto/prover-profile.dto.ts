@@ -1,0 +1,125 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { type HardwareProfile, type ProverCapabilities, STORAGE_TYPES, type ZkAcceleration } from '../../domain';
+
+const FINITE = { allowNaN: false, allowInfinity: false };
+const KERNEL = /^[A-Za-z0-9._:+-]{1,64}$/;
+
+/** Every field required and typed; unknown keys are rejected by the validation pipe. */
+export class HardwareProfileDto implements HardwareProfile {
+  @ApiProperty({ minimum: 1, maximum: 4096, example: 32 })
+  @IsInt()
+  @Min(1)
+  @Max(4096)
+  cpu_cores: number;
+
+  @ApiProperty({ maxLength: 128, example: 'AMD EPYC 7763' })
+  @IsString()
+  @MaxLength(128)
+  cpu_model: string;
+
+  @ApiProperty({ minimum: 0, maximum: 64, example: 1 })
+  @IsInt()
+  @Min(0)
+  @Max(64)
+  gpu_count: number;
+
+  @ApiProperty({ maxLength: 128, example: 'NVIDIA A100', description: 'empty when there is no GPU' })
+  @IsString()
+  @MaxLength(128)
+  gpu_model: string;
+
+  @ApiProperty({ minimum: 0, maximum: 65536, example: 80 })
+  @IsNumber(FINITE)
+  @Min(0)
+  @Max(65536)
+  gpu_memory_gb: number;
+
+  @ApiProperty({ minimum: 0, maximum: 1048576, example: 256 })
+  @IsNumber(FINITE)
+  @Min(0)
+  @Max(1048576)
+  ram_gb: number;
+
+  @ApiProperty({ enum: STORAGE_TYPES, example: 'nvme' })
+  @IsIn(STORAGE_TYPES)
+  storage_type: (typeof STORAGE_TYPES)[number];
+
+  @ApiProperty({ minimum: 0, maximum: 1000000000, example: 500000 })
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000_000)
+  storage_iops: number;
+
+  @ApiProperty({ minimum: 0, maximum: 10000, example: 25 })
+  @IsNumber(FINITE)
+  @Min(0)
+  @Max(10000)
+  network_bandwidth_gbps: number;
+}
+
+export class ZkAccelerationDto implements ZkAcceleration {
+  @ApiProperty()
+  @IsBoolean()
+  groth16: boolean;
+
+  @ApiProperty()
+  @IsBoolean()
+  plonk: boolean;
+
+  @ApiProperty()
+  @IsBoolean()
+  stark: boolean;
+}
+
+export class CapabilitiesDto implements ProverCapabilities {
+  @ApiProperty()
+  @IsBoolean()
+  supports_fp32: boolean;
+
+  @ApiProperty()
+  @IsBoolean()
+  supports_fp16: boolean;
+
+  @ApiProperty()
+  @IsBoolean()
+  supports_int8: boolean;
+
+  @ApiProperty({ minimum: 1, maximum: 1000000, example: 64 })
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  max_batch_size: number;
+
+  @ApiProperty({ type: [String], maxItems: 64, example: ['msm', 'ntt'] })
+  @IsArray()
+  @ArrayMaxSize(64)
+  @Matches(KERNEL, {
+    each: true,
+    message: 'each of supported_kernels must be 1-64 characters of A-Z a-z 0-9 . _ : + -',
+  })
+  supported_kernels: string[];
+
+  @ApiProperty({ type: ZkAccelerationDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ZkAccelerationDto)
+  zk_acceleration: ZkAccelerationDto;
+}

@@ -1,0 +1,117 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { PROVER_STATES, type ProverState } from '../../domain';
+import { CapabilitiesDto, HardwareProfileDto } from './prover-profile.dto';
+
+export const PROVER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+export const PROVER_ID_MESSAGE = '$property must be 1-128 characters of A-Z a-z 0-9 . _ : @ -';
+const REGION = /^[A-Za-z0-9._-]{1,64}$/;
+const REGION_MESSAGE = 'region must be 1-64 characters of A-Z a-z 0-9 . _ -';
+const FINITE = { allowNaN: false, allowInfinity: false };
+/** Present means validated: an explicit null is as wrong as a value of the wrong type. */
+const IfPresent = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
+
+export class RegisterProverRequestDto {
+  @ApiProperty({ example: 'prover-eu-1' })
+  @Matches(PROVER_ID, { message: PROVER_ID_MESSAGE })
+  prover_id: string;
+
+  @ApiProperty({ type: HardwareProfileDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => HardwareProfileDto)
+  hardware_profile: HardwareProfileDto;
+
+  @ApiProperty({ type: CapabilitiesDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => CapabilitiesDto)
+  capabilities: CapabilitiesDto;
+
+  @ApiPropertyOptional({ example: 'eu-west-1' })
+  @IfPresent()
+  @Matches(REGION, { message: REGION_MESSAGE })
+  region?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1024, default: 1 })
+  @IfPresent()
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  max_concurrency?: number;
+}
+
+export class HeartbeatRequestDto {
+  @ApiProperty({ type: HardwareProfileDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => HardwareProfileDto)
+  hardware_profile: HardwareProfileDto;
+
+  @ApiProperty({ minimum: 0, maximum: 1, example: 0.25 })
+  @IsNumber(FINITE)
+  @Min(0)
+  @Max(1)
+  load_factor: number;
+
+  @ApiProperty({ type: CapabilitiesDto })
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => CapabilitiesDto)
+  capabilities: CapabilitiesDto;
+}
+
+/** Query strings carry text: "5" means 5 (anything else is left for the validator to reject). */
+const toNumber = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+
+export class PollRequestDto {
+  @ApiPropertyOptional({ minimum: 0, maximum: 30, default: 0, description: 'long poll: wait up to this long' })
+  @IfPresent()
+  @Transform(toNumber)
+  @IsNumber(FINITE)
+  @Min(0)
+  @Max(30)
+  max_wait_seconds?: number;
+}
+
+export class ListProversQueryDto {
+  @ApiPropertyOptional({ enum: PROVER_STATES })
+  @IsOptional()
+  @IsIn(PROVER_STATES)
+  state?: ProverState;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Matches(REGION, { message: REGION_MESSAGE })
+  region?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @IsOptional()
+  @Matches(/^[1-9]\d{0,2}$/, { message: 'limit must be an integer from 1 to 500' })
+  limit?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @MaxLength(200)
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor is not one this API returned' })
+  cursor?: string;
+}

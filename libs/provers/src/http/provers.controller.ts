@@ -1,0 +1,160 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
+import { ForbiddenError, InvalidRequestError, TallyEnv } from '@tally/shared';
+import { DrainProverCommand } from '../commands/drain-prover/drain-prover.command';
+import { PollJobCommand } from '../commands/poll-job/poll-job.command';
+import { RecordHeartbeatCommand } from '../commands/record-heartbeat/record-heartbeat.command';
+import { RegisterProverCommand } from '../commands/register-prover/register-prover.command';
+import { GetProverQuery } from '../queries/get-prover/get-prover.query';
+import { HeartbeatRequestDto, PollRequestDto, PROVER_ID, RegisterProverRequestDto } from './dto/provers.request.dto';
+import { presentCapabilities, presentProver } from './prover.presenter';
+
+/** A prover key acts for its own id only; admins (where allowed) for any. */
+function assertActsFor(principal: Principal, proverId: string): void {
+  if (principal.role === 'admin') return;
+  if (principal.role !== 'prover' || principal.subject !== proverId) {
+    throw new ForbiddenError('a prover key may act for its own prover id only');
+  }
+}
+
+function checkId(proverId: string): string {
+  if (!PROVER_ID.test(proverId)) {
+    throw new InvalidRequestError('prover_id must be 1-128 characters of A-Z a-z 0-9 . _ : @ -', {
+      field: 'prover_id',
+    });
+  }
+  return proverId;
+}
+
+@ApiTags('provers')
+@Controller('provers')
+export class ProversController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly env: TallyEnv,
+  ) {}
+
+  @Post('register')
+  @Roles('admin', 'prover')
+  @ApiOperation({
+    summary: 'Register a prover (201) or replace its profile (200; score kept), with its provider account',
+  })
+  async register(
+    @Body() dto: RegisterProverRequestDto,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    assertActsFor(principal, dto.prover_id);
+    const { prover, created } = await this.commands.execute(
+      new RegisterProverCommand({
+        proverId: dto.prover_id,
+        hardwareProfile: dto.hardware_profile,
+        capabilities: dto.capabilities,
+        region: dto.region ?? null,
+        maxConcurrency: dto.max_concurrency ?? 1,
+        alive: principal.role === 'prover',
+      }),
+    );
+    res.status(created ? 201 : 200);
+    if (created) res.setHeader('Location', `/v1/provers/${encodeURIComponent(prover.prover_id)}`);
+    return { ...this.present(prover), ...presentCapabilities(prover) };
+  }
+
+  @Post(':prover_id/heartbeat')
+  @Roles('prover')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Liveness, load and profile; answers with the jobs of this prover cancelled since' })
+  heartbeat(
+    @Param('prover_id') proverId: string,
+    @Body() dto: HeartbeatRequestDto,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    assertActsFor(principal, checkId(proverId));
+    return this.commands.execute(
+      new RecordHeartbeatCommand(proverId, {
+        loadFactor: dto.load_factor,
+        hardwareProfile: dto.hardware_profile,
+        capabilities: dto.capabilities,
+      }),
+    );
+  }
+
+  @Get(':prover_id')
+  @Roles('admin', 'prover')
+  @ApiOperation({ summary: 'A prover: state, EMA score (decayed to now), counters, scorecard version' })
+  async get(@Param('prover_id') proverId: string, @CurrentPrincipal() principal: Principal) {
+    assertActsFor(principal, checkId(proverId));
+    return this.present(await this.queries.execute(new GetProverQuery(proverId)));
+  }
+
+  @Get(':prover_id/capabilities')
+  @Roles('admin', 'prover')
+  @ApiOperation({ summary: "A prover's hardware profile and its flat list of supported features" })
+  async capabilities(@Param('prover_id') proverId: string, @CurrentPrincipal() principal: Principal) {
+    assertActsFor(principal, checkId(proverId));
+    const { hardware_profile, supported_features } = presentCapabilities(
+      await this.queries.execute(new GetProverQuery(proverId)),
+    );
+    return { prover_id: proverId, hardware_profile, supported_features };
+  }
+
+  @Post(':prover_id/poll')
+  @Roles('prover')
+  @ApiOperation({
+    summary: 'Start and return the oldest job assigned to this prover (200), or 204; max_wait_seconds long-polls',
+  })
+  async poll(
+    @Param('prover_id') proverId: string,
+    @Body() body: PollRequestDto,
+    @Query() query: PollRequestDto,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    assertActsFor(principal, checkId(proverId));
+    const fromBody = body?.max_wait_seconds;
+    const fromQuery = query?.max_wait_seconds;
+    if (fromBody !== undefined && fromQuery !== undefined && fromBody !== fromQuery) {
+      throw new InvalidRequestError('max_wait_seconds differs between the body and the query string');
+    }
+    const abort = new AbortController();
+    res.once('close', () => abort.abort());
+    const job = await this.commands.execute(
+      new PollJobCommand(proverId, Math.round((fromBody ?? fromQuery ?? 0) * 1000), abort.signal),
+    );
+    if (!job) {
+      res.status(204);
+      return undefined;
+    }
+    res.status(200);
+    return {
+      network_job_id: job.network_job_id,
+      payload: job.payload,
+      max_cost_micros: job.max_cost_micros,
+      priority: job.priority,
+      replicas: job.replicas,
+      requirements: job.requirements,
+      service: job.service,
+      units: job.units,
+    };
+  }
+
+  @Post(':prover_id/drain')
+  @Roles('admin', 'prover')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'No new assignments for this prover; what it holds finishes' })
+  async drain(@Param('prover_id') proverId: string, @CurrentPrincipal() principal: Principal) {
+    assertActsFor(principal, checkId(proverId));
+    return this.present(await this.commands.execute(new DrainProverCommand(proverId)));
+  }
+
+  private present(prover: Parameters<typeof presentProver>[0]) {
+    return presentProver(prover, new Date(), {
+      livenessTtlMs: this.env.PROVER_LIVENESS_TTL_MS,
+      decayHalfLifeMs: this.env.SCORE_DECAY_HALF_LIFE_MS,
+    });
+  }
+}

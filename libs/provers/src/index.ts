@@ -1,0 +1,13 @@
+export * from './domain';
+export * from './provers.module';
+export * from './events/provers.events';
+export type { ProverRow } from './persistence/prover.repository';
+export * from './commands/register-prover/register-prover.command';
+export * from './commands/record-heartbeat/record-heartbeat.command';
+export * from './commands/drain-prover/drain-prover.command';
+export * from './commands/poll-job/poll-job.command';
+export * from './commands/apply-scorecard/scorecard-persistor';
+export * from './commands/emit-scorecard/scorecard-emitter';
+export * from './commands/apply-scorecard/redeliver-scorecards.command';
+export * from './queries/get-prover/get-prover.query';
+export * from './queries/list-provers/list-provers.query';

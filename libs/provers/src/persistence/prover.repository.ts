@@ -1,0 +1,188 @@
+import { Injectable } from '@nestjs/common';
+import { UnitOfWork } from '@tally/database';
+import type { HardwareProfile, ProverCapabilities, ProverState } from '../domain';
+
+export interface ProverRow {
+  prover_id: string;
+  hardware_profile: Partial<HardwareProfile>;
+  capabilities: Partial<ProverCapabilities>;
+  region: string | null;
+  max_concurrency: number;
+  /** numeric(7, 6) as text. */
+  load_factor: string;
+  state: ProverState;
+  /** numeric(12, 6) as text: the stored score, before idle decay. */
+  score_value: string;
+  successful_jobs: string;
+  failed_jobs: string;
+  version: string;
+  last_heartbeat: Date | null;
+  last_scored_at: Date | null;
+  registered_at: Date;
+  cancellations_seen_at: Date | null;
+}
+
+export interface ProverRegistration {
+  proverId: string;
+  hardwareProfile: HardwareProfile;
+  capabilities: ProverCapabilities;
+  region: string | null;
+  maxConcurrency: number;
+  /** The prover registered itself, which proves it alive (a heartbeat). */
+  alive: boolean;
+}
+
+export interface ProverListFilter {
+  /** The reported state: stale heartbeats count as offline. */
+  state?: ProverState;
+  region?: string;
+  /** Keyset cursor: provers after this id. */
+  after?: string;
+  limit: number;
+  livenessTtlMs: number;
+}
+
+const COLUMNS = `prover_id, hardware_profile, capabilities, region, max_concurrency, load_factor::text, state,
+  score_value::text, successful_jobs::text, failed_jobs::text, version::text, last_heartbeat, last_scored_at,
+  registered_at, cancellations_seen_at`;
+
+/** Provers and their scorecards, read and written in the current unit of work. */
+@Injectable()
+export class ProverRepository {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  private q<T>(sql: string, params: unknown[] = []): Promise<T> {
+    return this.uow.tx.query(sql, params);
+  }
+
+  async find(proverId: string, lock = false): Promise<ProverRow | null> {
+    const rows = await this.q<ProverRow[]>(
+      `SELECT ${COLUMNS} FROM provers WHERE prover_id = $1 ${lock ? 'FOR UPDATE' : ''}`,
+      [proverId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Creates the prover, or replaces its profile, capabilities, region and concurrency
+   * (score, counters, version and state are kept). `created` tells which.
+   */
+  async register(r: ProverRegistration): Promise<{ prover: ProverRow; created: boolean }> {
+    const rows = await this.q<(ProverRow & { created: boolean })[]>(
+      `INSERT INTO provers AS p (prover_id, hardware_profile, capabilities, region, max_concurrency, last_heartbeat)
+       VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN now() END)
+       ON CONFLICT (prover_id) DO UPDATE SET
+         hardware_profile = EXCLUDED.hardware_profile,
+         capabilities = EXCLUDED.capabilities,
+         region = EXCLUDED.region,
+         max_concurrency = EXCLUDED.max_concurrency,
+         last_heartbeat = CASE WHEN $6 THEN now() ELSE p.last_heartbeat END,
+         state = CASE WHEN $6 AND p.state = 'offline' THEN 'active' ELSE p.state END
+       RETURNING ${COLUMNS}, (xmax = 0) AS created`,
+      [
+        r.proverId,
+        JSON.stringify(r.hardwareProfile),
+        JSON.stringify(r.capabilities),
+        r.region,
+        r.maxConcurrency,
+        r.alive,
+      ],
+    );
+    const { created, ...prover } = rows[0];
+    return { prover, created };
+  }
+
+  /**
+   * A heartbeat: refreshes liveness, load, profile and capabilities; an offline prover is
+   * active again (a draining one stays draining). Returns the row as it was before, or
+   * null for an unknown prover.
+   */
+  async heartbeat(
+    proverId: string,
+    beat: { loadFactor: number; hardwareProfile: HardwareProfile; capabilities: ProverCapabilities },
+  ): Promise<ProverRow | null> {
+    const before = await this.find(proverId, true);
+    if (!before) return null;
+    await this.q(
+      `UPDATE provers SET last_heartbeat = now(), cancellations_seen_at = now(), load_factor = $2,
+         hardware_profile = $3, capabilities = $4, state = CASE WHEN state = 'offline' THEN 'active' ELSE state END
+       WHERE prover_id = $1`,
+      [proverId, beat.loadFactor, JSON.stringify(beat.hardwareProfile), JSON.stringify(beat.capabilities)],
+    );
+    return before;
+  }
+
+  /** Liveness only (a poll): false for an unknown prover. */
+  async touch(proverId: string): Promise<boolean> {
+    const [rows] = await this.q<[unknown[], number]>(
+      `UPDATE provers SET last_heartbeat = now(), state = CASE WHEN state = 'offline' THEN 'active' ELSE state END
+       WHERE prover_id = $1 RETURNING prover_id`,
+      [proverId],
+    );
+    return rows.length > 0;
+  }
+
+  async drain(proverId: string): Promise<ProverRow | null> {
+    const [rows] = await this.q<[ProverRow[], number]>(
+      `UPDATE provers SET state = 'draining' WHERE prover_id = $1 RETURNING ${COLUMNS}`,
+      [proverId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Applies a score with optimistic locking: only when the scorecard is still at
+   * `expectedVersion`. Returns the new version, or null on a conflict (or no such prover).
+   */
+  async applyScore(u: {
+    proverId: string;
+    expectedVersion: number;
+    score: string;
+    deltaSuccess: number;
+    deltaFailure: number;
+    scoredAt: Date;
+  }): Promise<number | null> {
+    const [rows] = await this.q<[{ version: string }[], number]>(
+      `UPDATE provers SET score_value = $3, successful_jobs = successful_jobs + $4, failed_jobs = failed_jobs + $5,
+         version = version + 1, last_scored_at = GREATEST(last_scored_at, $6::timestamptz)
+       WHERE prover_id = $1 AND version = $2 RETURNING version::text`,
+      [u.proverId, u.expectedVersion, u.score, u.deltaSuccess, u.deltaFailure, u.scoredAt],
+    );
+    return rows[0] ? Number(rows[0].version) : null;
+  }
+
+  async recordScoreHistory(h: {
+    proverId: string;
+    version: number;
+    eventId: string;
+    deltaSuccess: number;
+    deltaFailure: number;
+    score: string;
+    scoredAt: Date;
+  }): Promise<void> {
+    await this.q(
+      `INSERT INTO prover_score_history
+         (prover_id, version, event_id, delta_success, delta_failure, score_value, scored_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [h.proverId, h.version, h.eventId, h.deltaSuccess, h.deltaFailure, h.score, h.scoredAt],
+    );
+  }
+
+  /** One keyset page, ordered by prover id. */
+  list(f: ProverListFilter): Promise<ProverRow[]> {
+    const params: unknown[] = [];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    const where: string[] = [];
+    const stale = () =>
+      `(last_heartbeat IS NULL OR last_heartbeat < now() - make_interval(secs => ${p(f.livenessTtlMs / 1000)}))`;
+    if (f.state === 'offline') where.push(`(state = 'offline' OR ${stale()})`);
+    else if (f.state) where.push(`state = ${p(f.state)} AND NOT ${stale()}`);
+    if (f.region) where.push(`region = ${p(f.region)}`);
+    if (f.after !== undefined) where.push(`prover_id > ${p(f.after)}`);
+    return this.q<ProverRow[]>(
+      `SELECT ${COLUMNS} FROM provers ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY prover_id LIMIT ${p(f.limit)}`,
+      params,
+    );
+  }
+}

@@ -1,0 +1,48 @@
+import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import {
+  RedeliverScorecardsCommandHandler,
+  ScorecardRedeliveryTick,
+} from './commands/apply-scorecard/redeliver-scorecards.command-handler';
+import { ScorecardPersistor } from './commands/apply-scorecard/scorecard-persistor';
+import { DrainProverCommandHandler } from './commands/drain-prover/drain-prover.command-handler';
+import { ScorecardEmitter } from './commands/emit-scorecard/scorecard-emitter';
+import { JobWakeups } from './commands/poll-job/job-wakeups';
+import { PollJobCommandHandler } from './commands/poll-job/poll-job.command-handler';
+import { RecordHeartbeatCommandHandler } from './commands/record-heartbeat/record-heartbeat.command-handler';
+import { RegisterProverCommandHandler } from './commands/register-prover/register-prover.command-handler';
+import { AdminProversController } from './http/admin-provers.controller';
+import { ProversController } from './http/provers.controller';
+import { ProverJobsReader } from './persistence/prover-jobs.reader';
+import { ProverRepository } from './persistence/prover.repository';
+import { ScorecardRetryQueue } from './persistence/scorecard-retry.queue';
+import { GetProverQueryHandler } from './queries/get-prover/get-prover.query';
+import { ListProversQueryHandler } from './queries/list-provers/list-provers.query';
+
+/**
+ * The prover registry (register, heartbeat, capabilities, drain), job pickup by polling,
+ * and the EMA scorecards fed by settled job outcomes. It talks to the ledger and jobs
+ * libs through their commands only.
+ */
+@Module({
+  imports: [CqrsModule],
+  controllers: [ProversController, AdminProversController],
+  providers: [
+    ProverRepository,
+    ProverJobsReader,
+    ScorecardRetryQueue,
+    RegisterProverCommandHandler,
+    RecordHeartbeatCommandHandler,
+    DrainProverCommandHandler,
+    PollJobCommandHandler,
+    JobWakeups,
+    ScorecardEmitter,
+    ScorecardPersistor,
+    RedeliverScorecardsCommandHandler,
+    ScorecardRedeliveryTick,
+    GetProverQueryHandler,
+    ListProversQueryHandler,
+  ],
+  exports: [ScorecardPersistor],
+})
+export class ProversModule {}

@@ -1,0 +1,142 @@
+import { ProversCtx } from '../../support/provers-ctx';
+import { startTestApp, TestApp } from '../../support/test-app';
+
+describe('prover poll (job pickup) and cancellations on heartbeat', () => {
+  let t: TestApp;
+  let ctx: ProversCtx;
+  beforeAll(async () => {
+    // A slow re-check timer: a long poll that answers quickly was woken by the JobAssigned event.
+    t = await startTestApp({ SCHEDULER_ENABLED: 'false', PROVER_POLL_RECHECK_MS: '5000' });
+    ctx = new ProversCtx(t);
+  });
+  afterAll(() => t.close());
+
+  const submit = async (client: Record<string, string>, body: Record<string, unknown> = {}) =>
+    (await ctx.submit(client, { max_cost_micros: 1_000_000, ...body }).expect(201)).body.network_job_id as string;
+
+  it('204 with no body when nothing is assigned; the poll counts as a heartbeat', async () => {
+    const p = await ctx.registeredProver();
+    await t.dataSource.query(`UPDATE provers SET last_heartbeat = NULL, state = 'offline' WHERE prover_id = $1`, [
+      p.name,
+    ]);
+    const res = await ctx.poll(p.name, p.key).expect(204);
+    expect(res.text).toBe('');
+    const after = (await ctx.getProver(p.name).expect(200)).body;
+    expect(after.state).toBe('active');
+    expect(after.last_heartbeat).not.toBeNull();
+  });
+
+  it('returns the oldest assigned job and starts it (ASSIGNED → RUNNING); the next poll returns the next one', async () => {
+    const client = await ctx.fundedClient('10');
+    const p = await ctx.registeredProver();
+    const first = await submit(client.key, {
+      payload: { circuit: 'c1' },
+      priority: 'HIGH',
+      requirements: { gpu_count: 1 },
+    });
+    const second = await submit(client.key);
+    await ctx.assign(first, [p.name]).expect(201);
+    await ctx.assign(second, [p.name]).expect(201);
+
+    const res = await ctx.poll(p.name, p.key).expect(200);
+    expect(res.body).toEqual({
+      network_job_id: first,
+      payload: { circuit: 'c1' },
+      max_cost_micros: '1000000',
+      priority: 'HIGH',
+      replicas: 1,
+      requirements: { gpu_count: 1 },
+      service: null,
+      units: null,
+    });
+    expect((await ctx.job(first)).body.status).toBe('RUNNING');
+    expect((await ctx.job(second)).body.status).toBe('ASSIGNED');
+    expect((await ctx.poll(p.name, p.key).expect(200)).body.network_job_id).toBe(second);
+    await ctx.poll(p.name, p.key).expect(204);
+    // Started through the jobs lib: the result can be reported as usual.
+    await ctx.report(first, p.key, { success: true, final_cost_micros: 500_000 }).expect(201);
+  });
+
+  it('two racing polls of one prover never get the same job', async () => {
+    const client = await ctx.fundedClient('10');
+    const p = await ctx.registeredProver();
+    const jobs = [await submit(client.key), await submit(client.key)];
+    for (const id of jobs) await ctx.assign(id, [p.name]).expect(201);
+    const answers = await Promise.all([ctx.poll(p.name, p.key), ctx.poll(p.name, p.key), ctx.poll(p.name, p.key)]);
+    const got = answers.filter((r) => r.status === 200).map((r) => r.body.network_job_id);
+    expect(answers.every((r) => r.status === 200 || r.status === 204)).toBe(true);
+    expect(new Set(got).size).toBe(got.length);
+    const running = await Promise.all(jobs.map(async (id) => (await ctx.job(id)).body.status));
+    expect(running.filter((s) => s === 'RUNNING')).toHaveLength(got.length);
+  });
+
+  it('long poll: returns within about a second of an assignment made meanwhile', async () => {
+    const client = await ctx.fundedClient('10');
+    const p = await ctx.registeredProver();
+    const id = await submit(client.key);
+    const started = Date.now();
+    const polling = ctx.poll(p.name, p.key, { max_wait_seconds: 10 }).then((res) => ({ res, at: Date.now() }));
+    await new Promise((r) => setTimeout(r, 400));
+    await ctx.assign(id, [p.name]).expect(201);
+    const assignedAt = Date.now();
+    const { res, at } = await polling;
+    expect(res.status).toBe(200);
+    expect(res.body.network_job_id).toBe(id);
+    expect(at - assignedAt).toBeLessThan(1000);
+    expect(at - started).toBeGreaterThanOrEqual(400);
+    expect((await ctx.job(id)).body.status).toBe('RUNNING');
+  });
+
+  it('long poll: 204 at the deadline when nothing comes (query string form too)', async () => {
+    const p = await ctx.registeredProver();
+    const started = Date.now();
+    await t.http().post(`/v1/provers/${p.name}/poll`).query({ max_wait_seconds: '1' }).set(p.key).expect(204);
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(950);
+    expect(waited).toBeLessThan(3000);
+  });
+
+  it('validates max_wait_seconds (0–30) and who may poll', async () => {
+    const p = await ctx.registeredProver();
+    const other = await ctx.registeredProver();
+    for (const bad of [{ max_wait_seconds: 31 }, { max_wait_seconds: -1 }, { max_wait_seconds: 'soon' }, { x: 1 }]) {
+      expect((await ctx.poll(p.name, p.key, bad).expect(400)).body.code).toBe('DSE-001');
+    }
+    await ctx.poll(p.name, other.key).expect(403);
+    await ctx.poll(p.name, ctx.admin()).expect(403);
+    const ghost = await ctx.prover();
+    expect((await ctx.poll(ghost.name, ghost.key).expect(404)).body.code).toBe('DSE-004');
+  });
+
+  it('heartbeat returns the jobs cancelled since the previous heartbeat, each once', async () => {
+    const client = await ctx.fundedClient('10');
+    const p = await ctx.registeredProver();
+    await ctx.heartbeat(p.name, p.key).expect(200);
+    const [assigned, running, untouched] = [
+      await submit(client.key),
+      await submit(client.key),
+      await submit(client.key),
+    ];
+    await ctx.assign(assigned, [p.name]).expect(201);
+    await ctx.assign(running, [p.name]).expect(201);
+    await ctx.assign(untouched, [p.name]).expect(201);
+    await ctx.start(running, p.key).expect(201);
+    await t.http().post(`/v1/jobs/${assigned}/cancel`).set(client.key).expect(201);
+    await t.http().post(`/v1/jobs/${running}/cancel`).set(client.key).expect(201);
+    // A poll in between refreshes liveness but does not swallow the cancellations.
+    await ctx.poll(p.name, p.key).expect(200);
+
+    const res = await ctx.heartbeat(p.name, p.key).expect(200);
+    expect(res.body.accepted).toBe(true);
+    expect([...res.body.cancelled_jobs].sort()).toEqual([assigned, running].sort());
+    expect((await ctx.heartbeat(p.name, p.key).expect(200)).body.cancelled_jobs).toEqual([]);
+
+    // Another prover's cancellations are not this one's.
+    const other = await ctx.registeredProver();
+    const theirs = await submit(client.key);
+    await ctx.assign(theirs, [other.name]).expect(201);
+    await t.http().post(`/v1/jobs/${theirs}/cancel`).set(client.key).expect(201);
+    expect((await ctx.heartbeat(p.name, p.key).expect(200)).body.cancelled_jobs).toEqual([]);
+    expect((await ctx.heartbeat(other.name, other.key).expect(200)).body.cancelled_jobs).toEqual([theirs]);
+  });
+});

@@ -1,0 +1,75 @@
+import { JobsCtx } from './jobs-ctx';
+
+type Headers = Record<string, string>;
+
+export const HARDWARE = {
+  cpu_cores: 32,
+  cpu_model: 'AMD EPYC 7763',
+  gpu_count: 2,
+  gpu_model: 'NVIDIA A100',
+  gpu_memory_gb: 80,
+  ram_gb: 256,
+  storage_type: 'nvme',
+  storage_iops: 500000,
+  network_bandwidth_gbps: 25,
+};
+
+export const CAPABILITIES = {
+  supports_fp32: true,
+  supports_fp16: true,
+  supports_int8: false,
+  max_batch_size: 64,
+  supported_kernels: ['ntt', 'msm'],
+  zk_acceleration: { groth16: true, plonk: false, stark: true },
+};
+
+/** One-line builders for prover tests on top of the job ones. */
+export class ProversCtx extends JobsCtx {
+  /** A prover key that has registered itself (201). */
+  async registeredProver(extra: Record<string, unknown> = {}): Promise<{ name: string; key: Headers }> {
+    const prover = await this.prover();
+    await this.register(prover.key, { prover_id: prover.name, ...extra }).expect(201);
+    return prover;
+  }
+
+  register(key: Headers, body: Record<string, unknown>) {
+    return this.t
+      .http()
+      .post('/v1/provers/register')
+      .set(key)
+      .send({
+        hardware_profile: HARDWARE,
+        capabilities: CAPABILITIES,
+        region: 'eu-west-1',
+        max_concurrency: 4,
+        ...body,
+      });
+  }
+
+  heartbeat(id: string, key: Headers, body: Record<string, unknown> = {}) {
+    return this.t
+      .http()
+      .post(`/v1/provers/${id}/heartbeat`)
+      .set(key)
+      .send({ hardware_profile: HARDWARE, capabilities: CAPABILITIES, load_factor: 0.25, ...body });
+  }
+
+  getProver(id: string, key: Headers = this.admin()) {
+    return this.t.http().get(`/v1/provers/${id}`).set(key);
+  }
+
+  poll(id: string, key: Headers, body?: Record<string, unknown>) {
+    const req = this.t.http().post(`/v1/provers/${id}/poll`).set(key);
+    return body ? req.send(body) : req.send();
+  }
+
+  /** Waits until the prover's scorecard reaches `version` (score events are applied after the relay). */
+  async waitForScoreVersion(id: string, version: number, ms = 10_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const body = (await this.getProver(id).expect(200)).body;
+      if (body.version >= version || Date.now() > deadline) return body;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
