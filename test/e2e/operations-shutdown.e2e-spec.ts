@@ -72,6 +72,8 @@ describe('graceful shutdown (the compiled server, as `npm start` runs it)', () =
     expect(exit).toEqual({ code: 0, signal: null });
     expect(Date.now() - sent).toBeLessThan(10_000);
     expect(server.stderr()).toBe('');
+    expect(server.stdout()).toContain('SIGTERM: shutting down');
+    expect(server.stdout()).toContain('HTTP requests drained');
   });
 
   it('stops accepting connections but lets a request in flight finish, then exits 0', async () => {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../..');
@@ -16,10 +16,9 @@ export const BUILD_ENV = 'TALLY_E2E_BUILD';
  */
 export default function globalSetup(): void {
   mkdirSync(BUILD_CACHE, { recursive: true });
-  const dayAgo = Date.now() - 24 * 3600_000;
+  // Builds left by runs that were killed before their teardown.
   for (const name of readdirSync(BUILD_CACHE)) {
-    const dir = join(BUILD_CACHE, name);
-    if (statSync(dir).mtimeMs < dayAgo) rmSync(dir, { recursive: true, force: true });
+    if (!isRunning(Number(name.split('-')[0]))) rmSync(join(BUILD_CACHE, name), { recursive: true, force: true });
   }
   const out = join(BUILD_CACHE, `${process.pid}-${randomBytes(4).toString('hex')}`);
   execFileSync(
@@ -29,4 +28,14 @@ export default function globalSetup(): void {
   );
   // Test workers start after this and inherit the environment.
   process.env[BUILD_ENV] = out;
+}
+
+function isRunning(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

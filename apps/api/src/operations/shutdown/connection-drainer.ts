@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { BeforeApplicationShutdown, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 
 /** How often idle keep-alive connections are closed while the app drains. */
@@ -15,18 +15,21 @@ export const DRAIN_INTERVAL_MS = 50;
  */
 @Injectable()
 export class ConnectionDrainer implements BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('Shutdown');
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
-  beforeApplicationShutdown(): void {
+  beforeApplicationShutdown(signal?: string): void {
+    if (signal) this.logger.log(`${signal}: shutting down, finishing the requests in flight`);
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
     if (typeof server?.closeIdleConnections !== 'function') return;
     this.timer = setInterval(() => server.closeIdleConnections(), DRAIN_INTERVAL_MS);
     this.timer.unref();
   }
 
-  onApplicationShutdown(): void {
+  onApplicationShutdown(signal?: string): void {
     clearInterval(this.timer);
+    if (signal) this.logger.log('HTTP requests drained');
   }
 }
