@@ -1,7 +1,7 @@
-import { InvalidRequestError } from '@tally/shared';
+import { IDENTIFIER_PATTERN, InvalidRequestError } from '@tally/shared';
 import { ROLES, type Role } from '../decorators/roles.decorator';
 
-export const SUBJECT_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
+export const SUBJECT_PATTERN = IDENTIFIER_PATTERN;
 export const MAX_LABEL_LENGTH = 256;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '@tally/shared';
+import { IDENTIFIER_PATTERN, InvalidRequestError } from '@tally/shared';
 
 export const ACCOUNT_KINDS = ['user', 'provider', 'platform', 'escrow', 'issuance'] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
@@ -6,7 +6,7 @@ export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 /** Kinds with exactly one account, whose owner id is always `main`. */
 export const SINGLETON_KINDS: readonly AccountKind[] = ['platform', 'escrow', 'issuance'];
 export const SINGLETON_OWNER = 'main';
-export const OWNER_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
+export const OWNER_ID_PATTERN = IDENTIFIER_PATTERN;
 
 /** An account named as the API names it: `account_type` and `account_id`. */
 export interface AccountRef {

@@ -8,3 +8,10 @@ export function newId(): string {
 export function newSecret(prefix: string, bytes = 32): string {
   return `${prefix}_${randomBytes(bytes).toString('base64url')}`;
 }
+
+/**
+ * The shape of every external identifier (a client's owner id, a prover id, a job's
+ * client_job_id): 1–128 characters of A-Z a-z 0-9 . _ : @ -
+ */
+export const IDENTIFIER_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
+export const IDENTIFIER_MESSAGE = '$property must be 1-128 characters of A-Z a-z 0-9 . _ : @ -';

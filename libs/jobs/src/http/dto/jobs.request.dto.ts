@@ -14,10 +14,11 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN } from '@tally/shared';
 import { PRIORITIES } from '../../domain';
 
-const ID = /^[A-Za-z0-9._:@-]{1,128}$/;
-const ID_MESSAGE = '$property must be 1-128 characters of A-Z a-z 0-9 . _ : @ -';
+const ID = IDENTIFIER_PATTERN;
+const ID_MESSAGE = IDENTIFIER_MESSAGE;
 const MICROS = /^[1-9]\d{0,18}$/;
 const MICROS_MESSAGE = '$property must be a positive integer number of micro-credits (a JSON number or digit string)';
 

@@ -47,7 +47,8 @@ export class AccountRefDto {
   account_id: string;
 }
 
-export class MintRequestDto extends ReferencesDto {
+/** An amount into or out of a user, provider or platform account. */
+class AccountAmountDto extends ReferencesDto {
   @ApiProperty({ enum: ['user', 'provider', 'platform'] })
   @IsIn(['user', 'provider', 'platform'])
   account_type: string;
@@ -60,6 +61,8 @@ export class MintRequestDto extends ReferencesDto {
   @Matches(AMOUNT_PATTERN, { message: AMOUNT_MESSAGE })
   amount: string;
 }
+
+export class MintRequestDto extends AccountAmountDto {}
 
 export class SpendRequestDto extends ReferencesDto {
   @ApiProperty({ example: '2.5' })
@@ -135,19 +138,7 @@ export class CreateAccountRequestDto {
   metadata?: Record<string, unknown>;
 }
 
-export class PlaceHoldRequestDto extends ReferencesDto {
-  @ApiProperty({ enum: ['user', 'provider', 'platform'] })
-  @IsIn(['user', 'provider', 'platform'])
-  account_type: string;
-
-  @ApiProperty({ example: 'alice' })
-  @Matches(ID_PATTERN, { message: ID_MESSAGE })
-  account_id: string;
-
-  @ApiProperty({ example: '5' })
-  @Matches(AMOUNT_PATTERN, { message: AMOUNT_MESSAGE })
-  amount: string;
-
+export class PlaceHoldRequestDto extends AccountAmountDto {
   @ApiPropertyOptional({ description: 'seconds until the hold expires and is released (1 to 30 days)' })
   @IsOptional()
   @IsInt()
@@ -158,7 +149,7 @@ export class PlaceHoldRequestDto extends ReferencesDto {
 
 export class CaptureHoldRequestDto {
   @ApiProperty({ example: '2', description: 'amount to capture, at most the held amount; the rest is released' })
-  @Matches(/^(0|[1-9]\d*)(\.\d{1,6})?$/, { message: AMOUNT_MESSAGE })
+  @Matches(AMOUNT_PATTERN, { message: AMOUNT_MESSAGE })
   amount: string;
 
   @ApiPropertyOptional({ type: AccountRefDto, description: 'where the captured amount goes (default platform/main)' })

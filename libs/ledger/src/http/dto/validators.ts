@@ -1,9 +1,10 @@
+import { IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN } from '@tally/shared';
 import { registerDecorator, ValidationOptions } from 'class-validator';
 
 export const AMOUNT_PATTERN = /^(0|[1-9]\d*)(\.\d{1,6})?$/;
 export const AMOUNT_MESSAGE = '$property must be a decimal string with at most 6 fractional digits, like "12.5"';
-export const ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
-export const ID_MESSAGE = '$property must be 1-128 characters of A-Z a-z 0-9 . _ : @ -';
+export const ID_PATTERN = IDENTIFIER_PATTERN;
+export const ID_MESSAGE = IDENTIFIER_MESSAGE;
 
 /** A JSON object whose serialised size stays within `maxBytes` (metadata ≤ 16 KB). */
 export function IsBoundedObject(maxBytes: number, options?: ValidationOptions) {
