@@ -118,6 +118,16 @@ export class SchedulerCtx extends JobsCtx {
     return res.body.network_job_id;
   }
 
+  /** Cancels every job that has not settled (test isolation within one app). */
+  async cancelUnsettled(): Promise<void> {
+    const rows: { network_job_id: string }[] = await this.t.dataSource.query(
+      `SELECT network_job_id FROM jobs WHERE status IN ('PENDING', 'ASSIGNED', 'RUNNING')`,
+    );
+    for (const r of rows) {
+      await this.t.http().post(`/v1/jobs/${r.network_job_id}/cancel`).set(this.admin()).send();
+    }
+  }
+
   placement(key: string, rf?: number | string) {
     const q = rf === undefined ? '' : `?rf=${rf}`;
     return this.t.http().get(`/v1/placement/${key}${q}`).set(this.admin());

@@ -1,0 +1,130 @@
+import { microsOf } from '../../support/ledger-ctx';
+import { SchedulerCtx, TestProver } from '../../support/scheduler-ctx';
+import { startTestApp, TestApp } from '../../support/test-app';
+
+/** Timeouts with manual ticks and sweeps; silence is simulated by moving last_heartbeat back. */
+describe('scheduler: timeouts', () => {
+  let t: TestApp;
+  let ctx: SchedulerCtx;
+  let mine: TestProver[] = [];
+  beforeAll(async () => {
+    t = await startTestApp({ SCHEDULER_ENABLED: 'false', SCHEDULER_MAX_ATTEMPTS: '2' });
+    ctx = new SchedulerCtx(t);
+  });
+  afterAll(() => t.close());
+  afterEach(async () => {
+    // Leave no live prover and no unsettled job behind for the next test.
+    await ctx.cancelUnsettled();
+    for (const p of mine) await ctx.silence(p);
+    await ctx.sweep();
+    mine = [];
+  });
+
+  const prover = async () => {
+    const p = await ctx.liveProver({ max_concurrency: 2 });
+    mine.push(p);
+    return p;
+  };
+  const byName = (name: string) => mine.find((p) => p.name === name)!;
+
+  it('a silent prover goes offline; its ASSIGNED job is requeued without using an attempt, a RUNNING one uses one; past max_attempts the job fails with a full refund', async () => {
+    const client = await ctx.fundedClient('10');
+    await prover();
+    await prover();
+    await prover();
+    const id = await ctx.submitted(client.key, { max_cost_micros: 2_000_000 });
+    expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '10', pending: '2', available: '8' });
+
+    // 1. Assigned, not started: the prover goes silent → back to PENDING, attempts unchanged.
+    await ctx.tick();
+    const first = (await ctx.jobRow(id)).provers[0];
+    await ctx.silence(byName(first));
+    const sweep1 = await ctx.sweep();
+    expect(sweep1).toMatchObject({ swept: true, offline: [first], requeued: 1, gaveUp: 0, timedOut: 0 });
+    expect(await ctx.jobRow(id)).toEqual({ status: 'PENDING', attempts: 0, provers: [] });
+    expect((await t.http().get(`/v1/provers/${first}`).set(ctx.admin()).expect(200)).body.state).toBe('offline');
+    const [{ state }] = await t.dataSource.query(`SELECT state FROM provers WHERE prover_id = $1`, [first]);
+    expect(state).toBe('offline');
+
+    // 2. Reassigned elsewhere and started: silence → PENDING with one attempt used.
+    await ctx.tick();
+    const second = (await ctx.jobRow(id)).provers[0];
+    expect(second).not.toBe(first);
+    await ctx.start(id, byName(second).key).expect(201);
+    await ctx.silence(byName(second));
+    expect(await ctx.sweep()).toMatchObject({ offline: [second], requeued: 1, gaveUp: 0 });
+    expect(await ctx.jobRow(id)).toEqual({ status: 'PENDING', attempts: 1, provers: [] });
+
+    // 3. The last live prover runs it and goes silent too: the second attempt is the last.
+    await ctx.tick();
+    const third = (await ctx.jobRow(id)).provers[0];
+    expect([first, second]).not.toContain(third);
+    await ctx.start(id, byName(third).key).expect(201);
+    await ctx.silence(byName(third));
+    expect(await ctx.sweep()).toMatchObject({ offline: [third], requeued: 0, gaveUp: 1 });
+    const failed = (await ctx.job(id).expect(200)).body;
+    expect(failed).toMatchObject({ status: 'FAILED', refunded_micros: '2000000', final_cost_micros: null });
+    expect(failed.error_message).toMatch(/prover went offline; gave up after 2 attempt\(s\)/);
+
+    // Exact balances: the whole hold is back, nothing paid, the ledger sums to zero.
+    expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '10', pending: '0', available: '10' });
+    for (const p of [first, second, third]) {
+      const res = await t.http().get(`/v1/credits/accounts/provider/${p}`).set(ctx.admin());
+      if (res.status === 200) expect(microsOf(res.body.balance.posted)).toBe(0n);
+    }
+    expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
+    // Nothing is left to sweep.
+    expect(await ctx.sweep()).toMatchObject({ offline: [], requeued: 0, gaveUp: 0, timedOut: 0 });
+  });
+
+  it('a prover that heartbeats again before the sweep keeps its job', async () => {
+    const client = await ctx.fundedClient('10');
+    const p = await prover();
+    const id = await ctx.submitted(client.key);
+    await ctx.tick();
+    expect(await ctx.jobRow(id)).toMatchObject({ status: 'ASSIGNED', provers: [p.name] });
+    await ctx.silence(p);
+    await ctx.heartbeat(p);
+    expect(await ctx.sweep()).toMatchObject({ offline: [], requeued: 0 });
+    expect(await ctx.jobRow(id)).toMatchObject({ status: 'ASSIGNED', provers: [p.name] });
+    await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
+  });
+
+  it('a job ASSIGNED or RUNNING past the wall-clock TTL fails with a full refund; a younger one is untouched', async () => {
+    const client = await ctx.fundedClient('10');
+    const p = await prover();
+    const running = await ctx.submitted(client.key, { max_cost_micros: 3_000_000 });
+    const assigned = await ctx.submitted(client.key, { max_cost_micros: 1_500_000 });
+    await ctx.tick();
+    await ctx.start(running, p.key).expect(201);
+    await ctx
+      .start(assigned, p.key)
+      .expect(201)
+      .catch(() => undefined);
+    // Put the first two past the default 10-minute TTL.
+    await t.dataSource.query(
+      `UPDATE jobs SET assigned_at = now() - interval '11 minutes' WHERE network_job_id = ANY($1::uuid[])`,
+      [[running, assigned]],
+    );
+    const young = await ctx.submitted(client.key, { max_cost_micros: 1_000_000 });
+    expect(await ctx.tick()).toMatchObject({ assigned: 0 }); // max_concurrency 2: no room for it
+    await t.http().post(`/v1/jobs/${young}/cancel`).set(client.key).expect(201);
+
+    expect(await ctx.sweep()).toMatchObject({ requeued: 0, timedOut: 2 });
+    for (const [id, held] of [
+      [running, '3000000'],
+      [assigned, '1500000'],
+    ]) {
+      const job = (await ctx.job(id).expect(200)).body;
+      expect(job).toMatchObject({ status: 'FAILED', error_message: 'wall-clock timeout', refunded_micros: held });
+    }
+    expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '10', pending: '0', available: '10' });
+    expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
+    // The failures name the prover that held them (its scorecard takes the failure).
+    const events = await t.dataSource.query(
+      `SELECT payload FROM outbox WHERE event_type = 'JobFailed' AND partition_key = ANY($1::text[])`,
+      [[running, assigned]],
+    );
+    expect(events.map((e: { payload: { prover_id: string } }) => e.payload.prover_id)).toEqual([p.name, p.name]);
+  });
+});
