@@ -140,3 +140,17 @@ describe('prover poll (job pickup) and cancellations on heartbeat', () => {
     expect((await ctx.heartbeat(other.name, other.key).expect(200)).body.cancelled_jobs).toEqual([theirs]);
   });
 });
+
+describe('long polls and shutdown', () => {
+  it('a long poll in flight answers 204 at once when the app shuts down, and does not hold it up', async () => {
+    const t = await startTestApp({ SCHEDULER_ENABLED: 'false' });
+    const ctx = new ProversCtx(t);
+    const p = await ctx.registeredProver();
+    const polling = ctx.poll(p.name, p.key, { max_wait_seconds: 30 }).then((res) => res.status);
+    await new Promise((r) => setTimeout(r, 300));
+    const closing = Date.now();
+    await t.close();
+    expect(await polling).toBe(204);
+    expect(Date.now() - closing).toBeLessThan(5000);
+  });
+});

@@ -192,6 +192,41 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
     expect(prover.score_value).toBe(foldOutcomes('50', Array<Outcome>(50).fill('success'), '0.1'));
   });
 
+  it('redelivery: a score event that gave up is applied later from the current state (by the tick, or on demand)', async () => {
+    const p = await ctx.registeredProver();
+    await t.dataSource.query(`UPDATE provers SET score_value = 45, version = 3, failed_jobs = 3 WHERE prover_id = $1`, [
+      p.name,
+    ]);
+    const queue = async (payload: Record<string, unknown>) =>
+      t.dataSource.query(
+        `INSERT INTO scorecard_retries (event_id, prover_id, payload, last_error, next_attempt_at)
+         VALUES ($1, $2, $3, 'DSE-005', now())`,
+        [payload.event_id, payload.prover_id, JSON.stringify(payload)],
+      );
+    const stale = (proverId: string) => ({
+      prover_id: proverId,
+      delta_success: 1,
+      delta_failure: 0,
+      new_score_value: '55',
+      expected_version: 0,
+      event_id: randomUUID(),
+      emitted_at: new Date().toISOString(),
+    });
+    // The tick (every second) picks it up on its own.
+    await queue(stale(p.name));
+    expect(await ctx.waitForScoreVersion(p.name, 4, 5000)).toMatchObject({
+      version: 4,
+      successful_jobs: 1,
+      failed_jobs: 3,
+      score_value: emaStep('45', 'success', '0.1'),
+    });
+    // On demand; an event for a prover that does not exist is dropped, not retried forever.
+    await queue(stale(p.name));
+    await queue(stale('nobody-registered'));
+    await redeliverAll();
+    expect((await ctx.getProver(p.name).expect(200)).body).toMatchObject({ version: 5, successful_jobs: 2 });
+  });
+
   /** Applies whatever gave up on version conflicts, as the redelivery tick would (without waiting for it). */
   async function redeliverAll(): Promise<void> {
     const commands = t.app.get(CommandBus);

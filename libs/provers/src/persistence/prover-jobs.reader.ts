@@ -28,7 +28,8 @@ export class ProverJobsReader {
   /** Whether any replica assigned to this prover waits to start (a cheap index probe for long polls). */
   async hasAssigned(proverId: string): Promise<boolean> {
     const rows: unknown[] = await this.uow.tx.query(
-      `SELECT 1 FROM job_assignments WHERE prover_id = $1 AND status = 'ASSIGNED' LIMIT 1`,
+      `SELECT 1 FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
+       WHERE a.prover_id = $1 AND a.status = 'ASSIGNED' AND j.status IN ('ASSIGNED', 'RUNNING') LIMIT 1`,
       [proverId],
     );
     return rows.length > 0;
