@@ -20,7 +20,8 @@ export function presentProver(p: ProverRow, now: Date, s: PresentSettings) {
     last_scored_at: p.last_scored_at,
     region: p.region,
     max_concurrency: p.max_concurrency,
-    load_factor: normalizeLoad(p.load_factor),
+    // numeric(7, 6): a measurement, not money, so a JSON number.
+    load_factor: Number(p.load_factor),
     registered_at: p.registered_at,
   };
 }
@@ -32,9 +33,4 @@ export function presentCapabilities(p: ProverRow) {
     capabilities: p.capabilities,
     supported_features: supportedFeatures(p.capabilities),
   };
-}
-
-/** numeric(7, 6) text → a JSON number (a load factor is a measurement, not money). */
-function normalizeLoad(text: string): number {
-  return Number(text);
 }

@@ -14,11 +14,12 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN } from '@tally/shared';
 import { PROVER_STATES, type ProverState } from '../../domain';
 import { CapabilitiesDto, HardwareProfileDto } from './prover-profile.dto';
 
-export const PROVER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
-export const PROVER_ID_MESSAGE = '$property must be 1-128 characters of A-Z a-z 0-9 . _ : @ -';
+/** Prover ids are the shared identifier (as job and account owner ids are). */
+export const PROVER_ID = IDENTIFIER_PATTERN;
 const REGION = /^[A-Za-z0-9._-]{1,64}$/;
 const REGION_MESSAGE = 'region must be 1-64 characters of A-Z a-z 0-9 . _ -';
 const FINITE = { allowNaN: false, allowInfinity: false };
@@ -27,7 +28,7 @@ const IfPresent = () => ValidateIf((_object: object, value: unknown) => value !=
 
 export class RegisterProverRequestDto {
   @ApiProperty({ example: 'prover-eu-1' })
-  @Matches(PROVER_ID, { message: PROVER_ID_MESSAGE })
+  @Matches(PROVER_ID, { message: IDENTIFIER_MESSAGE })
   prover_id: string;
 
   @ApiProperty({ type: HardwareProfileDto })
