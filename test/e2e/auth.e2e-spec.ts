@@ -90,9 +90,9 @@ describe('auth: API keys, roles, admin key routes', () => {
       await t.http().get('/v1/admin/keys').set('X-API-Key', ops.key).expect(401);
     });
 
-    it('answers revoking an unknown key with DSE-001', async () => {
+    it('answers revoking an unknown key with 404 DSE-001', async () => {
       for (const id of ['0b9d6c9e-5c3f-4d0e-9a51-1b7e1c2d3f4a', 'not-a-uuid']) {
-        const res = await t.http().delete(`/v1/admin/keys/${id}`).set('X-API-Key', t.adminKey).expect(400);
+        const res = await t.http().delete(`/v1/admin/keys/${id}`).set('X-API-Key', t.adminKey).expect(404);
         expect(res.headers['content-type']).toMatch(PROBLEM);
         expect(res.body).toMatchObject({ code: 'DSE-001', detail: `no API key with id ${id}` });
       }
@@ -197,47 +197,58 @@ describe('auth: API keys, roles, admin key routes', () => {
   });
 });
 
+// These tests start two apps in turn on one database (slow on embedded PGlite under load).
+const RESTART_TIMEOUT_MS = 180_000;
+
 describe('auth: the TALLY_ADMIN_KEY bootstrap', () => {
-  it('ensures the admin key once, across restarts', async () => {
-    const db = await createTestDatabase();
-    try {
-      const first = await startTestApp({}, db);
-      await first.close();
-      const second = await startTestApp({ TALLY_ADMIN_KEY: first.adminKey }, db);
+  it(
+    'ensures the admin key once, across restarts',
+    async () => {
+      const db = await createTestDatabase();
       try {
-        const res = await second.http().get('/v1/auth/whoami').set('X-API-Key', first.adminKey).expect(200);
-        expect(res.body).toMatchObject({ role: 'admin', subject: 'admin' });
-        const rows = await second.dataSource.query(`SELECT id FROM api_keys WHERE key_hash = $1`, [
+        const first = await startTestApp({}, db);
+        await first.close();
+        const second = await startTestApp({ TALLY_ADMIN_KEY: first.adminKey }, db);
+        try {
+          const res = await second.http().get('/v1/auth/whoami').set('X-API-Key', first.adminKey).expect(200);
+          expect(res.body).toMatchObject({ role: 'admin', subject: 'admin' });
+          const rows = await second.dataSource.query(`SELECT id FROM api_keys WHERE key_hash = $1`, [
+            sha256Hex(first.adminKey),
+          ]);
+          expect(rows).toHaveLength(1);
+        } finally {
+          await second.close();
+        }
+      } finally {
+        await db.drop();
+      }
+    },
+    RESTART_TIMEOUT_MS,
+  );
+
+  it(
+    'does not bring a revoked admin key back',
+    async () => {
+      const db = await createTestDatabase();
+      try {
+        const first = await startTestApp({}, db);
+        const [{ id }] = await first.dataSource.query(`SELECT id FROM api_keys WHERE key_hash = $1`, [
           sha256Hex(first.adminKey),
         ]);
-        expect(rows).toHaveLength(1);
+        await first.http().delete(`/v1/admin/keys/${id}`).set('X-API-Key', first.adminKey).expect(200);
+        await first.close();
+        const second = await startTestApp({ TALLY_ADMIN_KEY: first.adminKey }, db);
+        try {
+          await second.http().get('/v1/auth/whoami').set('X-API-Key', first.adminKey).expect(401);
+        } finally {
+          await second.close();
+        }
       } finally {
-        await second.close();
+        await db.drop();
       }
-    } finally {
-      await db.drop();
-    }
-  });
-
-  it('does not bring a revoked admin key back', async () => {
-    const db = await createTestDatabase();
-    try {
-      const first = await startTestApp({}, db);
-      const [{ id }] = await first.dataSource.query(`SELECT id FROM api_keys WHERE key_hash = $1`, [
-        sha256Hex(first.adminKey),
-      ]);
-      await first.http().delete(`/v1/admin/keys/${id}`).set('X-API-Key', first.adminKey).expect(200);
-      await first.close();
-      const second = await startTestApp({ TALLY_ADMIN_KEY: first.adminKey }, db);
-      try {
-        await second.http().get('/v1/auth/whoami').set('X-API-Key', first.adminKey).expect(401);
-      } finally {
-        await second.close();
-      }
-    } finally {
-      await db.drop();
-    }
-  });
+    },
+    RESTART_TIMEOUT_MS,
+  );
 });
 
 describe('auth: rate limits', () => {

@@ -4,6 +4,7 @@ import {
   ApiBadRequestResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
@@ -56,7 +57,7 @@ export class AdminKeysController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke an API key; it stops working at once' })
   @ApiOkResponse({ type: ApiKeyResponseDto })
-  @ApiBadRequestResponse({ description: 'DSE-001: no key with this id' })
+  @ApiNotFoundResponse({ description: 'DSE-001: no key with this id' })
   async revoke(@Param('id') id: string): Promise<ApiKeyResponseDto> {
     return ApiKeyResponseDto.from(await this.commands.execute(new RevokeApiKeyCommand(id)));
   }
