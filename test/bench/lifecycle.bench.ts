@@ -4,8 +4,8 @@
  * success; clients submit jobs for BENCH_SECONDS (with at most BENCH_INFLIGHT unsettled at
  * once). Prints completed lifecycles/s, submit→assigned (database stamps) and
  * submit→settled (client-side) latency, then runs `ledger verify`.
- * Usage: npm run bench:lifecycle   (BENCH_SECONDS, BENCH_PROVERS, BENCH_CLIENTS,
- *        BENCH_INFLIGHT, BENCH_PROVER_LOOPS, DATABASE_URL optional)
+ * Usage: npm run bench:lifecycle   (BENCH_SECONDS, BENCH_PROVERS, BENCH_CLIENTS, BENCH_INFLIGHT,
+ *        BENCH_PROVER_LOOPS, BENCH_MAX_CONCURRENCY, DATABASE_URL optional)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
@@ -14,9 +14,16 @@ import { freshDatabase, percentile, request, runCli, startServer } from './bench
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const PROVERS = Number(process.env.BENCH_PROVERS ?? 50);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
-const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 200);
-/** Concurrent poll loops per prover (its max_concurrency is twice that). */
+const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 100);
+/** Concurrent poll loops per prover. */
 const LOOPS = Number(process.env.BENCH_PROVER_LOOPS ?? 2);
+/**
+ * Each prover's max_concurrency: by default the provers together have more slots than jobs
+ * may be in flight, so submit→assigned measures the scheduler, not a wait for a free slot.
+ */
+const MAX_CONCURRENCY = Number(
+  process.env.BENCH_MAX_CONCURRENCY ?? Math.max(LOOPS, Math.ceil((2 * INFLIGHT) / PROVERS)),
+);
 const HEARTBEAT_MS = 5_000;
 const MAX_COST_MICROS = 1_000;
 const FINAL_COST_MICROS = 600;
@@ -83,7 +90,7 @@ async function main(): Promise<void> {
           hardware_profile: HARDWARE,
           capabilities: CAPABILITIES,
           region: 'bench',
-          max_concurrency: LOOPS * 2,
+          max_concurrency: MAX_CONCURRENCY,
         },
         [201],
       );
@@ -102,7 +109,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(
-      `Tally lifecycle benchmark: ${SECONDS}s, ${PROVERS} provers × ${LOOPS} poll loops (max_concurrency ${LOOPS * 2}), ` +
+      `Tally lifecycle benchmark: ${SECONDS}s, ${PROVERS} provers × ${LOOPS} poll loops (max_concurrency ${MAX_CONCURRENCY}), ` +
         `${CLIENTS} client loops, at most ${INFLIGHT} unsettled jobs`,
     );
 

@@ -77,6 +77,12 @@ export class SchedulingRepository {
     return rows[0]?.locked === true;
   }
 
+  /** Whether any job is PENDING (an index probe, outside any transaction). */
+  async anyPending(): Promise<boolean> {
+    const rows = await this.q<unknown[]>(`SELECT 1 FROM jobs WHERE status = 'PENDING' LIMIT 1`);
+    return rows.length > 0;
+  }
+
   /**
    * Claims up to `limit` PENDING jobs after `cursor`, HIGH before NORMAL before LOW, then
    * oldest first (then by id), locking them; jobs another transaction holds are skipped.

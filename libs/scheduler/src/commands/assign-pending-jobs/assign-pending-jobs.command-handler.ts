@@ -36,6 +36,8 @@ export class AssignPendingJobsCommandHandler implements ICommandHandler<
    */
   async execute(): Promise<AssignmentTickResult> {
     const result: AssignmentTickResult = { batches: 0, examined: 0, assigned: 0 };
+    // Most ticks find nothing to do: one cheap probe instead of a transaction.
+    if (!(await this.scheduling.anyPending())) return result;
     let cursor: PendingCursor | null = null;
     do {
       const batch: BatchResult = await this.uow.run(() => this.batch(cursor));
@@ -51,14 +53,14 @@ export class AssignPendingJobsCommandHandler implements ICommandHandler<
     // One assigner at a time across replicas: each sees the load the previous one committed,
     // so max_concurrency holds exactly. SKIP LOCKED below keeps clear of jobs being cancelled.
     await this.scheduling.lockAssignment();
+    const limit = this.env.SCHEDULER_BATCH_SIZE;
+    const jobs = await this.scheduling.claimPending(limit, cursor);
+    if (jobs.length === 0) return { examined: 0, assigned: 0, next: null };
     const ttlMs = this.env.PROVER_LIVENESS_TTL_MS;
     const { provers, now } = await this.scheduling.liveProvers(ttlMs);
     let room = provers.reduce((sum, p) => sum + Math.max(0, p.maxConcurrency - p.activeJobs), 0);
     if (room === 0) return { examined: 0, assigned: 0, next: null };
 
-    const limit = this.env.SCHEDULER_BATCH_SIZE;
-    const jobs = await this.scheduling.claimPending(limit, cursor);
-    if (jobs.length === 0) return { examined: 0, assigned: 0, next: null };
     const weights = weightsOf((await this.configs.get()).config);
     const holders = await this.scheduling.holders(jobs.map((j) => j.network_job_id));
     const hardware = new Map<string, unknown>();
