@@ -8,6 +8,7 @@
  *        BENCH_PROVER_LOOPS, BENCH_MAX_CONCURRENCY, DATABASE_URL optional)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { Client } from 'pg';
 import { freshDatabase, percentile, request, runCli, startServer } from './bench-support';
 
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
     }
     console.log(
       `Tally lifecycle benchmark: ${SECONDS}s, ${PROVERS} provers × ${LOOPS} poll loops (max_concurrency ${MAX_CONCURRENCY}), ` +
-        `${CLIENTS} client loops, at most ${INFLIGHT} unsettled jobs`,
+        `${CLIENTS} client loops, at most ${INFLIGHT} unsettled jobs; load average ${loadavg()[0].toFixed(1)}`,
     );
 
     const submittedAt = new Map<string, number>();
@@ -240,6 +241,9 @@ async function main(): Promise<void> {
         `final states ${statuses.map((s) => `${s.status} ${s.n}`).join(', ')}`,
     );
 
+    console.log(
+      `load average at the end ${loadavg()[0].toFixed(1)} (the app, Postgres and this driver share the machine)`,
+    );
     await server.stop();
     const verify = runCli(['ledger', 'verify'], { DATABASE_URL: db.url });
     console.log(`ledger verify: ${verify.code === 0 ? 'OK' : 'FAILED'}\n${verify.output.trim()}`);
