@@ -31,6 +31,7 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       imports: [
+        // One set of command, query and event buses for the whole app (global): libs use it, never import their own.
         CqrsModule.forRoot(),
         DatabaseConnectionModule,
         TypeOrmModule.forRootAsync({

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { CqrsModule } from '@nestjs/cqrs';
 import { LedgerModule } from '@tally/ledger';
 import { RegistryModule } from '@tally/registry';
 import { AssignJobCommandHandler } from './commands/assign-job/assign-job.command-handler';
@@ -17,7 +16,7 @@ import { JobQueries } from './queries/list-jobs/list-jobs.query';
 import { JobSettler } from './settlement/job-settler';
 
 @Module({
-  imports: [CqrsModule, LedgerModule, RegistryModule],
+  imports: [LedgerModule, RegistryModule],
   controllers: [JobsController, AdminJobsController],
   providers: [
     JobRepository,

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { CqrsModule } from '@nestjs/cqrs';
 import { CreateAccountCommandHandler } from './commands/create-account/create-account.command-handler';
 import { ExpireHoldsCommandHandler } from './commands/expire-holds/expire-holds.command-handler';
 import { HoldExpirySweep } from './commands/expire-holds/hold-expiry.sweep';
@@ -11,7 +10,6 @@ import { PostingEngine } from './posting/posting-engine';
 import { LedgerVerifier } from './verify/ledger-verifier';
 
 @Module({
-  imports: [CqrsModule],
   controllers: [CreditsController],
   providers: [
     PostingEngine,

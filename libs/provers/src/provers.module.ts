@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { CqrsModule } from '@nestjs/cqrs';
 import {
   RedeliverScorecardsCommandHandler,
   ScorecardRedeliveryTick,
@@ -25,7 +24,6 @@ import { ListProversQueryHandler } from './queries/list-provers/list-provers.que
  * libs through their commands only.
  */
 @Module({
-  imports: [CqrsModule],
   controllers: [ProversController, AdminProversController],
   providers: [
     ProverRepository,

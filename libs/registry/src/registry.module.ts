@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { CqrsModule } from '@nestjs/cqrs';
 import { PutServiceCommandHandler } from './commands/put-service/put-service.command-handler';
 import { ServiceScheduleRepository } from './domain';
 import { RegistryController } from './http/registry.controller';
@@ -8,7 +7,6 @@ import { ServiceRegistry } from './service-registry/service-registry';
 
 /** Per-service price schedules (the registry HTTP API) and the ServiceRegistry that prices jobs. */
 @Module({
-  imports: [CqrsModule],
   controllers: [RegistryController],
   providers: [
     { provide: ServiceScheduleRepository, useClass: PgServiceScheduleRepository },

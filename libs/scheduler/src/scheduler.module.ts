@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { CqrsModule } from '@nestjs/cqrs';
 import { JobsModule } from '@tally/jobs';
 import { RegistryModule } from '@tally/registry';
 import { AssignPendingJobsCommandHandler } from './commands/assign-pending-jobs/assign-pending-jobs.command-handler';
@@ -19,7 +18,7 @@ import { SchedulingTriggers } from './ticks/scheduling-triggers';
  * commands. Needs ScheduleModule.forRoot() in the app (SchedulerRegistry).
  */
 @Module({
-  imports: [CqrsModule, JobsModule, RegistryModule],
+  imports: [JobsModule, RegistryModule],
   controllers: [SchedulerController],
   providers: [
     SchedulerConfigRepository,
