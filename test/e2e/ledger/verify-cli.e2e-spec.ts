@@ -44,5 +44,5 @@ describe('ledger verify (CLI)', () => {
     const bad = await verify(db);
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/user\/carol: cached posted_debits 7 but its entries sum to 0/);
-  });
+  }, 240_000); // two app starts and two CLI runs, each opening the (embedded) database
 });
