@@ -14,6 +14,21 @@ export function pgErrorCode(error: unknown): string | undefined {
 }
 
 /**
+ * Runs `work` again after a serialization failure or deadlock, a bounded number of times,
+ * with a short random backoff; any other error goes straight to the caller.
+ */
+export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= attempts || !RETRYABLE.has(pgErrorCode(error) ?? '')) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+    }
+  }
+}
+
+/**
  * Runs a function in one database transaction, shared by every repository that reads
  * `tx` meanwhile (through the CLS transaction host). A serialization failure or deadlock
  * retries the whole function a bounded number of times.
@@ -30,15 +45,8 @@ export class UnitOfWork {
     return this.txHost.tx;
   }
 
-  async run<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+  run<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
     const once = () => this.txHost.withTransaction(work);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return this.cls.isActive() ? await once() : await this.cls.run(once);
-      } catch (error) {
-        if (attempt >= attempts || !RETRYABLE.has(pgErrorCode(error) ?? '')) throw error;
-        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
-      }
-    }
+    return retryOnConflict(() => (this.cls.isActive() ? once() : this.cls.run(once)), attempts);
   }
 }

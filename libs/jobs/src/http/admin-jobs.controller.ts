@@ -1,18 +1,9 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Roles } from '@tally/auth';
-import { InvalidRequestError } from '@tally/shared';
+import { InvalidRequestError, parseTimestamp } from '@tally/shared';
 import { JobQueries } from '../queries/list-jobs/list-jobs.query';
 import { ListJobsQueryDto } from './dto/jobs.request.dto';
-
-function time(value: string | undefined, field: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const t = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t.getTime())) {
-    throw new InvalidRequestError(`${field} must be an ISO 8601 timestamp`, { field });
-  }
-  return t;
-}
 
 @ApiTags('admin')
 @Controller('admin')
@@ -37,8 +28,8 @@ export class AdminJobsController {
       status: q.status,
       clientId: q.client_id,
       proverId: q.prover_id,
-      from: time(q.from, 'from'),
-      to: time(q.to, 'to'),
+      from: parseTimestamp(q.from, 'from'),
+      to: parseTimestamp(q.to, 'to'),
       before,
       limit,
     });

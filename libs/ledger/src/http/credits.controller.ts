@@ -3,7 +3,15 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
-import { ForbiddenError, hashOf, InvalidRequestError, newId, NotFoundError, parseAmount } from '@tally/shared';
+import {
+  ForbiddenError,
+  hashOf,
+  InvalidRequestError,
+  newId,
+  NotFoundError,
+  parseAmount,
+  parseTimestamp,
+} from '@tally/shared';
 import {
   AccountNotFoundError,
   accountRef,
@@ -47,15 +55,6 @@ function ownAccount(p: Principal): AccountRef | undefined {
   if (p.role === 'client') return userAccount(p.subject);
   if (p.role === 'prover') return providerAccount(p.subject);
   return undefined;
-}
-
-function parseTime(value: string | undefined, field: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const t = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t.getTime())) {
-    throw new InvalidRequestError(`${field} must be an ISO 8601 timestamp`, { field });
-  }
-  return t;
 }
 
 @ApiTags('credits')
@@ -289,7 +288,7 @@ export class CreditsController {
     }
     const account = await this.reader.findAccount(ref);
     if (!account) throw new AccountNotFoundError(ref.kind, ref.owner);
-    const asOf = parseTime(query.as_of, 'as_of');
+    const asOf = parseTimestamp(query.as_of, 'as_of');
     const counters = asOf ? await this.reader.countersAsOf(account.id, asOf) : account;
     const recent = await this.reader.listTransfers({
       accountId: account.id,
@@ -339,8 +338,8 @@ export class CreditsController {
       accountId,
       jobId: q.job_id,
       kind: q.kind as TransferKind | undefined,
-      from: parseTime(q.from, 'from'),
-      to: parseTime(q.to, 'to'),
+      from: parseTimestamp(q.from, 'from'),
+      to: parseTimestamp(q.to, 'to'),
       beforeSeq: decodeCursor(q.cursor),
       limit,
     });

@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { DataSource } from 'typeorm';
-import { pgErrorCode } from '@tally/database';
+import { retryOnConflict } from '@tally/database';
 import type { PostingRequest, PostingResult } from '../domain';
 import { PostingEngine } from './posting-engine';
 
@@ -14,7 +14,6 @@ interface Pending {
 
 const MAX_BATCH = 256;
 const MAX_IN_FLIGHT = 3;
-const RETRYABLE = new Set(['40001', '40P01']);
 
 /**
  * The only way postings reach the database (through the PostingEngine).
@@ -65,24 +64,13 @@ export class LedgerWriter implements BeforeApplicationShutdown {
   private async flush(batch: Pending[]): Promise<void> {
     try {
       const requests = batch.map((p) => p.request);
-      const results = await this.withRetry(() => this.dataSource.transaction((m) => this.engine.run(m, requests)));
+      const results = await retryOnConflict(() => this.dataSource.transaction((m) => this.engine.run(m, requests)));
       batch.forEach((p, i) => p.resolve(results[i]));
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
       // One request must not fail its neighbours: retry each on its own.
       this.logger.warn(`batch of ${batch.length} failed (${String(error)}); posting one by one`);
       await Promise.all(batch.map((p) => this.flush([p])));
-    }
-  }
-
-  private async withRetry<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        if (attempt >= attempts || !RETRYABLE.has(pgErrorCode(error) ?? '')) throw error;
-        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
-      }
     }
   }
 
