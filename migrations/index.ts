@@ -4,6 +4,8 @@ import { Jobs1763790200000 } from './1763790200000-Jobs';
 import { ServiceRegistry1763790300000 } from './1763790300000-ServiceRegistry';
 import { ProversAndScheduler1763790400000 } from './1763790400000-ProversAndScheduler';
 import { ProverScorecards1763790500000 } from './1763790500000-ProverScorecards';
+import { Receipts1763790600000 } from './1763790600000-Receipts';
+import { SettlementBatches1763790700000 } from './1763790700000-SettlementBatches';
 
 /** Every migration, in order. A new migration file must be added here (a test checks it). */
 export const ALL_MIGRATIONS = [
@@ -13,4 +15,6 @@ export const ALL_MIGRATIONS = [
   ServiceRegistry1763790300000,
   ProversAndScheduler1763790400000,
   ProverScorecards1763790500000,
+  Receipts1763790600000,
+  SettlementBatches1763790700000,
 ];

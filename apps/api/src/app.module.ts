@@ -8,6 +8,8 @@ import { RegistryModule } from '@tally/registry';
 import { JobsModule } from '@tally/jobs';
 import { SchedulerModule } from '@tally/scheduler';
 import { ProversModule } from '@tally/provers';
+import { ReceiptsModule } from '@tally/receipts';
+import { SettlementModule } from '@tally/settlement';
 import { LoggingModule } from './logging/logging.module';
 import { OperationsModule } from './operations/operations.module';
 
@@ -32,6 +34,8 @@ export class AppModule {
         JobsModule,
         SchedulerModule,
         ProversModule,
+        ReceiptsModule,
+        SettlementModule,
       ],
     };
   }
