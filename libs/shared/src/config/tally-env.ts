@@ -173,6 +173,62 @@ export class TallyEnv {
   @Min(100)
   @Max(7 * 24 * 3_600_000)
   JOB_WALL_CLOCK_TTL_MS = 600000;
+
+  /** Ed25519 seed (32 bytes, hex) that signs receipts and settlement batches. Without it, embedded mode generates one. */
+  @IsOptional()
+  @Matches(/^[0-9a-fA-F]{64}$/, {
+    message: 'RECEIPT_SIGNING_KEY_HEX must be 64 hex characters (a 32-byte Ed25519 seed)',
+  })
+  RECEIPT_SIGNING_KEY_HEX?: string;
+
+  /** Optional Ed25519 seed (hex) of a second, attesting key: adds an attestation signature to every receipt. */
+  @IsOptional()
+  @Matches(/^[0-9a-fA-F]{64}$/, {
+    message: 'RECEIPT_ATTESTATION_KEY_HEX must be 64 hex characters (a 32-byte Ed25519 seed)',
+  })
+  RECEIPT_ATTESTATION_KEY_HEX?: string;
+
+  /** Cron expression of the periodic settlement seal (a batch is sealed only when there are new transfers). */
+  @IsOptional()
+  @IsString()
+  SETTLEMENT_SEAL_CRON = '0 * * * * *';
+
+  /** Whether this process runs the periodic seal and sink deliveries. */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean({ message: 'SETTLEMENT_ENABLED must be true or false' })
+  SETTLEMENT_ENABLED = true;
+
+  /** Webhook sink: sealed batches are POSTed here as JSON (unset: no webhook sink). */
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'SETTLEMENT_WEBHOOK_URL must be an http(s) URL' })
+  SETTLEMENT_WEBHOOK_URL?: string;
+
+  /** HMAC-SHA256 secret for the webhook sink's signature header. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  SETTLEMENT_WEBHOOK_SECRET?: string;
+
+  /** File sink: one JSON file per sealed batch in this directory (unset: no file sink). */
+  @IsOptional()
+  @IsString()
+  SETTLEMENT_FILE_DIR?: string;
+
+  /** First retry delay (ms) of a failed sink delivery; doubles per attempt up to SETTLEMENT_RETRY_MAX_MS. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(3_600_000)
+  SETTLEMENT_RETRY_BASE_MS = 1000;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(24 * 3_600_000)
+  SETTLEMENT_RETRY_MAX_MS = 300000;
 }
 
 export class InvalidEnvironmentError extends Error {}
