@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILD_ENV } from './global-setup';
@@ -34,7 +35,15 @@ export interface BuiltServer {
  */
 export function spawnServer(env: Record<string, string>): Omit<BuiltServer, 'url' | 'port'> {
   const proc = spawn(process.execPath, [builtMain()], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      // A server database requires a configured receipt signing key ('' unsets it).
+      RECEIPT_SIGNING_KEY_HEX: randomBytes(32).toString('hex'),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

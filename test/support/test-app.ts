@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
@@ -25,6 +25,8 @@ export async function startTestApp(env: Record<string, string> = {}, database?: 
   const fullEnv: Record<string, string> = {
     TALLY_ADMIN_KEY: `tly_admin_${randomBytes(16).toString('hex')}`,
     LOG_LEVEL: 'silent',
+    // A server database requires a receipt signing key: one per database, so apps sharing it share the key.
+    RECEIPT_SIGNING_KEY_HEX: createHash('sha256').update(JSON.stringify(db.env)).digest('hex'),
     ...db.env,
     ...env,
   };

@@ -1,1 +1,3 @@
+export * from './offline';
 export * from './receipts.module';
+export * from './keys/signing-keyring';
