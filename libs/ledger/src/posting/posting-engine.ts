@@ -209,15 +209,9 @@ export class PostingEngine {
       );
     }
     const list = [...refs.values()];
-    const resolved: { id: string | null }[] = list.length
-      ? await m.query(
-          `SELECT (SELECT a.id::text FROM accounts a WHERE a.kind = u.kind AND a.owner_id = u.owner AND a.currency = 'CREDIT') AS id
-           FROM unnest($1::varchar[], $2::varchar[]) WITH ORDINALITY AS u(kind, owner, n) ORDER BY n`,
-          [list.map((r) => r.kind), list.map((r) => r.owner)],
-        )
-      : [];
-    const ids = new Set(resolved.flatMap((r) => (r.id ? [r.id] : [])));
-    for (const h of holds.values()) ids.add(h.debit).add(h.credit);
+    const holdAccounts = [...holds.values()].flatMap((h) => [h.debit, h.credit]);
+    // Resolves the references and locks every account in id order, in one statement; a
+    // reference that resolves to nothing is answered DSE-011 by apply().
     const rows: {
       id: string;
       kind: AccountKind;
@@ -231,14 +225,19 @@ export class PostingEngine {
       head_hash: Buffer;
       now: Date;
     }[] =
-      ids.size === 0
+      list.length === 0 && holdAccounts.length === 0
         ? []
         : await m.query(
             `SELECT now() AS now, a.id::text, a.kind, a.owner_id, a.allow_negative, a.posted_debits::text AS pd,
                     a.posted_credits::text AS pc, a.pending_debits::text AS nd, a.pending_credits::text AS nc,
                     a.version::text, a.head_hash
-             FROM accounts a WHERE a.id = ANY($1::bigint[]) ORDER BY a.id FOR UPDATE`,
-            [[...ids]],
+             FROM accounts a
+             WHERE a.id = ANY(ARRAY(
+                     SELECT x.id FROM unnest($1::varchar[], $2::varchar[]) AS u(kind, owner)
+                     JOIN accounts x ON x.kind = u.kind AND x.owner_id = u.owner AND x.currency = 'CREDIT'
+                   ) || $3::bigint[])
+             ORDER BY a.id FOR UPDATE`,
+            [list.map((r) => r.kind), list.map((r) => r.owner), holdAccounts],
           );
     const now: Date = rows[0]?.now ?? (await m.query(`SELECT now() AS now`))[0].now;
     const accounts = new Map<string, AccountState>();
@@ -507,132 +506,114 @@ class BatchWriter {
     });
   }
 
+  /**
+   * Writes the whole batch in one statement (one round trip): the accounts it locked stay
+   * locked only for this statement and the commit, so a hot account's lock is held as
+   * briefly as the database allows, however busy this process is.
+   */
   async write(m: EntityManager, accounts: Map<string, AccountState>): Promise<void> {
-    if (this.transfers.length > 0) {
-      const seqs: { s: string }[] = await m.query(
-        `SELECT nextval('transfers_seq')::text AS s FROM generate_series(1, $1)`,
-        [this.transfers.length],
-      );
-      this.transfers.forEach((t, i) => (t.seq = seqs[i].s));
-      const touched = [...accounts.values()].filter((a) => a.touched);
-      await m.query(
-        `UPDATE accounts a SET posted_debits = u.pd, posted_credits = u.pc, pending_debits = u.nd, pending_credits = u.nc,
-                version = u.v, head_hash = decode(u.h, 'hex')
-         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
-              AS u(id, pd, pc, nd, nc, v, h)
-         WHERE a.id = u.id`,
-        [
-          touched.map((a) => a.id),
-          touched.map((a) => a.pd.toString()),
-          touched.map((a) => a.pc.toString()),
-          touched.map((a) => a.nd.toString()),
-          touched.map((a) => a.nc.toString()),
-          touched.map((a) => a.version.toString()),
-          touched.map((a) => a.head.toString('hex')),
-        ],
-      );
-      const t = this.transfers;
-      await m.query(
-        `INSERT INTO transfers (id, seq, kind, amount, hold_id, job_id, prover_id, memo, metadata, idempotency_key)
-         SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::varchar[], $4::bigint[], $5::uuid[], $6::varchar[],
-                              $7::varchar[], $8::varchar[], $9::jsonb[], $10::varchar[])`,
-        [
-          t.map((x) => x.id),
-          t.map((x) => x.seq),
-          t.map((x) => x.kind),
-          t.map((x) => x.amount),
-          t.map((x) => x.hold_id),
-          t.map((x) => x.job_id),
-          t.map((x) => x.prover_id),
-          t.map((x) => x.memo),
-          t.map((x) => (x.metadata ? JSON.stringify(x.metadata) : null)),
-          this.requests.map((r) => r.idempotency?.key ?? null),
-        ],
-      );
-      const e = this.entries;
-      await m.query(
-        `INSERT INTO entries (transfer_id, transfer_seq, leg, account_id, side, phase, amount, posted_debits_after,
+    if (this.transfers.length === 0 && this.outcomes.length === 0) return;
+    // A hold placed and resolved in the same batch is inserted with its final state.
+    const newHolds = new Map(this.newHolds.map((h) => [h.id, { ...h, captured: 0n, by: null as string | null }]));
+    const resolvedHolds = this.resolvedHolds.filter((r) => {
+      const created = newHolds.get(r.id);
+      if (!created) return true;
+      Object.assign(created, { status: r.status, captured: r.captured, by: r.by });
+      return false;
+    });
+    const touched = [...accounts.values()].filter((a) => a.touched);
+    const t = this.transfers;
+    const e = this.entries;
+    const h = [...newHolds.values()];
+    const o = this.outcomes;
+    const ordinal = new Map(t.map((x, i) => [x, i + 1]));
+    const params: unknown[] = [];
+    const p = (value: unknown) => `$${params.push(value)}`;
+    // Sequence numbers are drawn here, while the batch's accounts are locked, so on every
+    // account the order of sequence numbers is the order its transfers were applied in.
+    const [{ seqs }]: { seqs: string[] | null }[] = await m.query(
+      `WITH
+       s AS (SELECT row_number() OVER (ORDER BY v) AS i, v AS seq
+             FROM (SELECT nextval('transfers_seq') AS v FROM generate_series(1, ${p(t.length)}::int)) x),
+       acc AS (
+         UPDATE accounts a SET posted_debits = u.pd, posted_credits = u.pc, pending_debits = u.nd,
+                pending_credits = u.nc, version = u.v, head_hash = decode(u.h, 'hex')
+         FROM unnest(${p(touched.map((a) => a.id))}::bigint[], ${p(touched.map((a) => a.pd.toString()))}::bigint[],
+                     ${p(touched.map((a) => a.pc.toString()))}::bigint[], ${p(touched.map((a) => a.nd.toString()))}::bigint[],
+                     ${p(touched.map((a) => a.nc.toString()))}::bigint[], ${p(touched.map((a) => a.version.toString()))}::bigint[],
+                     ${p(touched.map((a) => a.head.toString('hex')))}::text[]) AS u(id, pd, pc, nd, nc, v, h)
+         WHERE a.id = u.id RETURNING 1),
+       tr AS (
+         INSERT INTO transfers (id, seq, kind, amount, hold_id, job_id, prover_id, memo, metadata, idempotency_key)
+         SELECT u.id, s.seq, u.kind, u.amount, u.hold_id, u.job_id, u.prover_id, u.memo, u.metadata, u.idem
+         FROM unnest(${p(t.map((x) => x.id))}::uuid[],
+                              ${p(t.map((x) => x.kind))}::varchar[], ${p(t.map((x) => x.amount))}::bigint[],
+                              ${p(t.map((x) => x.hold_id))}::uuid[], ${p(t.map((x) => x.job_id))}::varchar[],
+                              ${p(t.map((x) => x.prover_id))}::varchar[], ${p(t.map((x) => x.memo))}::varchar[],
+                              ${p(t.map((x) => (x.metadata ? JSON.stringify(x.metadata) : null)))}::jsonb[],
+                              ${p(this.requests.map((r) => r.idempotency?.key ?? null))}::varchar[])
+              WITH ORDINALITY AS u(id, kind, amount, hold_id, job_id, prover_id, memo, metadata, idem, i)
+         JOIN s USING (i)
+         RETURNING 1),
+       en AS (
+         INSERT INTO entries (transfer_id, transfer_seq, leg, account_id, side, phase, amount, posted_debits_after,
                               posted_credits_after, pending_debits_after, pending_credits_after, version_after, hash)
-         SELECT t, s, l, a, sd, ph, am, pd, pc, nd, nc, v, decode(h, 'hex')
-         FROM unnest($1::uuid[], $2::bigint[], $3::smallint[], $4::bigint[], $5::char[], $6::varchar[], $7::bigint[],
-                     $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[])
-              AS u(t, s, l, a, sd, ph, am, pd, pc, nd, nc, v, h)`,
-        [
-          e.map((x) => x.transfer.id),
-          e.map((x) => x.transfer.seq),
-          e.map((x) => x.leg),
-          e.map((x) => x.account),
-          e.map((x) => x.side),
-          e.map((x) => x.phase),
-          e.map((x) => x.amount.toString()),
-          e.map((x) => x.after[0].toString()),
-          e.map((x) => x.after[1].toString()),
-          e.map((x) => x.after[2].toString()),
-          e.map((x) => x.after[3].toString()),
-          e.map((x) => x.version!.toString()),
-          e.map((x) => x.hash!.toString('hex')),
-        ],
-      );
-      await m.query(
-        `INSERT INTO outbox (event_type, partition_key, payload)
-         SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::jsonb[])`,
-        [
-          t.map((x) => EVENT_TYPES[x.kind]),
-          t.map((x) => x.job_id ?? x.id),
-          t.map((x) =>
-            JSON.stringify({
-              transfer_id: x.id,
-              seq: x.seq,
-              kind: x.kind,
-              amount: x.amount,
-              hold_id: x.hold_id,
-              job_id: x.job_id,
-              prover_id: x.prover_id,
-            }),
-          ),
-        ],
-      );
-    }
-    if (this.newHolds.length > 0) {
-      const h = this.newHolds;
-      await m.query(
-        `INSERT INTO holds (id, debit_account_id, credit_account_id, amount, expires_at, job_id)
-         SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::timestamptz[], $6::varchar[])`,
-        [
-          h.map((x) => x.id),
-          h.map((x) => x.debit),
-          h.map((x) => x.credit),
-          h.map((x) => x.amount.toString()),
-          h.map((x) => x.expiresAt),
-          h.map((x) => x.jobId),
-        ],
-      );
-    }
-    if (this.resolvedHolds.length > 0) {
-      const h = this.resolvedHolds;
-      await m.query(
-        `UPDATE holds SET status = u.st, captured = u.c, resolved_by = u.b, resolved_at = now()
-         FROM unnest($1::uuid[], $2::varchar[], $3::bigint[], $4::uuid[]) AS u(id, st, c, b) WHERE holds.id = u.id`,
-        [h.map((x) => x.id), h.map((x) => x.status), h.map((x) => x.captured.toString()), h.map((x) => x.by)],
-      );
-    }
-    if (this.outcomes.length > 0) {
-      const o = this.outcomes;
-      await m.query(
-        `UPDATE idempotency_keys k SET status_code = u.st, transfer_id = u.t, error = u.e
-         FROM unnest($1::varchar[], $2::varchar[], $3::int[], $4::uuid[], $5::jsonb[]) AS u(s, k2, st, t, e)
-         WHERE k.scope = u.s AND k.key = u.k2`,
-        [
-          o.map((x) => x.scope),
-          o.map((x) => x.key),
-          o.map((x) => x.status),
-          o.map((x) => x.transferId),
-          o.map((x) => x.error),
-        ],
-      );
-    }
+         SELECT t, s.seq, l, a, sd, ph, am, pd, pc, nd, nc, v, decode(h, 'hex')
+         FROM unnest(${p(e.map((x) => x.transfer.id))}::uuid[], ${p(e.map((x) => ordinal.get(x.transfer)))}::bigint[],
+                     ${p(e.map((x) => x.leg))}::smallint[], ${p(e.map((x) => x.account))}::bigint[],
+                     ${p(e.map((x) => x.side))}::char[], ${p(e.map((x) => x.phase))}::varchar[],
+                     ${p(e.map((x) => x.amount.toString()))}::bigint[], ${p(e.map((x) => x.after[0].toString()))}::bigint[],
+                     ${p(e.map((x) => x.after[1].toString()))}::bigint[], ${p(e.map((x) => x.after[2].toString()))}::bigint[],
+                     ${p(e.map((x) => x.after[3].toString()))}::bigint[], ${p(e.map((x) => x.version!.toString()))}::bigint[],
+                     ${p(e.map((x) => x.hash!.toString('hex')))}::text[])
+              AS u(t, i, l, a, sd, ph, am, pd, pc, nd, nc, v, h)
+         JOIN s USING (i)
+         RETURNING 1),
+       ob AS (
+         INSERT INTO outbox (event_type, partition_key, payload)
+         SELECT u.ty, u.pk, u.pl || jsonb_build_object('seq', s.seq::text)
+         FROM unnest(${p(t.map((x) => EVENT_TYPES[x.kind]))}::varchar[], ${p(t.map((x) => x.job_id ?? x.id))}::varchar[],
+                     ${p(t.map((x) => JSON.stringify(outboxPayload(x))))}::jsonb[]) WITH ORDINALITY AS u(ty, pk, pl, i)
+         JOIN s USING (i)
+         RETURNING 1),
+       nh AS (
+         INSERT INTO holds (id, debit_account_id, credit_account_id, amount, expires_at, job_id, status, captured,
+                            resolved_by, resolved_at)
+         SELECT id, d, c, am, ex, j, st, cp, b, CASE WHEN st = 'pending' THEN NULL ELSE now() END
+         FROM unnest(${p(h.map((x) => x.id))}::uuid[], ${p(h.map((x) => x.debit))}::bigint[], ${p(h.map((x) => x.credit))}::bigint[],
+                     ${p(h.map((x) => x.amount.toString()))}::bigint[], ${p(h.map((x) => x.expiresAt))}::timestamptz[],
+                     ${p(h.map((x) => x.jobId))}::varchar[], ${p(h.map((x) => x.status))}::varchar[],
+                     ${p(h.map((x) => x.captured.toString()))}::bigint[], ${p(h.map((x) => x.by))}::uuid[])
+              AS u(id, d, c, am, ex, j, st, cp, b)
+         RETURNING 1),
+       rh AS (
+         UPDATE holds SET status = u.st, captured = u.c, resolved_by = u.b, resolved_at = now()
+         FROM unnest(${p(resolvedHolds.map((x) => x.id))}::uuid[], ${p(resolvedHolds.map((x) => x.status))}::varchar[],
+                     ${p(resolvedHolds.map((x) => x.captured.toString()))}::bigint[], ${p(resolvedHolds.map((x) => x.by))}::uuid[])
+              AS u(id, st, c, b)
+         WHERE holds.id = u.id RETURNING 1),
+       ik AS (
+         UPDATE idempotency_keys k SET status_code = u.st, transfer_id = u.t, error = u.e
+         FROM unnest(${p(o.map((x) => x.scope))}::varchar[], ${p(o.map((x) => x.key))}::varchar[], ${p(o.map((x) => x.status))}::int[],
+                     ${p(o.map((x) => x.transferId))}::uuid[], ${p(o.map((x) => x.error))}::jsonb[]) AS u(s, k2, st, t, e)
+         WHERE k.scope = u.s AND k.key = u.k2 RETURNING 1)
+       SELECT (SELECT array_agg(seq::text ORDER BY i) FROM s) AS seqs,
+              (SELECT count(*) FROM acc) + (SELECT count(*) FROM tr) + (SELECT count(*) FROM en) + (SELECT count(*) FROM ob)
+            + (SELECT count(*) FROM nh) + (SELECT count(*) FROM rh) + (SELECT count(*) FROM ik) AS written`,
+      params,
+    );
+    t.forEach((x, i) => (x.seq = seqs![i]));
   }
 }
+
+const outboxPayload = (x: TransferView) => ({
+  transfer_id: x.id,
+  kind: x.kind,
+  amount: x.amount,
+  hold_id: x.hold_id,
+  job_id: x.job_id,
+  prover_id: x.prover_id,
+});
 
 const EVENT_TYPES: Record<string, string> = {
   hold: 'HoldPlaced',
