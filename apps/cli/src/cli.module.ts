@@ -3,6 +3,7 @@ import { TallyConfigModule } from '@tally/shared';
 import { DatabaseModule } from '@tally/database';
 import { AuthModule } from '@tally/auth';
 import { LedgerModule } from '@tally/ledger';
+import { SettlementVerifyModule } from '@tally/settlement';
 
 /** The same modules as the API, without HTTP: the CLI works on the same database and rules. */
 @Module({})
@@ -10,7 +11,13 @@ export class CliModule {
   static forRoot(): DynamicModule {
     return {
       module: CliModule,
-      imports: [TallyConfigModule.forRoot(), DatabaseModule.forRoot(), AuthModule, LedgerModule],
+      imports: [
+        TallyConfigModule.forRoot(),
+        DatabaseModule.forRoot(),
+        AuthModule,
+        LedgerModule,
+        SettlementVerifyModule,
+      ],
     };
   }
 }

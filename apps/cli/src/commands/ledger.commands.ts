@@ -9,6 +9,7 @@ import {
   PostTransferCommand,
   simpleLegs,
 } from '@tally/ledger';
+import { SettlementVerifier } from '@tally/settlement';
 import { CliCommand, requireFlag } from '../cli-command';
 
 // Below this many accounts a progress bar is noise.
@@ -45,7 +46,7 @@ export const mint: CliCommand = {
   },
 };
 
-/** Recomputes the ledger from its journal; exits 1 on any difference. */
+/** Recomputes the ledger and the settlement batch chain from the journal; exits 1 on any difference. */
 export const ledgerVerify: CliCommand = {
   name: 'ledger verify',
   usage: 'ledger verify',
@@ -61,12 +62,18 @@ export const ledgerVerify: CliCommand = {
       stop: () => shown && bar.stop(),
     });
     console.log(`${report.accounts} accounts, ${report.transfers} transfers, ${report.entries} entries checked`);
-    if (report.problems.length === 0) {
+    const settlement = await app.get(SettlementVerifier).verify();
+    console.log(`${settlement.batches} settlement batches holding ${settlement.transfers} transfers checked`);
+    const problems = [...report.problems, ...settlement.problems];
+    if (problems.length === 0) {
       console.log('ledger OK: every transfer balances, balances sum to zero, counters and hash chains match');
+      console.log(
+        'settlement OK: every batch recomputes from the journal, is signed and chained, no transfer missing or twice',
+      );
       return 0;
     }
-    console.error(`ledger has ${report.problems.length} problem(s):`);
-    report.problems.forEach((p) => console.error(`  - ${p}`));
+    console.error(`ledger has ${problems.length} problem(s):`);
+    problems.forEach((p) => console.error(`  - ${p}`));
     return 1;
   },
 };

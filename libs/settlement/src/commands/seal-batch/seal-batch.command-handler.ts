@@ -1,0 +1,92 @@
+import { Inject, Logger } from '@nestjs/common';
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import {
+  batchHash,
+  batchStatementBytes,
+  BATCH_DOMAIN,
+  GENESIS_BATCH_HASH,
+  type BatchStatement,
+  type SealedBatch,
+  SETTLEMENT_VERSION,
+  SigningKeyring,
+} from '@tally/receipts';
+import { computeBatch, SETTLEMENT_SINKS, type SettlementSink } from '../../domain';
+import { SettlementRepository } from '../../persistence/settlement.repository';
+import { TreeCache } from '../../queries/get-proof/tree-cache';
+import { SealBatchCommand } from './seal-batch.command';
+
+/**
+ * Seals batch n+1 in one transaction, one replica at a time (advisory lock, so batch
+ * numbers are gapless). Membership is by inserting transaction id: the horizon h is the
+ * oldest transaction still running, so every transfer below it has committed (or never
+ * will), and the batch takes exactly [previous horizon, h). A transfer still in flight
+ * with a lower sequence number is therefore never skipped: it lands in a later batch.
+ * Balances after the batch are the previous batch's plus this batch's posted deltas,
+ * never the accounts' current counters (they may include transfers beyond the horizon).
+ */
+@CommandHandler(SealBatchCommand)
+export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand, SealedBatch | null> {
+  private readonly logger = new Logger(SealBatchCommandHandler.name);
+
+  constructor(
+    private readonly repo: SettlementRepository,
+    private readonly keyring: SigningKeyring,
+    private readonly cache: TreeCache,
+    @Inject(SETTLEMENT_SINKS) private readonly sinks: SettlementSink[],
+  ) {}
+
+  async execute(): Promise<SealedBatch | null> {
+    const sealed = await this.repo.transaction(async (m) => {
+      await this.repo.lockSeal(m);
+      const last = await this.repo.lastBatch(m);
+      const from = last?.horizon ?? '0';
+      const snapshotXmin = await this.repo.horizon(m);
+      const horizon = BigInt(snapshotXmin) < BigInt(from) ? from : snapshotXmin;
+      if (!(await this.repo.anyMember(m, from, horizon))) return null;
+
+      const members = await this.repo.members(m, from, horizon);
+      const batchNo = (last?.batch_no ?? 0) + 1;
+      // Every account's balance after the previous batch (the leaves of its balances tree).
+      const balances = new Map(
+        (last ? await this.repo.balancesAt(last.batch_no, undefined, m) : []).map((a) => [a.accountId, a]),
+      );
+      const computed = computeBatch(members, balances, BigInt(last?.total_supply ?? '0'));
+      const statement: BatchStatement = {
+        domain: BATCH_DOMAIN,
+        version: SETTLEMENT_VERSION,
+        batch_no: batchNo,
+        prev_batch_hash: last?.batch_hash ?? GENESIS_BATCH_HASH,
+        horizon,
+        first_seq: computed.firstSeq,
+        last_seq: computed.lastSeq,
+        transfer_count: members.length,
+        transfers_root: computed.transfersRoot,
+        balances_root: computed.balancesTree.root.hash,
+        account_count: computed.accounts.length,
+        total_supply: computed.totalSupply.toString(),
+        created_at: new Date().toISOString(),
+        key_id: this.keyring.keyId,
+      };
+      const { key_id, signature } = this.keyring.sign(batchStatementBytes(statement));
+      const batch: SealedBatch = { ...statement, key_id, batch_hash: batchHash(statement), signature };
+      await this.repo.insertBatch(
+        m,
+        batch,
+        computed.transferIds,
+        computed.transferLeaves,
+        computed.touched,
+        this.sinks.map((s) => s.name),
+      );
+      return { batch, computed };
+    });
+    if (!sealed) return null;
+    const { batch, computed } = sealed;
+    this.cache.putTransfers(batch.batch_no, computed.transferIds, computed.transferLeaves);
+    this.cache.putBalances(batch.batch_no, computed.balancesTree, computed.accounts);
+    this.logger.log(
+      { batch_no: batch.batch_no, transfer_count: batch.transfer_count, horizon: batch.horizon },
+      'settlement batch sealed',
+    );
+    return batch;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './batch-builder';
+export * from './settlement-sink';

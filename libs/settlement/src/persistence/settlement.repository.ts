@@ -1,0 +1,248 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { BATCH_DOMAIN, type SealedBatch, SETTLEMENT_VERSION } from '@tally/receipts';
+import { type AccountBalance, type MemberRow, sortAccounts } from '../domain';
+
+/** Serialises seals across replicas (transaction-scoped advisory lock). */
+const SEAL_LOCK = 0x7a11_5e01;
+
+interface BatchRow {
+  batch_no: string;
+  prev_batch_hash: string;
+  horizon: string;
+  first_seq: string;
+  last_seq: string;
+  transfer_count: number;
+  transfers_root: string;
+  balances_root: string;
+  account_count: number;
+  total_supply: string;
+  created_at: Date;
+  key_id: string;
+  signature: string;
+  batch_hash: string;
+}
+
+const BATCH_COLUMNS = `batch_no::text, prev_batch_hash, horizon::text, first_seq::text, last_seq::text, transfer_count,
+  transfers_root, balances_root, account_count, total_supply::text, created_at, key_id, signature, batch_hash`;
+
+export function toSealedBatch(r: BatchRow): SealedBatch {
+  return {
+    domain: BATCH_DOMAIN,
+    version: SETTLEMENT_VERSION,
+    batch_no: Number(r.batch_no),
+    prev_batch_hash: r.prev_batch_hash,
+    horizon: r.horizon,
+    first_seq: r.first_seq,
+    last_seq: r.last_seq,
+    transfer_count: r.transfer_count,
+    transfers_root: r.transfers_root,
+    balances_root: r.balances_root,
+    account_count: r.account_count,
+    total_supply: r.total_supply,
+    created_at: r.created_at.toISOString(),
+    key_id: r.key_id,
+    signature: r.signature,
+    batch_hash: r.batch_hash,
+  };
+}
+
+/**
+ * A transfer with its legs, in one row: what the transfer statement is built from.
+ * created_at is printed in UTC with microseconds, exactly as stored.
+ */
+export const MEMBER_SELECT = `
+  SELECT t.id::text, t.seq::text, t.kind, t.amount::text, t.hold_id::text, t.job_id, t.prover_id,
+         to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
+         (SELECT string_agg(e.account_id || ' ' || a.kind || ' ' || a.owner_id || ' ' || e.side || ' ' || e.phase
+                            || ' ' || e.amount, ',' ORDER BY e.leg)
+            FROM entries e JOIN accounts a ON a.id = e.account_id WHERE e.transfer_id = t.id) AS legs
+  FROM transfers t`;
+
+/** The settlement tables, in raw SQL (no entities, so nothing to drift from the migration). */
+@Injectable()
+export class SettlementRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  async lockSeal(m: EntityManager): Promise<void> {
+    await m.query(`SELECT pg_advisory_xact_lock(${SEAL_LOCK})`);
+  }
+
+  /** Every transaction with an id below this has ended (committed or rolled back). */
+  async horizon(m: EntityManager): Promise<string> {
+    const [row] = await m.query(`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS h`);
+    return row.h;
+  }
+
+  async lastBatch(m: EntityManager | DataSource = this.dataSource): Promise<SealedBatch | null> {
+    const rows: BatchRow[] = await m.query(
+      `SELECT ${BATCH_COLUMNS} FROM settlement_batches ORDER BY batch_no DESC LIMIT 1`,
+    );
+    return rows[0] ? toSealedBatch(rows[0]) : null;
+  }
+
+  async batch(batchNo: number): Promise<SealedBatch | null> {
+    const rows: BatchRow[] = await this.dataSource.query(
+      `SELECT ${BATCH_COLUMNS} FROM settlement_batches WHERE batch_no = $1`,
+      [batchNo],
+    );
+    return rows[0] ? toSealedBatch(rows[0]) : null;
+  }
+
+  /** Batches in order after `after`, up to `limit`. */
+  async batches(after: number, limit: number, m: EntityManager | DataSource = this.dataSource): Promise<SealedBatch[]> {
+    const rows: BatchRow[] = await m.query(
+      `SELECT ${BATCH_COLUMNS} FROM settlement_batches WHERE batch_no > $1 ORDER BY batch_no LIMIT $2`,
+      [after, limit],
+    );
+    return rows.map(toSealedBatch);
+  }
+
+  async anyMember(m: EntityManager, from: string, below: string): Promise<boolean> {
+    const rows = await m.query(`SELECT 1 FROM transfers WHERE xact_id >= $1::xid8 AND xact_id < $2::xid8 LIMIT 1`, [
+      from,
+      below,
+    ]);
+    return rows.length > 0;
+  }
+
+  /** The transfers inserted by transactions with ids in [from, below), in sequence order. */
+  members(m: EntityManager | DataSource, from: string, below: string): Promise<MemberRow[]> {
+    return m.query(`${MEMBER_SELECT} WHERE t.xact_id >= $1::xid8 AND t.xact_id < $2::xid8 ORDER BY t.seq`, [
+      from,
+      below,
+    ]);
+  }
+
+  async member(transferId: string): Promise<MemberRow | null> {
+    const rows: MemberRow[] = await this.dataSource.query(`${MEMBER_SELECT} WHERE t.id = $1`, [transferId]);
+    return rows[0] ?? null;
+  }
+
+  /** Each account's balance as of batch `batchNo` (all of them when `accountIds` is omitted). */
+  async balancesAt(
+    batchNo: number,
+    accountIds?: string[],
+    m: EntityManager | DataSource = this.dataSource,
+  ): Promise<AccountBalance[]> {
+    const rows: { account_id: string; kind: string; owner_id: string; balance: string; leaf_hash: Buffer }[] =
+      await m.query(
+        `SELECT DISTINCT ON (b.account_id) b.account_id::text, a.kind, a.owner_id, b.balance::text, b.leaf_hash
+         FROM settlement_balances b JOIN accounts a ON a.id = b.account_id
+         WHERE b.batch_no <= $1 ${accountIds ? 'AND b.account_id = ANY($2::bigint[])' : ''}
+         ORDER BY b.account_id, b.batch_no DESC`,
+        accountIds ? [batchNo, accountIds] : [batchNo],
+      );
+    return sortAccounts(
+      rows.map((r) => ({
+        accountId: r.account_id,
+        kind: r.kind,
+        owner: r.owner_id,
+        balance: BigInt(r.balance),
+        leaf: { hash: r.leaf_hash, sum: BigInt(r.balance) },
+      })),
+    );
+  }
+
+  /** Writes a sealed batch, its leaf positions, the balances it changed and a pending delivery per sink. */
+  async insertBatch(
+    m: EntityManager,
+    batch: SealedBatch,
+    transferIds: string[],
+    leaves: Buffer[],
+    touched: AccountBalance[],
+    sinks: string[],
+  ): Promise<void> {
+    await m.query(
+      `INSERT INTO settlement_batches (batch_no, prev_batch_hash, horizon, first_seq, last_seq, transfer_count,
+         transfers_root, balances_root, account_count, total_supply, created_at, key_id, signature, batch_hash)
+       VALUES ($1, $2, $3::xid8, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      [
+        batch.batch_no,
+        batch.prev_batch_hash,
+        batch.horizon,
+        batch.first_seq,
+        batch.last_seq,
+        batch.transfer_count,
+        batch.transfers_root,
+        batch.balances_root,
+        batch.account_count,
+        batch.total_supply,
+        batch.created_at,
+        batch.key_id,
+        batch.signature,
+        batch.batch_hash,
+      ],
+    );
+    const CHUNK = 50_000;
+    for (let from = 0; from < transferIds.length; from += CHUNK) {
+      const ids = transferIds.slice(from, from + CHUNK);
+      await m.query(
+        `INSERT INTO settlement_batch_transfers (transfer_id, batch_no, position, leaf_hash)
+         SELECT u.id, $1, u.pos - 1 + $4, decode(u.h, 'hex')
+         FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS u(id, h, pos)`,
+        [batch.batch_no, ids, leaves.slice(from, from + CHUNK).map((l) => l.toString('hex')), from],
+      );
+    }
+    if (touched.length > 0) {
+      await m.query(
+        `INSERT INTO settlement_balances (account_id, batch_no, balance, leaf_hash)
+         SELECT u.a, $1, u.b, decode(u.h, 'hex') FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS u(a, b, h)`,
+        [
+          batch.batch_no,
+          touched.map((t) => t.accountId),
+          touched.map((t) => t.balance.toString()),
+          touched.map((t) => t.leaf.hash.toString('hex')),
+        ],
+      );
+    }
+    if (sinks.length > 0) {
+      await m.query(`INSERT INTO settlement_deliveries (sink, batch_no) SELECT s, $1 FROM unnest($2::varchar[]) AS s`, [
+        batch.batch_no,
+        sinks,
+      ]);
+    }
+  }
+
+  /** The batch holding a transfer, and the transfer's leaf position in it. */
+  async transferPosition(transferId: string): Promise<{ batch_no: number; position: number } | null> {
+    const rows: { batch_no: string; position: number }[] = await this.dataSource.query(
+      `SELECT batch_no::text, position FROM settlement_batch_transfers WHERE transfer_id = $1`,
+      [transferId],
+    );
+    return rows[0] ? { batch_no: Number(rows[0].batch_no), position: rows[0].position } : null;
+  }
+
+  /** A batch's transfer leaves in position order (with their transfer ids). */
+  async batchLeaves(
+    batchNo: number,
+    m: EntityManager | DataSource = this.dataSource,
+  ): Promise<{ ids: string[]; leaves: Buffer[] }> {
+    const rows: { transfer_id: string; leaf_hash: Buffer }[] = await m.query(
+      `SELECT transfer_id::text, leaf_hash FROM settlement_batch_transfers WHERE batch_no = $1 ORDER BY position`,
+      [batchNo],
+    );
+    return { ids: rows.map((r) => r.transfer_id), leaves: rows.map((r) => r.leaf_hash) };
+  }
+
+  /** Rows this batch stored for the balances it changed. */
+  async touchedBalances(batchNo: number, m: EntityManager | DataSource = this.dataSource) {
+    const rows: { account_id: string; balance: string; leaf_hash: Buffer }[] = await m.query(
+      `SELECT account_id::text, balance::text, leaf_hash FROM settlement_balances WHERE batch_no = $1`,
+      [batchNo],
+    );
+    return rows;
+  }
+
+  async accountId(kind: string, owner: string): Promise<string | null> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT id::text FROM accounts WHERE kind = $1 AND owner_id = $2 AND currency = 'CREDIT'`,
+      [kind, owner],
+    );
+    return rows[0]?.id ?? null;
+  }
+}

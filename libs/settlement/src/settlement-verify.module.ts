@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { SettlementVerifier } from './verify/settlement-verifier';
+
+/** The batch-chain verifier alone (a database, no keys, no clocks): what `ledger verify` needs. */
+@Module({ providers: [SettlementVerifier], exports: [SettlementVerifier] })
+export class SettlementVerifyModule {}

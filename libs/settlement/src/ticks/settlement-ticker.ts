@@ -1,0 +1,104 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { TallyEnv } from '@tally/shared';
+import { DeliverBatchesCommand } from '../commands/deliver-batches/deliver-batches.command';
+import { SealBatchCommand } from '../commands/seal-batch/seal-batch.command';
+
+export const SEAL_CRON = 'settlement.seal';
+export const DELIVERY_INTERVAL = 'settlement.deliver';
+
+/** Runs `work` at most once at a time; a call meanwhile asks for one more run right after. */
+class Coalesced {
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(
+    private readonly work: () => Promise<void>,
+    private readonly stopped: () => boolean,
+  ) {}
+
+  run(): void {
+    if (this.stopped()) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => (this.running = null));
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      await this.work();
+    } while (this.again && !this.stopped());
+  }
+
+  idle(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+}
+
+/**
+ * The settlement clocks, with SETTLEMENT_ENABLED: a seal on SETTLEMENT_SEAL_CRON (it seals
+ * only when there are new transfers) and a delivery pass every SETTLEMENT_RETRY_BASE_MS
+ * (at most every second) and right after each seal. Each only calls the command bus.
+ */
+@Injectable()
+export class SettlementTicker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(SettlementTicker.name);
+  private stopped = false;
+  private readonly seal = new Coalesced(
+    () =>
+      this.commands.execute(new SealBatchCommand()).then(
+        (batch) => {
+          if (batch) this.deliverSoon();
+        },
+        (err) => this.logger.error({ err }, 'settlement seal failed'),
+      ),
+    () => this.stopped,
+  );
+  private readonly deliver = new Coalesced(
+    () =>
+      this.commands.execute(new DeliverBatchesCommand()).then(
+        () => undefined,
+        (err) => this.logger.error({ err }, 'settlement delivery failed'),
+      ),
+    () => this.stopped,
+  );
+
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly registry: SchedulerRegistry,
+    private readonly env: TallyEnv,
+  ) {}
+
+  get enabled(): boolean {
+    return this.env.SETTLEMENT_ENABLED && !this.stopped;
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.env.SETTLEMENT_ENABLED) return;
+    const job = CronJob.from({ cronTime: this.env.SETTLEMENT_SEAL_CRON, onTick: () => this.seal.run(), start: true });
+    this.registry.addCronJob(SEAL_CRON, job);
+    const every = Math.min(this.env.SETTLEMENT_RETRY_BASE_MS, 1000);
+    this.registry.addInterval(
+      DELIVERY_INTERVAL,
+      setInterval(() => this.deliver.run(), every),
+    );
+    this.deliver.run();
+  }
+
+  /** A delivery pass now (or right after the running one), e.g. after a seal on request. */
+  deliverSoon(): void {
+    if (this.enabled) this.deliver.run();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.registry.doesExist('cron', SEAL_CRON)) this.registry.deleteCronJob(SEAL_CRON);
+    if (this.registry.doesExist('interval', DELIVERY_INTERVAL)) this.registry.deleteInterval(DELIVERY_INTERVAL);
+    await Promise.all([this.seal.idle(), this.deliver.idle()]);
+  }
+}
