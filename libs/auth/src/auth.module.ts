@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import { ThrottlerStorage } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeyAuthenticator } from './authentication/api-key-authenticator';
 import { ApiKeyCache } from './authentication/api-key-cache';
 import { RateLimiter } from './authentication/rate-limiter';
 import { SignatureVerifier } from './authentication/signature-verifier';
+import { SlidingWindowStorage } from './authentication/sliding-window-storage';
 import { AdminKeyBootstrap } from './bootstrap/admin-key.bootstrap';
 import { CreateApiKeyCommandHandler } from './commands/create-api-key/create-api-key.command-handler';
 import { RevokeApiKeyCommandHandler } from './commands/revoke-api-key/revoke-api-key.command-handler';
@@ -34,7 +35,7 @@ import { ListApiKeysQueryHandler } from './queries/list-api-keys/list-api-keys.q
     ApiKeyCache,
     ApiKeyAuthenticator,
     SignatureVerifier,
-    { provide: ThrottlerStorage, useClass: ThrottlerStorageService },
+    { provide: ThrottlerStorage, useClass: SlidingWindowStorage },
     RateLimiter,
     CreateApiKeyCommandHandler,
     RevokeApiKeyCommandHandler,

@@ -6,8 +6,8 @@ import { RateLimitedError, TallyEnv } from '@tally/shared';
 /**
  * RATE_LIMIT_MAX requests per RATE_LIMIT_WINDOW_SECONDS per tracker (`key:<id>` for an
  * authenticated caller, `ip:<address>` for a request without a valid key), as a sliding
- * window in @nestjs/throttler's storage. The default storage is in memory, so the limit
- * holds per instance; a shared ThrottlerStorage (e.g. Redis) makes it cluster-wide.
+ * window kept in a ThrottlerStorage (SlidingWindowStorage, in memory: the limit holds per
+ * process; a shared ThrottlerStorage, e.g. Redis, would make it cluster-wide).
  */
 @Injectable()
 export class RateLimiter {
