@@ -11,3 +11,4 @@ export * from './commands/requeue-job/requeue-job.command';
 export * from './commands/fail-job/fail-job.command';
 export * from './queries/list-jobs/list-jobs.query';
 export * from './http/job.presenter';
+export * from './settlement/job-receipts.port';

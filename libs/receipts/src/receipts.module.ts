@@ -1,9 +1,19 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { JobReceipts } from '@tally/jobs';
+import { ReceiptIssuer } from './commands/issue-receipts/receipt-issuer';
+import { ReceiptsController } from './http/receipts.controller';
 import { SigningKeyring } from './keys/signing-keyring';
+import { ReceiptRepository } from './persistence/receipt.repository';
 
-/** Signed job receipts: signing keys, the receipt chain per job, the verify routes. */
+/**
+ * Signed job receipts: signing keys, the receipt chain per job, the verify routes.
+ * Global so the jobs lib's JobReceipts port resolves to the issuer without jobs
+ * importing receipts (jobs calls it inside its own transactions).
+ */
+@Global()
 @Module({
-  providers: [SigningKeyring],
-  exports: [SigningKeyring],
+  controllers: [ReceiptsController],
+  providers: [SigningKeyring, ReceiptRepository, ReceiptIssuer, { provide: JobReceipts, useExisting: ReceiptIssuer }],
+  exports: [SigningKeyring, JobReceipts],
 })
 export class ReceiptsModule {}

@@ -9,7 +9,9 @@ import {
   publicKeyOfSeed,
   SigningKeyring,
   verifyEd25519,
+  verifyReceipt,
 } from '@tally/receipts';
+import { ReceiptsCtx } from '../../support/receipts-ctx';
 import { startTestApp } from '../../support/test-app';
 import { createTestDatabase, TestDatabase } from '../../support/test-database';
 
@@ -51,6 +53,38 @@ describe('receipt signing keys', () => {
       const old = keys.find((k) => k.key_id === signed.key_id)!;
       expect(verifyEd25519(old.public_key, message, signed.signature)).toBe(true);
       expect(keyring.sign(message).key_id).toBe(keys[1].key_id);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('receipts signed before a rotation still verify through POST /v1/receipts/verify', async () => {
+    const [a, b] = [seed(), seed()];
+    const first = await startTestApp({ RECEIPT_SIGNING_KEY_HEX: a, ...NO_ATTESTATION }, db);
+    const ctx = new ReceiptsCtx(first);
+    const client = await ctx.fundedClient('5');
+    const id = (await ctx.submit(client.key, { max_cost_micros: 1_000_000 }).expect(201)).body.network_job_id;
+    await first.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
+    const [old] = await ctx.chain(id);
+    await first.close();
+
+    const second = await startTestApp({ RECEIPT_SIGNING_KEY_HEX: b, ...NO_ATTESTATION }, db);
+    try {
+      const ctx2 = new ReceiptsCtx(second);
+      const keys = await ctx2.keys();
+      expect(keys.find((k) => k.key_id === old.signature.key_id)?.status).toBe('retired');
+      expect(await ctx2.verify(old)).toEqual({
+        valid: true,
+        key_id: old.signature.key_id,
+        receipt_hash: old.receipt_hash,
+      });
+      expect(verifyReceipt(old, keys).valid).toBe(true);
+      // New receipts are signed by the new key and verify too.
+      const next = (await ctx2.submit(client.key, { max_cost_micros: 1_000_000 }).expect(201)).body.network_job_id;
+      await second.http().post(`/v1/jobs/${next}/cancel`).set(client.key).expect(201);
+      const [fresh] = await ctx2.chain(next);
+      expect(fresh.signature.key_id).toBe(keyIdOf(publicKeyOfSeed(b)));
+      expect((await ctx2.verify(fresh)).valid).toBe(true);
     } finally {
       await second.close();
     }

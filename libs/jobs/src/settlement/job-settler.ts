@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { OutboxWriter } from '@tally/database';
 import {
   ESCROW,
@@ -13,6 +13,7 @@ import {
 import { DomainError, ErrorCode, hashOf, newId, TallyEnv } from '@tally/shared';
 import { JobAuditEvent, splitReward } from '../domain';
 import { JobRepository, JobRow } from '../persistence/job.repository';
+import { JobReceipts } from './job-receipts.port';
 
 /** Settlement keys derive from the job, so a retried or duplicated step never pays twice (invariant 6). */
 const systemKey = (jobId: string, step: string, request: object) => ({
@@ -33,6 +34,7 @@ export class JobSettler {
     private readonly jobs: JobRepository,
     private readonly outbox: OutboxWriter,
     private readonly env: TallyEnv,
+    @Optional() private readonly receipts?: JobReceipts,
   ) {}
 
   /** Holds the job's credits in escrow; a business failure (402, 404) is thrown and rolls the job back. */
@@ -72,6 +74,7 @@ export class JobSettler {
       final_cost_micros: null,
       error_message: errorMessage,
     });
+    await this.receipts?.settled(job, settled, await this.jobs.assignments(job.network_job_id));
     await this.outbox.append(to === 'FAILED' ? 'JobFailed' : 'JobCancelled', job.network_job_id, {
       network_job_id: job.network_job_id,
       status: to,
@@ -128,6 +131,7 @@ export class JobSettler {
       platform_fee_micros: platformKeeps.toString(),
       error_message: null,
     });
+    await this.receipts?.settled(job, settled, await this.jobs.assignments(id));
     await this.outbox.append('JobCompleted', id, {
       network_job_id: id,
       status: 'COMPLETED',
@@ -140,7 +144,7 @@ export class JobSettler {
     return { job: settled, perProver };
   }
 
-  /** Appends the job's audit event to the outbox; the audit recorder stores it and moves COMPLETED → AUDITED. */
+  /** Appends the job's audit event to the outbox; the audit recorder stores it (then the AuditGate). */
   private async audit(job: JobRow, proverId: string | null): Promise<void> {
     const eventId = newId();
     const event: JobAuditEvent = {

@@ -1,2 +1,4 @@
 export * from './crypto';
 export * from './merkle';
+export * from './batch';
+export * from './receipt';

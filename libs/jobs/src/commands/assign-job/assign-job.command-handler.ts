@@ -1,8 +1,10 @@
+import { Optional } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
 import { InvalidRequestError } from '@tally/shared';
 import { assertTransition, JobNotFoundError } from '../../domain';
 import { JobRepository, JobRow } from '../../persistence/job.repository';
+import { JobReceipts } from '../../settlement/job-receipts.port';
 import { AssignJobCommand } from './assign-job.command';
 
 @CommandHandler(AssignJobCommand)
@@ -11,6 +13,7 @@ export class AssignJobCommandHandler implements ICommandHandler<AssignJobCommand
     private readonly uow: UnitOfWork,
     private readonly jobs: JobRepository,
     private readonly outbox: OutboxWriter,
+    @Optional() private readonly receipts?: JobReceipts,
   ) {}
 
   execute({ jobId, proverIds }: AssignJobCommand): Promise<JobRow> {
@@ -23,6 +26,7 @@ export class AssignJobCommandHandler implements ICommandHandler<AssignJobCommand
       }
       await this.jobs.addAssignments(jobId, proverIds);
       const assigned = await this.jobs.transition(jobId, 'ASSIGNED');
+      await this.receipts?.assigned(assigned, await this.jobs.assignments(jobId));
       await this.outbox.append('JobAssigned', jobId, { network_job_id: jobId, provers: proverIds });
       return assigned;
     });

@@ -1,0 +1,20 @@
+import type { AssignmentRow, JobRow } from '../persistence/job.repository';
+
+/**
+ * Where a job's signed receipts are written: in the transaction of the transition they
+ * record, with the job row locked, so a receipt is never lost, duplicated or out of order.
+ * The receipts lib provides it (jobs does not depend on receipts); without it, no receipts.
+ */
+export abstract class JobReceipts {
+  /** PENDING → ASSIGNED: the assignment receipt (one per assignment round). */
+  abstract assigned(job: JobRow, assignments: AssignmentRow[]): Promise<void>;
+
+  /**
+   * The job settled (COMPLETED, FAILED or CANCELLED): an execution receipt when it left
+   * RUNNING, then the settlement receipt. `before` is the row as it was before settling.
+   */
+  abstract settled(before: JobRow, after: JobRow, assignments: AssignmentRow[]): Promise<void>;
+
+  /** Whether the job's settlement receipt is recorded (half of the COMPLETED → AUDITED gate). */
+  abstract hasSettlementReceipt(jobId: string): Promise<boolean>;
+}

@@ -1,0 +1,139 @@
+import { Injectable } from '@nestjs/common';
+import { AssignmentRow, JobReceipts, JobRow } from '@tally/jobs';
+import { newId } from '@tally/shared';
+import { SigningKeyring } from '../../keys/signing-keyring';
+import {
+  attestationBytes,
+  canonicalBytes,
+  ReceiptBody,
+  ReceiptDocument,
+  ReceiptKind,
+  receiptStatement,
+  sha256Hex,
+} from '../../offline';
+import { ReceiptRepository } from '../../persistence/receipt.repository';
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+interface ScorecardRef {
+  prover_id: string;
+  scorecard_version: string | null;
+  score: string | null;
+}
+
+/**
+ * Signs and appends a job's receipts inside the job command's own transaction (the jobs
+ * lib calls it with the job row locked): a receipt commits with the transition it
+ * records or not at all, so retries, replays and races can neither lose nor duplicate
+ * one, and the chain is appended one receipt at a time.
+ */
+@Injectable()
+export class ReceiptIssuer extends JobReceipts {
+  constructor(
+    private readonly receipts: ReceiptRepository,
+    private readonly keyring: SigningKeyring,
+  ) {
+    super();
+  }
+
+  async assigned(job: JobRow, assignments: AssignmentRow[]): Promise<void> {
+    const round = (await this.receipts.count(job.network_job_id, 'assignment')) + 1;
+    // The scorecards the assignment saw: read in the assigning transaction.
+    const cards = await this.receipts.scorecards(assignments.map((a) => a.prover_id));
+    await this.append(job, 'assignment', round, {
+      round,
+      provers: assignments.map((a) => ({
+        prover_id: a.prover_id,
+        replica: a.replica,
+        scorecard_version: cards.get(a.prover_id)?.version ?? null,
+        score: cards.get(a.prover_id)?.score ?? null,
+      })),
+      max_cost_micros: job.max_cost_micros,
+      held_micros: job.held_micros,
+      hold_transfer_id: job.hold_id,
+      attempts: job.attempts,
+      submitted_at: iso(job.submitted_at),
+      assigned_at: iso(job.assigned_at),
+    });
+  }
+
+  async settled(before: JobRow, after: JobRow, assignments: AssignmentRow[]): Promise<void> {
+    const id = after.network_job_id;
+    const round = await this.receipts.count(id, 'assignment');
+    const settledAt = after.completed_at ?? after.failed_at ?? after.cancelled_at;
+    if (before.status === 'RUNNING') {
+      await this.append(after, 'execution', round, {
+        status: after.status,
+        started_at: iso(after.started_at),
+        ended_at: iso(settledAt),
+        reports: assignments.map((a) => ({
+          prover_id: a.prover_id,
+          replica: a.replica,
+          status: a.status,
+          success: a.success,
+          result_hash: a.result_hash,
+          final_cost_micros: a.final_cost_micros,
+          error_message: a.error_message,
+          reported_at: iso(a.reported_at),
+        })),
+      });
+    }
+    const assignment = round > 0 ? await this.receipts.latest(id, 'assignment') : null;
+    const completed = after.status === 'COMPLETED';
+    await this.append(after, 'settlement', round, {
+      status: after.status,
+      provers: assignments.map((a) => a.prover_id),
+      max_cost_micros: after.max_cost_micros,
+      held_micros: after.held_micros,
+      final_cost_micros: completed ? after.final_cost_micros : null,
+      rewards: assignments
+        .filter((a) => a.reward_micros !== null)
+        .map((a) => ({ prover_id: a.prover_id, reward_micros: a.reward_micros })),
+      refund_micros: after.refunded_micros ?? '0',
+      platform_fee_micros: completed ? (after.platform_fee_micros ?? '0') : '0',
+      transfer_ids: await this.receipts.transferIds(id),
+      error_message: after.error_message,
+      scorecard_versions: ((assignment?.receipt.provers as ScorecardRef[] | undefined) ?? []).map((p) => ({
+        prover_id: p.prover_id,
+        scorecard_version: p.scorecard_version,
+        score: p.score,
+      })),
+      submitted_at: iso(after.submitted_at),
+      assigned_at: iso(after.assigned_at),
+      started_at: iso(after.started_at),
+      settled_at: iso(settledAt),
+    });
+  }
+
+  hasSettlementReceipt(jobId: string): Promise<boolean> {
+    return this.receipts.hasSettlement(jobId);
+  }
+
+  /** Builds the next receipt of the chain, signs it (and attests it), and appends it. */
+  private async append(job: JobRow, kind: ReceiptKind, round: number, fields: Record<string, unknown>): Promise<void> {
+    const head = await this.receipts.head(job.network_job_id);
+    const receipt: ReceiptBody = {
+      receipt_id: newId(),
+      kind,
+      seq: (head?.seq ?? 0) + 1,
+      network_job_id: job.network_job_id,
+      client_job_id: job.client_job_id,
+      client_id: job.client_id,
+      prev_receipt_hash: head?.receipt_hash ?? null,
+      issued_at: new Date().toISOString(),
+      ...fields,
+    };
+    const statement = receiptStatement(receipt);
+    const bytes = canonicalBytes(statement);
+    const receiptHash = sha256Hex(bytes);
+    const signed = this.keyring.sign(bytes);
+    const attested = this.keyring.attest(attestationBytes(receiptHash));
+    const doc: ReceiptDocument = {
+      ...statement,
+      receipt_hash: receiptHash,
+      signature: { key_id: signed.key_id, algorithm: 'ed25519', value: signed.signature },
+      ...(attested ? { attestation: { key_id: attested.key_id, value: attested.signature } } : {}),
+    };
+    await this.receipts.insert(doc, round);
+  }
+}

@@ -1,0 +1,101 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Principal, Public, Roles } from '@tally/auth';
+import { JobNotFoundError } from '@tally/jobs';
+import { DomainError, ErrorCode } from '@tally/shared';
+import { SigningKeyring } from '../keys/signing-keyring';
+import { ReceiptDocument, verifyAttestation, verifyReceipt } from '../offline';
+import { ReceiptRepository } from '../persistence/receipt.repository';
+
+class PublishedKeyDto {
+  @ApiProperty({ description: 'hex SHA-256 of the raw public key' }) key_id: string;
+  @ApiProperty({ description: 'raw Ed25519 public key, hex' }) public_key: string;
+  @ApiProperty({ enum: ['signing', 'attestation'] }) purpose: string;
+  @ApiProperty({ enum: ['active', 'retired'] }) status: string;
+  @ApiProperty() created_at: string;
+  @ApiProperty({ nullable: true, type: String }) retired_at: string | null;
+}
+
+class ReceiptKeysDto {
+  @ApiProperty({ type: [PublishedKeyDto] }) keys: PublishedKeyDto[];
+}
+
+class VerifyResultDto {
+  @ApiProperty() valid: boolean;
+  @ApiPropertyOptional({
+    description: 'why it is invalid: malformed, hash_mismatch, unknown_key, signature_invalid, …',
+  })
+  reason?: string;
+  @ApiPropertyOptional() key_id?: string;
+  @ApiPropertyOptional() receipt_hash?: string;
+  @ApiPropertyOptional({ description: 'the attestation check, when the receipt carries one' })
+  attestation?: { valid: boolean; reason?: string; key_id?: string };
+}
+
+@ApiTags('receipts')
+@Controller()
+export class ReceiptsController {
+  constructor(
+    private readonly receipts: ReceiptRepository,
+    private readonly keyring: SigningKeyring,
+  ) {}
+
+  @Get('jobs/:network_job_id/receipt')
+  @Roles('admin', 'client', 'prover')
+  @ApiOperation({ summary: "The job's latest signed receipt (admin, the owning client, an assigned prover)" })
+  async latest(@Param('network_job_id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+    await this.checkAudience(id, principal);
+    const latest = await this.receipts.latest(id);
+    if (!latest) {
+      throw new DomainError(ErrorCode.JobNotFound, `job ${id} has no receipt yet`, { network_job_id: id });
+    }
+    return latest;
+  }
+
+  @Get('jobs/:network_job_id/receipts')
+  @Roles('admin', 'client', 'prover')
+  @ApiOperation({ summary: "The job's receipt chain, oldest first: assignment(s), execution, settlement" })
+  async chain(@Param('network_job_id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+    await this.checkAudience(id, principal);
+    return { network_job_id: id, receipts: await this.receipts.chain(id) };
+  }
+
+  @Get('receipts/keys')
+  @Public()
+  @ApiOperation({ summary: 'Every key that ever signed receipts or batches, active and retired' })
+  @ApiOkResponse({ type: ReceiptKeysDto })
+  async keys(): Promise<ReceiptKeysDto> {
+    return { keys: await this.keyring.publicKeys() };
+  }
+
+  @Post('receipts/verify')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Verify a receipt document against the published keys (valid, or the reason it is not)' })
+  @ApiBody({ description: 'a receipt document as GET /v1/jobs/{id}/receipt returns it', schema: { type: 'object' } })
+  @ApiOkResponse({ type: VerifyResultDto })
+  async verify(@Body() body: unknown): Promise<VerifyResultDto> {
+    const keys = await this.keyring.publicKeys();
+    const check = verifyReceipt(body, keys);
+    if (!check.valid) return { valid: false, reason: check.reason };
+    const result: VerifyResultDto = { valid: true, key_id: check.key_id, receipt_hash: check.receipt_hash };
+    if ((body as ReceiptDocument).attestation) {
+      const attested = verifyAttestation(body, keys);
+      result.attestation = attested.valid
+        ? { valid: true, key_id: attested.key_id }
+        : { valid: false, reason: attested.reason };
+    }
+    return result;
+  }
+
+  /** Someone else's job is as unknown to the caller as one that does not exist (like GET /v1/jobs/{id}). */
+  private async checkAudience(id: string, principal: Principal): Promise<void> {
+    const audience = await this.receipts.audience(id);
+    const visible =
+      audience &&
+      (principal.role === 'admin' ||
+        (principal.role === 'client' && audience.clientId === principal.subject) ||
+        (principal.role === 'prover' && audience.provers.has(principal.subject)));
+    if (!visible) throw new JobNotFoundError(id);
+  }
+}

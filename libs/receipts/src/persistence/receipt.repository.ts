@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { UnitOfWork } from '@tally/database';
+import type { ReceiptDocument, ReceiptKind } from '../offline';
+
+export interface ChainHead {
+  seq: number;
+  receipt_hash: string;
+}
+
+/** The receipts table (append-only), read and written in the current unit of work. */
+@Injectable()
+export class ReceiptRepository {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  private q<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.uow.tx.query(sql, params);
+  }
+
+  async head(jobId: string): Promise<ChainHead | null> {
+    const rows = await this.q<ChainHead>(
+      `SELECT seq, receipt_hash FROM receipts WHERE network_job_id = $1 ORDER BY seq DESC LIMIT 1`,
+      [jobId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async count(jobId: string, kind: ReceiptKind): Promise<number> {
+    const rows = await this.q<{ n: number }>(
+      `SELECT count(*)::int AS n FROM receipts WHERE network_job_id = $1 AND kind = $2`,
+      [jobId, kind],
+    );
+    return rows[0].n;
+  }
+
+  async insert(doc: ReceiptDocument, round: number): Promise<void> {
+    const r = doc.receipt;
+    await this.q(
+      `INSERT INTO receipts (receipt_id, network_job_id, seq, kind, round, receipt_hash, prev_receipt_hash, key_id, document)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        r.receipt_id,
+        r.network_job_id,
+        r.seq,
+        r.kind,
+        round,
+        doc.receipt_hash,
+        r.prev_receipt_hash,
+        doc.signature.key_id,
+        JSON.stringify(doc),
+      ],
+    );
+  }
+
+  /** A job's chain in order (oldest first). */
+  async chain(jobId: string): Promise<ReceiptDocument[]> {
+    const rows = await this.q<{ document: ReceiptDocument }>(
+      `SELECT document FROM receipts WHERE network_job_id = $1 ORDER BY seq`,
+      [jobId],
+    );
+    return rows.map((r) => r.document);
+  }
+
+  async latest(jobId: string, kind?: ReceiptKind): Promise<ReceiptDocument | null> {
+    const rows = await this.q<{ document: ReceiptDocument }>(
+      `SELECT document FROM receipts WHERE network_job_id = $1 ${kind ? 'AND kind = $2' : ''} ORDER BY seq DESC LIMIT 1`,
+      kind ? [jobId, kind] : [jobId],
+    );
+    return rows[0]?.document ?? null;
+  }
+
+  async hasSettlement(jobId: string): Promise<boolean> {
+    const rows = await this.q(`SELECT 1 FROM receipts WHERE network_job_id = $1 AND kind = 'settlement'`, [jobId]);
+    return rows.length > 0;
+  }
+
+  /** The prover ids and score versions of the given provers now (read in the assigning transaction). */
+  async scorecards(proverIds: string[]): Promise<Map<string, { version: string; score: string }>> {
+    const rows = await this.q<{ prover_id: string; version: string; score: string }>(
+      `SELECT prover_id, version::text AS version, score_value::text AS score FROM provers WHERE prover_id = ANY($1)`,
+      [proverIds],
+    );
+    return new Map(rows.map((r) => [r.prover_id, { version: r.version, score: r.score }]));
+  }
+
+  /** The ledger transfers of a job, in journal order. */
+  async transferIds(jobId: string): Promise<string[]> {
+    const rows = await this.q<{ id: string }>(`SELECT id::text FROM transfers WHERE job_id = $1 ORDER BY seq`, [jobId]);
+    return rows.map((r) => r.id);
+  }
+
+  /** Who may read a job's receipts: its client and every prover ever assigned to it. */
+  async audience(jobId: string): Promise<{ clientId: string; provers: Set<string> } | null> {
+    const rows = await this.q<{ client_id: string; provers: string[] | null }>(
+      `SELECT j.client_id,
+              ARRAY(SELECT a.prover_id FROM job_assignments a WHERE a.network_job_id = j.network_job_id
+                    UNION
+                    SELECT p->>'prover_id' FROM receipts r, jsonb_array_elements(r.document->'receipt'->'provers') p
+                    WHERE r.network_job_id = j.network_job_id AND r.kind = 'assignment') AS provers
+       FROM jobs j WHERE j.network_job_id = $1`,
+      [jobId],
+    );
+    if (!rows[0]) return null;
+    return { clientId: rows[0].client_id, provers: new Set(rows[0].provers ?? []) };
+  }
+}
