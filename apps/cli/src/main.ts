@@ -5,8 +5,16 @@ import { CliModule } from './cli.module';
 import { KEYS_COMMANDS } from './commands/keys.commands';
 import { LEDGER_COMMANDS } from './commands/ledger.commands';
 import { migrationGenerate, migrationRevert, migrationRun } from './commands/migration.commands';
+import { verifyReceiptCommand } from './commands/verify-receipt.command';
 
-const COMMANDS: CliCommand[] = [migrationRun, migrationRevert, migrationGenerate, ...KEYS_COMMANDS, ...LEDGER_COMMANDS];
+const COMMANDS: CliCommand[] = [
+  migrationRun,
+  migrationRevert,
+  migrationGenerate,
+  ...KEYS_COMMANDS,
+  ...LEDGER_COMMANDS,
+  verifyReceiptCommand,
+];
 
 function usage(): string {
   return `usage: npm run cli -- <command>\n\ncommands:\n${COMMANDS.map((c) => `  ${c.usage}`).join('\n')}`;

@@ -1,0 +1,89 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BUILD_ENV } from '../../support/global-setup';
+import { ReceiptsCtx } from '../../support/receipts-ctx';
+import { startTestApp, TestApp } from '../../support/test-app';
+import { createTestDatabase, TestDatabase } from '../../support/test-database';
+
+const run = promisify(execFile);
+
+function builtCli(): string {
+  const out = process.env[BUILD_ENV];
+  const main = out && join(out, 'apps/cli/src/main.js');
+  if (!main || !existsSync(main)) throw new Error(`no compiled CLI: run the e2e project (${BUILD_ENV}=${out})`);
+  return main;
+}
+
+// Each CLI run is a process that opens the database.
+jest.setTimeout(180_000);
+
+describe('CLI verify-receipt', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let dir: string;
+  const cli = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [builtCli(), ...args], {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...db.env },
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+  const file = (name: string, value: unknown) => {
+    const path = join(dir, name);
+    writeFileSync(path, JSON.stringify(value));
+    return path;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp({ SCHEDULER_ENABLED: 'false' }, db);
+    dir = mkdtempSync(join(tmpdir(), 'tally-receipts-'));
+  });
+  afterAll(async () => {
+    await t.close();
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exits 0 for a valid receipt or chain, 1 with the reason for a tampered one, 2 without a file', async () => {
+    const ctx = new ReceiptsCtx(t);
+    const client = await ctx.fundedClient('10');
+    const prover = await ctx.registeredProver();
+    const id = await ctx.running(client.key, [prover], { max_cost_micros: 1_000_000 });
+    await ctx.report(id, prover.key, { success: true, final_cost_micros: 300_000 }).expect(201);
+    const chain = await ctx.settledChain(id, 'AUDITED');
+    const keys = file('keys.json', (await t.http().get('/v1/receipts/keys').expect(200)).body);
+    const receipt = file('receipt.json', chain[2]);
+
+    const ok = await cli('verify-receipt', receipt, '--keys', keys);
+    expect(ok).toMatchObject({ code: 0 });
+    expect(ok.stdout).toContain(`valid: signed by key ${chain[2].signature.key_id}`);
+
+    const tampered = file('tampered.json', { ...chain[2], receipt: { ...chain[2].receipt, refund_micros: '1' } });
+    const bad = await cli('verify-receipt', tampered, '--keys', keys);
+    expect(bad).toMatchObject({ code: 1 });
+    expect(bad.stdout).toContain('invalid: hash_mismatch');
+
+    const whole = file('chain.json', { network_job_id: id, receipts: chain });
+    expect((await cli('verify-receipt', whole, '--keys', keys)).stdout).toContain('valid: chain of 3 receipt(s)');
+    const reordered = file('reordered.json', [chain[1], chain[0], chain[2]]);
+    const broken = await cli('verify-receipt', reordered, '--keys', keys);
+    expect(broken).toMatchObject({ code: 1 });
+    expect(broken.stdout).toContain('invalid: chain_out_of_order (receipt 1 of 3)');
+
+    // Without --keys, the keys come from the database the CLI is configured for.
+    expect(await cli('verify-receipt', receipt)).toMatchObject({ code: 0 });
+    const noKeys = file('no-keys.json', { keys: [] });
+    expect((await cli('verify-receipt', receipt, '--keys', noKeys)).stdout).toContain('invalid: unknown_key');
+
+    expect((await cli('verify-receipt')).code).toBe(2);
+    expect((await cli('verify-receipt', join(dir, 'missing.json'))).code).toBe(1);
+  });
+});
