@@ -11,9 +11,16 @@ export abstract class JobReceipts {
 
   /**
    * The job settled (COMPLETED, FAILED or CANCELLED): an execution receipt when it left
-   * RUNNING, then the settlement receipt. `before` is the row as it was before settling.
+   * RUNNING, then the settlement receipt. `before` is the row as it was before settling;
+   * `settlementTransferIds` are the settlement's own transfers, posted right after this
+   * in the same transaction (the job's earlier transfers are read from the journal).
    */
-  abstract settled(before: JobRow, after: JobRow, assignments: AssignmentRow[]): Promise<void>;
+  abstract settled(
+    before: JobRow,
+    after: JobRow,
+    assignments: AssignmentRow[],
+    settlementTransferIds: string[],
+  ): Promise<void>;
 
   /** Whether the job's settlement receipt is recorded (half of the COMPLETED → AUDITED gate). */
   abstract hasSettlementReceipt(jobId: string): Promise<boolean>;

@@ -58,23 +58,19 @@ export class JobSettler {
     errorMessage: string | null,
     proverId: string | null,
   ): Promise<JobRow> {
-    this.expectPosted(
-      await this.ledger.postAll([
-        {
-          id: newId(),
-          kind: 'void',
-          holdId: job.hold_id,
-          jobId: job.network_job_id,
-          idempotency: systemKey(job.network_job_id, 'void', { hold: job.hold_id }),
-        },
-      ]),
-    );
+    const voidHold: PostingRequest = {
+      id: newId(),
+      kind: 'void',
+      holdId: job.hold_id,
+      jobId: job.network_job_id,
+      idempotency: systemKey(job.network_job_id, 'void', { hold: job.hold_id }),
+    };
     const settled = await this.jobs.transition(job.network_job_id, to, {
       refunded_micros: job.held_micros,
       final_cost_micros: null,
       error_message: errorMessage,
     });
-    await this.receipts?.settled(job, settled, await this.jobs.assignments(job.network_job_id));
+    await this.receipts?.settled(job, settled, await this.jobs.assignments(job.network_job_id), [voidHold.id]);
     await this.outbox.append(to === 'FAILED' ? 'JobFailed' : 'JobCancelled', job.network_job_id, {
       network_job_id: job.network_job_id,
       status: to,
@@ -82,6 +78,7 @@ export class JobSettler {
       error_message: errorMessage,
     });
     await this.audit(settled, proverId);
+    await this.postLast([voidHold]);
     return settled;
   }
 
@@ -123,7 +120,6 @@ export class JobSettler {
         });
       }
     }
-    this.expectPosted(await this.ledger.postAll(postings));
     for (const prover of winners) await this.jobs.updateAssignment(id, prover, { reward_micros: perProver.toString() });
     const settled = await this.jobs.transition(id, 'COMPLETED', {
       final_cost_micros: finalCost.toString(),
@@ -131,7 +127,12 @@ export class JobSettler {
       platform_fee_micros: platformKeeps.toString(),
       error_message: null,
     });
-    await this.receipts?.settled(job, settled, await this.jobs.assignments(id));
+    await this.receipts?.settled(
+      job,
+      settled,
+      await this.jobs.assignments(id),
+      postings.map((p) => p.id),
+    );
     await this.outbox.append('JobCompleted', id, {
       network_job_id: id,
       status: 'COMPLETED',
@@ -141,6 +142,7 @@ export class JobSettler {
       reward_micros: perProver.toString(),
     });
     await this.audit(settled, winners.join(','));
+    await this.postLast(postings);
     return { job: settled, perProver };
   }
 
@@ -158,6 +160,22 @@ export class JobSettler {
       event_id: eventId,
     };
     await this.outbox.append('JobAudit', job.network_job_id, event, eventId);
+  }
+
+  /**
+   * Posts a settlement as the last statement of the job's transaction: the escrow and
+   * platform rows it locks are hot (every job touches them), so their locks are held only
+   * for the write and the commit. The receipt already names these transfer ids, so the
+   * ledger must have posted exactly them (a replayed id would mean a second settlement).
+   */
+  private async postLast(postings: PostingRequest[]): Promise<void> {
+    const results = await this.ledger.postAll(postings);
+    this.expectPosted(results);
+    results.forEach((r, i) => {
+      if (!('transfer' in r) || r.transfer?.id !== postings[i].id) {
+        throw new DomainError(ErrorCode.Internal, `settlement posting ${postings[i].id} was not posted as planned`);
+      }
+    });
   }
 
   private expectPosted(results: PostingResult[]): void {

@@ -40,7 +40,6 @@ export class SubmitJobCommandHandler implements ICommandHandler<SubmitJobCommand
         }
         return { job: existing, replayed: true };
       }
-      await this.settler.hold(id, holdId, input.clientId, held);
       await this.outbox.append('JobSubmitted', id, {
         network_job_id: id,
         client_id: input.clientId,
@@ -49,6 +48,8 @@ export class SubmitJobCommandHandler implements ICommandHandler<SubmitJobCommand
         requirements: input.requirements,
         service: input.service,
       });
+      // Last: the hold locks the shared escrow row until the commit.
+      await this.settler.hold(id, holdId, input.clientId, held);
       return { job, replayed: false };
     });
   }

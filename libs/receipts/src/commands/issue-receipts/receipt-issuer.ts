@@ -57,7 +57,12 @@ export class ReceiptIssuer extends JobReceipts {
     });
   }
 
-  async settled(before: JobRow, after: JobRow, assignments: AssignmentRow[]): Promise<void> {
+  async settled(
+    before: JobRow,
+    after: JobRow,
+    assignments: AssignmentRow[],
+    settlementTransferIds: string[],
+  ): Promise<void> {
     const id = after.network_job_id;
     const round = await this.receipts.count(id, 'assignment');
     const settledAt = after.completed_at ?? after.failed_at ?? after.cancelled_at;
@@ -91,7 +96,7 @@ export class ReceiptIssuer extends JobReceipts {
         .map((a) => ({ prover_id: a.prover_id, reward_micros: a.reward_micros })),
       refund_micros: after.refunded_micros ?? '0',
       platform_fee_micros: completed ? (after.platform_fee_micros ?? '0') : '0',
-      transfer_ids: await this.receipts.transferIds(id),
+      transfer_ids: [...(await this.receipts.transferIds(id)), ...settlementTransferIds],
       error_message: after.error_message,
       scorecard_versions: ((assignment?.receipt.provers as ScorecardRef[] | undefined) ?? []).map((p) => ({
         prover_id: p.prover_id,
