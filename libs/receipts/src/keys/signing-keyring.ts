@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { TallyEnv } from '@tally/shared';
 import { DataSource } from 'typeorm';
-import { keyIdOf, publicKeyOfSeed, signEd25519 } from '../offline';
+import { ed25519Signer, keyIdOf, publicKeyOfSeed } from '../offline';
 
 export type KeyPurpose = 'signing' | 'attestation';
 
@@ -24,6 +24,7 @@ export interface KeySignature {
 
 interface LoadedKey {
   seed: string;
+  sign: (message: Buffer) => string;
   publicKey: string;
   keyId: string;
 }
@@ -42,7 +43,7 @@ export class MissingSigningKeyError extends Error {
 
 function load(seed: string): LoadedKey {
   const publicKey = publicKeyOfSeed(seed.toLowerCase());
-  return { seed: seed.toLowerCase(), publicKey, keyId: keyIdOf(publicKey) };
+  return { seed: seed.toLowerCase(), publicKey, keyId: keyIdOf(publicKey), sign: ed25519Signer(seed.toLowerCase()) };
 }
 
 /**
@@ -80,13 +81,13 @@ export class SigningKeyring implements OnModuleInit {
   }
 
   sign(message: Buffer): KeySignature {
-    return { key_id: this.signing.keyId, signature: signEd25519(this.signing.seed, message) };
+    return { key_id: this.signing.keyId, signature: this.signing.sign(message) };
   }
 
   /** A second signature by the attesting key, when one is configured. */
   attest(message: Buffer): KeySignature | undefined {
     if (!this.attestation) return undefined;
-    return { key_id: this.attestation.keyId, signature: signEd25519(this.attestation.seed, message) };
+    return { key_id: this.attestation.keyId, signature: this.attestation.sign(message) };
   }
 
   /** Every key ever published, active and retired, oldest first. */

@@ -43,7 +43,13 @@ export function publicKeyOfSeed(seedHex: string): string {
 
 /** Signs `message` with the seed's key; the signature is 64 bytes, hex. */
 export function signEd25519(seedHex: string, message: Buffer): string {
-  return sign(null, message, privateKeyOf(seedHex)).toString('hex');
+  return ed25519Signer(seedHex)(message);
+}
+
+/** A signing function for one seed: the key is parsed once, not on every signature. */
+export function ed25519Signer(seedHex: string): (message: Buffer) => string {
+  const key = privateKeyOf(seedHex);
+  return (message) => sign(null, message, key).toString('hex');
 }
 
 /** True when `signatureHex` is the key's signature of `message`; malformed input is just false. */
