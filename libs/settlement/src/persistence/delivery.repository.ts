@@ -37,11 +37,15 @@ export class DeliveryRepository {
     return row.locked === true;
   }
 
-  /** The sink's oldest undelivered batch, locked: batches go out strictly in order. */
+  /**
+   * The sink's oldest undelivered batch: batches go out strictly in order. Not FOR UPDATE:
+   * the sink's advisory lock already keeps other replicas off, and a row lock would give
+   * this transaction an id for the whole delivery, holding the seal horizon back.
+   */
   async nextOpen(m: EntityManager, sink: string): Promise<OpenDelivery | null> {
     const rows: { batch_no: string; attempts: number; due: boolean }[] = await m.query(
       `SELECT batch_no::text, attempts, next_attempt_at <= now() AS due FROM settlement_deliveries
-       WHERE sink = $1 AND status <> 'delivered' ORDER BY batch_no LIMIT 1 FOR UPDATE`,
+       WHERE sink = $1 AND status <> 'delivered' ORDER BY batch_no LIMIT 1`,
       [sink],
     );
     return rows[0] ? { batch_no: Number(rows[0].batch_no), attempts: rows[0].attempts, due: rows[0].due } : null;

@@ -78,6 +78,12 @@ export class SettlementRepository {
     return row.h;
   }
 
+  /** Whether some committed transfer lies at or beyond the horizon (its transaction is newer than one in flight). */
+  async anyBeyond(m: EntityManager, horizon: string): Promise<boolean> {
+    const rows = await m.query(`SELECT 1 FROM transfers WHERE xact_id >= $1::xid8 LIMIT 1`, [horizon]);
+    return rows.length > 0;
+  }
+
   async lastBatch(m: EntityManager | DataSource = this.dataSource): Promise<SealedBatch | null> {
     const rows: BatchRow[] = await m.query(
       `SELECT ${BATCH_COLUMNS} FROM settlement_batches ORDER BY batch_no DESC LIMIT 1`,

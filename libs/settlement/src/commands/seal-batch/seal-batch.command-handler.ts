@@ -1,5 +1,6 @@
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import type { EntityManager } from 'typeorm';
 import {
   batchHash,
   batchStatementBytes,
@@ -24,6 +25,8 @@ import { SealBatchCommand } from './seal-batch.command';
  * Balances after the batch are the previous batch's plus this batch's posted deltas,
  * never the accounts' current counters (they may include transfers beyond the horizon).
  */
+const HORIZON_WAIT_MS = 500;
+
 @CommandHandler(SealBatchCommand)
 export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand, SealedBatch | null> {
   private readonly logger = new Logger(SealBatchCommandHandler.name);
@@ -35,12 +38,28 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
     @Inject(SETTLEMENT_SINKS) private readonly sinks: SettlementSink[],
   ) {}
 
+  /**
+   * The horizon, after waiting a little (HORIZON_WAIT_MS at most) while committed transfers
+   * sit beyond it: some short transaction (a posting batch, a background tick) is usually
+   * in flight, and a seal asked for right after a commit should include that commit. A
+   * transaction that stays open longer only delays its successors to the next seal.
+   */
+  private async settledHorizon(m: EntityManager): Promise<string> {
+    const deadline = Date.now() + HORIZON_WAIT_MS;
+    let horizon = await this.repo.horizon(m);
+    while (Date.now() < deadline && (await this.repo.anyBeyond(m, horizon))) {
+      await new Promise((r) => setTimeout(r, 10));
+      horizon = await this.repo.horizon(m);
+    }
+    return horizon;
+  }
+
   async execute(): Promise<SealedBatch | null> {
     const sealed = await this.repo.transaction(async (m) => {
       await this.repo.lockSeal(m);
       const last = await this.repo.lastBatch(m);
       const from = last?.horizon ?? '0';
-      const snapshotXmin = await this.repo.horizon(m);
+      const snapshotXmin = await this.settledHorizon(m);
       const horizon = BigInt(snapshotXmin) < BigInt(from) ? from : snapshotXmin;
       if (!(await this.repo.anyMember(m, from, horizon))) return null;
 
