@@ -150,9 +150,10 @@ describe('settlement batches', () => {
 
   it('answers 200 with sealed: false when nothing new committed, and the batch stays unchanged', async () => {
     await ctx.mint('user', ctx.name(), '2');
-    await seal().expect(201);
+    const batch: SealedBatch = (await seal().expect(201)).body.batch;
     const res = await seal().expect(200);
     expect(res.body).toEqual({ sealed: false, detail: expect.any(String) });
+    expect((await t.http().get(`/v1/settlement/batches/${batch.batch_no}`).expect(200)).body).toEqual(batch);
   });
 
   it('routes: public batches with keyset pages, 404s as problem+json, proofs for admins and owners only', async () => {
@@ -218,7 +219,11 @@ describe('settlement batches', () => {
       ...Array.from({ length: 6 }, () => seal().then((r) => expect([200, 201]).toContain(r.status))),
     ]);
     await Promise.all([seal(), seal()]);
-    await seal();
+    // Past batch 10 and beyond (numbers order as numbers, not as text).
+    for (let i = 0; i < 12; i++) {
+      await ctx.mint('user', users[i % 4], '1');
+      await seal().expect(201);
+    }
     const all = (await t.http().get('/v1/settlement/batches?limit=500').expect(200)).body.items as SealedBatch[];
     expect(all.map((b) => b.batch_no)).toEqual(all.map((_, i) => i + 1));
     expect(all.length).toBeGreaterThan(before);

@@ -130,13 +130,37 @@ export function batchHash(b: BatchStatement): string {
   return sha256(batchStatementBytes(b)).toString('hex');
 }
 
-/** The hash committed to (as a leaf) in transfers_root. */
+/** The hash committed to (as a leaf) in transfers_root: SHA-256 of the statement's RFC 8785 bytes. */
 export function transferHash(t: TransferStatement): Buffer {
   return sha256(canonicalBytes(t));
 }
 
+const str = (v: string | null) => (v === null ? 'null' : JSON.stringify(v));
+
+/**
+ * The same bytes as canonicalBytes(t) for a well-formed statement (string fields, a small
+ * integer version, keys in RFC 8785 order, written out by hand), about ten times faster:
+ * a seal hashes every transfer of its batch. A test checks the two agree.
+ */
+export function transferStatementBytes(t: TransferStatement): Buffer {
+  const legs = t.legs
+    .map(
+      (l) =>
+        `{"account_id":${str(l.account_id)},"account_type":${str(l.account_type)},"amount":${str(l.amount)},` +
+        `"phase":${str(l.phase)},"side":${str(l.side)}}`,
+    )
+    .join(',');
+  return Buffer.from(
+    `{"amount":${str(t.amount)},"created_at":${str(t.created_at)},"domain":${str(t.domain)},` +
+      `"hold_id":${str(t.hold_id)},"id":${str(t.id)},"job_id":${str(t.job_id)},"kind":${str(t.kind)},` +
+      `"legs":[${legs}],"prover_id":${str(t.prover_id)},"seq":${str(t.seq)},"version":${Number(t.version)}}`,
+    'utf8',
+  );
+}
+
+/** The leaf of a statement built by the ledger (fast path: see transferStatementBytes). */
 export function transferLeaf(t: TransferStatement): Buffer {
-  return merkleLeafHash(transferHash(t));
+  return merkleLeafHash(sha256(transferStatementBytes(t)));
 }
 
 /** An account's leaf in balances_root: its identity hashed, and its balance as the sum. */

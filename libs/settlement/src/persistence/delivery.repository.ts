@@ -44,8 +44,8 @@ export class DeliveryRepository {
    */
   async nextOpen(m: EntityManager, sink: string): Promise<OpenDelivery | null> {
     const rows: { batch_no: string; attempts: number; due: boolean }[] = await m.query(
-      `SELECT batch_no::text, attempts, next_attempt_at <= now() AS due FROM settlement_deliveries
-       WHERE sink = $1 AND status <> 'delivered' ORDER BY batch_no LIMIT 1`,
+      `SELECT d.batch_no::text, d.attempts, d.next_attempt_at <= now() AS due FROM settlement_deliveries d
+       WHERE d.sink = $1 AND d.status <> 'delivered' ORDER BY d.batch_no LIMIT 1`,
       [sink],
     );
     return rows[0] ? { batch_no: Number(rows[0].batch_no), attempts: rows[0].attempts, due: rows[0].due } : null;

@@ -86,7 +86,7 @@ export class SettlementRepository {
 
   async lastBatch(m: EntityManager | DataSource = this.dataSource): Promise<SealedBatch | null> {
     const rows: BatchRow[] = await m.query(
-      `SELECT ${BATCH_COLUMNS} FROM settlement_batches ORDER BY batch_no DESC LIMIT 1`,
+      `SELECT ${BATCH_COLUMNS} FROM settlement_batches b ORDER BY b.batch_no DESC LIMIT 1`,
     );
     return rows[0] ? toSealedBatch(rows[0]) : null;
   }
@@ -102,7 +102,7 @@ export class SettlementRepository {
   /** Batches in order after `after`, up to `limit`. */
   async batches(after: number, limit: number, m: EntityManager | DataSource = this.dataSource): Promise<SealedBatch[]> {
     const rows: BatchRow[] = await m.query(
-      `SELECT ${BATCH_COLUMNS} FROM settlement_batches WHERE batch_no > $1 ORDER BY batch_no LIMIT $2`,
+      `SELECT ${BATCH_COLUMNS} FROM settlement_batches b WHERE b.batch_no > $1 ORDER BY b.batch_no LIMIT $2`,
       [after, limit],
     );
     return rows.map(toSealedBatch);

@@ -55,6 +55,7 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
   }
 
   async execute(): Promise<SealedBatch | null> {
+    let timings: Record<string, number> = {};
     const sealed = await this.repo.transaction(async (m) => {
       await this.repo.lockSeal(m);
       const last = await this.repo.lastBatch(m);
@@ -63,13 +64,16 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
       const horizon = BigInt(snapshotXmin) < BigInt(from) ? from : snapshotXmin;
       if (!(await this.repo.anyMember(m, from, horizon))) return null;
 
+      const t0 = Date.now();
       const members = await this.repo.members(m, from, horizon);
       const batchNo = (last?.batch_no ?? 0) + 1;
       // Every account's balance after the previous batch (the leaves of its balances tree).
       const balances = new Map(
         (last ? await this.repo.balancesAt(last.batch_no, undefined, m) : []).map((a) => [a.accountId, a]),
       );
+      const t2 = Date.now();
       const computed = computeBatch(members, balances, BigInt(last?.total_supply ?? '0'));
+      const t3 = Date.now();
       const statement: BatchStatement = {
         domain: BATCH_DOMAIN,
         version: SETTLEMENT_VERSION,
@@ -96,6 +100,7 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
         computed.touched,
         this.sinks.map((s) => s.name),
       );
+      timings = { read_ms: t2 - t0, compute_ms: t3 - t2, write_ms: Date.now() - t3 };
       return { batch, computed };
     });
     if (!sealed) return null;
@@ -103,7 +108,7 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
     this.cache.putTransfers(batch.batch_no, computed.transferIds, computed.transferLeaves);
     this.cache.putBalances(batch.batch_no, computed.balancesTree, computed.accounts);
     this.logger.log(
-      { batch_no: batch.batch_no, transfer_count: batch.transfer_count, horizon: batch.horizon },
+      { batch_no: batch.batch_no, transfer_count: batch.transfer_count, horizon: batch.horizon, ...timings },
       'settlement batch sealed',
     );
     return batch;
