@@ -110,6 +110,24 @@ describe('validateEnv', () => {
     }
   });
 
+  it('checks the receipt keys, the seal schedule and the sinks', () => {
+    expect(validateEnv({})).toMatchObject({ SETTLEMENT_ENABLED: true, SETTLEMENT_SEAL_CRON: '0 * * * * *' });
+    for (const ok of ['*/5 * * * * *', '0 */2 * * *', '@hourly']) {
+      expect(validateEnv({ SETTLEMENT_SEAL_CRON: ok }).SETTLEMENT_SEAL_CRON).toBe(ok);
+    }
+    for (const [name, value] of [
+      ['SETTLEMENT_SEAL_CRON', 'every minute'],
+      ['SETTLEMENT_SEAL_CRON', '61 * * * * *'],
+      ['RECEIPT_SIGNING_KEY_HEX', 'ab'.repeat(31)],
+      ['RECEIPT_ATTESTATION_KEY_HEX', 'zz'.repeat(32)],
+      ['SETTLEMENT_WEBHOOK_URL', 'ftp://example.com/x'],
+      ['SETTLEMENT_WEBHOOK_SECRET', 'short'],
+      ['SETTLEMENT_RETRY_BASE_MS', '5'],
+    ]) {
+      expect(errorOf({ [name]: value })).toMatch(new RegExp(`^  ${name}: `, 'm'));
+    }
+  });
+
   it('lists every wrong variable, one per line', () => {
     const message = errorOf({ PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' });
     const lines = message.split('\n').slice(1);

@@ -10,10 +10,21 @@ import {
   Min,
   MinLength,
   validateSync,
+  ValidateBy,
 } from 'class-validator';
+import { validateCronExpression } from 'cron';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+/** A cron expression the scheduler accepts (5 or 6 fields, or an alias like @hourly). */
+const IsCron = (message: string) =>
+  ValidateBy(
+    {
+      name: 'isCron',
+      validator: { validate: (v: unknown) => typeof v === 'string' && validateCronExpression(v).valid },
+    },
+    { message },
+  );
 const toBool = ({ value }: { value: unknown }) =>
   value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
 
@@ -190,7 +201,7 @@ export class TallyEnv {
 
   /** Cron expression of the periodic settlement seal (a batch is sealed only when there are new transfers). */
   @IsOptional()
-  @IsString()
+  @IsCron('SETTLEMENT_SEAL_CRON must be a cron expression, like 0 * * * * * (every minute)')
   SETTLEMENT_SEAL_CRON = '0 * * * * *';
 
   /** Whether this process runs the periodic seal and sink deliveries. */
