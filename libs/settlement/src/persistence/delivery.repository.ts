@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 
-/** Namespace of the per-sink advisory locks (the sink name is the second key). */
-const DELIVERY_LOCK = 0x7a11_5e02;
+/** How long a claimed delivery is held; past it another replica may retry the batch. */
+const LEASE_SECONDS = 60;
 
-export interface OpenDelivery {
+export interface ClaimedDelivery {
   batch_no: number;
   attempts: number;
-  due: boolean;
+  token: string;
 }
 
 export interface SinkStatusRow {
@@ -27,44 +27,45 @@ export interface SinkStatusRow {
 export class DeliveryRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(work);
-  }
-
-  /** True when this transaction delivers for `sink` (no other replica is doing so right now). */
-  async tryLockSink(m: EntityManager, sink: string): Promise<boolean> {
-    const [row] = await m.query(`SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked`, [DELIVERY_LOCK, sink]);
-    return row.locked === true;
-  }
-
   /**
-   * The sink's oldest undelivered batch: batches go out strictly in order. Not FOR UPDATE:
-   * the sink's advisory lock already keeps other replicas off, and a row lock would give
-   * this transaction an id for the whole delivery, holding the seal horizon back.
+   * Claims the sink's oldest undelivered batch when it is due and nobody holds it: batches
+   * go out strictly in order. One short statement: the caller then delivers without a
+   * connection or a transaction open (a long transaction would also hold the seal
+   * horizon back), and another replica skips the batch until the lease ends.
    */
-  async nextOpen(m: EntityManager, sink: string): Promise<OpenDelivery | null> {
-    const rows: { batch_no: string; attempts: number; due: boolean }[] = await m.query(
-      `SELECT d.batch_no::text, d.attempts, d.next_attempt_at <= now() AS due FROM settlement_deliveries d
-       WHERE d.sink = $1 AND d.status <> 'delivered' ORDER BY d.batch_no LIMIT 1`,
-      [sink],
+  async claim(sink: string, token: string): Promise<ClaimedDelivery | null> {
+    const [rows]: [{ batch_no: string; attempts: number }[], number] = await this.dataSource.query(
+      `UPDATE settlement_deliveries d
+          SET lease_token = $2, lease_until = now() + make_interval(secs => $3)
+        WHERE d.sink = $1
+          AND d.batch_no = (SELECT o.batch_no FROM settlement_deliveries o
+                             WHERE o.sink = $1 AND o.status <> 'delivered' ORDER BY o.batch_no LIMIT 1)
+          AND d.next_attempt_at <= now()
+          AND (d.lease_until IS NULL OR d.lease_until < now())
+       RETURNING d.batch_no::text, d.attempts`,
+      [sink, token, LEASE_SECONDS],
     );
-    return rows[0] ? { batch_no: Number(rows[0].batch_no), attempts: rows[0].attempts, due: rows[0].due } : null;
+    const row = rows[0];
+    return row ? { batch_no: Number(row.batch_no), attempts: row.attempts, token } : null;
   }
 
-  async markDelivered(m: EntityManager, sink: string, batchNo: number): Promise<void> {
-    await m.query(
+  /** Records the delivery and ends the lease (only the lease's holder can). */
+  async markDelivered(sink: string, claim: ClaimedDelivery): Promise<void> {
+    await this.dataSource.query(
       `UPDATE settlement_deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = now(),
-              last_error = NULL WHERE sink = $1 AND batch_no = $2`,
-      [sink, batchNo],
+              last_error = NULL, lease_token = NULL, lease_until = NULL
+       WHERE sink = $1 AND batch_no = $2 AND lease_token = $3`,
+      [sink, claim.batch_no, claim.token],
     );
   }
 
-  async markFailed(m: EntityManager, sink: string, batchNo: number, error: string, retryInMs: number): Promise<void> {
-    await m.query(
-      `UPDATE settlement_deliveries SET status = 'failed', attempts = attempts + 1, last_error = $3,
-              next_attempt_at = now() + make_interval(secs => $4::double precision / 1000)
-       WHERE sink = $1 AND batch_no = $2`,
-      [sink, batchNo, error.slice(0, 2000), retryInMs],
+  async markFailed(sink: string, claim: ClaimedDelivery, error: string, retryInMs: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE settlement_deliveries SET status = 'failed', attempts = attempts + 1, last_error = $4,
+              next_attempt_at = now() + make_interval(secs => $5::double precision / 1000),
+              lease_token = NULL, lease_until = NULL
+       WHERE sink = $1 AND batch_no = $2 AND lease_token = $3`,
+      [sink, claim.batch_no, claim.token, error.slice(0, 2000), retryInMs],
     );
   }
 

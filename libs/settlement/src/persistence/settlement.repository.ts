@@ -72,9 +72,25 @@ export class SettlementRepository {
     await m.query(`SELECT pg_advisory_xact_lock(${SEAL_LOCK})`);
   }
 
-  /** Every transaction with an id below this has ended (committed or rolled back). */
+  /**
+   * Every transaction of this database with an id below this has ended (committed or
+   * rolled back). Transaction ids are cluster-wide, so the snapshot's in-flight list also
+   * holds other databases' transactions: those that are positively known to belong to
+   * another database (a live backend connected there owns the id) do not hold the horizon
+   * back. Anything unidentified counts as ours, so a race can only make the horizon lower.
+   */
   async horizon(m: EntityManager): Promise<string> {
-    const [row] = await m.query(`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS h`);
+    // pg_stat_activity is read once per transaction unless cleared; the seal re-reads it while waiting.
+    await m.query(`SELECT pg_stat_clear_snapshot()`);
+    const [row] = await m.query(
+      `WITH s AS (SELECT pg_current_snapshot() AS snap),
+            elsewhere AS (SELECT backend_xid::text::bigint AS x FROM pg_stat_activity
+                          WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())
+       SELECT LEAST(pg_snapshot_xmax(s.snap),
+                    (SELECT min(x) FROM pg_snapshot_xip(s.snap) AS x
+                     WHERE x::text::bigint % 4294967296 NOT IN (SELECT e.x FROM elsewhere e)))::text AS h
+       FROM s`,
+    );
     return row.h;
   }
 

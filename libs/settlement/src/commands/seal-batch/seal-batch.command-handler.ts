@@ -19,8 +19,8 @@ import { SealBatchCommand } from './seal-batch.command';
 /**
  * Seals batch n+1 in one transaction, one replica at a time (advisory lock, so batch
  * numbers are gapless). Membership is by inserting transaction id: the horizon h is the
- * oldest transaction still running, so every transfer below it has committed (or never
- * will), and the batch takes exactly [previous horizon, h). A transfer still in flight
+ * oldest transaction of this database still running, so every transfer below it has
+ * committed (or never will), and the batch takes exactly [previous horizon, h). A transfer still in flight
  * with a lower sequence number is therefore never skipped: it lands in a later batch.
  * Balances after the batch are the previous batch's plus this batch's posted deltas,
  * never the accounts' current counters (they may include transfers beyond the horizon).
