@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { LedgerModule } from '@tally/ledger';
 import { RegistryModule } from '@tally/registry';
-import { AssignJobCommandHandler } from './commands/assign-job/assign-job.command-handler';
+import { AssignJobCommandHandler, AssignJobsCommandHandler } from './commands/assign-job/assign-job.command-handler';
 import { CancelJobCommandHandler } from './commands/cancel-job/cancel-job.command-handler';
 import { FailJobCommandHandler } from './commands/fail-job/fail-job.command-handler';
 import { RequeueJobCommandHandler } from './commands/requeue-job/requeue-job.command-handler';
@@ -25,6 +25,7 @@ import { JobSettler } from './settlement/job-settler';
     JobSettler,
     SubmitJobCommandHandler,
     AssignJobCommandHandler,
+    AssignJobsCommandHandler,
     StartJobCommandHandler,
     ReportResultCommandHandler,
     CancelJobCommandHandler,

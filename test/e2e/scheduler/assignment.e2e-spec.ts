@@ -1,6 +1,6 @@
 import { CommandBus } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
-import { AssignJobCommand } from '@tally/jobs';
+import { AssignJobCommand, AssignJobsCommand } from '@tally/jobs';
 import { candidatesFor, proverWeight, topN, weightsOf } from '@tally/scheduler';
 import { SchedulerCtx, TestProver } from '../../support/scheduler-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
@@ -235,5 +235,54 @@ describe('scheduler: assignment', () => {
     ).rejects.toThrow('roll back');
     expect(await ctx.jobRow(id)).toMatchObject({ status: 'PENDING', provers: [] });
     await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
+  });
+
+  it('AssignJobsCommand assigns a batch all or nothing, with one chained assignment receipt per job', async () => {
+    const client = await ctx.fundedClient('10');
+    const [p1, p2] = [await prover(), await prover()];
+    const ids = [await ctx.submitted(client.key), await ctx.submitted(client.key), await ctx.submitted(client.key)];
+    const commands = t.app.get(CommandBus);
+    // One bad entry (a prover twice for a one-replica job) and nothing of the batch is written.
+    await expect(
+      commands.execute(
+        new AssignJobsCommand([
+          { jobId: ids[0], proverIds: [p1.name] },
+          { jobId: ids[1], proverIds: [p1.name, p1.name] },
+        ]),
+      ),
+    ).rejects.toThrow(/distinct prover/);
+    for (const id of ids) expect(await ctx.jobRow(id)).toMatchObject({ status: 'PENDING', provers: [] });
+
+    const assigned = await commands.execute(
+      new AssignJobsCommand([
+        { jobId: ids[2], proverIds: [p2.name] },
+        { jobId: ids[0], proverIds: [p1.name] },
+        { jobId: ids[1], proverIds: [p2.name] },
+      ]),
+    );
+    expect(assigned.map((j) => [j.network_job_id, j.status])).toEqual([
+      [ids[2], 'ASSIGNED'],
+      [ids[0], 'ASSIGNED'],
+      [ids[1], 'ASSIGNED'],
+    ]);
+    expect((await ctx.jobRow(ids[0])).provers).toEqual([p1.name]);
+    expect((await ctx.jobRow(ids[1])).provers).toEqual([p2.name]);
+    for (const [id, p] of [
+      [ids[0], p1],
+      [ids[1], p2],
+      [ids[2], p2],
+    ] as const) {
+      const chain = (await t.http().get(`/v1/jobs/${id}/receipts`).set(ctx.admin()).expect(200)).body;
+      const receipts = chain.receipts;
+      expect(receipts).toHaveLength(1);
+      expect(receipts[0].receipt).toMatchObject({
+        kind: 'assignment',
+        seq: 1,
+        network_job_id: id,
+        prev_receipt_hash: null,
+        provers: [{ prover_id: p.name, replica: 1 }],
+      });
+      expect((await t.http().post('/v1/receipts/verify').send(receipts[0]).expect(200)).body.valid).toBe(true);
+    }
   });
 });

@@ -15,4 +15,16 @@ export class OutboxWriter {
     );
     return eventId;
   }
+
+  /** Several events in one statement; returns their event ids in order. */
+  async appendMany(events: { type: string; partitionKey: string; payload: object }[]): Promise<string[]> {
+    const ids = events.map(() => newId());
+    if (events.length === 0) return ids;
+    await this.uow.tx.query(
+      `INSERT INTO outbox (event_id, event_type, partition_key, payload)
+       SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::jsonb[])`,
+      [ids, events.map((e) => e.type), events.map((e) => e.partitionKey), events.map((e) => JSON.stringify(e.payload))],
+    );
+    return ids;
+  }
 }

@@ -130,6 +130,26 @@ export class JobRepository {
     return rows[0] ?? null;
   }
 
+  /** Several jobs at once, row-locked in id order (so concurrent batches cannot deadlock). */
+  async findMany(ids: string[]): Promise<JobRow[]> {
+    return this.q<JobRow>(
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE network_job_id = ANY($1::uuid[]) ORDER BY network_job_id FOR UPDATE`,
+      [ids],
+    );
+  }
+
+  /** Each job's assignments, replicas in order. */
+  async assignmentsOf(ids: string[]): Promise<Map<string, AssignmentRow[]>> {
+    const rows = await this.q<AssignmentRow>(
+      `SELECT ${ASSIGNMENT_COLUMNS} FROM job_assignments WHERE network_job_id = ANY($1::uuid[])
+       ORDER BY network_job_id, replica`,
+      [ids],
+    );
+    const byJob = new Map<string, AssignmentRow[]>(ids.map((id) => [id, []]));
+    for (const r of rows) byJob.get(r.network_job_id)?.push(r);
+    return byJob;
+  }
+
   async assignments(id: string): Promise<AssignmentRow[]> {
     return this.q<AssignmentRow>(
       `SELECT ${ASSIGNMENT_COLUMNS} FROM job_assignments WHERE network_job_id = $1 ORDER BY replica`,
@@ -155,11 +175,24 @@ export class JobRepository {
     return rows[0];
   }
 
-  async addAssignments(id: string, provers: string[]): Promise<void> {
+  /** Moves several jobs to `to` in one statement (the caller has checked each transition under its row lock). */
+  async transitionMany(ids: string[], to: JobStatus): Promise<JobRow[]> {
+    const stamp = STAMP[to];
+    const [rows] = await this.q<JobRow[]>(
+      `UPDATE jobs SET status = $2, version = version + 1${stamp ? `, ${stamp} = now()` : ''}
+       WHERE network_job_id = ANY($1::uuid[]) RETURNING ${JOB_COLUMNS}`,
+      [ids, to],
+    );
+    return rows;
+  }
+
+  /** Replica n of a job goes to its n-th prover. */
+  async addAssignments(assignments: { jobId: string; proverIds: string[] }[]): Promise<void> {
+    const rows = assignments.flatMap((a) => a.proverIds.map((p, i) => [a.jobId, p, i + 1] as const));
     await this.q(
       `INSERT INTO job_assignments (network_job_id, prover_id, replica)
-       SELECT $1, p, n FROM unnest($2::varchar[]) WITH ORDINALITY AS u(p, n)`,
-      [id, provers],
+       SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::int[])`,
+      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
     );
   }
 

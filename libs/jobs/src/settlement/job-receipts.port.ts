@@ -6,8 +6,8 @@ import type { AssignmentRow, JobRow } from '../persistence/job.repository';
  * The receipts lib provides it (jobs does not depend on receipts); without it, no receipts.
  */
 export abstract class JobReceipts {
-  /** PENDING → ASSIGNED: the assignment receipt (one per assignment round). */
-  abstract assigned(job: JobRow, assignments: AssignmentRow[]): Promise<void>;
+  /** PENDING → ASSIGNED: each job's assignment receipt (one per assignment round), for a batch of jobs. */
+  abstract assigned(jobs: { job: JobRow; assignments: AssignmentRow[] }[]): Promise<void>;
 
   /**
    * The job settled (COMPLETED, FAILED or CANCELLED): an execution receipt when it left

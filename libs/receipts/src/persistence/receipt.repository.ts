@@ -24,6 +24,27 @@ export class ReceiptRepository {
     return rows[0] ?? null;
   }
 
+  /** Each job's chain head and how many receipts of `kind` it has, in one statement. */
+  async headsAndCounts(
+    jobIds: string[],
+    kind: ReceiptKind,
+  ): Promise<Map<string, { head: ChainHead | null; count: number }>> {
+    const rows = await this.q<{ id: string; seq: number | null; receipt_hash: string | null; n: number }>(
+      `SELECT u.id::text AS id, h.seq, h.receipt_hash,
+              (SELECT count(*)::int FROM receipts c WHERE c.network_job_id = u.id AND c.kind = $2) AS n
+       FROM unnest($1::uuid[]) AS u(id)
+       LEFT JOIN LATERAL (SELECT seq, receipt_hash FROM receipts r WHERE r.network_job_id = u.id
+                          ORDER BY seq DESC LIMIT 1) h ON true`,
+      [jobIds, kind],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        { head: r.seq === null ? null : { seq: r.seq, receipt_hash: r.receipt_hash! }, count: r.n },
+      ]),
+    );
+  }
+
   async count(jobId: string, kind: ReceiptKind): Promise<number> {
     const rows = await this.q<{ n: number }>(
       `SELECT count(*)::int AS n FROM receipts WHERE network_job_id = $1 AND kind = $2`,
@@ -33,20 +54,25 @@ export class ReceiptRepository {
   }
 
   async insert(doc: ReceiptDocument, round: number): Promise<void> {
-    const r = doc.receipt;
+    await this.insertMany([{ doc, round }]);
+  }
+
+  async insertMany(receipts: { doc: ReceiptDocument; round: number }[]): Promise<void> {
+    const col = <T>(f: (r: { doc: ReceiptDocument; round: number }) => T) => receipts.map(f);
     await this.q(
       `INSERT INTO receipts (receipt_id, network_job_id, seq, kind, round, receipt_hash, prev_receipt_hash, key_id, document)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::varchar[], $5::int[], $6::varchar[], $7::varchar[],
+                            $8::varchar[], $9::jsonb[])`,
       [
-        r.receipt_id,
-        r.network_job_id,
-        r.seq,
-        r.kind,
-        round,
-        doc.receipt_hash,
-        r.prev_receipt_hash,
-        doc.signature.key_id,
-        JSON.stringify(doc),
+        col((r) => r.doc.receipt.receipt_id),
+        col((r) => r.doc.receipt.network_job_id),
+        col((r) => r.doc.receipt.seq),
+        col((r) => r.doc.receipt.kind),
+        col((r) => r.round),
+        col((r) => r.doc.receipt_hash),
+        col((r) => r.doc.receipt.prev_receipt_hash),
+        col((r) => r.doc.signature.key_id),
+        col((r) => JSON.stringify(r.doc)),
       ],
     );
   }

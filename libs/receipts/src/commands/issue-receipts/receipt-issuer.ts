@@ -11,7 +11,7 @@ import {
   receiptStatement,
   sha256Hex,
 } from '../../offline';
-import { ReceiptRepository } from '../../persistence/receipt.repository';
+import { ChainHead, ReceiptRepository } from '../../persistence/receipt.repository';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
@@ -36,25 +36,34 @@ export class ReceiptIssuer extends JobReceipts {
     super();
   }
 
-  async assigned(job: JobRow, assignments: AssignmentRow[]): Promise<void> {
-    const round = (await this.receipts.count(job.network_job_id, 'assignment')) + 1;
+  async assigned(jobs: { job: JobRow; assignments: AssignmentRow[] }[]): Promise<void> {
+    const ids = jobs.map((j) => j.job.network_job_id);
+    const chains = await this.receipts.headsAndCounts(ids, 'assignment');
     // The scorecards the assignment saw: read in the assigning transaction.
-    const cards = await this.receipts.scorecards(assignments.map((a) => a.prover_id));
-    await this.append(job, 'assignment', round, {
-      round,
-      provers: assignments.map((a) => ({
-        prover_id: a.prover_id,
-        replica: a.replica,
-        scorecard_version: cards.get(a.prover_id)?.version ?? null,
-        score: cards.get(a.prover_id)?.score ?? null,
-      })),
-      max_cost_micros: job.max_cost_micros,
-      held_micros: job.held_micros,
-      hold_transfer_id: job.hold_id,
-      attempts: job.attempts,
-      submitted_at: iso(job.submitted_at),
-      assigned_at: iso(job.assigned_at),
+    const cards = await this.receipts.scorecards([
+      ...new Set(jobs.flatMap((j) => j.assignments.map((a) => a.prover_id))),
+    ]);
+    const docs = jobs.map(({ job, assignments }) => {
+      const chain = chains.get(job.network_job_id)!;
+      const round = chain.count + 1;
+      const doc = this.build(job, 'assignment', chain.head, {
+        round,
+        provers: assignments.map((a) => ({
+          prover_id: a.prover_id,
+          replica: a.replica,
+          scorecard_version: cards.get(a.prover_id)?.version ?? null,
+          score: cards.get(a.prover_id)?.score ?? null,
+        })),
+        max_cost_micros: job.max_cost_micros,
+        held_micros: job.held_micros,
+        hold_transfer_id: job.hold_id,
+        attempts: job.attempts,
+        submitted_at: iso(job.submitted_at),
+        assigned_at: iso(job.assigned_at),
+      });
+      return { doc, round };
     });
+    await this.receipts.insertMany(docs);
   }
 
   async settled(
@@ -114,9 +123,18 @@ export class ReceiptIssuer extends JobReceipts {
     return this.receipts.hasSettlement(jobId);
   }
 
-  /** Builds the next receipt of the chain, signs it (and attests it), and appends it. */
+  /** Builds the next receipt of the job's chain, signs it (and attests it), and appends it. */
   private async append(job: JobRow, kind: ReceiptKind, round: number, fields: Record<string, unknown>): Promise<void> {
-    const head = await this.receipts.head(job.network_job_id);
+    await this.receipts.insert(this.build(job, kind, await this.receipts.head(job.network_job_id), fields), round);
+  }
+
+  /** The receipt that follows `head` in the job's chain, signed (and attested). */
+  private build(
+    job: JobRow,
+    kind: ReceiptKind,
+    head: ChainHead | null,
+    fields: Record<string, unknown>,
+  ): ReceiptDocument {
     const receipt: ReceiptBody = {
       receipt_id: newId(),
       kind,
@@ -133,12 +151,11 @@ export class ReceiptIssuer extends JobReceipts {
     const receiptHash = sha256Hex(bytes);
     const signed = this.keyring.sign(bytes);
     const attested = this.keyring.attest(attestationBytes(receiptHash));
-    const doc: ReceiptDocument = {
+    return {
       ...statement,
       receipt_hash: receiptHash,
       signature: { key_id: signed.key_id, algorithm: 'ed25519', value: signed.signature },
       ...(attested ? { attestation: { key_id: attested.key_id, value: attested.signature } } : {}),
     };
-    await this.receipts.insert(doc, round);
   }
 }

@@ -1,6 +1,6 @@
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
-import { AssignJobCommand } from '@tally/jobs';
+import { AssignJobsCommand } from '@tally/jobs';
 import { ServiceRegistry } from '@tally/registry';
 import { TallyEnv } from '@tally/shared';
 import { candidatesFor, topN, weightsOf } from '../../domain';
@@ -66,7 +66,7 @@ export class AssignPendingJobsCommandHandler implements ICommandHandler<
     const hardware = new Map<string, unknown>();
     const liveness = { now, ttlMs };
 
-    let assigned = 0;
+    const chosenFor: { jobId: string; proverIds: string[] }[] = [];
     let examined = 0;
     for (const job of jobs) {
       examined++;
@@ -86,13 +86,14 @@ export class AssignPendingJobsCommandHandler implements ICommandHandler<
       );
       if (candidates.length < job.replicas) continue;
       const chosen = topN(job.network_job_id, candidates, job.replicas).map((c) => c.proverId);
-      // The jobs lib's command, in this transaction (its unit of work joins the active one).
-      await this.commands.execute(new AssignJobCommand(job.network_job_id, chosen));
+      chosenFor.push({ jobId: job.network_job_id, proverIds: chosen });
       for (const p of provers) if (chosen.includes(p.proverId)) p.activeJobs++;
       room -= job.replicas;
-      assigned++;
       if (room === 0) break;
     }
+    // The jobs lib's command for the whole batch, in this transaction (its unit of work joins the active one).
+    await this.commands.execute(new AssignJobsCommand(chosenFor));
+    const assigned = chosenFor.length;
     const last = jobs[jobs.length - 1];
     const more = jobs.length === limit && room > 0;
     return {
