@@ -46,9 +46,11 @@ export class SettlementBatches1763790700000 implements MigrationInterface {
       )`);
     // The balance of each account a batch touched, after it; an account's balance at batch n
     // is its row with the highest batch_no <= n (so an untouched account costs nothing per batch).
+    // No foreign key to accounts: its check would take a share lock on every account of the
+    // batch, hot ones included, and queue (or deadlock) behind postings; accounts are never deleted.
     await q.query(`
       CREATE TABLE settlement_balances (
-        account_id bigint NOT NULL REFERENCES accounts (id),
+        account_id bigint NOT NULL,
         batch_no bigint NOT NULL REFERENCES settlement_batches (batch_no),
         balance bigint NOT NULL CHECK (balance >= 0),
         leaf_hash bytea NOT NULL,

@@ -204,4 +204,30 @@ describe('settlement horizon', () => {
       await other?.end();
     }
   });
+
+  it('seals racing postings on the hot accounts: no errors, every transfer in exactly one batch', async () => {
+    const users = Array.from({ length: 8 }, () => ctx.name('hot'));
+    for (const u of users) await ctx.mint('user', u, '100');
+    const keys = await Promise.all(users.map((u) => ctx.newKey('client', u)));
+    const spends = Array.from({ length: 120 }, (_, i) =>
+      t
+        .http()
+        .post('/v1/credits/spend')
+        .set(keys[i % keys.length])
+        .set('Idempotency-Key', randomUUID())
+        .send({ amount: '0.5' })
+        .then((r) => r.status),
+    );
+    const seals = Array.from({ length: 6 }, () => seal().then((r) => r.status));
+    const statuses = await Promise.all(spends);
+    expect(statuses.every((s) => s === 201)).toBe(true);
+    expect((await Promise.all(seals)).every((s) => s === 200 || s === 201)).toBe(true);
+    await seal();
+    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM transfers`);
+    const [{ b, d }] = await t.dataSource.query(
+      `SELECT count(*)::int AS b, count(DISTINCT transfer_id)::int AS d FROM settlement_batch_transfers`,
+    );
+    expect([b, d]).toEqual([n, n]);
+    expect((await t.app.get(SettlementVerifier).verify()).problems).toEqual([]);
+  });
 });

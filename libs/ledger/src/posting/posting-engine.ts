@@ -210,7 +210,8 @@ export class PostingEngine {
     }
     const list = [...refs.values()];
     const holdAccounts = [...holds.values()].flatMap((h) => [h.debit, h.credit]);
-    // Resolves the references and locks every account in id order, in one statement; a
+    // Resolves the references and locks every account in id order, in one statement (NO KEY
+    // UPDATE: the key never changes, so foreign-key checks elsewhere do not queue behind it); a
     // reference that resolves to nothing is answered DSE-011 by apply().
     const rows: {
       id: string;
@@ -236,7 +237,7 @@ export class PostingEngine {
                      SELECT x.id FROM unnest($1::varchar[], $2::varchar[]) AS u(kind, owner)
                      JOIN accounts x ON x.kind = u.kind AND x.owner_id = u.owner AND x.currency = 'CREDIT'
                    ) || $3::bigint[])
-             ORDER BY a.id FOR UPDATE`,
+             ORDER BY a.id FOR NO KEY UPDATE`,
             [list.map((r) => r.kind), list.map((r) => r.owner), holdAccounts],
           );
     const now: Date = rows[0]?.now ?? (await m.query(`SELECT now() AS now`))[0].now;
