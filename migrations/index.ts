@@ -6,6 +6,7 @@ import { ProversAndScheduler1763790400000 } from './1763790400000-ProversAndSche
 import { ProverScorecards1763790500000 } from './1763790500000-ProverScorecards';
 import { Receipts1763790600000 } from './1763790600000-Receipts';
 import { SettlementBatches1763790700000 } from './1763790700000-SettlementBatches';
+import { OutboxRedelivery1763790800000 } from './1763790800000-OutboxRedelivery';
 
 /** Every migration, in order. A new migration file must be added here (a test checks it). */
 export const ALL_MIGRATIONS = [
@@ -17,4 +18,5 @@ export const ALL_MIGRATIONS = [
   ProverScorecards1763790500000,
   Receipts1763790600000,
   SettlementBatches1763790700000,
+  OutboxRedelivery1763790800000,
 ];

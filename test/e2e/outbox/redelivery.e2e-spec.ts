@@ -1,0 +1,49 @@
+import { JobsCtx } from '../../support/jobs-ctx';
+import { startTestApp, TestApp } from '../../support/test-app';
+
+/**
+ * At-least-once delivery to handlers: a handler that throws gets the event again. The
+ * failure is real: a trigger makes the first inserts into the audit log fail (a sequence,
+ * because it is not rolled back with the failing transaction).
+ */
+describe('outbox: a failing handler gets the event again', () => {
+  let t: TestApp;
+  let ctx: JobsCtx;
+  beforeAll(async () => {
+    t = await startTestApp({ SCHEDULER_ENABLED: 'false', SETTLEMENT_ENABLED: 'false' });
+    ctx = new JobsCtx(t);
+  });
+  afterAll(() => t.close());
+
+  it('the audit recorder fails twice, the JobAudit event is redelivered, and the job still ends AUDITED once', async () => {
+    await t.dataSource.query(`CREATE SEQUENCE test_audit_failures`);
+    await t.dataSource.query(`
+      CREATE FUNCTION test_fail_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF nextval('test_audit_failures') <= 2 THEN RAISE EXCEPTION 'injected audit failure'; END IF;
+        RETURN NEW;
+      END $$`);
+    await t.dataSource.query(
+      `CREATE TRIGGER test_fail_audit BEFORE INSERT ON job_audit_log FOR EACH ROW EXECUTE FUNCTION test_fail_audit()`,
+    );
+
+    const client = await ctx.fundedClient('10');
+    const prover = await ctx.prover();
+    const id = (await ctx.submit(client.key, { max_cost_micros: 1_000_000 }).expect(201)).body.network_job_id;
+    await ctx.assign(id, [prover.name]).expect(201);
+    await ctx.start(id, prover.key).expect(201);
+    await ctx.report(id, prover.key, { success: true, final_cost_micros: 500_000 }).expect(201);
+
+    expect(await ctx.waitForStatus(id, 'AUDITED')).toBe('AUDITED');
+    const [{ last_value }] = await t.dataSource.query(`SELECT last_value::int FROM test_audit_failures`);
+    expect(last_value).toBe(3);
+    const [row] = await t.dataSource.query(
+      `SELECT redeliveries, published_at IS NOT NULL AS published FROM outbox
+       WHERE event_type = 'JobAudit' AND partition_key = $1`,
+      [id],
+    );
+    expect(row).toEqual({ redeliveries: 2, published: true });
+    const audit = await t.dataSource.query(`SELECT 1 FROM job_audit_log WHERE network_job_id = $1`, [id]);
+    expect(audit).toHaveLength(1);
+  });
+});
