@@ -3,4 +3,5 @@ export * from './money';
 export * from './json';
 export * from './ids';
 export * from './time';
+export * from './concurrency';
 export * from './config';

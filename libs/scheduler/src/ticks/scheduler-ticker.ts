@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { TallyEnv } from '@tally/shared';
+import { Coalesced, TallyEnv } from '@tally/shared';
 import { AssignPendingJobsCommand } from '../commands/assign-pending-jobs/assign-pending-jobs.command';
 import { SweepTimeoutsCommand } from '../commands/sweep-timeouts/sweep-timeouts.command';
 import type { VersionedSchedulerConfig } from '../domain';
@@ -9,41 +9,6 @@ import { GetSchedulerConfigQuery } from '../queries/get-scheduler-config/get-sch
 
 export const ASSIGN_INTERVAL = 'scheduler.assign';
 export const SWEEP_INTERVAL = 'scheduler.sweep';
-
-/**
- * A job that runs at most once at a time in this process: a call while it runs asks for
- * one more run right after, so no trigger is lost and none overlaps.
- */
-class Coalesced {
-  private running: Promise<void> | null = null;
-  private again = false;
-
-  constructor(
-    private readonly work: () => Promise<void>,
-    private readonly stopped: () => boolean,
-  ) {}
-
-  run(): void {
-    if (this.stopped()) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => (this.running = null));
-  }
-
-  private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      await this.work();
-    } while (this.again && !this.stopped());
-  }
-
-  /** Resolves when the current run (if any) is over. */
-  idle(): Promise<void> {
-    return this.running ?? Promise.resolve();
-  }
-}
 
 /**
  * The scheduler's clocks: an assignment tick every `tick_interval_ms` (config) or

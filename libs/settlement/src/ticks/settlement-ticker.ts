@@ -2,43 +2,12 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { CommandBus } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
-import { TallyEnv } from '@tally/shared';
+import { Coalesced, TallyEnv } from '@tally/shared';
 import { DeliverBatchesCommand } from '../commands/deliver-batches/deliver-batches.command';
 import { SealBatchCommand } from '../commands/seal-batch/seal-batch.command';
 
 export const SEAL_CRON = 'settlement.seal';
 export const DELIVERY_INTERVAL = 'settlement.deliver';
-
-/** Runs `work` at most once at a time; a call meanwhile asks for one more run right after. */
-class Coalesced {
-  private running: Promise<void> | null = null;
-  private again = false;
-
-  constructor(
-    private readonly work: () => Promise<void>,
-    private readonly stopped: () => boolean,
-  ) {}
-
-  run(): void {
-    if (this.stopped()) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => (this.running = null));
-  }
-
-  private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      await this.work();
-    } while (this.again && !this.stopped());
-  }
-
-  idle(): Promise<void> {
-    return this.running ?? Promise.resolve();
-  }
-}
 
 /**
  * The settlement clocks, with SETTLEMENT_ENABLED: a seal on SETTLEMENT_SEAL_CRON (it seals
