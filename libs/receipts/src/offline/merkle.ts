@@ -78,6 +78,32 @@ export function sumNode(left: SumNode, right: SumNode): SumNode {
   return { hash: hash('sha256', b, 'buffer'), sum };
 }
 
+/** Every level of a tree, leaves first, root last; an odd node out is promoted unchanged. */
+function buildLevels<T>(leaves: T[], combine: (left: T, right: T) => T): T[][] {
+  const levels: T[][] = [leaves];
+  while (levels[levels.length - 1].length > 1) {
+    const below = levels[levels.length - 1];
+    const up: T[] = new Array(Math.ceil(below.length / 2));
+    for (let i = 0; i + 1 < below.length; i += 2) up[i >> 1] = combine(below[i], below[i + 1]);
+    if (below.length % 2 === 1) up[up.length - 1] = below[below.length - 1];
+    levels.push(up);
+  }
+  return levels;
+}
+
+/** The siblings of leaf `index` from the leaf level up (an odd node out has none at its level). */
+function siblingPath<T>(levels: T[][], index: number): T[] {
+  if (!Number.isInteger(index) || index < 0 || index >= levels[0].length) throw new RangeError('no such leaf');
+  const siblings: T[] = [];
+  let i = index;
+  for (let level = 0; level < levels.length - 1; level++) {
+    const sibling = i ^ 1;
+    if (sibling < levels[level].length) siblings.push(levels[level][sibling]);
+    i >>= 1;
+  }
+  return siblings;
+}
+
 /** Every level of a plain tree, leaves (already leaf-hashed) first, root last. */
 export class MerkleTree {
   readonly levels: Buffer[][];
@@ -88,15 +114,7 @@ export class MerkleTree {
 
   /** Builds from leaf hashes (see merkleLeafHash). */
   static fromLeafHashes(leaves: Buffer[]): MerkleTree {
-    const levels: Buffer[][] = [leaves];
-    while (levels[levels.length - 1].length > 1) {
-      const below = levels[levels.length - 1];
-      const up: Buffer[] = new Array(Math.ceil(below.length / 2));
-      for (let i = 0; i + 1 < below.length; i += 2) up[i >> 1] = merkleNodeHash(below[i], below[i + 1]);
-      if (below.length % 2 === 1) up[up.length - 1] = below[below.length - 1];
-      levels.push(up);
-    }
-    return new MerkleTree(levels);
+    return new MerkleTree(buildLevels(leaves, merkleNodeHash));
   }
 
   get leafCount(): number {
@@ -109,15 +127,7 @@ export class MerkleTree {
 
   /** The siblings from the leaf up (odd nodes out have none at that level). */
   proof(index: number): MerkleProof {
-    if (!Number.isInteger(index) || index < 0 || index >= this.leafCount) throw new RangeError('no such leaf');
-    const siblings: string[] = [];
-    let i = index;
-    for (let level = 0; level < this.levels.length - 1; level++) {
-      const nodes = this.levels[level];
-      const sibling = i ^ 1;
-      if (sibling < nodes.length) siblings.push(nodes[sibling].toString('hex'));
-      i >>= 1;
-    }
+    const siblings = siblingPath(this.levels, index).map((node) => node.toString('hex'));
     return { leaf_index: index, leaf_count: this.leafCount, siblings };
   }
 }
@@ -163,15 +173,7 @@ export class MerkleSumTree {
 
   /** Builds from leaves made with sumLeaf. */
   static fromLeaves(leaves: SumNode[]): MerkleSumTree {
-    const levels: SumNode[][] = [leaves];
-    while (levels[levels.length - 1].length > 1) {
-      const below = levels[levels.length - 1];
-      const up: SumNode[] = new Array(Math.ceil(below.length / 2));
-      for (let i = 0; i + 1 < below.length; i += 2) up[i >> 1] = sumNode(below[i], below[i + 1]);
-      if (below.length % 2 === 1) up[up.length - 1] = below[below.length - 1];
-      levels.push(up);
-    }
-    return new MerkleSumTree(levels);
+    return new MerkleSumTree(buildLevels(leaves, sumNode));
   }
 
   get leafCount(): number {
@@ -185,16 +187,10 @@ export class MerkleSumTree {
   }
 
   proof(index: number): MerkleSumProof {
-    if (!Number.isInteger(index) || index < 0 || index >= this.leafCount) throw new RangeError('no such leaf');
-    const siblings: { hash: string; sum: string }[] = [];
-    let i = index;
-    for (let level = 0; level < this.levels.length - 1; level++) {
-      const nodes = this.levels[level];
-      const sibling = i ^ 1;
-      if (sibling < nodes.length)
-        siblings.push({ hash: nodes[sibling].hash.toString('hex'), sum: nodes[sibling].sum.toString() });
-      i >>= 1;
-    }
+    const siblings = siblingPath(this.levels, index).map((node) => ({
+      hash: node.hash.toString('hex'),
+      sum: node.sum.toString(),
+    }));
     return { leaf_index: index, leaf_count: this.leafCount, siblings };
   }
 }
