@@ -1,37 +1,13 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { BUILD_ENV } from '../support/global-setup';
+import { runCli } from '../support/cli';
 import { startTestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-
-const run = promisify(execFile);
-
-/** The compiled CLI (built once per run by global-setup.ts), as `npm run cli` runs it. */
-function builtCli(): string {
-  const out = process.env[BUILD_ENV];
-  const main = out && join(out, 'apps/cli/src/main.js');
-  if (!main || !existsSync(main)) throw new Error(`no compiled CLI: run the e2e project (${BUILD_ENV}=${out})`);
-  return main;
-}
 
 // Each CLI run is a process that opens the database (several seconds on embedded PGlite).
 jest.setTimeout(180_000);
 
 describe('auth: the keys CLI', () => {
   let db: TestDatabase;
-  const cli = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [builtCli(), ...args], {
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...db.env },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const cli = (...args: string[]) => runCli(db.env, ...args);
 
   beforeAll(async () => (db = await createTestDatabase()));
   afterAll(() => db.drop());

@@ -1,21 +1,10 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { BUILD_ENV } from '../../support/global-setup';
+import { runCli } from '../../support/cli';
 import { ReceiptsCtx } from '../../support/receipts-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 import { createTestDatabase, TestDatabase } from '../../support/test-database';
-
-const run = promisify(execFile);
-
-function builtCli(): string {
-  const out = process.env[BUILD_ENV];
-  const main = out && join(out, 'apps/cli/src/main.js');
-  if (!main || !existsSync(main)) throw new Error(`no compiled CLI: run the e2e project (${BUILD_ENV}=${out})`);
-  return main;
-}
 
 // Each CLI run is a process that opens the database.
 jest.setTimeout(180_000);
@@ -24,17 +13,8 @@ describe('CLI verify-receipt', () => {
   let db: TestDatabase;
   let t: TestApp;
   let dir: string;
-  const cli = async (...args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [builtCli(), ...args], {
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...db.env },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const cli = (...args: string[]) => runCli(db.env, ...args);
+
   const file = (name: string, value: unknown) => {
     const path = join(dir, name);
     writeFileSync(path, JSON.stringify(value));

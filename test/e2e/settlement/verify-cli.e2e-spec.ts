@@ -1,25 +1,12 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { BUILD_ENV } from '../../support/global-setup';
+import { runCli } from '../../support/cli';
 import { LedgerCtx } from '../../support/ledger-ctx';
 import { createTestDatabase, TestDatabase } from '../../support/test-database';
 import { startTestApp, TestApp } from '../../support/test-app';
 
-const run = promisify(execFile);
-
 /** `npm run cli -- ledger verify` on the test's database (no signing key: verifying needs none). */
 async function verify(db: TestDatabase): Promise<{ code: number; out: string }> {
-  const cli = join(process.env[BUILD_ENV]!, 'apps/cli/src/main.js');
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, 'ledger', 'verify'], {
-      env: { PATH: process.env.PATH ?? '', ...db.env },
-    });
-    return { code: 0, out: stdout + stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, out: err.stdout + err.stderr };
-  }
+  const { code, stdout, stderr } = await runCli(db.env, 'ledger', 'verify');
+  return { code, out: stdout + stderr };
 }
 
 describe('ledger verify checks the settlement batch chain (CLI)', () => {

@@ -1,0 +1,31 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BUILD_ENV } from './global-setup';
+
+const run = promisify(execFile);
+
+/** The compiled CLI (built once per run by global-setup.ts), as `npm run cli` runs it. */
+function builtCli(): string {
+  const out = process.env[BUILD_ENV];
+  const main = out && join(out, 'apps/cli/src/main.js');
+  if (!main || !existsSync(main)) throw new Error(`no compiled CLI: run the e2e project (${BUILD_ENV}=${out})`);
+  return main;
+}
+
+/** Runs the CLI with only `env` (plus PATH and HOME) as its environment; a non-zero exit is returned, not thrown. */
+export async function runCli(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [builtCli(), ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
