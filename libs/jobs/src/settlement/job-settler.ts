@@ -37,7 +37,10 @@ export class JobSettler {
     @Optional() private readonly receipts?: JobReceipts,
   ) {}
 
-  /** Holds the job's credits in escrow; a business failure (402, 404) is thrown and rolls the job back. */
+  /**
+   * Holds the job's credits in escrow (the caller's last statement); a business failure
+   * (402, 404) is thrown and rolls the job back.
+   */
   async hold(jobId: string, holdId: string, clientId: string, amount: bigint): Promise<void> {
     const request: PostingRequest = {
       id: holdId,
@@ -48,7 +51,7 @@ export class JobSettler {
       jobId,
       idempotency: systemKey(jobId, 'hold', { amount: amount.toString(), clientId }),
     };
-    this.expectPosted(await this.ledger.postAll([request]));
+    await this.postLast([request]);
   }
 
   /** Voids the hold (a full refund) and ends the job FAILED or CANCELLED. */
@@ -163,10 +166,11 @@ export class JobSettler {
   }
 
   /**
-   * Posts a settlement as the last statement of the job's transaction: the escrow and
-   * platform rows it locks are hot (every job touches them), so their locks are held only
-   * for the write and the commit. The receipt already names these transfer ids, so the
-   * ledger must have posted exactly them (a replayed id would mean a second settlement).
+   * Posts a job's hold or settlement as the last statement of its transaction: the escrow
+   * and platform rows it locks are hot (every job touches them), so their locks are held
+   * only for the write and the commit. The job row and its receipt already name these
+   * transfer ids, so the ledger must have posted exactly them (a replayed id would mean a
+   * second hold or settlement).
    */
   private async postLast(postings: PostingRequest[]): Promise<void> {
     const results = await this.ledger.postAll(postings);
