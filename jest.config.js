@@ -27,7 +27,8 @@ const moduleNameMapper = Object.fromEntries(libs.map((lib) => [`^@tally/${lib}$`
 // NestJS 12 ships ES modules only; Jest (CommonJS here) compiles them with the same swc transform.
 const common = {
   transform: { '^.+\\.(t|m?j)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs/(?!throttler))|@electric-sql/)'],
+  // content-disposition (under @fastify/static, which serves /docs) ships ES modules only too.
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs/(?!throttler))|@electric-sql/|@fastify/static/node_modules/content-disposition/|content-disposition/)'],
   moduleNameMapper,
   testEnvironment: 'node',
   rootDir: __dirname,

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../apps/api/src/app.module';
 import { configureApp } from '../../apps/api/src/configure-app';
+import { createHttpAdapter } from '../../apps/api/src/http/http-adapter';
 import { createTestDatabase, TestDatabase } from './test-database';
 
 export interface TestApp {
@@ -30,7 +31,7 @@ export async function startTestApp(env: Record<string, string> = {}, database?: 
     ...db.env,
     ...env,
   };
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(fullEnv), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(fullEnv), createHttpAdapter(), {
     bodyParser: false,
     rawBody: true,
     logger: false,
@@ -38,6 +39,8 @@ export async function startTestApp(env: Record<string, string> = {}, database?: 
   });
   configureApp(app);
   await app.init();
+  // Fastify serves only once its plugins have loaded.
+  await app.getHttpAdapter().getInstance().ready();
   const server = app.getHttpServer();
   return {
     app,

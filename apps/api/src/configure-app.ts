@@ -1,36 +1,42 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { INestApplication, VersioningType } from '@nestjs/common';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { BODY_LIMIT_BYTES } from './http/http-adapter';
+import { parseJsonBody } from './http/json-body';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { PROTOCOL_VERSION } from './http/protocol';
 import { createValidationPipe } from './http/validation.pipe';
-import { requestId } from './logging/logging.module';
 import { HttpMetrics } from './operations/metrics/http-metrics';
 
-export const BODY_LIMIT = '10mb';
-export const PROTOCOL_VERSION = '1';
+export { PROTOCOL_VERSION } from './http/protocol';
 
 /**
- * Everything about the HTTP app that is not a module: body limits, pipes, the error
- * filter, versioning and OpenAPI. main.ts and the e2e tests both call this, so tests
- * exercise exactly what production runs.
+ * Everything about the HTTP app that is not a module: hooks, body parsers, pipes, the
+ * error filter, versioning and OpenAPI. main.ts and the e2e tests both call this, so
+ * tests exercise exactly what production runs. The app is created with
+ * `createHttpAdapter()` and `bodyParser: false`.
  */
-export function configureApp(app: NestExpressApplication): INestApplication {
+export function configureApp(app: NestFastifyApplication): INestApplication {
   app.useLogger(app.get(Logger));
-  // First, before the body parsers, so requests they reject (malformed JSON, 413) are
-  // timed too and still get the protocol header and a request id.
-  app.use(app.get(HttpMetrics).middleware);
-  app.use((req: IncomingMessage & { id?: string }, res: ServerResponse, next: () => void) => {
-    res.setHeader('X-Protocol-Version', PROTOCOL_VERSION);
-    // pino-http later takes the (now sane) header, so the logs carry the same id.
-    req.id = req.headers['x-request-id'] = requestId(req, res);
-    next();
+  const fastify = app.getHttpAdapter().getInstance();
+  // First, before body parsing, so requests it rejects (malformed JSON, 413) are timed
+  // too and still get the protocol header and the request id.
+  app.get(HttpMetrics).instrument(fastify);
+  fastify.addHook('onRequest', (req, reply, done) => {
+    reply.header('X-Protocol-Version', PROTOCOL_VERSION).header('X-Request-Id', req.id);
+    // pino-http (a middleware, on the raw request) takes the same id from the header.
+    req.raw.headers['x-request-id'] = req.id;
+    done();
   });
-  app.useBodyParser('json', { limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] });
-  app.useBodyParser('raw', { limit: BODY_LIMIT, type: 'application/octet-stream' });
-  app.set('trust proxy', false);
-  app.disable('x-powered-by');
+  // JSON (application/json and any application/*+json) and raw bytes; the app keeps each
+  // body's bytes too (rawBody), since the HMAC of a signed request is over them.
+  const limit = { bodyLimit: BODY_LIMIT_BYTES };
+  for (const type of ['application/json', /^application\/[\w.-]+\+json\s*(;|$)/]) {
+    app.useBodyParser(type, limit, async (req: FastifyRequest, body: Buffer) => parseJsonBody(req, body));
+  }
+  app.useBodyParser('application/octet-stream', limit, async (_req: FastifyRequest, body: Buffer) => body);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });

@@ -1,16 +1,17 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { validateEnv } from '@tally/shared';
 import { AppModule } from './app.module';
 import { configureApp } from './configure-app';
+import { createHttpAdapter } from './http/http-adapter';
 
 async function bootstrap(): Promise<void> {
   // Validated here first, so a wrong variable stops the process with just the message
   // naming it (the config module validates the same environment again inside Nest).
   const env = validateEnv(process.env);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), createHttpAdapter(), {
     bodyParser: false,
     rawBody: true,
     bufferLogs: true,
@@ -25,9 +26,7 @@ async function bootstrap(): Promise<void> {
     process.once(signal, () => setTimeout(() => process.exit(1), env.SHUTDOWN_GRACE_MS).unref());
   }
   await app.listen(env.PORT, env.HOST);
-  const server = app.getHttpServer();
-  server.keepAliveTimeout = 65_000;
-  const address = server.address();
+  const address = app.getHttpServer().address();
   const where = typeof address === 'string' ? address : `${address?.address}:${address?.port}`;
   app.get(Logger).log(`listening on ${where}`, 'Bootstrap');
 }

@@ -11,13 +11,17 @@ interface Sent {
   headers: Record<string, string>;
 }
 
-/** A fake Express request/response pair behind an ArgumentsHost. */
+/** A fake Fastify request/reply pair behind an ArgumentsHost. */
 function hostFor(sent: Sent, { headersSent = false } = {}): ArgumentsHost {
-  const req = { id: 'req-1', method: 'POST', path: '/v1/things', originalUrl: '/v1/things?x=1' };
+  const req = { id: 'req-1', method: 'POST', url: '/v1/things?x=1', originalUrl: '/v1/things?x=1' };
   const res = {
-    headersSent,
-    getHeader: (name: string) => sent.headers[name.toLowerCase()],
-    setHeader: (name: string, value: string) => (sent.headers[name.toLowerCase()] = value),
+    sent: headersSent,
+    raw: { headersSent },
+    hasHeader: (name: string) => sent.headers[name.toLowerCase()] !== undefined,
+    header(name: string, value: string) {
+      sent.headers[name.toLowerCase()] = value;
+      return this;
+    },
     status(code: number) {
       sent.status = code;
       return this;
@@ -118,19 +122,28 @@ describe('ProblemDetailsFilter', () => {
     expect(filter(new UnauthenticatedError())).toMatchObject({ status: 401, body: { code: 'DSE-002' } });
   });
 
-  it('recognises body-parser errors, raw or wrapped by Nest', () => {
-    const tooLarge = Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413 });
-    expect(filter(tooLarge)).toMatchObject({ status: 413, body: { code: 'DSE-001' } });
-    expect(filter(new HttpException('too large', 413, { cause: tooLarge }))).toMatchObject({
+  it("recognises Fastify's own refusals (FST_ codes), never echoing their messages", () => {
+    const fastify = (code: string, statusCode: number) =>
+      Object.assign(new Error(`${code}: body {"secret":1} refused`), { code, statusCode });
+    expect(filter(fastify('FST_ERR_CTP_BODY_TOO_LARGE', 413))).toMatchObject({
       status: 413,
       body: { code: 'DSE-001', detail: 'request body exceeds 10 MB' },
     });
-    const malformed = Object.assign(new SyntaxError(`Unexpected token 'x', "x" is not valid JSON`), {
-      type: 'entity.parse.failed',
+    expect(filter(new HttpException('too large', 413))).toMatchObject({
+      status: 413,
+      body: { code: 'DSE-001', detail: 'request body exceeds 10 MB' },
     });
-    expect(filter(new BadRequestException(malformed.message, { cause: malformed }))).toMatchObject({
+    expect(filter(fastify('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415))).toMatchObject({
       status: 400,
-      body: { code: 'DSE-001', detail: 'request body is not valid JSON' },
+      body: { code: 'DSE-001', detail: 'unsupported Content-Type: send application/json' },
+    });
+    expect(filter(fastify('FST_ERR_BAD_URL', 400))).toMatchObject({ status: 400, body: { detail: 'malformed URL' } });
+    const other = filter(fastify('FST_ERR_CTP_INVALID_CONTENT_LENGTH', 400));
+    expect(other).toMatchObject({ status: 400, body: { code: 'DSE-001', detail: 'malformed request' } });
+    expect(other.text).not.toContain('secret');
+    expect(filter(fastify('FST_ERR_SOMETHING_INTERNAL', 500))).toMatchObject({
+      status: 500,
+      body: { code: 'DSE-007' },
     });
   });
 

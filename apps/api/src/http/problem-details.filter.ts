@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
-import type { Request, Response } from 'express';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   DomainError,
   ERROR_TITLES,
@@ -15,6 +15,9 @@ import {
 import { statusForError } from './error-status';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+import { PROTOCOL_VERSION } from './protocol';
+
+const logger = new Logger('Errors');
 
 /**
  * Every error leaves as RFC 9457 problem+json with its DSE code. Unknown errors are
@@ -22,55 +25,66 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
-  private readonly logger = new Logger('Errors');
-
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const req = http.getRequest<Request & { id?: string }>();
-    const res = http.getResponse<Response>();
-    const error = this.toDomainError(exception, req);
-    const status = statusForError(error);
-    if (error.code === ErrorCode.Internal) {
-      this.logger.error({ err: exception, request_id: req.id }, 'unhandled error');
-    }
-    if (error instanceof RateLimitedError && !res.getHeader('Retry-After'))
-      res.setHeader('Retry-After', String(error.retryAfterSeconds));
-    if (res.headersSent) return;
-    res
-      .status(status)
-      .type(PROBLEM_CONTENT_TYPE)
-      .send(
-        JSON.stringify({
-          type: `urn:tally:error:${error.code}`,
-          title: ERROR_TITLES[error.code],
-          status,
-          detail: error.message,
-          code: error.code,
-          instance: req.originalUrl,
-          request_id: req.id,
-          ...(error.details ?? {}),
-        }),
-      );
+    writeProblem(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
   }
+}
 
-  private toDomainError(exception: unknown, req: Request): DomainError {
-    if (exception instanceof DomainError) return exception;
-    if (exception instanceof ThrottlerException) return new RateLimitedError(60);
-    // body-parser's errors carry a `type`; Nest wraps them in an HttpException (as `cause`).
-    const cause = exception instanceof HttpException ? exception.cause : undefined;
-    const bodyParserType = (exception as { type?: unknown })?.type ?? (cause as { type?: unknown })?.type;
-    if (bodyParserType === 'entity.too.large') return new PayloadTooLargeError('request body exceeds 10 MB');
-    if (typeof bodyParserType === 'string' && bodyParserType.startsWith('entity.')) {
-      return new InvalidRequestError('request body is not valid JSON');
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      if (status === 413) return new PayloadTooLargeError();
-      if (status === 401) return new UnauthenticatedError();
-      if (status === 403) return new ForbiddenError();
-      if (status === 404) return new RouteNotFoundError(req.method, req.path);
-      if (status < 500) return new InvalidRequestError(exception.message);
-    }
-    return new DomainError(ErrorCode.Internal, 'internal error; see the logs with this request id');
+/** For the errors Fastify answers itself, before routing (`frameworkErrors`): same shape, same headers. */
+export function writeFrameworkProblem(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  reply.header('X-Protocol-Version', PROTOCOL_VERSION).header('X-Request-Id', req.id);
+  writeProblem(error, req, reply);
+}
+
+function writeProblem(exception: unknown, req: FastifyRequest, reply: FastifyReply): void {
+  const error = toDomainError(exception, req);
+  const status = statusForError(error);
+  if (error.code === ErrorCode.Internal) {
+    logger.error({ err: exception, request_id: req.id }, 'unhandled error');
   }
+  if (reply.sent || reply.raw.headersSent) return;
+  if (error instanceof RateLimitedError && !reply.hasHeader('Retry-After'))
+    reply.header('Retry-After', String(error.retryAfterSeconds));
+  void reply
+    .status(status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(
+      JSON.stringify({
+        type: `urn:tally:error:${error.code}`,
+        title: ERROR_TITLES[error.code],
+        status,
+        detail: error.message,
+        code: error.code,
+        instance: req.originalUrl ?? req.url,
+        request_id: req.id,
+        ...(error.details ?? {}),
+      }),
+    );
+}
+
+function toDomainError(exception: unknown, req: FastifyRequest): DomainError {
+  if (exception instanceof DomainError) return exception;
+  if (exception instanceof ThrottlerException) return new RateLimitedError(60);
+  // Fastify's own refusals (body parsing, content type, malformed URL) carry an FST_ code.
+  const fastify = exception as { code?: unknown; statusCode?: unknown };
+  if (typeof fastify?.code === 'string' && fastify.code.startsWith('FST_')) {
+    if (fastify.statusCode === 413) return new PayloadTooLargeError('request body exceeds 10 MB');
+    if (fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return new InvalidRequestError('unsupported Content-Type: send application/json');
+    }
+    if (fastify.code === 'FST_ERR_BAD_URL') return new InvalidRequestError('malformed URL');
+    if (typeof fastify.statusCode === 'number' && fastify.statusCode < 500) {
+      return new InvalidRequestError('malformed request');
+    }
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    if (status === 413) return new PayloadTooLargeError('request body exceeds 10 MB');
+    if (status === 401) return new UnauthenticatedError();
+    if (status === 403) return new ForbiddenError();
+    if (status === 404) return new RouteNotFoundError(req.method, req.url.split('?')[0]);
+    if (status < 500) return new InvalidRequestError(exception.message);
+  }
+  return new DomainError(ErrorCode.Internal, 'internal error; see the logs with this request id');
 }

@@ -1,9 +1,9 @@
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../domain/api-key';
 
-/** An Express request after the API key guard: `principal` is set on guarded routes. */
-export interface AuthenticatedRequest extends Request {
+/** A request after the API key guard: `principal` is set on guarded routes. */
+export interface AuthenticatedRequest extends FastifyRequest {
   principal?: Principal;
-  /** Set by the JSON and raw body parsers (the app is created with `rawBody: true`). */
+  /** The body's bytes, kept by the body parsers (the app is created with `rawBody: true`). */
   rawBody?: Buffer;
 }

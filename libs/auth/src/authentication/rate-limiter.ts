@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { RateLimitedError, TallyEnv } from '@tally/shared';
 
 /**
@@ -17,16 +17,16 @@ export class RateLimiter {
   ) {}
 
   /** Counts one request; throws DSE-012 (with its Retry-After) when over the limit. */
-  async consume(tracker: string, res: Response): Promise<void> {
+  async consume(tracker: string, res: FastifyReply): Promise<void> {
     const limit = this.env.RATE_LIMIT_MAX;
     const windowMs = this.env.RATE_LIMIT_WINDOW_SECONDS * 1000;
     // blockDuration 0: no extra penalty; a request is refused while `limit` hits are unexpired.
     const record = await this.storage.increment(tracker, windowMs, limit, 0, 'default');
-    res.setHeader('X-RateLimit-Limit', String(limit));
-    res.setHeader('X-RateLimit-Remaining', String(Math.max(0, limit - record.totalHits)));
+    res.header('X-RateLimit-Limit', String(limit));
+    res.header('X-RateLimit-Remaining', String(Math.max(0, limit - record.totalHits)));
     if (record.isBlocked) {
       const retryAfter = Math.max(1, record.timeToBlockExpire);
-      res.setHeader('Retry-After', String(retryAfter));
+      res.header('Retry-After', String(retryAfter));
       throw new RateLimitedError(retryAfter);
     }
   }

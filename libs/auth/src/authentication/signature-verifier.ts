@@ -28,8 +28,8 @@ export class SignatureVerifier {
   constructor(private readonly signatures: RequestSignatureRepository) {}
 
   async verify(req: AuthenticatedRequest, key: ApiKey): Promise<void> {
-    const timestamp = req.header('x-timestamp');
-    const signature = req.header('x-signature');
+    const timestamp = headerOf(req, 'x-timestamp');
+    const signature = headerOf(req, 'x-signature');
     const check = checkSignature(
       key.keyHash,
       { timestamp, signature },
@@ -49,4 +49,10 @@ export class SignatureVerifier {
     this.nextPurgeAt = now + PURGE_EVERY_MS;
     await this.signatures.forgetOlderThan(REMEMBER_SECONDS);
   }
+}
+
+/** One header's value (the first, if it came several times). */
+function headerOf(req: AuthenticatedRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }

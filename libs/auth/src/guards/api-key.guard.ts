@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { normalizeIp } from '@nestjs/throttler';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { ForbiddenError, UnauthenticatedError } from '@tally/shared';
 import { ApiKeyAuthenticator } from '../authentication/api-key-authenticator';
 import type { AuthenticatedRequest } from '../authentication/authenticated-request';
@@ -39,7 +39,7 @@ export class ApiKeyGuard implements CanActivate {
     if (access.public) return true;
     if (context.getType() !== 'http') throw new ForbiddenError('only HTTP requests can be authenticated');
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const res = context.switchToHttp().getResponse<Response>();
+    const res = context.switchToHttp().getResponse<FastifyReply>();
 
     let presented: string | null;
     try {

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
 import { hashOf, InvalidRequestError, parseMicros } from '@tally/shared';
 import { JobNotFoundError } from '../domain';
@@ -30,8 +30,8 @@ export class JobsController {
   async submit(
     @Body() dto: SubmitJobRequestDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     if (
       dto.payload_encoding === 'base64' &&
@@ -62,7 +62,7 @@ export class JobsController {
         requestHash: hashOf(req.body),
       }),
     );
-    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    if (replayed) res.header('Idempotent-Replayed', 'true');
     res.status(201);
     return { network_job_id: job.network_job_id, status: 'PENDING', held_micros: job.held_micros };
   }

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
 import {
   ForbiddenError,
@@ -67,8 +67,8 @@ export class CreditsController {
 
   /** Posts through the ledger; a replayed key answers as the first time, flagged. */
   private async post(
-    req: Request,
-    res: Response,
+    req: FastifyRequest,
+    res: FastifyReply,
     principal: Principal,
     key: string,
     build: (id: string) => PostingRequest,
@@ -76,10 +76,10 @@ export class CreditsController {
     const idempotency = {
       scope: `${principal.role}:${principal.subject}`,
       key,
-      requestHash: hashOf({ route: req.route?.path ?? req.path, body: req.body ?? null }),
+      requestHash: hashOf({ route: req.routeOptions.url, body: req.body ?? null }),
     };
     const result = await this.commands.execute(new PostTransferCommand({ ...build(newId()), idempotency }));
-    if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    if (result.replayed) res.header('Idempotent-Replayed', 'true');
     if (!result.ok) throw result.error;
     res.status(201);
     return presentPosting(result.transfer);
@@ -93,8 +93,8 @@ export class CreditsController {
     @Body() dto: MintRequestDto,
     @IdempotencyKey() key: string,
     @CurrentPrincipal() principal: Principal,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const to = accountRef(dto.account_type, dto.account_id);
     const amount = parseAmount(dto.amount);
@@ -116,8 +116,8 @@ export class CreditsController {
     @Body() dto: SpendRequestDto,
     @IdempotencyKey() key: string,
     @CurrentPrincipal() principal: Principal,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     let owner = principal.subject;
     if (dto.account_id !== undefined) {
@@ -145,8 +145,8 @@ export class CreditsController {
     @Body() dto: RewardRequestDto,
     @IdempotencyKey() key: string,
     @CurrentPrincipal() principal: Principal,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const amount = parseAmount(dto.amount);
     return this.post(req, res, principal, key, (id) => ({
@@ -168,8 +168,8 @@ export class CreditsController {
     @Body() dto: TransferRequestDto,
     @IdempotencyKey() key: string,
     @CurrentPrincipal() principal: Principal,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const legs = transferLegs(dto);
     return this.post(req, res, principal, key, (id) => ({
@@ -189,7 +189,7 @@ export class CreditsController {
   async createAccount(
     @Body() dto: CreateAccountRequestDto,
     @IdempotencyKey() _key: string,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const { account, created } = await this.commands.execute(
       new CreateAccountCommand(accountRef(dto.account_type, dto.account_id), dto.metadata ?? {}),
@@ -214,8 +214,8 @@ export class CreditsController {
     @Body() dto: PlaceHoldRequestDto,
     @IdempotencyKey() key: string,
     @CurrentPrincipal() principal: Principal,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const amount = parseAmount(dto.amount);
     const from = accountRef(dto.account_type, dto.account_id);
@@ -242,8 +242,8 @@ export class CreditsController {
     @Body() dto: CaptureHoldRequestDto,
     @IdempotencyKey() key: string,
     @CurrentPrincipal() principal: Principal,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const amount = dto.amount === '0' ? 0n : parseAmount(dto.amount);
     const to = dto.to ? refOf(dto.to) : PLATFORM;
@@ -258,8 +258,8 @@ export class CreditsController {
     @Param('hold_id', new ParseUUIDPipe()) holdId: string,
     @IdempotencyKey() key: string,
     @CurrentPrincipal() principal: Principal,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     return this.post(req, res, principal, key, (id) => ({ id, kind: 'void', holdId }));
   }

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
 import { ForbiddenError, InvalidRequestError, TallyEnv } from '@tally/shared';
 import { DrainProverCommand } from '../commands/drain-prover/drain-prover.command';
@@ -46,7 +46,7 @@ export class ProversController {
   async register(
     @Body() dto: RegisterProverRequestDto,
     @CurrentPrincipal() principal: Principal,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     assertActsFor(principal, dto.prover_id);
     const { prover, created } = await this.commands.execute(
@@ -60,7 +60,7 @@ export class ProversController {
       }),
     );
     res.status(created ? 201 : 200);
-    if (created) res.setHeader('Location', `/v1/provers/${encodeURIComponent(prover.prover_id)}`);
+    if (created) res.header('Location', `/v1/provers/${encodeURIComponent(prover.prover_id)}`);
     return { ...this.present(prover), ...presentCapabilities(prover) };
   }
 
@@ -112,7 +112,7 @@ export class ProversController {
     @Body() body: PollRequestDto,
     @Query() query: PollRequestDto,
     @CurrentPrincipal() principal: Principal,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     assertActsFor(principal, checkId(proverId));
     const fromBody = body?.max_wait_seconds;
@@ -121,7 +121,7 @@ export class ProversController {
       throw new InvalidRequestError('max_wait_seconds differs between the body and the query string');
     }
     const abort = new AbortController();
-    res.once('close', () => abort.abort());
+    res.raw.once('close', () => abort.abort());
     const job = await this.commands.execute(
       new PollJobCommand(proverId, Math.round((fromBody ?? fromQuery ?? 0) * 1000), abort.signal),
     );

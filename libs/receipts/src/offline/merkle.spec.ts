@@ -74,13 +74,14 @@ describe('Merkle tree', () => {
     );
   });
 
-  it('builds 100,000 leaves and proves one quickly', () => {
+  // The time a proof takes is measured by `npm run bench:settlement`, not here.
+  it('builds 100,000 leaves and proves one with a logarithmic path', () => {
     const hashes = Array.from({ length: 100_000 }, (_, i) => merkleLeafHash(Buffer.from(String(i))));
     const tree = MerkleTree.fromLeafHashes(hashes);
-    const t0 = performance.now();
     const proof = tree.proof(77_777);
+    expect(proof.siblings.length).toBeLessThanOrEqual(Math.ceil(Math.log2(100_000)));
     expect(verifyMerkleProof(hashes[77_777], proof, tree.root)).toBe(true);
-    expect(performance.now() - t0).toBeLessThan(10);
+    expect(verifyMerkleProof(hashes[77_778], proof, tree.root)).toBe(false);
   });
 });
 
@@ -165,16 +166,15 @@ describe('Merkle sum tree', () => {
     );
   });
 
-  it('builds 10,000 leaves in well under the proof budget once hashed, and proves one in under 10 ms', () => {
+  // Build and proof times are measured by `npm run bench:settlement`, not here.
+  it('builds 10,000 leaves and proves the first, a middle and the last one', () => {
     const leaves = Array.from({ length: 10_000 }, (_, i) => sumLeaf(Buffer.from(`acct-${i}`), BigInt(i)));
-    const t0 = performance.now();
     const tree = MerkleSumTree.fromLeaves(leaves);
-    const proof = tree.proof(4321);
-    const elapsed = performance.now() - t0;
-    expect(verifyMerkleSumProof(leaves[4321], proof, tree.root)).toBe(true);
-    expect(elapsed).toBeLessThan(100); // building; a cached tree's proof is the next line
-    const t1 = performance.now();
-    tree.proof(9999);
-    expect(performance.now() - t1).toBeLessThan(10);
+    for (const i of [0, 4321, 9999]) {
+      const proof = tree.proof(i);
+      // At most one sibling per level (a node without a pair moves up unhashed).
+      expect(proof.siblings.length).toBeLessThanOrEqual(Math.ceil(Math.log2(10_000)));
+      expect(verifyMerkleSumProof(leaves[i], proof, tree.root)).toBe(true);
+    }
   });
 });

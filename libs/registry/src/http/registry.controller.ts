@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Put, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Roles } from '@tally/auth';
 import { serviceScheduleSpec } from '../domain';
 import { PutServiceCommand } from '../commands/put-service/put-service.command';
@@ -35,10 +35,10 @@ export class RegistryController {
   @Put(':id')
   @Roles('admin')
   @ApiOperation({ summary: "Create (201) or replace (200) a service's price schedule; each PUT bumps its version" })
-  async put(@Param('id') id: string, @Body() dto: PutServiceRequestDto, @Res({ passthrough: true }) res: Response) {
+  async put(@Param('id') id: string, @Body() dto: PutServiceRequestDto, @Res({ passthrough: true }) res: FastifyReply) {
     const { schedule, created } = await this.commands.execute(new PutServiceCommand(serviceScheduleSpec(id, dto)));
     res.status(created ? 201 : 200);
-    if (created) res.setHeader('Location', `/v1/registry/services/${schedule.id}`);
+    if (created) res.header('Location', `/v1/registry/services/${schedule.id}`);
     return presentService(schedule);
   }
 }

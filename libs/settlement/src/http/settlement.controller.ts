@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Public, Roles } from '@tally/auth';
 import { accountRef } from '@tally/ledger';
 import { ForbiddenError, InvalidRequestError } from '@tally/shared';
@@ -51,7 +51,7 @@ export class SettlementController {
     summary:
       'Seal now: 201 with the new batch, or 200 {sealed: false} when nothing new has committed below the horizon',
   })
-  async seal(@Res({ passthrough: true }) res: Response) {
+  async seal(@Res({ passthrough: true }) res: FastifyReply) {
     const batch = await this.commands.execute(new SealBatchCommand());
     if (!batch) {
       res.status(200);

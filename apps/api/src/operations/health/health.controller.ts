@@ -1,7 +1,7 @@
 import { Controller, Get, HttpStatus, Res, ServiceUnavailableException, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Public } from '@tally/auth';
 import { DatabaseProbe } from './database-probe';
 
@@ -27,7 +27,7 @@ export class HealthController {
   @Public()
   @HealthCheck()
   @ApiOperation({ summary: 'Liveness', security: [] })
-  live(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+  live(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
     return this.answer(res, []);
   }
 
@@ -36,7 +36,7 @@ export class HealthController {
   @Public()
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness: database reachable and all migrations applied', security: [] })
-  ready(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+  ready(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
     return this.answer(res, [
       () =>
         this.indicators
@@ -54,7 +54,10 @@ export class HealthController {
   }
 
   /** A failed check is an answer, not an error: 503 with the check results as JSON. */
-  private async answer(res: Response, checks: Parameters<HealthCheckService['check']>[0]): Promise<HealthCheckResult> {
+  private async answer(
+    res: FastifyReply,
+    checks: Parameters<HealthCheckService['check']>[0],
+  ): Promise<HealthCheckResult> {
     try {
       return await this.health.check(checks);
     } catch (error) {

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import {
   Controller,
   Get,
-  INestApplication,
   MiddlewareConsumer,
   Module,
   NestModule,
@@ -11,7 +10,7 @@ import {
   VersioningType,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NextFunction, Request, Response } from 'express';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { HttpMetrics, routeLabel, UNMATCHED_ROUTE } from './http-metrics';
 
@@ -27,52 +26,50 @@ async function counts(metrics: HttpMetrics): Promise<Record<string, number>> {
   return out;
 }
 
-function fakeExchange(req: Partial<Request>, statusCode: number, finished = true) {
-  const res = Object.assign(new EventEmitter(), { statusCode, writableFinished: finished });
-  return { req: req as Request, res: res as unknown as Response & EventEmitter };
+type OnRequest = (req: unknown, reply: unknown, done: () => void) => void;
+
+/** HttpMetrics hooked into a stand-in for Fastify; `exchange` runs one request through the hook. */
+function instrumented(metrics: HttpMetrics) {
+  let hook: OnRequest | undefined;
+  metrics.instrument({ addHook: ((_name: string, fn: OnRequest) => (hook = fn)) as never });
+  return (req: { method: string; routeOptions?: { url?: string } }, statusCode: number, finished = true) => {
+    const raw = Object.assign(new EventEmitter(), { statusCode, writableFinished: finished });
+    const done = jest.fn();
+    hook!(req, { raw }, done);
+    expect(done).toHaveBeenCalledTimes(1);
+    return raw;
+  };
 }
 
 describe('routeLabel', () => {
-  it('is the matched route pattern, under its base path', () => {
-    expect(routeLabel({ baseUrl: '', route: { path: '/v1/admin/keys/:id' } })).toBe('/v1/admin/keys/:id');
-    expect(routeLabel({ baseUrl: '/api', route: { path: '/things/:id' } })).toBe('/api/things/:id');
-    expect(routeLabel({ baseUrl: '', route: { path: '' } })).toBe('/');
+  it('is the matched route pattern', () => {
+    expect(routeLabel({ routeOptions: { url: '/v1/admin/keys/:id' } })).toBe('/v1/admin/keys/:id');
+    expect(routeLabel({ routeOptions: { url: '' } })).toBe('/');
   });
 
-  it(`is "${UNMATCHED_ROUTE}" without a matched route`, () => {
-    expect(routeLabel({ baseUrl: '' })).toBe(UNMATCHED_ROUTE);
-    expect(routeLabel({ baseUrl: '', route: { path: /regex/ } })).toBe(UNMATCHED_ROUTE);
-  });
-
-  it(`is "${UNMATCHED_ROUTE}" for the catch-all route Nest mounts module middleware on`, () => {
-    for (const path of ['{/*splat}', '/*splat', '/{*path}', '*', '/*']) {
-      expect(routeLabel({ baseUrl: '', route: { path } })).toBe(UNMATCHED_ROUTE);
-    }
-    expect(routeLabel({ baseUrl: '', route: { path: '/v1/files/*path' } })).toBe('/v1/files/*path');
+  it(`is "${UNMATCHED_ROUTE}" without a matched route, or for a catch-all`, () => {
+    expect(routeLabel({})).toBe(UNMATCHED_ROUTE);
+    expect(routeLabel({ routeOptions: {} })).toBe(UNMATCHED_ROUTE);
+    for (const url of ['*', '/*']) expect(routeLabel({ routeOptions: { url } })).toBe(UNMATCHED_ROUTE);
+    expect(routeLabel({ routeOptions: { url: '/v1/files/*' } })).toBe('/v1/files/*');
   });
 });
 
 describe('HttpMetrics', () => {
   it('records a request when its response closes, as 499 if it never finished', async () => {
     const metrics = new HttpMetrics();
-    const next: NextFunction = jest.fn();
-    const done = fakeExchange({ method: 'GET', baseUrl: '', route: { path: '/v1/x/:id' } }, 200);
-    metrics.middleware(done.req, done.res, next);
+    const exchange = instrumented(metrics);
+    const done = exchange({ method: 'GET', routeOptions: { url: '/v1/x/:id' } }, 200);
     expect(await counts(metrics)).toEqual({});
-    done.res.emit('close');
-    const aborted = fakeExchange({ method: 'POST', baseUrl: '' }, 200, false);
-    metrics.middleware(aborted.req, aborted.res, next);
-    aborted.res.emit('close');
-    expect(next).toHaveBeenCalledTimes(2);
+    done.emit('close');
+    exchange({ method: 'POST' }, 200, false).emit('close');
     expect(await counts(metrics)).toEqual({ 'GET /v1/x/:id 200': 1, 'POST unmatched 499': 1 });
   });
 
   it('keeps each instance’s counts to itself, and shares the process metrics', async () => {
     const a = new HttpMetrics();
     const b = new HttpMetrics();
-    const x = fakeExchange({ method: 'GET', baseUrl: '' }, 404);
-    a.middleware(x.req, x.res, jest.fn());
-    x.res.emit('close');
+    instrumented(a)({ method: 'GET' }, 404).emit('close');
     expect(await counts(a)).toEqual({ 'GET unmatched 404': 1 });
     expect(await counts(b)).toEqual({});
     for (const m of [a, b]) {
@@ -100,21 +97,22 @@ class ProbeController {
   }
 }
 
-/** Module middleware for every route: Nest mounts it as a catch-all route. */
+/** Module middleware for every route, as the logging module has. */
 @Module({ controllers: [ThingsController, ProbeController], providers: [HttpMetrics] })
 class MetricsTestModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply((_req: Request, _res: Response, next: NextFunction) => next()).forRoutes('*');
+    consumer.apply((_req: unknown, _res: unknown, next: () => void) => next()).forRoutes('*');
   }
 }
 
 describe('HttpMetrics in a Nest app (URI versioning, as configure-app.ts sets up)', () => {
-  let app: INestApplication;
+  let app: NestFastifyApplication;
   beforeAll(async () => {
-    app = await NestFactory.create(MetricsTestModule, { logger: false });
-    app.use(app.get(HttpMetrics).middleware);
+    app = await NestFactory.create<NestFastifyApplication>(MetricsTestModule, new FastifyAdapter(), { logger: false });
+    app.get(HttpMetrics).instrument(app.getHttpAdapter().getInstance());
     app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
     await app.init();
+    await app.getHttpAdapter().getInstance().ready();
   });
   afterAll(() => app.close());
 

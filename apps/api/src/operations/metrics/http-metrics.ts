@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 /** The `route` label of a request that matched no route (404s, body rejected before routing). */
@@ -15,21 +15,17 @@ function processMetrics(): Registry {
   return processRegistry;
 }
 
-/**
- * A pattern matching every path (`{/*splat}`, `/*path`, `*`). Nest mounts module
- * middleware (logging, CLS) as such a route, so a request no controller served still
- * carries it as `req.route`.
- */
-const CATCH_ALL = /^[/{]*\*\w*\}?$/;
+/** A pattern matching every path (`*`, `/*`): a catch-all route serves no particular route. */
+const CATCH_ALL = /^\/?\*$/;
 
 /**
  * The route pattern a request matched (`/v1/admin/keys/:id`), never the raw URL, so the
  * label's cardinality is bounded by the number of routes.
  */
-export function routeLabel(req: Pick<Request, 'baseUrl'> & { route?: { path?: unknown } }): string {
-  const path = req.route?.path;
-  if (typeof path !== 'string' || CATCH_ALL.test(path)) return UNMATCHED_ROUTE;
-  return `${req.baseUrl ?? ''}${path}` || '/';
+export function routeLabel(req: { routeOptions?: { url?: unknown } }): string {
+  const url = req.routeOptions?.url;
+  if (typeof url !== 'string' || CATCH_ALL.test(url)) return UNMATCHED_ROUTE;
+  return url || '/';
 }
 
 /**
@@ -51,21 +47,24 @@ export class HttpMetrics {
   readonly registry = Registry.merge([processMetrics(), this.own]);
 
   /**
-   * Express middleware timing every request until its response is done. Mounted first
-   * (configure-app.ts) so it also sees requests that fail in body parsing or routing.
-   * A request whose client went away before the response finished is status 499.
+   * Times every request until its response is done, from the first `onRequest` hook
+   * (configure-app.ts adds it first) so requests that fail in body parsing or routing
+   * count too. A request whose client went away before the response finished is 499.
    */
-  readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
-    const end = this.duration.startTimer();
-    res.once('close', () => {
-      end({
-        method: req.method,
-        route: routeLabel(req),
-        status: res.writableFinished ? String(res.statusCode) : '499',
+  instrument(fastify: Pick<FastifyInstance, 'addHook'>): void {
+    fastify.addHook('onRequest', (req, reply, done) => {
+      const end = this.duration.startTimer();
+      const res = reply.raw;
+      res.once('close', () => {
+        end({
+          method: req.method,
+          route: routeLabel(req),
+          status: res.writableFinished ? String(res.statusCode) : '499',
+        });
       });
+      done();
     });
-    next();
-  };
+  }
 
   metrics(): Promise<string> {
     return this.registry.metrics();
