@@ -7,6 +7,7 @@ import { ProverScorecards1763790500000 } from './1763790500000-ProverScorecards'
 import { Receipts1763790600000 } from './1763790600000-Receipts';
 import { SettlementBatches1763790700000 } from './1763790700000-SettlementBatches';
 import { OutboxRedelivery1763790800000 } from './1763790800000-OutboxRedelivery';
+import { OptimisticBatches1763790900000 } from './1763790900000-OptimisticBatches';
 
 /** Every migration, in order. A new migration file must be added here (a test checks it). */
 export const ALL_MIGRATIONS = [
@@ -19,4 +20,5 @@ export const ALL_MIGRATIONS = [
   Receipts1763790600000,
   SettlementBatches1763790700000,
   OutboxRedelivery1763790800000,
+  OptimisticBatches1763790900000,
 ];

@@ -6,6 +6,7 @@ import { PostTransferCommandHandler } from './commands/post-transfer/post-transf
 import { CreditsController } from './http/credits.controller';
 import { LedgerReader } from './persistence/ledger-reader';
 import { LedgerWriter } from './posting/ledger-writer';
+import { OptimisticPoster } from './posting/optimistic-poster';
 import { PostingEngine } from './posting/posting-engine';
 import { LedgerVerifier } from './verify/ledger-verifier';
 
@@ -13,6 +14,7 @@ import { LedgerVerifier } from './verify/ledger-verifier';
   controllers: [CreditsController],
   providers: [
     PostingEngine,
+    OptimisticPoster,
     LedgerWriter,
     LedgerReader,
     LedgerVerifier,

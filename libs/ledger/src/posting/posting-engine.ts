@@ -3,8 +3,8 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { AccountKind, AccountRef, Phase, PostingRequest, PostingResult, Side, TransferView } from '../domain';
 
-/** An account row as locked for the batch, with its counters as the batch moves them. */
-interface AccountState {
+/** An account row as locked (or known) for the batch, with its counters as the batch moves them. */
+export interface AccountState {
   id: string;
   kind: AccountKind;
   owner: string;
@@ -36,7 +36,7 @@ interface ResolvedLeg {
 
 type Rejection = { status: number; error: { code: string; detail: string } };
 
-const refKey = (kind: string, owner: string) => `${kind}/${owner}`;
+export const refKey = (kind: string, owner: string) => `${kind}/${owner}`;
 const AUTO_CREATED: readonly string[] = ['user', 'provider'];
 
 /**
@@ -263,7 +263,7 @@ export class PostingEngine {
   }
 
   /** Checks one request against the current balances and, if it passes, applies it to them. */
-  private apply(
+  apply(
     r: PostingRequest,
     accounts: Map<string, AccountState>,
     byRef: Map<string, string>,
@@ -421,8 +421,16 @@ export class PostingEngine {
   }
 }
 
+/**
+ * The account versions a batch was computed from, when its accounts were not locked first:
+ * the write then applies only if none has moved, and fails as a whole otherwise.
+ */
+export interface VersionGuard {
+  versions: Map<string, bigint>;
+}
+
 /** Collects a batch's rows and writes them with one statement per table. */
-class BatchWriter {
+export class BatchWriter {
   transfers: TransferView[] = [];
   private requests: PostingRequest[] = [];
   private entries: {
@@ -438,8 +446,14 @@ class BatchWriter {
   }[] = [];
   newHolds: (HoldState & { jobId: string | null })[] = [];
   resolvedHolds: { id: string; status: string; captured: bigint; by: string }[] = [];
-  private outcomes: { scope: string; key: string; status: number; transferId: string | null; error: string | null }[] =
-    [];
+  private outcomes: {
+    scope: string;
+    key: string;
+    requestHash: string;
+    status: number;
+    transferId: string | null;
+    error: string | null;
+  }[] = [];
 
   addTransfer(r: PostingRequest, amount: bigint, holdId: string | null, now: Date): TransferView {
     const view: TransferView = {
@@ -497,10 +511,11 @@ class BatchWriter {
     }
   }
 
-  recordOutcome(idem: { scope: string; key: string }, result: PostingResult): void {
+  recordOutcome(idem: { scope: string; key: string; requestHash: string }, result: PostingResult): void {
     this.outcomes.push({
       scope: idem.scope,
       key: idem.key,
+      requestHash: idem.requestHash,
       status: result.status,
       transferId: 'transfer' in result ? result.transfer.id : null,
       error: 'error' in result ? JSON.stringify(result.error) : null,
@@ -511,9 +526,19 @@ class BatchWriter {
    * Writes the whole batch in one statement (one round trip): the accounts it locked stay
    * locked only for this statement and the commit, so a hot account's lock is held as
    * briefly as the database allows, however busy this process is.
+   *
+   * With a guard (no locks taken before), the statement also checks that every account
+   * the batch read still has the version it was computed from, and claims the batch's
+   * idempotency keys; if any account moved or any key is taken, it fails as a whole
+   * (SQLSTATE TL001, or a unique or check violation) and writes nothing. Returns the
+   * statement's now(), the transfers' created_at.
    */
-  async write(m: EntityManager, accounts: Map<string, AccountState>): Promise<void> {
-    if (this.transfers.length === 0 && this.outcomes.length === 0) return;
+  async write(
+    m: Pick<EntityManager, 'query'>,
+    accounts: Map<string, AccountState>,
+    guard?: VersionGuard,
+  ): Promise<Date | undefined> {
+    if (this.transfers.length === 0 && this.outcomes.length === 0) return undefined;
     // A hold placed and resolved in the same batch is inserted with its final state.
     const newHolds = new Map(this.newHolds.map((h) => [h.id, { ...h, captured: 0n, by: null as string | null }]));
     const resolvedHolds = this.resolvedHolds.filter((r) => {
@@ -530,20 +555,36 @@ class BatchWriter {
     const ordinal = new Map(t.map((x, i) => [x, i + 1]));
     const params: unknown[] = [];
     const p = (value: unknown) => `$${params.push(value)}`;
+    const version = (a: AccountState) => guard!.versions.get(a.id)!.toString();
+    const untouched = guard ? [...accounts.values()].filter((a) => !a.touched) : [];
     // Sequence numbers are drawn here, while the batch's accounts are locked, so on every
     // account the order of sequence numbers is the order its transfers were applied in.
-    const [{ seqs }]: { seqs: string[] | null }[] = await m.query(
+    const [{ seqs, now }]: { seqs: string[] | null; now: Date }[] = await m.query(
       `WITH
-       s AS (SELECT row_number() OVER (ORDER BY v) AS i, v AS seq
-             FROM (SELECT nextval('transfers_seq') AS v FROM generate_series(1, ${p(t.length)}::int)) x),
+       ${
+         // Guarded: the accounts are locked here, in id order like everywhere else (no deadlocks).
+         guard
+           ? `lk AS (SELECT id FROM accounts WHERE id = ANY(${p(touched.map((a) => a.id))}::bigint[])
+                     ORDER BY id FOR NO KEY UPDATE),`
+           : ''
+       }
        acc AS (
          UPDATE accounts a SET posted_debits = u.pd, posted_credits = u.pc, pending_debits = u.nd,
                 pending_credits = u.nc, version = u.v, head_hash = decode(u.h, 'hex')
          FROM unnest(${p(touched.map((a) => a.id))}::bigint[], ${p(touched.map((a) => a.pd.toString()))}::bigint[],
                      ${p(touched.map((a) => a.pc.toString()))}::bigint[], ${p(touched.map((a) => a.nd.toString()))}::bigint[],
                      ${p(touched.map((a) => a.nc.toString()))}::bigint[], ${p(touched.map((a) => a.version.toString()))}::bigint[],
-                     ${p(touched.map((a) => a.head.toString('hex')))}::text[]) AS u(id, pd, pc, nd, nc, v, h)
-         WHERE a.id = u.id RETURNING 1),
+                     ${p(touched.map((a) => a.head.toString('hex')))}::text[],
+                     ${p(guard ? touched.map(version) : touched.map(() => null))}::bigint[]) AS u(id, pd, pc, nd, nc, v, h, was)
+         WHERE a.id = u.id ${guard ? 'AND a.version = u.was AND (SELECT count(*) FROM lk) >= 0' : ''} RETURNING 1),
+       ro AS (
+         SELECT count(*) AS n FROM accounts a
+         JOIN unnest(${p(untouched.map((a) => a.id))}::bigint[], ${p(untouched.map(version))}::bigint[]) AS u(id, was)
+           ON a.id = u.id AND a.version = u.was),
+       s AS (SELECT row_number() OVER (ORDER BY v) AS i, v AS seq
+             FROM (SELECT nextval('transfers_seq') AS v FROM generate_series(1, ${p(t.length)}::int)
+                   -- Guarded: only once every account is updated (and so locked), and none had moved.
+                   ${guard ? `WHERE (SELECT count(*) FROM acc) = ${p(touched.length)}` : ''}) x),
        tr AS (
          INSERT INTO transfers (id, seq, kind, amount, hold_id, job_id, prover_id, memo, metadata, idempotency_key)
          SELECT u.id, s.seq, u.kind, u.amount, u.hold_id, u.job_id, u.prover_id, u.memo, u.metadata, u.idem
@@ -593,17 +634,32 @@ class BatchWriter {
                      ${p(resolvedHolds.map((x) => x.captured.toString()))}::bigint[], ${p(resolvedHolds.map((x) => x.by))}::uuid[])
               AS u(id, st, c, b)
          WHERE holds.id = u.id RETURNING 1),
-       ik AS (
-         UPDATE idempotency_keys k SET status_code = u.st, transfer_id = u.t, error = u.e
-         FROM unnest(${p(o.map((x) => x.scope))}::varchar[], ${p(o.map((x) => x.key))}::varchar[], ${p(o.map((x) => x.status))}::int[],
-                     ${p(o.map((x) => x.transferId))}::uuid[], ${p(o.map((x) => x.error))}::jsonb[]) AS u(s, k2, st, t, e)
-         WHERE k.scope = u.s AND k.key = u.k2 RETURNING 1)
-       SELECT (SELECT array_agg(seq::text ORDER BY i) FROM s) AS seqs,
+       ik AS (${
+         guard
+           ? // Claimed here: a key already taken (a replay, or a request in flight elsewhere) is a conflict.
+             `INSERT INTO idempotency_keys (scope, key, request_hash, status_code, transfer_id, error)
+              SELECT * FROM unnest(${p(o.map((x) => x.scope))}::varchar[], ${p(o.map((x) => x.key))}::varchar[],
+                                   ${p(o.map((x) => x.requestHash))}::varchar[], ${p(o.map((x) => x.status))}::int[],
+                                   ${p(o.map((x) => x.transferId))}::uuid[], ${p(o.map((x) => x.error))}::jsonb[])
+              ON CONFLICT DO NOTHING RETURNING 1`
+           : `UPDATE idempotency_keys k SET status_code = u.st, transfer_id = u.t, error = u.e
+              FROM unnest(${p(o.map((x) => x.scope))}::varchar[], ${p(o.map((x) => x.key))}::varchar[], ${p(o.map((x) => x.status))}::int[],
+                          ${p(o.map((x) => x.transferId))}::uuid[], ${p(o.map((x) => x.error))}::jsonb[]) AS u(s, k2, st, t, e)
+              WHERE k.scope = u.s AND k.key = u.k2 RETURNING 1`
+       })
+       SELECT (SELECT array_agg(seq::text ORDER BY i) FROM s) AS seqs, now() AS now,
+              ${
+                guard
+                  ? `ledger_batch_current((SELECT count(*) FROM acc) = ${p(touched.length)}
+                       AND (SELECT n FROM ro) = ${p(untouched.length)} AND (SELECT count(*) FROM ik) = ${p(o.length)})`
+                  : 'true'
+              } AS current,
               (SELECT count(*) FROM acc) + (SELECT count(*) FROM tr) + (SELECT count(*) FROM en) + (SELECT count(*) FROM ob)
             + (SELECT count(*) FROM nh) + (SELECT count(*) FROM rh) + (SELECT count(*) FROM ik) AS written`,
       params,
     );
     t.forEach((x, i) => (x.seq = seqs![i]));
+    return now;
   }
 }
 
