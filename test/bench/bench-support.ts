@@ -105,7 +105,13 @@ export interface LoadResult {
   latenciesMs: number[];
 }
 
-/** Runs `worker` in `concurrency` loops for `seconds`; each call is one request. */
+/** Seconds of load before each measured phase (JIT, caches, connection pools), not counted. */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+
+/**
+ * Runs `worker` in `concurrency` loops for `seconds` (after WARMUP_SECONDS of the same load,
+ * whose requests are not counted but whose failures are); each call is one request.
+ */
 export async function drive(
   concurrency: number,
   seconds: number,
@@ -114,20 +120,26 @@ export async function drive(
   const latenciesMs: number[] = [];
   let ok = 0;
   let errors = 0;
-  const end = Date.now() + seconds * 1000;
-  const started = process.hrtime.bigint();
+  const warmupEnd = Date.now() + WARMUP_SECONDS * 1000;
+  const end = warmupEnd + seconds * 1000;
+  let measuredFrom: bigint | undefined;
+  const warmup = setTimeout(() => (measuredFrom = process.hrtime.bigint()), WARMUP_SECONDS * 1000);
   await Promise.all(
     Array.from({ length: concurrency }, async (_, loop) => {
       for (let i = 0; Date.now() < end; i++) {
+        const warming = Date.now() < warmupEnd;
         const t0 = process.hrtime.bigint();
         const success = await worker(loop, i).catch(() => false);
+        if (!success) errors++;
+        if (warming) continue;
         latenciesMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
         if (success) ok++;
-        else errors++;
       }
     }),
   );
-  return { ok, errors, seconds: Number(process.hrtime.bigint() - started) / 1e9, latenciesMs };
+  clearTimeout(warmup);
+  const from = measuredFrom ?? process.hrtime.bigint();
+  return { ok, errors, seconds: Number(process.hrtime.bigint() - from) / 1e9, latenciesMs };
 }
 
 export function percentile(values: number[], p: number): number {
