@@ -93,6 +93,39 @@ describe('errors are problem+json with a code, never a 500', () => {
     expectProblem(res, 400, 'DSE-001');
   });
 
+  it('refuses a body that is not JSON (form-encoded, text) with 400 DSE-001, naming the type to send', async () => {
+    for (const [type, body] of [
+      ['application/x-www-form-urlencoded', 'role=admin&subject=x'],
+      ['text/plain', '{"role":"admin"}'],
+    ]) {
+      const res = await t
+        .http()
+        .post('/v1/admin/keys')
+        .set('Authorization', `Bearer ${t.adminKey}`)
+        .set('Content-Type', type)
+        .send(body);
+      expectProblem(res, 400, 'DSE-001');
+    }
+  });
+
+  it('takes application/*+json bodies as JSON, and refuses __proto__ or constructor.prototype keys', async () => {
+    const admin = { Authorization: `Bearer ${t.adminKey}` };
+    const ok = await t
+      .http()
+      .post('/v1/admin/keys')
+      .set(admin)
+      .set('Content-Type', 'application/merge-patch+json')
+      .send('{"role":"client","subject":"plus-json"}');
+    expect(ok.status).toBe(201);
+    for (const body of [
+      '{"role":"client","subject":"p","__proto__":{"x":1}}',
+      '{"constructor":{"prototype":{"x":1}}}',
+    ]) {
+      const res = await t.http().post('/v1/admin/keys').set(admin).set('Content-Type', 'application/json').send(body);
+      expectProblem(res, 400, 'DSE-001');
+    }
+  });
+
   it('rejects a path with a malformed percent-encoding with 400 DSE-001, not a 500', async () => {
     expectProblem(await t.http().get('/v1/%E0%A4%A'), 400, 'DSE-001');
   });
