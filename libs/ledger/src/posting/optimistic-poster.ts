@@ -1,7 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AccountRef, PostingRequest, PostingResult } from '../domain';
-import { AccountState, BatchWriter, PostingEngine, refKey } from './posting-engine';
+import {
+  ACCOUNT_STATE_COLUMNS,
+  AccountState,
+  AccountStateRow,
+  accountStateOf,
+  BatchWriter,
+  PostingEngine,
+  refKey,
+} from './posting-engine';
 
 /** The kinds whose legs name their accounts outright (no hold to lock and look up first). */
 const LEG_KINDS: ReadonlySet<string> = new Set(['mint', 'spend', 'reward', 'refund', 'transfer']);
@@ -94,40 +102,13 @@ export class OptimisticPoster {
 
   /** Reads accounts as committed (no lock: the write checks their versions). */
   private async learn(refs: AccountRef[]): Promise<void> {
-    const rows: {
-      id: string;
-      kind: AccountState['kind'];
-      owner_id: string;
-      allow_negative: boolean;
-      pd: string;
-      pc: string;
-      nd: string;
-      nc: string;
-      version: string;
-      head_hash: Buffer;
-    }[] = await this.dataSource.query(
-      `SELECT a.id::text, a.kind, a.owner_id, a.allow_negative, a.posted_debits::text AS pd,
-              a.posted_credits::text AS pc, a.pending_debits::text AS nd, a.pending_credits::text AS nc,
-              a.version::text, a.head_hash
+    const rows: AccountStateRow[] = await this.dataSource.query(
+      `SELECT ${ACCOUNT_STATE_COLUMNS}
        FROM unnest($1::varchar[], $2::varchar[]) AS u(kind, owner)
        JOIN accounts a ON a.kind = u.kind AND a.owner_id = u.owner AND a.currency = 'CREDIT'`,
       [refs.map((r) => r.kind), refs.map((r) => r.owner)],
     );
-    for (const a of rows) {
-      this.known.set(refKey(a.kind, a.owner_id), {
-        id: a.id,
-        kind: a.kind,
-        owner: a.owner_id,
-        allowNegative: a.allow_negative,
-        pd: BigInt(a.pd),
-        pc: BigInt(a.pc),
-        nd: BigInt(a.nd),
-        nc: BigInt(a.nc),
-        version: BigInt(a.version),
-        head: a.head_hash,
-        touched: false,
-      });
-    }
+    for (const a of rows) this.known.set(refKey(a.kind, a.owner_id), accountStateOf(a));
   }
 }
 

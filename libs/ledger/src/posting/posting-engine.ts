@@ -37,6 +37,38 @@ interface ResolvedLeg {
 type Rejection = { status: number; error: { code: string; detail: string } };
 
 export const refKey = (kind: string, owner: string) => `${kind}/${owner}`;
+
+/** The columns an AccountState is read from (`accounts a`), and the row they give. */
+export const ACCOUNT_STATE_COLUMNS = `a.id::text, a.kind, a.owner_id, a.allow_negative, a.posted_debits::text AS pd,
+  a.posted_credits::text AS pc, a.pending_debits::text AS nd, a.pending_credits::text AS nc, a.version::text, a.head_hash`;
+export interface AccountStateRow {
+  id: string;
+  kind: AccountKind;
+  owner_id: string;
+  allow_negative: boolean;
+  pd: string;
+  pc: string;
+  nd: string;
+  nc: string;
+  version: string;
+  head_hash: Buffer;
+}
+
+export function accountStateOf(a: AccountStateRow): AccountState {
+  return {
+    id: a.id,
+    kind: a.kind,
+    owner: a.owner_id,
+    allowNegative: a.allow_negative,
+    pd: BigInt(a.pd),
+    pc: BigInt(a.pc),
+    nd: BigInt(a.nd),
+    nc: BigInt(a.nc),
+    version: BigInt(a.version),
+    head: a.head_hash,
+    touched: false,
+  };
+}
 const AUTO_CREATED: readonly string[] = ['user', 'provider'];
 
 /**
@@ -213,25 +245,11 @@ export class PostingEngine {
     // Resolves the references and locks every account in id order, in one statement (NO KEY
     // UPDATE: the key never changes, so foreign-key checks elsewhere do not queue behind it); a
     // reference that resolves to nothing is answered DSE-011 by apply().
-    const rows: {
-      id: string;
-      kind: AccountKind;
-      owner_id: string;
-      allow_negative: boolean;
-      pd: string;
-      pc: string;
-      nd: string;
-      nc: string;
-      version: string;
-      head_hash: Buffer;
-      now: Date;
-    }[] =
+    const rows: (AccountStateRow & { now: Date })[] =
       list.length === 0 && holdAccounts.length === 0
         ? []
         : await m.query(
-            `SELECT now() AS now, a.id::text, a.kind, a.owner_id, a.allow_negative, a.posted_debits::text AS pd,
-                    a.posted_credits::text AS pc, a.pending_debits::text AS nd, a.pending_credits::text AS nc,
-                    a.version::text, a.head_hash
+            `SELECT now() AS now, ${ACCOUNT_STATE_COLUMNS}
              FROM accounts a
              WHERE a.id = ANY(ARRAY(
                      SELECT x.id FROM unnest($1::varchar[], $2::varchar[]) AS u(kind, owner)
@@ -244,19 +262,7 @@ export class PostingEngine {
     const accounts = new Map<string, AccountState>();
     const byRef = new Map<string, string>();
     for (const a of rows) {
-      accounts.set(a.id, {
-        id: a.id,
-        kind: a.kind,
-        owner: a.owner_id,
-        allowNegative: a.allow_negative,
-        pd: BigInt(a.pd),
-        pc: BigInt(a.pc),
-        nd: BigInt(a.nd),
-        nc: BigInt(a.nc),
-        version: BigInt(a.version),
-        head: a.head_hash,
-        touched: false,
-      });
+      accounts.set(a.id, accountStateOf(a));
       byRef.set(refKey(a.kind, a.owner_id), a.id);
     }
     return { accounts, byRef, now };
