@@ -3,10 +3,9 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { BODY_LIMIT_BYTES } from './http/http-adapter';
 import { parseJsonBody } from './http/json-body';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
-import { PROTOCOL_VERSION } from './http/protocol';
+import { BODY_LIMIT_BYTES, PROTOCOL_VERSION, stampResponse } from './http/protocol';
 import { createValidationPipe } from './http/validation.pipe';
 import { HttpMetrics } from './operations/metrics/http-metrics';
 
@@ -25,7 +24,7 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
   // too and still get the protocol header and the request id.
   app.get(HttpMetrics).instrument(fastify);
   fastify.addHook('onRequest', (req, reply, done) => {
-    reply.header('X-Protocol-Version', PROTOCOL_VERSION).header('X-Request-Id', req.id);
+    stampResponse(reply, req.id);
     // pino-http (a middleware, on the raw request) takes the same id from the header.
     req.raw.headers['x-request-id'] = req.id;
     done();

@@ -2,9 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { writeFrameworkProblem } from './problem-details.filter';
-
-/** Request bodies over this size are refused with 413 (JSON and raw alike). */
-export const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+import { BODY_LIMIT_BYTES } from './protocol';
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 

@@ -15,9 +15,10 @@ import {
 import { statusForError } from './error-status';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-import { PROTOCOL_VERSION } from './protocol';
+import { BODY_LIMIT_BYTES, stampResponse } from './protocol';
 
 const logger = new Logger('Errors');
+const bodyTooLarge = () => new PayloadTooLargeError(`request body exceeds ${BODY_LIMIT_BYTES / (1024 * 1024)} MB`);
 
 /**
  * Every error leaves as RFC 9457 problem+json with its DSE code. Unknown errors are
@@ -33,7 +34,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
 /** For the errors Fastify answers itself, before routing (`frameworkErrors`): same shape, same headers. */
 export function writeFrameworkProblem(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
-  reply.header('X-Protocol-Version', PROTOCOL_VERSION).header('X-Request-Id', req.id);
+  stampResponse(reply, req.id);
   writeProblem(error, req, reply);
 }
 
@@ -69,7 +70,7 @@ function toDomainError(exception: unknown, req: FastifyRequest): DomainError {
   // Fastify's own refusals (body parsing, content type, malformed URL) carry an FST_ code.
   const fastify = exception as { code?: unknown; statusCode?: unknown };
   if (typeof fastify?.code === 'string' && fastify.code.startsWith('FST_')) {
-    if (fastify.statusCode === 413) return new PayloadTooLargeError('request body exceeds 10 MB');
+    if (fastify.statusCode === 413) return bodyTooLarge();
     if (fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return new InvalidRequestError('unsupported Content-Type: send application/json');
     }
@@ -80,7 +81,7 @@ function toDomainError(exception: unknown, req: FastifyRequest): DomainError {
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    if (status === 413) return new PayloadTooLargeError('request body exceeds 10 MB');
+    if (status === 413) return bodyTooLarge();
     if (status === 401) return new UnauthenticatedError();
     if (status === 403) return new ForbiddenError();
     if (status === 404) return new RouteNotFoundError(req.method, req.url.split('?')[0]);
