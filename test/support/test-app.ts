@@ -6,7 +6,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../apps/api/src/app.module';
 import { configureApp } from '../../apps/api/src/configure-app';
-import { createHttpAdapter } from '../../apps/api/src/http/http-adapter';
+import { createHttpAdapter, HTTP_APP_OPTIONS } from '../../apps/api/src/http/http-adapter';
 import { createTestDatabase, TestDatabase } from './test-database';
 
 export interface TestApp {
@@ -32,10 +32,8 @@ export async function startTestApp(env: Record<string, string> = {}, database?: 
     ...env,
   };
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(fullEnv), createHttpAdapter(), {
-    bodyParser: false,
-    rawBody: true,
+    ...HTTP_APP_OPTIONS,
     logger: false,
-    abortOnError: false,
   });
   configureApp(app);
   await app.init();

@@ -15,7 +15,7 @@ export { PROTOCOL_VERSION } from './http/protocol';
  * Everything about the HTTP app that is not a module: hooks, body parsers, pipes, the
  * error filter, versioning and OpenAPI. main.ts and the e2e tests both call this, so
  * tests exercise exactly what production runs. The app is created with
- * `createHttpAdapter()` and `bodyParser: false`.
+ * `createHttpAdapter()` and `HTTP_APP_OPTIONS`.
  */
 export function configureApp(app: NestFastifyApplication): INestApplication {
   app.useLogger(app.get(Logger));

@@ -5,17 +5,15 @@ import { Logger } from 'nestjs-pino';
 import { validateEnv } from '@tally/shared';
 import { AppModule } from './app.module';
 import { configureApp } from './configure-app';
-import { createHttpAdapter } from './http/http-adapter';
+import { createHttpAdapter, HTTP_APP_OPTIONS } from './http/http-adapter';
 
 async function bootstrap(): Promise<void> {
   // Validated here first, so a wrong variable stops the process with just the message
   // naming it (the config module validates the same environment again inside Nest).
   const env = validateEnv(process.env);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), createHttpAdapter(), {
-    bodyParser: false,
-    rawBody: true,
+    ...HTTP_APP_OPTIONS,
     bufferLogs: true,
-    abortOnError: false,
   });
   configureApp(app);
   // SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, then run

@@ -32,3 +32,10 @@ export function createHttpAdapter(): FastifyAdapter {
     frameworkErrors: writeFrameworkProblem,
   });
 }
+
+/**
+ * The Nest application options that go with this adapter: configureApp() registers the body
+ * parsers itself (bodyParser off), bodies keep their raw bytes for request signatures, and
+ * a failing start rejects instead of exiting the process.
+ */
+export const HTTP_APP_OPTIONS = { bodyParser: false, rawBody: true, abortOnError: false } as const;
