@@ -12,6 +12,7 @@ import { UnitOfWork } from './unit-of-work';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { ProcessedEvents } from './outbox/processed-events';
 import { OutboxWriter } from './outbox/outbox-writer';
+import { CommittedEvents } from './outbox/committed-events';
 
 @Global()
 @Module({
@@ -58,8 +59,8 @@ export class DatabaseModule {
           ],
         }),
       ],
-      providers: [UnitOfWork, OutboxRelay, ProcessedEvents, OutboxWriter],
-      exports: [UnitOfWork, ProcessedEvents, OutboxWriter],
+      providers: [UnitOfWork, CommittedEvents, OutboxRelay, ProcessedEvents, OutboxWriter],
+      exports: [UnitOfWork, CommittedEvents, ProcessedEvents, OutboxWriter],
     };
   }
 }

@@ -9,3 +9,4 @@ export * from './outbox/outbox-event';
 export * from './outbox/outbox-relay';
 export * from './outbox/processed-events';
 export * from './outbox/outbox-writer';
+export * from './outbox/committed-events';

@@ -3,6 +3,7 @@ import { ClsService } from 'nestjs-cls';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import type { EntityManager } from 'typeorm';
+import { CommittedEvents } from './outbox/committed-events';
 
 /** Postgres errors worth retrying as a whole transaction. */
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
@@ -31,13 +32,15 @@ export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 5): 
 /**
  * Runs a function in one database transaction, shared by every repository that reads
  * `tx` meanwhile (through the CLS transaction host). A serialization failure or deadlock
- * retries the whole function a bounded number of times.
+ * retries the whole function a bounded number of times. Once it commits, the outbox rows
+ * it wrote go to this process's relay (CommittedEvents).
  */
 @Injectable()
 export class UnitOfWork {
   constructor(
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly cls: ClsService,
+    private readonly committed: CommittedEvents,
   ) {}
 
   /** The entity manager of the current transaction, or the plain one outside any. */
@@ -45,8 +48,27 @@ export class UnitOfWork {
     return this.txHost.tx;
   }
 
+  /** Whether a transaction is open here (work then joins it). */
+  get active(): boolean {
+    return this.txHost.isTransactionActive();
+  }
+
   run<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
-    const once = () => this.txHost.withTransaction(work);
+    // Inside a transaction the work joins it; a retry is the outer transaction's to make.
+    if (this.txHost.isTransactionActive()) return work();
+    const once = async () => {
+      let tx: EntityManager | undefined;
+      try {
+        const result = await this.txHost.withTransaction(() => {
+          tx = this.txHost.tx;
+          return work();
+        });
+        if (tx) this.committed.committed(tx);
+        return result;
+      } finally {
+        if (tx) this.committed.discard(tx);
+      }
+    };
     return retryOnConflict(() => (this.cls.isActive() ? once() : this.cls.run(once)), attempts);
   }
 }

@@ -2,6 +2,8 @@ import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown }
 import { EventBus, UnhandledExceptionBus } from '@nestjs/cqrs';
 import type { Subscription } from 'rxjs';
 import { DataSource } from 'typeorm';
+import { GroupCommit } from '@tally/shared';
+import { CommittedEvents, OUTBOX_LEASE_SECONDS, OutboxRecord } from './committed-events';
 import { OutboxEvent, outboxEventClasses } from './outbox-event';
 
 const POLL_MS = 50;
@@ -10,21 +12,16 @@ const RETENTION = "interval '1 hour'";
 /** A row whose handler keeps throwing is handed back this many times (backoff 100 ms doubling, at most 5 min), then left. */
 const MAX_REDELIVERIES = 20;
 
-interface OutboxRow {
-  id: string;
-  event_id: string;
-  event_type: string;
-  payload: object;
-  created_at: Date;
-}
-
 /**
- * Publishes committed outbox rows to the EventBus, at least once, in id order, within
- * about POLL_MS of their commit. Rows are claimed with FOR UPDATE SKIP LOCKED, so any
- * number of replicas can relay at once without publishing a row twice in the same pass.
- * When a handler throws, the bus reports it on the UnhandledExceptionBus and the row is
- * handed back for another pass (with backoff): every handler of the event sees it again,
- * so handlers stay idempotent by event_id.
+ * Publishes committed outbox rows to the EventBus, at least once, in id order per
+ * source. Rows this process wrote come straight from their transaction's commit
+ * (CommittedEvents); everything else (other writers, other replicas, hand-backs, leases
+ * that ran out) is claimed by a poll every POLL_MS with FOR UPDATE SKIP LOCKED, so any
+ * number of replicas can relay at once. A claim is a lease: a row is marked published
+ * after it went to the bus, and one that is not (the process died) is published again
+ * once its lease runs out. When a handler throws, the bus reports it on the
+ * UnhandledExceptionBus and the row is handed back for another pass (with backoff):
+ * every handler of the event sees it again, so handlers stay idempotent by event_id.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -35,11 +32,22 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private lastCleanup = 0;
   private failures?: Subscription;
   private readonly handingBack = new Set<Promise<void>>();
+  /** Published rows, marked in batches; a row handed back meanwhile (redeliveries moved) stays unpublished. */
+  private readonly marks = new GroupCommit<OutboxRecord, void>(async (records) => {
+    await this.dataSource.query(
+      `UPDATE outbox o SET published_at = now(), next_attempt_at = NULL
+       FROM unnest($1::uuid[], $2::int[]) AS u(event_id, redeliveries)
+       WHERE o.event_id = u.event_id AND o.redeliveries = u.redeliveries AND o.published_at IS NULL`,
+      [records.map((r) => r.event_id), records.map((r) => r.redeliveries)],
+    );
+    return records.map(() => ({ value: undefined }));
+  });
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly eventBus: EventBus,
     private readonly unhandled: UnhandledExceptionBus,
+    private readonly committed: CommittedEvents,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -48,21 +56,21 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       const done = this.handBack(cause, exception).finally(() => this.handingBack.delete(done));
       this.handingBack.add(done);
     });
+    this.committed.publishWith((records) => this.publish(records));
     this.schedule();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    this.committed.publishWith(undefined);
     clearTimeout(this.timer);
-    this.failures?.unsubscribe();
     await this.running;
+    this.failures?.unsubscribe();
     await Promise.all(this.handingBack);
+    await this.marks.idle();
   }
 
-  /**
-   * Marks the event's row unpublished again. If the relay that published it has not
-   * committed yet, this waits for its row lock, so the hand-back is never overwritten.
-   */
+  /** Marks the event's row unpublished again, due after a backoff. */
   private async handBack(event: OutboxEvent, exception: unknown): Promise<void> {
     try {
       const [rows]: [{ redeliveries: number }[], number] = await this.dataSource.query(
@@ -98,32 +106,45 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     }, POLL_MS);
   }
 
-  /** One pass: publish everything pending; returns the number of events published. */
+  /** One pass: claims and publishes everything due; returns the number of events published. */
   async pass(): Promise<number> {
     let total = 0;
     for (;;) {
-      const published = await this.dataSource.transaction(async (tx) => {
-        const rows: OutboxRow[] = await tx.query(
-          `SELECT id::text, event_id, event_type, payload, created_at FROM outbox
-           WHERE published_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-           ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
-        );
-        if (rows.length === 0) return 0;
-        for (const row of rows) {
-          for (const EventClass of outboxEventClasses(row.event_type)) {
-            this.eventBus.publish(new EventClass(row.payload as never, row.event_id, row.created_at));
-          }
-        }
-        await tx.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
-        return rows.length;
-      });
-      total += published;
-      if (published < BATCH) break;
+      const [rows]: [(OutboxRecord & { id: string; created_at: Date })[], number] = await this.dataSource.query(
+        `UPDATE outbox o SET next_attempt_at = now() + make_interval(secs => ${OUTBOX_LEASE_SECONDS})
+         FROM (SELECT id FROM outbox
+               WHERE published_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+               ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED) due
+         WHERE o.id = due.id
+         RETURNING o.id::text, o.event_id, o.event_type, o.payload, o.created_at, o.redeliveries`,
+      );
+      rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+      this.publish(rows);
+      total += rows.length;
+      if (rows.length < BATCH) break;
     }
     if (Date.now() - this.lastCleanup > 60_000) {
       this.lastCleanup = Date.now();
       await this.dataSource.query(`DELETE FROM outbox WHERE published_at < now() - ${RETENTION}`);
     }
     return total;
+  }
+
+  /** To the bus (one instance per class registered for the type), then marked published. */
+  private publish(records: (OutboxRecord & { created_at?: Date })[]): void {
+    const now = new Date();
+    for (const row of records) {
+      for (const EventClass of outboxEventClasses(row.event_type)) {
+        this.eventBus.publish(new EventClass(row.payload as never, row.event_id, row.created_at ?? now));
+      }
+      this.marks
+        .submit(row)
+        .catch((error) =>
+          this.logger.warn(
+            { err: error, event_id: row.event_id },
+            'could not mark an event published (its lease will run out)',
+          ),
+        );
+    }
   }
 }

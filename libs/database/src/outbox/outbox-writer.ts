@@ -1,30 +1,58 @@
 import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { newId } from '@tally/shared';
-import { UnitOfWork } from '../unit-of-work';
+import { CommittedEvents, OUTBOX_LEASE_SECONDS, OutboxRecord } from './committed-events';
 
-/** Appends domain events to the outbox in the current transaction (published after commit). */
+/**
+ * Appends domain events to the outbox in the current transaction. The rows are leased to
+ * this process's relay, which publishes them right after the commit (CommittedEvents).
+ */
 @Injectable()
 export class OutboxWriter {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly committed: CommittedEvents,
+  ) {}
 
   /** Returns the event id handlers will deduplicate on. */
   async append(type: string, partitionKey: string, payload: object, eventId = newId()): Promise<string> {
-    await this.uow.tx.query(
-      `INSERT INTO outbox (event_id, event_type, partition_key, payload) VALUES ($1, $2, $3, $4)`,
-      [eventId, type, partitionKey, JSON.stringify(payload)],
-    );
+    await this.write([{ event_id: eventId, event_type: type, payload, redeliveries: 0 }], [partitionKey]);
     return eventId;
   }
 
   /** Several events in one statement; returns their event ids in order. */
-  async appendMany(events: { type: string; partitionKey: string; payload: object }[]): Promise<string[]> {
-    const ids = events.map(() => newId());
-    if (events.length === 0) return ids;
-    await this.uow.tx.query(
-      `INSERT INTO outbox (event_id, event_type, partition_key, payload)
-       SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::jsonb[])`,
-      [ids, events.map((e) => e.type), events.map((e) => e.partitionKey), events.map((e) => JSON.stringify(e.payload))],
+  async appendMany(
+    events: { type: string; partitionKey: string; payload: object; eventId?: string }[],
+  ): Promise<string[]> {
+    const records = events.map((e) => ({
+      event_id: e.eventId ?? newId(),
+      event_type: e.type,
+      payload: e.payload,
+      redeliveries: 0,
+    }));
+    if (events.length > 0)
+      await this.write(
+        records,
+        events.map((e) => e.partitionKey),
+      );
+    return records.map((r) => r.event_id);
+  }
+
+  private async write(records: OutboxRecord[], partitionKeys: string[]): Promise<void> {
+    const tx = this.txHost.tx;
+    await tx.query(
+      `INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
+       SELECT u.*, now() + make_interval(secs => ${OUTBOX_LEASE_SECONDS})
+       FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::jsonb[]) AS u`,
+      [
+        records.map((r) => r.event_id),
+        records.map((r) => r.event_type),
+        partitionKeys,
+        records.map((r) => JSON.stringify(r.payload)),
+      ],
     );
-    return ids;
+    if (this.txHost.isTransactionActive()) this.committed.add(tx, records);
+    else this.committed.publish(records);
   }
 }

@@ -1,1 +1,2 @@
 export * from './coalesced';
+export * from './group-commit';

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+
+/**
+ * How long a row handed to this process's relay (or claimed by a poll) stays out of other
+ * polls: if it is not marked published by then, it is published again.
+ */
+export const OUTBOX_LEASE_SECONDS = 10;
+
+/** An outbox row as the relay publishes it. */
+export interface OutboxRecord {
+  event_id: string;
+  event_type: string;
+  payload: object;
+  /** Its redeliveries when claimed: marking it published is guarded by this (a hand-back wins). */
+  redeliveries: number;
+}
+
+/**
+ * Outbox rows on their way from a transaction to the relay. Rows written through the
+ * OutboxWriter are leased (the polling relay leaves them alone for a while) and handed to
+ * this process's relay as soon as their transaction commits, so handlers see an event
+ * right after its commit instead of at the next poll. If the process dies first, the lease
+ * runs out and any replica's relay publishes them: delivery stays at least once.
+ */
+@Injectable()
+export class CommittedEvents {
+  private readonly pending = new WeakMap<object, OutboxRecord[]>();
+  private publisher?: (records: OutboxRecord[]) => void;
+
+  /** Who publishes committed rows (the relay, once the app has started). */
+  publishWith(publisher: ((records: OutboxRecord[]) => void) | undefined): void {
+    this.publisher = publisher;
+  }
+
+  /** Rows written in transaction `tx` (its entity manager): published when it commits. */
+  add(tx: object, records: OutboxRecord[]): void {
+    const list = this.pending.get(tx);
+    if (list) list.push(...records);
+    else this.pending.set(tx, [...records]);
+  }
+
+  /** `tx` committed: its rows go to the relay. */
+  committed(tx: object): void {
+    const records = this.pending.get(tx);
+    this.pending.delete(tx);
+    if (records) this.publish(records);
+  }
+
+  /** `tx` rolled back: its rows never existed. */
+  discard(tx: object): void {
+    this.pending.delete(tx);
+  }
+
+  /** Rows committed already (written outside a transaction, or by a statement of its own). */
+  publish(records: OutboxRecord[]): void {
+    if (records.length > 0) this.publisher?.(records);
+  }
+}

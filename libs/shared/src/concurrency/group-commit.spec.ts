@@ -1,0 +1,90 @@
+import { GroupCommit, Settled } from './group-commit';
+
+/** A writer whose batches finish when the test says so. */
+function gatedWriter() {
+  const batches: number[][] = [];
+  const gates: (() => void)[] = [];
+  const write = async (items: number[]): Promise<Settled<number>[]> => {
+    batches.push(items);
+    await new Promise<void>((release) => gates.push(release));
+    return items.map((n) => (n < 0 ? { error: new Error(`negative ${n}`) } : { value: n * 10 }));
+  };
+  const releaseAll = async () => {
+    while (gates.length > 0) {
+      gates.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  return { batches, write, releaseAll };
+}
+
+describe('GroupCommit', () => {
+  it('writes an idle call at once and batches what arrives while a batch is in flight', async () => {
+    const w = gatedWriter();
+    const gc = new GroupCommit(w.write);
+    const first = gc.submit(1);
+    const rest = [2, 3, 4].map((n) => gc.submit(n));
+    expect(w.batches).toEqual([[1]]);
+    await w.releaseAll();
+    expect(await first).toBe(10);
+    expect(await Promise.all(rest)).toEqual([20, 30, 40]);
+    expect(w.batches).toEqual([[1], [2, 3, 4]]);
+    expect(gc.counts).toEqual({ batches: 2, items: 4, split: 0 });
+  });
+
+  it("answers each item on its own: one item's error rejects only that call", async () => {
+    const w = gatedWriter();
+    const gc = new GroupCommit(w.write);
+    const calls = [5, -1, 6].map((n) => gc.submit(n).then(String, (e: Error) => e.message));
+    await w.releaseAll();
+    expect(await Promise.all(calls)).toEqual(['50', 'negative -1', '60']);
+  });
+
+  it('splits a batch whose write throws, writing each item alone', async () => {
+    const seen: number[][] = [];
+    const gc = new GroupCommit<number, number>(
+      async (items) => {
+        seen.push(items);
+        await new Promise((r) => setImmediate(r));
+        if (items.includes(13)) throw new Error('thirteen');
+        return items.map((n) => ({ value: n }));
+      },
+      { maxBatch: 10 },
+    );
+    const blocker = gc.submit(0);
+    const calls = [12, 13, 14].map((n) => gc.submit(n).then(String, (e: Error) => e.message));
+    await blocker;
+    expect(await Promise.all(calls)).toEqual(['12', 'thirteen', '14']);
+    expect(seen).toEqual([[0], [12, 13, 14], [12], [13], [14]]);
+    expect(gc.counts.split).toBe(1);
+  });
+
+  it('respects maxBatch and maxInFlight', async () => {
+    const w = gatedWriter();
+    const gc = new GroupCommit(w.write, { maxBatch: 2, maxInFlight: 2 });
+    const calls = [1, 2, 3, 4, 5].map((n) => gc.submit(n));
+    // Two batches in flight (a call each, as they came), the rest waits, then goes two at a time.
+    expect(w.batches).toEqual([[1], [2]]);
+    await w.releaseAll();
+    await Promise.all(calls);
+    expect(w.batches).toEqual([[1], [2], [3, 4], [5]]);
+  });
+
+  it('writes inline calls at once, alone, and idle() waits for the queue to empty', async () => {
+    const w = gatedWriter();
+    let inline = false;
+    const gc = new GroupCommit(w.write, { inline: () => inline });
+    const queued = [gc.submit(1), gc.submit(2)];
+    inline = true;
+    const direct = gc.submit(3);
+    expect(w.batches).toEqual([[1], [3]]);
+    let idle = false;
+    const idled = gc.idle().then(() => (idle = true));
+    await w.releaseAll();
+    expect(await direct).toBe(30);
+    await Promise.all(queued);
+    await idled;
+    expect(idle).toBe(true);
+    expect(w.batches).toEqual([[1], [3], [2]]);
+  });
+});

@@ -1,0 +1,101 @@
+/** One item's outcome in a batch: its value, or the error that item alone fails with. */
+export type Settled<O> = { value: O } | { error: unknown };
+
+export interface GroupCommitOptions {
+  /** At most this many items per batch (default 256). */
+  maxBatch?: number;
+  /** Batches written at once (default 1: each batch sees everything the previous one committed). */
+  maxInFlight?: number;
+  /** When true for a call, it is written at once as a batch of one (e.g. inside the caller's transaction). */
+  inline?: () => boolean;
+}
+
+interface Waiting<I, O> {
+  item: I;
+  resolve: (value: O) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: calls that arrive while a batch is being written wait, and go together in
+ * the next batch, so N concurrent calls cost one transaction (and a hot row one lock)
+ * instead of N. Nothing waits for a timer: an idle writer writes a call at once, and a
+ * busy one batches exactly what arrived meanwhile, so batches grow only under load.
+ *
+ * `write` answers each item on its own (a business refusal is that item's error, not the
+ * batch's). If `write` throws, no item is trusted: each is written again alone, so one bad
+ * item never fails its neighbours.
+ */
+export class GroupCommit<I, O> {
+  private queue: Waiting<I, O>[] = [];
+  private inFlight = 0;
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+  private idleWaiters: (() => void)[] = [];
+  /** Batches written, items in them, and batches that failed whole and were split. */
+  readonly counts = { batches: 0, items: 0, split: 0 };
+
+  constructor(
+    private readonly write: (items: I[]) => Promise<Settled<O>[]>,
+    private readonly options: GroupCommitOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 256;
+    this.maxInFlight = options.maxInFlight ?? 1;
+  }
+
+  submit(item: I): Promise<O> {
+    if (this.options.inline?.()) return this.writeOne(item);
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.drain();
+    });
+  }
+
+  /** Resolves once nothing is queued or being written. */
+  idle(): Promise<void> {
+    if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async writeOne(item: I): Promise<O> {
+    const [result] = await this.write([item]);
+    if ('error' in result) throw result.error;
+    return result.value;
+  }
+
+  private drain(): void {
+    while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight++;
+      void this.flush(batch).finally(() => {
+        this.inFlight--;
+        this.drain();
+        if (this.queue.length === 0 && this.inFlight === 0) {
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          waiters.forEach((w) => w());
+        }
+      });
+    }
+  }
+
+  private async flush(batch: Waiting<I, O>[]): Promise<void> {
+    let results: Settled<O>[];
+    try {
+      results = await this.write(batch.map((w) => w.item));
+      if (results.length !== batch.length) throw new Error(`a batch of ${batch.length} got ${results.length} answers`);
+    } catch (error) {
+      if (batch.length === 1) return batch[0].reject(error);
+      this.counts.split++;
+      await Promise.all(batch.map((w) => this.flush([w])));
+      return;
+    }
+    this.counts.batches++;
+    this.counts.items += batch.length;
+    batch.forEach((w, i) => {
+      const r = results[i];
+      if ('error' in r) w.reject(r.error);
+      else w.resolve(r.value);
+    });
+  }
+}
