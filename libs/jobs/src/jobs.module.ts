@@ -9,6 +9,7 @@ import { AuditGate } from './commands/record-audit/audit-gate';
 import { JobAuditRecorder } from './commands/record-audit/job-audit-recorder';
 import { ReportResultCommandHandler } from './commands/report-result/report-result.command-handler';
 import { StartJobCommandHandler } from './commands/start-job/start-job.command-handler';
+import { StartNextJobCommandHandler } from './commands/start-next-job/start-next-job.command-handler';
 import { SubmitJobCommandHandler } from './commands/submit-job/submit-job.command-handler';
 import { AdminJobsController } from './http/admin-jobs.controller';
 import { JobsController } from './http/jobs.controller';
@@ -27,6 +28,7 @@ import { JobSettler } from './settlement/job-settler';
     AssignJobCommandHandler,
     AssignJobsCommandHandler,
     StartJobCommandHandler,
+    StartNextJobCommandHandler,
     ReportResultCommandHandler,
     CancelJobCommandHandler,
     RequeueJobCommandHandler,

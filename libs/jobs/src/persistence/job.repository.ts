@@ -186,6 +186,56 @@ export class JobRepository {
     return rows;
   }
 
+  /**
+   * For each prover, starts up to n of its oldest replicas that wait to start (ASSIGNED →
+   * RUNNING; the job too on its first start, with a JobStarted event), in one statement:
+   * the job rows are locked as they are picked, and a job another transaction holds is
+   * skipped. Returns each prover's started jobs, oldest first.
+   */
+  async startNextAssigned(wanted: Map<string, number>): Promise<Map<string, JobRow[]>> {
+    const rows = await this.q<JobRow & { started_by: string }>(
+      `WITH want AS (SELECT * FROM unnest($1::varchar[], $2::int[]) AS w(prover_id, n)),
+       picked AS (
+         SELECT w.prover_id, x.network_job_id FROM want w
+         CROSS JOIN LATERAL (
+           SELECT j.network_job_id FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
+           WHERE a.prover_id = w.prover_id AND a.status = 'ASSIGNED' AND j.status IN ('ASSIGNED', 'RUNNING')
+           ORDER BY a.assigned_at, j.submitted_at, j.network_job_id
+           LIMIT w.n FOR UPDATE OF j SKIP LOCKED) x),
+       started AS (
+         UPDATE job_assignments a SET status = 'RUNNING' FROM picked p
+         WHERE a.network_job_id = p.network_job_id AND a.prover_id = p.prover_id AND a.status = 'ASSIGNED'
+         RETURNING a.network_job_id, a.prover_id, a.assigned_at),
+       moved AS (
+         UPDATE jobs SET status = 'RUNNING', version = version + 1, started_at = now()
+         WHERE network_job_id IN (SELECT network_job_id FROM started) AND status = 'ASSIGNED'
+         RETURNING ${JOB_COLUMNS}),
+       events AS (
+         INSERT INTO outbox (event_type, partition_key, payload)
+         SELECT DISTINCT ON (s.network_job_id) 'JobStarted', s.network_job_id::text,
+                jsonb_build_object('network_job_id', s.network_job_id, 'prover_id', s.prover_id)
+         FROM started s JOIN moved m ON m.network_job_id = s.network_job_id
+         ORDER BY s.network_job_id, s.prover_id
+         RETURNING 1),
+       after AS (
+         SELECT * FROM moved
+         UNION ALL
+         SELECT ${JOB_COLUMNS} FROM jobs
+         WHERE network_job_id IN (SELECT network_job_id FROM started)
+           AND network_job_id NOT IN (SELECT network_job_id FROM moved))
+       SELECT s.prover_id AS started_by, j.*, (SELECT count(*) FROM events) AS _events
+       FROM started s JOIN after j ON j.network_job_id = s.network_job_id
+       ORDER BY s.prover_id, s.assigned_at, j.submitted_at, j.network_job_id`,
+      [[...wanted.keys()], [...wanted.values()]],
+    );
+    const byProver = new Map<string, JobRow[]>();
+    for (const { started_by, ...job } of rows) {
+      delete (job as { _events?: unknown })._events;
+      byProver.set(started_by, [...(byProver.get(started_by) ?? []), job]);
+    }
+    return byProver;
+  }
+
   /** Replica n of a job goes to its n-th prover. */
   async addAssignments(assignments: { jobId: string; proverIds: string[] }[]): Promise<void> {
     const rows = assignments.flatMap((a) => a.proverIds.map((p, i) => [a.jobId, p, i + 1] as const));

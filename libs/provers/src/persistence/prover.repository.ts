@@ -112,14 +112,14 @@ export class ProverRepository {
     return before;
   }
 
-  /** Liveness only (a poll): false for an unknown prover. */
-  async touch(proverId: string): Promise<boolean> {
-    const [rows] = await this.q<[unknown[], number]>(
+  /** Liveness only (polls): the ids of the provers that exist, refreshed. */
+  async touchAll(proverIds: string[]): Promise<Set<string>> {
+    const [rows] = await this.q<[{ prover_id: string }[], number]>(
       `UPDATE provers SET last_heartbeat = now(), state = CASE WHEN state = 'offline' THEN 'active' ELSE state END
-       WHERE prover_id = $1 RETURNING prover_id`,
-      [proverId],
+       WHERE prover_id = ANY($1::varchar[]) RETURNING prover_id`,
+      [proverIds],
     );
-    return rows.length > 0;
+    return new Set(rows.map((r) => r.prover_id));
   }
 
   async drain(proverId: string): Promise<ProverRow | null> {

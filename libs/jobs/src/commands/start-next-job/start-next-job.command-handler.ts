@@ -1,0 +1,41 @@
+import { BeforeApplicationShutdown } from '@nestjs/common';
+import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { UnitOfWork } from '@tally/database';
+import { GroupCommit, Settled } from '@tally/shared';
+import { JobRepository, JobRow } from '../../persistence/job.repository';
+import { StartNextJobCommand } from './start-next-job.command';
+
+/**
+ * Polls arrive in bursts (every prover long-polls): the ones that arrive together start
+ * their jobs in one statement (group commit), each taking its own prover's oldest
+ * replica under the job's row lock, skipping jobs another command holds.
+ */
+@CommandHandler(StartNextJobCommand)
+export class StartNextJobCommandHandler
+  implements ICommandHandler<StartNextJobCommand, JobRow | null>, BeforeApplicationShutdown
+{
+  private readonly starts = new GroupCommit<string, JobRow | null>((provers) => this.startAll(provers), {
+    inline: () => this.uow.active,
+  });
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly jobs: JobRepository,
+  ) {}
+
+  execute({ proverId }: StartNextJobCommand): Promise<JobRow | null> {
+    return this.starts.submit(proverId);
+  }
+
+  /** Each call for a prover gets the next of that prover's started jobs, oldest first. */
+  private async startAll(proverIds: string[]): Promise<Settled<JobRow | null>[]> {
+    const wanted = new Map<string, number>();
+    for (const p of proverIds) wanted.set(p, (wanted.get(p) ?? 0) + 1);
+    const started = await this.jobs.startNextAssigned(wanted);
+    return proverIds.map((p) => ({ value: started.get(p)?.shift() ?? null }));
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.starts.idle();
+  }
+}
