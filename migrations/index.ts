@@ -8,6 +8,7 @@ import { Receipts1763790600000 } from './1763790600000-Receipts';
 import { SettlementBatches1763790700000 } from './1763790700000-SettlementBatches';
 import { OutboxRedelivery1763790800000 } from './1763790800000-OutboxRedelivery';
 import { OptimisticBatches1763790900000 } from './1763790900000-OptimisticBatches';
+import { StatementGuards1763791000000 } from './1763791000000-StatementGuards';
 
 /** Every migration, in order. A new migration file must be added here (a test checks it). */
 export const ALL_MIGRATIONS = [
@@ -21,4 +22,5 @@ export const ALL_MIGRATIONS = [
   SettlementBatches1763790700000,
   OutboxRedelivery1763790800000,
   OptimisticBatches1763790900000,
+  StatementGuards1763791000000,
 ];

@@ -5,7 +5,6 @@ import { AssignJobCommandHandler, AssignJobsCommandHandler } from './commands/as
 import { CancelJobCommandHandler } from './commands/cancel-job/cancel-job.command-handler';
 import { FailJobCommandHandler } from './commands/fail-job/fail-job.command-handler';
 import { RequeueJobCommandHandler } from './commands/requeue-job/requeue-job.command-handler';
-import { AuditGate } from './commands/record-audit/audit-gate';
 import { JobAuditRecorder } from './commands/record-audit/job-audit-recorder';
 import { ReportResultCommandHandler } from './commands/report-result/report-result.command-handler';
 import { StartJobCommandHandler } from './commands/start-job/start-job.command-handler';
@@ -34,7 +33,6 @@ import { JobSettler } from './settlement/job-settler';
     RequeueJobCommandHandler,
     FailJobCommandHandler,
     JobAuditRecorder,
-    AuditGate,
   ],
   exports: [JobRepository, JobQueries],
 })

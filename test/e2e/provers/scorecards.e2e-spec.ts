@@ -240,3 +240,69 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
     }
   }
 });
+
+describe('scorecards: giving up on version conflicts', () => {
+  let t: TestApp;
+  let ctx: ProversCtx;
+  beforeAll(async () => {
+    // No retries allowed: an event that lost a race gives up at once.
+    t = await startTestApp({ SCHEDULER_ENABLED: 'false', SCORE_DECAY_HALF_LIFE_MS: '0', SCORECARD_MAX_RETRIES: '0' });
+    ctx = new ProversCtx(t);
+  });
+  afterAll(() => t.close());
+
+  const update = (proverId: string, patch: Record<string, unknown> = {}) => {
+    const eventId = randomUUID();
+    const payload = {
+      prover_id: proverId,
+      delta_success: 1,
+      delta_failure: 0,
+      new_score_value: '55',
+      expected_version: 0,
+      event_id: eventId,
+      emitted_at: new Date().toISOString(),
+      ...patch,
+    };
+    return new ScorecardUpdatePublished(payload as never, eventId, new Date());
+  };
+
+  it('a stale event past SCORECARD_MAX_RETRIES: DSE-005, queued for redelivery, not processed, nothing applied', async () => {
+    const p = await ctx.registeredProver();
+    const persistor = t.app.get(ScorecardPersistor);
+    expect(await persistor.apply(update(p.name))).toBe('applied');
+    const stale = update(p.name); // computed from version 0, which has moved on
+    await expect(persistor.apply(stale)).rejects.toMatchObject({ code: 'DSE-005' });
+    const queued = await t.dataSource.query(
+      `SELECT event_id::text, prover_id FROM scorecard_retries WHERE event_id = $1`,
+      [stale.eventId],
+    );
+    expect(queued).toEqual([{ event_id: stale.eventId, prover_id: p.name }]);
+    const processed = await t.dataSource.query(`SELECT 1 FROM processed_events WHERE event_id = $1`, [stale.eventId]);
+    expect(processed).toEqual([]);
+    expect((await ctx.getProver(p.name).expect(200)).body).toMatchObject({ version: 1, successful_jobs: 1 });
+    await t.dataSource.query(`DELETE FROM scorecard_retries WHERE event_id = $1`, [stale.eventId]);
+  });
+
+  it('in a batch, the events that meet their version apply and the stale one alone gives up', async () => {
+    const [a, b] = [await ctx.registeredProver(), await ctx.registeredProver()];
+    const persistor = t.app.get(ScorecardPersistor);
+    const results = await Promise.allSettled([
+      persistor.apply(update(a.name)),
+      persistor.apply(update(b.name)),
+      persistor.apply(update(a.name)), // a second event computed from a's version 0
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    for (const p of [a, b]) expect((await ctx.getProver(p.name).expect(200)).body).toMatchObject({ version: 1 });
+    await t.dataSource.query(`DELETE FROM scorecard_retries`);
+  });
+
+  it('rejects malformed events and events for unknown provers, writing nothing', async () => {
+    const p = await ctx.registeredProver();
+    const persistor = t.app.get(ScorecardPersistor);
+    for (const bad of [{ delta_success: -1 }, { new_score_value: '1e2' }, { emitted_at: 'yesterday' }]) {
+      await expect(persistor.apply(update(p.name, bad))).rejects.toMatchObject({ code: 'DSE-001' });
+    }
+    await expect(persistor.apply(update('nobody-registered'))).rejects.toMatchObject({ code: 'DSE-004' });
+    expect((await ctx.getProver(p.name).expect(200)).body).toMatchObject({ version: 0, successful_jobs: 0 });
+  });
+});

@@ -218,15 +218,25 @@ describe('job receipt chains', () => {
     expect(job.audited_at.getTime()).toBeGreaterThanOrEqual(audit.at.getTime());
     expect(job.audited_at.getTime()).toBeGreaterThanOrEqual(receipt.at.getTime());
 
-    // An audit event for a COMPLETED job without a settlement receipt does not move it.
+    // An audit event for a COMPLETED job without a settlement receipt does not move it: a
+    // trigger drops that job's settlement receipt as it is written (the audit event is
+    // handled right after the settling commit, so removing it afterwards would race).
     const other = await ctx.running(client.key, [prover], { max_cost_micros: 1_000_000 });
-    await t.dataSource.query(`ALTER TABLE receipts DISABLE TRIGGER receipts_append_only`);
+    await t.dataSource.query(`
+      CREATE FUNCTION test_drop_settlement_receipt() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.kind = 'settlement' AND NEW.network_job_id = '${other}' THEN RETURN NULL; END IF;
+        RETURN NEW;
+      END $$`);
+    await t.dataSource.query(`CREATE TRIGGER test_drop_settlement_receipt BEFORE INSERT ON receipts
+      FOR EACH ROW EXECUTE FUNCTION test_drop_settlement_receipt()`);
     try {
       await ctx.report(other, prover.key, { success: true, final_cost_micros: 500_000 }).expect(201);
-      await t.dataSource.query(`DELETE FROM receipts WHERE network_job_id = $1 AND kind = 'settlement'`, [other]);
     } finally {
-      await t.dataSource.query(`ALTER TABLE receipts ENABLE TRIGGER receipts_append_only`);
+      await t.dataSource.query(`DROP TRIGGER test_drop_settlement_receipt ON receipts`);
     }
+    const kinds = await t.dataSource.query(`SELECT kind FROM receipts WHERE network_job_id = $1 ORDER BY seq`, [other]);
+    expect(kinds.map((r: { kind: string }) => r.kind)).toEqual(['assignment', 'execution']);
     expect(await ctx.waitForStatus(other, 'AUDITED', 1500)).toBe('COMPLETED');
   });
 });

@@ -1,6 +1,27 @@
 import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { newId } from '@tally/shared';
 import { UnitOfWork } from '../unit-of-work';
+import { CommittedEvents, OUTBOX_LEASE_SECONDS, OutboxRecord } from './committed-events';
 import type { OutboxEvent } from './outbox-event';
+
+/**
+ * The statement (a CTE body) that records events as handled by a handler: `handler` and
+ * `eventIds` are the placeholders of its name and a uuid[]; it returns the ids recorded now
+ * (an event handled before is left out).
+ */
+export const recordHandled = (handler: string, eventIds: string) =>
+  `INSERT INTO processed_events (handler, event_id) SELECT ${handler}, unnest(${eventIds}::uuid[])
+   ON CONFLICT DO NOTHING RETURNING event_id`;
+
+/** An event to append to the outbox. */
+export interface NewOutboxEvent {
+  type: string;
+  partitionKey: string;
+  payload: object;
+  eventId?: string;
+}
 
 /**
  * Makes an event handler idempotent: its work and the record that it handled the event
@@ -8,7 +29,11 @@ import type { OutboxEvent } from './outbox-event';
  */
 @Injectable()
 export class ProcessedEvents {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly committed: CommittedEvents,
+  ) {}
 
   /** Runs `work` once per (handler, event); returns false when the event was handled before. */
   once(handler: string, event: OutboxEvent<object>, work: () => Promise<void>): Promise<boolean> {
@@ -22,4 +47,54 @@ export class ProcessedEvents {
       return true;
     });
   }
+
+  /** Which of these events `handler` has handled already (a plain read). */
+  async handled(handler: string, eventIds: string[]): Promise<Set<string>> {
+    const rows: { event_id: string }[] = await this.uow.tx.query(
+      `SELECT event_id::text FROM processed_events WHERE handler = $1 AND event_id = ANY($2::uuid[])`,
+      [handler, eventIds],
+    );
+    return new Set(rows.map((r) => r.event_id));
+  }
+
+  /**
+   * A batch of events handled at once, in one statement: each is recorded as handled by
+   * `handler` and, only if it was not handled before, its outbox events are appended
+   * (leased to this process's relay, like the OutboxWriter's). Returns the ids of the
+   * events handled now; the others were duplicates and appended nothing.
+   */
+  async recordWithEvents(handler: string, items: { eventId: string; emits: NewOutboxEvent[] }[]): Promise<Set<string>> {
+    const emitted = items.flatMap((item) =>
+      item.emits.map((e) => ({ source: item.eventId, partitionKey: e.partitionKey, record: recordOf(e) })),
+    );
+    const rows: { event_id: string }[] = await this.uow.tx.query(
+      `WITH handled AS (${recordHandled('$1', '$2')}),
+       appended AS (
+         INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
+         SELECT u.event_id, u.event_type, u.partition_key, u.payload, now() + make_interval(secs => ${OUTBOX_LEASE_SECONDS})
+         FROM unnest($3::uuid[], $4::uuid[], $5::varchar[], $6::varchar[], $7::jsonb[])
+              AS u(source, event_id, event_type, partition_key, payload)
+         WHERE u.source IN (SELECT event_id FROM handled)
+         RETURNING 1)
+       SELECT event_id::text, (SELECT count(*) FROM appended) AS appended FROM handled`,
+      [
+        handler,
+        [...new Set(items.map((i) => i.eventId))],
+        emitted.map((e) => e.source),
+        emitted.map((e) => e.record.event_id),
+        emitted.map((e) => e.record.event_type),
+        emitted.map((e) => e.partitionKey),
+        emitted.map((e) => JSON.stringify(e.record.payload)),
+      ],
+    );
+    const now = new Set(rows.map((r) => r.event_id));
+    const records = emitted.filter((e) => now.has(e.source)).map((e) => e.record);
+    if (this.txHost.isTransactionActive()) this.committed.add(this.txHost.tx, records);
+    else this.committed.publish(records);
+    return now;
+  }
+}
+
+function recordOf(e: NewOutboxEvent): OutboxRecord {
+  return { event_id: e.eventId ?? newId(), event_type: e.type, payload: e.payload, redeliveries: 0 };
 }

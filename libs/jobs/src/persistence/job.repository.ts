@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@tally/database';
-import type { JobStatus, Priority } from '../domain';
+import type { JobAuditEvent, JobStatus, Priority } from '../domain';
 
 export interface JobRow {
   network_job_id: string;
@@ -260,12 +260,33 @@ export class JobRepository {
     await this.q(`DELETE FROM job_assignments WHERE network_job_id = $1`, [id]);
   }
 
-  async appendAudit(eventId: string, jobId: string, event: object): Promise<boolean> {
-    const rows = await this.q(
-      `INSERT INTO job_audit_log (event_id, network_job_id, event) VALUES ($1, $2, $3)
-       ON CONFLICT (event_id) DO NOTHING RETURNING id`,
-      [eventId, jobId, JSON.stringify(event)],
+  /**
+   * Appends audit events to the append-only log (once each, by event_id) and, in the same
+   * statement, moves to AUDITED the jobs among `auditable` that are COMPLETED and whose
+   * COMPLETED entry was appended now, with a JobAudited event each.
+   */
+  async recordAudits(events: JobAuditEvent[], auditable: string[]): Promise<void> {
+    await this.q(
+      `WITH logged AS (
+         INSERT INTO job_audit_log (event_id, network_job_id, event)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[])
+         ON CONFLICT (event_id) DO NOTHING RETURNING network_job_id, event),
+       audited AS (
+         UPDATE jobs SET status = 'AUDITED', version = version + 1, audited_at = now()
+         WHERE network_job_id IN (SELECT network_job_id FROM logged WHERE event->>'status' = 'COMPLETED')
+           AND network_job_id = ANY($4::uuid[]) AND status = 'COMPLETED'
+         RETURNING network_job_id),
+       events AS (
+         INSERT INTO outbox (event_type, partition_key, payload)
+         SELECT 'JobAudited', network_job_id::text, jsonb_build_object('network_job_id', network_job_id, 'status', 'AUDITED')
+         FROM audited RETURNING 1)
+       SELECT (SELECT count(*) FROM logged) AS logged, (SELECT count(*) FROM events) AS audited`,
+      [
+        events.map((e) => e.event_id),
+        events.map((e) => e.network_job_id),
+        events.map((e) => JSON.stringify(e)),
+        auditable,
+      ],
     );
-    return rows.length > 0;
   }
 }

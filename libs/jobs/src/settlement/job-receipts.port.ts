@@ -22,6 +22,6 @@ export abstract class JobReceipts {
     settlementTransferIds: string[],
   ): Promise<void>;
 
-  /** Whether the job's settlement receipt is recorded (half of the COMPLETED → AUDITED gate). */
-  abstract hasSettlementReceipt(jobId: string): Promise<boolean>;
+  /** Which of these jobs have their settlement receipt recorded (half of the COMPLETED → AUDITED gate). */
+  abstract withSettlementReceipt(jobIds: string[]): Promise<Set<string>>;
 }

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import Decimal from 'decimal.js';
 import {
   applyDeltas,
+  applyScoreEvent,
   decayScore,
   emaStep,
   foldOutcomes,
@@ -125,5 +126,47 @@ describe('idle decay toward 50', () => {
     const settings = { alpha: '0.1', decayHalfLifeMs: day };
     expect(nextScore({ score: '90', lastScoredAt: t0 }, { success: 1, failure: 0 }, after(day), settings)).toBe('73');
     expect(nextScore({ score: '50', lastScoredAt: null }, { success: 1, failure: 0 }, after(day), settings)).toBe('55');
+  });
+
+  describe("applyScoreEvent (the persistor's optimistic rule)", () => {
+    const settings = { alpha: '0.1', decayHalfLifeMs: 0 };
+    const event = (expected_version: number, new_score_value = '55') => ({
+      expected_version,
+      new_score_value,
+      delta_success: 1,
+      delta_failure: 0,
+      emitted_at: '2025-01-01T00:00:00.000Z',
+    });
+
+    it('an event computed from the version it meets is applied with its own score', () => {
+      const { card, recomputed } = applyScoreEvent({ version: 0, score: '50', lastScoredAt: null }, event(0), settings);
+      expect(recomputed).toBe(false);
+      expect(card).toEqual({ version: 1, score: '55', lastScoredAt: new Date('2025-01-01T00:00:00.000Z') });
+    });
+
+    it('an event computed from another version lost a race: recomputed from the scorecard it meets', () => {
+      const { card, recomputed } = applyScoreEvent({ version: 1, score: '45', lastScoredAt: null }, event(0), settings);
+      expect(recomputed).toBe(true);
+      expect(card).toMatchObject({ version: 2, score: emaStep('45', 'success', '0.1') });
+    });
+
+    it('folding events that all expected version 0 gives the sequential EMA fold, whatever their order', () => {
+      fc.assert(
+        fc.property(outcomes, (os) => {
+          let card = { version: 0, score: '50', lastScoredAt: null as Date | null };
+          for (const o of os) {
+            const e = { ...event(0, emaStep('50', o, '0.1')), delta_success: o === 'success' ? 1 : 0 };
+            card = applyScoreEvent(card, { ...e, delta_failure: o === 'failure' ? 1 : 0 }, settings).card;
+          }
+          return card.version === os.length && card.score === foldOutcomes('50', os, '0.1');
+        }),
+      );
+    });
+
+    it('never moves the last scored time back', () => {
+      const later = new Date('2026-01-01T00:00:00.000Z');
+      const { card } = applyScoreEvent({ version: 0, score: '50', lastScoredAt: later }, event(0), settings);
+      expect(card.lastScoredAt).toEqual(later);
+    });
   });
 });

@@ -93,3 +93,37 @@ export function nextScore(
   const decayed = decayScore(current.score, current.lastScoredAt, at, settings.decayHalfLifeMs);
   return applyDeltas(decayed, delta.success, delta.failure, settings.alpha);
 }
+
+/** A prover's scorecard as stored. */
+export interface Scorecard {
+  version: number;
+  score: string;
+  lastScoredAt: Date | null;
+}
+
+/**
+ * Applies a score event to the scorecard it meets, by the persistor's optimistic rule: an
+ * event computed from this very version is applied with the score it carries; one
+ * computed from another version lost a race, and its score is recomputed from this
+ * scorecard (decay to its emitted_at, then its deltas). Returns the next scorecard and
+ * whether the event had to be recomputed.
+ */
+export function applyScoreEvent(
+  card: Scorecard,
+  event: {
+    expected_version: number;
+    new_score_value: string;
+    delta_success: number;
+    delta_failure: number;
+    emitted_at: string;
+  },
+  settings: ScoreSettings,
+): { card: Scorecard; recomputed: boolean } {
+  const scoredAt = new Date(event.emitted_at);
+  const recomputed = event.expected_version !== card.version;
+  const score = recomputed
+    ? nextScore(card, { success: event.delta_success, failure: event.delta_failure }, scoredAt, settings)
+    : normalizeScore(event.new_score_value);
+  const lastScoredAt = card.lastScoredAt && card.lastScoredAt > scoredAt ? card.lastScoredAt : scoredAt;
+  return { card: { version: card.version + 1, score, lastScoredAt }, recomputed };
+}

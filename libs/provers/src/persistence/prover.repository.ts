@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { UnitOfWork } from '@tally/database';
+import { recordHandled, UnitOfWork } from '@tally/database';
 import type { HardwareProfile, ProverCapabilities, ProverState } from '../domain';
 
 export interface ProverRow {
@@ -20,6 +20,18 @@ export interface ProverRow {
   last_scored_at: Date | null;
   registered_at: Date;
   cancellations_seen_at: Date | null;
+}
+
+/** A score event applied to a scorecard: the version it was read at and the one it makes. */
+export interface ScoreWrite {
+  proverId: string;
+  eventId: string;
+  readVersion: number;
+  version: number;
+  score: string;
+  deltaSuccess: number;
+  deltaFailure: number;
+  scoredAt: Date;
 }
 
 export interface ProverRegistration {
@@ -61,6 +73,15 @@ export class ProverRepository {
       [proverId],
     );
     return rows[0] ?? null;
+  }
+
+  /** Several provers by id (plain reads); unknown ids are left out. */
+  async findMany(proverIds: string[]): Promise<Map<string, ProverRow>> {
+    if (proverIds.length === 0) return new Map();
+    const rows = await this.q<ProverRow[]>(`SELECT ${COLUMNS} FROM provers WHERE prover_id = ANY($1::varchar[])`, [
+      proverIds,
+    ]);
+    return new Map(rows.map((r) => [r.prover_id, r]));
   }
 
   /**
@@ -131,40 +152,61 @@ export class ProverRepository {
   }
 
   /**
-   * Applies a score with optimistic locking: only when the scorecard is still at
-   * `expectedVersion`. Returns the new version, or null on a conflict (or no such prover).
+   * Writes score events applied in order (several per prover, versions consecutive from
+   * the one read) with optimistic locking, in one statement, all or nothing: each
+   * scorecard is updated only if it is still at the version it was read at, every event
+   * gets its history row, and `handler` is recorded as having handled each one. Fails
+   * (SQLSTATE TL002, or 23505 for an event handled meanwhile) if anything moved.
    */
-  async applyScore(u: {
-    proverId: string;
-    expectedVersion: number;
-    score: string;
-    deltaSuccess: number;
-    deltaFailure: number;
-    scoredAt: Date;
-  }): Promise<number | null> {
-    const [rows] = await this.q<[{ version: string }[], number]>(
-      `UPDATE provers SET score_value = $3, successful_jobs = successful_jobs + $4, failed_jobs = failed_jobs + $5,
-         version = version + 1, last_scored_at = GREATEST(last_scored_at, $6::timestamptz)
-       WHERE prover_id = $1 AND version = $2 RETURNING version::text`,
-      [u.proverId, u.expectedVersion, u.score, u.deltaSuccess, u.deltaFailure, u.scoredAt],
-    );
-    return rows[0] ? Number(rows[0].version) : null;
-  }
-
-  async recordScoreHistory(h: {
-    proverId: string;
-    version: number;
-    eventId: string;
-    deltaSuccess: number;
-    deltaFailure: number;
-    score: string;
-    scoredAt: Date;
-  }): Promise<void> {
+  async applyScores(handler: string, writes: ScoreWrite[]): Promise<void> {
+    const last = new Map<string, ScoreWrite & { ds: number; df: number }>();
+    for (const w of writes) {
+      const prev = last.get(w.proverId);
+      last.set(w.proverId, {
+        ...w,
+        readVersion: prev?.readVersion ?? w.readVersion,
+        ds: (prev?.ds ?? 0) + w.deltaSuccess,
+        df: (prev?.df ?? 0) + w.deltaFailure,
+        scoredAt: prev && prev.scoredAt > w.scoredAt ? prev.scoredAt : w.scoredAt,
+      });
+    }
+    const cards = [...last.values()];
     await this.q(
-      `INSERT INTO prover_score_history
-         (prover_id, version, event_id, delta_success, delta_failure, score_value, scored_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [h.proverId, h.version, h.eventId, h.deltaSuccess, h.deltaFailure, h.score, h.scoredAt],
+      `WITH handled AS (${recordHandled('$1', '$2')}),
+       cards AS (
+         UPDATE provers p SET score_value = u.score, successful_jobs = successful_jobs + u.ds,
+                failed_jobs = failed_jobs + u.df, version = u.version,
+                last_scored_at = GREATEST(last_scored_at, u.scored_at)
+         FROM unnest($3::varchar[], $4::bigint[], $5::bigint[], $6::numeric[], $7::int[], $8::int[], $9::timestamptz[])
+              AS u(prover_id, was, version, score, ds, df, scored_at)
+         WHERE p.prover_id = u.prover_id AND p.version = u.was
+         RETURNING 1),
+       history AS (
+         INSERT INTO prover_score_history (prover_id, version, event_id, delta_success, delta_failure, score_value, scored_at)
+         SELECT * FROM unnest($10::varchar[], $11::bigint[], $2::uuid[], $12::int[], $13::int[], $14::numeric[],
+                              $15::timestamptz[])
+         RETURNING 1)
+       SELECT tally_expect((SELECT count(*) FROM cards) = $16 AND (SELECT count(*) FROM handled) = $17
+                           AND (SELECT count(*) FROM history) = $17, 'a scorecard moved') AS current`,
+      [
+        handler,
+        writes.map((w) => w.eventId),
+        cards.map((c) => c.proverId),
+        cards.map((c) => c.readVersion),
+        cards.map((c) => c.version),
+        cards.map((c) => c.score),
+        cards.map((c) => c.ds),
+        cards.map((c) => c.df),
+        cards.map((c) => c.scoredAt),
+        writes.map((w) => w.proverId),
+        writes.map((w) => w.version),
+        writes.map((w) => w.deltaSuccess),
+        writes.map((w) => w.deltaFailure),
+        writes.map((w) => w.score),
+        writes.map((w) => w.scoredAt),
+        cards.length,
+        writes.length,
+      ],
     );
   }
 

@@ -94,9 +94,14 @@ export class ReceiptRepository {
     return rows[0]?.document ?? null;
   }
 
-  async hasSettlement(jobId: string): Promise<boolean> {
-    const rows = await this.q(`SELECT 1 FROM receipts WHERE network_job_id = $1 AND kind = 'settlement'`, [jobId]);
-    return rows.length > 0;
+  /** Which of these jobs have a settlement receipt. */
+  async withSettlement(jobIds: string[]): Promise<Set<string>> {
+    if (jobIds.length === 0) return new Set();
+    const rows = await this.q<{ id: string }>(
+      `SELECT network_job_id::text AS id FROM receipts WHERE network_job_id = ANY($1::uuid[]) AND kind = 'settlement'`,
+      [jobIds],
+    );
+    return new Set(rows.map((r) => r.id));
   }
 
   /** The prover ids and score versions of the given provers now (read in the assigning transaction). */

@@ -1,30 +1,50 @@
+import { BeforeApplicationShutdown, Optional } from '@nestjs/common';
 import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
-import { OutboxEvent, registerOutboxEvent, UnitOfWork } from '@tally/database';
+import { OutboxEvent, registerOutboxEvent, retryOnConflict, UnitOfWork } from '@tally/database';
+import { GroupCommit, Settled } from '@tally/shared';
 import type { JobAuditEvent } from '../../domain';
 import { JobRepository } from '../../persistence/job.repository';
-import { AuditGate } from './audit-gate';
+import { JobReceipts } from '../../settlement/job-receipts.port';
 
 export class JobAuditPublished extends OutboxEvent<JobAuditEvent> {}
 registerOutboxEvent('JobAudit', JobAuditPublished);
 
 /**
- * Appends each JobAuditEvent to the audit log once (by event_id), and then moves a
- * COMPLETED job to AUDITED if its settlement receipt is recorded too, in one transaction.
+ * Appends each JobAuditEvent to the audit log once (by event_id), and moves a COMPLETED
+ * job to AUDITED once both its settlement receipt and its COMPLETED audit entry are
+ * recorded. The receipt is written with the COMPLETED transition itself, so the audit
+ * entry is the one that comes second: the statement that records it moves the job, under
+ * the job's row lock. Events that arrive together are recorded in one statement.
  */
 @EventsHandler(JobAuditPublished)
-export class JobAuditRecorder implements IEventHandler<JobAuditPublished> {
+export class JobAuditRecorder implements IEventHandler<JobAuditPublished>, BeforeApplicationShutdown {
+  private readonly batches = new GroupCommit<JobAuditEvent, void>((events) => this.recordAll(events), {
+    inline: () => this.uow.active,
+  });
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly jobs: JobRepository,
-    private readonly gate: AuditGate,
+    @Optional() private readonly receipts?: JobReceipts,
   ) {}
 
-  async handle(event: JobAuditPublished): Promise<void> {
-    const audit = event.payload;
-    await this.uow.run(async () => {
-      const job = await this.jobs.find(audit.network_job_id, true);
-      if (!(await this.jobs.appendAudit(audit.event_id, audit.network_job_id, audit))) return;
-      await this.gate.moveIfReady(job);
-    });
+  handle(event: JobAuditPublished): Promise<void> {
+    return this.batches.submit(event.payload);
+  }
+
+  private async recordAll(events: JobAuditEvent[]): Promise<Settled<void>[]> {
+    const completed = [...new Set(events.filter((e) => e.status === 'COMPLETED').map((e) => e.network_job_id))];
+    const receipted = this.receipts ? await this.receipts.withSettlementReceipt(completed) : new Set(completed);
+    await retryOnConflict(() =>
+      this.jobs.recordAudits(
+        events,
+        completed.filter((id) => receipted.has(id)),
+      ),
+    );
+    return events.map(() => ({ value: undefined }));
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.batches.idle();
   }
 }

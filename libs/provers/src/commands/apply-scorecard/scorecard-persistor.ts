@@ -1,36 +1,42 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
-import { ProcessedEvents } from '@tally/database';
-import { DomainError, ErrorCode, TallyEnv } from '@tally/shared';
-import { nextScore, normalizeScore, ProverNotFoundError, type ScorecardUpdateEvent } from '../../domain';
+import { pgErrorCode, ProcessedEvents } from '@tally/database';
+import { DomainError, ErrorCode, GroupCommit, Settled, TallyEnv } from '@tally/shared';
+import { applyScoreEvent, ProverNotFoundError, Scorecard, type ScorecardUpdateEvent } from '../../domain';
 import { ScorecardUpdatePublished } from '../../events/provers.events';
-import { ProverRepository } from '../../persistence/prover.repository';
+import { ProverRepository, ScoreWrite } from '../../persistence/prover.repository';
 import { ScorecardRetryQueue } from '../../persistence/scorecard-retry.queue';
 
 export const SCORECARD_PERSISTOR = 'provers.scorecard-persistor';
 
-/** Thrown inside an attempt's transaction so it rolls back (with its processed-event record). */
-class StaleVersion extends Error {}
-
 export type ApplyOutcome = 'applied' | 'duplicate';
 
+/** The write found a scorecard moved (another replica) or an event handled meanwhile. */
+const STALE = new Set(['TL002', '23505']);
+
+interface Pending {
+  event: ScorecardUpdatePublished;
+  u: ScorecardUpdateEvent;
+  /** Lost races so far: a stale expected_version, or a write that found the scorecard moved. */
+  retries: number;
+}
+
 /**
- * Applies ScorecardUpdateEvents with optimistic locking: the UPDATE succeeds only while
- * the scorecard is at the event's expected_version. On a conflict it reloads the prover,
- * recomputes the EMA from the current state (decayed to the event's emitted_at) and
- * tries again, up to SCORECARD_MAX_RETRIES times; then DSE-005 is logged, the event is
- * queued for redelivery and the handler throws, leaving it unprocessed. Idempotent by
- * event_id: the processed-event record commits with the UPDATE.
- *
- * Within one process, events of one prover are applied one at a time (a burst of them
- * would otherwise race each other through every retry); the version check still guards
- * against other replicas and against emitters that read the same version.
+ * Applies ScorecardUpdateEvents with optimistic locking. The events that arrive together
+ * are applied together: the scorecards are read, each event is applied in order to the
+ * scorecard it meets (an event computed from an older version lost a race: its score is
+ * recomputed from the current state, decayed to its emitted_at), and one statement writes
+ * every scorecard `UPDATE … WHERE version = <the version read>` with the events' history
+ * rows and processed-event records, all or nothing. If any scorecard moved meanwhile
+ * (another replica), the batch is read and applied again. An event that loses more than
+ * SCORECARD_MAX_RETRIES races gives up: DSE-005 is logged, the event is queued for
+ * redelivery and its handler throws, leaving it unprocessed. Idempotent by event_id.
  */
 @Injectable()
 @EventsHandler(ScorecardUpdatePublished)
-export class ScorecardPersistor implements IEventHandler<ScorecardUpdatePublished> {
+export class ScorecardPersistor implements IEventHandler<ScorecardUpdatePublished>, BeforeApplicationShutdown {
   private readonly logger = new Logger(ScorecardPersistor.name);
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly batches = new GroupCommit<Pending, ApplyOutcome>((items) => this.applyAll(items));
 
   constructor(
     private readonly processed: ProcessedEvents,
@@ -43,88 +49,94 @@ export class ScorecardPersistor implements IEventHandler<ScorecardUpdatePublishe
     await this.apply(event);
   }
 
-  async apply(event: ScorecardUpdatePublished): Promise<ApplyOutcome> {
-    const u = checkEvent(event.payload);
-    return this.oneAtATime(u.prover_id, () => this.applyChecked(event, u));
-  }
-
-  private async applyChecked(event: ScorecardUpdatePublished, u: ScorecardUpdateEvent): Promise<ApplyOutcome> {
-    const scoredAt = new Date(u.emitted_at);
-    let expected = u.expected_version;
-    let score = normalizeScore(u.new_score_value);
-    for (let retry = 0; ; retry++) {
-      const outcome = await this.attempt(event, u, expected, score, scoredAt);
-      if (outcome !== 'conflict') return outcome;
-      if (retry >= this.env.SCORECARD_MAX_RETRIES) return this.giveUp(u, retry);
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 ** retry, 50)));
-      const current = await this.provers.find(u.prover_id);
-      if (!current) throw new ProverNotFoundError(u.prover_id);
-      expected = Number(current.version);
-      score = nextScore(
-        { score: current.score_value, lastScoredAt: current.last_scored_at },
-        { success: u.delta_success, failure: u.delta_failure },
-        scoredAt,
-        { alpha: this.env.SCORE_ALPHA, decayHalfLifeMs: this.env.SCORE_DECAY_HALF_LIFE_MS },
-      );
-    }
-  }
-
-  private async attempt(
-    event: ScorecardUpdatePublished,
-    u: ScorecardUpdateEvent,
-    expectedVersion: number,
-    score: string,
-    scoredAt: Date,
-  ): Promise<ApplyOutcome | 'conflict'> {
+  apply(event: ScorecardUpdatePublished): Promise<ApplyOutcome> {
     try {
-      const first = await this.processed.once(SCORECARD_PERSISTOR, event, async () => {
-        const version = await this.provers.applyScore({
-          proverId: u.prover_id,
-          expectedVersion,
-          score,
-          deltaSuccess: u.delta_success,
-          deltaFailure: u.delta_failure,
-          scoredAt,
-        });
-        if (version === null) throw new StaleVersion();
-        await this.provers.recordScoreHistory({
-          proverId: u.prover_id,
-          version,
-          eventId: u.event_id,
-          deltaSuccess: u.delta_success,
-          deltaFailure: u.delta_failure,
-          score,
-          scoredAt,
-        });
-      });
-      return first ? 'applied' : 'duplicate';
+      return this.batches.submit({ event, u: checkEvent(event.payload), retries: 0 });
     } catch (error) {
-      if (error instanceof StaleVersion) return 'conflict';
-      throw error;
+      return Promise.reject(error);
     }
   }
 
-  /** Chains work per key: each runs after the previous one for the same key has settled. */
-  private oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(key) ?? Promise.resolve();
-    const run = previous.then(work);
-    const tail = run.catch(() => undefined);
-    this.queues.set(key, tail);
-    void tail.then(() => {
-      if (this.queues.get(key) === tail) this.queues.delete(key);
-    });
-    return run;
+  private async applyAll(items: Pending[]): Promise<Settled<ApplyOutcome>[]> {
+    const results = new Map<Pending, Settled<ApplyOutcome>>();
+    let open = items;
+    let rounds = 0;
+    while (open.length > 0) {
+      const [cards, handled] = await Promise.all([
+        this.provers.findMany([...new Set(open.map((p) => p.u.prover_id))]),
+        this.processed.handled(
+          SCORECARD_PERSISTOR,
+          open.map((p) => p.event.eventId),
+        ),
+      ]);
+      const state = new Map<string, Scorecard & { read: number }>();
+      for (const [id, row] of cards) {
+        const version = Number(row.version);
+        state.set(id, { version, read: version, score: row.score_value, lastScoredAt: row.last_scored_at });
+      }
+      const writes: ScoreWrite[] = [];
+      const written: Pending[] = [];
+      const settings = { alpha: this.env.SCORE_ALPHA, decayHalfLifeMs: this.env.SCORE_DECAY_HALF_LIFE_MS };
+      for (const p of open) {
+        const card = state.get(p.u.prover_id);
+        if (handled.has(p.event.eventId)) {
+          results.set(p, { value: 'duplicate' });
+        } else if (!card) {
+          results.set(p, { error: new ProverNotFoundError(p.u.prover_id) });
+        } else {
+          const next = applyScoreEvent(card, p.u, settings);
+          if (next.recomputed && ++p.retries > this.env.SCORECARD_MAX_RETRIES) {
+            results.set(p, { error: await this.giveUp(p) });
+            continue;
+          }
+          Object.assign(card, next.card);
+          handled.add(p.event.eventId); // the same event twice in a batch: the second is a duplicate
+          written.push(p);
+          writes.push({
+            proverId: p.u.prover_id,
+            eventId: p.event.eventId,
+            readVersion: card.read,
+            version: card.version,
+            score: card.score,
+            deltaSuccess: p.u.delta_success,
+            deltaFailure: p.u.delta_failure,
+            scoredAt: new Date(p.u.emitted_at),
+          });
+        }
+      }
+      try {
+        if (writes.length > 0) await this.provers.applyScores(SCORECARD_PERSISTOR, writes);
+        for (const p of written) results.set(p, { value: 'applied' });
+        open = [];
+      } catch (error) {
+        if (!STALE.has(pgErrorCode(error) ?? '')) throw error;
+        // A scorecard moved (or an event was handled) between the read and the write: read and
+        // apply again; an event whose scorecard moved counts the lost race when it is recomputed.
+        open = written;
+        if (++rounds > this.env.SCORECARD_MAX_RETRIES) {
+          for (const p of open) results.set(p, { error: await this.giveUp(p) });
+          open = [];
+        } else {
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(2 ** rounds, 50)));
+        }
+      }
+    }
+    return items.map((p) => results.get(p)!);
   }
 
-  private async giveUp(u: ScorecardUpdateEvent, retries: number): Promise<never> {
+  private async giveUp(p: Pending): Promise<DomainError> {
     const error = new DomainError(
       ErrorCode.VersionConflict,
-      `scorecard of ${u.prover_id} kept changing: gave up after ${retries} retries`,
-      { prover_id: u.prover_id, event_id: u.event_id, expected_version: u.expected_version },
+      `scorecard of ${p.u.prover_id} kept changing: gave up after ${this.env.SCORECARD_MAX_RETRIES} retries`,
+      { prover_id: p.u.prover_id, event_id: p.u.event_id, expected_version: p.u.expected_version },
     );
     this.logger.error({ code: error.code, ...error.details }, error.message);
-    await this.retries.enqueue(u, `${error.code} ${error.message}`);
-    throw error;
+    await this.retries.enqueue(p.u, `${error.code} ${error.message}`);
+    return error;
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.batches.idle();
   }
 }
 

@@ -1,15 +1,17 @@
-import { Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
-import { OutboxWriter, ProcessedEvents } from '@tally/database';
-import { newId, TallyEnv } from '@tally/shared';
+import { NewOutboxEvent, ProcessedEvents, UnitOfWork } from '@tally/database';
+import { GroupCommit, newId, Settled, TallyEnv } from '@tally/shared';
 import { nextScore, SCORECARD_UPDATE, type ScorecardUpdateEvent } from '../../domain';
 import { ProverJobCompleted, ProverJobFailed } from '../../events/provers.events';
 import { ProverRepository } from '../../persistence/prover.repository';
 
 export const SCORECARD_EMITTER = 'provers.scorecard-emitter';
 
+type SettledJob = ProverJobCompleted | ProverJobFailed;
+
 /** Each prover's outcome in a settled job: true for a success, false for a failure. */
-export function outcomesOf(event: ProverJobCompleted | ProverJobFailed): Map<string, boolean> {
+export function outcomesOf(event: SettledJob): Map<string, boolean> {
   const outcomes = new Map<string, boolean>();
   if (event instanceof ProverJobCompleted) {
     for (const prover of event.payload.provers ?? []) outcomes.set(prover, true);
@@ -24,27 +26,48 @@ export function outcomesOf(event: ProverJobCompleted | ProverJobFailed): Map<str
 
 /**
  * Turns every settled outcome into a ScorecardUpdateEvent per prover, written to the
- * outbox (partitioned by prover_id) in one transaction with the record that this job
- * event was handled, so a redelivered JobCompleted/JobFailed emits nothing twice.
+ * outbox (partitioned by prover_id) in one statement with the record that this job event
+ * was handled, so a redelivered JobCompleted/JobFailed emits nothing twice. Job events
+ * that arrive together are handled together; within such a batch a prover's score events
+ * chain (each expects the version the previous one leads to), so the persistor applies
+ * them without a conflict.
  */
 @EventsHandler(ProverJobCompleted, ProverJobFailed)
-export class ScorecardEmitter implements IEventHandler<ProverJobCompleted | ProverJobFailed> {
+export class ScorecardEmitter implements IEventHandler<SettledJob>, BeforeApplicationShutdown {
   private readonly logger = new Logger(ScorecardEmitter.name);
+  private readonly batches = new GroupCommit<SettledJob, void>((events) => this.emitAll(events), {
+    inline: () => this.uow.active,
+  });
 
   constructor(
+    private readonly uow: UnitOfWork,
     private readonly processed: ProcessedEvents,
     private readonly provers: ProverRepository,
-    private readonly outbox: OutboxWriter,
     private readonly env: TallyEnv,
   ) {}
 
-  async handle(event: ProverJobCompleted | ProverJobFailed): Promise<void> {
-    const outcomes = outcomesOf(event);
-    if (outcomes.size === 0) return;
-    await this.processed.once(SCORECARD_EMITTER, event, async () => {
-      for (const [proverId, success] of outcomes) {
-        const prover = await this.provers.find(proverId);
-        if (!prover) {
+  async handle(event: SettledJob): Promise<void> {
+    if (outcomesOf(event).size === 0) return;
+    await this.batches.submit(event);
+  }
+
+  private async emitAll(events: SettledJob[]): Promise<Settled<void>[]> {
+    const outcomes = events.map(outcomesOf);
+    const found = await this.provers.findMany([...new Set(outcomes.flatMap((o) => [...o.keys()]))]);
+    const cards = new Map(
+      [...found].map(([id, p]) => [
+        id,
+        { score: p.score_value, lastScoredAt: p.last_scored_at, version: Number(p.version) },
+      ]),
+    );
+    const seen = new Set<string>();
+    const items = events.map((event, i) => {
+      const emits: NewOutboxEvent[] = [];
+      if (seen.has(event.eventId)) return { eventId: event.eventId, emits }; // the same event twice in a batch
+      seen.add(event.eventId);
+      for (const [proverId, success] of outcomes[i]) {
+        const card = cards.get(proverId);
+        if (!card) {
           // Jobs can name provers that never registered (no scorecard to keep).
           this.logger.warn({ prover_id: proverId, network_job_id: event.payload.network_job_id }, 'no such prover');
           continue;
@@ -55,18 +78,24 @@ export class ScorecardEmitter implements IEventHandler<ProverJobCompleted | Prov
           prover_id: proverId,
           delta_success: delta.success,
           delta_failure: delta.failure,
-          new_score_value: nextScore(
-            { score: prover.score_value, lastScoredAt: prover.last_scored_at },
-            delta,
-            emittedAt,
-            { alpha: this.env.SCORE_ALPHA, decayHalfLifeMs: this.env.SCORE_DECAY_HALF_LIFE_MS },
-          ),
-          expected_version: Number(prover.version),
+          new_score_value: nextScore(card, delta, emittedAt, {
+            alpha: this.env.SCORE_ALPHA,
+            decayHalfLifeMs: this.env.SCORE_DECAY_HALF_LIFE_MS,
+          }),
+          expected_version: card.version,
           event_id: newId(),
           emitted_at: emittedAt.toISOString(),
         };
-        await this.outbox.append(SCORECARD_UPDATE, proverId, update, update.event_id);
+        Object.assign(card, { score: update.new_score_value, lastScoredAt: emittedAt, version: card.version + 1 });
+        emits.push({ type: SCORECARD_UPDATE, partitionKey: proverId, payload: update, eventId: update.event_id });
       }
+      return { eventId: event.eventId, emits };
     });
+    await this.processed.recordWithEvents(SCORECARD_EMITTER, items);
+    return events.map(() => ({ value: undefined }));
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.batches.idle();
   }
 }

@@ -119,8 +119,8 @@ export class ReceiptIssuer extends JobReceipts {
     });
   }
 
-  hasSettlementReceipt(jobId: string): Promise<boolean> {
-    return this.receipts.hasSettlement(jobId);
+  withSettlementReceipt(jobIds: string[]): Promise<Set<string>> {
+    return this.receipts.withSettlement(jobIds);
   }
 
   /** Builds the next receipt of the job's chain, signs it (and attests it), and appends it. */
