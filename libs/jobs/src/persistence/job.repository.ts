@@ -55,6 +55,28 @@ const JOB_COLUMNS = `network_job_id, client_id, client_job_id, request_hash, pay
 const ASSIGNMENT_COLUMNS = `network_job_id, prover_id, replica, status, success, final_cost_micros::text, result_hash,
   error_message, report_hash, reward_micros::text, assigned_at, reported_at`;
 
+/** An assignment as json_build_object arguments (timestamps come back as ISO text). */
+const ASSIGNMENT_JSON = [
+  'network_job_id',
+  'prover_id',
+  'replica',
+  'status',
+  'success',
+  'result_hash',
+  'error_message',
+  'report_hash',
+]
+  .map((c) => `'${c}', a.${c}`)
+  .concat([
+    `'final_cost_micros', a.final_cost_micros::text`,
+    `'reward_micros', a.reward_micros::text`,
+    `'assigned_at', a.assigned_at`,
+    `'reported_at', a.reported_at`,
+  ])
+  .join(', ');
+
+type Stamps = { assigned_at: string; reported_at: string | null };
+
 /** When each status is reached, the job row stamps its time. */
 const STAMP: Partial<Record<JobStatus, string>> = {
   ASSIGNED: 'assigned_at',
@@ -136,6 +158,100 @@ export class JobRepository {
       `SELECT ${JOB_COLUMNS} FROM jobs WHERE network_job_id = ANY($1::uuid[]) ORDER BY network_job_id FOR UPDATE`,
       [ids],
     );
+  }
+
+  /**
+   * Several jobs row-locked in id order (so concurrent batches cannot deadlock), each with
+   * its assignments (replicas in order), in one statement.
+   */
+  async lockWithAssignments(ids: string[]): Promise<Map<string, { job: JobRow; assignments: AssignmentRow[] }>> {
+    const rows = await this.q<
+      JobRow & { assignments: (Omit<AssignmentRow, 'assigned_at' | 'reported_at'> & Stamps)[] }
+    >(
+      `SELECT ${JOB_COLUMNS},
+              (SELECT coalesce(json_agg(json_build_object(${ASSIGNMENT_JSON}) ORDER BY a.replica), '[]')
+               FROM job_assignments a WHERE a.network_job_id = jobs.network_job_id) AS assignments
+       FROM jobs WHERE network_job_id = ANY($1::uuid[]) ORDER BY network_job_id FOR UPDATE`,
+      [ids],
+    );
+    return new Map(
+      rows.map(({ assignments, ...job }) => [
+        job.network_job_id,
+        {
+          job,
+          assignments: assignments.map((a) => ({
+            ...a,
+            assigned_at: new Date(a.assigned_at),
+            reported_at: a.reported_at === null ? null : new Date(a.reported_at),
+          })),
+        },
+      ]),
+    );
+  }
+
+  /** Writes the mutable columns of these assignments as they are in memory, in one statement. */
+  async saveAssignments(rows: AssignmentRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const col = <T>(f: (a: AssignmentRow) => T) => rows.map(f);
+    await this.q(
+      `UPDATE job_assignments a SET status = u.n_status, success = u.n_success, final_cost_micros = u.n_cost,
+              result_hash = u.n_result, error_message = u.n_error, report_hash = u.n_report, reward_micros = u.n_reward,
+              reported_at = u.n_reported
+       FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::boolean[], $5::bigint[], $6::varchar[], $7::varchar[],
+                   $8::varchar[], $9::bigint[], $10::timestamptz[])
+            AS u(n_job, n_prover, n_status, n_success, n_cost, n_result, n_error, n_report, n_reward, n_reported)
+       WHERE a.network_job_id = u.n_job AND a.prover_id = u.n_prover`,
+      [
+        col((a) => a.network_job_id),
+        col((a) => a.prover_id),
+        col((a) => a.status),
+        col((a) => a.success),
+        col((a) => a.final_cost_micros),
+        col((a) => a.result_hash),
+        col((a) => a.error_message),
+        col((a) => a.report_hash),
+        col((a) => a.reward_micros),
+        col((a) => a.reported_at),
+      ],
+    );
+  }
+
+  /**
+   * Settles several jobs in one statement (the caller has checked each transition under
+   * its row lock): each becomes COMPLETED, FAILED or CANCELLED with its amounts, stamped.
+   */
+  async settleMany(
+    settled: {
+      id: string;
+      to: 'COMPLETED' | 'FAILED' | 'CANCELLED';
+      finalCost: bigint | null;
+      refunded: bigint;
+      platformFee: bigint | null;
+      errorMessage: string | null;
+    }[],
+  ): Promise<Map<string, JobRow>> {
+    const col = <T>(f: (s: (typeof settled)[number]) => T) => settled.map(f);
+    const [rows] = await this.q<JobRow[]>(
+      `UPDATE jobs j SET status = u.n_status, version = j.version + 1, final_cost_micros = u.n_cost,
+              refunded_micros = u.n_refunded, platform_fee_micros = coalesce(u.n_fee, j.platform_fee_micros),
+              error_message = u.n_error,
+              completed_at = CASE WHEN u.n_status = 'COMPLETED' THEN now() ELSE j.completed_at END,
+              failed_at = CASE WHEN u.n_status = 'FAILED' THEN now() ELSE j.failed_at END,
+              cancelled_at = CASE WHEN u.n_status = 'CANCELLED' THEN now() ELSE j.cancelled_at END
+       FROM unnest($1::uuid[], $2::varchar[], $3::bigint[], $4::bigint[], $5::bigint[], $6::varchar[])
+            AS u(n_id, n_status, n_cost, n_refunded, n_fee, n_error)
+       WHERE j.network_job_id = u.n_id
+       RETURNING ${JOB_COLUMNS}`,
+      [
+        col((s) => s.id),
+        col((s) => s.to),
+        col((s) => s.finalCost?.toString() ?? null),
+        col((s) => s.refunded.toString()),
+        col((s) => s.platformFee?.toString() ?? null),
+        col((s) => s.errorMessage),
+      ],
+    );
+    return new Map(rows.map((r) => [r.network_job_id, r]));
   }
 
   /** Each job's assignments, replicas in order. */

@@ -10,16 +10,14 @@ export abstract class JobReceipts {
   abstract assigned(jobs: { job: JobRow; assignments: AssignmentRow[] }[]): Promise<void>;
 
   /**
-   * The job settled (COMPLETED, FAILED or CANCELLED): an execution receipt when it left
-   * RUNNING, then the settlement receipt. `before` is the row as it was before settling;
-   * `settlementTransferIds` are the settlement's own transfers, posted right after this
-   * in the same transaction (the job's earlier transfers are read from the journal).
+   * Jobs settled (COMPLETED, FAILED or CANCELLED): for each, an execution receipt when it
+   * left RUNNING, then the settlement receipt. `before` is the row as it was before
+   * settling, `assignments` as they are now; `settlementTransferIds` are the settlement's
+   * own transfers, posted right after this in the same transaction (the job's earlier
+   * transfers are read from the journal).
    */
   abstract settled(
-    before: JobRow,
-    after: JobRow,
-    assignments: AssignmentRow[],
-    settlementTransferIds: string[],
+    jobs: { before: JobRow; after: JobRow; assignments: AssignmentRow[]; settlementTransferIds: string[] }[],
   ): Promise<void>;
 
   /** Which of these jobs have their settlement receipt recorded (half of the COMPLETED → AUDITED gate). */

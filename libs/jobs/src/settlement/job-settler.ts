@@ -12,7 +12,7 @@ import {
 } from '@tally/ledger';
 import { DomainError, ErrorCode, hashOf, newId, TallyEnv } from '@tally/shared';
 import { JobAuditEvent, splitReward } from '../domain';
-import { JobRepository, JobRow } from '../persistence/job.repository';
+import { AssignmentRow, JobRepository, JobRow } from '../persistence/job.repository';
 import { JobReceipts } from './job-receipts.port';
 
 /** Settlement keys derive from the job, so a retried or duplicated step never pays twice (invariant 6). */
@@ -21,6 +21,40 @@ const systemKey = (jobId: string, step: string, request: object) => ({
   key: `job:${jobId}:${step}`,
   requestHash: hashOf(request),
 });
+
+/** A job to settle, locked by the caller, with its assignments as they now stand. */
+export type SettlementRequest =
+  | {
+      kind: 'complete';
+      job: JobRow;
+      assignments: AssignmentRow[];
+      winners: string[];
+      finalCost: bigint;
+      dissenters: string[];
+    }
+  | {
+      kind: 'refund';
+      job: JobRow;
+      assignments: AssignmentRow[];
+      to: 'FAILED' | 'CANCELLED';
+      errorMessage: string | null;
+      proverId: string | null;
+    };
+
+/** A settlement as planned: its postings, each winner's reward, and the job row's new state. */
+export interface Settlement {
+  request: SettlementRequest;
+  postings: PostingRequest[];
+  perProver: bigint;
+  row: {
+    id: string;
+    to: 'COMPLETED' | 'FAILED' | 'CANCELLED';
+    finalCost: bigint | null;
+    refunded: bigint;
+    platformFee: bigint | null;
+    errorMessage: string | null;
+  };
+}
 
 /**
  * Every ledger movement of a job's life, always inside the caller's unit of work with the
@@ -54,115 +88,154 @@ export class JobSettler {
     await this.postLast([request]);
   }
 
-  /** Voids the hold (a full refund) and ends the job FAILED or CANCELLED. */
-  async refund(
-    job: JobRow,
-    to: 'FAILED' | 'CANCELLED',
-    errorMessage: string | null,
-    proverId: string | null,
-  ): Promise<JobRow> {
-    const voidHold: PostingRequest = {
-      id: newId(),
-      kind: 'void',
-      holdId: job.hold_id,
-      jobId: job.network_job_id,
-      idempotency: systemKey(job.network_job_id, 'void', { hold: job.hold_id }),
-    };
-    const settled = await this.jobs.transition(job.network_job_id, to, {
-      refunded_micros: job.held_micros,
-      final_cost_micros: null,
-      error_message: errorMessage,
-    });
-    await this.receipts?.settled(job, settled, await this.jobs.assignments(job.network_job_id), [voidHold.id]);
-    await this.outbox.append(to === 'FAILED' ? 'JobFailed' : 'JobCancelled', job.network_job_id, {
-      network_job_id: job.network_job_id,
-      status: to,
-      prover_id: proverId,
-      error_message: errorMessage,
-    });
-    await this.audit(settled, proverId);
-    await this.postLast([voidHold]);
-    return settled;
+  /**
+   * One settlement, start to finish, in the caller's unit of work (the job locked): its
+   * assignments as the request holds them are saved, then it is written like a batch's.
+   */
+  async settle(request: SettlementRequest): Promise<{ job: JobRow; perProver: bigint }> {
+    const [settlement] = this.plan([request]);
+    await this.jobs.saveAssignments(request.assignments);
+    const settled = await this.write([settlement]);
+    return { job: settled.get(request.job.network_job_id)!, perProver: settlement.perProver };
   }
 
   /**
-   * Captures the final cost from the hold into the platform (the rest of the hold is
-   * released in the same posting) and rewards the winning provers from the platform.
+   * Decides each settlement: on success the capture of the final cost from the hold into
+   * the platform (the rest of the hold is released by the same posting) and the winners'
+   * equal rewards from the platform, which their assignments record (in memory: the
+   * caller saves them); on failure or cancel the void of the hold (a full refund).
    */
-  async complete(
-    job: JobRow,
-    winners: string[],
-    finalCost: bigint,
-    dissenters: string[] = [],
-  ): Promise<{ job: JobRow; perProver: bigint }> {
-    const id = job.network_job_id;
-    const { perProver, platformKeeps } = splitReward(finalCost, BigInt(this.env.PLATFORM_FEE_BPS), winners.length);
-    const postings: PostingRequest[] = [
-      {
-        id: newId(),
-        kind: 'capture',
-        holdId: job.hold_id,
-        amount: finalCost,
-        to: PLATFORM,
-        jobId: id,
-        idempotency: systemKey(id, 'capture', { hold: job.hold_id, amount: finalCost.toString() }),
-      },
-    ];
-    if (perProver > 0n) {
-      for (const prover of winners) {
-        postings.push({
+  plan(requests: SettlementRequest[]): Settlement[] {
+    return requests.map((request) => {
+      const { job } = request;
+      const id = job.network_job_id;
+      if (request.kind === 'refund') {
+        const voidHold: PostingRequest = {
           id: newId(),
-          kind: 'reward',
-          legs: [
-            { account: PLATFORM, side: 'D', amount: perProver },
-            { account: providerAccount(prover), side: 'C', amount: perProver },
-          ],
+          kind: 'void',
+          holdId: job.hold_id,
           jobId: id,
-          proverId: prover,
-          idempotency: systemKey(id, `reward:${prover}`, { amount: perProver.toString() }),
-        });
+          idempotency: systemKey(id, 'void', { hold: job.hold_id }),
+        };
+        return {
+          request,
+          postings: [voidHold],
+          perProver: 0n,
+          row: {
+            id,
+            to: request.to,
+            finalCost: null,
+            refunded: BigInt(job.held_micros),
+            platformFee: null,
+            errorMessage: request.errorMessage,
+          },
+        };
       }
-    }
-    for (const prover of winners) await this.jobs.updateAssignment(id, prover, { reward_micros: perProver.toString() });
-    const settled = await this.jobs.transition(id, 'COMPLETED', {
-      final_cost_micros: finalCost.toString(),
-      refunded_micros: (BigInt(job.held_micros) - finalCost).toString(),
-      platform_fee_micros: platformKeeps.toString(),
-      error_message: null,
+      const { winners, finalCost } = request;
+      const { perProver, platformKeeps } = splitReward(finalCost, BigInt(this.env.PLATFORM_FEE_BPS), winners.length);
+      const postings: PostingRequest[] = [
+        {
+          id: newId(),
+          kind: 'capture',
+          holdId: job.hold_id,
+          amount: finalCost,
+          to: PLATFORM,
+          jobId: id,
+          idempotency: systemKey(id, 'capture', { hold: job.hold_id, amount: finalCost.toString() }),
+        },
+      ];
+      if (perProver > 0n) {
+        for (const prover of winners) {
+          postings.push({
+            id: newId(),
+            kind: 'reward',
+            legs: [
+              { account: PLATFORM, side: 'D', amount: perProver },
+              { account: providerAccount(prover), side: 'C', amount: perProver },
+            ],
+            jobId: id,
+            proverId: prover,
+            idempotency: systemKey(id, `reward:${prover}`, { amount: perProver.toString() }),
+          });
+        }
+      }
+      for (const a of request.assignments) if (winners.includes(a.prover_id)) a.reward_micros = perProver.toString();
+      return {
+        request,
+        postings,
+        perProver,
+        row: {
+          id,
+          to: 'COMPLETED',
+          finalCost,
+          refunded: BigInt(job.held_micros) - finalCost,
+          platformFee: platformKeeps,
+          errorMessage: null,
+        },
+      };
     });
-    await this.receipts?.settled(
-      job,
-      settled,
-      await this.jobs.assignments(id),
-      postings.map((p) => p.id),
-    );
-    await this.outbox.append('JobCompleted', id, {
-      network_job_id: id,
-      status: 'COMPLETED',
-      provers: winners,
-      dissenters,
-      final_cost_micros: finalCost.toString(),
-      reward_micros: perProver.toString(),
-    });
-    await this.audit(settled, winners.join(','));
-    await this.postLast(postings);
-    return { job: settled, perProver };
   }
 
-  /** Appends the job's audit event to the outbox; the audit recorder stores it (then the AuditGate). */
-  private async audit(job: JobRow, proverId: string | null): Promise<void> {
+  /**
+   * Writes planned settlements, each job locked by the caller: the jobs' new states, their
+   * receipts, their events (JobCompleted / JobFailed / JobCancelled, and JobAudit), then
+   * every posting last. Returns the settled rows by id.
+   */
+  async write(settlements: Settlement[]): Promise<Map<string, JobRow>> {
+    if (settlements.length === 0) return new Map();
+    const settled = await this.jobs.settleMany(settlements.map((s) => s.row));
+    await this.receipts?.settled(
+      settlements.map((s) => ({
+        before: s.request.job,
+        after: settled.get(s.row.id)!,
+        assignments: s.request.assignments,
+        settlementTransferIds: s.postings.map((p) => p.id),
+      })),
+    );
+    await this.outbox.appendMany(settlements.flatMap((s) => this.events(s, settled.get(s.row.id)!)));
+    await this.postLast(settlements.flatMap((s) => s.postings));
+    return settled;
+  }
+
+  /** A settled job's outbox events: its outcome, and its JobAuditEvent for the audit recorder. */
+  private events(
+    s: Settlement,
+    job: JobRow,
+  ): { type: string; partitionKey: string; payload: object; eventId?: string }[] {
+    const r = s.request;
+    const id = job.network_job_id;
+    const outcome =
+      r.kind === 'complete'
+        ? {
+            type: 'JobCompleted',
+            payload: {
+              network_job_id: id,
+              status: 'COMPLETED',
+              provers: r.winners,
+              dissenters: r.dissenters,
+              final_cost_micros: r.finalCost.toString(),
+              reward_micros: s.perProver.toString(),
+            },
+          }
+        : {
+            type: r.to === 'FAILED' ? 'JobFailed' : 'JobCancelled',
+            payload: { network_job_id: id, status: r.to, prover_id: r.proverId, error_message: r.errorMessage },
+          };
     const eventId = newId();
-    const event: JobAuditEvent = {
-      network_job_id: job.network_job_id,
+    const audit: JobAuditEvent = {
+      network_job_id: id,
       timestamp: new Date().toISOString(),
       client_job_id: job.client_job_id,
-      prover_id: proverId,
+      prover_id: r.kind === 'complete' ? r.winners.join(',') : r.proverId,
       status: job.status,
       final_cost_micros: job.final_cost_micros,
       error_message: job.error_message,
       event_id: eventId,
     };
-    await this.outbox.append('JobAudit', job.network_job_id, event, eventId);
+    return [
+      { ...outcome, partitionKey: id },
+      { type: 'JobAudit', partitionKey: id, payload: audit, eventId },
+    ];
   }
 
   /**

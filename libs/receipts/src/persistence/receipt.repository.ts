@@ -45,6 +45,45 @@ export class ReceiptRepository {
     );
   }
 
+  /**
+   * What a settlement receipt needs of each job, in one statement: its chain head, its
+   * assignment rounds, the provers (with scorecards) of its latest assignment receipt, and
+   * its ledger transfers so far in journal order.
+   */
+  async settlementContext(
+    jobIds: string[],
+  ): Promise<Map<string, { head: ChainHead | null; rounds: number; assignedProvers: unknown; transferIds: string[] }>> {
+    const rows = await this.q<{
+      id: string;
+      seq: number | null;
+      receipt_hash: string | null;
+      rounds: number;
+      assigned_provers: unknown;
+      transfer_ids: string[];
+    }>(
+      `SELECT u.id::text AS id, h.seq, h.receipt_hash,
+              (SELECT count(*)::int FROM receipts c WHERE c.network_job_id = u.id AND c.kind = 'assignment') AS rounds,
+              (SELECT r.document->'receipt'->'provers' FROM receipts r
+               WHERE r.network_job_id = u.id AND r.kind = 'assignment' ORDER BY r.seq DESC LIMIT 1) AS assigned_provers,
+              ARRAY(SELECT t.id::text FROM transfers t WHERE t.job_id = u.id::text ORDER BY t.seq) AS transfer_ids
+       FROM unnest($1::uuid[]) AS u(id)
+       LEFT JOIN LATERAL (SELECT seq, receipt_hash FROM receipts r WHERE r.network_job_id = u.id
+                          ORDER BY seq DESC LIMIT 1) h ON true`,
+      [jobIds],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        {
+          head: r.seq === null ? null : { seq: r.seq, receipt_hash: r.receipt_hash! },
+          rounds: r.rounds,
+          assignedProvers: r.assigned_provers,
+          transferIds: r.transfer_ids,
+        },
+      ]),
+    );
+  }
+
   async count(jobId: string, kind: ReceiptKind): Promise<number> {
     const rows = await this.q<{ n: number }>(
       `SELECT count(*)::int AS n FROM receipts WHERE network_job_id = $1 AND kind = $2`,

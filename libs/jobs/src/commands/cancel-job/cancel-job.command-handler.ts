@@ -20,10 +20,18 @@ export class CancelJobCommandHandler implements ICommandHandler<CancelJobCommand
       if (!job || (requester.role !== 'admin' && job.client_id !== requester.subject))
         throw new JobNotFoundError(jobId);
       assertTransition(job.status, 'CANCELLED');
-      for (const a of await this.jobs.assignments(jobId)) {
-        if (a.status !== 'REPORTED') await this.jobs.updateAssignment(jobId, a.prover_id, { status: 'CANCELLED' });
-      }
-      return this.settler.refund(job, 'CANCELLED', null, null);
+      const assignments = (await this.jobs.assignments(jobId)).map((a) =>
+        a.status === 'REPORTED' ? a : { ...a, status: 'CANCELLED' as const },
+      );
+      const settled = await this.settler.settle({
+        kind: 'refund',
+        job,
+        assignments,
+        to: 'CANCELLED',
+        errorMessage: null,
+        proverId: null,
+      });
+      return settled.job;
     });
   }
 }

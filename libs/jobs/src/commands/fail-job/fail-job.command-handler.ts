@@ -17,7 +17,16 @@ export class FailJobCommandHandler implements ICommandHandler<FailJobCommand, Jo
     return this.uow.run(async () => {
       const job = await this.jobs.find(jobId, true);
       if (!job || !canTransition(job.status, 'FAILED')) return null; // settled meanwhile
-      return this.settler.refund(job, 'FAILED', reason, proverId);
+      const assignments = await this.jobs.assignments(jobId);
+      const settled = await this.settler.settle({
+        kind: 'refund',
+        job,
+        assignments,
+        to: 'FAILED',
+        errorMessage: reason,
+        proverId,
+      });
+      return settled.job;
     });
   }
 }

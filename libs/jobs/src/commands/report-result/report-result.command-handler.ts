@@ -1,82 +1,149 @@
+import { BeforeApplicationShutdown } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
-import { DomainError, ErrorCode, ForbiddenError, hashOf, InvalidRequestError } from '@tally/shared';
+import {
+  DomainError,
+  ErrorCode,
+  ForbiddenError,
+  GroupCommit,
+  hashOf,
+  InvalidRequestError,
+  Settled,
+} from '@tally/shared';
 import { decideReplicas, IllegalTransitionError, JobNotFoundError } from '../../domain';
 import { AssignmentRow, JobRepository, JobRow } from '../../persistence/job.repository';
-import { JobSettler } from '../../settlement/job-settler';
+import { JobSettler, Settlement } from '../../settlement/job-settler';
 import { ReportOutcome, ReportResultCommand, ResultReport } from './report-result.command';
 
+/** A job of the batch as the reports so far have left it (in memory, written at the end). */
+interface JobState {
+  job: JobRow;
+  assignments: AssignmentRow[];
+}
+
+/**
+ * Results arrive from many provers at once: the reports that arrive together are settled
+ * in one transaction (group commit), their jobs row-locked in id order. Each report is
+ * decided in turn against the state the earlier ones left (a replica's report can decide
+ * its job for the next), so the batch answers exactly as the same reports one by one
+ * would; a report refused (403, 409, 422) is refused alone.
+ */
 @CommandHandler(ReportResultCommand)
-export class ReportResultCommandHandler implements ICommandHandler<ReportResultCommand, ReportOutcome> {
+export class ReportResultCommandHandler
+  implements ICommandHandler<ReportResultCommand, ReportOutcome>, BeforeApplicationShutdown
+{
+  private readonly batches = new GroupCommit<ReportResultCommand, ReportOutcome>((c) => this.reportAll(c), {
+    inline: () => this.uow.active,
+  });
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly jobs: JobRepository,
     private readonly settler: JobSettler,
   ) {}
 
-  execute({ jobId, proverId, report }: ReportResultCommand): Promise<ReportOutcome> {
-    return this.uow.run(async () => {
-      const job = await this.jobs.find(jobId, true);
-      if (!job) throw new JobNotFoundError(jobId);
-      const assignments = await this.jobs.assignments(jobId);
-      const mine = assignments.find((a) => a.prover_id === proverId);
-      if (!mine) throw new ForbiddenError('only the assigned prover may report this job');
-      const reportHash = hashOf({
-        success: report.success,
-        final_cost_micros: report.finalCostMicros?.toString() ?? null,
-        error_message: report.errorMessage,
-        result_hash: report.resultHash,
-      });
-      if (mine.status === 'REPORTED') {
-        if (mine.report_hash !== reportHash) {
-          throw new IllegalTransitionError(job.status, job.status, 'a different result was already reported');
-        }
-        return outcomeOf(job, mine);
-      }
-      if (job.status !== 'RUNNING' || mine.status !== 'RUNNING') {
-        throw new IllegalTransitionError(job.status, 'COMPLETED', `cannot report a result for a ${job.status} job`);
-      }
-      this.checkReport(job, report);
+  execute(command: ReportResultCommand): Promise<ReportOutcome> {
+    return this.batches.submit(command);
+  }
 
-      await this.jobs.updateAssignment(jobId, proverId, {
-        status: 'REPORTED',
-        success: report.success,
-        final_cost_micros: report.finalCostMicros?.toString() ?? null,
-        result_hash: report.resultHash,
-        error_message: report.errorMessage,
-        report_hash: reportHash,
-        reported_at: new Date(),
+  private reportAll(commands: ReportResultCommand[]): Promise<Settled<ReportOutcome>[]> {
+    return this.uow.run(async () => {
+      const states = await this.jobs.lockWithAssignments([...new Set(commands.map((c) => c.jobId))]);
+      const changed = new Set<AssignmentRow>();
+      const settlements: Settlement[] = [];
+      const answers = commands.map((command): Settled<ReportOutcome> => {
+        try {
+          return { value: this.report(command, states.get(command.jobId), changed, settlements) };
+        } catch (error) {
+          if (error instanceof DomainError) return { error };
+          throw error;
+        }
       });
-      const reports = [...assignments.filter((a) => a.status === 'REPORTED'), { ...mine, ...toRow(report) }].map(
-        (a) => ({
-          proverId: a.prover_id,
-          success: a.success === true,
-          finalCostMicros: a.final_cost_micros === null ? null : BigInt(a.final_cost_micros),
-          resultHash: job.replicas === 1 ? 'single' : a.result_hash,
-        }),
-      );
-      const decision = decideReplicas(job.replicas, reports);
-      if (decision.kind === 'waiting') return outcomeOf(job, mine);
-      if (decision.kind === 'failed') {
-        const failed = await this.settler.refund(
-          job,
-          'FAILED',
-          report.errorMessage ?? 'no majority of replicas agreed',
-          proverId,
-        );
-        return outcomeOf(failed, mine);
-      }
-      const { job: done, perProver } = await this.settler.complete(
-        job,
-        decision.majority,
-        decision.finalCostMicros,
-        decision.dissenters,
-      );
-      return outcomeOf(done, {
-        ...mine,
-        reward_micros: decision.majority.includes(proverId) ? perProver.toString() : null,
-      });
+      await this.jobs.saveAssignments([...changed]);
+      await this.settler.write(settlements);
+      return answers;
     });
+  }
+
+  /** Decides one report against its job's state, which it moves on (in memory). */
+  private report(
+    { jobId, proverId, report }: ReportResultCommand,
+    state: JobState | undefined,
+    changed: Set<AssignmentRow>,
+    settlements: Settlement[],
+  ): ReportOutcome {
+    if (!state) throw new JobNotFoundError(jobId);
+    const { job, assignments } = state;
+    const mine = assignments.find((a) => a.prover_id === proverId);
+    if (!mine) throw new ForbiddenError('only the assigned prover may report this job');
+    const reportHash = hashOf({
+      success: report.success,
+      final_cost_micros: report.finalCostMicros?.toString() ?? null,
+      error_message: report.errorMessage,
+      result_hash: report.resultHash,
+    });
+    if (mine.status === 'REPORTED') {
+      if (mine.report_hash !== reportHash) {
+        throw new IllegalTransitionError(job.status, job.status, 'a different result was already reported');
+      }
+      return outcomeOf(job, mine);
+    }
+    if (job.status !== 'RUNNING' || mine.status !== 'RUNNING') {
+      throw new IllegalTransitionError(job.status, 'COMPLETED', `cannot report a result for a ${job.status} job`);
+    }
+    this.checkReport(job, report);
+
+    Object.assign(mine, {
+      status: 'REPORTED',
+      success: report.success,
+      final_cost_micros: report.finalCostMicros?.toString() ?? null,
+      result_hash: report.resultHash,
+      error_message: report.errorMessage,
+      report_hash: reportHash,
+      reported_at: new Date(),
+    });
+    changed.add(mine);
+    const reports = assignments
+      .filter((a) => a.status === 'REPORTED')
+      .map((a) => ({
+        proverId: a.prover_id,
+        success: a.success === true,
+        finalCostMicros: a.final_cost_micros === null ? null : BigInt(a.final_cost_micros),
+        resultHash: job.replicas === 1 ? 'single' : a.result_hash,
+      }));
+    const decision = decideReplicas(job.replicas, reports);
+    if (decision.kind === 'waiting') return outcomeOf(job, mine);
+    const [settlement] = this.settler.plan([
+      decision.kind === 'failed'
+        ? {
+            kind: 'refund',
+            job: { ...job },
+            assignments,
+            to: 'FAILED',
+            errorMessage: report.errorMessage ?? 'no majority of replicas agreed',
+            proverId,
+          }
+        : {
+            kind: 'complete',
+            job: { ...job },
+            assignments,
+            winners: decision.majority,
+            finalCost: decision.finalCostMicros,
+            dissenters: decision.dissenters,
+          },
+    ]);
+    settlements.push(settlement);
+    for (const a of assignments) if (a.reward_micros !== null) changed.add(a);
+    // The job as the settlement leaves it, for the answers of later reports in this batch.
+    const { row } = settlement;
+    Object.assign(job, {
+      status: row.to,
+      final_cost_micros: row.finalCost?.toString() ?? null,
+      refunded_micros: row.refunded.toString(),
+      platform_fee_micros: row.platformFee?.toString() ?? job.platform_fee_micros,
+      error_message: row.errorMessage,
+    });
+    return outcomeOf(job, mine);
   }
 
   /** A successful report must name a cost within the job's ceiling (DSE-013: nothing settles). */
@@ -92,18 +159,13 @@ export class ReportResultCommandHandler implements ICommandHandler<ReportResultC
     if (job.replicas > 1 && !report.resultHash)
       throw new InvalidRequestError('result_hash is required for replicated jobs');
   }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.batches.idle();
+  }
 }
 
-function toRow(r: ResultReport): Partial<AssignmentRow> {
-  return {
-    success: r.success,
-    final_cost_micros: r.finalCostMicros?.toString() ?? null,
-    result_hash: r.resultHash,
-    status: 'REPORTED',
-  };
-}
-
-/** The answer to a report, derived from what is stored, so a repeat gets the same one. */
+/** The answer to a report, derived from the job's state, so a repeat gets the same one. */
 function outcomeOf(job: JobRow, mine: Pick<AssignmentRow, 'reward_micros'>): ReportOutcome {
   const settled =
     job.status === 'COMPLETED' || job.status === 'AUDITED'

@@ -67,65 +67,65 @@ export class ReceiptIssuer extends JobReceipts {
   }
 
   async settled(
-    before: JobRow,
-    after: JobRow,
-    assignments: AssignmentRow[],
-    settlementTransferIds: string[],
+    jobs: { before: JobRow; after: JobRow; assignments: AssignmentRow[]; settlementTransferIds: string[] }[],
   ): Promise<void> {
-    const id = after.network_job_id;
-    const round = await this.receipts.count(id, 'assignment');
-    const settledAt = after.completed_at ?? after.failed_at ?? after.cancelled_at;
-    if (before.status === 'RUNNING') {
-      await this.append(after, 'execution', round, {
+    const context = await this.receipts.settlementContext(jobs.map((j) => j.after.network_job_id));
+    const docs = jobs.flatMap(({ before, after, assignments, settlementTransferIds }) => {
+      const { head, rounds: round, assignedProvers, transferIds } = context.get(after.network_job_id)!;
+      const settledAt = after.completed_at ?? after.failed_at ?? after.cancelled_at;
+      const out: { doc: ReceiptDocument; round: number }[] = [];
+      let prev = head;
+      if (before.status === 'RUNNING') {
+        const execution = this.build(after, 'execution', prev, {
+          status: after.status,
+          started_at: iso(after.started_at),
+          ended_at: iso(settledAt),
+          reports: assignments.map((a) => ({
+            prover_id: a.prover_id,
+            replica: a.replica,
+            status: a.status,
+            success: a.success,
+            result_hash: a.result_hash,
+            final_cost_micros: a.final_cost_micros,
+            error_message: a.error_message,
+            reported_at: iso(a.reported_at),
+          })),
+        });
+        out.push({ doc: execution, round });
+        prev = { seq: execution.receipt.seq, receipt_hash: execution.receipt_hash };
+      }
+      const completed = after.status === 'COMPLETED';
+      const settlement = this.build(after, 'settlement', prev, {
         status: after.status,
-        started_at: iso(after.started_at),
-        ended_at: iso(settledAt),
-        reports: assignments.map((a) => ({
-          prover_id: a.prover_id,
-          replica: a.replica,
-          status: a.status,
-          success: a.success,
-          result_hash: a.result_hash,
-          final_cost_micros: a.final_cost_micros,
-          error_message: a.error_message,
-          reported_at: iso(a.reported_at),
+        provers: assignments.map((a) => a.prover_id),
+        max_cost_micros: after.max_cost_micros,
+        held_micros: after.held_micros,
+        final_cost_micros: completed ? after.final_cost_micros : null,
+        rewards: assignments
+          .filter((a) => a.reward_micros !== null)
+          .map((a) => ({ prover_id: a.prover_id, reward_micros: a.reward_micros })),
+        refund_micros: after.refunded_micros ?? '0',
+        platform_fee_micros: completed ? (after.platform_fee_micros ?? '0') : '0',
+        transfer_ids: [...transferIds, ...settlementTransferIds],
+        error_message: after.error_message,
+        scorecard_versions: ((assignedProvers as ScorecardRef[] | null) ?? []).map((p) => ({
+          prover_id: p.prover_id,
+          scorecard_version: p.scorecard_version,
+          score: p.score,
         })),
+        submitted_at: iso(after.submitted_at),
+        assigned_at: iso(after.assigned_at),
+        started_at: iso(after.started_at),
+        settled_at: iso(settledAt),
       });
-    }
-    const assignment = round > 0 ? await this.receipts.latest(id, 'assignment') : null;
-    const completed = after.status === 'COMPLETED';
-    await this.append(after, 'settlement', round, {
-      status: after.status,
-      provers: assignments.map((a) => a.prover_id),
-      max_cost_micros: after.max_cost_micros,
-      held_micros: after.held_micros,
-      final_cost_micros: completed ? after.final_cost_micros : null,
-      rewards: assignments
-        .filter((a) => a.reward_micros !== null)
-        .map((a) => ({ prover_id: a.prover_id, reward_micros: a.reward_micros })),
-      refund_micros: after.refunded_micros ?? '0',
-      platform_fee_micros: completed ? (after.platform_fee_micros ?? '0') : '0',
-      transfer_ids: [...(await this.receipts.transferIds(id)), ...settlementTransferIds],
-      error_message: after.error_message,
-      scorecard_versions: ((assignment?.receipt.provers as ScorecardRef[] | undefined) ?? []).map((p) => ({
-        prover_id: p.prover_id,
-        scorecard_version: p.scorecard_version,
-        score: p.score,
-      })),
-      submitted_at: iso(after.submitted_at),
-      assigned_at: iso(after.assigned_at),
-      started_at: iso(after.started_at),
-      settled_at: iso(settledAt),
+      out.push({ doc: settlement, round });
+      return out;
     });
+    await this.receipts.insertMany(docs);
   }
 
   withSettlementReceipt(jobIds: string[]): Promise<Set<string>> {
     return this.receipts.withSettlement(jobIds);
-  }
-
-  /** Builds the next receipt of the job's chain, signs it (and attests it), and appends it. */
-  private async append(job: JobRow, kind: ReceiptKind, round: number, fields: Record<string, unknown>): Promise<void> {
-    await this.receipts.insert(this.build(job, kind, await this.receipts.head(job.network_job_id), fields), round);
   }
 
   /** The receipt that follows `head` in the job's chain, signed (and attested). */
