@@ -32,6 +32,23 @@ export interface JobRow {
   audited_at: Date | null;
 }
 
+/** A job to insert, with its hold's id and amount. */
+export interface NewJob {
+  id: string;
+  clientId: string;
+  clientJobId: string | null;
+  requestHash: string;
+  payload: unknown;
+  maxCost: bigint;
+  priority: Priority;
+  service: string | null;
+  units: string | null;
+  requirements: Record<string, unknown>;
+  replicas: number;
+  holdId: string;
+  held: bigint;
+}
+
 export interface AssignmentRow {
   network_job_id: string;
   prover_id: string;
@@ -96,51 +113,45 @@ export class JobRepository {
     return this.uow.tx.query(sql, params);
   }
 
-  async insert(job: {
-    id: string;
-    clientId: string;
-    clientJobId: string | null;
-    requestHash: string;
-    payload: unknown;
-    maxCost: bigint;
-    priority: Priority;
-    service: string | null;
-    units: string | null;
-    requirements: Record<string, unknown>;
-    replicas: number;
-    holdId: string;
-    held: bigint;
-  }): Promise<JobRow | null> {
+  /** Inserts new PENDING jobs; a (client, client_job_id) already taken is skipped. Returns the inserted rows by id. */
+  async insertMany(jobs: NewJob[]): Promise<Map<string, JobRow>> {
+    if (jobs.length === 0) return new Map();
+    const col = <T>(f: (j: NewJob) => T) => jobs.map(f);
     const rows = await this.q<JobRow>(
       `INSERT INTO jobs (network_job_id, client_id, client_job_id, request_hash, payload, max_cost_micros, priority,
-                         service, units, requirements, replicas, status, hold_id, held_micros)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'PENDING', $12, $13)
+                         service, units, requirements, replicas, hold_id, held_micros, status)
+       SELECT u.*, 'PENDING'
+       FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::jsonb[], $6::bigint[], $7::varchar[],
+                   $8::varchar[], $9::varchar[], $10::jsonb[], $11::smallint[], $12::uuid[], $13::bigint[]) AS u
        ON CONFLICT (client_id, client_job_id) DO NOTHING RETURNING ${JOB_COLUMNS}`,
       [
-        job.id,
-        job.clientId,
-        job.clientJobId,
-        job.requestHash,
-        JSON.stringify(job.payload),
-        job.maxCost.toString(),
-        job.priority,
-        job.service,
-        job.units,
-        JSON.stringify(job.requirements),
-        job.replicas,
-        job.holdId,
-        job.held.toString(),
+        col((j) => j.id),
+        col((j) => j.clientId),
+        col((j) => j.clientJobId),
+        col((j) => j.requestHash),
+        col((j) => JSON.stringify(j.payload)),
+        col((j) => j.maxCost.toString()),
+        col((j) => j.priority),
+        col((j) => j.service),
+        col((j) => j.units),
+        col((j) => JSON.stringify(j.requirements)),
+        col((j) => j.replicas),
+        col((j) => j.holdId),
+        col((j) => j.held.toString()),
       ],
     );
-    return rows[0] ?? null;
+    return new Map(rows.map((r) => [r.network_job_id, r]));
   }
 
-  async findByClientJobId(clientId: string, clientJobId: string): Promise<JobRow | null> {
-    const rows = await this.q<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE client_id = $1 AND client_job_id = $2`, [
-      clientId,
-      clientJobId,
-    ]);
-    return rows[0] ?? null;
+  /** The jobs these clients submitted under these client_job_ids, by `${client}\u0000${client_job_id}`. */
+  async findByClientJobIds(keys: { clientId: string; clientJobId: string }[]): Promise<Map<string, JobRow>> {
+    if (keys.length === 0) return new Map();
+    const rows = await this.q<JobRow>(
+      `SELECT ${JOB_COLUMNS} FROM jobs
+       WHERE (client_id, client_job_id) IN (SELECT * FROM unnest($1::varchar[], $2::varchar[]))`,
+      [keys.map((k) => k.clientId), keys.map((k) => k.clientJobId)],
+    );
+    return new Map(rows.map((r) => [`${r.client_id}\u0000${r.client_job_id}`, r]));
   }
 
   /** Reads a job; `lock` takes its row lock, so racing commands on one job run one at a time. */

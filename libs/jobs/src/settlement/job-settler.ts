@@ -72,11 +72,13 @@ export class JobSettler {
   ) {}
 
   /**
-   * Holds the job's credits in escrow (the caller's last statement); a business failure
-   * (402, 404) is thrown and rolls the job back.
+   * Holds each job's credits in escrow (the caller's last statement), one posting per job;
+   * returns, per job, null when held or the business error that refused it (402, 404).
    */
-  async hold(jobId: string, holdId: string, clientId: string, amount: bigint): Promise<void> {
-    const request: PostingRequest = {
+  async holds(
+    jobs: { jobId: string; holdId: string; clientId: string; amount: bigint }[],
+  ): Promise<(DomainError | null)[]> {
+    const requests = jobs.map(({ jobId, holdId, clientId, amount }): PostingRequest => ({
       id: holdId,
       kind: 'hold',
       from: userAccount(clientId),
@@ -84,8 +86,13 @@ export class JobSettler {
       amount,
       jobId,
       idempotency: systemKey(jobId, 'hold', { amount: amount.toString(), clientId }),
-    };
-    await this.postLast([request]);
+    }));
+    const results = await this.ledger.postAll(requests);
+    return results.map((r, i) => {
+      if ('error' in r && r.outcome === 'rejected') return postingError(r.error);
+      this.expectPosted(r, requests[i]);
+      return null;
+    });
   }
 
   /**
@@ -239,7 +246,7 @@ export class JobSettler {
   }
 
   /**
-   * Posts a job's hold or settlement as the last statement of its transaction: the escrow
+   * Posts a job's settlement as the last statement of its transaction: the escrow
    * and platform rows it locks are hot (every job touches them), so their locks are held
    * only for the write and the commit. The job row and its receipt already name these
    * transfer ids, so the ledger must have posted exactly them (a replayed id would mean a
@@ -247,18 +254,15 @@ export class JobSettler {
    */
   private async postLast(postings: PostingRequest[]): Promise<void> {
     const results = await this.ledger.postAll(postings);
-    this.expectPosted(results);
-    results.forEach((r, i) => {
-      if (!('transfer' in r) || r.transfer?.id !== postings[i].id) {
-        throw new DomainError(ErrorCode.Internal, `settlement posting ${postings[i].id} was not posted as planned`);
-      }
-    });
+    results.forEach((r, i) => this.expectPosted(r, postings[i]));
   }
 
-  private expectPosted(results: PostingResult[]): void {
-    for (const r of results) {
-      if ('error' in r) throw postingError(r.error);
-      if (r.status !== 201) throw new DomainError(ErrorCode.Internal, `unexpected ledger status ${r.status}`);
+  /** The ledger must have posted exactly the planned transfer (a replayed id would mean paying twice). */
+  private expectPosted(r: PostingResult, planned: PostingRequest): void {
+    if ('error' in r) throw postingError(r.error);
+    if (r.status !== 201) throw new DomainError(ErrorCode.Internal, `unexpected ledger status ${r.status}`);
+    if (r.transfer.id !== planned.id) {
+      throw new DomainError(ErrorCode.Internal, `settlement posting ${planned.id} was not posted as planned`);
     }
   }
 }
