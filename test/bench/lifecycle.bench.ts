@@ -16,15 +16,13 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const PROVERS = Number(process.env.BENCH_PROVERS ?? 50);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
 const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 100);
-/** Concurrent poll loops per prover. */
-const LOOPS = Number(process.env.BENCH_PROVER_LOOPS ?? 2);
 /**
  * Each prover's max_concurrency: by default the provers together have more slots than jobs
  * may be in flight, so submit→assigned measures the scheduler, not a wait for a free slot.
  */
-const MAX_CONCURRENCY = Number(
-  process.env.BENCH_MAX_CONCURRENCY ?? Math.max(LOOPS, Math.ceil((2 * INFLIGHT) / PROVERS)),
-);
+const MAX_CONCURRENCY = Number(process.env.BENCH_MAX_CONCURRENCY ?? Math.ceil((2 * INFLIGHT) / PROVERS));
+/** Concurrent poll loops per prover: by default one per slot, as a prover runs what it accepts. */
+const LOOPS = Number(process.env.BENCH_PROVER_LOOPS ?? MAX_CONCURRENCY);
 const HEARTBEAT_MS = 5_000;
 const MAX_COST_MICROS = 1_000;
 const FINAL_COST_MICROS = 600;
@@ -60,14 +58,15 @@ async function main(): Promise<void> {
     TALLY_ADMIN_KEY: adminKey,
     RATE_LIMIT_MAX: '100000000',
     DATABASE_POOL_SIZE: '16',
-    // One replica relays every JobAssigned itself, so long polls wake on the event; the
-    // timer re-check is only the fallback for assignments relayed by another replica.
-    PROVER_POLL_RECHECK_MS: process.env.PROVER_POLL_RECHECK_MS ?? '1000',
   });
   const base = server.base;
   const admin = { authorization: `Bearer ${adminKey}` };
+  /** Requests sent during the run, by kind (submit, poll 200/204, result, heartbeat). */
+  const sent = new Map<string, number>();
   const call = async (method: string, path: string, headers: Headers, body?: unknown, expect?: number[]) => {
     const res = await request(base, method, path, headers, body);
+    const kind = `${path.split('/').pop()}${path.endsWith('/poll') ? ` ${res.status}` : ''}`;
+    sent.set(kind, (sent.get(kind) ?? 0) + 1);
     if (expect && !expect.includes(res.status)) throw new Error(`${method} ${path}: ${res.status} ${res.body}`);
     return res;
   };
@@ -214,6 +213,19 @@ async function main(): Promise<void> {
          FROM (SELECT extract(epoch FROM assigned_at - submitted_at) * 1000 AS ms FROM jobs WHERE assigned_at IS NOT NULL) x`,
       )
     ).rows;
+    // Where a lifecycle's time goes, from the database's own stamps (p50 / p99 ms per step).
+    const steps = (
+      await pg.query(
+        `SELECT step, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
+         FROM (SELECT unnest(ARRAY['submitted→assigned', 'assigned→started', 'started→completed', 'completed→audited']) AS step,
+                      unnest(ARRAY[assigned_at - submitted_at, started_at - assigned_at, completed_at - started_at,
+                                   audited_at - completed_at]) AS d
+               FROM jobs WHERE audited_at IS NOT NULL) s, LATERAL (SELECT extract(epoch FROM d) * 1000 AS ms) m
+         GROUP BY step ORDER BY min(CASE step WHEN 'submitted→assigned' THEN 1 WHEN 'assigned→started' THEN 2
+                                              WHEN 'started→completed' THEN 3 ELSE 4 END)`,
+      )
+    ).rows as { step: string; p50: number; p99: number }[];
     // The audit recorder moves COMPLETED jobs to AUDITED shortly after.
     let statuses: { status: string; n: number }[] = [];
     for (let i = 0; i < 100; i++) {
@@ -235,6 +247,15 @@ async function main(): Promise<void> {
     );
     console.log(
       `submit→settled (client) p50 ${percentile(settleMs, 50).toFixed(1)} ms   p99 ${percentile(settleMs, 99).toFixed(1)} ms`,
+    );
+    console.log(
+      `steps (db, p50/p99 ms): ${steps.map((s) => `${s.step} ${Number(s.p50).toFixed(0)}/${Number(s.p99).toFixed(0)}`).join(', ')}`,
+    );
+    console.log(
+      `requests per completed lifecycle: ${[...sent]
+        .filter(([k]) => /^(submit|poll|result|heartbeat)/.test(k))
+        .map(([k, n]) => `${k} ${(n / Math.max(1, completedInWindow)).toFixed(2)}`)
+        .join(', ')}`,
     );
     console.log(
       `errors: submit ${submitErrors}, poll ${pollErrors}, report ${reportErrors}; requeued jobs ${requeued}; ` +

@@ -11,6 +11,8 @@ const BATCH = 500;
 const RETENTION = "interval '1 hour'";
 /** A row whose handler keeps throwing is handed back this many times (backoff 100 ms doubling, at most 5 min), then left. */
 const MAX_REDELIVERIES = 20;
+/** Published marks wait up to 50 ms for company: nobody waits on them, and a lease covers the gap. */
+const MARKS = { lingerMs: 50, maxBatch: 2000 };
 
 /**
  * Publishes committed outbox rows to the EventBus, at least once, in id order per
@@ -41,7 +43,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       [records.map((r) => r.event_id), records.map((r) => r.redeliveries)],
     );
     return records.map(() => ({ value: undefined }));
-  });
+  }, MARKS);
 
   constructor(
     private readonly dataSource: DataSource,

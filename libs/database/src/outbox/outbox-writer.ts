@@ -39,6 +39,37 @@ export class OutboxWriter {
     return records.map((r) => r.event_id);
   }
 
+  /**
+   * For a statement that appends its events itself (an INSERT among its CTEs): `sql(p)`
+   * gives that INSERT, its parameters pushed through `p`. Call `written()` once the
+   * statement has run: the rows then go to this process's relay when the current
+   * transaction commits (or at once, outside one), like `append`'s.
+   */
+  insertSql(events: { type: string; partitionKey: string; payload: object; eventId?: string }[]): {
+    sql: (p: (value: unknown) => string) => string;
+    written: () => void;
+  } {
+    const records = events.map((e) => ({
+      event_id: e.eventId ?? newId(),
+      event_type: e.type,
+      payload: e.payload,
+      redeliveries: 0,
+    }));
+    const sql = (p: (value: unknown) => string) =>
+      `INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
+       SELECT u.*, now() + make_interval(secs => ${OUTBOX_LEASE_SECONDS})
+       FROM unnest(${p(records.map((r) => r.event_id))}::uuid[], ${p(records.map((r) => r.event_type))}::varchar[],
+                   ${p(events.map((e) => e.partitionKey))}::varchar[],
+                   ${p(records.map((r) => JSON.stringify(r.payload)))}::jsonb[]) AS u
+       RETURNING 1`;
+    return { sql, written: () => this.handOver(records) };
+  }
+
+  private handOver(records: OutboxRecord[]): void {
+    if (this.txHost.isTransactionActive()) this.committed.add(this.txHost.tx, records);
+    else this.committed.publish(records);
+  }
+
   private async write(records: OutboxRecord[], partitionKeys: string[]): Promise<void> {
     const tx = this.txHost.tx;
     await tx.query(
@@ -52,7 +83,6 @@ export class OutboxWriter {
         records.map((r) => JSON.stringify(r.payload)),
       ],
     );
-    if (this.txHost.isTransactionActive()) this.committed.add(tx, records);
-    else this.committed.publish(records);
+    this.handOver(records);
   }
 }

@@ -363,6 +363,40 @@ export class JobRepository {
     return byProver;
   }
 
+  /**
+   * Assigns PENDING jobs in one statement: replica n of each to its n-th prover, the jobs
+   * ASSIGNED (stamped), and the statement `events` (an INSERT, see OutboxWriter.insertSql)
+   * with them. All or nothing: if any job is not PENDING or gets a prover count other than
+   * its replicas, the statement fails (SQLSTATE TL002) and writes nothing.
+   */
+  async assignMany(
+    assignments: { jobId: string; proverIds: string[] }[],
+    events: (p: (value: unknown) => string) => string,
+  ): Promise<Map<string, JobRow>> {
+    const rows = assignments.flatMap((a) => a.proverIds.map((p, i) => [a.jobId, p, i + 1] as const));
+    const params: unknown[] = [];
+    const p = (value: unknown) => `$${params.push(value)}`;
+    const sql = `WITH added AS (
+         INSERT INTO job_assignments (network_job_id, prover_id, replica)
+         SELECT * FROM unnest(${p(rows.map((r) => r[0]))}::uuid[], ${p(rows.map((r) => r[1]))}::varchar[],
+                              ${p(rows.map((r) => r[2]))}::int[])
+         RETURNING network_job_id),
+       moved AS (
+         UPDATE jobs SET status = 'ASSIGNED', version = version + 1, assigned_at = now()
+         WHERE network_job_id = ANY(${p(assignments.map((a) => a.jobId))}::uuid[]) AND status = 'PENDING'
+         RETURNING ${JOB_COLUMNS}),
+       events AS (${events(p)}),
+       guard AS (
+         SELECT tally_expect((SELECT count(*) FROM moved) = ${p(assignments.length)}
+                             AND NOT EXISTS (SELECT 1 FROM moved m
+                                             WHERE m.replicas <> (SELECT count(*) FROM added a WHERE a.network_job_id = m.network_job_id))
+                             AND (SELECT count(*) FROM events) >= 0,
+                             'a job to assign is not PENDING, or its prover count is not its replicas') AS ok)
+       SELECT m.* FROM guard LEFT JOIN moved m ON true`;
+    const result = await this.q<JobRow>(sql, params);
+    return new Map(result.filter((r) => r.network_job_id).map((r) => [r.network_job_id, r]));
+  }
+
   /** Replica n of a job goes to its n-th prover. */
   async addAssignments(assignments: { jobId: string; proverIds: string[] }[]): Promise<void> {
     const rows = assignments.flatMap((a) => a.proverIds.map((p, i) => [a.jobId, p, i + 1] as const));

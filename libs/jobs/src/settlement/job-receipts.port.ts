@@ -7,7 +7,11 @@ import type { AssignmentRow, JobRow } from '../persistence/job.repository';
  */
 export abstract class JobReceipts {
   /** PENDING → ASSIGNED: each job's assignment receipt (one per assignment round), for a batch of jobs. */
-  abstract assigned(jobs: { job: JobRow; assignments: AssignmentRow[] }[]): Promise<void>;
+  abstract assigned(
+    jobs: { job: JobRow; assignments: AssignmentRow[] }[],
+    /** The scorecards (version, score) the assignment saw; read in the transaction when absent. */
+    scorecards?: Map<string, { version: string; score: string }>,
+  ): Promise<void>;
 
   /**
    * Jobs settled (COMPLETED, FAILED or CANCELLED): for each, an execution receipt when it

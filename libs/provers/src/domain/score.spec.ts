@@ -122,6 +122,18 @@ describe('idle decay toward 50', () => {
     );
   });
 
+  it('decays exactly as 50 + (s − 50)·0.5^(Δt / half-life), rounded half-even to 6 places', () => {
+    const D40 = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_EVEN });
+    fc.assert(
+      fc.property(score, fc.integer({ min: 1, max: 1000 * day }), (s, dt) => {
+        const factor = new D40('0.5').pow(new D40(dt).div(day));
+        const expected = new D40(s).minus(50).times(factor).plus(50).toDecimalPlaces(6, Decimal.ROUND_HALF_EVEN);
+        return decayScore(s, t0, after(dt), day) === expected.toFixed();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('nextScore decays to the event time, then applies the outcomes', () => {
     const settings = { alpha: '0.1', decayHalfLifeMs: day };
     expect(nextScore({ score: '90', lastScoredAt: t0 }, { success: 1, failure: 0 }, after(day), settings)).toBe('73');

@@ -9,6 +9,17 @@ import { UnitOfWork } from '@tally/database';
 export class ProverJobsReader {
   constructor(private readonly uow: UnitOfWork) {}
 
+  /** Which of these provers have a replica assigned to them that waits to start (one index probe each). */
+  async withWaitingReplicas(proverIds: string[]): Promise<string[]> {
+    const rows: { prover_id: string }[] = await this.uow.tx.query(
+      `SELECT p.prover_id FROM unnest($1::varchar[]) AS p(prover_id)
+       WHERE EXISTS (SELECT 1 FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
+                     WHERE a.prover_id = p.prover_id AND a.status = 'ASSIGNED' AND j.status IN ('ASSIGNED', 'RUNNING'))`,
+      [proverIds],
+    );
+    return rows.map((r) => r.prover_id);
+  }
+
   /**
    * Jobs of this prover cancelled since `since` that it has not been told about yet; they
    * are marked told in the same transaction. (The acknowledgements make this exact even

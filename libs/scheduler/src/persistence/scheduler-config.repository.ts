@@ -26,13 +26,17 @@ export class SchedulerConfigRepository {
     );
     const row = rows[0];
     if (!row) return { config: DEFAULT_SCHEDULER_CONFIG, version: 0, updatedAt: new Date(0) };
-    let config: SchedulerConfig;
+    return { config: this.parse(row.config), version: row.version, updatedAt: row.updated_at };
+  }
+
+  /** A stored config column as a config: none (null) or one that no longer parses gives the defaults. */
+  parse(stored: unknown): SchedulerConfig {
+    if (stored === null || stored === undefined) return DEFAULT_SCHEDULER_CONFIG;
     try {
-      config = parseSchedulerConfig(row.config);
+      return parseSchedulerConfig(stored);
     } catch {
-      config = DEFAULT_SCHEDULER_CONFIG;
+      return DEFAULT_SCHEDULER_CONFIG;
     }
-    return { config, version: row.version, updatedAt: row.updated_at };
   }
 
   /**

@@ -54,6 +54,35 @@ const SWEEP_LOCK = 0x7a11_5c4f;
 const PRIORITY_RANK = `CASE priority WHEN 'HIGH' THEN 0 WHEN 'NORMAL' THEN 1 ELSE 2 END`;
 
 /**
+ * Active provers with a heartbeat within the TTL ($1, ms) of `clock`, with the replicas they
+ * hold of jobs that have not settled (an assignment left ASSIGNED/RUNNING on a job that
+ * failed or completed does not count).
+ */
+const LIVE_PROVERS = `
+  SELECT p.prover_id, p.state, p.last_heartbeat, p.max_concurrency, p.score_value::text, p.load_factor::text,
+         p.region, p.hardware_profile, p.capabilities, p.version::text, clock.db_now,
+         (SELECT count(*) FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
+          WHERE a.prover_id = p.prover_id AND a.status IN ('ASSIGNED', 'RUNNING')
+            AND j.status IN ('ASSIGNED', 'RUNNING'))::int AS active_jobs
+  FROM provers p, clock
+  WHERE p.state = 'active' AND p.last_heartbeat >= clock.db_now - make_interval(secs => $1::float8 / 1000)`;
+
+function snapshotOf(r: ProverRow): ProverSnapshot {
+  return {
+    proverId: r.prover_id,
+    state: r.state,
+    lastHeartbeat: r.last_heartbeat,
+    maxConcurrency: r.max_concurrency,
+    activeJobs: r.active_jobs,
+    scoreValue: r.score_value,
+    loadFactor: r.load_factor,
+    region: r.region,
+    hardwareProfile: r.hardware_profile ?? {},
+    capabilities: r.capabilities ?? {},
+  };
+}
+
+/**
  * The scheduler's reads and writes in the current unit of work. It reads the `provers`
  * table as the provers lib writes it (coordinating through the database) and writes the
  * state of provers found silent; jobs change only through the jobs lib's commands.
@@ -84,77 +113,79 @@ export class SchedulingRepository {
   }
 
   /**
-   * Claims up to `limit` PENDING jobs after `cursor`, HIGH before NORMAL before LOW, then
-   * oldest first (then by id), locking them; jobs another transaction holds are skipped.
-   */
-  claimPending(limit: number, cursor: PendingCursor | null): Promise<PendingJob[]> {
-    const params: unknown[] = [limit];
-    let after = '';
-    if (cursor) {
-      params.push(cursor.rank, cursor.submittedAt, cursor.id);
-      after = `AND (${PRIORITY_RANK}, submitted_at, network_job_id) > ($2::int, $3::timestamptz, $4::uuid)`;
-    }
-    return this.q<PendingJob[]>(
-      `SELECT network_job_id, priority, requirements, service, replicas,
-              ${PRIORITY_RANK} AS priority_rank, submitted_at::text AS submitted_key
-       FROM jobs
-       WHERE status = 'PENDING' ${after}
-       ORDER BY ${PRIORITY_RANK}, submitted_at, network_job_id
-       LIMIT $1
-       FOR UPDATE SKIP LOCKED`,
-      params,
-    );
-  }
-
-  /**
    * Active provers with a heartbeat within the TTL, with the replicas they hold of jobs
    * that have not settled (an assignment left ASSIGNED/RUNNING on a job that failed or
    * completed does not count), and the database clock they were read at.
    */
   async liveProvers(ttlMs: number): Promise<{ provers: ProverSnapshot[]; now: Date }> {
-    const rows = await this.q<ProverRow[]>(
-      `WITH clock AS (SELECT clock_timestamp() AS db_now)
-       SELECT p.prover_id, p.state, p.last_heartbeat, p.max_concurrency, p.score_value::text, p.load_factor::text,
-              p.region, p.hardware_profile, p.capabilities, clock.db_now,
-              (SELECT count(*) FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
-               WHERE a.prover_id = p.prover_id AND a.status IN ('ASSIGNED', 'RUNNING')
-                 AND j.status IN ('ASSIGNED', 'RUNNING'))::int AS active_jobs
-       FROM provers p, clock
-       WHERE p.state = 'active' AND p.last_heartbeat >= clock.db_now - make_interval(secs => $1::float8 / 1000)`,
-      [ttlMs],
-    );
+    const rows = await this.q<ProverRow[]>(`WITH clock AS (SELECT clock_timestamp() AS db_now) ${LIVE_PROVERS}`, [
+      ttlMs,
+    ]);
     return {
       // Without live provers there is nothing to compare heartbeats with.
       now: rows[0]?.db_now ?? new Date(),
-      provers: rows.map((r) => ({
-        proverId: r.prover_id,
-        state: r.state,
-        lastHeartbeat: r.last_heartbeat,
-        maxConcurrency: r.max_concurrency,
-        activeJobs: r.active_jobs,
-        scoreValue: r.score_value,
-        loadFactor: r.load_factor,
-        region: r.region,
-        hardwareProfile: r.hardware_profile ?? {},
-        capabilities: r.capabilities ?? {},
-      })),
+      provers: rows.map(snapshotOf),
     };
   }
 
-  /** The provers already holding a replica of each of these jobs (normally none for PENDING jobs). */
-  async holders(jobIds: string[]): Promise<Map<string, Set<string>>> {
-    const out = new Map<string, Set<string>>();
-    if (jobIds.length === 0) return out;
-    const rows = await this.q<{ network_job_id: string; prover_id: string }[]>(
-      `SELECT network_job_id, prover_id FROM job_assignments WHERE network_job_id = ANY($1::uuid[])`,
-      [jobIds],
-    );
-    for (const r of rows) {
-      const set = out.get(r.network_job_id) ?? new Set<string>();
-      set.add(r.prover_id);
-      out.set(r.network_job_id, set);
+  /**
+   * Everything one assignment batch reads, in one statement (after lockAssignment, so it
+   * sees what every earlier assigner committed): up to `limit` PENDING jobs after `cursor`,
+   * HIGH before NORMAL before LOW, then oldest first (then by id), locked (jobs another
+   * transaction holds are skipped), each with the provers already holding a replica of it;
+   * the live provers with their load and scorecard version; the database clock; and the
+   * stored scheduler config (null when none was ever put).
+   */
+  async assignmentInputs(
+    limit: number,
+    cursor: PendingCursor | null,
+    ttlMs: number,
+  ): Promise<{
+    jobs: (PendingJob & { holders: string[] })[];
+    provers: (ProverSnapshot & { version: string })[];
+    now: Date;
+    config: unknown;
+  }> {
+    const params: unknown[] = [ttlMs, limit];
+    let after = '';
+    if (cursor) {
+      params.push(cursor.rank, cursor.submittedAt, cursor.id);
+      after = `AND (${PRIORITY_RANK}, submitted_at, network_job_id) > ($3::int, $4::timestamptz, $5::uuid)`;
     }
-    return out;
+    const [row] = await this.q<
+      {
+        jobs: (PendingJob & { holders: string[] })[];
+        provers: (Omit<ProverRow, 'last_heartbeat'> & { last_heartbeat: string | null; version: string })[];
+        now: Date;
+        config: unknown;
+      }[]
+    >(
+      `WITH clock AS (SELECT clock_timestamp() AS db_now),
+       claimed AS (
+         SELECT network_job_id, priority, requirements, service, replicas, ${PRIORITY_RANK} AS priority_rank,
+                submitted_at::text AS submitted_key, submitted_at,
+                ARRAY(SELECT a.prover_id FROM job_assignments a WHERE a.network_job_id = jobs.network_job_id) AS holders
+         FROM jobs
+         WHERE status = 'PENDING' ${after}
+         ORDER BY ${PRIORITY_RANK}, submitted_at, network_job_id
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED),
+       live AS (${LIVE_PROVERS})
+       SELECT (SELECT coalesce(json_agg(c ORDER BY c.priority_rank, c.submitted_at, c.network_job_id), '[]') FROM claimed c) AS jobs,
+              (SELECT coalesce(json_agg(l), '[]') FROM live l) AS provers,
+              (SELECT db_now FROM clock) AS now,
+              (SELECT config FROM scheduler_config WHERE id = 1) AS config`,
+      params,
+    );
+    return {
+      jobs: row.jobs.map(({ submitted_at: _, ...j }: PendingJob & { holders: string[]; submitted_at?: unknown }) => j),
+      provers: row.provers.map((p) => ({
+        ...snapshotOf({ ...p, last_heartbeat: p.last_heartbeat === null ? null : new Date(p.last_heartbeat) }),
+        version: p.version,
+      })),
+      now: row.now,
+      config: row.config,
+    };
   }
 
   /** A job's requirements and service, or null when there is no such job. */

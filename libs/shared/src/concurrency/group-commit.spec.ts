@@ -87,4 +87,32 @@ describe('GroupCommit', () => {
     expect(idle).toBe(true);
     expect(w.batches).toEqual([[1], [3], [2]]);
   });
+
+  it('with lingerMs, an idle writer waits that long and writes what came meanwhile as one batch', async () => {
+    jest.useFakeTimers();
+    try {
+      const seen: number[][] = [];
+      const gc = new GroupCommit<number, number>(
+        async (items) => {
+          seen.push(items);
+          return items.map((n) => ({ value: n }));
+        },
+        { lingerMs: 50 },
+      );
+      const calls = [1, 2, 3].map((n) => gc.submit(n));
+      expect(seen).toEqual([]);
+      await jest.advanceTimersByTimeAsync(49);
+      expect(seen).toEqual([]);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(await Promise.all(calls)).toEqual([1, 2, 3]);
+      expect(seen).toEqual([[1, 2, 3]]);
+      // idle() does not wait out the linger: it writes at once.
+      const late = gc.submit(4);
+      await gc.idle();
+      expect(await late).toBe(4);
+      expect(seen).toEqual([[1, 2, 3], [4]]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

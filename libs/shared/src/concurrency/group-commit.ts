@@ -8,6 +8,11 @@ export interface GroupCommitOptions {
   maxInFlight?: number;
   /** When true for a call, it is written at once as a batch of one (e.g. inside the caller's transaction). */
   inline?: () => boolean;
+  /**
+   * Milliseconds an idle writer waits for company before writing (default 0: at once).
+   * For work nobody waits on, where fewer, larger batches beat a prompt answer.
+   */
+  lingerMs?: number;
 }
 
 interface Waiting<I, O> {
@@ -32,6 +37,7 @@ export class GroupCommit<I, O> {
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
   private idleWaiters: (() => void)[] = [];
+  private lingering?: NodeJS.Timeout;
   /** Batches written, items in them, and batches that failed whole and were split. */
   readonly counts = { batches: 0, items: 0, split: 0 };
 
@@ -47,12 +53,25 @@ export class GroupCommit<I, O> {
     if (this.options.inline?.()) return this.writeOne(item);
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
+      if (this.lingering) return;
+      if (this.options.lingerMs && this.inFlight === 0 && this.queue.length === 1) {
+        this.lingering = setTimeout(() => {
+          this.lingering = undefined;
+          this.drain();
+        }, this.options.lingerMs);
+        return;
+      }
       this.drain();
     });
   }
 
-  /** Resolves once nothing is queued or being written. */
+  /** Resolves once nothing is queued or being written (a lingering batch is written now). */
   idle(): Promise<void> {
+    if (this.lingering) {
+      clearTimeout(this.lingering);
+      this.lingering = undefined;
+      this.drain();
+    }
     if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }

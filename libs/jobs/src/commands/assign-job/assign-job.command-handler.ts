@@ -3,7 +3,7 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
 import { InvalidRequestError } from '@tally/shared';
 import { assertTransition, JobNotFoundError } from '../../domain';
-import { JobRepository, JobRow } from '../../persistence/job.repository';
+import { AssignmentRow, JobRepository, JobRow } from '../../persistence/job.repository';
 import { JobReceipts } from '../../settlement/job-receipts.port';
 import { AssignJobCommand, AssignJobsCommand } from './assign-job.command';
 
@@ -16,42 +16,73 @@ export class AssignJobsCommandHandler implements ICommandHandler<AssignJobsComma
     @Optional() private readonly receipts?: JobReceipts,
   ) {}
 
-  execute({ assignments }: AssignJobsCommand): Promise<JobRow[]> {
+  execute({ assignments, scorecards }: AssignJobsCommand): Promise<JobRow[]> {
     return this.uow.run(async () => {
       if (assignments.length === 0) return [];
       const ids = assignments.map((a) => a.jobId);
       if (new Set(ids).size !== ids.length) throw new InvalidRequestError('a job can be assigned once per batch');
-      const found = new Map((await this.jobs.findMany(ids)).map((j) => [j.network_job_id, j]));
-      for (const { jobId, proverIds } of assignments) {
-        const job = found.get(jobId);
-        if (!job) throw new JobNotFoundError(jobId);
-        assertTransition(job.status, 'ASSIGNED');
-        if (new Set(proverIds).size !== proverIds.length || proverIds.length !== job.replicas) {
-          throw new InvalidRequestError(`this job needs ${job.replicas} distinct prover(s)`);
-        }
+      for (const { proverIds } of assignments) {
+        if (new Set(proverIds).size !== proverIds.length) throw new InvalidRequestError('a job needs distinct provers');
       }
-      await this.jobs.addAssignments(assignments);
-      const assigned = new Map((await this.jobs.transitionMany(ids, 'ASSIGNED')).map((j) => [j.network_job_id, j]));
-      const rows = await this.jobs.assignmentsOf(ids);
-      await this.receipts?.assigned(ids.map((id) => ({ job: assigned.get(id)!, assignments: rows.get(id)! })));
-      await this.outbox.appendMany(
+      const events = this.outbox.insertSql(
         assignments.map((a) => ({
           type: 'JobAssigned',
           partitionKey: a.jobId,
           payload: { network_job_id: a.jobId, provers: a.proverIds },
         })),
       );
+      // The jobs are locked by the caller (the scheduler's claim, or the admin route's check below).
+      const assigned = await this.jobs.assignMany(assignments, events.sql);
+      events.written();
+      await this.receipts?.assigned(
+        assignments.map(({ jobId, proverIds }) => {
+          const job = assigned.get(jobId)!;
+          return { job, assignments: proverIds.map((p, i) => assignmentOf(job, p, i + 1)) };
+        }),
+        scorecards,
+      );
       return ids.map((id) => assigned.get(id)!);
     });
   }
 }
 
+/** A replica's assignment as the statement inserted it. */
+function assignmentOf(job: JobRow, proverId: string, replica: number): AssignmentRow {
+  return {
+    network_job_id: job.network_job_id,
+    prover_id: proverId,
+    replica,
+    status: 'ASSIGNED',
+    success: null,
+    final_cost_micros: null,
+    result_hash: null,
+    error_message: null,
+    report_hash: null,
+    reward_micros: null,
+    assigned_at: job.assigned_at!,
+    reported_at: null,
+  };
+}
+
 @CommandHandler(AssignJobCommand)
 export class AssignJobCommandHandler implements ICommandHandler<AssignJobCommand, JobRow> {
-  constructor(private readonly batch: AssignJobsCommandHandler) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly jobs: JobRepository,
+    private readonly batch: AssignJobsCommandHandler,
+  ) {}
 
-  async execute({ jobId, proverIds }: AssignJobCommand): Promise<JobRow> {
-    const [job] = await this.batch.execute(new AssignJobsCommand([{ jobId, proverIds }]));
-    return job;
+  /** The admin route: the job is locked and checked first, so a refusal names its reason. */
+  execute({ jobId, proverIds }: AssignJobCommand): Promise<JobRow> {
+    return this.uow.run(async () => {
+      const [job] = await this.jobs.findMany([jobId]);
+      if (!job) throw new JobNotFoundError(jobId);
+      assertTransition(job.status, 'ASSIGNED');
+      if (new Set(proverIds).size !== proverIds.length || proverIds.length !== job.replicas) {
+        throw new InvalidRequestError(`this job needs ${job.replicas} distinct prover(s)`);
+      }
+      const [assigned] = await this.batch.execute(new AssignJobsCommand([{ jobId, proverIds }]));
+      return assigned;
+    });
   }
 }

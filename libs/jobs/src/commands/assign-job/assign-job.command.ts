@@ -16,7 +16,11 @@ export class AssignJobCommand extends Command<JobRow> {
  * batch (the scheduler's command: one per tick batch instead of one per job).
  */
 export class AssignJobsCommand extends Command<JobRow[]> {
-  constructor(readonly assignments: { jobId: string; proverIds: string[] }[]) {
+  constructor(
+    readonly assignments: { jobId: string; proverIds: string[] }[],
+    /** The scorecards the assigner saw (for the receipts); read in the transaction when absent. */
+    readonly scorecards?: Map<string, { version: string; score: string }>,
+  ) {
     super();
   }
 }

@@ -1,17 +1,29 @@
-import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
+import { TallyEnv } from '@tally/shared';
 import { ProverJobAssigned } from '../../events/provers.events';
+import { ProverJobsReader } from '../../persistence/prover-jobs.reader';
 
 /**
- * Wakes long polls when a job is assigned to their prover (the JobAssigned outbox event,
- * published by this replica's relay). Polls also re-check on a timer, which covers
- * assignments relayed by another replica.
+ * Wakes long polls when a job is assigned to their prover: at once on this replica's
+ * JobAssigned (published right after the assigning commit), and, for assignments made by
+ * another replica, by a recheck every PROVER_POLL_RECHECK_MS that asks the database in one
+ * query which of the waiting provers have a replica waiting to start (one query per
+ * interval however many polls wait, and none while nobody waits).
  */
 @Injectable()
 @EventsHandler(ProverJobAssigned)
 export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeApplicationShutdown {
+  private readonly logger = new Logger(JobWakeups.name);
   private readonly waiters = new Map<string, Set<() => void>>();
   private closing = false;
+  private recheck?: NodeJS.Timeout;
+  private rechecking = false;
+
+  constructor(
+    private readonly jobs: ProverJobsReader,
+    private readonly env: TallyEnv,
+  ) {}
 
   /** True once the app is shutting down: polls answer at once instead of waiting. */
   get stopping(): boolean {
@@ -33,6 +45,7 @@ export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeAppli
         signal?.removeEventListener('abort', onAbort);
         set.delete(wake);
         if (set.size === 0 && this.waiters.get(proverId) === set) this.waiters.delete(proverId);
+        if (this.waiters.size === 0) this.stopRechecks();
         resolve(woken);
       };
       const wake = () => done(true);
@@ -40,15 +53,41 @@ export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeAppli
       const timer = setTimeout(() => done(false), Math.max(0, ms));
       set.add(wake);
       signal?.addEventListener('abort', onAbort, { once: true });
+      this.startRechecks();
     });
   }
 
   beforeApplicationShutdown(): void {
     this.closing = true;
+    this.stopRechecks();
     for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
   }
 
   private wake(proverId: string): void {
     for (const wake of [...(this.waiters.get(proverId) ?? [])]) wake();
+  }
+
+  private startRechecks(): void {
+    if (this.recheck || this.closing) return;
+    this.recheck = setInterval(() => void this.recheckAll(), this.env.PROVER_POLL_RECHECK_MS);
+    this.recheck.unref();
+  }
+
+  private stopRechecks(): void {
+    clearInterval(this.recheck);
+    this.recheck = undefined;
+  }
+
+  /** One query for every waiting prover; the ones with a replica waiting to start are woken. */
+  private async recheckAll(): Promise<void> {
+    if (this.rechecking || this.waiters.size === 0) return;
+    this.rechecking = true;
+    try {
+      for (const prover of await this.jobs.withWaitingReplicas([...this.waiters.keys()])) this.wake(prover);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'long-poll recheck failed (polls still end at their deadline)');
+    } finally {
+      this.rechecking = false;
+    }
   }
 }

@@ -17,6 +17,9 @@ export class PollJobCommandHandler
     return proverIds.map((p) => ({ value: known.has(p) }));
   });
 
+  /** When this process last refreshed each prover's heartbeat. */
+  private readonly touchedAt = new Map<string, number>();
+
   constructor(
     private readonly provers: ProverRepository,
     private readonly commands: CommandBus,
@@ -27,26 +30,33 @@ export class PollJobCommandHandler
   async execute({ proverId, maxWaitMs, signal }: PollJobCommand): Promise<JobRow | null> {
     const deadline = Date.now() + maxWaitMs;
     await this.touch(proverId);
-    let touchedAt = Date.now();
     for (;;) {
       // Starts the oldest waiting assignment through the jobs lib (under the job's row lock).
       const job = await this.commands.execute(new StartNextJobCommand(proverId));
       if (job) return job;
       const remaining = deadline - Date.now();
       if (remaining <= 0 || signal?.aborted || this.wakeups.stopping) return null;
-      // Woken by this replica's JobAssigned; the timer covers assignments relayed elsewhere.
-      await this.wakeups.wait(proverId, Math.min(remaining, this.env.PROVER_POLL_RECHECK_MS), signal);
+      // A prover waiting in a long poll is alive: its heartbeat stays within the liveness TTL.
+      const woken = await this.wakeups.wait(proverId, Math.min(remaining, this.env.PROVER_LIVENESS_TTL_MS / 3), signal);
       if (signal?.aborted || this.wakeups.stopping) return null;
-      // A prover waiting in a long poll is alive: keep its heartbeat within the liveness TTL.
-      if (Date.now() - touchedAt > this.env.PROVER_LIVENESS_TTL_MS / 3) {
+      if (!woken) {
+        if (Date.now() >= deadline) return null;
         await this.touch(proverId);
-        touchedAt = Date.now();
       }
     }
   }
 
+  /**
+   * Refreshes the prover's heartbeat, unless this process did within the last third of the
+   * liveness TTL (a poll loop need not write the row on every poll to keep it live).
+   */
   private async touch(proverId: string): Promise<void> {
+    const at = this.touchedAt.get(proverId);
+    if (at !== undefined && Date.now() - at < this.env.PROVER_LIVENESS_TTL_MS / 3) return;
+    const started = Date.now();
     if (!(await this.touches.submit(proverId))) throw new ProverNotFoundError(proverId);
+    if (this.touchedAt.size >= 100_000) this.touchedAt.clear();
+    this.touchedAt.set(proverId, started);
   }
 
   beforeApplicationShutdown(): Promise<void> {

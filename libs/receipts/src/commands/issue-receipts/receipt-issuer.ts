@@ -36,13 +36,16 @@ export class ReceiptIssuer extends JobReceipts {
     super();
   }
 
-  async assigned(jobs: { job: JobRow; assignments: AssignmentRow[] }[]): Promise<void> {
+  async assigned(
+    jobs: { job: JobRow; assignments: AssignmentRow[] }[],
+    scorecards?: Map<string, { version: string; score: string }>,
+  ): Promise<void> {
     const ids = jobs.map((j) => j.job.network_job_id);
     const chains = await this.receipts.headsAndCounts(ids, 'assignment');
-    // The scorecards the assignment saw: read in the assigning transaction.
-    const cards = await this.receipts.scorecards([
-      ...new Set(jobs.flatMap((j) => j.assignments.map((a) => a.prover_id))),
-    ]);
+    // The scorecards the assignment saw: the assigner's, or read in the assigning transaction.
+    const cards =
+      scorecards ??
+      (await this.receipts.scorecards([...new Set(jobs.flatMap((j) => j.assignments.map((a) => a.prover_id)))]));
     const docs = jobs.map(({ job, assignments }) => {
       const chain = chains.get(job.network_job_id)!;
       const round = chain.count + 1;

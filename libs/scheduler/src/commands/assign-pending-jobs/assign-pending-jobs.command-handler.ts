@@ -54,18 +54,16 @@ export class AssignPendingJobsCommandHandler implements ICommandHandler<
     // so max_concurrency holds exactly. SKIP LOCKED below keeps clear of jobs being cancelled.
     await this.scheduling.lockAssignment();
     const limit = this.env.SCHEDULER_BATCH_SIZE;
-    const jobs = await this.scheduling.claimPending(limit, cursor);
-    if (jobs.length === 0) return { examined: 0, assigned: 0, next: null };
     const ttlMs = this.env.PROVER_LIVENESS_TTL_MS;
-    const { provers, now } = await this.scheduling.liveProvers(ttlMs);
+    const { jobs, provers, now, config } = await this.scheduling.assignmentInputs(limit, cursor, ttlMs);
+    if (jobs.length === 0) return { examined: 0, assigned: 0, next: null };
     let room = provers.reduce((sum, p) => sum + Math.max(0, p.maxConcurrency - p.activeJobs), 0);
     if (room === 0) return { examined: 0, assigned: 0, next: null };
 
-    const weights = weightsOf((await this.configs.get()).config);
-    const holders = await this.scheduling.holders(jobs.map((j) => j.network_job_id));
+    const weights = weightsOf(this.configs.parse(config));
+    const holders = new Map(jobs.map((j) => [j.network_job_id, new Set(j.holders)]));
     const hardware = new Map<string, unknown>();
     const liveness = { now, ttlMs };
-
     const chosenFor: { jobId: string; proverIds: string[] }[] = [];
     let examined = 0;
     for (const job of jobs) {
@@ -92,7 +90,8 @@ export class AssignPendingJobsCommandHandler implements ICommandHandler<
       if (room === 0) break;
     }
     // The jobs lib's command for the whole batch, in this transaction (its unit of work joins the active one).
-    await this.commands.execute(new AssignJobsCommand(chosenFor));
+    const scorecards = new Map(provers.map((p) => [p.proverId, { version: p.version, score: p.scoreValue }]));
+    await this.commands.execute(new AssignJobsCommand(chosenFor, scorecards));
     const assigned = chosenFor.length;
     const last = jobs[jobs.length - 1];
     const more = jobs.length === limit && room > 0;
