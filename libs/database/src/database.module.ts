@@ -48,9 +48,9 @@ export class DatabaseModule {
             return dataSource;
           },
         }),
+        // No per-request context (nothing reads one): a unit of work opens its own (UnitOfWork).
         ClsModule.forRoot({
           global: true,
-          middleware: { mount: true },
           plugins: [
             new ClsPluginTransactional({
               imports: [TypeOrmModule],

@@ -10,3 +10,4 @@ export * from './outbox/outbox-relay';
 export * from './outbox/processed-events';
 export * from './outbox/outbox-writer';
 export * from './outbox/committed-events';
+export * from './prepared';

@@ -4,6 +4,7 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import type { EntityManager } from 'typeorm';
 import { CommittedEvents } from './outbox/committed-events';
+import { prepared } from './prepared';
 
 /** Postgres errors worth retrying as a whole transaction. */
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
@@ -46,6 +47,11 @@ export class UnitOfWork {
   /** The entity manager of the current transaction, or the plain one outside any. */
   get tx(): EntityManager {
     return this.txHost.tx;
+  }
+
+  /** A fixed statement as a prepared one (see `prepared`), in the current transaction if any; its rows. */
+  prepared<T = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
+    return prepared<T>(this.txHost.tx, text, values);
   }
 
   /** Whether a transaction is open here (work then joins it). */

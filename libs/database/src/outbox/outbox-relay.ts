@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { GroupCommit } from '@tally/shared';
 import { CommittedEvents, OUTBOX_LEASE_SECONDS, OutboxRecord } from './committed-events';
 import { OutboxEvent, outboxEventClasses } from './outbox-event';
+import { prepared } from '../prepared';
 
 const POLL_MS = 50;
 const BATCH = 500;
@@ -36,7 +37,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly handingBack = new Set<Promise<void>>();
   /** Published rows, marked in batches; a row handed back meanwhile (redeliveries moved) stays unpublished. */
   private readonly marks = new GroupCommit<OutboxRecord, void>(async (records) => {
-    await this.dataSource.query(
+    await prepared(
+      this.dataSource,
       `UPDATE outbox o SET published_at = now(), next_attempt_at = NULL
        FROM unnest($1::uuid[], $2::int[]) AS u(event_id, redeliveries)
        WHERE o.event_id = u.event_id AND o.redeliveries = u.redeliveries AND o.published_at IS NULL`,
@@ -112,7 +114,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   async pass(): Promise<number> {
     let total = 0;
     for (;;) {
-      const [rows]: [(OutboxRecord & { id: string; created_at: Date })[], number] = await this.dataSource.query(
+      const rows = await prepared<OutboxRecord & { id: string; created_at: Date }>(
+        this.dataSource,
         `UPDATE outbox o SET next_attempt_at = now() + make_interval(secs => ${OUTBOX_LEASE_SECONDS})
          FROM (SELECT id FROM outbox
                WHERE published_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())

@@ -3,6 +3,7 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { newId } from '@tally/shared';
 import { CommittedEvents, OUTBOX_LEASE_SECONDS, OutboxRecord } from './committed-events';
+import { prepared } from '../prepared';
 
 /**
  * Appends domain events to the outbox in the current transaction. The rows are leased to
@@ -71,8 +72,8 @@ export class OutboxWriter {
   }
 
   private async write(records: OutboxRecord[], partitionKeys: string[]): Promise<void> {
-    const tx = this.txHost.tx;
-    await tx.query(
+    await prepared(
+      this.txHost.tx,
       `INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
        SELECT u.*, now() + make_interval(secs => ${OUTBOX_LEASE_SECONDS})
        FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::jsonb[]) AS u`,

@@ -50,7 +50,7 @@ export class ProcessedEvents {
 
   /** Which of these events `handler` has handled already (a plain read). */
   async handled(handler: string, eventIds: string[]): Promise<Set<string>> {
-    const rows: { event_id: string }[] = await this.uow.tx.query(
+    const rows = await this.uow.prepared<{ event_id: string }>(
       `SELECT event_id::text FROM processed_events WHERE handler = $1 AND event_id = ANY($2::uuid[])`,
       [handler, eventIds],
     );
@@ -67,7 +67,7 @@ export class ProcessedEvents {
     const emitted = items.flatMap((item) =>
       item.emits.map((e) => ({ source: item.eventId, partitionKey: e.partitionKey, record: recordOf(e) })),
     );
-    const rows: { event_id: string }[] = await this.uow.tx.query(
+    const rows = await this.uow.prepared<{ event_id: string }>(
       `WITH handled AS (${recordHandled('$1', '$2')}),
        appended AS (
          INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)

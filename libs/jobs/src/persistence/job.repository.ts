@@ -113,11 +113,16 @@ export class JobRepository {
     return this.uow.tx.query(sql, params);
   }
 
+  /** For the hot paths' fixed statements: prepared once per connection (see `prepared`). */
+  private prep<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.uow.prepared<T>(sql, params);
+  }
+
   /** Inserts new PENDING jobs; a (client, client_job_id) already taken is skipped. Returns the inserted rows by id. */
   async insertMany(jobs: NewJob[]): Promise<Map<string, JobRow>> {
     if (jobs.length === 0) return new Map();
     const col = <T>(f: (j: NewJob) => T) => jobs.map(f);
-    const rows = await this.q<JobRow>(
+    const rows = await this.prep<JobRow>(
       `INSERT INTO jobs (network_job_id, client_id, client_job_id, request_hash, payload, max_cost_micros, priority,
                          service, units, requirements, replicas, hold_id, held_micros, status)
        SELECT u.*, 'PENDING'
@@ -146,7 +151,7 @@ export class JobRepository {
   /** The jobs these clients submitted under these client_job_ids, by `${client}\u0000${client_job_id}`. */
   async findByClientJobIds(keys: { clientId: string; clientJobId: string }[]): Promise<Map<string, JobRow>> {
     if (keys.length === 0) return new Map();
-    const rows = await this.q<JobRow>(
+    const rows = await this.prep<JobRow>(
       `SELECT ${JOB_COLUMNS} FROM jobs
        WHERE (client_id, client_job_id) IN (SELECT * FROM unnest($1::varchar[], $2::varchar[]))`,
       [keys.map((k) => k.clientId), keys.map((k) => k.clientJobId)],
@@ -165,7 +170,7 @@ export class JobRepository {
 
   /** Several jobs at once, row-locked in id order (so concurrent batches cannot deadlock). */
   async findMany(ids: string[]): Promise<JobRow[]> {
-    return this.q<JobRow>(
+    return this.prep<JobRow>(
       `SELECT ${JOB_COLUMNS} FROM jobs WHERE network_job_id = ANY($1::uuid[]) ORDER BY network_job_id FOR UPDATE`,
       [ids],
     );
@@ -176,7 +181,7 @@ export class JobRepository {
    * its assignments (replicas in order), in one statement.
    */
   async lockWithAssignments(ids: string[]): Promise<Map<string, { job: JobRow; assignments: AssignmentRow[] }>> {
-    const rows = await this.q<
+    const rows = await this.prep<
       JobRow & { assignments: (Omit<AssignmentRow, 'assigned_at' | 'reported_at'> & Stamps)[] }
     >(
       `SELECT ${JOB_COLUMNS},
@@ -204,7 +209,7 @@ export class JobRepository {
   async saveAssignments(rows: AssignmentRow[]): Promise<void> {
     if (rows.length === 0) return;
     const col = <T>(f: (a: AssignmentRow) => T) => rows.map(f);
-    await this.q(
+    await this.prep(
       `UPDATE job_assignments a SET status = u.n_status, success = u.n_success, final_cost_micros = u.n_cost,
               result_hash = u.n_result, error_message = u.n_error, report_hash = u.n_report, reward_micros = u.n_reward,
               reported_at = u.n_reported
@@ -242,7 +247,7 @@ export class JobRepository {
     }[],
   ): Promise<Map<string, JobRow>> {
     const col = <T>(f: (s: (typeof settled)[number]) => T) => settled.map(f);
-    const [rows] = await this.q<JobRow[]>(
+    const rows = await this.prep<JobRow>(
       `UPDATE jobs j SET status = u.n_status, version = j.version + 1, final_cost_micros = u.n_cost,
               refunded_micros = u.n_refunded, platform_fee_micros = coalesce(u.n_fee, j.platform_fee_micros),
               error_message = u.n_error,
@@ -320,7 +325,7 @@ export class JobRepository {
    * skipped. Returns each prover's started jobs, oldest first.
    */
   async startNextAssigned(wanted: Map<string, number>): Promise<Map<string, JobRow[]>> {
-    const rows = await this.q<JobRow & { started_by: string }>(
+    const rows = await this.prep<JobRow & { started_by: string }>(
       `WITH want AS (SELECT * FROM unnest($1::varchar[], $2::int[]) AS w(prover_id, n)),
        picked AS (
          SELECT w.prover_id, x.network_job_id FROM want w
@@ -393,7 +398,7 @@ export class JobRepository {
                              AND (SELECT count(*) FROM events) >= 0,
                              'a job to assign is not PENDING, or its prover count is not its replicas') AS ok)
        SELECT m.* FROM guard LEFT JOIN moved m ON true`;
-    const result = await this.q<JobRow>(sql, params);
+    const result = await this.prep<JobRow>(sql, params);
     return new Map(result.filter((r) => r.network_job_id).map((r) => [r.network_job_id, r]));
   }
 
@@ -427,7 +432,7 @@ export class JobRepository {
    * COMPLETED entry was appended now, with a JobAudited event each.
    */
   async recordAudits(events: JobAuditEvent[], auditable: string[]): Promise<void> {
-    await this.q(
+    await this.prep(
       `WITH logged AS (
          INSERT INTO job_audit_log (event_id, network_job_id, event)
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[])

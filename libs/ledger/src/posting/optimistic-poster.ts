@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { prepared } from '@tally/database';
 import type { AccountRef, PostingRequest, PostingResult } from '../domain';
 import {
   ACCOUNT_STATE_COLUMNS,
@@ -102,7 +103,8 @@ export class OptimisticPoster {
 
   /** Reads accounts as committed (no lock: the write checks their versions). */
   private async learn(refs: AccountRef[]): Promise<void> {
-    const rows: AccountStateRow[] = await this.dataSource.query(
+    const rows = await prepared<AccountStateRow>(
+      this.dataSource,
       `SELECT ${ACCOUNT_STATE_COLUMNS}
        FROM unnest($1::varchar[], $2::varchar[]) AS u(kind, owner)
        JOIN accounts a ON a.kind = u.kind AND a.owner_id = u.owner AND a.currency = 'CREDIT'`,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { prepared } from '@tally/database';
 import type { AccountKind, AccountRef, Phase, PostingRequest, PostingResult, Side, TransferView } from '../domain';
 
 /** An account row as locked (or known) for the batch, with its counters as the batch moves them. */
@@ -124,7 +125,8 @@ export class PostingEngine {
   ): Promise<number[]> {
     const keyed = requests.map((r, i) => ({ r, i })).filter(({ r }) => r.idempotency);
     if (keyed.length === 0) return requests.map((_, i) => i);
-    const claimed: { scope: string; key: string }[] = await m.query(
+    const claimed: { scope: string; key: string }[] = await prepared(
+      m,
       `INSERT INTO idempotency_keys (scope, key, request_hash, status_code)
        SELECT s, k, h, 0 FROM unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS u(s, k, h)
        ON CONFLICT DO NOTHING RETURNING scope, key`,
@@ -152,7 +154,8 @@ export class PostingEngine {
         transfer_id: string | null;
         error: Rejection['error'] | null;
         view: TransferView | null;
-      }[] = await m.query(
+      }[] = await prepared(
+        m,
         `SELECT k.scope, k.key, k.request_hash, k.status_code, k.transfer_id, k.error,
                   CASE WHEN k.transfer_id IS NOT NULL THEN ledger_transfer_view(k.transfer_id) END AS view
            FROM idempotency_keys k JOIN unnest($1::varchar[], $2::varchar[]) AS u(s, k2) ON k.scope = u.s AND k.key = u.k2`,
@@ -199,7 +202,8 @@ export class PostingEngine {
       amount: string;
       status: string;
       expires_at: Date | null;
-    }[] = await m.query(
+    }[] = await prepared(
+      m,
       `SELECT id, debit_account_id::text AS debit, credit_account_id::text AS credit, amount::text, status, expires_at
          FROM holds WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
       [ids],
@@ -234,7 +238,8 @@ export class PostingEngine {
     }
     const toCreate = [...refs.values()].filter((r) => r.credit && AUTO_CREATED.includes(r.kind));
     if (toCreate.length > 0) {
-      await m.query(
+      await prepared(
+        m,
         `INSERT INTO accounts (kind, owner_id) SELECT * FROM unnest($1::varchar[], $2::varchar[]) AS u(kind, owner)
          ORDER BY 1, 2 ON CONFLICT DO NOTHING`,
         [toCreate.map((r) => r.kind), toCreate.map((r) => r.owner)],
@@ -248,7 +253,8 @@ export class PostingEngine {
     const rows: (AccountStateRow & { now: Date })[] =
       list.length === 0 && holdAccounts.length === 0
         ? []
-        : await m.query(
+        : await prepared(
+            m,
             `SELECT now() AS now, ${ACCOUNT_STATE_COLUMNS}
              FROM accounts a
              WHERE a.id = ANY(ARRAY(
@@ -258,7 +264,7 @@ export class PostingEngine {
              ORDER BY a.id FOR NO KEY UPDATE`,
             [list.map((r) => r.kind), list.map((r) => r.owner), holdAccounts],
           );
-    const now: Date = rows[0]?.now ?? (await m.query(`SELECT now() AS now`))[0].now;
+    const now: Date = rows[0]?.now ?? (await prepared<{ now: Date }>(m, `SELECT now() AS now`))[0].now;
     const accounts = new Map<string, AccountState>();
     const byRef = new Map<string, string>();
     for (const a of rows) {
@@ -540,7 +546,7 @@ export class BatchWriter {
    * statement's now(), the transfers' created_at.
    */
   async write(
-    m: Pick<EntityManager, 'query'>,
+    m: EntityManager | DataSource,
     accounts: Map<string, AccountState>,
     guard?: VersionGuard,
   ): Promise<Date | undefined> {
@@ -565,7 +571,8 @@ export class BatchWriter {
     const untouched = guard ? [...accounts.values()].filter((a) => !a.touched) : [];
     // Sequence numbers are drawn here, while the batch's accounts are locked, so on every
     // account the order of sequence numbers is the order its transfers were applied in.
-    const [{ seqs, now }]: { seqs: string[] | null; now: Date }[] = await m.query(
+    const [{ seqs, now }]: { seqs: string[] | null; now: Date }[] = await prepared(
+      m,
       `WITH
        ${
          // Guarded: the accounts are locked here, in id order like everywhere else (no deadlocks).

@@ -11,7 +11,7 @@ export class ProverJobsReader {
 
   /** Which of these provers have a replica assigned to them that waits to start (one index probe each). */
   async withWaitingReplicas(proverIds: string[]): Promise<string[]> {
-    const rows: { prover_id: string }[] = await this.uow.tx.query(
+    const rows = await this.uow.prepared<{ prover_id: string }>(
       `SELECT p.prover_id FROM unnest($1::varchar[]) AS p(prover_id)
        WHERE EXISTS (SELECT 1 FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
                      WHERE a.prover_id = p.prover_id AND a.status = 'ASSIGNED' AND j.status IN ('ASSIGNED', 'RUNNING'))`,

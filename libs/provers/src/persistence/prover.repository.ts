@@ -78,9 +78,10 @@ export class ProverRepository {
   /** Several provers by id (plain reads); unknown ids are left out. */
   async findMany(proverIds: string[]): Promise<Map<string, ProverRow>> {
     if (proverIds.length === 0) return new Map();
-    const rows = await this.q<ProverRow[]>(`SELECT ${COLUMNS} FROM provers WHERE prover_id = ANY($1::varchar[])`, [
-      proverIds,
-    ]);
+    const rows = await this.uow.prepared<ProverRow>(
+      `SELECT ${COLUMNS} FROM provers WHERE prover_id = ANY($1::varchar[])`,
+      [proverIds],
+    );
     return new Map(rows.map((r) => [r.prover_id, r]));
   }
 
@@ -135,7 +136,7 @@ export class ProverRepository {
 
   /** Liveness only (polls): the ids of the provers that exist, refreshed. */
   async touchAll(proverIds: string[]): Promise<Set<string>> {
-    const [rows] = await this.q<[{ prover_id: string }[], number]>(
+    const rows = await this.uow.prepared<{ prover_id: string }>(
       `UPDATE provers SET last_heartbeat = now(), state = CASE WHEN state = 'offline' THEN 'active' ELSE state END
        WHERE prover_id = ANY($1::varchar[]) RETURNING prover_id`,
       [proverIds],
@@ -171,7 +172,7 @@ export class ProverRepository {
       });
     }
     const cards = [...last.values()];
-    await this.q(
+    await this.uow.prepared(
       `WITH handled AS (${recordHandled('$1', '$2')}),
        cards AS (
          UPDATE provers p SET score_value = u.score, successful_jobs = successful_jobs + u.ds,

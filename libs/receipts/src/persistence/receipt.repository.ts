@@ -16,6 +16,11 @@ export class ReceiptRepository {
     return this.uow.tx.query(sql, params);
   }
 
+  /** For the hot paths' fixed statements: prepared once per connection (see `prepared`). */
+  private prep<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.uow.prepared<T>(sql, params);
+  }
+
   async head(jobId: string): Promise<ChainHead | null> {
     const rows = await this.q<ChainHead>(
       `SELECT seq, receipt_hash FROM receipts WHERE network_job_id = $1 ORDER BY seq DESC LIMIT 1`,
@@ -29,7 +34,7 @@ export class ReceiptRepository {
     jobIds: string[],
     kind: ReceiptKind,
   ): Promise<Map<string, { head: ChainHead | null; count: number }>> {
-    const rows = await this.q<{ id: string; seq: number | null; receipt_hash: string | null; n: number }>(
+    const rows = await this.prep<{ id: string; seq: number | null; receipt_hash: string | null; n: number }>(
       `SELECT u.id::text AS id, h.seq, h.receipt_hash,
               (SELECT count(*)::int FROM receipts c WHERE c.network_job_id = u.id AND c.kind = $2) AS n
        FROM unnest($1::uuid[]) AS u(id)
@@ -53,7 +58,7 @@ export class ReceiptRepository {
   async settlementContext(
     jobIds: string[],
   ): Promise<Map<string, { head: ChainHead | null; rounds: number; assignedProvers: unknown; transferIds: string[] }>> {
-    const rows = await this.q<{
+    const rows = await this.prep<{
       id: string;
       seq: number | null;
       receipt_hash: string | null;
@@ -98,7 +103,7 @@ export class ReceiptRepository {
 
   async insertMany(receipts: { doc: ReceiptDocument; round: number }[]): Promise<void> {
     const col = <T>(f: (r: { doc: ReceiptDocument; round: number }) => T) => receipts.map(f);
-    await this.q(
+    await this.prep(
       `INSERT INTO receipts (receipt_id, network_job_id, seq, kind, round, receipt_hash, prev_receipt_hash, key_id, document)
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::varchar[], $5::int[], $6::varchar[], $7::varchar[],
                             $8::varchar[], $9::jsonb[])`,
@@ -136,7 +141,7 @@ export class ReceiptRepository {
   /** Which of these jobs have a settlement receipt. */
   async withSettlement(jobIds: string[]): Promise<Set<string>> {
     if (jobIds.length === 0) return new Set();
-    const rows = await this.q<{ id: string }>(
+    const rows = await this.prep<{ id: string }>(
       `SELECT network_job_id::text AS id FROM receipts WHERE network_job_id = ANY($1::uuid[]) AND kind = 'settlement'`,
       [jobIds],
     );
@@ -145,7 +150,7 @@ export class ReceiptRepository {
 
   /** The prover ids and score versions of the given provers now (read in the assigning transaction). */
   async scorecards(proverIds: string[]): Promise<Map<string, { version: string; score: string }>> {
-    const rows = await this.q<{ prover_id: string; version: string; score: string }>(
+    const rows = await this.prep<{ prover_id: string; version: string; score: string }>(
       `SELECT prover_id, version::text AS version, score_value::text AS score FROM provers WHERE prover_id = ANY($1)`,
       [proverIds],
     );

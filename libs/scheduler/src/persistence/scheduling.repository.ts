@@ -97,7 +97,7 @@ export class SchedulingRepository {
 
   /** Waits until no other replica is assigning; released when the transaction ends. */
   async lockAssignment(): Promise<void> {
-    await this.q(`SELECT pg_advisory_xact_lock(${ASSIGN_LOCK})`);
+    await this.uow.prepared(`SELECT pg_advisory_xact_lock(${ASSIGN_LOCK})`);
   }
 
   /** True when this transaction may sweep (no other replica is sweeping right now). */
@@ -108,7 +108,7 @@ export class SchedulingRepository {
 
   /** Whether any job is PENDING (an index probe, outside any transaction). */
   async anyPending(): Promise<boolean> {
-    const rows = await this.q<unknown[]>(`SELECT 1 FROM jobs WHERE status = 'PENDING' LIMIT 1`);
+    const rows = await this.uow.prepared(`SELECT 1 FROM jobs WHERE status = 'PENDING' LIMIT 1`);
     return rows.length > 0;
   }
 
@@ -152,14 +152,12 @@ export class SchedulingRepository {
       params.push(cursor.rank, cursor.submittedAt, cursor.id);
       after = `AND (${PRIORITY_RANK}, submitted_at, network_job_id) > ($3::int, $4::timestamptz, $5::uuid)`;
     }
-    const [row] = await this.q<
-      {
-        jobs: (PendingJob & { holders: string[] })[];
-        provers: (Omit<ProverRow, 'last_heartbeat'> & { last_heartbeat: string | null; version: string })[];
-        now: Date;
-        config: unknown;
-      }[]
-    >(
+    const [row] = await this.uow.prepared<{
+      jobs: (PendingJob & { holders: string[] })[];
+      provers: (Omit<ProverRow, 'last_heartbeat'> & { last_heartbeat: string | null; version: string })[];
+      now: Date;
+      config: unknown;
+    }>(
       `WITH clock AS (SELECT clock_timestamp() AS db_now),
        claimed AS (
          SELECT network_job_id, priority, requirements, service, replicas, ${PRIORITY_RANK} AS priority_rank,
