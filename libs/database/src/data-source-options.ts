@@ -18,12 +18,6 @@ export function dataSourceOptions(
     // Failed queries surface as errors where they happen (logged with the request id), not twice.
     logging: false,
     poolSize,
-    extra: {
-      max: poolSize,
-      connectionTimeoutMillis: 10_000,
-      // The hot paths' statements are prepared (see `prepared`) and planned once per connection:
-      // their parameters are arrays of a batch's rows, which a generic plan serves as well.
-      options: '-c plan_cache_mode=force_generic_plan',
-    },
+    extra: { max: poolSize, connectionTimeoutMillis: 10_000 },
   };
 }
