@@ -72,28 +72,6 @@ const JOB_COLUMNS = `network_job_id, client_id, client_job_id, request_hash, pay
 const ASSIGNMENT_COLUMNS = `network_job_id, prover_id, replica, status, success, final_cost_micros::text, result_hash,
   error_message, report_hash, reward_micros::text, assigned_at, reported_at`;
 
-/** An assignment as json_build_object arguments (timestamps come back as ISO text). */
-const ASSIGNMENT_JSON = [
-  'network_job_id',
-  'prover_id',
-  'replica',
-  'status',
-  'success',
-  'result_hash',
-  'error_message',
-  'report_hash',
-]
-  .map((c) => `'${c}', a.${c}`)
-  .concat([
-    `'final_cost_micros', a.final_cost_micros::text`,
-    `'reward_micros', a.reward_micros::text`,
-    `'assigned_at', a.assigned_at`,
-    `'reported_at', a.reported_at`,
-  ])
-  .join(', ');
-
-type Stamps = { assigned_at: string; reported_at: string | null };
-
 /** When each status is reached, the job row stamps its time. */
 const STAMP: Partial<Record<JobStatus, string>> = {
   ASSIGNED: 'assigned_at',
@@ -178,31 +156,14 @@ export class JobRepository {
 
   /**
    * Several jobs row-locked in id order (so concurrent batches cannot deadlock), each with
-   * its assignments (replicas in order), in one statement.
+   * its assignments (replicas in order). Two statements on purpose: the assignments are read
+   * after the locks are held, so they include whatever the transaction that held a lock
+   * before committed (a single statement would read them as of its own start).
    */
   async lockWithAssignments(ids: string[]): Promise<Map<string, { job: JobRow; assignments: AssignmentRow[] }>> {
-    const rows = await this.prep<
-      JobRow & { assignments: (Omit<AssignmentRow, 'assigned_at' | 'reported_at'> & Stamps)[] }
-    >(
-      `SELECT ${JOB_COLUMNS},
-              (SELECT coalesce(json_agg(json_build_object(${ASSIGNMENT_JSON}) ORDER BY a.replica), '[]')
-               FROM job_assignments a WHERE a.network_job_id = jobs.network_job_id) AS assignments
-       FROM jobs WHERE network_job_id = ANY($1::uuid[]) ORDER BY network_job_id FOR UPDATE`,
-      [ids],
-    );
-    return new Map(
-      rows.map(({ assignments, ...job }) => [
-        job.network_job_id,
-        {
-          job,
-          assignments: assignments.map((a) => ({
-            ...a,
-            assigned_at: new Date(a.assigned_at),
-            reported_at: a.reported_at === null ? null : new Date(a.reported_at),
-          })),
-        },
-      ]),
-    );
+    const jobs = await this.findMany(ids);
+    const assignments = await this.assignmentsOf(jobs.map((j) => j.network_job_id));
+    return new Map(jobs.map((job) => [job.network_job_id, { job, assignments: assignments.get(job.network_job_id)! }]));
   }
 
   /** Writes the mutable columns of these assignments as they are in memory, in one statement. */
@@ -272,7 +233,7 @@ export class JobRepository {
 
   /** Each job's assignments, replicas in order. */
   async assignmentsOf(ids: string[]): Promise<Map<string, AssignmentRow[]>> {
-    const rows = await this.q<AssignmentRow>(
+    const rows = await this.prep<AssignmentRow>(
       `SELECT ${ASSIGNMENT_COLUMNS} FROM job_assignments WHERE network_job_id = ANY($1::uuid[])
        ORDER BY network_job_id, replica`,
       [ids],
