@@ -139,6 +139,18 @@ describe('prover poll (job pickup) and cancellations on heartbeat', () => {
     expect((await ctx.heartbeat(p.name, p.key).expect(200)).body.cancelled_jobs).toEqual([]);
     expect((await ctx.heartbeat(other.name, other.key).expect(200)).body.cancelled_jobs).toEqual([theirs]);
   });
+
+  it('heartbeats racing each other tell each cancelled job once, across all their answers', async () => {
+    const client = await ctx.fundedClient('10');
+    const p = await ctx.registeredProver();
+    await ctx.heartbeat(p.name, p.key).expect(200);
+    const ids = [await submit(client.key), await submit(client.key), await submit(client.key)];
+    for (const id of ids) await ctx.assign(id, [p.name]).expect(201);
+    for (const id of ids) await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => ctx.heartbeat(p.name, p.key).expect(200)));
+    const told = answers.flatMap((r) => r.body.cancelled_jobs as string[]);
+    expect(told.sort()).toEqual([...ids].sort());
+  });
 });
 
 describe('long polls and shutdown', () => {

@@ -19,21 +19,4 @@ export class ProverJobsReader {
     );
     return rows.map((r) => r.prover_id);
   }
-
-  /**
-   * Jobs of this prover cancelled since `since` that it has not been told about yet; they
-   * are marked told in the same transaction. (The acknowledgements make this exact even
-   * for a cancellation whose transaction commits just after a heartbeat read.)
-   */
-  async takeCancelledSince(proverId: string, since: Date): Promise<string[]> {
-    const rows: { network_job_id: string }[] = await this.uow.tx.query(
-      `INSERT INTO prover_cancellation_acks (prover_id, network_job_id)
-       SELECT a.prover_id, a.network_job_id FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
-       WHERE a.prover_id = $1 AND a.status = 'CANCELLED' AND j.cancelled_at > $2
-       ORDER BY j.cancelled_at, a.network_job_id
-       ON CONFLICT DO NOTHING RETURNING network_job_id`,
-      [proverId, since],
-    );
-    return rows.map((r) => r.network_job_id);
-  }
 }

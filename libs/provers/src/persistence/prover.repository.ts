@@ -115,23 +115,38 @@ export class ProverRepository {
   }
 
   /**
-   * A heartbeat: refreshes liveness, load, profile and capabilities; an offline prover is
-   * active again (a draining one stays draining). Returns the row as it was before, or
-   * null for an unknown prover.
+   * A heartbeat, in one statement: refreshes liveness, load, profile and capabilities (an
+   * offline prover is active again; a draining one stays draining) and takes the jobs of
+   * this prover cancelled since `overlapMs` before the previous heartbeat that it has not
+   * been told about yet, marking them told (reading the jobs tables, as ProverJobsReader
+   * does). Returns those job ids, or null for an unknown prover.
    */
   async heartbeat(
     proverId: string,
     beat: { loadFactor: number; hardwareProfile: HardwareProfile; capabilities: ProverCapabilities },
-  ): Promise<ProverRow | null> {
-    const before = await this.find(proverId, true);
-    if (!before) return null;
-    await this.q(
-      `UPDATE provers SET last_heartbeat = now(), cancellations_seen_at = now(), load_factor = $2,
-         hardware_profile = $3, capabilities = $4, state = CASE WHEN state = 'offline' THEN 'active' ELSE state END
-       WHERE prover_id = $1`,
-      [proverId, beat.loadFactor, JSON.stringify(beat.hardwareProfile), JSON.stringify(beat.capabilities)],
+    overlapMs: number,
+  ): Promise<string[] | null> {
+    const [row] = await this.uow.prepared<{ known: boolean; cancelled: string[] }>(
+      // \`before\` reads the row as of the statement's start (the UPDATE beside it takes the lock);
+      // two heartbeats at once may look from the same time: the acknowledgements tell each job once.
+      `WITH before AS (
+         SELECT COALESCE(cancellations_seen_at, registered_at) - make_interval(secs => $5::float8 / 1000) AS since
+         FROM provers WHERE prover_id = $1),
+       beat AS (
+         UPDATE provers SET last_heartbeat = now(), cancellations_seen_at = now(), load_factor = $2,
+           hardware_profile = $3, capabilities = $4, state = CASE WHEN state = 'offline' THEN 'active' ELSE state END
+         WHERE prover_id = $1 RETURNING 1),
+       told AS (
+         INSERT INTO prover_cancellation_acks (prover_id, network_job_id)
+         SELECT a.prover_id, a.network_job_id FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
+         WHERE a.prover_id = $1 AND a.status = 'CANCELLED' AND j.cancelled_at > (SELECT since FROM before)
+         ORDER BY j.cancelled_at, a.network_job_id
+         ON CONFLICT DO NOTHING RETURNING network_job_id)
+       SELECT EXISTS (SELECT 1 FROM beat) AS known,
+              ARRAY(SELECT network_job_id::text FROM told) AS cancelled`,
+      [proverId, beat.loadFactor, JSON.stringify(beat.hardwareProfile), JSON.stringify(beat.capabilities), overlapMs],
     );
-    return before;
+    return row.known ? row.cancelled : null;
   }
 
   /** Liveness only (polls): the ids of the provers that exist, refreshed. */

@@ -1,7 +1,5 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { UnitOfWork } from '@tally/database';
 import { ProverNotFoundError } from '../../domain';
-import { ProverJobsReader } from '../../persistence/prover-jobs.reader';
 import { ProverRepository } from '../../persistence/prover.repository';
 import { HeartbeatAnswer, RecordHeartbeatCommand } from './record-heartbeat.command';
 
@@ -14,20 +12,11 @@ const CANCELLATION_OVERLAP_MS = 60_000;
 
 @CommandHandler(RecordHeartbeatCommand)
 export class RecordHeartbeatCommandHandler implements ICommandHandler<RecordHeartbeatCommand, HeartbeatAnswer> {
-  constructor(
-    private readonly uow: UnitOfWork,
-    private readonly provers: ProverRepository,
-    private readonly jobs: ProverJobsReader,
-  ) {}
+  constructor(private readonly provers: ProverRepository) {}
 
-  execute({ proverId, beat }: RecordHeartbeatCommand): Promise<HeartbeatAnswer> {
-    return this.uow.run(async () => {
-      const before = await this.provers.heartbeat(proverId, beat);
-      if (!before) throw new ProverNotFoundError(proverId);
-      const since = new Date(
-        (before.cancellations_seen_at ?? before.registered_at).getTime() - CANCELLATION_OVERLAP_MS,
-      );
-      return { accepted: true, cancelled_jobs: await this.jobs.takeCancelledSince(proverId, since) };
-    });
+  async execute({ proverId, beat }: RecordHeartbeatCommand): Promise<HeartbeatAnswer> {
+    const cancelled = await this.provers.heartbeat(proverId, beat, CANCELLATION_OVERLAP_MS);
+    if (!cancelled) throw new ProverNotFoundError(proverId);
+    return { accepted: true, cancelled_jobs: cancelled };
   }
 }
