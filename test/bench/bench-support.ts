@@ -65,7 +65,8 @@ export async function startServer(env: Record<string, string>): Promise<{ base: 
   };
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+// No socket limit: a benchmark's loops (long polls included) never queue behind each other in the client.
+const agent = new http.Agent({ keepAlive: true });
 
 /** A small keep-alive JSON client: far less overhead per request than fetch. */
 export function request(

@@ -9,7 +9,8 @@ import { ProverJobsReader } from '../../persistence/prover-jobs.reader';
  * JobAssigned (published right after the assigning commit), and, for assignments made by
  * another replica, by a recheck every PROVER_POLL_RECHECK_MS that asks the database in one
  * query which of the waiting provers have a replica waiting to start (one query per
- * interval however many polls wait, and none while nobody waits).
+ * interval however many polls wait, and none while nobody waits). A prover may wait in
+ * several polls at once (one per slot): a job wakes one of them, the oldest.
  */
 @Injectable()
 @EventsHandler(ProverJobAssigned)
@@ -30,8 +31,9 @@ export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeAppli
     return this.closing;
   }
 
+  /** One job for a prover wakes one of its polls (the others would only find nothing to take). */
   handle(event: ProverJobAssigned): void {
-    for (const prover of event.payload.provers ?? []) this.wake(prover);
+    for (const prover of event.payload.provers ?? []) this.wakeOne(prover);
   }
 
   /** Resolves true when woken for this prover, false after `ms` or on abort/shutdown. */
@@ -63,8 +65,9 @@ export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeAppli
     for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
   }
 
-  private wake(proverId: string): void {
-    for (const wake of [...(this.waiters.get(proverId) ?? [])]) wake();
+  private wakeOne(proverId: string): void {
+    const first = this.waiters.get(proverId)?.values().next();
+    if (first && !first.done) first.value();
   }
 
   private startRechecks(): void {
@@ -83,7 +86,7 @@ export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeAppli
     if (this.rechecking || this.waiters.size === 0) return;
     this.rechecking = true;
     try {
-      for (const prover of await this.jobs.withWaitingReplicas([...this.waiters.keys()])) this.wake(prover);
+      for (const prover of await this.jobs.withWaitingReplicas([...this.waiters.keys()])) this.wakeOne(prover);
     } catch (error) {
       this.logger.warn({ err: error }, 'long-poll recheck failed (polls still end at their deadline)');
     } finally {
