@@ -4,7 +4,6 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import { newId } from '@tally/shared';
 import { UnitOfWork } from '../unit-of-work';
 import { CommittedEvents, OUTBOX_LEASE_SECONDS, OutboxRecord } from './committed-events';
-import type { OutboxEvent } from './outbox-event';
 
 /**
  * The statement (a CTE body) that records events as handled by a handler: `handler` and
@@ -24,8 +23,8 @@ export interface NewOutboxEvent {
 }
 
 /**
- * Makes an event handler idempotent: its work and the record that it handled the event
- * commit together, so a redelivered event is skipped.
+ * Makes event handlers idempotent: the record that a handler handled an event commits with
+ * its work (in the same statement), so a redelivered event is skipped.
  */
 @Injectable()
 export class ProcessedEvents {
@@ -34,19 +33,6 @@ export class ProcessedEvents {
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly committed: CommittedEvents,
   ) {}
-
-  /** Runs `work` once per (handler, event); returns false when the event was handled before. */
-  once(handler: string, event: OutboxEvent<object>, work: () => Promise<void>): Promise<boolean> {
-    return this.uow.run(async () => {
-      const inserted: unknown[] = await this.uow.tx.query(
-        `INSERT INTO processed_events (handler, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
-        [handler, event.eventId],
-      );
-      if (inserted.length === 0) return false;
-      await work();
-      return true;
-    });
-  }
 
   /** Which of these events `handler` has handled already (a plain read). */
   async handled(handler: string, eventIds: string[]): Promise<Set<string>> {

@@ -268,17 +268,6 @@ export class JobRepository {
     return rows[0];
   }
 
-  /** Moves several jobs to `to` in one statement (the caller has checked each transition under its row lock). */
-  async transitionMany(ids: string[], to: JobStatus): Promise<JobRow[]> {
-    const stamp = STAMP[to];
-    const [rows] = await this.q<JobRow[]>(
-      `UPDATE jobs SET status = $2, version = version + 1${stamp ? `, ${stamp} = now()` : ''}
-       WHERE network_job_id = ANY($1::uuid[]) RETURNING ${JOB_COLUMNS}`,
-      [ids, to],
-    );
-    return rows;
-  }
-
   /**
    * For each prover, starts up to n of its oldest replicas that wait to start (ASSIGNED →
    * RUNNING; the job too on its first start, with a JobStarted event), in one statement:
@@ -361,16 +350,6 @@ export class JobRepository {
        SELECT m.* FROM guard LEFT JOIN moved m ON true`;
     const result = await this.prep<JobRow>(sql, params);
     return new Map(result.filter((r) => r.network_job_id).map((r) => [r.network_job_id, r]));
-  }
-
-  /** Replica n of a job goes to its n-th prover. */
-  async addAssignments(assignments: { jobId: string; proverIds: string[] }[]): Promise<void> {
-    const rows = assignments.flatMap((a) => a.proverIds.map((p, i) => [a.jobId, p, i + 1] as const));
-    await this.q(
-      `INSERT INTO job_assignments (network_job_id, prover_id, replica)
-       SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::int[])`,
-      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
-    );
   }
 
   async updateAssignment(id: string, proverId: string, fields: Record<string, unknown>): Promise<void> {

@@ -21,14 +21,6 @@ export class ReceiptRepository {
     return this.uow.prepared<T>(sql, params);
   }
 
-  async head(jobId: string): Promise<ChainHead | null> {
-    const rows = await this.q<ChainHead>(
-      `SELECT seq, receipt_hash FROM receipts WHERE network_job_id = $1 ORDER BY seq DESC LIMIT 1`,
-      [jobId],
-    );
-    return rows[0] ?? null;
-  }
-
   /** Each job's chain head and how many receipts of `kind` it has, in one statement. */
   async headsAndCounts(
     jobIds: string[],
@@ -89,18 +81,6 @@ export class ReceiptRepository {
     );
   }
 
-  async count(jobId: string, kind: ReceiptKind): Promise<number> {
-    const rows = await this.q<{ n: number }>(
-      `SELECT count(*)::int AS n FROM receipts WHERE network_job_id = $1 AND kind = $2`,
-      [jobId, kind],
-    );
-    return rows[0].n;
-  }
-
-  async insert(doc: ReceiptDocument, round: number): Promise<void> {
-    await this.insertMany([{ doc, round }]);
-  }
-
   async insertMany(receipts: { doc: ReceiptDocument; round: number }[]): Promise<void> {
     const col = <T>(f: (r: { doc: ReceiptDocument; round: number }) => T) => receipts.map(f);
     await this.prep(
@@ -155,12 +135,6 @@ export class ReceiptRepository {
       [proverIds],
     );
     return new Map(rows.map((r) => [r.prover_id, { version: r.version, score: r.score }]));
-  }
-
-  /** The ledger transfers of a job, in journal order. */
-  async transferIds(jobId: string): Promise<string[]> {
-    const rows = await this.q<{ id: string }>(`SELECT id::text FROM transfers WHERE job_id = $1 ORDER BY seq`, [jobId]);
-    return rows.map((r) => r.id);
   }
 
   /** Who may read a job's receipts: its client and every prover ever assigned to it. */
