@@ -32,6 +32,16 @@ export interface JobRow {
   audited_at: Date | null;
 }
 
+/** A job's row as its settlement leaves it. */
+export interface SettledJob {
+  id: string;
+  to: 'COMPLETED' | 'FAILED' | 'CANCELLED';
+  finalCost: bigint | null;
+  refunded: bigint;
+  platformFee: bigint | null;
+  errorMessage: string | null;
+}
+
 /** A job to insert, with its hold's id and amount. */
 export interface NewJob {
   id: string;
@@ -197,17 +207,8 @@ export class JobRepository {
    * Settles several jobs in one statement (the caller has checked each transition under
    * its row lock): each becomes COMPLETED, FAILED or CANCELLED with its amounts, stamped.
    */
-  async settleMany(
-    settled: {
-      id: string;
-      to: 'COMPLETED' | 'FAILED' | 'CANCELLED';
-      finalCost: bigint | null;
-      refunded: bigint;
-      platformFee: bigint | null;
-      errorMessage: string | null;
-    }[],
-  ): Promise<Map<string, JobRow>> {
-    const col = <T>(f: (s: (typeof settled)[number]) => T) => settled.map(f);
+  async settleMany(settled: SettledJob[]): Promise<Map<string, JobRow>> {
+    const col = <T>(f: (s: SettledJob) => T) => settled.map(f);
     const rows = await this.prep<JobRow>(
       `UPDATE jobs j SET status = u.n_status, version = j.version + 1, final_cost_micros = u.n_cost,
               refunded_micros = u.n_refunded, platform_fee_micros = coalesce(u.n_fee, j.platform_fee_micros),

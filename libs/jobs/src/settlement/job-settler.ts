@@ -12,7 +12,7 @@ import {
 } from '@tally/ledger';
 import { DomainError, ErrorCode, hashOf, newId, TallyEnv } from '@tally/shared';
 import { JobAuditEvent, splitReward } from '../domain';
-import { AssignmentRow, JobRepository, JobRow } from '../persistence/job.repository';
+import { AssignmentRow, JobRepository, JobRow, SettledJob } from '../persistence/job.repository';
 import { JobReceipts } from './job-receipts.port';
 
 /** Settlement keys derive from the job, so a retried or duplicated step never pays twice (invariant 6). */
@@ -46,14 +46,7 @@ export interface Settlement {
   request: SettlementRequest;
   postings: PostingRequest[];
   perProver: bigint;
-  row: {
-    id: string;
-    to: 'COMPLETED' | 'FAILED' | 'CANCELLED';
-    finalCost: bigint | null;
-    refunded: bigint;
-    platformFee: bigint | null;
-    errorMessage: string | null;
-  };
+  row: SettledJob;
 }
 
 /**
