@@ -6,6 +6,7 @@ import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { DataSource } from 'typeorm';
 import { DatabaseConnection } from './database-connection';
+import { usePreparedStatements } from './prepared';
 import { dataSourceOptions } from './data-source-options';
 import { runMigrations } from './migrations-runner/run-migrations';
 import { UnitOfWork } from './unit-of-work';
@@ -29,6 +30,7 @@ class DatabaseConnectionModule {}
 @Module({})
 export class DatabaseModule {
   static forRoot(): DynamicModule {
+    let embedded = false;
     return {
       module: DatabaseModule,
       imports: [
@@ -39,10 +41,12 @@ export class DatabaseModule {
           inject: [DatabaseConnection],
           useFactory: async (connection: DatabaseConnection) => {
             await connection.open();
+            embedded = connection.kind === 'embedded';
             return { ...dataSourceOptions(connection.url, connection.poolSize), autoLoadEntities: true };
           },
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();
+            usePreparedStatements(dataSource, !embedded);
             // The advisory lock needs a connection of its own, so a pool of one (embedded) skips it.
             await runMigrations(dataSource, options!.poolSize !== 1);
             return dataSource;

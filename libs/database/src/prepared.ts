@@ -1,11 +1,24 @@
 import type { DataSource, EntityManager } from 'typeorm';
 
-interface PgQueryable {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+interface PgClient {
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+  release(): void;
 }
 
 /** A statement text → its name; a name is used with one text only (pg checks that per connection). */
 const names = new Map<string, string>();
+/**
+ * Data sources that run these statements unnamed. Embedded PGlite serves every connection
+ * from one database session, so a statement prepared by a connection that was dropped is
+ * still there for the next one, and preparing it again fails.
+ */
+const unnamed = new WeakSet<DataSource>();
+
+/** Whether `prepared` names its statements on this data source (by default it does). */
+export function usePreparedStatements(dataSource: DataSource, named: boolean): void {
+  if (named) unnamed.delete(dataSource);
+  else unnamed.add(dataSource);
+}
 
 /**
  * Runs a statement whose text never changes as a named prepared statement: each pooled
@@ -21,16 +34,28 @@ export async function prepared<T = Record<string, unknown>>(
   text: string,
   values: unknown[] = [],
 ): Promise<T[]> {
-  let name = names.get(text);
-  if (!name) names.set(text, (name = `tally_${names.size + 1}`));
-  const result = await (await connectionOf(on)).query({ name, text, values });
-  return result.rows as T[];
+  let name: string | undefined;
+  if (!unnamed.has(dataSourceOf(on))) {
+    name = names.get(text);
+    if (!name) names.set(text, (name = `tally_${names.size + 1}`));
+  }
+  const runner = 'queryRunner' in on ? on.queryRunner : undefined;
+  if (runner && !runner.isReleased) {
+    const connection = await (runner as unknown as { connect(): Promise<PgClient> }).connect();
+    return (await connection.query({ name, text, values })).rows as T[];
+  }
+  // A connection of the pool for this statement. Not pool.query: that drops the connection
+  // (and what it has prepared) whenever a statement fails, and a guarded write failing is
+  // an expected outcome here. A connection that broke is dropped by the pool on release.
+  const pool = (dataSourceOf(on).driver as unknown as { master: { connect(): Promise<PgClient> } }).master;
+  const connection = await pool.connect();
+  try {
+    return (await connection.query({ name, text, values })).rows as T[];
+  } finally {
+    connection.release();
+  }
 }
 
-/** The transaction's own connection, or (outside one) the pool, which lends one per statement. */
-async function connectionOf(on: EntityManager | DataSource): Promise<PgQueryable> {
-  const runner = 'queryRunner' in on ? on.queryRunner : undefined;
-  if (runner && !runner.isReleased) return (runner as unknown as { connect(): Promise<PgQueryable> }).connect();
-  const dataSource = 'dataSource' in on ? on.dataSource : on;
-  return (dataSource.driver as unknown as { master: PgQueryable }).master;
+function dataSourceOf(on: EntityManager | DataSource): DataSource {
+  return 'dataSource' in on ? on.dataSource : on;
 }
