@@ -1,9 +1,10 @@
 /**
  * Job lifecycle benchmark: the built app against a fresh Postgres database, driven over REST.
- * 50 simulated provers register, heartbeat every few seconds, long-poll for work and report
- * success; clients submit jobs for BENCH_SECONDS (with at most BENCH_INFLIGHT unsettled at
- * once). Prints completed lifecycles/s, submit→assigned (database stamps) and
- * submit→settled (client-side) latency, then runs `ledger verify`.
+ * 50 simulated provers register, heartbeat every few seconds, long-poll for work (one loop per
+ * slot of their max_concurrency) and report success; clients submit jobs for BENCH_SECONDS
+ * (with at most BENCH_INFLIGHT unsettled at once). Prints completed lifecycles/s,
+ * submit→assigned (database stamps) and submit→settled (client-side) latency, each step's
+ * time, the requests sent per lifecycle, then runs `ledger verify`.
  * Usage: npm run bench:lifecycle   (BENCH_SECONDS, BENCH_PROVERS, BENCH_CLIENTS, BENCH_INFLIGHT,
  *        BENCH_PROVER_LOOPS, BENCH_MAX_CONCURRENCY, DATABASE_URL optional)
  */
