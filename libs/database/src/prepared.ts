@@ -24,10 +24,11 @@ export function usePreparedStatements(dataSource: DataSource, named: boolean): v
  * Runs a statement whose text never changes as a named prepared statement: each pooled
  * connection parses it once instead of on every call (for the large batch statements of
  * the hot paths, about a third of what they cost the database; Postgres still plans each
- * call for its parameters, as a generic plan serves arrays of unknown length badly). `on` is the EntityManager of the current transaction (the
- * statement runs in it) or the plain one or the DataSource (any pooled connection, in its
- * own transaction). Returns the rows (an UPDATE's too: there is no affected count).
- * Only for texts from a fixed set: every distinct text stays prepared on every connection.
+ * call for its parameters, as a generic plan serves arrays of unknown length badly).
+ * `on` is the EntityManager of the current transaction (the statement runs in it), or the
+ * plain one or the DataSource (any pooled connection, in its own transaction). Returns the
+ * rows (an UPDATE's too: there is no affected count). Only for texts from a fixed set:
+ * every distinct text stays prepared on every connection.
  */
 export async function prepared<T = Record<string, unknown>>(
   on: EntityManager | DataSource,

@@ -3,7 +3,8 @@ import { EventBus, UnhandledExceptionBus } from '@nestjs/cqrs';
 import type { Subscription } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { GroupCommit } from '@tally/shared';
-import { CommittedEvents, OUTBOX_LEASE_SECONDS, OutboxRecord } from './committed-events';
+import { CommittedEvents, OutboxRecord } from './committed-events';
+import { LEASED_UNTIL } from './outbox-writer';
 import { OutboxEvent, outboxEventClasses } from './outbox-event';
 import { prepared } from '../prepared';
 
@@ -116,7 +117,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     for (;;) {
       const rows = await prepared<OutboxRecord & { id: string; created_at: Date }>(
         this.dataSource,
-        `UPDATE outbox o SET next_attempt_at = now() + make_interval(secs => ${OUTBOX_LEASE_SECONDS})
+        `UPDATE outbox o SET next_attempt_at = ${LEASED_UNTIL}
          FROM (SELECT id FROM outbox
                WHERE published_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
                ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED) due

@@ -5,6 +5,17 @@ import { newId } from '@tally/shared';
 import { CommittedEvents, OUTBOX_LEASE_SECONDS, OutboxRecord } from './committed-events';
 import { prepared } from '../prepared';
 
+/** An event to append to the outbox. */
+export interface NewOutboxEvent {
+  type: string;
+  partitionKey: string;
+  payload: object;
+  eventId?: string;
+}
+
+/** The lease a row written here starts with (so the polling relay leaves it to this process). */
+export const LEASED_UNTIL = `now() + make_interval(secs => ${OUTBOX_LEASE_SECONDS})`;
+
 /**
  * Appends domain events to the outbox in the current transaction. The rows are leased to
  * this process's relay, which publishes them right after the commit (CommittedEvents).
@@ -18,26 +29,23 @@ export class OutboxWriter {
 
   /** Returns the event id handlers will deduplicate on. */
   async append(type: string, partitionKey: string, payload: object, eventId = newId()): Promise<string> {
-    await this.write([{ event_id: eventId, event_type: type, payload, redeliveries: 0 }], [partitionKey]);
+    await this.appendMany([{ type, partitionKey, payload, eventId }]);
     return eventId;
   }
 
   /** Several events in one statement; returns their event ids in order. */
-  async appendMany(
-    events: { type: string; partitionKey: string; payload: object; eventId?: string }[],
-  ): Promise<string[]> {
-    const records = events.map((e) => ({
-      event_id: e.eventId ?? newId(),
-      event_type: e.type,
-      payload: e.payload,
-      redeliveries: 0,
-    }));
-    if (events.length > 0)
-      await this.write(
-        records,
-        events.map((e) => e.partitionKey),
+  async appendMany(events: NewOutboxEvent[]): Promise<string[]> {
+    const insert = this.insertSql(events);
+    if (events.length > 0) {
+      const params: unknown[] = [];
+      await prepared(
+        this.txHost.tx,
+        insert.sql((value) => `$${params.push(value)}`),
+        params,
       );
-    return records.map((r) => r.event_id);
+      insert.written();
+    }
+    return insert.records.map((r) => r.event_id);
   }
 
   /**
@@ -46,44 +54,30 @@ export class OutboxWriter {
    * statement has run: the rows then go to this process's relay when the current
    * transaction commits (or at once, outside one), like `append`'s.
    */
-  insertSql(events: { type: string; partitionKey: string; payload: object; eventId?: string }[]): {
+  insertSql(events: NewOutboxEvent[]): {
+    records: OutboxRecord[];
     sql: (p: (value: unknown) => string) => string;
     written: () => void;
   } {
-    const records = events.map((e) => ({
-      event_id: e.eventId ?? newId(),
-      event_type: e.type,
-      payload: e.payload,
-      redeliveries: 0,
-    }));
+    const records = events.map(recordOf);
     const sql = (p: (value: unknown) => string) =>
       `INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
-       SELECT u.*, now() + make_interval(secs => ${OUTBOX_LEASE_SECONDS})
+       SELECT u.*, ${LEASED_UNTIL}
        FROM unnest(${p(records.map((r) => r.event_id))}::uuid[], ${p(records.map((r) => r.event_type))}::varchar[],
                    ${p(events.map((e) => e.partitionKey))}::varchar[],
                    ${p(records.map((r) => JSON.stringify(r.payload)))}::jsonb[]) AS u
        RETURNING 1`;
-    return { sql, written: () => this.handOver(records) };
+    return { records, sql, written: () => this.written(records) };
   }
 
-  private handOver(records: OutboxRecord[]): void {
+  /** Rows a statement of the caller's wrote (leased): to the relay when the transaction commits, or at once outside one. */
+  written(records: OutboxRecord[]): void {
     if (this.txHost.isTransactionActive()) this.committed.add(this.txHost.tx, records);
     else this.committed.publish(records);
   }
+}
 
-  private async write(records: OutboxRecord[], partitionKeys: string[]): Promise<void> {
-    await prepared(
-      this.txHost.tx,
-      `INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
-       SELECT u.*, now() + make_interval(secs => ${OUTBOX_LEASE_SECONDS})
-       FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::jsonb[]) AS u`,
-      [
-        records.map((r) => r.event_id),
-        records.map((r) => r.event_type),
-        partitionKeys,
-        records.map((r) => JSON.stringify(r.payload)),
-      ],
-    );
-    this.handOver(records);
-  }
+/** An event as an outbox row (its id drawn now when it has none). */
+export function recordOf(e: NewOutboxEvent): OutboxRecord {
+  return { event_id: e.eventId ?? newId(), event_type: e.type, payload: e.payload, redeliveries: 0 };
 }

@@ -1,9 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import { newId } from '@tally/shared';
 import { UnitOfWork } from '../unit-of-work';
-import { CommittedEvents, OUTBOX_LEASE_SECONDS, OutboxRecord } from './committed-events';
+import { LEASED_UNTIL, NewOutboxEvent, OutboxWriter, recordOf } from './outbox-writer';
 
 /**
  * The statement (a CTE body) that records events as handled by a handler: `handler` and
@@ -14,14 +11,6 @@ export const recordHandled = (handler: string, eventIds: string) =>
   `INSERT INTO processed_events (handler, event_id) SELECT ${handler}, unnest(${eventIds}::uuid[])
    ON CONFLICT DO NOTHING RETURNING event_id`;
 
-/** An event to append to the outbox. */
-export interface NewOutboxEvent {
-  type: string;
-  partitionKey: string;
-  payload: object;
-  eventId?: string;
-}
-
 /**
  * Makes event handlers idempotent: the record that a handler handled an event commits with
  * its work (in the same statement), so a redelivered event is skipped.
@@ -30,8 +19,7 @@ export interface NewOutboxEvent {
 export class ProcessedEvents {
   constructor(
     private readonly uow: UnitOfWork,
-    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
-    private readonly committed: CommittedEvents,
+    private readonly outbox: OutboxWriter,
   ) {}
 
   /** Which of these events `handler` has handled already (a plain read). */
@@ -46,7 +34,7 @@ export class ProcessedEvents {
   /**
    * A batch of events handled at once, in one statement: each is recorded as handled by
    * `handler` and, only if it was not handled before, its outbox events are appended
-   * (leased to this process's relay, like the OutboxWriter's). Returns the ids of the
+   * (leased to this process's relay, as the OutboxWriter's are). Returns the ids of the
    * events handled now; the others were duplicates and appended nothing.
    */
   async recordWithEvents(handler: string, items: { eventId: string; emits: NewOutboxEvent[] }[]): Promise<Set<string>> {
@@ -57,7 +45,7 @@ export class ProcessedEvents {
       `WITH handled AS (${recordHandled('$1', '$2')}),
        appended AS (
          INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
-         SELECT u.event_id, u.event_type, u.partition_key, u.payload, now() + make_interval(secs => ${OUTBOX_LEASE_SECONDS})
+         SELECT u.event_id, u.event_type, u.partition_key, u.payload, ${LEASED_UNTIL}
          FROM unnest($3::uuid[], $4::uuid[], $5::varchar[], $6::varchar[], $7::jsonb[])
               AS u(source, event_id, event_type, partition_key, payload)
          WHERE u.source IN (SELECT event_id FROM handled)
@@ -74,13 +62,7 @@ export class ProcessedEvents {
       ],
     );
     const now = new Set(rows.map((r) => r.event_id));
-    const records = emitted.filter((e) => now.has(e.source)).map((e) => e.record);
-    if (this.txHost.isTransactionActive()) this.committed.add(this.txHost.tx, records);
-    else this.committed.publish(records);
+    this.outbox.written(emitted.filter((e) => now.has(e.source)).map((e) => e.record));
     return now;
   }
-}
-
-function recordOf(e: NewOutboxEvent): OutboxRecord {
-  return { event_id: e.eventId ?? newId(), event_type: e.type, payload: e.payload, redeliveries: 0 };
 }

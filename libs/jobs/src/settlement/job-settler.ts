@@ -92,11 +92,10 @@ export class JobSettler {
    * One settlement, start to finish, in the caller's unit of work (the job locked): its
    * assignments as the request holds them are saved, then it is written like a batch's.
    */
-  async settle(request: SettlementRequest): Promise<{ job: JobRow; perProver: bigint }> {
-    const [settlement] = this.plan([request]);
+  async settle(request: SettlementRequest): Promise<JobRow> {
     await this.jobs.saveAssignments(request.assignments);
-    const settled = await this.write([settlement]);
-    return { job: settled.get(request.job.network_job_id)!, perProver: settlement.perProver };
+    const settled = await this.write(this.plan([request]));
+    return settled.get(request.job.network_job_id)!;
   }
 
   /**

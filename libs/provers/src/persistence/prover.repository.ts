@@ -127,7 +127,7 @@ export class ProverRepository {
     overlapMs: number,
   ): Promise<string[] | null> {
     const [row] = await this.uow.prepared<{ known: boolean; cancelled: string[] }>(
-      // \`before\` reads the row as of the statement's start (the UPDATE beside it takes the lock);
+      // "before" reads the row as of the statement's start (the UPDATE beside it takes the lock);
       // two heartbeats at once may look from the same time: the acknowledgements tell each job once.
       `WITH before AS (
          SELECT COALESCE(cancellations_seen_at, registered_at) - make_interval(secs => $5::float8 / 1000) AS since

@@ -23,7 +23,7 @@ export class CancelJobCommandHandler implements ICommandHandler<CancelJobCommand
       const assignments = (await this.jobs.assignments(jobId)).map((a) =>
         a.status === 'REPORTED' ? a : { ...a, status: 'CANCELLED' as const },
       );
-      const settled = await this.settler.settle({
+      return this.settler.settle({
         kind: 'refund',
         job,
         assignments,
@@ -31,7 +31,6 @@ export class CancelJobCommandHandler implements ICommandHandler<CancelJobCommand
         errorMessage: null,
         proverId: null,
       });
-      return settled.job;
     });
   }
 }

@@ -18,7 +18,7 @@ export class FailJobCommandHandler implements ICommandHandler<FailJobCommand, Jo
       const job = await this.jobs.find(jobId, true);
       if (!job || !canTransition(job.status, 'FAILED')) return null; // settled meanwhile
       const assignments = await this.jobs.assignments(jobId);
-      const settled = await this.settler.settle({
+      return this.settler.settle({
         kind: 'refund',
         job,
         assignments,
@@ -26,7 +26,6 @@ export class FailJobCommandHandler implements ICommandHandler<FailJobCommand, Jo
         errorMessage: reason,
         proverId,
       });
-      return settled.job;
     });
   }
 }

@@ -21,7 +21,7 @@ export class RequeueJobCommandHandler implements ICommandHandler<RequeueJobComma
       if (!assignments.some((a) => a.prover_id === proverId && a.status !== 'REPORTED')) return null;
       const attempts = job.attempts + (job.status === 'RUNNING' ? 1 : 0);
       if (attempts >= maxAttempts) {
-        const settled = await this.settler.settle({
+        return this.settler.settle({
           kind: 'refund',
           job,
           assignments,
@@ -29,7 +29,6 @@ export class RequeueJobCommandHandler implements ICommandHandler<RequeueJobComma
           errorMessage: `${reason}; gave up after ${attempts} attempt(s)`,
           proverId,
         });
-        return settled.job;
       }
       // Every replica starts again: the assignment is redone as a whole.
       await this.jobs.removeAssignments(jobId);
