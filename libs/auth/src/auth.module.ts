@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { CqrsModule } from '@nestjs/cqrs';
 import { ThrottlerStorage } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeyAuthenticator } from './authentication/api-key-authenticator';
@@ -23,11 +22,11 @@ import { ListApiKeysQueryHandler } from './queries/list-api-keys/list-api-keys.q
 
 /**
  * API keys, roles, HMAC signatures and rate limits. Importing it installs the global
- * guard (every route needs @Public or @Roles) and the command/query buses (CqrsModule,
- * global), and ensures the TALLY_ADMIN_KEY admin key at start.
+ * guard (every route needs @Public or @Roles) and ensures the TALLY_ADMIN_KEY admin key at
+ * start. Its handlers use the app's one set of buses (DatabaseModule's global CqrsModule).
  */
 @Module({
-  imports: [CqrsModule.forRoot(), TypeOrmModule.forFeature([ApiKeyOrmEntity, RequestSignatureOrmEntity])],
+  imports: [TypeOrmModule.forFeature([ApiKeyOrmEntity, RequestSignatureOrmEntity])],
   controllers: [AdminKeysController, WhoamiController],
   providers: [
     { provide: ApiKeyRepository, useClass: TypeOrmApiKeyRepository },

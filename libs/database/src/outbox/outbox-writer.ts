@@ -17,6 +17,15 @@ export interface NewOutboxEvent {
 export const LEASED_UNTIL = `now() + make_interval(secs => ${OUTBOX_LEASE_SECONDS})`;
 
 /**
+ * For a statement whose outbox rows are drawn in SQL: given the name of its CTE that
+ * inserts them (leased, `RETURNING event_id, event_type, payload`), an expression giving
+ * those rows as OutboxRecords (a JSON array, or null when none), for OutboxWriter.written.
+ */
+export const outboxRecordsOf = (cte: string) =>
+  `(SELECT json_agg(json_build_object('event_id', event_id, 'event_type', event_type, 'payload', payload,
+                                      'redeliveries', 0)) FROM ${cte})`;
+
+/**
  * Appends domain events to the outbox in the current transaction. The rows are leased to
  * this process's relay, which publishes them right after the commit (CommittedEvents).
  */

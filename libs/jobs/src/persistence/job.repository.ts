@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { UnitOfWork } from '@tally/database';
+import { LEASED_UNTIL, OutboxRecord, outboxRecordsOf, UnitOfWork } from '@tally/database';
 import type { JobAuditEvent, JobStatus, Priority } from '../domain';
 
 export interface JobRow {
@@ -273,10 +273,13 @@ export class JobRepository {
    * For each prover, starts up to n of its oldest replicas that wait to start (ASSIGNED →
    * RUNNING; the job too on its first start, with a JobStarted event), in one statement:
    * the job rows are locked as they are picked, and a job another transaction holds is
-   * skipped. Returns each prover's started jobs, oldest first.
+   * skipped. Returns each prover's started jobs, oldest first, and the JobStarted rows
+   * (leased to this process: the caller hands them to the relay, OutboxWriter.written).
    */
-  async startNextAssigned(wanted: Map<string, number>): Promise<Map<string, JobRow[]>> {
-    const rows = await this.prep<JobRow & { started_by: string }>(
+  async startNextAssigned(
+    wanted: Map<string, number>,
+  ): Promise<{ byProver: Map<string, JobRow[]>; events: OutboxRecord[] }> {
+    const rows = await this.prep<JobRow & { started_by: string; _events: OutboxRecord[] | null }>(
       `WITH want AS (SELECT * FROM unnest($1::varchar[], $2::int[]) AS w(prover_id, n)),
        picked AS (
          SELECT w.prover_id, x.network_job_id FROM want w
@@ -294,29 +297,29 @@ export class JobRepository {
          WHERE network_job_id IN (SELECT network_job_id FROM started) AND status = 'ASSIGNED'
          RETURNING ${JOB_COLUMNS}),
        events AS (
-         INSERT INTO outbox (event_type, partition_key, payload)
-         SELECT DISTINCT ON (s.network_job_id) 'JobStarted', s.network_job_id::text,
-                jsonb_build_object('network_job_id', s.network_job_id, 'prover_id', s.prover_id)
+         INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
+         SELECT DISTINCT ON (s.network_job_id) gen_random_uuid(), 'JobStarted', s.network_job_id::text,
+                jsonb_build_object('network_job_id', s.network_job_id, 'prover_id', s.prover_id), ${LEASED_UNTIL}
          FROM started s JOIN moved m ON m.network_job_id = s.network_job_id
          ORDER BY s.network_job_id, s.prover_id
-         RETURNING 1),
+         RETURNING event_id, event_type, payload),
        after AS (
          SELECT * FROM moved
          UNION ALL
          SELECT ${JOB_COLUMNS} FROM jobs
          WHERE network_job_id IN (SELECT network_job_id FROM started)
            AND network_job_id NOT IN (SELECT network_job_id FROM moved))
-       SELECT s.prover_id AS started_by, j.*, (SELECT count(*) FROM events) AS _events
+       SELECT s.prover_id AS started_by, j.*, ${outboxRecordsOf('events')} AS _events
        FROM started s JOIN after j ON j.network_job_id = s.network_job_id
        ORDER BY s.prover_id, s.assigned_at, j.submitted_at, j.network_job_id`,
       [[...wanted.keys()], [...wanted.values()]],
     );
     const byProver = new Map<string, JobRow[]>();
-    for (const { started_by, ...job } of rows) {
-      delete (job as { _events?: unknown })._events;
+    for (const { started_by, _events, ...job } of rows) {
+      void _events;
       byProver.set(started_by, [...(byProver.get(started_by) ?? []), job]);
     }
-    return byProver;
+    return { byProver, events: rows[0]?._events ?? [] };
   }
 
   /**
@@ -370,10 +373,11 @@ export class JobRepository {
   /**
    * Appends audit events to the append-only log (once each, by event_id) and, in the same
    * statement, moves to AUDITED the jobs among `auditable` that are COMPLETED and whose
-   * COMPLETED entry was appended now, with a JobAudited event each.
+   * COMPLETED entry was appended now, with a JobAudited event each. Returns those events'
+   * rows (leased to this process: the caller hands them to the relay, OutboxWriter.written).
    */
-  async recordAudits(events: JobAuditEvent[], auditable: string[]): Promise<void> {
-    await this.prep(
+  async recordAudits(events: JobAuditEvent[], auditable: string[]): Promise<OutboxRecord[]> {
+    const [row] = await this.prep<{ events: OutboxRecord[] | null }>(
       `WITH logged AS (
          INSERT INTO job_audit_log (event_id, network_job_id, event)
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[])
@@ -384,10 +388,11 @@ export class JobRepository {
            AND network_job_id = ANY($4::uuid[]) AND status = 'COMPLETED'
          RETURNING network_job_id),
        events AS (
-         INSERT INTO outbox (event_type, partition_key, payload)
-         SELECT 'JobAudited', network_job_id::text, jsonb_build_object('network_job_id', network_job_id, 'status', 'AUDITED')
-         FROM audited RETURNING 1)
-       SELECT (SELECT count(*) FROM logged) AS logged, (SELECT count(*) FROM events) AS audited`,
+         INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
+         SELECT gen_random_uuid(), 'JobAudited', network_job_id::text,
+                jsonb_build_object('network_job_id', network_job_id, 'status', 'AUDITED'), ${LEASED_UNTIL}
+         FROM audited RETURNING event_id, event_type, payload)
+       SELECT (SELECT count(*) FROM logged) AS logged, ${outboxRecordsOf('events')} AS events`,
       [
         events.map((e) => e.event_id),
         events.map((e) => e.network_job_id),
@@ -395,5 +400,6 @@ export class JobRepository {
         auditable,
       ],
     );
+    return row.events ?? [];
   }
 }

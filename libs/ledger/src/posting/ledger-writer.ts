@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { DataSource } from 'typeorm';
-import { retryOnConflict } from '@tally/database';
+import { OutboxWriter, retryOnConflict } from '@tally/database';
 import type { PostingRequest, PostingResult } from '../domain';
 import { OptimisticPoster } from './optimistic-poster';
 import { PostingEngine } from './posting-engine';
@@ -39,6 +39,7 @@ export class LedgerWriter implements BeforeApplicationShutdown {
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly engine: PostingEngine,
     private readonly optimistic: OptimisticPoster,
+    private readonly outbox: OutboxWriter,
   ) {}
 
   /** Posts one request; business failures come back as results, not exceptions. */
@@ -51,9 +52,11 @@ export class LedgerWriter implements BeforeApplicationShutdown {
   }
 
   /** Several postings in the current transaction (all or nothing is the caller's to decide). */
-  postAll(requests: PostingRequest[]): Promise<PostingResult[]> {
+  async postAll(requests: PostingRequest[]): Promise<PostingResult[]> {
     this.optimistic.forgetAll(); // this transaction moves accounts behind the optimistic batches' back
-    return this.engine.run(this.txHost.tx, requests);
+    const { results, events } = await this.engine.run(this.txHost.tx, requests);
+    this.outbox.written(events); // relayed when the caller's transaction commits
+    return results;
   }
 
   private drain(): void {
@@ -90,7 +93,11 @@ export class LedgerWriter implements BeforeApplicationShutdown {
   private async postLocking(requests: PostingRequest[]): Promise<PostingResult[]> {
     this.lockingInFlight++;
     try {
-      return await retryOnConflict(() => this.dataSource.transaction((m) => this.engine.run(m, requests)));
+      const { results, events } = await retryOnConflict(() =>
+        this.dataSource.transaction((m) => this.engine.run(m, requests)),
+      );
+      this.outbox.written(events); // committed: to the relay at once
+      return results;
     } finally {
       this.lockingInFlight--;
       this.optimistic.forgetAll();

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { prepared } from '@tally/database';
+import { OutboxWriter, prepared } from '@tally/database';
 import type { AccountRef, PostingRequest, PostingResult } from '../domain';
 import {
   ACCOUNT_STATE_COLUMNS,
@@ -40,6 +40,7 @@ export class OptimisticPoster {
   constructor(
     private readonly dataSource: DataSource,
     private readonly engine: PostingEngine,
+    private readonly outbox: OutboxWriter,
   ) {}
 
   /** Whether `post` can take these requests at all (not holds; no key twice in the batch). */
@@ -88,8 +89,9 @@ export class OptimisticPoster {
     // The next batch builds on this one, even before it commits.
     for (const a of accounts.values()) if (a.touched) this.known.set(refKey(a.kind, a.owner), { ...a });
     try {
-      const now = await batch.write(this.dataSource, accounts, { versions });
+      const { now, events } = await batch.write(this.dataSource, accounts, { versions });
       if (now) for (const t of batch.transfers) t.created_at = now.toISOString();
+      this.outbox.written(events); // one statement, committed: to the relay at once
       this.counts.written++;
       return results;
     } catch (error) {

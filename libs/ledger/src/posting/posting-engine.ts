@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { prepared } from '@tally/database';
+import { LEASED_UNTIL, OutboxRecord, prepared, recordOf } from '@tally/database';
 import type { AccountKind, AccountRef, Phase, PostingRequest, PostingResult, Side, TransferView } from '../domain';
 
 /** An account row as locked (or known) for the batch, with its counters as the batch moves them. */
@@ -83,7 +83,14 @@ const AUTO_CREATED: readonly string[] = ['user', 'provider'];
  */
 @Injectable()
 export class PostingEngine {
-  async run(m: EntityManager, requests: PostingRequest[]): Promise<PostingResult[]> {
+  /**
+   * Also returns the outbox rows the batch wrote (leased to this process): the caller hands
+   * them to the relay once they are committed (OutboxWriter.written).
+   */
+  async run(
+    m: EntityManager,
+    requests: PostingRequest[],
+  ): Promise<{ results: PostingResult[]; events: OutboxRecord[] }> {
     const results: (PostingResult | undefined)[] = new Array(requests.length);
     const active = await this.claimIdempotencyKeys(m, requests, results);
 
@@ -107,9 +114,9 @@ export class PostingEngine {
           : { outcome: 'rejected', ...outcome };
       if (request.idempotency) batch.recordOutcome(request.idempotency, results[i]!);
     }
-    await batch.write(m, accounts);
+    const { events } = await batch.write(m, accounts);
     this.resolveDuplicates(requests, results);
-    return results as PostingResult[];
+    return { results: results as PostingResult[], events };
   }
 
   /**
@@ -543,14 +550,15 @@ export class BatchWriter {
    * the batch read still has the version it was computed from, and claims the batch's
    * idempotency keys; if any account moved or any key is taken, it fails as a whole
    * (SQLSTATE TL001, or a unique or check violation) and writes nothing. Returns the
-   * statement's now(), the transfers' created_at.
+   * statement's now() (the transfers' created_at) and the transfers' outbox rows, leased
+   * to this process's relay like every row the OutboxWriter writes.
    */
   async write(
     m: EntityManager | DataSource,
     accounts: Map<string, AccountState>,
     guard?: VersionGuard,
-  ): Promise<Date | undefined> {
-    if (this.transfers.length === 0 && this.outcomes.length === 0) return undefined;
+  ): Promise<{ now?: Date; events: OutboxRecord[] }> {
+    if (this.transfers.length === 0 && this.outcomes.length === 0) return { events: [] };
     // A hold placed and resolved in the same batch is inserted with its final state.
     const newHolds = new Map(this.newHolds.map((h) => [h.id, { ...h, captured: 0n, by: null as string | null }]));
     const resolvedHolds = this.resolvedHolds.filter((r) => {
@@ -564,6 +572,9 @@ export class BatchWriter {
     const e = this.entries;
     const h = [...newHolds.values()];
     const o = this.outcomes;
+    const events = t.map((x) =>
+      recordOf({ type: EVENT_TYPES[x.kind], partitionKey: x.job_id ?? x.id, payload: outboxPayload(x) }),
+    );
     const ordinal = new Map(t.map((x, i) => [x, i + 1]));
     const params: unknown[] = [];
     const p = (value: unknown) => `$${params.push(value)}`;
@@ -625,10 +636,11 @@ export class BatchWriter {
          JOIN s USING (i)
          RETURNING 1),
        ob AS (
-         INSERT INTO outbox (event_type, partition_key, payload)
-         SELECT u.ty, u.pk, u.pl || jsonb_build_object('seq', s.seq::text)
-         FROM unnest(${p(t.map((x) => EVENT_TYPES[x.kind]))}::varchar[], ${p(t.map((x) => x.job_id ?? x.id))}::varchar[],
-                     ${p(t.map((x) => JSON.stringify(outboxPayload(x))))}::jsonb[]) WITH ORDINALITY AS u(ty, pk, pl, i)
+         INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
+         SELECT u.id, u.ty, u.pk, u.pl || jsonb_build_object('seq', s.seq::text), ${LEASED_UNTIL}
+         FROM unnest(${p(events.map((x) => x.event_id))}::uuid[], ${p(events.map((x) => x.event_type))}::varchar[],
+                     ${p(t.map((x) => x.job_id ?? x.id))}::varchar[],
+                     ${p(events.map((x) => JSON.stringify(x.payload)))}::jsonb[]) WITH ORDINALITY AS u(id, ty, pk, pl, i)
          JOIN s USING (i)
          RETURNING 1),
        nh AS (
@@ -671,8 +683,11 @@ export class BatchWriter {
             + (SELECT count(*) FROM nh) + (SELECT count(*) FROM rh) + (SELECT count(*) FROM ik) AS written`,
       params,
     );
-    t.forEach((x, i) => (x.seq = seqs![i]));
-    return now;
+    t.forEach((x, i) => {
+      x.seq = seqs![i];
+      events[i].payload = { ...events[i].payload, seq: x.seq };
+    });
+    return { now, events };
   }
 }
 

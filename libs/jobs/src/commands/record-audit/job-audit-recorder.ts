@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Optional } from '@nestjs/common';
 import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
-import { OutboxEvent, registerOutboxEvent, retryOnConflict, UnitOfWork } from '@tally/database';
+import { OutboxEvent, OutboxWriter, registerOutboxEvent, retryOnConflict, UnitOfWork } from '@tally/database';
 import { GroupCommit, Settled } from '@tally/shared';
 import type { JobAuditEvent } from '../../domain';
 import { JobRepository } from '../../persistence/job.repository';
@@ -25,6 +25,7 @@ export class JobAuditRecorder implements IEventHandler<JobAuditPublished>, Befor
   constructor(
     private readonly uow: UnitOfWork,
     private readonly jobs: JobRepository,
+    private readonly outbox: OutboxWriter,
     @Optional() private readonly receipts?: JobReceipts,
   ) {}
 
@@ -35,12 +36,13 @@ export class JobAuditRecorder implements IEventHandler<JobAuditPublished>, Befor
   private async recordAll(events: JobAuditEvent[]): Promise<Settled<void>[]> {
     const completed = [...new Set(events.filter((e) => e.status === 'COMPLETED').map((e) => e.network_job_id))];
     const receipted = this.receipts ? await this.receipts.withSettlementReceipt(completed) : new Set(completed);
-    await retryOnConflict(() =>
+    const audited = await retryOnConflict(() =>
       this.jobs.recordAudits(
         events,
         completed.filter((id) => receipted.has(id)),
       ),
     );
+    this.outbox.written(audited);
     return events.map(() => ({ value: undefined }));
   }
 

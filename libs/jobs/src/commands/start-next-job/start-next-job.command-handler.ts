@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { UnitOfWork } from '@tally/database';
+import { OutboxWriter, UnitOfWork } from '@tally/database';
 import { GroupCommit, Settled } from '@tally/shared';
 import { JobRepository, JobRow } from '../../persistence/job.repository';
 import { StartNextJobCommand } from './start-next-job.command';
@@ -21,6 +21,7 @@ export class StartNextJobCommandHandler
   constructor(
     private readonly uow: UnitOfWork,
     private readonly jobs: JobRepository,
+    private readonly outbox: OutboxWriter,
   ) {}
 
   execute({ proverId }: StartNextJobCommand): Promise<JobRow | null> {
@@ -31,8 +32,9 @@ export class StartNextJobCommandHandler
   private async startAll(proverIds: string[]): Promise<Settled<JobRow | null>[]> {
     const wanted = new Map<string, number>();
     for (const p of proverIds) wanted.set(p, (wanted.get(p) ?? 0) + 1);
-    const started = await this.jobs.startNextAssigned(wanted);
-    return proverIds.map((p) => ({ value: started.get(p)?.shift() ?? null }));
+    const { byProver, events } = await this.jobs.startNextAssigned(wanted);
+    this.outbox.written(events);
+    return proverIds.map((p) => ({ value: byProver.get(p)?.shift() ?? null }));
   }
 
   beforeApplicationShutdown(): Promise<void> {
