@@ -78,6 +78,34 @@ describe('errors are problem+json with a code, never a 500', () => {
     expect(raw).toContain('"code":"DSE-001"');
   });
 
+  it.each([
+    ['a malformed header line', 'GET /health HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n', 400],
+    [
+      'a Content-Length that is not a number',
+      'POST /v1/admin/keys HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}',
+      400,
+    ],
+    [
+      'a broken chunk',
+      'POST /v1/admin/keys HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+      400,
+    ],
+    ['a garbage request line', 'HELLO THERE\r\n\r\n', 400],
+    ['headers over the limit', `GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+  ])(
+    'answers a request the HTTP parser refuses (%s) with problem+json DSE-001 and closes',
+    async (_what, bytes, status) => {
+      const raw = await rawRequest(t.app.getHttpServer(), bytes);
+      expect(raw).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      const [head, rest] = [raw.slice(0, raw.indexOf('\r\n\r\n')), raw.slice(raw.indexOf('\r\n\r\n') + 4)];
+      const body = rest.slice(0, Number(/content-length: (\d+)/i.exec(head)![1])); // one answer only
+      expect(head).toMatch(/content-type: application\/problem\+json/i);
+      expect(head).toMatch(/x-protocol-version: 1/i);
+      expect(JSON.parse(body)).toMatchObject({ code: 'DSE-001', status, type: 'urn:tally:error:DSE-001' });
+      expect(JSON.parse(body).request_id).toBe(/x-request-id: (\S+)/i.exec(head)![1]);
+    },
+  );
+
   it('accepts a body just under the limit as far as parsing goes', async () => {
     const body = `{"pad":"${'x'.repeat(TEN_MB - 100)}"}`;
     const res = await t.http().post('/v1/no-such-thing').set('Content-Type', 'application/json').send(body);
@@ -124,6 +152,65 @@ describe('errors are problem+json with a code, never a 500', () => {
       const res = await t.http().post('/v1/admin/keys').set(admin).set('Content-Type', 'application/json').send(body);
       expectProblem(res, 400, 'DSE-001');
     }
+  });
+
+  it('refuses a body nested deeper than 64 levels with 400 DSE-001 on a validated route, not a 500', async () => {
+    const admin = { Authorization: `Bearer ${t.adminKey}` };
+    const nested = (depth: number, leaf = '1') => '{"a":'.repeat(depth) + leaf + '}'.repeat(depth);
+    for (const body of [
+      `{"role":"client","subject":${'['.repeat(2000)}${']'.repeat(2000)}}`,
+      `{"role":"client","subject":"deep","extra":${nested(10_000)}}`,
+      // Brackets inside strings are not nesting: a string of 5,000 brackets is just a bad subject.
+    ]) {
+      const res = await t.http().post('/v1/admin/keys').set(admin).set('Content-Type', 'application/json').send(body);
+      expectProblem(res, 400, 'DSE-001');
+      expect(res.body.detail).toBe('request body is nested deeper than 64 levels');
+    }
+    const strings = await t
+      .http()
+      .post('/v1/admin/keys')
+      .set(admin)
+      .set('Content-Type', 'application/json')
+      .send(`{"role":"client","subject":"${'['.repeat(5000)}\\\"{"}`);
+    expectProblem(strings, 400, 'DSE-001');
+    expect(strings.body.detail).not.toContain('nested');
+    // 64 levels (the key object and 63 below it) is still a body, validated as usual.
+    const deepest = await t
+      .http()
+      .post('/v1/admin/keys')
+      .set(admin)
+      .set('Content-Type', 'application/json')
+      .send(`{"role":"client","subject":"deep","extra":${nested(63)}}`);
+    expectProblem(deepest, 400, 'DSE-001');
+    expect(deepest.body.detail).toMatch(/extra/);
+  });
+
+  it('refuses a body with a Content-Encoding (gzip, br, anything but identity) with 400 DSE-001 naming it', async () => {
+    const admin = { Authorization: `Bearer ${t.adminKey}` };
+    const body = '{"role":"client","subject":"encoded"}';
+    for (const encoding of ['gzip', 'br', 'deflate, gzip']) {
+      const res = await t
+        .http()
+        .post('/v1/admin/keys')
+        .set(admin)
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', encoding)
+        .send(body);
+      expectProblem(res, 400, 'DSE-001');
+      expect(res.body.detail).toBe(
+        `unsupported Content-Encoding ${JSON.stringify(encoding)}: send the body uncompressed`,
+      );
+    }
+    const keys = await t.dataSource.query(`SELECT 1 FROM api_keys WHERE subject = 'encoded'`);
+    expect(keys).toHaveLength(0);
+    const identity = await t
+      .http()
+      .post('/v1/admin/keys')
+      .set(admin)
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'identity')
+      .send(body);
+    expect(identity.status).toBe(201);
   });
 
   it('rejects a path with a malformed percent-encoding with 400 DSE-001, not a 500', async () => {

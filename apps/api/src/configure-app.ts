@@ -3,7 +3,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { parseJsonBody } from './http/json-body';
+import { parseJsonBody, refuseContentEncoding } from './http/json-body';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { BODY_LIMIT_BYTES, PROTOCOL_VERSION, stampResponse } from './http/protocol';
 import { createValidationPipe } from './http/validation.pipe';
@@ -35,7 +35,10 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
   for (const type of ['application/json', /^application\/[\w.-]+\+json\s*(;|$)/]) {
     app.useBodyParser(type, limit, async (req: FastifyRequest, body: Buffer) => parseJsonBody(req, body));
   }
-  app.useBodyParser('application/octet-stream', limit, async (_req: FastifyRequest, body: Buffer) => body);
+  app.useBodyParser('application/octet-stream', limit, async (req: FastifyRequest, body: Buffer) => {
+    refuseContentEncoding(req);
+    return body;
+  });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { writeFrameworkProblem } from './problem-details.filter';
+import { writeClientErrorProblem, writeFrameworkProblem } from './problem-details.filter';
 import { BODY_LIMIT_BYTES } from './protocol';
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -30,6 +30,8 @@ export function createHttpAdapter(): FastifyAdapter {
     },
     // Requests Fastify refuses before any route or hook runs (a malformed URL, say).
     frameworkErrors: writeFrameworkProblem,
+    // Requests Node's HTTP parser refuses before Fastify sees one (malformed framing).
+    clientErrorHandler: writeClientErrorProblem,
   });
 }
 

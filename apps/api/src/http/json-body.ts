@@ -2,13 +2,20 @@ import type { FastifyRequest } from 'fastify';
 import { InvalidRequestError } from '@tally/shared';
 
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
+/**
+ * Deepest nesting a body may have. Validation walks a body recursively, so a body nested
+ * thousands deep (a few KB of brackets) would overflow the stack; no request needs this.
+ */
+export const MAX_JSON_DEPTH = 64;
 
 /**
  * The JSON body parser, as strict as Express's was: the top level must be an object or an
- * array, the charset (if named) UTF-8, an empty body is `{}`, and `__proto__` or
- * `constructor.prototype` keys are refused. Errors never quote the body back.
+ * array, the charset (if named) UTF-8, an empty body is `{}`, nesting at most
+ * MAX_JSON_DEPTH deep, and `__proto__` or `constructor.prototype` keys are refused. Errors
+ * never quote the body back.
  */
 export function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
+  refuseContentEncoding(req);
   const charset = CHARSET.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
   if (charset && charset !== 'utf-8' && charset !== 'utf8') {
     throw new InvalidRequestError(`unsupported charset ${JSON.stringify(charset.slice(0, 40))}: send UTF-8`);
@@ -25,7 +32,38 @@ export function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
     if (error instanceof InvalidRequestError) throw error;
     throw notJson();
   }
+  if (text.length > MAX_JSON_DEPTH && nestingOf(text) > MAX_JSON_DEPTH) {
+    throw new InvalidRequestError(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   return parsed;
+}
+
+/** The deepest bracket nesting of valid JSON text (brackets inside strings do not count). */
+export function nestingOf(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the string, escapes included.
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > deepest) deepest = depth;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+/** Bodies are read as sent: a compressed (or otherwise encoded) one is refused, not misread. */
+export function refuseContentEncoding(req: FastifyRequest): void {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    throw new InvalidRequestError(
+      `unsupported Content-Encoding ${JSON.stringify(encoding.slice(0, 40))}: send the body uncompressed`,
+    );
+  }
 }
 
 const notJson = () => new InvalidRequestError('request body is not valid JSON');

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -15,7 +18,7 @@ import {
 import { statusForError } from './error-status';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-import { BODY_LIMIT_BYTES, stampResponse } from './protocol';
+import { BODY_LIMIT_BYTES, PROTOCOL_VERSION, stampResponse } from './protocol';
 
 const logger = new Logger('Errors');
 const bodyTooLarge = () => new PayloadTooLargeError(`request body exceeds ${BODY_LIMIT_BYTES / (1024 * 1024)} MB`);
@@ -36,6 +39,40 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 export function writeFrameworkProblem(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   stampResponse(reply, req.id);
   writeProblem(error, req, reply);
+}
+
+/**
+ * For requests Node's HTTP parser refuses before Fastify sees them (a malformed request
+ * line or header, a bad Content-Length or chunk, headers over the limit, a request that
+ * timed out): the same problem+json, written on the socket, which is then closed.
+ */
+export function writeClientErrorProblem(error: { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'the request was not received in time']
+        : [400, 'malformed HTTP request'];
+  const requestId = randomUUID();
+  const body = JSON.stringify({
+    type: `urn:tally:error:${ErrorCode.InvalidRequest}`,
+    title: ERROR_TITLES[ErrorCode.InvalidRequest],
+    status,
+    detail,
+    code: ErrorCode.InvalidRequest,
+    request_id: requestId,
+  });
+  // As Node does: no answer if this connection's current response has started already.
+  const current = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !current?.headersSent) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Protocol-Version: ${PROTOCOL_VERSION}\r\n` +
+        `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 function writeProblem(exception: unknown, req: FastifyRequest, reply: FastifyReply): void {
