@@ -9,6 +9,7 @@ import { SettlementBatches1763790700000 } from './1763790700000-SettlementBatche
 import { OutboxRedelivery1763790800000 } from './1763790800000-OutboxRedelivery';
 import { OptimisticBatches1763790900000 } from './1763790900000-OptimisticBatches';
 import { StatementGuards1763791000000 } from './1763791000000-StatementGuards';
+import { DrainSurvivesOffline1763791100000 } from './1763791100000-DrainSurvivesOffline';
 
 /** Every migration, in order. A new migration file must be added here (a test checks it). */
 export const ALL_MIGRATIONS = [
@@ -23,4 +24,5 @@ export const ALL_MIGRATIONS = [
   OutboxRedelivery1763790800000,
   OptimisticBatches1763790900000,
   StatementGuards1763791000000,
+  DrainSurvivesOffline1763791100000,
 ];

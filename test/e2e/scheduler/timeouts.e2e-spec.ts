@@ -1,5 +1,5 @@
 import { microsOf } from '../../support/ledger-ctx';
-import { SchedulerCtx, TestProver } from '../../support/scheduler-ctx';
+import { BASIC_CAPABILITIES, GPU_BOX, SchedulerCtx, TestProver } from '../../support/scheduler-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
 /** Timeouts with manual ticks and sweeps; silence is simulated by moving last_heartbeat back. */
@@ -26,6 +26,45 @@ describe('scheduler: timeouts', () => {
     return p;
   };
   const byName = (name: string) => mine.find((p) => p.name === name)!;
+
+  it('a drain outlives going offline: a drained prover that goes silent and comes back is draining, and so is one drained while offline; neither gets new jobs', async () => {
+    const client = await ctx.fundedClient('10');
+    const state = async (p: TestProver) =>
+      (await t.http().get(`/v1/provers/${p.name}`).set(ctx.admin()).expect(200)).body.state;
+
+    // Drained, then silent: offline; back: draining again (not active).
+    const drained = await prover();
+    await ctx.drain(drained);
+    await ctx.silence(drained);
+    expect((await ctx.sweep()).offline).toContain(drained.name);
+    expect(await state(drained)).toBe('offline');
+    await ctx.heartbeat(drained);
+    expect(await state(drained)).toBe('draining');
+
+    // Silent first, drained while offline: the drain is answered (still offline) and holds when it is back.
+    const later = await prover();
+    await ctx.silence(later);
+    await ctx.sweep();
+    const answer = await t.http().post(`/v1/provers/${later.name}/drain`).set(later.key).send().expect(200);
+    expect(answer.body.state).toBe('offline');
+    await ctx.heartbeat(later);
+    expect(await state(later)).toBe('draining');
+    // Registering again (alive) keeps the drain too.
+    await t
+      .http()
+      .post('/v1/provers/register')
+      .set(later.key)
+      .send({ prover_id: later.name, hardware_profile: GPU_BOX, capabilities: BASIC_CAPABILITIES, max_concurrency: 2 })
+      .expect(200);
+    expect(await state(later)).toBe('draining');
+
+    // They are the only live provers: a new job waits, and placement ranks neither.
+    const id = await ctx.submitted(client.key);
+    await ctx.tick();
+    expect(await ctx.jobRow(id)).toEqual({ status: 'PENDING', attempts: 0, provers: [] });
+    const placement = await t.http().get(`/v1/placement/${id}?rf=3`).set(ctx.admin()).expect(200);
+    expect(placement.body.items).toEqual([]);
+  });
 
   it('a silent prover goes offline; its ASSIGNED job is requeued without using an attempt, a RUNNING one uses one; past max_attempts the job fails with a full refund', async () => {
     const client = await ctx.fundedClient('10');

@@ -54,6 +54,14 @@ export interface ProverListFilter {
   livenessTtlMs: number;
 }
 
+/**
+ * A prover's state once it is heard from again: an offline one is active, or draining if
+ * it was asked to drain (a drain outlives going offline); any other state stays.
+ */
+const backOnline = (alias = '') =>
+  `CASE WHEN ${alias}state = 'offline' THEN CASE WHEN ${alias}drain_requested THEN 'draining' ELSE 'active' END
+        ELSE ${alias}state END`;
+
 const COLUMNS = `prover_id, hardware_profile, capabilities, region, max_concurrency, load_factor::text, state,
   score_value::text, successful_jobs::text, failed_jobs::text, version::text, last_heartbeat, last_scored_at,
   registered_at, cancellations_seen_at`;
@@ -99,7 +107,7 @@ export class ProverRepository {
          region = EXCLUDED.region,
          max_concurrency = EXCLUDED.max_concurrency,
          last_heartbeat = CASE WHEN $6 THEN now() ELSE p.last_heartbeat END,
-         state = CASE WHEN $6 AND p.state = 'offline' THEN 'active' ELSE p.state END
+         state = CASE WHEN $6 THEN ${backOnline('p.')} ELSE p.state END
        RETURNING ${COLUMNS}, (xmax = 0) AS created`,
       [
         r.proverId,
@@ -134,7 +142,7 @@ export class ProverRepository {
          FROM provers WHERE prover_id = $1),
        beat AS (
          UPDATE provers SET last_heartbeat = now(), cancellations_seen_at = now(), load_factor = $2,
-           hardware_profile = $3, capabilities = $4, state = CASE WHEN state = 'offline' THEN 'active' ELSE state END
+           hardware_profile = $3, capabilities = $4, state = ${backOnline()}
          WHERE prover_id = $1 RETURNING 1),
        told AS (
          INSERT INTO prover_cancellation_acks (prover_id, network_job_id)
@@ -152,7 +160,7 @@ export class ProverRepository {
   /** Liveness only (polls): the ids of the provers that exist, refreshed. */
   async touchAll(proverIds: string[]): Promise<Set<string>> {
     const rows = await this.uow.prepared<{ prover_id: string }>(
-      `UPDATE provers SET last_heartbeat = now(), state = CASE WHEN state = 'offline' THEN 'active' ELSE state END
+      `UPDATE provers SET last_heartbeat = now(), state = ${backOnline()}
        WHERE prover_id = ANY($1::varchar[]) RETURNING prover_id`,
       [proverIds],
     );
@@ -161,7 +169,9 @@ export class ProverRepository {
 
   async drain(proverId: string): Promise<ProverRow | null> {
     const [rows] = await this.q<[ProverRow[], number]>(
-      `UPDATE provers SET state = 'draining' WHERE prover_id = $1 RETURNING ${COLUMNS}`,
+      // An offline prover stays offline until it is back; then it is draining (backOnline).
+      `UPDATE provers SET drain_requested = true, state = CASE WHEN state = 'offline' THEN state ELSE 'draining' END
+       WHERE prover_id = $1 RETURNING ${COLUMNS}`,
       [proverId],
     );
     return rows[0] ?? null;
