@@ -168,6 +168,36 @@ describe('job lifecycle settlement', () => {
     }
   });
 
+  it('requirements no prover could meet (unknown attributes, wrong types) are 400 DSE-001: no job, nothing held', async () => {
+    const client = await ctx.fundedClient('10');
+    for (const requirements of [
+      { bogus: 1 },
+      { gpu_count: 'x' },
+      { gpu_count: -1 },
+      { features: ['fp32'] },
+      { zk_acceleration: { groth16: 'yes' } },
+      { a: { b: { c: 1 } } },
+      'gpu',
+      [{ gpu_count: 1 }],
+    ]) {
+      const res = await ctx.submit(client.key, { max_cost_micros: 1_000_000, requirements }).expect(400);
+      expect(res.body.code).toBe('DSE-001');
+      expect(JSON.stringify(res.body)).toMatch(/requirements/);
+    }
+    expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '10', pending: '0', available: '10' });
+    const [{ jobs }] = await t.dataSource.query(`SELECT count(*)::int AS jobs FROM jobs WHERE client_id = $1`, [
+      client.name,
+    ]);
+    expect(jobs).toBe(0);
+    const ok = await ctx
+      .submit(client.key, {
+        max_cost_micros: 1_000_000,
+        requirements: { gpu_count: 1, capabilities: { zk_acceleration: { stark: true } }, region: 'eu-west-1' },
+      })
+      .expect(201);
+    expect(ok.body.status).toBe('PENDING');
+  });
+
   it('races: identical reports settle once; cancel racing a result leaves the ledger matching the winner', async () => {
     const client = await ctx.fundedClient('20');
     const prover = await ctx.prover();

@@ -13,9 +13,10 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateBy,
 } from 'class-validator';
 import { IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN } from '@tally/shared';
-import { PRIORITIES } from '../../domain';
+import { PRIORITIES, requirementsProblem } from '../../domain';
 
 const ID = IDENTIFIER_PATTERN;
 const ID_MESSAGE = IDENTIFIER_MESSAGE;
@@ -25,6 +26,16 @@ const MICROS_MESSAGE = '$property must be a positive integer number of micro-cre
 /** `*_micros`: a JSON integer (a safe one: no precision lost in JSON) or a digit string. */
 const MicrosField = () =>
   Transform(({ value }) => (typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value));
+
+/** `requirements` a prover can meet (see requirementsProblem), with the reason when not. */
+const IsProverRequirements = () =>
+  ValidateBy({
+    name: 'isProverRequirements',
+    validator: {
+      validate: (value: unknown) => requirementsProblem(value) === null,
+      defaultMessage: (args) => requirementsProblem(args?.value) ?? 'requirements are not valid',
+    },
+  });
 
 export class SubmitJobRequestDto {
   @ApiPropertyOptional({ description: 'your id for the job: resubmitting the same body returns the same job' })
@@ -63,8 +74,17 @@ export class SubmitJobRequestDto {
   })
   units?: string;
 
-  @ApiPropertyOptional({ description: 'capabilities the prover must have' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { gpu_count: 1, supported_kernels: ['msm'], zk_acceleration: { groth16: true } },
+    description:
+      'what the prover must have, by its registered attributes: numbers are minimums (gpu_count, ram_gb, …), ' +
+      'flags must be true (supports_fp16, …), names must match (region, gpu_model, …), kernels and zk features ' +
+      'must all be supported; also grouped under hardware_profile or capabilities',
+  })
   @IsOptional()
+  @IsProverRequirements()
   requirements?: Record<string, unknown>;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 7, default: 1 })
