@@ -99,7 +99,13 @@ describe('prover poll (job pickup) and cancellations on heartbeat', () => {
   it('validates max_wait_seconds (0–30) and who may poll', async () => {
     const p = await ctx.registeredProver();
     const other = await ctx.registeredProver();
-    for (const bad of [{ max_wait_seconds: 31 }, { max_wait_seconds: -1 }, { max_wait_seconds: 'soon' }, { x: 1 }]) {
+    for (const bad of [
+      { max_wait_seconds: 31 },
+      { max_wait_seconds: -1 },
+      { max_wait_seconds: 'soon' },
+      { max_wait_seconds: '3' },
+      { x: 1 },
+    ]) {
       expect((await ctx.poll(p.name, p.key, bad).expect(400)).body.code).toBe('DSE-001');
     }
     await ctx.poll(p.name, other.key).expect(403);

@@ -38,7 +38,7 @@ describe('requirementsProblem: what a job may ask of a prover', () => {
     [{ capabilities: { gpu_count: 1 } }, 'requirements.capabilities.gpu_count is not a prover attribute'],
     [{ capabilities: { capabilities: {} } }, 'requirements.capabilities.capabilities is not a prover attribute'],
     [{ constructor: 1 }, 'requirements.constructor is not a prover attribute'],
-    [{ ram_gb: 1e400 }, 'requirements.ram_gb must be a non-negative number'],
+    [{ ram_gb: Number.POSITIVE_INFINITY }, 'requirements.ram_gb must be a non-negative number'],
   ])('refuses %j', (requirements, problem) => {
     expect(requirementsProblem(requirements)).toContain(problem);
   });

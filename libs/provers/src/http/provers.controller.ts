@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
 import { ForbiddenError, InvalidRequestError, TallyEnv } from '@tally/shared';
@@ -9,7 +9,13 @@ import { PollJobCommand } from '../commands/poll-job/poll-job.command';
 import { RecordHeartbeatCommand } from '../commands/record-heartbeat/record-heartbeat.command';
 import { RegisterProverCommand } from '../commands/register-prover/register-prover.command';
 import { GetProverQuery } from '../queries/get-prover/get-prover.query';
-import { HeartbeatRequestDto, PollRequestDto, PROVER_ID, RegisterProverRequestDto } from './dto/provers.request.dto';
+import {
+  HeartbeatRequestDto,
+  PollQueryDto,
+  PollRequestDto,
+  PROVER_ID,
+  RegisterProverRequestDto,
+} from './dto/provers.request.dto';
 import { presentCapabilities, presentProver } from './prover.presenter';
 
 /** A prover key acts for its own id only; admins (where allowed) for any. */
@@ -107,10 +113,12 @@ export class ProversController {
   @ApiOperation({
     summary: 'Start and return the oldest job assigned to this prover (200), or 204; max_wait_seconds long-polls',
   })
+  @ApiResponse({ status: 200, description: 'the job, now RUNNING, with its payload' })
+  @ApiResponse({ status: 204, description: 'no job is assigned to this prover (within max_wait_seconds)' })
   async poll(
     @Param('prover_id') proverId: string,
     @Body() body: PollRequestDto,
-    @Query() query: PollRequestDto,
+    @Query() query: PollQueryDto,
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {

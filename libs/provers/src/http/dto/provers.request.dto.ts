@@ -84,7 +84,18 @@ export class HeartbeatRequestDto {
 const toNumber = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value;
 
+/** The body: max_wait_seconds a JSON number, like every number in a body. */
 export class PollRequestDto {
+  @ApiPropertyOptional({ minimum: 0, maximum: 30, default: 0, description: 'long poll: wait up to this long' })
+  @IfPresent()
+  @IsNumber(FINITE)
+  @Min(0)
+  @Max(30)
+  max_wait_seconds?: number;
+}
+
+/** The query string: the same, written in digits. */
+export class PollQueryDto {
   @ApiPropertyOptional({ minimum: 0, maximum: 30, default: 0, description: 'long poll: wait up to this long' })
   @IfPresent()
   @Transform(toNumber)
