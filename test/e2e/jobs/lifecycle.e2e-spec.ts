@@ -281,4 +281,34 @@ describe('job lifecycle settlement', () => {
     const other = await ctx.submit(client.key, { ...body, max_cost_micros: 2_000_000 }).expect(409);
     expect(other.body.code).toBe('DSE-009');
   });
+
+  it('a resubmission is the same request however it is written: micros as a string, defaults spelled out, keys reordered', async () => {
+    const client = await ctx.fundedClient('5');
+    const first = await ctx
+      .submit(client.key, { client_job_id: 'written-twice', max_cost_micros: 1_000_000, payload: { a: 1, b: [2] } })
+      .expect(201);
+    for (const again of [
+      { client_job_id: 'written-twice', max_cost_micros: '1000000', payload: { b: [2], a: 1 } },
+      {
+        payload: { a: 1, b: [2] },
+        priority: 'NORMAL',
+        replicas: 1,
+        max_cost_micros: 1_000_000,
+        client_job_id: 'written-twice',
+      },
+      { client_job_id: 'written-twice', max_cost_micros: 1_000_000, payload: { a: 1, b: [2] }, requirements: {} },
+    ]) {
+      const res = await ctx.submit(client.key, again).expect(201);
+      expect(res.body.network_job_id).toBe(first.body.network_job_id);
+      expect(res.headers['idempotent-replayed']).toBe('true');
+    }
+    for (const different of [
+      { client_job_id: 'written-twice', max_cost_micros: 1_000_000, payload: { a: 2, b: [2] } },
+      { client_job_id: 'written-twice', max_cost_micros: 1_000_000, payload: { a: 1, b: [2] }, priority: 'HIGH' },
+      { client_job_id: 'written-twice', max_cost_micros: 1_000_000, payload: { a: 1, b: [2] }, replicas: 2 },
+    ]) {
+      expect((await ctx.submit(client.key, different).expect(409)).body.code).toBe('DSE-009');
+    }
+    expect(await ctx.balance('user', client.name)).toMatchObject({ pending: '1', available: '4' });
+  });
 });

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
 import { hashOf, InvalidRequestError, parseMicros } from '@tally/shared';
 import { JobNotFoundError } from '../domain';
@@ -30,7 +30,6 @@ export class JobsController {
   async submit(
     @Body() dto: SubmitJobRequestDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
     if (
@@ -39,28 +38,24 @@ export class JobsController {
     ) {
       throw new InvalidRequestError('payload must be base64 when payload_encoding is "base64"', { field: 'payload' });
     }
-    if (
-      dto.requirements !== undefined &&
-      (typeof dto.requirements !== 'object' || dto.requirements === null || Array.isArray(dto.requirements))
-    ) {
-      throw new InvalidRequestError('requirements must be a JSON object', { field: 'requirements' });
-    }
     if ((dto.service === undefined) !== (dto.units === undefined)) {
       throw new InvalidRequestError('service and units go together');
     }
+    const request = {
+      clientJobId: dto.client_job_id ?? null,
+      payload: dto.payload_encoding === 'base64' ? { base64: dto.payload } : dto.payload,
+      maxCostMicros: parseMicros(dto.max_cost_micros, 'max_cost_micros'),
+      priority: dto.priority ?? 'NORMAL',
+      service: dto.service ?? null,
+      units: dto.units ?? null,
+      requirements: dto.requirements ?? {},
+      replicas: dto.replicas ?? 1,
+    };
+    // A resubmission is the same request when it asks for the same job, however it is
+    // written: 1000 or "1000", defaults spelled out or left out, keys in any order.
+    const requestHash = hashOf({ ...request, maxCostMicros: request.maxCostMicros.toString() });
     const { job, replayed } = await this.commands.execute(
-      new SubmitJobCommand({
-        clientId: principal.subject,
-        clientJobId: dto.client_job_id ?? null,
-        payload: dto.payload_encoding === 'base64' ? { base64: dto.payload } : dto.payload,
-        maxCostMicros: parseMicros(dto.max_cost_micros, 'max_cost_micros'),
-        priority: dto.priority ?? 'NORMAL',
-        service: dto.service ?? null,
-        units: dto.units ?? null,
-        requirements: dto.requirements ?? {},
-        replicas: dto.replicas ?? 1,
-        requestHash: hashOf(req.body),
-      }),
+      new SubmitJobCommand({ ...request, clientId: principal.subject, requestHash }),
     );
     if (replayed) res.header('Idempotent-Replayed', 'true');
     res.status(201);
