@@ -146,6 +146,28 @@ describe('prover poll (job pickup) and cancellations on heartbeat', () => {
     expect((await ctx.heartbeat(other.name, other.key).expect(200)).body.cancelled_jobs).toEqual([theirs]);
   });
 
+  it('a replica still out when its job is decided is cancelled: its prover hears of it once, and its late result is 409', async () => {
+    const client = await ctx.fundedClient('10');
+    const [a, b, c] = [await ctx.registeredProver(), await ctx.registeredProver(), await ctx.registeredProver()];
+    for (const p of [a, b, c]) await ctx.heartbeat(p.name, p.key).expect(200);
+    const id = await submit(client.key, { max_cost_micros: 3_000_000, replicas: 3 });
+    await ctx.assign(id, [a.name, b.name, c.name]).expect(201);
+    for (const p of [a, b, c]) await ctx.start(id, p.key).expect(201);
+    const report = { success: true, final_cost_micros: 1_000_000, result_hash: 'same' };
+    await ctx.report(id, a.key, report).expect(201);
+    expect((await ctx.report(id, b.key, report).expect(201)).body.outcome).toBe('COMPLETED');
+
+    const job = (await ctx.job(id).expect(200)).body;
+    const statuses = Object.fromEntries(
+      job.assignments.map((x: { prover_id: string; status: string }) => [x.prover_id, x.status]),
+    );
+    expect(statuses).toEqual({ [a.name]: 'REPORTED', [b.name]: 'REPORTED', [c.name]: 'CANCELLED' });
+    expect((await ctx.heartbeat(c.name, c.key).expect(200)).body.cancelled_jobs).toEqual([id]);
+    expect((await ctx.heartbeat(c.name, c.key).expect(200)).body.cancelled_jobs).toEqual([]);
+    expect((await ctx.heartbeat(a.name, a.key).expect(200)).body.cancelled_jobs).toEqual([]);
+    expect((await ctx.report(id, c.key, report).expect(409)).body.code).toBe('DSE-010');
+  });
+
   it('heartbeats racing each other tell each cancelled job once, across all their answers', async () => {
     const client = await ctx.fundedClient('10');
     const p = await ctx.registeredProver();

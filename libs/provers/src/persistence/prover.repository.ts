@@ -147,8 +147,9 @@ export class ProverRepository {
        told AS (
          INSERT INTO prover_cancellation_acks (prover_id, network_job_id)
          SELECT a.prover_id, a.network_job_id FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
-         WHERE a.prover_id = $1 AND a.status = 'CANCELLED' AND j.cancelled_at > (SELECT since FROM before)
-         ORDER BY j.cancelled_at, a.network_job_id
+         WHERE a.prover_id = $1 AND a.status = 'CANCELLED'
+           AND COALESCE(j.cancelled_at, j.completed_at, j.failed_at) > (SELECT since FROM before)
+         ORDER BY COALESCE(j.cancelled_at, j.completed_at, j.failed_at), a.network_job_id
          ON CONFLICT DO NOTHING RETURNING network_job_id)
        SELECT EXISTS (SELECT 1 FROM beat) AS known,
               ARRAY(SELECT network_job_id::text FROM told) AS cancelled`,

@@ -133,7 +133,12 @@ export class ReportResultCommandHandler
           },
     ]);
     settlements.push(settlement);
-    for (const a of assignments) if (a.reward_micros !== null) changed.add(a);
+    for (const a of assignments) {
+      // Replicas still out when the job is decided are not needed any more: cancelled, so
+      // their provers hear of it at their next heartbeat and stop.
+      if (a.status === 'ASSIGNED' || a.status === 'RUNNING') Object.assign(a, { status: 'CANCELLED' });
+      if (a.reward_micros !== null || a.status === 'CANCELLED') changed.add(a);
+    }
     // The job as the settlement leaves it, for the answers of later reports in this batch.
     const { row } = settlement;
     Object.assign(job, {
