@@ -10,6 +10,7 @@ import { OutboxRedelivery1763790800000 } from './1763790800000-OutboxRedelivery'
 import { OptimisticBatches1763790900000 } from './1763790900000-OptimisticBatches';
 import { StatementGuards1763791000000 } from './1763791000000-StatementGuards';
 import { DrainSurvivesOffline1763791100000 } from './1763791100000-DrainSurvivesOffline';
+import { RevokedReplicas1763791200000 } from './1763791200000-RevokedReplicas';
 
 /** Every migration, in order. A new migration file must be added here (a test checks it). */
 export const ALL_MIGRATIONS = [
@@ -25,4 +26,5 @@ export const ALL_MIGRATIONS = [
   OptimisticBatches1763790900000,
   StatementGuards1763791000000,
   DrainSurvivesOffline1763791100000,
+  RevokedReplicas1763791200000,
 ];

@@ -27,6 +27,45 @@ describe('scheduler: timeouts', () => {
   };
   const byName = (name: string) => mine.find((p) => p.name === name)!;
 
+  it('a requeued job is taken back from every replica: each prover hears of it once at its next heartbeat, unless the job came back to it', async () => {
+    const client = await ctx.fundedClient('10');
+    const told = async (p: TestProver): Promise<string[]> =>
+      (
+        await t
+          .http()
+          .post(`/v1/provers/${p.name}/heartbeat`)
+          .set(p.key)
+          .send({ hardware_profile: GPU_BOX, capabilities: BASIC_CAPABILITIES, load_factor: 0 })
+          .expect(200)
+      ).body.cancelled_jobs;
+    await prover();
+    await prover();
+    await prover();
+    const id = await ctx.submitted(client.key, { max_cost_micros: 2_000_000, replicas: 2 });
+    await ctx.tick();
+    const [gone, live] = (await ctx.jobRow(id)).provers.map(byName);
+    await ctx.start(id, gone.key).expect(201);
+    await ctx.start(id, live.key).expect(201);
+
+    await ctx.silence(gone);
+    expect(await ctx.sweep()).toMatchObject({ offline: [gone.name], requeued: 1 });
+    expect(await ctx.jobRow(id)).toEqual({ status: 'PENDING', attempts: 1, provers: [] });
+    // The live replica's prover is told at once; a late result of it is refused.
+    expect(await told(live)).toEqual([id]);
+    expect(await told(live)).toEqual([]);
+    await ctx.report(id, live.key, { success: true, final_cost_micros: 1_000_000, result_hash: 'h' }).expect(403);
+
+    // The silent one is back and the job is assigned again before it heartbeats: told only if it is not its own again.
+    await t.dataSource.query(`UPDATE provers SET last_heartbeat = now(), state = 'active' WHERE prover_id = $1`, [
+      gone.name,
+    ]);
+    await ctx.tick();
+    const holders = (await ctx.jobRow(id)).provers;
+    expect(await told(gone)).toEqual(holders.includes(gone.name) ? [] : [id]);
+    expect(await told(gone)).toEqual([]);
+    for (const p of mine) expect(await told(p)).toEqual([]);
+  });
+
   it('a drain outlives going offline: a drained prover that goes silent and comes back is draining, and so is one drained while offline; neither gets new jobs', async () => {
     const client = await ctx.fundedClient('10');
     const state = async (p: TestProver) =>

@@ -366,8 +366,18 @@ export class JobRepository {
     await this.q(`UPDATE job_assignments SET ${sets.join(', ')} WHERE network_job_id = $1 AND prover_id = $2`, params);
   }
 
+  /**
+   * Takes every replica of the job back from its prover (the job starts again): the
+   * unreported ones are remembered as revoked, for their provers' next heartbeats.
+   */
   async removeAssignments(id: string): Promise<void> {
-    await this.q(`DELETE FROM job_assignments WHERE network_job_id = $1`, [id]);
+    await this.q(
+      `WITH removed AS (DELETE FROM job_assignments WHERE network_job_id = $1 RETURNING prover_id, status)
+       INSERT INTO revoked_replicas (prover_id, network_job_id)
+       SELECT prover_id, $1 FROM removed WHERE status IN ('ASSIGNED', 'RUNNING')
+       ON CONFLICT (prover_id, network_job_id) DO UPDATE SET revoked_at = now()`,
+      [id],
+    );
   }
 
   /**

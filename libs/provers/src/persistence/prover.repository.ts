@@ -127,7 +127,8 @@ export class ProverRepository {
    * offline prover is active again; a draining one stays draining) and takes the jobs of
    * this prover cancelled since `overlapMs` before the previous heartbeat that it has not
    * been told about yet, marking them told (reading the jobs tables, as ProverJobsReader
-   * does). Returns those job ids, or null for an unknown prover.
+   * does), with the replicas taken back from it since (their job was requeued). Returns
+   * those job ids, or null for an unknown prover.
    */
   async heartbeat(
     proverId: string,
@@ -150,9 +151,17 @@ export class ProverRepository {
          WHERE a.prover_id = $1 AND a.status = 'CANCELLED'
            AND COALESCE(j.cancelled_at, j.completed_at, j.failed_at) > (SELECT since FROM before)
          ORDER BY COALESCE(j.cancelled_at, j.completed_at, j.failed_at), a.network_job_id
-         ON CONFLICT DO NOTHING RETURNING network_job_id)
+         ON CONFLICT DO NOTHING RETURNING network_job_id),
+       -- Replicas taken back (their job was requeued), told once; one given back to it since is not.
+       revoked AS (
+         DELETE FROM revoked_replicas r WHERE r.prover_id = $1 AND EXISTS (SELECT 1 FROM beat)
+         RETURNING r.network_job_id, r.revoked_at,
+                   EXISTS (SELECT 1 FROM job_assignments a WHERE a.prover_id = $1
+                           AND a.network_job_id = r.network_job_id AND a.status IN ('ASSIGNED', 'RUNNING')) AS held)
        SELECT EXISTS (SELECT 1 FROM beat) AS known,
-              ARRAY(SELECT network_job_id::text FROM told) AS cancelled`,
+              ARRAY(SELECT id FROM (SELECT network_job_id::text AS id FROM told
+                                    UNION SELECT network_job_id::text FROM revoked WHERE NOT held) x
+                    ORDER BY id) AS cancelled`,
       [proverId, beat.loadFactor, JSON.stringify(beat.hardwareProfile), JSON.stringify(beat.capabilities), overlapMs],
     );
     return row.known ? row.cancelled : null;
