@@ -158,7 +158,7 @@ export class ListJobsQueryDto {
   @IsString()
   to?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50 })
   @IsOptional()
   @Matches(/^[1-9]\d{0,2}$/, { message: 'limit must be an integer from 1 to 500' })
   limit?: string;

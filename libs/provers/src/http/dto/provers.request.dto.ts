@@ -116,7 +116,7 @@ export class ListProversQueryDto {
   @Matches(REGION, { message: REGION_MESSAGE })
   region?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50 })
   @IsOptional()
   @Matches(/^[1-9]\d{0,2}$/, { message: 'limit must be an integer from 1 to 500' })
   limit?: string;

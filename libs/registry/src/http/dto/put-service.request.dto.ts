@@ -101,7 +101,7 @@ export class PutServiceRequestDto {
   @Type(() => HardwareRequirementsDto)
   hardware_requirements: HardwareRequirementsDto;
 
-  @ApiPropertyOptional({ maxLength: DESCRIPTION_MAX_LENGTH, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: DESCRIPTION_MAX_LENGTH, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(DESCRIPTION_MAX_LENGTH)

@@ -13,6 +13,7 @@ export class PutSchedulerConfigRequestDto {
   w_load: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: TICK_INTERVAL_MIN_MS,
     maximum: TICK_INTERVAL_MAX_MS,
     nullable: true,
