@@ -213,6 +213,44 @@ describe('errors are problem+json with a code, never a 500', () => {
     expect(identity.status).toBe(201);
   });
 
+  it('routes that take no body refuse one with fields (400 DSE-001 naming the field), and take none or {}', async () => {
+    const admin = { Authorization: `Bearer ${t.adminKey}` };
+    const created = await t.http().post('/v1/admin/keys').set(admin).send({ role: 'prover', subject: 'no-body' });
+    const prover = { Authorization: `Bearer ${created.body.key}` };
+    const job = '00000000-0000-4000-8000-000000000001';
+    const answers: { path: string; body: unknown; status: number; code?: string; detail?: string }[] = [];
+    for (const [path, key] of [
+      [`/v1/jobs/${job}/cancel`, admin],
+      [`/v1/jobs/${job}/start`, prover],
+      ['/v1/provers/no-body/drain', prover],
+      [`/v1/credits/holds/${job}/void`, admin],
+      ['/v1/settlement/batches', admin],
+    ] as const) {
+      const res = await t.http().post(path).set(key).set('Idempotency-Key', `no-body-${path}`).send({ reason: 'x' });
+      expectProblem(res, 400, 'DSE-001');
+      expect(res.body.detail).toBe('property reason should not exist');
+      for (const body of [undefined, {}]) {
+        const plain = t
+          .http()
+          .post(path)
+          .set(key)
+          .set('Idempotency-Key', `no-body-${path}-${body ? 'e' : 'n'}`);
+        const answer = body ? await plain.send(body) : await plain.send();
+        answers.push({ path, body, status: answer.status, code: answer.body?.code, detail: answer.body?.detail });
+      }
+    }
+    // Without a body (or with {}), each route answers as usual: here, nothing of that name exists.
+    expect(answers.map((a) => [a.path, a.status, a.code])).toEqual(
+      [
+        [`/v1/jobs/${job}/cancel`, 404, 'DSE-003'],
+        [`/v1/jobs/${job}/start`, 404, 'DSE-003'],
+        ['/v1/provers/no-body/drain', 404, 'DSE-004'],
+        [`/v1/credits/holds/${job}/void`, 404, 'DSE-001'],
+        ['/v1/settlement/batches', 200, undefined],
+      ].flatMap((a) => [a, a]),
+    );
+  });
+
   it('rejects a path with a malformed percent-encoding with 400 DSE-001, not a 500', async () => {
     expectProblem(await t.http().get('/v1/%E0%A4%A'), 400, 'DSE-001');
   });

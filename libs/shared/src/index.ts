@@ -5,3 +5,4 @@ export * from './ids';
 export * from './time';
 export * from './concurrency';
 export * from './config';
+export * from './http';

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
-import { hashOf, InvalidRequestError, parseMicros } from '@tally/shared';
+import { hashOf, InvalidRequestError, NoFieldsRequestDto, parseMicros } from '@tally/shared';
 import { JobNotFoundError } from '../domain';
 import { AssignJobCommand } from '../commands/assign-job/assign-job.command';
 import { CancelJobCommand } from '../commands/cancel-job/cancel-job.command';
@@ -80,7 +80,11 @@ export class JobsController {
   @Post(':network_job_id/cancel')
   @Roles('admin', 'client')
   @ApiOperation({ summary: 'Cancel a PENDING, ASSIGNED or RUNNING job: the hold is voided (full refund)' })
-  async cancel(@Param('network_job_id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+  async cancel(
+    @Param('network_job_id', new ParseUUIDPipe()) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @Body() _body: NoFieldsRequestDto,
+  ) {
     const job = await this.commands.execute(new CancelJobCommand(id, principal));
     return presentJob(job, await this.jobs.assignments(id));
   }
@@ -99,7 +103,11 @@ export class JobsController {
   @Post(':network_job_id/start')
   @Roles('prover')
   @ApiOperation({ summary: 'The assigned prover starts the job (ASSIGNED → RUNNING)' })
-  async start(@Param('network_job_id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+  async start(
+    @Param('network_job_id', new ParseUUIDPipe()) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @Body() _body: NoFieldsRequestDto,
+  ) {
     const job = await this.commands.execute(new StartJobCommand(id, principal.subject));
     return presentJob(job, await this.jobs.assignments(id));
   }

@@ -1,8 +1,13 @@
-import { DomainError, ErrorCode } from '@tally/shared';
+import { DomainError, ErrorCode, NotFoundError } from '@tally/shared';
 
-/** Turns a rejected posting (its DSE code and detail, as the database recorded it) into a domain error. */
-export function postingError(error: { code: string; detail: string }): DomainError {
+/**
+ * Turns a rejected posting (its DSE code, detail and HTTP status, as the engine decided
+ * them) into a domain error: an invalid request that names nothing that exists (an
+ * unknown hold) keeps its 404.
+ */
+export function postingError(error: { code: string; detail: string }, status?: number): DomainError {
   const code = Object.values(ErrorCode).find((c) => c === error.code) ?? ErrorCode.Internal;
+  if (code === ErrorCode.InvalidRequest && status === 404) return new NotFoundError(error.detail);
   return new DomainError(code, error.detail);
 }
 

@@ -8,6 +8,7 @@ import {
   hashOf,
   InvalidRequestError,
   newId,
+  NoFieldsRequestDto,
   NotFoundError,
   parseAmount,
   parseTimestamp,
@@ -256,6 +257,7 @@ export class CreditsController {
   @ApiOperation({ summary: 'Void a hold: release all of it' })
   voidHold(
     @Param('hold_id', new ParseUUIDPipe()) holdId: string,
+    @Body() _body: NoFieldsRequestDto,
     @IdempotencyKey() key: string,
     @CurrentPrincipal() principal: Principal,
     @Req() req: FastifyRequest,

@@ -3,7 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
-import { ForbiddenError, InvalidRequestError, TallyEnv } from '@tally/shared';
+import { ForbiddenError, InvalidRequestError, NoFieldsRequestDto, TallyEnv } from '@tally/shared';
 import { DrainProverCommand } from '../commands/drain-prover/drain-prover.command';
 import { PollJobCommand } from '../commands/poll-job/poll-job.command';
 import { RecordHeartbeatCommand } from '../commands/record-heartbeat/record-heartbeat.command';
@@ -154,7 +154,11 @@ export class ProversController {
   @Roles('admin', 'prover')
   @HttpCode(200)
   @ApiOperation({ summary: 'No new assignments for this prover; what it holds finishes' })
-  async drain(@Param('prover_id') proverId: string, @CurrentPrincipal() principal: Principal) {
+  async drain(
+    @Param('prover_id') proverId: string,
+    @CurrentPrincipal() principal: Principal,
+    @Body() _body: NoFieldsRequestDto,
+  ) {
     assertActsFor(principal, checkId(proverId));
     return this.present(await this.commands.execute(new DrainProverCommand(proverId)));
   }

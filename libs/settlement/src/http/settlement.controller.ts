@@ -1,10 +1,10 @@
-import { Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Public, Roles } from '@tally/auth';
 import { accountRef } from '@tally/ledger';
-import { ForbiddenError, InvalidRequestError } from '@tally/shared';
+import { ForbiddenError, InvalidRequestError, NoFieldsRequestDto } from '@tally/shared';
 import { SealBatchCommand } from '../commands/seal-batch/seal-batch.command';
 import { GetBatchQuery } from '../queries/get-batch/get-batch.query';
 import { GetAccountProofQuery } from '../queries/get-proof/get-account-proof.query';
@@ -51,7 +51,7 @@ export class SettlementController {
     summary:
       'Seal now: 201 with the new batch, or 200 {sealed: false} when nothing new has committed below the horizon',
   })
-  async seal(@Res({ passthrough: true }) res: FastifyReply) {
+  async seal(@Res({ passthrough: true }) res: FastifyReply, @Body() _body: NoFieldsRequestDto) {
     const batch = await this.commands.execute(new SealBatchCommand());
     if (!batch) {
       res.status(200);
