@@ -56,8 +56,17 @@ export interface ProverAttributes {
   capabilities: Record<string, unknown>;
 }
 
+/** Each prover's view, built once per prover object (a draw checks every prover against every job). */
+const views = new WeakMap<ProverAttributes, Record<string, unknown>>();
+
 /** The prover as requirements see it (see meetsRequirement for the lookup order). */
 export function proverView(p: ProverAttributes): Record<string, unknown> {
+  let view = views.get(p);
+  if (!view) views.set(p, (view = buildView(p)));
+  return view;
+}
+
+function buildView(p: ProverAttributes): Record<string, unknown> {
   const hardware = isObject(p.hardwareProfile) ? p.hardwareProfile : {};
   const capabilities = isObject(p.capabilities) ? p.capabilities : {};
   const view: Record<string, unknown> = Object.create(null);
@@ -72,5 +81,6 @@ export function proverView(p: ProverAttributes): Record<string, unknown> {
 export function meetsRequirements(requirements: unknown, prover: ProverAttributes): boolean {
   if (requirements === null || requirements === undefined) return true;
   if (!isObject(requirements)) return false;
+  if (Object.keys(requirements).length === 0) return true; // asks for nothing
   return meetsRequirement(requirements, proverView(prover));
 }
