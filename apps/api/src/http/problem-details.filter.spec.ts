@@ -73,6 +73,16 @@ describe('ProblemDetailsFilter', () => {
     );
   });
 
+  it('a request the client aborted is not an internal error (nor logged as one); a database connection reset is', () => {
+    const aborted = filter(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    expect(aborted.status).toBe(400);
+    expect(aborted.body).toMatchObject({ code: 'DSE-001', detail: 'the client aborted the request' });
+    expect(logged).not.toHaveBeenCalled();
+    const database = filter(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    expect(database.status).toBe(500);
+    expect(logged).toHaveBeenCalledTimes(1);
+  });
+
   it.each([['a string'], [undefined], [{ message: 'an object' }], [new TypeError('x is not a function')]])(
     'treats %p as an internal error',
     (thrown) => {

@@ -104,6 +104,13 @@ function writeProblem(exception: unknown, req: FastifyRequest, reply: FastifyRep
 function toDomainError(exception: unknown, req: FastifyRequest): DomainError {
   if (exception instanceof DomainError) return exception;
   if (exception instanceof ThrottlerException) return new RateLimitedError(60);
+  // The client hung up while its body was read (Node's own error for that): nobody to
+  // answer and nothing wrong here, so not an internal error (and not logged as one). A
+  // database connection reset reads "read ECONNRESET" and stays internal.
+  const reset = exception as { code?: unknown; message?: unknown };
+  if (reset?.code === 'ECONNRESET' && reset.message === 'aborted') {
+    return new InvalidRequestError('the client aborted the request');
+  }
   // Fastify's own refusals (body parsing, content type, malformed URL) carry an FST_ code.
   const fastify = exception as { code?: unknown; statusCode?: unknown };
   if (typeof fastify?.code === 'string' && fastify.code.startsWith('FST_')) {
