@@ -44,12 +44,44 @@ describe('errors are problem+json with a code, never a 500', () => {
     ['not JSON at all', 'hello'],
     ['a trailing comma', '{"a":1,}'],
     ['single quotes', "{'a':1}"],
-    ['JSON for a primitive (strict mode)', '"just a string"'],
   ])('rejects a malformed JSON body (%s) with 400 DSE-001', async (_what, body) => {
     const res = await t.http().post('/v1/admin/keys').set('Content-Type', 'application/json').send(body);
     expectProblem(res, 400, 'DSE-001');
     expect(res.body.detail).toBe('request body is not valid JSON');
     expect(res.text).not.toContain(body); // the parser's message (which quotes the body) is not echoed
+  });
+
+  it.each([['"just a string"'], ['null'], ['1'], ['true']])(
+    'refuses a body of valid JSON that is not an object or array (%s) with 400 DSE-001 saying so',
+    async (body) => {
+      const res = await t.http().post('/v1/admin/keys').set('Content-Type', 'application/json').send(body);
+      expectProblem(res, 400, 'DSE-001');
+      expect(res.body.detail).toBe('request body must be a JSON object (or array)');
+    },
+  );
+
+  it('refuses strings that cannot be stored as sent (a NUL, a lone surrogate) with 400 DSE-001, anywhere in a body', async () => {
+    const admin = { Authorization: `Bearer ${t.adminKey}` };
+    for (const body of [
+      '{"role":"client","subject":"a\\u0000b"}',
+      '{"role":"client","subject":"nul","extra":{"k\\u0000":1}}',
+      '{"role":"client","subject":"\\ud800"}',
+      '{"role":"client","subject":"x","extra":["\\udc00"]}',
+    ]) {
+      const res = await t.http().post('/v1/admin/keys').set(admin).set('Content-Type', 'application/json').send(body);
+      expectProblem(res, 400, 'DSE-001');
+      expect(res.body.detail).toMatch(/NUL character or a lone surrogate/);
+    }
+    // A pair written as escapes is a character like any other; an escaped backslash is not an escape.
+    for (const subject of ['\\ud83d\\ude00', '\\\\u0000']) {
+      const res = await t
+        .http()
+        .post('/v1/admin/keys')
+        .set(admin)
+        .set('Content-Type', 'application/json')
+        .send(`{"role":"client","subject":"${subject}"}`);
+      expect(res.body.detail ?? '').not.toMatch(/lone surrogate/);
+    }
   });
 
   it('rejects a malformed JSON body on an unknown path the same way', async () => {

@@ -23,7 +23,15 @@ export function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
   const text = body.toString('utf8');
   const first = /\S/.exec(text)?.[0];
   if (first === undefined) return {};
-  if (first !== '{' && first !== '[') throw notJson();
+  if (first !== '{' && first !== '[') {
+    let primitive = true;
+    try {
+      JSON.parse(text);
+    } catch {
+      primitive = false;
+    }
+    throw primitive ? new InvalidRequestError('request body must be a JSON object (or array)') : notJson();
+  }
   let parsed: unknown;
   try {
     // The reviver only when a suspicious key could be there: it slows every parse down.
@@ -35,7 +43,25 @@ export function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
   if (text.length > MAX_JSON_DEPTH && nestingOf(text) > MAX_JSON_DEPTH) {
     throw new InvalidRequestError(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
+  // Only escapes can put these in (raw control characters are not JSON): look closer then.
+  if (/\\u(0000|d[89a-f])/i.test(text) && !storable(parsed)) {
+    throw new InvalidRequestError(
+      'request body has a string with a NUL character or a lone surrogate (\\u0000, \\ud800…), which cannot be stored',
+    );
+  }
   return parsed;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Every string (and key) can be stored as text exactly: no U+0000, no unpaired surrogate. */
+function storable(value: unknown): boolean {
+  if (typeof value === 'string') return !value.includes('\u0000') && !LONE_SURROGATE.test(value);
+  if (Array.isArray(value)) return value.every(storable);
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).every(([k, v]) => storable(k) && storable(v));
+  }
+  return true;
 }
 
 /** The deepest bracket nesting of valid JSON text (brackets inside strings do not count). */

@@ -246,7 +246,7 @@ export class CreditsController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    const amount = dto.amount === '0' ? 0n : parseAmount(dto.amount);
+    const amount = parseAmount(dto.amount); // > 0: releasing all of it is a void
     const to = dto.to ? refOf(dto.to) : PLATFORM;
     return this.post(req, res, principal, key, (id) => ({ id, kind: 'capture', holdId, amount, to }));
   }

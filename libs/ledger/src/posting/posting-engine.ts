@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { LEASED_UNTIL, OutboxRecord, prepared, recordOf } from '@tally/database';
+import { INT64_MAX } from '@tally/shared';
 import type { AccountKind, AccountRef, Phase, PostingRequest, PostingResult, Side, TransferView } from '../domain';
 
 /** An account row as locked (or known) for the batch, with its counters as the batch moves them. */
@@ -38,6 +39,20 @@ interface ResolvedLeg {
 type Rejection = { status: number; error: { code: string; detail: string } };
 
 export const refKey = (kind: string, owner: string) => `${kind}/${owner}`;
+
+/** Each account's counters (posted debits/credits, pending debits/credits) once `legs` apply. */
+function countersAfter(legs: ResolvedLeg[], accounts: Map<string, AccountState>): Map<string, bigint[]> {
+  const after = new Map<string, bigint[]>();
+  for (const l of legs) {
+    const a = accounts.get(l.account)!;
+    const c = after.get(l.account) ?? [a.pd, a.pc, a.nd, a.nc];
+    const pending = l.phase === 'release' ? -l.amount : l.amount;
+    if (l.phase === 'posted') c[l.side === 'D' ? 0 : 1] += l.amount;
+    else c[l.side === 'D' ? 2 : 3] += pending;
+    after.set(l.account, c);
+  }
+  return after;
+}
 
 /** The columns an AccountState is read from (`accounts a`), and the row they give. */
 export const ACCOUNT_STATE_COLUMNS = `a.id::text, a.kind, a.owner_id, a.allow_negative, a.posted_debits::text AS pd,
@@ -98,7 +113,7 @@ export class PostingEngine {
       m,
       active.map((i) => requests[i]),
     );
-    const { accounts, byRef, now } = await this.lockAccounts(
+    const { accounts, byRef, now, created } = await this.lockAccounts(
       m,
       active.map((i) => requests[i]),
       holds,
@@ -115,6 +130,11 @@ export class PostingEngine {
       if (request.idempotency) batch.recordOutcome(request.idempotency, results[i]!);
     }
     const { events } = await batch.write(m, accounts);
+    // An account created for a credit that was then refused is not left behind.
+    const unused = [...created].filter((id) => !accounts.get(id)?.touched);
+    if (unused.length > 0) {
+      await prepared(m, `DELETE FROM accounts WHERE id = ANY($1::bigint[]) AND version = 0`, [unused]);
+    }
     this.resolveDuplicates(requests, results);
     return { results: results as PostingResult[], events };
   }
@@ -228,7 +248,10 @@ export class PostingEngine {
     return holds;
   }
 
-  /** Creates the user and provider accounts that receive credit, then locks every account in id order. */
+  /**
+   * Creates the user and provider accounts that receive credit (`created`: the ones new now,
+   * removed again by run() if no posting used them), then locks every account in id order.
+   */
   private async lockAccounts(m: EntityManager, requests: PostingRequest[], holds: Map<string, HoldState>) {
     const refs = new Map<string, AccountRef & { credit: boolean }>();
     const note = (ref: AccountRef, credit: boolean) => {
@@ -244,13 +267,15 @@ export class PostingEngine {
       if (r.kind === 'capture') note(r.to, true);
     }
     const toCreate = [...refs.values()].filter((r) => r.credit && AUTO_CREATED.includes(r.kind));
+    const created = new Set<string>();
     if (toCreate.length > 0) {
-      await prepared(
+      const rows = await prepared<{ id: string }>(
         m,
         `INSERT INTO accounts (kind, owner_id) SELECT * FROM unnest($1::varchar[], $2::varchar[]) AS u(kind, owner)
-         ORDER BY 1, 2 ON CONFLICT DO NOTHING`,
+         ORDER BY 1, 2 ON CONFLICT DO NOTHING RETURNING id::text`,
         [toCreate.map((r) => r.kind), toCreate.map((r) => r.owner)],
       );
+      for (const r of rows) created.add(r.id);
     }
     const list = [...refs.values()];
     const holdAccounts = [...holds.values()].flatMap((h) => [h.debit, h.credit]);
@@ -278,7 +303,7 @@ export class PostingEngine {
       accounts.set(a.id, accountStateOf(a));
       byRef.set(refKey(a.kind, a.owner_id), a.id);
     }
-    return { accounts, byRef, now };
+    return { accounts, byRef, now, created };
   }
 
   /** Checks one request against the current balances and, if it passes, applies it to them. */
@@ -366,6 +391,19 @@ export class PostingEngine {
         : hold
           ? hold.amount
           : resolved.filter((l) => l.side === 'D').reduce((s, l) => s + l.amount, 0n);
+    // Amounts and every account's running counters are BIGINT micros: a transfer that would
+    // take either past int64 is refused (DSE-001) before anything moves.
+    if (amount > INT64_MAX) {
+      return { status: 400, error: { code: 'DSE-001', detail: 'the transfer amount is beyond the int64 range' } };
+    }
+    const beyond = [...countersAfter(resolved, accounts)].filter(([, c]) => c.some((v) => v > INT64_MAX));
+    if (beyond.length > 0) {
+      const names = beyond.map(([id]) => refKey(accounts.get(id)!.kind, accounts.get(id)!.owner)).join(', ');
+      return {
+        status: 400,
+        error: { code: 'DSE-001', detail: `the transfer would take the totals of ${names} beyond the int64 range` },
+      };
+    }
     const holdId = hold?.id ?? (r.kind === 'hold' ? r.id : null);
     const transfer = batch.addTransfer(r, amount, holdId, now);
     const firstEntry = batch.entryCount;
