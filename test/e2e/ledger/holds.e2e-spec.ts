@@ -50,7 +50,7 @@ describe('holds', () => {
       .expect(409);
     expect(again.body.code).toBe('DSE-010');
     const state = await t.http().get(`/v1/credits/holds/${placed.body.transfer_id}`).set(ctx.admin()).expect(200);
-    expect(state.body).toMatchObject({ status: 'captured', amount: '4000000', captured: '1500000' });
+    expect(state.body).toMatchObject({ status: 'captured', amount: '4', captured: '1.5' });
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
   });
 

@@ -71,6 +71,8 @@ describe('transaction history', () => {
       { limit: 501 },
       { limit: 0 },
       { cursor: 'nonsense' },
+      // A real cursor with a stray character: base64url decoding would skip it.
+      { cursor: `${Buffer.from('seq:45').toString('base64url')}x` },
       { kind: 'gift' },
       { from: 'later' },
       { account_type: 'user' },

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Roles } from '@tally/auth';
-import { InvalidRequestError, parseTimestamp } from '@tally/shared';
+import { badCursor, decodeCursorText, encodeCursorText, InvalidRequestError, parseTimestamp } from '@tally/shared';
 import { JobQueries } from '../queries/list-jobs/list-jobs.query';
 import { ListJobsQueryDto } from './dto/jobs.request.dto';
 
@@ -17,10 +17,10 @@ export class AdminJobsController {
     if (limit > 500) throw new InvalidRequestError('limit must be an integer from 1 to 500', { field: 'limit' });
     let before: { at: Date; id: string } | undefined;
     if (q.cursor !== undefined) {
-      const [at, id] = Buffer.from(q.cursor, 'base64url').toString().split('|');
+      const [at, id] = decodeCursorText(q.cursor).split('|');
       const t = new Date(at);
       if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(t.getTime())) {
-        throw new InvalidRequestError('cursor is not one this API returned', { field: 'cursor' });
+        throw badCursor();
       }
       before = { at: t, id };
     }
@@ -38,7 +38,7 @@ export class AdminJobsController {
       items: rows,
       next_cursor:
         rows.length === limit
-          ? Buffer.from(`${new Date(last.submitted_at).toISOString()}|${last.network_job_id}`).toString('base64url')
+          ? encodeCursorText(`${new Date(last.submitted_at).toISOString()}|${last.network_job_id}`)
           : null,
     };
   }

@@ -5,6 +5,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
 import {
   ForbiddenError,
+  badCursor,
+  decodeCursorText,
+  encodeCursorText,
+  formatMicros,
   hashOf,
   InvalidRequestError,
   newId,
@@ -271,7 +275,12 @@ export class CreditsController {
   async getHold(@Param('hold_id', new ParseUUIDPipe()) holdId: string) {
     const hold = await this.reader.getHold(holdId);
     if (!hold) throw new NotFoundError(`no hold ${holdId}`);
-    return hold;
+    // `amount` fields are credits (decimal strings), like everywhere else in the API.
+    return {
+      ...hold,
+      amount: formatMicros(BigInt(hold.amount as string)),
+      captured: formatMicros(BigInt(hold.captured as string)),
+    };
   }
 
   @Get('accounts/:account_type/:account_id')
@@ -390,12 +399,12 @@ function transferLegs(dto: TransferRequestDto): Leg[] {
 }
 
 function encodeCursor(seq: string): string {
-  return Buffer.from(`seq:${seq}`).toString('base64url');
+  return encodeCursorText(`seq:${seq}`);
 }
 
 function decodeCursor(cursor: string | undefined): bigint | undefined {
   if (cursor === undefined) return undefined;
-  const match = /^seq:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match) throw new InvalidRequestError('cursor is not one this API returned', { field: 'cursor' });
+  const match = /^seq:(\d{1,19})$/.exec(decodeCursorText(cursor));
+  if (!match) throw badCursor();
   return BigInt(match[1]);
 }

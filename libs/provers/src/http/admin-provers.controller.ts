@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '@tally/auth';
-import { InvalidRequestError, TallyEnv } from '@tally/shared';
+import { badCursor, decodeCursorText, encodeCursorText, InvalidRequestError, TallyEnv } from '@tally/shared';
 import { ListProversQuery } from '../queries/list-provers/list-provers.query';
 import { ListProversQueryDto, PROVER_ID } from './dto/provers.request.dto';
 import { presentProver } from './prover.presenter';
@@ -23,9 +23,8 @@ export class AdminProversController {
     if (limit > 500) throw new InvalidRequestError('limit must be an integer from 1 to 500', { field: 'limit' });
     let after: string | undefined;
     if (q.cursor !== undefined) {
-      after = Buffer.from(q.cursor, 'base64url').toString();
-      if (!PROVER_ID.test(after))
-        throw new InvalidRequestError('cursor is not one this API returned', { field: 'cursor' });
+      after = decodeCursorText(q.cursor);
+      if (!PROVER_ID.test(after)) throw badCursor();
     }
     const rows = await this.queries.execute(new ListProversQuery({ state: q.state, region: q.region, after, limit }));
     const now = new Date();
@@ -35,7 +34,7 @@ export class AdminProversController {
     };
     return {
       items: rows.map((p) => presentProver(p, now, settings)),
-      next_cursor: rows.length === limit ? Buffer.from(rows[rows.length - 1].prover_id).toString('base64url') : null,
+      next_cursor: rows.length === limit ? encodeCursorText(rows[rows.length - 1].prover_id) : null,
     };
   }
 }

@@ -4,7 +4,14 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Public, Roles } from '@tally/auth';
 import { accountRef } from '@tally/ledger';
-import { ForbiddenError, InvalidRequestError, NoFieldsRequestDto } from '@tally/shared';
+import {
+  badCursor,
+  decodeCursorText,
+  encodeCursorText,
+  ForbiddenError,
+  InvalidRequestError,
+  NoFieldsRequestDto,
+} from '@tally/shared';
 import { SealBatchCommand } from '../commands/seal-batch/seal-batch.command';
 import { GetBatchQuery } from '../queries/get-batch/get-batch.query';
 import { GetAccountProofQuery } from '../queries/get-proof/get-account-proof.query';
@@ -72,15 +79,14 @@ export class SettlementController {
     }
     let after = 0;
     if (cursor !== undefined) {
-      const match = /^batch:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString());
-      if (!match) throw new InvalidRequestError('cursor is not one this API returned', { field: 'cursor' });
+      const match = /^batch:(\d{1,15})$/.exec(decodeCursorText(cursor));
+      if (!match) throw badCursor();
       after = Number(match[1]);
     }
     const items = await this.queries.execute(new ListBatchesQuery(after, limit));
     return {
       items,
-      next_cursor:
-        items.length === limit ? Buffer.from(`batch:${items[items.length - 1].batch_no}`).toString('base64url') : null,
+      next_cursor: items.length === limit ? encodeCursorText(`batch:${items[items.length - 1].batch_no}`) : null,
     };
   }
 

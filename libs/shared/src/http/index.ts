@@ -1,1 +1,2 @@
 export * from './no-fields.request.dto';
+export * from './cursor';
