@@ -149,11 +149,14 @@ describe('job lifecycle settlement', () => {
     expect(wrong.body.code).toBe('DSE-002');
     await t.http().get(`/v1/jobs/${id}`).set(stranger.key).expect(404);
     await ctx.assign(id, [stranger.name]).expect(409);
-    await ctx.report(id, prover.key, { success: true, final_cost_micros: 500_000 }).expect(201);
+    const first = await ctx.report(id, prover.key, { success: true, final_cost_micros: 500_000 }).expect(201);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
     const changed = await ctx.report(id, prover.key, { success: true, final_cost_micros: 400_000 }).expect(409);
     expect(changed.body.code).toBe('DSE-010');
     const same = await ctx.report(id, prover.key, { success: true, final_cost_micros: 500_000 }).expect(201);
     expect(same.body).toMatchObject({ outcome: 'COMPLETED', final_cost_micros: '500000' });
+    expect(same.body.replayed).toBeUndefined();
+    expect(same.headers['idempotent-replayed']).toBe('true');
     await t.http().get(`/v1/jobs/00000000-0000-0000-0000-000000000000`).set(ctx.admin()).expect(404);
     for (const bad of [
       { max_cost_micros: 0 },

@@ -115,12 +115,13 @@ export class JobsController {
   @Post(':network_job_id/result')
   @Roles('prover')
   @ApiOperation({ summary: 'The assigned prover reports its result; success captures the cost and rewards' })
-  result(
+  async result(
     @Param('network_job_id', new ParseUUIDPipe()) id: string,
     @Body() dto: ReportResultRequestDto,
     @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    return this.commands.execute(
+    const { replayed, ...outcome } = await this.commands.execute(
       new ReportResultCommand(id, principal.subject, {
         success: dto.success,
         finalCostMicros:
@@ -129,5 +130,8 @@ export class JobsController {
         resultHash: dto.result_hash ?? null,
       }),
     );
+    if (replayed) res.header('Idempotent-Replayed', 'true');
+    res.status(201);
+    return outcome;
   }
 }

@@ -86,7 +86,7 @@ export class ReportResultCommandHandler
       if (mine.report_hash !== reportHash) {
         throw new IllegalTransitionError(job.status, job.status, 'a different result was already reported');
       }
-      return outcomeOf(job, mine);
+      return { ...outcomeOf(job, mine), replayed: true };
     }
     if (job.status !== 'RUNNING' || mine.status !== 'RUNNING') {
       throw new IllegalTransitionError(job.status, 'COMPLETED', `cannot report a result for a ${job.status} job`);

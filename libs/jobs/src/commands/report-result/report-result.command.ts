@@ -14,6 +14,8 @@ export interface ReportOutcome {
   final_cost_micros: string | null;
   reward_micros: string | null;
   refunded_micros: string | null;
+  /** This very report had been received before (the answer is the one it got then). */
+  replayed?: true;
 }
 
 /** An assigned prover reports its result; the job settles when the result decides it. */
