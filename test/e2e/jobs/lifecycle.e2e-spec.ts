@@ -153,6 +153,7 @@ describe('job lifecycle settlement', () => {
     expect(first.headers['idempotent-replayed']).toBeUndefined();
     const changed = await ctx.report(id, prover.key, { success: true, final_cost_micros: 400_000 }).expect(409);
     expect(changed.body.code).toBe('DSE-010');
+    expect(changed.body).toMatchObject({ to: 'COMPLETED', detail: 'a different result was already reported' });
     const same = await ctx.report(id, prover.key, { success: true, final_cost_micros: 500_000 }).expect(201);
     expect(same.body).toMatchObject({ outcome: 'COMPLETED', final_cost_micros: '500000' });
     expect(same.body.replayed).toBeUndefined();

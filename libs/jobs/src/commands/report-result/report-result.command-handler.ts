@@ -84,7 +84,11 @@ export class ReportResultCommandHandler
     });
     if (mine.status === 'REPORTED') {
       if (mine.report_hash !== reportHash) {
-        throw new IllegalTransitionError(job.status, job.status, 'a different result was already reported');
+        throw new IllegalTransitionError(
+          job.status,
+          report.success ? 'COMPLETED' : 'FAILED',
+          'a different result was already reported',
+        );
       }
       return { ...outcomeOf(job, mine), replayed: true };
     }
