@@ -55,14 +55,7 @@ export function writeClientErrorProblem(error: { code?: string }, socket: Duplex
         ? [408, 'the request was not received in time']
         : [400, 'malformed HTTP request'];
   const requestId = randomUUID();
-  const body = JSON.stringify({
-    type: `urn:tally:error:${ErrorCode.InvalidRequest}`,
-    title: ERROR_TITLES[ErrorCode.InvalidRequest],
-    status,
-    detail,
-    code: ErrorCode.InvalidRequest,
-    request_id: requestId,
-  });
+  const body = problemJson(new InvalidRequestError(detail), status, requestId);
   // As Node does: no answer if this connection's current response has started already.
   const current = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (socket.writable && !current?.headersSent) {
@@ -87,18 +80,21 @@ function writeProblem(exception: unknown, req: FastifyRequest, reply: FastifyRep
   void reply
     .status(status)
     .type(PROBLEM_CONTENT_TYPE)
-    .send(
-      JSON.stringify({
-        type: `urn:tally:error:${error.code}`,
-        title: ERROR_TITLES[error.code],
-        status,
-        detail: error.message,
-        code: error.code,
-        instance: req.originalUrl ?? req.url,
-        request_id: req.id,
-        ...(error.details ?? {}),
-      }),
-    );
+    .send(problemJson(error, status, req.id, req.originalUrl ?? req.url));
+}
+
+/** An error's RFC 9457 body: its DSE code as type and code, its message as detail, its details beside. */
+function problemJson(error: DomainError, status: number, requestId: string, instance?: string): string {
+  return JSON.stringify({
+    type: `urn:tally:error:${error.code}`,
+    title: ERROR_TITLES[error.code],
+    status,
+    detail: error.message,
+    code: error.code,
+    instance,
+    request_id: requestId,
+    ...(error.details ?? {}),
+  });
 }
 
 function toDomainError(exception: unknown, req: FastifyRequest): DomainError {

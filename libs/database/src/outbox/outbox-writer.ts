@@ -17,10 +17,18 @@ export interface NewOutboxEvent {
 export const LEASED_UNTIL = `now() + make_interval(secs => ${OUTBOX_LEASE_SECONDS})`;
 
 /**
- * For a statement whose outbox rows are drawn in SQL: given the name of its CTE that
- * inserts them (leased, `RETURNING event_id, event_type, payload`), an expression giving
- * those rows as OutboxRecords (a JSON array, or null when none), for OutboxWriter.written.
+ * For a statement whose outbox rows are drawn in SQL. `outboxInsertOf(select)` is the
+ * INSERT (a CTE body) of the rows `select` gives as (event_type, partition_key, payload),
+ * each with a new event id and leased like every row written here; `outboxRecordsOf(cte)`,
+ * given the name of that CTE, is an expression for the rows as OutboxRecords (a JSON array,
+ * or null when none), to hand to OutboxWriter.written once the statement has run.
  */
+export const outboxInsertOf = (select: string) =>
+  `INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
+   SELECT gen_random_uuid(), x.event_type, x.partition_key, x.payload, ${LEASED_UNTIL}
+   FROM (${select}) AS x(event_type, partition_key, payload)
+   RETURNING event_id, event_type, payload`;
+
 export const outboxRecordsOf = (cte: string) =>
   `(SELECT json_agg(json_build_object('event_id', event_id, 'event_type', event_type, 'payload', payload,
                                       'redeliveries', 0)) FROM ${cte})`;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LEASED_UNTIL, OutboxRecord, outboxRecordsOf, UnitOfWork } from '@tally/database';
+import { OutboxRecord, outboxInsertOf, outboxRecordsOf, UnitOfWork } from '@tally/database';
 import type { JobAuditEvent, JobStatus, Priority } from '../domain';
 
 export interface JobRow {
@@ -296,13 +296,11 @@ export class JobRepository {
          UPDATE jobs SET status = 'RUNNING', version = version + 1, started_at = now()
          WHERE network_job_id IN (SELECT network_job_id FROM started) AND status = 'ASSIGNED'
          RETURNING ${JOB_COLUMNS}),
-       events AS (
-         INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
-         SELECT DISTINCT ON (s.network_job_id) gen_random_uuid(), 'JobStarted', s.network_job_id::text,
-                jsonb_build_object('network_job_id', s.network_job_id, 'prover_id', s.prover_id), ${LEASED_UNTIL}
+       events AS (${outboxInsertOf(`
+         SELECT DISTINCT ON (s.network_job_id) 'JobStarted', s.network_job_id::text,
+                jsonb_build_object('network_job_id', s.network_job_id, 'prover_id', s.prover_id)
          FROM started s JOIN moved m ON m.network_job_id = s.network_job_id
-         ORDER BY s.network_job_id, s.prover_id
-         RETURNING event_id, event_type, payload),
+         ORDER BY s.network_job_id, s.prover_id`)}),
        after AS (
          SELECT * FROM moved
          UNION ALL
@@ -316,7 +314,6 @@ export class JobRepository {
     );
     const byProver = new Map<string, JobRow[]>();
     for (const { started_by, _events, ...job } of rows) {
-      void _events;
       byProver.set(started_by, [...(byProver.get(started_by) ?? []), job]);
     }
     return { byProver, events: rows[0]?._events ?? [] };
@@ -397,11 +394,9 @@ export class JobRepository {
          WHERE network_job_id IN (SELECT network_job_id FROM logged WHERE event->>'status' = 'COMPLETED')
            AND network_job_id = ANY($4::uuid[]) AND status = 'COMPLETED'
          RETURNING network_job_id),
-       events AS (
-         INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
-         SELECT gen_random_uuid(), 'JobAudited', network_job_id::text,
-                jsonb_build_object('network_job_id', network_job_id, 'status', 'AUDITED'), ${LEASED_UNTIL}
-         FROM audited RETURNING event_id, event_type, payload)
+       events AS (${outboxInsertOf(`
+         SELECT 'JobAudited', network_job_id::text, jsonb_build_object('network_job_id', network_job_id, 'status', 'AUDITED')
+         FROM audited`)})
        SELECT (SELECT count(*) FROM logged) AS logged, ${outboxRecordsOf('events')} AS events`,
       [
         events.map((e) => e.event_id),

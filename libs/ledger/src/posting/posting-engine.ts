@@ -40,15 +40,22 @@ type Rejection = { status: number; error: { code: string; detail: string } };
 
 export const refKey = (kind: string, owner: string) => `${kind}/${owner}`;
 
-/** Each account's counters (posted debits/credits, pending debits/credits) once `legs` apply. */
-function countersAfter(legs: ResolvedLeg[], accounts: Map<string, AccountState>): Map<string, bigint[]> {
-  const after = new Map<string, bigint[]>();
+type Counter = 'pd' | 'pc' | 'nd' | 'nc';
+
+/** The running counter a leg moves (posted or pending, debit or credit), and by how much. */
+function counterMove(l: ResolvedLeg): { counter: Counter; by: bigint } {
+  if (l.phase === 'posted') return { counter: l.side === 'D' ? 'pd' : 'pc', by: l.amount };
+  return { counter: l.side === 'D' ? 'nd' : 'nc', by: l.phase === 'release' ? -l.amount : l.amount };
+}
+
+/** Each account's counters once `legs` apply (the accounts themselves are left as they are). */
+function countersAfter(legs: ResolvedLeg[], accounts: Map<string, AccountState>): Map<string, Record<Counter, bigint>> {
+  const after = new Map<string, Record<Counter, bigint>>();
   for (const l of legs) {
     const a = accounts.get(l.account)!;
-    const c = after.get(l.account) ?? [a.pd, a.pc, a.nd, a.nc];
-    const pending = l.phase === 'release' ? -l.amount : l.amount;
-    if (l.phase === 'posted') c[l.side === 'D' ? 0 : 1] += l.amount;
-    else c[l.side === 'D' ? 2 : 3] += pending;
+    const c = after.get(l.account) ?? { pd: a.pd, pc: a.pc, nd: a.nd, nc: a.nc };
+    const { counter, by } = counterMove(l);
+    c[counter] += by;
     after.set(l.account, c);
   }
   return after;
@@ -396,7 +403,9 @@ export class PostingEngine {
     if (amount > INT64_MAX) {
       return { status: 400, error: { code: 'DSE-001', detail: 'the transfer amount is beyond the int64 range' } };
     }
-    const beyond = [...countersAfter(resolved, accounts)].filter(([, c]) => c.some((v) => v > INT64_MAX));
+    const beyond = [...countersAfter(resolved, accounts)].filter(([, c]) =>
+      Object.values(c).some((v) => v > INT64_MAX),
+    );
     if (beyond.length > 0) {
       const names = beyond.map(([id]) => refKey(accounts.get(id)!.kind, accounts.get(id)!.owner)).join(', ');
       return {
@@ -410,11 +419,8 @@ export class PostingEngine {
     const legsByAccount = new Map<string, string[]>();
     resolved.forEach((l, n) => {
       const a = accounts.get(l.account)!;
-      const pending = l.phase === 'release' ? -l.amount : l.amount;
-      if (l.phase === 'posted' && l.side === 'D') a.pd += l.amount;
-      else if (l.phase === 'posted') a.pc += l.amount;
-      else if (l.side === 'D') a.nd += pending;
-      else a.nc += pending;
+      const { counter, by } = counterMove(l);
+      a[counter] += by;
       batch.addEntry(transfer, n, a, l);
       legsByAccount.set(l.account, [...(legsByAccount.get(l.account) ?? []), `${l.side}:${l.phase}:${l.amount}`]);
     });

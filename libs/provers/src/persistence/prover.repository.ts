@@ -155,7 +155,7 @@ export class ProverRepository {
        -- Replicas taken back (their job was requeued), told once; one given back to it since is not.
        revoked AS (
          DELETE FROM revoked_replicas r WHERE r.prover_id = $1 AND EXISTS (SELECT 1 FROM beat)
-         RETURNING r.network_job_id, r.revoked_at,
+         RETURNING r.network_job_id,
                    EXISTS (SELECT 1 FROM job_assignments a WHERE a.prover_id = $1
                            AND a.network_job_id = r.network_job_id AND a.status IN ('ASSIGNED', 'RUNNING')) AS held)
        SELECT EXISTS (SELECT 1 FROM beat) AS known,
