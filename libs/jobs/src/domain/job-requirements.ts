@@ -1,3 +1,5 @@
+import { isJsonObject } from '@tally/shared';
+
 /**
  * What a job's `requirements` may ask of a prover: the attributes a prover registers and
  * heartbeats (its hardware profile, capabilities and region), each in the form the
@@ -36,13 +38,12 @@ const ZK_FEATURES = ['groth16', 'plonk', 'stark'];
 const NAME_MAX = 128;
 const LIST_MAX = 64;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isName = (v: unknown) => typeof v === 'string' && v.length >= 1 && v.length <= NAME_MAX;
 
 /** Why `requirements` cannot be a job's requirements, or null when it can. */
 export function requirementsProblem(requirements: unknown): string | null {
   if (requirements === undefined || requirements === null) return null;
-  if (!isObject(requirements)) return 'requirements must be an object';
+  if (!isJsonObject(requirements)) return 'requirements must be an object';
   return keysProblem('requirements', requirements, TOP_LEVEL, true);
 }
 
@@ -56,7 +57,7 @@ function keysProblem(
     const at = `${path}.${key}`;
     if (groups && Object.prototype.hasOwnProperty.call(GROUPS, key)) {
       if (value === null) continue;
-      if (!isObject(value)) return `${at} must be an object`;
+      if (!isJsonObject(value)) return `${at} must be an object`;
       const problem = keysProblem(at, value, GROUPS[key], false);
       if (problem) return problem;
       continue;
@@ -91,7 +92,7 @@ function valueProblem(at: string, kind: AttributeKind, value: unknown): string |
       const ok =
         feature(value) ||
         (Array.isArray(value) && value.every(feature)) ||
-        (isObject(value) && Object.entries(value).every(([k, v]) => feature(k) && typeof v === 'boolean'));
+        (isJsonObject(value) && Object.entries(value).every(([k, v]) => feature(k) && typeof v === 'boolean'));
       return ok
         ? null
         : `${at} must name zk features (${ZK_FEATURES.join(', ')}): one, a list, or an object of true/false`;

@@ -1,3 +1,5 @@
+import { isJsonObject } from '@tally/shared';
+
 /**
  * Does a prover meet a job's requirements? Requirements are JSON (the job's `requirements`
  * and its service's `hardware_requirements`); each key is looked up on the prover's view:
@@ -23,10 +25,10 @@ export function meetsRequirement(required: unknown, actual: unknown): boolean {
   if (typeof required === 'number') return typeof actual === 'number' && actual >= required;
   if (typeof required === 'string') return holds(actual, required);
   if (Array.isArray(required)) return required.every((element) => holds(actual, element));
-  if (isObject(required)) {
+  if (isJsonObject(required)) {
     const entries = Object.entries(required);
     if (entries.length === 0) return true;
-    if (!isObject(actual)) return false;
+    if (!isJsonObject(actual)) return false;
     return entries.every(([key, value]) => meetsRequirement(value, own(actual, key)));
   }
   return false;
@@ -37,12 +39,8 @@ function holds(actual: unknown, element: unknown): boolean {
   if (typeof element !== 'string' && typeof element !== 'number') return false;
   if (actual === element) return true;
   if (Array.isArray(actual)) return actual.includes(element);
-  if (isObject(actual) && typeof element === 'string') return own(actual, element) === true;
+  if (isJsonObject(actual) && typeof element === 'string') return own(actual, element) === true;
   return false;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** An own property only: "constructor" or "__proto__" in a requirement never reads the prototype. */
@@ -67,8 +65,8 @@ export function proverView(p: ProverAttributes): Record<string, unknown> {
 }
 
 function buildView(p: ProverAttributes): Record<string, unknown> {
-  const hardware = isObject(p.hardwareProfile) ? p.hardwareProfile : {};
-  const capabilities = isObject(p.capabilities) ? p.capabilities : {};
+  const hardware = isJsonObject(p.hardwareProfile) ? p.hardwareProfile : {};
+  const capabilities = isJsonObject(p.capabilities) ? p.capabilities : {};
   const view: Record<string, unknown> = Object.create(null);
   if (p.region !== null) view.region = p.region;
   Object.assign(view, hardware, capabilities);
@@ -80,7 +78,7 @@ function buildView(p: ProverAttributes): Record<string, unknown> {
 /** Every key of `requirements` is met by the prover (an empty object always is). */
 export function meetsRequirements(requirements: unknown, prover: ProverAttributes): boolean {
   if (requirements === null || requirements === undefined) return true;
-  if (!isObject(requirements)) return false;
+  if (!isJsonObject(requirements)) return false;
   if (Object.keys(requirements).length === 0) return true; // asks for nothing
   return meetsRequirement(requirements, proverView(prover));
 }
