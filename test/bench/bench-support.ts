@@ -23,7 +23,12 @@ export async function freshDatabase(prefix: string): Promise<{ url: string; name
   await admin(`CREATE DATABASE ${name}`);
   const url = new URL(server);
   url.pathname = `/${name}`;
-  return { url: url.toString(), name, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  // BENCH_KEEP_DB=1 leaves the database behind (to look at its plans and tables afterwards).
+  const drop = async () => {
+    if (process.env.BENCH_KEEP_DB === '1') console.log(`database kept: ${name}`);
+    else await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  };
+  return { url: url.toString(), name, drop };
 }
 
 /** The Node flags `npm run start:prod` runs the server with, so a benchmark measures what production runs. */

@@ -1,5 +1,5 @@
 import { EventBus } from '@nestjs/cqrs';
-import { OutboxEvent, outboxEventClasses } from '@tally/database';
+import { isExternalOutboxEvent, OutboxEvent, outboxEventClasses } from '@tally/database';
 import { ProversCtx } from '../../support/provers-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
@@ -21,12 +21,15 @@ describe('outbox: events go to the bus from their commit', () => {
         seen.push({ eventId: event.eventId, type: event.constructor.name, payload: event.payload });
       }
     });
-    // Records, for every outbox row, whether it was written leased (out of other polls' way).
-    await t.dataSource.query(`CREATE TABLE test_outbox_inserts (event_id uuid, event_type text, leased boolean)`);
+    // Records, for every outbox row, whether it was written leased (out of other polls' way) and published.
+    await t.dataSource.query(
+      `CREATE TABLE test_outbox_inserts (event_id uuid, event_type text, leased boolean, published boolean)`,
+    );
     await t.dataSource.query(`
       CREATE FUNCTION test_record_outbox_insert() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        INSERT INTO test_outbox_inserts VALUES (NEW.event_id, NEW.event_type, NEW.next_attempt_at > now());
+        INSERT INTO test_outbox_inserts
+        VALUES (NEW.event_id, NEW.event_type, NEW.next_attempt_at > now(), NEW.published_at IS NOT NULL);
         RETURN NEW;
       END $$`);
     await t.dataSource.query(
@@ -57,13 +60,18 @@ describe('outbox: events go to the bus from their commit', () => {
     while ((await published()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(await published()).toBe(0);
 
-    const rows: { event_id: string; event_type: string; payload: Record<string, unknown>; leased: boolean }[] =
-      await t.dataSource.query(
-        `SELECT o.event_id, o.event_type, o.payload, i.leased FROM outbox o
+    const rows: {
+      event_id: string;
+      event_type: string;
+      payload: Record<string, unknown>;
+      leased: boolean;
+      published: boolean;
+    }[] = await t.dataSource.query(
+      `SELECT o.event_id, o.event_type, o.payload, i.leased, i.published FROM outbox o
          JOIN test_outbox_inserts i ON i.event_id = o.event_id
          WHERE o.partition_key = $1 ORDER BY o.id`,
-        [id],
-      );
+      [id],
+    );
     // Each step's events (a settlement's several TransferPosted: the reward, the fee, the refund).
     expect([...new Set(rows.map((r) => r.event_type))].sort()).toEqual(
       [
@@ -80,6 +88,13 @@ describe('outbox: events go to the bus from their commit', () => {
     );
     expect(rows.filter((r) => r.event_type !== 'TransferPosted')).toHaveLength(8);
     expect(rows.filter((r) => !r.leased).map((r) => r.event_type)).toEqual([]);
+    // Types no handler listens to (the ledger's, JobStarted, JobAudited) are written published
+    // and never relayed; every other row waits for the relay, which has marked it by now.
+    expect([...new Set(rows.filter((r) => r.published).map((r) => r.event_type))].sort()).toEqual(
+      ['HoldCaptured', 'HoldPlaced', 'JobAudited', 'JobStarted', 'TransferPosted'].sort(),
+    );
+    for (const row of rows)
+      expect([row.event_type, row.published]).toEqual([row.event_type, isExternalOutboxEvent(row.event_type)]);
     for (const row of rows) {
       // Once per class registered for its type (a type nobody in this process handles has none).
       const delivered = seen.filter((e) => e.eventId === row.event_id);

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { GroupCommit } from '@tally/shared';
 import { CommittedEvents, OutboxRecord } from './committed-events';
 import { LEASED_UNTIL } from './outbox-writer';
-import { OutboxEvent, outboxEventClasses } from './outbox-event';
+import { isExternalOutboxEvent, OutboxEvent, outboxEventClasses } from './outbox-event';
 import { prepared } from '../prepared';
 
 const POLL_MS = 50;
@@ -136,10 +136,14 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     return total;
   }
 
-  /** To the bus (one instance per class registered for the type), then marked published. */
+  /**
+   * To the bus (one instance per class registered for the type), then marked published.
+   * Rows of external types were written published: nothing to do for them.
+   */
   private publish(records: (OutboxRecord & { created_at?: Date })[]): void {
     const now = new Date();
     for (const row of records) {
+      if (isExternalOutboxEvent(row.event_type)) continue;
       for (const EventClass of outboxEventClasses(row.event_type)) {
         this.eventBus.publish(new EventClass(row.payload as never, row.event_id, row.created_at ?? now));
       }

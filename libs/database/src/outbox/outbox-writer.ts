@@ -3,6 +3,7 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { newId } from '@tally/shared';
 import { CommittedEvents, OUTBOX_LEASE_SECONDS, OutboxRecord } from './committed-events';
+import { outboxPublishedAtSql } from './outbox-event';
 import { prepared } from '../prepared';
 
 /** An event to append to the outbox. */
@@ -24,8 +25,9 @@ export const LEASED_UNTIL = `now() + make_interval(secs => ${OUTBOX_LEASE_SECOND
  * or null when none), to hand to OutboxWriter.written once the statement has run.
  */
 export const outboxInsertOf = (select: string) =>
-  `INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
-   SELECT gen_random_uuid(), x.event_type, x.partition_key, x.payload, ${LEASED_UNTIL}
+  `INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at, published_at)
+   SELECT gen_random_uuid(), x.event_type, x.partition_key, x.payload, ${LEASED_UNTIL},
+          ${outboxPublishedAtSql('x.event_type')}
    FROM (${select}) AS x(event_type, partition_key, payload)
    RETURNING event_id, event_type, payload`;
 
@@ -78,11 +80,12 @@ export class OutboxWriter {
   } {
     const records = events.map(recordOf);
     const sql = (p: (value: unknown) => string) =>
-      `INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
-       SELECT u.*, ${LEASED_UNTIL}
+      `INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at, published_at)
+       SELECT u.*, ${LEASED_UNTIL}, ${outboxPublishedAtSql('u.event_type')}
        FROM unnest(${p(records.map((r) => r.event_id))}::uuid[], ${p(records.map((r) => r.event_type))}::varchar[],
                    ${p(events.map((e) => e.partitionKey))}::varchar[],
-                   ${p(records.map((r) => JSON.stringify(r.payload)))}::jsonb[]) AS u
+                   ${p(records.map((r) => JSON.stringify(r.payload)))}::jsonb[])
+            AS u(event_id, event_type, partition_key, payload)
        RETURNING 1`;
     return { records, sql, written: () => this.written(records) };
   }

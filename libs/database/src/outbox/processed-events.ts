@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '../unit-of-work';
 import { LEASED_UNTIL, NewOutboxEvent, OutboxWriter, recordOf } from './outbox-writer';
+import { outboxPublishedAtSql } from './outbox-event';
 
 /**
  * The statement (a CTE body) that records events as handled by a handler: `handler` and
@@ -44,8 +45,9 @@ export class ProcessedEvents {
     const rows = await this.uow.prepared<{ event_id: string }>(
       `WITH handled AS (${recordHandled('$1', '$2')}),
        appended AS (
-         INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
-         SELECT u.event_id, u.event_type, u.partition_key, u.payload, ${LEASED_UNTIL}
+         INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at, published_at)
+         SELECT u.event_id, u.event_type, u.partition_key, u.payload, ${LEASED_UNTIL},
+                ${outboxPublishedAtSql('u.event_type')}
          FROM unnest($3::uuid[], $4::uuid[], $5::varchar[], $6::varchar[], $7::jsonb[])
               AS u(source, event_id, event_type, partition_key, payload)
          WHERE u.source IN (SELECT event_id FROM handled)

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OutboxRecord, outboxInsertOf, outboxRecordsOf, UnitOfWork } from '@tally/database';
-import type { JobAuditEvent, JobStatus, Priority } from '../domain';
+import { JOB_AUDITED, JOB_STARTED, type JobAuditEvent, type JobStatus, type Priority } from '../domain';
 
 export interface JobRow {
   network_job_id: string;
@@ -297,7 +297,7 @@ export class JobRepository {
          WHERE network_job_id IN (SELECT network_job_id FROM started) AND status = 'ASSIGNED'
          RETURNING ${JOB_COLUMNS}),
        events AS (${outboxInsertOf(`
-         SELECT DISTINCT ON (s.network_job_id) 'JobStarted', s.network_job_id::text,
+         SELECT DISTINCT ON (s.network_job_id) '${JOB_STARTED}', s.network_job_id::text,
                 jsonb_build_object('network_job_id', s.network_job_id, 'prover_id', s.prover_id)
          FROM started s JOIN moved m ON m.network_job_id = s.network_job_id
          ORDER BY s.network_job_id, s.prover_id`)}),
@@ -395,7 +395,7 @@ export class JobRepository {
            AND network_job_id = ANY($4::uuid[]) AND status = 'COMPLETED'
          RETURNING network_job_id),
        events AS (${outboxInsertOf(`
-         SELECT 'JobAudited', network_job_id::text, jsonb_build_object('network_job_id', network_job_id, 'status', 'AUDITED')
+         SELECT '${JOB_AUDITED}', network_job_id::text, jsonb_build_object('network_job_id', network_job_id, 'status', 'AUDITED')
          FROM audited`)})
        SELECT (SELECT count(*) FROM logged) AS logged, ${outboxRecordsOf('events')} AS events`,
       [

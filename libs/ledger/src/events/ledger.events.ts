@@ -1,4 +1,4 @@
-import { OutboxEvent, registerOutboxEvent } from '@tally/database';
+import { registerExternalOutboxEvent } from '@tally/database';
 
 /** What `ledger_post` writes to the outbox with every posting (amounts in micros, as strings). */
 export interface TransferEventPayload {
@@ -11,14 +11,10 @@ export interface TransferEventPayload {
   prover_id: string | null;
 }
 
-export class TransferPostedEvent extends OutboxEvent<TransferEventPayload> {}
-export class HoldPlacedEvent extends OutboxEvent<TransferEventPayload> {}
-export class HoldCapturedEvent extends OutboxEvent<TransferEventPayload> {}
-export class HoldVoidedEvent extends OutboxEvent<TransferEventPayload> {}
-export class HoldExpiredEvent extends OutboxEvent<TransferEventPayload> {}
-
-registerOutboxEvent('TransferPosted', TransferPostedEvent);
-registerOutboxEvent('HoldPlaced', HoldPlacedEvent);
-registerOutboxEvent('HoldCaptured', HoldCapturedEvent);
-registerOutboxEvent('HoldVoided', HoldVoidedEvent);
-registerOutboxEvent('HoldExpired', HoldExpiredEvent);
+/**
+ * The ledger's events are for external transports: nothing in Tally listens to them, so
+ * they are written published (see registerExternalOutboxEvent).
+ */
+for (const type of ['TransferPosted', 'HoldPlaced', 'HoldCaptured', 'HoldVoided', 'HoldExpired']) {
+  registerExternalOutboxEvent(type);
+}

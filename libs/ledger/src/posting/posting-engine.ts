@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { LEASED_UNTIL, OutboxRecord, prepared, recordOf } from '@tally/database';
+import { LEASED_UNTIL, OutboxRecord, outboxPublishedAtSql, prepared, recordOf } from '@tally/database';
+// Declares the ledger's outbox event types (external only) before the first posting writes one.
+import '../events/ledger.events';
 import { INT64_MAX } from '@tally/shared';
 import type { AccountKind, AccountRef, Phase, PostingRequest, PostingResult, Side, TransferView } from '../domain';
 
@@ -680,8 +682,9 @@ export class BatchWriter {
          JOIN s USING (i)
          RETURNING 1),
        ob AS (
-         INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at)
-         SELECT u.id, u.ty, u.pk, u.pl || jsonb_build_object('seq', s.seq::text), ${LEASED_UNTIL}
+         INSERT INTO outbox (event_id, event_type, partition_key, payload, next_attempt_at, published_at)
+         SELECT u.id, u.ty, u.pk, u.pl || jsonb_build_object('seq', s.seq::text), ${LEASED_UNTIL},
+                ${outboxPublishedAtSql('u.ty')}
          FROM unnest(${p(events.map((x) => x.event_id))}::uuid[], ${p(events.map((x) => x.event_type))}::varchar[],
                      ${p(t.map((x) => x.job_id ?? x.id))}::varchar[],
                      ${p(events.map((x) => JSON.stringify(x.payload)))}::jsonb[]) WITH ORDINALITY AS u(id, ty, pk, pl, i)

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { TallyEnv } from '@tally/shared';
 import { DataSource } from 'typeorm';
-import { ed25519Signer, keyIdOf, publicKeyOfSeed } from '../offline';
+import { ed25519AsyncSigner, ed25519Signer, keyIdOf, publicKeyOfSeed } from '../offline';
 
 export type KeyPurpose = 'signing' | 'attestation';
 
@@ -25,6 +25,7 @@ export interface KeySignature {
 interface LoadedKey {
   seed: string;
   sign: (message: Buffer) => string;
+  signAsync: (message: Buffer) => Promise<string>;
   publicKey: string;
   keyId: string;
 }
@@ -43,7 +44,14 @@ export class MissingSigningKeyError extends Error {
 
 function load(seed: string): LoadedKey {
   const publicKey = publicKeyOfSeed(seed.toLowerCase());
-  return { seed: seed.toLowerCase(), publicKey, keyId: keyIdOf(publicKey), sign: ed25519Signer(seed.toLowerCase()) };
+  const lower = seed.toLowerCase();
+  return {
+    seed: lower,
+    publicKey,
+    keyId: keyIdOf(publicKey),
+    sign: ed25519Signer(lower),
+    signAsync: ed25519AsyncSigner(lower),
+  };
 }
 
 /**
@@ -84,10 +92,15 @@ export class SigningKeyring implements OnModuleInit {
     return { key_id: this.signing.keyId, signature: this.signing.sign(message) };
   }
 
-  /** A second signature by the attesting key, when one is configured. */
-  attest(message: Buffer): KeySignature | undefined {
+  /** The same signature, computed off the event loop (on the thread pool). */
+  async signAsync(message: Buffer): Promise<KeySignature> {
+    return { key_id: this.signing.keyId, signature: await this.signing.signAsync(message) };
+  }
+
+  /** A second signature by the attesting key, when one is configured (off the event loop). */
+  async attestAsync(message: Buffer): Promise<KeySignature | undefined> {
     if (!this.attestation) return undefined;
-    return { key_id: this.attestation.keyId, signature: this.attestation.sign(message) };
+    return { key_id: this.attestation.keyId, signature: await this.attestation.signAsync(message) };
   }
 
   /** Every key ever published, active and retired, oldest first. */

@@ -52,6 +52,18 @@ export function ed25519Signer(seedHex: string): (message: Buffer) => string {
   return (message) => sign(null, message, key).toString('hex');
 }
 
+/**
+ * Like ed25519Signer, but each signature is computed on libuv's thread pool: the calling
+ * thread (the API's event loop) only hands the message over.
+ */
+export function ed25519AsyncSigner(seedHex: string): (message: Buffer) => Promise<string> {
+  const key = privateKeyOf(seedHex);
+  return (message) =>
+    new Promise((resolve, reject) =>
+      sign(null, message, key, (error, signature) => (error ? reject(error) : resolve(signature.toString('hex')))),
+    );
+}
+
 /** True when `signatureHex` is the key's signature of `message`; malformed input is just false. */
 export function verifyEd25519(publicKeyHex: string, message: Buffer, signatureHex: string): boolean {
   if (typeof publicKeyHex !== 'string' || typeof signatureHex !== 'string' || !Buffer.isBuffer(message)) return false;

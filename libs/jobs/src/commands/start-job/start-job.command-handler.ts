@@ -1,7 +1,7 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
 import { ForbiddenError } from '@tally/shared';
-import { IllegalTransitionError, JobNotFoundError } from '../../domain';
+import { IllegalTransitionError, JOB_STARTED, JobNotFoundError } from '../../domain';
 import { JobRepository, JobRow } from '../../persistence/job.repository';
 import { StartJobCommand } from './start-job.command';
 
@@ -26,7 +26,7 @@ export class StartJobCommandHandler implements ICommandHandler<StartJobCommand, 
       await this.jobs.updateAssignment(jobId, proverId, { status: 'RUNNING' });
       if (job.status === 'RUNNING') return job;
       const running = await this.jobs.transition(jobId, 'RUNNING');
-      await this.outbox.append('JobStarted', jobId, { network_job_id: jobId, prover_id: proverId });
+      await this.outbox.append(JOB_STARTED, jobId, { network_job_id: jobId, prover_id: proverId });
       return running;
     });
   }

@@ -49,7 +49,7 @@ export class ReceiptIssuer extends JobReceipts {
     const docs = jobs.map(({ job, assignments }) => {
       const chain = chains.get(job.network_job_id)!;
       const round = chain.count + 1;
-      const doc = this.build(job, 'assignment', chain.head, {
+      const { document } = this.build(job, 'assignment', chain.head, {
         round,
         provers: assignments.map((a) => ({
           prover_id: a.prover_id,
@@ -64,9 +64,9 @@ export class ReceiptIssuer extends JobReceipts {
         submitted_at: iso(job.submitted_at),
         assigned_at: iso(job.assigned_at),
       });
-      return { doc, round };
+      return { document, round };
     });
-    await this.receipts.insertMany(docs);
+    await this.insert(docs);
   }
 
   async settled(
@@ -76,7 +76,7 @@ export class ReceiptIssuer extends JobReceipts {
     const docs = jobs.flatMap(({ before, after, assignments, settlementTransferIds }) => {
       const { head, rounds: round, assignedProvers, transferIds } = context.get(after.network_job_id)!;
       const settledAt = after.completed_at ?? after.failed_at ?? after.cancelled_at;
-      const out: { doc: ReceiptDocument; round: number }[] = [];
+      const out: { document: Promise<ReceiptDocument>; round: number }[] = [];
       let prev = head;
       if (before.status === 'RUNNING') {
         const execution = this.build(after, 'execution', prev, {
@@ -94,8 +94,8 @@ export class ReceiptIssuer extends JobReceipts {
             reported_at: iso(a.reported_at),
           })),
         });
-        out.push({ doc: execution, round });
-        prev = { seq: execution.receipt.seq, receipt_hash: execution.receipt_hash };
+        out.push({ document: execution.document, round });
+        prev = { seq: execution.seq, receipt_hash: execution.receiptHash };
       }
       const completed = after.status === 'COMPLETED';
       const settlement = this.build(after, 'settlement', prev, {
@@ -121,23 +121,32 @@ export class ReceiptIssuer extends JobReceipts {
         started_at: iso(after.started_at),
         settled_at: iso(settledAt),
       });
-      out.push({ doc: settlement, round });
+      out.push({ document: settlement.document, round });
       return out;
     });
-    await this.receipts.insertMany(docs);
+    await this.insert(docs);
   }
 
   withSettlementReceipt(jobIds: string[]): Promise<Set<string>> {
     return this.receipts.withSettlement(jobIds);
   }
 
-  /** The receipt that follows `head` in the job's chain, signed (and attested). */
+  /** Receipts whose signatures are being computed, appended once they all are. */
+  private async insert(docs: { document: Promise<ReceiptDocument>; round: number }[]): Promise<void> {
+    const signed = await Promise.all(docs.map(async ({ document, round }) => ({ doc: await document, round })));
+    await this.receipts.insertMany(signed);
+  }
+
+  /**
+   * The receipt that follows `head` in the job's chain: its seq and hash at once (the next
+   * receipt chains on them), the document once it is signed (and attested) on the thread pool.
+   */
   private build(
     job: JobRow,
     kind: ReceiptKind,
     head: ChainHead | null,
     fields: Record<string, unknown>,
-  ): ReceiptDocument {
+  ): { seq: number; receiptHash: string; document: Promise<ReceiptDocument> } {
     const receipt: ReceiptBody = {
       receipt_id: newId(),
       kind,
@@ -152,13 +161,15 @@ export class ReceiptIssuer extends JobReceipts {
     const statement = receiptStatement(receipt);
     const bytes = canonicalBytes(statement);
     const receiptHash = sha256Hex(bytes);
-    const signed = this.keyring.sign(bytes);
-    const attested = this.keyring.attest(attestationBytes(receiptHash));
-    return {
+    const document = Promise.all([
+      this.keyring.signAsync(bytes),
+      this.keyring.attestAsync(attestationBytes(receiptHash)),
+    ]).then(([signed, attested]) => ({
       ...statement,
       receipt_hash: receiptHash,
-      signature: { key_id: signed.key_id, algorithm: 'ed25519', value: signed.signature },
+      signature: { key_id: signed.key_id, algorithm: 'ed25519' as const, value: signed.signature },
       ...(attested ? { attestation: { key_id: attested.key_id, value: attested.signature } } : {}),
-    };
+    }));
+    return { seq: receipt.seq, receiptHash, document };
   }
 }
