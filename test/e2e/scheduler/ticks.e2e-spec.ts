@@ -1,3 +1,5 @@
+import { CommandBus } from '@nestjs/cqrs';
+import { AssignPendingJobsCommand } from '@tally/scheduler';
 import { SchedulerCtx } from '../../support/scheduler-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
@@ -43,6 +45,33 @@ describe('scheduler: ticks', () => {
       // (request and polling included). The bound here only proves it beat the 60 s interval.
       console.log(`submit → ASSIGNED (trigger): median ${latencies[5]} ms, max ${latencies[9]} ms`);
       expect(latencies[9]).toBeLessThan(5_000);
+    });
+
+    it('a tick after JobSubmitted knows a job waits (no probe first); one after a settled job probes', async () => {
+      const ticks: boolean[] = [];
+      const subscription = t.app.get(CommandBus).subscribe((command) => {
+        if (command instanceof AssignPendingJobsCommand) ticks.push(command.pendingKnown);
+      });
+      try {
+        const client = await ctx.fundedClient('10');
+        const p = await ctx.liveProver({ max_concurrency: 8 });
+        const id = await ctx.submitted(client.key);
+        await waitFor(
+          () => ctx.jobRow(id),
+          (r) => r.status === 'ASSIGNED',
+        );
+        expect(ticks).toContain(true);
+        ticks.length = 0;
+        await t.http().post(`/v1/provers/${p.name}/poll`).set(p.key).send({}).expect(200);
+        await ctx.report(id, p.key, { success: true, final_cost_micros: 1 }).expect(201);
+        await waitFor(
+          async () => ticks.length,
+          (n) => n > 0,
+        );
+        expect(ticks[0]).toBe(false);
+      } finally {
+        subscription.unsubscribe();
+      }
     });
 
     it('the interval from PUT /v1/scheduler/config takes over at once (a prover that appears later gets waiting jobs)', async () => {

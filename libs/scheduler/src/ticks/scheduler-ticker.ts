@@ -22,9 +22,11 @@ export class SchedulerTicker implements OnApplicationBootstrap, BeforeApplicatio
   private readonly logger = new Logger(SchedulerTicker.name);
   private stopped = false;
   private tickMs = 0;
+  /** A job was submitted or requeued since the last tick began: the next one skips its probe. */
+  private pendingKnown = false;
   private readonly assign = new Coalesced(
     () =>
-      this.commands.execute(new AssignPendingJobsCommand()).then(
+      this.commands.execute(new AssignPendingJobsCommand(this.takePendingKnown())).then(
         () => undefined,
         (err) => this.logger.error({ err }, 'assignment tick failed'),
       ),
@@ -77,9 +79,20 @@ export class SchedulerTicker implements OnApplicationBootstrap, BeforeApplicatio
     await Promise.all([this.assign.idle(), this.sweep.idle()]);
   }
 
-  /** Runs an assignment tick now (or right after the one running). */
-  trigger(): void {
-    if (this.enabled) this.assign.run();
+  /**
+   * Runs an assignment tick now (or right after the one running). `pendingKnown`: the
+   * caller knows a job waits (it was just submitted or requeued).
+   */
+  trigger(pendingKnown = false): void {
+    if (!this.enabled) return;
+    if (pendingKnown) this.pendingKnown = true;
+    this.assign.run();
+  }
+
+  private takePendingKnown(): boolean {
+    const known = this.pendingKnown;
+    this.pendingKnown = false;
+    return known;
   }
 
   /** Follows a config's tick interval (the environment's when it sets none). */

@@ -21,7 +21,8 @@ export class SchedulingTriggers implements IEventHandler<
 > {
   constructor(private readonly ticker: SchedulerTicker) {}
 
-  handle(): void {
-    this.ticker.trigger();
+  handle(event: JobSubmittedForScheduling | JobRequeuedForScheduling | JobSettledForScheduling): void {
+    // A settled job only freed a slot; a submitted or requeued one is known to wait.
+    this.ticker.trigger(!(event instanceof JobSettledForScheduling));
   }
 }

@@ -34,10 +34,10 @@ export class AssignPendingJobsCommandHandler implements ICommandHandler<
    * provers as soon as a batch commits), until the pending jobs run out or no prover has room.
    * Each job is looked at once per tick: the cursor only moves forward.
    */
-  async execute(): Promise<AssignmentTickResult> {
+  async execute({ pendingKnown }: AssignPendingJobsCommand): Promise<AssignmentTickResult> {
     const result: AssignmentTickResult = { batches: 0, examined: 0, assigned: 0 };
-    // Most ticks find nothing to do: one cheap probe instead of a transaction.
-    if (!(await this.scheduling.anyPending())) return result;
+    // Most interval ticks find nothing to do: one cheap probe instead of a transaction.
+    if (!pendingKnown && !(await this.scheduling.anyPending())) return result;
     let cursor: PendingCursor | null = null;
     do {
       const batch: BatchResult = await this.uow.run(() => this.batch(cursor));

@@ -15,4 +15,9 @@ export interface AssignmentTickResult {
  * rendezvous on its network_job_id among the live, capable provers with room. Jobs without
  * enough candidates stay PENDING.
  */
-export class AssignPendingJobsCommand extends Command<AssignmentTickResult> {}
+export class AssignPendingJobsCommand extends Command<AssignmentTickResult> {
+  /** `pendingKnown`: a job is known to wait (it was just submitted or requeued), so no probe first. */
+  constructor(readonly pendingKnown = false) {
+    super();
+  }
+}
