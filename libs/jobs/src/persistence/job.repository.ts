@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OutboxRecord, outboxInsertOf, outboxRecordsOf, UnitOfWork } from '@tally/database';
-import { JOB_AUDITED, JOB_STARTED, type JobAuditEvent, type JobStatus, type Priority } from '../domain';
+import { JOB_AUDITED, JOB_STARTED, JOB_SUBMITTED, type JobAuditEvent, type JobStatus, type Priority } from '../domain';
 
 export interface JobRow {
   network_job_id: string;
@@ -107,16 +107,24 @@ export class JobRepository {
   }
 
   /** Inserts new PENDING jobs; a (client, client_job_id) already taken is skipped. Returns the inserted rows by id. */
-  async insertMany(jobs: NewJob[]): Promise<Map<string, JobRow>> {
-    if (jobs.length === 0) return new Map();
+  async insertMany(jobs: NewJob[]): Promise<{ inserted: Map<string, JobRow>; events: OutboxRecord[] }> {
+    if (jobs.length === 0) return { inserted: new Map(), events: [] };
     const col = <T>(f: (j: NewJob) => T) => jobs.map(f);
-    const rows = await this.prep<JobRow>(
-      `INSERT INTO jobs (network_job_id, client_id, client_job_id, request_hash, payload, max_cost_micros, priority,
-                         service, units, requirements, replicas, hold_id, held_micros, status)
-       SELECT u.*, 'PENDING'
-       FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::jsonb[], $6::bigint[], $7::varchar[],
-                   $8::varchar[], $9::varchar[], $10::jsonb[], $11::smallint[], $12::uuid[], $13::bigint[]) AS u
-       ON CONFLICT (client_id, client_job_id) DO NOTHING RETURNING ${JOB_COLUMNS}`,
+    // Each job inserted (not a client_job_id already taken) gets its JobSubmitted row in the same statement.
+    const rows = await this.prep<JobRow & { _events: OutboxRecord[] | null }>(
+      `WITH inserted AS (
+         INSERT INTO jobs (network_job_id, client_id, client_job_id, request_hash, payload, max_cost_micros, priority,
+                           service, units, requirements, replicas, hold_id, held_micros, status)
+         SELECT u.*, 'PENDING'
+         FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::jsonb[], $6::bigint[], $7::varchar[],
+                     $8::varchar[], $9::varchar[], $10::jsonb[], $11::smallint[], $12::uuid[], $13::bigint[]) AS u
+         ON CONFLICT (client_id, client_job_id) DO NOTHING RETURNING ${JOB_COLUMNS}),
+       events AS (${outboxInsertOf(`
+         SELECT '${JOB_SUBMITTED}', network_job_id::text,
+                jsonb_build_object('network_job_id', network_job_id, 'client_id', client_id, 'priority', priority,
+                                   'replicas', replicas, 'requirements', requirements, 'service', service)
+         FROM inserted ORDER BY submitted_at, network_job_id`)})
+       SELECT inserted.*, ${outboxRecordsOf('events')} AS _events FROM inserted`,
       [
         col((j) => j.id),
         col((j) => j.clientId),
@@ -133,7 +141,10 @@ export class JobRepository {
         col((j) => j.held.toString()),
       ],
     );
-    return new Map(rows.map((r) => [r.network_job_id, r]));
+    return {
+      inserted: new Map(rows.map(({ _events: _, ...job }) => [job.network_job_id, job])),
+      events: rows[0]?._events ?? [],
+    };
   }
 
   /** The jobs these clients submitted under these client_job_ids, by `${client}\u0000${client_job_id}`. */

@@ -85,7 +85,8 @@ export class SubmitJobCommandHandler
       }
       fresh.push({ ...input, i, id: newId(), maxCost: input.maxCostMicros, holdId: newId(), held });
     }
-    const inserted = await this.jobs.insertMany(fresh);
+    const { inserted, events } = await this.jobs.insertMany(fresh);
+    this.outbox.written(events);
     const created = fresh.filter((j) => inserted.has(j.id));
     // The same client_job_id again: the same job if the request is the same, else DSE-009.
     const again = fresh.filter((j) => !inserted.has(j.id));
@@ -106,20 +107,6 @@ export class SubmitJobCommandHandler
             },
       );
     }
-    await this.outbox.appendMany(
-      created.map((j) => ({
-        type: 'JobSubmitted',
-        partitionKey: j.id,
-        payload: {
-          network_job_id: j.id,
-          client_id: j.clientId,
-          priority: j.priority,
-          replicas: j.replicas,
-          requirements: j.requirements,
-          service: j.service,
-        },
-      })),
-    );
     // Last: the holds lock the shared escrow row until the commit.
     const refusals = await this.settler.holds(
       created.map((j) => ({ jobId: j.id, holdId: j.holdId, clientId: j.clientId, amount: j.held })),
