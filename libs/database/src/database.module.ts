@@ -1,4 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { CqrsModule } from '@nestjs/cqrs';
@@ -14,6 +15,22 @@ import { OutboxRelay } from './outbox/outbox-relay';
 import { ProcessedEvents } from './outbox/processed-events';
 import { OutboxWriter } from './outbox/outbox-writer';
 import { CommittedEvents } from './outbox/committed-events';
+
+/**
+ * ClsModule registers a global guard and interceptor even when neither is mounted (then
+ * they do nothing). A global interceptor, even a no-op, puts every request through Nest's
+ * RxJS interceptor chain; this app mounts no CLS per request, so both are left out.
+ */
+function withoutRequestEnhancers(cls: DynamicModule): DynamicModule {
+  const strip = (module: DynamicModule): DynamicModule => ({
+    ...module,
+    providers: module.providers?.filter(
+      (p) => !(typeof p === 'object' && 'provide' in p && (p.provide === APP_GUARD || p.provide === APP_INTERCEPTOR)),
+    ),
+    imports: module.imports?.map((m) => (m && typeof m === 'object' && 'module' in m ? strip(m as DynamicModule) : m)),
+  });
+  return strip(cls);
+}
 
 @Global()
 @Module({
@@ -53,15 +70,17 @@ export class DatabaseModule {
           },
         }),
         // No per-request context (nothing reads one): a unit of work opens its own (UnitOfWork).
-        ClsModule.forRoot({
-          global: true,
-          plugins: [
-            new ClsPluginTransactional({
-              imports: [TypeOrmModule],
-              adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
-            }),
-          ],
-        }),
+        withoutRequestEnhancers(
+          ClsModule.forRoot({
+            global: true,
+            plugins: [
+              new ClsPluginTransactional({
+                imports: [TypeOrmModule],
+                adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+              }),
+            ],
+          }),
+        ),
       ],
       providers: [UnitOfWork, CommittedEvents, OutboxRelay, ProcessedEvents, OutboxWriter],
       exports: [UnitOfWork, CommittedEvents, ProcessedEvents, OutboxWriter],
