@@ -11,6 +11,7 @@ import { OptimisticBatches1763790900000 } from './1763790900000-OptimisticBatche
 import { StatementGuards1763791000000 } from './1763791000000-StatementGuards';
 import { DrainSurvivesOffline1763791100000 } from './1763791100000-DrainSurvivesOffline';
 import { RevokedReplicas1763791200000 } from './1763791200000-RevokedReplicas';
+import { ActiveAssignments1763791300000 } from './1763791300000-ActiveAssignments';
 
 /** Every migration, in order. A new migration file must be added here (a test checks it). */
 export const ALL_MIGRATIONS = [
@@ -27,4 +28,5 @@ export const ALL_MIGRATIONS = [
   StatementGuards1763791000000,
   DrainSurvivesOffline1763791100000,
   RevokedReplicas1763791200000,
+  ActiveAssignments1763791300000,
 ];

@@ -54,6 +54,8 @@ describe('scheduler: ticks', () => {
       });
       try {
         const client = await ctx.fundedClient('10');
+        // Only this test's prover may take the job.
+        await t.dataSource.query(`UPDATE provers SET state = 'draining'`);
         const p = await ctx.liveProver({ max_concurrency: 8 });
         const id = await ctx.submitted(client.key);
         await waitFor(
