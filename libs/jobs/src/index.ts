@@ -4,6 +4,7 @@ export * from './commands/submit-job/submit-job.command';
 export * from './commands/assign-job/assign-job.command';
 export * from './commands/start-job/start-job.command';
 export * from './commands/start-next-job/start-next-job.command';
+export * from './commands/release-start/release-start.command';
 export * from './commands/report-result/report-result.command';
 export * from './commands/cancel-job/cancel-job.command';
 export * from './commands/record-audit/job-audit-recorder';

@@ -4,6 +4,7 @@ import { RegistryModule } from '@tally/registry';
 import { AssignJobCommandHandler, AssignJobsCommandHandler } from './commands/assign-job/assign-job.command-handler';
 import { CancelJobCommandHandler } from './commands/cancel-job/cancel-job.command-handler';
 import { FailJobCommandHandler } from './commands/fail-job/fail-job.command-handler';
+import { ReleaseStartCommandHandler } from './commands/release-start/release-start.command-handler';
 import { RequeueJobCommandHandler } from './commands/requeue-job/requeue-job.command-handler';
 import { JobAuditRecorder } from './commands/record-audit/job-audit-recorder';
 import { ReportResultCommandHandler } from './commands/report-result/report-result.command-handler';
@@ -28,6 +29,7 @@ import { JobSettler } from './settlement/job-settler';
     AssignJobsCommandHandler,
     StartJobCommandHandler,
     StartNextJobCommandHandler,
+    ReleaseStartCommandHandler,
     ReportResultCommandHandler,
     CancelJobCommandHandler,
     RequeueJobCommandHandler,

@@ -87,6 +87,75 @@ describe('prover poll (job pickup) and cancellations on heartbeat', () => {
     expect((await ctx.job(id)).body.status).toBe('RUNNING');
   });
 
+  it('a job started for a poll whose caller went away is given back (ASSIGNED again), and the next poll gets it', async () => {
+    const client = await ctx.fundedClient('10');
+    const p = await ctx.registeredProver();
+    const id = await submit(client.key);
+    // The start takes 600 ms here, so the caller is gone before it commits.
+    await t.dataSource.query(`
+      CREATE FUNCTION test_slow_start() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.status = 'RUNNING' AND OLD.status = 'ASSIGNED' THEN PERFORM pg_sleep(0.6); END IF;
+        RETURN NEW;
+      END $$`);
+    await t.dataSource.query(
+      `CREATE TRIGGER test_slow_start BEFORE UPDATE ON job_assignments FOR EACH ROW EXECUTE FUNCTION test_slow_start()`,
+    );
+    try {
+      const gone = ctx
+        .poll(p.name, p.key, { max_wait_seconds: 10 })
+        .timeout(300)
+        .then(
+          () => 'answered',
+          (error: { timeout?: number }) => (error.timeout ? 'gave up' : 'failed'),
+        );
+      await new Promise((r) => setTimeout(r, 50));
+      await ctx.assign(id, [p.name]).expect(201);
+      expect(await gone).toBe('gave up');
+      // The start commits after the caller left; then it is given back.
+      const releasedRows = () =>
+        t.dataSource.query(`SELECT payload FROM outbox WHERE event_type = 'JobStartReleased' AND partition_key = $1`, [
+          id,
+        ]);
+      const deadline = Date.now() + 5_000;
+      while ((await releasedRows()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect((await releasedRows()).map((r: { payload: unknown }) => r.payload)).toEqual([
+        { network_job_id: id, prover_id: p.name, job_status: 'ASSIGNED' },
+      ]);
+      const job = (await ctx.job(id)).body;
+      expect(job).toMatchObject({ status: 'ASSIGNED', assignments: [{ prover_id: p.name, status: 'ASSIGNED' }] });
+      expect(job.timestamps.started_at).toBeNull();
+    } finally {
+      await t.dataSource.query(`DROP TRIGGER test_slow_start ON job_assignments`);
+      await t.dataSource.query(`DROP FUNCTION test_slow_start()`);
+    }
+    const again = await ctx.poll(p.name, p.key).expect(200);
+    expect(again.body.network_job_id).toBe(id);
+    expect((await ctx.job(id)).body.status).toBe('RUNNING');
+  });
+
+  it('a key revoked while its poll waits gets 401, not the job that is assigned meanwhile', async () => {
+    const client = await ctx.fundedClient('10');
+    const name = ctx.name('prover');
+    const created = await t
+      .http()
+      .post('/v1/admin/keys')
+      .set(ctx.admin())
+      .send({ role: 'prover', subject: name })
+      .expect(201);
+    const key = { Authorization: `Bearer ${created.body.key}` };
+    await ctx.register(key, { prover_id: name }).expect(201);
+    const id = await submit(client.key);
+    const polling = ctx.poll(name, key, { max_wait_seconds: 10 });
+    await new Promise((r) => setTimeout(r, 200));
+    await t.http().delete(`/v1/admin/keys/${created.body.id}`).set(ctx.admin()).expect(200);
+    await ctx.assign(id, [name]).expect(201);
+    const res = await polling;
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('DSE-002');
+    expect((await ctx.job(id)).body.status).toBe('ASSIGNED');
+  });
+
   it('long poll: 204 at the deadline when nothing comes (query string form too)', async () => {
     const p = await ctx.registeredProver();
     const started = Date.now();

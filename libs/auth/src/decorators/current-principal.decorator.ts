@@ -12,3 +12,16 @@ export const CurrentPrincipal = createParamDecorator((_data: unknown, context: E
   if (!principal) throw new UnauthenticatedError();
   return principal;
 });
+
+/**
+ * For a long request (a long poll): a check that the caller's key is still valid, to run
+ * before acting for it after a wait. On a @Public route there is no key, and using this
+ * decorator there is an error.
+ */
+export const StillAuthenticated = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): (() => Promise<boolean>) => {
+    const check = context.switchToHttp().getRequest<AuthenticatedRequest>().stillAuthenticated;
+    if (!check) throw new UnauthenticatedError();
+    return check;
+  },
+);

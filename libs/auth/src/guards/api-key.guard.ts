@@ -67,6 +67,9 @@ export class ApiKeyGuard implements CanActivate {
       );
     }
     req.principal = { keyId: key.id, role: key.role, subject: key.subject };
+    // Through the same short cache as every request: a revoke here is seen at once, elsewhere within its TTL.
+    const secret = presented as string; // a key was found, so one was presented
+    req.stillAuthenticated = async () => (await this.authenticator.authenticate(secret))?.id === key.id;
     return true;
   }
 

@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { OutboxRecord, outboxInsertOf, outboxRecordsOf, UnitOfWork } from '@tally/database';
-import { JOB_AUDITED, JOB_STARTED, JOB_SUBMITTED, type JobAuditEvent, type JobStatus, type Priority } from '../domain';
+import {
+  JOB_AUDITED,
+  JOB_START_RELEASED,
+  JOB_STARTED,
+  JOB_SUBMITTED,
+  type JobAuditEvent,
+  type JobStatus,
+  type Priority,
+} from '../domain';
 
 export interface JobRow {
   network_job_id: string;
@@ -328,6 +336,37 @@ export class JobRepository {
       byProver.set(started_by, [...(byProver.get(started_by) ?? []), job]);
     }
     return { byProver, events: rows[0]?._events ?? [] };
+  }
+
+  /**
+   * Gives back a start its poll could not deliver, in one statement under the job's row
+   * lock: the prover's replica RUNNING → ASSIGNED (only if it has not reported), and the
+   * job RUNNING → ASSIGNED (started_at cleared) unless another replica has started or
+   * reported; a JobStartReleased row with it.
+   */
+  async releaseStart(jobId: string, proverId: string): Promise<{ released: boolean; events: OutboxRecord[] }> {
+    const [row] = await this.prep<{ released: boolean; _events: OutboxRecord[] | null }>(
+      `WITH locked AS (SELECT network_job_id FROM jobs WHERE network_job_id = $1 AND status = 'RUNNING' FOR UPDATE),
+       given_back AS (
+         UPDATE job_assignments a SET status = 'ASSIGNED'
+         WHERE a.network_job_id IN (SELECT network_job_id FROM locked) AND a.prover_id = $2
+           AND a.status = 'RUNNING' AND a.reported_at IS NULL
+         RETURNING a.network_job_id),
+       moved AS (
+         UPDATE jobs SET status = 'ASSIGNED', version = version + 1, started_at = NULL
+         WHERE network_job_id IN (SELECT network_job_id FROM given_back)
+           AND NOT EXISTS (SELECT 1 FROM job_assignments o
+                           WHERE o.network_job_id = $1 AND o.prover_id <> $2 AND o.status <> 'ASSIGNED')
+         RETURNING network_job_id),
+       events AS (${outboxInsertOf(`
+         SELECT '${JOB_START_RELEASED}', g.network_job_id::text,
+                jsonb_build_object('network_job_id', g.network_job_id, 'prover_id', $2::text,
+                                   'job_status', CASE WHEN EXISTS (SELECT 1 FROM moved) THEN 'ASSIGNED' ELSE 'RUNNING' END)
+         FROM given_back g`)})
+       SELECT EXISTS (SELECT 1 FROM given_back) AS released, ${outboxRecordsOf('events')} AS _events`,
+      [jobId, proverId],
+    );
+    return { released: row.released, events: row._events ?? [] };
   }
 
   /**

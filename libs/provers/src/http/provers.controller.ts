@@ -1,10 +1,12 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Logger, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
+import { CurrentPrincipal, Principal, Roles, StillAuthenticated } from '@tally/auth';
+import { ReleaseStartCommand } from '@tally/jobs';
 import { ForbiddenError, InvalidRequestError, NoFieldsRequestDto, TallyEnv } from '@tally/shared';
 import { DrainProverCommand } from '../commands/drain-prover/drain-prover.command';
+import { JobWakeups } from '../commands/poll-job/job-wakeups';
 import { PollJobCommand } from '../commands/poll-job/poll-job.command';
 import { RecordHeartbeatCommand } from '../commands/record-heartbeat/record-heartbeat.command';
 import { RegisterProverCommand } from '../commands/register-prover/register-prover.command';
@@ -38,10 +40,13 @@ function checkId(proverId: string): string {
 @ApiTags('provers')
 @Controller('provers')
 export class ProversController {
+  private readonly logger = new Logger(ProversController.name);
+
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly env: TallyEnv,
+    private readonly wakeups: JobWakeups,
   ) {}
 
   @Post('register')
@@ -52,6 +57,7 @@ export class ProversController {
   async register(
     @Body() dto: RegisterProverRequestDto,
     @CurrentPrincipal() principal: Principal,
+    @StillAuthenticated() stillAuthenticated: () => Promise<boolean>,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
     assertActsFor(principal, dto.prover_id);
@@ -120,6 +126,7 @@ export class ProversController {
     @Body() body: PollRequestDto,
     @Query() query: PollQueryDto,
     @CurrentPrincipal() principal: Principal,
+    @StillAuthenticated() stillAuthenticated: () => Promise<boolean>,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
     assertActsFor(principal, checkId(proverId));
@@ -131,12 +138,22 @@ export class ProversController {
     const abort = new AbortController();
     res.raw.once('close', () => abort.abort());
     const job = await this.commands.execute(
-      new PollJobCommand(proverId, Math.round((fromBody ?? fromQuery ?? 0) * 1000), abort.signal),
+      new PollJobCommand(proverId, Math.round((fromBody ?? fromQuery ?? 0) * 1000), abort.signal, stillAuthenticated),
     );
     if (!job) {
       res.status(204);
       return undefined;
     }
+    // A job started for a caller that is gone (or whose answer never got out) is given back,
+    // for this prover's next poll: it must not sit RUNNING with nobody working on it.
+    const giveBack = () => void this.giveBack(job.network_job_id, proverId);
+    if (abort.signal.aborted) {
+      giveBack();
+      return undefined;
+    }
+    res.raw.once('close', () => {
+      if (!res.raw.writableFinished) giveBack();
+    });
     res.status(200);
     return {
       network_job_id: job.network_job_id,
@@ -161,6 +178,18 @@ export class ProversController {
   ) {
     assertActsFor(principal, checkId(proverId));
     return this.present(await this.commands.execute(new DrainProverCommand(proverId)));
+  }
+
+  private async giveBack(jobId: string, proverId: string): Promise<void> {
+    try {
+      if (await this.commands.execute(new ReleaseStartCommand(jobId, proverId))) this.wakeups.wakeOne(proverId);
+    } catch (error) {
+      // The job stays RUNNING: the liveness and wall-clock timeouts still end it.
+      this.logger.error(
+        { err: error, network_job_id: jobId, prover_id: proverId },
+        'could not give back an undelivered job',
+      );
+    }
   }
 
   private present(prover: Parameters<typeof presentProver>[0]) {

@@ -65,7 +65,8 @@ export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeAppli
     for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
   }
 
-  private wakeOne(proverId: string): void {
+  /** Wakes one poll of this prover (e.g. a job it was given back is waiting again). */
+  wakeOne(proverId: string): void {
     const first = this.waiters.get(proverId)?.values().next();
     if (first && !first.done) first.value();
   }

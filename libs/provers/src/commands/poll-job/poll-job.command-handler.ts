@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { JobRow, StartNextJobCommand } from '@tally/jobs';
-import { GroupCommit, TallyEnv } from '@tally/shared';
+import { GroupCommit, TallyEnv, UnauthenticatedError } from '@tally/shared';
 import { ProverNotFoundError } from '../../domain';
 import { ProverRepository } from '../../persistence/prover.repository';
 import { JobWakeups } from './job-wakeups';
@@ -27,7 +27,7 @@ export class PollJobCommandHandler
     private readonly env: TallyEnv,
   ) {}
 
-  async execute({ proverId, maxWaitMs, signal }: PollJobCommand): Promise<JobRow | null> {
+  async execute({ proverId, maxWaitMs, signal, stillAuthenticated }: PollJobCommand): Promise<JobRow | null> {
     const deadline = Date.now() + maxWaitMs;
     await this.touch(proverId);
     for (;;) {
@@ -39,6 +39,11 @@ export class PollJobCommandHandler
       // A prover waiting in a long poll is alive: its heartbeat stays within the liveness TTL.
       const woken = await this.wakeups.wait(proverId, Math.min(remaining, this.env.PROVER_LIVENESS_TTL_MS / 3), signal);
       if (signal?.aborted || this.wakeups.stopping) return null;
+      // A key revoked while its poll waited gets no job (nor keeps its prover live).
+      if (stillAuthenticated && !(await stillAuthenticated())) {
+        throw new UnauthenticatedError('this API key was revoked while the poll waited');
+      }
+      if (signal?.aborted) return null;
       if (!woken) {
         if (Date.now() >= deadline) return null;
         await this.touch(proverId);

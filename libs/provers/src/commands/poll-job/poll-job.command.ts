@@ -12,6 +12,8 @@ export class PollJobCommand extends Command<JobRow | null> {
     readonly maxWaitMs = 0,
     /** Aborted when the caller goes away. */
     readonly signal?: AbortSignal,
+    /** Whether the caller's key is still valid: checked after every wait, before acting for it. */
+    readonly stillAuthenticated?: () => Promise<boolean>,
   ) {
     super();
   }
