@@ -203,6 +203,8 @@ export class JobSettler {
   ): { type: string; partitionKey: string; payload: object; eventId?: string }[] {
     const r = s.request;
     const id = job.network_job_id;
+    // Every prover holding a replica as the job settles (reported or not): each gets a score outcome.
+    const assigned = [...new Set(r.assignments.map((a) => a.prover_id))].sort();
     const outcome =
       r.kind === 'complete'
         ? {
@@ -212,13 +214,20 @@ export class JobSettler {
               status: 'COMPLETED',
               provers: r.winners,
               dissenters: r.dissenters,
+              assigned_provers: assigned,
               final_cost_micros: r.finalCost.toString(),
               reward_micros: s.perProver.toString(),
             },
           }
         : {
             type: r.to === 'FAILED' ? 'JobFailed' : 'JobCancelled',
-            payload: { network_job_id: id, status: r.to, prover_id: r.proverId, error_message: r.errorMessage },
+            payload: {
+              network_job_id: id,
+              status: r.to,
+              prover_id: r.proverId,
+              assigned_provers: assigned,
+              error_message: r.errorMessage,
+            },
           };
     const eventId = newId();
     const audit: JobAuditEvent = {

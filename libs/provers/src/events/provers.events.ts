@@ -12,6 +12,8 @@ export interface JobCompletedPayload {
   status: 'COMPLETED';
   provers: string[];
   dissenters?: string[];
+  /** Every prover holding a replica when the job settled (absent from events written before it was added). */
+  assigned_provers?: string[];
   final_cost_micros: string;
   reward_micros: string;
 }
@@ -20,14 +22,16 @@ export interface JobFailedPayload {
   network_job_id: string;
   status: 'FAILED';
   prover_id: string | null;
+  /** Every prover holding a replica when the job failed (absent from events written before it was added). */
+  assigned_provers?: string[];
   error_message: string | null;
 }
 
 /** Wakes this prover's long polls. */
 export class ProverJobAssigned extends OutboxEvent<JobAssignedPayload> {}
-/** A settled success: the majority's scorecards gain a success, dissenters a failure. */
+/** A settled success: the majority's scorecards gain a success, every other replica's a failure. */
 export class ProverJobCompleted extends OutboxEvent<JobCompletedPayload> {}
-/** A settled failure (reported, no majority, timeout): the named prover's scorecard gains a failure. */
+/** A settled failure (reported, no majority, timeout): every replica's scorecard gains a failure. */
 export class ProverJobFailed extends OutboxEvent<JobFailedPayload> {}
 /** A score event to persist with optimistic locking. */
 export class ScorecardUpdatePublished extends OutboxEvent<ScorecardUpdateEvent> {}

@@ -10,18 +10,26 @@ export const SCORECARD_EMITTER = 'provers.scorecard-emitter';
 
 type SettledJob = ProverJobCompleted | ProverJobFailed;
 
-/** Each prover's outcome in a settled job: true for a success, false for a failure. */
+/**
+ * Each replica's outcome in a settled job, true for a success, false for a failure, in
+ * prover id order. A completed job: its majority succeeded; every other replica failed it
+ * (a result outside the majority, a failed report, or no report before the job was
+ * decided). A failed job has no majority: every replica failed it. The settled payload
+ * names every replica, so the outcomes do not depend on who reported last.
+ */
 export function outcomesOf(event: SettledJob): Map<string, boolean> {
   const outcomes = new Map<string, boolean>();
   if (event instanceof ProverJobCompleted) {
-    for (const prover of event.payload.provers ?? []) outcomes.set(prover, true);
-    for (const prover of event.payload.dissenters ?? []) if (!outcomes.has(prover)) outcomes.set(prover, false);
+    const { provers = [], dissenters = [], assigned_provers = [] } = event.payload;
+    for (const prover of provers) outcomes.set(prover, true);
+    for (const prover of [...dissenters, ...assigned_provers]) if (!outcomes.has(prover)) outcomes.set(prover, false);
   } else {
-    const prover = event.payload.prover_id;
-    // A comma list names the majority of a replicated job, not one culprit.
-    if (prover && !prover.includes(',')) outcomes.set(prover, false);
+    const { prover_id: prover, assigned_provers } = event.payload;
+    // Events written before assigned_provers name one prover (a comma list would be a majority, not a culprit).
+    const failed = assigned_provers ?? (prover && !prover.includes(',') ? [prover] : []);
+    for (const p of failed) outcomes.set(p, false);
   }
-  return outcomes;
+  return new Map([...outcomes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /**
