@@ -12,6 +12,7 @@ import { StatementGuards1763791000000 } from './1763791000000-StatementGuards';
 import { DrainSurvivesOffline1763791100000 } from './1763791100000-DrainSurvivesOffline';
 import { RevokedReplicas1763791200000 } from './1763791200000-RevokedReplicas';
 import { ActiveAssignments1763791300000 } from './1763791300000-ActiveAssignments';
+import { PayloadEncoding1763791400000 } from './1763791400000-PayloadEncoding';
 
 /** Every migration, in order. A new migration file must be added here (a test checks it). */
 export const ALL_MIGRATIONS = [
@@ -29,4 +30,5 @@ export const ALL_MIGRATIONS = [
   DrainSurvivesOffline1763791100000,
   RevokedReplicas1763791200000,
   ActiveAssignments1763791300000,
+  PayloadEncoding1763791400000,
 ];

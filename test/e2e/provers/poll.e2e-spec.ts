@@ -42,6 +42,7 @@ describe('prover poll (job pickup) and cancellations on heartbeat', () => {
     expect(res.body).toEqual({
       network_job_id: first,
       payload: { circuit: 'c1' },
+      payload_encoding: 'json',
       max_cost_micros: '1000000',
       priority: 'HIGH',
       replicas: 1,
@@ -85,6 +86,39 @@ describe('prover poll (job pickup) and cancellations on heartbeat', () => {
     expect(at - assignedAt).toBeLessThan(1000);
     expect(at - started).toBeGreaterThanOrEqual(400);
     expect((await ctx.job(id)).body.status).toBe('RUNNING');
+  });
+
+  it('tells the prover how the payload was sent: base64 bytes and a JSON {"base64": …} are different jobs', async () => {
+    const client = await ctx.fundedClient('10');
+    const p = await ctx.registeredProver();
+    const bytes = await submit(client.key, { payload_encoding: 'base64', payload: 'aGVsbG8=', client_job_id: 'enc-1' });
+    await ctx.assign(bytes, [p.name]).expect(201);
+    expect((await ctx.poll(p.name, p.key).expect(200)).body).toMatchObject({
+      network_job_id: bytes,
+      payload: 'aGVsbG8=',
+      payload_encoding: 'base64',
+    });
+    const json = await submit(client.key, { payload: { base64: 'aGVsbG8=' } });
+    await ctx.assign(json, [p.name]).expect(201);
+    expect((await ctx.poll(p.name, p.key).expect(200)).body).toMatchObject({
+      network_job_id: json,
+      payload: { base64: 'aGVsbG8=' },
+      payload_encoding: 'json',
+    });
+    // The same client_job_id with the JSON look-alike is another request, not a replay.
+    const reuse = await ctx
+      .submit(client.key, { max_cost_micros: 1_000_000, payload: { base64: 'aGVsbG8=' }, client_job_id: 'enc-1' })
+      .expect(409);
+    expect(reuse.body.code).toBe('DSE-009');
+    const replay = await ctx
+      .submit(client.key, {
+        max_cost_micros: 1_000_000,
+        payload_encoding: 'base64',
+        payload: 'aGVsbG8=',
+        client_job_id: 'enc-1',
+      })
+      .expect(201);
+    expect(replay.body.network_job_id).toBe(bytes);
   });
 
   it('a job started for a poll whose caller went away is given back (ASSIGNED again), and the next poll gets it', async () => {

@@ -38,3 +38,6 @@ export class JobNotFoundError extends DomainError {
     super(ErrorCode.JobNotFound, `no job ${id}`, { network_job_id: id });
   }
 }
+
+/** How a job's payload was sent: JSON, or bytes in base64 (kept as {"base64": …}). */
+export type PayloadEncoding = 'json' | 'base64';

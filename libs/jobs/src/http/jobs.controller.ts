@@ -41,9 +41,10 @@ export class JobsController {
     if ((dto.service === undefined) !== (dto.units === undefined)) {
       throw new InvalidRequestError('service and units go together');
     }
+    const base64 = dto.payload_encoding === 'base64';
     const request = {
       clientJobId: dto.client_job_id ?? null,
-      payload: dto.payload_encoding === 'base64' ? { base64: dto.payload } : dto.payload,
+      payload: base64 ? { base64: dto.payload } : dto.payload,
       maxCostMicros: parseMicros(dto.max_cost_micros, 'max_cost_micros'),
       priority: dto.priority ?? 'NORMAL',
       service: dto.service ?? null,
@@ -53,9 +54,19 @@ export class JobsController {
     };
     // A resubmission is the same request when it asks for the same job, however it is
     // written: 1000 or "1000", defaults spelled out or left out, keys in any order.
-    const requestHash = hashOf({ ...request, maxCostMicros: request.maxCostMicros.toString() });
+    // base64 bytes and the JSON {"base64": …} are different requests (a JSON payload hashes as it always did).
+    const requestHash = hashOf({
+      ...request,
+      maxCostMicros: request.maxCostMicros.toString(),
+      ...(base64 ? { payloadEncoding: 'base64' } : {}),
+    });
     const { job, replayed } = await this.commands.execute(
-      new SubmitJobCommand({ ...request, clientId: principal.subject, requestHash }),
+      new SubmitJobCommand({
+        ...request,
+        payloadEncoding: base64 ? 'base64' : 'json',
+        clientId: principal.subject,
+        requestHash,
+      }),
     );
     if (replayed) res.header('Idempotent-Replayed', 'true');
     res.status(201);

@@ -7,6 +7,7 @@ import {
   JOB_SUBMITTED,
   type JobAuditEvent,
   type JobStatus,
+  type PayloadEncoding,
   type Priority,
 } from '../domain';
 
@@ -16,6 +17,7 @@ export interface JobRow {
   client_job_id: string | null;
   request_hash: string;
   payload: unknown;
+  payload_encoding: PayloadEncoding;
   max_cost_micros: string;
   priority: Priority;
   service: string | null;
@@ -57,6 +59,7 @@ export interface NewJob {
   clientJobId: string | null;
   requestHash: string;
   payload: unknown;
+  payloadEncoding: PayloadEncoding;
   maxCost: bigint;
   priority: Priority;
   service: string | null;
@@ -82,7 +85,7 @@ export interface AssignmentRow {
   reported_at: Date | null;
 }
 
-const JOB_COLUMNS = `network_job_id, client_id, client_job_id, request_hash, payload, max_cost_micros::text,
+const JOB_COLUMNS = `network_job_id, client_id, client_job_id, request_hash, payload, payload_encoding, max_cost_micros::text,
   priority, service, units, requirements, replicas, status, hold_id, held_micros::text, final_cost_micros::text,
   refunded_micros::text, platform_fee_micros::text, error_message, version, attempts, submitted_at, assigned_at, started_at,
   completed_at, failed_at, cancelled_at, audited_at`;
@@ -122,10 +125,11 @@ export class JobRepository {
     const rows = await this.prep<JobRow & { _events: OutboxRecord[] | null }>(
       `WITH inserted AS (
          INSERT INTO jobs (network_job_id, client_id, client_job_id, request_hash, payload, max_cost_micros, priority,
-                           service, units, requirements, replicas, hold_id, held_micros, status)
+                           service, units, requirements, replicas, hold_id, held_micros, payload_encoding, status)
          SELECT u.*, 'PENDING'
          FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::jsonb[], $6::bigint[], $7::varchar[],
-                     $8::varchar[], $9::varchar[], $10::jsonb[], $11::smallint[], $12::uuid[], $13::bigint[]) AS u
+                     $8::varchar[], $9::varchar[], $10::jsonb[], $11::smallint[], $12::uuid[], $13::bigint[],
+                     $14::varchar[]) AS u
          ON CONFLICT (client_id, client_job_id) DO NOTHING RETURNING ${JOB_COLUMNS}),
        events AS (${outboxInsertOf(`
          SELECT '${JOB_SUBMITTED}', network_job_id::text,
@@ -147,6 +151,7 @@ export class JobRepository {
         col((j) => j.replicas),
         col((j) => j.holdId),
         col((j) => j.held.toString()),
+        col((j) => j.payloadEncoding),
       ],
     );
     return {

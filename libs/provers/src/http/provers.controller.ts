@@ -157,7 +157,9 @@ export class ProversController {
     res.status(200);
     return {
       network_job_id: job.network_job_id,
-      payload: job.payload,
+      // As the client sent it: the JSON value, or the base64 text of the bytes.
+      payload: job.payload_encoding === 'base64' ? (job.payload as { base64: string }).base64 : job.payload,
+      payload_encoding: job.payload_encoding,
       max_cost_micros: job.max_cost_micros,
       priority: job.priority,
       replicas: job.replicas,

@@ -1,11 +1,12 @@
 import { Command } from '@nestjs/cqrs';
-import type { Priority } from '../../domain';
+import type { PayloadEncoding, Priority } from '../../domain';
 import type { JobRow } from '../../persistence/job.repository';
 
 export interface SubmitJobInput {
   clientId: string;
   clientJobId: string | null;
   payload: unknown;
+  payloadEncoding: PayloadEncoding;
   maxCostMicros: bigint;
   priority: Priority;
   service: string | null;
