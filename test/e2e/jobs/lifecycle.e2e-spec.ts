@@ -183,10 +183,29 @@ describe('job lifecycle settlement', () => {
       { a: { b: { c: 1 } } },
       'gpu',
       [{ gpu_count: 1 }],
+      // Object.prototype's names are not prover attributes either (and must not vanish on the way in).
+      ...['toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', 'isPrototypeOf'].map((key) => ({ [key]: 1 })),
+      { hardware_profile: { toString: 1 } },
+      // Values no prover can register: its storage types and its gpu_count range (0-64).
+      { storage_type: 'floppy' },
+      { gpu_count: 100_000_000_000 },
+      { gpu_count: 65 },
+      { zk_acceleration: ['msm'] },
     ]) {
       const res = await ctx.submit(client.key, { max_cost_micros: 1_000_000, requirements }).expect(400);
       expect(res.body.code).toBe('DSE-001');
       expect(JSON.stringify(res.body)).toMatch(/requirements/);
+    }
+    // These two the body parser refuses before validation (see the payload test below).
+    for (const key of ['constructor', '__proto__']) {
+      const res = await t
+        .http()
+        .post('/v1/jobs/submit')
+        .set(client.key)
+        .set('content-type', 'application/json')
+        .send(`{"payload":{},"max_cost_micros":"1000","requirements":{"${key}":1}}`)
+        .expect(400);
+      expect(res.body.code).toBe('DSE-001');
     }
     expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '10', pending: '0', available: '10' });
     const [{ jobs }] = await t.dataSource.query(`SELECT count(*)::int AS jobs FROM jobs WHERE client_id = $1`, [
@@ -200,6 +219,34 @@ describe('job lifecycle settlement', () => {
       })
       .expect(201);
     expect(ok.body.status).toBe('PENDING');
+    const edges = await ctx
+      .submit(client.key, { max_cost_micros: 1_000_000, requirements: { gpu_count: 64, storage_type: 'network' } })
+      .expect(201);
+    expect((await ctx.job(edges.body.network_job_id)).body.requirements).toEqual({
+      gpu_count: 64,
+      storage_type: 'network',
+    });
+  });
+
+  it('stores an opaque payload as sent, keys named like Object.prototype methods included', async () => {
+    const client = await ctx.fundedClient('1');
+    const payload = { toString: 'x', valueOf: { __defineGetter__: 1 }, nested: [{ hasOwnProperty: true }] };
+    const res = await ctx.submit(client.key, { max_cost_micros: 1_000, payload }).expect(201);
+    const [row] = await t.dataSource.query(`SELECT payload FROM jobs WHERE network_job_id = $1`, [
+      res.body.network_job_id,
+    ]);
+    expect(row.payload).toEqual(payload);
+    // Keys the framework would strip without a word are refused instead of lost.
+    for (const key of ['constructor', 'prototype', '__proto__']) {
+      const refused = await t
+        .http()
+        .post('/v1/jobs/submit')
+        .set(client.key)
+        .set('content-type', 'application/json')
+        .send(`{"payload":{"${key}":1},"max_cost_micros":"1000"}`)
+        .expect(400);
+      expect(refused.body).toMatchObject({ code: 'DSE-001', detail: expect.stringContaining(`(${key})`) });
+    }
   });
 
   it('races: identical reports settle once; cancel racing a result leaves the ledger matching the winner', async () => {

@@ -84,7 +84,7 @@ describe('service registry API', () => {
       ram_gb: 0.5,
       cpu_cores: 16,
       supported_kernels: ['cuda-12', 'triton'],
-      zk_acceleration: ['msm', 'ntt'],
+      zk_acceleration: ['groth16', 'plonk'],
     };
     const exact = {
       price_per_unit: '9223372036854.775807', // int64 max, in micros
@@ -116,6 +116,14 @@ describe('service registry API', () => {
     const again = await put(id, body({ price_per_unit: '12.500000', size_factor: '2.0', minimum_charge: '0.0' }));
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ price_per_unit: '12.5', size_factor: '2', minimum_charge: '0' });
+  });
+
+  it('documents hardware requirements a prover can meet: the OpenAPI example PUTs as it stands', async () => {
+    const docs = (await t.http().get('/docs-json').expect(200)).body;
+    const props = docs.components.schemas.HardwareRequirementsDto.properties;
+    expect(props.zk_acceleration.example).toEqual(['groth16', 'plonk']);
+    const example = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, (v as { example: unknown }).example]));
+    await put(sid('documented'), body({ hardware_requirements: example })).expect(201);
   });
 
   it('lists every service ordered by id, to admins, clients and provers', async () => {
@@ -209,6 +217,24 @@ describe('service registry API', () => {
         'zk_acceleration with an empty name',
         body({ hardware_requirements: { zk_acceleration: [''] } }),
         'hardware_requirements.zk_acceleration',
+      ],
+      // Checked by the rules of a job's requirements: a service asks only for what a prover can have.
+      [
+        'zk_acceleration naming a kernel',
+        body({ hardware_requirements: { zk_acceleration: ['msm'] } }),
+        'hardware_requirements.zk_acceleration',
+      ],
+      ['gpu_count over 64', body({ hardware_requirements: { gpu_count: 65 } }), 'hardware_requirements.gpu_count'],
+      ['cpu_cores fractional', body({ hardware_requirements: { cpu_cores: 1.5 } }), 'hardware_requirements.cpu_cores'],
+      [
+        'a kernel with a space',
+        body({ hardware_requirements: { supported_kernels: ['cuda 12'] } }),
+        'hardware_requirements.supported_kernels',
+      ],
+      [
+        'an Object.prototype name',
+        body({ hardware_requirements: JSON.parse('{"toString": 1}') }),
+        'hardware_requirements.toString',
       ],
       ['description a number', body({ description: 5 }), 'description'],
       ['description too long', body({ description: 'd'.repeat(513) }), 'description'],

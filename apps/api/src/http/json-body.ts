@@ -11,8 +11,10 @@ export const MAX_JSON_DEPTH = 64;
 /**
  * The JSON body parser, as strict as Express's was: the top level must be an object or an
  * array, the charset (if named) UTF-8, an empty body is `{}`, nesting at most
- * MAX_JSON_DEPTH deep, and `__proto__` or `constructor.prototype` keys are refused. Errors
- * never quote the body back.
+ * MAX_JSON_DEPTH deep, and `__proto__`, `constructor` and `prototype` keys are refused (the
+ * validation pipe would delete them without a word, against prototype pollution: opaque
+ * JSON would lose them, and a refused key such as requirements {"constructor":1} would
+ * pass as {}). Errors never quote the body back.
  */
 export function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
   refuseContentEncoding(req);
@@ -35,7 +37,7 @@ export function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
   let parsed: unknown;
   try {
     // The reviver only when a suspicious key could be there: it slows every parse down.
-    parsed = /__proto__|constructor/.test(text) ? JSON.parse(text, refusePrototypeKeys) : JSON.parse(text);
+    parsed = /__proto__|constructor|prototype/.test(text) ? JSON.parse(text, refusePrototypeKeys) : JSON.parse(text);
   } catch (error) {
     if (error instanceof InvalidRequestError) throw error;
     throw notJson();
@@ -95,11 +97,10 @@ export function refuseContentEncoding(req: FastifyRequest): void {
 const notJson = () => new InvalidRequestError('request body is not valid JSON');
 
 function refusePrototypeKeys(this: unknown, key: string, value: unknown): unknown {
-  if (
-    key === '__proto__' ||
-    (key === 'constructor' && typeof value === 'object' && value !== null && 'prototype' in value)
-  ) {
-    throw new InvalidRequestError('request body has a forbidden key (__proto__ or constructor.prototype)');
+  if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
+    throw new InvalidRequestError(
+      `request body has a forbidden key (${key}): __proto__, constructor and prototype are refused`,
+    );
   }
   return value;
 }

@@ -2,3 +2,4 @@ export * from './decimals';
 export * from './service-schedule';
 export * from './service-schedule.repository';
 export * from './estimate-cost';
+export * from './prover-requirements';

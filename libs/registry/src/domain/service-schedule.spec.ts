@@ -38,7 +38,7 @@ describe('service schedules', () => {
   it('keeps only known hardware keys, in one order', () => {
     const spec = serviceScheduleSpec(
       's',
-      input({ hardware_requirements: { zk_acceleration: ['msm'], ram_gb: 1.5, gpu_count: 0 } }),
+      input({ hardware_requirements: { zk_acceleration: ['groth16'], ram_gb: 1.5, gpu_count: 0 } }),
     );
     expect(Object.keys(spec.hardwareRequirements)).toEqual(['gpu_count', 'ram_gb', 'zk_acceleration']);
   });
@@ -53,6 +53,34 @@ describe('service schedules', () => {
     expect(dse001Field(() => serviceScheduleSpec('s', input({ minimum_charge: '-1' })))).toBe('minimum_charge');
     expect(dse001Field(() => serviceScheduleSpec('s', input({ unit: 'GPU' })))).toBe('unit');
     expect(dse001Field(() => serviceScheduleSpec('Bad', input()))).toBe('id');
+  });
+
+  it('checks hardware requirements as sent, by the rules of a job requirements, naming the field', () => {
+    const hardware = (h: unknown) => () =>
+      serviceScheduleSpec('s', input({ hardware_requirements: h as ServiceScheduleInput['hardware_requirements'] }));
+    for (const [h, field] of [
+      [[], 'hardware_requirements'],
+      [{ zk_acceleration: ['msm'] }, 'hardware_requirements.zk_acceleration'], // a kernel, not a proof system
+      [{ zk_acceleration: 'groth16' }, 'hardware_requirements.zk_acceleration'], // stored as a list
+      [{ gpu_count: 65 }, 'hardware_requirements.gpu_count'], // a prover has at most 64
+      [{ gpu_count: null }, 'hardware_requirements.gpu_count'],
+      [{ cpu_cores: 1.5 }, 'hardware_requirements.cpu_cores'],
+      [{ supported_kernels: ['a b'] }, 'hardware_requirements.supported_kernels'],
+      [{ region: 'eu' }, 'hardware_requirements.region'], // a job may ask for it, a service not
+      [JSON.parse('{"toString": 1}'), 'hardware_requirements.toString'],
+      [JSON.parse('{"constructor": 1}'), 'hardware_requirements.constructor'],
+    ] as const) {
+      expect(dse001Field(hardware(h))).toBe(field);
+    }
+    const all = {
+      gpu_count: 64,
+      gpu_memory_gb: 80.5,
+      ram_gb: 0,
+      cpu_cores: 4096,
+      supported_kernels: ['cuda-12', 'msm'],
+      zk_acceleration: ['groth16', 'plonk', 'stark'],
+    };
+    expect(serviceScheduleSpec('s', input({ hardware_requirements: all })).hardwareRequirements).toEqual(all);
   });
 
   it('accepts ids of 1-64 of a-z 0-9 . _ -, except the path segments "." and ".."', () => {

@@ -1,5 +1,6 @@
-import { InvalidRequestError, parseAmount } from '@tally/shared';
+import { InvalidRequestError, isJsonObject, parseAmount } from '@tally/shared';
 import { parseCreditsOrZero, parsePositiveDecimal } from './decimals';
+import { findRequirementsProblem, type RequirementsProblem } from './prover-requirements';
 
 export const SERVICE_ID_PATTERN = /^[a-z0-9._-]{1,64}$/;
 export const SERVICE_ID_MESSAGE = '$property must be 1-64 characters of a-z 0-9 . _ -';
@@ -70,6 +71,32 @@ const HARDWARE_KEYS = [
   'zk_acceleration',
 ] as const satisfies readonly (keyof HardwareRequirements)[];
 
+const LISTS: ReadonlySet<string> = new Set(['supported_kernels', 'zk_acceleration']);
+
+/**
+ * Why a service's hardware requirements (as sent) are not valid: only the keys above, each
+ * with a value (the lists as lists), every value one a prover can have by the same rules
+ * as a job's requirements (a job's service is matched like the job's own requirements).
+ */
+function hardwareProblem(h: unknown, field = 'hardware_requirements'): RequirementsProblem | null {
+  if (!isJsonObject(h)) return { field, message: `${field} must be an object` };
+  for (const [key, value] of Object.entries(h)) {
+    const at = `${field}.${key}`;
+    if (!(HARDWARE_KEYS as readonly string[]).includes(key)) {
+      return { field: at, message: `${at} is not a service hardware requirement (known: ${HARDWARE_KEYS.join(', ')})` };
+    }
+    if (value === null) return { field: at, message: `${at} must not be null: leave it out to ask for nothing` };
+    if (LISTS.has(key) && !Array.isArray(value)) return { field: at, message: `${at} must be a list` };
+  }
+  return findRequirementsProblem(h, field);
+}
+
+function checkHardware(h: unknown): HardwareRequirements {
+  const problem = hardwareProblem(h);
+  if (problem) throw new InvalidRequestError(problem.message, { field: problem.field });
+  return h as HardwareRequirements;
+}
+
 /** Only the known keys, in one order, arrays copied. */
 function cleanHardware(h: HardwareRequirements): HardwareRequirements {
   const out: Record<string, unknown> = {};
@@ -81,9 +108,9 @@ function cleanHardware(h: HardwareRequirements): HardwareRequirements {
 }
 
 /**
- * Turns API input (shape already checked by the HTTP layer) into a schedule: the id and the
- * unit checked, prices parsed to micros, the factor to its canonical string. Bad values are
- * DSE-001, never rounded.
+ * Turns API input (shape already checked by the HTTP layer) into a schedule: the id, the
+ * unit and the hardware requirements checked, prices parsed to micros, the factor to its
+ * canonical string. Bad values are DSE-001, never rounded.
  */
 export function serviceScheduleSpec(id: string, input: ServiceScheduleInput): ServiceScheduleSpec {
   if (!UNIT_PATTERN.test(input.unit)) {
@@ -95,7 +122,7 @@ export function serviceScheduleSpec(id: string, input: ServiceScheduleInput): Se
     unit: input.unit,
     sizeFactor: parsePositiveDecimal(input.size_factor, 'size_factor'),
     minimumChargeMicros: parseCreditsOrZero(input.minimum_charge, 'minimum_charge'),
-    hardwareRequirements: cleanHardware(input.hardware_requirements),
+    hardwareRequirements: cleanHardware(checkHardware(input.hardware_requirements)),
     description: input.description ?? null,
   };
 }

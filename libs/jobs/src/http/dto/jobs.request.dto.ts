@@ -27,6 +27,13 @@ const MICROS_MESSAGE = '$property must be a positive integer number of micro-cre
 const MicrosField = () =>
   Transform(({ value }) => (typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value));
 
+/**
+ * The value exactly as sent. class-transformer copies a plain object key by key and skips
+ * keys named like Object.prototype's methods ("toString", "constructor", …), so opaque
+ * JSON would lose them and `requirements` {"toString": 1} would pass as {}.
+ */
+const AsSent = () => Transform(({ obj, key }) => (obj as Record<string, unknown>)[key]);
+
 /** `requirements` a prover can meet (see requirementsProblem), with the reason when not. */
 const IsProverRequirements = () =>
   ValidateBy({
@@ -44,6 +51,7 @@ export class SubmitJobRequestDto {
   client_job_id?: string;
 
   @ApiProperty({ description: 'opaque JSON, or base64 bytes with payload_encoding "base64"' })
+  @AsSent()
   @IsDefined()
   payload: unknown;
 
@@ -83,6 +91,7 @@ export class SubmitJobRequestDto {
       'flags must be true (supports_fp16, …), names must match (region, gpu_model, …), kernels and zk features ' +
       'must all be supported; also grouped under hardware_profile or capabilities',
   })
+  @AsSent()
   @IsOptional()
   @IsProverRequirements()
   requirements?: Record<string, unknown>;

@@ -1,20 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsInt,
-  IsNumber,
-  IsObject,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  Min,
-  MinLength,
-  ValidateIf,
-  ValidateNested,
-} from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import {
   CREDITS_MESSAGE,
   CREDITS_PATTERN,
@@ -26,54 +12,40 @@ import {
   UNIT_PATTERN,
 } from '../../domain';
 
-/** Present means validated: an explicit null is as wrong as a value of the wrong type. */
-const IfPresent = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
-const FINITE = { allowNaN: false, allowInfinity: false };
 const LIST_MAX = 64;
-const NAME_MAX = 64;
 
-/** Every key optional; unknown keys are rejected by the validation pipe (forbidNonWhitelisted). */
+/**
+ * The shape of hardware_requirements, for the OpenAPI document. They are checked as sent
+ * (serviceScheduleSpec), with the rules of a job's requirements: no nested DTO, because
+ * class-transformer would drop keys such as "toString" before the check could see them.
+ */
 export class HardwareRequirementsDto implements HardwareRequirements {
-  @ApiPropertyOptional({ minimum: 0, example: 1 })
-  @IfPresent()
-  @IsInt()
-  @Min(0)
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 64, example: 1 })
   gpu_count?: number;
 
-  @ApiPropertyOptional({ minimum: 0, example: 24 })
-  @IfPresent()
-  @IsNumber(FINITE)
-  @Min(0)
+  @ApiPropertyOptional({ minimum: 0, maximum: 65536, example: 24 })
   gpu_memory_gb?: number;
 
-  @ApiPropertyOptional({ minimum: 0, example: 64 })
-  @IfPresent()
-  @IsNumber(FINITE)
-  @Min(0)
+  @ApiPropertyOptional({ minimum: 0, maximum: 1048576, example: 64 })
   ram_gb?: number;
 
-  @ApiPropertyOptional({ minimum: 0, example: 8 })
-  @IfPresent()
-  @IsNumber(FINITE)
-  @Min(0)
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 4096, example: 8 })
   cpu_cores?: number;
 
-  @ApiPropertyOptional({ type: [String], example: ['cuda-12'], maxItems: LIST_MAX })
-  @IfPresent()
-  @IsArray()
-  @ArrayMaxSize(LIST_MAX)
-  @IsString({ each: true })
-  @MinLength(1, { each: true })
-  @MaxLength(NAME_MAX, { each: true })
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['cuda-12'],
+    maxItems: LIST_MAX,
+    description: 'kernels the prover must all support: each 1-64 characters of A-Z a-z 0-9 . _ : + -',
+  })
   supported_kernels?: string[];
 
-  @ApiPropertyOptional({ type: [String], example: ['msm', 'ntt'], maxItems: LIST_MAX })
-  @IfPresent()
-  @IsArray()
-  @ArrayMaxSize(LIST_MAX)
-  @IsString({ each: true })
-  @MinLength(1, { each: true })
-  @MaxLength(NAME_MAX, { each: true })
+  @ApiPropertyOptional({
+    type: [String],
+    enum: ['groth16', 'plonk', 'stark'],
+    example: ['groth16', 'plonk'],
+    description: 'zk proof systems the prover must all accelerate',
+  })
   zk_acceleration?: string[];
 }
 
@@ -96,9 +68,8 @@ export class PutServiceRequestDto {
   minimum_charge: string;
 
   @ApiProperty({ type: HardwareRequirementsDto })
+  @Transform(({ obj, key }) => (obj as Record<string, unknown>)[key]) // as sent: see HardwareRequirementsDto
   @IsObject()
-  @ValidateNested()
-  @Type(() => HardwareRequirementsDto)
   hardware_requirements: HardwareRequirementsDto;
 
   @ApiPropertyOptional({ type: String, maxLength: DESCRIPTION_MAX_LENGTH, nullable: true })
