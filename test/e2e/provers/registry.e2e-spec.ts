@@ -77,6 +77,8 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
     it.each([
       ['no prover_id', { prover_id: undefined }, 'prover_id'],
       ['a bad prover_id', { prover_id: 'has space' }, 'prover_id'],
+      ['the prover_id "."', { prover_id: '.' }, 'prover_id'],
+      ['the prover_id ".."', { prover_id: '..' }, 'prover_id'],
       ['no hardware_profile', { hardware_profile: undefined }, 'hardware_profile'],
       [
         'a missing profile field',
@@ -120,6 +122,24 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
       expect(res.body.code).toBe('DSE-001');
       expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
       expect(await row(p.name)).toBeUndefined();
+    });
+
+    it('"." and ".." cannot be a prover (URLs resolve them away); "..." is an ordinary id, addressable', async () => {
+      for (const id of ['.', '..']) {
+        const key = await t.http().post('/v1/admin/keys').set(ctx.admin()).send({ role: 'prover', subject: id });
+        expect(key.status).toBe(400);
+        expect(key.body.code).toBe('DSE-001');
+        const res = await ctx.register(ctx.admin(), { prover_id: id }).expect(400);
+        expect(res.body).toMatchObject({ code: 'DSE-001', detail: expect.stringContaining('not "." or ".."') });
+      }
+      // Sent percent-encoded, as a client that does not resolve dot segments would.
+      for (const path of ['/v1/provers/%2E', '/v1/provers/%2E%2E/capabilities']) {
+        expect((await t.http().get(path).set(ctx.admin()).expect(400)).body.code).toBe('DSE-001');
+      }
+      const key = await ctx.newKey('prover', '...');
+      await ctx.register(key, { prover_id: '...' }).expect(201);
+      await ctx.heartbeat('...', key).expect(200);
+      expect((await ctx.getProver('...').expect(200)).body.prover_id).toBe('...');
     });
   });
 
