@@ -68,8 +68,9 @@ export class SchedulerCtx extends JobsCtx {
     return prover;
   }
 
-  async heartbeat(p: TestProver, loadFactor = p.spec.load_factor ?? 0): Promise<void> {
-    await this.t
+  /** A heartbeat; returns the jobs it was told were cancelled. */
+  async heartbeat(p: TestProver, loadFactor = p.spec.load_factor ?? 0): Promise<string[]> {
+    const res = await this.t
       .http()
       .post(`/v1/provers/${p.name}/heartbeat`)
       .set(p.key)
@@ -79,6 +80,7 @@ export class SchedulerCtx extends JobsCtx {
         load_factor: loadFactor,
       })
       .expect(200);
+    return res.body.cancelled_jobs;
   }
 
   async drain(p: TestProver): Promise<void> {

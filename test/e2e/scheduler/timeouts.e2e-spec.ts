@@ -143,6 +143,10 @@ describe('scheduler: timeouts', () => {
     const failed = (await ctx.job(id).expect(200)).body;
     expect(failed).toMatchObject({ status: 'FAILED', refunded_micros: '2000000', final_cost_micros: null });
     expect(failed.error_message).toMatch(/prover went offline; gave up after 2 attempt\(s\)/);
+    // The replica that was out is called off, and its prover is told when it is back.
+    expect(failed.assignments).toMatchObject([{ prover_id: third, status: 'CANCELLED' }]);
+    expect(await ctx.heartbeat(byName(third))).toEqual([id]);
+    expect(await ctx.heartbeat(byName(third))).toEqual([]);
 
     // Exact balances: the whole hold is back, nothing paid, the ledger sums to zero.
     expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '10', pending: '0', available: '10' });
@@ -195,7 +199,9 @@ describe('scheduler: timeouts', () => {
     ]) {
       const job = (await ctx.job(id).expect(200)).body;
       expect(job).toMatchObject({ status: 'FAILED', error_message: 'wall-clock timeout', refunded_micros: held });
+      expect(job.assignments).toMatchObject([{ prover_id: p.name, status: 'CANCELLED' }]);
     }
+    expect((await ctx.heartbeat(p)).sort()).toEqual([running, assigned].sort());
     expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '10', pending: '0', available: '10' });
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
     // The failures name the prover that held them (its scorecard takes the failure).

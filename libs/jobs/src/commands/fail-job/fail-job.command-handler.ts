@@ -17,7 +17,10 @@ export class FailJobCommandHandler implements ICommandHandler<FailJobCommand, Jo
     return this.uow.run(async () => {
       const job = await this.jobs.find(jobId, true);
       if (!job || !canTransition(job.status, 'FAILED')) return null; // settled meanwhile
-      const assignments = await this.jobs.assignments(jobId);
+      // Replicas still out are called off, as on cancel: their provers hear of it at their next heartbeat.
+      const assignments = (await this.jobs.assignments(jobId)).map((a) =>
+        a.status === 'REPORTED' ? a : { ...a, status: 'CANCELLED' as const },
+      );
       return this.settler.settle({
         kind: 'refund',
         job,

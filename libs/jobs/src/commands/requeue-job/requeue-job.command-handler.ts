@@ -24,7 +24,8 @@ export class RequeueJobCommandHandler implements ICommandHandler<RequeueJobComma
         return this.settler.settle({
           kind: 'refund',
           job,
-          assignments,
+          // Replicas still out are called off: their provers hear of it at their next heartbeat.
+          assignments: assignments.map((a) => (a.status === 'REPORTED' ? a : { ...a, status: 'CANCELLED' as const })),
           to: 'FAILED',
           errorMessage: `${reason}; gave up after ${attempts} attempt(s)`,
           proverId,
