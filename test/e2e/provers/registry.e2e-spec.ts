@@ -224,10 +224,11 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
       expect((await ctx.getProver(p.name).expect(200)).body.state).toBe('offline');
     });
 
-    it('decays an idle score toward 50 when read (one half-life halves the distance)', async () => {
+    it('decays an idle score toward 50 when read, from when it became idle (one half-life halves the distance)', async () => {
       const p = await ctx.registeredProver();
+      // Idle an hour after its last score (SCORE_IDLE_AFTER_MS), then one day (the half-life) of decay.
       await t.dataSource.query(
-        `UPDATE provers SET score_value = 90, last_scored_at = now() - interval '1 day' WHERE prover_id = $1`,
+        `UPDATE provers SET score_value = 90, last_scored_at = now() - interval '1 day 1 hour' WHERE prover_id = $1`,
         [p.name],
       );
       const res = await ctx.getProver(p.name).expect(200);

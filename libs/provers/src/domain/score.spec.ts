@@ -6,10 +6,13 @@ import {
   decayScore,
   emaStep,
   foldOutcomes,
+  idleSince,
   nextScore,
   normalizeScore,
   Outcome,
   NEUTRAL_SCORE,
+  scoreAt,
+  scoreNumberAt,
 } from './score';
 
 const outcome = fc.constantFrom<Outcome>('success', 'failure');
@@ -134,14 +137,86 @@ describe('idle decay toward 50', () => {
     );
   });
 
-  it('nextScore decays to the event time, then applies the outcomes', () => {
-    const settings = { alpha: '0.1', decayHalfLifeMs: day };
+  it('nextScore decays to the event time, then applies the outcomes (idle at once: SCORE_IDLE_AFTER_MS 0)', () => {
+    const settings = { alpha: '0.1', decayHalfLifeMs: day, idleAfterMs: 0 };
     expect(nextScore({ score: '90', lastScoredAt: t0 }, { success: 1, failure: 0 }, after(day), settings)).toBe('73');
     expect(nextScore({ score: '50', lastScoredAt: null }, { success: 1, failure: 0 }, after(day), settings)).toBe('55');
   });
 
+  describe('only idle provers decay (the defaults: half-life 1 day, idle after 1 hour)', () => {
+    const hour = 3_600_000;
+    const defaults = { alpha: '0.1', decayHalfLifeMs: day, idleAfterMs: hour };
+
+    it('3 successes then 1 failure seconds apart follow the EMA law exactly: 55, 59.5, 63.55, 57.195', () => {
+      let card = { score: NEUTRAL_SCORE, lastScoredAt: null as Date | null };
+      const scores = (['success', 'success', 'success', 'failure'] as const).map((o, i) => {
+        const at = after(i * 2000);
+        const score = nextScore(
+          card,
+          { success: o === 'success' ? 1 : 0, failure: o === 'failure' ? 1 : 0 },
+          at,
+          defaults,
+        );
+        card = { score, lastScoredAt: at };
+        return score;
+      });
+      expect(scores).toEqual(['55', '59.5', '63.55', '57.195']);
+    });
+
+    it('an active prover keeps its EMA score; an idle one decays from the moment it became idle', () => {
+      const card = { score: '90', lastScoredAt: t0 };
+      expect(idleSince(t0, hour)).toEqual(after(hour));
+      expect(idleSince(null, hour)).toBeNull();
+      expect(scoreAt(card, after(hour - 1), defaults)).toBe('90');
+      expect(scoreAt(card, after(hour), defaults)).toBe('90'); // continuous at the idle point
+      expect(scoreAt(card, after(hour + day), defaults)).toBe('70'); // one half-life after becoming idle
+      expect(scoreAt(card, after(hour + 2 * day), defaults)).toBe('60');
+      expect(nextScore(card, { success: 1, failure: 0 }, after(hour + day), defaults)).toBe('73');
+      expect(nextScore(card, { success: 1, failure: 0 }, after(hour - 1), defaults)).toBe('91');
+      // Idle after 0 is the old rule: decay from the last score.
+      expect(scoreAt(card, after(day), { ...defaults, idleAfterMs: 0 })).toBe('70');
+    });
+
+    it('the decayed score is continuous and monotone in time across the idle point', () => {
+      fc.assert(
+        fc.property(score, fc.nat({ max: 3 * hour }), fc.nat({ max: 3 * hour }), (s, x, y) => {
+          const [early, late] = x <= y ? [x, y] : [y, x];
+          const dist = (ms: number) =>
+            new Decimal(scoreAt({ score: s, lastScoredAt: t0 }, after(ms), defaults)).minus(50).abs();
+          return dist(late).lte(dist(early)) && (early > hour || dist(early).eq(new Decimal(s).minus(50).abs()));
+        }),
+        { numRuns: 200 },
+      );
+    });
+
+    it('scoreNumberAt is exactly Number(scoreAt), active or idle, near rounding ties too', () => {
+      const card = (s: string, lastScoredAt: Date | null) => ({ score: s, lastScoredAt });
+      expect(scoreNumberAt(card('63.550000', t0), after(1000), defaults)).toBe(63.55); // active: no decay
+      expect(scoreNumberAt(card('90', t0), after(hour + day), defaults)).toBe(70);
+      expect(scoreNumberAt(card('90', null), after(hour + day), defaults)).toBe(90);
+      fc.assert(
+        fc.property(score, fc.integer({ min: 0, max: 30 * day }), fc.constantFrom(0, hour), (s, dt, idleAfterMs) => {
+          const settings = { ...defaults, idleAfterMs };
+          return scoreNumberAt(card(s, t0), after(dt), settings) === Number(scoreAt(card(s, t0), after(dt), settings));
+        }),
+        { numRuns: 3000 },
+      );
+      // Inputs whose decayed value lies within 1e-9 of a tie of the sixth decimal take the exact path.
+      let nearTies = 0;
+      for (let dt = 1; nearTies < 5 && dt < 1e9; dt += 7919) {
+        const micros = (50 + 40 * Math.pow(2, -dt / day)) * 1e6;
+        if (Math.abs(micros - Math.floor(micros) - 0.5) > 1e-3) continue;
+        nearTies++;
+        expect(scoreNumberAt(card('90', t0), after(dt), { ...defaults, idleAfterMs: 0 })).toBe(
+          Number(decayScore('90', t0, after(dt), day)),
+        );
+      }
+      expect(nearTies).toBe(5);
+    });
+  });
+
   describe("applyScoreEvent (the persistor's optimistic rule)", () => {
-    const settings = { alpha: '0.1', decayHalfLifeMs: 0 };
+    const settings = { alpha: '0.1', decayHalfLifeMs: 0, idleAfterMs: 0 };
     const event = (expected_version: number, new_score_value = '55') => ({
       expected_version,
       new_score_value,

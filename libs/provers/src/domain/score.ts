@@ -4,7 +4,9 @@ import Decimal from 'decimal.js';
  * The prover scorecard's arithmetic: an exponential moving average of outcomes, with idle
  * decay toward the neutral score. Everything is decimal.js with a fixed precision and
  * every stored value is rounded half-even to SCORE_DECIMALS places, so the same events
- * give the same score on any machine (no binary floating point anywhere).
+ * give the same score on any machine (no binary floating point in any score stored,
+ * shown or folded; only scoreNumberAt, for the scheduler's weights, estimates with a
+ * double where that provably rounds the same).
  */
 const D = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_EVEN, toExpNeg: -40, toExpPos: 40 });
 
@@ -27,7 +29,14 @@ export interface ScoreSettings {
   alpha: string;
   /** Idle decay half-life in ms; 0 means no decay. */
   decayHalfLifeMs: number;
+  /** A prover scored less than this long ago (ms) is active: its score is the plain EMA. 0: idle at once. */
+  idleAfterMs: number;
 }
+
+export type DecaySettings = Pick<ScoreSettings, 'decayHalfLifeMs' | 'idleAfterMs'>;
+
+/** A score as the numeric(12, 6) column returns it. */
+const STORED_SCORE = /^\d{1,3}(\.\d{1,6})?$/;
 
 /** Rounds to the stored scale and clamps to [0, 100]; returns the canonical decimal string. */
 export function normalizeScore(value: Decimal.Value): string {
@@ -74,27 +83,64 @@ export function applyDeltas(score: string, deltaSuccess: number, deltaFailure: n
 }
 
 /**
- * Idle decay toward 50: score_at(t) = 50 + (score − 50)·0.5^(Δt / half_life), Δt from the
- * last scored time (never negative: a clock behind the last score means no decay).
+ * When a prover scored at `lastScoredAt` becomes idle (and its score starts to decay):
+ * idleAfterMs later; null for a prover never scored (it stays at its starting score).
+ */
+export function idleSince(lastScoredAt: Date | null, idleAfterMs: number): Date | null {
+  return lastScoredAt && new Date(lastScoredAt.getTime() + idleAfterMs);
+}
+
+/**
+ * Decay toward 50 from `from` (when the prover became idle): score_at(t) = 50 + (score −
+ * 50)·0.5^(Δt / half_life), Δt = t − from (never negative: before `from`, no decay).
  * Deterministic given the two timestamps.
  */
-export function decayScore(score: string, lastScoredAt: Date | null, at: Date, halfLifeMs: number): string {
-  if (!lastScoredAt || halfLifeMs <= 0) return normalizeScore(score);
-  const elapsed = at.getTime() - lastScoredAt.getTime();
+export function decayScore(score: string, from: Date | null, at: Date, halfLifeMs: number): string {
+  if (!from || halfLifeMs <= 0) return normalizeScore(score);
+  const elapsed = at.getTime() - from.getTime();
   if (!(elapsed > 0)) return normalizeScore(score);
   const factor = new D(elapsed).div(halfLifeMs).times(LN2).neg().exp();
   return normalizeScore(new D(score).minus(NEUTRAL_SCORE).times(factor).plus(NEUTRAL_SCORE));
 }
 
-/** The score after an event at `at`: decay since the last score, then the event's outcomes. */
+/**
+ * A scorecard's score at `at`: while active (scored within idleAfterMs) the stored EMA
+ * score exactly; once idle, decayed from the moment it became idle, so the value is
+ * continuous in time. What GET /v1/provers shows, what the scheduler weighs, and what
+ * the next outcome is folded into.
+ */
+export function scoreAt(card: { score: string; lastScoredAt: Date | null }, at: Date, s: DecaySettings): string {
+  return decayScore(card.score, idleSince(card.lastScoredAt, s.idleAfterMs), at, s.decayHalfLifeMs);
+}
+
+/**
+ * Number(scoreAt(card, at, s)), exactly, for the scheduler's weights (plain doubles),
+ * without decimal.js's exp (about 0.2 ms) for each idle prover on every tick. The double
+ * estimate's error is below 1e-10; unless it falls within 1e-9 of a rounding tie of the
+ * sixth decimal, it rounds to the micro-unit decimal.js rounds to, and micros / 1e6 is
+ * the double the decimal string parses to. Near a tie, the exact computation decides.
+ */
+export function scoreNumberAt(card: { score: string; lastScoredAt: Date | null }, at: Date, s: DecaySettings): number {
+  const from = idleSince(card.lastScoredAt, s.idleAfterMs);
+  const elapsed = from ? at.getTime() - from.getTime() : 0;
+  const score = Number(card.score);
+  const stored = STORED_SCORE.test(card.score) && score <= 100; // already what normalizeScore would give
+  if (!(elapsed > 0) || s.decayHalfLifeMs <= 0) return stored ? score : Number(normalizeScore(card.score));
+  if (stored) {
+    const micros = (50 + (score - 50) * Math.pow(2, -elapsed / s.decayHalfLifeMs)) * 1e6;
+    if (Math.abs(micros - Math.floor(micros) - 0.5) > 1e-3) return Math.round(micros) / 1e6;
+  }
+  return Number(scoreAt(card, at, s));
+}
+
+/** The score after an event at `at`: the score at that moment (idle decay included), then the event's outcomes. */
 export function nextScore(
   current: { score: string; lastScoredAt: Date | null },
   delta: { success: number; failure: number },
   at: Date,
   settings: ScoreSettings,
 ): string {
-  const decayed = decayScore(current.score, current.lastScoredAt, at, settings.decayHalfLifeMs);
-  return applyDeltas(decayed, delta.success, delta.failure, settings.alpha);
+  return applyDeltas(scoreAt(current, at, settings), delta.success, delta.failure, settings.alpha);
 }
 
 /** A prover's scorecard as stored. */
@@ -108,7 +154,7 @@ export interface Scorecard {
  * Applies a score event to the scorecard it meets, by the persistor's optimistic rule: an
  * event computed from this very version is applied with the score it carries; one
  * computed from another version lost a race, and its score is recomputed from this
- * scorecard (decay to its emitted_at, then its deltas). Returns the next scorecard and
+ * scorecard (its score at emitted_at, then its deltas). Returns the next scorecard and
  * whether the event had to be recomputed.
  */
 export function applyScoreEvent(

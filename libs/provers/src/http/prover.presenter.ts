@@ -1,17 +1,33 @@
-import { decayScore, effectiveState, normalizeScore, supportedFeatures } from '../domain';
+import { DEFAULT_SCORE_IDLE_AFTER_MS } from '@tally/shared';
+import { decayScore, effectiveState, idleSince, normalizeScore, supportedFeatures } from '../domain';
 import type { ProverRow } from '../persistence/prover.repository';
+import type { ProverView } from '../queries/get-prover/get-prover.query';
 
 export interface PresentSettings {
   livenessTtlMs: number;
   decayHalfLifeMs: number;
+  /** SCORE_IDLE_AFTER_MS, for rows without score_idle_since (the default when absent). */
+  idleAfterMs?: number;
 }
 
-/** A prover as the API shows it; the score is decayed to `now` (the stored value is score_recorded). */
-export function presentProver(p: ProverRow, now: Date, s: PresentSettings) {
+/**
+ * A prover as the API shows it; the score is its score at `now`, decayed only once the
+ * prover is idle (the stored value is score_recorded). Rows from the get and list queries
+ * carry when they became idle; others (register, drain) take it from the settings.
+ */
+export function presentProver(
+  p: ProverRow & Partial<Pick<ProverView, 'score_idle_since'>>,
+  now: Date,
+  s: PresentSettings,
+) {
+  const decaysFrom =
+    p.score_idle_since !== undefined
+      ? p.score_idle_since
+      : idleSince(p.last_scored_at, s.idleAfterMs ?? DEFAULT_SCORE_IDLE_AFTER_MS);
   return {
     prover_id: p.prover_id,
     state: effectiveState(p.state, p.last_heartbeat, now, s.livenessTtlMs),
-    score_value: decayScore(p.score_value, p.last_scored_at, now, s.decayHalfLifeMs),
+    score_value: decayScore(p.score_value, decaysFrom, now, s.decayHalfLifeMs),
     score_recorded: normalizeScore(p.score_value),
     successful_jobs: Number(p.successful_jobs),
     failed_jobs: Number(p.failed_jobs),

@@ -93,16 +93,19 @@ describe('validateEnv', () => {
       PROVER_POLL_RECHECK_MS: 100,
       SCORE_ALPHA: '0.1',
       SCORE_DECAY_HALF_LIFE_MS: 86400000,
+      SCORE_IDLE_AFTER_MS: 3600000,
       SCORECARD_MAX_RETRIES: 10,
     });
     for (const ok of ['1', '1.0', '0.05', '0.10', '0.000000000000000001']) {
       expect(validateEnv({ SCORE_ALPHA: ok }).SCORE_ALPHA).toBe(ok);
     }
+    expect(validateEnv({ SCORE_IDLE_AFTER_MS: '0' }).SCORE_IDLE_AFTER_MS).toBe(0);
     for (const bad of ['0', '0.0', '1.5', '.1', '-0.1', '0.1x', '1e-1']) {
       expect(errorOf({ SCORE_ALPHA: bad })).toMatch(/^ {2}SCORE_ALPHA: /m);
     }
     for (const [name, value] of [
       ['SCORE_DECAY_HALF_LIFE_MS', '-1'],
+      ['SCORE_IDLE_AFTER_MS', '-1'],
       ['SCORECARD_MAX_RETRIES', '1001'],
       ['PROVER_POLL_RECHECK_MS', '5'],
     ]) {

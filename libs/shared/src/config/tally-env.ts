@@ -28,6 +28,9 @@ const IsCron = (message: string) =>
 const toBool = ({ value }: { value: unknown }) =>
   value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
 
+/** SCORE_IDLE_AFTER_MS unless set: 1 hour. */
+export const DEFAULT_SCORE_IDLE_AFTER_MS = 3_600_000;
+
 /**
  * The service's environment, validated at start: a wrong value stops the process with a
  * message naming the variable. Defaults live here and in `.env.example`.
@@ -116,12 +119,23 @@ export class TallyEnv {
   })
   SCORE_ALPHA = '0.1';
 
-  /** Idle scores decay toward 50 with this half-life (ms); 0 turns decay off. */
+  /** Idle scores decay toward 50 with this half-life (ms); 0 turns decay off. See SCORE_IDLE_AFTER_MS. */
   @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(0)
   SCORE_DECAY_HALF_LIFE_MS = 86400000;
+
+  /**
+   * A prover scored within this long (ms) is active: its score follows the EMA law exactly.
+   * Past it the prover is idle and its score decays, the half-life counting from the moment
+   * it became idle (last scored + this). 0: decay from the last score itself.
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SCORE_IDLE_AFTER_MS = DEFAULT_SCORE_IDLE_AFTER_MS;
 
   /** Optimistic-lock retries of one score update before DSE-005 (the update is queued for redelivery). */
   @IsOptional()

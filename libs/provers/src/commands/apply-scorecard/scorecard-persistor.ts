@@ -25,8 +25,8 @@ interface Pending {
  * Applies ScorecardUpdateEvents with optimistic locking. The events that arrive together
  * are applied together: the scorecards are read, each event is applied in order to the
  * scorecard it meets (an event computed from an older version lost a race: its score is
- * recomputed from the current state, decayed to its emitted_at), and one statement writes
- * every scorecard `UPDATE … WHERE version = <the version read>` with the events' history
+ * recomputed from the current state, as it stood at emitted_at with any idle decay), and
+ * one statement writes every scorecard `UPDATE … WHERE version = <the version read>` with the events' history
  * rows and processed-event records, all or nothing. If any scorecard moved meanwhile
  * (another replica), the batch is read and applied again. An event that loses more than
  * SCORECARD_MAX_RETRIES races gives up: DSE-005 is logged, the event is queued for
@@ -76,7 +76,11 @@ export class ScorecardPersistor implements IEventHandler<ScorecardUpdatePublishe
       }
       const writes: ScoreWrite[] = [];
       const written: Pending[] = [];
-      const settings = { alpha: this.env.SCORE_ALPHA, decayHalfLifeMs: this.env.SCORE_DECAY_HALF_LIFE_MS };
+      const settings = {
+        alpha: this.env.SCORE_ALPHA,
+        decayHalfLifeMs: this.env.SCORE_DECAY_HALF_LIFE_MS,
+        idleAfterMs: this.env.SCORE_IDLE_AFTER_MS,
+      };
       for (const p of open) {
         const card = state.get(p.u.prover_id);
         if (handled.has(p.event.eventId)) {

@@ -89,6 +89,7 @@ export class ScorecardEmitter implements IEventHandler<SettledJob>, BeforeApplic
           new_score_value: nextScore(card, delta, emittedAt, {
             alpha: this.env.SCORE_ALPHA,
             decayHalfLifeMs: this.env.SCORE_DECAY_HALF_LIFE_MS,
+            idleAfterMs: this.env.SCORE_IDLE_AFTER_MS,
           }),
           expected_version: card.version,
           event_id: newId(),
