@@ -160,6 +160,7 @@ describe('scheduler: assignment', () => {
       maxConcurrency: 8,
       activeJobs: 0,
       scoreValue: String(20 + i * 12.5),
+      currentScore: 20 + i * 12.5, // never scored: no decay
       loadFactor: String(i / 10),
       region: null,
       hardwareProfile: {},
@@ -190,6 +191,70 @@ describe('scheduler: assignment', () => {
     expect(job.status).toBe('ASSIGNED');
     expect(job.provers).toEqual(expected.map((e) => e.proverId));
     await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
+  });
+
+  describe('weights use the score GET /v1/provers shows: an idle prover weighs its decayed score', () => {
+    /** Makes the prover's last score `agoMs` old (as the database clock counts), with this stored score. */
+    const scoredAgo = (p: TestProver, score: string, agoMs: number) =>
+      t.dataSource.query(
+        `UPDATE provers SET score_value = $2, last_scored_at = now() - make_interval(secs => $3::float8 / 1000)
+         WHERE prover_id = $1`,
+        [p.name, score, agoMs],
+      );
+    const HOUR = 3_600_000;
+    const DAY = 86_400_000;
+    const shownScore = async (p: TestProver): Promise<string> =>
+      (await t.http().get(`/v1/provers/${p.name}`).set(ctx.admin()).expect(200)).body.score_value;
+
+    it("placement's weight lies between the weights of GET's score just before and just after it", async () => {
+      const p = await prover();
+      await scoredAgo(p, '90', HOUR + DAY); // idle for one half-life: about 70, stored 90
+      const weights = weightsOf((await t.http().get('/v1/scheduler/config').set(ctx.admin()).expect(200)).body);
+      const weightOf = async () => proverWeight(await shownScore(p), '0', weights);
+      const before = await weightOf();
+      const item = (await ctx.placement('idle-prover', 16).expect(200)).body.items.find(
+        (i: { prover_id: string }) => i.prover_id === p.name,
+      );
+      const after = await weightOf();
+      // Decaying toward 50 from above, the weight only falls with time.
+      expect(item.weight).toBeLessThanOrEqual(before);
+      expect(item.weight).toBeGreaterThanOrEqual(after);
+      expect(item.weight).toBeCloseTo(proverWeight('70', '0', weights), 4);
+      expect(item.weight).not.toBeCloseTo(proverWeight('90', '0', weights), 1); // not the stored score's
+    });
+
+    it('the tick chooses by the decayed weights too (a job the stored scores would give the idle prover)', async () => {
+      const client = await ctx.fundedClient('10');
+      const id = await ctx.submitted(client.key);
+      const weights = weightsOf((await t.http().get('/v1/scheduler/config').set(ctx.admin()).expect(200)).body);
+      // Stored 90 but idle for 30 half-lives (50 to 6 places) against an active 60: names for which
+      // the stored scores would pick the idle prover and the decayed ones the active prover.
+      const winner = (idle: string, active: string, idleScore: string) =>
+        topN(
+          id,
+          [
+            { proverId: idle, weight: proverWeight(idleScore, '0', weights) },
+            { proverId: active, weight: proverWeight('60', '0', weights) },
+          ],
+          1,
+        )[0].proverId;
+      let names: [string, string];
+      do names = [ctx.name('idle'), ctx.name('active')];
+      while (winner(...names, '90') !== names[0] || winner(...names, '50') !== names[1]);
+      const idle = await prover({ name: names[0] });
+      const active = await prover({ name: names[1] });
+      await scoredAgo(idle, '90', HOUR + 30 * DAY);
+      await scoredAgo(active, '60', 1000);
+      expect(await shownScore(idle)).toBe('50');
+
+      const placed = (await ctx.placement(id, 2).expect(200)).body.items;
+      expect(placed).toEqual([
+        { prover_id: active.name, weight: proverWeight('60', '0', weights), rank: 1 },
+        { prover_id: idle.name, weight: proverWeight('50', '0', weights), rank: 2 },
+      ]);
+      await ctx.tick();
+      expect(await ctx.jobRow(id)).toMatchObject({ status: 'ASSIGNED', provers: [active.name] });
+    });
   });
 
   it('placement: deterministic for any key, rf 1-16 (default 3), only live active provers', async () => {

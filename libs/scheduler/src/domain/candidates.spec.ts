@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { candidatesFor, exclusion, isLive, type ProverSnapshot } from './candidates';
+import { candidatesFor, exclusion, isLive, type ScoredProver } from './candidates';
 import { topN } from './rendezvous';
 import { MIN_WEIGHT, proverWeight, weightsOf } from './weight';
 
@@ -7,7 +7,7 @@ const now = new Date('2025-01-01T00:00:00.000Z');
 const liveness = { now, ttlMs: 15_000 };
 const weights = weightsOf({ w_score: '1', w_load: '1' });
 
-function prover(id: string, over: Partial<ProverSnapshot> = {}): ProverSnapshot {
+function prover(id: string, over: Partial<ScoredProver> = {}): ScoredProver {
   return {
     proverId: id,
     state: 'active',
@@ -15,6 +15,7 @@ function prover(id: string, over: Partial<ProverSnapshot> = {}): ProverSnapshot 
     maxConcurrency: 2,
     activeJobs: 0,
     scoreValue: '50.000000',
+    currentScore: 50,
     loadFactor: '0.000000',
     region: null,
     hardwareProfile: { gpu_count: 1, gpu_memory_gb: 24 },
@@ -69,6 +70,14 @@ describe('candidate filter', () => {
     expect(proverWeight('not a number', '0', weights)).toBe(MIN_WEIGHT);
   });
 
+  it('weighs the current score (idle decay included), not the stored one', () => {
+    // Stored 90, decayed to 70 by the read: the weight is 0.7 + 1, as GET /v1/provers' 70 gives.
+    const idle = prover('idle', { scoreValue: '90.000000', currentScore: 70 });
+    const [c] = candidatesFor([idle], { requirements: {} }, liveness, weights);
+    expect(c.weight).toBe(proverWeight('70', '0.000000', weights));
+    expect(c.weight).not.toBe(proverWeight(idle.scoreValue, '0.000000', weights));
+  });
+
   it('property: the chosen provers do not depend on the order of the rows', () => {
     const rowArb = fc.record({
       id: fc.stringMatching(/^p-[a-z0-9]{1,6}$/),
@@ -94,13 +103,14 @@ describe('candidate filter', () => {
               activeJobs: s.active,
               maxConcurrency: 2,
               scoreValue: (s.score / 1e6).toFixed(6),
+              currentScore: s.score / 1e6,
               loadFactor: (s.load / 1e6).toFixed(6),
               hardwareProfile: { gpu_count: s.gpus },
             }),
           );
           const shuffledRows = [...rows].sort((a, b) => sortKey(a.proverId) - sortKey(b.proverId));
           const job = { requirements: { gpu_count: gpus } };
-          const pickFrom = (rs: ProverSnapshot[]) => topN(jobId, candidatesFor(rs, job, liveness, weights), replicas);
+          const pickFrom = (rs: ScoredProver[]) => topN(jobId, candidatesFor(rs, job, liveness, weights), replicas);
           expect(pickFrom(shuffledRows)).toEqual(pickFrom(rows));
           expect(pickFrom([...rows].reverse())).toEqual(pickFrom(rows));
         },

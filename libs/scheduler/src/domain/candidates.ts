@@ -10,10 +10,19 @@ export interface ProverSnapshot extends ProverAttributes {
   maxConcurrency: number;
   /** Replicas it holds (ASSIGNED or RUNNING) of jobs that have not settled. */
   activeJobs: number;
-  /** EMA score, a decimal string in [0, 100]. */
+  /** EMA score as stored, a decimal string in [0, 100] (what the receipts record, with its version). */
   scoreValue: string;
   /** Self-reported load, a decimal string in [0, 1]. */
   loadFactor: string;
+}
+
+/** A snapshot with the score its weight uses. */
+export interface ScoredProver extends ProverSnapshot {
+  /**
+   * The score at the database clock of the read, idle decay included: the value GET
+   * /v1/provers shows at that moment, as a number.
+   */
+  currentScore: number;
 }
 
 /** What a job asks of a prover. */
@@ -55,7 +64,7 @@ export function exclusion(p: ProverSnapshot, job: JobNeeds, liveness: Liveness):
  * rows: their order does not matter (the draw sorts by score and prover id).
  */
 export function candidatesFor(
-  provers: readonly ProverSnapshot[],
+  provers: readonly ScoredProver[],
   job: JobNeeds,
   liveness: Liveness,
   weights: Weights,
@@ -63,7 +72,7 @@ export function candidatesFor(
   const out: WeightedCandidate[] = [];
   for (const p of provers) {
     if (exclusion(p, job, liveness) === null) {
-      out.push({ proverId: p.proverId, weight: proverWeight(p.scoreValue, p.loadFactor, weights) });
+      out.push({ proverId: p.proverId, weight: proverWeight(p.currentScore, p.loadFactor, weights) });
     }
   }
   return out;

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@tally/database';
-import type { ProverSnapshot } from '../domain';
+import { type DecaySettings, scoreNumberAt } from '@tally/provers';
+import { TallyEnv } from '@tally/shared';
+import type { ScoredProver } from '../domain';
 
 /** A claimed PENDING job: what the scheduler needs to place it. */
 export interface PendingJob {
@@ -27,6 +29,7 @@ interface ProverRow {
   max_concurrency: number;
   active_jobs: number;
   score_value: string;
+  last_scored_at: Date | null;
   load_factor: string;
   region: string | null;
   hardware_profile: Record<string, unknown>;
@@ -59,7 +62,8 @@ const PRIORITY_RANK = `CASE priority WHEN 'HIGH' THEN 0 WHEN 'NORMAL' THEN 1 ELS
  * failed or completed does not count).
  */
 const LIVE_PROVERS = `
-  SELECT p.prover_id, p.state, p.last_heartbeat, p.max_concurrency, p.score_value::text, p.load_factor::text,
+  SELECT p.prover_id, p.state, p.last_heartbeat, p.max_concurrency, p.score_value::text, p.last_scored_at,
+         p.load_factor::text,
          p.region, p.hardware_profile, p.capabilities, p.version::text, clock.db_now,
          (SELECT count(*) FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
           WHERE a.prover_id = p.prover_id AND a.status IN ('ASSIGNED', 'RUNNING')
@@ -67,7 +71,8 @@ const LIVE_PROVERS = `
   FROM provers p, clock
   WHERE p.state = 'active' AND p.last_heartbeat >= clock.db_now - make_interval(secs => $1::float8 / 1000)`;
 
-function snapshotOf(r: ProverRow): ProverSnapshot {
+/** A prover row as the domain sees it, its score taken at `now` (the database clock of the read). */
+function snapshotOf(r: ProverRow, now: Date, decay: DecaySettings): ScoredProver {
   return {
     proverId: r.prover_id,
     state: r.state,
@@ -75,6 +80,8 @@ function snapshotOf(r: ProverRow): ProverSnapshot {
     maxConcurrency: r.max_concurrency,
     activeJobs: r.active_jobs,
     scoreValue: r.score_value,
+    // The same rule as GET /v1/provers; for active provers (the usual case) it costs no decimal work.
+    currentScore: scoreNumberAt({ score: r.score_value, lastScoredAt: r.last_scored_at }, now, decay),
     loadFactor: r.load_factor,
     region: r.region,
     hardwareProfile: r.hardware_profile ?? {},
@@ -89,7 +96,14 @@ function snapshotOf(r: ProverRow): ProverSnapshot {
  */
 @Injectable()
 export class SchedulingRepository {
-  constructor(private readonly uow: UnitOfWork) {}
+  private readonly decay: DecaySettings;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    env: TallyEnv,
+  ) {
+    this.decay = { decayHalfLifeMs: env.SCORE_DECAY_HALF_LIFE_MS, idleAfterMs: env.SCORE_IDLE_AFTER_MS };
+  }
 
   private q<T>(sql: string, params: unknown[] = []): Promise<T> {
     return this.uow.tx.query(sql, params);
@@ -117,14 +131,14 @@ export class SchedulingRepository {
    * that have not settled (an assignment left ASSIGNED/RUNNING on a job that failed or
    * completed does not count), and the database clock they were read at.
    */
-  async liveProvers(ttlMs: number): Promise<{ provers: ProverSnapshot[]; now: Date }> {
+  async liveProvers(ttlMs: number): Promise<{ provers: ScoredProver[]; now: Date }> {
     const rows = await this.q<ProverRow[]>(`WITH clock AS (SELECT clock_timestamp() AS db_now) ${LIVE_PROVERS}`, [
       ttlMs,
     ]);
     return {
       // Without live provers there is nothing to compare heartbeats with.
       now: rows[0]?.db_now ?? new Date(),
-      provers: rows.map(snapshotOf),
+      provers: rows.map((r) => snapshotOf(r, r.db_now, this.decay)),
     };
   }
 
@@ -142,7 +156,7 @@ export class SchedulingRepository {
     ttlMs: number,
   ): Promise<{
     jobs: (PendingJob & { holders: string[] })[];
-    provers: (ProverSnapshot & { version: string })[];
+    provers: (ScoredProver & { version: string })[];
     now: Date;
     config: unknown;
   }> {
@@ -154,7 +168,11 @@ export class SchedulingRepository {
     }
     const [row] = await this.uow.prepared<{
       jobs: (PendingJob & { holders: string[] })[];
-      provers: (Omit<ProverRow, 'last_heartbeat'> & { last_heartbeat: string | null; version: string })[];
+      provers: (Omit<ProverRow, 'last_heartbeat' | 'last_scored_at'> & {
+        last_heartbeat: string | null;
+        last_scored_at: string | null;
+        version: string;
+      })[];
       now: Date;
       config: unknown;
     }>(
@@ -178,7 +196,15 @@ export class SchedulingRepository {
     return {
       jobs: row.jobs.map(({ submitted_at: _, ...j }: PendingJob & { holders: string[]; submitted_at?: unknown }) => j),
       provers: row.provers.map((p) => ({
-        ...snapshotOf({ ...p, last_heartbeat: p.last_heartbeat === null ? null : new Date(p.last_heartbeat) }),
+        ...snapshotOf(
+          {
+            ...p,
+            last_heartbeat: p.last_heartbeat === null ? null : new Date(p.last_heartbeat),
+            last_scored_at: p.last_scored_at === null ? null : new Date(p.last_scored_at),
+          },
+          row.now,
+          this.decay,
+        ),
         version: p.version,
       })),
       now: row.now,
