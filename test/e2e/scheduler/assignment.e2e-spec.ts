@@ -2,6 +2,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
 import { AssignJobCommand, AssignJobsCommand } from '@tally/jobs';
 import { candidatesFor, proverWeight, topN, weightsOf } from '@tally/scheduler';
+import { presentWeight } from '../../../libs/scheduler/src/http/scheduler.controller';
 import { SchedulerCtx, TestProver } from '../../support/scheduler-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
@@ -177,12 +178,16 @@ describe('scheduler: assignment', () => {
       3,
     );
     expect(reversed).toEqual(expected);
-    expect(placement.items).toEqual(expected.map((e) => ({ prover_id: e.proverId, weight: e.weight, rank: e.rank })));
+    expect(placement.items).toEqual(
+      expected.map((e) => ({ prover_id: e.proverId, weight: presentWeight(e.weight), rank: e.rank })),
+    );
     expect(placement.items[0].weight).toBe(
-      proverWeight(
-        rows.find((r) => r.proverId === expected[0].proverId)!.scoreValue,
-        rows.find((r) => r.proverId === expected[0].proverId)!.loadFactor,
-        weights,
+      presentWeight(
+        proverWeight(
+          rows.find((r) => r.proverId === expected[0].proverId)!.scoreValue,
+          rows.find((r) => r.proverId === expected[0].proverId)!.loadFactor,
+          weights,
+        ),
       ),
     );
 
@@ -216,11 +221,12 @@ describe('scheduler: assignment', () => {
         (i: { prover_id: string }) => i.prover_id === p.name,
       );
       const after = await weightOf();
-      // Decaying toward 50 from above, the weight only falls with time.
-      expect(item.weight).toBeLessThanOrEqual(before);
-      expect(item.weight).toBeGreaterThanOrEqual(after);
-      expect(item.weight).toBeCloseTo(proverWeight('70', '0', weights), 4);
-      expect(item.weight).not.toBeCloseTo(proverWeight('90', '0', weights), 1); // not the stored score's
+      // Decaying toward 50 from above, the weight only falls with time (shown to 6 places).
+      const weight = Number(item.weight);
+      expect(weight).toBeLessThanOrEqual(before + 5e-7);
+      expect(weight).toBeGreaterThanOrEqual(after - 5e-7);
+      expect(weight).toBeCloseTo(proverWeight('70', '0', weights), 4);
+      expect(weight).not.toBeCloseTo(proverWeight('90', '0', weights), 1); // not the stored score's
     });
 
     it('the tick chooses by the decayed weights too (a job the stored scores would give the idle prover)', async () => {
@@ -249,8 +255,8 @@ describe('scheduler: assignment', () => {
 
       const placed = (await ctx.placement(id, 2).expect(200)).body.items;
       expect(placed).toEqual([
-        { prover_id: active.name, weight: proverWeight('60', '0', weights), rank: 1 },
-        { prover_id: idle.name, weight: proverWeight('50', '0', weights), rank: 2 },
+        { prover_id: active.name, weight: presentWeight(proverWeight('60', '0', weights)), rank: 1 },
+        { prover_id: idle.name, weight: presentWeight(proverWeight('50', '0', weights)), rank: 2 },
       ]);
       await ctx.tick();
       expect(await ctx.jobRow(id)).toMatchObject({ status: 'ASSIGNED', provers: [active.name] });
@@ -265,6 +271,8 @@ describe('scheduler: assignment', () => {
     expect(first).toMatchObject({ key: 'deadbeef', rf: 3, network_job_id: null });
     expect(first.items).toHaveLength(3);
     expect(first.items.every((i: { prover_id: string }) => names.has(i.prover_id))).toBe(true);
+    // Weights are decimal strings of at most 6 fractional digits, like scores: never 1.9174079000000002 or 1e-06.
+    for (const i of first.items) expect(i.weight).toMatch(/^(0|[1-9]\d*)(\.\d{0,5}[1-9])?$/);
     expect((await ctx.placement('deadbeef').expect(200)).body).toEqual(first);
     const all = (await ctx.placement('deadbeef', 16).expect(200)).body.items;
     expect(all).toHaveLength(4);

@@ -13,6 +13,13 @@ import { PlacementQueryDto, PutSchedulerConfigRequestDto } from './dto/scheduler
 /** A placement key: a job id or any hash (hex, base64url, …). */
 const KEY = /^[A-Za-z0-9._:@+=~-]{1,256}$/;
 
+/**
+ * A weight as the API writes decimals (like scores and the config's weights): rounded to 6
+ * fractional digits, trailing zeros dropped ("1.917408", "0.000001", "2"). Only the answer:
+ * the draw itself uses the exact double.
+ */
+export const presentWeight = (weight: number): string => weight.toFixed(6).replace(/\.?0+$/, '');
+
 @ApiTags('scheduler')
 @Controller()
 export class SchedulerController {
@@ -41,11 +48,14 @@ export class SchedulerController {
   @Get('placement/:key')
   @Roles('admin')
   @ApiOperation({ summary: 'The top rf live candidates for a key (a job id or any hash), deterministic' })
-  placement(@Param('key') key: string, @Query() query: PlacementQueryDto) {
+  async placement(@Param('key') key: string, @Query() query: PlacementQueryDto) {
     if (!KEY.test(key)) {
       throw new InvalidRequestError('key must be 1-256 characters of A-Z a-z 0-9 . _ : @ + = ~ -', { field: 'key' });
     }
-    return this.queries.execute(new GetPlacementQuery(key, query.rf === undefined ? 3 : Number(query.rf)));
+    const answer = await this.queries.execute(
+      new GetPlacementQuery(key, query.rf === undefined ? 3 : Number(query.rf)),
+    );
+    return { ...answer, items: answer.items.map((item) => ({ ...item, weight: presentWeight(item.weight) })) };
   }
 
   private present({ config, version, updatedAt }: VersionedSchedulerConfig) {
