@@ -11,9 +11,45 @@ export class JobsCtx extends LedgerCtx {
     return { name, key: await this.newKey('client', name) };
   }
 
+  /** A prover's key (the prover itself is not registered: see workingProver). */
   async prover(): Promise<{ name: string; key: Headers }> {
     const name = this.name('prover');
     return { name, key: await this.newKey('prover', name) };
+  }
+
+  /** A prover registered by its own key (so live), with room for many jobs: admins may assign to it. */
+  async workingProver(maxConcurrency = 1024): Promise<{ name: string; key: Headers }> {
+    const prover = await this.prover();
+    await this.t
+      .http()
+      .post('/v1/provers/register')
+      .set(prover.key)
+      .send({
+        prover_id: prover.name,
+        hardware_profile: {
+          cpu_cores: 16,
+          cpu_model: 'test',
+          gpu_count: 1,
+          gpu_model: 'test',
+          gpu_memory_gb: 24,
+          ram_gb: 64,
+          storage_type: 'nvme',
+          storage_iops: 100000,
+          network_bandwidth_gbps: 10,
+        },
+        capabilities: {
+          supports_fp32: true,
+          supports_fp16: true,
+          supports_int8: true,
+          max_batch_size: 64,
+          supported_kernels: ['msm', 'ntt'],
+          zk_acceleration: { groth16: true, plonk: true, stark: true },
+        },
+        region: 'eu-west-1',
+        max_concurrency: maxConcurrency,
+      })
+      .expect(201);
+    return prover;
   }
 
   submit(key: Headers, body: Record<string, unknown>) {

@@ -2,6 +2,7 @@ export * from './domain';
 export * from './jobs.module';
 export * from './commands/submit-job/submit-job.command';
 export * from './commands/assign-job/assign-job.command';
+export * from './commands/assign-job/assignment-check.port';
 export * from './commands/start-job/start-job.command';
 export * from './commands/start-next-job/start-next-job.command';
 export * from './commands/release-start/release-start.command';

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { JobsModule } from '@tally/jobs';
 import { RegistryModule } from '@tally/registry';
+import { SchedulerAssignmentCheckModule } from './commands/check-assignment/scheduler-assignment-check';
 import { AssignPendingJobsCommandHandler } from './commands/assign-pending-jobs/assign-pending-jobs.command-handler';
 import { PutSchedulerConfigCommandHandler } from './commands/put-scheduler-config/put-scheduler-config.command-handler';
 import { SweepTimeoutsCommandHandler } from './commands/sweep-timeouts/sweep-timeouts.command-handler';
@@ -18,7 +19,7 @@ import { SchedulingTriggers } from './ticks/scheduling-triggers';
  * commands. Needs ScheduleModule.forRoot() in the app (SchedulerRegistry).
  */
 @Module({
-  imports: [JobsModule, RegistryModule],
+  imports: [JobsModule, RegistryModule, SchedulerAssignmentCheckModule],
   controllers: [SchedulerController],
   providers: [
     SchedulerConfigRepository,

@@ -5,14 +5,15 @@ describe('admin views of jobs', () => {
   let t: TestApp;
   let ctx: JobsCtx;
   beforeAll(async () => {
-    t = await startTestApp();
+    // Jobs move only by the routes here (an admin assigns): no scheduler.
+    t = await startTestApp({ SCHEDULER_ENABLED: 'false' });
     ctx = new JobsCtx(t);
   });
   afterAll(() => t.close());
 
   it('lists jobs with filters and a cursor, and reports stats', async () => {
     const client = await ctx.fundedClient('50');
-    const prover = await ctx.prover();
+    const prover = await ctx.workingProver();
     const ids: string[] = [];
     for (let i = 0; i < 7; i++)
       ids.push((await ctx.submit(client.key, { max_cost_micros: 1_000_000 }).expect(201)).body.network_job_id);
@@ -61,7 +62,7 @@ describe('admin views of jobs', () => {
 
   it('refuses a result before the job runs, and an assignment of the wrong size', async () => {
     const client = await ctx.fundedClient('5');
-    const [a, b] = [await ctx.prover(), await ctx.prover()];
+    const [a, b] = [await ctx.workingProver(), await ctx.workingProver()];
     const id = (await ctx.submit(client.key, { max_cost_micros: 1_000_000 }).expect(201)).body.network_job_id;
     expect((await ctx.assign(id, [a.name, b.name]).expect(400)).body.code).toBe('DSE-001');
     await ctx.assign(id, [a.name]).expect(201);
@@ -83,5 +84,29 @@ describe('admin views of jobs', () => {
     ).toBe('DSE-001');
     await ctx.submit(client.key, { max_cost_micros: 1, payload_encoding: 'base64', payload: 'aGVsbG8=' }).expect(201);
     await t.http().post('/v1/jobs/submit').set(client.key).send({ max_cost_micros: 1 }).expect(400);
+  });
+
+  it('an admin assigns only to provers that may take the job: known, active, with room, meeting its requirements', async () => {
+    const client = await ctx.fundedClient('10');
+    const submit = async (body: Record<string, unknown> = {}) =>
+      (await ctx.submit(client.key, { max_cost_micros: 1_000_000, ...body }).expect(201)).body.network_job_id as string;
+    const refused = async (id: string, prover: string, status: number, code: string) => {
+      const res = await ctx.assign(id, [prover]).expect(status);
+      expect(res.body.code).toBe(code);
+      // Nothing moved: the job still waits, its credits still held.
+      expect((await ctx.job(id)).body).toMatchObject({ status: 'PENDING', assignments: [] });
+    };
+    const id = await submit();
+    await refused(id, ctx.name('nobody'), 404, 'DSE-004');
+    const draining = await ctx.workingProver();
+    await t.http().post(`/v1/provers/${draining.name}/drain`).set(draining.key).send({}).expect(200);
+    await refused(id, draining.name, 409, 'DSE-010');
+    const small = await ctx.workingProver(1);
+    await ctx.assign(await submit(), [small.name]).expect(201);
+    await refused(id, small.name, 409, 'DSE-010');
+    const ready = await ctx.workingProver();
+    await refused(await submit({ requirements: { gpu_count: 8 } }), ready.name, 400, 'DSE-001');
+    await ctx.assign(id, [ready.name]).expect(201);
+    expect((await ctx.job(id)).body.status).toBe('ASSIGNED');
   });
 });

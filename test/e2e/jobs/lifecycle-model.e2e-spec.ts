@@ -18,14 +18,15 @@ describe('job lifecycles against a model of the ledger', () => {
   let t: TestApp;
   let ctx: JobsCtx;
   beforeAll(async () => {
-    t = await startTestApp();
+    // Jobs move only by the routes here (an admin assigns): no scheduler.
+    t = await startTestApp({ SCHEDULER_ENABLED: 'false' });
     ctx = new JobsCtx(t);
   });
   afterAll(() => t.close());
 
   it('500 random lifecycles leave every balance where the model says, and verify passes', async () => {
     const clients = await Promise.all(Array.from({ length: 4 }, () => ctx.fundedClient('2000')));
-    const provers = await Promise.all(Array.from({ length: 3 }, () => ctx.prover()));
+    const provers = await Promise.all(Array.from({ length: 3 }, () => ctx.workingProver()));
     const platformStart = microsOf((await ctx.balance('platform', 'main')).posted);
 
     await fc.assert(

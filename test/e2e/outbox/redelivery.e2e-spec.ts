@@ -28,7 +28,7 @@ describe('outbox: a failing handler gets the event again', () => {
     );
 
     const client = await ctx.fundedClient('10');
-    const prover = await ctx.prover();
+    const prover = await ctx.workingProver();
     const id = (await ctx.submit(client.key, { max_cost_micros: 1_000_000 }).expect(201)).body.network_job_id;
     await ctx.assign(id, [prover.name]).expect(201);
     await ctx.start(id, prover.key).expect(201);

@@ -81,7 +81,7 @@ describe('job receipt chains', () => {
     await t
       .http()
       .get(`/v1/jobs/${id}/receipts`)
-      .set((await ctx.prover()).key)
+      .set((await ctx.workingProver()).key)
       .expect(404);
     await t.http().get(`/v1/jobs/${id}/receipts`).expect(401);
     await t.http().get('/v1/jobs/not-a-uuid/receipts').set(ctx.admin()).expect(400);

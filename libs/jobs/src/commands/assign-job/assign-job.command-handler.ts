@@ -6,6 +6,7 @@ import { assertTransition, JobNotFoundError } from '../../domain';
 import { AssignmentRow, JobRepository, JobRow } from '../../persistence/job.repository';
 import { JobReceipts } from '../../settlement/job-receipts.port';
 import { AssignJobCommand, AssignJobsCommand } from './assign-job.command';
+import { AssignmentCheck } from './assignment-check.port';
 
 @CommandHandler(AssignJobsCommand)
 export class AssignJobsCommandHandler implements ICommandHandler<AssignJobsCommand, JobRow[]> {
@@ -70,6 +71,7 @@ export class AssignJobCommandHandler implements ICommandHandler<AssignJobCommand
     private readonly uow: UnitOfWork,
     private readonly jobs: JobRepository,
     private readonly batch: AssignJobsCommandHandler,
+    @Optional() private readonly check?: AssignmentCheck,
   ) {}
 
   /** The admin route: the job is locked and checked first, so a refusal names its reason. */
@@ -81,6 +83,8 @@ export class AssignJobCommandHandler implements ICommandHandler<AssignJobCommand
       if (new Set(proverIds).size !== proverIds.length || proverIds.length !== job.replicas) {
         throw new InvalidRequestError(`this job needs ${job.replicas} distinct prover(s)`);
       }
+      const refusal = await this.check?.refusal(job, proverIds);
+      if (refusal) throw refusal;
       const [assigned] = await this.batch.execute(new AssignJobsCommand([{ jobId, proverIds }]));
       return assigned;
     });
