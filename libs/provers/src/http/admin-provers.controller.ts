@@ -31,6 +31,7 @@ export class AdminProversController {
     const settings = {
       livenessTtlMs: this.env.PROVER_LIVENESS_TTL_MS,
       decayHalfLifeMs: this.env.SCORE_DECAY_HALF_LIFE_MS,
+      idleAfterMs: this.env.SCORE_IDLE_AFTER_MS,
     };
     return {
       items: rows.map((p) => presentProver(p, now, settings)),

@@ -1,4 +1,3 @@
-import { DEFAULT_SCORE_IDLE_AFTER_MS } from '@tally/shared';
 import { decayScore, effectiveState, idleSince, normalizeScore, supportedFeatures } from '../domain';
 import type { ProverRow } from '../persistence/prover.repository';
 import type { ProverView } from '../queries/get-prover/get-prover.query';
@@ -6,8 +5,8 @@ import type { ProverView } from '../queries/get-prover/get-prover.query';
 export interface PresentSettings {
   livenessTtlMs: number;
   decayHalfLifeMs: number;
-  /** SCORE_IDLE_AFTER_MS, for rows without score_idle_since (the default when absent). */
-  idleAfterMs?: number;
+  /** SCORE_IDLE_AFTER_MS, for rows without score_idle_since (register, drain). */
+  idleAfterMs: number;
 }
 
 /**
@@ -20,10 +19,7 @@ export function presentProver(
   now: Date,
   s: PresentSettings,
 ) {
-  const decaysFrom =
-    p.score_idle_since !== undefined
-      ? p.score_idle_since
-      : idleSince(p.last_scored_at, s.idleAfterMs ?? DEFAULT_SCORE_IDLE_AFTER_MS);
+  const decaysFrom = p.score_idle_since !== undefined ? p.score_idle_since : idleSince(p.last_scored_at, s.idleAfterMs);
   return {
     prover_id: p.prover_id,
     state: effectiveState(p.state, p.last_heartbeat, now, s.livenessTtlMs),

@@ -198,6 +198,7 @@ export class ProversController {
     return presentProver(prover, new Date(), {
       livenessTtlMs: this.env.PROVER_LIVENESS_TTL_MS,
       decayHalfLifeMs: this.env.SCORE_DECAY_HALF_LIFE_MS,
+      idleAfterMs: this.env.SCORE_IDLE_AFTER_MS,
     });
   }
 }
