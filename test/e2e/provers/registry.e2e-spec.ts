@@ -112,6 +112,22 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
         { capabilities: { ...CAPABILITIES, supported_kernels: 'ntt' } },
         'capabilities.supported_kernels',
       ],
+      ['an empty cpu_model', { hardware_profile: { ...HARDWARE, cpu_model: '' } }, 'hardware_profile.cpu_model'],
+      [
+        'a gpu_model without GPUs',
+        { hardware_profile: { ...HARDWARE, gpu_count: 0, gpu_model: 'NVIDIA A100' } },
+        'hardware_profile.gpu_model',
+      ],
+      [
+        'GPUs without a gpu_model',
+        { hardware_profile: { ...HARDWARE, gpu_count: 1, gpu_model: '' } },
+        'hardware_profile.gpu_model',
+      ],
+      [
+        'a kernel listed twice',
+        { capabilities: { ...CAPABILITIES, supported_kernels: ['msm', 'msm'] } },
+        'capabilities.supported_kernels',
+      ],
       ['max_concurrency 0', { max_concurrency: 0 }, 'max_concurrency'],
       ['max_concurrency 1025', { max_concurrency: 1025 }, 'max_concurrency'],
       ['a null region', { region: null }, 'region'],
@@ -122,6 +138,36 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
       expect(res.body.code).toBe('DSE-001');
       expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
       expect(await row(p.name)).toBeUndefined();
+    });
+
+    it('a prover without a GPU has gpu_count 0 and an empty gpu_model; heartbeats hold to the same rules', async () => {
+      const cpuOnly = { ...HARDWARE, gpu_count: 0, gpu_model: '', gpu_memory_gb: 0 };
+      const p = await ctx.registeredProver({ hardware_profile: cpuOnly });
+      await ctx.heartbeat(p.name, p.key, { hardware_profile: cpuOnly }).expect(200);
+      for (const patch of [
+        { hardware_profile: { ...cpuOnly, gpu_model: 'NVIDIA A100' } },
+        { hardware_profile: { ...HARDWARE, gpu_model: '' } },
+        { hardware_profile: { ...HARDWARE, cpu_model: '' } },
+        { capabilities: { ...CAPABILITIES, supported_kernels: ['ntt', 'msm', 'ntt'] } },
+      ]) {
+        expect((await ctx.heartbeat(p.name, p.key, patch).expect(400)).body.code).toBe('DSE-001');
+      }
+      expect((await row(p.name)).hardware_profile).toEqual(cpuOnly);
+    });
+
+    it('a missing field gets one message, its type, not every rule it fails', async () => {
+      const p = await ctx.prover();
+      const res = await ctx
+        .register(p.key, {
+          prover_id: p.name,
+          hardware_profile: { ...HARDWARE, cpu_model: undefined, gpu_count: undefined },
+        })
+        .expect(400);
+      expect(res.body.errors).toEqual([
+        { field: 'hardware_profile.cpu_model', message: 'cpu_model must be a string' },
+        { field: 'hardware_profile.gpu_count', message: 'gpu_count must be an integer number' },
+      ]);
+      expect(res.body.detail).toBe('cpu_model must be a string; gpu_count must be an integer number');
     });
 
     it('"." and ".." cannot be a prover (URLs resolve them away); "..." is an ordinary id, addressable', async () => {
@@ -273,6 +319,7 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
       const gone = await t.http().post('/v1/provers/nobody-here/drain').set(ctx.admin()).expect(404);
       expect(gone.body.code).toBe('DSE-004');
     });
+
   });
 
   describe('admin list', () => {

@@ -82,18 +82,16 @@ export class ReportResultCommandHandler
       error_message: report.errorMessage,
       result_hash: report.resultHash,
     });
+    // The transition this report asks for, named in a refusal.
+    const to = report.success ? 'COMPLETED' : 'FAILED';
     if (mine.status === 'REPORTED') {
       if (mine.report_hash !== reportHash) {
-        throw new IllegalTransitionError(
-          job.status,
-          report.success ? 'COMPLETED' : 'FAILED',
-          'a different result was already reported',
-        );
+        throw new IllegalTransitionError(job.status, to, 'a different result was already reported');
       }
       return { ...outcomeOf(job, mine), replayed: true };
     }
     if (job.status !== 'RUNNING' || mine.status !== 'RUNNING') {
-      throw new IllegalTransitionError(job.status, 'COMPLETED', `cannot report a result for a ${job.status} job`);
+      throw new IllegalTransitionError(job.status, to, `cannot report a result for a ${job.status} job`);
     }
     this.checkReport(job, report);
 

@@ -104,25 +104,41 @@ export class SubmitJobRequestDto {
   replicas?: number;
 }
 
+/**
+ * A field that only one outcome may carry: a success has no error_message, a failure (a
+ * full refund) no final_cost_micros or result_hash. A report with both says two things.
+ */
+const OnlyOnSuccess = (success: boolean) =>
+  ValidateBy({
+    name: success ? 'onlyOnSuccess' : 'onlyOnFailure',
+    validator: {
+      validate: (_value: unknown, args) => (args?.object as { success?: unknown }).success !== !success,
+      defaultMessage: () => `$property must be left out when success is ${!success}`,
+    },
+  });
+
 export class ReportResultRequestDto {
   @ApiProperty()
   @IsBoolean()
   success: boolean;
 
-  @ApiPropertyOptional({ example: 1200000 })
+  @ApiPropertyOptional({ example: 1200000, description: 'successes only: what the job cost' })
   @IsOptional()
+  @OnlyOnSuccess(true)
   @MicrosField()
   @Matches(MICROS, { message: MICROS_MESSAGE })
   final_cost_micros?: string;
 
-  @ApiPropertyOptional({ maxLength: 2048 })
+  @ApiPropertyOptional({ maxLength: 2048, description: 'failures only: what went wrong' })
   @IsOptional()
+  @OnlyOnSuccess(false)
   @IsString()
   @MaxLength(2048)
   error_message?: string;
 
-  @ApiPropertyOptional({ description: 'hash of the result; required for replicated jobs' })
+  @ApiPropertyOptional({ description: 'successes only: hash of the result; required for replicated jobs' })
   @IsOptional()
+  @OnlyOnSuccess(true)
   @Matches(/^[A-Za-z0-9:_-]{1,128}$/, { message: 'result_hash must be 1-128 characters of A-Z a-z 0-9 : _ -' })
   result_hash?: string;
 }
