@@ -53,6 +53,19 @@ describe('GET|PUT /v1/scheduler/config', () => {
     expect(ok.body).toMatchObject({ w_score: '3', version: version + 1 });
   });
 
+  it('a PUT of the config in force changes nothing: a replay keeps the version, even naming the old one', async () => {
+    const body = { w_score: '4', w_load: '0.5' };
+    const first = (await put(body).expect(200)).body;
+    expect((await put(body).expect(200)).body).toMatchObject({ ...body, version: first.version });
+    expect((await put({ ...body, version: first.version - 1 }).expect(200)).body.version).toBe(first.version);
+    expect((await put({ ...body, version: first.version }).expect(200)).body.version).toBe(first.version);
+    // A different config naming a stale version is still a conflict.
+    expect((await put({ w_score: '5', w_load: '0.5', version: first.version - 1 }).expect(409)).body.code).toBe(
+      'DSE-005',
+    );
+    expect((await get().expect(200)).body).toMatchObject({ ...body, version: first.version });
+  });
+
   it.each([
     [{ w_score: '0', w_load: '0.0' }, 'w_score'],
     [{ w_score: '-1', w_load: '1' }, 'w_score'],

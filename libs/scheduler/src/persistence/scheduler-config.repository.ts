@@ -41,19 +41,26 @@ export class SchedulerConfigRepository {
 
   /**
    * Replaces the config and bumps its version; with `expectedVersion`, only when the stored
-   * version is that one (else DSE-005).
+   * version is that one (else DSE-005). A config equal to the stored one changes nothing
+   * and keeps its version, whatever version was named: a replayed PUT is a no-op.
    */
   async put(config: SchedulerConfig, expectedVersion?: number): Promise<VersionedSchedulerConfig> {
     // An INSERT … RETURNING answers with its rows (only UPDATE and DELETE add a count).
     const rows: ConfigRow[] = await this.uow.tx.query(
       `INSERT INTO scheduler_config AS s (id, config) VALUES (1, $1)
        ON CONFLICT (id) DO UPDATE SET config = EXCLUDED.config, version = s.version + 1, updated_at = now()
-       WHERE $2::int IS NULL OR s.version = $2::int
+       WHERE ($2::int IS NULL OR s.version = $2::int) AND s.config IS DISTINCT FROM EXCLUDED.config
        RETURNING config, version, updated_at`,
       [JSON.stringify(config), expectedVersion ?? null],
     );
     const row = rows[0];
     if (!row) {
+      const [same]: (ConfigRow & { same: boolean })[] = await this.uow.tx.query(
+        `SELECT config, version, updated_at, config = $1::jsonb AS same FROM scheduler_config WHERE id = 1`,
+        [JSON.stringify(config)],
+      );
+      if (same?.same)
+        return { config: parseSchedulerConfig(same.config), version: same.version, updatedAt: same.updated_at };
       const current = await this.get();
       throw new DomainError(
         ErrorCode.VersionConflict,
