@@ -51,12 +51,12 @@ describe('errors are problem+json with a code, never a 500', () => {
     expect(res.text).not.toContain(body); // the parser's message (which quotes the body) is not echoed
   });
 
-  it.each([['"just a string"'], ['null'], ['1'], ['true']])(
-    'refuses a body of valid JSON that is not an object or array (%s) with 400 DSE-001 saying so',
+  it.each([['"just a string"'], ['null'], ['1'], ['true'], ['[]'], ['[{"role":"client"}]']])(
+    'refuses a body of valid JSON that is not an object (%s) with 400 DSE-001 saying so',
     async (body) => {
       const res = await t.http().post('/v1/admin/keys').set('Content-Type', 'application/json').send(body);
       expectProblem(res, 400, 'DSE-001');
-      expect(res.body.detail).toBe('request body must be a JSON object (or array)');
+      expect(res.body.detail).toBe('request body must be a JSON object');
     },
   );
 

@@ -132,6 +132,21 @@ describe('job lifecycle settlement', () => {
     expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '4', pending: '0' });
   });
 
+  it('a JSON array body is 400 DSE-001 on every job route, those that take no fields included', async () => {
+    const client = await ctx.fundedClient('1');
+    const prover = await ctx.workingProver();
+    const id = await ctx.running(client.key, [prover], { max_cost_micros: 1_000_000 });
+    for (const [path, key] of [
+      [`/v1/jobs/${id}/cancel`, client.key],
+      [`/v1/jobs/${id}/result`, prover.key],
+      ['/v1/jobs/submit', client.key],
+    ] as const) {
+      const res = await t.http().post(path).set(key).set('content-type', 'application/json').send('[]').expect(400);
+      expect(res.body).toMatchObject({ code: 'DSE-001', detail: 'request body must be a JSON object' });
+    }
+    expect((await ctx.job(id)).body.status).toBe('RUNNING');
+  });
+
   it('a report that contradicts itself is 400 DSE-001 and settles nothing', async () => {
     const client = await ctx.fundedClient('1');
     const prover = await ctx.workingProver();

@@ -320,6 +320,22 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
       expect(gone.body.code).toBe('DSE-004');
     });
 
+    it('a JSON array is no body for drain, poll, register or heartbeat: 400 DSE-001, nothing changes', async () => {
+      const p = await ctx.registeredProver();
+      for (const [path, body] of [
+        [`/v1/provers/${p.name}/drain`, '[]'],
+        [`/v1/provers/${p.name}/drain`, '[{}]'],
+        [`/v1/provers/${p.name}/poll`, '[]'],
+        [`/v1/provers/${p.name}/heartbeat`, '[]'],
+        ['/v1/provers/register', '[]'],
+      ]) {
+        const res = await t.http().post(path).set(p.key).set('content-type', 'application/json').send(body).expect(400);
+        expect(res.body).toMatchObject({ code: 'DSE-001', detail: 'request body must be a JSON object' });
+      }
+      expect((await row(p.name)).state).toBe('active');
+      // No body, or an empty object, still drains.
+      await t.http().post(`/v1/provers/${p.name}/drain`).set(p.key).send({}).expect(200);
+    });
   });
 
   describe('admin list', () => {

@@ -9,8 +9,9 @@ const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
 export const MAX_JSON_DEPTH = 64;
 
 /**
- * The JSON body parser, as strict as Express's was: the top level must be an object or an
- * array, the charset (if named) UTF-8, an empty body is `{}`, nesting at most
+ * The JSON body parser, stricter than Express's: the top level must be an object (every
+ * route takes an object or no fields; an array was let through where no field is
+ * validated, e.g. drain and cancel), the charset (if named) UTF-8, an empty body is `{}`, nesting at most
  * MAX_JSON_DEPTH deep, and `__proto__`, `constructor` and `prototype` keys are refused (the
  * validation pipe would delete them without a word, against prototype pollution: opaque
  * JSON would lose them, and a refused key such as requirements {"constructor":1} would
@@ -25,14 +26,14 @@ export function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
   const text = body.toString('utf8');
   const first = /\S/.exec(text)?.[0];
   if (first === undefined) return {};
-  if (first !== '{' && first !== '[') {
-    let primitive = true;
+  if (first !== '{') {
+    let json = true;
     try {
       JSON.parse(text);
     } catch {
-      primitive = false;
+      json = false;
     }
-    throw primitive ? new InvalidRequestError('request body must be a JSON object (or array)') : notJson();
+    throw json ? new InvalidRequestError('request body must be a JSON object') : notJson();
   }
   let parsed: unknown;
   try {
