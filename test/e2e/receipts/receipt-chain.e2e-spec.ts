@@ -347,7 +347,9 @@ describe('receipt verification', () => {
     expect(await ctx.verify({ ...doc, extra: 1 })).toEqual({ valid: false, reason: 'malformed' });
     expect(await ctx.verify({ ...doc, version: 2 })).toEqual({ valid: false, reason: 'unsupported_version' });
     expect(await ctx.verify({})).toEqual({ valid: false, reason: 'malformed' });
-    expect(await ctx.verify([doc])).toEqual({ valid: false, reason: 'malformed' });
+    // Not a document at all, like a primitive body: the request is refused (every route takes an object).
+    const list = await t.http().post('/v1/receipts/verify').send([doc]).expect(400);
+    expect(list.body).toMatchObject({ code: 'DSE-001', detail: 'request body must be a JSON object' });
   });
 
   it('the attestation verifies separately, over the receipt hash, with the attestation key', async () => {
