@@ -69,7 +69,7 @@ describe('admin views of jobs', () => {
     expect((await ctx.report(id, a.key, { success: true, final_cost_micros: 1 }).expect(409)).body.code).toBe(
       'DSE-010',
     );
-    await ctx.start(id, b.key).expect(403);
+    expect((await ctx.start(id, b.key).expect(404)).body.code).toBe('DSE-003');
     const other = await ctx.fundedClient('1');
     await t.http().post(`/v1/jobs/${id}/cancel`).set(other.key).expect(404);
     await t.http().get(`/v1/jobs/${id}`).set(other.key).expect(404);

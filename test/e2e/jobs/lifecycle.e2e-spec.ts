@@ -202,8 +202,9 @@ describe('job lifecycle settlement', () => {
     expect(over.body.code).toBe('DSE-013');
     expect((await ctx.job(id)).body.status).toBe('RUNNING');
     expect(await ctx.balance('user', client.name)).toMatchObject({ pending: '1' });
-    const wrong = await ctx.report(id, stranger.key, { success: true, final_cost_micros: 1 }).expect(403);
-    expect(wrong.body.code).toBe('DSE-002');
+    // Another prover's job is unknown to it, on report as on GET: it cannot even tell the job exists.
+    const wrong = await ctx.report(id, stranger.key, { success: true, final_cost_micros: 1 }).expect(404);
+    expect(wrong.body.code).toBe('DSE-003');
     await t.http().get(`/v1/jobs/${id}`).set(stranger.key).expect(404);
     await ctx.assign(id, [stranger.name]).expect(409);
     const first = await ctx.report(id, prover.key, { success: true, final_cost_micros: 500_000 }).expect(201);

@@ -53,7 +53,8 @@ describe('scheduler: timeouts', () => {
     // The live replica's prover is told at once; a late result of it is refused.
     expect(await told(live)).toEqual([id]);
     expect(await told(live)).toEqual([]);
-    await ctx.report(id, live.key, { success: true, final_cost_micros: 1_000_000, result_hash: 'h' }).expect(403);
+    // Its replica was taken back: the job is no longer its own (unknown to it, as on GET).
+    await ctx.report(id, live.key, { success: true, final_cost_micros: 1_000_000, result_hash: 'h' }).expect(404);
 
     // The silent one is back and the job is assigned again before it heartbeats: told only if it is not its own again.
     await t.dataSource.query(`UPDATE provers SET last_heartbeat = now(), state = 'active' WHERE prover_id = $1`, [

@@ -1,15 +1,7 @@
 import { BeforeApplicationShutdown } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
-import {
-  DomainError,
-  ErrorCode,
-  ForbiddenError,
-  GroupCommit,
-  hashOf,
-  InvalidRequestError,
-  Settled,
-} from '@tally/shared';
+import { DomainError, ErrorCode, GroupCommit, hashOf, InvalidRequestError, Settled } from '@tally/shared';
 import { decideReplicas, IllegalTransitionError, JobNotFoundError } from '../../domain';
 import { AssignmentRow, JobRepository, JobRow } from '../../persistence/job.repository';
 import { JobSettler, Settlement } from '../../settlement/job-settler';
@@ -75,7 +67,8 @@ export class ReportResultCommandHandler
     if (!state) throw new JobNotFoundError(jobId);
     const { job, assignments } = state;
     const mine = assignments.find((a) => a.prover_id === proverId);
-    if (!mine) throw new ForbiddenError('only the assigned prover may report this job');
+    // A job this prover holds no replica of is as unknown to it as one that does not exist (as on GET).
+    if (!mine) throw new JobNotFoundError(jobId);
     const reportHash = hashOf({
       success: report.success,
       final_cost_micros: report.finalCostMicros?.toString() ?? null,

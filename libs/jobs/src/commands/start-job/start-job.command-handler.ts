@@ -1,6 +1,5 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
-import { ForbiddenError } from '@tally/shared';
 import { IllegalTransitionError, JOB_STARTED, JobNotFoundError } from '../../domain';
 import { JobRepository, JobRow } from '../../persistence/job.repository';
 import { StartJobCommand } from './start-job.command';
@@ -18,7 +17,8 @@ export class StartJobCommandHandler implements ICommandHandler<StartJobCommand, 
       const job = await this.jobs.find(jobId, true);
       if (!job) throw new JobNotFoundError(jobId);
       const mine = (await this.jobs.assignments(jobId)).find((a) => a.prover_id === proverId);
-      if (!mine) throw new ForbiddenError('this job is not assigned to this prover');
+      // A job this prover holds no replica of is as unknown to it as one that does not exist (as on GET).
+      if (!mine) throw new JobNotFoundError(jobId);
       if (mine.status === 'RUNNING' && job.status === 'RUNNING') return job; // a repeated start
       if (mine.status !== 'ASSIGNED' || (job.status !== 'ASSIGNED' && job.status !== 'RUNNING')) {
         throw new IllegalTransitionError(job.status, 'RUNNING');
