@@ -354,4 +354,18 @@ describe('credits API', () => {
     expect(before.body.balance.posted).toBe('0');
     await t.http().get(`/v1/credits/accounts/user/${u}`).query({ as_of: 'yesterday' }).set(ctx.admin()).expect(400);
   });
+
+  it('keeps metadata as sent, keys named like Object.prototype members included', async () => {
+    const metadata = { toString: 'a', valueOf: 1, hasOwnProperty: true, note: { toJSON: 'x' } };
+    const minted = await t
+      .http()
+      .post('/v1/credits/mint')
+      .set(ctx.admin())
+      .set('Idempotency-Key', randomUUID())
+      .send({ account_type: 'user', account_id: ctx.name('meta'), amount: '1', metadata })
+      .expect(201);
+    const id = minted.body.transfer_id ?? minted.body.id;
+    const stored = await t.http().get(`/v1/credits/transactions/${id}`).set(ctx.admin()).expect(200);
+    expect(stored.body.metadata).toEqual(metadata);
+  });
 });

@@ -1,2 +1,3 @@
 export * from './no-fields.request.dto';
 export * from './cursor';
+export * from './as-sent';

@@ -15,7 +15,7 @@ import {
   Min,
   ValidateBy,
 } from 'class-validator';
-import { IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN } from '@tally/shared';
+import { AsSent, IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN } from '@tally/shared';
 import { PRIORITIES, requirementsProblem } from '../../domain';
 
 const ID = IDENTIFIER_PATTERN;
@@ -26,13 +26,6 @@ const MICROS_MESSAGE = '$property must be a positive integer number of micro-cre
 /** `*_micros`: a JSON integer (a safe one: no precision lost in JSON) or a digit string. */
 const MicrosField = () =>
   Transform(({ value }) => (typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value));
-
-/**
- * The value exactly as sent. class-transformer copies a plain object key by key and skips
- * keys named like Object.prototype's methods ("toString", "constructor", …), so opaque
- * JSON would lose them and `requirements` {"toString": 1} would pass as {}.
- */
-const AsSent = () => Transform(({ obj, key }) => (obj as Record<string, unknown>)[key]);
 
 /** `requirements` a prover can meet (see requirementsProblem), with the reason when not. */
 const IsProverRequirements = () =>

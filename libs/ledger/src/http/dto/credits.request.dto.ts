@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { AsSent } from '@tally/shared';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -27,6 +28,7 @@ class ReferencesDto {
   memo?: string;
 
   @ApiPropertyOptional({ description: 'JSON object, at most 16 KB' })
+  @AsSent()
   @IsOptional()
   @IsBoundedObject(METADATA_BYTES)
   metadata?: Record<string, unknown>;
@@ -133,6 +135,7 @@ export class CreateAccountRequestDto {
   account_id: string;
 
   @ApiPropertyOptional({ description: 'JSON object, at most 16 KB' })
+  @AsSent()
   @IsOptional()
   @IsBoundedObject(METADATA_BYTES)
   metadata?: Record<string, unknown>;
