@@ -1,3 +1,5 @@
+import { CommandBus } from '@nestjs/cqrs';
+import { ReleaseStartCommand } from '@tally/jobs';
 import { ProversCtx } from '../../support/provers-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
@@ -166,6 +168,34 @@ describe('prover poll (job pickup) and cancellations on heartbeat', () => {
     const again = await ctx.poll(p.name, p.key).expect(200);
     expect(again.body.network_job_id).toBe(id);
     expect((await ctx.job(id)).body.status).toBe('RUNNING');
+  });
+
+  it('giving back a start: the job stays RUNNING while another replica runs; a reported replica is not given back', async () => {
+    const client = await ctx.fundedClient('10');
+    const [a, b] = [await ctx.registeredProver(), await ctx.registeredProver()];
+    const id = await submit(client.key, { max_cost_micros: 2_000_000, replicas: 2 });
+    await ctx.assign(id, [a.name, b.name]).expect(201);
+    for (const p of [a, b]) await ctx.start(id, p.key).expect(201);
+    const giveBack = (p: { name: string }) => t.app.get(CommandBus).execute(new ReleaseStartCommand(id, p.name));
+    const statuses = async () => {
+      const job = (await ctx.job(id)).body;
+      return {
+        job: job.status,
+        ...Object.fromEntries(
+          job.assignments.map((x: { prover_id: string; status: string }) => [x.prover_id, x.status]),
+        ),
+      };
+    };
+    expect(await giveBack(a)).toBe(true);
+    expect(await statuses()).toEqual({ job: 'RUNNING', [a.name]: 'ASSIGNED', [b.name]: 'RUNNING' });
+    expect(await giveBack(a)).toBe(false); // nothing of a's is running now
+    await ctx.report(id, b.key, { success: true, final_cost_micros: 1_000_000, result_hash: 'h' }).expect(201);
+    expect(await giveBack(b)).toBe(false); // reported: it stays reported
+    expect((await statuses())[b.name]).toBe('REPORTED');
+    // a polls again and gets its replica back; its agreeing report completes the job.
+    expect((await ctx.poll(a.name, a.key).expect(200)).body.network_job_id).toBe(id);
+    await ctx.report(id, a.key, { success: true, final_cost_micros: 1_000_000, result_hash: 'h' }).expect(201);
+    expect(['COMPLETED', 'AUDITED']).toContain((await statuses()).job);
   });
 
   it('a key revoked while its poll waits gets 401, not the job that is assigned meanwhile', async () => {
