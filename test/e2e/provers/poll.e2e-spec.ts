@@ -177,7 +177,7 @@ describe('prover poll (job pickup) and cancellations on heartbeat', () => {
     await ctx.assign(id, [a.name, b.name]).expect(201);
     for (const p of [a, b]) await ctx.start(id, p.key).expect(201);
     const giveBack = (p: { name: string }) => t.app.get(CommandBus).execute(new ReleaseStartCommand(id, p.name));
-    const statuses = async () => {
+    const statuses = async (): Promise<Record<string, string>> => {
       const job = (await ctx.job(id)).body;
       return {
         job: job.status,
