@@ -57,18 +57,20 @@ const SWEEP_LOCK = 0x7a11_5c4f;
 const PRIORITY_RANK = `CASE priority WHEN 'HIGH' THEN 0 WHEN 'NORMAL' THEN 1 ELSE 2 END`;
 
 /**
- * Active provers with a heartbeat within the TTL ($1, ms) of `clock`, with the replicas they
- * hold of jobs that have not settled (an assignment left ASSIGNED/RUNNING on a job that
- * failed or completed does not count).
+ * Provers with the replicas they hold of jobs that have not settled (an assignment left
+ * ASSIGNED/RUNNING on a job that failed or completed does not count), read at `clock`.
  */
-const LIVE_PROVERS = `
+const PROVERS_WITH_LOAD = `
   SELECT p.prover_id, p.state, p.last_heartbeat, p.max_concurrency, p.score_value::text, p.last_scored_at,
          p.load_factor::text,
          p.region, p.hardware_profile, p.capabilities, p.version::text, clock.db_now,
          (SELECT count(*) FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
           WHERE a.prover_id = p.prover_id AND a.status IN ('ASSIGNED', 'RUNNING')
             AND j.status IN ('ASSIGNED', 'RUNNING'))::int AS active_jobs
-  FROM provers p, clock
+  FROM provers p, clock`;
+
+/** Active provers with a heartbeat within the TTL ($1, ms) of `clock`, with their load. */
+const LIVE_PROVERS = `${PROVERS_WITH_LOAD}
   WHERE p.state = 'active' AND p.last_heartbeat >= clock.db_now - make_interval(secs => $1::float8 / 1000)`;
 
 /** A prover row as the domain sees it, its score taken at `now` (the database clock of the read). */
@@ -118,6 +120,28 @@ export class SchedulingRepository {
   async tryLockSweep(): Promise<boolean> {
     const rows = await this.q<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(${SWEEP_LOCK}) AS locked`);
     return rows[0]?.locked === true;
+  }
+
+  /**
+   * These provers whatever their state, with their load, and the provers holding a replica
+   * of the job: what an admin's assignment is checked against.
+   */
+  async proversForAssignment(
+    proverIds: string[],
+    jobId: string,
+  ): Promise<{ provers: ScoredProver[]; holders: Set<string> }> {
+    const rows = await this.q<ProverRow[]>(
+      `WITH clock AS (SELECT clock_timestamp() AS db_now) ${PROVERS_WITH_LOAD} WHERE p.prover_id = ANY($1::varchar[])`,
+      [proverIds],
+    );
+    const holders = await this.q<{ prover_id: string }[]>(
+      `SELECT prover_id FROM job_assignments WHERE network_job_id = $1`,
+      [jobId],
+    );
+    return {
+      provers: rows.map((r) => snapshotOf(r, r.db_now, this.decay)),
+      holders: new Set(holders.map((h) => h.prover_id)),
+    };
   }
 
   /** Whether any job is PENDING (an index probe, outside any transaction). */
