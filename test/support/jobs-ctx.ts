@@ -1,4 +1,5 @@
 import { LedgerCtx } from './ledger-ctx';
+import { CAPABILITIES, HARDWARE } from './prover-profile';
 
 type Headers = Record<string, string>;
 
@@ -26,25 +27,8 @@ export class JobsCtx extends LedgerCtx {
       .set(prover.key)
       .send({
         prover_id: prover.name,
-        hardware_profile: {
-          cpu_cores: 16,
-          cpu_model: 'test',
-          gpu_count: 1,
-          gpu_model: 'test',
-          gpu_memory_gb: 24,
-          ram_gb: 64,
-          storage_type: 'nvme',
-          storage_iops: 100000,
-          network_bandwidth_gbps: 10,
-        },
-        capabilities: {
-          supports_fp32: true,
-          supports_fp16: true,
-          supports_int8: true,
-          max_batch_size: 64,
-          supported_kernels: ['msm', 'ntt'],
-          zk_acceleration: { groth16: true, plonk: true, stark: true },
-        },
+        hardware_profile: HARDWARE,
+        capabilities: CAPABILITIES,
         region: 'eu-west-1',
         max_concurrency: maxConcurrency,
       })

@@ -1,27 +1,9 @@
 import { JobsCtx } from './jobs-ctx';
+import { CAPABILITIES, HARDWARE } from './prover-profile';
+
+export { CAPABILITIES, HARDWARE } from './prover-profile';
 
 type Headers = Record<string, string>;
-
-export const HARDWARE = {
-  cpu_cores: 32,
-  cpu_model: 'AMD EPYC 7763',
-  gpu_count: 2,
-  gpu_model: 'NVIDIA A100',
-  gpu_memory_gb: 80,
-  ram_gb: 256,
-  storage_type: 'nvme',
-  storage_iops: 500000,
-  network_bandwidth_gbps: 25,
-};
-
-export const CAPABILITIES = {
-  supports_fp32: true,
-  supports_fp16: true,
-  supports_int8: false,
-  max_batch_size: 64,
-  supported_kernels: ['ntt', 'msm'],
-  zk_acceleration: { groth16: true, plonk: false, stark: true },
-};
 
 /** One-line builders for prover tests on top of the job ones. */
 export class ProversCtx extends JobsCtx {
