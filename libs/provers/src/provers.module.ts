@@ -5,6 +5,7 @@ import {
 } from './commands/apply-scorecard/redeliver-scorecards.command-handler';
 import { ScorecardPersistor } from './commands/apply-scorecard/scorecard-persistor';
 import { DrainProverCommandHandler } from './commands/drain-prover/drain-prover.command-handler';
+import { ResumeProverCommandHandler } from './commands/resume-prover/resume-prover.command-handler';
 import { ScorecardEmitter } from './commands/emit-scorecard/scorecard-emitter';
 import { JobWakeups } from './commands/poll-job/job-wakeups';
 import { PollJobCommandHandler } from './commands/poll-job/poll-job.command-handler';
@@ -32,6 +33,7 @@ import { ListProversQueryHandler } from './queries/list-provers/list-provers.que
     RegisterProverCommandHandler,
     RecordHeartbeatCommandHandler,
     DrainProverCommandHandler,
+    ResumeProverCommandHandler,
     PollJobCommandHandler,
     JobWakeups,
     ScorecardEmitter,

@@ -320,6 +320,28 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
       expect(gone.body.code).toBe('DSE-004');
     });
 
+    it('resume undoes a drain (the prover itself or an admin), also for a drained prover that went offline', async () => {
+      const p = await ctx.registeredProver();
+      const other = await ctx.registeredProver();
+      await t.http().post(`/v1/provers/${p.name}/drain`).set(p.key).expect(200);
+      await t.http().post(`/v1/provers/${p.name}/resume`).set(other.key).expect(403);
+      const res = await t.http().post(`/v1/provers/${p.name}/resume`).set(p.key).send({}).expect(200);
+      expect(res.body).toMatchObject({ prover_id: p.name, state: 'active' });
+      expect(await row(p.name)).toMatchObject({ state: 'active', drain_requested: false });
+      // Resuming an active prover changes nothing.
+      await t.http().post(`/v1/provers/${p.name}/resume`).set(ctx.admin()).expect(200);
+      expect((await row(p.name)).state).toBe('active');
+      // Drained, then offline: resumed while away, it is active (not draining) when it is back.
+      await t.http().post(`/v1/provers/${p.name}/drain`).set(ctx.admin()).expect(200);
+      await t.dataSource.query(`UPDATE provers SET state = 'offline' WHERE prover_id = $1`, [p.name]);
+      await t.http().post(`/v1/provers/${p.name}/resume`).set(ctx.admin()).expect(200);
+      expect((await row(p.name)).state).toBe('offline');
+      await ctx.heartbeat(p.name, p.key).expect(200);
+      expect((await row(p.name)).state).toBe('active');
+      const gone = await t.http().post('/v1/provers/nobody-here/resume').set(ctx.admin()).expect(404);
+      expect(gone.body.code).toBe('DSE-004');
+    });
+
     it('a JSON array is no body for drain, poll, register or heartbeat: 400 DSE-001, nothing changes', async () => {
       const p = await ctx.registeredProver();
       for (const [path, body] of [

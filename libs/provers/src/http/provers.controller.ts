@@ -6,6 +6,7 @@ import { CurrentPrincipal, Principal, Roles, StillAuthenticated } from '@tally/a
 import { ReleaseStartCommand } from '@tally/jobs';
 import { ForbiddenError, InvalidRequestError, NoFieldsRequestDto, TallyEnv } from '@tally/shared';
 import { DrainProverCommand } from '../commands/drain-prover/drain-prover.command';
+import { ResumeProverCommand } from '../commands/resume-prover/resume-prover.command';
 import { JobWakeups } from '../commands/poll-job/job-wakeups';
 import { PollJobCommand } from '../commands/poll-job/poll-job.command';
 import { RecordHeartbeatCommand } from '../commands/record-heartbeat/record-heartbeat.command';
@@ -180,6 +181,19 @@ export class ProversController {
   ) {
     assertActsFor(principal, checkId(proverId));
     return this.present(await this.commands.execute(new DrainProverCommand(proverId)));
+  }
+
+  @Post(':prover_id/resume')
+  @Roles('admin', 'prover')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Undo a drain: the scheduler may assign this prover new jobs again' })
+  async resume(
+    @Param('prover_id') proverId: string,
+    @CurrentPrincipal() principal: Principal,
+    @Body() _body: NoFieldsRequestDto,
+  ) {
+    assertActsFor(principal, checkId(proverId));
+    return this.present(await this.commands.execute(new ResumeProverCommand(proverId)));
   }
 
   private async giveBack(jobId: string, proverId: string): Promise<void> {

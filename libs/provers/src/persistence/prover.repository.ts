@@ -187,6 +187,16 @@ export class ProverRepository {
     return rows[0] ?? null;
   }
 
+  /** The drain is lifted: a draining prover is active again; an offline one is active once back. */
+  async resume(proverId: string): Promise<ProverRow | null> {
+    const [rows] = await this.q<[ProverRow[], number]>(
+      `UPDATE provers SET drain_requested = false, state = CASE WHEN state = 'draining' THEN 'active' ELSE state END
+       WHERE prover_id = $1 RETURNING ${COLUMNS}`,
+      [proverId],
+    );
+    return rows[0] ?? null;
+  }
+
   /**
    * Writes score events applied in order (several per prover, versions consecutive from
    * the one read) with optimistic locking, in one statement, all or nothing: each
