@@ -1,5 +1,6 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { InvalidRequestError } from '@tally/shared';
+import { cacheValidationMetadata } from './validation-metadata-cache';
 
 /**
  * One message per field: the failing rule declared first (DTOs declare the type rule first,
@@ -17,6 +18,7 @@ function flatten(errors: ValidationError[], parent = ''): { field: string; messa
 
 /** class-validator with whitelist and forbidNonWhitelisted; failures are DSE-001 with per-field messages. */
 export function createValidationPipe(): ValidationPipe {
+  cacheValidationMetadata();
   return new ValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
