@@ -14,6 +14,19 @@ export class ProversCtx extends JobsCtx {
     return prover;
   }
 
+  /** A funded client's job with one replica on each prover, each started by its prover's poll; returns its id. */
+  async polledJob(provers: { name: string; key: Headers }[]): Promise<string> {
+    const client = await this.fundedClient('10');
+    const res = await this.submit(client.key, { max_cost_micros: 3_000_000, replicas: provers.length }).expect(201);
+    const id = res.body.network_job_id;
+    await this.assign(
+      id,
+      provers.map((p) => p.name),
+    ).expect(201);
+    for (const p of provers) expect((await this.poll(p.name, p.key).expect(200)).body.network_job_id).toBe(id);
+    return id;
+  }
+
   register(key: Headers, body: Record<string, unknown>) {
     return this.t
       .http()

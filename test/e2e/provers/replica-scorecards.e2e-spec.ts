@@ -21,21 +21,6 @@ describe('scorecards of replicated jobs: one outcome per replica', () => {
     return out;
   }
 
-  /** A job with one replica on each prover, every replica started; returns its id. */
-  async function running(replicas: Prover[]): Promise<string> {
-    const client = await ctx.fundedClient('10');
-    const res = await ctx.submit(client.key, { max_cost_micros: 3_000_000, replicas: replicas.length }).expect(201);
-    const id = res.body.network_job_id;
-    await ctx
-      .assign(
-        id,
-        replicas.map((p) => p.name),
-      )
-      .expect(201);
-    for (const p of replicas) expect((await ctx.poll(p.name, p.key).expect(200)).body.network_job_id).toBe(id);
-    return id;
-  }
-
   const ok = (hash: string) => ({ success: true, final_cost_micros: 1_000_000, result_hash: hash });
   const failed = { success: false, error_message: 'oom' };
 
@@ -59,7 +44,7 @@ describe('scorecards of replicated jobs: one outcome per replica', () => {
   it('no majority of 2 ("aa" vs "bb"): both replicas score a failure, in either report order', async () => {
     for (const order of [0, 1]) {
       const [a, b] = await provers(2);
-      const id = await running([a, b]);
+      const id = await ctx.polledJob([a, b]);
       const [first, second] = order === 0 ? [a, b] : [b, a];
       await ctx.report(id, first.key, ok('aa')).expect(201);
       expect((await ctx.report(id, second.key, ok('bb')).expect(201)).body.outcome).toBe('FAILED');
@@ -70,7 +55,7 @@ describe('scorecards of replicated jobs: one outcome per replica', () => {
 
   it('no majority of 3 ("aa", "bb", "cc"): every replica scores a failure', async () => {
     const replicas = await provers(3);
-    const id = await running(replicas);
+    const id = await ctx.polledJob(replicas);
     for (const [i, p] of replicas.entries()) await ctx.report(id, p.key, ok(['aa', 'bb', 'cc'][i])).expect(201);
     expect((await ctx.job(id).expect(200)).body.status).toBe('FAILED');
     for (const p of replicas) await expectOneOutcome(p, 'failure');
@@ -79,7 +64,7 @@ describe('scorecards of replicated jobs: one outcome per replica', () => {
   it('a 2-of-3 majority: the two score a success, the dissenter a failure, whether it reports first or too late', async () => {
     // The dissenter reports first: the job waits for the majority.
     const [a, b, c] = await provers(3);
-    const early = await running([a, b, c]);
+    const early = await ctx.polledJob([a, b, c]);
     await ctx.report(early, c.key, ok('bb')).expect(201);
     await ctx.report(early, a.key, ok('aa')).expect(201);
     expect((await ctx.report(early, b.key, ok('aa')).expect(201)).body.outcome).toBe('COMPLETED');
@@ -88,7 +73,7 @@ describe('scorecards of replicated jobs: one outcome per replica', () => {
 
     // The majority decides first: the third replica's report comes after the job settled (refused).
     const [d, e, f] = await provers(3);
-    const late = await running([d, e, f]);
+    const late = await ctx.polledJob([d, e, f]);
     await ctx.report(late, d.key, ok('aa')).expect(201);
     expect((await ctx.report(late, e.key, ok('aa')).expect(201)).body.outcome).toBe('COMPLETED');
     await ctx.report(late, f.key, ok('bb')).expect(409);
@@ -98,7 +83,7 @@ describe('scorecards of replicated jobs: one outcome per replica', () => {
 
   it('mixed, 2 replicas (success "aa" and a failed report): both score a failure, in either order', async () => {
     const [a, b] = await provers(2);
-    const succeededFirst = await running([a, b]);
+    const succeededFirst = await ctx.polledJob([a, b]);
     await ctx.report(succeededFirst, a.key, ok('aa')).expect(201);
     expect((await ctx.report(succeededFirst, b.key, failed).expect(201)).body.outcome).toBe('FAILED');
     await expectOneOutcome(a, 'failure');
@@ -106,7 +91,7 @@ describe('scorecards of replicated jobs: one outcome per replica', () => {
 
     // A failure first decides at once (no majority can be reached): the replica still running fails too.
     const [c, d] = await provers(2);
-    const failedFirst = await running([c, d]);
+    const failedFirst = await ctx.polledJob([c, d]);
     expect((await ctx.report(failedFirst, c.key, failed).expect(201)).body.outcome).toBe('FAILED');
     await ctx.report(failedFirst, d.key, ok('aa')).expect(409);
     await expectOneOutcome(c, 'failure');
@@ -115,7 +100,7 @@ describe('scorecards of replicated jobs: one outcome per replica', () => {
 
   it('a redelivered JobFailed of a replicated job emits nothing more (idempotent by event_id)', async () => {
     const [a, b] = await provers(2);
-    const id = await running([a, b]);
+    const id = await ctx.polledJob([a, b]);
     await ctx.report(id, a.key, ok('aa')).expect(201);
     await ctx.report(id, b.key, ok('bb')).expect(201);
     for (const p of [a, b]) await expectOneOutcome(p, 'failure');

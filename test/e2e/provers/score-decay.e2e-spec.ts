@@ -19,10 +19,7 @@ describe('score decay applies to idle provers only (default settings)', () => {
 
   /** Runs one single-replica job on the prover to its report. */
   async function runJob(p: { name: string; key: Record<string, string> }, success: boolean): Promise<void> {
-    const client = await ctx.fundedClient('10');
-    const id = (await ctx.submit(client.key, { max_cost_micros: 1_000_000 }).expect(201)).body.network_job_id;
-    await ctx.assign(id, [p.name]).expect(201);
-    await ctx.poll(p.name, p.key).expect(200);
+    const id = await ctx.polledJob([p]);
     await ctx
       .report(id, p.key, success ? { success: true, final_cost_micros: 1000 } : { success: false, error_message: 'x' })
       .expect(201);

@@ -23,21 +23,6 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
   });
   afterAll(() => t.close());
 
-  /** Submits a job for `provers`, which poll (start) it; returns its id. */
-  async function running(provers: { name: string; key: Record<string, string> }[], replicas = 1): Promise<string> {
-    const client = await ctx.fundedClient('10');
-    const res = await ctx.submit(client.key, { max_cost_micros: 3_000_000, replicas }).expect(201);
-    const id = res.body.network_job_id;
-    await ctx
-      .assign(
-        id,
-        provers.map((p) => p.name),
-      )
-      .expect(201);
-    for (const p of provers) expect((await ctx.poll(p.name, p.key).expect(200)).body.network_job_id).toBe(id);
-    return id;
-  }
-
   const scoreEvents = (proverId: string) =>
     t.dataSource.query(
       `SELECT event_id::text, partition_key, payload FROM outbox WHERE event_type = 'ScorecardUpdate' AND partition_key = $1 ORDER BY id`,
@@ -46,7 +31,7 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
 
   it('a completed job: successful_jobs 1, version 1, score 55 (α 0.1 from 50), via a seed-shaped event', async () => {
     const p = await ctx.registeredProver();
-    const id = await running([p]);
+    const id = await ctx.polledJob([p]);
     await ctx.report(id, p.key, { success: true, final_cost_micros: 1_000_000 }).expect(201);
     const after = await ctx.waitForScoreVersion(p.name, 1);
     expect(after).toMatchObject({ successful_jobs: 1, failed_jobs: 0, version: 1, score_value: '55' });
@@ -79,10 +64,10 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
 
   it('a failed job: failed_jobs 1, score 45; then a success folds on top (45 → 50.5)', async () => {
     const p = await ctx.registeredProver();
-    const failed = await running([p]);
+    const failed = await ctx.polledJob([p]);
     await ctx.report(failed, p.key, { success: false, error_message: 'oom' }).expect(201);
     expect(await ctx.waitForScoreVersion(p.name, 1)).toMatchObject({ failed_jobs: 1, version: 1, score_value: '45' });
-    const ok = await running([p]);
+    const ok = await ctx.polledJob([p]);
     await ctx.report(ok, p.key, { success: true, final_cost_micros: 10 }).expect(201);
     expect(await ctx.waitForScoreVersion(p.name, 2)).toMatchObject({
       successful_jobs: 1,
@@ -94,7 +79,7 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
 
   it('replicas: the majority scores a success, the dissenter a failure', async () => {
     const [a, b, c] = [await ctx.registeredProver(), await ctx.registeredProver(), await ctx.registeredProver()];
-    const id = await running([a, b, c], 3);
+    const id = await ctx.polledJob([a, b, c]);
     await ctx.report(id, a.key, { success: true, final_cost_micros: 1_000_000, result_hash: 'h1' }).expect(201);
     await ctx.report(id, c.key, { success: true, final_cost_micros: 1_000_000, result_hash: 'h2' }).expect(201);
     await ctx.report(id, b.key, { success: true, final_cost_micros: 1_000_000, result_hash: 'h1' }).expect(201);
@@ -106,7 +91,7 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
 
   it('redelivered events change nothing: the emitter and the persistor are idempotent by event_id', async () => {
     const p = await ctx.registeredProver();
-    const id = await running([p]);
+    const id = await ctx.polledJob([p]);
     await ctx.report(id, p.key, { success: true, final_cost_micros: 1_000_000 }).expect(201);
     await ctx.waitForScoreVersion(p.name, 1);
     const [completed] = await t.dataSource.query(
