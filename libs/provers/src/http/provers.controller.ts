@@ -58,7 +58,6 @@ export class ProversController {
   async register(
     @Body() dto: RegisterProverRequestDto,
     @CurrentPrincipal() principal: Principal,
-    @StillAuthenticated() stillAuthenticated: () => Promise<boolean>,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
     assertActsFor(principal, dto.prover_id);
