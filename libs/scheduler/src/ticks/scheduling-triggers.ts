@@ -1,5 +1,6 @@
 import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
 import { OutboxEvent, registerOutboxEvent } from '@tally/database';
+import { JOB_SUBMITTED } from '@tally/jobs';
 import { SchedulerTicker } from './scheduler-ticker';
 
 /**
@@ -11,7 +12,7 @@ export class JobSubmittedForScheduling extends OutboxEvent<{ network_job_id: str
 export class JobRequeuedForScheduling extends OutboxEvent<{ network_job_id: string }> {}
 export class JobSettledForScheduling extends OutboxEvent<{ network_job_id: string }> {}
 
-registerOutboxEvent('JobSubmitted', JobSubmittedForScheduling);
+registerOutboxEvent(JOB_SUBMITTED, JobSubmittedForScheduling);
 registerOutboxEvent('JobRequeued', JobRequeuedForScheduling);
 for (const type of ['JobCompleted', 'JobFailed', 'JobCancelled']) registerOutboxEvent(type, JobSettledForScheduling);
 
