@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -168,7 +168,9 @@ export async function pgbenchTps(seconds: number): Promise<number | undefined> {
   const args = ['-h', url.hostname, '-p', url.port || '5432', '-U', url.username || 'postgres'];
   try {
     execFileSync('pgbench', [...args, '-i', '-s', '1', '-q', db.name], { stdio: 'ignore' });
-    const out = execFileSync('pgbench', [...args, '-c', '8', '-j', '2', '-T', String(seconds), db.name]).toString();
+    const out = execFileSync('pgbench', [...args, '-c', '8', '-j', '2', '-T', String(seconds), db.name], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).toString();
     const match = /tps = ([\d.]+)/.exec(out);
     return match ? Number(match[1]) : undefined;
   } catch {
@@ -176,6 +178,23 @@ export async function pgbenchTps(seconds: number): Promise<number | undefined> {
   } finally {
     await db.drop();
   }
+}
+
+/**
+ * One core's speed, for comparing figures across machines: Ed25519 signatures per second
+ * in this process (the same primitive the app signs receipts with), over about half a second.
+ */
+export function ed25519SignsPerSecond(): number {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const message = Buffer.alloc(256, 7);
+  const until = process.hrtime.bigint() + 500_000_000n;
+  let n = 0;
+  const from = process.hrtime.bigint();
+  while (process.hrtime.bigint() < until) {
+    sign(null, message, privateKey);
+    n++;
+  }
+  return n / (Number(process.hrtime.bigint() - from) / 1e9);
 }
 
 export function runCli(args: string[], env: Record<string, string>): { code: number; output: string } {

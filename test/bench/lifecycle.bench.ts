@@ -4,14 +4,23 @@
  * slot of their max_concurrency) and report success; clients submit jobs for BENCH_SECONDS
  * (with at most BENCH_INFLIGHT unsettled at once). Prints completed lifecycles/s,
  * submit→assigned (database stamps) and submit→settled (client-side) latency, each step's
- * time, the requests sent per lifecycle, then runs `ledger verify`.
+ * time, the requests sent per lifecycle, then runs `ledger verify`. It first prints two
+ * yardsticks of the machine (one core's Ed25519 signatures/s, pgbench TPC-B tps).
  * Usage: npm run bench:lifecycle   (BENCH_SECONDS, BENCH_PROVERS, BENCH_CLIENTS, BENCH_INFLIGHT,
  *        BENCH_PROVER_LOOPS, BENCH_MAX_CONCURRENCY, DATABASE_URL optional)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { Client } from 'pg';
-import { freshDatabase, percentile, request, runCli, startServer } from './bench-support';
+import {
+  ed25519SignsPerSecond,
+  freshDatabase,
+  pgbenchTps,
+  percentile,
+  request,
+  runCli,
+  startServer,
+} from './bench-support';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const PROVERS = Number(process.env.BENCH_PROVERS ?? 50);
@@ -52,6 +61,14 @@ const CAPABILITIES = {
 };
 
 async function main(): Promise<void> {
+  // The machine's yardsticks first, while nothing else runs: figures from different machines
+  // of the same size differ by as much as these do.
+  const signsPerSecond = ed25519SignsPerSecond();
+  const pgbench = await pgbenchTps(5);
+  console.log(
+    `machine: one core ${signsPerSecond.toFixed(0)} Ed25519 signatures/s; ` +
+      `pgbench TPC-B -s 1 -c 8 ${pgbench === undefined ? 'unavailable' : `${pgbench.toFixed(0)} tps`}`,
+  );
   const db = await freshDatabase('tally_bench_lc');
   const adminKey = `tly_bench_${randomBytes(16).toString('hex')}`;
   const server = await startServer({
