@@ -353,6 +353,14 @@ describe('credits API', () => {
       .expect(200);
     expect(before.body.balance.posted).toBe('0');
     await t.http().get(`/v1/credits/accounts/user/${u}`).query({ as_of: 'yesterday' }).set(ctx.admin()).expect(400);
+    // Not rolled over into March 2.
+    const impossible = await t
+      .http()
+      .get(`/v1/credits/accounts/user/${u}`)
+      .query({ as_of: '2026-02-30' })
+      .set(ctx.admin())
+      .expect(400);
+    expect(impossible.body.code).toBe('DSE-001');
   });
 
   it('keeps metadata as sent, keys named like Object.prototype members included', async () => {

@@ -59,6 +59,8 @@ describe('GET|PUT /v1/scheduler/config', () => {
     expect((await put(body).expect(200)).body).toMatchObject({ ...body, version: first.version });
     expect((await put({ ...body, version: first.version - 1 }).expect(200)).body.version).toBe(first.version);
     expect((await put({ ...body, version: first.version }).expect(200)).body.version).toBe(first.version);
+    // A version the config never had is no replay.
+    expect((await put({ ...body, version: first.version + 1 }).expect(409)).body.code).toBe('DSE-005');
     // A different config naming a stale version is still a conflict.
     expect((await put({ w_score: '5', w_load: '0.5', version: first.version - 1 }).expect(409)).body.code).toBe(
       'DSE-005',

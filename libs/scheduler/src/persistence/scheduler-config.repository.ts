@@ -59,7 +59,9 @@ export class SchedulerConfigRepository {
         `SELECT config, version, updated_at, config = $1::jsonb AS same FROM scheduler_config WHERE id = 1`,
         [JSON.stringify(config)],
       );
-      if (same?.same)
+      // The config in force, sent again (a retry of a PUT that landed, say): nothing to write.
+      // A version it has not reached yet cannot be such a replay.
+      if (same?.same && !(expectedVersion !== undefined && expectedVersion > same.version))
         return { config: parseSchedulerConfig(same.config), version: same.version, updatedAt: same.updated_at };
       const current = await this.get();
       throw new DomainError(

@@ -11,12 +11,26 @@ export class SystemClock extends Clock {
   }
 }
 
-/** An optional ISO 8601 timestamp from a query string; anything else is DSE-001 naming the field. */
+const DATE_PREFIX = /^(\d{4})-(\d{2})-(\d{2})/;
+
+/**
+ * An optional ISO 8601 timestamp from a query string; anything else is DSE-001 naming the
+ * field. A day the month does not have (2026-02-30) is refused too: Date would roll it over
+ * into the next month, and a query would silently ask about another moment.
+ */
 export function parseTimestamp(value: string | undefined, field: string): Date | undefined {
   if (value === undefined) return undefined;
   const t = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t.getTime())) {
+  const date = DATE_PREFIX.exec(value);
+  if (!date || Number.isNaN(t.getTime()) || Number(date[3]) > daysInMonth(Number(date[1]), Number(date[2]))) {
     throw new InvalidRequestError(`${field} must be an ISO 8601 timestamp`, { field });
   }
   return t;
+}
+
+/** `month` 1–12; day 0 of the next month is this month's last (setUTCFullYear, since Date.UTC maps years 0–99 to 1900s). */
+function daysInMonth(year: number, month: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month, 0);
+  return d.getUTCDate();
 }

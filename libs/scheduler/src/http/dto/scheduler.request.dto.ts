@@ -25,7 +25,11 @@ export class PutSchedulerConfigRequestDto {
   @Max(TICK_INTERVAL_MAX_MS)
   tick_interval_ms?: number | null;
 
-  @ApiPropertyOptional({ description: 'the version being replaced: a different stored version is DSE-005 (409)' })
+  @ApiPropertyOptional({
+    description:
+      'the version being replaced: a different stored version is DSE-005 (409), except that sending the ' +
+      'config already in force again succeeds without a new version when this one is not ahead of it (a replay)',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)

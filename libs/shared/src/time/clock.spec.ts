@@ -1,0 +1,33 @@
+import { InvalidRequestError } from '../errors';
+import { parseTimestamp } from './clock';
+
+describe('parseTimestamp', () => {
+  it('reads ISO 8601 dates and timestamps, offsets included', () => {
+    expect(parseTimestamp('2026-02-28', 'as_of')?.toISOString()).toBe('2026-02-28T00:00:00.000Z');
+    expect(parseTimestamp('2028-02-29T12:30:00Z', 'as_of')?.toISOString()).toBe('2028-02-29T12:30:00.000Z');
+    expect(parseTimestamp('2026-03-01T01:00:00+02:00', 'as_of')?.toISOString()).toBe('2026-02-28T23:00:00.000Z');
+    expect(parseTimestamp('2026-12-31T23:59:59.999Z', 'as_of')?.toISOString()).toBe('2026-12-31T23:59:59.999Z');
+    expect(parseTimestamp(undefined, 'as_of')).toBeUndefined();
+  });
+
+  it.each([
+    '2026-02-30',
+    '2026-02-29T00:00:00Z',
+    '2100-02-29',
+    '2026-04-31T10:00:00Z',
+    '2026-13-01',
+    '2026-00-10',
+    'yesterday',
+    '1700000000',
+    '',
+  ])('refuses %p with DSE-001 naming the field', (value) => {
+    let error: unknown;
+    try {
+      parseTimestamp(value, 'as_of');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect((error as InvalidRequestError).message).toBe('as_of must be an ISO 8601 timestamp');
+  });
+});
