@@ -363,6 +363,33 @@ describe('credits API', () => {
     expect(impossible.body.code).toBe('DSE-001');
   });
 
+  it("as of a transfer's own created_at, the balance includes it (times are shown to the millisecond)", async () => {
+    const u = ctx.name();
+    await ctx.mint('user', u, '10');
+    const second = (await ctx.mint('user', u, '5')).body;
+    const at = await t
+      .http()
+      .get(`/v1/credits/accounts/user/${u}`)
+      .query({ as_of: second.created_at })
+      .set(ctx.admin())
+      .expect(200);
+    expect(at.body.balance.posted).toBe('15');
+    expect(at.body.recent_transactions.map((r: { transfer_id: string }) => r.transfer_id)).toContain(
+      second.transfer_id,
+    );
+    const justBefore = new Date(new Date(second.created_at).getTime() - 1).toISOString();
+    const before = await t
+      .http()
+      .get(`/v1/credits/accounts/user/${u}`)
+      .query({ as_of: justBefore })
+      .set(ctx.admin())
+      .expect(200);
+    // The first mint may share the millisecond before; the second is not in it.
+    expect(before.body.recent_transactions.map((r: { transfer_id: string }) => r.transfer_id)).not.toContain(
+      second.transfer_id,
+    );
+  });
+
   it('keeps metadata as sent, keys named like Object.prototype members included', async () => {
     const metadata = { toString: 'a', valueOf: 1, hasOwnProperty: true, note: { toJSON: 'x' } };
     const minted = await t

@@ -300,10 +300,13 @@ export class CreditsController {
     const account = await this.reader.findAccount(ref);
     if (!account) throw new AccountNotFoundError(ref.kind, ref.owner);
     const asOf = parseTimestamp(query.as_of, 'as_of');
-    const counters = asOf ? await this.reader.countersAsOf(account.id, asOf) : account;
+    // Through the whole millisecond: the API shows times to the millisecond and the database
+    // keeps microseconds, so a transfer's own created_at must include it.
+    const until = asOf && new Date(asOf.getTime() + 1);
+    const counters = until ? await this.reader.countersBefore(account.id, until) : account;
     const recent = await this.reader.listTransfers({
       accountId: account.id,
-      to: asOf,
+      to: until,
       limit: RECENT_TRANSACTIONS,
     });
     return {

@@ -91,13 +91,13 @@ export class LedgerReader {
     return { account: (await this.findAccount(ref))!, created: false };
   }
 
-  /** The account's counters right after its last entry at or before `asOf` (zero before any). */
-  async countersAsOf(accountId: string, asOf: Date): Promise<AccountCounters & { version: bigint }> {
+  /** The account's counters right after its last entry before `until` (zero before any). */
+  async countersBefore(accountId: string, until: Date): Promise<AccountCounters & { version: bigint }> {
     const rows = await this.query<Record<string, string>>(
       `SELECT posted_debits_after::text AS pd, posted_credits_after::text AS pc, pending_debits_after::text AS nd,
               pending_credits_after::text AS nc, version_after::text AS v
-       FROM entries WHERE account_id = $1 AND created_at <= $2 ORDER BY created_at DESC, id DESC LIMIT 1`,
-      [accountId, asOf],
+       FROM entries WHERE account_id = $1 AND created_at < $2 ORDER BY created_at DESC, id DESC LIMIT 1`,
+      [accountId, until],
     );
     const r = rows[0];
     if (!r) return { postedDebits: 0n, postedCredits: 0n, pendingDebits: 0n, pendingCredits: 0n, version: 0n };
