@@ -64,6 +64,9 @@ describe('transaction history', () => {
     const byKind = await page({ kind: 'reward', from: start });
     expect(byKind.body.items.every((i: { kind: string }) => i.kind === 'reward')).toBe(true);
     expect(byKind.body.items.map((i: { job_id: string }) => i.job_id)).toContain(job);
+    // `reason` is the same filter under another name.
+    const byReason = await page({ reason: 'reward', from: start });
+    expect(byReason.body.items).toEqual(byKind.body.items);
     const before = await page({ account_type: 'user', account_id: u, to: start });
     expect(before.body.items.map((i: { kind: string }) => i.kind)).toEqual(['mint']);
 
@@ -74,6 +77,8 @@ describe('transaction history', () => {
       // A real cursor with a stray character: base64url decoding would skip it.
       { cursor: `${Buffer.from('seq:45').toString('base64url')}x` },
       { kind: 'gift' },
+      { reason: 'gift' },
+      { kind: 'mint', reason: 'reward' },
       { from: 'later' },
       { account_type: 'user' },
     ]) {

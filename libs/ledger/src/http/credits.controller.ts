@@ -329,8 +329,13 @@ export class CreditsController {
     if ((q.account_type === undefined) !== (q.account_id === undefined)) {
       throw new InvalidRequestError('account_type and account_id go together');
     }
-    if (q.kind !== undefined && !(TRANSFER_KINDS as readonly string[]).includes(q.kind)) {
-      throw new InvalidRequestError(`kind must be one of ${TRANSFER_KINDS.join(', ')}`, { field: 'kind' });
+    if (q.kind !== undefined && q.reason !== undefined && q.kind !== q.reason) {
+      throw new InvalidRequestError('kind and reason name the same filter and differ', { field: 'reason' });
+    }
+    const kind = q.kind ?? q.reason;
+    const field = q.kind !== undefined ? 'kind' : 'reason';
+    if (kind !== undefined && !(TRANSFER_KINDS as readonly string[]).includes(kind)) {
+      throw new InvalidRequestError(`${field} must be one of ${TRANSFER_KINDS.join(', ')}`, { field });
     }
     let ref = q.account_type ? accountRef(q.account_type, q.account_id!) : undefined;
     const own = ownAccount(principal);
@@ -351,7 +356,7 @@ export class CreditsController {
     const rows = await this.reader.listTransfers({
       accountId,
       jobId: q.job_id,
-      kind: q.kind as TransferKind | undefined,
+      kind: kind as TransferKind | undefined,
       from: parseTimestamp(q.from, 'from'),
       to: parseTimestamp(q.to, 'to'),
       beforeSeq: decodeCursor(q.cursor),

@@ -14,7 +14,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { ACCOUNT_KINDS } from '../../domain';
+import { ACCOUNT_KINDS, TRANSFER_KINDS } from '../../domain';
 import { AMOUNT_MESSAGE, AMOUNT_PATTERN, ID_MESSAGE, ID_PATTERN, IsBoundedObject } from './validators';
 
 const METADATA_BYTES = 16 * 1024;
@@ -178,10 +178,18 @@ export class ListTransactionsQueryDto {
   @Matches(ID_PATTERN, { message: ID_MESSAGE })
   job_id?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ enum: TRANSFER_KINDS, description: 'the transfer kind (mint, spend, reward, …)' })
   @IsOptional()
   @IsString()
   kind?: string;
+
+  @ApiPropertyOptional({
+    enum: TRANSFER_KINDS,
+    description: 'another name for kind (one of the two, or both the same)',
+  })
+  @IsOptional()
+  @IsString()
+  reason?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601 timestamp, inclusive' })
   @IsOptional()
