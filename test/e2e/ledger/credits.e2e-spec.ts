@@ -390,6 +390,40 @@ describe('credits API', () => {
     );
   });
 
+  it('creates an account once per Idempotency-Key: a replay answers as before, another request under it is DSE-009', async () => {
+    const u = ctx.name();
+    const create = (key: string, metadata: Record<string, unknown>) =>
+      t
+        .http()
+        .post('/v1/credits/accounts')
+        .set(ctx.admin())
+        .set('Idempotency-Key', key)
+        .send({ account_type: 'user', account_id: u, metadata });
+    const key = randomUUID();
+    // Racing copies of one request: one creates, the others replay its answer.
+    const racing = await Promise.all(Array.from({ length: 8 }, () => create(key, { tier: 'gold' })));
+    expect(racing.map((r) => r.status)).toEqual(Array(8).fill(201));
+    expect(racing.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(7);
+    expect(racing.every((r) => r.body.metadata.tier === 'gold')).toBe(true);
+
+    const other = await create(key, { tier: 'silver' }).expect(409);
+    expect(other.body.code).toBe('DSE-009');
+    // Under a new key the account exists already: 200, unchanged.
+    const again = await create(randomUUID(), { tier: 'silver' }).expect(200);
+    expect(again.headers['idempotent-replayed']).toBeUndefined();
+    expect(again.body.metadata).toEqual({ tier: 'gold' });
+    // The key stands for that request on that route only.
+    const mint = await t
+      .http()
+      .post('/v1/credits/mint')
+      .set(ctx.admin())
+      .set('Idempotency-Key', key)
+      .send({ account_type: 'user', account_id: u, amount: '1' })
+      .expect(409);
+    expect(mint.body.code).toBe('DSE-009');
+    expect(await ctx.balance('user', u)).toMatchObject({ posted: '0' });
+  });
+
   it('keeps metadata as sent, keys named like Object.prototype members included', async () => {
     const metadata = { toString: 'a', valueOf: 1, hasOwnProperty: true, note: { toJSON: 'x' } };
     const minted = await t

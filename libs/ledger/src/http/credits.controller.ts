@@ -71,6 +71,15 @@ export class CreditsController {
   ) {}
 
   /** Posts through the ledger; a replayed key answers as the first time, flagged. */
+  /** A key is the caller's own (scope), and stands for one request: this route with this body. */
+  private idempotencyOf(req: FastifyRequest, principal: Principal, key: string) {
+    return {
+      scope: `${principal.role}:${principal.subject}`,
+      key,
+      requestHash: hashOf({ route: req.routeOptions.url, body: req.body ?? null }),
+    };
+  }
+
   private async post(
     req: FastifyRequest,
     res: FastifyReply,
@@ -78,11 +87,7 @@ export class CreditsController {
     key: string,
     build: (id: string) => PostingRequest,
   ) {
-    const idempotency = {
-      scope: `${principal.role}:${principal.subject}`,
-      key,
-      requestHash: hashOf({ route: req.routeOptions.url, body: req.body ?? null }),
-    };
+    const idempotency = this.idempotencyOf(req, principal, key);
     const result = await this.commands.execute(new PostTransferCommand({ ...build(newId()), idempotency }));
     if (result.replayed) res.header('Idempotent-Replayed', 'true');
     if (!result.ok) throw result.error;
@@ -193,12 +198,19 @@ export class CreditsController {
   @ApiOperation({ summary: 'Create a user or provider account (an existing one is returned unchanged, 200)' })
   async createAccount(
     @Body() dto: CreateAccountRequestDto,
-    @IdempotencyKey() _key: string,
+    @IdempotencyKey() key: string,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    const { account, created } = await this.commands.execute(
-      new CreateAccountCommand(accountRef(dto.account_type, dto.account_id), dto.metadata ?? {}),
+    const { account, created, replayed } = await this.commands.execute(
+      new CreateAccountCommand(
+        accountRef(dto.account_type, dto.account_id),
+        dto.metadata ?? {},
+        this.idempotencyOf(req, principal, key),
+      ),
     );
+    if (replayed) res.header('Idempotent-Replayed', 'true');
     res.status(created ? 201 : 200);
     return {
       account_type: account.kind,

@@ -91,6 +91,29 @@ export class LedgerReader {
     return { account: (await this.findAccount(ref))!, created: false };
   }
 
+  /**
+   * Keeps an Idempotency-Key with its request hash and status, in the current transaction;
+   * when the key is taken already (a concurrent holder is waited for), what it was kept with.
+   */
+  async keepIdempotencyKey(k: {
+    scope: string;
+    key: string;
+    requestHash: string;
+    statusCode: number;
+  }): Promise<'kept' | { requestHash: string; statusCode: number }> {
+    const kept = await this.query(
+      `INSERT INTO idempotency_keys (scope, key, request_hash, status_code) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (scope, key) DO NOTHING RETURNING 1`,
+      [k.scope, k.key, k.requestHash, k.statusCode],
+    );
+    if (kept.length > 0) return 'kept';
+    const [row] = await this.query<{ request_hash: string; status_code: number }>(
+      `SELECT request_hash, status_code FROM idempotency_keys WHERE scope = $1 AND key = $2`,
+      [k.scope, k.key],
+    );
+    return { requestHash: row.request_hash, statusCode: row.status_code };
+  }
+
   /** The account's counters right after its last entry before `until` (zero before any). */
   async countersBefore(accountId: string, until: Date): Promise<AccountCounters & { version: bigint }> {
     const rows = await this.query<Record<string, string>>(

@@ -1,17 +1,32 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { InvalidRequestError } from '@tally/shared';
+import { UnitOfWork } from '@tally/database';
+import { DomainError, ErrorCode, InvalidRequestError } from '@tally/shared';
 import { SINGLETON_KINDS } from '../../domain';
 import { LedgerReader } from '../../persistence/ledger-reader';
 import { CreateAccountCommand } from './create-account.command';
 
 @CommandHandler(CreateAccountCommand)
 export class CreateAccountCommandHandler implements ICommandHandler<CreateAccountCommand> {
-  constructor(private readonly reader: LedgerReader) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly reader: LedgerReader,
+  ) {}
 
-  execute({ ref, metadata }: CreateAccountCommand) {
+  execute({ ref, metadata, idempotency }: CreateAccountCommand) {
     if (SINGLETON_KINDS.includes(ref.kind)) {
       throw new InvalidRequestError(`the ${ref.kind} account exists already and cannot be created`);
     }
-    return this.reader.createAccount(ref, metadata);
+    // One transaction: the key is kept with the answer it got, or neither is written.
+    return this.uow.run(async () => {
+      const { account, created } = await this.reader.createAccount(ref, metadata);
+      if (!idempotency) return { account, created, replayed: false };
+      const first = await this.reader.keepIdempotencyKey({ ...idempotency, statusCode: created ? 201 : 200 });
+      if (first === 'kept') return { account, created, replayed: false };
+      if (first.requestHash !== idempotency.requestHash) {
+        throw new DomainError(ErrorCode.IdempotencyConflict, 'this Idempotency-Key was used with a different request');
+      }
+      // The same request again: the account it made (this insert found it), answered as before.
+      return { account, created: first.statusCode === 201, replayed: true };
+    });
   }
 }
