@@ -311,7 +311,10 @@ export class JobRepository {
            SELECT j.network_job_id FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
            WHERE a.prover_id = w.prover_id AND a.status = 'ASSIGNED' AND j.status IN ('ASSIGNED', 'RUNNING')
            ORDER BY a.assigned_at, j.submitted_at, j.network_job_id
-           LIMIT w.n FOR UPDATE OF j SKIP LOCKED) x),
+           -- The replica's row too: a replica started by another poll since this statement's
+           -- snapshot is then re-read, found RUNNING and passed over for the next, where
+           -- locking the job alone let it be picked and then not started (a 204 with work left).
+           LIMIT w.n FOR UPDATE OF a, j SKIP LOCKED) x),
        started AS (
          UPDATE job_assignments a SET status = 'RUNNING' FROM picked p
          WHERE a.network_job_id = p.network_job_id AND a.prover_id = p.prover_id AND a.status = 'ASSIGNED'
