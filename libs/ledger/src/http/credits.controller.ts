@@ -70,7 +70,6 @@ export class CreditsController {
     private readonly reader: LedgerReader,
   ) {}
 
-  /** Posts through the ledger; a replayed key answers as the first time, flagged. */
   /** A key is the caller's own (scope), and stands for one request: this route with this body. */
   private idempotencyOf(req: FastifyRequest, principal: Principal, key: string) {
     return {
@@ -80,6 +79,7 @@ export class CreditsController {
     };
   }
 
+  /** Posts through the ledger; a replayed key answers as the first time, flagged. */
   private async post(
     req: FastifyRequest,
     res: FastifyReply,
