@@ -11,6 +11,9 @@ export function postingError(error: { code: string; detail: string }, status?: n
   return new DomainError(code, error.detail);
 }
 
+/** DSE-009's detail wherever an Idempotency-Key comes back with another request. */
+export const KEY_REUSED = 'this Idempotency-Key was used with a different request';
+
 export class AccountNotFoundError extends DomainError {
   constructor(kind: string, owner: string) {
     super(ErrorCode.AccountNotFound, `no such account: ${kind}/${owner}`, { account_type: kind, account_id: owner });

@@ -5,6 +5,7 @@ import { LEASED_UNTIL, OutboxRecord, outboxPublishedAtSql, prepared, recordOf } 
 // Declares the ledger's outbox event types (external only) before the first posting writes one.
 import '../events/ledger.events';
 import { INT64_MAX } from '@tally/shared';
+import { KEY_REUSED } from '../domain';
 import type { AccountKind, AccountRef, Phase, PostingRequest, PostingResult, Side, TransferView } from '../domain';
 
 /** An account row as locked (or known) for the batch, with its counters as the batch moves them. */
@@ -205,7 +206,7 @@ export class PostingEngine {
             ? {
                 outcome: 'conflict',
                 status: 409,
-                error: { code: 'DSE-009', detail: 'this Idempotency-Key was used with a different request' },
+                error: { code: 'DSE-009', detail: KEY_REUSED },
               }
             : row.view
               ? { outcome: 'replay', status: row.status_code, transfer: row.view }
@@ -479,7 +480,7 @@ export class PostingEngine {
           ? {
               outcome: 'conflict',
               status: 409,
-              error: { code: 'DSE-009', detail: 'this Idempotency-Key was used with a different request' },
+              error: { code: 'DSE-009', detail: KEY_REUSED },
             }
           : ({ ...original, outcome: 'replay' } as PostingResult);
     });

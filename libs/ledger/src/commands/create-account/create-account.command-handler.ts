@@ -1,7 +1,7 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
 import { DomainError, ErrorCode, InvalidRequestError } from '@tally/shared';
-import { SINGLETON_KINDS } from '../../domain';
+import { KEY_REUSED, SINGLETON_KINDS } from '../../domain';
 import { LedgerReader } from '../../persistence/ledger-reader';
 import { CreateAccountCommand } from './create-account.command';
 
@@ -23,7 +23,7 @@ export class CreateAccountCommandHandler implements ICommandHandler<CreateAccoun
       const first = await this.reader.keepIdempotencyKey({ ...idempotency, statusCode: created ? 201 : 200 });
       if (first === 'kept') return { account, created, replayed: false };
       if (first.requestHash !== idempotency.requestHash) {
-        throw new DomainError(ErrorCode.IdempotencyConflict, 'this Idempotency-Key was used with a different request');
+        throw new DomainError(ErrorCode.IdempotencyConflict, KEY_REUSED);
       }
       // The same request again: the account it made (this insert found it), answered as before.
       return { account, created: first.statusCode === 201, replayed: true };
