@@ -327,6 +327,10 @@ describe('credits API', () => {
     await t.http().get(`/v1/credits/transactions/${otherTx.body.items[0].transfer_id}`).set(key).expect(404);
   });
 
+  /** A user's account as the admin reads it at a moment. */
+  const asOf = (user: string, at: string) =>
+    t.http().get(`/v1/credits/accounts/user/${user}`).query({ as_of: at }).set(ctx.admin());
+
   it('gives the balance as of a past moment', async () => {
     const u = ctx.name();
     await ctx.mint('user', u, '10');
@@ -337,29 +341,14 @@ describe('credits API', () => {
     const now = await t.http().get(`/v1/credits/accounts/user/${u}`).set(ctx.admin()).expect(200);
     expect(now.body.balance.posted).toBe('15');
     expect(now.body.recent_transactions).toHaveLength(2);
-    const past = await t
-      .http()
-      .get(`/v1/credits/accounts/user/${u}`)
-      .query({ as_of: between })
-      .set(ctx.admin())
-      .expect(200);
+    const past = await asOf(u, between).expect(200);
     expect(past.body.balance.posted).toBe('10');
     expect(past.body.recent_transactions).toHaveLength(1);
-    const before = await t
-      .http()
-      .get(`/v1/credits/accounts/user/${u}`)
-      .query({ as_of: '2000-01-01T00:00:00Z' })
-      .set(ctx.admin())
-      .expect(200);
+    const before = await asOf(u, '2000-01-01T00:00:00Z').expect(200);
     expect(before.body.balance.posted).toBe('0');
-    await t.http().get(`/v1/credits/accounts/user/${u}`).query({ as_of: 'yesterday' }).set(ctx.admin()).expect(400);
+    await asOf(u, 'yesterday').expect(400);
     // Not rolled over into March 2.
-    const impossible = await t
-      .http()
-      .get(`/v1/credits/accounts/user/${u}`)
-      .query({ as_of: '2026-02-30' })
-      .set(ctx.admin())
-      .expect(400);
+    const impossible = await asOf(u, '2026-02-30').expect(400);
     expect(impossible.body.code).toBe('DSE-001');
   });
 
@@ -367,23 +356,13 @@ describe('credits API', () => {
     const u = ctx.name();
     await ctx.mint('user', u, '10');
     const second = (await ctx.mint('user', u, '5')).body;
-    const at = await t
-      .http()
-      .get(`/v1/credits/accounts/user/${u}`)
-      .query({ as_of: second.created_at })
-      .set(ctx.admin())
-      .expect(200);
+    const at = await asOf(u, second.created_at).expect(200);
     expect(at.body.balance.posted).toBe('15');
     expect(at.body.recent_transactions.map((r: { transfer_id: string }) => r.transfer_id)).toContain(
       second.transfer_id,
     );
     const justBefore = new Date(new Date(second.created_at).getTime() - 1).toISOString();
-    const before = await t
-      .http()
-      .get(`/v1/credits/accounts/user/${u}`)
-      .query({ as_of: justBefore })
-      .set(ctx.admin())
-      .expect(200);
+    const before = await asOf(u, justBefore).expect(200);
     // The first mint may share the millisecond before; the second is not in it.
     expect(before.body.recent_transactions.map((r: { transfer_id: string }) => r.transfer_id)).not.toContain(
       second.transfer_id,
