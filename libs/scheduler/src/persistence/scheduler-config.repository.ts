@@ -61,7 +61,7 @@ export class SchedulerConfigRepository {
       );
       // The config in force, sent again (a retry of a PUT that landed, say): nothing to write.
       // A version it has not reached yet cannot be such a replay.
-      if (same?.same && !(expectedVersion !== undefined && expectedVersion > same.version))
+      if (same?.same && (expectedVersion === undefined || expectedVersion <= same.version))
         return { config: parseSchedulerConfig(same.config), version: same.version, updatedAt: same.updated_at };
       const current = await this.get();
       throw new DomainError(
