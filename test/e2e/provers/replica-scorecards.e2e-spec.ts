@@ -4,8 +4,11 @@ import { startTestApp, TestApp } from '../../support/test-app';
 
 type Prover = { name: string; key: Record<string, string> };
 
-/** Every replica of a settled job gets exactly one score outcome, whoever reports last. */
-describe('scorecards of replicated jobs: one outcome per replica', () => {
+/**
+ * A replica of a settled job is scored for what it did, whoever reports last: one outcome
+ * for a replica that reported, none for one called off before it reported.
+ */
+describe('scorecards of replicated jobs: each replica scored for its own report', () => {
   let t: TestApp;
   let ctx: ProversCtx;
   beforeAll(async () => {
@@ -41,6 +44,24 @@ describe('scorecards of replicated jobs: one outcome per replica', () => {
     ]);
   }
 
+  /**
+   * The prover's scorecard is untouched. Checked once the job's other replicas hold their
+   * outcomes: all of a job's score events are written together.
+   */
+  async function expectNoOutcome(p: Prover): Promise<void> {
+    expect((await ctx.getProver(p.name).expect(200)).body).toMatchObject({
+      version: 0,
+      successful_jobs: 0,
+      failed_jobs: 0,
+      score_value: '50',
+    });
+    const events = await t.dataSource.query(
+      `SELECT 1 FROM outbox WHERE event_type = 'ScorecardUpdate' AND partition_key = $1`,
+      [p.name],
+    );
+    expect(events).toEqual([]);
+  }
+
   it('no majority of 2 ("aa" vs "bb"): both replicas score a failure, in either report order', async () => {
     for (const order of [0, 1]) {
       const [a, b] = await provers(2);
@@ -61,7 +82,7 @@ describe('scorecards of replicated jobs: one outcome per replica', () => {
     for (const p of replicas) await expectOneOutcome(p, 'failure');
   });
 
-  it('a 2-of-3 majority: the two score a success, the dissenter a failure, whether it reports first or too late', async () => {
+  it('a 2-of-3 majority: the two score a success, a dissenter that reported in time a failure, a replica called off before it reported nothing', async () => {
     // The dissenter reports first: the job waits for the majority.
     const [a, b, c] = await provers(3);
     const early = await ctx.polledJob([a, b, c]);
@@ -71,17 +92,17 @@ describe('scorecards of replicated jobs: one outcome per replica', () => {
     for (const p of [a, b]) await expectOneOutcome(p, 'success');
     await expectOneOutcome(c, 'failure');
 
-    // The majority decides first: the third replica's report comes after the job settled (refused).
+    // The majority decides first: the third replica was called off; its report comes too late (refused).
     const [d, e, f] = await provers(3);
     const late = await ctx.polledJob([d, e, f]);
     await ctx.report(late, d.key, ok('aa')).expect(201);
     expect((await ctx.report(late, e.key, ok('aa')).expect(201)).body.outcome).toBe('COMPLETED');
     await ctx.report(late, f.key, ok('bb')).expect(409);
     for (const p of [d, e]) await expectOneOutcome(p, 'success');
-    await expectOneOutcome(f, 'failure');
+    await expectNoOutcome(f);
   });
 
-  it('mixed, 2 replicas (success "aa" and a failed report): both score a failure, in either order', async () => {
+  it('mixed, 2 replicas (success "aa" and a failed report): both reporters score a failure; a failure first calls the other off unscored', async () => {
     const [a, b] = await provers(2);
     const succeededFirst = await ctx.polledJob([a, b]);
     await ctx.report(succeededFirst, a.key, ok('aa')).expect(201);
@@ -89,13 +110,13 @@ describe('scorecards of replicated jobs: one outcome per replica', () => {
     await expectOneOutcome(a, 'failure');
     await expectOneOutcome(b, 'failure');
 
-    // A failure first decides at once (no majority can be reached): the replica still running fails too.
+    // A failure first decides at once (no majority can be reached): the replica still running is called off.
     const [c, d] = await provers(2);
     const failedFirst = await ctx.polledJob([c, d]);
     expect((await ctx.report(failedFirst, c.key, failed).expect(201)).body.outcome).toBe('FAILED');
     await ctx.report(failedFirst, d.key, ok('aa')).expect(409);
     await expectOneOutcome(c, 'failure');
-    await expectOneOutcome(d, 'failure');
+    await expectNoOutcome(d);
   });
 
   it('a redelivered JobFailed of a replicated job emits nothing more (idempotent by event_id)', async () => {

@@ -1,4 +1,5 @@
 import { microsOf } from '../../support/ledger-ctx';
+import { ProversCtx } from '../../support/provers-ctx';
 import { BASIC_CAPABILITIES, GPU_BOX, SchedulerCtx, TestProver } from '../../support/scheduler-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
@@ -211,5 +212,42 @@ describe('scheduler: timeouts', () => {
       [[running, assigned]],
     );
     expect(events.map((e: { payload: { prover_id: string } }) => e.payload.prover_id)).toEqual([p.name, p.name]);
+  });
+
+  it('a replicated job that times out charges the failure to the replicas that ran out of time only, never to one that had reported or was merely called off', async () => {
+    const scores = new ProversCtx(t);
+    const card = async (p: TestProver) =>
+      (await t.http().get(`/v1/provers/${p.name}`).set(ctx.admin()).expect(200)).body;
+    const client = await ctx.fundedClient('10');
+
+    // Wall clock: one replica reported, the other was still running.
+    const [a, b] = [await prover(), await prover()];
+    const late = await ctx.submitted(client.key, { max_cost_micros: 2_000_000, replicas: 2 });
+    await ctx.tick();
+    expect((await ctx.jobRow(late)).provers.sort()).toEqual([a.name, b.name].sort());
+    for (const p of [a, b]) await ctx.start(late, p.key).expect(201);
+    await ctx.report(late, a.key, { success: true, final_cost_micros: 1_000_000, result_hash: 'h' }).expect(201);
+    await t.dataSource.query(`UPDATE jobs SET assigned_at = now() - interval '11 minutes' WHERE network_job_id = $1`, [
+      late,
+    ]);
+    expect(await ctx.sweep()).toMatchObject({ timedOut: 1 });
+    expect(await scores.waitForScoreVersion(b.name, 1)).toMatchObject({ failed_jobs: 1, successful_jobs: 0 });
+    expect(await card(a)).toMatchObject({ version: 0, failed_jobs: 0, successful_jobs: 0 });
+
+    // Heartbeat: the job's last attempt; one replica's prover goes silent, the other is still running.
+    for (const p of [a, b]) await ctx.silence(p);
+    await ctx.sweep();
+    const [c, d] = [await prover(), await prover()];
+    const orphaned = await ctx.submitted(client.key, { max_cost_micros: 2_000_000, replicas: 2 });
+    await ctx.tick();
+    expect((await ctx.jobRow(orphaned)).provers.sort()).toEqual([c.name, d.name].sort());
+    for (const p of [c, d]) await ctx.start(orphaned, p.key).expect(201);
+    await t.dataSource.query(`UPDATE jobs SET attempts = 1 WHERE network_job_id = $1`, [orphaned]);
+    await ctx.silence(c);
+    expect(await ctx.sweep()).toMatchObject({ offline: [c.name], gaveUp: 1 });
+    expect((await ctx.job(orphaned).expect(200)).body).toMatchObject({ status: 'FAILED', refunded_micros: '2000000' });
+    expect(await scores.waitForScoreVersion(c.name, 1)).toMatchObject({ failed_jobs: 1, successful_jobs: 0 });
+    expect(await card(d)).toMatchObject({ version: 0, failed_jobs: 0, successful_jobs: 0 });
+    expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '10', pending: '0' });
   });
 });

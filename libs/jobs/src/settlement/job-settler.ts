@@ -39,6 +39,13 @@ export type SettlementRequest =
       to: 'FAILED' | 'CANCELLED';
       errorMessage: string | null;
       proverId: string | null;
+      /**
+       * The replicas this failure is charged to, a failure on each one's scorecard: the
+       * reporters of a job no majority can agree on, the prover that went silent, the
+       * replicas still out when the wall clock ran out. A replica called off because of
+       * the others (or a cancel) is charged nothing.
+       */
+      failedProvers: string[];
     };
 
 /** A settlement as planned: its postings, each winner's reward, and the job row's new state. */
@@ -203,7 +210,7 @@ export class JobSettler {
   ): { type: string; partitionKey: string; payload: object; eventId?: string }[] {
     const r = s.request;
     const id = job.network_job_id;
-    // Every prover holding a replica as the job settles (reported or not): each gets a score outcome.
+    // Every prover holding a replica as the job settles, reported or not.
     const assigned = [...new Set(r.assignments.map((a) => a.prover_id))].sort();
     const outcome =
       r.kind === 'complete'
@@ -226,6 +233,7 @@ export class JobSettler {
               status: r.to,
               prover_id: r.proverId,
               assigned_provers: assigned,
+              failed_provers: [...new Set(r.failedProvers)].sort(),
               error_message: r.errorMessage,
             },
           };

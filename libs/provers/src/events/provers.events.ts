@@ -24,14 +24,16 @@ export interface JobFailedPayload {
   prover_id: string | null;
   /** Every prover holding a replica when the job failed (absent from events written before it was added). */
   assigned_provers?: string[];
+  /** The replicas the failure is charged to (absent from events written before it was added). */
+  failed_provers?: string[];
   error_message: string | null;
 }
 
 /** Wakes this prover's long polls. */
 export class ProverJobAssigned extends OutboxEvent<JobAssignedPayload> {}
-/** A settled success: the majority's scorecards gain a success, every other replica's a failure. */
+/** A settled success: the majority's scorecards gain a success, the dissenters' a failure. */
 export class ProverJobCompleted extends OutboxEvent<JobCompletedPayload> {}
-/** A settled failure (reported, no majority, timeout): every replica's scorecard gains a failure. */
+/** A settled failure (reported, no majority, timeout): the scorecards of the replicas it is charged to gain a failure. */
 export class ProverJobFailed extends OutboxEvent<JobFailedPayload> {}
 /** A score event to persist with optimistic locking. */
 export class ScorecardUpdatePublished extends OutboxEvent<ScorecardUpdateEvent> {}

@@ -30,6 +30,7 @@ export class CancelJobCommandHandler implements ICommandHandler<CancelJobCommand
         to: 'CANCELLED',
         errorMessage: null,
         proverId: null,
+        failedProvers: [],
       });
     });
   }

@@ -17,10 +17,10 @@ export class FailJobCommandHandler implements ICommandHandler<FailJobCommand, Jo
     return this.uow.run(async () => {
       const job = await this.jobs.find(jobId, true);
       if (!job || !canTransition(job.status, 'FAILED')) return null; // settled meanwhile
-      // Replicas still out are called off, as on cancel: their provers hear of it at their next heartbeat.
-      const assignments = (await this.jobs.assignments(jobId)).map((a) =>
-        a.status === 'REPORTED' ? a : { ...a, status: 'CANCELLED' as const },
-      );
+      const held = await this.jobs.assignments(jobId);
+      // Replicas still out are called off, as on cancel: their provers hear of it at their
+      // next heartbeat. They are the ones that ran out of time, so the failure is theirs.
+      const assignments = held.map((a) => (a.status === 'REPORTED' ? a : { ...a, status: 'CANCELLED' as const }));
       return this.settler.settle({
         kind: 'refund',
         job,
@@ -28,6 +28,7 @@ export class FailJobCommandHandler implements ICommandHandler<FailJobCommand, Jo
         to: 'FAILED',
         errorMessage: reason,
         proverId,
+        failedProvers: held.filter((a) => a.status !== 'REPORTED').map((a) => a.prover_id),
       });
     });
   }

@@ -117,6 +117,7 @@ export class ReportResultCommandHandler
             to: 'FAILED',
             errorMessage: report.errorMessage ?? 'no majority of replicas agreed',
             proverId,
+            failedProvers: decision.dissenters,
           }
         : {
             kind: 'complete',

@@ -29,6 +29,7 @@ export class RequeueJobCommandHandler implements ICommandHandler<RequeueJobComma
           to: 'FAILED',
           errorMessage: `${reason}; gave up after ${attempts} attempt(s)`,
           proverId,
+          failedProvers: [proverId],
         });
       }
       // Every replica starts again: the assignment is redone as a whole.

@@ -12,21 +12,22 @@ type SettledJob = ProverJobCompleted | ProverJobFailed;
 
 /**
  * Each replica's outcome in a settled job, true for a success, false for a failure, in
- * prover id order. A completed job: its majority succeeded; every other replica failed it
- * (a result outside the majority, a failed report, or no report before the job was
- * decided). A failed job has no majority: every replica failed it. The settled payload
- * names every replica, so the outcomes do not depend on who reported last.
+ * prover id order: only what a replica did itself counts. A completed job: its majority
+ * succeeded, its dissenters (a result outside the majority, or a failed report) failed.
+ * A failed job: the replicas it is charged to failed. A replica still running when the
+ * others decided the job (it was called off) has no outcome, as on a cancel: a slow but
+ * honest prover is not a failing one.
  */
 export function outcomesOf(event: SettledJob): Map<string, boolean> {
   const outcomes = new Map<string, boolean>();
   if (event instanceof ProverJobCompleted) {
-    const { provers = [], dissenters = [], assigned_provers = [] } = event.payload;
+    const { provers = [], dissenters = [] } = event.payload;
     for (const prover of provers) outcomes.set(prover, true);
-    for (const prover of [...dissenters, ...assigned_provers]) if (!outcomes.has(prover)) outcomes.set(prover, false);
+    for (const prover of dissenters) if (!outcomes.has(prover)) outcomes.set(prover, false);
   } else {
-    const { prover_id: prover, assigned_provers } = event.payload;
-    // Events written before assigned_provers name one prover (a comma list would be a majority, not a culprit).
-    const failed = assigned_provers ?? (prover && !prover.includes(',') ? [prover] : []);
+    const { prover_id: prover, assigned_provers, failed_provers } = event.payload;
+    // Older events: every replica was charged; older still name one prover (a comma list would be a majority, not a culprit).
+    const failed = failed_provers ?? assigned_provers ?? (prover && !prover.includes(',') ? [prover] : []);
     for (const p of failed) outcomes.set(p, false);
   }
   return new Map([...outcomes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
