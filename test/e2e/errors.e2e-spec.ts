@@ -165,6 +165,7 @@ describe('errors are problem+json with a code, never a 500', () => {
         .set('Content-Type', type)
         .send(body);
       expectProblem(res, 400, 'DSE-001');
+      expect(res.body.detail).toBe('unsupported Content-Type: send application/json');
     }
   });
 

@@ -39,6 +39,9 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
     refuseContentEncoding(req);
     return body;
   });
+  // Fastify's own text/plain parser would hand the routes a string, and a JSON body sent
+  // as text would be refused field by field instead of for its type.
+  fastify.removeContentTypeParser('text/plain');
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });

@@ -22,6 +22,7 @@ import { BODY_LIMIT_BYTES, PROTOCOL_VERSION, stampResponse } from './protocol';
 
 const logger = new Logger('Errors');
 const bodyTooLarge = () => new PayloadTooLargeError(`request body exceeds ${BODY_LIMIT_BYTES / (1024 * 1024)} MB`);
+const unsupportedMediaType = () => new InvalidRequestError('unsupported Content-Type: send application/json');
 
 /**
  * Every error leaves as RFC 9457 problem+json with its DSE code. Unknown errors are
@@ -111,9 +112,7 @@ function toDomainError(exception: unknown, req: FastifyRequest): DomainError {
   const fastify = exception as { code?: unknown; statusCode?: unknown };
   if (typeof fastify?.code === 'string' && fastify.code.startsWith('FST_')) {
     if (fastify.statusCode === 413) return bodyTooLarge();
-    if (fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return new InvalidRequestError('unsupported Content-Type: send application/json');
-    }
+    if (fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return unsupportedMediaType();
     if (fastify.code === 'FST_ERR_BAD_URL') return new InvalidRequestError('malformed URL');
     if (typeof fastify.statusCode === 'number' && fastify.statusCode < 500) {
       return new InvalidRequestError('malformed request');
@@ -122,6 +121,7 @@ function toDomainError(exception: unknown, req: FastifyRequest): DomainError {
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     if (status === 413) return bodyTooLarge();
+    if (status === 415) return unsupportedMediaType(); // Fastify's refusal, as the adapter hands it on
     if (status === 401) return new UnauthenticatedError();
     if (status === 403) return new ForbiddenError();
     if (status === 404) return new RouteNotFoundError(req.method, req.url.split('?')[0]);
