@@ -51,7 +51,23 @@ describe('admin views of jobs', () => {
       .expect(200);
     expect(cancelled.body.items.map((j: { network_job_id: string }) => j.network_job_id)).toEqual([ids[1]]);
     await t.http().get('/v1/admin/jobs').query({ status: 'DONE' }).set(ctx.admin()).expect(400);
-    await t.http().get('/v1/admin/jobs').query({ cursor: 'garbage' }).set(ctx.admin()).expect(400);
+    // Garbage, and cursors shaped like real ones but naming an instant or id Postgres cannot take.
+    for (const text of [
+      'garbage',
+      `-010000-01-01T00:00:00.000Z|${ids[0]}`,
+      `0000-01-01T00:00:00.000Z|${ids[0]}`,
+      `2026-02-30T00:00:00.000Z|${ids[0]}`,
+      `2026-01-01T00:00:00.000Z|${'-'.repeat(36)}`,
+      `2026-01-01T00:00:00.000Z|${ids[0]}|x`,
+    ]) {
+      const cursor = text === 'garbage' ? text : Buffer.from(text).toString('base64url');
+      const res = await t.http().get('/v1/admin/jobs').query({ cursor }).set(ctx.admin());
+      expect([res.status, res.body.code, res.body.detail]).toEqual([
+        400,
+        'DSE-001',
+        'cursor is not one this API returned',
+      ]);
+    }
     await t.http().get('/v1/admin/jobs').set(client.key).expect(403);
 
     const stats = await t.http().get('/v1/admin/stats').set(ctx.admin()).expect(200);

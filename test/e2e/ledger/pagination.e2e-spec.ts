@@ -76,6 +76,8 @@ describe('transaction history', () => {
       { cursor: 'nonsense' },
       // A real cursor with a stray character: base64url decoding would skip it.
       { cursor: `${Buffer.from('seq:45').toString('base64url')}x` },
+      // Well-formed, but past int64: no seq can be that large.
+      { cursor: Buffer.from('seq:9223372036854775808').toString('base64url') },
       { kind: 'gift' },
       { reason: 'gift' },
       { kind: 'mint', reason: 'reward' },

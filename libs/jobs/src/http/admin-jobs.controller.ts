@@ -5,6 +5,10 @@ import { badCursor, decodeCursorText, encodeCursorText, InvalidRequestError, par
 import { JobQueries } from '../queries/list-jobs/list-jobs.query';
 import { ListJobsQueryDto } from './dto/jobs.request.dto';
 
+/** A page cursor's text: the last job's submitted_at (years 0001–9999: Postgres has no year 0) and id. */
+const CURSOR =
+  /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
 @ApiTags('admin')
 @Controller('admin')
 export class AdminJobsController {
@@ -17,12 +21,13 @@ export class AdminJobsController {
     if (limit > 500) throw new InvalidRequestError('limit must be an integer from 1 to 500', { field: 'limit' });
     let before: { at: Date; id: string } | undefined;
     if (q.cursor !== undefined) {
-      const [at, id] = decodeCursorText(q.cursor).split('|');
-      const t = new Date(at);
-      if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(t.getTime())) {
+      // Exactly what next_cursor encodes: an ISO instant (as toISOString writes it) and a job id.
+      const match = CURSOR.exec(decodeCursorText(q.cursor));
+      const at = new Date(match?.[1] ?? NaN);
+      if (!match || Number.isNaN(at.getTime()) || at.toISOString() !== match[1] || at.getUTCFullYear() < 1) {
         throw badCursor();
       }
-      before = { at: t, id };
+      before = { at, id: match[2] };
     }
     const rows = await this.queries.list({
       status: q.status,

@@ -10,6 +10,7 @@ import {
   encodeCursorText,
   formatMicros,
   hashOf,
+  INT64_MAX,
   InvalidRequestError,
   newId,
   NoFieldsRequestDto,
@@ -425,6 +426,7 @@ function encodeCursor(seq: string): string {
 function decodeCursor(cursor: string | undefined): bigint | undefined {
   if (cursor === undefined) return undefined;
   const match = /^seq:(\d{1,19})$/.exec(decodeCursorText(cursor));
-  if (!match) throw badCursor();
+  // 19 digits reach past int64: such a seq was never handed out (and Postgres would refuse it).
+  if (!match || BigInt(match[1]) > INT64_MAX) throw badCursor();
   return BigInt(match[1]);
 }
