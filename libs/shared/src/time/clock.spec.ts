@@ -7,6 +7,9 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp('2028-02-29T12:30:00Z', 'as_of')?.toISOString()).toBe('2028-02-29T12:30:00.000Z');
     expect(parseTimestamp('2026-03-01T01:00:00+02:00', 'as_of')?.toISOString()).toBe('2026-02-28T23:00:00.000Z');
     expect(parseTimestamp('2026-12-31T23:59:59.999Z', 'as_of')?.toISOString()).toBe('2026-12-31T23:59:59.999Z');
+    // The same offset with its "+" decoded to a space, as an unescaped query string delivers it.
+    expect(parseTimestamp('2026-03-01T01:00:00 02:00', 'as_of')?.toISOString()).toBe('2026-02-28T23:00:00.000Z');
+    expect(parseTimestamp('2026-12-02T16:04:10.5 05:30', 'as_of')?.toISOString()).toBe('2026-12-02T10:34:10.500Z');
     expect(parseTimestamp(undefined, 'as_of')).toBeUndefined();
   });
 
@@ -19,6 +22,7 @@ describe('parseTimestamp', () => {
     '2026-00-10',
     'yesterday',
     '1700000000',
+    '2026-03-01T01:00:00 2',
     '',
   ])('refuses %p with DSE-001 naming the field', (value) => {
     let error: unknown;

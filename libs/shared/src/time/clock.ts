@@ -12,15 +12,18 @@ export class SystemClock extends Clock {
 }
 
 const DATE_PREFIX = /^(\d{4})-(\d{2})-(\d{2})/;
+/** A time whose "+hh:mm" offset arrived as " hh:mm": a "+" left unescaped in a query string decodes to a space. */
+const DECODED_PLUS = /(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$/;
 
 /**
  * An optional ISO 8601 timestamp from a query string; anything else is DSE-001 naming the
  * field. A day the month does not have (2026-02-30) is refused too: Date would roll it over
- * into the next month, and a query would silently ask about another moment.
+ * into the next month, and a query would silently ask about another moment. A positive
+ * offset whose "+" became a space in the query string is read as the offset it was.
  */
 export function parseTimestamp(value: string | undefined, field: string): Date | undefined {
   if (value === undefined) return undefined;
-  const t = new Date(value);
+  const t = new Date(value.replace(DECODED_PLUS, '$1+$2'));
   const date = DATE_PREFIX.exec(value);
   if (!date || Number.isNaN(t.getTime()) || Number(date[3]) > daysInMonth(Number(date[1]), Number(date[2]))) {
     throw new InvalidRequestError(`${field} must be an ISO 8601 timestamp`, { field });
