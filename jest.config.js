@@ -1,4 +1,7 @@
 /** Two projects: unit specs beside the code, e2e specs under test/ against the real app and database. */
+// Every test process runs in a zone away from UTC (set here, before Jest starts its workers),
+// so no code can lean on the server's zone being UTC and pass only because the suite's is.
+process.env.TZ = 'Asia/Kolkata';
 const swc = [
   '@swc/jest',
   {

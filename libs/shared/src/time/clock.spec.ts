@@ -13,6 +13,14 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp(undefined, 'as_of')).toBeUndefined();
   });
 
+  it('reads a time with no offset as UTC, as a date alone, whatever zone the server runs in', () => {
+    // jest.config.js runs the suite in a zone 5:30 from UTC, so a local reading would show.
+    expect(new Date(2026, 2, 1).getTimezoneOffset()).not.toBe(0);
+    expect(parseTimestamp('2026-03-01T02:00', 'as_of')?.toISOString()).toBe('2026-03-01T02:00:00.000Z');
+    expect(parseTimestamp('2026-03-01 02:00:00.25', 'as_of')?.toISOString()).toBe('2026-03-01T02:00:00.250Z');
+    expect(parseTimestamp('2026-03-01', 'as_of')?.toISOString()).toBe('2026-03-01T00:00:00.000Z');
+  });
+
   it.each([
     '2026-02-30',
     '2026-02-29T00:00:00Z',
