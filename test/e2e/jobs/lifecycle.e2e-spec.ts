@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { JobsCtx } from '../../support/jobs-ctx';
 import { microsOf } from '../../support/ledger-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
@@ -389,6 +390,32 @@ describe('job lifecycle settlement', () => {
     expect(await ctx.balance('user', client.name)).toMatchObject({ pending: '1', available: '4' });
     const other = await ctx.submit(client.key, { ...body, max_cost_micros: 2_000_000 }).expect(409);
     expect(other.body.code).toBe('DSE-009');
+  });
+
+  it('an Idempotency-Key names the submission as client_job_id does: retries (even at once) get the one job and one hold', async () => {
+    const client = await ctx.fundedClient('5');
+    const key = `retry-${randomUUID()}`;
+    const body = { max_cost_micros: 1_000_000, payload: { n: 1 } };
+    const submit = (b: Record<string, unknown>, k = key) => ctx.submit(client.key, b).set('Idempotency-Key', k);
+    const results = await Promise.all(Array.from({ length: 10 }, () => submit(body)));
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(201));
+    const ids = new Set(results.map((r) => r.body.network_job_id));
+    expect(ids.size).toBe(1);
+    const [id] = ids;
+    expect(results.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(9);
+    expect((await ctx.job(id).expect(200)).body.client_job_id).toBe(key);
+    // The body may name the same id; the key is then the same submission.
+    expect((await submit({ ...body, client_job_id: key }).expect(201)).body.network_job_id).toBe(id);
+    expect((await submit({ ...body, max_cost_micros: 2_000_000 }).expect(409)).body.code).toBe('DSE-009');
+    for (const [b, k] of [
+      [{ ...body, client_job_id: 'another' }, key],
+      [body, 'has a space'],
+      [body, 'x'.repeat(129)],
+    ] as const) {
+      const res = await submit(b, k).expect(400);
+      expect(res.body).toMatchObject({ code: 'DSE-001', field: 'Idempotency-Key' });
+    }
+    expect(await ctx.balance('user', client.name)).toMatchObject({ pending: '1', available: '4' });
   });
 
   it('a resubmission is the same request however it is written: micros as a string, defaults spelled out, keys reordered', async () => {

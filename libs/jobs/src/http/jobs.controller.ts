@@ -1,9 +1,16 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
-import { hashOf, InvalidRequestError, NoFieldsRequestDto, parseMicros } from '@tally/shared';
+import {
+  hashOf,
+  IDENTIFIER_MESSAGE,
+  IDENTIFIER_PATTERN,
+  InvalidRequestError,
+  NoFieldsRequestDto,
+  parseMicros,
+} from '@tally/shared';
 import { JobNotFoundError } from '../domain';
 import { AssignJobCommand } from '../commands/assign-job/assign-job.command';
 import { CancelJobCommand } from '../commands/cancel-job/cancel-job.command';
@@ -16,6 +23,29 @@ import { presentJob } from './job.presenter';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/**
+ * The id a submission is deduplicated by: the body's client_job_id or the Idempotency-Key
+ * header (either names the submission, so a retried submit never holds twice); given
+ * together they must agree. A key becomes the job's client_job_id, so it takes that shape.
+ */
+function submissionIdOf(clientJobId: string | undefined, idempotencyKey: string | undefined): string | null {
+  if (idempotencyKey === undefined) return clientJobId ?? null;
+  const field = { field: 'Idempotency-Key' };
+  if (!IDENTIFIER_PATTERN.test(idempotencyKey)) {
+    throw new InvalidRequestError(
+      `on a submit the Idempotency-Key is the job's client_job_id: ${IDENTIFIER_MESSAGE.replace('$property ', '')}`,
+      field,
+    );
+  }
+  if (clientJobId !== undefined && clientJobId !== idempotencyKey) {
+    throw new InvalidRequestError(
+      'Idempotency-Key and client_job_id both name the submission: give one, or the same',
+      field,
+    );
+  }
+  return idempotencyKey;
+}
+
 @ApiTags('jobs')
 @Controller('jobs')
 export class JobsController {
@@ -27,10 +57,17 @@ export class JobsController {
   @Post('submit')
   @Roles('client')
   @ApiOperation({ summary: "Submit a job: its max cost is held from the client's credits in escrow" })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      "the job's client_job_id when the body names none (the same if both): a resubmission returns the same job",
+  })
   async submit(
     @Body() dto: SubmitJobRequestDto,
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: FastifyReply,
+    @Headers('idempotency-key') idempotencyKey?: string,
   ) {
     if (
       dto.payload_encoding === 'base64' &&
@@ -43,7 +80,7 @@ export class JobsController {
     }
     const base64 = dto.payload_encoding === 'base64';
     const request = {
-      clientJobId: dto.client_job_id ?? null,
+      clientJobId: submissionIdOf(dto.client_job_id, idempotencyKey),
       payload: base64 ? { base64: dto.payload } : dto.payload,
       maxCostMicros: parseMicros(dto.max_cost_micros, 'max_cost_micros'),
       priority: dto.priority ?? 'NORMAL',
