@@ -61,4 +61,12 @@ describe('auth: the keys CLI', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no API key with id/);
   });
+
+  it('a database it cannot reach is one line and exit 1, at once (no retries, no stack trace)', async () => {
+    const started = Date.now();
+    const down = await runCli({ ...db.env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' }, 'keys', 'list');
+    expect(down.code).toBe(1);
+    expect(down.stderr.trim()).toBe('cannot open the database: connect ECONNREFUSED 127.0.0.1:1');
+    expect(Date.now() - started).toBeLessThan(30_000); // ten retries 3 s apart would take longer
+  });
 });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EmbeddedPostgres } from '@tally/database';
 import { startTestApp } from '../support/test-app';
 import type { TestDatabase } from '../support/test-database';
 
@@ -12,7 +13,10 @@ function embeddedDatabase(): TestDatabase & { dir: string } {
     dir,
     // An empty DATABASE_URL counts as unset: the app starts the embedded database.
     env: { TALLY_DATA_DIR: dir, DATABASE_URL: '' },
-    drop: async () => rmSync(dir, { recursive: true, force: true }),
+    drop: async () => {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(`${dir}.lock`, { force: true });
+    },
   };
 }
 
@@ -25,7 +29,7 @@ describe('embedded database (no DATABASE_URL)', () => {
   afterAll(() => db.drop());
 
   it(
-    'keeps its data across a restart on the same data directory',
+    'keeps its data across a restart on the same data directory, and serves one process at a time',
     async () => {
       const id = randomUUID();
       const first = await startTestApp({}, db);
@@ -39,9 +43,15 @@ describe('embedded database (no DATABASE_URL)', () => {
         await first.close();
       }
       expect(readdirSync(db.dir).length).toBeGreaterThan(0); // on disk, not in memory
+      expect(existsSync(`${db.dir}.lock`)).toBe(false); // released on close
 
+      // A lock left by a process that is gone (pids stop below 2^22) is taken over.
+      writeFileSync(`${db.dir}.lock`, String(2 ** 22 + 1));
       const second = await startTestApp({}, db);
       try {
+        // While it runs, nobody else opens the directory (the CLI beside the service would
+        // write to a copy of its own and lose those writes).
+        await expect(new EmbeddedPostgres(db.dir).start()).rejects.toThrow(/in use by process \d+/);
         expect(await second.dataSource.query(`SELECT note FROM restart_probe WHERE id = $1`, [id])).toEqual([
           { note: 'survives' },
         ]);
@@ -53,6 +63,7 @@ describe('embedded database (no DATABASE_URL)', () => {
       } finally {
         await second.close();
       }
+      expect(existsSync(`${db.dir}.lock`)).toBe(false);
     },
     TWO_STARTS_TIMEOUT_MS,
   );

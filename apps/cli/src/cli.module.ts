@@ -13,7 +13,8 @@ export class CliModule {
       module: CliModule,
       imports: [
         TallyConfigModule.forRoot(),
-        DatabaseModule.forRoot(),
+        // A command run by hand fails at once on a wrong DATABASE_URL, not after ten retries.
+        DatabaseModule.forRoot({ retryAttempts: 0 }),
         AuthModule,
         LedgerModule,
         SettlementVerifyModule,

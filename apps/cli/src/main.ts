@@ -27,7 +27,15 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const args = parseArgs(argv.slice(command.name.split(' ').length));
-  const app = await NestFactory.createApplicationContext(CliModule.forRoot(), { logger: ['error', 'warn'] });
+  let app;
+  try {
+    // Nest logs nothing while it starts (a wrong DATABASE_URL would print stack traces): the one line below says it.
+    app = await NestFactory.createApplicationContext(CliModule.forRoot(), { logger: false, abortOnError: false });
+    app.useLogger(['error', 'warn']);
+  } catch (error) {
+    console.error(`cannot open the database: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
   try {
     return await command.run(app, args);
   } catch (error) {

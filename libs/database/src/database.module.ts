@@ -46,7 +46,8 @@ class DatabaseConnectionModule {}
 @Global()
 @Module({})
 export class DatabaseModule {
-  static forRoot(): DynamicModule {
+  /** `retryAttempts`: how often a failed first connection is retried (3 s apart; default 10, for a server starting up). */
+  static forRoot(options: { retryAttempts?: number } = {}): DynamicModule {
     let embedded = false;
     return {
       module: DatabaseModule,
@@ -59,7 +60,11 @@ export class DatabaseModule {
           useFactory: async (connection: DatabaseConnection) => {
             await connection.open();
             embedded = connection.kind === 'embedded';
-            return { ...dataSourceOptions(connection.url, connection.poolSize), autoLoadEntities: true };
+            return {
+              ...dataSourceOptions(connection.url, connection.poolSize),
+              autoLoadEntities: true,
+              ...(options.retryAttempts === undefined ? {} : { retryAttempts: options.retryAttempts }),
+            };
           },
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();
