@@ -13,6 +13,7 @@ import { DrainSurvivesOffline1763791100000 } from './1763791100000-DrainSurvives
 import { RevokedReplicas1763791200000 } from './1763791200000-RevokedReplicas';
 import { ActiveAssignments1763791300000 } from './1763791300000-ActiveAssignments';
 import { PayloadEncoding1763791400000 } from './1763791400000-PayloadEncoding';
+import { KeyFingerprints1763791500000 } from './1763791500000-KeyFingerprints';
 
 /** Every migration, in order. A new migration file must be added here (a test checks it). */
 export const ALL_MIGRATIONS = [
@@ -31,4 +32,5 @@ export const ALL_MIGRATIONS = [
   RevokedReplicas1763791200000,
   ActiveAssignments1763791300000,
   PayloadEncoding1763791400000,
+  KeyFingerprints1763791500000,
 ];

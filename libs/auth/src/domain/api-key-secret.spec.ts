@@ -19,6 +19,12 @@ describe('API key secrets', () => {
     expect(displayPrefix(key)).toBe(key.slice(0, 12));
     expect(displayPrefix(key).length).toBeLessThanOrEqual(16);
   });
+
+  it('shows a key an operator chose by a fingerprint of its hash, none of its characters', () => {
+    const chosen = 'admin-key-0123456789abcdefXYZ';
+    expect(displayPrefix(chosen)).toBe(`sha256:${hashApiKey(chosen).slice(0, 8)}`);
+    expect(displayPrefix('tly_short')).toMatch(/^sha256:[0-9a-f]{8}$/); // not the generated shape
+  });
 });
 
 describe('API key rules', () => {

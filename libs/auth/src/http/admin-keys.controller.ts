@@ -55,7 +55,10 @@ export class AdminKeysController {
 
   @Delete(':id')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Revoke an API key; it stops working at once' })
+  @ApiOperation({
+    summary:
+      'Revoke an API key: refused at once by this instance, by other instances (and after a CLI revoke) within 5 s, the life of their key cache',
+  })
   @ApiOkResponse({ type: ApiKeyResponseDto })
   @ApiNotFoundResponse({ description: 'DSE-001: no key with this id' })
   async revoke(@Param('id') id: string): Promise<ApiKeyResponseDto> {

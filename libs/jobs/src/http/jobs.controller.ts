@@ -1,7 +1,7 @@
-import { Body, Controller, Get, Headers, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
 import {
   hashOf,
@@ -28,10 +28,10 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  * header (either names the submission, so a retried submit never holds twice); given
  * together they must agree. A key becomes the job's client_job_id, so it takes that shape.
  */
-function submissionIdOf(clientJobId: string | undefined, idempotencyKey: string | undefined): string | null {
+function submissionIdOf(clientJobId: string | undefined, idempotencyKey: string | string[] | undefined): string | null {
   if (idempotencyKey === undefined) return clientJobId ?? null;
   const field = { field: 'Idempotency-Key' };
-  if (!IDENTIFIER_PATTERN.test(idempotencyKey)) {
+  if (typeof idempotencyKey !== 'string' || !IDENTIFIER_PATTERN.test(idempotencyKey)) {
     throw new InvalidRequestError(
       `on a submit the Idempotency-Key is the job's client_job_id: ${IDENTIFIER_MESSAGE.replace('$property ', '')}`,
       field,
@@ -67,7 +67,7 @@ export class JobsController {
     @Body() dto: SubmitJobRequestDto,
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: FastifyReply,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @Req() req: FastifyRequest, // the optional header read by hand: @Headers would document it as required
   ) {
     if (
       dto.payload_encoding === 'base64' &&
@@ -80,7 +80,7 @@ export class JobsController {
     }
     const base64 = dto.payload_encoding === 'base64';
     const request = {
-      clientJobId: submissionIdOf(dto.client_job_id, idempotencyKey),
+      clientJobId: submissionIdOf(dto.client_job_id, req.headers['idempotency-key']),
       payload: base64 ? { base64: dto.payload } : dto.payload,
       maxCostMicros: parseMicros(dto.max_cost_micros, 'max_cost_micros'),
       priority: dto.priority ?? 'NORMAL',
