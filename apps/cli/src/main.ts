@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { CliCommand, CliUsageError, parseArgs } from './cli-command';
+import { CliCommand, CliUsageError, flagsOf, parseArgs } from './cli-command';
 import { CliModule } from './cli.module';
 import { KEYS_COMMANDS } from './commands/keys.commands';
 import { LEDGER_COMMANDS } from './commands/ledger.commands';
@@ -23,10 +23,24 @@ function usage(): string {
 async function main(argv: string[]): Promise<number> {
   const command = COMMANDS.find((c) => argv.slice(0, c.name.split(' ').length).join(' ') === c.name);
   if (!command) {
-    console.error(usage());
+    // Asked for: the usage, exit 0; anything else unknown is a usage error.
+    const help = argv.length === 0 ? false : ['--help', '-h', 'help'].includes(argv[0]);
+    (help ? console.log : console.error)(usage());
+    return help ? 0 : 2;
+  }
+  let args;
+  try {
+    const rest = argv.slice(command.name.split(' ').length);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(`usage: npm run cli -- ${command.usage}`);
+      return 0;
+    }
+    args = parseArgs(rest, flagsOf(command));
+  } catch (error) {
+    if (!(error instanceof CliUsageError)) throw error;
+    console.error(`${error.message}\nusage: npm run cli -- ${command.usage}`);
     return 2;
   }
-  const args = parseArgs(argv.slice(command.name.split(' ').length));
   let app;
   try {
     // Nest logs nothing while it starts (a wrong DATABASE_URL would print stack traces): the one line below says it.

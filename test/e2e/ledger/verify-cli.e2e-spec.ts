@@ -32,4 +32,45 @@ describe('ledger verify (CLI)', () => {
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/user\/carol: cached posted_debits 7 but its entries sum to 0/);
   }, 240_000); // two app starts and two CLI runs, each opening the (embedded) database
+
+  it('mint and accounts create take what the API takes; unknown or repeated flags are usage errors; --help is not', async () => {
+    const cli = (...args: string[]) => runCli(db.env, ...args);
+    for (const [args, message] of [
+      [
+        ['mint', '--type', 'issuance', '--id', 'main', '--amount', '1'],
+        '--type must be one of user, provider, platform',
+      ],
+      [['mint', '--type', 'escrow', '--id', 'main', '--amount', '1'], '--type must be one of user, provider, platform'],
+      [['mint', '--type', 'user', '--id', 'a', '--amount', '1', '--memo', 'm'.repeat(513)], 'at most 512 characters'],
+      [['mint', '--type', 'user', '--type', 'provider', '--id', 'a', '--amount', '1'], '--type is given twice'],
+      [['mint', '--type', 'user', '--id', 'a', '--amount', '1', '--bogus', '1'], 'unknown flag --bogus'],
+      [['accounts', 'create', '--type', 'platform', '--id', 'main'], '--type must be one of user, provider'],
+      [
+        ['accounts', 'create', '--type', 'user', '--id', 'a', '--metadata', '[1]'],
+        'a JSON object of at most 16384 bytes',
+      ],
+      [
+        ['accounts', 'create', '--type', 'user', '--id', 'a', '--metadata', JSON.stringify({ x: 'y'.repeat(16_400) })],
+        'at most 16384 bytes',
+      ],
+      [['accounts', 'create', '--type', 'user', '--id', 'a', '--metadata', '{nope'], '--metadata must be JSON'],
+      [['verify-receipt', 'r.json', '--keys'], '--keys needs a value'],
+    ] as const) {
+      const res = await cli(...args);
+      expect([res.code, res.stderr]).toEqual([2, expect.stringContaining(message)]);
+    }
+    const help = await cli('mint', '--help');
+    expect([help.code, help.stdout]).toEqual([0, expect.stringContaining('usage: npm run cli -- mint --type')]);
+    // None of them wrote anything: the journal still verifies, with no transfer to account a.
+    const t = await startTestApp({}, db);
+    try {
+      const res = await t
+        .http()
+        .get('/v1/credits/accounts/user/a')
+        .set({ Authorization: `Bearer ${t.adminKey}` });
+      expect(res.status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
 });

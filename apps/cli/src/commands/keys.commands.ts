@@ -1,19 +1,13 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { type ApiKey, CreateApiKeyCommand, ListApiKeysQuery, RevokeApiKeyCommand } from '@tally/auth';
-import { CliArgs, CliCommand, CliUsageError, requireFlag } from '../cli-command';
+import { CliArgs, CliCommand, CliUsageError, optionalFlag, requireFlag } from '../cli-command';
 
 function flagBoolean(args: CliArgs, name: string): boolean {
   const value = args.flags[name];
   if (value === undefined || value === 'false') return false;
   if (value === true || value === 'true') return true;
   throw new CliUsageError(`--${name} takes no value`);
-}
-
-function optionalFlag(args: CliArgs, name: string): string | undefined {
-  const value = args.flags[name];
-  if (value === true) throw new CliUsageError(`--${name} needs a value`);
-  return value;
 }
 
 function asJson(key: ApiKey) {

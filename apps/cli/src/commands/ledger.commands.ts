@@ -10,7 +10,25 @@ import {
   simpleLegs,
 } from '@tally/ledger';
 import { SettlementVerifier } from '@tally/settlement';
-import { CliCommand, requireFlag } from '../cli-command';
+import { CliCommand, CliUsageError, oneOf, optionalFlag, requireFlag } from '../cli-command';
+
+// The same bounds as the REST API's.
+const METADATA_BYTES = 16 * 1024;
+const MEMO_CHARACTERS = 512;
+
+function metadataOf(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new CliUsageError('--metadata must be JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.byteLength(text) > METADATA_BYTES) {
+    throw new CliUsageError(`--metadata must be a JSON object of at most ${METADATA_BYTES} bytes`);
+  }
+  return value as Record<string, unknown>;
+}
 
 // Below this many accounts a progress bar is noise.
 const PROGRESS_THRESHOLD = 2000;
@@ -19,8 +37,8 @@ export const accountsCreate: CliCommand = {
   name: 'accounts create',
   usage: 'accounts create --type user|provider --id OWNER [--metadata JSON]',
   async run(app, args) {
-    const ref = accountRef(requireFlag(args, 'type'), requireFlag(args, 'id'));
-    const metadata = typeof args.flags.metadata === 'string' ? JSON.parse(args.flags.metadata) : {};
+    const ref = accountRef(oneOf('type', requireFlag(args, 'type'), ['user', 'provider']), requireFlag(args, 'id'));
+    const metadata = metadataOf(optionalFlag(args, 'metadata'));
     const { account, created } = await app.get(CommandBus).execute(new CreateAccountCommand(ref, metadata));
     console.log(`${created ? 'created' : 'exists'}: ${account.kind}/${account.owner}`);
     return 0;
@@ -31,9 +49,13 @@ export const mint: CliCommand = {
   name: 'mint',
   usage: 'mint --type user|provider|platform --id OWNER --amount 100 [--memo TEXT]',
   async run(app, args) {
-    const to = accountRef(requireFlag(args, 'type'), requireFlag(args, 'id'));
+    const type = oneOf('type', requireFlag(args, 'type'), ['user', 'provider', 'platform']);
+    const to = accountRef(type, requireFlag(args, 'id'));
     const amount = parseAmount(requireFlag(args, 'amount'));
-    const memo = typeof args.flags.memo === 'string' ? args.flags.memo : undefined;
+    const memo = optionalFlag(args, 'memo');
+    if (memo !== undefined && memo.length > MEMO_CHARACTERS) {
+      throw new CliUsageError(`--memo must be at most ${MEMO_CHARACTERS} characters`);
+    }
     const result = await app
       .get(CommandBus)
       .execute(new PostTransferCommand({ id: newId(), kind: 'mint', legs: simpleLegs(ISSUANCE, to, amount), memo }));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { ReceiptPublicKey, verifyAttestation, verifyReceipt, verifyReceiptChain } from '@tally/receipts';
-import { CliCommand, CliUsageError } from '../cli-command';
+import { CliCommand, CliUsageError, optionalFlag } from '../cli-command';
 
 function readJson(path: string, what: string): unknown {
   let text: string;
@@ -34,10 +34,11 @@ export const verifyReceiptCommand: CliCommand = {
   async run(app, args) {
     const file = args.positionals[0];
     if (!file) throw new CliUsageError('a receipt file is required');
+    const keysFile = optionalFlag(args, 'keys');
     const doc = readJson(file, 'receipt');
     const keys =
-      typeof args.flags.keys === 'string'
-        ? keysFrom(readJson(args.flags.keys, 'keys'))
+      keysFile !== undefined
+        ? keysFrom(readJson(keysFile, 'keys'))
         : await app
             .get(DataSource)
             .query<ReceiptPublicKey[]>(`SELECT key_id, public_key, purpose, status FROM receipt_keys`);
