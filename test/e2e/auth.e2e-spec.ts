@@ -269,7 +269,8 @@ describe('auth: rate limits', () => {
     const retryAfter = Number(res.headers['retry-after']);
     expect(Number.isInteger(retryAfter)).toBe(true);
     expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(retryAfter).toBeLessThanOrEqual(60);
+    // The 60 s window, plus at most the tenth of it the hits were counted in.
+    expect(retryAfter).toBeLessThanOrEqual(66);
     expect(res.body.retry_after_seconds).toBe(retryAfter);
 
     // Another key has its own budget.
