@@ -84,6 +84,31 @@ describe('errors are problem+json with a code, never a 500', () => {
     }
   });
 
+  it('titles follow the status where one code serves two: 401 Unauthorized, 403 Forbidden, 404 Not found', async () => {
+    const admin = { Authorization: `Bearer ${t.adminKey}` };
+    const key = await t
+      .http()
+      .post('/v1/admin/keys')
+      .set(admin)
+      .send({ role: 'client', subject: 'titles' })
+      .expect(201);
+    const cases = [
+      [await t.http().get('/v1/admin/keys'), 401, 'DSE-002', 'Unauthorized'],
+      [
+        await t.http().get('/v1/admin/keys').set('Authorization', `Bearer ${key.body.key}`),
+        403,
+        'DSE-002',
+        'Forbidden',
+      ],
+      [await t.http().get('/v1/no-such-route').set(admin), 404, 'DSE-001', 'Not found'],
+      [await t.http().post('/v1/admin/keys').set(admin).send({ role: 'nobody' }), 400, 'DSE-001', 'Invalid request'],
+    ] as const;
+    for (const [res, status, code, title] of cases) {
+      expectProblem(res, status, code);
+      expect(res.body.title).toBe(title);
+    }
+  });
+
   it('rejects a malformed JSON body on an unknown path the same way', async () => {
     const res = await t.http().post('/v1/no-such-thing').set('Content-Type', 'application/json').send('{');
     expectProblem(res, 400, 'DSE-001');

@@ -84,11 +84,21 @@ function writeProblem(exception: unknown, req: FastifyRequest, reply: FastifyRep
     .send(problemJson(error, status, req.id, req.originalUrl ?? req.url));
 }
 
+/** Where one code serves two statuses (§6: DSE-002 is 401 or 403), the title follows the status. */
+const TITLE_BY_STATUS: Partial<Record<ErrorCode, Record<number, string>>> = {
+  [ErrorCode.Unauthorized]: { 403: 'Forbidden' },
+  [ErrorCode.InvalidRequest]: { 404: 'Not found', 413: 'Payload too large' },
+};
+
+function titleOf(code: ErrorCode, status: number): string {
+  return TITLE_BY_STATUS[code]?.[status] ?? ERROR_TITLES[code];
+}
+
 /** An error's RFC 9457 body: its DSE code as type and code, its message as detail, its details beside. */
 function problemJson(error: DomainError, status: number, requestId: string, instance?: string): string {
   return JSON.stringify({
     type: `urn:tally:error:${error.code}`,
-    title: ERROR_TITLES[error.code],
+    title: titleOf(error.code, status),
     status,
     detail: error.message,
     code: error.code,
