@@ -10,7 +10,8 @@ export interface CliArgs {
 export interface CliCommand {
   name: string;
   usage: string;
-  run(app: INestApplicationContext, args: CliArgs): Promise<number>;
+  /** `open` starts the app on the database, the first time it is called: a command that needs none never opens it. */
+  run(open: () => Promise<INestApplicationContext>, args: CliArgs): Promise<number>;
 }
 
 /** The flags a command takes: those its usage line names. */

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CliCommand, CliUsageError, flagsOf, parseArgs } from './cli-command';
 import { CliModule } from './cli.module';
@@ -41,17 +42,10 @@ async function main(argv: string[]): Promise<number> {
     console.error(`${error.message}\nusage: npm run cli -- ${command.usage}`);
     return 2;
   }
-  let app;
+  let app: INestApplicationContext | undefined;
+  const open = async () => (app ??= await openApp());
   try {
-    // Nest logs nothing while it starts (a wrong DATABASE_URL would print stack traces): the one line below says it.
-    app = await NestFactory.createApplicationContext(CliModule.forRoot(), { logger: false, abortOnError: false });
-    app.useLogger(['error', 'warn']);
-  } catch (error) {
-    console.error(`cannot open the database: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  }
-  try {
-    return await command.run(app, args);
+    return await command.run(open, args);
   } catch (error) {
     if (error instanceof CliUsageError) {
       console.error(`${error.message}\nusage: npm run cli -- ${command.usage}`);
@@ -60,7 +54,20 @@ async function main(argv: string[]): Promise<number> {
     console.error(error instanceof Error ? error.message : error);
     return 1;
   } finally {
-    await app.close();
+    await app?.close();
+  }
+}
+
+/** The app on the database. Nest logs nothing while it starts (a wrong DATABASE_URL would print stack traces): the error says it in one line. */
+async function openApp(): Promise<INestApplicationContext> {
+  try {
+    const app = await NestFactory.createApplicationContext(CliModule.forRoot(), { logger: false, abortOnError: false });
+    app.useLogger(['error', 'warn']);
+    return app;
+  } catch (error) {
+    throw new Error(`cannot open the database: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
 }
 

@@ -43,6 +43,15 @@ describe('CLI verify-receipt', () => {
     const receipt = file('receipt.json', chain[2]);
 
     const ok = await cli('verify-receipt', receipt, '--keys', keys);
+    // With --keys it is offline: no database needed (here none that could be reached).
+    const offline = await runCli(
+      { ...db.env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' },
+      'verify-receipt',
+      receipt,
+      '--keys',
+      keys,
+    );
+    expect([offline.code, offline.stdout]).toEqual([0, ok.stdout]);
     expect(ok).toMatchObject({ code: 0 });
     expect(ok.stdout).toContain(`valid: signed by key ${chain[2].signature.key_id}`);
 

@@ -39,8 +39,8 @@ const bus = (app: INestApplicationContext) => ({ commands: app.get(CommandBus), 
 export const keysCreate: CliCommand = {
   name: 'keys create',
   usage: 'keys create --role admin|client|prover --subject <id> [--require-signature] [--label <text>] [--json]',
-  async run(app, args) {
-    const created = await bus(app).commands.execute(
+  async run(open, args) {
+    const created = await bus(await open()).commands.execute(
       new CreateApiKeyCommand(requireFlag(args, 'role'), requireFlag(args, 'subject'), {
         requireSignature: flagBoolean(args, 'require-signature'),
         label: optionalFlag(args, 'label'),
@@ -66,8 +66,8 @@ export const keysCreate: CliCommand = {
 export const keysList: CliCommand = {
   name: 'keys list',
   usage: 'keys list [--json]',
-  async run(app, args) {
-    const keys = await bus(app).queries.execute(new ListApiKeysQuery());
+  async run(open, args) {
+    const keys = await bus(await open()).queries.execute(new ListApiKeysQuery());
     if (flagBoolean(args, 'json')) {
       console.log(JSON.stringify(keys.map(asJson), null, 2));
       return 0;
@@ -94,11 +94,11 @@ export const keysList: CliCommand = {
 export const keysRevoke: CliCommand = {
   name: 'keys revoke',
   usage: 'keys revoke <id> (or --id <id>) [--json]',
-  async run(app, args) {
+  async run(open, args) {
     const id = optionalFlag(args, 'id') ?? args.positionals[0];
     if (!id) throw new CliUsageError('the key id is required');
     if (args.positionals.length > (args.flags.id ? 0 : 1)) throw new CliUsageError('one key id at a time');
-    const key = await bus(app).commands.execute(new RevokeApiKeyCommand(id));
+    const key = await bus(await open()).commands.execute(new RevokeApiKeyCommand(id));
     if (flagBoolean(args, 'json')) console.log(JSON.stringify(asJson(key), null, 2));
     else
       console.log(`revoked ${key.id} (${key.prefix}…, ${key.role} ${key.subject}) at ${key.revokedAt?.toISOString()}`);

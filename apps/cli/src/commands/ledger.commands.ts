@@ -36,10 +36,10 @@ const PROGRESS_THRESHOLD = 2000;
 export const accountsCreate: CliCommand = {
   name: 'accounts create',
   usage: 'accounts create --type user|provider --id OWNER [--metadata JSON]',
-  async run(app, args) {
+  async run(open, args) {
     const ref = accountRef(oneOf('type', requireFlag(args, 'type'), ['user', 'provider']), requireFlag(args, 'id'));
     const metadata = metadataOf(optionalFlag(args, 'metadata'));
-    const { account, created } = await app.get(CommandBus).execute(new CreateAccountCommand(ref, metadata));
+    const { account, created } = await (await open()).get(CommandBus).execute(new CreateAccountCommand(ref, metadata));
     console.log(`${created ? 'created' : 'exists'}: ${account.kind}/${account.owner}`);
     return 0;
   },
@@ -48,7 +48,7 @@ export const accountsCreate: CliCommand = {
 export const mint: CliCommand = {
   name: 'mint',
   usage: 'mint --type user|provider|platform --id OWNER --amount 100 [--memo TEXT]',
-  async run(app, args) {
+  async run(open, args) {
     const type = oneOf('type', requireFlag(args, 'type'), ['user', 'provider', 'platform']);
     const to = accountRef(type, requireFlag(args, 'id'));
     const amount = parseAmount(requireFlag(args, 'amount'));
@@ -56,7 +56,9 @@ export const mint: CliCommand = {
     if (memo !== undefined && memo.length > MEMO_CHARACTERS) {
       throw new CliUsageError(`--memo must be at most ${MEMO_CHARACTERS} characters`);
     }
-    const result = await app
+    const result = await (
+      await open()
+    )
       .get(CommandBus)
       .execute(new PostTransferCommand({ id: newId(), kind: 'mint', legs: simpleLegs(ISSUANCE, to, amount), memo }));
     if (!result.ok) {
@@ -72,10 +74,10 @@ export const mint: CliCommand = {
 export const ledgerVerify: CliCommand = {
   name: 'ledger verify',
   usage: 'ledger verify',
-  async run(app) {
+  async run(open) {
     const bar = new SingleBar({ format: 'verifying accounts [{bar}] {value}/{total}' }, Presets.shades_classic);
     let shown = false;
-    const report = await app.get(LedgerVerifier).verify({
+    const report = await (await open()).get(LedgerVerifier).verify({
       start: (total) => {
         shown = total >= PROGRESS_THRESHOLD && process.stderr.isTTY === true;
         if (shown) bar.start(total, 0);
@@ -84,7 +86,7 @@ export const ledgerVerify: CliCommand = {
       stop: () => shown && bar.stop(),
     });
     console.log(`${report.accounts} accounts, ${report.transfers} transfers, ${report.entries} entries checked`);
-    const settlement = await app.get(SettlementVerifier).verify();
+    const settlement = await (await open()).get(SettlementVerifier).verify();
     console.log(`${settlement.batches} settlement batches holding ${settlement.transfers} transfers checked`);
     const problems = [...report.problems, ...settlement.problems];
     if (problems.length === 0) {

@@ -7,8 +7,8 @@ import { CliCommand, requireFlag } from '../cli-command';
 export const migrationRun: CliCommand = {
   name: 'migration run',
   usage: 'migration run',
-  async run(app) {
-    const executed = await app.get(DataSource).query(`SELECT name FROM typeorm_migrations ORDER BY id`);
+  async run(open) {
+    const executed = await (await open()).get(DataSource).query(`SELECT name FROM typeorm_migrations ORDER BY id`);
     console.log(`migrations applied: ${executed.map((m: { name: string }) => m.name).join(', ')}`);
     return 0;
   },
@@ -17,8 +17,8 @@ export const migrationRun: CliCommand = {
 export const migrationRevert: CliCommand = {
   name: 'migration revert',
   usage: 'migration revert',
-  async run(app) {
-    await app.get(DataSource).undoLastMigration({ transaction: 'each' });
+  async run(open) {
+    await (await open()).get(DataSource).undoLastMigration({ transaction: 'each' });
     console.log('reverted the last migration');
     return 0;
   },
@@ -28,8 +28,8 @@ export const migrationRevert: CliCommand = {
 export const migrationGenerate: CliCommand = {
   name: 'migration generate',
   usage: 'migration generate --name PascalName [--check]',
-  async run(app, args) {
-    const sql = await app.get(DataSource).driver.createSchemaBuilder().log();
+  async run(open, args) {
+    const sql = await (await open()).get(DataSource).driver.createSchemaBuilder().log();
     if (sql.upQueries.length === 0) {
       console.log('no changes: entities and migrations agree');
       return 0;

@@ -31,7 +31,7 @@ function keysFrom(value: unknown): ReceiptPublicKey[] {
 export const verifyReceiptCommand: CliCommand = {
   name: 'verify-receipt',
   usage: 'verify-receipt <file> [--keys <keys.json>]',
-  async run(app, args) {
+  async run(open, args) {
     const file = args.positionals[0];
     if (!file) throw new CliUsageError('a receipt file is required');
     const keysFile = optionalFlag(args, 'keys');
@@ -39,7 +39,9 @@ export const verifyReceiptCommand: CliCommand = {
     const keys =
       keysFile !== undefined
         ? keysFrom(readJson(keysFile, 'keys'))
-        : await app
+        : await (
+            await open()
+          )
             .get(DataSource)
             .query<ReceiptPublicKey[]>(`SELECT key_id, public_key, purpose, status FROM receipt_keys`);
     const chain = Array.isArray(doc) ? doc : (doc as { receipts?: unknown })?.receipts;
