@@ -212,6 +212,21 @@ describe('errors are problem+json with a code, never a 500', () => {
     }
   });
 
+  it('refuses a body that names a key twice in one object (JSON.parse would keep the last): nothing is written', async () => {
+    const admin = { Authorization: `Bearer ${t.adminKey}` };
+    const owner = `dup-${Date.now()}`;
+    const res = await t
+      .http()
+      .post('/v1/credits/mint')
+      .set(admin)
+      .set('Idempotency-Key', `dup-${owner}`)
+      .set('Content-Type', 'application/json')
+      .send(`{"account_type":"user","account_id":"${owner}","amount":"1","amount":"1000"}`);
+    expectProblem(res, 400, 'DSE-001');
+    expect(res.body.detail).toBe('request body names the key "amount" twice in one object');
+    await t.http().get(`/v1/credits/accounts/user/${owner}`).set(admin).expect(404);
+  });
+
   it('refuses a body nested deeper than 64 levels with 400 DSE-001 on a validated route, not a 500', async () => {
     const admin = { Authorization: `Bearer ${t.adminKey}` };
     const nested = (depth: number, leaf = '1') => '{"a":'.repeat(depth) + leaf + '}'.repeat(depth);

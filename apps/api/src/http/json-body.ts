@@ -43,6 +43,13 @@ export function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
     if (error instanceof InvalidRequestError) throw error;
     throw notJson();
   }
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate !== undefined) {
+    // JSON.parse keeps the last; a proxy or log that read the first would see another request.
+    throw new InvalidRequestError(
+      `request body names the key ${JSON.stringify(duplicate.slice(0, 64))} twice in one object`,
+    );
+  }
   if (text.length > MAX_JSON_DEPTH && nestingOf(text) > MAX_JSON_DEPTH) {
     throw new InvalidRequestError(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
@@ -83,6 +90,42 @@ export function nestingOf(text: string): number {
     }
   }
   return deepest;
+}
+
+/** The first key valid JSON text names twice in one object (keys compared as decoded), if any. */
+export function firstDuplicateKey(text: string): string | undefined {
+  // One entry per open container: its keys for an object, null for an array.
+  const open: (Set<string> | null)[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      const start = i;
+      let escaped = false;
+      for (i++; text.charCodeAt(i) !== 0x22; i++) {
+        if (text.charCodeAt(i) === 0x5c) {
+          escaped = true;
+          i++;
+        }
+      }
+      if (!expectKey) continue;
+      expectKey = false;
+      const key = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i);
+      const keys = open[open.length - 1]!;
+      if (keys.has(key)) return key;
+      keys.add(key);
+    } else if (c === 0x7b) {
+      open.push(new Set());
+      expectKey = true;
+    } else if (c === 0x5b) {
+      open.push(null);
+    } else if (c === 0x7d || c === 0x5d) {
+      open.pop();
+    } else if (c === 0x2c) {
+      expectKey = open[open.length - 1] instanceof Set;
+    }
+  }
+  return undefined;
 }
 
 /** Bodies are read as sent: a compressed (or otherwise encoded) one is refused, not misread. */
