@@ -24,4 +24,12 @@ describe('presentedApiKey', () => {
   ])('rejects %j with DSE-002', (headers) => {
     expect(() => presentedApiKey(headers)).toThrow(expect.objectContaining({ code: 'DSE-002' }));
   });
+
+  it('rejects two Authorization headers (Node would keep the first without a word), whatever their case', () => {
+    const raw = ['Authorization', 'Bearer tly_a', 'host', 'x', 'authorization', 'Bearer tly_b'];
+    expect(() => presentedApiKey({ authorization: 'Bearer tly_a' }, raw)).toThrow(
+      expect.objectContaining({ code: 'DSE-002', message: 'send one Authorization header' }),
+    );
+    expect(presentedApiKey({ authorization: 'Bearer tly_a' }, ['Authorization', 'Bearer tly_a'])).toBe('tly_a');
+  });
 });

@@ -9,7 +9,11 @@ const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
  * null when it presents none. A malformed header, two different keys or an oversized key
  * is a 401 rather than a silent fallback to "no key".
  */
-export function presentedApiKey(headers: IncomingHttpHeaders): string | null {
+export function presentedApiKey(headers: IncomingHttpHeaders, rawHeaders: readonly string[] = []): string | null {
+  // Node keeps the first of several Authorization headers and drops the rest without a word.
+  let authorizations = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === 'authorization') authorizations++;
+  if (authorizations > 1) throw new UnauthenticatedError('send one Authorization header');
   const authorization = headers.authorization;
   const apiKeyHeader = headers['x-api-key'];
   let bearer: string | undefined;

@@ -43,7 +43,7 @@ export class ApiKeyGuard implements CanActivate {
 
     let presented: string | null;
     try {
-      presented = presentedApiKey(req.headers);
+      presented = presentedApiKey(req.headers, req.raw.rawHeaders);
     } catch (error) {
       await this.rateLimiter.consume(`ip:${clientIp(req)}`, res);
       throw error;
