@@ -54,6 +54,7 @@ function setup() {
   const run = async (cls: new () => object, method: string, key?: string) => {
     const req = {
       headers: key ? { authorization: `Bearer ${key}` } : {},
+      raw: { rawHeaders: key ? ['Authorization', `Bearer ${key}`] : [] },
       ip: '127.0.0.1',
     } as unknown as AuthenticatedRequest;
     const context = {
