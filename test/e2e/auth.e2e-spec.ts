@@ -142,6 +142,27 @@ describe('auth: API keys, roles, admin key routes', () => {
       expect(listed.find((k) => k.label === 'TALLY_ADMIN_KEY')).toMatchObject({ role: 'admin', subject: 'admin' });
     });
 
+    it('filters the listing by role, subject and revoked, and refuses unknown or bad filters', async () => {
+      const admin = { 'X-API-Key': t.adminKey };
+      const subject = `filter-${Date.now()}`;
+      const create = async (role: string) =>
+        (await t.http().post('/v1/admin/keys').set(admin).send({ role, subject }).expect(201)).body;
+      const [client, prover] = [await create('client'), await create('prover')];
+      await t.http().delete(`/v1/admin/keys/${prover.id}`).set(admin).expect(200);
+      const ids = async (query: Record<string, string>) =>
+        (await t.http().get('/v1/admin/keys').query(query).set(admin).expect(200)).body.keys.map(
+          (k: { id: string }) => k.id,
+        );
+      expect(await ids({ subject })).toEqual([client.id, prover.id]);
+      expect(await ids({ subject, role: 'prover' })).toEqual([prover.id]);
+      expect(await ids({ subject, revoked: 'false' })).toEqual([client.id]);
+      expect(await ids({ subject, revoked: 'true' })).toEqual([prover.id]);
+      for (const query of [{ role: 'root' }, { revoked: 'yes' }, { subject: 'a b' }, { limit: '1' }, { foo: 'bar' }]) {
+        const res = await t.http().get('/v1/admin/keys').query(query).set(admin).expect(400);
+        expect(res.body.code).toBe('DSE-001');
+      }
+    });
+
     it.each([
       ['a bad role', { role: 'root', subject: 'alice' }, 'role'],
       ['an unknown field', { role: 'client', subject: 'alice', owner: 'x' }, 'owner'],

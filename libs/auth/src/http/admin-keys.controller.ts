@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
   ApiBadRequestResponse,
@@ -17,6 +17,7 @@ import { Roles } from '../decorators/roles.decorator';
 import { ListApiKeysQuery } from '../queries/list-api-keys/list-api-keys.query';
 import { ApiKeyListResponseDto, ApiKeyResponseDto } from './dto/api-key.response.dto';
 import { CreateApiKeyRequestDto } from './dto/create-api-key.request.dto';
+import { ListApiKeysQueryDto } from './dto/list-api-keys.query.dto';
 import { CreatedApiKeyResponseDto } from './dto/created-api-key.response.dto';
 
 @ApiTags('admin')
@@ -46,10 +47,16 @@ export class AdminKeysController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List API keys (never their secrets or hashes)' })
+  @ApiOperation({ summary: 'List API keys, oldest first, by role, subject or revoked (never their secrets or hashes)' })
   @ApiOkResponse({ type: ApiKeyListResponseDto })
-  async list(): Promise<ApiKeyListResponseDto> {
-    const keys = await this.queries.execute(new ListApiKeysQuery());
+  @ApiBadRequestResponse({ description: 'DSE-001: an invalid or unknown filter' })
+  async list(@Query() q: ListApiKeysQueryDto): Promise<ApiKeyListResponseDto> {
+    const keys = (await this.queries.execute(new ListApiKeysQuery())).filter(
+      (key) =>
+        (q.role === undefined || key.role === q.role) &&
+        (q.subject === undefined || key.subject === q.subject) &&
+        (q.revoked === undefined || (key.revokedAt !== null) === (q.revoked === 'true')),
+    );
     return { keys: keys.map((key) => ApiKeyResponseDto.from(key)) };
   }
 
