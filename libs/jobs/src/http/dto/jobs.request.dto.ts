@@ -53,7 +53,10 @@ export class SubmitJobRequestDto {
   @IsIn(['json', 'base64'])
   payload_encoding?: 'json' | 'base64';
 
-  @ApiProperty({ example: 5000000, description: 'the cost ceiling in micro-credits' })
+  @ApiProperty({
+    example: '5000000',
+    description: 'the cost ceiling in micro-credits: a decimal string, or a JSON integer',
+  })
   @MicrosField()
   @Matches(MICROS, { message: MICROS_MESSAGE })
   max_cost_micros: string;
@@ -89,7 +92,7 @@ export class SubmitJobRequestDto {
   @IsProverRequirements()
   requirements?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 7, default: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 7, default: 1 })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -115,7 +118,10 @@ export class ReportResultRequestDto {
   @IsBoolean()
   success: boolean;
 
-  @ApiPropertyOptional({ example: 1200000, description: 'successes only: what the job cost' })
+  @ApiPropertyOptional({
+    example: '1200000',
+    description: 'successes only: what the job cost, in micro-credits (a decimal string, or a JSON integer)',
+  })
   @IsOptional()
   @OnlyOnSuccess(true)
   @MicrosField()

@@ -142,7 +142,10 @@ export class CreateAccountRequestDto {
 }
 
 export class PlaceHoldRequestDto extends AccountAmountDto {
-  @ApiPropertyOptional({ description: 'seconds until the hold expires and is released (1 to 30 days)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'seconds until the hold expires and is released (1 to 30 days)',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)

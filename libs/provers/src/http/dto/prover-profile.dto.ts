@@ -43,7 +43,7 @@ const MatchesGpuCount = () =>
 
 /** Every field required and typed; unknown keys are rejected by the validation pipe. */
 export class HardwareProfileDto implements HardwareProfile {
-  @ApiProperty({ minimum: 1, maximum: 4096, example: 32 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 4096, example: 32 })
   @IsInt()
   @Min(1)
   @Max(4096)
@@ -55,7 +55,7 @@ export class HardwareProfileDto implements HardwareProfile {
   @MaxLength(128)
   cpu_model: string;
 
-  @ApiProperty({ minimum: 0, maximum: 64, example: 1 })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 64, example: 1 })
   @IsInt()
   @Min(0)
   @Max(64)
@@ -87,7 +87,7 @@ export class HardwareProfileDto implements HardwareProfile {
   @IsIn(STORAGE_TYPES)
   storage_type: (typeof STORAGE_TYPES)[number];
 
-  @ApiProperty({ minimum: 0, maximum: 1000000000, example: 500000 })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 1000000000, example: 500000 })
   @IsInt()
   @Min(0)
   @Max(1_000_000_000)
@@ -127,7 +127,7 @@ export class CapabilitiesDto implements ProverCapabilities {
   @IsBoolean()
   supports_int8: boolean;
 
-  @ApiProperty({ minimum: 1, maximum: 1000000, example: 64 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 1000000, example: 64 })
   @IsInt()
   @Min(1)
   @Max(1_000_000)

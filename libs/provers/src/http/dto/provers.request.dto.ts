@@ -50,7 +50,7 @@ export class RegisterProverRequestDto {
   @Matches(REGION, { message: REGION_MESSAGE })
   region?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 1024, default: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1024, default: 1 })
   @IfPresent()
   @IsInt()
   @Min(1)
