@@ -304,4 +304,17 @@ describe('auth: rate limits', () => {
     expect(res.body.code).toBe('DSE-012');
     expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
   });
+
+  it('limits public routes that work for anyone by client IP too, never the probes', async () => {
+    // This IP's budget (3) is spent by now, or is by these.
+    for (let i = 0; i < 3; i++) await t.http().get('/v1/receipts/keys');
+    for (const res of [
+      await t.http().get('/v1/receipts/keys'),
+      await t.http().post('/v1/receipts/verify').send({ receipt: {} }),
+      await t.http().get('/v1/settlement/batches'),
+    ]) {
+      expect([res.status, res.body.code]).toEqual([429, 'DSE-012']);
+    }
+    for (const path of ['/health', '/ready', '/metrics', '/v1/system/info']) await t.http().get(path).expect(200);
+  });
 });

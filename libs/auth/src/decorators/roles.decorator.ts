@@ -9,5 +9,10 @@ export const PUBLIC_KEY = 'tally:public';
 /** The roles allowed on a route. A route with neither @Roles nor @Public is denied. */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 
-/** Marks a route as open to anyone (health, readiness, docs, metrics, public keys). */
-export const Public = () => SetMetadata(PUBLIC_KEY, true);
+/**
+ * Marks a route as open to anyone. Probes and scrapes (health, readiness, metrics) are not
+ * throttled; a public route that does real work for anyone (verifying a receipt, reading
+ * batches) takes `{ throttled: true }`: limited per client IP, as requests without a key are.
+ */
+export const Public = (options: { throttled?: boolean } = {}) =>
+  SetMetadata(PUBLIC_KEY, options.throttled ? 'throttled' : true);

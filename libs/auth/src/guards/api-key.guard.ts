@@ -10,7 +10,7 @@ import { RateLimiter } from '../authentication/rate-limiter';
 import { SignatureVerifier } from '../authentication/signature-verifier';
 import { PUBLIC_KEY, type Role, ROLES_KEY } from '../decorators/roles.decorator';
 
-type Access = { public: true } | { public: false; roles: readonly Role[] };
+type Access = { public: true; throttled: boolean } | { public: false; roles: readonly Role[] };
 
 /**
  * The global guard (APP_GUARD). Secure by default: a route is open only with @Public;
@@ -22,8 +22,9 @@ type Access = { public: true } | { public: false; roles: readonly Role[] };
  *   3. keys with require_signature: HMAC, timestamp and replay → 401 DSE-002;
  *   4. the role → 403 DSE-002;
  * then `req.principal` = { keyId, role, subject }.
- * Public routes (health, readiness, metrics, public keys) are neither authenticated nor
- * throttled: they are cheap, and behind a proxy all their callers would share one IP.
+ * Public routes are not authenticated. Probes and scrapes (health, readiness, metrics) are
+ * not throttled either (behind a proxy all their callers would share one IP); public routes
+ * that work for anyone (receipt verification, batches, keys) are throttled per client IP.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -36,10 +37,14 @@ export class ApiKeyGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const access = this.access(context);
-    if (access.public) return true;
+    if (access.public && !access.throttled) return true;
     if (context.getType() !== 'http') throw new ForbiddenError('only HTTP requests can be authenticated');
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const res = context.switchToHttp().getResponse<FastifyReply>();
+    if (access.public) {
+      await this.rateLimiter.consume(`ip:${clientIp(req)}`, res);
+      return true;
+    }
 
     let presented: string | null;
     try {
@@ -76,7 +81,8 @@ export class ApiKeyGuard implements CanActivate {
   /** The most specific declaration wins: the handler's @Public/@Roles, else the class's. */
   private access(context: ExecutionContext): Access {
     for (const target of [context.getHandler(), context.getClass()]) {
-      if (this.reflector.get<boolean | undefined>(PUBLIC_KEY, target)) return { public: true };
+      const open = this.reflector.get<true | 'throttled' | undefined>(PUBLIC_KEY, target);
+      if (open) return { public: true, throttled: open === 'throttled' };
       const roles = this.reflector.get<Role[] | undefined>(ROLES_KEY, target);
       if (roles) return { public: false, roles };
     }

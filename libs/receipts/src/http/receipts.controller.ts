@@ -61,7 +61,7 @@ export class ReceiptsController {
   }
 
   @Get('receipts/keys')
-  @Public()
+  @Public({ throttled: true })
   @ApiOperation({ summary: 'Every key that ever signed receipts or batches, active and retired' })
   @ApiOkResponse({ type: ReceiptKeysDto })
   async keys(): Promise<ReceiptKeysDto> {
@@ -69,7 +69,7 @@ export class ReceiptsController {
   }
 
   @Post('receipts/verify')
-  @Public()
+  @Public({ throttled: true })
   @HttpCode(200)
   @ApiOperation({ summary: 'Verify a receipt document against the published keys (valid, or the reason it is not)' })
   @ApiBody({ description: 'a receipt document as GET /v1/jobs/{id}/receipt returns it', schema: { type: 'object' } })

@@ -70,7 +70,7 @@ export class SettlementController {
   }
 
   @Get('batches')
-  @Public()
+  @Public({ throttled: true })
   @ApiOperation({ summary: 'Sealed batches in batch order; keyset pages (cursor, limit ≤ 500)' })
   async list(@Query('cursor') cursor?: string, @Query('limit') limitText?: string) {
     const limit = limitText === undefined ? 50 : LIMIT.test(limitText) ? Number(limitText) : NaN;
@@ -91,7 +91,7 @@ export class SettlementController {
   }
 
   @Get('batches/:n')
-  @Public()
+  @Public({ throttled: true })
   @ApiOperation({ summary: 'One sealed batch: header, roots, total supply, signature' })
   get(@Param('n') n: string) {
     return this.queries.execute(new GetBatchQuery(batchNoOf(n)));
