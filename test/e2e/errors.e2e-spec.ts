@@ -332,7 +332,6 @@ describe('errors are problem+json with a code, never a 500', () => {
     ['GET', '/v1/no-such-thing'],
     ['GET', '/no-version-prefix'],
     ['GET', '/v2/system/info'],
-    ['POST', '/v1/system/info'],
     ['DELETE', '/v1/credits/accounts/x/y/z/w'],
     ['GET', '/v1/..%2f..%2fetc%2fpasswd'],
   ])('answers %s %s (no such route) with 404 DSE-001', async (method, path) => {
@@ -341,6 +340,22 @@ describe('errors are problem+json with a code, never a 500', () => {
       [method.toLowerCase() as 'get' | 'post' | 'delete'](path)
       .set('Accept', 'application/json');
     expectProblem(res, 404, 'DSE-001');
+  });
+
+  it('answers a path that exists under other methods with 405 DSE-001 and Allow', async () => {
+    const admin = { Authorization: `Bearer ${t.adminKey}` };
+    for (const [method, path, allow] of [
+      ['post', '/v1/system/info', 'GET, HEAD'],
+      ['put', '/v1/admin/keys', 'GET, HEAD, POST'],
+      ['delete', '/v1/provers/p1', 'GET, HEAD'],
+      ['patch', '/v1/scheduler/config', 'GET, HEAD, PUT'],
+      ['options', '/v1/credits/accounts/user/alice?x=1', 'GET, HEAD'],
+    ] as const) {
+      const res = await t.http()[method](path).set(admin);
+      expectProblem(res, 405, 'DSE-001');
+      expect([res.headers.allow, res.body.title]).toEqual([allow, 'Method not allowed']);
+      expect(res.body.detail).toBe(`${path.split('?')[0]} takes ${allow}, not ${method.toUpperCase()}`);
+    }
   });
 
   it('names the method and path of an unknown route, without the query string', async () => {

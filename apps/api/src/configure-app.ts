@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { parseJsonBody, refuseContentEncoding } from './http/json-body';
+import { RouteMethods } from './http/route-methods';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { BODY_LIMIT_BYTES, PROTOCOL_VERSION, stampResponse } from './http/protocol';
 import { createValidationPipe } from './http/validation.pipe';
@@ -43,7 +44,9 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
   // as text would be refused field by field instead of for its type.
   fastify.removeContentTypeParser('text/plain');
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  const routes = new RouteMethods();
+  routes.collect(fastify);
+  app.useGlobalFilters(new ProblemDetailsFilter(routes));
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
 
   const openApi = new DocumentBuilder()

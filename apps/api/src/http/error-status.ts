@@ -1,4 +1,11 @@
-import { DomainError, ErrorCode, ForbiddenError, PayloadTooLargeError, NotFoundError } from '@tally/shared';
+import {
+  DomainError,
+  ErrorCode,
+  ForbiddenError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+} from '@tally/shared';
 
 /** The one place that turns a DSE code into an HTTP status (ARCHITECTURE §6). */
 export function statusForError(error: DomainError): number {
@@ -6,6 +13,7 @@ export function statusForError(error: DomainError): number {
   switch (code) {
     case ErrorCode.InvalidRequest:
       if (error instanceof PayloadTooLargeError) return 413;
+      if (error instanceof MethodNotAllowedError) return 405;
       return error instanceof NotFoundError ? 404 : 400;
     case ErrorCode.Unauthorized:
       return error instanceof ForbiddenError ? 403 : 401;

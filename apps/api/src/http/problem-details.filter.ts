@@ -12,9 +12,11 @@ import {
   InvalidRequestError,
   PayloadTooLargeError,
   RateLimitedError,
+  MethodNotAllowedError,
   RouteNotFoundError,
   UnauthenticatedError,
 } from '@tally/shared';
+import { RouteMethods } from './route-methods';
 import { statusForError } from './error-status';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -30,9 +32,12 @@ const unsupportedMediaType = () => new InvalidRequestError('unsupported Content-
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
+  /** `routes`: the methods each path takes, to answer 405 rather than 404 for a path under another method. */
+  constructor(private readonly routes?: RouteMethods) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    writeProblem(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+    writeProblem(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.routes);
   }
 }
 
@@ -69,8 +74,13 @@ export function writeClientErrorProblem(error: { code?: string }, socket: Duplex
   socket.destroy();
 }
 
-function writeProblem(exception: unknown, req: FastifyRequest, reply: FastifyReply): void {
-  const error = toDomainError(exception, req);
+function writeProblem(exception: unknown, req: FastifyRequest, reply: FastifyReply, routes?: RouteMethods): void {
+  let error = toDomainError(exception, req);
+  if (error instanceof RouteNotFoundError && routes) {
+    const path = req.url.split('?')[0];
+    const allowed = routes.allowed(path);
+    if (allowed.length > 0) error = new MethodNotAllowedError(req.method, path, allowed);
+  }
   const status = statusForError(error);
   if (error.code === ErrorCode.Internal) {
     logger.error({ err: exception, request_id: req.id }, 'unhandled error');
@@ -78,6 +88,7 @@ function writeProblem(exception: unknown, req: FastifyRequest, reply: FastifyRep
   if (reply.sent || reply.raw.headersSent) return;
   if (error instanceof RateLimitedError && !reply.hasHeader('Retry-After'))
     reply.header('Retry-After', String(error.retryAfterSeconds));
+  if (error instanceof MethodNotAllowedError) reply.header('Allow', error.allowed.join(', '));
   void reply
     .status(status)
     .type(PROBLEM_CONTENT_TYPE)
@@ -87,7 +98,7 @@ function writeProblem(exception: unknown, req: FastifyRequest, reply: FastifyRep
 /** Where one code serves two statuses (§6: DSE-002 is 401 or 403), the title follows the status. */
 const TITLE_BY_STATUS: Partial<Record<ErrorCode, Record<number, string>>> = {
   [ErrorCode.Unauthorized]: { 403: 'Forbidden' },
-  [ErrorCode.InvalidRequest]: { 404: 'Not found', 413: 'Payload too large' },
+  [ErrorCode.InvalidRequest]: { 404: 'Not found', 405: 'Method not allowed', 413: 'Payload too large' },
 };
 
 function titleOf(code: ErrorCode, status: number): string {

@@ -61,3 +61,14 @@ export class RouteNotFoundError extends NotFoundError {
     super(`no route ${method} ${path}`);
   }
 }
+
+/** DSE-001 for a path that exists under other methods; 405, with them in `Allow`. */
+export class MethodNotAllowedError extends DomainError {
+  constructor(
+    method: string,
+    path: string,
+    readonly allowed: string[],
+  ) {
+    super(ErrorCode.InvalidRequest, `${path} takes ${allowed.join(', ')}, not ${method}`);
+  }
+}
