@@ -1,6 +1,6 @@
-import { firstDuplicateKey } from './json-body';
+import { shapeOf } from './json-body';
 
-describe('firstDuplicateKey', () => {
+describe('shapeOf', () => {
   it.each([
     ['{"amount":"1","amount":"1000"}', 'amount'],
     ['{"a":{"b":1,"c":2,"b":3}}', 'b'],
@@ -8,7 +8,7 @@ describe('firstDuplicateKey', () => {
     ['[{"x":1},{"y":1,"y":2}]', 'y'],
     ['{"k":"{\\"k\\":1}","k":2}', 'k'], // braces and quotes inside a string are text
   ])('finds the key %s names twice', (text, key) => {
-    expect(firstDuplicateKey(text)).toBe(key);
+    expect(shapeOf(text).duplicateKey).toBe(key);
   });
 
   it.each([
@@ -17,6 +17,15 @@ describe('firstDuplicateKey', () => {
     '{"a":{},"b":[],"c":[[{"a":1}]],"d":"\\"a\\":1,\\"a\\":2"}',
     '{}',
   ])('finds none in %s (the same key in different objects, or as a value)', (text) => {
-    expect(firstDuplicateKey(text)).toBeUndefined();
+    expect(shapeOf(text).duplicateKey).toBeUndefined();
+  });
+
+  it.each([
+    ['{}', 1],
+    ['{"a":[1,{"b":[]}]}', 4],
+    ['{"a":"[[[{{{","b":{}}', 2], // brackets inside a string are text
+    [`${'['.repeat(70)}${']'.repeat(70)}`, 70],
+  ])('measures the nesting of %s as %d', (text, deepest) => {
+    expect(shapeOf(text).deepest).toBe(deepest);
   });
 });

@@ -43,14 +43,14 @@ export function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
     if (error instanceof InvalidRequestError) throw error;
     throw notJson();
   }
-  const duplicate = firstDuplicateKey(text);
-  if (duplicate !== undefined) {
+  const shape = shapeOf(text);
+  if (shape.duplicateKey !== undefined) {
     // JSON.parse keeps the last; a proxy or log that read the first would see another request.
     throw new InvalidRequestError(
-      `request body names the key ${JSON.stringify(duplicate.slice(0, 64))} twice in one object`,
+      `request body names the key ${JSON.stringify(shape.duplicateKey.slice(0, 64))} twice in one object`,
     );
   }
-  if (text.length > MAX_JSON_DEPTH && nestingOf(text) > MAX_JSON_DEPTH) {
+  if (shape.deepest > MAX_JSON_DEPTH) {
     throw new InvalidRequestError(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
   // Only escapes can put these in (raw control characters are not JSON): look closer then.
@@ -74,28 +74,15 @@ function storable(value: unknown): boolean {
   return true;
 }
 
-/** The deepest bracket nesting of valid JSON text (brackets inside strings do not count). */
-export function nestingOf(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      // Skip the string, escapes included.
-      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
-    } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > deepest) deepest = depth;
-    } else if (c === 0x7d || c === 0x5d) {
-      depth--;
-    }
-  }
-  return deepest;
-}
-
-/** The first key valid JSON text names twice in one object (keys compared as decoded), if any. */
-export function firstDuplicateKey(text: string): string | undefined {
+/**
+ * One pass over valid JSON text: its deepest bracket nesting, and the first key it names
+ * twice in one object (keys compared as decoded; brackets and quotes inside strings are
+ * text). The pass stops at that key, so `deepest` then counts only what came before it.
+ */
+export function shapeOf(text: string): { deepest: number; duplicateKey?: string } {
   // One entry per open container: its keys for an object, null for an array.
   const open: (Set<string> | null)[] = [];
+  let deepest = 0;
   let expectKey = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -112,20 +99,19 @@ export function firstDuplicateKey(text: string): string | undefined {
       expectKey = false;
       const key = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i);
       const keys = open[open.length - 1]!;
-      if (keys.has(key)) return key;
+      if (keys.has(key)) return { deepest, duplicateKey: key };
       keys.add(key);
-    } else if (c === 0x7b) {
-      open.push(new Set());
-      expectKey = true;
-    } else if (c === 0x5b) {
-      open.push(null);
+    } else if (c === 0x7b || c === 0x5b) {
+      open.push(c === 0x7b ? new Set() : null);
+      deepest = Math.max(deepest, open.length);
+      expectKey = c === 0x7b;
     } else if (c === 0x7d || c === 0x5d) {
       open.pop();
     } else if (c === 0x2c) {
       expectKey = open[open.length - 1] instanceof Set;
     }
   }
-  return undefined;
+  return { deepest };
 }
 
 /** Bodies are read as sent: a compressed (or otherwise encoded) one is refused, not misread. */
