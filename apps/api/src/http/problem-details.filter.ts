@@ -75,12 +75,7 @@ export function writeClientErrorProblem(error: { code?: string }, socket: Duplex
 }
 
 function writeProblem(exception: unknown, req: FastifyRequest, reply: FastifyReply, routes?: RouteMethods): void {
-  let error = toDomainError(exception, req);
-  if (error instanceof RouteNotFoundError && routes) {
-    const path = req.url.split('?')[0];
-    const allowed = routes.allowed(path);
-    if (allowed.length > 0) error = new MethodNotAllowedError(req.method, path, allowed);
-  }
+  const error = toDomainError(exception, req, routes);
   const status = statusForError(error);
   if (error.code === ErrorCode.Internal) {
     logger.error({ err: exception, request_id: req.id }, 'unhandled error');
@@ -119,7 +114,7 @@ function problemJson(error: DomainError, status: number, requestId: string, inst
   });
 }
 
-function toDomainError(exception: unknown, req: FastifyRequest): DomainError {
+function toDomainError(exception: unknown, req: FastifyRequest, routes?: RouteMethods): DomainError {
   if (exception instanceof DomainError) return exception;
   if (exception instanceof ThrottlerException) return new RateLimitedError(60);
   // The client hung up while its body was read (Node's own error for that): nobody to
@@ -145,7 +140,14 @@ function toDomainError(exception: unknown, req: FastifyRequest): DomainError {
     if (status === 415) return unsupportedMediaType(); // Fastify's refusal, as the adapter hands it on
     if (status === 401) return new UnauthenticatedError();
     if (status === 403) return new ForbiddenError();
-    if (status === 404) return new RouteNotFoundError(req.method, req.url.split('?')[0]);
+    if (status === 404) {
+      // No route for this method and path: 405 when the path is served under other methods.
+      const path = req.url.split('?')[0];
+      const allowed = routes?.allowed(path) ?? [];
+      return allowed.length > 0
+        ? new MethodNotAllowedError(req.method, path, allowed)
+        : new RouteNotFoundError(req.method, path);
+    }
     if (status < 500) return new InvalidRequestError(exception.message);
   }
   return new DomainError(ErrorCode.Internal, 'internal error; see the logs with this request id');
