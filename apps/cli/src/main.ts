@@ -25,27 +25,19 @@ async function main(argv: string[]): Promise<number> {
   const command = COMMANDS.find((c) => argv.slice(0, c.name.split(' ').length).join(' ') === c.name);
   if (!command) {
     // Asked for: the usage, exit 0; anything else unknown is a usage error.
-    const help = argv.length === 0 ? false : ['--help', '-h', 'help'].includes(argv[0]);
+    const help = ['--help', '-h', 'help'].includes(argv[0]);
     (help ? console.log : console.error)(usage());
     return help ? 0 : 2;
   }
-  let args;
-  try {
-    const rest = argv.slice(command.name.split(' ').length);
-    if (rest.includes('--help') || rest.includes('-h')) {
-      console.log(`usage: npm run cli -- ${command.usage}`);
-      return 0;
-    }
-    args = parseArgs(rest, flagsOf(command));
-  } catch (error) {
-    if (!(error instanceof CliUsageError)) throw error;
-    console.error(`${error.message}\nusage: npm run cli -- ${command.usage}`);
-    return 2;
+  const rest = argv.slice(command.name.split(' ').length);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`usage: npm run cli -- ${command.usage}`);
+    return 0;
   }
   let app: INestApplicationContext | undefined;
   const open = async () => (app ??= await openApp());
   try {
-    return await command.run(open, args);
+    return await command.run(open, parseArgs(rest, flagsOf(command)));
   } catch (error) {
     if (error instanceof CliUsageError) {
       console.error(`${error.message}\nusage: npm run cli -- ${command.usage}`);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { INestApplicationContext } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ReceiptPublicKey, verifyAttestation, verifyReceipt, verifyReceiptChain } from '@tally/receipts';
 import { CliCommand, CliUsageError, optionalFlag } from '../cli-command';
@@ -24,6 +25,11 @@ function keysFrom(value: unknown): ReceiptPublicKey[] {
   return list as ReceiptPublicKey[];
 }
 
+/** The database's published keys (no --keys file given). */
+function keysInDatabase(app: INestApplicationContext): Promise<ReceiptPublicKey[]> {
+  return app.get(DataSource).query<ReceiptPublicKey[]>(`SELECT key_id, public_key, purpose, status FROM receipt_keys`);
+}
+
 /**
  * Verifies a receipt, or a chain (an array, or GET /v1/jobs/{id}/receipts's answer),
  * offline against published keys: from --keys, else from this database's key table.
@@ -36,14 +42,7 @@ export const verifyReceiptCommand: CliCommand = {
     if (!file) throw new CliUsageError('a receipt file is required');
     const keysFile = optionalFlag(args, 'keys');
     const doc = readJson(file, 'receipt');
-    const keys =
-      keysFile !== undefined
-        ? keysFrom(readJson(keysFile, 'keys'))
-        : await (
-            await open()
-          )
-            .get(DataSource)
-            .query<ReceiptPublicKey[]>(`SELECT key_id, public_key, purpose, status FROM receipt_keys`);
+    const keys = keysFile !== undefined ? keysFrom(readJson(keysFile, 'keys')) : await keysInDatabase(await open());
     const chain = Array.isArray(doc) ? doc : (doc as { receipts?: unknown })?.receipts;
     if (Array.isArray(chain)) {
       const check = verifyReceiptChain(chain, keys);
