@@ -5,17 +5,17 @@ import {
   accountRef,
   CreateAccountCommand,
   ISSUANCE,
+  isBoundedObject,
   LedgerVerifier,
+  MEMO_MAX_LENGTH,
+  METADATA_MAX_BYTES,
   PostTransferCommand,
   simpleLegs,
 } from '@tally/ledger';
 import { SettlementVerifier } from '@tally/settlement';
 import { CliCommand, CliUsageError, oneOf, optionalFlag, requireFlag } from '../cli-command';
 
-// The same bounds as the REST API's.
-const METADATA_BYTES = 16 * 1024;
-const MEMO_CHARACTERS = 512;
-
+/** The --metadata flag: what the API takes as metadata (a JSON object of bounded size). */
 function metadataOf(text: string | undefined): Record<string, unknown> {
   if (text === undefined) return {};
   let value: unknown;
@@ -24,10 +24,10 @@ function metadataOf(text: string | undefined): Record<string, unknown> {
   } catch {
     throw new CliUsageError('--metadata must be JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.byteLength(text) > METADATA_BYTES) {
-    throw new CliUsageError(`--metadata must be a JSON object of at most ${METADATA_BYTES} bytes`);
+  if (!isBoundedObject(value, METADATA_MAX_BYTES)) {
+    throw new CliUsageError(`--metadata must be a JSON object of at most ${METADATA_MAX_BYTES} bytes`);
   }
-  return value as Record<string, unknown>;
+  return value;
 }
 
 // Below this many accounts a progress bar is noise.
@@ -53,12 +53,11 @@ export const mint: CliCommand = {
     const to = accountRef(type, requireFlag(args, 'id'));
     const amount = parseAmount(requireFlag(args, 'amount'));
     const memo = optionalFlag(args, 'memo');
-    if (memo !== undefined && memo.length > MEMO_CHARACTERS) {
-      throw new CliUsageError(`--memo must be at most ${MEMO_CHARACTERS} characters`);
+    if (memo !== undefined && memo.length > MEMO_MAX_LENGTH) {
+      throw new CliUsageError(`--memo must be at most ${MEMO_MAX_LENGTH} characters`);
     }
-    const result = await (
-      await open()
-    )
+    const app = await open();
+    const result = await app
       .get(CommandBus)
       .execute(new PostTransferCommand({ id: newId(), kind: 'mint', legs: simpleLegs(ISSUANCE, to, amount), memo }));
     if (!result.ok) {
@@ -75,9 +74,10 @@ export const ledgerVerify: CliCommand = {
   name: 'ledger verify',
   usage: 'ledger verify',
   async run(open) {
+    const app = await open();
     const bar = new SingleBar({ format: 'verifying accounts [{bar}] {value}/{total}' }, Presets.shades_classic);
     let shown = false;
-    const report = await (await open()).get(LedgerVerifier).verify({
+    const report = await app.get(LedgerVerifier).verify({
       start: (total) => {
         shown = total >= PROGRESS_THRESHOLD && process.stderr.isTTY === true;
         if (shown) bar.start(total, 0);
@@ -86,7 +86,7 @@ export const ledgerVerify: CliCommand = {
       stop: () => shown && bar.stop(),
     });
     console.log(`${report.accounts} accounts, ${report.transfers} transfers, ${report.entries} entries checked`);
-    const settlement = await (await open()).get(SettlementVerifier).verify();
+    const settlement = await app.get(SettlementVerifier).verify();
     console.log(`${settlement.batches} settlement batches holding ${settlement.transfers} transfers checked`);
     const problems = [...report.problems, ...settlement.problems];
     if (problems.length === 0) {

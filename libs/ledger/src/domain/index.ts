@@ -2,3 +2,4 @@ export * from './account';
 export * from './transfer';
 export * from './transfer-view';
 export * from './ledger-errors';
+export * from './references';

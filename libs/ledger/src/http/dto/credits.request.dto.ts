@@ -14,23 +14,21 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { ACCOUNT_KINDS, TRANSFER_KINDS } from '../../domain';
+import { ACCOUNT_KINDS, MEMO_MAX_LENGTH, METADATA_MAX_BYTES, TRANSFER_KINDS } from '../../domain';
 import { AMOUNT_MESSAGE, AMOUNT_PATTERN, ID_MESSAGE, ID_PATTERN, IsBoundedObject } from './validators';
-
-const METADATA_BYTES = 16 * 1024;
 
 /** References every posting may carry. */
 class ReferencesDto {
-  @ApiPropertyOptional({ maxLength: 512 })
+  @ApiPropertyOptional({ maxLength: MEMO_MAX_LENGTH })
   @IsOptional()
   @IsString()
-  @MaxLength(512)
+  @MaxLength(MEMO_MAX_LENGTH)
   memo?: string;
 
   @ApiPropertyOptional({ description: 'JSON object, at most 16 KB' })
   @AsSent()
   @IsOptional()
-  @IsBoundedObject(METADATA_BYTES)
+  @IsBoundedObject(METADATA_MAX_BYTES)
   metadata?: Record<string, unknown>;
 
   @ApiPropertyOptional()
@@ -137,7 +135,7 @@ export class CreateAccountRequestDto {
   @ApiPropertyOptional({ description: 'JSON object, at most 16 KB' })
   @AsSent()
   @IsOptional()
-  @IsBoundedObject(METADATA_BYTES)
+  @IsBoundedObject(METADATA_MAX_BYTES)
   metadata?: Record<string, unknown>;
 }
 

@@ -1,5 +1,6 @@
 import { IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN } from '@tally/shared';
 import { registerDecorator, ValidationOptions } from 'class-validator';
+import { isBoundedObject } from '../../domain';
 
 export const AMOUNT_PATTERN = /^(0|[1-9]\d*)(\.\d{1,6})?$/;
 export const AMOUNT_MESSAGE = '$property must be a decimal string with at most 6 fractional digits, like "12.5"';
@@ -14,12 +15,6 @@ export function IsBoundedObject(maxBytes: number, options?: ValidationOptions) {
       target: target.constructor,
       propertyName,
       options: { message: `$property must be a JSON object of at most ${maxBytes} bytes`, ...options },
-      validator: {
-        validate: (value: unknown) =>
-          typeof value === 'object' &&
-          value !== null &&
-          !Array.isArray(value) &&
-          Buffer.byteLength(JSON.stringify(value)) <= maxBytes,
-      },
+      validator: { validate: (value: unknown) => isBoundedObject(value, maxBytes) },
     });
 }
