@@ -1,6 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
+import { IDENTIFIER_MESSAGE } from '@tally/shared';
 import { type Role, ROLES } from '../../decorators/roles.decorator';
+import { SUBJECT_PATTERN } from '../../domain/api-key-rules';
 
 /** Filters of the key listing (any other query parameter is refused). */
 export class ListApiKeysQueryDto {
@@ -11,7 +13,7 @@ export class ListApiKeysQueryDto {
 
   @ApiPropertyOptional({ description: "the key's subject, exactly" })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9._:@-]{1,128}$/, { message: 'subject may contain only A-Z a-z 0-9 . _ : @ - (1-128)' })
+  @Matches(SUBJECT_PATTERN, { message: IDENTIFIER_MESSAGE })
   subject?: string;
 
   @ApiPropertyOptional({ enum: ['true', 'false'], description: 'only revoked keys (true) or only live ones (false)' })
