@@ -1,9 +1,9 @@
-import { IDENTIFIER_PATTERN, InvalidRequestError } from '@tally/shared';
+import { IDENTIFIER_PATTERN, InvalidRequestError, UUID_PATTERN } from '@tally/shared';
 import { ROLES, type Role } from '../decorators/roles.decorator';
 
 export const SUBJECT_PATTERN = IDENTIFIER_PATTERN;
 export const MAX_LABEL_LENGTH = 256;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = new RegExp(UUID_PATTERN.source, 'i');
 
 export interface KeyRequest {
   role: string;

@@ -1,13 +1,19 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Roles } from '@tally/auth';
-import { badCursor, decodeCursorText, encodeCursorText, InvalidRequestError, parseTimestamp } from '@tally/shared';
+import {
+  badCursor,
+  decodeCursorText,
+  encodeCursorText,
+  InvalidRequestError,
+  parseTimestamp,
+  UUID_PATTERN,
+} from '@tally/shared';
 import { JobQueries } from '../queries/list-jobs/list-jobs.query';
 import { ListJobsQueryDto } from './dto/jobs.request.dto';
 
 /** A page cursor's text: the last job's submitted_at (years 0001–9999: Postgres has no year 0) and id. */
-const CURSOR =
-  /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|(.+)$/;
 
 @ApiTags('admin')
 @Controller('admin')
@@ -24,7 +30,13 @@ export class AdminJobsController {
       // Exactly what next_cursor encodes: an ISO instant (as toISOString writes it) and a job id.
       const match = CURSOR.exec(decodeCursorText(q.cursor));
       const at = new Date(match?.[1] ?? NaN);
-      if (!match || Number.isNaN(at.getTime()) || at.toISOString() !== match[1] || at.getUTCFullYear() < 1) {
+      if (
+        !match ||
+        Number.isNaN(at.getTime()) ||
+        at.toISOString() !== match[1] ||
+        at.getUTCFullYear() < 1 ||
+        !UUID_PATTERN.test(match[2])
+      ) {
         throw badCursor();
       }
       before = { at, id: match[2] };

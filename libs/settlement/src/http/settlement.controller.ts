@@ -11,6 +11,7 @@ import {
   ForbiddenError,
   InvalidRequestError,
   NoFieldsRequestDto,
+  UUID_PATTERN,
 } from '@tally/shared';
 import { SealBatchCommand } from '../commands/seal-batch/seal-batch.command';
 import { GetBatchQuery } from '../queries/get-batch/get-batch.query';
@@ -21,7 +22,7 @@ import { ListBatchesQuery } from '../queries/list-batches/list-batches.query';
 import { SettlementTicker } from '../ticks/settlement-ticker';
 
 const BATCH_NO = /^[1-9]\d{0,14}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = new RegExp(UUID_PATTERN.source, 'i');
 const LIMIT = /^[1-9]\d{0,2}$/;
 
 function batchNoOf(text: string): number {

@@ -4,6 +4,9 @@ export function newId(): string {
   return randomUUID();
 }
 
+/** A UUID as newId and Postgres write it (lowercase hex); `new RegExp(UUID_PATTERN.source, 'i')` takes either case. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** A random secret of `bytes` bytes, base64url encoded, with a readable prefix. */
 export function newSecret(prefix: string, bytes = 32): string {
   return `${prefix}_${randomBytes(bytes).toString('base64url')}`;

@@ -1,12 +1,10 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { ServiceRegistry } from '@tally/registry';
-import { TallyEnv } from '@tally/shared';
+import { TallyEnv, UUID_PATTERN } from '@tally/shared';
 import { candidatesFor, type JobNeeds, topN, weightsOf } from '../../domain';
 import { SchedulerConfigRepository } from '../../persistence/scheduler-config.repository';
 import { SchedulingRepository } from '../../persistence/scheduling.repository';
 import { GetPlacementQuery, PlacementAnswer } from './get-placement.query';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 @QueryHandler(GetPlacementQuery)
 export class GetPlacementQueryHandler implements IQueryHandler<GetPlacementQuery, PlacementAnswer> {
@@ -20,7 +18,7 @@ export class GetPlacementQueryHandler implements IQueryHandler<GetPlacementQuery
   async execute({ key, rf }: GetPlacementQuery): Promise<PlacementAnswer> {
     const ttlMs = this.env.PROVER_LIVENESS_TTL_MS;
     const { config, version } = await this.configs.get();
-    const job = UUID.test(key) ? await this.scheduling.jobNeeds(key) : null;
+    const job = UUID_PATTERN.test(key) ? await this.scheduling.jobNeeds(key) : null;
     const needs: JobNeeds = { requirements: job?.requirements ?? {} };
     if (job?.service) needs.hardwareRequirements = (await this.registry.find(job.service))?.hardwareRequirements;
     const { provers, now } = await this.scheduling.liveProvers(ttlMs);
