@@ -157,9 +157,58 @@ describe('auth: API keys, roles, admin key routes', () => {
       expect(await ids({ subject, role: 'prover' })).toEqual([prover.id]);
       expect(await ids({ subject, revoked: 'false' })).toEqual([client.id]);
       expect(await ids({ subject, revoked: 'true' })).toEqual([prover.id]);
-      for (const query of [{ role: 'root' }, { revoked: 'yes' }, { subject: 'a b' }, { limit: '1' }, { foo: 'bar' }]) {
+      for (const query of [{ role: 'root' }, { revoked: 'yes' }, { subject: 'a b' }, { limit: '0' }, { foo: 'bar' }]) {
         const res = await t.http().get('/v1/admin/keys').query(query).set(admin).expect(400);
         expect(res.body.code).toBe('DSE-001');
+      }
+    });
+
+    it('pages the listing by keyset cursor: every key once, in order, across keys created in the same instant', async () => {
+      const admin = { 'X-API-Key': t.adminKey };
+      const subject = `paged-${Date.now()}`;
+      // Created in parallel, so several may share created_at and be ordered by id.
+      await Promise.all(
+        Array.from({ length: 11 }, () =>
+          t.http().post('/v1/admin/keys').set(admin).send({ role: 'client', subject }).expect(201),
+        ),
+      );
+      const all = (await t.http().get('/v1/admin/keys').query({ subject }).set(admin).expect(200)).body;
+      expect(all.keys).toHaveLength(11);
+      expect(all.next_cursor).toBeNull();
+      const paged: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const query: Record<string, string> = { subject, limit: '4', ...(cursor ? { cursor } : {}) };
+        const page = (await t.http().get('/v1/admin/keys').query(query).set(admin).expect(200)).body;
+        expect(page.keys.length).toBeLessThanOrEqual(4);
+        paged.push(...page.keys.map((k: { id: string }) => k.id));
+        cursor = page.next_cursor ?? undefined;
+        pages += 1;
+      } while (cursor && pages < 10);
+      expect(pages).toBe(3);
+      expect(paged).toEqual(all.keys.map((k: { id: string }) => k.id));
+      // The default page is 50 keys; the last full page's cursor leads to an empty one.
+      const everything = (await t.http().get('/v1/admin/keys').query({ limit: '500' }).set(admin).expect(200)).body;
+      const last = everything.keys[everything.keys.length - 1].id as string;
+      const after = await t
+        .http()
+        .get('/v1/admin/keys')
+        .query({ cursor: Buffer.from(last).toString('base64url') })
+        .set(admin)
+        .expect(200);
+      expect(after.body).toEqual({ keys: [], next_cursor: null });
+      const bad = [
+        { limit: '501' },
+        { cursor: 'not a cursor' },
+        { cursor: Buffer.from('not-a-uuid').toString('base64url') },
+        { cursor: Buffer.from('00000000-0000-4000-8000-000000000000').toString('base64url') },
+        { cursor: Buffer.from(last).toString('base64url') + '=' },
+      ];
+      for (const query of bad) {
+        const res = await t.http().get('/v1/admin/keys').query(query).set(admin).expect(400);
+        expect(res.headers['content-type']).toMatch(PROBLEM);
+        expect(res.body).toMatchObject({ code: 'DSE-001' });
       }
     });
 

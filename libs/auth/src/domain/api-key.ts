@@ -25,13 +25,24 @@ export interface Principal {
 
 export type NewApiKey = Omit<ApiKey, 'createdAt' | 'revokedAt'>;
 
+export interface ApiKeyFilter {
+  role?: string;
+  subject?: string;
+  revoked?: boolean;
+  /** Keyset page: only keys listed after the key with this id (which must exist). */
+  after?: string;
+  limit?: number;
+}
+
 /** Port for API key storage (DI token); the TypeORM adapter lives in persistence/. */
 export abstract class ApiKeyRepository {
   abstract insert(key: NewApiKey): Promise<ApiKey>;
   /** Inserts unless a key with the same hash exists; returns the stored key either way. */
   abstract insertIfAbsent(key: NewApiKey): Promise<{ key: ApiKey; created: boolean }>;
   abstract findByHash(keyHash: string): Promise<ApiKey | null>;
-  abstract list(): Promise<ApiKey[]>;
+  /** Keys oldest first (by created_at, then id), filtered; every key when the filter is empty. */
+  abstract list(filter?: ApiKeyFilter): Promise<ApiKey[]>;
+  abstract findById(id: string): Promise<ApiKey | null>;
   /** Sets revoked_at if not already set; returns the key, or null for an unknown id. */
   abstract revoke(id: string): Promise<ApiKey | null>;
 }

@@ -11,6 +11,7 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { badCursor, decodeCursorText, encodeCursorText, pageLimit, UUID_PATTERN } from '@tally/shared';
 import { CreateApiKeyCommand } from '../commands/create-api-key/create-api-key.command';
 import { RevokeApiKeyCommand } from '../commands/revoke-api-key/revoke-api-key.command';
 import { Roles } from '../decorators/roles.decorator';
@@ -47,17 +48,30 @@ export class AdminKeysController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List API keys, oldest first, by role, subject or revoked (never their secrets or hashes)' })
+  @ApiOperation({
+    summary:
+      'List API keys, oldest first, by role, subject or revoked (never their secrets or hashes); keyset pages (next_cursor)',
+  })
   @ApiOkResponse({ type: ApiKeyListResponseDto })
-  @ApiBadRequestResponse({ description: 'DSE-001: an invalid or unknown filter' })
+  @ApiBadRequestResponse({ description: 'DSE-001: an invalid or unknown filter, limit or cursor' })
   async list(@Query() q: ListApiKeysQueryDto): Promise<ApiKeyListResponseDto> {
-    const keys = (await this.queries.execute(new ListApiKeysQuery())).filter(
-      (key) =>
-        (q.role === undefined || key.role === q.role) &&
-        (q.subject === undefined || key.subject === q.subject) &&
-        (q.revoked === undefined || (key.revokedAt !== null) === (q.revoked === 'true')),
+    const limit = pageLimit(q);
+    // A cursor is the id of the page's last key (keys are never deleted, so it stays valid).
+    const after = q.cursor === undefined ? undefined : decodeCursorText(q.cursor);
+    if (after !== undefined && !UUID_PATTERN.test(after)) throw badCursor();
+    const keys = await this.queries.execute(
+      new ListApiKeysQuery({
+        role: q.role,
+        subject: q.subject,
+        revoked: q.revoked === undefined ? undefined : q.revoked === 'true',
+        after,
+        limit,
+      }),
     );
-    return { keys: keys.map((key) => ApiKeyResponseDto.from(key)) };
+    return {
+      keys: keys.map((key) => ApiKeyResponseDto.from(key)),
+      next_cursor: keys.length === limit ? encodeCursorText(keys[keys.length - 1].id) : null,
+    };
   }
 
   @Delete(':id')

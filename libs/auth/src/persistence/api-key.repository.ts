@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@tally/database';
-import { ApiKeyRepository, type ApiKey, type NewApiKey } from '../domain/api-key';
+import { ApiKeyRepository, type ApiKey, type ApiKeyFilter, type NewApiKey } from '../domain/api-key';
 import { ApiKeyOrmEntity } from './api-key.orm-entity';
 
 function toDomain(row: ApiKeyOrmEntity): ApiKey {
@@ -45,9 +45,24 @@ export class TypeOrmApiKeyRepository extends ApiKeyRepository {
     return row ? toDomain(row) : null;
   }
 
-  async list(): Promise<ApiKey[]> {
-    const rows = await this.repo.find({ order: { createdAt: 'ASC', id: 'ASC' } });
-    return rows.map(toDomain);
+  async list(filter: ApiKeyFilter = {}): Promise<ApiKey[]> {
+    const query = this.repo.createQueryBuilder('k').orderBy('k.created_at', 'ASC').addOrderBy('k.id', 'ASC');
+    if (filter.role !== undefined) query.andWhere('k.role = :role', { role: filter.role });
+    if (filter.subject !== undefined) query.andWhere('k.subject = :subject', { subject: filter.subject });
+    if (filter.revoked !== undefined) query.andWhere(`k.revoked_at IS ${filter.revoked ? 'NOT ' : ''}NULL`);
+    // The anchor's created_at is read in SQL: a JS Date would drop its microseconds.
+    if (filter.after !== undefined) {
+      query.andWhere('(k.created_at, k.id) > (SELECT a.created_at, a.id FROM api_keys a WHERE a.id = :after)', {
+        after: filter.after,
+      });
+    }
+    if (filter.limit !== undefined) query.limit(filter.limit);
+    return (await query.getMany()).map(toDomain);
+  }
+
+  async findById(id: string): Promise<ApiKey | null> {
+    const row = await this.repo.findOneBy({ id });
+    return row ? toDomain(row) : null;
   }
 
   async revoke(id: string): Promise<ApiKey | null> {
@@ -57,7 +72,6 @@ export class TypeOrmApiKeyRepository extends ApiKeyRepository {
       .set({ revokedAt: () => 'now()' })
       .where('id = :id AND revoked_at IS NULL', { id })
       .execute();
-    const row = await this.repo.findOneBy({ id });
-    return row ? toDomain(row) : null;
+    return this.findById(id);
   }
 }

@@ -1,14 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Roles } from '@tally/auth';
-import {
-  badCursor,
-  decodeCursorText,
-  encodeCursorText,
-  InvalidRequestError,
-  parseTimestamp,
-  UUID_PATTERN,
-} from '@tally/shared';
+import { badCursor, decodeCursorText, encodeCursorText, pageLimit, parseTimestamp, UUID_PATTERN } from '@tally/shared';
 import { JobQueries } from '../queries/list-jobs/list-jobs.query';
 import { ListJobsQueryDto } from './dto/jobs.request.dto';
 
@@ -23,8 +16,7 @@ export class AdminJobsController {
   @Get('jobs')
   @Roles('admin')
   async list(@Query() q: ListJobsQueryDto) {
-    const limit = Number(q.limit ?? 50);
-    if (limit > 500) throw new InvalidRequestError('limit must be an integer from 1 to 500', { field: 'limit' });
+    const limit = pageLimit(q);
     let before: { at: Date; id: string } | undefined;
     if (q.cursor !== undefined) {
       // Exactly what next_cursor encodes: an ISO instant (as toISOString writes it) and a job id.

@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '@tally/auth';
-import { badCursor, decodeCursorText, encodeCursorText, InvalidRequestError, TallyEnv } from '@tally/shared';
+import { badCursor, decodeCursorText, encodeCursorText, pageLimit, TallyEnv } from '@tally/shared';
 import { ListProversQuery } from '../queries/list-provers/list-provers.query';
 import { ListProversQueryDto, PROVER_ID } from './dto/provers.request.dto';
 import { presentProver } from './prover.presenter';
@@ -19,8 +19,7 @@ export class AdminProversController {
   @Roles('admin')
   @ApiOperation({ summary: 'Provers by id, filtered by state and region; keyset pages (next_cursor)' })
   async list(@Query() q: ListProversQueryDto) {
-    const limit = Number(q.limit ?? 50);
-    if (limit > 500) throw new InvalidRequestError('limit must be an integer from 1 to 500', { field: 'limit' });
+    const limit = pageLimit(q);
     let after: string | undefined;
     if (q.cursor !== undefined) {
       after = decodeCursorText(q.cursor);

@@ -1,3 +1,4 @@
 export * from './no-fields.request.dto';
 export * from './cursor';
 export * from './as-sent';
+export * from './page.request.dto';

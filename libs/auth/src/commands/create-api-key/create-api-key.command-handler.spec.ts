@@ -19,6 +19,9 @@ class InMemoryKeys extends ApiKeyRepository {
   async list() {
     return this.rows;
   }
+  async findById(id: string) {
+    return this.rows.find((r) => r.id === id) ?? null;
+  }
   async revoke(): Promise<never> {
     throw new Error('not used');
   }

@@ -45,4 +45,7 @@ export class ApiKeyResponseDto {
 export class ApiKeyListResponseDto {
   @ApiProperty({ type: [ApiKeyResponseDto] })
   keys: ApiKeyResponseDto[];
+
+  @ApiProperty({ type: String, nullable: true, description: 'the next page, as `cursor`; null on the last page' })
+  next_cursor: string | null;
 }

@@ -1,11 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
-import { IDENTIFIER_MESSAGE } from '@tally/shared';
+import { IDENTIFIER_MESSAGE, PageQueryDto } from '@tally/shared';
 import { type Role, ROLES } from '../../decorators/roles.decorator';
 import { SUBJECT_PATTERN } from '../../domain/api-key-rules';
 
-/** Filters of the key listing (any other query parameter is refused). */
-export class ListApiKeysQueryDto {
+/** Filters and page of the key listing (any other query parameter is refused). */
+export class ListApiKeysQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: [...ROLES] })
   @IsOptional()
   @IsIn([...ROLES], { message: `role must be one of ${ROLES.join(', ')}` })

@@ -1,4 +1,5 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { badCursor } from '@tally/shared';
 import { ApiKeyRepository, type ApiKey } from '../../domain/api-key';
 import { ListApiKeysQuery } from './list-api-keys.query';
 
@@ -6,7 +7,8 @@ import { ListApiKeysQuery } from './list-api-keys.query';
 export class ListApiKeysQueryHandler implements IQueryHandler<ListApiKeysQuery> {
   constructor(private readonly keys: ApiKeyRepository) {}
 
-  execute(_query: ListApiKeysQuery): Promise<ApiKey[]> {
-    return this.keys.list();
+  async execute({ filter }: ListApiKeysQuery): Promise<ApiKey[]> {
+    if (filter.after !== undefined && !(await this.keys.findById(filter.after))) throw badCursor();
+    return this.keys.list(filter);
   }
 }

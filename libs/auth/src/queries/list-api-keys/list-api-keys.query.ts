@@ -1,5 +1,9 @@
 import { Query } from '@nestjs/cqrs';
-import type { ApiKey } from '../../domain/api-key';
+import type { ApiKey, ApiKeyFilter } from '../../domain/api-key';
 
-/** Every key, revoked ones included, oldest first. */
-export class ListApiKeysQuery extends Query<ApiKey[]> {}
+/** Keys oldest first, revoked ones included unless filtered; every key when the filter is empty. */
+export class ListApiKeysQuery extends Query<ApiKey[]> {
+  constructor(readonly filter: ApiKeyFilter = {}) {
+    super();
+  }
+}

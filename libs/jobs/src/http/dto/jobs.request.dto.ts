@@ -15,7 +15,7 @@ import {
   Min,
   ValidateBy,
 } from 'class-validator';
-import { AsSent, IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN } from '@tally/shared';
+import { AsSent, IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, PageQueryDto } from '@tally/shared';
 import { PRIORITIES, requirementsProblem } from '../../domain';
 
 const ID = IDENTIFIER_PATTERN;
@@ -156,7 +156,7 @@ export class AssignJobRequestDto {
   prover_ids?: string[];
 }
 
-export class ListJobsQueryDto {
+export class ListJobsQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
   @IsIn(['PENDING', 'ASSIGNED', 'RUNNING', 'COMPLETED', 'AUDITED', 'FAILED', 'CANCELLED'])
@@ -181,15 +181,4 @@ export class ListJobsQueryDto {
   @IsOptional()
   @IsString()
   to?: string;
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Matches(/^[1-9]\d{0,2}$/, { message: 'limit must be an integer from 1 to 500' })
-  limit?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }

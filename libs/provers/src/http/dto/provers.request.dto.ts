@@ -9,12 +9,11 @@ import {
   IsOptional,
   Matches,
   Max,
-  MaxLength,
   Min,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN } from '@tally/shared';
+import { IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, PageQueryDto } from '@tally/shared';
 import { PROVER_STATES, type ProverState } from '../../domain';
 import { CapabilitiesDto, HardwareProfileDto } from './prover-profile.dto';
 
@@ -105,7 +104,7 @@ export class PollQueryDto {
   max_wait_seconds?: number;
 }
 
-export class ListProversQueryDto {
+export class ListProversQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: PROVER_STATES })
   @IsOptional()
   @IsIn(PROVER_STATES)
@@ -115,15 +114,4 @@ export class ListProversQueryDto {
   @IsOptional()
   @Matches(REGION, { message: REGION_MESSAGE })
   region?: string;
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Matches(/^[1-9]\d{0,2}$/, { message: 'limit must be an integer from 1 to 500' })
-  limit?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @MaxLength(200)
-  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor is not one this API returned' })
-  cursor?: string;
 }

@@ -1,0 +1,28 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, Matches, MaxLength } from 'class-validator';
+import { InvalidRequestError } from '../errors';
+
+export const PAGE_LIMIT_DEFAULT = 50;
+export const PAGE_LIMIT_MAX = 500;
+const LIMIT_MESSAGE = `limit must be an integer from 1 to ${PAGE_LIMIT_MAX}`;
+
+/** The paging parameters of a keyset-paged listing; its filters extend this. */
+export class PageQueryDto {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: PAGE_LIMIT_MAX, default: PAGE_LIMIT_DEFAULT })
+  @IsOptional()
+  @Matches(/^[1-9]\d{0,2}$/, { message: LIMIT_MESSAGE })
+  limit?: string;
+
+  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
+  @IsOptional()
+  @MaxLength(200)
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor is not one this API returned' })
+  cursor?: string;
+}
+
+/** The page size a validated PageQueryDto asks for. */
+export function pageLimit(q: PageQueryDto): number {
+  const limit = Number(q.limit ?? PAGE_LIMIT_DEFAULT);
+  if (limit > PAGE_LIMIT_MAX) throw new InvalidRequestError(LIMIT_MESSAGE, { field: 'limit' });
+  return limit;
+}
