@@ -73,6 +73,10 @@ describe('transaction history', () => {
     for (const query of [
       { limit: 501 },
       { limit: 0 },
+      // Only plain digits: Number() would read these as 100, 5 and 5.
+      { limit: '1e2' },
+      { limit: ' 5' },
+      { limit: '5.0' },
       { cursor: 'nonsense' },
       // A real cursor with a stray character: base64url decoding would skip it.
       { cursor: `${Buffer.from('seq:45').toString('base64url')}x` },

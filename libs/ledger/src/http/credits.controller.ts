@@ -14,6 +14,7 @@ import {
   InvalidRequestError,
   newId,
   NoFieldsRequestDto,
+  pageLimit,
   NotFoundError,
   parseAmount,
   parseTimestamp,
@@ -358,7 +359,7 @@ export class CreditsController {
       }
       ref = own;
     }
-    const limit = q.limit ?? 50;
+    const limit = pageLimit(q);
     const page = { items: [] as ReturnType<typeof presentTransfer>[], next_cursor: null as string | null };
     let accountId: string | undefined;
     if (ref) {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { AsSent } from '@tally/shared';
+import { AsSent, PageQueryDto } from '@tally/shared';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -163,7 +163,7 @@ export class CaptureHoldRequestDto {
   to?: AccountRefDto;
 }
 
-export class ListTransactionsQueryDto {
+export class ListTransactionsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: ACCOUNT_KINDS })
   @IsOptional()
   @IsIn(ACCOUNT_KINDS)
@@ -201,20 +201,6 @@ export class ListTransactionsQueryDto {
   @IsOptional()
   @IsString()
   to?: string;
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  cursor?: string;
 }
 
 export class AccountQueryDto {
