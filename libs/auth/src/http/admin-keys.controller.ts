@@ -55,7 +55,7 @@ export class AdminKeysController {
   @ApiOkResponse({ type: ApiKeyListResponseDto })
   @ApiBadRequestResponse({ description: 'DSE-001: an invalid or unknown filter, limit or cursor' })
   async list(@Query() q: ListApiKeysQueryDto): Promise<ApiKeyListResponseDto> {
-    const limit = pageLimit(q);
+    const limit = pageLimit(q.limit);
     // A cursor is the id of the page's last key (keys are never deleted, so it stays valid).
     const after = q.cursor === undefined ? undefined : decodeCursorText(q.cursor);
     if (after !== undefined && !UUID_PATTERN.test(after)) throw badCursor();

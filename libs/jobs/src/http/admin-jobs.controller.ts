@@ -16,7 +16,7 @@ export class AdminJobsController {
   @Get('jobs')
   @Roles('admin')
   async list(@Query() q: ListJobsQueryDto) {
-    const limit = pageLimit(q);
+    const limit = pageLimit(q.limit);
     let before: { at: Date; id: string } | undefined;
     if (q.cursor !== undefined) {
       // Exactly what next_cursor encodes: an ISO instant (as toISOString writes it) and a job id.

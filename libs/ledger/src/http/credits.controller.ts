@@ -359,7 +359,7 @@ export class CreditsController {
       }
       ref = own;
     }
-    const limit = pageLimit(q);
+    const limit = pageLimit(q.limit);
     const page = { items: [] as ReturnType<typeof presentTransfer>[], next_cursor: null as string | null };
     let accountId: string | undefined;
     if (ref) {

@@ -19,7 +19,7 @@ export class AdminProversController {
   @Roles('admin')
   @ApiOperation({ summary: 'Provers by id, filtered by state and region; keyset pages (next_cursor)' })
   async list(@Query() q: ListProversQueryDto) {
-    const limit = pageLimit(q);
+    const limit = pageLimit(q.limit);
     let after: string | undefined;
     if (q.cursor !== undefined) {
       after = decodeCursorText(q.cursor);

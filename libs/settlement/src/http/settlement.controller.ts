@@ -11,6 +11,7 @@ import {
   ForbiddenError,
   InvalidRequestError,
   NoFieldsRequestDto,
+  pageLimit,
   UUID_PATTERN,
 } from '@tally/shared';
 import { SealBatchCommand } from '../commands/seal-batch/seal-batch.command';
@@ -23,7 +24,6 @@ import { SettlementTicker } from '../ticks/settlement-ticker';
 
 const BATCH_NO = /^[1-9]\d{0,14}$/;
 const UUID = new RegExp(UUID_PATTERN.source, 'i');
-const LIMIT = /^[1-9]\d{0,2}$/;
 
 function batchNoOf(text: string): number {
   if (!BATCH_NO.test(text)) throw new InvalidRequestError('batch number must be a positive integer', { field: 'n' });
@@ -74,10 +74,7 @@ export class SettlementController {
   @Public({ throttled: true })
   @ApiOperation({ summary: 'Sealed batches in batch order; keyset pages (cursor, limit ≤ 500)' })
   async list(@Query('cursor') cursor?: string, @Query('limit') limitText?: string) {
-    const limit = limitText === undefined ? 50 : LIMIT.test(limitText) ? Number(limitText) : NaN;
-    if (!(limit >= 1 && limit <= 500)) {
-      throw new InvalidRequestError('limit must be an integer from 1 to 500', { field: 'limit' });
-    }
+    const limit = pageLimit(limitText);
     let after = 0;
     if (cursor !== undefined) {
       const match = /^batch:(\d{1,15})$/.exec(decodeCursorText(cursor));

@@ -5,12 +5,13 @@ import { InvalidRequestError } from '../errors';
 export const PAGE_LIMIT_DEFAULT = 50;
 export const PAGE_LIMIT_MAX = 500;
 const LIMIT_MESSAGE = `limit must be an integer from 1 to ${PAGE_LIMIT_MAX}`;
+const LIMIT_DIGITS = /^[1-9]\d{0,2}$/;
 
 /** The paging parameters of a keyset-paged listing; its filters extend this. */
 export class PageQueryDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: PAGE_LIMIT_MAX, default: PAGE_LIMIT_DEFAULT })
   @IsOptional()
-  @Matches(/^[1-9]\d{0,2}$/, { message: LIMIT_MESSAGE })
+  @Matches(LIMIT_DIGITS, { message: LIMIT_MESSAGE })
   limit?: string;
 
   @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
@@ -20,9 +21,10 @@ export class PageQueryDto {
   cursor?: string;
 }
 
-/** The page size a validated PageQueryDto asks for. */
-export function pageLimit(q: PageQueryDto): number {
-  const limit = Number(q.limit ?? PAGE_LIMIT_DEFAULT);
-  if (limit > PAGE_LIMIT_MAX) throw new InvalidRequestError(LIMIT_MESSAGE, { field: 'limit' });
+/** The page size a `limit` query parameter asks for (absent: the default); anything else is DSE-001. */
+export function pageLimit(limitText: string | undefined): number {
+  if (limitText === undefined) return PAGE_LIMIT_DEFAULT;
+  const limit = LIMIT_DIGITS.test(limitText) ? Number(limitText) : NaN;
+  if (!(limit <= PAGE_LIMIT_MAX)) throw new InvalidRequestError(LIMIT_MESSAGE, { field: 'limit' });
   return limit;
 }
