@@ -287,6 +287,12 @@ async function main(): Promise<void> {
     const verify = runCli(['ledger', 'verify'], { DATABASE_URL: db.url });
     console.log(`ledger verify: ${verify.code === 0 ? 'OK' : 'FAILED'}\n${verify.output.trim()}`);
     if (verify.code !== 0) process.exitCode = 1;
+    const rate = completedInWindow / windowSeconds;
+    const errors = submitErrors + pollErrors + reportErrors;
+    const met = rate >= 300 && Number(lat.p99) <= 100 && errors === 0 && verify.code === 0;
+    console.log(
+      `target (>= 300 lifecycles/s, submit→assigned p99 <= 100 ms, 0 errors, ledger verify OK): ${met ? 'met' : 'NOT met'}`,
+    );
   } finally {
     await server.stop().catch(() => undefined);
     await db.drop();
