@@ -255,8 +255,9 @@ async function main(): Promise<void> {
     await pg.end();
 
     const total = submittedAt.size;
+    const rate = completedInWindow / windowSeconds;
     console.log(
-      `completed lifecycles/s ${(completedInWindow / windowSeconds).toFixed(0)} ` +
+      `completed lifecycles/s ${rate.toFixed(0)} ` +
         `(${completedInWindow} settled in the ${windowSeconds.toFixed(1)} s window; ${total} submitted)`,
     );
     console.log(
@@ -287,7 +288,6 @@ async function main(): Promise<void> {
     const verify = runCli(['ledger', 'verify'], { DATABASE_URL: db.url });
     console.log(`ledger verify: ${verify.code === 0 ? 'OK' : 'FAILED'}\n${verify.output.trim()}`);
     if (verify.code !== 0) process.exitCode = 1;
-    const rate = completedInWindow / windowSeconds;
     const errors = submitErrors + pollErrors + reportErrors;
     const met = rate >= 300 && Number(lat.p99) <= 100 && errors === 0 && verify.code === 0;
     console.log(
