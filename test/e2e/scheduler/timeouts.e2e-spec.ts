@@ -2,6 +2,8 @@ import { microsOf } from '../../support/ledger-ctx';
 import { ProversCtx } from '../../support/provers-ctx';
 import { BASIC_CAPABILITIES, GPU_BOX, SchedulerCtx, TestProver } from '../../support/scheduler-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
+import { UnitOfWork } from '@tally/database';
+import { SchedulingRepository } from '../../../libs/scheduler/src/persistence/scheduling.repository';
 
 /** Timeouts with manual ticks and sweeps; silence is simulated by moving last_heartbeat back. */
 describe('scheduler: timeouts', () => {
@@ -171,6 +173,24 @@ describe('scheduler: timeouts', () => {
     await ctx.heartbeat(p);
     expect(await ctx.sweep()).toMatchObject({ offline: [], requeued: 0 });
     expect(await ctx.jobRow(id)).toMatchObject({ status: 'ASSIGNED', provers: [p.name] });
+    await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
+  });
+
+  it('a job leaves a prover only once the sweep has marked it offline, not when its heartbeat merely turned stale after that mark', async () => {
+    // The sweep marks provers offline, then reads their jobs on a later clock: a prover whose
+    // heartbeat passed the TTL between the two reads must keep its job until it is marked.
+    const client = await ctx.fundedClient('10');
+    const p = await prover();
+    const id = await ctx.submitted(client.key);
+    await ctx.tick();
+    await ctx.silence(p);
+    const scheduling = t.app.get(SchedulingRepository);
+    const orphaned = () => t.app.get(UnitOfWork).run(() => scheduling.orphanedAssignments(100));
+    const stillOrphaned = () => t.app.get(UnitOfWork).run(() => scheduling.stillOrphaned(id, p.name));
+    expect(await orphaned()).not.toContainEqual({ network_job_id: id, prover_id: p.name });
+    expect(await stillOrphaned()).toBe(false);
+    expect(await ctx.sweep()).toMatchObject({ offline: [p.name], requeued: 1 });
+    expect(await ctx.jobRow(id)).toMatchObject({ status: 'PENDING', attempts: 0 });
     await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
   });
 

@@ -257,36 +257,38 @@ export class SchedulingRepository {
     return rows.map((r) => r.prover_id).sort();
   }
 
-  /** Replicas of unsettled jobs held by provers that are offline or silent past the TTL, oldest first. */
-  orphanedAssignments(ttlMs: number, limit: number): Promise<OrphanedAssignment[]> {
+  /**
+   * Replicas of unsettled jobs held by offline provers, oldest first. Only the offline state
+   * counts, not a heartbeat age read on a later clock: a job never leaves a prover that
+   * `markSilentOffline` has not marked offline yet.
+   */
+  orphanedAssignments(limit: number): Promise<OrphanedAssignment[]> {
     return this.q<OrphanedAssignment[]>(
       `SELECT a.network_job_id, a.prover_id
        FROM job_assignments a
        JOIN jobs j ON j.network_job_id = a.network_job_id
        JOIN provers p ON p.prover_id = a.prover_id
-       WHERE a.status IN ('ASSIGNED', 'RUNNING') AND j.status IN ('ASSIGNED', 'RUNNING')
-         AND (p.state = 'offline'
-              OR COALESCE(p.last_heartbeat, p.registered_at) < clock_timestamp() - make_interval(secs => $1::float8 / 1000))
+       WHERE a.status IN ('ASSIGNED', 'RUNNING') AND j.status IN ('ASSIGNED', 'RUNNING') AND p.state = 'offline'
        ORDER BY j.assigned_at, a.network_job_id, a.replica
-       LIMIT $2`,
-      [ttlMs, limit],
+       LIMIT $1`,
+      [limit],
     );
   }
 
   /**
    * Locks the job and tells whether the prover still holds an unreported replica of it and
-   * is still gone: a prover that came back since the sweep read it keeps its job.
+   * is still offline: a prover that came back since the sweep read it (a heartbeat sets it
+   * active again) keeps its job.
    */
-  async stillOrphaned(jobId: string, proverId: string, ttlMs: number): Promise<boolean> {
+  async stillOrphaned(jobId: string, proverId: string): Promise<boolean> {
     const rows = await this.q<unknown[]>(
       `SELECT 1 FROM jobs j
        JOIN job_assignments a ON a.network_job_id = j.network_job_id AND a.prover_id = $2
        JOIN provers p ON p.prover_id = a.prover_id
        WHERE j.network_job_id = $1 AND j.status IN ('ASSIGNED', 'RUNNING') AND a.status IN ('ASSIGNED', 'RUNNING')
-         AND (p.state = 'offline'
-              OR COALESCE(p.last_heartbeat, p.registered_at) < clock_timestamp() - make_interval(secs => $3::float8 / 1000))
+         AND p.state = 'offline'
        FOR UPDATE OF j`,
-      [jobId, proverId, ttlMs],
+      [jobId, proverId],
     );
     return rows.length > 0;
   }

@@ -27,7 +27,7 @@ export class SweepTimeoutsCommandHandler implements ICommandHandler<SweepTimeout
     const found = await this.uow.run(async () => {
       if (!(await this.scheduling.tryLockSweep())) return null;
       const offline = await this.scheduling.markSilentOffline(ttlMs);
-      const orphaned = await this.scheduling.orphanedAssignments(ttlMs, SWEEP_LIMIT);
+      const orphaned = await this.scheduling.orphanedAssignments(SWEEP_LIMIT);
       const overdue = await this.scheduling.overdueJobs(wallClockMs, SWEEP_LIMIT);
       return { offline, orphaned, overdue };
     });
@@ -47,7 +47,7 @@ export class SweepTimeoutsCommandHandler implements ICommandHandler<SweepTimeout
     for (const { network_job_id: jobId, prover_id: proverId } of found.orphaned) {
       if (handled.has(jobId)) continue; // a requeue redoes every replica at once
       const job = await this.uow.run(async () => {
-        if (!(await this.scheduling.stillOrphaned(jobId, proverId, ttlMs))) return null;
+        if (!(await this.scheduling.stillOrphaned(jobId, proverId))) return null;
         return this.commands.execute(new RequeueJobCommand(jobId, proverId, this.env.SCHEDULER_MAX_ATTEMPTS));
       });
       if (!job) continue;
