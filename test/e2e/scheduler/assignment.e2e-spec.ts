@@ -111,6 +111,65 @@ describe('scheduler: assignment', () => {
     for (const id of ids.slice(1)) await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
   });
 
+  describe('a batch being written when a drain or an admin assignment comes', () => {
+    // Each assignment insert sleeps, so a tick is caught between its read of the provers and its commit.
+    beforeEach(async () => {
+      await t.dataSource.query(`
+        CREATE FUNCTION test_slow_assignment() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_sleep(0.8); RETURN NEW; END $$`);
+      await t.dataSource.query(
+        `CREATE TRIGGER test_slow_assignment BEFORE INSERT ON job_assignments FOR EACH ROW EXECUTE FUNCTION test_slow_assignment()`,
+      );
+    });
+    afterEach(async () => {
+      await t.dataSource.query(`DROP TRIGGER test_slow_assignment ON job_assignments`);
+      await t.dataSource.query(`DROP FUNCTION test_slow_assignment()`);
+    });
+    const tickCaughtWriting = async () => {
+      const tick = ctx.tick();
+      const deadline = Date.now() + 3_000;
+      for (;;) {
+        const [{ n }] = await t.dataSource.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND query ILIKE '%job_assignments%'`,
+        );
+        if (n > 0 || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return { tick }; // wrapped: returning the promise itself would make the caller await the whole tick
+    };
+
+    it('a drain answers only after the batch that read the prover active has committed: no job reaches it afterwards', async () => {
+      const client = await ctx.fundedClient('10');
+      const p = await prover();
+      const id = await ctx.submitted(client.key);
+      const { tick } = await tickCaughtWriting();
+      await ctx.drain(p);
+      // The batch's assignment came first; the drain's answer is the line after which nothing new arrives.
+      expect(await ctx.jobRow(id)).toMatchObject({ status: 'ASSIGNED', provers: [p.name] });
+      expect(await tick).toMatchObject({ assigned: 1 });
+      const later = await ctx.submitted(client.key);
+      expect(await ctx.tick()).toMatchObject({ assigned: 0 });
+      expect(await ctx.jobRow(later)).toMatchObject({ status: 'PENDING' });
+      for (const job of [id, later]) await t.http().post(`/v1/jobs/${job}/cancel`).set(client.key).expect(201);
+    });
+
+    it("an admin's assignment racing a tick sees the tick's load: max_concurrency holds", async () => {
+      const client = await ctx.fundedClient('10');
+      const p = await prover({ max_concurrency: 1 });
+      const first = await ctx.submitted(client.key);
+      const { tick } = await tickCaughtWriting();
+      // Submitted after the tick claimed its jobs, so the admin route is the only way it can reach p.
+      const second = await ctx.submitted(client.key);
+      const refused = await ctx.assign(second, [p.name]).expect(409);
+      expect(refused.body).toMatchObject({ code: 'DSE-010' });
+      expect(refused.body.detail).toContain('at max_concurrency');
+      expect(await tick).toMatchObject({ assigned: 1 });
+      expect(await ctx.jobRow(first)).toMatchObject({ status: 'ASSIGNED', provers: [p.name] });
+      expect(await ctx.jobRow(second)).toMatchObject({ status: 'PENDING' });
+      for (const job of [first, second]) await t.http().post(`/v1/jobs/${job}/cancel`).set(client.key).expect(201);
+    });
+  });
+
   it('assigns HIGH before NORMAL before LOW, then oldest first', async () => {
     const client = await ctx.fundedClient('100');
     const order = ['LOW', 'NORMAL', 'HIGH', 'LOW', 'NORMAL', 'HIGH', 'NORMAL'] as const;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { recordHandled, UnitOfWork } from '@tally/database';
+import { LOCK_ASSIGNMENTS_SQL, recordHandled, UnitOfWork } from '@tally/database';
 import type { HardwareProfile, ProverCapabilities, ProverState } from '../domain';
 
 export interface ProverRow {
@@ -177,7 +177,13 @@ export class ProverRepository {
     return new Set(rows.map((r) => r.prover_id));
   }
 
+  /**
+   * Marks the prover draining. It first waits for any assignment batch being written: one
+   * that read the prover active commits before the drain does, so once the drain has
+   * answered no new job can reach the prover.
+   */
   async drain(proverId: string): Promise<ProverRow | null> {
+    await this.uow.prepared(LOCK_ASSIGNMENTS_SQL);
     const [rows] = await this.q<[ProverRow[], number]>(
       // An offline prover stays offline until it is back; then it is draining (backOnline).
       `UPDATE provers SET drain_requested = true, state = CASE WHEN state = 'offline' THEN state ELSE 'draining' END

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { UnitOfWork } from '@tally/database';
+import { LOCK_ASSIGNMENTS_SQL, UnitOfWork } from '@tally/database';
 import { type DecaySettings, scoreNumberAt } from '@tally/provers';
 import { TallyEnv } from '@tally/shared';
 import type { ScoredProver } from '../domain';
@@ -49,8 +49,6 @@ export interface OverdueJob {
   prover_id: string | null;
 }
 
-/** Serializes assignment ticks across every replica (pg advisory lock, transaction scope). */
-const ASSIGN_LOCK = 0x7a11_5c4e;
 /** Only one replica sweeps timeouts at a time (try-lock: the others skip). */
 const SWEEP_LOCK = 0x7a11_5c4f;
 
@@ -111,9 +109,12 @@ export class SchedulingRepository {
     return this.uow.tx.query(sql, params);
   }
 
-  /** Waits until no other replica is assigning; released when the transaction ends. */
+  /**
+   * Waits until no other replica is assigning (nor an admin's assignment or a drain is
+   * being written); released when the transaction ends.
+   */
   async lockAssignment(): Promise<void> {
-    await this.uow.prepared(`SELECT pg_advisory_xact_lock(${ASSIGN_LOCK})`);
+    await this.uow.prepared(LOCK_ASSIGNMENTS_SQL);
   }
 
   /** True when this transaction may sweep (no other replica is sweeping right now). */

@@ -23,6 +23,9 @@ export class SchedulerAssignmentCheck extends AssignmentCheck {
   }
 
   async refusal(job: JobRow, proverIds: string[]): Promise<DomainError | null> {
+    // As a scheduler batch does: the load and state read here hold until this transaction
+    // commits, so a tick racing this assignment cannot push a prover past max_concurrency.
+    await this.scheduling.lockAssignment();
     const { provers, holders } = await this.scheduling.proversForAssignment(proverIds, job.network_job_id);
     const byId = new Map(provers.map((p) => [p.proverId, p]));
     const hardwareRequirements = job.service
