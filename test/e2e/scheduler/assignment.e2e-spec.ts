@@ -3,7 +3,7 @@ import { UnitOfWork } from '@tally/database';
 import { AssignJobCommand, AssignJobsCommand } from '@tally/jobs';
 import { candidatesFor, proverWeight, topN, weightsOf } from '@tally/scheduler';
 import { presentWeight } from '../../../libs/scheduler/src/http/scheduler.controller';
-import { SchedulerCtx, TestProver } from '../../support/scheduler-ctx';
+import { BASIC_CAPABILITIES, GPU_BOX, SchedulerCtx, TestProver } from '../../support/scheduler-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
 /**
@@ -151,6 +151,31 @@ describe('scheduler: assignment', () => {
       expect(await ctx.tick()).toMatchObject({ assigned: 0 });
       expect(await ctx.jobRow(later)).toMatchObject({ status: 'PENDING' });
       for (const job of [id, later]) await t.http().post(`/v1/jobs/${job}/cancel`).set(client.key).expect(201);
+    });
+
+    it('a registration lowering max_concurrency answers after the batch being written; later batches keep to it', async () => {
+      const client = await ctx.fundedClient('10');
+      const p = await prover({ max_concurrency: 2 });
+      const first = await ctx.submitted(client.key);
+      const { tick } = await tickCaughtWriting();
+      await t
+        .http()
+        .post('/v1/provers/register')
+        .set(p.key)
+        .send({
+          prover_id: p.name,
+          hardware_profile: GPU_BOX,
+          capabilities: BASIC_CAPABILITIES,
+          region: 'eu-west-1',
+          max_concurrency: 1,
+        })
+        .expect(200);
+      expect(await ctx.jobRow(first)).toMatchObject({ status: 'ASSIGNED', provers: [p.name] });
+      expect(await tick).toMatchObject({ assigned: 1 });
+      const second = await ctx.submitted(client.key);
+      expect(await ctx.tick()).toMatchObject({ assigned: 0 });
+      expect(await ctx.jobRow(second)).toMatchObject({ status: 'PENDING' });
+      for (const job of [first, second]) await t.http().post(`/v1/jobs/${job}/cancel`).set(client.key).expect(201);
     });
 
     it("an admin's assignment racing a tick sees the tick's load: max_concurrency holds", async () => {

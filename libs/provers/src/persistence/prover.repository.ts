@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LOCK_ASSIGNMENTS_SQL, recordHandled, UnitOfWork } from '@tally/database';
+import { LOCK_ASSIGNMENTS_SHARED_SQL, recordHandled, UnitOfWork } from '@tally/database';
 import type { HardwareProfile, ProverCapabilities, ProverState } from '../domain';
 
 export interface ProverRow {
@@ -95,9 +95,12 @@ export class ProverRepository {
 
   /**
    * Creates the prover, or replaces its profile, capabilities, region and concurrency
-   * (score, counters, version and state are kept). `created` tells which.
+   * (score, counters, version and state are kept). `created` tells which. Like a drain, it
+   * waits for an assignment batch being written, so a lowered max_concurrency holds for
+   * every batch after it answers.
    */
   async register(r: ProverRegistration): Promise<{ prover: ProverRow; created: boolean }> {
+    await this.uow.prepared(LOCK_ASSIGNMENTS_SHARED_SQL);
     const rows = await this.q<(ProverRow & { created: boolean })[]>(
       `INSERT INTO provers AS p (prover_id, hardware_profile, capabilities, region, max_concurrency, last_heartbeat)
        VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN now() END)
@@ -183,7 +186,7 @@ export class ProverRepository {
    * answered no new job can reach the prover.
    */
   async drain(proverId: string): Promise<ProverRow | null> {
-    await this.uow.prepared(LOCK_ASSIGNMENTS_SQL);
+    await this.uow.prepared(LOCK_ASSIGNMENTS_SHARED_SQL);
     const [rows] = await this.q<[ProverRow[], number]>(
       // An offline prover stays offline until it is back; then it is draining (backOnline).
       `UPDATE provers SET drain_requested = true, state = CASE WHEN state = 'offline' THEN state ELSE 'draining' END
