@@ -138,45 +138,43 @@ describe('scheduler: assignment', () => {
       return { tick }; // wrapped: returning the promise itself would make the caller await the whole tick
     };
 
-    it('a drain answers only after the batch that read the prover active has committed: no job reaches it afterwards', async () => {
-      const client = await ctx.fundedClient('10');
-      const p = await prover();
-      const id = await ctx.submitted(client.key);
-      const { tick } = await tickCaughtWriting();
-      await ctx.drain(p);
-      // The batch's assignment came first; the drain's answer is the line after which nothing new arrives.
-      expect(await ctx.jobRow(id)).toMatchObject({ status: 'ASSIGNED', provers: [p.name] });
-      expect(await tick).toMatchObject({ assigned: 1 });
-      const later = await ctx.submitted(client.key);
-      expect(await ctx.tick()).toMatchObject({ assigned: 0 });
-      expect(await ctx.jobRow(later)).toMatchObject({ status: 'PENDING' });
-      for (const job of [id, later]) await t.http().post(`/v1/jobs/${job}/cancel`).set(client.key).expect(201);
-    });
-
-    it('a registration lowering max_concurrency answers after the batch being written; later batches keep to it', async () => {
-      const client = await ctx.fundedClient('10');
-      const p = await prover({ max_concurrency: 2 });
-      const first = await ctx.submitted(client.key);
-      const { tick } = await tickCaughtWriting();
-      await t
-        .http()
-        .post('/v1/provers/register')
-        .set(p.key)
-        .send({
-          prover_id: p.name,
-          hardware_profile: GPU_BOX,
-          capabilities: BASIC_CAPABILITIES,
-          region: 'eu-west-1',
-          max_concurrency: 1,
-        })
-        .expect(200);
-      expect(await ctx.jobRow(first)).toMatchObject({ status: 'ASSIGNED', provers: [p.name] });
-      expect(await tick).toMatchObject({ assigned: 1 });
-      const second = await ctx.submitted(client.key);
-      expect(await ctx.tick()).toMatchObject({ assigned: 0 });
-      expect(await ctx.jobRow(second)).toMatchObject({ status: 'PENDING' });
-      for (const job of [first, second]) await t.http().post(`/v1/jobs/${job}/cancel`).set(client.key).expect(201);
-    });
+    // A change the prover is promised takes effect at once answers only after the batch that read
+    // the prover before it has committed; that batch's job came first, and no later batch adds one.
+    const changes: [string, (p: TestProver) => Promise<unknown>][] = [
+      ['a drain', (p) => ctx.drain(p)],
+      [
+        'a registration lowering max_concurrency to 1',
+        (p) =>
+          t
+            .http()
+            .post('/v1/provers/register')
+            .set(p.key)
+            .send({
+              prover_id: p.name,
+              hardware_profile: GPU_BOX,
+              capabilities: BASIC_CAPABILITIES,
+              region: 'eu-west-1',
+              max_concurrency: 1,
+            })
+            .expect(200),
+      ],
+    ];
+    it.each(changes)(
+      '%s answers after the batch being written; no later batch gives the prover a job',
+      async (_, change) => {
+        const client = await ctx.fundedClient('10');
+        const p = await prover({ max_concurrency: 2 });
+        const first = await ctx.submitted(client.key);
+        const { tick } = await tickCaughtWriting();
+        await change(p);
+        expect(await ctx.jobRow(first)).toMatchObject({ status: 'ASSIGNED', provers: [p.name] });
+        expect(await tick).toMatchObject({ assigned: 1 });
+        const later = await ctx.submitted(client.key);
+        expect(await ctx.tick()).toMatchObject({ assigned: 0 });
+        expect(await ctx.jobRow(later)).toMatchObject({ status: 'PENDING' });
+        for (const job of [first, later]) await t.http().post(`/v1/jobs/${job}/cancel`).set(client.key).expect(201);
+      },
+    );
 
     it("an admin's assignment racing a tick sees the tick's load: max_concurrency holds", async () => {
       const client = await ctx.fundedClient('10');
