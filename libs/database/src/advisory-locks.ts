@@ -8,6 +8,6 @@
  * for the batch being written and is seen by every later one, and such changes do not wait
  * for each other.
  */
-export const ASSIGNMENT_LOCK = 0x7a11_5c4e;
+const ASSIGNMENT_LOCK = 0x7a11_5c4e;
 export const LOCK_ASSIGNMENTS_SQL = `SELECT pg_advisory_xact_lock(${ASSIGNMENT_LOCK})`;
 export const LOCK_ASSIGNMENTS_SHARED_SQL = `SELECT pg_advisory_xact_lock_shared(${ASSIGNMENT_LOCK})`;

@@ -111,7 +111,7 @@ describe('scheduler: assignment', () => {
     for (const id of ids.slice(1)) await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
   });
 
-  describe('a batch being written when a drain or an admin assignment comes', () => {
+  describe('a batch being written when a drain, a registration or an admin assignment comes', () => {
     // Each assignment insert sleeps, so a tick is caught between its read of the provers and its commit.
     beforeEach(async () => {
       await t.dataSource.query(`

@@ -1,8 +1,8 @@
+import { UnitOfWork } from '@tally/database';
 import { microsOf } from '../../support/ledger-ctx';
 import { ProversCtx } from '../../support/provers-ctx';
 import { BASIC_CAPABILITIES, GPU_BOX, SchedulerCtx, TestProver } from '../../support/scheduler-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
-import { UnitOfWork } from '@tally/database';
 import { SchedulingRepository } from '../../../libs/scheduler/src/persistence/scheduling.repository';
 
 /** Timeouts with manual ticks and sweeps; silence is simulated by moving last_heartbeat back. */

@@ -37,7 +37,7 @@ interface ProverRow {
   db_now: Date;
 }
 
-/** A replica held by a prover that is gone (offline, or silent past the TTL). */
+/** A replica held by a prover the sweep has marked offline. */
 export interface OrphanedAssignment {
   network_job_id: string;
   prover_id: string;
@@ -110,8 +110,8 @@ export class SchedulingRepository {
   }
 
   /**
-   * Waits until no other replica is assigning (nor an admin's assignment or a drain is
-   * being written); released when the transaction ends.
+   * Waits until no other replica is assigning, and no admin assignment, drain or
+   * registration is being written; released when the transaction ends.
    */
   async lockAssignment(): Promise<void> {
     await this.uow.prepared(LOCK_ASSIGNMENTS_SQL);
