@@ -22,6 +22,19 @@ export default tseslint.config(
         'error',
         { selector: "CallExpression[callee.object.name=/^(it|describe|test)$/][callee.property.name='only']", message: 'focused tests never land' },
       ],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@nestjs/cqrs',
+              importNames: ['EventsHandler'],
+              message:
+                "declare handlers of outbox events with OutboxEventsHandler from '@tally/database': the relay marks an event handled only once every handler's work has committed",
+            },
+          ],
+        },
+      ],
     },
   },
 );

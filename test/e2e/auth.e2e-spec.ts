@@ -90,11 +90,11 @@ describe('auth: API keys, roles, admin key routes', () => {
       await t.http().get('/v1/admin/keys').set('X-API-Key', ops.key).expect(401);
     });
 
-    it('answers revoking an unknown key with 404 DSE-001', async () => {
+    it('answers revoking an unknown key with 404 DSE-015', async () => {
       for (const id of ['0b9d6c9e-5c3f-4d0e-9a51-1b7e1c2d3f4a', 'not-a-uuid']) {
         const res = await t.http().delete(`/v1/admin/keys/${id}`).set('X-API-Key', t.adminKey).expect(404);
         expect(res.headers['content-type']).toMatch(PROBLEM);
-        expect(res.body).toMatchObject({ code: 'DSE-001', detail: `no API key with id ${id}` });
+        expect(res.body).toMatchObject({ code: 'DSE-015', detail: `no API key with id ${id}` });
       }
     });
   });

@@ -100,7 +100,7 @@ describe('errors are problem+json with a code, never a 500', () => {
         'DSE-002',
         'Forbidden',
       ],
-      [await t.http().get('/v1/no-such-route').set(admin), 404, 'DSE-001', 'Not found'],
+      [await t.http().get('/v1/no-such-route').set(admin), 404, 'DSE-015', 'Not found'],
       [await t.http().post('/v1/admin/keys').set(admin).send({ role: 'nobody' }), 400, 'DSE-001', 'Invalid request'],
     ] as const;
     for (const [res, status, code, title] of cases) {
@@ -166,7 +166,7 @@ describe('errors are problem+json with a code, never a 500', () => {
   it('accepts a body just under the limit as far as parsing goes', async () => {
     const body = `{"pad":"${'x'.repeat(TEN_MB - 100)}"}`;
     const res = await t.http().post('/v1/no-such-thing').set('Content-Type', 'application/json').send(body);
-    expectProblem(res, 404, 'DSE-001'); // parsed, then no route
+    expectProblem(res, 404, 'DSE-015'); // parsed, then no route
   });
 
   it('rejects a JSON body in an unsupported charset with 400 DSE-001, not a 500', async () => {
@@ -318,7 +318,7 @@ describe('errors are problem+json with a code, never a 500', () => {
         [`/v1/jobs/${job}/cancel`, 404, 'DSE-003'],
         [`/v1/jobs/${job}/start`, 404, 'DSE-003'],
         ['/v1/provers/no-body/drain', 404, 'DSE-004'],
-        [`/v1/credits/holds/${job}/void`, 404, 'DSE-001'],
+        [`/v1/credits/holds/${job}/void`, 404, 'DSE-015'],
         ['/v1/settlement/batches', 200, undefined],
       ].flatMap((a) => [a, a]),
     );
@@ -334,12 +334,12 @@ describe('errors are problem+json with a code, never a 500', () => {
     ['GET', '/v2/system/info'],
     ['DELETE', '/v1/credits/accounts/x/y/z/w'],
     ['GET', '/v1/..%2f..%2fetc%2fpasswd'],
-  ])('answers %s %s (no such route) with 404 DSE-001', async (method, path) => {
+  ])('answers %s %s (no such route) with 404 DSE-015', async (method, path) => {
     const res = await t
       .http()
       [method.toLowerCase() as 'get' | 'post' | 'delete'](path)
       .set('Accept', 'application/json');
-    expectProblem(res, 404, 'DSE-001');
+    expectProblem(res, 404, 'DSE-015');
   });
 
   it('answers a path that exists under other methods with 405 DSE-001 and Allow', async () => {
@@ -360,7 +360,7 @@ describe('errors are problem+json with a code, never a 500', () => {
 
   it('names the method and path of an unknown route, without the query string', async () => {
     const res = await t.http().get('/v1/no-such-thing?token=secret');
-    expectProblem(res, 404, 'DSE-001');
+    expectProblem(res, 404, 'DSE-015');
     expect(res.body.detail).toBe('no route GET /v1/no-such-thing');
   });
 

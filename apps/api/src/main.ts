@@ -6,6 +6,7 @@ import { validateEnv } from '@tally/shared';
 import { AppModule } from './app.module';
 import { configureApp } from './configure-app';
 import { createHttpAdapter, HTTP_APP_OPTIONS } from './http/http-adapter';
+import { installLastResort } from './operations/last-resort';
 
 async function bootstrap(): Promise<void> {
   // Validated here first, so a wrong variable stops the process with just the message
@@ -16,6 +17,7 @@ async function bootstrap(): Promise<void> {
     bufferLogs: true,
   });
   configureApp(app);
+  installLastResort(app.get(Logger));
   // SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, then run
   // the shutdown hooks (the pool and the embedded database close) and exit 0. Requests
   // still running after SHUTDOWN_GRACE_MS are cut off with exit code 1.

@@ -1,5 +1,22 @@
+import { Logger } from '@nestjs/common';
+import type { EventEmitter } from 'node:events';
 import type { DataSourceOptions } from 'typeorm';
 import { ALL_MIGRATIONS } from '../../../migrations';
+
+const logger = new Logger('Database');
+
+/**
+ * Every pooled connection gets an `error` listener for its whole life. The pool listens
+ * only while a connection is idle; one that a query or a transaction holds when the server
+ * goes away (a restart, an admin shutdown) emits `error` besides failing its query, and an
+ * EventEmitter error nobody listens to ends the process. The query's caller sees the
+ * failure; the pool drops the connection when it is released.
+ */
+function listenForErrors(client: EventEmitter): void {
+  client.on('error', (error: Error & { code?: string }) =>
+    logger.warn({ err: error.message, code: error.code }, 'a database connection was lost'),
+  );
+}
 
 /** The one TypeORM configuration, shared by the app, the CLI and the tests. */
 export function dataSourceOptions(
@@ -18,6 +35,6 @@ export function dataSourceOptions(
     // Failed queries surface as errors where they happen (logged with the request id), not twice.
     logging: false,
     poolSize,
-    extra: { max: poolSize, connectionTimeoutMillis: 10_000 },
+    extra: { max: poolSize, connectionTimeoutMillis: 10_000, onConnect: listenForErrors },
   };
 }

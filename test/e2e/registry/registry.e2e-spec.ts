@@ -156,12 +156,12 @@ describe('service registry API', () => {
     expect((await get(id).expect(200)).body).toMatchObject({ price_per_unit: '0.25', version: 1 });
   });
 
-  it('answers an unknown service with 404 DSE-001', async () => {
+  it('answers an unknown service with 404 DSE-015', async () => {
     const id = sid('ghost');
     for (const headers of [ctx.admin(), client]) {
       const res = await get(id, headers).expect(404);
       expect(res.headers['content-type']).toMatch(PROBLEM);
-      expect(res.body).toMatchObject({ code: 'DSE-001', status: 404, instance: `/v1/registry/services/${id}` });
+      expect(res.body).toMatchObject({ code: 'DSE-015', status: 404, instance: `/v1/registry/services/${id}` });
     }
   });
 

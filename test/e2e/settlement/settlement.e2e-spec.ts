@@ -178,7 +178,7 @@ describe('settlement batches', () => {
       .get(`/v1/settlement/batches/${n + 100}`)
       .expect(404);
     expect(missing.headers['content-type']).toMatch(/application\/problem\+json/);
-    expect(missing.body.code).toBe('DSE-001');
+    expect(missing.body.code).toBe('DSE-015');
     await t.http().get('/v1/settlement/batches/zero').expect(400);
     const notIn = await t.http().get(`/v1/settlement/batches/1/proofs/transfers/${moved}`).set(ctx.admin()).expect(404);
     expect(notIn.body.detail).toMatch(/is not in batch 1/);

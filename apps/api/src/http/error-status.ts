@@ -1,11 +1,4 @@
-import {
-  DomainError,
-  ErrorCode,
-  ForbiddenError,
-  MethodNotAllowedError,
-  NotFoundError,
-  PayloadTooLargeError,
-} from '@tally/shared';
+import { DomainError, ErrorCode, ForbiddenError, MethodNotAllowedError, PayloadTooLargeError } from '@tally/shared';
 
 /** The one place that turns a DSE code into an HTTP status (ARCHITECTURE §6). */
 export function statusForError(error: DomainError): number {
@@ -13,19 +6,20 @@ export function statusForError(error: DomainError): number {
   switch (code) {
     case ErrorCode.InvalidRequest:
       if (error instanceof PayloadTooLargeError) return 413;
-      if (error instanceof MethodNotAllowedError) return 405;
-      return error instanceof NotFoundError ? 404 : 400;
+      return error instanceof MethodNotAllowedError ? 405 : 400;
     case ErrorCode.Unauthorized:
       return error instanceof ForbiddenError ? 403 : 401;
     case ErrorCode.JobNotFound:
     case ErrorCode.ProverNotFound:
     case ErrorCode.AccountNotFound:
+    case ErrorCode.NotFound:
       return 404;
     case ErrorCode.VersionConflict:
     case ErrorCode.IdempotencyConflict:
     case ErrorCode.IllegalTransition:
       return 409;
     case ErrorCode.TransportFailure:
+    case ErrorCode.Unavailable:
       return 503;
     case ErrorCode.Internal:
       return 500;

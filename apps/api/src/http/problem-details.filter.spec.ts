@@ -73,14 +73,15 @@ describe('ProblemDetailsFilter', () => {
     );
   });
 
-  it('a request the client aborted is not an internal error (nor logged as one); a database connection reset is', () => {
+  it('a request the client aborted is a 400 (not logged); a database connection reset is the outage 503', () => {
     const aborted = filter(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
     expect(aborted.status).toBe(400);
     expect(aborted.body).toMatchObject({ code: 'DSE-001', detail: 'the client aborted the request' });
     expect(logged).not.toHaveBeenCalled();
     const database = filter(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
-    expect(database.status).toBe(500);
-    expect(logged).toHaveBeenCalledTimes(1);
+    expect(database.status).toBe(503);
+    expect(database.body).toMatchObject({ code: 'DSE-014' });
+    expect(logged).not.toHaveBeenCalled();
   });
 
   it.each([['a string'], [undefined], [{ message: 'an object' }], [new TypeError('x is not a function')]])(
@@ -117,14 +118,41 @@ describe('ProblemDetailsFilter', () => {
     [ErrorCode.AccountNotFound, 404],
     [ErrorCode.RateLimited, 429],
     [ErrorCode.CostCeilingExceeded, 422],
+    [ErrorCode.Unavailable, 503],
+    [ErrorCode.NotFound, 404],
   ])('maps %s to HTTP %d (ARCHITECTURE §6)', (code, status) => {
     const sent = filter(new DomainError(code, 'x'));
     expect(sent.status).toBe(status);
     expect(sent.body).toMatchObject({ code, status, type: `urn:tally:error:${code}` });
   });
 
+  it.each([
+    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
+    [
+      'an admin shutdown',
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+    ],
+    ['a connection ended under a query', new Error('Connection terminated unexpectedly')],
+    ['a server starting up, wrapped by TypeORM', { message: 'x', driverError: { code: '57P03' } }],
+  ])('answers %s with 503 DSE-014 and Retry-After, naming nothing of the error', (_, error) => {
+    const sent = filter(error);
+    expect(sent.status).toBe(503);
+    expect(sent.headers['retry-after']).toBe('1');
+    expect(sent.body).toMatchObject({
+      code: 'DSE-014',
+      title: 'Service unavailable',
+      detail: 'the database is unavailable; retry shortly',
+      retry_after_seconds: 1,
+    });
+    expect(sent.text).not.toMatch(/5432|administrator|terminated/);
+    expect(logged).not.toHaveBeenCalled();
+  });
+
   it('maps Nest HTTP exceptions to DSE codes', () => {
-    expect(filter(new NotFoundException())).toMatchObject({ status: 404, body: { code: 'DSE-001' } });
+    expect(filter(new NotFoundException())).toMatchObject({
+      status: 404,
+      body: { code: 'DSE-015', title: 'Not found' },
+    });
     expect(filter(new BadRequestException('bad'))).toMatchObject({ status: 400, body: { code: 'DSE-001' } });
     expect(filter(new HttpException('nope', 401))).toMatchObject({ status: 401, body: { code: 'DSE-002' } });
     expect(filter(new HttpException('nope', 403))).toMatchObject({ status: 403, body: { code: 'DSE-002' } });

@@ -15,7 +15,9 @@ import {
   MethodNotAllowedError,
   RouteNotFoundError,
   UnauthenticatedError,
+  UnavailableError,
 } from '@tally/shared';
+import { isConnectionLoss } from '@tally/database';
 import { RouteMethods } from './route-methods';
 import { statusForError } from './error-status';
 
@@ -81,7 +83,7 @@ function writeProblem(exception: unknown, req: FastifyRequest, reply: FastifyRep
     logger.error({ err: exception, request_id: req.id }, 'unhandled error');
   }
   if (reply.sent || reply.raw.headersSent) return;
-  if (error instanceof RateLimitedError && !reply.hasHeader('Retry-After'))
+  if ((error instanceof RateLimitedError || error instanceof UnavailableError) && !reply.hasHeader('Retry-After'))
     reply.header('Retry-After', String(error.retryAfterSeconds));
   if (error instanceof MethodNotAllowedError) reply.header('Allow', error.allowed.join(', '));
   void reply
@@ -93,7 +95,7 @@ function writeProblem(exception: unknown, req: FastifyRequest, reply: FastifyRep
 /** Where one code serves two statuses (§6: DSE-002 is 401 or 403), the title follows the status. */
 const TITLE_BY_STATUS: Partial<Record<ErrorCode, Record<number, string>>> = {
   [ErrorCode.Unauthorized]: { 403: 'Forbidden' },
-  [ErrorCode.InvalidRequest]: { 404: 'Not found', 405: 'Method not allowed', 413: 'Payload too large' },
+  [ErrorCode.InvalidRequest]: { 405: 'Method not allowed', 413: 'Payload too large' },
 };
 
 function titleOf(code: ErrorCode, status: number): string {
@@ -134,6 +136,8 @@ function toDomainError(exception: unknown, req: FastifyRequest, routes?: RouteMe
       return new InvalidRequestError('malformed request');
     }
   }
+  // The database is down, restarting or dropping connections: the outage's error, not the request's.
+  if (isConnectionLoss(exception)) return new UnavailableError('database');
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     if (status === 413) return bodyTooLarge();

@@ -3,6 +3,12 @@
  * `eventId` is what handlers deduplicate on (delivery is at least once).
  */
 export abstract class OutboxEvent<P extends object = Record<string, unknown>> {
+  /**
+   * The work of every handler this instance reached (see OutboxEventsHandler): the relay
+   * counts the event handled once all of it has settled without an error.
+   */
+  readonly handling: Promise<unknown>[] = [];
+
   constructor(
     readonly payload: P,
     readonly eventId: string,

@@ -1,8 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
-import { EventBus, UnhandledExceptionBus } from '@nestjs/cqrs';
-import type { Subscription } from 'rxjs';
+import { EventBus } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { GroupCommit } from '@tally/shared';
+import { GroupCommit, LoopBackoff } from '@tally/shared';
 import { CommittedEvents, OutboxRecord } from './committed-events';
 import { LEASED_UNTIL } from './outbox-writer';
 import { isExternalOutboxEvent, OutboxEvent, outboxEventClasses } from './outbox-event';
@@ -20,12 +19,15 @@ const MARKS = { lingerMs: 50, maxBatch: 2000 };
  * Publishes committed outbox rows to the EventBus, at least once, in id order per
  * source. Rows this process wrote come straight from their transaction's commit
  * (CommittedEvents); everything else (other writers, other replicas, hand-backs, leases
- * that ran out) is claimed by a poll every POLL_MS with FOR UPDATE SKIP LOCKED, so any
- * number of replicas can relay at once. A claim is a lease: a row is marked published
- * after it went to the bus, and one that is not (the process died) is published again
- * once its lease runs out. When a handler throws, the bus reports it on the
- * UnhandledExceptionBus and the row is handed back for another pass (with backoff):
- * every handler of the event sees it again, so handlers stay idempotent by event_id.
+ * that ran out, rows a crashed process had leased) is claimed by a poll every POLL_MS
+ * with FOR UPDATE SKIP LOCKED, so any number of replicas can relay at once, and the
+ * first poll runs as the process starts. A claim is a lease: a row is marked published
+ * only once every handler's work for it has resolved (OutboxEventsHandler records that
+ * work on the event), so a crash at any instant before that leaves the row unpublished,
+ * and it is published again once its lease runs out. When a handler fails, the row is
+ * handed back for another pass (with backoff): every handler of the event sees it again,
+ * so handlers stay idempotent by event_id. A poll that fails (the database away) backs
+ * off and resumes.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -34,8 +36,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private running?: Promise<void>;
   private stopped = false;
   private lastCleanup = 0;
-  private failures?: Subscription;
-  private readonly handingBack = new Set<Promise<void>>();
+  /** Deliveries whose handlers are still at work (shutdown waits for them). */
+  private readonly delivering = new Set<Promise<void>>();
+  private readonly polls = new LoopBackoff('outbox relay poll', this.logger);
+  /** Marks and hand-backs that could not be written: their leases run out and the rows come again. */
+  private readonly bookkeeping = new LoopBackoff('outbox bookkeeping (leases cover it)', this.logger);
   /** Published rows, marked in batches; a row handed back meanwhile (redeliveries moved) stays unpublished. */
   private readonly marks = new GroupCommit<OutboxRecord, void>(async (records) => {
     await prepared(
@@ -51,16 +56,10 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   constructor(
     private readonly dataSource: DataSource,
     private readonly eventBus: EventBus,
-    private readonly unhandled: UnhandledExceptionBus,
     private readonly committed: CommittedEvents,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.failures = this.unhandled.subscribe(({ cause, exception }) => {
-      if (!(cause instanceof OutboxEvent) || this.stopped) return;
-      const done = this.handBack(cause, exception).finally(() => this.handingBack.delete(done));
-      this.handingBack.add(done);
-    });
     this.committed.publishWith((records) => this.publish(records));
     this.schedule();
   }
@@ -70,34 +69,43 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     this.committed.publishWith(undefined);
     clearTimeout(this.timer);
     await this.running;
-    this.failures?.unsubscribe();
-    await Promise.all(this.handingBack);
+    await Promise.all(this.delivering);
     await this.marks.idle();
   }
 
-  /** Marks the event's row unpublished again, due after a backoff. */
-  private async handBack(event: OutboxEvent, exception: unknown): Promise<void> {
+  /**
+   * The row's handlers failed: it is made due again after a backoff (the lease it holds
+   * keeps other polls off it meanwhile), counting a redelivery.
+   */
+  private async handBack(row: OutboxRecord, name: string, exception: unknown): Promise<void> {
     try {
       const [rows]: [{ redeliveries: number }[], number] = await this.dataSource.query(
         `UPDATE outbox SET published_at = NULL, redeliveries = redeliveries + 1,
                 next_attempt_at = now() + make_interval(secs => least(300, 0.1 * 2 ^ redeliveries))
-         WHERE event_id = $1 AND redeliveries < $2 RETURNING redeliveries`,
-        [event.eventId, MAX_REDELIVERIES],
+         WHERE event_id = $1 AND redeliveries = $2 AND published_at IS NULL AND redeliveries < $3
+         RETURNING redeliveries`,
+        [row.event_id, row.redeliveries, MAX_REDELIVERIES],
       );
       const reason = exception instanceof Error ? exception.message : String(exception);
-      if (rows.length === 0) {
-        this.logger.error(
-          { event_id: event.eventId, err: reason },
-          `a handler of ${event.constructor.name} still fails after ${MAX_REDELIVERIES} redeliveries; left as published`,
-        );
-      } else {
+      if (rows.length > 0) {
         this.logger.warn(
-          { event_id: event.eventId, redeliveries: rows[0].redeliveries, err: reason },
-          `a handler of ${event.constructor.name} failed; the event will be published again`,
+          { event_id: row.event_id, redeliveries: rows[0].redeliveries, err: reason },
+          `a handler of ${name} failed; the event will be published again`,
+        );
+      } else if (row.redeliveries >= MAX_REDELIVERIES) {
+        await this.dataSource.query(
+          `UPDATE outbox SET published_at = now(), next_attempt_at = NULL
+           WHERE event_id = $1 AND redeliveries = $2 AND published_at IS NULL`,
+          [row.event_id, row.redeliveries],
+        );
+        this.logger.error(
+          { event_id: row.event_id, err: reason },
+          `a handler of ${name} still fails after ${MAX_REDELIVERIES} redeliveries; left as published`,
         );
       }
+      this.bookkeeping.succeeded();
     } catch (error) {
-      this.logger.error({ err: error, event_id: event.eventId }, 'could not hand a failed event back to the outbox');
+      this.bookkeeping.failed(error);
     }
   }
 
@@ -105,10 +113,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.pass()
-        .then(() => undefined)
-        .catch((error) => this.logger.error({ err: error }, 'outbox relay pass failed'))
+        .then(
+          () => this.polls.succeeded(),
+          (error: unknown) => this.polls.failed(error),
+        )
         .finally(() => this.schedule());
-    }, POLL_MS);
+    }, POLL_MS + this.polls.delayMs);
   }
 
   /** One pass: claims and publishes everything due; returns the number of events published. */
@@ -137,24 +147,35 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   /**
-   * To the bus (one instance per class registered for the type), then marked published.
-   * Rows of external types were written published: nothing to do for them.
+   * To the bus (one instance per class registered for the type); marked published once
+   * every handler's work has resolved, handed back if any failed. Rows of external types
+   * were written published: nothing to do for them.
    */
   private publish(records: (OutboxRecord & { created_at?: Date })[]): void {
     const now = new Date();
     for (const row of records) {
       if (isExternalOutboxEvent(row.event_type)) continue;
-      for (const EventClass of outboxEventClasses(row.event_type)) {
-        this.eventBus.publish(new EventClass(row.payload as never, row.event_id, row.created_at ?? now));
-      }
-      this.marks
-        .submit(row)
-        .catch((error) =>
-          this.logger.warn(
-            { err: error, event_id: row.event_id },
-            'could not mark an event published (its lease will run out)',
-          ),
-        );
+      const events = outboxEventClasses(row.event_type).map(
+        (EventClass) => new EventClass(row.payload as never, row.event_id, row.created_at ?? now),
+      );
+      for (const event of events) this.eventBus.publish(event);
+      const delivery = this.settle(row, events).finally(() => this.delivering.delete(delivery));
+      this.delivering.add(delivery);
+    }
+  }
+
+  private async settle(row: OutboxRecord, events: OutboxEvent<object>[]): Promise<void> {
+    const outcomes = await Promise.allSettled(events.flatMap((event) => event.handling));
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) {
+      const name = events.map((e) => e.constructor.name).join(', ') || row.event_type;
+      return this.handBack(row, name, failed.reason);
+    }
+    try {
+      await this.marks.submit(row);
+      this.bookkeeping.succeeded();
+    } catch (error) {
+      this.bookkeeping.failed(error);
     }
   }
 }

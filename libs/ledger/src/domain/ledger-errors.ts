@@ -7,7 +7,9 @@ import { DomainError, ErrorCode, NotFoundError } from '@tally/shared';
  */
 export function postingError(error: { code: string; detail: string }, status?: number): DomainError {
   const code = Object.values(ErrorCode).find((c) => c === error.code) ?? ErrorCode.Internal;
-  if (code === ErrorCode.InvalidRequest && status === 404) return new NotFoundError(error.detail);
+  // Records written before DSE-015 existed stored an unknown hold as DSE-001 with its 404.
+  if (code === ErrorCode.NotFound || (code === ErrorCode.InvalidRequest && status === 404))
+    return new NotFoundError(error.detail);
   return new DomainError(code, error.detail);
 }
 

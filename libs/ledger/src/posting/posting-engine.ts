@@ -329,7 +329,7 @@ export class PostingEngine {
     let hold: HoldState | undefined;
     if (r.kind === 'capture' || r.kind === 'void' || r.kind === 'expire') {
       hold = holds.get(r.holdId);
-      if (!hold) return { status: 404, error: { code: 'DSE-001', detail: `no hold ${r.holdId}` } };
+      if (!hold) return { status: 404, error: { code: 'DSE-015', detail: `no hold ${r.holdId}` } };
       if (hold.status !== 'pending')
         return { status: 409, error: { code: 'DSE-010', detail: `hold is already ${hold.status}` } };
       if (r.kind === 'capture' && hold.expiresAt && hold.expiresAt <= now) {

@@ -52,11 +52,11 @@ describe('ServiceRegistry', () => {
     await expect(registry.find('nope')).resolves.toBeNull();
   });
 
-  it('throws NotFoundError (DSE-001) for an unknown service', async () => {
+  it('throws NotFoundError (DSE-015) for an unknown service', async () => {
     for (const attempt of [registry.get('nope'), registry.estimate('nope', '1', 1)]) {
       const error = await attempt.catch((e: unknown) => e);
       expect(error).toBeInstanceOf(NotFoundError);
-      expect((error as DomainError).code).toBe(ErrorCode.InvalidRequest);
+      expect((error as DomainError).code).toBe(ErrorCode.NotFound);
     }
   });
 });

@@ -15,7 +15,7 @@ export class ServiceRegistry {
     return this.schedules.find(parseServiceId(id));
   }
 
-  /** The schedule; an unknown service is NotFoundError (DSE-001, 404). */
+  /** The schedule; an unknown service is NotFoundError (DSE-015, 404). */
   async get(id: string): Promise<ServiceSchedule> {
     const schedule = await this.find(id);
     if (!schedule) throw new NotFoundError(`no service ${id} in the registry`, { service_id: id });

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { Coalesced, TallyEnv } from '@tally/shared';
+import { Coalesced, LoopBackoff, TallyEnv } from '@tally/shared';
 import { AssignPendingJobsCommand } from '../commands/assign-pending-jobs/assign-pending-jobs.command';
 import { SweepTimeoutsCommand } from '../commands/sweep-timeouts/sweep-timeouts.command';
 import type { VersionedSchedulerConfig } from '../domain';
@@ -25,24 +25,17 @@ export class SchedulerTicker implements OnApplicationBootstrap, BeforeApplicatio
   /** A job was submitted or requeued since the last tick began: the next one skips its probe. */
   private pendingKnown = false;
   private readonly assign = new Coalesced(
-    () =>
-      this.commands.execute(new AssignPendingJobsCommand(this.takePendingKnown())).then(
-        () => undefined,
-        (err) => this.logger.error({ err }, 'assignment tick failed'),
-      ),
+    () => this.commands.execute(new AssignPendingJobsCommand(this.takePendingKnown())),
     () => this.stopped,
+    new LoopBackoff('assignment tick', this.logger),
   );
   private readonly sweep = new Coalesced(
     async () => {
-      await this.commands
-        .execute(new SweepTimeoutsCommand())
-        .catch((err) => this.logger.error({ err }, 'timeout sweep failed'));
-      await this.queries
-        .execute(new GetSchedulerConfigQuery())
-        .then((config) => this.applyConfig(config))
-        .catch((err) => this.logger.error({ err }, 'reading the scheduler config failed'));
+      await this.commands.execute(new SweepTimeoutsCommand());
+      this.applyConfig(await this.queries.execute(new GetSchedulerConfigQuery()));
     },
     () => this.stopped,
+    new LoopBackoff('timeout sweep', this.logger),
   );
 
   constructor(

@@ -1,5 +1,5 @@
-import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
-import { OutboxEvent, registerOutboxEvent } from '@tally/database';
+import { IEventHandler } from '@nestjs/cqrs';
+import { OutboxEvent, OutboxEventsHandler, registerOutboxEvent } from '@tally/database';
 import { JOB_SUBMITTED } from '@tally/jobs';
 import { SchedulerTicker } from './scheduler-ticker';
 
@@ -16,7 +16,7 @@ registerOutboxEvent(JOB_SUBMITTED, JobSubmittedForScheduling);
 registerOutboxEvent('JobRequeued', JobRequeuedForScheduling);
 for (const type of ['JobCompleted', 'JobFailed', 'JobCancelled']) registerOutboxEvent(type, JobSettledForScheduling);
 
-@EventsHandler(JobSubmittedForScheduling, JobRequeuedForScheduling, JobSettledForScheduling)
+@OutboxEventsHandler(JobSubmittedForScheduling, JobRequeuedForScheduling, JobSettledForScheduling)
 export class SchedulingTriggers implements IEventHandler<
   JobSubmittedForScheduling | JobRequeuedForScheduling | JobSettledForScheduling
 > {

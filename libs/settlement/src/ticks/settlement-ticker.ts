@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { CommandBus } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
-import { Coalesced, TallyEnv } from '@tally/shared';
+import { Coalesced, LoopBackoff, TallyEnv } from '@tally/shared';
 import { DeliverBatchesCommand } from '../commands/deliver-batches/deliver-batches.command';
 import { SealBatchCommand } from '../commands/seal-batch/seal-batch.command';
 
@@ -19,22 +19,16 @@ export class SettlementTicker implements OnApplicationBootstrap, BeforeApplicati
   private readonly logger = new Logger(SettlementTicker.name);
   private stopped = false;
   private readonly seal = new Coalesced(
-    () =>
-      this.commands.execute(new SealBatchCommand()).then(
-        (batch) => {
-          if (batch) this.deliverSoon();
-        },
-        (err) => this.logger.error({ err }, 'settlement seal failed'),
-      ),
+    async () => {
+      if (await this.commands.execute(new SealBatchCommand())) this.deliverSoon();
+    },
     () => this.stopped,
+    new LoopBackoff('settlement seal', this.logger),
   );
   private readonly deliver = new Coalesced(
-    () =>
-      this.commands.execute(new DeliverBatchesCommand()).then(
-        () => undefined,
-        (err) => this.logger.error({ err }, 'settlement delivery failed'),
-      ),
+    () => this.commands.execute(new DeliverBatchesCommand()),
     () => this.stopped,
+    new LoopBackoff('settlement delivery', this.logger),
   );
 
   constructor(

@@ -1,19 +1,23 @@
+import { LoopBackoff } from './loop-backoff';
+
 /**
  * A job that runs at most once at a time in this process: a call while it runs asks for
- * one more run right after, so no trigger is lost and none overlaps. Used by the
- * scheduler's and the settlement's clocks.
+ * one more run right after, so no trigger is lost and none overlaps. A run that throws is
+ * reported to `backoff`, and calls are ignored until its wait is over (the loop's clock
+ * calls again). Used by the scheduler's and the settlement's clocks.
  */
 export class Coalesced {
   private running: Promise<void> | null = null;
   private again = false;
 
   constructor(
-    private readonly work: () => Promise<void>,
+    private readonly work: () => Promise<unknown>,
     private readonly stopped: () => boolean,
+    private readonly backoff: LoopBackoff,
   ) {}
 
   run(): void {
-    if (this.stopped()) return;
+    if (this.stopped() || this.backoff.waiting) return;
     if (this.running) {
       this.again = true;
       return;
@@ -24,7 +28,13 @@ export class Coalesced {
   private async loop(): Promise<void> {
     do {
       this.again = false;
-      await this.work();
+      try {
+        await this.work();
+        this.backoff.succeeded();
+      } catch (error) {
+        this.backoff.failed(error);
+        return;
+      }
     } while (this.again && !this.stopped());
   }
 

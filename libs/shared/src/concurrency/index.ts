@@ -1,2 +1,3 @@
 export * from './coalesced';
+export * from './loop-backoff';
 export * from './group-commit';

@@ -49,10 +49,26 @@ export class RateLimitedError extends DomainError {
   }
 }
 
-/** DSE-001 for something that does not exist and has no code of its own (a route, a transfer, a hold); 404. */
+/** DSE-015 for something that does not exist and has no code of its own (a route, a transfer, a hold); 404. */
 export class NotFoundError extends DomainError {
   constructor(message: string, details?: Record<string, unknown>) {
-    super(ErrorCode.InvalidRequest, message, details);
+    super(ErrorCode.NotFound, message, details);
+  }
+}
+
+/**
+ * DSE-014 when a dependency cannot be reached (the database is down, restarting or refusing
+ * connections): the request was not applied, or is resolved by replaying its idempotency
+ * key; a retry after `retryAfterSeconds` may succeed.
+ */
+export class UnavailableError extends DomainError {
+  constructor(
+    readonly dependency: string,
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(ErrorCode.Unavailable, `the ${dependency} is unavailable; retry shortly`, {
+      retry_after_seconds: retryAfterSeconds,
+    });
   }
 }
 

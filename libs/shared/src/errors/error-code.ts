@@ -13,6 +13,10 @@ export enum ErrorCode {
   AccountNotFound = 'DSE-011',
   RateLimited = 'DSE-012',
   CostCeilingExceeded = 'DSE-013',
+  /** A dependency (the database, the broker) cannot be reached: nothing was applied, retry. */
+  Unavailable = 'DSE-014',
+  /** Something named in the request does not exist and has no code of its own (a route, a hold, a service). */
+  NotFound = 'DSE-015',
 }
 
 /** Short human titles for problem+json `title`. */
@@ -30,4 +34,6 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   [ErrorCode.AccountNotFound]: 'Account not found',
   [ErrorCode.RateLimited]: 'Rate limited',
   [ErrorCode.CostCeilingExceeded]: 'Cost ceiling exceeded',
+  [ErrorCode.Unavailable]: 'Service unavailable',
+  [ErrorCode.NotFound]: 'Not found',
 };

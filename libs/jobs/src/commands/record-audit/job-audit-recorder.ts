@@ -1,6 +1,13 @@
 import { BeforeApplicationShutdown, Optional } from '@nestjs/common';
-import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
-import { OutboxEvent, OutboxWriter, registerOutboxEvent, retryOnConflict, UnitOfWork } from '@tally/database';
+import { IEventHandler } from '@nestjs/cqrs';
+import {
+  OutboxEvent,
+  OutboxEventsHandler,
+  OutboxWriter,
+  registerOutboxEvent,
+  retryOnConflict,
+  UnitOfWork,
+} from '@tally/database';
 import { GroupCommit, Settled } from '@tally/shared';
 import type { JobAuditEvent } from '../../domain';
 import { JobRepository } from '../../persistence/job.repository';
@@ -16,7 +23,7 @@ registerOutboxEvent('JobAudit', JobAuditPublished);
  * entry is the one that comes second: the statement that records it moves the job, under
  * the job's row lock. Events that arrive together are recorded in one statement.
  */
-@EventsHandler(JobAuditPublished)
+@OutboxEventsHandler(JobAuditPublished)
 export class JobAuditRecorder implements IEventHandler<JobAuditPublished>, BeforeApplicationShutdown {
   private readonly batches = new GroupCommit<JobAuditEvent, void>((events) => this.recordAll(events), {
     inline: () => this.uow.active,

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Interval } from '@nestjs/schedule';
 import { UnitOfWork } from '@tally/database';
-import { DomainError, ErrorCode } from '@tally/shared';
+import { DomainError, ErrorCode, LoopBackoff } from '@tally/shared';
 import { ScorecardUpdatePublished } from '../../events/provers.events';
 import { ScorecardRetryQueue } from '../../persistence/scorecard-retry.queue';
 import { ScorecardPersistor } from './scorecard-persistor';
@@ -41,18 +41,20 @@ export class RedeliverScorecardsCommandHandler implements ICommandHandler<Redeli
 @Injectable()
 export class ScorecardRedeliveryTick {
   private readonly logger = new Logger(ScorecardRedeliveryTick.name);
+  private readonly backoff = new LoopBackoff('scorecard redelivery', this.logger);
   private running = false;
 
   constructor(private readonly commands: CommandBus) {}
 
   @Interval(1000)
   async tick(): Promise<void> {
-    if (this.running) return;
+    if (this.running || this.backoff.waiting) return;
     this.running = true;
     try {
       await this.commands.execute(new RedeliverScorecardsCommand());
+      this.backoff.succeeded();
     } catch (error) {
-      this.logger.error({ err: error }, 'scorecard redelivery failed');
+      this.backoff.failed(error);
     } finally {
       this.running = false;
     }

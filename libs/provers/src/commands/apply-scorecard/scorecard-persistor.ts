@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
-import { pgErrorCode, ProcessedEvents } from '@tally/database';
+import { IEventHandler } from '@nestjs/cqrs';
+import { OutboxEventsHandler, pgErrorCode, ProcessedEvents } from '@tally/database';
 import { DomainError, ErrorCode, GroupCommit, Settled, TallyEnv } from '@tally/shared';
 import { applyScoreEvent, ProverNotFoundError, Scorecard, type ScorecardUpdateEvent } from '../../domain';
 import { ScorecardUpdatePublished } from '../../events/provers.events';
@@ -33,7 +33,7 @@ interface Pending {
  * redelivery and its handler throws, leaving it unprocessed. Idempotent by event_id.
  */
 @Injectable()
-@EventsHandler(ScorecardUpdatePublished)
+@OutboxEventsHandler(ScorecardUpdatePublished)
 export class ScorecardPersistor implements IEventHandler<ScorecardUpdatePublished>, BeforeApplicationShutdown {
   private readonly logger = new Logger(ScorecardPersistor.name);
   private readonly batches = new GroupCommit<Pending, ApplyOutcome>((items) => this.applyAll(items));

@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
-import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
-import { NewOutboxEvent, ProcessedEvents, UnitOfWork } from '@tally/database';
+import { IEventHandler } from '@nestjs/cqrs';
+import { NewOutboxEvent, OutboxEventsHandler, ProcessedEvents, UnitOfWork } from '@tally/database';
 import { GroupCommit, newId, Settled, TallyEnv } from '@tally/shared';
 import { nextScore, SCORECARD_UPDATE, type ScorecardUpdateEvent } from '../../domain';
 import { ProverJobCompleted, ProverJobFailed } from '../../events/provers.events';
@@ -41,7 +41,7 @@ export function outcomesOf(event: SettledJob): Map<string, boolean> {
  * chain (each expects the version the previous one leads to), so the persistor applies
  * them without a conflict.
  */
-@EventsHandler(ProverJobCompleted, ProverJobFailed)
+@OutboxEventsHandler(ProverJobCompleted, ProverJobFailed)
 export class ScorecardEmitter implements IEventHandler<SettledJob>, BeforeApplicationShutdown {
   private readonly logger = new Logger(ScorecardEmitter.name);
   private readonly batches = new GroupCommit<SettledJob, void>((events) => this.emitAll(events), {

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { EventsHandler, IEventHandler } from '@nestjs/cqrs';
-import { TallyEnv } from '@tally/shared';
+import { IEventHandler } from '@nestjs/cqrs';
+import { OutboxEventsHandler } from '@tally/database';
+import { LoopBackoff, TallyEnv } from '@tally/shared';
 import { ProverJobAssigned } from '../../events/provers.events';
 import { ProverJobsReader } from '../../persistence/prover-jobs.reader';
 
@@ -13,13 +14,17 @@ import { ProverJobsReader } from '../../persistence/prover-jobs.reader';
  * several polls at once (one per slot): a job wakes one of them, the oldest.
  */
 @Injectable()
-@EventsHandler(ProverJobAssigned)
+@OutboxEventsHandler(ProverJobAssigned)
 export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeApplicationShutdown {
   private readonly logger = new Logger(JobWakeups.name);
   private readonly waiters = new Map<string, Set<() => void>>();
   private closing = false;
   private recheck?: NodeJS.Timeout;
   private rechecking = false;
+  private readonly recheckBackoff = new LoopBackoff(
+    'long-poll recheck (polls still end at their deadline)',
+    this.logger,
+  );
 
   constructor(
     private readonly jobs: ProverJobsReader,
@@ -84,12 +89,13 @@ export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeAppli
 
   /** One query for every waiting prover; the ones with a replica waiting to start are woken. */
   private async recheckAll(): Promise<void> {
-    if (this.rechecking || this.waiters.size === 0) return;
+    if (this.rechecking || this.waiters.size === 0 || this.recheckBackoff.waiting) return;
     this.rechecking = true;
     try {
       for (const prover of await this.jobs.withWaitingReplicas([...this.waiters.keys()])) this.wakeOne(prover);
+      this.recheckBackoff.succeeded();
     } catch (error) {
-      this.logger.warn({ err: error }, 'long-poll recheck failed (polls still end at their deadline)');
+      this.recheckBackoff.failed(error);
     } finally {
       this.rechecking = false;
     }
