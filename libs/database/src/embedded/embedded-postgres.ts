@@ -74,7 +74,10 @@ export class EmbeddedPostgres {
       this.release();
       throw error;
     }
-    this.server = new PGLiteSocketServer({ db: this.db, host: '127.0.0.1', port: 0 });
+    // The pool in front has one connection; a second slot lets it reconnect at once after a
+    // connection was lost (the server lets go of the old one a moment later, rolling back
+    // its open transaction). Statements of the two are never interleaved inside a transaction.
+    this.server = new PGLiteSocketServer({ db: this.db, host: '127.0.0.1', port: 0, maxConnections: 2 });
     await this.server.start();
     this.url = `postgres://postgres:postgres@${this.server.getServerConn()}/postgres`;
     return this.url;
