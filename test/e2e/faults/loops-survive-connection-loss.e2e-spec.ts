@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OUTBOX_LEASE_SECONDS } from '@tally/database';
 import { ConnectionCutter } from '../../support/connection-cutter';
 import { SchedulerCtx } from '../../support/scheduler-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
@@ -13,8 +14,10 @@ import { startTestApp, TestApp } from '../../support/test-app';
  * runs in this test process, so an `error` event nobody listens to, or an unhandled
  * rejection, would fail the run.
  */
+const cutter = new ConnectionCutter().install();
+afterAll(() => cutter.uninstall());
+
 describe('background loops survive a connection lost mid-work', () => {
-  const cutter = new ConnectionCutter().install();
   const sinkDir = mkdtempSync(join(tmpdir(), 'tally-sink-'));
   let t: TestApp;
   let ctx: SchedulerCtx;
@@ -33,7 +36,6 @@ describe('background loops survive a connection lost mid-work', () => {
   });
   afterAll(async () => {
     await t.close();
-    cutter.uninstall();
     rmSync(sinkDir, { recursive: true, force: true });
   });
 
@@ -54,15 +56,20 @@ describe('background loops survive a connection lost mid-work', () => {
       `INSERT INTO outbox (event_id, event_type, partition_key, payload) VALUES ($1, 'TestPing', 'loops', '{}')`,
       [eventId],
     );
-    await until('the row published', async () =>
-      Boolean(
-        (
-          await one<{ published: boolean }>(
-            `SELECT published_at IS NOT NULL AS published FROM outbox WHERE event_id = $1`,
-            [eventId],
-          )
-        ).published,
-      ),
+    // The cut poll may still have run on the server after this insert, leasing the row to
+    // nobody: then the next poll after the lease publishes it.
+    await until(
+      'the row published',
+      async () =>
+        Boolean(
+          (
+            await one<{ published: boolean }>(
+              `SELECT published_at IS NOT NULL AS published FROM outbox WHERE event_id = $1`,
+              [eventId],
+            )
+          ).published,
+        ),
+      (OUTBOX_LEASE_SECONDS + 5) * 1000,
     );
   });
 
@@ -81,7 +88,7 @@ describe('background loops survive a connection lost mid-work', () => {
             [id],
           )
         ).published,
-      20_000,
+      (OUTBOX_LEASE_SECONDS + 5) * 1000,
     );
   });
 
@@ -194,5 +201,66 @@ describe('background loops survive a connection lost mid-work', () => {
   it('left the process serving: every cut was made, and the API answers', async () => {
     expect(cutter.cuts.length).toBeGreaterThanOrEqual(8);
     await t.http().get('/ready').expect(200);
+  });
+});
+
+/**
+ * A request whose database connection is lost mid-statement is answered 503 DSE-014 with
+ * Retry-After (the outage's answer, never a 500), and a replay of its idempotency key
+ * settles it exactly once, whether or not the lost statement had taken effect.
+ */
+describe('requests whose connection is lost mid-statement', () => {
+  let t: TestApp;
+  let ctx: SchedulerCtx;
+  beforeAll(async () => {
+    t = await startTestApp({ SCHEDULER_ENABLED: 'false', SETTLEMENT_ENABLED: 'false' });
+    ctx = new SchedulerCtx(t);
+  });
+  afterAll(() => t.close());
+
+  const expectUnavailable = (res: {
+    status: number;
+    headers: Record<string, string>;
+    body: Record<string, unknown>;
+  }) => {
+    expect(res.status).toBe(503);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.body).toMatchObject({ code: 'DSE-014', title: 'Service unavailable', status: 503 });
+  };
+
+  it('a read answers 503 DSE-014 with Retry-After, and the next one answers', async () => {
+    const owner = ctx.name('reader');
+    await ctx.mint('user', owner, '3');
+    const cut = cutter.cutNext(/FROM accounts/);
+    const res = await t.http().get(`/v1/credits/accounts/user/${owner}`).set(ctx.admin());
+    await cut;
+    expectUnavailable(res);
+    expect(await ctx.balance('user', owner)).toMatchObject({ posted: '3' });
+  });
+
+  it('a job submit answers 503, and its replay makes exactly one job and one hold', async () => {
+    const client = await ctx.fundedClient('10');
+    const key = `submit-${ctx.name()}`;
+    const submit = () =>
+      t
+        .http()
+        .post('/v1/jobs/submit')
+        .set(client.key)
+        .set('Idempotency-Key', key)
+        .send({ payload: { task: 'prove' }, max_cost_micros: 2_000_000 });
+    const cut = cutter.cutNext(/INSERT INTO jobs/);
+    const first = await submit();
+    await cut;
+    expectUnavailable(first);
+    const replay = await submit();
+    expect([200, 201]).toContain(replay.status);
+    const again = await submit();
+    expect(again.body.network_job_id).toBe(replay.body.network_job_id);
+    const [{ jobs }] = await t.dataSource.query(`SELECT count(*)::int AS jobs FROM jobs WHERE client_id = $1`, [
+      client.name,
+    ]);
+    expect(jobs).toBe(1);
+    expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '10', pending: '2', available: '8' });
   });
 });
