@@ -210,7 +210,13 @@ describe('job lifecycle settlement', () => {
     const wrong = await ctx.report(id, stranger.key, { success: true, final_cost_micros: 1 }).expect(404);
     expect(wrong.body.code).toBe('DSE-003');
     await t.http().get(`/v1/jobs/${id}`).set(stranger.key).expect(404);
-    await ctx.assign(id, [stranger.name]).expect(409);
+    // RUNNING → ASSIGNED is a give-back's move, not an assignment's.
+    expect((await ctx.assign(id, [stranger.name]).expect(409)).body).toMatchObject({
+      code: 'DSE-010',
+      from: 'RUNNING',
+      to: 'ASSIGNED',
+      detail: 'a RUNNING job cannot be assigned: only a PENDING one can',
+    });
     const first = await ctx.report(id, prover.key, { success: true, final_cost_micros: 500_000 }).expect(201);
     expect(first.headers['idempotent-replayed']).toBeUndefined();
     const changed = await ctx.report(id, prover.key, { success: true, final_cost_micros: 400_000 }).expect(409);
