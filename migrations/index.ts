@@ -14,6 +14,7 @@ import { RevokedReplicas1763791200000 } from './1763791200000-RevokedReplicas';
 import { ActiveAssignments1763791300000 } from './1763791300000-ActiveAssignments';
 import { PayloadEncoding1763791400000 } from './1763791400000-PayloadEncoding';
 import { KeyFingerprints1763791500000 } from './1763791500000-KeyFingerprints';
+import { ReplicaStarts1763791600000 } from './1763791600000-ReplicaStarts';
 
 /** Every migration, in order. A new migration file must be added here (a test checks it). */
 export const ALL_MIGRATIONS = [
@@ -33,4 +34,5 @@ export const ALL_MIGRATIONS = [
   ActiveAssignments1763791300000,
   PayloadEncoding1763791400000,
   KeyFingerprints1763791500000,
+  ReplicaStarts1763791600000,
 ];

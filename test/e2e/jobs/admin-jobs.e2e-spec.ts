@@ -20,7 +20,7 @@ describe('admin views of jobs', () => {
     await ctx.assign(ids[0], [prover.name]).expect(201);
     await ctx.start(ids[0], prover.key).expect(201);
     await ctx.report(ids[0], prover.key, { success: true, final_cost_micros: 400_000 }).expect(201);
-    await t.http().post(`/v1/jobs/${ids[1]}/cancel`).set(client.key).expect(201);
+    await t.http().post(`/v1/jobs/${ids[1]}/cancel`).set(client.key).expect(200);
 
     const seen: string[] = [];
     let cursor: string | undefined;

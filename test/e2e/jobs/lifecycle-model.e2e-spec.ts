@@ -42,13 +42,13 @@ describe('job lifecycles against a model of the ledger', () => {
           const id = (await ctx.submit(client.key, { max_cost_micros: step.maxCost.toString() }).expect(201)).body
             .network_job_id;
           if (step.path === 'cancel-pending')
-            return void (await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201));
+            return void (await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(200));
           await ctx.assign(id, [prover.name]).expect(201);
           if (step.path === 'cancel-assigned')
-            return void (await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201));
+            return void (await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(200));
           await ctx.start(id, prover.key).expect(201);
           if (step.path === 'cancel-running')
-            return void (await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201));
+            return void (await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(200));
           if (step.path === 'failure') return void (await ctx.report(id, prover.key, { success: false }).expect(201));
           const cost = (step.maxCost * BigInt(step.costShare)) / 100n || 1n;
           await ctx.report(id, prover.key, { success: true, final_cost_micros: cost.toString() }).expect(201);

@@ -81,18 +81,21 @@ describe('job lifecycle settlement', () => {
   });
 
   it.each(['PENDING', 'ASSIGNED', 'RUNNING'])(
-    'cancel from %s refunds everything; a second cancel is DSE-010',
+    'cancel from %s refunds everything; a second cancel answers as the first, refunding nothing more',
     async (from) => {
       const client = await ctx.fundedClient('2');
       const prover = await ctx.workingProver();
       const id = (await ctx.submit(client.key, { max_cost_micros: '2000000' }).expect(201)).body.network_job_id;
       if (from !== 'PENDING') await ctx.assign(id, [prover.name]).expect(201);
       if (from === 'RUNNING') await ctx.start(id, prover.key).expect(201);
-      const cancelled = await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
+      const cancelled = await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(200);
       expect(cancelled.body).toMatchObject({ status: 'CANCELLED', refunded_micros: '2000000' });
+      expect(cancelled.headers['idempotent-replayed']).toBeUndefined();
       expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '2', pending: '0' });
-      const again = await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(409);
-      expect(again.body.code).toBe('DSE-010');
+      const again = await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(200);
+      expect(again.text).toBe(cancelled.text);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '2', pending: '0' });
       if (from === 'RUNNING') {
         const late = await ctx.report(id, prover.key, { success: true, final_cost_micros: 1 }).expect(409);
         expect(late.body.code).toBe('DSE-010');
@@ -207,7 +210,13 @@ describe('job lifecycle settlement', () => {
     const wrong = await ctx.report(id, stranger.key, { success: true, final_cost_micros: 1 }).expect(404);
     expect(wrong.body.code).toBe('DSE-003');
     await t.http().get(`/v1/jobs/${id}`).set(stranger.key).expect(404);
-    await ctx.assign(id, [stranger.name]).expect(409);
+    // RUNNING → ASSIGNED is a give-back's move, not an assignment's.
+    expect((await ctx.assign(id, [stranger.name]).expect(409)).body).toMatchObject({
+      code: 'DSE-010',
+      from: 'RUNNING',
+      to: 'ASSIGNED',
+      detail: 'a RUNNING job cannot be assigned: only a PENDING one can',
+    });
     const first = await ctx.report(id, prover.key, { success: true, final_cost_micros: 500_000 }).expect(201);
     expect(first.headers['idempotent-replayed']).toBeUndefined();
     const changed = await ctx.report(id, prover.key, { success: true, final_cost_micros: 400_000 }).expect(409);
@@ -332,10 +341,14 @@ describe('job lifecycle settlement', () => {
         t.http().post(`/v1/jobs/${job}/cancel`).set(client.key),
         ctx.report(job, racer.key, { success: true, final_cost_micros: 600_000 }),
       ]);
-      expect([cancel.status, result.status].sort()).toEqual([201, 409]);
+      // Exactly one wins: the cancel (200, the report 409) or the report (201, the cancel 409).
+      expect([
+        [200, 409],
+        [409, 201],
+      ]).toContainEqual([cancel.status, result.status]);
       const after = await ctx.balance('user', client.name);
       const spent = microsOf(before.posted) - microsOf(after.posted);
-      expect(spent).toBe(cancel.status === 201 ? 0n : 600_000n);
+      expect(spent).toBe(cancel.status === 200 ? 0n : 600_000n);
       expect(after.pending).toBe(before.pending === '1' ? '0' : String(microsOf(before.pending) - 1_000_000n));
     }
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });

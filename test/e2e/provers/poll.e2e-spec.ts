@@ -260,8 +260,8 @@ describe('prover poll (job pickup) and cancellations on heartbeat', () => {
     await ctx.assign(running, [p.name]).expect(201);
     await ctx.assign(untouched, [p.name]).expect(201);
     await ctx.start(running, p.key).expect(201);
-    await t.http().post(`/v1/jobs/${assigned}/cancel`).set(client.key).expect(201);
-    await t.http().post(`/v1/jobs/${running}/cancel`).set(client.key).expect(201);
+    await t.http().post(`/v1/jobs/${assigned}/cancel`).set(client.key).expect(200);
+    await t.http().post(`/v1/jobs/${running}/cancel`).set(client.key).expect(200);
     // A poll in between refreshes liveness but does not swallow the cancellations.
     await ctx.poll(p.name, p.key).expect(200);
 
@@ -274,7 +274,7 @@ describe('prover poll (job pickup) and cancellations on heartbeat', () => {
     const other = await ctx.registeredProver();
     const theirs = await submit(client.key);
     await ctx.assign(theirs, [other.name]).expect(201);
-    await t.http().post(`/v1/jobs/${theirs}/cancel`).set(client.key).expect(201);
+    await t.http().post(`/v1/jobs/${theirs}/cancel`).set(client.key).expect(200);
     expect((await ctx.heartbeat(p.name, p.key).expect(200)).body.cancelled_jobs).toEqual([]);
     expect((await ctx.heartbeat(other.name, other.key).expect(200)).body.cancelled_jobs).toEqual([theirs]);
   });
@@ -307,7 +307,7 @@ describe('prover poll (job pickup) and cancellations on heartbeat', () => {
     await ctx.heartbeat(p.name, p.key).expect(200);
     const ids = [await submit(client.key), await submit(client.key), await submit(client.key)];
     for (const id of ids) await ctx.assign(id, [p.name]).expect(201);
-    for (const id of ids) await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
+    for (const id of ids) await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(200);
     const answers = await Promise.all(Array.from({ length: 6 }, () => ctx.heartbeat(p.name, p.key).expect(200)));
     const told = answers.flatMap((r) => r.body.cancelled_jobs as string[]);
     expect(told.sort()).toEqual([...ids].sort());

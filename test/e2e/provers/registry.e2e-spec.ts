@@ -197,7 +197,7 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
       const res = await ctx
         .heartbeat(p.name, p.key, { load_factor: 0.75, hardware_profile: { ...HARDWARE, gpu_count: 4 } })
         .expect(200);
-      expect(res.body).toEqual({ accepted: true, cancelled_jobs: [] });
+      expect(res.body).toEqual({ accepted: true, cancelled_jobs: [], released_jobs: [] });
       const after = await row(p.name);
       expect(after).toMatchObject({ state: 'active', load_factor: '0.750000' });
       expect(after.hardware_profile.gpu_count).toBe(4);
@@ -236,6 +236,15 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
         'capabilities.zk_acceleration',
       ],
       ['an unknown field', { extra: true }, 'extra'],
+      ['running_jobs not an array', { running_jobs: '00000000-0000-4000-8000-000000000001' }, 'running_jobs'],
+      ['running_jobs null', { running_jobs: null }, 'running_jobs'],
+      ['running_jobs with a number', { running_jobs: [1] }, 'running_jobs'],
+      ['running_jobs with a non-UUID', { running_jobs: ['job-1'] }, 'running_jobs'],
+      [
+        'running_jobs over 1024 ids',
+        { running_jobs: Array.from({ length: 1025 }, () => '00000000-0000-4000-8000-000000000001') },
+        'running_jobs',
+      ],
     ])('rejects %s with 400 DSE-001, changing nothing', async (_name, patch, field) => {
       const p = await ctx.registeredProver();
       const before = await row(p.name);

@@ -64,7 +64,7 @@ describe('receipt signing keys', () => {
     const ctx = new ReceiptsCtx(first);
     const client = await ctx.fundedClient('5');
     const id = (await ctx.submit(client.key, { max_cost_micros: 1_000_000 }).expect(201)).body.network_job_id;
-    await first.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
+    await first.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(200);
     const [old] = await ctx.chain(id);
     await first.close();
 
@@ -81,7 +81,7 @@ describe('receipt signing keys', () => {
       expect(verifyReceipt(old, keys).valid).toBe(true);
       // New receipts are signed by the new key and verify too.
       const next = (await ctx2.submit(client.key, { max_cost_micros: 1_000_000 }).expect(201)).body.network_job_id;
-      await second.http().post(`/v1/jobs/${next}/cancel`).set(client.key).expect(201);
+      await second.http().post(`/v1/jobs/${next}/cancel`).set(client.key).expect(200);
       const [fresh] = await ctx2.chain(next);
       expect(fresh.signature.key_id).toBe(keyIdOf(publicKeyOfSeed(b)));
       expect((await ctx2.verify(fresh)).valid).toBe(true);

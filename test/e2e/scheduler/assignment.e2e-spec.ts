@@ -87,7 +87,7 @@ describe('scheduler: assignment', () => {
     await ctx.tick();
     expect(await ctx.jobRow(needsStark)).toMatchObject({ status: 'ASSIGNED', provers: [silent.name] });
     expect(await ctx.jobRow(needsFp16)).toMatchObject({ status: 'PENDING' });
-    await t.http().post(`/v1/jobs/${needsFp16}/cancel`).set(client.key).expect(201);
+    await t.http().post(`/v1/jobs/${needsFp16}/cancel`).set(client.key).expect(200);
   });
 
   it('never chooses a draining prover, and respects max_concurrency', async () => {
@@ -108,7 +108,7 @@ describe('scheduler: assignment', () => {
     expect(await ctx.tick()).toMatchObject({ assigned: 1 });
     expect(await ctx.jobRow(ids[3])).toMatchObject({ status: 'ASSIGNED', provers: [a.name] });
     expect(await ctx.jobRow(ids[4])).toMatchObject({ status: 'PENDING' });
-    for (const id of ids.slice(1)) await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
+    for (const id of ids.slice(1)) await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(200);
   });
 
   describe('a batch being written when a drain, a registration or an admin assignment comes', () => {
@@ -172,7 +172,7 @@ describe('scheduler: assignment', () => {
         const later = await ctx.submitted(client.key);
         expect(await ctx.tick()).toMatchObject({ assigned: 0 });
         expect(await ctx.jobRow(later)).toMatchObject({ status: 'PENDING' });
-        for (const job of [first, later]) await t.http().post(`/v1/jobs/${job}/cancel`).set(client.key).expect(201);
+        for (const job of [first, later]) await t.http().post(`/v1/jobs/${job}/cancel`).set(client.key).expect(200);
       },
     );
 
@@ -189,7 +189,7 @@ describe('scheduler: assignment', () => {
       expect(await tick).toMatchObject({ assigned: 1 });
       expect(await ctx.jobRow(first)).toMatchObject({ status: 'ASSIGNED', provers: [p.name] });
       expect(await ctx.jobRow(second)).toMatchObject({ status: 'PENDING' });
-      for (const job of [first, second]) await t.http().post(`/v1/jobs/${job}/cancel`).set(client.key).expect(201);
+      for (const job of [first, second]) await t.http().post(`/v1/jobs/${job}/cancel`).set(client.key).expect(200);
     });
   });
 
@@ -277,7 +277,7 @@ describe('scheduler: assignment', () => {
     const job = await ctx.jobRow(id);
     expect(job.status).toBe('ASSIGNED');
     expect(job.provers).toEqual(expected.map((e) => e.proverId));
-    await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
+    await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(200);
   });
 
   describe('weights use the score GET /v1/provers shows: an idle prover weighs its decayed score', () => {
@@ -389,7 +389,7 @@ describe('scheduler: assignment', () => {
       }),
     ).rejects.toThrow('roll back');
     expect(await ctx.jobRow(id)).toMatchObject({ status: 'PENDING', provers: [] });
-    await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
+    await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(200);
   });
 
   it('AssignJobsCommand assigns a batch all or nothing, with one chained assignment receipt per job', async () => {

@@ -173,7 +173,7 @@ describe('scheduler: timeouts', () => {
     await ctx.heartbeat(p);
     expect(await ctx.sweep()).toMatchObject({ offline: [], requeued: 0 });
     expect(await ctx.jobRow(id)).toMatchObject({ status: 'ASSIGNED', provers: [p.name] });
-    await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
+    await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(200);
   });
 
   it('a job leaves a prover only once the sweep has marked it offline, not when its heartbeat merely turned stale after that mark', async () => {
@@ -191,7 +191,7 @@ describe('scheduler: timeouts', () => {
     expect(await stillOrphaned()).toBe(false);
     expect(await ctx.sweep()).toMatchObject({ offline: [p.name], requeued: 1 });
     expect(await ctx.jobRow(id)).toMatchObject({ status: 'PENDING', attempts: 0 });
-    await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(201);
+    await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).expect(200);
   });
 
   it('a job ASSIGNED or RUNNING past the wall-clock TTL fails with a full refund; a younger one is untouched', async () => {
@@ -212,7 +212,7 @@ describe('scheduler: timeouts', () => {
     );
     const young = await ctx.submitted(client.key, { max_cost_micros: 1_000_000 });
     expect(await ctx.tick()).toMatchObject({ assigned: 0 }); // max_concurrency 2: no room for it
-    await t.http().post(`/v1/jobs/${young}/cancel`).set(client.key).expect(201);
+    await t.http().post(`/v1/jobs/${young}/cancel`).set(client.key).expect(200);
 
     expect(await ctx.sweep()).toMatchObject({ requeued: 0, timedOut: 2 });
     for (const [id, held] of [

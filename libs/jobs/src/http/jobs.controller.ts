@@ -1,6 +1,6 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
 import {
@@ -127,13 +127,29 @@ export class JobsController {
 
   @Post(':network_job_id/cancel')
   @Roles('admin', 'client')
-  @ApiOperation({ summary: 'Cancel a PENDING, ASSIGNED or RUNNING job: the hold is voided (full refund)' })
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Cancel a PENDING, ASSIGNED or RUNNING job: the hold is voided (full refund)',
+    description:
+      'Idempotent: cancelling a job that is already CANCELLED answers 200 with the same body as the cancel ' +
+      'that did it (with Idempotent-Replayed: true), so a retry whose answer was lost learns the outcome. ' +
+      'Concurrent cancels refund once.',
+  })
+  @ApiResponse({ status: 200, description: 'the job, CANCELLED, with refunded_micros' })
+  @ApiResponse({ status: 404, description: "DSE-003: no such job, or another client's" })
+  @ApiResponse({
+    status: 409,
+    description: 'DSE-010: the job already ended COMPLETED, AUDITED or FAILED (named in detail and `from`)',
+  })
   async cancel(
     @Param('network_job_id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
     @Body() _body: NoFieldsRequestDto,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    const job = await this.commands.execute(new CancelJobCommand(id, principal));
+    const { job, replayed } = await this.commands.execute(new CancelJobCommand(id, principal));
+    if (replayed) res.header('Idempotent-Replayed', 'true');
+    // A CANCELLED job and its replicas never change again: a repeated cancel's body is the first one's.
     return presentJob(job, await this.jobs.assignments(id));
   }
 

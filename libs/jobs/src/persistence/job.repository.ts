@@ -5,6 +5,7 @@ import {
   JOB_START_RELEASED,
   JOB_STARTED,
   JOB_SUBMITTED,
+  MOVES,
   type JobAuditEvent,
   type JobStatus,
   type PayloadEncoding,
@@ -82,6 +83,8 @@ export interface AssignmentRow {
   report_hash: string | null;
   reward_micros: string | null;
   assigned_at: Date;
+  /** When this replica last started (its poll or start committed); null while it waits to start. */
+  started_at: Date | null;
   reported_at: Date | null;
 }
 
@@ -91,7 +94,10 @@ const JOB_COLUMNS = `network_job_id, client_id, client_job_id, request_hash, pay
   completed_at, failed_at, cancelled_at, audited_at`;
 
 const ASSIGNMENT_COLUMNS = `network_job_id, prover_id, replica, status, success, final_cost_micros::text, result_hash,
-  error_message, report_hash, reward_micros::text, assigned_at, reported_at`;
+  error_message, report_hash, reward_micros::text, assigned_at, started_at, reported_at`;
+
+/** The moves the set-based statements below make, each checked against the transition table. */
+const { assign: ASSIGN, start: FIRST_START, giveBack: GIVE_BACK, audit: AUDIT } = MOVES;
 
 /** When each status is reached, the job row stamps its time. */
 const STAMP: Partial<Record<JobStatus, string>> = {
@@ -316,12 +322,12 @@ export class JobRepository {
            -- locking the job alone let it be picked and then not started (a 204 with work left).
            LIMIT w.n FOR UPDATE OF a, j SKIP LOCKED) x),
        started AS (
-         UPDATE job_assignments a SET status = 'RUNNING' FROM picked p
+         UPDATE job_assignments a SET status = 'RUNNING', started_at = now() FROM picked p
          WHERE a.network_job_id = p.network_job_id AND a.prover_id = p.prover_id AND a.status = 'ASSIGNED'
          RETURNING a.network_job_id, a.prover_id, a.assigned_at),
        moved AS (
-         UPDATE jobs SET status = 'RUNNING', version = version + 1, started_at = now()
-         WHERE network_job_id IN (SELECT network_job_id FROM started) AND status = 'ASSIGNED'
+         UPDATE jobs SET status = '${FIRST_START.to}', version = version + 1, started_at = now()
+         WHERE network_job_id IN (SELECT network_job_id FROM started) AND status = '${FIRST_START.from}'
          RETURNING ${JOB_COLUMNS}),
        events AS (${outboxInsertOf(`
          SELECT DISTINCT ON (s.network_job_id) '${JOB_STARTED}', s.network_job_id::text,
@@ -347,21 +353,27 @@ export class JobRepository {
   }
 
   /**
-   * Gives back a start its poll could not deliver, in one statement under the job's row
-   * lock: the prover's replica RUNNING → ASSIGNED (only if it has not reported), and the
-   * job RUNNING → ASSIGNED (started_at cleared) unless another replica has started or
-   * reported; a JobStartReleased row with it.
+   * Gives back a start its prover does not have, in one statement under the job's row lock:
+   * the prover's replica RUNNING → ASSIGNED (only if it has not reported, and with
+   * `startedMoreThanMs`, only if it started more than that long before this transaction
+   * began), and the job RUNNING → ASSIGNED (started_at cleared) unless another replica has
+   * started or reported; a JobStartReleased row with it.
    */
-  async releaseStart(jobId: string, proverId: string): Promise<{ released: boolean; events: OutboxRecord[] }> {
+  async releaseStart(
+    jobId: string,
+    proverId: string,
+    startedMoreThanMs: number | null = null,
+  ): Promise<{ released: boolean; events: OutboxRecord[] }> {
     const [row] = await this.prep<{ released: boolean; _events: OutboxRecord[] | null }>(
-      `WITH locked AS (SELECT network_job_id FROM jobs WHERE network_job_id = $1 AND status = 'RUNNING' FOR UPDATE),
+      `WITH locked AS (SELECT network_job_id FROM jobs WHERE network_job_id = $1 AND status = '${GIVE_BACK.from}' FOR UPDATE),
        given_back AS (
-         UPDATE job_assignments a SET status = 'ASSIGNED'
+         UPDATE job_assignments a SET status = 'ASSIGNED', started_at = NULL
          WHERE a.network_job_id IN (SELECT network_job_id FROM locked) AND a.prover_id = $2
            AND a.status = 'RUNNING' AND a.reported_at IS NULL
+           AND ($3::float8 IS NULL OR a.started_at < now() - make_interval(secs => $3::float8 / 1000))
          RETURNING a.network_job_id),
        moved AS (
-         UPDATE jobs SET status = 'ASSIGNED', version = version + 1, started_at = NULL
+         UPDATE jobs SET status = '${GIVE_BACK.to}', version = version + 1, started_at = NULL
          WHERE network_job_id IN (SELECT network_job_id FROM given_back)
            AND NOT EXISTS (SELECT 1 FROM job_assignments o
                            WHERE o.network_job_id = $1 AND o.prover_id <> $2 AND o.status <> 'ASSIGNED')
@@ -369,10 +381,11 @@ export class JobRepository {
        events AS (${outboxInsertOf(`
          SELECT '${JOB_START_RELEASED}', g.network_job_id::text,
                 jsonb_build_object('network_job_id', g.network_job_id, 'prover_id', $2::text,
-                                   'job_status', CASE WHEN EXISTS (SELECT 1 FROM moved) THEN 'ASSIGNED' ELSE 'RUNNING' END)
+                                   'job_status', CASE WHEN EXISTS (SELECT 1 FROM moved) THEN '${GIVE_BACK.to}'
+                                                      ELSE '${GIVE_BACK.from}' END)
          FROM given_back g`)})
        SELECT EXISTS (SELECT 1 FROM given_back) AS released, ${outboxRecordsOf('events')} AS _events`,
-      [jobId, proverId],
+      [jobId, proverId, startedMoreThanMs],
     );
     return { released: row.released, events: row._events ?? [] };
   }
@@ -396,8 +409,8 @@ export class JobRepository {
                               ${p(rows.map((r) => r[2]))}::int[])
          RETURNING network_job_id),
        moved AS (
-         UPDATE jobs SET status = 'ASSIGNED', version = version + 1, assigned_at = now()
-         WHERE network_job_id = ANY(${p(assignments.map((a) => a.jobId))}::uuid[]) AND status = 'PENDING'
+         UPDATE jobs SET status = '${ASSIGN.to}', version = version + 1, assigned_at = now()
+         WHERE network_job_id = ANY(${p(assignments.map((a) => a.jobId))}::uuid[]) AND status = '${ASSIGN.from}'
          RETURNING ${JOB_COLUMNS}),
        events AS (${events(p)}),
        guard AS (
@@ -411,14 +424,12 @@ export class JobRepository {
     return new Map(result.filter((r) => r.network_job_id).map((r) => [r.network_job_id, r]));
   }
 
-  async updateAssignment(id: string, proverId: string, fields: Record<string, unknown>): Promise<void> {
-    const sets: string[] = [];
-    const params: unknown[] = [id, proverId];
-    for (const [column, value] of Object.entries(fields)) {
-      params.push(value);
-      sets.push(`${column} = $${params.length}`);
-    }
-    await this.q(`UPDATE job_assignments SET ${sets.join(', ')} WHERE network_job_id = $1 AND prover_id = $2`, params);
+  /** The prover's replica starts (the caller has checked it waits to start, under the job's row lock). */
+  async startReplica(id: string, proverId: string): Promise<void> {
+    await this.q(
+      `UPDATE job_assignments SET status = 'RUNNING', started_at = now() WHERE network_job_id = $1 AND prover_id = $2`,
+      [id, proverId],
+    );
   }
 
   /**
@@ -448,9 +459,9 @@ export class JobRepository {
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[])
          ON CONFLICT (event_id) DO NOTHING RETURNING network_job_id, event),
        audited AS (
-         UPDATE jobs SET status = 'AUDITED', version = version + 1, audited_at = now()
-         WHERE network_job_id IN (SELECT network_job_id FROM logged WHERE event->>'status' = 'COMPLETED')
-           AND network_job_id = ANY($4::uuid[]) AND status = 'COMPLETED'
+         UPDATE jobs SET status = '${AUDIT.to}', version = version + 1, audited_at = now()
+         WHERE network_job_id IN (SELECT network_job_id FROM logged WHERE event->>'status' = '${AUDIT.from}')
+           AND network_job_id = ANY($4::uuid[]) AND status = '${AUDIT.from}'
          RETURNING network_job_id),
        events AS (${outboxInsertOf(`
          SELECT '${JOB_AUDITED}', network_job_id::text, jsonb_build_object('network_job_id', network_job_id, 'status', 'AUDITED')

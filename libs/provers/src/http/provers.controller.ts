@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Logger, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Roles, StillAuthenticated } from '@tally/auth';
 import { ReleaseStartCommand } from '@tally/jobs';
@@ -12,6 +12,7 @@ import { PollJobCommand } from '../commands/poll-job/poll-job.command';
 import { RecordHeartbeatCommand } from '../commands/record-heartbeat/record-heartbeat.command';
 import { RegisterProverCommand } from '../commands/register-prover/register-prover.command';
 import { GetProverQuery } from '../queries/get-prover/get-prover.query';
+import { HeartbeatResponseDto } from './dto/heartbeat.response.dto';
 import {
   HeartbeatRequestDto,
   PollQueryDto,
@@ -79,7 +80,14 @@ export class ProversController {
   @Post(':prover_id/heartbeat')
   @Roles('prover')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Liveness, load and profile; answers with the jobs of this prover cancelled since' })
+  @ApiOperation({
+    summary: 'Liveness, load and profile; answers with the jobs of this prover cancelled since, and given back',
+    description:
+      'With running_jobs, a start the prover does not list (older than PROVER_START_ACK_GRACE_MS) is given back ' +
+      'for its next poll, as a poll whose answer could not be delivered gives its start back: no score, no ledger ' +
+      'movement. A job keeps its wall-clock deadline from its assignment.',
+  })
+  @ApiOkResponse({ type: HeartbeatResponseDto })
   heartbeat(
     @Param('prover_id') proverId: string,
     @Body() dto: HeartbeatRequestDto,
@@ -91,6 +99,7 @@ export class ProversController {
         loadFactor: dto.load_factor,
         hardwareProfile: dto.hardware_profile,
         capabilities: dto.capabilities,
+        runningJobs: dto.running_jobs,
       }),
     );
   }
@@ -118,6 +127,10 @@ export class ProversController {
   @Roles('prover')
   @ApiOperation({
     summary: 'Start and return the oldest job assigned to this prover (200), or 204; max_wait_seconds long-polls',
+    description:
+      'A start whose answer cannot be delivered is given back at once; one the prover never got (its heartbeat ' +
+      'running_jobs leaves it out past PROVER_START_ACK_GRACE_MS) is given back then. Either is returned by a ' +
+      'later poll, and wakes a poll of the prover that is waiting.',
   })
   @ApiResponse({ status: 200, description: 'the job, now RUNNING, with its payload' })
   @ApiResponse({ status: 204, description: 'no job is assigned to this prover (within max_wait_seconds)' })

@@ -113,6 +113,19 @@ describe('validateEnv', () => {
     }
   });
 
+  it('PROVER_START_ACK_GRACE_MS follows PROVER_LIVENESS_TTL_MS unless set (0 allowed)', () => {
+    expect(validateEnv({}).PROVER_START_ACK_GRACE_MS).toBe(15000);
+    expect(validateEnv({ PROVER_LIVENESS_TTL_MS: '60000' }).PROVER_START_ACK_GRACE_MS).toBe(60000);
+    expect(validateEnv({ PROVER_START_ACK_GRACE_MS: '' }).PROVER_START_ACK_GRACE_MS).toBe(15000);
+    expect(
+      validateEnv({ PROVER_LIVENESS_TTL_MS: '60000', PROVER_START_ACK_GRACE_MS: '250' }).PROVER_START_ACK_GRACE_MS,
+    ).toBe(250);
+    expect(validateEnv({ PROVER_START_ACK_GRACE_MS: '0' }).PROVER_START_ACK_GRACE_MS).toBe(0);
+    for (const bad of ['-1', '1.5', 'soon', '3600001']) {
+      expect(errorOf({ PROVER_START_ACK_GRACE_MS: bad })).toMatch(/^ {2}PROVER_START_ACK_GRACE_MS: /m);
+    }
+  });
+
   it('checks the receipt keys, the seal schedule and the sinks', () => {
     expect(validateEnv({})).toMatchObject({ SETTLEMENT_ENABLED: true, SETTLEMENT_SEAL_CRON: '0 * * * * *' });
     for (const ok of ['*/5 * * * * *', '0 */2 * * *', '@hourly']) {

@@ -153,6 +153,18 @@ export class TallyEnv {
   @Max(3_600_000)
   PROVER_LIVENESS_TTL_MS = 15000;
 
+  /**
+   * A replica a prover's heartbeat leaves out of its running_jobs is given back to its next
+   * poll once it started more than this long ago (ms): a younger start may still be on its
+   * way to the prover in a poll's answer. Unset: PROVER_LIVENESS_TTL_MS (see validateEnv).
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  PROVER_START_ACK_GRACE_MS!: number;
+
   /** Whether this process runs the scheduler's ticks (assignment and timeouts); false makes an API-only replica. */
   @IsOptional()
   @Transform(toBool)
@@ -267,5 +279,8 @@ export function validateEnv(raw: Record<string, unknown>): TallyEnv {
     const lines = errors.map((e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);
     throw new InvalidEnvironmentError(`Invalid environment:\n${lines.join('\n')}`);
   }
+  // A heartbeat's view is as old as the liveness rule lets one be and still count: a start
+  // that old, still unlisted, is lost and not on its way.
+  env.PROVER_START_ACK_GRACE_MS ??= env.PROVER_LIVENESS_TTL_MS;
   return env;
 }

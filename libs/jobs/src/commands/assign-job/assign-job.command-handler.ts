@@ -2,7 +2,7 @@ import { Optional } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
 import { InvalidRequestError } from '@tally/shared';
-import { assertTransition, JobNotFoundError } from '../../domain';
+import { IllegalTransitionError, JobNotFoundError, MOVES } from '../../domain';
 import { AssignmentRow, JobRepository, JobRow } from '../../persistence/job.repository';
 import { JobReceipts } from '../../settlement/job-receipts.port';
 import { AssignJobCommand, AssignJobsCommand } from './assign-job.command';
@@ -61,6 +61,7 @@ function assignmentOf(job: JobRow, proverId: string, replica: number): Assignmen
     report_hash: null,
     reward_micros: null,
     assigned_at: job.assigned_at!,
+    started_at: null,
     reported_at: null,
   };
 }
@@ -79,7 +80,14 @@ export class AssignJobCommandHandler implements ICommandHandler<AssignJobCommand
     return this.uow.run(async () => {
       const [job] = await this.jobs.findMany([jobId]);
       if (!job) throw new JobNotFoundError(jobId);
-      assertTransition(job.status, 'ASSIGNED');
+      // Only an assignment's own move: a RUNNING job may become ASSIGNED again, but by a give-back.
+      if (job.status !== MOVES.assign.from) {
+        throw new IllegalTransitionError(
+          job.status,
+          MOVES.assign.to,
+          `a ${job.status} job cannot be assigned: only a ${MOVES.assign.from} one can`,
+        );
+      }
       if (new Set(proverIds).size !== proverIds.length || proverIds.length !== job.replicas) {
         throw new InvalidRequestError(`this job needs ${job.replicas} distinct prover(s)`);
       }

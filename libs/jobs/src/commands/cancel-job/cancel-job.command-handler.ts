@@ -1,29 +1,37 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
-import { assertTransition, JobNotFoundError } from '../../domain';
-import { JobRepository, JobRow } from '../../persistence/job.repository';
+import { canTransition, IllegalTransitionError, JobNotFoundError } from '../../domain';
+import { JobRepository } from '../../persistence/job.repository';
 import { JobSettler } from '../../settlement/job-settler';
-import { CancelJobCommand } from './cancel-job.command';
+import { CancelJobCommand, CancelOutcome } from './cancel-job.command';
 
 @CommandHandler(CancelJobCommand)
-export class CancelJobCommandHandler implements ICommandHandler<CancelJobCommand, JobRow> {
+export class CancelJobCommandHandler implements ICommandHandler<CancelJobCommand, CancelOutcome> {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly jobs: JobRepository,
     private readonly settler: JobSettler,
   ) {}
 
-  execute({ jobId, requester }: CancelJobCommand): Promise<JobRow> {
+  execute({ jobId, requester }: CancelJobCommand): Promise<CancelOutcome> {
     return this.uow.run(async () => {
       const job = await this.jobs.find(jobId, true);
       // Someone else's job is as unknown to a client as a job that does not exist.
       if (!job || (requester.role !== 'admin' && job.client_id !== requester.subject))
         throw new JobNotFoundError(jobId);
-      assertTransition(job.status, 'CANCELLED');
+      // CANCELLED is terminal: the row is as the first cancel left it, so the answer is too.
+      if (job.status === 'CANCELLED') return { job, replayed: true };
+      if (!canTransition(job.status, 'CANCELLED')) {
+        throw new IllegalTransitionError(
+          job.status,
+          'CANCELLED',
+          `job ${jobId} already ended ${job.status}: only a job that has not settled can be cancelled`,
+        );
+      }
       const assignments = (await this.jobs.assignments(jobId)).map((a) =>
         a.status === 'REPORTED' ? a : { ...a, status: 'CANCELLED' as const },
       );
-      return this.settler.settle({
+      const cancelled = await this.settler.settle({
         kind: 'refund',
         job,
         assignments,
@@ -32,6 +40,7 @@ export class CancelJobCommandHandler implements ICommandHandler<CancelJobCommand
         proverId: null,
         failedProvers: [],
       });
+      return { job: cancelled, replayed: false };
     });
   }
 }

@@ -11,9 +11,9 @@ export class ReleaseStartCommandHandler implements ICommandHandler<ReleaseStartC
     private readonly outbox: OutboxWriter,
   ) {}
 
-  execute({ jobId, proverId }: ReleaseStartCommand): Promise<boolean> {
+  execute({ jobId, proverId, startedMoreThanMs }: ReleaseStartCommand): Promise<boolean> {
     return this.uow.run(async () => {
-      const { released, events } = await this.jobs.releaseStart(jobId, proverId);
+      const { released, events } = await this.jobs.releaseStart(jobId, proverId, startedMoreThanMs);
       this.outbox.written(events);
       return released;
     });

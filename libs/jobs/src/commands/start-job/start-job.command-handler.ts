@@ -23,7 +23,7 @@ export class StartJobCommandHandler implements ICommandHandler<StartJobCommand, 
       if (mine.status !== 'ASSIGNED' || (job.status !== 'ASSIGNED' && job.status !== 'RUNNING')) {
         throw new IllegalTransitionError(job.status, 'RUNNING');
       }
-      await this.jobs.updateAssignment(jobId, proverId, { status: 'RUNNING' });
+      await this.jobs.startReplica(jobId, proverId);
       if (job.status === 'RUNNING') return job;
       const running = await this.jobs.transition(jobId, 'RUNNING');
       await this.outbox.append(JOB_STARTED, jobId, { network_job_id: jobId, prover_id: proverId });

@@ -1,6 +1,10 @@
-import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { ReleaseStartCommand } from '@tally/jobs';
+import { TallyEnv } from '@tally/shared';
 import { ProverNotFoundError } from '../../domain';
+import { ProverJobsReader } from '../../persistence/prover-jobs.reader';
 import { ProverRepository } from '../../persistence/prover.repository';
+import { JobWakeups } from '../poll-job/job-wakeups';
 import { HeartbeatAnswer, RecordHeartbeatCommand } from './record-heartbeat.command';
 
 /**
@@ -12,11 +16,38 @@ const CANCELLATION_OVERLAP_MS = 60_000;
 
 @CommandHandler(RecordHeartbeatCommand)
 export class RecordHeartbeatCommandHandler implements ICommandHandler<RecordHeartbeatCommand, HeartbeatAnswer> {
-  constructor(private readonly provers: ProverRepository) {}
+  constructor(
+    private readonly provers: ProverRepository,
+    private readonly jobs: ProverJobsReader,
+    private readonly commands: CommandBus,
+    private readonly wakeups: JobWakeups,
+    private readonly env: TallyEnv,
+  ) {}
 
   async execute({ proverId, beat }: RecordHeartbeatCommand): Promise<HeartbeatAnswer> {
+    // Given back before the heartbeat is recorded: if a give-back fails, the heartbeat answers
+    // an error and has told nothing, so its retry reports the same cancellations.
+    const released = beat.runningJobs ? await this.releaseUnlisted(proverId, beat.runningJobs) : [];
     const cancelled = await this.provers.heartbeat(proverId, beat, CANCELLATION_OVERLAP_MS);
     if (!cancelled) throw new ProverNotFoundError(proverId);
-    return { accepted: true, cancelled_jobs: cancelled };
+    return { accepted: true, cancelled_jobs: cancelled, released_jobs: released };
+  }
+
+  /**
+   * The starts the prover does not list, older than the grace, are given back one job at a
+   * time through the jobs lib, as a poll gives back a start it could not deliver: each under
+   * its job's row lock, where the start's age is checked again (a poll may have started it
+   * anew meanwhile). Each one given back wakes a poll of the prover waiting here.
+   */
+  private async releaseUnlisted(proverId: string, running: string[]): Promise<string[]> {
+    const grace = this.env.PROVER_START_ACK_GRACE_MS;
+    const released: string[] = [];
+    for (const jobId of await this.jobs.unlistedStarts(proverId, running, grace)) {
+      if (await this.commands.execute(new ReleaseStartCommand(jobId, proverId, grace))) {
+        released.push(jobId);
+        this.wakeups.wakeOne(proverId);
+      }
+    }
+    return released;
   }
 }

@@ -5,12 +5,23 @@ export interface HeartbeatAnswer {
   accepted: true;
   /** Jobs of this prover cancelled since it was last told (stop working on them). */
   cancelled_jobs: string[];
+  /**
+   * Starts given back because this heartbeat's running_jobs left them out: ASSIGNED again,
+   * each comes back in a poll (one a poll has handed over since is the prover's to run).
+   */
+  released_jobs: string[];
 }
 
 export class RecordHeartbeatCommand extends Command<HeartbeatAnswer> {
   constructor(
     readonly proverId: string,
-    readonly beat: { loadFactor: number; hardwareProfile: HardwareProfile; capabilities: ProverCapabilities },
+    readonly beat: {
+      loadFactor: number;
+      hardwareProfile: HardwareProfile;
+      capabilities: ProverCapabilities;
+      /** The jobs the prover says it runs; undefined: not reported (nothing is given back). */
+      runningJobs?: string[];
+    },
   ) {
     super();
   }

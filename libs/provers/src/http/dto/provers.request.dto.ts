@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
+  IsArray,
   IsDefined,
   IsIn,
   IsInt,
@@ -13,7 +15,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, PageQueryDto } from '@tally/shared';
+import { IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, PageQueryDto, UUID_PATTERN } from '@tally/shared';
 import { PROVER_STATES, type ProverState } from '../../domain';
 import { CapabilitiesDto, HardwareProfileDto } from './prover-profile.dto';
 
@@ -22,6 +24,10 @@ export const PROVER_ID = IDENTIFIER_PATTERN;
 const REGION = /^[A-Za-z0-9._-]{1,64}$/;
 const REGION_MESSAGE = 'region must be 1-64 characters of A-Z a-z 0-9 . _ -';
 const FINITE = { allowNaN: false, allowInfinity: false };
+/** The most jobs a prover may run at once (its max_concurrency), so the most a heartbeat may list. */
+const MAX_CONCURRENCY = 1024;
+/** A network job id, in either case (as the job routes take it). */
+const JOB_ID = new RegExp(UUID_PATTERN.source, 'i');
 /** Present means validated: an explicit null is as wrong as a value of the wrong type. */
 const IfPresent = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
 
@@ -49,11 +55,11 @@ export class RegisterProverRequestDto {
   @Matches(REGION, { message: REGION_MESSAGE })
   region?: string;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1024, default: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_CONCURRENCY, default: 1 })
   @IfPresent()
   @IsInt()
   @Min(1)
-  @Max(1024)
+  @Max(MAX_CONCURRENCY)
   max_concurrency?: number;
 }
 
@@ -77,6 +83,23 @@ export class HeartbeatRequestDto {
   @ValidateNested()
   @Type(() => CapabilitiesDto)
   capabilities: CapabilitiesDto;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    format: 'uuid',
+    isArray: true,
+    maxItems: MAX_CONCURRENCY,
+    description:
+      'The network job ids this prover is running now, each listed until its result is acknowledged. A job the ' +
+      'server has RUNNING on this prover, started more than PROVER_START_ACK_GRACE_MS before this heartbeat and ' +
+      'not listed, is given back (its poll answer was lost): ASSIGNED again, returned by the next poll, named in ' +
+      'released_jobs. Absent: not reported, nothing is given back (older agents); []: none running.',
+  })
+  @IfPresent()
+  @IsArray()
+  @ArrayMaxSize(MAX_CONCURRENCY)
+  @Matches(JOB_ID, { each: true, message: 'each value in running_jobs must be a network job id (a UUID)' })
+  running_jobs?: string[];
 }
 
 /** Query strings carry text: "5" means 5 (anything else is left for the validator to reject). */
