@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OUTBOX_LEASE_SECONDS } from '@tally/database';
-import { ConnectionCutter } from '../../support/connection-cutter';
+import { StatementFaults } from '../../support/statement-faults';
 import { SchedulerCtx } from '../../support/scheduler-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
@@ -14,7 +14,7 @@ import { startTestApp, TestApp } from '../../support/test-app';
  * runs in this test process, so an `error` event nobody listens to, or an unhandled
  * rejection, would fail the run.
  */
-const cutter = new ConnectionCutter().install();
+const cutter = new StatementFaults().install();
 afterAll(() => cutter.uninstall());
 
 describe('background loops survive a connection lost mid-work', () => {

@@ -1,7 +1,11 @@
 import { CommandBus } from '@nestjs/cqrs';
 import { ReleaseStartCommand } from '@tally/jobs';
 import { ProversCtx } from '../../support/provers-ctx';
+import { StatementFaults } from '../../support/statement-faults';
 import { startTestApp, TestApp } from '../../support/test-app';
+
+const faults = new StatementFaults().install();
+afterAll(() => faults.uninstall());
 
 describe('prover poll (job pickup) and cancellations on heartbeat', () => {
   let t: TestApp;
@@ -127,44 +131,37 @@ describe('prover poll (job pickup) and cancellations on heartbeat', () => {
     const client = await ctx.fundedClient('10');
     const p = await ctx.registeredProver();
     const id = await submit(client.key);
-    // The start takes 600 ms here, so the caller is gone before it commits.
-    await t.dataSource.query(`
-      CREATE FUNCTION test_slow_start() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.status = 'RUNNING' AND OLD.status = 'ASSIGNED' THEN PERFORM pg_sleep(0.6); END IF;
-        RETURN NEW;
-      END $$`);
-    await t.dataSource.query(
-      `CREATE TRIGGER test_slow_start BEFORE UPDATE ON job_assignments FOR EACH ROW EXECUTE FUNCTION test_slow_start()`,
-    );
-    try {
-      const gone = ctx
-        .poll(p.name, p.key, { max_wait_seconds: 10 })
-        .timeout(300)
-        .then(
-          () => 'answered',
-          (error: { timeout?: number }) => (error.timeout ? 'gave up' : 'failed'),
-        );
-      await new Promise((r) => setTimeout(r, 50));
-      await ctx.assign(id, [p.name]).expect(201);
-      expect(await gone).toBe('gave up');
-      // The start commits after the caller left; then it is given back.
-      const releasedRows = () =>
-        t.dataSource.query(`SELECT payload FROM outbox WHERE event_type = 'JobStartReleased' AND partition_key = $1`, [
-          id,
-        ]);
-      const deadline = Date.now() + 5_000;
-      while ((await releasedRows()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect((await releasedRows()).map((r: { payload: unknown }) => r.payload)).toEqual([
-        { network_job_id: id, prover_id: p.name, job_status: 'ASSIGNED' },
+    // The start is held back on its way to the database, and the caller hangs up meanwhile.
+    const startPattern = /SET status = 'RUNNING', started_at = now\(\) FROM picked/;
+    const starting = faults.nextSent(startPattern);
+    const slowStart = faults.delayNext(startPattern, 600);
+    const poll = ctx.poll(p.name, p.key, { max_wait_seconds: 10 });
+    const gone = new Promise<string>((resolve) => {
+      poll.on('abort', () => resolve('gave up'));
+      poll.then(
+        () => resolve('answered'),
+        () => resolve('failed'),
+      );
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    await ctx.assign(id, [p.name]).expect(201);
+    await starting;
+    poll.abort();
+    expect(await gone).toBe('gave up');
+    await slowStart;
+    // The start commits after the caller left; then it is given back.
+    const releasedRows = () =>
+      t.dataSource.query(`SELECT payload FROM outbox WHERE event_type = 'JobStartReleased' AND partition_key = $1`, [
+        id,
       ]);
-      const job = (await ctx.job(id)).body;
-      expect(job).toMatchObject({ status: 'ASSIGNED', assignments: [{ prover_id: p.name, status: 'ASSIGNED' }] });
-      expect(job.timestamps.started_at).toBeNull();
-    } finally {
-      await t.dataSource.query(`DROP TRIGGER test_slow_start ON job_assignments`);
-      await t.dataSource.query(`DROP FUNCTION test_slow_start()`);
-    }
+    const deadline = Date.now() + 5_000;
+    while ((await releasedRows()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect((await releasedRows()).map((r: { payload: unknown }) => r.payload)).toEqual([
+      { network_job_id: id, prover_id: p.name, job_status: 'ASSIGNED' },
+    ]);
+    const job = (await ctx.job(id)).body;
+    expect(job).toMatchObject({ status: 'ASSIGNED', assignments: [{ prover_id: p.name, status: 'ASSIGNED' }] });
+    expect(job.timestamps.started_at).toBeNull();
     const again = await ctx.poll(p.name, p.key).expect(200);
     expect(again.body.network_job_id).toBe(id);
     expect((await ctx.job(id)).body.status).toBe('RUNNING');
