@@ -9,6 +9,8 @@ import { prepared } from '../prepared';
 
 const POLL_MS = 50;
 const BATCH = 500;
+/** Deliveries at work at once, beyond which the poll waits (rows written here still go at commit). */
+const MAX_DELIVERING = 5000;
 const RETENTION = "interval '1 hour'";
 /** A row whose handler keeps throwing is handed back this many times (backoff 100 ms doubling, at most 5 min), then left. */
 const MAX_REDELIVERIES = 20;
@@ -124,7 +126,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   /** One pass: claims and publishes everything due; returns the number of events published. */
   async pass(): Promise<number> {
     let total = 0;
-    for (;;) {
+    // A poll claims no more than its handlers can take in one lease: rows whose deliveries are
+    // still at work when their lease runs out are claimed again (harmless, but wasted).
+    while (this.delivering.size + BATCH <= MAX_DELIVERING) {
       const rows = await prepared<OutboxRecord & { id: string; created_at: Date }>(
         this.dataSource,
         `UPDATE outbox o SET next_attempt_at = ${LEASED_UNTIL}
