@@ -1,0 +1,44 @@
+import { OwnPostgres } from '../support/chaos/own-postgres';
+import { runPostgresRestartScenario } from '../support/chaos/postgres-restart-scenario';
+
+// initdb, two restarts under load, the drain and the checks: a few minutes on a busy machine.
+jest.setTimeout(10 * 60_000);
+
+describe('Postgres restarted under load (the compiled server on a cluster of its own)', () => {
+  let pg: OwnPostgres | undefined;
+  afterAll(() => pg?.destroySync());
+
+  it('the server stays up, answers 503 + Retry-After (DSE-014) meanwhile, never 500, resumes within 5 s, loses nothing', async () => {
+    pg = await OwnPostgres.create();
+    const report = await runPostgresRestartScenario(pg, {
+      stops: ['fast', 'immediate'],
+      downMs: 3_000,
+      uptimeMs: 5_000,
+      // More loops than the kill tests: a few hundred requests a second.
+      workload: { spendLoops: 6, transferLoops: 4, holdLoops: 4, submitLoops: 6, provers: 6, maxUnsettledJobs: 48 },
+    });
+    process.stdout.write(`\nchaos: Postgres restarted twice under load\n  ${report.figures}\n`);
+
+    expect(report.outages).toHaveLength(2);
+    expect(report.inFlight).toBeGreaterThan(0);
+    expect({ ...report.findings, ...report.outageFindings }).toEqual({
+      unexpectedExits: [],
+      runningJobsRefused: null,
+      violations: [],
+      inFlightUnresolved: [],
+      unsettledJobs: [],
+      unfinishedJobs: {},
+      balanceMismatches: [],
+      acknowledgedMissing: [],
+      notExactlyOnce: [],
+      transferCounts: {},
+      jobProblems: [],
+      strayJobs: 0,
+      scorecardProblems: [],
+      verifyExitCode: 0,
+      slowResumes: [],
+      readyNot503: [],
+      healthNot200: {},
+    });
+  });
+});
