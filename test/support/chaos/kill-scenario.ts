@@ -9,8 +9,12 @@ import { Workload, WorkloadConfig } from './workload';
  * test, a frequent seal so settlement batches are cut between kills, no rate limit.
  */
 export const CHAOS_SETTINGS = {
-  /** A RUNNING job its prover does not list as running goes back to ASSIGNED after this long. */
-  PROVER_START_ACK_GRACE_MS: '1000',
+  /**
+   * A RUNNING job its prover does not list as running goes back to ASSIGNED after this long:
+   * short, yet longer than a heartbeat's round trip on a busy machine, so a job whose poll
+   * answer is still on its way is never taken back.
+   */
+  PROVER_START_ACK_GRACE_MS: '3000',
   /** A job still ASSIGNED or RUNNING this long after its assignment fails, refunded. */
   JOB_WALL_CLOCK_TTL_MS: '30000',
   /** Longer than any restart here, so a prover is never taken for offline while the server is down. */
@@ -48,6 +52,8 @@ export interface KillScenario {
   /** Each uptime before a kill (or before a settlement kill is armed), drawn in this range. */
   uptimeMs: [number, number];
   workload?: Partial<WorkloadConfig>;
+  /** Settings of the server beyond CHAOS_SETTINGS. */
+  settings?: Record<string, string>;
 }
 
 export interface KillReport extends Survival {
@@ -65,6 +71,7 @@ export async function runKillScenario(s: KillScenario): Promise<KillReport> {
   const adminKey = `tly_chaos_${randomBytes(16).toString('hex')}`;
   const env = {
     ...CHAOS_SETTINGS,
+    ...s.settings,
     ...s.dbEnv,
     TALLY_ADMIN_KEY: adminKey,
     // The same signing key across restarts, as a deployment keeps it.
