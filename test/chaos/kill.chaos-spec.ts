@@ -49,6 +49,8 @@ function expectSurvived(report: KillReport): void {
 }
 
 describe('SIGKILL and restart under load (the compiled server on Postgres)', () => {
+  // Provers also drop three poll answers on purpose (as a kill can): those jobs must come back
+  // to a poll once heartbeats leave them out of running_jobs, not wait for the wall clock.
   it('at random instants: every acknowledged write survives, every write in flight settles once on replay', async () => {
     expectSurvived(
       await killed('SIGKILL at random instants (Postgres)', { kills: 6, timing: 'random', uptimeMs: [1_500, 4_000] }),

@@ -15,7 +15,15 @@ describe('Postgres restarted under load (the compiled server on a cluster of its
       downMs: 3_000,
       uptimeMs: 5_000,
       // More loops than the kill tests: a few hundred requests a second.
-      workload: { spendLoops: 8, transferLoops: 6, holdLoops: 6, submitLoops: 8, provers: 6, maxUnsettledJobs: 48 },
+      workload: {
+        spendLoops: 8,
+        transferLoops: 6,
+        holdLoops: 6,
+        submitLoops: 8,
+        provers: 6,
+        maxUnsettledJobs: 48,
+        losePollAnswers: 0, // the kill tests cover jobs whose poll answer was lost
+      },
     });
     process.stdout.write(`\nchaos: Postgres restarted twice under load\n  ${report.figures}\n`);
 

@@ -288,7 +288,8 @@ export async function drainAndCheck(
       ...workload.tally.windows().map((w) => `answers (${w}): ${JSON.stringify(workload.tally.statuses(w))}`),
       `writes: ${[...counts].map(([k, n]) => `${k} ${n}`).join(', ')}; in doubt at a fault ${inFlight.length} ` +
         `(final answer a replay of an earlier commit ${replayedCommitted}, first committed on a retry ${inFlight.length - replayedCommitted})`,
-      `jobs: ${workload.jobs.size} submitted, ${workload.settledJobs} settled by their prover; ` +
+      `jobs: ${workload.jobs.size} submitted, ${workload.settledJobs} settled by their prover ` +
+        `(poll answers dropped on purpose ${workload.lostPollAnswers.length}); ` +
         `by status at the end ${JSON.stringify(byStatus)}; heartbeats ${workload.runningJobsAccepted ? 'with' : 'WITHOUT'} running_jobs`,
       `events handled: ${figures.auditRows} audit rows, processed_events ${JSON.stringify(figures.handled)}, ` +
         `outbox rows unpublished ${figures.outboxUnpublished}`,

@@ -39,6 +39,7 @@ export const DEFAULT_WORKLOAD: WorkloadConfig = {
   heartbeatMs: 300,
   workMs: 100,
   pauseMs: 0,
+  losePollAnswers: 3,
 };
 
 /** When to SIGKILL: at a random instant of each uptime, or right as a job settles. */

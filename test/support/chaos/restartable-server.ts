@@ -55,6 +55,10 @@ export class RestartableServer {
   async start(timeoutMs = 180_000): Promise<void> {
     const started = Date.now();
     const proc = spawnServer({ LOG_LEVEL: 'warn', ...this.env, PORT: String(this.port) });
+    // A test that ends abruptly (a timeout) must not leave its server running.
+    const orphaned = () => proc.proc.kill('SIGKILL');
+    process.once('exit', orphaned);
+    void proc.exited.then(() => process.off('exit', orphaned));
     this.proc = proc;
     this.stopping = false;
     this.starts++;
@@ -62,7 +66,7 @@ export class RestartableServer {
     void proc.exited.then((exit) => {
       exited = exit;
       if (!this.stopping && this.proc === proc) {
-        this.unexpectedExits.push({ ...exit, at: Date.now(), stderr: tail(proc.stderr() || proc.stdout()) });
+        this.unexpectedExits.push({ ...exit, at: Date.now(), stderr: crashOf(proc.stderr() || proc.stdout()) });
       }
     });
     while (Date.now() - started < timeoutMs) {
@@ -110,6 +114,15 @@ export class RestartableServer {
   stderr(): string {
     return this.proc?.stderr() ?? '';
   }
+}
+
+/** The end of what a crashed process wrote, without its stack frames: the error and where it was emitted. */
+function crashOf(text: string): string {
+  return tail(text, 6_000)
+    .split('\n')
+    .filter((line) => !/^\s+at |^\s+\[\.\.\. lines matching/.test(line) && line.trim() !== '')
+    .join('\n')
+    .slice(-1_500);
 }
 
 function tail(text: string, chars = 2_000): string {

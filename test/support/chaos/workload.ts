@@ -26,6 +26,12 @@ export interface WorkloadConfig {
   workMs: number;
   /** Pause between two requests of one ledger or submit loop (0: as fast as answers come). */
   pauseMs: number;
+  /**
+   * Poll answers the provers drop on purpose (one in every twenty, up to this many), as if
+   * the answer had died with the server: the job is RUNNING and its prover knows nothing of
+   * it, so it must come back to a poll once the prover's heartbeats leave it out.
+   */
+  losePollAnswers: number;
 }
 
 /** One keyed mutation and how it ended. */
@@ -88,6 +94,9 @@ export class Workload {
   private loops: Promise<void>[] = [];
   private proverLoops: Promise<void>[] = [];
   private unsettledJobs = 0;
+  private pollAnswers = 0;
+  /** Jobs whose poll answer a prover dropped on purpose. */
+  readonly lostPollAnswers: string[] = [];
   private giveUpAt = Infinity;
   /** When the last 2xx answer to a write arrived. */
   lastWriteAt = 0;
@@ -292,6 +301,10 @@ export class Workload {
       const id: string = a.body.network_job_id;
       const payload = a.body.payload as { cost: string; client: string };
       if (p.running.has(id)) this.tally.violation('poll handed out a job its prover still runs', id);
+      if (++this.pollAnswers % 20 === 10 && this.lostPollAnswers.length < this.config.losePollAnswers) {
+        this.lostPollAnswers.push(id);
+        continue;
+      }
       p.running.add(id);
       await sleep(Math.random() * this.config.workMs);
       const op = await this.write('result', `result:${id}`, `/v1/jobs/${id}/result`, p.headers, {
