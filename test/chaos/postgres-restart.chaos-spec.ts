@@ -16,10 +16,10 @@ describe('Postgres restarted under load (the compiled server on a cluster of its
       uptimeMs: 5_000,
       // More loops than the kill tests: a few hundred requests a second.
       workload: {
-        spendLoops: 8,
-        transferLoops: 6,
-        holdLoops: 6,
-        submitLoops: 8,
+        spendLoops: 16,
+        transferLoops: 10,
+        holdLoops: 10,
+        submitLoops: 12,
         provers: 6,
         maxUnsettledJobs: 48,
         losePollAnswers: 0, // the kill tests cover jobs whose poll answer was lost
