@@ -1,3 +1,4 @@
+import { SURVIVED } from '../support/chaos/checks';
 import { runKillScenario } from '../support/chaos/kill-scenario';
 import { createTestDatabase } from '../support/test-database';
 
@@ -21,22 +22,8 @@ describe('SIGKILL and restart under load (the compiled server on its embedded da
       process.stdout.write(`\nchaos: SIGKILL at random instants (embedded)\n  ${report.figures}\n`);
       expect(report.kills).toBe(5);
       expect(report.inFlight).toBeGreaterThan(0);
-      expect(report.findings).toEqual({
-        unexpectedExits: [],
-        runningJobsRefused: null,
-        violations: [],
-        inFlightUnresolved: [],
-        unsettledJobs: [],
-        unfinishedJobs: {},
-        balanceMismatches: [],
-        acknowledgedMissing: [],
-        notExactlyOnce: [],
-        transferCounts: {},
-        jobProblems: [],
-        strayJobs: 0,
-        scorecardProblems: [],
-        verifyExitCode: 0,
-      });
+      expect(report.settledJobs).toBeGreaterThan(0);
+      expect(report.findings).toEqual(SURVIVED);
     } finally {
       await db.drop();
     }

@@ -216,7 +216,7 @@ export interface SurvivalFindings {
   /** Jobs the clients submitted whose prover's report never answered COMPLETED. */
   unsettledJobs: string[];
   /** Jobs by status, other than AUDITED, once the load has drained. */
-  unfinishedJobs: Record<string, number>;
+  jobsNotAudited: Record<string, number>;
   balanceMismatches: string[];
   acknowledgedMissing: string[];
   notExactlyOnce: string[];
@@ -227,6 +227,24 @@ export interface SurvivalFindings {
   scorecardProblems: string[];
   verifyExitCode: number;
 }
+
+/** The findings of a run that lost nothing: what every fault test expects. */
+export const SURVIVED: SurvivalFindings = {
+  unexpectedExits: [],
+  runningJobsRefused: null,
+  violations: [],
+  inFlightUnresolved: [],
+  unsettledJobs: [],
+  jobsNotAudited: {},
+  balanceMismatches: [],
+  acknowledgedMissing: [],
+  notExactlyOnce: [],
+  transferCounts: {},
+  jobProblems: [],
+  strayJobs: 0,
+  scorecardProblems: [],
+  verifyExitCode: 0,
+};
 
 export interface Survival {
   findings: SurvivalFindings;
@@ -273,7 +291,7 @@ export async function drainAndCheck(
       violations: workload.tally.violationList(),
       inFlightUnresolved: inFlight.filter((op) => op.status !== 201).map((op) => `${op.kind} ${op.key}: ${op.status}`),
       unsettledJobs: unsettled.map((j) => `${j.id} (${j.clientJobId})`),
-      unfinishedJobs: Object.fromEntries(Object.entries(byStatus).filter(([status]) => status !== 'AUDITED')),
+      jobsNotAudited: Object.fromEntries(Object.entries(byStatus).filter(([status]) => status !== 'AUDITED')),
       balanceMismatches: mismatches,
       acknowledgedMissing: journal.acknowledgedMissing,
       notExactlyOnce: journal.notExactlyOnce,

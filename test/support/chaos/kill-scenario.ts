@@ -79,7 +79,7 @@ export async function runKillScenario(s: KillScenario): Promise<KillReport> {
     RECEIPT_SIGNING_KEY_HEX: randomBytes(32).toString('hex'),
   };
   const server = await RestartableServer.create(env);
-  const workload = new Workload(() => server.url, adminKey, { ...DEFAULT_WORKLOAD, ...s.workload });
+  const workload = new Workload(server.url, adminKey, { ...DEFAULT_WORKLOAD, ...s.workload });
   const started = Date.now();
   const downMs: number[] = [];
   try {

@@ -64,7 +64,7 @@ export async function runPostgresRestartScenario(
     TALLY_ADMIN_KEY: adminKey,
     RECEIPT_SIGNING_KEY_HEX: randomBytes(32).toString('hex'),
   });
-  const workload = new Workload(() => server.url, adminKey, { ...DEFAULT_WORKLOAD, ...s.workload });
+  const workload = new Workload(server.url, adminKey, { ...DEFAULT_WORKLOAD, ...s.workload });
   const started = Date.now();
   const health: Record<string, number> = {};
   let readyWhileDown: Record<string, number> | undefined;

@@ -52,13 +52,6 @@ export class AnswerTally {
     return [...this.counts.keys()];
   }
 
-  /** Answers of every window whose status matches `status` (e.g. /^5/). */
-  total(status: RegExp): number {
-    let n = 0;
-    for (const byStatus of this.counts.values()) for (const [s, c] of byStatus) if (status.test(s)) n += c;
-    return n;
-  }
-
   private count(label: string): void {
     let byStatus = this.counts.get(this.window);
     if (!byStatus) this.counts.set(this.window, (byStatus = new Map()));

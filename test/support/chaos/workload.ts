@@ -98,11 +98,11 @@ export class Workload {
   /** Jobs whose poll answer a prover dropped on purpose. */
   readonly lostPollAnswers: string[] = [];
   private giveUpAt = Infinity;
-  /** When the last 2xx answer to a write arrived. */
+  /** When the last 201 to a write arrived. */
   lastWriteAt = 0;
 
   constructor(
-    private readonly url: () => string,
+    private readonly url: string,
     adminKey: string,
     readonly config: WorkloadConfig,
   ) {
@@ -175,10 +175,6 @@ export class Workload {
   /** Jobs each prover settled, by prover id. */
   completedByProver(): Map<string, number> {
     return new Map(this.provers.map((p) => [p.id, p.completed]));
-  }
-
-  accountsToCheck(): AccountName[] {
-    return this.model.names();
   }
 
   // --- the loops ---------------------------------------------------------------------
@@ -270,7 +266,7 @@ export class Workload {
   private async heartbeatLoop(p: Prover): Promise<void> {
     while (!this.proversStopped) {
       const body = this.runningJobsAccepted ? { ...this.beat(), running_jobs: [...p.running] } : this.beat();
-      const a = await call(this.url(), 'POST', `/v1/provers/${p.id}/heartbeat`, { headers: p.headers, body });
+      const a = await call(this.url, 'POST', `/v1/provers/${p.id}/heartbeat`, { headers: p.headers, body });
       this.tally.add(a, 'heartbeat');
       if (answered(a) && a.status !== 200 && a.status < 500) {
         this.tally.violation(`heartbeat ${a.status} ${a.body?.code ?? ''}`, JSON.stringify(a.body));
@@ -282,7 +278,7 @@ export class Workload {
   /** Long-polls; runs what it gets (a moment), reports success at the cost its payload names, until told to stop. */
   private async pollLoop(p: Prover): Promise<void> {
     while (!this.proversStopped) {
-      const a = await call(this.url(), 'POST', `/v1/provers/${p.id}/poll`, {
+      const a = await call(this.url, 'POST', `/v1/provers/${p.id}/poll`, {
         headers: p.headers,
         body: { max_wait_seconds: 1 },
         timeoutMs: 15_000,
@@ -363,7 +359,7 @@ export class Workload {
         this.tally.violation(`${kind}: no final answer before the deadline`, key);
         return op;
       }
-      const a = await call(this.url(), 'POST', path, { headers: keyed, body });
+      const a = await call(this.url, 'POST', path, { headers: keyed, body });
       this.tally.add(a, kind);
       if (!answered(a)) {
         // Refused: never sent, so nothing is in doubt. Anything else may have run.
@@ -405,7 +401,7 @@ export class Workload {
 
   /** A setup request: no fault is running yet, so anything but an answer is an error. */
   private async setupCall(method: string, path: string, headers: Record<string, string>, body: unknown) {
-    const a = await call(this.url(), method, path, { headers, body });
+    const a = await call(this.url, method, path, { headers, body });
     if (!answered(a)) throw new Error(`${method} ${path}: no answer (${a.error})`);
     return a;
   }
