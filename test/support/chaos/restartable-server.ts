@@ -120,7 +120,7 @@ export class RestartableServer {
 function crashOf(text: string): string {
   return tail(text, 6_000)
     .split('\n')
-    .filter((line) => !/^\s+at |^\s+\[\.\.\. lines matching/.test(line) && line.trim() !== '')
+    .filter((line) => !/^\s+at |^\s+\[\.\.\. lines matching|^\s+\w+: undefined,$/.test(line) && line.trim() !== '')
     .join('\n')
     .slice(-1_500);
 }
