@@ -6,7 +6,8 @@ import { Client } from 'pg';
 
 /**
  * A database of the test's own, so no test shares state with another: a fresh Postgres
- * database when DATABASE_URL is set, otherwise a fresh embedded (PGlite) data directory.
+ * database when DATABASE_URL is set (unless `embedded` is asked for), otherwise a fresh
+ * embedded (PGlite) data directory.
  */
 export interface TestDatabase {
   /** Environment entries that point an app at this database. */
@@ -14,9 +15,9 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase({ embedded = false } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) {
+  if (!serverUrl || embedded) {
     const dir = mkdtempSync(join(tmpdir(), 'tally-test-'));
     return { env: { TALLY_DATA_DIR: dir }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
