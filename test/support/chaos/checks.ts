@@ -24,6 +24,27 @@ export async function waitForJobsToFinish(
   }
 }
 
+/**
+ * Waits until each prover's scorecard counts the jobs it settled (through the API), or
+ * `deadline`. A score event a killed process had leased is published again only once its
+ * outbox lease (10 s) runs out, so the last scores can trail the jobs by that much.
+ */
+export async function waitForScorecards(
+  url: string,
+  adminKey: string,
+  workload: Workload,
+  deadline: number,
+): Promise<void> {
+  for (const [prover, completed] of workload.completedByProver()) {
+    for (;;) {
+      const a = await call(url, 'GET', `/v1/provers/${prover}`, { headers: { authorization: `Bearer ${adminKey}` } });
+      if (answered(a) && a.status === 200 && Number(a.body.successful_jobs) >= completed) break;
+      if (Date.now() > deadline) return;
+      await sleep(200);
+    }
+  }
+}
+
 /** Every account the model knows whose balance (posted, pending, available, incoming) differs from it, through the API. */
 export async function balanceMismatches(url: string, adminKey: string, workload: Workload): Promise<string[]> {
   const mismatches: string[] = [];
@@ -271,6 +292,7 @@ export async function drainAndCheck(
   workload.tally.window = 'drain';
   const unsettled = await workload.drain(Date.now() + drainMs);
   const byStatus = await waitForJobsToFinish(server.url, adminKey, Date.now() + 15_000);
+  await waitForScorecards(server.url, adminKey, workload, Date.now() + 25_000);
   const mismatches = await balanceMismatches(server.url, adminKey, workload);
   const unexpectedExits = server.unexpectedExits.map(
     (e) => `${JSON.stringify({ code: e.code, signal: e.signal })} ${e.stderr}`,

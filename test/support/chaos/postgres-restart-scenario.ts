@@ -70,19 +70,21 @@ export async function runPostgresRestartScenario(
   let readyWhileDown: Record<string, number> | undefined;
   let probing = true;
   const count = (into: Record<string, number>, label: string) => (into[label] = (into[label] ?? 0) + 1);
-  const probes = (async () => {
-    while (probing) {
-      const [h, r] = await Promise.all(
-        ['/health', '/ready'].map((path) => call(server.url, 'GET', path, { timeoutMs: 5_000 })),
-      );
-      count(health, answered(h) ? String(h.status) : `no answer (${h.error})`);
-      if (readyWhileDown) count(readyWhileDown, answered(r) ? String(r.status) : 'no answer');
-      await sleep(100);
-    }
-  })();
   const outages: Outage[] = [];
+  // Probed from the moment the server listens: it must never stop answering /health after that.
+  let probes: Promise<void> = Promise.resolve();
   try {
     await server.start();
+    probes = (async () => {
+      while (probing) {
+        const [h, r] = await Promise.all(
+          ['/health', '/ready'].map((path) => call(server.url, 'GET', path, { timeoutMs: 5_000 })),
+        );
+        count(health, answered(h) ? String(h.status) : `no answer (${h.error})`);
+        if (readyWhileDown) count(readyWhileDown, answered(r) ? String(r.status) : 'no answer');
+        await sleep(100);
+      }
+    })();
     await workload.setUp();
     workload.start();
     const loadFrom = Date.now();
@@ -114,6 +116,9 @@ export async function runPostgresRestartScenario(
       await sleep(s.uptimeMs);
     }
 
+    // The probes end before the checks, which stop the server.
+    probing = false;
+    await probes;
     const survival = await drainAndCheck(
       server,
       workload,
@@ -121,8 +126,6 @@ export async function runPostgresRestartScenario(
       dbEnv,
       Number(CHAOS_SETTINGS.JOB_WALL_CLOCK_TTL_MS) + 15_000,
     );
-    probing = false;
-    await probes;
     const outageFindings: OutageFindings = {
       slowResumes: outages
         .filter((o) => o.resumeMs === null || o.resumeMs > RESUME_WITHIN_MS)
