@@ -16,6 +16,7 @@ describe('shapeOf', () => {
     '{"a":"a","b":["a","a"],"c":{}}',
     '{"a":{},"b":[],"c":[[{"a":1}]],"d":"\\"a\\":1,\\"a\\":2"}',
     '{}',
+    '{"a":[{},"a"],"b":[{"a":1},"a",{}]}', // a string after an object in an array is a value
   ])('finds none in %s (the same key in different objects, or as a value)', (text) => {
     expect(shapeOf(text).duplicateKey).toBeUndefined();
   });
@@ -27,5 +28,29 @@ describe('shapeOf', () => {
     [`${'['.repeat(70)}${']'.repeat(70)}`, 70],
   ])('measures the nesting of %s as %d', (text, deepest) => {
     expect(shapeOf(text).deepest).toBe(deepest);
+  });
+});
+
+describe('shapeOf: numbers JSON.parse cannot read as written', () => {
+  it.each([
+    ['{"metadata":{"a":1e400}}', 'metadata.a', '1e400'],
+    ['{"payload":-1E309}', 'payload', '-1E309'],
+    ['{"a":[1,2,{"b":[0,1e-400]}]}', 'a.2.b.1', '1e-400'],
+    ['{"a":"1e400","b":1e+400}', 'b', '1e+400'], // the string is text
+    [`{"n":1${'0'.repeat(400)}}`, 'n', `1${'0'.repeat(400)}`],
+    [`{"n":0.${'0'.repeat(400)}1}`, 'n', `0.${'0'.repeat(400)}1`],
+    ['{"a\\"b":[1e999]}', 'a"b.0', '1e999'], // the key as decoded
+    ['{"a":[{},"x",{"b":1},2e400]}', 'a.3', '2e400'],
+  ])('finds %s at %s', (text, field, number) => {
+    expect(shapeOf(text).unreadableNumber).toEqual({ field, text: number });
+  });
+
+  it.each([
+    '{"a":1e308,"b":-1.7976931348623157e308,"c":5e-324}',
+    '{"a":0e400,"b":-0,"c":0.0e-999,"d":0.000}',
+    `{"a":${'9'.repeat(300)}}`,
+    '{"a":[1,2.5,-3e-5,{"b":12E3}]}',
+  ])('finds none in %s (finite, and 0 only where written as 0)', (text) => {
+    expect(shapeOf(text).unreadableNumber).toBeUndefined();
   });
 });

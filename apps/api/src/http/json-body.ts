@@ -12,10 +12,12 @@ export const MAX_JSON_DEPTH = 64;
  * The JSON body parser, stricter than Express's: the top level must be an object (every
  * route takes an object or no fields; an array was let through where no field is
  * validated, e.g. drain and cancel), the charset (if named) UTF-8, an empty body is `{}`, nesting at most
- * MAX_JSON_DEPTH deep, and `__proto__`, `constructor` and `prototype` keys are refused (the
- * validation pipe would delete them without a word, against prototype pollution: opaque
- * JSON would lose them, and a refused key such as requirements {"constructor":1} would
- * pass as {}). Errors never quote the body back.
+ * MAX_JSON_DEPTH deep, every number one JSON.parse reads as written (not 1e400, which it
+ * makes Infinity, nor 1e-400, which it makes 0), and `__proto__`, `constructor` and
+ * `prototype` keys are refused (the validation pipe would delete them without a word,
+ * against prototype pollution: opaque JSON would lose them, and a refused key such as
+ * requirements {"constructor":1} would pass as {}). Errors quote at most a key or a number
+ * of the body, cut short, never the body.
  */
 export function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
   refuseContentEncoding(req);
@@ -44,6 +46,16 @@ export function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
     throw notJson();
   }
   const shape = shapeOf(text);
+  if (shape.unreadableNumber !== undefined) {
+    // JSON.parse made it Infinity (or 0): the client's number is lost, and canonical JSON, a
+    // jsonb column or an integer column would each fail on it in its own way further on.
+    const { field, text: number } = shape.unreadableNumber;
+    throw new InvalidRequestError(
+      `${cut(field, 128)} is the number ${cut(number, 40)}, which reads as ${Number(number)}: ` +
+        'a number must be within the range of a double, and not so small that it reads as 0',
+      { field },
+    );
+  }
   if (shape.duplicateKey !== undefined) {
     // JSON.parse keeps the last; a proxy or log that read the first would see another request.
     throw new InvalidRequestError(
@@ -74,14 +86,24 @@ function storable(value: unknown): boolean {
   return true;
 }
 
+export interface JsonShape {
+  /** The deepest bracket nesting. */
+  deepest: number;
+  /** The first key named twice in one object (keys compared as decoded). */
+  duplicateKey?: string;
+  /** The first number JSON.parse cannot hold (it reads as ±Infinity, or as 0 though it is not 0), and where. */
+  unreadableNumber?: { field: string; text: string };
+}
+
 /**
- * One pass over valid JSON text: its deepest bracket nesting, and the first key it names
- * twice in one object (keys compared as decoded; brackets and quotes inside strings are
- * text). The pass stops at that key, so `deepest` then counts only what came before it.
+ * One pass over valid JSON text: its deepest bracket nesting, the first key it names twice
+ * in one object, and the first number that does not survive JSON.parse, with its field
+ * (`metadata.a.0`). Brackets, quotes and digits inside strings are text. The pass stops at
+ * the first key or number it reports, so `deepest` then counts only what came before.
  */
-export function shapeOf(text: string): { deepest: number; duplicateKey?: string } {
-  // One entry per open container: its keys for an object, null for an array.
-  const open: (Set<string> | null)[] = [];
+export function shapeOf(text: string): JsonShape {
+  // One entry per open container: its keys (an object) or null (an array), and the key or index the pass is at.
+  const open: { keys: Set<string> | null; at: string | number }[] = [];
   let deepest = 0;
   let expectKey = false;
   for (let i = 0; i < text.length; i++) {
@@ -98,20 +120,41 @@ export function shapeOf(text: string): { deepest: number; duplicateKey?: string 
       if (!expectKey) continue;
       expectKey = false;
       const key = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i);
-      const keys = open[open.length - 1]!;
-      if (keys.has(key)) return { deepest, duplicateKey: key };
-      keys.add(key);
+      const top = open[open.length - 1]!;
+      if (top.keys!.has(key)) return { deepest, duplicateKey: key };
+      top.keys!.add(key);
+      top.at = key;
     } else if (c === 0x7b || c === 0x5b) {
-      open.push(c === 0x7b ? new Set() : null);
+      open.push({ keys: c === 0x7b ? new Set() : null, at: 0 });
       deepest = Math.max(deepest, open.length);
       expectKey = c === 0x7b;
     } else if (c === 0x7d || c === 0x5d) {
       open.pop();
     } else if (c === 0x2c) {
-      expectKey = open[open.length - 1] instanceof Set;
+      const top = open[open.length - 1]!;
+      expectKey = top.keys !== null;
+      if (!top.keys) (top.at as number)++;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      const start = i;
+      while (i + 1 < text.length && isNumberChar(text.charCodeAt(i + 1))) i++;
+      const number = text.slice(start, i + 1);
+      // Only an exponent or some 309 digits take a double out of range.
+      if ((number.length > 300 || /[eE]/.test(number)) && !readable(number)) {
+        return { deepest, unreadableNumber: { field: open.map((o) => o.at).join('.'), text: number } };
+      }
     }
   }
   return { deepest };
+}
+
+/** 0-9 e E . + - */
+const isNumberChar = (c: number) =>
+  (c >= 0x30 && c <= 0x39) || c === 0x65 || c === 0x45 || c === 0x2e || c === 0x2b || c === 0x2d;
+
+/** JSON.parse reads the number as it is written: finite, and not 0 unless it is 0. */
+function readable(number: string): boolean {
+  const value = Number(number);
+  return Number.isFinite(value) && (value !== 0 || !/[1-9]/.test(number.split(/[eE]/)[0]));
 }
 
 /** Bodies are read as sent: a compressed (or otherwise encoded) one is refused, not misread. */
@@ -123,6 +166,8 @@ export function refuseContentEncoding(req: FastifyRequest): void {
     );
   }
 }
+
+const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
 
 const notJson = () => new InvalidRequestError('request body is not valid JSON');
 
