@@ -1,4 +1,5 @@
 export * from './no-fields.request.dto';
+export * from './if-present';
 export * from './cursor';
 export * from './as-sent';
 export * from './page.request.dto';

@@ -1,19 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import {
-  IsDefined,
-  IsIn,
-  IsInt,
-  IsNumber,
-  IsObject,
-  IsOptional,
-  Matches,
-  Max,
-  Min,
-  ValidateIf,
-  ValidateNested,
-} from 'class-validator';
-import { IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, PageQueryDto } from '@tally/shared';
+import { IsDefined, IsIn, IsInt, IsNumber, IsObject, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, IfPresent, PageQueryDto } from '@tally/shared';
 import { PROVER_STATES, type ProverState } from '../../domain';
 import { CapabilitiesDto, HardwareProfileDto } from './prover-profile.dto';
 
@@ -22,8 +10,6 @@ export const PROVER_ID = IDENTIFIER_PATTERN;
 const REGION = /^[A-Za-z0-9._-]{1,64}$/;
 const REGION_MESSAGE = 'region must be 1-64 characters of A-Z a-z 0-9 . _ -';
 const FINITE = { allowNaN: false, allowInfinity: false };
-/** Present means validated: an explicit null is as wrong as a value of the wrong type. */
-const IfPresent = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
 
 export class RegisterProverRequestDto {
   @ApiProperty({ example: 'prover-eu-1' })
@@ -106,12 +92,12 @@ export class PollQueryDto {
 
 export class ListProversQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: PROVER_STATES })
-  @IsOptional()
+  @IfPresent()
   @IsIn(PROVER_STATES)
   state?: ProverState;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IfPresent()
   @Matches(REGION, { message: REGION_MESSAGE })
   region?: string;
 }
