@@ -54,3 +54,17 @@ describe('shapeOf: numbers JSON.parse cannot read as written', () => {
     expect(shapeOf(text).unreadableNumber).toBeUndefined();
   });
 });
+
+describe('shapeOf: nesting past a limit', () => {
+  it.each([
+    ['{"a":{"b":[1,[2]]}}', 3, 'a.b.1'],
+    ['{"a":[{},{"b":{}}]}', 3, 'a.1.b'],
+    [`{"m":${'['.repeat(70)}${']'.repeat(70)}}`, 64, `m${'.0'.repeat(63)}`],
+  ])('finds %s past %d levels at %s', (text, limit, field) => {
+    expect(shapeOf(text, limit).tooDeep).toEqual({ field });
+  });
+
+  it('finds nothing at the limit itself', () => {
+    expect(shapeOf('{"a":{"b":[1,[2]]}}', 4).tooDeep).toBeUndefined();
+  });
+});

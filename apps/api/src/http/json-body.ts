@@ -45,7 +45,7 @@ export function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
     if (error instanceof InvalidRequestError) throw error;
     throw notJson();
   }
-  const shape = shapeOf(text);
+  const shape = shapeOf(text, MAX_JSON_DEPTH);
   if (shape.unreadableNumber !== undefined) {
     // JSON.parse made it Infinity (or 0): the client's number is lost, and canonical JSON, a
     // jsonb column or an integer column would each fail on it in its own way further on.
@@ -62,8 +62,14 @@ export function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
       `request body names the key ${JSON.stringify(shape.duplicateKey.slice(0, 64))} twice in one object`,
     );
   }
-  if (shape.deepest > MAX_JSON_DEPTH) {
-    throw new InvalidRequestError(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (shape.tooDeep !== undefined) {
+    const { field } = shape.tooDeep;
+    throw new InvalidRequestError(
+      `request body is nested deeper than ${MAX_JSON_DEPTH} levels, at ${cut(field, 128)}`,
+      {
+        field,
+      },
+    );
   }
   // Only escapes can put these in (raw control characters are not JSON): look closer then.
   if (/\\u(0000|d[89a-f])/i.test(text) && !storable(parsed)) {
@@ -93,15 +99,18 @@ export interface JsonShape {
   duplicateKey?: string;
   /** The first number JSON.parse cannot hold (it reads as ±Infinity, or as 0 though it is not 0), and where. */
   unreadableNumber?: { field: string; text: string };
+  /** The first object or array nested deeper than the limit asked for, and where. */
+  tooDeep?: { field: string };
 }
 
 /**
  * One pass over valid JSON text: its deepest bracket nesting, the first key it names twice
- * in one object, and the first number that does not survive JSON.parse, with its field
- * (`metadata.a.0`). Brackets, quotes and digits inside strings are text. The pass stops at
- * the first key or number it reports, so `deepest` then counts only what came before.
+ * in one object, the first number that does not survive JSON.parse, and the first object
+ * or array nested deeper than `maxDepth`, each with its field (`metadata.a.0`). Brackets,
+ * quotes and digits inside strings are text. The pass stops at the first thing it
+ * reports, so `deepest` then counts only what came before.
  */
-export function shapeOf(text: string): JsonShape {
+export function shapeOf(text: string, maxDepth = Infinity): JsonShape {
   // One entry per open container: its keys (an object) or null (an array), and the key or index the pass is at.
   const open: { keys: Set<string> | null; at: string | number }[] = [];
   let deepest = 0;
@@ -125,6 +134,7 @@ export function shapeOf(text: string): JsonShape {
       top.keys!.add(key);
       top.at = key;
     } else if (c === 0x7b || c === 0x5b) {
+      if (open.length === maxDepth) return { deepest, tooDeep: { field: fieldOf(open) } };
       open.push({ keys: c === 0x7b ? new Set() : null, at: 0 });
       deepest = Math.max(deepest, open.length);
       expectKey = c === 0x7b;
@@ -140,12 +150,15 @@ export function shapeOf(text: string): JsonShape {
       const number = text.slice(start, i + 1);
       // Only an exponent or some 309 digits take a double out of range.
       if ((number.length > 300 || /[eE]/.test(number)) && !readable(number)) {
-        return { deepest, unreadableNumber: { field: open.map((o) => o.at).join('.'), text: number } };
+        return { deepest, unreadableNumber: { field: fieldOf(open), text: number } };
       }
     }
   }
   return { deepest };
 }
+
+/** Where the pass is, as the validation pipe names fields: keys and indexes joined by dots. */
+const fieldOf = (open: { at: string | number }[]) => open.map((o) => o.at).join('.');
 
 /** 0-9 e E . + - */
 const isNumberChar = (c: number) =>
