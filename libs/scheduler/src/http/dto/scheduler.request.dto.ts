@@ -42,7 +42,13 @@ export class PutSchedulerConfigRequestDto {
 }
 
 export class PlacementQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 16, default: 3, description: 'how many provers (replication factor)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 16,
+    default: 3,
+    description: 'how many provers (replication factor)',
+  })
   @IfPresent()
   @Matches(/^([1-9]|1[0-6])$/, { message: 'rf must be an integer from 1 to 16' })
   rf?: string;
