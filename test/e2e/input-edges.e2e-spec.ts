@@ -93,10 +93,10 @@ describe('input at the edges: refused with 400 DSE-001 naming the field, never a
     }
     expectRefused(await json('post', '/v1/credits/spend', client.key, '{"amount":"1","job_id":null}'), 'job_id');
     expectRefused(await json('post', '/v1/admin/keys', admin, '{"role":"client","subject":"x","label":null}'), 'label');
-    expectRefused(
-      await json('post', '/v1/jobs/submit', client.key, '{"payload":{},"max_cost_micros":"1","priority":null}'),
-      'priority',
-    );
+    for (const field of ['priority', 'requirements', 'replicas']) {
+      const body = `{"payload":{},"max_cost_micros":"1","${field}":null}`;
+      expectRefused(await json('post', '/v1/jobs/submit', client.key, body), field);
+    }
     expectRefused(await json('post', `/v1/jobs/${randomUUID()}/assign`, admin, '{"prover_ids":null}'), 'prover_ids');
   });
 

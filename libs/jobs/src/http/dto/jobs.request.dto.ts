@@ -8,6 +8,7 @@ import {
   IsDefined,
   IsIn,
   IsInt,
+  IsObject,
   IsString,
   Matches,
   Max,
@@ -89,6 +90,7 @@ export class SubmitJobRequestDto {
   })
   @AsSent()
   @IfPresent()
+  @IsObject({ message: 'requirements must be an object' })
   @IsProverRequirements()
   requirements?: Record<string, unknown>;
 
