@@ -1,4 +1,4 @@
-import { shapeOf } from './json-body';
+import { shapeOf } from './json-shape';
 
 describe('shapeOf', () => {
   it.each([
