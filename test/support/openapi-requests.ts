@@ -82,7 +82,7 @@ export function operationsOf(document: { paths: Record<string, Record<string, Sc
 }
 
 /** Numbers as JSON text: past every column's range, past what a double holds, and the edges. */
-export const RAW_NUMBERS = [
+const RAW_NUMBERS = [
   '1e400',
   '-1e400',
   '1E309',
@@ -208,7 +208,7 @@ const leaf: fc.Arbitrary<JsonText> = fc.oneof(
 );
 
 /** Any JSON, with raw numbers, odd strings, deep nesting and a key twice in it. */
-export const anyJson: fc.Arbitrary<JsonText> = fc.letrec<{ value: JsonText }>((tie) => ({
+const anyJson: fc.Arbitrary<JsonText> = fc.letrec<{ value: JsonText }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     leaf,
@@ -219,7 +219,7 @@ export const anyJson: fc.Arbitrary<JsonText> = fc.letrec<{ value: JsonText }>((t
   ),
 })).value;
 
-/** A number JSON cannot hold, buried in an object (where a free-form field hides it). */
+/** A raw number (mostly one past a range, or one JSON cannot hold) buried in an object, as in a free-form field. */
 const buriedNumber = fc
   .tuple(fc.nat(5), rawNumber)
   .map(([depth, n]) => new RawJson('{"a":'.repeat(depth) + `{"x":[1,{"y":${n.text}}]}` + '}'.repeat(depth)));
@@ -397,9 +397,9 @@ export class RequestGenerator {
     return this.seeds[seedName(name)] ?? [];
   }
 
-  /** Documented parameters (each there half the time), one of them sometimes wrong, sometimes odd text. */
+  /** Documented parameters, one of them sometimes wrong; now and then odd text besides. */
   private queryString(op: Operation): fc.Arbitrary<string> {
-    // Each documented parameter a third of the time (the others are filters that narrow a listing to nothing).
+    // Each parameter a third of the time: most are filters, and all of them at once match nothing.
     const documented = fc.tuple(
       ...op.query.map(({ name, schema }) =>
         fc.oneof(
