@@ -524,7 +524,11 @@ export class RequestGenerator {
     switch (resolved.type) {
       case 'object': {
         const properties = Object.entries((resolved.properties ?? {}) as Record<string, Schema>);
-        if (!properties.length) return fc.dictionary(plainKey, plainJson, { maxKeys: 3 });
+        if (!properties.length) {
+          // Free-form: its example when it has one (a job's requirements name real attributes), or any object.
+          const any = fc.dictionary(plainKey, plainJson, { maxKeys: 3 });
+          return resolved.example === undefined ? any : fc.oneof(fc.constant(resolved.example as JsonText), any);
+        }
         const required = new Set((resolved.required as string[] | undefined) ?? []);
         const fields = properties.map(([field, property]) =>
           required.has(field)
