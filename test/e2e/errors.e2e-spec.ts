@@ -230,14 +230,15 @@ describe('errors are problem+json with a code, never a 500', () => {
   it('refuses a body nested deeper than 64 levels with 400 DSE-001 on a validated route, not a 500', async () => {
     const admin = { Authorization: `Bearer ${t.adminKey}` };
     const nested = (depth: number, leaf = '1') => '{"a":'.repeat(depth) + leaf + '}'.repeat(depth);
-    for (const body of [
-      `{"role":"client","subject":${'['.repeat(2000)}${']'.repeat(2000)}}`,
-      `{"role":"client","subject":"deep","extra":${nested(10_000)}}`,
+    for (const [body, field] of [
+      [`{"role":"client","subject":${'['.repeat(2000)}${']'.repeat(2000)}}`, `subject${'.0'.repeat(63)}`],
+      [`{"role":"client","subject":"deep","extra":${nested(10_000)}}`, `extra${'.a'.repeat(63)}`],
       // Brackets inside strings are not nesting: a string of 5,000 brackets is just a bad subject.
     ]) {
       const res = await t.http().post('/v1/admin/keys').set(admin).set('Content-Type', 'application/json').send(body);
       expectProblem(res, 400, 'DSE-001');
-      expect(res.body.detail).toBe('request body is nested deeper than 64 levels');
+      expect(res.body.detail).toMatch(/^request body is nested deeper than 64 levels, at (subject|extra)\./);
+      expect(res.body.field).toBe(field);
     }
     const strings = await t
       .http()

@@ -54,6 +54,11 @@ describe('ledger verify (CLI)', () => {
         'at most 16384 bytes',
       ],
       [['accounts', 'create', '--type', 'user', '--id', 'a', '--metadata', '{nope'], '--metadata must be JSON'],
+      [
+        ['accounts', 'create', '--type', 'user', '--id', 'a', '--metadata', '{"x":[1e400]}'],
+        '--metadata: x.0 is the number 1e400, which reads as Infinity',
+      ],
+      [['accounts', 'create', '--type', 'user', '--id', 'a', '--metadata', '{"x":1,"x":2}'], 'a key twice'],
       [['verify-receipt', 'r.json', '--keys'], '--keys needs a value'],
     ] as const) {
       const res = await cli(...args);

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { InvalidRequestError } from '@tally/shared';
+import { InvalidRequestError, shapeOf, unreadableNumberMessage } from '@tally/shared';
 
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
 /**
@@ -12,10 +12,12 @@ export const MAX_JSON_DEPTH = 64;
  * The JSON body parser, stricter than Express's: the top level must be an object (every
  * route takes an object or no fields; an array was let through where no field is
  * validated, e.g. drain and cancel), the charset (if named) UTF-8, an empty body is `{}`, nesting at most
- * MAX_JSON_DEPTH deep, and `__proto__`, `constructor` and `prototype` keys are refused (the
- * validation pipe would delete them without a word, against prototype pollution: opaque
- * JSON would lose them, and a refused key such as requirements {"constructor":1} would
- * pass as {}). Errors never quote the body back.
+ * MAX_JSON_DEPTH deep, every number one JSON.parse reads as written (not 1e400, which it
+ * makes Infinity, nor 1e-400, which it makes 0), and `__proto__`, `constructor` and
+ * `prototype` keys are refused (the validation pipe would delete them without a word,
+ * against prototype pollution: opaque JSON would lose them, and a refused key such as
+ * requirements {"constructor":1} would pass as {}). Errors quote at most a key or a number
+ * of the body, cut short, never the body.
  */
 export function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
   refuseContentEncoding(req);
@@ -43,15 +45,23 @@ export function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
     if (error instanceof InvalidRequestError) throw error;
     throw notJson();
   }
-  const shape = shapeOf(text);
+  const shape = shapeOf(text, MAX_JSON_DEPTH);
+  if (shape.unreadableNumber !== undefined) {
+    // JSON.parse made it Infinity (or 0): the client's number is lost, and canonical JSON, a
+    // jsonb column or an integer column would each fail on it in its own way further on.
+    const { field } = shape.unreadableNumber;
+    throw new InvalidRequestError(unreadableNumberMessage(shape.unreadableNumber), { field });
+  }
   if (shape.duplicateKey !== undefined) {
     // JSON.parse keeps the last; a proxy or log that read the first would see another request.
     throw new InvalidRequestError(
       `request body names the key ${JSON.stringify(shape.duplicateKey.slice(0, 64))} twice in one object`,
     );
   }
-  if (shape.deepest > MAX_JSON_DEPTH) {
-    throw new InvalidRequestError(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (shape.tooDeep !== undefined) {
+    const { field } = shape.tooDeep;
+    const at = field.length > 128 ? `${field.slice(0, 128)}…` : field;
+    throw new InvalidRequestError(`request body is nested deeper than ${MAX_JSON_DEPTH} levels, at ${at}`, { field });
   }
   // Only escapes can put these in (raw control characters are not JSON): look closer then.
   if (/\\u(0000|d[89a-f])/i.test(text) && !storable(parsed)) {
@@ -72,46 +82,6 @@ function storable(value: unknown): boolean {
     return Object.entries(value).every(([k, v]) => storable(k) && storable(v));
   }
   return true;
-}
-
-/**
- * One pass over valid JSON text: its deepest bracket nesting, and the first key it names
- * twice in one object (keys compared as decoded; brackets and quotes inside strings are
- * text). The pass stops at that key, so `deepest` then counts only what came before it.
- */
-export function shapeOf(text: string): { deepest: number; duplicateKey?: string } {
-  // One entry per open container: its keys for an object, null for an array.
-  const open: (Set<string> | null)[] = [];
-  let deepest = 0;
-  let expectKey = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      const start = i;
-      let escaped = false;
-      for (i++; text.charCodeAt(i) !== 0x22; i++) {
-        if (text.charCodeAt(i) === 0x5c) {
-          escaped = true;
-          i++;
-        }
-      }
-      if (!expectKey) continue;
-      expectKey = false;
-      const key = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i);
-      const keys = open[open.length - 1]!;
-      if (keys.has(key)) return { deepest, duplicateKey: key };
-      keys.add(key);
-    } else if (c === 0x7b || c === 0x5b) {
-      open.push(c === 0x7b ? new Set() : null);
-      deepest = Math.max(deepest, open.length);
-      expectKey = c === 0x7b;
-    } else if (c === 0x7d || c === 0x5d) {
-      open.pop();
-    } else if (c === 0x2c) {
-      expectKey = open[open.length - 1] instanceof Set;
-    }
-  }
-  return { deepest };
 }
 
 /** Bodies are read as sent: a compressed (or otherwise encoded) one is refused, not misread. */

@@ -1,6 +1,6 @@
 import { CommandBus } from '@nestjs/cqrs';
 import { SingleBar, Presets } from 'cli-progress';
-import { formatMicros, newId, parseAmount } from '@tally/shared';
+import { formatMicros, newId, parseAmount, shapeOf, unreadableNumberMessage } from '@tally/shared';
 import {
   accountRef,
   CreateAccountCommand,
@@ -24,6 +24,10 @@ function metadataOf(text: string | undefined): Record<string, unknown> {
   } catch {
     throw new CliUsageError('--metadata must be JSON');
   }
+  // As the API refuses them in a body: JSON.parse would store 1e400 as null and keep one of two "a" keys.
+  const shape = shapeOf(text);
+  if (shape.unreadableNumber) throw new CliUsageError(`--metadata: ${unreadableNumberMessage(shape.unreadableNumber)}`);
+  if (shape.duplicateKey !== undefined) throw new CliUsageError('--metadata names a key twice in one object');
   if (!isBoundedObject(value, METADATA_MAX_BYTES)) {
     throw new CliUsageError(`--metadata must be a JSON object of at most ${METADATA_MAX_BYTES} bytes`);
   }

@@ -1,4 +1,5 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
 
 export type Role = 'admin' | 'client' | 'prover';
 export const ROLES = ['admin', 'client', 'prover'] as const;
@@ -6,8 +7,12 @@ export const ROLES = ['admin', 'client', 'prover'] as const;
 export const ROLES_KEY = 'tally:roles';
 export const PUBLIC_KEY = 'tally:public';
 
-/** The roles allowed on a route. A route with neither @Roles nor @Public is denied. */
-export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
+/**
+ * The roles allowed on a route. A route with neither @Roles nor @Public is denied. The
+ * OpenAPI document lists them on each operation as `x-roles`.
+ */
+export const Roles = (...roles: Role[]) =>
+  applyDecorators(SetMetadata(ROLES_KEY, roles), ApiExtension('x-roles', roles));
 
 /**
  * Marks a route as open to anyone. Probes and scrapes (health, readiness, metrics) are not

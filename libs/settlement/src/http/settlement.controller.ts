@@ -12,6 +12,7 @@ import {
   InvalidRequestError,
   NoFieldsRequestDto,
   pageLimit,
+  PageQueryDto,
   UUID_PATTERN,
 } from '@tally/shared';
 import { SealBatchCommand } from '../commands/seal-batch/seal-batch.command';
@@ -73,11 +74,11 @@ export class SettlementController {
   @Get('batches')
   @Public({ throttled: true })
   @ApiOperation({ summary: 'Sealed batches in batch order; keyset pages (cursor, limit ≤ 500)' })
-  async list(@Query('cursor') cursor?: string, @Query('limit') limitText?: string) {
-    const limit = pageLimit(limitText);
+  async list(@Query() q: PageQueryDto) {
+    const limit = pageLimit(q.limit);
     let after = 0;
-    if (cursor !== undefined) {
-      const match = /^batch:(\d{1,15})$/.exec(decodeCursorText(cursor));
+    if (q.cursor !== undefined) {
+      const match = /^batch:(\d{1,15})$/.exec(decodeCursorText(q.cursor));
       if (!match) throw badCursor();
       after = Number(match[1]);
     }

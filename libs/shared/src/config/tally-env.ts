@@ -3,7 +3,6 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsOptional,
   IsString,
   Matches,
   Max,
@@ -13,6 +12,7 @@ import {
   ValidateBy,
 } from 'class-validator';
 import { validateCronExpression } from 'cron';
+import { IfPresent } from '../http/if-present';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -36,23 +36,23 @@ export const DEFAULT_SCORE_IDLE_AFTER_MS = 3_600_000;
  * message naming the variable. Defaults live here and in `.env.example`.
  */
 export class TallyEnv {
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(0)
   @Max(65535)
   PORT = 3000;
 
-  @IsOptional()
+  @IfPresent()
   @IsString()
   HOST = '0.0.0.0';
 
   /** Postgres server URL; without it an embedded PGlite database is used. */
-  @IsOptional()
+  @IfPresent()
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
 
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -60,36 +60,36 @@ export class TallyEnv {
   DATABASE_POOL_SIZE = 20;
 
   /** Where the embedded database keeps its files. */
-  @IsOptional()
+  @IfPresent()
   @IsString()
   TALLY_DATA_DIR = './data';
 
   /** An admin key ensured at start (at least 24 characters). */
-  @IsOptional()
+  @IfPresent()
   @IsString()
   @MinLength(24)
   TALLY_ADMIN_KEY?: string;
 
   /** Requests per key (or per IP without a key) in each rate-limit window. */
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(1)
   RATE_LIMIT_MAX = 6000;
 
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(3600)
   RATE_LIMIT_WINDOW_SECONDS = 60;
 
-  @IsOptional()
+  @IfPresent()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
   /** Milliseconds to wait for in-flight requests on SIGTERM. */
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(0)
@@ -97,7 +97,7 @@ export class TallyEnv {
   SHUTDOWN_GRACE_MS = 10000;
 
   /** The platform's fee on a job's final cost, in basis points (1000 = 10%); the rest rewards provers. */
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(0)
@@ -105,7 +105,7 @@ export class TallyEnv {
   PLATFORM_FEE_BPS = 1000;
 
   /** How often (ms) a long poll re-checks the database besides waking on JobAssigned events. */
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(10)
@@ -113,14 +113,14 @@ export class TallyEnv {
   PROVER_POLL_RECHECK_MS = 100;
 
   /** The EMA weight of the newest outcome, a decimal in (0, 1]. */
-  @IsOptional()
+  @IfPresent()
   @Matches(/^(0\.(?=\d*[1-9])\d{1,18}|1(\.0{1,18})?)$/, {
     message: 'SCORE_ALPHA must be a decimal in (0, 1], like 0.1',
   })
   SCORE_ALPHA = '0.1';
 
   /** Idle scores decay toward 50 with this half-life (ms); 0 turns decay off. See SCORE_IDLE_AFTER_MS. */
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(0)
@@ -131,14 +131,14 @@ export class TallyEnv {
    * Past it the prover is idle and its score decays, the half-life counting from the moment
    * it became idle (last scored + this). 0: decay from the last score itself.
    */
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(0)
   SCORE_IDLE_AFTER_MS = DEFAULT_SCORE_IDLE_AFTER_MS;
 
   /** Optimistic-lock retries of one score update before DSE-005 (the update is queued for redelivery). */
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(0)
@@ -146,7 +146,7 @@ export class TallyEnv {
   SCORECARD_MAX_RETRIES = 10;
 
   /** A prover whose last heartbeat is older than this is not live: never chosen, and the timeout sweep marks it offline. */
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(50)
@@ -158,7 +158,7 @@ export class TallyEnv {
    * poll once it started more than this long ago (ms): a younger start may still be on its
    * way to the prover in a poll's answer. Unset: PROVER_LIVENESS_TTL_MS (see validateEnv).
    */
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(0)
@@ -166,13 +166,13 @@ export class TallyEnv {
   PROVER_START_ACK_GRACE_MS!: number;
 
   /** Whether this process runs the scheduler's ticks (assignment and timeouts); false makes an API-only replica. */
-  @IsOptional()
+  @IfPresent()
   @Transform(toBool)
   @IsBoolean({ message: 'SCHEDULER_ENABLED must be true or false' })
   SCHEDULER_ENABLED = true;
 
   /** Milliseconds between assignment ticks (PUT /v1/scheduler/config tick_interval_ms overrides it). */
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(10)
@@ -180,7 +180,7 @@ export class TallyEnv {
   SCHEDULER_TICK_MS = 250;
 
   /** Pending jobs claimed per query in an assignment tick. */
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -188,7 +188,7 @@ export class TallyEnv {
   SCHEDULER_BATCH_SIZE = 200;
 
   /** Milliseconds between timeout sweeps (offline provers, wall-clock TTL). */
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(10)
@@ -196,7 +196,7 @@ export class TallyEnv {
   SCHEDULER_SWEEP_MS = 1000;
 
   /** Attempts a job gets (runs lost to offline provers) before it fails with a full refund. */
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -204,7 +204,7 @@ export class TallyEnv {
   SCHEDULER_MAX_ATTEMPTS = 3;
 
   /** An ASSIGNED or RUNNING job older than this (since assigned) fails with a full refund. */
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(100)
@@ -212,55 +212,55 @@ export class TallyEnv {
   JOB_WALL_CLOCK_TTL_MS = 600000;
 
   /** Ed25519 seed (32 bytes, hex) that signs receipts and settlement batches. Without it, embedded mode generates one. */
-  @IsOptional()
+  @IfPresent()
   @Matches(/^[0-9a-fA-F]{64}$/, {
     message: 'RECEIPT_SIGNING_KEY_HEX must be 64 hex characters (a 32-byte Ed25519 seed)',
   })
   RECEIPT_SIGNING_KEY_HEX?: string;
 
   /** Optional Ed25519 seed (hex) of a second, attesting key: adds an attestation signature to every receipt. */
-  @IsOptional()
+  @IfPresent()
   @Matches(/^[0-9a-fA-F]{64}$/, {
     message: 'RECEIPT_ATTESTATION_KEY_HEX must be 64 hex characters (a 32-byte Ed25519 seed)',
   })
   RECEIPT_ATTESTATION_KEY_HEX?: string;
 
   /** Cron expression of the periodic settlement seal (a batch is sealed only when there are new transfers). */
-  @IsOptional()
+  @IfPresent()
   @IsCron('SETTLEMENT_SEAL_CRON must be a cron expression, like 0 * * * * * (every minute)')
   SETTLEMENT_SEAL_CRON = '0 * * * * *';
 
   /** Whether this process runs the periodic seal and sink deliveries. */
-  @IsOptional()
+  @IfPresent()
   @Transform(toBool)
   @IsBoolean({ message: 'SETTLEMENT_ENABLED must be true or false' })
   SETTLEMENT_ENABLED = true;
 
   /** Webhook sink: sealed batches are POSTed here as JSON (unset: no webhook sink). */
-  @IsOptional()
+  @IfPresent()
   @Matches(/^https?:\/\/\S+$/, { message: 'SETTLEMENT_WEBHOOK_URL must be an http(s) URL' })
   SETTLEMENT_WEBHOOK_URL?: string;
 
   /** HMAC-SHA256 secret for the webhook sink's signature header. */
-  @IsOptional()
+  @IfPresent()
   @IsString()
   @MinLength(16)
   SETTLEMENT_WEBHOOK_SECRET?: string;
 
   /** File sink: one JSON file per sealed batch in this directory (unset: no file sink). */
-  @IsOptional()
+  @IfPresent()
   @IsString()
   SETTLEMENT_FILE_DIR?: string;
 
   /** First retry delay (ms) of a failed sink delivery; doubles per attempt up to SETTLEMENT_RETRY_MAX_MS. */
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(10)
   @Max(3_600_000)
   SETTLEMENT_RETRY_BASE_MS = 1000;
 
-  @IsOptional()
+  @IfPresent()
   @Transform(toInt)
   @IsInt()
   @Min(10)

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches, MaxLength } from 'class-validator';
+import { Matches, MaxLength } from 'class-validator';
 import { InvalidRequestError } from '../errors';
+import { IfPresent } from './if-present';
 
 export const PAGE_LIMIT_DEFAULT = 50;
 export const PAGE_LIMIT_MAX = 500;
@@ -10,12 +11,12 @@ const LIMIT_DIGITS = /^[1-9]\d{0,2}$/;
 /** The paging parameters of a keyset-paged listing; its filters extend this. */
 export class PageQueryDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: PAGE_LIMIT_MAX, default: PAGE_LIMIT_DEFAULT })
-  @IsOptional()
+  @IfPresent()
   @Matches(LIMIT_DIGITS, { message: LIMIT_MESSAGE })
   limit?: string;
 
   @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional()
+  @IfPresent()
   @MaxLength(200)
   @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor is not one this API returned' })
   cursor?: string;

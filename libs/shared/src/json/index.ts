@@ -1,2 +1,3 @@
 export * from './canonical-json';
 export * from './json-object';
+export * from './json-shape';

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IfPresent } from '@tally/shared';
 import { type Role, ROLES } from '../../decorators/roles.decorator';
 import { MAX_LABEL_LENGTH } from '../../domain/api-key-rules';
 
@@ -26,12 +27,12 @@ export class CreateApiKeyRequestDto {
       'keyed with the hex SHA-256 of the API key (see the created key description)',
     default: false,
   })
-  @IsOptional()
+  @IfPresent()
   @IsBoolean()
   require_signature?: boolean;
 
   @ApiPropertyOptional({ description: 'A note for operators', maxLength: MAX_LABEL_LENGTH })
-  @IsOptional()
+  @IfPresent()
   @IsString()
   @MaxLength(MAX_LABEL_LENGTH)
   label?: string;

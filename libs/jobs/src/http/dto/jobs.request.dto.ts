@@ -3,11 +3,12 @@ import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
+  IsArray,
   IsBoolean,
   IsDefined,
   IsIn,
   IsInt,
-  IsOptional,
+  IsObject,
   IsString,
   Matches,
   Max,
@@ -15,7 +16,7 @@ import {
   Min,
   ValidateBy,
 } from 'class-validator';
-import { AsSent, IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, PageQueryDto } from '@tally/shared';
+import { AsSent, IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, IfPresent, PageQueryDto } from '@tally/shared';
 import { PRIORITIES, requirementsProblem } from '../../domain';
 
 const ID = IDENTIFIER_PATTERN;
@@ -39,7 +40,7 @@ const IsProverRequirements = () =>
 
 export class SubmitJobRequestDto {
   @ApiPropertyOptional({ description: 'your id for the job: resubmitting the same body returns the same job' })
-  @IsOptional()
+  @IfPresent()
   @Matches(ID, { message: ID_MESSAGE })
   client_job_id?: string;
 
@@ -49,7 +50,7 @@ export class SubmitJobRequestDto {
   payload: unknown;
 
   @ApiPropertyOptional({ enum: ['json', 'base64'], default: 'json' })
-  @IsOptional()
+  @IfPresent()
   @IsIn(['json', 'base64'])
   payload_encoding?: 'json' | 'base64';
 
@@ -62,17 +63,17 @@ export class SubmitJobRequestDto {
   max_cost_micros: string;
 
   @ApiPropertyOptional({ enum: PRIORITIES, default: 'NORMAL' })
-  @IsOptional()
+  @IfPresent()
   @IsIn(PRIORITIES)
   priority?: (typeof PRIORITIES)[number];
 
   @ApiPropertyOptional({ description: 'a registry service id' })
-  @IsOptional()
+  @IfPresent()
   @Matches(/^[a-z0-9._-]{1,64}$/, { message: 'service must be a registry service id' })
   service?: string;
 
   @ApiPropertyOptional({ example: '120', description: 'units of the service (decimal string)' })
-  @IsOptional()
+  @IfPresent()
   @Matches(/^(0|[1-9]\d{0,17})(\.\d{1,6})?$/, {
     message: 'units must be a decimal string with at most 6 fractional digits',
   })
@@ -88,12 +89,13 @@ export class SubmitJobRequestDto {
       'must all be supported; also grouped under hardware_profile or capabilities',
   })
   @AsSent()
-  @IsOptional()
+  @IfPresent()
+  @IsObject({ message: 'requirements must be an object' })
   @IsProverRequirements()
   requirements?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 7, default: 1 })
-  @IsOptional()
+  @IfPresent()
   @IsInt()
   @Min(1)
   @Max(7)
@@ -122,21 +124,21 @@ export class ReportResultRequestDto {
     example: '1200000',
     description: 'successes only: what the job cost, in micro-credits (a decimal string, or a JSON integer)',
   })
-  @IsOptional()
+  @IfPresent()
   @OnlyOnSuccess(true)
   @MicrosField()
   @Matches(MICROS, { message: MICROS_MESSAGE })
   final_cost_micros?: string;
 
   @ApiPropertyOptional({ maxLength: 2048, description: 'failures only: what went wrong' })
-  @IsOptional()
+  @IfPresent()
   @OnlyOnSuccess(false)
   @IsString()
   @MaxLength(2048)
   error_message?: string;
 
   @ApiPropertyOptional({ description: 'successes only: hash of the result; required for replicated jobs' })
-  @IsOptional()
+  @IfPresent()
   @OnlyOnSuccess(true)
   @Matches(/^[A-Za-z0-9:_-]{1,128}$/, { message: 'result_hash must be 1-128 characters of A-Z a-z 0-9 : _ -' })
   result_hash?: string;
@@ -144,12 +146,13 @@ export class ReportResultRequestDto {
 
 export class AssignJobRequestDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IfPresent()
   @Matches(ID, { message: ID_MESSAGE })
   prover_id?: string;
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
+  @IfPresent()
+  @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(7)
   @Matches(ID, { each: true, message: ID_MESSAGE })
@@ -158,27 +161,27 @@ export class AssignJobRequestDto {
 
 export class ListJobsQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IfPresent()
   @IsIn(['PENDING', 'ASSIGNED', 'RUNNING', 'COMPLETED', 'AUDITED', 'FAILED', 'CANCELLED'])
   status?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IfPresent()
   @Matches(ID, { message: ID_MESSAGE })
   client_id?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IfPresent()
   @Matches(ID, { message: ID_MESSAGE })
   prover_id?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IfPresent()
   @IsString()
   from?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IfPresent()
   @IsString()
   to?: string;
 }

@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { AsSent, PageQueryDto } from '@tally/shared';
+import { AsSent, IfPresent, PageQueryDto } from '@tally/shared';
 import {
   ArrayMaxSize,
   ArrayMinSize,
+  IsArray,
   IsIn,
   IsInt,
-  IsOptional,
+  IsObject,
   IsString,
   Matches,
   Max,
@@ -20,19 +21,19 @@ import { AMOUNT_MESSAGE, AMOUNT_PATTERN, ID_MESSAGE, ID_PATTERN, IsBoundedObject
 /** References every posting may carry. */
 class ReferencesDto {
   @ApiPropertyOptional({ maxLength: MEMO_MAX_LENGTH })
-  @IsOptional()
+  @IfPresent()
   @IsString()
   @MaxLength(MEMO_MAX_LENGTH)
   memo?: string;
 
   @ApiPropertyOptional({ description: 'JSON object, at most 16 KB' })
   @AsSent()
-  @IsOptional()
+  @IfPresent()
   @IsBoundedObject(METADATA_MAX_BYTES)
   metadata?: Record<string, unknown>;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IfPresent()
   @Matches(ID_PATTERN, { message: ID_MESSAGE })
   job_id?: string;
 }
@@ -70,7 +71,7 @@ export class SpendRequestDto extends ReferencesDto {
   amount: string;
 
   @ApiPropertyOptional({ description: 'admin only: the user account to spend from' })
-  @IsOptional()
+  @IfPresent()
   @Matches(ID_PATTERN, { message: ID_MESSAGE })
   account_id?: string;
 }
@@ -98,24 +99,27 @@ export class EntryRequestDto extends AccountRefDto {
 /** Either `from` + `to` + `amount`, or `entries` (2-64 legs whose debits equal their credits). */
 export class TransferRequestDto extends ReferencesDto {
   @ApiPropertyOptional({ type: AccountRefDto })
-  @IsOptional()
+  @IfPresent()
+  @IsObject()
   @ValidateNested()
   @Type(() => AccountRefDto)
   from?: AccountRefDto;
 
   @ApiPropertyOptional({ type: AccountRefDto })
-  @IsOptional()
+  @IfPresent()
+  @IsObject()
   @ValidateNested()
   @Type(() => AccountRefDto)
   to?: AccountRefDto;
 
   @ApiPropertyOptional({ example: '1' })
-  @IsOptional()
+  @IfPresent()
   @Matches(AMOUNT_PATTERN, { message: AMOUNT_MESSAGE })
   amount?: string;
 
   @ApiPropertyOptional({ type: [EntryRequestDto] })
-  @IsOptional()
+  @IfPresent()
+  @IsArray()
   @ArrayMinSize(2)
   @ArrayMaxSize(64)
   @ValidateNested({ each: true })
@@ -134,7 +138,7 @@ export class CreateAccountRequestDto {
 
   @ApiPropertyOptional({ description: 'JSON object, at most 16 KB' })
   @AsSent()
-  @IsOptional()
+  @IfPresent()
   @IsBoundedObject(METADATA_MAX_BYTES)
   metadata?: Record<string, unknown>;
 }
@@ -144,7 +148,7 @@ export class PlaceHoldRequestDto extends AccountAmountDto {
     type: 'integer',
     description: 'seconds until the hold expires and is released (1 to 30 days)',
   })
-  @IsOptional()
+  @IfPresent()
   @IsInt()
   @Min(1)
   @Max(30 * 24 * 3600)
@@ -157,7 +161,8 @@ export class CaptureHoldRequestDto {
   amount: string;
 
   @ApiPropertyOptional({ type: AccountRefDto, description: 'where the captured amount goes (default platform/main)' })
-  @IsOptional()
+  @IfPresent()
+  @IsObject()
   @ValidateNested()
   @Type(() => AccountRefDto)
   to?: AccountRefDto;
@@ -165,22 +170,22 @@ export class CaptureHoldRequestDto {
 
 export class ListTransactionsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: ACCOUNT_KINDS })
-  @IsOptional()
+  @IfPresent()
   @IsIn(ACCOUNT_KINDS)
   account_type?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IfPresent()
   @Matches(ID_PATTERN, { message: ID_MESSAGE })
   account_id?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IfPresent()
   @Matches(ID_PATTERN, { message: ID_MESSAGE })
   job_id?: string;
 
   @ApiPropertyOptional({ enum: TRANSFER_KINDS, description: 'the transfer kind (mint, spend, reward, …)' })
-  @IsOptional()
+  @IfPresent()
   @IsString()
   kind?: string;
 
@@ -188,24 +193,24 @@ export class ListTransactionsQueryDto extends PageQueryDto {
     enum: TRANSFER_KINDS,
     description: 'another name for kind (one of the two, or both the same)',
   })
-  @IsOptional()
+  @IfPresent()
   @IsString()
   reason?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601 timestamp, inclusive' })
-  @IsOptional()
+  @IfPresent()
   @IsString()
   from?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601 timestamp, exclusive' })
-  @IsOptional()
+  @IfPresent()
   @IsString()
   to?: string;
 }
 
 export class AccountQueryDto {
   @ApiPropertyOptional({ description: 'ISO 8601 timestamp: the balance at that moment' })
-  @IsOptional()
+  @IfPresent()
   @IsString()
   as_of?: string;
 }

@@ -8,14 +8,12 @@ import {
   IsInt,
   IsNumber,
   IsObject,
-  IsOptional,
   Matches,
   Max,
   Min,
-  ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, PageQueryDto, UUID_PATTERN } from '@tally/shared';
+import { IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, IfPresent, PageQueryDto, UUID_PATTERN } from '@tally/shared';
 import { PROVER_STATES, type ProverState } from '../../domain';
 import { CapabilitiesDto, HardwareProfileDto } from './prover-profile.dto';
 
@@ -28,8 +26,6 @@ const FINITE = { allowNaN: false, allowInfinity: false };
 const MAX_CONCURRENCY = 1024;
 /** A network job id, in either case (as the job routes take it). */
 const JOB_ID = new RegExp(UUID_PATTERN.source, 'i');
-/** Present means validated: an explicit null is as wrong as a value of the wrong type. */
-const IfPresent = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
 
 export class RegisterProverRequestDto {
   @ApiProperty({ example: 'prover-eu-1' })
@@ -129,12 +125,12 @@ export class PollQueryDto {
 
 export class ListProversQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: PROVER_STATES })
-  @IsOptional()
+  @IfPresent()
   @IsIn(PROVER_STATES)
   state?: ProverState;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IfPresent()
   @Matches(REGION, { message: REGION_MESSAGE })
   region?: string;
 }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsObject, IsString, Matches, MaxLength } from 'class-validator';
 import {
   CREDITS_MESSAGE,
   CREDITS_PATTERN,
@@ -11,6 +11,7 @@ import {
   UNIT_MESSAGE,
   UNIT_PATTERN,
 } from '../../domain';
+import { IfPresentAndNotNull } from '@tally/shared';
 
 const LIST_MAX = 64;
 
@@ -73,7 +74,7 @@ export class PutServiceRequestDto {
   hardware_requirements: HardwareRequirementsDto;
 
   @ApiPropertyOptional({ type: String, maxLength: DESCRIPTION_MAX_LENGTH, nullable: true })
-  @IsOptional()
+  @IfPresentAndNotNull()
   @IsString()
   @MaxLength(DESCRIPTION_MAX_LENGTH)
   description?: string | null;
