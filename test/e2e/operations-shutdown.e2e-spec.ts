@@ -89,7 +89,7 @@ describe('graceful shutdown (the compiled server, as `npm start` runs it)', () =
     const raw = await response;
     expect(raw).toMatch(/HTTP\/1\.1 404 Not Found/);
     expect(raw).toMatch(/content-type: application\/problem\+json/i);
-    expect(raw).toContain('"code":"DSE-001"');
+    expect(raw).toContain('"code":"DSE-015"');
 
     const exit = await waitForExit(server, 15_000);
     expect(exit).toEqual({ code: 0, signal: null });

@@ -30,7 +30,8 @@ export default function globalSetup(): void {
   process.env[BUILD_ENV] = out;
 }
 
-function isRunning(pid: number): boolean {
+/** Whether a process with this id exists (one owned by another user counts). */
+export function isRunning(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);

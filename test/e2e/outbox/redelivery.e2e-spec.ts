@@ -6,7 +6,7 @@ import { startTestApp, TestApp } from '../../support/test-app';
  * failure is real: a trigger makes the first inserts into the audit log fail (a sequence,
  * because it is not rolled back with the failing transaction).
  */
-describe('outbox: a failing handler gets the event again', () => {
+describe('outbox: at least once, per handler', () => {
   let t: TestApp;
   let ctx: JobsCtx;
   beforeAll(async () => {
@@ -52,22 +52,12 @@ describe('outbox: a failing handler gets the event again', () => {
     const audit = await t.dataSource.query(`SELECT 1 FROM job_audit_log WHERE network_job_id = $1`, [id]);
     expect(audit).toHaveLength(1);
   });
-});
 
-/**
- * An event counts as handled only once its handlers' work has committed: a JobAudit row
- * is still unpublished while the audit recorder's statement runs (a trigger looks at the
- * row from inside that statement, after a pause long enough for any early mark to land).
- */
-describe('outbox: an event is marked published only after its handlers committed', () => {
-  let t: TestApp;
-  let ctx: JobsCtx;
-  beforeAll(async () => {
-    t = await startTestApp({ SCHEDULER_ENABLED: 'false', SETTLEMENT_ENABLED: 'false' });
-    ctx = new JobsCtx(t);
-  });
-  afterAll(() => t.close());
-
+  /**
+   * An event counts as handled only once its handlers' work has committed: a JobAudit row
+   * is still unpublished while the audit recorder's statement runs (a trigger looks at the
+   * row from inside that statement, after a pause long enough for any early mark to land).
+   */
   it('the JobAudit row is unpublished while its audit entry is written, and published after', async () => {
     await t.dataSource.query(`CREATE TABLE test_seen_at_audit (network_job_id varchar, published boolean)`);
     await t.dataSource.query(`

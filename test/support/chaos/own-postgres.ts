@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './restartable-server';
+import { isRunning } from '../global-setup';
 
 const PREFIX = 'tally-chaos-pg-';
 const execFileAsync = promisify(execFile);
@@ -133,21 +134,11 @@ export class OwnPostgres {
 /** Clusters left by runs that were killed before their teardown (their test process is gone): stopped and removed. */
 function removeAbandoned(): void {
   for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(PREFIX))) {
-    if (alive(Number(name.slice(PREFIX.length).split('-')[0]))) continue;
+    if (isRunning(Number(name.slice(PREFIX.length).split('-')[0]))) continue;
     const dir = join(tmpdir(), name);
     const pidFile = join(dir, 'data', 'postmaster.pid');
     const postmaster = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : 0;
-    if (postmaster > 0 && alive(postmaster)) process.kill(postmaster, 'SIGQUIT'); // Postgres's immediate shutdown
+    if (postmaster > 0 && isRunning(postmaster)) process.kill(postmaster, 'SIGQUIT'); // Postgres's immediate shutdown
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
