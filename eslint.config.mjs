@@ -11,25 +11,13 @@ const { default: tseslint } = await import('typescript-eslint');
 const { default: prettier } = await import('eslint-config-prettier');
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', '*.js', '*.mjs'] },
+  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', '*.js', '*.cjs', '*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            {
-              name: 'class-validator',
-              importNames: ['IsOptional'],
-              message: 'IsOptional lets null through to the handler: use IfPresent (or IfPresentAndNotNull) from @tally/shared',
-            },
-          ],
-        },
-      ],
       'no-restricted-syntax': [
         'error',
         { selector: "CallExpression[callee.object.name=/^(it|describe|test)$/][callee.property.name='only']", message: 'focused tests never land' },
@@ -37,7 +25,13 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          // One entry per refused import: a second 'no-restricted-imports' key would replace this one.
           paths: [
+            {
+              name: 'class-validator',
+              importNames: ['IsOptional'],
+              message: 'IsOptional lets null through to the handler: use IfPresent (or IfPresentAndNotNull) from @tally/shared',
+            },
             {
               name: '@nestjs/cqrs',
               importNames: ['EventsHandler'],

@@ -17,10 +17,8 @@ import { DataSource } from 'typeorm';
 import { UnitOfWork } from '@tally/database';
 import { ISSUANCE, LedgerVerifier, LedgerWriter, type PostingRequest, simpleLegs, userAccount } from '@tally/ledger';
 import { type SealedBatch, verifyAccountProof, verifyTransferProof } from '@tally/receipts';
-import { SealBatchCommand, SettlementVerifier } from '@tally/settlement';
+import { GetAccountProofQuery, GetTransferProofQuery, SealBatchCommand, SettlementVerifier } from '@tally/settlement';
 import { AppModule } from '../../apps/api/src/app.module';
-import { GetAccountProofQuery } from '../../libs/settlement/src/queries/get-proof/get-account-proof.query';
-import { GetTransferProofQuery } from '../../libs/settlement/src/queries/get-proof/get-transfer-proof.query';
 import { freshDatabase } from './bench-support';
 
 const ACCOUNTS = 10_000;

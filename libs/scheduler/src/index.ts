@@ -6,3 +6,4 @@ export * from './commands/put-scheduler-config/put-scheduler-config.command';
 export * from './queries/get-scheduler-config/get-scheduler-config.query';
 export * from './queries/get-placement/get-placement.query';
 export { SchedulerTicker } from './ticks/scheduler-ticker';
+export { presentWeight } from './http/scheduler.controller';

@@ -1,8 +1,7 @@
 import { CommandBus } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
 import { AssignJobCommand, AssignJobsCommand } from '@tally/jobs';
-import { candidatesFor, proverWeight, topN, weightsOf } from '@tally/scheduler';
-import { presentWeight } from '../../../libs/scheduler/src/http/scheduler.controller';
+import { candidatesFor, presentWeight, proverWeight, topN, weightsOf } from '@tally/scheduler';
 import { BASIC_CAPABILITIES, GPU_BOX, SchedulerCtx, TestProver } from '../../support/scheduler-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 

@@ -1,0 +1,174 @@
+/**
+ * The layer rules of the monorepo, checked on every `npm run lint` (dependency-cruiser).
+ * ARCHITECTURE §2 says what they are for; this file is where they are enforced.
+ *
+ * An exception is one import (from a file, to a file), named, with why it is allowed and who
+ * removes it (its regexes use no capturing group: the rules' own groups must keep their numbers). A temporary one names the change that removes it; a permanent one says why the
+ * rule does not apply there.
+ */
+
+/** Libs that hold no marketplace domain: every domain lib may use them. */
+const PLATFORM = ['shared', 'database', 'auth'];
+/** npm packages that domain/ code may use: pure computation, no I/O, no framework. */
+const PURE_PACKAGES = ['decimal.js', 'canonicalize'];
+
+const re = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+const exceptions = [
+  // Permanent.
+  {
+    rule: 'ledger-is-the-bottom-domain',
+    from: '^libs/ledger/src/http/',
+    to: '^libs/auth/src/index\\.ts$',
+    why: "the ledger's HTTP controllers guard their routes with auth's roles and principal, as every lib's http/ does; auth holds no domain",
+  },
+  {
+    rule: 'libs-import-no-apps-or-tests',
+    from: '^libs/database/src/data-source-options\\.ts$',
+    to: '^migrations/index\\.ts$',
+    why: 'the database lib runs the migrations, whose list lives beside them in migrations/',
+  },
+  // Temporary: each names the change that removes it.
+  {
+    rule: 'domain-is-pure',
+    from: '^libs/jobs/src/domain/job-events\\.ts$',
+    to: '^libs/database/src/index\\.ts$',
+    why: 'registers its external-only event types with the outbox at load; owned by the table-ownership change (it is reworking libs/jobs): the registration belongs in persistence or the module',
+  },
+  {
+    rule: 'domain-is-pure',
+    from: '^libs/auth/src/domain/api-key(?:-rules)?\\.ts$',
+    to: '^libs/auth/src/decorators/roles\\.decorator\\.ts$',
+    why: "Role and ROLES live in the Nest decorator's file; owned by the lead (auth): move them into auth's domain/ and have the decorator import them",
+  },
+  {
+    rule: 'lib-only-through-index',
+    from: '^test/e2e/ledger/optimistic-batches\\.e2e-spec\\.ts$',
+    to: '^libs/ledger/src/posting/optimistic-poster\\.ts$',
+    why: "reads the optimistic poster's counters to prove both instances took the optimistic path; owned by the ledger-domain change (it splits the posting engine and decides what it exposes)",
+  },
+  {
+    rule: 'lib-only-through-index',
+    from: '^test/e2e/scheduler/timeouts\\.e2e-spec\\.ts$',
+    to: '^libs/scheduler/src/persistence/scheduling\\.repository\\.ts$',
+    why: "calls the sweep's two orphan reads directly to pin their clock race; owned by the table-ownership change (that SQL reads jobs' tables and moves to jobs)",
+  },
+];
+
+const rules = [
+  {
+    name: 'no-circular',
+    comment: 'No import cycles, within a lib or between libs (ARCHITECTURE §2).',
+    severity: 'error',
+    from: {},
+    to: { circular: true },
+  },
+  {
+    name: 'not-to-unresolvable',
+    comment: 'Every import resolves: an alias this checker cannot follow would hide every rule below.',
+    severity: 'error',
+    from: {},
+    to: { couldNotResolve: true },
+  },
+  {
+    name: 'domain-is-pure',
+    comment:
+      "domain/ is pure TypeScript: no Nest, TypeORM, pg or other infrastructure package (only node's core and " +
+      `${PURE_PACKAGES.join(', ')}), not the database lib, and nothing of its own lib outside domain/. ` +
+      'Its unit specs may use test libraries.',
+    severity: 'error',
+    from: { path: '^libs/([^/]+)/src/domain/', pathNot: '\\.spec\\.ts$' },
+    to: {
+      path: [`^node_modules/(?!(${PURE_PACKAGES.map(re).join('|')})/)`, '^libs/database/', '^libs/$1/src/(?!domain/)'],
+    },
+  },
+  {
+    name: 'lib-only-through-index',
+    comment: 'Another lib is imported only through its index.ts (`@tally/<lib>`), never a file inside its src/.',
+    severity: 'error',
+    from: { path: '^(libs/[^/]+/|apps/|test/|migrations/)' },
+    to: { path: '^libs/[^/]+/src/', pathNot: ['^$1', '^libs/[^/]+/src/index\\.ts$'] },
+  },
+  {
+    name: 'lib-through-its-alias',
+    comment: 'Another lib is imported as `@tally/<lib>`, not by a relative path to its index.ts.',
+    severity: 'error',
+    from: { path: '^(libs/[^/]+/|apps/|test/|migrations/)' },
+    to: { path: '^libs/[^/]+/src/index\\.ts$', pathNot: '^$1', dependencyTypes: ['local'] },
+  },
+  {
+    name: 'ledger-is-the-bottom-domain',
+    comment: 'ledger imports no other domain lib: only shared and database.',
+    severity: 'error',
+    from: { path: '^libs/ledger/' },
+    to: { path: '^libs/', pathNot: '^libs/(ledger|shared|database)/' },
+  },
+  {
+    name: 'shared-is-the-base',
+    comment: 'shared imports no other lib.',
+    severity: 'error',
+    from: { path: '^libs/shared/' },
+    to: { path: '^libs/', pathNot: '^libs/shared/' },
+  },
+  {
+    name: 'platform-below-domain',
+    comment: `The platform libs (${PLATFORM.join(', ')}) import no domain lib.`,
+    severity: 'error',
+    from: { path: '^libs/(database|auth)/' },
+    to: { path: '^libs/', pathNot: `^libs/(${PLATFORM.join('|')})/` },
+  },
+  {
+    name: 'libs-import-no-apps-or-tests',
+    comment: 'A lib imports no app, no test code and no migration.',
+    severity: 'error',
+    from: { path: '^libs/' },
+    to: { path: '^(apps|test|migrations)/' },
+  },
+  {
+    name: 'apps-import-no-tests',
+    comment: 'An app imports no test code.',
+    severity: 'error',
+    from: { path: '^apps/' },
+    to: { path: '^test/' },
+  },
+];
+
+/**
+ * A rule with exceptions becomes the rule minus the exceptions' source files, plus, for each
+ * such file, the rule minus the exception's targets: an exception lets through one import, not
+ * a whole file.
+ */
+function applyExceptions(rule) {
+  const own = exceptions.filter((e) => e.rule === rule.name);
+  if (own.length === 0) return [rule];
+  const asList = (p) => (p === undefined ? [] : Array.isArray(p) ? p : [p]);
+  const sources = [...new Set(own.map((e) => e.from))];
+  return [
+    { ...rule, from: { ...rule.from, pathNot: [...asList(rule.from.pathNot), ...sources] } },
+    ...sources.map((source) => ({
+      ...rule,
+      // The lookahead keeps the rule's own path, and so its capture groups, for the to-side.
+      from: { ...rule.from, path: `(?=${source})${rule.from.path}` },
+      to: {
+        ...rule.to,
+        pathNot: [...asList(rule.to.pathNot), ...own.filter((e) => e.from === source).map((e) => e.to)],
+      },
+    })),
+  ];
+}
+
+for (const e of exceptions) {
+  if (!rules.some((r) => r.name === e.rule)) throw new Error(`exception for unknown rule ${e.rule}`);
+}
+
+module.exports = {
+  forbidden: rules.flatMap(applyExceptions),
+  options: {
+    // TypeScript 7 has no compiler API for the checker to parse with; swc parses TypeScript,
+    // type-only imports included.
+    parser: 'swc',
+    tsConfig: { fileName: 'tsconfig.json' },
+    doNotFollow: { path: '^node_modules/' },
+    exclude: { path: '^(dist|data|coverage)/' },
+  },
+};
