@@ -16,7 +16,7 @@ import { PayloadEncoding1763791400000 } from './1763791400000-PayloadEncoding';
 import { KeyFingerprints1763791500000 } from './1763791500000-KeyFingerprints';
 import { ReplicaStarts1763791600000 } from './1763791600000-ReplicaStarts';
 
-/** Every migration, in order. A new migration file must be added here (a test checks it). */
+/** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
   ApiKeys1763790000000,
   Ledger1763790100000,
