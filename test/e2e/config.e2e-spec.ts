@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnServer, waitForExit } from '../support/built-server';
+import { spawnServer, startBuiltServer, waitForExit } from '../support/built-server';
 
 describe('configuration (the compiled server)', () => {
   let dataDir: string;
@@ -32,5 +33,34 @@ describe('configuration (the compiled server)', () => {
     expect(exit.code).toBe(1);
     expect(server.stderr()).toMatch(/^\s*PORT: /m);
     expect(server.stderr()).toMatch(/^\s*LOG_LEVEL: /m);
+  });
+});
+
+describe('.env in the working directory (the compiled server)', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'tally-dotenv-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const writeDotEnv = (lines: string[]) => writeFileSync(join(dir, '.env'), `${lines.join('\n')}\n`);
+
+  it('is read and validated: a wrong value there stops the server, naming the variable', async () => {
+    writeDotEnv([`TALLY_DATA_DIR=${join(dir, 'data')}`, 'SHUTDOWN_GRACE_MS=-5']);
+    const server = spawnServer({}, { cwd: dir });
+    const exit = await waitForExit(server, 50_000);
+    expect(exit.code).toBe(1);
+    expect(server.stderr()).toMatch(/^\s*SHUTDOWN_GRACE_MS: /m);
+  });
+
+  it('fills in what the environment leaves out, and a variable set in the environment wins', async () => {
+    const adminKey = `tly_admin_${randomBytes(16).toString('hex')}`;
+    // The environment sets PORT=0 and LOG_LEVEL=info: had the file's values won, the server would refuse to start.
+    writeDotEnv([`TALLY_DATA_DIR=${join(dir, 'data')}`, `TALLY_ADMIN_KEY=${adminKey}`, 'PORT=abc', 'LOG_LEVEL=loud']);
+    const server = await startBuiltServer({}, 120_000, { cwd: dir });
+    try {
+      const keys = await fetch(`${server.url}/v1/admin/keys`, { headers: { 'X-API-Key': adminKey } });
+      expect(keys.status).toBe(200);
+    } finally {
+      server.proc.kill('SIGTERM');
+      await waitForExit(server, 30_000);
+    }
   });
 });

@@ -31,10 +31,15 @@ export interface BuiltServer {
 
 /**
  * Spawns the compiled server. The child gets only the variables given here (plus PATH and
- * HOME): no DATABASE_URL unless passed, so it runs embedded by default.
+ * HOME): no DATABASE_URL unless passed, so it runs embedded by default. It runs in `cwd`,
+ * by default the build directory, where no `.env` is (a developer's own must not reach a test).
  */
-export function spawnServer(env: Record<string, string>): Omit<BuiltServer, 'url' | 'port'> {
+export function spawnServer(
+  env: Record<string, string>,
+  { cwd = process.env[BUILD_ENV] }: { cwd?: string } = {},
+): Omit<BuiltServer, 'url' | 'port'> {
   const proc = spawn(process.execPath, [builtMain()], {
+    cwd,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -55,8 +60,12 @@ export function spawnServer(env: Record<string, string>): Omit<BuiltServer, 'url
 }
 
 /** Spawns the compiled server and waits until it logs the port it listens on. */
-export async function startBuiltServer(env: Record<string, string>, timeoutMs = 120_000): Promise<BuiltServer> {
-  const server = spawnServer({ LOG_LEVEL: 'info', ...env });
+export async function startBuiltServer(
+  env: Record<string, string>,
+  timeoutMs = 120_000,
+  options: { cwd?: string } = {},
+): Promise<BuiltServer> {
+  const server = spawnServer({ LOG_LEVEL: 'info', ...env }, options);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`server did not listen within ${timeoutMs} ms`)), timeoutMs);
     const onData = () => {

@@ -14,13 +14,17 @@ function builtCli(): string {
   return main;
 }
 
-/** Runs the CLI with only `env` (plus PATH and HOME) as its environment; a non-zero exit is returned, not thrown. */
+/**
+ * Runs the CLI with only `env` (plus PATH and HOME) as its environment, in the build directory
+ * (no `.env` there); a non-zero exit is returned, not thrown.
+ */
 export async function runCli(
   env: Record<string, string>,
   ...args: string[]
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [builtCli(), ...args], {
+      cwd: process.env[BUILD_ENV],
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     });
     return { code: 0, stdout, stderr };

@@ -2,13 +2,14 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { validateEnv } from '@tally/shared';
+import { loadDotEnv, validateEnv } from '@tally/shared';
 import { AppModule } from './app.module';
 import { configureApp } from './configure-app';
 import { createHttpAdapter, HTTP_APP_OPTIONS } from './http/http-adapter';
 import { installLastResort } from './operations/last-resort';
 
 async function bootstrap(): Promise<void> {
+  loadDotEnv();
   // Validated here first, so a wrong variable stops the process with just the message
   // naming it (the config module validates the same environment again inside Nest).
   const env = validateEnv(process.env);

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { loadDotEnv } from '@tally/shared';
 import { CliCommand, CliUsageError, flagsOf, parseArgs } from './cli-command';
 import { CliModule } from './cli.module';
 import { KEYS_COMMANDS } from './commands/keys.commands';
@@ -52,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
 
 /** The app on the database. Nest logs nothing while it starts (a wrong DATABASE_URL would print stack traces): the error says it in one line. */
 async function openApp(): Promise<INestApplicationContext> {
+  loadDotEnv();
   try {
     const app = await NestFactory.createApplicationContext(CliModule.forRoot(), { logger: false, abortOnError: false });
     app.useLogger(['error', 'warn']);

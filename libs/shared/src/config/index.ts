@@ -1,2 +1,3 @@
 export * from './tally-env';
 export * from './tally-config.module';
+export * from './dot-env';

@@ -14,6 +14,7 @@ export class TallyConfigModule {
     const validate = (raw: Record<string, unknown>) => (env = validateEnv({ ...raw, ...overrides }));
     return {
       module: TallyConfigModule,
+      // `.env` is read by the entry points (loadDotEnv, before anything else reads the environment).
       imports: [ConfigModule.forRoot({ ignoreEnvFile: true, validate, cache: true })],
       providers: [{ provide: TallyEnv, useFactory: () => env ?? validateEnv({ ...process.env, ...overrides }) }],
       exports: [TallyEnv, ConfigModule],

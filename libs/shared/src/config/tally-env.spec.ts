@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
+import { getMetadataStorage } from 'class-validator';
 import { InvalidEnvironmentError, TallyEnv, validateEnv } from './tally-env';
 
 function errorOf(raw: Record<string, unknown>): string {
@@ -148,5 +152,33 @@ describe('validateEnv', () => {
     const message = errorOf({ PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' });
     const lines = message.split('\n').slice(1);
     expect(lines.map((l) => l.trim().split(':')[0]).sort()).toEqual(['DATABASE_URL', 'LOG_LEVEL', 'PORT']);
+  });
+});
+
+describe('the documented variables', () => {
+  const root = join(__dirname, '../../../..');
+  const variables = [
+    ...new Set(
+      getMetadataStorage()
+        .getTargetValidationMetadatas(TallyEnv, '', true, false)
+        .map((m) => m.propertyName),
+    ),
+  ];
+  const example = readFileSync(join(root, '.env.example'), 'utf8');
+
+  it('.env.example lists every variable (set, or commented out) and no other', () => {
+    expect(variables.length).toBeGreaterThan(20);
+    const listed = [...example.matchAll(/^(?:# )?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+    expect([...listed].sort()).toEqual([...variables].sort());
+  });
+
+  it(".env.example's values are the defaults, so a copy of it as .env changes nothing", () => {
+    expect(validateEnv(parseEnv(example))).toEqual(validateEnv({}));
+  });
+
+  it("the README's configuration table names every variable", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Commands'));
+    expect(variables.filter((name) => !table.includes(`\`${name}\``))).toEqual([]);
   });
 });
