@@ -7,6 +7,17 @@
  * rule does not apply there.
  */
 
+const { readdirSync, readFileSync } = require('node:fs');
+
+// Every folder under libs/ is a lib that TypeScript (the @tally/<lib> alias, which Jest maps
+// too) and Nest's CLI both know.
+const tsPaths = JSON.parse(readFileSync('tsconfig.json', 'utf8')).compilerOptions.paths;
+const nestProjects = JSON.parse(readFileSync('nest-cli.json', 'utf8')).projects;
+for (const lib of readdirSync('libs')) {
+  if (tsPaths[`@tally/${lib}`]?.[0] !== `./libs/${lib}/src`) throw new Error(`tsconfig.json paths: no @tally/${lib}`);
+  if (nestProjects[lib]?.sourceRoot !== `libs/${lib}/src`) throw new Error(`nest-cli.json: no project ${lib}`);
+}
+
 /** Libs that hold no marketplace domain: every domain lib may use them. */
 const PLATFORM = ['shared', 'database', 'auth'];
 /** npm packages that domain/ code may use: pure computation, no I/O, no framework. */

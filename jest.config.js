@@ -14,24 +14,18 @@ const swc = [
     module: { type: 'commonjs' },
   },
 ];
-const libs = [
-  'shared',
-  'database',
-  'auth',
-  'ledger',
-  'jobs',
-  'provers',
-  'scheduler',
-  'receipts',
-  'settlement',
-  'registry',
-];
-const moduleNameMapper = Object.fromEntries(libs.map((lib) => [`^@tally/${lib}$`, `<rootDir>/libs/${lib}/src`]));
+// The @tally/<lib> aliases are tsconfig.json's paths, mapped for Jest.
+const { paths } = require('./tsconfig.json').compilerOptions;
+const moduleNameMapper = Object.fromEntries(
+  Object.entries(paths).map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target.replace(/^\.\//, '')}`]),
+);
 // NestJS 12 ships ES modules only; Jest (CommonJS here) compiles them with the same swc transform.
 const common = {
   transform: { '^.+\\.(t|m?j)s$': swc },
   // content-disposition (under @fastify/static, which serves /docs) ships ES modules only too.
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs/(?!throttler))|@electric-sql/|@fastify/static/node_modules/content-disposition/|content-disposition/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@nestjs/(?!throttler))|@electric-sql/|@fastify/static/node_modules/content-disposition/|content-disposition/)',
+  ],
   moduleNameMapper,
   testEnvironment: 'node',
   rootDir: __dirname,
