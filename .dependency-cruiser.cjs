@@ -3,8 +3,9 @@
  * ARCHITECTURE §2 says what they are for; this file is where they are enforced.
  *
  * An exception is one import (from a file, to a file), named, with why it is allowed and who
- * removes it (its regexes use no capturing group: the rules' own groups must keep their numbers). A temporary one names the change that removes it; a permanent one says why the
- * rule does not apply there.
+ * removes it. A temporary one names the change that removes it; a permanent one says why the
+ * rule does not apply there. Its regexes use no capturing group: the rules' own groups keep
+ * their numbers.
  */
 
 const { readdirSync, readFileSync } = require('node:fs');
