@@ -1,4 +1,5 @@
 export * from './domain';
+export * from './events/jobs.events';
 export * from './jobs.module';
 export * from './commands/submit-job/submit-job.command';
 export * from './commands/assign-job/assign-job.command';

@@ -12,6 +12,15 @@ import {
 } from '@tally/ledger';
 import { DomainError, ErrorCode, hashOf, newId, TallyEnv } from '@tally/shared';
 import { JobAuditEvent, splitReward } from '../domain';
+import {
+  JOB_AUDIT,
+  JOB_CANCELLED,
+  JOB_COMPLETED,
+  JOB_FAILED,
+  type JobCancelledPayload,
+  type JobCompletedPayload,
+  type JobFailedPayload,
+} from '../events/jobs.events';
 import { AssignmentRow, JobRepository, JobRow, SettledJob } from '../persistence/job.repository';
 import { JobReceipts } from './job-receipts.port';
 
@@ -215,7 +224,7 @@ export class JobSettler {
     const outcome =
       r.kind === 'complete'
         ? {
-            type: 'JobCompleted',
+            type: JOB_COMPLETED,
             payload: {
               network_job_id: id,
               status: 'COMPLETED',
@@ -224,10 +233,10 @@ export class JobSettler {
               assigned_provers: assigned,
               final_cost_micros: r.finalCost.toString(),
               reward_micros: s.perProver.toString(),
-            },
+            } satisfies JobCompletedPayload,
           }
         : {
-            type: r.to === 'FAILED' ? 'JobFailed' : 'JobCancelled',
+            type: r.to === 'FAILED' ? JOB_FAILED : JOB_CANCELLED,
             payload: {
               network_job_id: id,
               status: r.to,
@@ -235,7 +244,7 @@ export class JobSettler {
               assigned_provers: assigned,
               failed_provers: [...new Set(r.failedProvers)].sort(),
               error_message: r.errorMessage,
-            },
+            } satisfies JobFailedPayload | JobCancelledPayload,
           };
     const eventId = newId();
     const audit: JobAuditEvent = {
@@ -250,7 +259,7 @@ export class JobSettler {
     };
     return [
       { ...outcome, partitionKey: id },
-      { type: 'JobAudit', partitionKey: id, payload: audit, eventId },
+      { type: JOB_AUDIT, partitionKey: id, payload: audit, eventId },
     ];
   }
 

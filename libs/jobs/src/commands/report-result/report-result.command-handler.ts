@@ -2,7 +2,15 @@ import { BeforeApplicationShutdown } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
 import { DomainError, ErrorCode, GroupCommit, hashOf, InvalidRequestError, Settled } from '@tally/shared';
-import { decideReplicas, IllegalTransitionError, JobNotFoundError } from '../../domain';
+import {
+  canMove,
+  decideReplicas,
+  IllegalTransitionError,
+  JobNotFoundError,
+  MOVES,
+  OUTSTANDING_REPLICA,
+  REPLICA_MOVES,
+} from '../../domain';
 import { AssignmentRow, JobRepository, JobRow } from '../../persistence/job.repository';
 import { JobSettler, Settlement } from '../../settlement/job-settler';
 import { ReportOutcome, ReportResultCommand, ResultReport } from './report-result.command';
@@ -76,20 +84,21 @@ export class ReportResultCommandHandler
       result_hash: report.resultHash,
     });
     // The transition this report asks for, named in a refusal.
-    const to = report.success ? 'COMPLETED' : 'FAILED';
-    if (mine.status === 'REPORTED') {
+    const to = report.success ? MOVES.complete.to : MOVES.fail.to;
+    if (mine.status === REPLICA_MOVES.report.to) {
       if (mine.report_hash !== reportHash) {
         throw new IllegalTransitionError(job.status, to, 'a different result was already reported');
       }
       return { ...outcomeOf(job, mine), replayed: true };
     }
-    if (job.status !== 'RUNNING' || mine.status !== 'RUNNING') {
+    // A result is taken while the job could still complete on it, from a replica that runs.
+    if (!canMove(MOVES.complete, job.status) || !canMove(REPLICA_MOVES.report, mine.status)) {
       throw new IllegalTransitionError(job.status, to, `cannot report a result for a ${job.status} job`);
     }
     this.checkReport(job, report);
 
     Object.assign(mine, {
-      status: 'REPORTED',
+      status: REPLICA_MOVES.report.to,
       success: report.success,
       final_cost_micros: report.finalCostMicros?.toString() ?? null,
       result_hash: report.resultHash,
@@ -99,7 +108,7 @@ export class ReportResultCommandHandler
     });
     changed.add(mine);
     const reports = assignments
-      .filter((a) => a.status === 'REPORTED')
+      .filter((a) => a.status === REPLICA_MOVES.report.to)
       .map((a) => ({
         proverId: a.prover_id,
         success: a.success === true,
@@ -132,8 +141,8 @@ export class ReportResultCommandHandler
     for (const a of assignments) {
       // Replicas still out when the job is decided are not needed any more: cancelled, so
       // their provers hear of it at their next heartbeat and stop.
-      if (a.status === 'ASSIGNED' || a.status === 'RUNNING') Object.assign(a, { status: 'CANCELLED' });
-      if (a.reward_micros !== null || a.status === 'CANCELLED') changed.add(a);
+      if (OUTSTANDING_REPLICA.includes(a.status)) Object.assign(a, { status: REPLICA_MOVES.callOff.to });
+      if (a.reward_micros !== null || a.status === REPLICA_MOVES.callOff.to) changed.add(a);
     }
     // The job as the settlement leaves it, for the answers of later reports in this batch.
     const { row } = settlement;
