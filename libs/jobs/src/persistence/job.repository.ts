@@ -499,6 +499,34 @@ export class JobRepository {
   }
 
   /**
+   * A prover's notices, in one statement (see TakeReplicaNoticesCommand): its called-off
+   * replicas of jobs settled after `since` not acknowledged yet, acknowledged now, and its
+   * revoked replicas, taken (one it holds again is not told). Two heartbeats at once may
+   * look from the same time: the acknowledgements tell each job once.
+   */
+  async takeNotices(proverId: string, since: string): Promise<string[]> {
+    const [row] = await this.prep<{ cancelled: string[] }>(
+      `WITH told AS (
+         INSERT INTO prover_cancellation_acks (prover_id, network_job_id)
+         SELECT a.prover_id, a.network_job_id FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
+         WHERE a.prover_id = $1 AND a.status = ${TO(REPLICA_MOVES.callOff.to)}
+           AND COALESCE(j.cancelled_at, j.completed_at, j.failed_at) > $2::timestamptz
+         ORDER BY COALESCE(j.cancelled_at, j.completed_at, j.failed_at), a.network_job_id
+         ON CONFLICT DO NOTHING RETURNING network_job_id),
+       revoked AS (
+         DELETE FROM revoked_replicas r WHERE r.prover_id = $1
+         RETURNING r.network_job_id,
+                   EXISTS (SELECT 1 FROM job_assignments a WHERE a.prover_id = $1
+                           AND a.network_job_id = r.network_job_id AND a.status ${IN(OUTSTANDING_REPLICA)}) AS held)
+       SELECT ARRAY(SELECT id FROM (SELECT network_job_id::text AS id FROM told
+                                    UNION SELECT network_job_id::text FROM revoked WHERE NOT held) x
+                    ORDER BY id) AS cancelled`,
+      [proverId, since],
+    );
+    return row.cancelled;
+  }
+
+  /**
    * Appends audit events to the append-only log (once each, by event_id) and, in the same
    * statement, moves to AUDITED the jobs among `auditable` that are COMPLETED and whose
    * COMPLETED entry was appended now, with a JobAudited event each. Returns those events'

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AssignmentRow, JobReceipts, JobRow } from '@tally/jobs';
+import { ScorecardsQuery } from '@tally/provers';
 import { newId } from '@tally/shared';
 import { SigningKeyring } from '../../keys/signing-keyring';
 import {
@@ -31,6 +32,7 @@ interface ScorecardRef {
 export class ReceiptIssuer extends JobReceipts {
   constructor(
     private readonly receipts: ReceiptRepository,
+    private readonly scorecards: ScorecardsQuery,
     private readonly keyring: SigningKeyring,
   ) {
     super();
@@ -45,7 +47,7 @@ export class ReceiptIssuer extends JobReceipts {
     // The scorecards the assignment saw: the assigner's, or read in the assigning transaction.
     const cards =
       scorecards ??
-      (await this.receipts.scorecards([...new Set(jobs.flatMap((j) => j.assignments.map((a) => a.prover_id)))]));
+      (await this.scorecards.of([...new Set(jobs.flatMap((j) => j.assignments.map((a) => a.prover_id)))]));
     const docs = jobs.map(({ job, assignments }) => {
       const chain = chains.get(job.network_job_id)!;
       const round = chain.count + 1;
