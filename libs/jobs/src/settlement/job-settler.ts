@@ -10,7 +10,7 @@ import {
   providerAccount,
   userAccount,
 } from '@tally/ledger';
-import { DomainError, ErrorCode, hashOf, newId, TallyEnv } from '@tally/shared';
+import { Clock, DomainError, ErrorCode, hashOf, newId, TallyEnv } from '@tally/shared';
 import { JobAuditEvent, splitReward } from '../domain';
 import {
   JOB_AUDIT,
@@ -77,6 +77,7 @@ export class JobSettler {
     private readonly jobs: JobRepository,
     private readonly outbox: OutboxWriter,
     private readonly env: TallyEnv,
+    private readonly clock: Clock,
     @Optional() private readonly receipts?: JobReceipts,
   ) {}
 
@@ -249,7 +250,7 @@ export class JobSettler {
     const eventId = newId();
     const audit: JobAuditEvent = {
       network_job_id: id,
-      timestamp: new Date().toISOString(),
+      timestamp: this.clock.now().toISOString(),
       client_job_id: job.client_job_id,
       prover_id: r.kind === 'complete' ? r.winners.join(',') : r.proverId,
       status: job.status,

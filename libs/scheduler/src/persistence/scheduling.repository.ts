@@ -16,7 +16,7 @@ import {
   type ProverCandidateRow,
   scoreNumberAt,
 } from '@tally/provers';
-import { TallyEnv } from '@tally/shared';
+import { Clock, TallyEnv } from '@tally/shared';
 import type { ScoredProver } from '../domain';
 import { AssignmentLock } from './assignment-lock';
 
@@ -71,6 +71,7 @@ export class SchedulingRepository {
     private readonly overdue: OverdueJobsQuery,
     private readonly replicas: ProverReplicasQuery,
     private readonly offline: OfflineProversQuery,
+    private readonly clock: Clock,
     env: TallyEnv,
   ) {
     this.decay = { decayHalfLifeMs: env.SCORE_DECAY_HALF_LIFE_MS, idleAfterMs: env.SCORE_IDLE_AFTER_MS };
@@ -123,7 +124,7 @@ export class SchedulingRepository {
     const rows = await this.q<ProverCandidateRow[]>(`WITH ${CLOCK} ${candidates({ liveTtlMs: '$1' })}`, [ttlMs]);
     return {
       // Without live provers there is nothing to compare heartbeats with.
-      now: rows[0]?.db_now ?? new Date(),
+      now: rows[0]?.db_now ?? this.clock.now(),
       provers: rows.map((r) => snapshotOf(r, r.db_now, this.decay)),
     };
   }

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
-import { DomainError, ErrorCode, GroupCommit, hashOf, InvalidRequestError, Settled } from '@tally/shared';
+import { Clock, DomainError, ErrorCode, GroupCommit, hashOf, InvalidRequestError, Settled } from '@tally/shared';
 import {
   canMove,
   decideReplicas,
@@ -40,6 +40,7 @@ export class ReportResultCommandHandler
     private readonly uow: UnitOfWork,
     private readonly jobs: JobRepository,
     private readonly settler: JobSettler,
+    private readonly clock: Clock,
   ) {}
 
   execute(command: ReportResultCommand): Promise<ReportOutcome> {
@@ -104,7 +105,7 @@ export class ReportResultCommandHandler
       result_hash: report.resultHash,
       error_message: report.errorMessage,
       report_hash: reportHash,
-      reported_at: new Date(),
+      reported_at: this.clock.now(),
     });
     changed.add(mine);
     const reports = assignments

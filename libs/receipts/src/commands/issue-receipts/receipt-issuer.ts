@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AssignmentRow, JobReceipts, JobRow } from '@tally/jobs';
 import { ScorecardsQuery } from '@tally/provers';
-import { newId } from '@tally/shared';
+import { Clock, newId } from '@tally/shared';
 import { SigningKeyring } from '../../keys/signing-keyring';
 import {
   attestationBytes,
@@ -34,6 +34,7 @@ export class ReceiptIssuer extends JobReceipts {
     private readonly receipts: ReceiptRepository,
     private readonly scorecards: ScorecardsQuery,
     private readonly keyring: SigningKeyring,
+    private readonly clock: Clock,
   ) {
     super();
   }
@@ -157,7 +158,7 @@ export class ReceiptIssuer extends JobReceipts {
       client_job_id: job.client_job_id,
       client_id: job.client_id,
       prev_receipt_hash: head?.receipt_hash ?? null,
-      issued_at: new Date().toISOString(),
+      issued_at: this.clock.now().toISOString(),
       ...fields,
     };
     const statement = receiptStatement(receipt);
