@@ -67,9 +67,12 @@ export interface ProverListFilter {
 /**
  * A prover's state after `event`, as an SQL expression over its row (`alias.` prefixed),
  * written from the domain's state machine: its moves in order, any other state kept.
+ * `guarded`: the statement's WHERE admits only the states the event leaves (`leaving`), so
+ * an event of one unconditional move writes its target as it is.
  */
-function stateAfter(event: ProverEvent, alias = ''): string {
+function stateAfter(event: ProverEvent, alias = '', guarded = false): string {
   const moves: readonly ProverMove[] = PROVER_MOVES[event];
+  if (guarded && moves.length === 1 && moves[0].drainRequested === undefined) return sqlLiteral(moves[0].to);
   const whens = moves.map((m) => {
     const drain = m.drainRequested === undefined ? '' : ` AND ${m.drainRequested ? '' : 'NOT '}${alias}drain_requested`;
     return `WHEN ${alias}state IN (${sqlList(m.from)})${drain} THEN ${sqlLiteral(m.to)}`;
@@ -198,7 +201,7 @@ export class ProverRepository {
   /** Marks provers silent past the TTL (by the database clock) offline (the score version is untouched); their ids. */
   async goOfflineIfSilent(ttlMs: number): Promise<string[]> {
     const [rows] = await this.q<[{ prover_id: string }[], number]>(
-      `UPDATE provers SET state = ${stateAfter('goOffline')}
+      `UPDATE provers SET state = ${stateAfter('goOffline', '', true)}
        WHERE ${leaving('goOffline')}
          AND COALESCE(last_heartbeat, registered_at) < clock_timestamp() - make_interval(secs => $1::float8 / 1000)
        RETURNING prover_id`,
