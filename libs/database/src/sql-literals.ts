@@ -13,6 +13,11 @@ export function sqlList(values: readonly string[]): string {
   return values.map(sqlLiteral).join(', ');
 }
 
+/** `IN (…)` of constants (see sqlList): a guard written from a domain table. */
+export function sqlIn(values: readonly string[]): string {
+  return `IN (${sqlList(values)})`;
+}
+
 /** Pairs as an SQL list of rows (`('A', 'B'), …`), for `(x, y) IN (…)`. */
 export function sqlPairs(pairs: readonly (readonly [string, string])[]): string {
   if (pairs.length === 0) throw new Error('an SQL list needs at least one value');

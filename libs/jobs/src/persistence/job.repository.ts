@@ -3,7 +3,7 @@ import {
   OutboxRecord,
   outboxInsertOf,
   outboxRecordsOf,
-  sqlList,
+  sqlIn,
   sqlLiteral,
   sqlPairs,
   UnitOfWork,
@@ -117,7 +117,6 @@ const ASSIGNMENT_COLUMNS = `network_job_id, prover_id, replica, status, success,
  */
 const { assign: ASSIGN, start: FIRST_START, giveBack: GIVE_BACK, audit: AUDIT } = MOVES;
 const { start: REPLICA_START, giveBack: REPLICA_GIVE_BACK } = REPLICA_MOVES;
-const IN = (states: readonly string[]) => `IN (${sqlList(states)})`;
 const TO = (state: string) => sqlLiteral(state);
 /** (new status, status now) pairs a settlement may write. */
 const SETTLEMENTS = sqlPairs(movePairs(Object.values(SETTLING_MOVES)).map(([from, to]) => [to, from] as const));
@@ -339,7 +338,7 @@ export class JobRepository {
     }
     // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
     const [rows] = await this.q<JobRow[]>(
-      `UPDATE jobs SET ${sets.join(', ')} WHERE network_job_id = $1 AND status ${IN(move.from)} RETURNING ${JOB_COLUMNS}`,
+      `UPDATE jobs SET ${sets.join(', ')} WHERE network_job_id = $1 AND status ${sqlIn(move.from)} RETURNING ${JOB_COLUMNS}`,
       params,
     );
     if (!rows[0])
@@ -363,7 +362,7 @@ export class JobRepository {
          SELECT w.prover_id, x.network_job_id FROM want w
          CROSS JOIN LATERAL (
            SELECT j.network_job_id FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
-           WHERE a.prover_id = w.prover_id AND a.status ${IN(REPLICA_START.from)} AND j.status ${IN(IN_FLIGHT)}
+           WHERE a.prover_id = w.prover_id AND a.status ${sqlIn(REPLICA_START.from)} AND j.status ${sqlIn(IN_FLIGHT)}
            ORDER BY a.assigned_at, j.submitted_at, j.network_job_id
            -- The replica's row too: a replica started by another poll since this statement's
            -- snapshot is then re-read, found RUNNING and passed over for the next, where
@@ -371,11 +370,11 @@ export class JobRepository {
            LIMIT w.n FOR UPDATE OF a, j SKIP LOCKED) x),
        started AS (
          UPDATE job_assignments a SET status = ${TO(REPLICA_START.to)}, started_at = now() FROM picked p
-         WHERE a.network_job_id = p.network_job_id AND a.prover_id = p.prover_id AND a.status ${IN(REPLICA_START.from)}
+         WHERE a.network_job_id = p.network_job_id AND a.prover_id = p.prover_id AND a.status ${sqlIn(REPLICA_START.from)}
          RETURNING a.network_job_id, a.prover_id, a.assigned_at),
        moved AS (
          UPDATE jobs SET status = ${TO(FIRST_START.to)}, version = version + 1, started_at = now()
-         WHERE network_job_id IN (SELECT network_job_id FROM started) AND status ${IN(FIRST_START.from)}
+         WHERE network_job_id IN (SELECT network_job_id FROM started) AND status ${sqlIn(FIRST_START.from)}
          RETURNING ${JOB_COLUMNS}),
        events AS (${outboxInsertOf(`
          SELECT DISTINCT ON (s.network_job_id) '${JOB_STARTED}', s.network_job_id::text,
@@ -414,18 +413,18 @@ export class JobRepository {
   ): Promise<{ released: boolean; events: OutboxRecord[] }> {
     const [row] = await this.prep<{ released: boolean; _events: OutboxRecord[] | null }>(
       `WITH locked AS (
-         SELECT network_job_id, status FROM jobs WHERE network_job_id = $1 AND status ${IN(GIVE_BACK.from)} FOR UPDATE),
+         SELECT network_job_id, status FROM jobs WHERE network_job_id = $1 AND status ${sqlIn(GIVE_BACK.from)} FOR UPDATE),
        given_back AS (
          UPDATE job_assignments a SET status = ${TO(REPLICA_GIVE_BACK.to)}, started_at = NULL
          WHERE a.network_job_id IN (SELECT network_job_id FROM locked) AND a.prover_id = $2
-           AND a.status ${IN(REPLICA_GIVE_BACK.from)} AND a.reported_at IS NULL
+           AND a.status ${sqlIn(REPLICA_GIVE_BACK.from)} AND a.reported_at IS NULL
            AND ($3::float8 IS NULL OR a.started_at < now() - make_interval(secs => $3::float8 / 1000))
          RETURNING a.network_job_id),
        moved AS (
          UPDATE jobs SET status = ${TO(GIVE_BACK.to)}, version = version + 1, started_at = NULL
          WHERE network_job_id IN (SELECT network_job_id FROM given_back)
            AND NOT EXISTS (SELECT 1 FROM job_assignments o
-                           WHERE o.network_job_id = $1 AND o.prover_id <> $2 AND o.status NOT ${IN(REPLICA_START.from)})
+                           WHERE o.network_job_id = $1 AND o.prover_id <> $2 AND o.status NOT ${sqlIn(REPLICA_START.from)})
          RETURNING network_job_id),
        events AS (${outboxInsertOf(`
          SELECT '${JOB_START_RELEASED}', g.network_job_id::text,
@@ -459,7 +458,7 @@ export class JobRepository {
          RETURNING network_job_id),
        moved AS (
          UPDATE jobs SET status = ${TO(ASSIGN.to)}, version = version + 1, assigned_at = now()
-         WHERE network_job_id = ANY(${p(assignments.map((a) => a.jobId))}::uuid[]) AND status ${IN(ASSIGN.from)}
+         WHERE network_job_id = ANY(${p(assignments.map((a) => a.jobId))}::uuid[]) AND status ${sqlIn(ASSIGN.from)}
          RETURNING ${JOB_COLUMNS}),
        events AS (${events(p)}),
        guard AS (
@@ -477,7 +476,7 @@ export class JobRepository {
   async startReplica(id: string, proverId: string): Promise<void> {
     const [rows] = await this.q<unknown[][]>(
       `UPDATE job_assignments SET status = ${TO(REPLICA_START.to)}, started_at = now()
-       WHERE network_job_id = $1 AND prover_id = $2 AND status ${IN(REPLICA_START.from)} RETURNING 1`,
+       WHERE network_job_id = $1 AND prover_id = $2 AND status ${sqlIn(REPLICA_START.from)} RETURNING 1`,
       [id, proverId],
     );
     if (rows.length === 0)
@@ -492,7 +491,7 @@ export class JobRepository {
     await this.q(
       `WITH removed AS (DELETE FROM job_assignments WHERE network_job_id = $1 RETURNING prover_id, status)
        INSERT INTO revoked_replicas (prover_id, network_job_id)
-       SELECT prover_id, $1 FROM removed WHERE status ${IN(OUTSTANDING_REPLICA)}
+       SELECT prover_id, $1 FROM removed WHERE status ${sqlIn(OUTSTANDING_REPLICA)}
        ON CONFLICT (prover_id, network_job_id) DO UPDATE SET revoked_at = now()`,
       [id],
     );
@@ -517,7 +516,7 @@ export class JobRepository {
          DELETE FROM revoked_replicas r WHERE r.prover_id = $1
          RETURNING r.network_job_id,
                    EXISTS (SELECT 1 FROM job_assignments a WHERE a.prover_id = $1
-                           AND a.network_job_id = r.network_job_id AND a.status ${IN(OUTSTANDING_REPLICA)}) AS held)
+                           AND a.network_job_id = r.network_job_id AND a.status ${sqlIn(OUTSTANDING_REPLICA)}) AS held)
        SELECT ARRAY(SELECT id FROM (SELECT network_job_id::text AS id FROM told
                                     UNION SELECT network_job_id::text FROM revoked WHERE NOT held) x
                     ORDER BY id) AS cancelled`,
@@ -540,8 +539,8 @@ export class JobRepository {
          ON CONFLICT (event_id) DO NOTHING RETURNING network_job_id, event),
        audited AS (
          UPDATE jobs SET status = ${TO(AUDIT.to)}, version = version + 1, audited_at = now()
-         WHERE network_job_id IN (SELECT network_job_id FROM logged WHERE event->>'status' ${IN(AUDIT.from)})
-           AND network_job_id = ANY($4::uuid[]) AND status ${IN(AUDIT.from)}
+         WHERE network_job_id IN (SELECT network_job_id FROM logged WHERE event->>'status' ${sqlIn(AUDIT.from)})
+           AND network_job_id = ANY($4::uuid[]) AND status ${sqlIn(AUDIT.from)}
          RETURNING network_job_id),
        events AS (${outboxInsertOf(`
          SELECT '${JOB_AUDITED}', network_job_id::text, jsonb_build_object('network_job_id', network_job_id, 'status', ${TO(AUDIT.to)})

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { recordHandled, sqlList, sqlLiteral, UnitOfWork } from '@tally/database';
+import { recordHandled, sqlIn, sqlLiteral, UnitOfWork } from '@tally/database';
 import {
   INITIAL_PROVER_STATE,
   OFFLINE_STATE,
@@ -75,13 +75,13 @@ function stateAfter(event: ProverEvent, alias = '', guarded = false): string {
   if (guarded && moves.length === 1 && moves[0].drainRequested === undefined) return sqlLiteral(moves[0].to);
   const whens = moves.map((m) => {
     const drain = m.drainRequested === undefined ? '' : ` AND ${m.drainRequested ? '' : 'NOT '}${alias}drain_requested`;
-    return `WHEN ${alias}state IN (${sqlList(m.from)})${drain} THEN ${sqlLiteral(m.to)}`;
+    return `WHEN ${alias}state ${sqlIn(m.from)}${drain} THEN ${sqlLiteral(m.to)}`;
   });
   return `CASE ${whens.join(' ')} ELSE ${alias}state END`;
 }
 
 /** The guard of a statement that makes `event`: the prover is in a state it leaves. */
-const leaving = (event: ProverEvent, alias = '') => `${alias}state IN (${sqlList(statesLeftBy(event))})`;
+const leaving = (event: ProverEvent, alias = '') => `${alias}state ${sqlIn(statesLeftBy(event))}`;
 
 const COLUMNS = `prover_id, hardware_profile, capabilities, region, max_concurrency, load_factor::text, state,
   score_value::text, successful_jobs::text, failed_jobs::text, version::text, last_heartbeat, last_scored_at,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { sqlList, UnitOfWork } from '@tally/database';
+import { sqlIn, UnitOfWork } from '@tally/database';
 import { MOVES, type Priority } from '../../domain';
 
 /** A claimed PENDING job: what an assigner needs to place it. */
@@ -25,7 +25,7 @@ export interface PendingCursor {
 
 const PRIORITY_RANK = `CASE priority WHEN 'HIGH' THEN 0 WHEN 'NORMAL' THEN 1 ELSE 2 END`;
 /** The jobs waiting for provers: the states an assignment leaves. */
-const WAITING = `status IN (${sqlList(MOVES.assign.from)})`;
+const WAITING = `status ${sqlIn(MOVES.assign.from)}`;
 
 /** The jobs that wait for provers, for the scheduler. */
 @Injectable()

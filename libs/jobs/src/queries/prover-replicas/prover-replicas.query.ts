@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { sqlList, UnitOfWork } from '@tally/database';
+import { sqlIn, UnitOfWork } from '@tally/database';
 import { IN_FLIGHT, MOVES, OUTSTANDING_REPLICA, REPLICA_MOVES } from '../../domain';
 
 /** A replica a prover holds. */
@@ -7,8 +7,6 @@ export interface HeldReplica {
   network_job_id: string;
   prover_id: string;
 }
-
-const IN = (states: readonly string[]) => `IN (${sqlList(states)})`;
 
 /**
  * What the jobs tables say about provers' replicas, for the libs that track provers (the
@@ -26,8 +24,8 @@ export class ProverReplicasQuery {
    */
   static loadSql(proverId: string): string {
     return `(SELECT count(*) FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
-             WHERE a.prover_id = ${proverId} AND a.status ${IN(OUTSTANDING_REPLICA)}
-               AND j.status ${IN(IN_FLIGHT)})::int`;
+             WHERE a.prover_id = ${proverId} AND a.status ${sqlIn(OUTSTANDING_REPLICA)}
+               AND j.status ${sqlIn(IN_FLIGHT)})::int`;
   }
 
   /** Which of these provers have a replica assigned to them that waits to start (one index probe each). */
@@ -35,8 +33,8 @@ export class ProverReplicasQuery {
     const rows = await this.uow.prepared<{ prover_id: string }>(
       `SELECT p.prover_id FROM unnest($1::varchar[]) AS p(prover_id)
        WHERE EXISTS (SELECT 1 FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
-                     WHERE a.prover_id = p.prover_id AND a.status ${IN(REPLICA_MOVES.start.from)}
-                       AND j.status ${IN(IN_FLIGHT)})`,
+                     WHERE a.prover_id = p.prover_id AND a.status ${sqlIn(REPLICA_MOVES.start.from)}
+                       AND j.status ${sqlIn(IN_FLIGHT)})`,
       [proverIds],
     );
     return rows.map((r) => r.prover_id);
@@ -50,7 +48,7 @@ export class ProverReplicasQuery {
   async unlistedStarts(proverId: string, listed: string[], graceMs: number): Promise<string[]> {
     const rows = await this.uow.prepared<{ network_job_id: string }>(
       `SELECT a.network_job_id::text FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
-       WHERE a.prover_id = $1 AND a.status ${IN(REPLICA_MOVES.giveBack.from)} AND j.status ${IN(MOVES.giveBack.from)}
+       WHERE a.prover_id = $1 AND a.status ${sqlIn(REPLICA_MOVES.giveBack.from)} AND j.status ${sqlIn(MOVES.giveBack.from)}
          AND a.started_at < now() - make_interval(secs => $3::float8 / 1000)
          AND a.network_job_id <> ALL($2::uuid[])
        ORDER BY a.started_at, a.network_job_id`,
@@ -65,7 +63,7 @@ export class ProverReplicasQuery {
     return this.uow.tx.query(
       `SELECT a.network_job_id, a.prover_id
        FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
-       WHERE a.prover_id = ANY($1::varchar[]) AND a.status ${IN(OUTSTANDING_REPLICA)} AND j.status ${IN(IN_FLIGHT)}
+       WHERE a.prover_id = ANY($1::varchar[]) AND a.status ${sqlIn(OUTSTANDING_REPLICA)} AND j.status ${sqlIn(IN_FLIGHT)}
        ORDER BY j.assigned_at, a.network_job_id, a.replica
        LIMIT $2`,
       [proverIds, limit],
@@ -77,7 +75,7 @@ export class ProverReplicasQuery {
     const rows: unknown[] = await this.uow.tx.query(
       `SELECT 1 FROM jobs j
        JOIN job_assignments a ON a.network_job_id = j.network_job_id AND a.prover_id = $2
-       WHERE j.network_job_id = $1 AND j.status ${IN(IN_FLIGHT)} AND a.status ${IN(OUTSTANDING_REPLICA)}
+       WHERE j.network_job_id = $1 AND j.status ${sqlIn(IN_FLIGHT)} AND a.status ${sqlIn(OUTSTANDING_REPLICA)}
        FOR UPDATE OF j`,
       [jobId, proverId],
     );

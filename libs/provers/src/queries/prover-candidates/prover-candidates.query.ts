@@ -1,4 +1,4 @@
-import { sqlList } from '@tally/database';
+import { sqlIn } from '@tally/database';
 import { ASSIGNABLE_PROVER_STATE } from '../../domain';
 
 /** A prover as an assigner reads it, with its load and the clock it was read at. */
@@ -37,7 +37,7 @@ export const ProverCandidatesQuery = {
     const where =
       'ids' in opts.which
         ? `p.prover_id = ANY(${opts.which.ids}::varchar[])`
-        : `p.state IN (${sqlList([ASSIGNABLE_PROVER_STATE])})
+        : `p.state ${sqlIn([ASSIGNABLE_PROVER_STATE])}
            AND p.last_heartbeat >= ${opts.now} - make_interval(secs => ${opts.which.liveTtlMs}::float8 / 1000)`;
     return `SELECT p.prover_id, p.state, p.last_heartbeat, p.max_concurrency, p.score_value::text, p.last_scored_at,
                    p.load_factor::text, p.region, p.hardware_profile, p.capabilities, p.version::text,
