@@ -124,7 +124,7 @@ export class ReportResultCommandHandler
             kind: 'refund',
             job: { ...job },
             assignments,
-            to: 'FAILED',
+            to: MOVES.fail.to,
             errorMessage: report.errorMessage ?? 'no majority of replicas agreed',
             proverId,
             failedProvers: decision.dissenters,

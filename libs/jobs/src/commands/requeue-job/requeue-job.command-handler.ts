@@ -1,6 +1,6 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
-import { callOffOutstanding, canMove, MOVES } from '../../domain';
+import { callOffOutstanding, canMove, MOVES, OUTSTANDING_REPLICA } from '../../domain';
 import { JOB_REQUEUED, type JobRequeuedPayload } from '../../events/jobs.events';
 import { JobRepository, JobRow } from '../../persistence/job.repository';
 import { JobSettler } from '../../settlement/job-settler';
@@ -20,7 +20,8 @@ export class RequeueJobCommandHandler implements ICommandHandler<RequeueJobComma
       const job = await this.jobs.find(jobId, true);
       if (!job || !canMove(MOVES.requeue, job.status)) return null; // settled meanwhile
       const assignments = await this.jobs.assignments(jobId);
-      if (!assignments.some((a) => a.prover_id === proverId && a.status !== 'REPORTED')) return null;
+      // The prover must still hold a replica (one it reported is done with).
+      if (!assignments.some((a) => a.prover_id === proverId && OUTSTANDING_REPLICA.includes(a.status))) return null;
       // A job that had started counts an attempt.
       const attempts = job.attempts + (job.status === MOVES.start.to ? 1 : 0);
       if (attempts >= maxAttempts) {
