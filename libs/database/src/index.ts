@@ -13,4 +13,4 @@ export * from './outbox/processed-events';
 export * from './outbox/outbox-writer';
 export * from './outbox/committed-events';
 export * from './prepared';
-export * from './advisory-locks';
+export * from './sql-literals';

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { LedgerModule } from '@tally/ledger';
+import { LedgerModule, LedgerQueriesModule } from '@tally/ledger';
 import { RegistryModule } from '@tally/registry';
 import { AssignJobCommandHandler, AssignJobsCommandHandler } from './commands/assign-job/assign-job.command-handler';
 import { CancelJobCommandHandler } from './commands/cancel-job/cancel-job.command-handler';
@@ -11,18 +11,27 @@ import { ReportResultCommandHandler } from './commands/report-result/report-resu
 import { StartJobCommandHandler } from './commands/start-job/start-job.command-handler';
 import { StartNextJobCommandHandler } from './commands/start-next-job/start-next-job.command-handler';
 import { SubmitJobCommandHandler } from './commands/submit-job/submit-job.command-handler';
+import { TakeReplicaNoticesCommandHandler } from './commands/take-replica-notices/take-replica-notices.command-handler';
 import { AdminJobsController } from './http/admin-jobs.controller';
 import { JobsController } from './http/jobs.controller';
 import { JobRepository } from './persistence/job.repository';
+import { JobAudienceQuery } from './queries/job-audience/job-audience.query';
 import { JobQueries } from './queries/list-jobs/list-jobs.query';
+import { OverdueJobsQuery } from './queries/overdue-jobs/overdue-jobs.query';
+import { PendingJobsQuery } from './queries/pending-jobs/pending-jobs.query';
+import { ProverReplicasQuery } from './queries/prover-replicas/prover-replicas.query';
 import { JobSettler } from './settlement/job-settler';
 
 @Module({
-  imports: [LedgerModule, RegistryModule],
+  imports: [LedgerModule, LedgerQueriesModule, RegistryModule],
   controllers: [JobsController, AdminJobsController],
   providers: [
     JobRepository,
     JobQueries,
+    PendingJobsQuery,
+    OverdueJobsQuery,
+    ProverReplicasQuery,
+    JobAudienceQuery,
     JobSettler,
     SubmitJobCommandHandler,
     AssignJobCommandHandler,
@@ -35,7 +44,8 @@ import { JobSettler } from './settlement/job-settler';
     RequeueJobCommandHandler,
     FailJobCommandHandler,
     JobAuditRecorder,
+    TakeReplicaNoticesCommandHandler,
   ],
-  exports: [JobRepository, JobQueries],
+  exports: [JobQueries, PendingJobsQuery, OverdueJobsQuery, ProverReplicasQuery, JobAudienceQuery],
 })
 export class JobsModule {}

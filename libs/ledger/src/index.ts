@@ -7,3 +7,4 @@ export * from './commands/expire-holds/expire-holds.command';
 export * from './posting/ledger-writer';
 export * from './persistence/ledger-reader';
 export * from './verify/ledger-verifier';
+export * from './queries/ledger.queries';

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { JobsModule } from '@tally/jobs';
 import {
   RedeliverScorecardsCommandHandler,
   ScorecardRedeliveryTick,
 } from './commands/apply-scorecard/redeliver-scorecards.command-handler';
 import { ScorecardPersistor } from './commands/apply-scorecard/scorecard-persistor';
 import { DrainProverCommandHandler } from './commands/drain-prover/drain-prover.command-handler';
+import { MarkSilentOfflineCommandHandler } from './commands/mark-silent-offline/mark-silent-offline.command-handler';
 import { ResumeProverCommandHandler } from './commands/resume-prover/resume-prover.command-handler';
 import { ScorecardEmitter } from './commands/emit-scorecard/scorecard-emitter';
 import { JobWakeups } from './commands/poll-job/job-wakeups';
@@ -13,27 +15,31 @@ import { RecordHeartbeatCommandHandler } from './commands/record-heartbeat/recor
 import { RegisterProverCommandHandler } from './commands/register-prover/register-prover.command-handler';
 import { AdminProversController } from './http/admin-provers.controller';
 import { ProversController } from './http/provers.controller';
-import { ProverJobsReader } from './persistence/prover-jobs.reader';
 import { ProverRepository } from './persistence/prover.repository';
 import { ScorecardRetryQueue } from './persistence/scorecard-retry.queue';
 import { GetProverQueryHandler } from './queries/get-prover/get-prover.query';
 import { ListProversQueryHandler } from './queries/list-provers/list-provers.query';
+import { OfflineProversQuery } from './queries/offline-provers/offline-provers.query';
+import { ScorecardsQuery } from './queries/scorecards/scorecards.query';
 
 /**
  * The prover registry (register, heartbeat, capabilities, drain), job pickup by polling,
  * and the EMA scorecards fed by settled job outcomes. It talks to the ledger and jobs
- * libs through their commands only.
+ * libs through their commands and queries only.
  */
 @Module({
+  imports: [JobsModule],
   controllers: [ProversController, AdminProversController],
   providers: [
     ProverRepository,
-    ProverJobsReader,
+    OfflineProversQuery,
+    ScorecardsQuery,
     ScorecardRetryQueue,
     RegisterProverCommandHandler,
     RecordHeartbeatCommandHandler,
     DrainProverCommandHandler,
     ResumeProverCommandHandler,
+    MarkSilentOfflineCommandHandler,
     PollJobCommandHandler,
     JobWakeups,
     ScorecardEmitter,
@@ -43,6 +49,6 @@ import { ListProversQueryHandler } from './queries/list-provers/list-provers.que
     GetProverQueryHandler,
     ListProversQueryHandler,
   ],
-  exports: [ScorecardPersistor],
+  exports: [ScorecardPersistor, OfflineProversQuery, ScorecardsQuery],
 })
 export class ProversModule {}

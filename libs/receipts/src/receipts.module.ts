@@ -1,5 +1,7 @@
 import { Global, Module } from '@nestjs/common';
-import { JobReceipts } from '@tally/jobs';
+import { JobReceipts, JobsModule } from '@tally/jobs';
+import { LedgerQueriesModule } from '@tally/ledger';
+import { ProversModule } from '@tally/provers';
 import { ReceiptIssuer } from './commands/issue-receipts/receipt-issuer';
 import { ReceiptsController } from './http/receipts.controller';
 import { SigningKeyring } from './keys/signing-keyring';
@@ -12,6 +14,7 @@ import { ReceiptRepository } from './persistence/receipt.repository';
  */
 @Global()
 @Module({
+  imports: [JobsModule, ProversModule, LedgerQueriesModule],
   controllers: [ReceiptsController],
   providers: [SigningKeyring, ReceiptRepository, ReceiptIssuer, { provide: JobReceipts, useExisting: ReceiptIssuer }],
   exports: [SigningKeyring, JobReceipts],

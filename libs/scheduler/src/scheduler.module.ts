@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { JobsModule } from '@tally/jobs';
+import { ProversModule } from '@tally/provers';
 import { RegistryModule } from '@tally/registry';
 import { SchedulerAssignmentCheckModule } from './commands/check-assignment/scheduler-assignment-check';
 import { AssignPendingJobsCommandHandler } from './commands/assign-pending-jobs/assign-pending-jobs.command-handler';
 import { PutSchedulerConfigCommandHandler } from './commands/put-scheduler-config/put-scheduler-config.command-handler';
 import { SweepTimeoutsCommandHandler } from './commands/sweep-timeouts/sweep-timeouts.command-handler';
 import { SchedulerController } from './http/scheduler.controller';
+import { AssignmentLock } from './persistence/assignment-lock';
 import { SchedulerConfigRepository } from './persistence/scheduler-config.repository';
 import { SchedulingRepository } from './persistence/scheduling.repository';
 import { GetPlacementQueryHandler } from './queries/get-placement/get-placement.query-handler';
@@ -15,14 +17,15 @@ import { SchedulingTriggers } from './ticks/scheduling-triggers';
 
 /**
  * Deterministic assignment (weighted rendezvous over live, capable provers), placement,
- * the scheduler config, and the periodic ticks. Jobs change only through the jobs lib's
- * commands. Needs ScheduleModule.forRoot() in the app (SchedulerRegistry).
+ * the scheduler config, and the periodic ticks. Jobs and provers are read through their
+ * libs' queries and change only through their libs' commands. Needs ScheduleModule.forRoot() in the app (SchedulerRegistry).
  */
 @Module({
-  imports: [JobsModule, RegistryModule, SchedulerAssignmentCheckModule],
+  imports: [JobsModule, ProversModule, RegistryModule, SchedulerAssignmentCheckModule],
   controllers: [SchedulerController],
   providers: [
     SchedulerConfigRepository,
+    AssignmentLock,
     SchedulingRepository,
     AssignPendingJobsCommandHandler,
     SweepTimeoutsCommandHandler,

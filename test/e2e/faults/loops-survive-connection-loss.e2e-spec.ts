@@ -1,3 +1,4 @@
+import { JOB_SUBMITTED } from '@tally/jobs';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,7 +85,7 @@ describe('background loops survive a connection lost mid-work', () => {
       async () =>
         (
           await one<{ published: boolean }>(
-            `SELECT bool_and(published_at IS NOT NULL) AS published FROM outbox WHERE partition_key = $1 AND event_type = 'JobSubmitted'`,
+            `SELECT bool_and(published_at IS NOT NULL) AS published FROM outbox WHERE partition_key = $1 AND event_type = '${JOB_SUBMITTED}'`,
             [id],
           )
         ).published,

@@ -1,3 +1,4 @@
+import { JOB_CANCELLED, JOB_COMPLETED, JOB_FAILED } from '@tally/jobs';
 import { JobsCtx } from '../../support/jobs-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
@@ -20,7 +21,7 @@ describe('cancel: idempotent once CANCELLED, refused once the job ended otherwis
     ),
     events: await t.dataSource.query(
       `SELECT event_type, count(*)::int AS n FROM outbox WHERE partition_key = $1
-         AND event_type IN ('JobCompleted', 'JobFailed', 'JobCancelled') GROUP BY event_type`,
+         AND event_type IN ('${JOB_COMPLETED}', '${JOB_FAILED}', '${JOB_CANCELLED}') GROUP BY event_type`,
       [id],
     ),
   });
@@ -49,7 +50,7 @@ describe('cancel: idempotent once CANCELLED, refused once the job ended otherwis
         { kind: 'hold', n: 1 },
         { kind: 'void', n: 1 },
       ],
-      events: [{ event_type: 'JobCancelled', n: 1 }],
+      events: [{ event_type: JOB_CANCELLED, n: 1 }],
     });
   });
 

@@ -1,3 +1,4 @@
+import { JOB_AUDIT } from '@tally/jobs';
 import { JobsCtx } from '../../support/jobs-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
@@ -42,7 +43,7 @@ describe('outbox: at least once, per handler', () => {
       (
         await t.dataSource.query(
           `SELECT redeliveries, published_at IS NOT NULL AS published FROM outbox
-           WHERE event_type = 'JobAudit' AND partition_key = $1`,
+           WHERE event_type = '${JOB_AUDIT}' AND partition_key = $1`,
           [id],
         )
       )[0];
@@ -66,7 +67,7 @@ describe('outbox: at least once, per handler', () => {
         PERFORM pg_sleep(0.3);
         INSERT INTO test_seen_at_audit
           SELECT NEW.network_job_id, bool_or(published_at IS NOT NULL) FROM outbox
-          WHERE event_type = 'JobAudit' AND partition_key = NEW.network_job_id::text;
+          WHERE event_type = '${JOB_AUDIT}' AND partition_key = NEW.network_job_id::text;
         RETURN NEW;
       END $$`);
     await t.dataSource.query(
@@ -92,7 +93,7 @@ describe('outbox: at least once, per handler', () => {
     const unpublished = async () =>
       (
         await t.dataSource.query(
-          `SELECT count(*)::int AS n FROM outbox WHERE event_type = 'JobAudit' AND partition_key = ANY($1) AND published_at IS NULL`,
+          `SELECT count(*)::int AS n FROM outbox WHERE event_type = '${JOB_AUDIT}' AND partition_key = ANY($1) AND published_at IS NULL`,
           [ids],
         )
       )[0].n;

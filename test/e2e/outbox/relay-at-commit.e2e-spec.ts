@@ -1,3 +1,4 @@
+import { JOB_ASSIGNED, JOB_AUDIT, JOB_AUDITED, JOB_COMPLETED, JOB_STARTED, JOB_SUBMITTED } from '@tally/jobs';
 import { EventBus } from '@nestjs/cqrs';
 import { isExternalOutboxEvent, OutboxEvent, outboxEventClasses } from '@tally/database';
 import { ProversCtx } from '../../support/provers-ctx';
@@ -75,15 +76,15 @@ describe('outbox: events go to the bus from their commit', () => {
     // Each step's events (a settlement's several TransferPosted: the reward, the fee, the refund).
     expect([...new Set(rows.map((r) => r.event_type))].sort()).toEqual(
       [
-        'JobSubmitted',
+        JOB_SUBMITTED,
         'HoldPlaced',
-        'JobAssigned',
-        'JobStarted',
+        JOB_ASSIGNED,
+        JOB_STARTED,
         'HoldCaptured',
         'TransferPosted',
-        'JobCompleted',
-        'JobAudit',
-        'JobAudited',
+        JOB_COMPLETED,
+        JOB_AUDIT,
+        JOB_AUDITED,
       ].sort(),
     );
     expect(rows.filter((r) => r.event_type !== 'TransferPosted')).toHaveLength(8);
@@ -91,7 +92,7 @@ describe('outbox: events go to the bus from their commit', () => {
     // Types no handler listens to (the ledger's, JobStarted, JobAudited) are written published
     // and never relayed; every other row waits for the relay, which has marked it by now.
     expect([...new Set(rows.filter((r) => r.published).map((r) => r.event_type))].sort()).toEqual(
-      ['HoldCaptured', 'HoldPlaced', 'JobAudited', 'JobStarted', 'TransferPosted'].sort(),
+      ['HoldCaptured', 'HoldPlaced', JOB_AUDITED, JOB_STARTED, 'TransferPosted'].sort(),
     );
     for (const row of rows)
       expect([row.event_type, row.published]).toEqual([row.event_type, isExternalOutboxEvent(row.event_type)]);

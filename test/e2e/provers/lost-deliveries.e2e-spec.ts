@@ -1,3 +1,5 @@
+import { SCORECARD_UPDATE } from '@tally/provers';
+import { JOB_START_RELEASED } from '@tally/jobs';
 import { randomUUID } from 'node:crypto';
 import { microsOf } from '../../support/ledger-ctx';
 import { ProversCtx } from '../../support/provers-ctx';
@@ -67,7 +69,9 @@ describe('lost deliveries: a start the prover does not list comes back', () => {
     return Promise.all([after(round % 2 ? 0 : lag, a), after(round % 2 ? lag : 0, b)]);
   };
   const releasedEvents = (id: string) =>
-    t.dataSource.query(`SELECT payload FROM outbox WHERE event_type = 'JobStartReleased' AND partition_key = $1`, [id]);
+    t.dataSource.query(`SELECT payload FROM outbox WHERE event_type = '${JOB_START_RELEASED}' AND partition_key = $1`, [
+      id,
+    ]);
   const transferKinds = async (id: string) =>
     (await t.dataSource.query(`SELECT kind FROM transfers WHERE job_id = $1 ORDER BY seq`, [id])).map(
       (r: { kind: string }) => r.kind,
@@ -75,7 +79,7 @@ describe('lost deliveries: a start the prover does not list comes back', () => {
   const scorecard = async (p: Prover) => {
     const { score_value, successful_jobs, failed_jobs, version } = (await ctx.getProver(p.name).expect(200)).body;
     const [events] = await t.dataSource.query(
-      `SELECT count(*)::int AS n FROM outbox WHERE event_type = 'ScorecardUpdate' AND partition_key = $1`,
+      `SELECT count(*)::int AS n FROM outbox WHERE event_type = '${SCORECARD_UPDATE}' AND partition_key = $1`,
       [p.name],
     );
     return { score_value, successful_jobs, failed_jobs, version, events: events.n };

@@ -1,5 +1,5 @@
 import { CommandBus } from '@nestjs/cqrs';
-import { ReleaseStartCommand } from '@tally/jobs';
+import { JOB_START_RELEASED, ReleaseStartCommand } from '@tally/jobs';
 import { ProversCtx } from '../../support/provers-ctx';
 import { StatementFaults } from '../../support/statement-faults';
 import { startTestApp, TestApp } from '../../support/test-app';
@@ -151,9 +151,10 @@ describe('prover poll (job pickup) and cancellations on heartbeat', () => {
     await slowStart;
     // The start commits after the caller left; then it is given back.
     const releasedRows = () =>
-      t.dataSource.query(`SELECT payload FROM outbox WHERE event_type = 'JobStartReleased' AND partition_key = $1`, [
-        id,
-      ]);
+      t.dataSource.query(
+        `SELECT payload FROM outbox WHERE event_type = '${JOB_START_RELEASED}' AND partition_key = $1`,
+        [id],
+      );
     const deadline = Date.now() + 5_000;
     while ((await releasedRows()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect((await releasedRows()).map((r: { payload: unknown }) => r.payload)).toEqual([

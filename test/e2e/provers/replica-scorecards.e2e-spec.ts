@@ -1,4 +1,5 @@
-import { ProverJobFailed, ScorecardEmitter } from '@tally/provers';
+import { JOB_FAILED } from '@tally/jobs';
+import { ProverJobFailed, SCORECARD_UPDATE, ScorecardEmitter } from '@tally/provers';
 import { ProversCtx } from '../../support/provers-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
@@ -36,7 +37,7 @@ describe('scorecards of replicated jobs: each replica scored for its own report'
         : { version: 1, successful_jobs: 0, failed_jobs: 1, score_value: '45' },
     );
     const events: { payload: Record<string, unknown> }[] = await t.dataSource.query(
-      `SELECT payload FROM outbox WHERE event_type = 'ScorecardUpdate' AND partition_key = $1`,
+      `SELECT payload FROM outbox WHERE event_type = '${SCORECARD_UPDATE}' AND partition_key = $1`,
       [p.name],
     );
     expect(events.map((e) => [e.payload.delta_success, e.payload.delta_failure])).toEqual([
@@ -56,7 +57,7 @@ describe('scorecards of replicated jobs: each replica scored for its own report'
       score_value: '50',
     });
     const events = await t.dataSource.query(
-      `SELECT 1 FROM outbox WHERE event_type = 'ScorecardUpdate' AND partition_key = $1`,
+      `SELECT 1 FROM outbox WHERE event_type = '${SCORECARD_UPDATE}' AND partition_key = $1`,
       [p.name],
     );
     expect(events).toEqual([]);
@@ -126,7 +127,7 @@ describe('scorecards of replicated jobs: each replica scored for its own report'
     await ctx.report(id, b.key, ok('bb')).expect(201);
     for (const p of [a, b]) await expectOneOutcome(p, 'failure');
     const [row] = await t.dataSource.query(
-      `SELECT event_id::text, payload, created_at FROM outbox WHERE event_type = 'JobFailed' AND partition_key = $1`,
+      `SELECT event_id::text, payload, created_at FROM outbox WHERE event_type = '${JOB_FAILED}' AND partition_key = $1`,
       [id],
     );
     expect(row.payload.assigned_provers).toEqual([a.name, b.name].sort());

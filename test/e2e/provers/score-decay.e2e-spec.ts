@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { nextScore, scoreAt } from '@tally/provers';
+import { nextScore, scoreAt, SCORECARD_UPDATE } from '@tally/provers';
 import { ProversCtx } from '../../support/provers-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
@@ -83,7 +83,7 @@ describe('score decay applies to idle provers only (default settings)', () => {
     await runJob(p, true);
     const scored = await ctx.waitForScoreVersion(p.name, 1);
     const [event] = await t.dataSource.query(
-      `SELECT payload FROM outbox WHERE event_type = 'ScorecardUpdate' AND partition_key = $1`,
+      `SELECT payload FROM outbox WHERE event_type = '${SCORECARD_UPDATE}' AND partition_key = $1`,
       [p.name],
     );
     const expected = nextScore(

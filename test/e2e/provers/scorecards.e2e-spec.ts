@@ -1,3 +1,4 @@
+import { JOB_COMPLETED } from '@tally/jobs';
 import { randomUUID } from 'node:crypto';
 import { CommandBus } from '@nestjs/cqrs';
 import {
@@ -6,6 +7,7 @@ import {
   Outcome,
   ProverJobCompleted,
   RedeliverScorecardsCommand,
+  SCORECARD_UPDATE,
   ScorecardEmitter,
   ScorecardPersistor,
   ScorecardUpdatePublished,
@@ -25,7 +27,7 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
 
   const scoreEvents = (proverId: string) =>
     t.dataSource.query(
-      `SELECT event_id::text, partition_key, payload FROM outbox WHERE event_type = 'ScorecardUpdate' AND partition_key = $1 ORDER BY id`,
+      `SELECT event_id::text, partition_key, payload FROM outbox WHERE event_type = '${SCORECARD_UPDATE}' AND partition_key = $1 ORDER BY id`,
       [proverId],
     );
 
@@ -95,7 +97,7 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
     await ctx.report(id, p.key, { success: true, final_cost_micros: 1_000_000 }).expect(201);
     await ctx.waitForScoreVersion(p.name, 1);
     const [completed] = await t.dataSource.query(
-      `SELECT event_id::text, payload, created_at FROM outbox WHERE event_type = 'JobCompleted' AND partition_key = $1`,
+      `SELECT event_id::text, payload, created_at FROM outbox WHERE event_type = '${JOB_COMPLETED}' AND partition_key = $1`,
       [id],
     );
     await t.app

@@ -1,4 +1,6 @@
+import { JOB_AUDIT } from '@tally/jobs';
 import { verifyAttestation, verifyReceipt, verifyReceiptChain } from '@tally/receipts';
+import { Clock } from '@tally/shared';
 import { ReceiptsCtx } from '../../support/receipts-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
@@ -377,5 +379,28 @@ describe('receipt verification', () => {
     // The attestation key cannot stand in for the signing key, nor the reverse.
     const crossed = { ...doc, signature: { ...doc.signature, key_id: attestationKey.key_id } };
     expect(verifyReceipt(crossed, keys)).toEqual({ valid: false, reason: 'wrong_key_purpose' });
+  });
+
+  it("stamps receipts, reports and the audit entry with the app's clock, which a test can set", async () => {
+    const client = await ctx.fundedClient('10');
+    const prover = await ctx.registeredProver();
+    const id = (await ctx.submit(client.key, { max_cost_micros: 1_000_000 }).expect(201)).body.network_job_id;
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+    const pinned = jest.spyOn(t.app.get(Clock), 'now').mockImplementation(() => new Date(at));
+    try {
+      await ctx.assign(id, [prover.name]).expect(201);
+      await ctx.start(id, prover.key).expect(201);
+      await ctx.report(id, prover.key, { success: true, final_cost_micros: 600_000 }).expect(201);
+    } finally {
+      pinned.mockRestore();
+    }
+    const chain = await ctx.settledChain(id, 'AUDITED');
+    expect(chain.map((r) => r.receipt.issued_at)).toEqual([at.toISOString(), at.toISOString(), at.toISOString()]);
+    expect(chain[1].receipt).toMatchObject({ reports: [{ reported_at: at.toISOString() }] });
+    const [audit] = await t.dataSource.query(
+      `SELECT payload FROM outbox WHERE event_type = $1 AND partition_key = $2`,
+      [JOB_AUDIT, id],
+    );
+    expect(audit.payload.timestamp).toBe(at.toISOString());
   });
 });

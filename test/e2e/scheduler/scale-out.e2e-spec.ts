@@ -1,3 +1,4 @@
+import { JOB_ASSIGNED } from '@tally/jobs';
 import { pick } from '@tally/scheduler';
 import { SchedulerCtx, TestProver } from '../../support/scheduler-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
@@ -88,7 +89,7 @@ describe('scheduler: scale-out', () => {
     ).toEqual([{ n: JOBS, jobs: JOBS }]);
     expect(
       await q(
-        `SELECT count(*)::int AS n, count(DISTINCT partition_key)::int AS jobs FROM outbox WHERE event_type = 'JobAssigned'`,
+        `SELECT count(*)::int AS n, count(DISTINCT partition_key)::int AS jobs FROM outbox WHERE event_type = '${JOB_ASSIGNED}'`,
       ),
     ).toEqual([{ n: JOBS, jobs: JOBS }]);
     const assigned = new Map<string, string>(

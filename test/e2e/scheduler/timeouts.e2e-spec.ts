@@ -1,3 +1,4 @@
+import { JOB_FAILED } from '@tally/jobs';
 import { UnitOfWork } from '@tally/database';
 import { microsOf } from '../../support/ledger-ctx';
 import { ProversCtx } from '../../support/provers-ctx';
@@ -228,7 +229,7 @@ describe('scheduler: timeouts', () => {
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
     // The failures name the prover that held them (its scorecard takes the failure).
     const events = await t.dataSource.query(
-      `SELECT payload FROM outbox WHERE event_type = 'JobFailed' AND partition_key = ANY($1::text[])`,
+      `SELECT payload FROM outbox WHERE event_type = '${JOB_FAILED}' AND partition_key = ANY($1::text[])`,
       [[running, assigned]],
     );
     expect(events.map((e: { payload: { prover_id: string } }) => e.payload.prover_id)).toEqual([p.name, p.name]);

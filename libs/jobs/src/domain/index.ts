@@ -2,4 +2,3 @@ export * from './job-status';
 export * from './settlement';
 export * from './job-audit-event';
 export * from './job-requirements';
-export * from './job-events';

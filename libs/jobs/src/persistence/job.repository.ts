@@ -1,16 +1,31 @@
 import { Injectable } from '@nestjs/common';
-import { OutboxRecord, outboxInsertOf, outboxRecordsOf, UnitOfWork } from '@tally/database';
 import {
-  JOB_AUDITED,
-  JOB_START_RELEASED,
-  JOB_STARTED,
-  JOB_SUBMITTED,
+  OutboxRecord,
+  outboxInsertOf,
+  outboxRecordsOf,
+  sqlIn,
+  sqlLiteral,
+  sqlPairs,
+  UnitOfWork,
+} from '@tally/database';
+import { DomainError, ErrorCode } from '@tally/shared';
+import {
+  IN_FLIGHT,
+  INITIAL_JOB_STATUS,
   MOVES,
+  movePairs,
+  OUTSTANDING_REPLICA,
+  REPLICA_MOVES,
+  SETTLING_MOVES,
   type JobAuditEvent,
+  type JobMove,
   type JobStatus,
   type PayloadEncoding,
   type Priority,
+  type ReplicaStatus,
+  type SettledStatus,
 } from '../domain';
+import { JOB_AUDITED, JOB_START_RELEASED, JOB_STARTED, JOB_SUBMITTED } from '../events/jobs.events';
 
 export interface JobRow {
   network_job_id: string;
@@ -46,7 +61,7 @@ export interface JobRow {
 /** A job's row as its settlement leaves it. */
 export interface SettledJob {
   id: string;
-  to: 'COMPLETED' | 'FAILED' | 'CANCELLED';
+  to: SettledStatus;
   finalCost: bigint | null;
   refunded: bigint;
   platformFee: bigint | null;
@@ -75,7 +90,7 @@ export interface AssignmentRow {
   network_job_id: string;
   prover_id: string;
   replica: number;
-  status: 'ASSIGNED' | 'RUNNING' | 'REPORTED' | 'CANCELLED';
+  status: ReplicaStatus;
   success: boolean | null;
   final_cost_micros: string | null;
   result_hash: string | null;
@@ -96,8 +111,17 @@ const JOB_COLUMNS = `network_job_id, client_id, client_job_id, request_hash, pay
 const ASSIGNMENT_COLUMNS = `network_job_id, prover_id, replica, status, success, final_cost_micros::text, result_hash,
   error_message, report_hash, reward_micros::text, assigned_at, started_at, reported_at`;
 
-/** The moves the set-based statements below make, each checked against the transition table. */
+/**
+ * The state machine's moves as the statements below write them: each guard (`IN (from)`)
+ * and target is taken from the domain's tables, never spelled here.
+ */
 const { assign: ASSIGN, start: FIRST_START, giveBack: GIVE_BACK, audit: AUDIT } = MOVES;
+const { start: REPLICA_START, giveBack: REPLICA_GIVE_BACK } = REPLICA_MOVES;
+const TO = (state: string) => sqlLiteral(state);
+/** (new status, status now) pairs a settlement may write. */
+const SETTLEMENTS = sqlPairs(movePairs(Object.values(SETTLING_MOVES)).map(([from, to]) => [to, from] as const));
+/** (status now, new status) pairs a save of replicas may write, besides leaving one as it is. */
+const REPLICA_CHANGES = sqlPairs(movePairs(Object.values(REPLICA_MOVES)));
 
 /** When each status is reached, the job row stamps its time. */
 const STAMP: Partial<Record<JobStatus, string>> = {
@@ -108,6 +132,14 @@ const STAMP: Partial<Record<JobStatus, string>> = {
   CANCELLED: 'cancelled_at',
   AUDITED: 'audited_at',
 };
+
+/** A settlement stamps the time its job reached the state it settled in. */
+const SETTLED_STAMPS = Object.keys(SETTLING_MOVES)
+  .map(
+    (to) =>
+      `${STAMP[to as JobStatus]} = CASE WHEN u.n_status = ${TO(to)} THEN now() ELSE j.${STAMP[to as JobStatus]} END`,
+  )
+  .join(',\n              ');
 
 /** Jobs and their assignments, read and written in the current unit of work. */
 @Injectable()
@@ -132,7 +164,7 @@ export class JobRepository {
       `WITH inserted AS (
          INSERT INTO jobs (network_job_id, client_id, client_job_id, request_hash, payload, max_cost_micros, priority,
                            service, units, requirements, replicas, hold_id, held_micros, payload_encoding, status)
-         SELECT u.*, 'PENDING'
+         SELECT u.*, ${TO(INITIAL_JOB_STATUS)}
          FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::jsonb[], $6::bigint[], $7::varchar[],
                      $8::varchar[], $9::varchar[], $10::jsonb[], $11::smallint[], $12::uuid[], $13::bigint[],
                      $14::varchar[]) AS u
@@ -210,14 +242,16 @@ export class JobRepository {
   async saveAssignments(rows: AssignmentRow[]): Promise<void> {
     if (rows.length === 0) return;
     const col = <T>(f: (a: AssignmentRow) => T) => rows.map(f);
-    await this.prep(
+    const saved = await this.prep(
       `UPDATE job_assignments a SET status = u.n_status, success = u.n_success, final_cost_micros = u.n_cost,
               result_hash = u.n_result, error_message = u.n_error, report_hash = u.n_report, reward_micros = u.n_reward,
               reported_at = u.n_reported
        FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::boolean[], $5::bigint[], $6::varchar[], $7::varchar[],
                    $8::varchar[], $9::bigint[], $10::timestamptz[])
             AS u(n_job, n_prover, n_status, n_success, n_cost, n_result, n_error, n_report, n_reward, n_reported)
-       WHERE a.network_job_id = u.n_job AND a.prover_id = u.n_prover`,
+       WHERE a.network_job_id = u.n_job AND a.prover_id = u.n_prover
+         AND (a.status = u.n_status OR (a.status, u.n_status) IN (${REPLICA_CHANGES}))
+       RETURNING 1`,
       [
         col((a) => a.network_job_id),
         col((a) => a.prover_id),
@@ -231,11 +265,16 @@ export class JobRepository {
         col((a) => a.reported_at),
       ],
     );
+    // Each row was read under its job's lock: a move the replica table does not hold is a bug, never written.
+    if (saved.length !== rows.length) {
+      throw new DomainError(ErrorCode.IllegalTransition, 'a replica cannot make the move it was handed');
+    }
   }
 
   /**
    * Settles several jobs in one statement (the caller has checked each transition under
-   * its row lock): each becomes COMPLETED, FAILED or CANCELLED with its amounts, stamped.
+   * its row lock): each becomes COMPLETED, FAILED or CANCELLED with its amounts, stamped,
+   * only from a state its settling move leaves (else nothing is written).
    */
   async settleMany(settled: SettledJob[]): Promise<Map<string, JobRow>> {
     const col = <T>(f: (s: SettledJob) => T) => settled.map(f);
@@ -243,12 +282,10 @@ export class JobRepository {
       `UPDATE jobs j SET status = u.n_status, version = j.version + 1, final_cost_micros = u.n_cost,
               refunded_micros = u.n_refunded, platform_fee_micros = coalesce(u.n_fee, j.platform_fee_micros),
               error_message = u.n_error,
-              completed_at = CASE WHEN u.n_status = 'COMPLETED' THEN now() ELSE j.completed_at END,
-              failed_at = CASE WHEN u.n_status = 'FAILED' THEN now() ELSE j.failed_at END,
-              cancelled_at = CASE WHEN u.n_status = 'CANCELLED' THEN now() ELSE j.cancelled_at END
+              ${SETTLED_STAMPS}
        FROM unnest($1::uuid[], $2::varchar[], $3::bigint[], $4::bigint[], $5::bigint[], $6::varchar[])
             AS u(n_id, n_status, n_cost, n_refunded, n_fee, n_error)
-       WHERE j.network_job_id = u.n_id
+       WHERE j.network_job_id = u.n_id AND (u.n_status, j.status) IN (${SETTLEMENTS})
        RETURNING ${JOB_COLUMNS}`,
       [
         col((s) => s.id),
@@ -259,6 +296,11 @@ export class JobRepository {
         col((s) => s.errorMessage),
       ],
     );
+    if (rows.length !== settled.length) {
+      const moved = new Set(rows.map((r) => r.network_job_id));
+      const stuck = settled.find((s) => !moved.has(s.id))!;
+      throw new DomainError(ErrorCode.IllegalTransition, `job ${stuck.id} is in no state that can become ${stuck.to}`);
+    }
     return new Map(rows.map((r) => [r.network_job_id, r]));
   }
 
@@ -281,11 +323,14 @@ export class JobRepository {
     );
   }
 
-  /** Moves the job to `to` (the caller has checked the transition under the row lock). */
-  async transition(id: string, to: JobStatus, fields: Record<string, unknown> = {}): Promise<JobRow> {
-    const sets = ['status = $2', 'version = version + 1'];
-    const params: unknown[] = [id, to];
-    const stamp = STAMP[to];
+  /**
+   * Makes one move of the state machine (the caller has checked it under the row lock):
+   * the job must be in a state the move leaves, else nothing is written (DSE-010).
+   */
+  async transition(id: string, move: JobMove, fields: Record<string, unknown> = {}): Promise<JobRow> {
+    const sets = [`status = ${TO(move.to)}`, 'version = version + 1'];
+    const params: unknown[] = [id];
+    const stamp = STAMP[move.to];
     if (stamp) sets.push(`${stamp} = now()`);
     for (const [column, value] of Object.entries(fields)) {
       params.push(value);
@@ -293,9 +338,11 @@ export class JobRepository {
     }
     // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
     const [rows] = await this.q<JobRow[]>(
-      `UPDATE jobs SET ${sets.join(', ')} WHERE network_job_id = $1 RETURNING ${JOB_COLUMNS}`,
+      `UPDATE jobs SET ${sets.join(', ')} WHERE network_job_id = $1 AND status ${sqlIn(move.from)} RETURNING ${JOB_COLUMNS}`,
       params,
     );
+    if (!rows[0])
+      throw new DomainError(ErrorCode.IllegalTransition, `job ${id} is in no state that can become ${move.to}`);
     return rows[0];
   }
 
@@ -315,19 +362,19 @@ export class JobRepository {
          SELECT w.prover_id, x.network_job_id FROM want w
          CROSS JOIN LATERAL (
            SELECT j.network_job_id FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
-           WHERE a.prover_id = w.prover_id AND a.status = 'ASSIGNED' AND j.status IN ('ASSIGNED', 'RUNNING')
+           WHERE a.prover_id = w.prover_id AND a.status ${sqlIn(REPLICA_START.from)} AND j.status ${sqlIn(IN_FLIGHT)}
            ORDER BY a.assigned_at, j.submitted_at, j.network_job_id
            -- The replica's row too: a replica started by another poll since this statement's
            -- snapshot is then re-read, found RUNNING and passed over for the next, where
            -- locking the job alone let it be picked and then not started (a 204 with work left).
            LIMIT w.n FOR UPDATE OF a, j SKIP LOCKED) x),
        started AS (
-         UPDATE job_assignments a SET status = 'RUNNING', started_at = now() FROM picked p
-         WHERE a.network_job_id = p.network_job_id AND a.prover_id = p.prover_id AND a.status = 'ASSIGNED'
+         UPDATE job_assignments a SET status = ${TO(REPLICA_START.to)}, started_at = now() FROM picked p
+         WHERE a.network_job_id = p.network_job_id AND a.prover_id = p.prover_id AND a.status ${sqlIn(REPLICA_START.from)}
          RETURNING a.network_job_id, a.prover_id, a.assigned_at),
        moved AS (
-         UPDATE jobs SET status = '${FIRST_START.to}', version = version + 1, started_at = now()
-         WHERE network_job_id IN (SELECT network_job_id FROM started) AND status = '${FIRST_START.from}'
+         UPDATE jobs SET status = ${TO(FIRST_START.to)}, version = version + 1, started_at = now()
+         WHERE network_job_id IN (SELECT network_job_id FROM started) AND status ${sqlIn(FIRST_START.from)}
          RETURNING ${JOB_COLUMNS}),
        events AS (${outboxInsertOf(`
          SELECT DISTINCT ON (s.network_job_id) '${JOB_STARTED}', s.network_job_id::text,
@@ -365,24 +412,25 @@ export class JobRepository {
     startedMoreThanMs: number | null = null,
   ): Promise<{ released: boolean; events: OutboxRecord[] }> {
     const [row] = await this.prep<{ released: boolean; _events: OutboxRecord[] | null }>(
-      `WITH locked AS (SELECT network_job_id FROM jobs WHERE network_job_id = $1 AND status = '${GIVE_BACK.from}' FOR UPDATE),
+      `WITH locked AS (
+         SELECT network_job_id, status FROM jobs WHERE network_job_id = $1 AND status ${sqlIn(GIVE_BACK.from)} FOR UPDATE),
        given_back AS (
-         UPDATE job_assignments a SET status = 'ASSIGNED', started_at = NULL
+         UPDATE job_assignments a SET status = ${TO(REPLICA_GIVE_BACK.to)}, started_at = NULL
          WHERE a.network_job_id IN (SELECT network_job_id FROM locked) AND a.prover_id = $2
-           AND a.status = 'RUNNING' AND a.reported_at IS NULL
+           AND a.status ${sqlIn(REPLICA_GIVE_BACK.from)} AND a.reported_at IS NULL
            AND ($3::float8 IS NULL OR a.started_at < now() - make_interval(secs => $3::float8 / 1000))
          RETURNING a.network_job_id),
        moved AS (
-         UPDATE jobs SET status = '${GIVE_BACK.to}', version = version + 1, started_at = NULL
+         UPDATE jobs SET status = ${TO(GIVE_BACK.to)}, version = version + 1, started_at = NULL
          WHERE network_job_id IN (SELECT network_job_id FROM given_back)
            AND NOT EXISTS (SELECT 1 FROM job_assignments o
-                           WHERE o.network_job_id = $1 AND o.prover_id <> $2 AND o.status <> 'ASSIGNED')
+                           WHERE o.network_job_id = $1 AND o.prover_id <> $2 AND o.status NOT ${sqlIn(REPLICA_START.from)})
          RETURNING network_job_id),
        events AS (${outboxInsertOf(`
          SELECT '${JOB_START_RELEASED}', g.network_job_id::text,
                 jsonb_build_object('network_job_id', g.network_job_id, 'prover_id', $2::text,
-                                   'job_status', CASE WHEN EXISTS (SELECT 1 FROM moved) THEN '${GIVE_BACK.to}'
-                                                      ELSE '${GIVE_BACK.from}' END)
+                                   'job_status', CASE WHEN EXISTS (SELECT 1 FROM moved) THEN ${TO(GIVE_BACK.to)}
+                                                      ELSE (SELECT status FROM locked) END)
          FROM given_back g`)})
        SELECT EXISTS (SELECT 1 FROM given_back) AS released, ${outboxRecordsOf('events')} AS _events`,
       [jobId, proverId, startedMoreThanMs],
@@ -409,8 +457,8 @@ export class JobRepository {
                               ${p(rows.map((r) => r[2]))}::int[])
          RETURNING network_job_id),
        moved AS (
-         UPDATE jobs SET status = '${ASSIGN.to}', version = version + 1, assigned_at = now()
-         WHERE network_job_id = ANY(${p(assignments.map((a) => a.jobId))}::uuid[]) AND status = '${ASSIGN.from}'
+         UPDATE jobs SET status = ${TO(ASSIGN.to)}, version = version + 1, assigned_at = now()
+         WHERE network_job_id = ANY(${p(assignments.map((a) => a.jobId))}::uuid[]) AND status ${sqlIn(ASSIGN.from)}
          RETURNING ${JOB_COLUMNS}),
        events AS (${events(p)}),
        guard AS (
@@ -426,10 +474,13 @@ export class JobRepository {
 
   /** The prover's replica starts (the caller has checked it waits to start, under the job's row lock). */
   async startReplica(id: string, proverId: string): Promise<void> {
-    await this.q(
-      `UPDATE job_assignments SET status = 'RUNNING', started_at = now() WHERE network_job_id = $1 AND prover_id = $2`,
+    const [rows] = await this.q<unknown[][]>(
+      `UPDATE job_assignments SET status = ${TO(REPLICA_START.to)}, started_at = now()
+       WHERE network_job_id = $1 AND prover_id = $2 AND status ${sqlIn(REPLICA_START.from)} RETURNING 1`,
       [id, proverId],
     );
+    if (rows.length === 0)
+      throw new DomainError(ErrorCode.IllegalTransition, `the replica of ${proverId} cannot start`);
   }
 
   /**
@@ -440,10 +491,38 @@ export class JobRepository {
     await this.q(
       `WITH removed AS (DELETE FROM job_assignments WHERE network_job_id = $1 RETURNING prover_id, status)
        INSERT INTO revoked_replicas (prover_id, network_job_id)
-       SELECT prover_id, $1 FROM removed WHERE status IN ('ASSIGNED', 'RUNNING')
+       SELECT prover_id, $1 FROM removed WHERE status ${sqlIn(OUTSTANDING_REPLICA)}
        ON CONFLICT (prover_id, network_job_id) DO UPDATE SET revoked_at = now()`,
       [id],
     );
+  }
+
+  /**
+   * A prover's notices, in one statement (see TakeReplicaNoticesCommand): its called-off
+   * replicas of jobs settled after `since` not acknowledged yet, acknowledged now, and its
+   * revoked replicas, taken (one it holds again is not told). Two heartbeats at once may
+   * look from the same time: the acknowledgements tell each job once.
+   */
+  async takeNotices(proverId: string, since: string): Promise<string[]> {
+    const [row] = await this.prep<{ cancelled: string[] }>(
+      `WITH told AS (
+         INSERT INTO prover_cancellation_acks (prover_id, network_job_id)
+         SELECT a.prover_id, a.network_job_id FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
+         WHERE a.prover_id = $1 AND a.status = ${TO(REPLICA_MOVES.callOff.to)}
+           AND COALESCE(j.cancelled_at, j.completed_at, j.failed_at) > $2::timestamptz
+         ORDER BY COALESCE(j.cancelled_at, j.completed_at, j.failed_at), a.network_job_id
+         ON CONFLICT DO NOTHING RETURNING network_job_id),
+       revoked AS (
+         DELETE FROM revoked_replicas r WHERE r.prover_id = $1
+         RETURNING r.network_job_id,
+                   EXISTS (SELECT 1 FROM job_assignments a WHERE a.prover_id = $1
+                           AND a.network_job_id = r.network_job_id AND a.status ${sqlIn(OUTSTANDING_REPLICA)}) AS held)
+       SELECT ARRAY(SELECT id FROM (SELECT network_job_id::text AS id FROM told
+                                    UNION SELECT network_job_id::text FROM revoked WHERE NOT held) x
+                    ORDER BY id) AS cancelled`,
+      [proverId, since],
+    );
+    return row.cancelled;
   }
 
   /**
@@ -459,12 +538,12 @@ export class JobRepository {
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[])
          ON CONFLICT (event_id) DO NOTHING RETURNING network_job_id, event),
        audited AS (
-         UPDATE jobs SET status = '${AUDIT.to}', version = version + 1, audited_at = now()
-         WHERE network_job_id IN (SELECT network_job_id FROM logged WHERE event->>'status' = '${AUDIT.from}')
-           AND network_job_id = ANY($4::uuid[]) AND status = '${AUDIT.from}'
+         UPDATE jobs SET status = ${TO(AUDIT.to)}, version = version + 1, audited_at = now()
+         WHERE network_job_id IN (SELECT network_job_id FROM logged WHERE event->>'status' ${sqlIn(AUDIT.from)})
+           AND network_job_id = ANY($4::uuid[]) AND status ${sqlIn(AUDIT.from)}
          RETURNING network_job_id),
        events AS (${outboxInsertOf(`
-         SELECT '${JOB_AUDITED}', network_job_id::text, jsonb_build_object('network_job_id', network_job_id, 'status', 'AUDITED')
+         SELECT '${JOB_AUDITED}', network_job_id::text, jsonb_build_object('network_job_id', network_job_id, 'status', ${TO(AUDIT.to)})
          FROM audited`)})
        SELECT (SELECT count(*) FROM logged) AS logged, ${outboxRecordsOf('events')} AS events`,
       [

@@ -10,8 +10,17 @@ import {
   providerAccount,
   userAccount,
 } from '@tally/ledger';
-import { DomainError, ErrorCode, hashOf, newId, TallyEnv } from '@tally/shared';
+import { Clock, DomainError, ErrorCode, hashOf, newId, TallyEnv } from '@tally/shared';
 import { JobAuditEvent, splitReward } from '../domain';
+import {
+  JOB_AUDIT,
+  JOB_CANCELLED,
+  JOB_COMPLETED,
+  JOB_FAILED,
+  type JobCancelledPayload,
+  type JobCompletedPayload,
+  type JobFailedPayload,
+} from '../events/jobs.events';
 import { AssignmentRow, JobRepository, JobRow, SettledJob } from '../persistence/job.repository';
 import { JobReceipts } from './job-receipts.port';
 
@@ -68,6 +77,7 @@ export class JobSettler {
     private readonly jobs: JobRepository,
     private readonly outbox: OutboxWriter,
     private readonly env: TallyEnv,
+    private readonly clock: Clock,
     @Optional() private readonly receipts?: JobReceipts,
   ) {}
 
@@ -215,7 +225,7 @@ export class JobSettler {
     const outcome =
       r.kind === 'complete'
         ? {
-            type: 'JobCompleted',
+            type: JOB_COMPLETED,
             payload: {
               network_job_id: id,
               status: 'COMPLETED',
@@ -224,10 +234,10 @@ export class JobSettler {
               assigned_provers: assigned,
               final_cost_micros: r.finalCost.toString(),
               reward_micros: s.perProver.toString(),
-            },
+            } satisfies JobCompletedPayload,
           }
         : {
-            type: r.to === 'FAILED' ? 'JobFailed' : 'JobCancelled',
+            type: r.to === 'FAILED' ? JOB_FAILED : JOB_CANCELLED,
             payload: {
               network_job_id: id,
               status: r.to,
@@ -235,12 +245,12 @@ export class JobSettler {
               assigned_provers: assigned,
               failed_provers: [...new Set(r.failedProvers)].sort(),
               error_message: r.errorMessage,
-            },
+            } satisfies JobFailedPayload | JobCancelledPayload,
           };
     const eventId = newId();
     const audit: JobAuditEvent = {
       network_job_id: id,
-      timestamp: new Date().toISOString(),
+      timestamp: this.clock.now().toISOString(),
       client_job_id: job.client_job_id,
       prover_id: r.kind === 'complete' ? r.winners.join(',') : r.proverId,
       status: job.status,
@@ -250,7 +260,7 @@ export class JobSettler {
     };
     return [
       { ...outcome, partitionKey: id },
-      { type: 'JobAudit', partitionKey: id, payload: audit, eventId },
+      { type: JOB_AUDIT, partitionKey: id, payload: audit, eventId },
     ];
   }
 

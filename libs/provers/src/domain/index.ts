@@ -1,3 +1,4 @@
 export * from './score';
 export * from './prover';
+export * from './prover-state';
 export * from './scorecard-update-event';

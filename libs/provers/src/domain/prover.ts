@@ -1,7 +1,5 @@
 import { DomainError, ErrorCode } from '@tally/shared';
-
-export const PROVER_STATES = ['active', 'draining', 'offline'] as const;
-export type ProverState = (typeof PROVER_STATES)[number];
+import { OFFLINE_STATE, type ProverState } from './prover-state';
 
 export const STORAGE_TYPES = ['hdd', 'ssd', 'nvme', 'network'] as const;
 
@@ -62,6 +60,6 @@ export function effectiveState(
   now: Date,
   livenessTtlMs: number,
 ): ProverState {
-  if (!lastHeartbeat || now.getTime() - lastHeartbeat.getTime() > livenessTtlMs) return 'offline';
+  if (!lastHeartbeat || now.getTime() - lastHeartbeat.getTime() > livenessTtlMs) return OFFLINE_STATE;
   return stored;
 }

@@ -1,33 +1,15 @@
 import { OutboxEvent, registerOutboxEvent } from '@tally/database';
+import {
+  JOB_ASSIGNED,
+  JOB_COMPLETED,
+  JOB_FAILED,
+  type JobAssignedPayload,
+  type JobCompletedPayload,
+  type JobFailedPayload,
+} from '@tally/jobs';
 import { SCORECARD_UPDATE, type ScorecardUpdateEvent } from '../domain';
 
-/** The jobs lib's outbox payloads this lib reacts to (its own classes: see registerOutboxEvent). */
-export interface JobAssignedPayload {
-  network_job_id: string;
-  provers: string[];
-}
-
-export interface JobCompletedPayload {
-  network_job_id: string;
-  status: 'COMPLETED';
-  provers: string[];
-  dissenters?: string[];
-  /** Every prover holding a replica when the job settled (absent from events written before it was added). */
-  assigned_provers?: string[];
-  final_cost_micros: string;
-  reward_micros: string;
-}
-
-export interface JobFailedPayload {
-  network_job_id: string;
-  status: 'FAILED';
-  prover_id: string | null;
-  /** Every prover holding a replica when the job failed (absent from events written before it was added). */
-  assigned_provers?: string[];
-  /** The replicas the failure is charged to (absent from events written before it was added). */
-  failed_provers?: string[];
-  error_message: string | null;
-}
+/** This lib's classes for the jobs lib's events it reacts to (see registerOutboxEvent). */
 
 /** Wakes this prover's long polls. */
 export class ProverJobAssigned extends OutboxEvent<JobAssignedPayload> {}
@@ -38,7 +20,7 @@ export class ProverJobFailed extends OutboxEvent<JobFailedPayload> {}
 /** A score event to persist with optimistic locking. */
 export class ScorecardUpdatePublished extends OutboxEvent<ScorecardUpdateEvent> {}
 
-registerOutboxEvent('JobAssigned', ProverJobAssigned);
-registerOutboxEvent('JobCompleted', ProverJobCompleted);
-registerOutboxEvent('JobFailed', ProverJobFailed);
+registerOutboxEvent(JOB_ASSIGNED, ProverJobAssigned);
+registerOutboxEvent(JOB_COMPLETED, ProverJobCompleted);
+registerOutboxEvent(JOB_FAILED, ProverJobFailed);
 registerOutboxEvent(SCORECARD_UPDATE, ScorecardUpdatePublished);

@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '@tally/auth';
-import { badCursor, decodeCursorText, encodeCursorText, pageLimit, TallyEnv } from '@tally/shared';
+import { badCursor, Clock, decodeCursorText, encodeCursorText, pageLimit, TallyEnv } from '@tally/shared';
 import { ListProversQuery } from '../queries/list-provers/list-provers.query';
 import { ListProversQueryDto, PROVER_ID } from './dto/provers.request.dto';
 import { presentProver } from './prover.presenter';
@@ -13,6 +13,7 @@ export class AdminProversController {
   constructor(
     private readonly queries: QueryBus,
     private readonly env: TallyEnv,
+    private readonly clock: Clock,
   ) {}
 
   @Get('provers')
@@ -26,7 +27,7 @@ export class AdminProversController {
       if (!PROVER_ID.test(after)) throw badCursor();
     }
     const rows = await this.queries.execute(new ListProversQuery({ state: q.state, region: q.region, after, limit }));
-    const now = new Date();
+    const now = this.clock.now();
     const settings = {
       livenessTtlMs: this.env.PROVER_LIVENESS_TTL_MS,
       decayHalfLifeMs: this.env.SCORE_DECAY_HALF_LIFE_MS,

@@ -4,7 +4,7 @@ import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Roles, StillAuthenticated } from '@tally/auth';
 import { ReleaseStartCommand } from '@tally/jobs';
-import { ForbiddenError, InvalidRequestError, NoFieldsRequestDto, TallyEnv } from '@tally/shared';
+import { Clock, ForbiddenError, InvalidRequestError, NoFieldsRequestDto, TallyEnv } from '@tally/shared';
 import { DrainProverCommand } from '../commands/drain-prover/drain-prover.command';
 import { ResumeProverCommand } from '../commands/resume-prover/resume-prover.command';
 import { JobWakeups } from '../commands/poll-job/job-wakeups';
@@ -49,6 +49,7 @@ export class ProversController {
     private readonly queries: QueryBus,
     private readonly env: TallyEnv,
     private readonly wakeups: JobWakeups,
+    private readonly clock: Clock,
   ) {}
 
   @Post('register')
@@ -221,7 +222,7 @@ export class ProversController {
   }
 
   private present(prover: Parameters<typeof presentProver>[0]) {
-    return presentProver(prover, new Date(), {
+    return presentProver(prover, this.clock.now(), {
       livenessTtlMs: this.env.PROVER_LIVENESS_TTL_MS,
       decayHalfLifeMs: this.env.SCORE_DECAY_HALF_LIFE_MS,
       idleAfterMs: this.env.SCORE_IDLE_AFTER_MS,

@@ -1,6 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { LOCK_ASSIGNMENTS_SHARED_SQL, recordHandled, UnitOfWork } from '@tally/database';
-import type { HardwareProfile, ProverCapabilities, ProverState } from '../domain';
+import { recordHandled, sqlIn, sqlLiteral, UnitOfWork } from '@tally/database';
+import {
+  INITIAL_PROVER_STATE,
+  OFFLINE_STATE,
+  PROVER_MOVES,
+  statesLeftBy,
+  type HardwareProfile,
+  type ProverCapabilities,
+  type ProverEvent,
+  type ProverMove,
+  type ProverState,
+} from '../domain';
 
 export interface ProverRow {
   prover_id: string;
@@ -55,12 +65,23 @@ export interface ProverListFilter {
 }
 
 /**
- * A prover's state once it is heard from again: an offline one is active, or draining if
- * it was asked to drain (a drain outlives going offline); any other state stays.
+ * A prover's state after `event`, as an SQL expression over its row (`alias.` prefixed),
+ * written from the domain's state machine: its moves in order, any other state kept.
+ * `guarded`: the statement's WHERE admits only the states the event leaves (`leaving`), so
+ * an event of one unconditional move writes its target as it is.
  */
-const backOnline = (alias = '') =>
-  `CASE WHEN ${alias}state = 'offline' THEN CASE WHEN ${alias}drain_requested THEN 'draining' ELSE 'active' END
-        ELSE ${alias}state END`;
+function stateAfter(event: ProverEvent, alias = '', guarded = false): string {
+  const moves: readonly ProverMove[] = PROVER_MOVES[event];
+  if (guarded && moves.length === 1 && moves[0].drainRequested === undefined) return sqlLiteral(moves[0].to);
+  const whens = moves.map((m) => {
+    const drain = m.drainRequested === undefined ? '' : ` AND ${m.drainRequested ? '' : 'NOT '}${alias}drain_requested`;
+    return `WHEN ${alias}state ${sqlIn(m.from)}${drain} THEN ${sqlLiteral(m.to)}`;
+  });
+  return `CASE ${whens.join(' ')} ELSE ${alias}state END`;
+}
+
+/** The guard of a statement that makes `event`: the prover is in a state it leaves. */
+const leaving = (event: ProverEvent, alias = '') => `${alias}state ${sqlIn(statesLeftBy(event))}`;
 
 const COLUMNS = `prover_id, hardware_profile, capabilities, region, max_concurrency, load_factor::text, state,
   score_value::text, successful_jobs::text, failed_jobs::text, version::text, last_heartbeat, last_scored_at,
@@ -95,22 +116,19 @@ export class ProverRepository {
 
   /**
    * Creates the prover, or replaces its profile, capabilities, region and concurrency
-   * (score, counters, version and state are kept). `created` tells which. Like a drain, it
-   * waits for an assignment batch being written, so a lowered max_concurrency holds for
-   * every batch after it answers.
+   * (score, counters, version and state are kept). `created` tells which.
    */
   async register(r: ProverRegistration): Promise<{ prover: ProverRow; created: boolean }> {
-    await this.uow.prepared(LOCK_ASSIGNMENTS_SHARED_SQL);
     const rows = await this.q<(ProverRow & { created: boolean })[]>(
-      `INSERT INTO provers AS p (prover_id, hardware_profile, capabilities, region, max_concurrency, last_heartbeat)
-       VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN now() END)
+      `INSERT INTO provers AS p (prover_id, hardware_profile, capabilities, region, max_concurrency, last_heartbeat, state)
+       VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN now() END, ${sqlLiteral(INITIAL_PROVER_STATE)})
        ON CONFLICT (prover_id) DO UPDATE SET
          hardware_profile = EXCLUDED.hardware_profile,
          capabilities = EXCLUDED.capabilities,
          region = EXCLUDED.region,
          max_concurrency = EXCLUDED.max_concurrency,
          last_heartbeat = CASE WHEN $6 THEN now() ELSE p.last_heartbeat END,
-         state = CASE WHEN $6 THEN ${backOnline('p.')} ELSE p.state END
+         state = CASE WHEN $6 THEN ${stateAfter('heartbeat', 'p.')} ELSE p.state END
        RETURNING ${COLUMNS}, (xmax = 0) AS created`,
       [
         r.proverId,
@@ -127,69 +145,43 @@ export class ProverRepository {
 
   /**
    * A heartbeat, in one statement: refreshes liveness, load, profile and capabilities (an
-   * offline prover is active again; a draining one stays draining) and takes the jobs of
-   * this prover cancelled since `overlapMs` before the previous heartbeat that it has not
-   * been told about yet, marking them told (reading the jobs tables, as ProverJobsReader
-   * does), with the replicas taken back from it since (their job was requeued). Returns
-   * those job ids, or null for an unknown prover.
+   * offline prover is back: see the heartbeat move) and moves the moment the prover was
+   * last told of its cancellations to now. Returns that moment as it was, less
+   * `overlapMs` (as the database wrote it: full precision), or null for an unknown prover.
    */
   async heartbeat(
     proverId: string,
     beat: { loadFactor: number; hardwareProfile: HardwareProfile; capabilities: ProverCapabilities },
     overlapMs: number,
-  ): Promise<string[] | null> {
-    const [row] = await this.uow.prepared<{ known: boolean; cancelled: string[] }>(
-      // "before" reads the row as of the statement's start (the UPDATE beside it takes the lock);
-      // two heartbeats at once may look from the same time: the acknowledgements tell each job once.
-      `WITH before AS (
-         SELECT COALESCE(cancellations_seen_at, registered_at) - make_interval(secs => $5::float8 / 1000) AS since
-         FROM provers WHERE prover_id = $1),
-       beat AS (
-         UPDATE provers SET last_heartbeat = now(), cancellations_seen_at = now(), load_factor = $2,
-           hardware_profile = $3, capabilities = $4, state = ${backOnline()}
-         WHERE prover_id = $1 RETURNING 1),
-       told AS (
-         INSERT INTO prover_cancellation_acks (prover_id, network_job_id)
-         SELECT a.prover_id, a.network_job_id FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
-         WHERE a.prover_id = $1 AND a.status = 'CANCELLED'
-           AND COALESCE(j.cancelled_at, j.completed_at, j.failed_at) > (SELECT since FROM before)
-         ORDER BY COALESCE(j.cancelled_at, j.completed_at, j.failed_at), a.network_job_id
-         ON CONFLICT DO NOTHING RETURNING network_job_id),
-       -- Replicas taken back (their job was requeued), told once; one given back to it since is not.
-       revoked AS (
-         DELETE FROM revoked_replicas r WHERE r.prover_id = $1 AND EXISTS (SELECT 1 FROM beat)
-         RETURNING r.network_job_id,
-                   EXISTS (SELECT 1 FROM job_assignments a WHERE a.prover_id = $1
-                           AND a.network_job_id = r.network_job_id AND a.status IN ('ASSIGNED', 'RUNNING')) AS held)
-       SELECT EXISTS (SELECT 1 FROM beat) AS known,
-              ARRAY(SELECT id FROM (SELECT network_job_id::text AS id FROM told
-                                    UNION SELECT network_job_id::text FROM revoked WHERE NOT held) x
-                    ORDER BY id) AS cancelled`,
+  ): Promise<string | null> {
+    const [row] = await this.uow.prepared<{ since: string }>(
+      // "before" reads the row as of the statement's start (the UPDATE takes the lock).
+      `UPDATE provers p SET last_heartbeat = now(), cancellations_seen_at = now(), load_factor = $2,
+         hardware_profile = $3, capabilities = $4, state = ${stateAfter('heartbeat', 'p.')}
+       FROM (SELECT COALESCE(cancellations_seen_at, registered_at) - make_interval(secs => $5::float8 / 1000) AS since
+             FROM provers WHERE prover_id = $1) before
+       WHERE p.prover_id = $1
+       RETURNING before.since::text AS since`,
       [proverId, beat.loadFactor, JSON.stringify(beat.hardwareProfile), JSON.stringify(beat.capabilities), overlapMs],
     );
-    return row.known ? row.cancelled : null;
+    return row?.since ?? null;
   }
 
   /** Liveness only (polls): the ids of the provers that exist, refreshed. */
   async touchAll(proverIds: string[]): Promise<Set<string>> {
     const rows = await this.uow.prepared<{ prover_id: string }>(
-      `UPDATE provers SET last_heartbeat = now(), state = ${backOnline()}
+      `UPDATE provers SET last_heartbeat = now(), state = ${stateAfter('heartbeat')}
        WHERE prover_id = ANY($1::varchar[]) RETURNING prover_id`,
       [proverIds],
     );
     return new Set(rows.map((r) => r.prover_id));
   }
 
-  /**
-   * Marks the prover draining. It first waits for any assignment batch being written: one
-   * that read the prover active commits before the drain does, so once the drain has
-   * answered no new job can reach the prover.
-   */
+  /** Marks the prover draining (an offline one comes back draining). */
   async drain(proverId: string): Promise<ProverRow | null> {
-    await this.uow.prepared(LOCK_ASSIGNMENTS_SHARED_SQL);
     const [rows] = await this.q<[ProverRow[], number]>(
-      // An offline prover stays offline until it is back; then it is draining (backOnline).
-      `UPDATE provers SET drain_requested = true, state = CASE WHEN state = 'offline' THEN state ELSE 'draining' END
+      // An offline prover stays offline until it is back; then it is draining (see the heartbeat move).
+      `UPDATE provers SET drain_requested = true, state = ${stateAfter('drain')}
        WHERE prover_id = $1 RETURNING ${COLUMNS}`,
       [proverId],
     );
@@ -199,11 +191,23 @@ export class ProverRepository {
   /** The drain is lifted: a draining prover is active again; an offline one is active once back. */
   async resume(proverId: string): Promise<ProverRow | null> {
     const [rows] = await this.q<[ProverRow[], number]>(
-      `UPDATE provers SET drain_requested = false, state = CASE WHEN state = 'draining' THEN 'active' ELSE state END
+      `UPDATE provers SET drain_requested = false, state = ${stateAfter('resume')}
        WHERE prover_id = $1 RETURNING ${COLUMNS}`,
       [proverId],
     );
     return rows[0] ?? null;
+  }
+
+  /** Marks provers silent past the TTL (by the database clock) offline (the score version is untouched); their ids. */
+  async goOfflineIfSilent(ttlMs: number): Promise<string[]> {
+    const [rows] = await this.q<[{ prover_id: string }[], number]>(
+      `UPDATE provers SET state = ${stateAfter('goOffline', '', true)}
+       WHERE ${leaving('goOffline')}
+         AND COALESCE(last_heartbeat, registered_at) < clock_timestamp() - make_interval(secs => $1::float8 / 1000)
+       RETURNING prover_id`,
+      [ttlMs],
+    );
+    return rows.map((r) => r.prover_id).sort();
   }
 
   /**
@@ -272,7 +276,7 @@ export class ProverRepository {
     const where: string[] = [];
     const stale = () =>
       `(last_heartbeat IS NULL OR last_heartbeat < now() - make_interval(secs => ${p(f.livenessTtlMs / 1000)}))`;
-    if (f.state === 'offline') where.push(`(state = 'offline' OR ${stale()})`);
+    if (f.state === OFFLINE_STATE) where.push(`(state = ${sqlLiteral(OFFLINE_STATE)} OR ${stale()})`);
     else if (f.state) where.push(`state = ${p(f.state)} AND NOT ${stale()}`);
     if (f.region) where.push(`region = ${p(f.region)}`);
     if (f.after !== undefined) where.push(`prover_id > ${p(f.after)}`);

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, Public, Roles } from '@tally/auth';
-import { JobNotFoundError } from '@tally/jobs';
+import { JobAudienceQuery, JobNotFoundError } from '@tally/jobs';
 import { DomainError, ErrorCode } from '@tally/shared';
 import { SigningKeyring } from '../keys/signing-keyring';
 import { ReceiptDocument, verifyAttestation, verifyReceipt } from '../offline';
@@ -37,6 +37,7 @@ class VerifyResultDto {
 export class ReceiptsController {
   constructor(
     private readonly receipts: ReceiptRepository,
+    private readonly audiences: JobAudienceQuery,
     private readonly keyring: SigningKeyring,
   ) {}
 
@@ -88,14 +89,20 @@ export class ReceiptsController {
     return result;
   }
 
-  /** Someone else's job is as unknown to the caller as one that does not exist (like GET /v1/jobs/{id}). */
+  /**
+   * Someone else's job is as unknown to the caller as one that does not exist (like GET
+   * /v1/jobs/{id}). A job's audience: its client, and every prover ever assigned to it
+   * (holding a replica now, or named by an assignment receipt).
+   */
   private async checkAudience(id: string, principal: Principal): Promise<void> {
-    const audience = await this.receipts.audience(id);
+    const job = await this.audiences.of(id);
     const visible =
-      audience &&
+      job &&
       (principal.role === 'admin' ||
-        (principal.role === 'client' && audience.clientId === principal.subject) ||
-        (principal.role === 'prover' && audience.provers.has(principal.subject)));
+        (principal.role === 'client' && job.clientId === principal.subject) ||
+        (principal.role === 'prover' &&
+          (job.provers.includes(principal.subject) ||
+            (await this.receipts.assignedProvers(id)).has(principal.subject))));
     if (!visible) throw new JobNotFoundError(id);
   }
 }

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { UnitOfWork } from '@tally/database';
 import { TallyEnv } from '@tally/shared';
-import { DataSource } from 'typeorm';
 import { ed25519AsyncSigner, ed25519Signer, keyIdOf, publicKeyOfSeed } from '../offline';
 
 export type KeyPurpose = 'signing' | 'attestation';
@@ -67,7 +67,7 @@ export class SigningKeyring implements OnModuleInit {
 
   constructor(
     private readonly env: TallyEnv,
-    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
   ) {
     this.signing = load(env.RECEIPT_SIGNING_KEY_HEX ?? this.embeddedSeed());
     if (env.RECEIPT_ATTESTATION_KEY_HEX) {
@@ -106,7 +106,7 @@ export class SigningKeyring implements OnModuleInit {
   /** Every key ever published, active and retired, oldest first. */
   async publicKeys(): Promise<PublishedKey[]> {
     const rows: Array<Omit<PublishedKey, 'created_at' | 'retired_at'> & { created_at: Date; retired_at: Date | null }> =
-      await this.dataSource.query(
+      await this.uow.tx.query(
         `SELECT key_id, public_key, purpose, status, created_at, retired_at FROM receipt_keys
          ORDER BY created_at, key_id`,
       );
@@ -125,7 +125,8 @@ export class SigningKeyring implements OnModuleInit {
    * advisory lock, so there is never more than one active key per purpose (an index checks it).
    */
   private async publish(purpose: KeyPurpose, key: LoadedKey): Promise<void> {
-    await this.dataSource.transaction(async (tx) => {
+    await this.uow.run(async () => {
+      const { tx } = this.uow;
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext('receipt_keys'))`);
       const existing: Array<{ purpose: KeyPurpose; status: string }> = await tx.query(
         `SELECT purpose, status FROM receipt_keys WHERE key_id = $1`,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@tally/database';
+import { LedgerQueries } from '@tally/ledger';
 import type { ReceiptDocument, ReceiptKind } from '../offline';
 
 export interface ChainHead {
@@ -7,7 +8,10 @@ export interface ChainHead {
   receipt_hash: string;
 }
 
-/** The receipts table (append-only), read and written in the current unit of work. */
+/**
+ * The receipts table (append-only), read and written in the current unit of work. The
+ * jobs, provers and ledger tables are read through their libs' queries.
+ */
 @Injectable()
 export class ReceiptRepository {
   constructor(private readonly uow: UnitOfWork) {}
@@ -45,7 +49,7 @@ export class ReceiptRepository {
   /**
    * What a settlement receipt needs of each job, in one statement: its chain head, its
    * assignment rounds, the provers (with scorecards) of its latest assignment receipt, and
-   * its ledger transfers so far in journal order.
+   * its ledger transfers so far in journal order (the ledger's query, in the same statement).
    */
   async settlementContext(
     jobIds: string[],
@@ -62,7 +66,7 @@ export class ReceiptRepository {
               (SELECT count(*)::int FROM receipts c WHERE c.network_job_id = u.id AND c.kind = 'assignment') AS rounds,
               (SELECT r.document->'receipt'->'provers' FROM receipts r
                WHERE r.network_job_id = u.id AND r.kind = 'assignment' ORDER BY r.seq DESC LIMIT 1) AS assigned_provers,
-              ARRAY(SELECT t.id::text FROM transfers t WHERE t.job_id = u.id::text ORDER BY t.seq) AS transfer_ids
+              ${LedgerQueries.jobTransferIdsSql('u.id::text')} AS transfer_ids
        FROM unnest($1::uuid[]) AS u(id)
        LEFT JOIN LATERAL (SELECT seq, receipt_hash FROM receipts r WHERE r.network_job_id = u.id
                           ORDER BY seq DESC LIMIT 1) h ON true`,
@@ -128,27 +132,14 @@ export class ReceiptRepository {
     return new Set(rows.map((r) => r.id));
   }
 
-  /** The prover ids and score versions of the given provers now (read in the assigning transaction). */
-  async scorecards(proverIds: string[]): Promise<Map<string, { version: string; score: string }>> {
-    const rows = await this.prep<{ prover_id: string; version: string; score: string }>(
-      `SELECT prover_id, version::text AS version, score_value::text AS score FROM provers WHERE prover_id = ANY($1)`,
-      [proverIds],
-    );
-    return new Map(rows.map((r) => [r.prover_id, { version: r.version, score: r.score }]));
-  }
-
-  /** Who may read a job's receipts: its client and every prover ever assigned to it. */
-  async audience(jobId: string): Promise<{ clientId: string; provers: Set<string> } | null> {
-    const rows = await this.q<{ client_id: string; provers: string[] | null }>(
-      `SELECT j.client_id,
-              ARRAY(SELECT a.prover_id FROM job_assignments a WHERE a.network_job_id = j.network_job_id
-                    UNION
-                    SELECT p->>'prover_id' FROM receipts r, jsonb_array_elements(r.document->'receipt'->'provers') p
-                    WHERE r.network_job_id = j.network_job_id AND r.kind = 'assignment') AS provers
-       FROM jobs j WHERE j.network_job_id = $1`,
+  /** The provers named by the job's assignment receipts (every round's, so a requeue's earlier provers too). */
+  async assignedProvers(jobId: string): Promise<Set<string>> {
+    const rows = await this.q<{ prover_id: string }>(
+      `SELECT DISTINCT p->>'prover_id' AS prover_id
+       FROM receipts r, jsonb_array_elements(r.document->'receipt'->'provers') p
+       WHERE r.network_job_id = $1 AND r.kind = 'assignment'`,
       [jobId],
     );
-    if (!rows[0]) return null;
-    return { clientId: rows[0].client_id, provers: new Set(rows[0].provers ?? []) };
+    return new Set(rows.map((r) => r.prover_id));
   }
 }

@@ -1,3 +1,4 @@
+import { ASSIGNABLE_PROVER_STATE } from '@tally/provers';
 import type { WeightedCandidate } from './rendezvous';
 import { meetsRequirements, type ProverAttributes } from './requirements';
 import { proverWeight, type Weights } from './weight';
@@ -48,7 +49,7 @@ export function isLive(p: Pick<ProverSnapshot, 'lastHeartbeat'>, { now, ttlMs }:
 
 /** Why a prover is not a candidate for a job, or null when it is one. */
 export function exclusion(p: ProverSnapshot, job: JobNeeds, liveness: Liveness): string | null {
-  if (p.state !== 'active') return p.state;
+  if (p.state !== ASSIGNABLE_PROVER_STATE) return p.state;
   if (!isLive(p, liveness)) return 'not live';
   if (p.activeJobs >= p.maxConcurrency) return 'at max_concurrency';
   if (job.holders?.has(p.proverId)) return 'already holds a replica';

@@ -1,6 +1,15 @@
 import { IEventHandler } from '@nestjs/cqrs';
 import { OutboxEvent, OutboxEventsHandler, registerOutboxEvent } from '@tally/database';
-import { JOB_SUBMITTED } from '@tally/jobs';
+import {
+  JOB_REQUEUED,
+  JOB_SETTLED_EVENTS,
+  JOB_SUBMITTED,
+  type JobCancelledPayload,
+  type JobCompletedPayload,
+  type JobFailedPayload,
+  type JobRequeuedPayload,
+  type JobSubmittedPayload,
+} from '@tally/jobs';
 import { SchedulerTicker } from './scheduler-ticker';
 
 /**
@@ -8,13 +17,15 @@ import { SchedulerTicker } from './scheduler-ticker';
  * interval: a new or requeued job waits to be placed, a settled one freed a prover's slot.
  * This lib's own classes for those outbox types (see registerOutboxEvent).
  */
-export class JobSubmittedForScheduling extends OutboxEvent<{ network_job_id: string }> {}
-export class JobRequeuedForScheduling extends OutboxEvent<{ network_job_id: string }> {}
-export class JobSettledForScheduling extends OutboxEvent<{ network_job_id: string }> {}
+export class JobSubmittedForScheduling extends OutboxEvent<JobSubmittedPayload> {}
+export class JobRequeuedForScheduling extends OutboxEvent<JobRequeuedPayload> {}
+export class JobSettledForScheduling extends OutboxEvent<
+  JobCompletedPayload | JobFailedPayload | JobCancelledPayload
+> {}
 
 registerOutboxEvent(JOB_SUBMITTED, JobSubmittedForScheduling);
-registerOutboxEvent('JobRequeued', JobRequeuedForScheduling);
-for (const type of ['JobCompleted', 'JobFailed', 'JobCancelled']) registerOutboxEvent(type, JobSettledForScheduling);
+registerOutboxEvent(JOB_REQUEUED, JobRequeuedForScheduling);
+for (const type of JOB_SETTLED_EVENTS) registerOutboxEvent(type, JobSettledForScheduling);
 
 @OutboxEventsHandler(JobSubmittedForScheduling, JobRequeuedForScheduling, JobSettledForScheduling)
 export class SchedulingTriggers implements IEventHandler<

@@ -1,9 +1,10 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { Clock, SystemClock } from '../time';
 import { TallyEnv, validateEnv } from './tally-env';
 
 /**
- * Validates the environment once and provides it as the typed `TallyEnv`.
+ * Validates the environment once and provides it as the typed `TallyEnv`, with the `Clock`.
  * `overrides` lets tests and the benchmark start an app without touching process.env.
  */
 @Global()
@@ -16,8 +17,12 @@ export class TallyConfigModule {
       module: TallyConfigModule,
       // `.env` is read by the entry points (loadDotEnv, before anything else reads the environment).
       imports: [ConfigModule.forRoot({ ignoreEnvFile: true, validate, cache: true })],
-      providers: [{ provide: TallyEnv, useFactory: () => env ?? validateEnv({ ...process.env, ...overrides }) }],
-      exports: [TallyEnv, ConfigModule],
+      providers: [
+        { provide: TallyEnv, useFactory: () => env ?? validateEnv({ ...process.env, ...overrides }) },
+        // Business time (stamps, deadlines) is read from here, so a test can set it.
+        { provide: Clock, useClass: SystemClock },
+      ],
+      exports: [TallyEnv, ConfigModule, Clock],
     };
   }
 }

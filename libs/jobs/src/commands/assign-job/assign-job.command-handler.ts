@@ -2,7 +2,8 @@ import { Optional } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
 import { InvalidRequestError } from '@tally/shared';
-import { IllegalTransitionError, JobNotFoundError, MOVES } from '../../domain';
+import { canMove, IllegalTransitionError, INITIAL_REPLICA_STATUS, JobNotFoundError, MOVES } from '../../domain';
+import { JOB_ASSIGNED, type JobAssignedPayload } from '../../events/jobs.events';
 import { AssignmentRow, JobRepository, JobRow } from '../../persistence/job.repository';
 import { JobReceipts } from '../../settlement/job-receipts.port';
 import { AssignJobCommand, AssignJobsCommand } from './assign-job.command';
@@ -27,9 +28,9 @@ export class AssignJobsCommandHandler implements ICommandHandler<AssignJobsComma
       }
       const events = this.outbox.insertSql(
         assignments.map((a) => ({
-          type: 'JobAssigned',
+          type: JOB_ASSIGNED,
           partitionKey: a.jobId,
-          payload: { network_job_id: a.jobId, provers: a.proverIds },
+          payload: { network_job_id: a.jobId, provers: a.proverIds } satisfies JobAssignedPayload,
         })),
       );
       // The jobs are locked by the caller (the scheduler's claim, or the admin route's check below).
@@ -53,7 +54,7 @@ function assignmentOf(job: JobRow, proverId: string, replica: number): Assignmen
     network_job_id: job.network_job_id,
     prover_id: proverId,
     replica,
-    status: 'ASSIGNED',
+    status: INITIAL_REPLICA_STATUS,
     success: null,
     final_cost_micros: null,
     result_hash: null,
@@ -81,11 +82,11 @@ export class AssignJobCommandHandler implements ICommandHandler<AssignJobCommand
       const [job] = await this.jobs.findMany([jobId]);
       if (!job) throw new JobNotFoundError(jobId);
       // Only an assignment's own move: a RUNNING job may become ASSIGNED again, but by a give-back.
-      if (job.status !== MOVES.assign.from) {
+      if (!canMove(MOVES.assign, job.status)) {
         throw new IllegalTransitionError(
           job.status,
           MOVES.assign.to,
-          `a ${job.status} job cannot be assigned: only a ${MOVES.assign.from} one can`,
+          `a ${job.status} job cannot be assigned: only a ${MOVES.assign.from.join(' or ')} one can`,
         );
       }
       if (new Set(proverIds).size !== proverIds.length || proverIds.length !== job.replicas) {

@@ -1,6 +1,6 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
-import { canTransition, IllegalTransitionError, JobNotFoundError } from '../../domain';
+import { callOffOutstanding, canMove, IllegalTransitionError, JobNotFoundError, MOVES } from '../../domain';
 import { JobRepository } from '../../persistence/job.repository';
 import { JobSettler } from '../../settlement/job-settler';
 import { CancelJobCommand, CancelOutcome } from './cancel-job.command';
@@ -20,22 +20,20 @@ export class CancelJobCommandHandler implements ICommandHandler<CancelJobCommand
       if (!job || (requester.role !== 'admin' && job.client_id !== requester.subject))
         throw new JobNotFoundError(jobId);
       // CANCELLED is terminal: the row is as the first cancel left it, so the answer is too.
-      if (job.status === 'CANCELLED') return { job, replayed: true };
-      if (!canTransition(job.status, 'CANCELLED')) {
+      if (job.status === MOVES.cancel.to) return { job, replayed: true };
+      if (!canMove(MOVES.cancel, job.status)) {
         throw new IllegalTransitionError(
           job.status,
-          'CANCELLED',
+          MOVES.cancel.to,
           `job ${jobId} already ended ${job.status}: only a job that has not settled can be cancelled`,
         );
       }
-      const assignments = (await this.jobs.assignments(jobId)).map((a) =>
-        a.status === 'REPORTED' ? a : { ...a, status: 'CANCELLED' as const },
-      );
+      const assignments = callOffOutstanding(await this.jobs.assignments(jobId));
       const cancelled = await this.settler.settle({
         kind: 'refund',
         job,
         assignments,
-        to: 'CANCELLED',
+        to: MOVES.cancel.to,
         errorMessage: null,
         proverId: null,
         failedProvers: [],

@@ -9,12 +9,13 @@ import {
   UnitOfWork,
 } from '@tally/database';
 import { GroupCommit, Settled } from '@tally/shared';
-import type { JobAuditEvent } from '../../domain';
+import { canMove, type JobAuditEvent, MOVES } from '../../domain';
+import { JOB_AUDIT } from '../../events/jobs.events';
 import { JobRepository } from '../../persistence/job.repository';
 import { JobReceipts } from '../../settlement/job-receipts.port';
 
 export class JobAuditPublished extends OutboxEvent<JobAuditEvent> {}
-registerOutboxEvent('JobAudit', JobAuditPublished);
+registerOutboxEvent(JOB_AUDIT, JobAuditPublished);
 
 /**
  * Appends each JobAuditEvent to the audit log once (by event_id), and moves a COMPLETED
@@ -41,7 +42,9 @@ export class JobAuditRecorder implements IEventHandler<JobAuditPublished>, Befor
   }
 
   private async recordAll(events: JobAuditEvent[]): Promise<Settled<void>[]> {
-    const completed = [...new Set(events.filter((e) => e.status === 'COMPLETED').map((e) => e.network_job_id))];
+    const completed = [
+      ...new Set(events.filter((e) => canMove<string>(MOVES.audit, e.status)).map((e) => e.network_job_id)),
+    ];
     const receipted = this.receipts ? await this.receipts.withSettlementReceipt(completed) : new Set(completed);
     const audited = await retryOnConflict(() =>
       this.jobs.recordAudits(

@@ -1,8 +1,16 @@
 import { BeforeApplicationShutdown } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
-import { DomainError, ErrorCode, GroupCommit, hashOf, InvalidRequestError, Settled } from '@tally/shared';
-import { decideReplicas, IllegalTransitionError, JobNotFoundError } from '../../domain';
+import { Clock, DomainError, ErrorCode, GroupCommit, hashOf, InvalidRequestError, Settled } from '@tally/shared';
+import {
+  canMove,
+  decideReplicas,
+  IllegalTransitionError,
+  JobNotFoundError,
+  MOVES,
+  OUTSTANDING_REPLICA,
+  REPLICA_MOVES,
+} from '../../domain';
 import { AssignmentRow, JobRepository, JobRow } from '../../persistence/job.repository';
 import { JobSettler, Settlement } from '../../settlement/job-settler';
 import { ReportOutcome, ReportResultCommand, ResultReport } from './report-result.command';
@@ -32,6 +40,7 @@ export class ReportResultCommandHandler
     private readonly uow: UnitOfWork,
     private readonly jobs: JobRepository,
     private readonly settler: JobSettler,
+    private readonly clock: Clock,
   ) {}
 
   execute(command: ReportResultCommand): Promise<ReportOutcome> {
@@ -76,30 +85,31 @@ export class ReportResultCommandHandler
       result_hash: report.resultHash,
     });
     // The transition this report asks for, named in a refusal.
-    const to = report.success ? 'COMPLETED' : 'FAILED';
-    if (mine.status === 'REPORTED') {
+    const to = report.success ? MOVES.complete.to : MOVES.fail.to;
+    if (mine.status === REPLICA_MOVES.report.to) {
       if (mine.report_hash !== reportHash) {
         throw new IllegalTransitionError(job.status, to, 'a different result was already reported');
       }
       return { ...outcomeOf(job, mine), replayed: true };
     }
-    if (job.status !== 'RUNNING' || mine.status !== 'RUNNING') {
+    // A result is taken while the job could still complete on it, from a replica that runs.
+    if (!canMove(MOVES.complete, job.status) || !canMove(REPLICA_MOVES.report, mine.status)) {
       throw new IllegalTransitionError(job.status, to, `cannot report a result for a ${job.status} job`);
     }
     this.checkReport(job, report);
 
     Object.assign(mine, {
-      status: 'REPORTED',
+      status: REPLICA_MOVES.report.to,
       success: report.success,
       final_cost_micros: report.finalCostMicros?.toString() ?? null,
       result_hash: report.resultHash,
       error_message: report.errorMessage,
       report_hash: reportHash,
-      reported_at: new Date(),
+      reported_at: this.clock.now(),
     });
     changed.add(mine);
     const reports = assignments
-      .filter((a) => a.status === 'REPORTED')
+      .filter((a) => a.status === REPLICA_MOVES.report.to)
       .map((a) => ({
         proverId: a.prover_id,
         success: a.success === true,
@@ -114,7 +124,7 @@ export class ReportResultCommandHandler
             kind: 'refund',
             job: { ...job },
             assignments,
-            to: 'FAILED',
+            to: MOVES.fail.to,
             errorMessage: report.errorMessage ?? 'no majority of replicas agreed',
             proverId,
             failedProvers: decision.dissenters,
@@ -132,8 +142,8 @@ export class ReportResultCommandHandler
     for (const a of assignments) {
       // Replicas still out when the job is decided are not needed any more: cancelled, so
       // their provers hear of it at their next heartbeat and stop.
-      if (a.status === 'ASSIGNED' || a.status === 'RUNNING') Object.assign(a, { status: 'CANCELLED' });
-      if (a.reward_micros !== null || a.status === 'CANCELLED') changed.add(a);
+      if (OUTSTANDING_REPLICA.includes(a.status)) Object.assign(a, { status: REPLICA_MOVES.callOff.to });
+      if (a.reward_micros !== null || a.status === REPLICA_MOVES.callOff.to) changed.add(a);
     }
     // The job as the settlement leaves it, for the answers of later reports in this batch.
     const { row } = settlement;

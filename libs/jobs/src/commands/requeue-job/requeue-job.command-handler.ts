@@ -1,5 +1,7 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
+import { callOffOutstanding, canMove, MOVES, OUTSTANDING_REPLICA } from '../../domain';
+import { JOB_REQUEUED, type JobRequeuedPayload } from '../../events/jobs.events';
 import { JobRepository, JobRow } from '../../persistence/job.repository';
 import { JobSettler } from '../../settlement/job-settler';
 import { RequeueJobCommand } from './requeue-job.command';
@@ -16,17 +18,19 @@ export class RequeueJobCommandHandler implements ICommandHandler<RequeueJobComma
   execute({ jobId, proverId, maxAttempts, reason }: RequeueJobCommand): Promise<JobRow | null> {
     return this.uow.run(async () => {
       const job = await this.jobs.find(jobId, true);
-      if (!job || (job.status !== 'ASSIGNED' && job.status !== 'RUNNING')) return null; // settled meanwhile
+      if (!job || !canMove(MOVES.requeue, job.status)) return null; // settled meanwhile
       const assignments = await this.jobs.assignments(jobId);
-      if (!assignments.some((a) => a.prover_id === proverId && a.status !== 'REPORTED')) return null;
-      const attempts = job.attempts + (job.status === 'RUNNING' ? 1 : 0);
+      // The prover must still hold a replica (one it reported is done with).
+      if (!assignments.some((a) => a.prover_id === proverId && OUTSTANDING_REPLICA.includes(a.status))) return null;
+      // A job that had started counts an attempt.
+      const attempts = job.attempts + (job.status === MOVES.start.to ? 1 : 0);
       if (attempts >= maxAttempts) {
         return this.settler.settle({
           kind: 'refund',
           job,
           // Replicas still out are called off: their provers hear of it at their next heartbeat.
-          assignments: assignments.map((a) => (a.status === 'REPORTED' ? a : { ...a, status: 'CANCELLED' as const })),
-          to: 'FAILED',
+          assignments: callOffOutstanding(assignments),
+          to: MOVES.fail.to,
           errorMessage: `${reason}; gave up after ${attempts} attempt(s)`,
           proverId,
           failedProvers: [proverId],
@@ -34,8 +38,13 @@ export class RequeueJobCommandHandler implements ICommandHandler<RequeueJobComma
       }
       // Every replica starts again: the assignment is redone as a whole.
       await this.jobs.removeAssignments(jobId);
-      const requeued = await this.jobs.transition(jobId, 'PENDING', { attempts, assigned_at: null, started_at: null });
-      await this.outbox.append('JobRequeued', jobId, { network_job_id: jobId, prover_id: proverId, reason, attempts });
+      const requeued = await this.jobs.transition(jobId, MOVES.requeue, {
+        attempts,
+        assigned_at: null,
+        started_at: null,
+      });
+      const payload: JobRequeuedPayload = { network_job_id: jobId, prover_id: proverId, reason, attempts };
+      await this.outbox.append(JOB_REQUEUED, jobId, payload);
       return requeued;
     });
   }

@@ -1,6 +1,7 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
-import { IllegalTransitionError, JOB_STARTED, JobNotFoundError } from '../../domain';
+import { canMove, IllegalTransitionError, IN_FLIGHT, JobNotFoundError, MOVES, REPLICA_MOVES } from '../../domain';
+import { JOB_STARTED, type JobStartedPayload } from '../../events/jobs.events';
 import { JobRepository, JobRow } from '../../persistence/job.repository';
 import { StartJobCommand } from './start-job.command';
 
@@ -19,14 +20,17 @@ export class StartJobCommandHandler implements ICommandHandler<StartJobCommand, 
       const mine = (await this.jobs.assignments(jobId)).find((a) => a.prover_id === proverId);
       // A job this prover holds no replica of is as unknown to it as one that does not exist (as on GET).
       if (!mine) throw new JobNotFoundError(jobId);
-      if (mine.status === 'RUNNING' && job.status === 'RUNNING') return job; // a repeated start
-      if (mine.status !== 'ASSIGNED' || (job.status !== 'ASSIGNED' && job.status !== 'RUNNING')) {
-        throw new IllegalTransitionError(job.status, 'RUNNING');
+      const { start } = MOVES;
+      if (mine.status === REPLICA_MOVES.start.to && job.status === start.to) return job; // a repeated start
+      if (!canMove(REPLICA_MOVES.start, mine.status) || !IN_FLIGHT.includes(job.status)) {
+        throw new IllegalTransitionError(job.status, start.to);
       }
       await this.jobs.startReplica(jobId, proverId);
-      if (job.status === 'RUNNING') return job;
-      const running = await this.jobs.transition(jobId, 'RUNNING');
-      await this.outbox.append(JOB_STARTED, jobId, { network_job_id: jobId, prover_id: proverId });
+      // A later replica's start: the job is running already.
+      if (!canMove(start, job.status)) return job;
+      const running = await this.jobs.transition(jobId, start);
+      const payload: JobStartedPayload = { network_job_id: jobId, prover_id: proverId };
+      await this.outbox.append(JOB_STARTED, jobId, payload);
       return running;
     });
   }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@tally/database';
+import { LedgerQueries } from '@tally/ledger';
 import type { JobRow } from '../../persistence/job.repository';
 
 export interface JobFilter {
@@ -16,7 +17,10 @@ export interface JobFilter {
 /** Admin reads over jobs: filtered keyset pages and aggregate stats. */
 @Injectable()
 export class JobQueries {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly ledger: LedgerQueries,
+  ) {}
 
   list(f: JobFilter): Promise<JobRow[]> {
     const params: unknown[] = [];
@@ -46,11 +50,7 @@ export class JobQueries {
     const byStatus: { status: string; n: number }[] = await this.uow.tx.query(
       `SELECT status, count(*)::int AS n FROM jobs GROUP BY status`,
     );
-    const [money] = await this.uow.tx.query(
-      `SELECT (SELECT pending_credits::text FROM accounts WHERE kind = 'escrow' AND owner_id = 'main') AS escrow,
-              (SELECT (posted_debits - posted_credits)::text FROM accounts WHERE kind = 'issuance' AND owner_id = 'main') AS supply,
-              (SELECT (posted_credits - posted_debits)::text FROM accounts WHERE kind = 'platform' AND owner_id = 'main') AS platform`,
-    );
+    const money = await this.ledger.totals();
     return {
       jobs_by_status: Object.fromEntries(byStatus.map((r) => [r.status, r.n])),
       escrow_micros: money.escrow,

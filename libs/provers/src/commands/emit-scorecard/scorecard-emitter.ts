@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import { IEventHandler } from '@nestjs/cqrs';
 import { NewOutboxEvent, OutboxEventsHandler, ProcessedEvents, UnitOfWork } from '@tally/database';
-import { GroupCommit, newId, Settled, TallyEnv } from '@tally/shared';
+import { Clock, GroupCommit, newId, Settled, TallyEnv } from '@tally/shared';
 import { nextScore, SCORECARD_UPDATE, type ScorecardUpdateEvent } from '../../domain';
 import { ProverJobCompleted, ProverJobFailed } from '../../events/provers.events';
 import { ProverRepository } from '../../persistence/prover.repository';
@@ -53,6 +53,7 @@ export class ScorecardEmitter implements IEventHandler<SettledJob>, BeforeApplic
     private readonly processed: ProcessedEvents,
     private readonly provers: ProverRepository,
     private readonly env: TallyEnv,
+    private readonly clock: Clock,
   ) {}
 
   async handle(event: SettledJob): Promise<void> {
@@ -81,7 +82,7 @@ export class ScorecardEmitter implements IEventHandler<SettledJob>, BeforeApplic
           this.logger.warn({ prover_id: proverId, network_job_id: event.payload.network_job_id }, 'no such prover');
           continue;
         }
-        const emittedAt = new Date();
+        const emittedAt = this.clock.now();
         const delta = { success: success ? 1 : 0, failure: success ? 0 : 1 };
         const update: ScorecardUpdateEvent = {
           prover_id: proverId,

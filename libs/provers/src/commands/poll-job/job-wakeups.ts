@@ -1,9 +1,9 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { IEventHandler } from '@nestjs/cqrs';
 import { OutboxEventsHandler } from '@tally/database';
+import { ProverReplicasQuery } from '@tally/jobs';
 import { LoopBackoff, TallyEnv } from '@tally/shared';
 import { ProverJobAssigned } from '../../events/provers.events';
-import { ProverJobsReader } from '../../persistence/prover-jobs.reader';
 
 /**
  * Wakes long polls when a job is assigned to their prover: at once on this replica's
@@ -27,7 +27,7 @@ export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeAppli
   );
 
   constructor(
-    private readonly jobs: ProverJobsReader,
+    private readonly replicas: ProverReplicasQuery,
     private readonly env: TallyEnv,
   ) {}
 
@@ -92,7 +92,7 @@ export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeAppli
     if (this.rechecking || this.waiters.size === 0 || this.recheckBackoff.waiting) return;
     this.rechecking = true;
     try {
-      for (const prover of await this.jobs.withWaitingReplicas([...this.waiters.keys()])) this.wakeOne(prover);
+      for (const prover of await this.replicas.withWaitingReplicas([...this.waiters.keys()])) this.wakeOne(prover);
       this.recheckBackoff.succeeded();
     } catch (error) {
       this.recheckBackoff.failed(error);

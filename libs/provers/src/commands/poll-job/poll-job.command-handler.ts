@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { JobRow, StartNextJobCommand } from '@tally/jobs';
-import { GroupCommit, TallyEnv, UnauthenticatedError } from '@tally/shared';
+import { Clock, GroupCommit, TallyEnv, UnauthenticatedError } from '@tally/shared';
 import { ProverNotFoundError } from '../../domain';
 import { ProverRepository } from '../../persistence/prover.repository';
 import { JobWakeups } from './job-wakeups';
@@ -25,16 +25,21 @@ export class PollJobCommandHandler
     private readonly commands: CommandBus,
     private readonly wakeups: JobWakeups,
     private readonly env: TallyEnv,
+    private readonly clock: Clock,
   ) {}
 
+  private nowMs(): number {
+    return this.clock.now().getTime();
+  }
+
   async execute({ proverId, maxWaitMs, signal, stillAuthenticated }: PollJobCommand): Promise<JobRow | null> {
-    const deadline = Date.now() + maxWaitMs;
+    const deadline = this.nowMs() + maxWaitMs;
     await this.touch(proverId);
     for (;;) {
       // Starts the oldest waiting assignment through the jobs lib (under the job's row lock).
       const job = await this.commands.execute(new StartNextJobCommand(proverId));
       if (job) return job;
-      const remaining = deadline - Date.now();
+      const remaining = deadline - this.nowMs();
       if (remaining <= 0 || signal?.aborted || this.wakeups.stopping) return null;
       // A prover waiting in a long poll is alive: its heartbeat stays within the liveness TTL.
       const woken = await this.wakeups.wait(proverId, Math.min(remaining, this.env.PROVER_LIVENESS_TTL_MS / 3), signal);
@@ -45,7 +50,7 @@ export class PollJobCommandHandler
       }
       if (signal?.aborted) return null;
       if (!woken) {
-        if (Date.now() >= deadline) return null;
+        if (this.nowMs() >= deadline) return null;
         await this.touch(proverId);
       }
     }
@@ -57,8 +62,8 @@ export class PollJobCommandHandler
    */
   private async touch(proverId: string): Promise<void> {
     const at = this.touchedAt.get(proverId);
-    if (at !== undefined && Date.now() - at < this.env.PROVER_LIVENESS_TTL_MS / 3) return;
-    const started = Date.now();
+    if (at !== undefined && this.nowMs() - at < this.env.PROVER_LIVENESS_TTL_MS / 3) return;
+    const started = this.nowMs();
     if (!(await this.touches.submit(proverId))) throw new ProverNotFoundError(proverId);
     if (this.touchedAt.size >= 100_000) this.touchedAt.clear();
     this.touchedAt.set(proverId, started);

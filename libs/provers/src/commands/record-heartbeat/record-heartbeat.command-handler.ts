@@ -1,8 +1,8 @@
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { ReleaseStartCommand } from '@tally/jobs';
+import { UnitOfWork } from '@tally/database';
+import { ProverReplicasQuery, ReleaseStartCommand, TakeReplicaNoticesCommand } from '@tally/jobs';
 import { TallyEnv } from '@tally/shared';
 import { ProverNotFoundError } from '../../domain';
-import { ProverJobsReader } from '../../persistence/prover-jobs.reader';
 import { ProverRepository } from '../../persistence/prover.repository';
 import { JobWakeups } from '../poll-job/job-wakeups';
 import { HeartbeatAnswer, RecordHeartbeatCommand } from './record-heartbeat.command';
@@ -17,8 +17,9 @@ const CANCELLATION_OVERLAP_MS = 60_000;
 @CommandHandler(RecordHeartbeatCommand)
 export class RecordHeartbeatCommandHandler implements ICommandHandler<RecordHeartbeatCommand, HeartbeatAnswer> {
   constructor(
+    private readonly uow: UnitOfWork,
     private readonly provers: ProverRepository,
-    private readonly jobs: ProverJobsReader,
+    private readonly replicas: ProverReplicasQuery,
     private readonly commands: CommandBus,
     private readonly wakeups: JobWakeups,
     private readonly env: TallyEnv,
@@ -28,8 +29,12 @@ export class RecordHeartbeatCommandHandler implements ICommandHandler<RecordHear
     // Given back before the heartbeat is recorded: if a give-back fails, the heartbeat answers
     // an error and has told nothing, so its retry reports the same cancellations.
     const released = beat.runningJobs ? await this.releaseUnlisted(proverId, beat.runningJobs) : [];
-    const cancelled = await this.provers.heartbeat(proverId, beat, CANCELLATION_OVERLAP_MS);
-    if (!cancelled) throw new ProverNotFoundError(proverId);
+    // The heartbeat and what it tells commit together: a heartbeat that fails has told nothing.
+    const cancelled = await this.uow.run(async () => {
+      const since = await this.provers.heartbeat(proverId, beat, CANCELLATION_OVERLAP_MS);
+      if (since === null) throw new ProverNotFoundError(proverId);
+      return this.commands.execute(new TakeReplicaNoticesCommand(proverId, since));
+    });
     return { accepted: true, cancelled_jobs: cancelled, released_jobs: released };
   }
 
@@ -42,7 +47,7 @@ export class RecordHeartbeatCommandHandler implements ICommandHandler<RecordHear
   private async releaseUnlisted(proverId: string, running: string[]): Promise<string[]> {
     const grace = this.env.PROVER_START_ACK_GRACE_MS;
     const released: string[] = [];
-    for (const jobId of await this.jobs.unlistedStarts(proverId, running, grace)) {
+    for (const jobId of await this.replicas.unlistedStarts(proverId, running, grace)) {
       if (await this.commands.execute(new ReleaseStartCommand(jobId, proverId, grace))) {
         released.push(jobId);
         this.wakeups.wakeOne(proverId);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AssignmentRow, JobReceipts, JobRow } from '@tally/jobs';
-import { newId } from '@tally/shared';
+import { ScorecardsQuery } from '@tally/provers';
+import { Clock, newId } from '@tally/shared';
 import { SigningKeyring } from '../../keys/signing-keyring';
 import {
   attestationBytes,
@@ -31,7 +32,9 @@ interface ScorecardRef {
 export class ReceiptIssuer extends JobReceipts {
   constructor(
     private readonly receipts: ReceiptRepository,
+    private readonly scorecards: ScorecardsQuery,
     private readonly keyring: SigningKeyring,
+    private readonly clock: Clock,
   ) {
     super();
   }
@@ -45,7 +48,7 @@ export class ReceiptIssuer extends JobReceipts {
     // The scorecards the assignment saw: the assigner's, or read in the assigning transaction.
     const cards =
       scorecards ??
-      (await this.receipts.scorecards([...new Set(jobs.flatMap((j) => j.assignments.map((a) => a.prover_id)))]));
+      (await this.scorecards.of([...new Set(jobs.flatMap((j) => j.assignments.map((a) => a.prover_id)))]));
     const docs = jobs.map(({ job, assignments }) => {
       const chain = chains.get(job.network_job_id)!;
       const round = chain.count + 1;
@@ -155,7 +158,7 @@ export class ReceiptIssuer extends JobReceipts {
       client_job_id: job.client_job_id,
       client_id: job.client_id,
       prev_receipt_hash: head?.receipt_hash ?? null,
-      issued_at: new Date().toISOString(),
+      issued_at: this.clock.now().toISOString(),
       ...fields,
     };
     const statement = receiptStatement(receipt);

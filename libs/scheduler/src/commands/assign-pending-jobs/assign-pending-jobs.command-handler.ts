@@ -5,7 +5,7 @@ import { ServiceRegistry } from '@tally/registry';
 import { TallyEnv } from '@tally/shared';
 import { candidatesFor, topN, weightsOf } from '../../domain';
 import { SchedulerConfigRepository } from '../../persistence/scheduler-config.repository';
-import { PendingCursor, SchedulingRepository } from '../../persistence/scheduling.repository';
+import { type PendingCursor, SchedulingRepository } from '../../persistence/scheduling.repository';
 import { AssignmentTickResult, AssignPendingJobsCommand } from './assign-pending-jobs.command';
 
 interface BatchResult {

@@ -1,8 +1,10 @@
 import { Global, Injectable, Module } from '@nestjs/common';
-import { AssignmentCheck, JobRow } from '@tally/jobs';
+import { AssignmentCheck, JobRow, JobsModule } from '@tally/jobs';
+import { ASSIGNABLE_PROVER_STATE, AssignmentFence, ProversModule } from '@tally/provers';
 import { RegistryModule, ServiceRegistry } from '@tally/registry';
 import { DomainError, ErrorCode } from '@tally/shared';
 import { meetsRequirements } from '../../domain';
+import { AssignmentLock } from '../../persistence/assignment-lock';
 import { SchedulingRepository } from '../../persistence/scheduling.repository';
 
 /**
@@ -36,7 +38,7 @@ export class SchedulerAssignmentCheck extends AssignmentCheck {
       if (!prover) return new DomainError(ErrorCode.ProverNotFound, `no prover ${proverId}`);
       const refuse = (code: ErrorCode, reason: string) =>
         new DomainError(code, `prover ${proverId} cannot take this job: ${reason}`);
-      if (prover.state !== 'active') return refuse(ErrorCode.IllegalTransition, prover.state);
+      if (prover.state !== ASSIGNABLE_PROVER_STATE) return refuse(ErrorCode.IllegalTransition, prover.state);
       if (prover.activeJobs >= prover.maxConcurrency) return refuse(ErrorCode.IllegalTransition, 'at max_concurrency');
       if (holders.has(proverId)) return refuse(ErrorCode.IllegalTransition, 'already holds a replica');
       if (!meetsRequirements(job.requirements, prover)) return refuse(ErrorCode.InvalidRequest, 'requirements not met');
@@ -48,15 +50,20 @@ export class SchedulerAssignmentCheck extends AssignmentCheck {
   }
 }
 
-/** Global so the jobs lib's AssignmentCheck port resolves to the scheduler's rules. */
+/**
+ * Global so the jobs lib's AssignmentCheck port resolves to the scheduler's rules, and the
+ * provers lib's AssignmentFence to the scheduler's assignment lock.
+ */
 @Global()
 @Module({
-  imports: [RegistryModule],
+  imports: [RegistryModule, JobsModule, ProversModule],
   providers: [
+    AssignmentLock,
     SchedulingRepository,
     SchedulerAssignmentCheck,
     { provide: AssignmentCheck, useExisting: SchedulerAssignmentCheck },
+    { provide: AssignmentFence, useExisting: AssignmentLock },
   ],
-  exports: [AssignmentCheck],
+  exports: [AssignmentCheck, AssignmentFence],
 })
 export class SchedulerAssignmentCheckModule {}

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
 import { FailJobCommand, RequeueJobCommand } from '@tally/jobs';
+import { MarkSilentOfflineCommand } from '@tally/provers';
 import { TallyEnv } from '@tally/shared';
 import { SchedulingRepository } from '../../persistence/scheduling.repository';
 import { SweepResult, SweepTimeoutsCommand } from './sweep-timeouts.command';
@@ -26,7 +27,7 @@ export class SweepTimeoutsCommandHandler implements ICommandHandler<SweepTimeout
     const wallClockMs = this.env.JOB_WALL_CLOCK_TTL_MS;
     const found = await this.uow.run(async () => {
       if (!(await this.scheduling.tryLockSweep())) return null;
-      const offline = await this.scheduling.markSilentOffline(ttlMs);
+      const offline = await this.commands.execute(new MarkSilentOfflineCommand(ttlMs));
       const orphaned = await this.scheduling.orphanedAssignments(SWEEP_LIMIT);
       const overdue = await this.scheduling.overdueJobs(wallClockMs, SWEEP_LIMIT);
       return { offline, orphaned, overdue };

@@ -1,0 +1,101 @@
+import { registerExternalOutboxEvent } from '@tally/database';
+import type { JobAuditEvent, JobStatus, Priority } from '../domain';
+
+/**
+ * The jobs lib's outbox events: their type names and payloads are this lib's contract.
+ * Consumers import them from here (through the lib's index) and register classes of their
+ * own for the types they listen to; no other lib spells a name.
+ */
+
+/** A job was accepted. */
+export const JOB_SUBMITTED = 'JobSubmitted';
+export interface JobSubmittedPayload {
+  network_job_id: string;
+  client_id: string;
+  priority: Priority;
+  replicas: number;
+  requirements: Record<string, unknown>;
+  service: string | null;
+}
+
+/** A job went to its provers (one per replica). */
+export const JOB_ASSIGNED = 'JobAssigned';
+export interface JobAssignedPayload {
+  network_job_id: string;
+  provers: string[];
+}
+
+/** A job's first replica started. */
+export const JOB_STARTED = 'JobStarted';
+export interface JobStartedPayload {
+  network_job_id: string;
+  prover_id: string;
+}
+
+/** A start given back (its poll could not deliver it, or the prover's heartbeat left it out). */
+export const JOB_START_RELEASED = 'JobStartReleased';
+export interface JobStartReleasedPayload {
+  network_job_id: string;
+  prover_id: string;
+  /** The job's state after the give-back: ASSIGNED, or RUNNING when another replica runs. */
+  job_status: JobStatus;
+}
+
+/** A prover holding the job went away: the job waits for other provers. */
+export const JOB_REQUEUED = 'JobRequeued';
+export interface JobRequeuedPayload {
+  network_job_id: string;
+  prover_id: string;
+  reason: string;
+  attempts: number;
+}
+
+/** A job settled with a result. */
+export const JOB_COMPLETED = 'JobCompleted';
+export interface JobCompletedPayload {
+  network_job_id: string;
+  status: 'COMPLETED';
+  provers: string[];
+  dissenters?: string[];
+  /** Every prover holding a replica when the job settled (absent from events written before it was added). */
+  assigned_provers?: string[];
+  final_cost_micros: string;
+  reward_micros: string;
+}
+
+/** A job failed (reported, no majority, timeout) or was cancelled: a full refund. */
+export interface JobRefundedPayload<S extends 'FAILED' | 'CANCELLED'> {
+  network_job_id: string;
+  status: S;
+  prover_id: string | null;
+  /** Every prover holding a replica when the job settled (absent from events written before it was added). */
+  assigned_provers?: string[];
+  /** The replicas the failure is charged to (absent from events written before it was added). */
+  failed_provers?: string[];
+  error_message: string | null;
+}
+export const JOB_FAILED = 'JobFailed';
+export type JobFailedPayload = JobRefundedPayload<'FAILED'>;
+export const JOB_CANCELLED = 'JobCancelled';
+export type JobCancelledPayload = JobRefundedPayload<'CANCELLED'>;
+
+/** A settled job's audit entry to append (the seed's JobAuditEvent, verbatim). */
+export const JOB_AUDIT = 'JobAudit';
+export type JobAuditPayload = JobAuditEvent;
+
+/** A COMPLETED job has its settlement receipt and audit entry: AUDITED. */
+export const JOB_AUDITED = 'JobAudited';
+export interface JobAuditedPayload {
+  network_job_id: string;
+  status: 'AUDITED';
+}
+
+/** The events that settle a job. */
+export const JOB_SETTLED_EVENTS = [JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED] as const;
+
+/**
+ * Job events no Tally handler listens to (the start of a run, a start given back, the move
+ * to AUDITED): kept in the outbox for external transports, written published (see
+ * registerExternalOutboxEvent).
+ */
+for (const type of [JOB_STARTED, JOB_START_RELEASED, JOB_AUDITED]) registerExternalOutboxEvent(type);
