@@ -1,8 +1,8 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiExtension } from '@nestjs/swagger';
+import type { Role } from '../domain/role';
 
-export type Role = 'admin' | 'client' | 'prover';
-export const ROLES = ['admin', 'client', 'prover'] as const;
+export { ROLES, type Role } from '../domain/role';
 
 export const ROLES_KEY = 'tally:roles';
 export const PUBLIC_KEY = 'tally:public';

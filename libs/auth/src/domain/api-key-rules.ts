@@ -1,5 +1,5 @@
 import { IDENTIFIER_PATTERN, InvalidRequestError, UUID_PATTERN } from '@tally/shared';
-import { ROLES, type Role } from '../decorators/roles.decorator';
+import { ROLES, type Role } from './role';
 
 export const SUBJECT_PATTERN = IDENTIFIER_PATTERN;
 export const MAX_LABEL_LENGTH = 256;

@@ -1,4 +1,4 @@
-import type { Role } from '../decorators/roles.decorator';
+import type { Role } from './role';
 
 /** An API key as stored: the secret itself is never kept, only its SHA-256 hex hash. */
 export interface ApiKey {

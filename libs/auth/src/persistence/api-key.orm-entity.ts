@@ -1,5 +1,5 @@
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { Role } from '../decorators/roles.decorator';
+import type { Role } from '../domain/role';
 
 /** Table `api_keys` (migration ApiKeys1763790000000). */
 @Entity('api_keys')

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { type Role, ROLES } from '../../decorators/roles.decorator';
+import { type Role, ROLES } from '../../domain/role';
 import type { ApiKey } from '../../domain/api-key';
 
 /** A key as listed: never its secret or hash. */

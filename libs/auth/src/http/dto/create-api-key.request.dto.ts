@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { IfPresent } from '@tally/shared';
-import { type Role, ROLES } from '../../decorators/roles.decorator';
+import { type Role, ROLES } from '../../domain/role';
 import { MAX_LABEL_LENGTH } from '../../domain/api-key-rules';
 
 export class CreateApiKeyRequestDto {

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, Matches } from 'class-validator';
 import { IDENTIFIER_MESSAGE, IfPresent, PageQueryDto } from '@tally/shared';
-import { type Role, ROLES } from '../../decorators/roles.decorator';
+import { type Role, ROLES } from '../../domain/role';
 import { SUBJECT_PATTERN } from '../../domain/api-key-rules';
 
 /** Filters and page of the key listing (any other query parameter is refused). */

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { type Role, ROLES } from '../../decorators/roles.decorator';
+import { type Role, ROLES } from '../../domain/role';
 import type { Principal } from '../../domain/api-key';
 
 export class WhoamiResponseDto {
