@@ -310,7 +310,7 @@ export async function drainAndCheck(
     findings: {
       unexpectedExits,
       runningJobsRefused: workload.runningJobsRefusal ?? null,
-      violations: workload.tally.violationList(),
+      violations: withServerLogs(workload.tally.violationList(), server),
       inFlightUnresolved: inFlight.filter((op) => op.status !== 201).map((op) => `${op.kind} ${op.key}: ${op.status}`),
       unsettledJobs: unsettled.map((j) => `${j.id} (${j.clientJobId})`),
       jobsNotAudited: Object.fromEntries(Object.entries(byStatus).filter(([status]) => status !== 'AUDITED')),
@@ -336,4 +336,13 @@ export async function drainAndCheck(
       `ledger verify: exit ${verify.code}\n    ${verify.out.replace(/\n/g, '\n    ')}`,
     ],
   };
+}
+
+/** Each violation followed by what the server logged for its request id, so a 500 names its cause. */
+function withServerLogs(violations: string[], server: RestartableServer): string[] {
+  return violations.map((v) => {
+    const requestId = /"request_id\\?":\\?"([0-9a-f-]{36})/.exec(v)?.[1];
+    const lines = requestId ? server.logLinesOf(requestId).filter((l) => !l.includes('request completed')) : [];
+    return lines.length > 0 ? `${v}\n  server log:\n${lines.map((l) => `    ${l.slice(0, 3_000)}`).join('\n')}` : v;
+  });
 }

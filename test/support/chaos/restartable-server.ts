@@ -114,6 +114,12 @@ export class RestartableServer {
   stderr(): string {
     return this.proc?.stderr() ?? '';
   }
+
+  /** The current process's log lines that mention `requestId` (a 500's cause, for its report). */
+  logLinesOf(requestId: string): string[] {
+    const text = `${this.proc?.stdout() ?? ''}\n${this.proc?.stderr() ?? ''}`;
+    return text.split('\n').filter((line) => line.includes(requestId));
+  }
 }
 
 /** The end of what a crashed process wrote, without its stack frames: the error and where it was emitted. */

@@ -30,7 +30,7 @@ export class AnswerTally {
   violation(signature: string, sample: string): void {
     const v = this.violations.get(signature);
     if (v) v.count++;
-    else this.violations.set(signature, { count: 1, sample: sample.slice(0, 300) });
+    else this.violations.set(signature, { count: 1, sample: sample.slice(0, 600) });
   }
 
   /** `signature ×count: sample`, one per distinct kind of violation. */
