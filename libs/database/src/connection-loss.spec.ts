@@ -1,3 +1,4 @@
+import { QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { isConnectionLoss } from './connection-loss';
 
 const pgError = (code: string, message = 'x') => Object.assign(new Error(message), { code });
@@ -14,6 +15,7 @@ describe('isConnectionLoss', () => {
     ['a connection ended under a query', new Error('Connection terminated unexpectedly')],
     ['a pool that timed out', new Error('timeout exceeded when trying to connect')],
     ['a client that lost its connection', new Error('Client has encountered a connection error and is not queryable')],
+    ['a transaction whose connection failed between statements', new QueryRunnerAlreadyReleasedError()],
     ['TypeORM wrapping a driver error', Object.assign(new Error('query failed'), { driverError: pgError('57P01') })],
     ['a cause chain', new Error('outer', { cause: new Error('Connection terminated unexpectedly') })],
   ])('is true for %s', (_, error) => expect(isConnectionLoss(error)).toBe(true));

@@ -11,7 +11,10 @@ const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT
 /**
  * What `pg` and its pool say when a connection is lost or cannot be had: a connection that
  * ended under a query, a client that is no longer queryable, a pool that timed out waiting
- * for a connection or that was ended (shutdown).
+ * for a connection or that was ended (shutdown). And TypeORM's answer to a transaction whose
+ * connection failed between two statements: its query runner releases itself on the
+ * connection's `error` event, so the next statement (often the COMMIT, which then was never
+ * sent) finds it released.
  */
 const DRIVER_MESSAGES = [
   /^Connection terminated/,
@@ -19,6 +22,7 @@ const DRIVER_MESSAGES = [
   /^timeout exceeded when trying to connect$/,
   /^Cannot use a pool after calling end on the pool$/,
   /^Client was closed and is not queryable$/,
+  /^Query runner already released\. Cannot run queries anymore\.$/,
 ];
 
 /**
