@@ -56,6 +56,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }, MARKS);
 
   constructor(
+    // Not UnitOfWork: the relay's claims, marks and hand-backs are bookkeeping of their own,
+    // run from commit hooks and handlers' callbacks; they must never join a transaction open there.
     private readonly dataSource: DataSource,
     private readonly eventBus: EventBus,
     private readonly committed: CommittedEvents,
