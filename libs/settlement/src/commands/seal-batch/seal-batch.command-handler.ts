@@ -1,6 +1,7 @@
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
+import { Clock } from '@tally/shared';
 import {
   batchHash,
   batchStatementBytes,
@@ -34,6 +35,7 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
   constructor(
     private readonly repo: SettlementRepository,
     private readonly uow: UnitOfWork,
+    private readonly clock: Clock,
     private readonly keyring: SigningKeyring,
     private readonly cache: TreeCache,
     @Inject(SETTLEMENT_SINKS) private readonly sinks: SettlementSink[],
@@ -46,6 +48,7 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
    * transaction that stays open longer only delays its successors to the next seal.
    */
   private async settledHorizon(): Promise<string> {
+    // A stopwatch, not the Clock: it bounds a real wait, which a pinned clock would never end.
     const deadline = Date.now() + HORIZON_WAIT_MS;
     let horizon = await this.repo.horizon();
     while (Date.now() < deadline && (await this.repo.anyBeyond(horizon))) {
@@ -87,7 +90,7 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
         balances_root: computed.balancesTree.root.hash,
         account_count: computed.accounts.length,
         total_supply: computed.totalSupply.toString(),
-        created_at: new Date().toISOString(),
+        created_at: this.clock.now().toISOString(),
         key_id: this.keyring.keyId,
       };
       const { key_id, signature } = this.keyring.sign(batchStatementBytes(statement));
