@@ -227,15 +227,6 @@ export class SettlementRepository {
     }
   }
 
-  /** The batch holding a transfer, and the transfer's leaf position in it. */
-  async transferPosition(transferId: string): Promise<{ batch_no: number; position: number } | null> {
-    const rows: { batch_no: string; position: number }[] = await this.db.query(
-      `SELECT batch_no::text, position FROM settlement_batch_transfers WHERE transfer_id = $1`,
-      [transferId],
-    );
-    return rows[0] ? { batch_no: Number(rows[0].batch_no), position: rows[0].position } : null;
-  }
-
   /** A batch's transfer leaves in position order (with their transfer ids). */
   async batchLeaves(batchNo: number): Promise<{ ids: string[]; leaves: Buffer[] }> {
     const rows: { transfer_id: string; leaf_hash: Buffer }[] = await this.db.query(
