@@ -1,4 +1,5 @@
 import { signRequest } from '@tally/auth';
+import { Clock } from '@tally/shared';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const PROBLEM = /^application\/problem\+json/;
@@ -61,6 +62,20 @@ describe('auth: HMAC-signed requests for keys that require signatures', () => {
       const res = await t.http().get('/v1/auth/whoami').set('X-API-Key', prover.key).set(headers);
       expect401(res);
       expect(res.body.detail).toMatch(/X-Timestamp/);
+    }
+  });
+
+  it("measures the window against the server's Clock", async () => {
+    const stamp = 1_900_000_000; // a signature stamped at a fixed moment
+    const { headers } = signRequest({ key: prover.key, method: 'GET', path: '/v1/auth/whoami', timestamp: stamp });
+    const clock = jest.spyOn(t.app.get(Clock), 'now');
+    try {
+      clock.mockImplementation(() => new Date((stamp + 330) * 1000));
+      expect401(await t.http().get('/v1/auth/whoami').set('X-API-Key', prover.key).set(headers));
+      clock.mockImplementation(() => new Date((stamp + 200) * 1000));
+      await t.http().get('/v1/auth/whoami').set('X-API-Key', prover.key).set(headers).expect(200);
+    } finally {
+      clock.mockRestore();
     }
   });
 

@@ -4,7 +4,7 @@ import { DatabaseModule } from '@tally/database';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AuthModule } from '@tally/auth';
 import { LedgerModule } from '@tally/ledger';
-import { RegistryModule } from '@tally/registry';
+import { ServicesModule } from '@tally/services';
 import { JobsModule } from '@tally/jobs';
 import { SchedulerModule } from '@tally/scheduler';
 import { ProversModule } from '@tally/provers';
@@ -30,7 +30,7 @@ export class AppModule {
         AuthModule,
         OperationsModule,
         LedgerModule,
-        RegistryModule,
+        ServicesModule,
         JobsModule,
         SchedulerModule,
         ProversModule,

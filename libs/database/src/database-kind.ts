@@ -1,6 +1,2 @@
 /** Which database the service runs on, as reported by /v1/system/info. */
 export type DatabaseKind = 'embedded' | 'postgres';
-
-export class DatabaseInfo {
-  constructor(readonly kind: DatabaseKind) {}
-}

@@ -20,4 +20,4 @@ export * from './queries/prover-replicas/prover-replicas.query';
 export * from './queries/job-audience/job-audience.query';
 export * from './commands/take-replica-notices/take-replica-notices.command';
 export * from './http/job.presenter';
-export * from './settlement/job-receipts.port';
+export * from './payments/job-receipts.port';

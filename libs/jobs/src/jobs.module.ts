@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { LedgerModule, LedgerQueriesModule } from '@tally/ledger';
-import { RegistryModule } from '@tally/registry';
+import { ServicesModule } from '@tally/services';
 import { AssignJobCommandHandler, AssignJobsCommandHandler } from './commands/assign-job/assign-job.command-handler';
 import { CancelJobCommandHandler } from './commands/cancel-job/cancel-job.command-handler';
 import { FailJobCommandHandler } from './commands/fail-job/fail-job.command-handler';
@@ -20,10 +20,10 @@ import { JobQueries } from './queries/list-jobs/list-jobs.query';
 import { OverdueJobsQuery } from './queries/overdue-jobs/overdue-jobs.query';
 import { PendingJobsQuery } from './queries/pending-jobs/pending-jobs.query';
 import { ProverReplicasQuery } from './queries/prover-replicas/prover-replicas.query';
-import { JobSettler } from './settlement/job-settler';
+import { JobPayments } from './payments/job-payments';
 
 @Module({
-  imports: [LedgerModule, LedgerQueriesModule, RegistryModule],
+  imports: [LedgerModule, LedgerQueriesModule, ServicesModule],
   controllers: [JobsController, AdminJobsController],
   providers: [
     JobRepository,
@@ -32,7 +32,7 @@ import { JobSettler } from './settlement/job-settler';
     OverdueJobsQuery,
     ProverReplicasQuery,
     JobAudienceQuery,
-    JobSettler,
+    JobPayments,
     SubmitJobCommandHandler,
     AssignJobCommandHandler,
     AssignJobsCommandHandler,

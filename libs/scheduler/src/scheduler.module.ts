@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { JobsModule } from '@tally/jobs';
 import { ProversModule } from '@tally/provers';
-import { RegistryModule } from '@tally/registry';
+import { ServicesModule } from '@tally/services';
 import { SchedulerAssignmentCheckModule } from './commands/check-assignment/scheduler-assignment-check';
 import { AssignPendingJobsCommandHandler } from './commands/assign-pending-jobs/assign-pending-jobs.command-handler';
 import { PutSchedulerConfigCommandHandler } from './commands/put-scheduler-config/put-scheduler-config.command-handler';
@@ -21,7 +21,7 @@ import { SchedulingTriggers } from './ticks/scheduling-triggers';
  * libs' queries and change only through their libs' commands. Needs ScheduleModule.forRoot() in the app (SchedulerRegistry).
  */
 @Module({
-  imports: [JobsModule, ProversModule, RegistryModule, SchedulerAssignmentCheckModule],
+  imports: [JobsModule, ProversModule, ServicesModule, SchedulerAssignmentCheckModule],
   controllers: [SchedulerController],
   providers: [
     SchedulerConfigRepository,

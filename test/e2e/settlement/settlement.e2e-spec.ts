@@ -11,6 +11,7 @@ import {
   verifyTransferProof,
 } from '@tally/receipts';
 import { SettlementVerifier } from '@tally/settlement';
+import { Clock } from '@tally/shared';
 import { LedgerVerifier } from '@tally/ledger';
 import { LedgerCtx } from '../../support/ledger-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
@@ -209,6 +210,21 @@ describe('settlement batches', () => {
     await t.http().get('/v1/settlement/status').set(aliceKey).expect(403);
     const status = (await t.http().get('/v1/settlement/status').set(ctx.admin()).expect(200)).body;
     expect(status).toMatchObject({ enabled: false, pending_count: 0, sinks: [], last_batch: { batch_no: n } });
+  });
+
+  it("stamps a batch with the server's Clock, signed as stamped", async () => {
+    await ctx.mint('user', ctx.name('k'), '1');
+    const at = new Date('2031-05-06T07:08:09.123Z');
+    const clock = jest.spyOn(t.app.get(Clock), 'now').mockImplementation(() => new Date(at));
+    let batch: SealedBatch;
+    try {
+      batch = (await seal().expect(201)).body.batch;
+    } finally {
+      clock.mockRestore();
+    }
+    expect(batch.created_at).toBe(at.toISOString());
+    expect(verifyBatch(batch, await keys())).toEqual({ valid: true });
+    expect((await t.http().get(`/v1/settlement/batches/${batch.batch_no}`).expect(200)).body).toEqual(batch);
   });
 
   it('concurrent seals while transfers post: gapless batch numbers, no transfer twice, none missing', async () => {

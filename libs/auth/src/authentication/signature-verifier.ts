@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { UnauthenticatedError } from '@tally/shared';
+import { Clock, UnauthenticatedError } from '@tally/shared';
 import type { ApiKey } from '../domain/api-key';
 import { checkSignature, SIGNATURE_WINDOW_SECONDS, type SignatureCheck } from '../domain/request-signature';
 import { RequestSignatureRepository } from '../persistence/request-signature.repository';
@@ -25,7 +25,10 @@ const PURGE_EVERY_MS = 60_000;
 export class SignatureVerifier {
   private nextPurgeAt = 0;
 
-  constructor(private readonly signatures: RequestSignatureRepository) {}
+  constructor(
+    private readonly signatures: RequestSignatureRepository,
+    private readonly clock: Clock,
+  ) {}
 
   async verify(req: AuthenticatedRequest, key: ApiKey): Promise<void> {
     const timestamp = headerOf(req, 'x-timestamp');
@@ -34,7 +37,7 @@ export class SignatureVerifier {
       key.keyHash,
       { timestamp, signature },
       { method: req.method, path: req.originalUrl, body: req.rawBody },
-      Math.floor(Date.now() / 1000),
+      Math.floor(this.clock.now().getTime() / 1000),
     );
     if (check !== 'ok') throw new UnauthenticatedError(PROBLEMS[check]);
     await this.purgeNowAndThen();

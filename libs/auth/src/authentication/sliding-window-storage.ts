@@ -30,6 +30,7 @@ export class SlidingWindowStorage implements ThrottlerStorage, OnModuleDestroy {
   private longestWindowMs = 0;
 
   async increment(key: string, ttl: number, limit: number, _blockDuration: number, throttlerName: string) {
+    // Real time, not the Clock: a rate window measures time elapsed between requests, in memory.
     return this.hit(`${throttlerName}\u0000${key}`, ttl, limit, Date.now());
   }
 

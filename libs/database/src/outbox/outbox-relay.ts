@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { GroupCommit, LoopBackoff } from '@tally/shared';
+import { Clock, GroupCommit, LoopBackoff } from '@tally/shared';
 import { CommittedEvents, OutboxRecord } from './committed-events';
 import { LEASED_UNTIL } from './outbox-writer';
 import { isExternalOutboxEvent, OutboxEvent, outboxEventClasses } from './outbox-event';
@@ -56,9 +56,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }, MARKS);
 
   constructor(
+    // Not UnitOfWork: the relay's claims, marks and hand-backs are bookkeeping of their own,
+    // run from commit hooks and handlers' callbacks; they must never join a transaction open there.
     private readonly dataSource: DataSource,
     private readonly eventBus: EventBus,
     private readonly committed: CommittedEvents,
+    private readonly clock: Clock,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -156,7 +159,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
    * were written published: nothing to do for them.
    */
   private publish(records: (OutboxRecord & { created_at?: Date })[]): void {
-    const now = new Date();
+    const now = this.clock.now();
     for (const row of records) {
       if (isExternalOutboxEvent(row.event_type)) continue;
       const events = outboxEventClasses(row.event_type).map(

@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { newId } from '@tally/shared';
 import { CommittedEvents, OUTBOX_LEASE_SECONDS, OutboxRecord } from './committed-events';
 import { outboxPublishedAtSql } from './outbox-event';
-import { prepared } from '../prepared';
+import { UnitOfWork } from '../unit-of-work';
 
 /** An event to append to the outbox. */
 export interface NewOutboxEvent {
@@ -42,7 +40,7 @@ export const outboxRecordsOf = (cte: string) =>
 @Injectable()
 export class OutboxWriter {
   constructor(
-    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly uow: UnitOfWork,
     private readonly committed: CommittedEvents,
   ) {}
 
@@ -57,8 +55,7 @@ export class OutboxWriter {
     const insert = this.insertSql(events);
     if (events.length > 0) {
       const params: unknown[] = [];
-      await prepared(
-        this.txHost.tx,
+      await this.uow.prepared(
         insert.sql((value) => `$${params.push(value)}`),
         params,
       );
@@ -92,7 +89,7 @@ export class OutboxWriter {
 
   /** Rows a statement of the caller's wrote (leased): to the relay when the transaction commits, or at once outside one. */
   written(records: OutboxRecord[]): void {
-    if (this.txHost.isTransactionActive()) this.committed.add(this.txHost.tx, records);
+    if (this.uow.active) this.committed.add(this.uow.tx, records);
     else this.committed.publish(records);
   }
 }

@@ -35,8 +35,6 @@ export const MOVES = {
   audit: { from: ['COMPLETED'], to: 'AUDITED' },
 } as const satisfies Record<string, JobMove>;
 
-export type JobMoveName = keyof typeof MOVES;
-
 /** What a new job is. */
 export const INITIAL_JOB_STATUS: JobStatus = 'PENDING';
 

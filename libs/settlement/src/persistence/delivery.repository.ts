@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { UnitOfWork } from '@tally/database';
 
 /** How long a claimed delivery is held; past it another replica may retry the batch. */
 const LEASE_SECONDS = 60;
@@ -25,7 +25,7 @@ export interface SinkStatusRow {
 /** Per-sink delivery status of sealed batches. */
 @Injectable()
 export class DeliveryRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly uow: UnitOfWork) {}
 
   /**
    * Claims the sink's oldest undelivered batch when it is due and nobody holds it: batches
@@ -34,7 +34,7 @@ export class DeliveryRepository {
    * horizon back), and another replica skips the batch until the lease ends.
    */
   async claim(sink: string, token: string): Promise<ClaimedDelivery | null> {
-    const [rows]: [{ batch_no: string; attempts: number }[], number] = await this.dataSource.query(
+    const [rows]: [{ batch_no: string; attempts: number }[], number] = await this.uow.tx.query(
       `UPDATE settlement_deliveries d
           SET lease_token = $2, lease_until = now() + make_interval(secs => $3)
         WHERE d.sink = $1
@@ -51,7 +51,7 @@ export class DeliveryRepository {
 
   /** Records the delivery and ends the lease (only the lease's holder can). */
   async markDelivered(sink: string, claim: ClaimedDelivery): Promise<void> {
-    await this.dataSource.query(
+    await this.uow.tx.query(
       `UPDATE settlement_deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = now(),
               last_error = NULL, lease_token = NULL, lease_until = NULL
        WHERE sink = $1 AND batch_no = $2 AND lease_token = $3`,
@@ -60,7 +60,7 @@ export class DeliveryRepository {
   }
 
   async markFailed(sink: string, claim: ClaimedDelivery, error: string, retryInMs: number): Promise<void> {
-    await this.dataSource.query(
+    await this.uow.tx.query(
       `UPDATE settlement_deliveries SET status = 'failed', attempts = attempts + 1, last_error = $4,
               next_attempt_at = now() + make_interval(secs => $5::double precision / 1000),
               lease_token = NULL, lease_until = NULL
@@ -70,7 +70,7 @@ export class DeliveryRepository {
   }
 
   async status(): Promise<SinkStatusRow[]> {
-    const rows: Record<string, unknown>[] = await this.dataSource.query(`
+    const rows: Record<string, unknown>[] = await this.uow.tx.query(`
       SELECT s.sink,
         (SELECT count(*) FROM settlement_deliveries d WHERE d.sink = s.sink AND d.status <> 'delivered')::int AS pending,
         (SELECT count(*) FROM settlement_deliveries d WHERE d.sink = s.sink AND d.status = 'failed')::int AS failed,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
-import { BATCH_DOMAIN, type SealedBatch, SETTLEMENT_VERSION } from '@tally/receipts';
+import { UnitOfWork } from '@tally/database';
+import { BATCH_DOMAIN, type PublicKeyRef, type SealedBatch, SETTLEMENT_VERSION } from '@tally/receipts';
 import { type AccountBalance, type MemberRow, sortAccounts } from '../domain';
 
 /** Serialises seals across replicas (transaction-scoped advisory lock). */
@@ -62,14 +62,16 @@ export const MEMBER_SELECT = `
 /** The settlement tables, in raw SQL (no entities, so nothing to drift from the migration). */
 @Injectable()
 export class SettlementRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly uow: UnitOfWork) {}
 
-  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(work);
+  /** The current unit of work's transaction (a seal's), or a pooled connection outside one. */
+  private get db() {
+    return this.uow.tx;
   }
 
-  async lockSeal(m: EntityManager): Promise<void> {
-    await m.query(`SELECT pg_advisory_xact_lock(${SEAL_LOCK})`);
+  /** Takes the seal lock, held until the current transaction ends. */
+  async lockSeal(): Promise<void> {
+    await this.db.query(`SELECT pg_advisory_xact_lock(${SEAL_LOCK})`);
   }
 
   /**
@@ -79,10 +81,10 @@ export class SettlementRepository {
    * another database (a live backend connected there owns the id) do not hold the horizon
    * back. Anything unidentified counts as ours, so a race can only make the horizon lower.
    */
-  async horizon(m: EntityManager): Promise<string> {
+  async horizon(): Promise<string> {
     // pg_stat_activity is read once per transaction unless cleared; the seal re-reads it while waiting.
-    await m.query(`SELECT pg_stat_clear_snapshot()`);
-    const [row] = await m.query(
+    await this.db.query(`SELECT pg_stat_clear_snapshot()`);
+    const [row] = await this.db.query(
       `WITH s AS (SELECT pg_current_snapshot() AS snap),
             elsewhere AS (SELECT backend_xid::text::bigint AS x FROM pg_stat_activity
                           WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())
@@ -95,20 +97,20 @@ export class SettlementRepository {
   }
 
   /** Whether some committed transfer lies at or beyond the horizon (its transaction is newer than one in flight). */
-  async anyBeyond(m: EntityManager, horizon: string): Promise<boolean> {
-    const rows = await m.query(`SELECT 1 FROM transfers WHERE xact_id >= $1::xid8 LIMIT 1`, [horizon]);
+  async anyBeyond(horizon: string): Promise<boolean> {
+    const rows = await this.db.query(`SELECT 1 FROM transfers WHERE xact_id >= $1::xid8 LIMIT 1`, [horizon]);
     return rows.length > 0;
   }
 
-  async lastBatch(m: EntityManager | DataSource = this.dataSource): Promise<SealedBatch | null> {
-    const rows: BatchRow[] = await m.query(
+  async lastBatch(): Promise<SealedBatch | null> {
+    const rows: BatchRow[] = await this.db.query(
       `SELECT ${BATCH_COLUMNS} FROM settlement_batches b ORDER BY b.batch_no DESC LIMIT 1`,
     );
     return rows[0] ? toSealedBatch(rows[0]) : null;
   }
 
   async batch(batchNo: number): Promise<SealedBatch | null> {
-    const rows: BatchRow[] = await this.dataSource.query(
+    const rows: BatchRow[] = await this.db.query(
       `SELECT ${BATCH_COLUMNS} FROM settlement_batches WHERE batch_no = $1`,
       [batchNo],
     );
@@ -116,43 +118,39 @@ export class SettlementRepository {
   }
 
   /** Batches in order after `after`, up to `limit`. */
-  async batches(after: number, limit: number, m: EntityManager | DataSource = this.dataSource): Promise<SealedBatch[]> {
-    const rows: BatchRow[] = await m.query(
+  async batches(after: number, limit: number): Promise<SealedBatch[]> {
+    const rows: BatchRow[] = await this.db.query(
       `SELECT ${BATCH_COLUMNS} FROM settlement_batches b WHERE b.batch_no > $1 ORDER BY b.batch_no LIMIT $2`,
       [after, limit],
     );
     return rows.map(toSealedBatch);
   }
 
-  async anyMember(m: EntityManager, from: string, below: string): Promise<boolean> {
-    const rows = await m.query(`SELECT 1 FROM transfers WHERE xact_id >= $1::xid8 AND xact_id < $2::xid8 LIMIT 1`, [
-      from,
-      below,
-    ]);
+  async anyMember(from: string, below: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `SELECT 1 FROM transfers WHERE xact_id >= $1::xid8 AND xact_id < $2::xid8 LIMIT 1`,
+      [from, below],
+    );
     return rows.length > 0;
   }
 
   /** The transfers inserted by transactions with ids in [from, below), in sequence order. */
-  members(m: EntityManager | DataSource, from: string, below: string): Promise<MemberRow[]> {
-    return m.query(`${MEMBER_SELECT} WHERE t.xact_id >= $1::xid8 AND t.xact_id < $2::xid8 ORDER BY t.seq`, [
+  members(from: string, below: string): Promise<MemberRow[]> {
+    return this.db.query(`${MEMBER_SELECT} WHERE t.xact_id >= $1::xid8 AND t.xact_id < $2::xid8 ORDER BY t.seq`, [
       from,
       below,
     ]);
   }
 
   async member(transferId: string): Promise<MemberRow | null> {
-    const rows: MemberRow[] = await this.dataSource.query(`${MEMBER_SELECT} WHERE t.id = $1`, [transferId]);
+    const rows: MemberRow[] = await this.db.query(`${MEMBER_SELECT} WHERE t.id = $1`, [transferId]);
     return rows[0] ?? null;
   }
 
   /** Each account's balance as of batch `batchNo` (all of them when `accountIds` is omitted). */
-  async balancesAt(
-    batchNo: number,
-    accountIds?: string[],
-    m: EntityManager | DataSource = this.dataSource,
-  ): Promise<AccountBalance[]> {
+  async balancesAt(batchNo: number, accountIds?: string[]): Promise<AccountBalance[]> {
     const rows: { account_id: string; kind: string; owner_id: string; balance: string; leaf_hash: Buffer }[] =
-      await m.query(
+      await this.db.query(
         `SELECT DISTINCT ON (b.account_id) b.account_id::text, a.kind, a.owner_id, b.balance::text, b.leaf_hash
          FROM settlement_balances b JOIN accounts a ON a.id = b.account_id
          WHERE b.batch_no <= $1 ${accountIds ? 'AND b.account_id = ANY($2::bigint[])' : ''}
@@ -172,14 +170,13 @@ export class SettlementRepository {
 
   /** Writes a sealed batch, its leaf positions, the balances it changed and a pending delivery per sink. */
   async insertBatch(
-    m: EntityManager,
     batch: SealedBatch,
     transferIds: string[],
     leaves: Buffer[],
     touched: AccountBalance[],
     sinks: string[],
   ): Promise<void> {
-    await m.query(
+    await this.db.query(
       `INSERT INTO settlement_batches (batch_no, prev_batch_hash, horizon, first_seq, last_seq, transfer_count,
          transfers_root, balances_root, account_count, total_supply, created_at, key_id, signature, batch_hash)
        VALUES ($1, $2, $3::xid8, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
@@ -203,7 +200,7 @@ export class SettlementRepository {
     const CHUNK = 50_000;
     for (let from = 0; from < transferIds.length; from += CHUNK) {
       const ids = transferIds.slice(from, from + CHUNK);
-      await m.query(
+      await this.db.query(
         `INSERT INTO settlement_batch_transfers (transfer_id, batch_no, position, leaf_hash)
          SELECT u.id, $1, u.pos - 1 + $4, decode(u.h, 'hex')
          FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS u(id, h, pos)`,
@@ -211,7 +208,7 @@ export class SettlementRepository {
       );
     }
     if (touched.length > 0) {
-      await m.query(
+      await this.db.query(
         `INSERT INTO settlement_balances (account_id, batch_no, balance, leaf_hash)
          SELECT u.a, $1, u.b, decode(u.h, 'hex') FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS u(a, b, h)`,
         [
@@ -223,28 +220,16 @@ export class SettlementRepository {
       );
     }
     if (sinks.length > 0) {
-      await m.query(`INSERT INTO settlement_deliveries (sink, batch_no) SELECT s, $1 FROM unnest($2::varchar[]) AS s`, [
-        batch.batch_no,
-        sinks,
-      ]);
+      await this.db.query(
+        `INSERT INTO settlement_deliveries (sink, batch_no) SELECT s, $1 FROM unnest($2::varchar[]) AS s`,
+        [batch.batch_no, sinks],
+      );
     }
   }
 
-  /** The batch holding a transfer, and the transfer's leaf position in it. */
-  async transferPosition(transferId: string): Promise<{ batch_no: number; position: number } | null> {
-    const rows: { batch_no: string; position: number }[] = await this.dataSource.query(
-      `SELECT batch_no::text, position FROM settlement_batch_transfers WHERE transfer_id = $1`,
-      [transferId],
-    );
-    return rows[0] ? { batch_no: Number(rows[0].batch_no), position: rows[0].position } : null;
-  }
-
   /** A batch's transfer leaves in position order (with their transfer ids). */
-  async batchLeaves(
-    batchNo: number,
-    m: EntityManager | DataSource = this.dataSource,
-  ): Promise<{ ids: string[]; leaves: Buffer[] }> {
-    const rows: { transfer_id: string; leaf_hash: Buffer }[] = await m.query(
+  async batchLeaves(batchNo: number): Promise<{ ids: string[]; leaves: Buffer[] }> {
+    const rows: { transfer_id: string; leaf_hash: Buffer }[] = await this.db.query(
       `SELECT transfer_id::text, leaf_hash FROM settlement_batch_transfers WHERE batch_no = $1 ORDER BY position`,
       [batchNo],
     );
@@ -252,8 +237,8 @@ export class SettlementRepository {
   }
 
   /** Rows this batch stored for the balances it changed. */
-  async touchedBalances(batchNo: number, m: EntityManager | DataSource = this.dataSource) {
-    const rows: { account_id: string; balance: string; leaf_hash: Buffer }[] = await m.query(
+  async touchedBalances(batchNo: number) {
+    const rows: { account_id: string; balance: string; leaf_hash: Buffer }[] = await this.db.query(
       `SELECT account_id::text, balance::text, leaf_hash FROM settlement_balances WHERE batch_no = $1`,
       [batchNo],
     );
@@ -261,10 +246,25 @@ export class SettlementRepository {
   }
 
   async accountId(kind: string, owner: string): Promise<string | null> {
-    const rows: { id: string }[] = await this.dataSource.query(
+    const rows: { id: string }[] = await this.db.query(
       `SELECT id::text FROM accounts WHERE kind = $1 AND owner_id = $2 AND currency = 'CREDIT'`,
       [kind, owner],
     );
     return rows[0]?.id ?? null;
+  }
+
+  /** Transfers below `horizon` in the journal, and transfers recorded in any batch: what the verifier counts against. */
+  async transferCounts(horizon: string): Promise<{ below: number; batched: number }> {
+    const [row]: { below: number; batched: number }[] = await this.db.query(
+      `SELECT (SELECT count(*) FROM transfers WHERE xact_id < $1::xid8)::int AS below,
+              (SELECT count(*) FROM settlement_batch_transfers)::int AS batched`,
+      [horizon],
+    );
+    return row;
+  }
+
+  /** Every published signing key, retired ones included, read as stored (one keyring signs receipts and batches). */
+  publishedKeys(): Promise<PublicKeyRef[]> {
+    return this.db.query(`SELECT key_id, public_key FROM receipt_keys`);
   }
 }

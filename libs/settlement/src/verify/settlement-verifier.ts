@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { type PublicKeyRef, type SealedBatch, verifyBatch, verifyBatchLink } from '@tally/receipts';
+import { type SealedBatch, verifyBatch, verifyBatchLink } from '@tally/receipts';
 import { type AccountBalance, BatchComputationError, computeBatch, type ComputedBatch } from '../domain';
 import { SettlementRepository } from '../persistence/settlement.repository';
 
@@ -20,16 +19,12 @@ const PAGE = 100;
  */
 @Injectable()
 export class SettlementVerifier {
-  private readonly repo: SettlementRepository;
-
-  constructor(private readonly dataSource: DataSource) {
-    this.repo = new SettlementRepository(dataSource);
-  }
+  constructor(private readonly repo: SettlementRepository) {}
 
   async verify(): Promise<SettlementVerifyReport> {
     const problems: string[] = [];
     // Published keys live with the receipts (one keyring signs both); read as stored.
-    const keys: PublicKeyRef[] = await this.dataSource.query(`SELECT key_id, public_key FROM receipt_keys`);
+    const keys = await this.repo.publishedKeys();
     const balances = new Map<string, AccountBalance>();
     let supply = 0n;
     let previous: SealedBatch | null = null;
@@ -43,7 +38,7 @@ export class SettlementVerifier {
         if (!signed.valid) problems.push(`${name}: ${signed.reason}`);
         const link = verifyBatchLink(batch, previous);
         if (!link.valid) problems.push(`${name}: ${link.reason}`);
-        const members = await this.repo.members(this.dataSource, previous?.horizon ?? '0', batch.horizon);
+        const members = await this.repo.members(previous?.horizon ?? '0', batch.horizon);
         let computed: ComputedBatch | null = null;
         try {
           computed = computeBatch(members, balances, supply);
@@ -62,11 +57,7 @@ export class SettlementVerifier {
       if (page.length < PAGE) break;
     }
     if (previous) {
-      const [row] = await this.dataSource.query(
-        `SELECT (SELECT count(*) FROM transfers WHERE xact_id < $1::xid8)::int AS below,
-                (SELECT count(*) FROM settlement_batch_transfers)::int AS batched`,
-        [previous.horizon],
-      );
+      const row = await this.repo.transferCounts(previous.horizon);
       if (row.below !== transfers) {
         problems.push(`${row.below} transfers lie below the last horizon but the batches count ${transfers}`);
       }
@@ -93,12 +84,12 @@ export class SettlementVerifier {
       if (stored !== recomputed) out.push(`${name}: ${field} is ${stored} but the journal gives ${recomputed}`);
     }
     // What proofs are served from must match the journal too.
-    const stored = await this.repo.batchLeaves(batch.batch_no, this.dataSource);
+    const stored = await this.repo.batchLeaves(batch.batch_no);
     const leavesMatch =
       stored.ids.length === c.transferIds.length &&
       stored.ids.every((id, i) => id === c.transferIds[i] && stored.leaves[i].equals(c.transferLeaves[i]));
     if (!leavesMatch) out.push(`${name}: its stored transfer leaves differ from its members in the journal`);
-    const rows = await this.repo.touchedBalances(batch.batch_no, this.dataSource);
+    const rows = await this.repo.touchedBalances(batch.batch_no);
     const expected = new Map(c.touched.map((t) => [t.accountId, t]));
     const balancesMatch =
       rows.length === expected.size &&

@@ -5,7 +5,7 @@ import { InvalidRequestError } from '@tally/shared';
 import { canMove, IllegalTransitionError, INITIAL_REPLICA_STATUS, JobNotFoundError, MOVES } from '../../domain';
 import { JOB_ASSIGNED, type JobAssignedPayload } from '../../events/jobs.events';
 import { AssignmentRow, JobRepository, JobRow } from '../../persistence/job.repository';
-import { JobReceipts } from '../../settlement/job-receipts.port';
+import { JobReceipts } from '../../payments/job-receipts.port';
 import { AssignJobCommand, AssignJobsCommand } from './assign-job.command';
 import { AssignmentCheck } from './assignment-check.port';
 

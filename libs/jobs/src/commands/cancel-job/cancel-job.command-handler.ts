@@ -2,7 +2,7 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
 import { callOffOutstanding, canMove, IllegalTransitionError, JobNotFoundError, MOVES } from '../../domain';
 import { JobRepository } from '../../persistence/job.repository';
-import { JobSettler } from '../../settlement/job-settler';
+import { JobPayments } from '../../payments/job-payments';
 import { CancelJobCommand, CancelOutcome } from './cancel-job.command';
 
 @CommandHandler(CancelJobCommand)
@@ -10,7 +10,7 @@ export class CancelJobCommandHandler implements ICommandHandler<CancelJobCommand
   constructor(
     private readonly uow: UnitOfWork,
     private readonly jobs: JobRepository,
-    private readonly settler: JobSettler,
+    private readonly payments: JobPayments,
   ) {}
 
   execute({ jobId, requester }: CancelJobCommand): Promise<CancelOutcome> {
@@ -29,7 +29,7 @@ export class CancelJobCommandHandler implements ICommandHandler<CancelJobCommand
         );
       }
       const assignments = callOffOutstanding(await this.jobs.assignments(jobId));
-      const cancelled = await this.settler.settle({
+      const cancelled = await this.payments.settle({
         kind: 'refund',
         job,
         assignments,

@@ -2,7 +2,7 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
 import { callOffOutstanding, canMove, MOVES, OUTSTANDING_REPLICA } from '../../domain';
 import { JobRepository, JobRow } from '../../persistence/job.repository';
-import { JobSettler } from '../../settlement/job-settler';
+import { JobPayments } from '../../payments/job-payments';
 import { FailJobCommand } from './fail-job.command';
 
 @CommandHandler(FailJobCommand)
@@ -10,7 +10,7 @@ export class FailJobCommandHandler implements ICommandHandler<FailJobCommand, Jo
   constructor(
     private readonly uow: UnitOfWork,
     private readonly jobs: JobRepository,
-    private readonly settler: JobSettler,
+    private readonly payments: JobPayments,
   ) {}
 
   execute({ jobId, reason, proverId }: FailJobCommand): Promise<JobRow | null> {
@@ -21,7 +21,7 @@ export class FailJobCommandHandler implements ICommandHandler<FailJobCommand, Jo
       // Replicas still out are called off, as on cancel: their provers hear of it at their
       // next heartbeat. They are the ones that ran out of time, so the failure is theirs.
       const assignments = callOffOutstanding(held);
-      return this.settler.settle({
+      return this.payments.settle({
         kind: 'refund',
         job,
         assignments,

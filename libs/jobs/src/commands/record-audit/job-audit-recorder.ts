@@ -12,7 +12,7 @@ import { GroupCommit, Settled } from '@tally/shared';
 import { canMove, type JobAuditEvent, MOVES } from '../../domain';
 import { JOB_AUDIT } from '../../events/jobs.events';
 import { JobRepository } from '../../persistence/job.repository';
-import { JobReceipts } from '../../settlement/job-receipts.port';
+import { JobReceipts } from '../../payments/job-receipts.port';
 
 export class JobAuditPublished extends OutboxEvent<JobAuditEvent> {}
 registerOutboxEvent(JOB_AUDIT, JobAuditPublished);

@@ -12,7 +12,7 @@ import {
   REPLICA_MOVES,
 } from '../../domain';
 import { AssignmentRow, JobRepository, JobRow } from '../../persistence/job.repository';
-import { JobSettler, Settlement } from '../../settlement/job-settler';
+import { JobPayments, Settlement } from '../../payments/job-payments';
 import { ReportOutcome, ReportResultCommand, ResultReport } from './report-result.command';
 
 /** A job of the batch as the reports so far have left it (in memory, written at the end). */
@@ -39,7 +39,7 @@ export class ReportResultCommandHandler
   constructor(
     private readonly uow: UnitOfWork,
     private readonly jobs: JobRepository,
-    private readonly settler: JobSettler,
+    private readonly payments: JobPayments,
     private readonly clock: Clock,
   ) {}
 
@@ -61,7 +61,7 @@ export class ReportResultCommandHandler
         }
       });
       await this.jobs.saveAssignments([...changed]);
-      await this.settler.write(settlements);
+      await this.payments.write(settlements);
       return answers;
     });
   }
@@ -118,7 +118,7 @@ export class ReportResultCommandHandler
       }));
     const decision = decideReplicas(job.replicas, reports);
     if (decision.kind === 'waiting') return outcomeOf(job, mine);
-    const [settlement] = this.settler.plan([
+    const [settlement] = this.payments.plan([
       decision.kind === 'failed'
         ? {
             kind: 'refund',

@@ -3,7 +3,7 @@ import { OutboxWriter, UnitOfWork } from '@tally/database';
 import { callOffOutstanding, canMove, MOVES, OUTSTANDING_REPLICA } from '../../domain';
 import { JOB_REQUEUED, type JobRequeuedPayload } from '../../events/jobs.events';
 import { JobRepository, JobRow } from '../../persistence/job.repository';
-import { JobSettler } from '../../settlement/job-settler';
+import { JobPayments } from '../../payments/job-payments';
 import { RequeueJobCommand } from './requeue-job.command';
 
 @CommandHandler(RequeueJobCommand)
@@ -11,7 +11,7 @@ export class RequeueJobCommandHandler implements ICommandHandler<RequeueJobComma
   constructor(
     private readonly uow: UnitOfWork,
     private readonly jobs: JobRepository,
-    private readonly settler: JobSettler,
+    private readonly payments: JobPayments,
     private readonly outbox: OutboxWriter,
   ) {}
 
@@ -25,7 +25,7 @@ export class RequeueJobCommandHandler implements ICommandHandler<RequeueJobComma
       // A job that had started counts an attempt.
       const attempts = job.attempts + (job.status === MOVES.start.to ? 1 : 0);
       if (attempts >= maxAttempts) {
-        return this.settler.settle({
+        return this.payments.settle({
           kind: 'refund',
           job,
           // Replicas still out are called off: their provers hear of it at their next heartbeat.

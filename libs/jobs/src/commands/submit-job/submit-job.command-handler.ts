@@ -1,10 +1,10 @@
 import { BeforeApplicationShutdown } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
-import { ServiceRegistry } from '@tally/registry';
+import { ServiceRegistry } from '@tally/services';
 import { DomainError, ErrorCode, GroupCommit, newId, Settled } from '@tally/shared';
 import { JobRepository, JobRow, NewJob } from '../../persistence/job.repository';
-import { JobSettler } from '../../settlement/job-settler';
+import { JobPayments } from '../../payments/job-payments';
 import { SubmitJobCommand, SubmitJobInput } from './submit-job.command';
 
 type Submitted = { job: JobRow; replayed: boolean };
@@ -34,7 +34,7 @@ export class SubmitJobCommandHandler
   constructor(
     private readonly uow: UnitOfWork,
     private readonly jobs: JobRepository,
-    private readonly settler: JobSettler,
+    private readonly payments: JobPayments,
     private readonly outbox: OutboxWriter,
     private readonly registry: ServiceRegistry,
   ) {}
@@ -108,7 +108,7 @@ export class SubmitJobCommandHandler
       );
     }
     // Last: the holds lock the shared escrow row until the commit.
-    const refusals = await this.settler.holds(
+    const refusals = await this.payments.holds(
       created.map((j) => ({ jobId: j.id, holdId: j.holdId, clientId: j.clientId, amount: j.held })),
     );
     const refused = new Map<number, DomainError>();

@@ -1,10 +1,10 @@
 import { getMetadataStorage } from 'class-validator';
-import { requirementsProblem } from '@tally/registry';
+import { requirementsProblem } from '@tally/services';
 import { CapabilitiesDto, HardwareProfileDto } from './prover-profile.dto';
 
 /**
  * A job may ask only for what a prover can register. The requirement rules live below the
- * provers lib (in the registry lib), so this checks that they keep up with the prover's own
+ * provers lib (in the services lib), so this checks that they keep up with the prover's own
  * limits: every range end and enum value a prover may have can be asked for, nothing past it.
  */
 describe('prover profile limits and job requirements agree', () => {

@@ -1,7 +1,7 @@
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
 import { AssignJobsCommand } from '@tally/jobs';
-import { ServiceRegistry } from '@tally/registry';
+import { ServiceRegistry } from '@tally/services';
 import { TallyEnv } from '@tally/shared';
 import { candidatesFor, topN, weightsOf } from '../../domain';
 import { SchedulerConfigRepository } from '../../persistence/scheduler-config.repository';

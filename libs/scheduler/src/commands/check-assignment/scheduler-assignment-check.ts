@@ -1,7 +1,7 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import { AssignmentCheck, JobRow, JobsModule } from '@tally/jobs';
 import { ASSIGNABLE_PROVER_STATE, AssignmentFence, ProversModule } from '@tally/provers';
-import { RegistryModule, ServiceRegistry } from '@tally/registry';
+import { ServicesModule, ServiceRegistry } from '@tally/services';
 import { DomainError, ErrorCode } from '@tally/shared';
 import { meetsRequirements } from '../../domain';
 import { AssignmentLock } from '../../persistence/assignment-lock';
@@ -56,7 +56,7 @@ export class SchedulerAssignmentCheck extends AssignmentCheck {
  */
 @Global()
 @Module({
-  imports: [RegistryModule, JobsModule, ProversModule],
+  imports: [ServicesModule, JobsModule, ProversModule],
   providers: [
     AssignmentLock,
     SchedulingRepository,

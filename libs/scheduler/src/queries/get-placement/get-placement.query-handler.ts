@@ -1,5 +1,5 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { ServiceRegistry } from '@tally/registry';
+import { ServiceRegistry } from '@tally/services';
 import { TallyEnv, UUID_PATTERN } from '@tally/shared';
 import { candidatesFor, type JobNeeds, topN, weightsOf } from '../../domain';
 import { SchedulerConfigRepository } from '../../persistence/scheduler-config.repository';

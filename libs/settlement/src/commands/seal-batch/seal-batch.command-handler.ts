@@ -1,6 +1,7 @@
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import type { EntityManager } from 'typeorm';
+import { UnitOfWork } from '@tally/database';
+import { Clock } from '@tally/shared';
 import {
   batchHash,
   batchStatementBytes,
@@ -33,6 +34,8 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
 
   constructor(
     private readonly repo: SettlementRepository,
+    private readonly uow: UnitOfWork,
+    private readonly clock: Clock,
     private readonly keyring: SigningKeyring,
     private readonly cache: TreeCache,
     @Inject(SETTLEMENT_SINKS) private readonly sinks: SettlementSink[],
@@ -44,33 +47,33 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
    * in flight, and a seal asked for right after a commit should include that commit. A
    * transaction that stays open longer only delays its successors to the next seal.
    */
-  private async settledHorizon(m: EntityManager): Promise<string> {
+  private async settledHorizon(): Promise<string> {
+    // A stopwatch, not the Clock: it bounds a real wait, which a pinned clock would never end.
     const deadline = Date.now() + HORIZON_WAIT_MS;
-    let horizon = await this.repo.horizon(m);
-    while (Date.now() < deadline && (await this.repo.anyBeyond(m, horizon))) {
+    let horizon = await this.repo.horizon();
+    while (Date.now() < deadline && (await this.repo.anyBeyond(horizon))) {
       await new Promise((r) => setTimeout(r, 10));
-      horizon = await this.repo.horizon(m);
+      horizon = await this.repo.horizon();
     }
     return horizon;
   }
 
   async execute(): Promise<SealedBatch | null> {
     let timings: Record<string, number> = {};
-    const sealed = await this.repo.transaction(async (m) => {
-      await this.repo.lockSeal(m);
-      const last = await this.repo.lastBatch(m);
+    // One attempt: a seal that loses a conflict is retried by the next tick or request, as before.
+    const sealed = await this.uow.run(async () => {
+      await this.repo.lockSeal();
+      const last = await this.repo.lastBatch();
       const from = last?.horizon ?? '0';
-      const snapshotXmin = await this.settledHorizon(m);
+      const snapshotXmin = await this.settledHorizon();
       const horizon = BigInt(snapshotXmin) < BigInt(from) ? from : snapshotXmin;
-      if (!(await this.repo.anyMember(m, from, horizon))) return null;
+      if (!(await this.repo.anyMember(from, horizon))) return null;
 
       const t0 = Date.now();
-      const members = await this.repo.members(m, from, horizon);
+      const members = await this.repo.members(from, horizon);
       const batchNo = (last?.batch_no ?? 0) + 1;
       // Every account's balance after the previous batch (the leaves of its balances tree).
-      const balances = new Map(
-        (last ? await this.repo.balancesAt(last.batch_no, undefined, m) : []).map((a) => [a.accountId, a]),
-      );
+      const balances = new Map((last ? await this.repo.balancesAt(last.batch_no) : []).map((a) => [a.accountId, a]));
       const t2 = Date.now();
       const computed = computeBatch(members, balances, BigInt(last?.total_supply ?? '0'));
       const t3 = Date.now();
@@ -87,13 +90,12 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
         balances_root: computed.balancesTree.root.hash,
         account_count: computed.accounts.length,
         total_supply: computed.totalSupply.toString(),
-        created_at: new Date().toISOString(),
+        created_at: this.clock.now().toISOString(),
         key_id: this.keyring.keyId,
       };
       const { key_id, signature } = this.keyring.sign(batchStatementBytes(statement));
       const batch: SealedBatch = { ...statement, key_id, batch_hash: batchHash(statement), signature };
       await this.repo.insertBatch(
-        m,
         batch,
         computed.transferIds,
         computed.transferLeaves,
@@ -102,7 +104,7 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
       );
       timings = { read_ms: t2 - t0, compute_ms: t3 - t2, write_ms: Date.now() - t3 };
       return { batch, computed };
-    });
+    }, 1);
     if (!sealed) return null;
     const { batch, computed } = sealed;
     this.cache.putTransfers(batch.batch_no, computed.transferIds, computed.transferLeaves);

@@ -3,7 +3,6 @@ import { parseCreditsOrZero, parsePositiveDecimal } from './decimals';
 import { findRequirementsProblem, type RequirementsProblem } from './prover-requirements';
 
 export const SERVICE_ID_PATTERN = /^[a-z0-9._-]{1,64}$/;
-export const SERVICE_ID_MESSAGE = '$property must be 1-64 characters of a-z 0-9 . _ -';
 export const UNIT_PATTERN = /^[a-z0-9_]{1,32}$/;
 export const UNIT_MESSAGE = '$property must be 1-32 characters of a-z 0-9 _, like "gpu_second"';
 export const DESCRIPTION_MAX_LENGTH = 512;

@@ -15,4 +15,4 @@ import { ServiceRegistry } from './service-registry/service-registry';
   ],
   exports: [ServiceRegistry],
 })
-export class RegistryModule {}
+export class ServicesModule {}

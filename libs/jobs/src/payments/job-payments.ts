@@ -71,7 +71,7 @@ export interface Settlement {
  * failure or cancel, with the job's new state and its events in the same transaction.
  */
 @Injectable()
-export class JobSettler {
+export class JobPayments {
   constructor(
     private readonly ledger: LedgerWriter,
     private readonly jobs: JobRepository,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '@tally/shared';
-import { ServiceRegistry } from '@tally/registry';
+import { ServiceRegistry } from '@tally/services';
 import { LedgerCtx } from '../../support/ledger-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 

@@ -1,4 +1,4 @@
 export * from './domain';
-export * from './registry.module';
+export * from './services.module';
 export * from './service-registry/service-registry';
 export * from './commands/put-service/put-service.command';

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { UnitOfWork } from '@tally/database';
 import {
   canonicalDecimal,
   type HardwareRequirements,
@@ -44,12 +43,12 @@ function toSchedule(r: Row): ServiceSchedule {
 /** Schedules in Postgres, read and written inside the caller's transaction when there is one. */
 @Injectable()
 export class PgServiceScheduleRepository extends ServiceScheduleRepository {
-  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+  constructor(private readonly uow: UnitOfWork) {
     super();
   }
 
   private query(sql: string, params: unknown[] = []): Promise<Row[]> {
-    return this.txHost.tx.query(sql, params);
+    return this.uow.tx.query(sql, params);
   }
 
   async find(id: string): Promise<ServiceSchedule | null> {

@@ -8,7 +8,7 @@ import { isJsonObject } from '@tally/shared';
  * supported). A key no prover has, or a value no prover can have, is refused: such a job
  * could never be scheduled and would only sit PENDING with its credits held.
  *
- * It lives here, below jobs, so that the registry (which jobs imports) applies the same
+ * It lives here, below jobs, so that the service registry (which jobs imports) applies the same
  * rules to services. The domains and ranges mirror the prover's own validation
  * (libs/provers/src/http/dto/prover-profile.dto.ts; a spec there checks they agree).
  * Lookups go through Maps: a key such as "toString" or "constructor" is unknown, never a
