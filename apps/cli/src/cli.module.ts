@@ -3,6 +3,7 @@ import { TallyConfigModule } from '@tally/shared';
 import { DatabaseModule } from '@tally/database';
 import { AuthModule } from '@tally/auth';
 import { LedgerModule } from '@tally/ledger';
+import { ReceiptKeysModule } from '@tally/receipts';
 import { SettlementVerifyModule } from '@tally/settlement';
 
 /** The same modules as the API, without HTTP: the CLI works on the same database and rules. */
@@ -18,6 +19,7 @@ export class CliModule {
         AuthModule,
         LedgerModule,
         SettlementVerifyModule,
+        ReceiptKeysModule,
       ],
     };
   }

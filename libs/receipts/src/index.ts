@@ -1,3 +1,4 @@
 export * from './offline';
 export * from './receipts.module';
 export * from './keys/signing-keyring';
+export * from './queries/receipt-keys.query';

@@ -6,6 +6,7 @@ import { ReceiptIssuer } from './commands/issue-receipts/receipt-issuer';
 import { ReceiptsController } from './http/receipts.controller';
 import { SigningKeyring } from './keys/signing-keyring';
 import { ReceiptRepository } from './persistence/receipt.repository';
+import { ReceiptKeysModule } from './queries/receipt-keys.query';
 
 /**
  * Signed job receipts: signing keys, the receipt chain per job, the verify routes.
@@ -14,9 +15,9 @@ import { ReceiptRepository } from './persistence/receipt.repository';
  */
 @Global()
 @Module({
-  imports: [JobsModule, ProversModule, LedgerQueriesModule],
+  imports: [JobsModule, ProversModule, LedgerQueriesModule, ReceiptKeysModule],
   controllers: [ReceiptsController],
   providers: [SigningKeyring, ReceiptRepository, ReceiptIssuer, { provide: JobReceipts, useExisting: ReceiptIssuer }],
-  exports: [SigningKeyring, JobReceipts],
+  exports: [SigningKeyring, JobReceipts, ReceiptKeysModule],
 })
 export class ReceiptsModule {}

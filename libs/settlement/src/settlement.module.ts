@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LedgerQueriesModule } from '@tally/ledger';
 import { ReceiptsModule } from '@tally/receipts';
 import { DeliverBatchesCommandHandler } from './commands/deliver-batches/deliver-batches.command-handler';
 import { SealBatchCommandHandler } from './commands/seal-batch/seal-batch.command-handler';
@@ -20,7 +21,7 @@ import { SettlementTicker } from './ticks/settlement-ticker';
  * Batches are signed by the receipts keyring. Needs ScheduleModule.forRoot() in the app.
  */
 @Module({
-  imports: [ReceiptsModule, SettlementVerifyModule],
+  imports: [ReceiptsModule, LedgerQueriesModule, SettlementVerifyModule],
   controllers: [SettlementController],
   providers: [
     SettlementRepository,

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { INestApplicationContext } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { ReceiptPublicKey, verifyAttestation, verifyReceipt, verifyReceiptChain } from '@tally/receipts';
+import {
+  ReceiptKeysQuery,
+  ReceiptPublicKey,
+  verifyAttestation,
+  verifyReceipt,
+  verifyReceiptChain,
+} from '@tally/receipts';
 import { CliCommand, CliUsageError, optionalFlag } from '../cli-command';
 
 function readJson(path: string, what: string): unknown {
@@ -27,7 +32,7 @@ function keysFrom(value: unknown): ReceiptPublicKey[] {
 
 /** The database's published keys (no --keys file given). */
 function keysInDatabase(app: INestApplicationContext): Promise<ReceiptPublicKey[]> {
-  return app.get(DataSource).query<ReceiptPublicKey[]>(`SELECT key_id, public_key, purpose, status FROM receipt_keys`);
+  return app.get(ReceiptKeysQuery).published();
 }
 
 /**

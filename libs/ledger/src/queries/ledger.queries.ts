@@ -12,6 +12,31 @@ export interface LedgerTotals {
   platform: string;
 }
 
+/**
+ * A transfer with its legs in one row, as a statement of the journal is built from it:
+ * `legs` is `account_id kind owner side phase amount` per leg, comma-separated in leg order;
+ * created_at is printed in UTC with microseconds, exactly as stored.
+ */
+export interface JournalTransferRow {
+  id: string;
+  seq: string;
+  kind: string;
+  amount: string;
+  hold_id: string | null;
+  job_id: string | null;
+  prover_id: string | null;
+  created_at: string;
+  legs: string;
+}
+
+const TRANSFER_WITH_LEGS = `
+  SELECT t.id::text, t.seq::text, t.kind, t.amount::text, t.hold_id::text, t.job_id, t.prover_id,
+         to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
+         (SELECT string_agg(e.account_id || ' ' || a.kind || ' ' || a.owner_id || ' ' || e.side || ' ' || e.phase
+                            || ' ' || e.amount, ',' ORDER BY e.leg)
+            FROM entries e JOIN accounts a ON a.id = e.account_id WHERE e.transfer_id = t.id) AS legs
+  FROM transfers t`;
+
 const account = ({ kind, owner }: AccountRef) => `kind = ${sqlLiteral(kind)} AND owner_id = ${sqlLiteral(owner)}`;
 
 /**
@@ -29,6 +54,58 @@ export class LedgerQueries {
    */
   static jobTransferIdsSql(jobId: string): string {
     return `ARRAY(SELECT t.id::text FROM transfers t WHERE t.job_id = ${jobId} ORDER BY t.seq)`;
+  }
+
+  /**
+   * The number of transfers written by transactions with ids below `horizon` (an SQL
+   * expression of type xid8), as an SQL expression for another lib's statement (the
+   * settlement verifier counts them against its batches in one snapshot).
+   */
+  static transfersWrittenBeforeCountSql(horizon: string): string {
+    return `(SELECT count(*) FROM transfers WHERE xact_id < ${horizon})`;
+  }
+
+  /**
+   * An account's kind and owner (`kind`, `owner_id`) for the account id `accountId` (an SQL
+   * expression), as a LATERAL subquery for another lib's statement.
+   */
+  static accountRefSql(accountId: string): string {
+    return `(SELECT a.kind, a.owner_id FROM accounts a WHERE a.id = ${accountId})`;
+  }
+
+  /**
+   * Transfers written by transactions with ids in [from, below), xid8 as text (no upper
+   * bound when `below` is omitted), in journal order: what a settlement batch holds.
+   */
+  transfersWrittenBetween(from: string, below: string): Promise<JournalTransferRow[]> {
+    return this.uow.tx.query(
+      `${TRANSFER_WITH_LEGS} WHERE t.xact_id >= $1::xid8 AND t.xact_id < $2::xid8 ORDER BY t.seq`,
+      [from, below],
+    );
+  }
+
+  /** Whether any transfer was written by a transaction with an id in [from, below) (no upper bound without `below`). */
+  async anyTransferWrittenBetween(from: string, below?: string): Promise<boolean> {
+    const rows: unknown[] = await this.uow.tx.query(
+      `SELECT 1 FROM transfers WHERE xact_id >= $1::xid8 ${below === undefined ? '' : 'AND xact_id < $2::xid8'} LIMIT 1`,
+      below === undefined ? [from] : [from, below],
+    );
+    return rows.length > 0;
+  }
+
+  /** One transfer with its legs. */
+  async transferWithLegs(transferId: string): Promise<JournalTransferRow | null> {
+    const rows: JournalTransferRow[] = await this.uow.tx.query(`${TRANSFER_WITH_LEGS} WHERE t.id = $1`, [transferId]);
+    return rows[0] ?? null;
+  }
+
+  /** An account's id, or null when it does not exist. */
+  async accountId(ref: AccountRef): Promise<string | null> {
+    const rows: { id: string }[] = await this.uow.tx.query(
+      `SELECT id::text FROM accounts WHERE kind = $1 AND owner_id = $2 AND currency = 'CREDIT'`,
+      [ref.kind, ref.owner],
+    );
+    return rows[0]?.id ?? null;
   }
 
   async totals(): Promise<LedgerTotals> {

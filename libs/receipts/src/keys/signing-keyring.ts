@@ -4,18 +4,11 @@ import { join } from 'node:path';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { UnitOfWork } from '@tally/database';
 import { TallyEnv } from '@tally/shared';
+import { ReceiptKeysQuery } from '../queries/receipt-keys.query';
+import type { KeyPurpose, PublishedKey } from './published-key';
 import { ed25519AsyncSigner, ed25519Signer, keyIdOf, publicKeyOfSeed } from '../offline';
 
-export type KeyPurpose = 'signing' | 'attestation';
-
-export interface PublishedKey {
-  key_id: string;
-  public_key: string;
-  purpose: KeyPurpose;
-  status: 'active' | 'retired';
-  created_at: string;
-  retired_at: string | null;
-}
+export type { KeyPurpose, PublishedKey } from './published-key';
 
 export interface KeySignature {
   key_id: string;
@@ -68,6 +61,7 @@ export class SigningKeyring implements OnModuleInit {
   constructor(
     private readonly env: TallyEnv,
     private readonly uow: UnitOfWork,
+    private readonly keys: ReceiptKeysQuery,
   ) {
     this.signing = load(env.RECEIPT_SIGNING_KEY_HEX ?? this.embeddedSeed());
     if (env.RECEIPT_ATTESTATION_KEY_HEX) {
@@ -104,20 +98,8 @@ export class SigningKeyring implements OnModuleInit {
   }
 
   /** Every key ever published, active and retired, oldest first. */
-  async publicKeys(): Promise<PublishedKey[]> {
-    const rows: Array<Omit<PublishedKey, 'created_at' | 'retired_at'> & { created_at: Date; retired_at: Date | null }> =
-      await this.uow.tx.query(
-        `SELECT key_id, public_key, purpose, status, created_at, retired_at FROM receipt_keys
-         ORDER BY created_at, key_id`,
-      );
-    return rows.map((r) => ({
-      key_id: r.key_id,
-      public_key: r.public_key,
-      purpose: r.purpose,
-      status: r.status,
-      created_at: r.created_at.toISOString(),
-      retired_at: r.retired_at?.toISOString() ?? null,
-    }));
+  publicKeys(): Promise<PublishedKey[]> {
+    return this.keys.published();
   }
 
   /**

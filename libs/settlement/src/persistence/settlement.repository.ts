@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@tally/database';
-import { BATCH_DOMAIN, type PublicKeyRef, type SealedBatch, SETTLEMENT_VERSION } from '@tally/receipts';
+import { type AccountKind, LedgerQueries } from '@tally/ledger';
+import {
+  BATCH_DOMAIN,
+  ReceiptKeysQuery,
+  type PublicKeyRef,
+  type SealedBatch,
+  SETTLEMENT_VERSION,
+} from '@tally/receipts';
 import { type AccountBalance, type MemberRow, sortAccounts } from '../domain';
 
 /** Serialises seals across replicas (transaction-scoped advisory lock). */
@@ -48,21 +55,16 @@ export function toSealedBatch(r: BatchRow): SealedBatch {
 }
 
 /**
- * A transfer with its legs, in one row: what the transfer statement is built from.
- * created_at is printed in UTC with microseconds, exactly as stored.
+ * The settlement tables, in raw SQL (no entities, so nothing to drift from the migration);
+ * the journal and the accounts through the ledger's queries, the keys through the receipts'.
  */
-export const MEMBER_SELECT = `
-  SELECT t.id::text, t.seq::text, t.kind, t.amount::text, t.hold_id::text, t.job_id, t.prover_id,
-         to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
-         (SELECT string_agg(e.account_id || ' ' || a.kind || ' ' || a.owner_id || ' ' || e.side || ' ' || e.phase
-                            || ' ' || e.amount, ',' ORDER BY e.leg)
-            FROM entries e JOIN accounts a ON a.id = e.account_id WHERE e.transfer_id = t.id) AS legs
-  FROM transfers t`;
-
-/** The settlement tables, in raw SQL (no entities, so nothing to drift from the migration). */
 @Injectable()
 export class SettlementRepository {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly ledger: LedgerQueries,
+    private readonly receiptKeys: ReceiptKeysQuery,
+  ) {}
 
   /** The current unit of work's transaction (a seal's), or a pooled connection outside one. */
   private get db() {
@@ -97,9 +99,8 @@ export class SettlementRepository {
   }
 
   /** Whether some committed transfer lies at or beyond the horizon (its transaction is newer than one in flight). */
-  async anyBeyond(horizon: string): Promise<boolean> {
-    const rows = await this.db.query(`SELECT 1 FROM transfers WHERE xact_id >= $1::xid8 LIMIT 1`, [horizon]);
-    return rows.length > 0;
+  anyBeyond(horizon: string): Promise<boolean> {
+    return this.ledger.anyTransferWrittenBetween(horizon);
   }
 
   async lastBatch(): Promise<SealedBatch | null> {
@@ -126,25 +127,17 @@ export class SettlementRepository {
     return rows.map(toSealedBatch);
   }
 
-  async anyMember(from: string, below: string): Promise<boolean> {
-    const rows = await this.db.query(
-      `SELECT 1 FROM transfers WHERE xact_id >= $1::xid8 AND xact_id < $2::xid8 LIMIT 1`,
-      [from, below],
-    );
-    return rows.length > 0;
+  anyMember(from: string, below: string): Promise<boolean> {
+    return this.ledger.anyTransferWrittenBetween(from, below);
   }
 
   /** The transfers inserted by transactions with ids in [from, below), in sequence order. */
   members(from: string, below: string): Promise<MemberRow[]> {
-    return this.db.query(`${MEMBER_SELECT} WHERE t.xact_id >= $1::xid8 AND t.xact_id < $2::xid8 ORDER BY t.seq`, [
-      from,
-      below,
-    ]);
+    return this.ledger.transfersWrittenBetween(from, below);
   }
 
-  async member(transferId: string): Promise<MemberRow | null> {
-    const rows: MemberRow[] = await this.db.query(`${MEMBER_SELECT} WHERE t.id = $1`, [transferId]);
-    return rows[0] ?? null;
+  member(transferId: string): Promise<MemberRow | null> {
+    return this.ledger.transferWithLegs(transferId);
   }
 
   /** Each account's balance as of batch `batchNo` (all of them when `accountIds` is omitted). */
@@ -152,7 +145,7 @@ export class SettlementRepository {
     const rows: { account_id: string; kind: string; owner_id: string; balance: string; leaf_hash: Buffer }[] =
       await this.db.query(
         `SELECT DISTINCT ON (b.account_id) b.account_id::text, a.kind, a.owner_id, b.balance::text, b.leaf_hash
-         FROM settlement_balances b JOIN accounts a ON a.id = b.account_id
+         FROM settlement_balances b CROSS JOIN LATERAL ${LedgerQueries.accountRefSql('b.account_id')} a
          WHERE b.batch_no <= $1 ${accountIds ? 'AND b.account_id = ANY($2::bigint[])' : ''}
          ORDER BY b.account_id, b.batch_no DESC`,
         accountIds ? [batchNo, accountIds] : [batchNo],
@@ -245,18 +238,14 @@ export class SettlementRepository {
     return rows;
   }
 
-  async accountId(kind: string, owner: string): Promise<string | null> {
-    const rows: { id: string }[] = await this.db.query(
-      `SELECT id::text FROM accounts WHERE kind = $1 AND owner_id = $2 AND currency = 'CREDIT'`,
-      [kind, owner],
-    );
-    return rows[0]?.id ?? null;
+  accountId(kind: string, owner: string): Promise<string | null> {
+    return this.ledger.accountId({ kind: kind as AccountKind, owner });
   }
 
   /** Transfers below `horizon` in the journal, and transfers recorded in any batch: what the verifier counts against. */
   async transferCounts(horizon: string): Promise<{ below: number; batched: number }> {
     const [row]: { below: number; batched: number }[] = await this.db.query(
-      `SELECT (SELECT count(*) FROM transfers WHERE xact_id < $1::xid8)::int AS below,
+      `SELECT ${LedgerQueries.transfersWrittenBeforeCountSql('$1::xid8')}::int AS below,
               (SELECT count(*) FROM settlement_batch_transfers)::int AS batched`,
       [horizon],
     );
@@ -265,6 +254,6 @@ export class SettlementRepository {
 
   /** Every published signing key, retired ones included, read as stored (one keyring signs receipts and batches). */
   publishedKeys(): Promise<PublicKeyRef[]> {
-    return this.db.query(`SELECT key_id, public_key FROM receipt_keys`);
+    return this.receiptKeys.published();
   }
 }
