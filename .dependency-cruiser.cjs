@@ -1,6 +1,6 @@
 /**
  * The layer rules of the monorepo, checked on every `npm run lint` (dependency-cruiser).
- * ARCHITECTURE §2 says what they are for; this file is where they are enforced.
+ * docs/architecture.md §2 says what they are for; this file is where they are enforced.
  *
  * An exception is one import (from a file, to a file), named, with why it is allowed and who
  * removes it. A temporary one names the change that removes it; a permanent one says why the
@@ -58,7 +58,7 @@ const exceptions = [
 const rules = [
   {
     name: 'no-circular',
-    comment: 'No import cycles, within a lib or between libs (ARCHITECTURE §2).',
+    comment: 'No import cycles, within a lib or between libs (docs/architecture.md §2).',
     severity: 'error',
     from: {},
     to: { circular: true },

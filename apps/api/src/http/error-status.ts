@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode, ForbiddenError, MethodNotAllowedError, PayloadTooLargeError } from '@tally/shared';
 
-/** The one place that turns a DSE code into an HTTP status (ARCHITECTURE §6). */
+/** The one place that turns a DSE code into an HTTP status (docs/architecture.md §6). */
 export function statusForError(error: DomainError): number {
   const code: ErrorCode = error.code;
   switch (code) {

@@ -120,7 +120,7 @@ describe('ProblemDetailsFilter', () => {
     [ErrorCode.CostCeilingExceeded, 422],
     [ErrorCode.Unavailable, 503],
     [ErrorCode.NotFound, 404],
-  ])('maps %s to HTTP %d (ARCHITECTURE §6)', (code, status) => {
+  ])('maps %s to HTTP %d (docs/architecture.md §6)', (code, status) => {
     const sent = filter(new DomainError(code, 'x'));
     expect(sent.status).toBe(status);
     expect(sent.body).toMatchObject({ code, status, type: `urn:tally:error:${code}` });

@@ -92,7 +92,7 @@ function writeProblem(exception: unknown, req: FastifyRequest, reply: FastifyRep
     .send(problemJson(error, status, req.id, req.originalUrl ?? req.url));
 }
 
-/** Where one code serves two statuses (§6: DSE-002 is 401 or 403), the title follows the status. */
+/** Where one code serves two statuses (docs/architecture.md §6: DSE-002 is 401 or 403), the title follows the status. */
 const TITLE_BY_STATUS: Partial<Record<ErrorCode, Record<number, string>>> = {
   [ErrorCode.Unauthorized]: { 403: 'Forbidden' },
   [ErrorCode.InvalidRequest]: { 405: 'Method not allowed', 413: 'Payload too large' },

@@ -1,4 +1,4 @@
-/** The seed audit event, kept verbatim (ARCHITECTURE §5). */
+/** The seed audit event, kept verbatim (docs/architecture.md §5). */
 export interface JobAuditEvent {
   network_job_id: string;
   timestamp: string;

@@ -18,7 +18,7 @@ import {
   TERMINAL,
 } from './job-status';
 
-/** ARCHITECTURE §1's machine, edge by edge: the table must hold exactly these. */
+/** docs/architecture.md §1's machine, edge by edge: the table must hold exactly these. */
 const EXPECTED: Record<JobStatus, JobStatus[]> = {
   PENDING: ['ASSIGNED', 'FAILED', 'CANCELLED'],
   ASSIGNED: ['RUNNING', 'PENDING', 'FAILED', 'CANCELLED'],

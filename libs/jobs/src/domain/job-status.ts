@@ -15,7 +15,7 @@ export interface Move<S extends string> {
 export type JobMove = Move<JobStatus>;
 
 /**
- * The job state machine (ARCHITECTURE §1): every legal move, named by what makes it;
+ * The job state machine (docs/architecture.md §1): every legal move, named by what makes it;
  * anything else is DSE-010. It is the one source: `canTransition` reads it, and every
  * statement that moves a job writes its guard (`WHERE status IN (from)`) and target from
  * it. A new job is PENDING. Back to PENDING: a requeue (a prover holding the job went

@@ -1,5 +1,5 @@
 /**
- * The seed contract's score event (ARCHITECTURE §5), kept verbatim as the outbox payload
+ * The seed contract's score event (docs/architecture.md §5), kept verbatim as the outbox payload
  * of type 'ScorecardUpdate', partitioned by prover_id.
  */
 export interface ScorecardUpdateEvent {

@@ -8,7 +8,7 @@ export const DECIMAL_PATTERN = /^(0|[1-9]\d{0,17})(\.\d{1,6})?$/;
 export const DECIMAL_MESSAGE =
   '$property must be a decimal string with at most 18 integer and 6 fractional digits, like "1.5"';
 
-/** A credit amount as the API writes it (ARCHITECTURE §3); zero allowed here, the range is checked on parse. */
+/** A credit amount as the API writes it (docs/architecture.md §3); zero allowed here, the range is checked on parse. */
 export const CREDITS_PATTERN = /^(0|[1-9]\d*)(\.\d{1,6})?$/;
 export const CREDITS_MESSAGE =
   '$property must be a decimal string of credits with at most 6 fractional digits, like "12.5"';

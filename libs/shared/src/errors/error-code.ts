@@ -1,4 +1,4 @@
-/** Every error Tally returns carries one of these codes (ARCHITECTURE §6). */
+/** Every error Tally returns carries one of these codes (docs/architecture.md §6). */
 export enum ErrorCode {
   InvalidRequest = 'DSE-001',
   Unauthorized = 'DSE-002',
