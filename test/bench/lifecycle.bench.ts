@@ -260,6 +260,12 @@ async function main(): Promise<void> {
       `completed lifecycles/s ${rate.toFixed(0)} ` +
         `(${completedInWindow} settled in the ${windowSeconds.toFixed(1)} s window; ${total} submitted)`,
     );
+    // The figure to compare across changes and machines: lifecycles per pgbench transaction.
+    console.log(
+      pgbench === undefined
+        ? 'pgbench not available: ratio skipped'
+        : `completed lifecycles/s / pgbench tps = ${(rate / pgbench).toFixed(3)}`,
+    );
     console.log(
       `submit→assigned (db) p50 ${Number(lat.p50).toFixed(1)} ms   p99 ${Number(lat.p99).toFixed(1)} ms   ` +
         `max ${Number(lat.max).toFixed(1)} ms   (${lat.n} jobs)`,
