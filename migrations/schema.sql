@@ -145,10 +145,12 @@ CREATE TABLE public.idempotency_keys (
     scope character varying(160) NOT NULL,
     key character varying(255) NOT NULL,
     request_hash character(64) NOT NULL,
-    status_code integer NOT NULL,
     transfer_id uuid,
-    error jsonb,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    outcome character varying(16) NOT NULL,
+    rejection jsonb,
+    CONSTRAINT idempotency_keys_outcome_check CHECK (((outcome)::text = ANY ((ARRAY['claimed'::character varying, 'posted'::character varying, 'rejected'::character varying, 'created'::character varying, 'existing'::character varying])::text[]))),
+    CONSTRAINT idempotency_keys_rejection_check CHECK ((((outcome)::text = 'rejected'::text) = ((rejection IS NOT NULL) AND ((rejection ->> 'reason'::text) IS NOT NULL))))
 );
 
 CREATE TABLE public.job_assignments (
