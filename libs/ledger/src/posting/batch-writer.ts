@@ -8,7 +8,6 @@ import {
   type AccountCounters,
   decidePosting,
   type HoldState,
-  type LedgerRejection,
   type LedgerState,
   type Phase,
   type PostingRequest,
@@ -132,7 +131,7 @@ export class BatchWriter {
       requestHash: idem.requestHash,
       outcome: 'transfer' in result ? 'posted' : 'rejected',
       transferId: 'transfer' in result ? result.transfer.id : null,
-      rejection: 'rejection' in result ? JSON.stringify(result.rejection satisfies LedgerRejection) : null,
+      rejection: 'rejection' in result ? JSON.stringify(result.rejection) : null,
     });
   }
 
