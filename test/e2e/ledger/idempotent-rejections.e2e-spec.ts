@@ -91,10 +91,11 @@ describe('idempotent rejections', () => {
     // Back to the rows as an older version stored them, plus one from before DSE-015 existed
     // (an unknown hold kept as DSE-001 with its 404), and forward again.
     const migration = new IdempotencyRejections1763791710000();
+    // One connection for it all (an embedded database has only one), released before the replays.
     const runner = t.dataSource.createQueryRunner();
+    const legacyKey = randomUUID();
     try {
       await migration.down(runner);
-      const legacyKey = randomUUID();
       await runner.query(
         `INSERT INTO idempotency_keys (scope, key, request_hash, status_code, error)
          SELECT scope, $2, request_hash, 404, jsonb_build_object('code', 'DSE-001', 'detail', error->>'detail')
@@ -107,10 +108,10 @@ describe('idempotent rejections', () => {
       );
       expect(old).toEqual([{ status_code: 402, code: 'DSE-008' }]);
       await migration.up(runner);
-      expect(await stored()).toEqual(converted);
-      await expectReplays([...refusals, { ...refusals[1], key: legacyKey }]);
     } finally {
       await runner.release();
     }
+    expect(await stored()).toEqual(converted);
+    await expectReplays([...refusals, { ...refusals[1], key: legacyKey }]);
   });
 });
