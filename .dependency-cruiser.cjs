@@ -46,13 +46,6 @@ const exceptions = [
     to: '^libs/scheduler/src/persistence/scheduling\\.repository\\.ts$',
     why: "calls the sweep's two orphan reads directly to pin a clock race between them, which no route or command exposes on its own",
   },
-  // Temporary: each names the change that removes it.
-  {
-    rule: 'lib-only-through-index',
-    from: '^test/e2e/ledger/optimistic-batches\\.e2e-spec\\.ts$',
-    to: '^libs/ledger/src/posting/optimistic-poster\\.ts$',
-    why: "reads the optimistic poster's counters to prove both instances took the optimistic path; owned by the ledger-domain change (it splits the posting engine and decides what it exposes)",
-  },
 ];
 
 const rules = [

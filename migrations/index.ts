@@ -15,6 +15,8 @@ import { ActiveAssignments1763791300000 } from './1763791300000-ActiveAssignment
 import { PayloadEncoding1763791400000 } from './1763791400000-PayloadEncoding';
 import { KeyFingerprints1763791500000 } from './1763791500000-KeyFingerprints';
 import { ReplicaStarts1763791600000 } from './1763791600000-ReplicaStarts';
+import { IdempotencyRejections1763791710000 } from './1763791710000-IdempotencyRejections';
+import { BalancedTransfers1763791720000 } from './1763791720000-BalancedTransfers';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -35,4 +37,6 @@ export const ALL_MIGRATIONS = [
   PayloadEncoding1763791400000,
   KeyFingerprints1763791500000,
   ReplicaStarts1763791600000,
+  IdempotencyRejections1763791710000,
+  BalancedTransfers1763791720000,
 ];

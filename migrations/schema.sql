@@ -16,6 +16,26 @@ CREATE FUNCTION public.ledger_reject_change() RETURNS trigger
           USING ERRCODE = 'restrict_violation';
       END $$;
 
+CREATE FUNCTION public.ledger_transfer_balances() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+        DECLARE
+          off record;
+        BEGIN
+          SELECT (SELECT a.currency FROM accounts a WHERE a.id = e.account_id) AS currency, e.phase,
+                 sum(CASE e.side WHEN 'D' THEN e.amount ELSE -e.amount END) AS diff
+            INTO off
+            FROM entries e WHERE e.transfer_id = NEW.transfer_id
+           GROUP BY 1, 2 HAVING sum(CASE e.side WHEN 'D' THEN e.amount ELSE -e.amount END) <> 0
+           LIMIT 1;
+          IF FOUND THEN
+            RAISE EXCEPTION 'transfer % does not balance: its % % debits minus its credits are %',
+              NEW.transfer_id, off.currency, off.phase, off.diff
+              USING ERRCODE = 'check_violation', CONSTRAINT = 'entries_transfer_balances';
+          END IF;
+          RETURN NULL;
+        END $$;
+
 CREATE FUNCTION public.ledger_transfer_view(p_transfer uuid) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     AS $$
@@ -145,10 +165,12 @@ CREATE TABLE public.idempotency_keys (
     scope character varying(160) NOT NULL,
     key character varying(255) NOT NULL,
     request_hash character(64) NOT NULL,
-    status_code integer NOT NULL,
     transfer_id uuid,
-    error jsonb,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    outcome character varying(16) NOT NULL,
+    rejection jsonb,
+    CONSTRAINT idempotency_keys_outcome_check CHECK (((outcome)::text = ANY ((ARRAY['claimed'::character varying, 'posted'::character varying, 'rejected'::character varying, 'created'::character varying, 'existing'::character varying])::text[]))),
+    CONSTRAINT idempotency_keys_rejection_check CHECK ((((outcome)::text = 'rejected'::text) = ((rejection IS NOT NULL) AND ((rejection ->> 'reason'::text) IS NOT NULL))))
 );
 
 CREATE TABLE public.job_assignments (
@@ -621,6 +643,8 @@ CREATE INDEX transfers_xact_idx ON public.transfers USING btree (xact_id);
 CREATE TRIGGER entries_append_only BEFORE DELETE OR UPDATE ON public.entries FOR EACH ROW EXECUTE FUNCTION public.ledger_reject_change();
 
 CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON public.entries FOR EACH STATEMENT EXECUTE FUNCTION public.ledger_reject_change();
+
+CREATE CONSTRAINT TRIGGER entries_transfer_balances AFTER INSERT ON public.entries DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((new.leg = 0)) EXECUTE FUNCTION public.ledger_transfer_balances();
 
 CREATE TRIGGER job_audit_log_append_only BEFORE DELETE OR UPDATE ON public.job_audit_log FOR EACH ROW EXECUTE FUNCTION public.ledger_reject_change();
 

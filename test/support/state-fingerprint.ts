@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
  * other table counts whole.
  *
  * - idempotency_keys: a credits request refused by the ledger (insufficient credits, an
- *   unknown account, a spent hold) keeps its key with the refusal (status ≥ 400), so a
+ *   unknown account, a spent hold) keeps its key with the refusal (outcome 'rejected'), so a
  *   retry with that key answers the same; the refusal is the answer. Only a key that
  *   records a success counts.
  * - request_signatures: a signed request's signature is remembered as soon as it is
@@ -13,7 +13,7 @@ import type { DataSource } from 'typeorm';
  *   makes a replay of it a 401. None counts.
  */
 const REFUSAL_BOOKKEEPING: Record<string, string> = {
-  idempotency_keys: 'status_code < 400',
+  idempotency_keys: "outcome <> 'rejected'",
   request_signatures: 'false',
 };
 

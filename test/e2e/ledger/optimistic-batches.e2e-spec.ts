@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LedgerVerifier } from '@tally/ledger';
-import { OptimisticPoster } from '../../../libs/ledger/src/posting/optimistic-poster';
+import { LedgerVerifier, LedgerWriter } from '@tally/ledger';
 import { LedgerCtx, microsOf } from '../../support/ledger-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 import { createTestDatabase, TestDatabase } from '../../support/test-database';
@@ -56,7 +55,7 @@ describe('optimistic batches', () => {
       .sort((a, b) => (a < b ? -1 : 1));
     expect(left).toEqual(Array.from({ length: N }, (_, k) => BigInt(k) * 500_000n));
     expect((await apps[0].app.get(LedgerVerifier).verify()).problems).toEqual([]);
-    const counts = apps.map((app) => app.app.get(OptimisticPoster).counts);
+    const counts = apps.map((app) => app.app.get(LedgerWriter).optimisticBatches);
     expect(counts.every((c) => c.written > 0)).toBe(true);
     // With two instances, each one's first batch after the mint found the account moved.
     if (server) expect(counts.every((c) => c.fellBack > 0)).toBe(true);

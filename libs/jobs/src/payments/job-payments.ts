@@ -99,7 +99,7 @@ export class JobPayments {
     }));
     const results = await this.ledger.postAll(requests);
     return results.map((r, i) => {
-      if ('error' in r && r.outcome === 'rejected') return postingError(r.error);
+      if (r.outcome === 'rejected') return postingError(r);
       this.expectPosted(r, requests[i]);
       return null;
     });
@@ -278,8 +278,7 @@ export class JobPayments {
 
   /** The ledger must have posted exactly the planned transfer (a replayed id would mean paying twice). */
   private expectPosted(r: PostingResult, planned: PostingRequest): void {
-    if ('error' in r) throw postingError(r.error);
-    if (r.status !== 201) throw new DomainError(ErrorCode.Internal, `unexpected ledger status ${r.status}`);
+    if (!('transfer' in r)) throw postingError(r);
     if (r.transfer.id !== planned.id) {
       throw new DomainError(ErrorCode.Internal, `settlement posting ${planned.id} was not posted as planned`);
     }

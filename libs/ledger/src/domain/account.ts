@@ -14,6 +14,12 @@ export interface AccountRef {
   owner: string;
 }
 
+/** How an account is named in details and maps: `kind/owner`. */
+export const refKey = (kind: string, owner: string) => `${kind}/${owner}`;
+
+/** Kinds whose account is created by its first credit (the singletons exist from the start). */
+export const CREATED_ON_FIRST_CREDIT: readonly AccountKind[] = ['user', 'provider'];
+
 export const PLATFORM: AccountRef = { kind: 'platform', owner: SINGLETON_OWNER };
 export const ESCROW: AccountRef = { kind: 'escrow', owner: SINGLETON_OWNER };
 export const ISSUANCE: AccountRef = { kind: 'issuance', owner: SINGLETON_OWNER };
@@ -44,7 +50,10 @@ export interface AccountCounters {
   pendingCredits: bigint;
 }
 
-/** posted = credits − debits; pending = held (pending debits); available = posted − pending. */
+/**
+ * The sign rule: posted = credits − debits; pending = held (pending debits); available =
+ * posted − pending, and only an account allowed to go negative (issuance) may have it below zero.
+ */
 export interface Balance {
   posted: bigint;
   pending: bigint;

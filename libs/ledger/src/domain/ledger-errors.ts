@@ -1,20 +1,34 @@
 import { DomainError, ErrorCode, NotFoundError } from '@tally/shared';
+import type { LedgerRejection, RejectionReason } from './ledger-rejection';
+import type { PostingResult } from './transfer-view';
 
-/**
- * Turns a rejected posting (its DSE code, detail and HTTP status, as the engine decided
- * them) into a domain error: an invalid request that names nothing that exists (an
- * unknown hold) keeps its 404.
- */
-export function postingError(error: { code: string; detail: string }, status?: number): DomainError {
-  const code = Object.values(ErrorCode).find((c) => c === error.code) ?? ErrorCode.Internal;
-  // Records written before DSE-015 existed stored an unknown hold as DSE-001 with its 404.
-  if (code === ErrorCode.NotFound || (code === ErrorCode.InvalidRequest && status === 404))
-    return new NotFoundError(error.detail);
-  return new DomainError(code, error.detail);
+/** The DSE code each rejection answers with (its HTTP status follows from the code, in the API). */
+const REJECTION_CODES: Record<RejectionReason, ErrorCode> = {
+  unbalanced: ErrorCode.InvalidRequest,
+  'insufficient-credits': ErrorCode.InsufficientCredits,
+  'unknown-account': ErrorCode.AccountNotFound,
+  'unknown-hold': ErrorCode.NotFound,
+  'hold-not-open': ErrorCode.IllegalTransition,
+  'hold-expired': ErrorCode.IllegalTransition,
+  'capture-exceeds-hold': ErrorCode.CostCeilingExceeded,
+  'beyond-int64': ErrorCode.InvalidRequest,
+};
+
+/** A rejection as the domain error it leaves the service as. */
+export function rejectionError(r: LedgerRejection): DomainError {
+  const code = REJECTION_CODES[r.reason];
+  return code === ErrorCode.NotFound ? new NotFoundError(r.detail) : new DomainError(code, r.detail);
 }
 
 /** DSE-009's detail wherever an Idempotency-Key comes back with another request. */
 export const KEY_REUSED = 'this Idempotency-Key was used with a different request';
+
+/** A posting that did not post (refused, or its key used with another request) as its domain error. */
+export function postingError(result: Exclude<PostingResult, { transfer: unknown }>): DomainError {
+  return 'rejection' in result
+    ? rejectionError(result.rejection)
+    : new DomainError(ErrorCode.IdempotencyConflict, KEY_REUSED);
+}
 
 export class AccountNotFoundError extends DomainError {
   constructor(kind: string, owner: string) {

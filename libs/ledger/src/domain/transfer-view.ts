@@ -1,4 +1,5 @@
 import type { AccountKind } from './account';
+import type { LedgerRejection } from './ledger-rejection';
 import type { Phase, Side, TransferKind } from './transfer';
 
 /** An entry as the ledger reports it, with the account's counters after the entry. */
@@ -30,7 +31,11 @@ export interface TransferView {
   entries: EntryView[];
 }
 
-/** The outcome of one posting request. */
+/**
+ * The outcome of one posting request: posted, refused by the ledger's rules, or (`conflict`)
+ * its idempotency key was used before with another request. A replay answers as the first time.
+ */
 export type PostingResult =
-  | { outcome: 'posted' | 'replay'; status: number; transfer: TransferView }
-  | { outcome: 'rejected' | 'conflict' | 'replay'; status: number; error: { code: string; detail: string } };
+  | { outcome: 'posted' | 'replay'; transfer: TransferView }
+  | { outcome: 'rejected' | 'replay'; rejection: LedgerRejection }
+  | { outcome: 'conflict' };

@@ -38,7 +38,7 @@ export interface References {
   metadata?: Record<string, unknown>;
 }
 
-/** What the ledger is asked to post; `ledger_post` in the database applies it atomically. */
+/** What the ledger is asked to post: decided by the posting rules, written whole or not at all. */
 export type PostingRequest = References & {
   id: string;
   idempotency?: Idempotency;

@@ -26,6 +26,7 @@ import {
   balanceOf,
   ESCROW,
   ISSUANCE,
+  isBalanced,
   Leg,
   PLATFORM,
   PostingRequest,
@@ -33,6 +34,7 @@ import {
   simpleLegs,
   TRANSFER_KINDS,
   TransferKind,
+  UNBALANCED_DETAIL,
   userAccount,
 } from '../domain';
 import { CreateAccountCommand } from '../commands/create-account/create-account.command';
@@ -413,10 +415,8 @@ function transferLegs(dto: TransferRequestDto): Leg[] {
     side: e.side === 'debit' ? 'D' : 'C',
     amount: parseAmount(e.amount, `entries[${i}].amount`),
   }));
-  const total = (side: 'D' | 'C') => legs.filter((l) => l.side === side).reduce((s, l) => s + l.amount, 0n);
-  if (total('D') !== total('C') || total('D') === 0n) {
-    throw new InvalidRequestError('the debits of a transfer must equal its credits');
-  }
+  // Refused before its Idempotency-Key is claimed, like any malformed request (the ledger refuses it too).
+  if (!isBalanced(legs)) throw new InvalidRequestError(UNBALANCED_DETAIL);
   return legs;
 }
 

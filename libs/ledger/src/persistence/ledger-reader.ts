@@ -92,26 +92,27 @@ export class LedgerReader {
   }
 
   /**
-   * Keeps an Idempotency-Key with its request hash and status, in the current transaction;
-   * when the key is taken already (a concurrent holder is waited for), what it was kept with.
+   * Keeps an account request's Idempotency-Key with its request hash and whether it created
+   * the account, in the current transaction; when the key is taken already (a concurrent
+   * holder is waited for), what it was kept with.
    */
   async keepIdempotencyKey(k: {
     scope: string;
     key: string;
     requestHash: string;
-    statusCode: number;
-  }): Promise<'kept' | { requestHash: string; statusCode: number }> {
+    created: boolean;
+  }): Promise<'kept' | { requestHash: string; created: boolean }> {
     const kept = await this.query(
-      `INSERT INTO idempotency_keys (scope, key, request_hash, status_code) VALUES ($1, $2, $3, $4)
+      `INSERT INTO idempotency_keys (scope, key, request_hash, outcome) VALUES ($1, $2, $3, $4)
        ON CONFLICT (scope, key) DO NOTHING RETURNING 1`,
-      [k.scope, k.key, k.requestHash, k.statusCode],
+      [k.scope, k.key, k.requestHash, k.created ? 'created' : 'existing'],
     );
     if (kept.length > 0) return 'kept';
-    const [row] = await this.query<{ request_hash: string; status_code: number }>(
-      `SELECT request_hash, status_code FROM idempotency_keys WHERE scope = $1 AND key = $2`,
+    const [row] = await this.query<{ request_hash: string; outcome: string }>(
+      `SELECT request_hash, outcome FROM idempotency_keys WHERE scope = $1 AND key = $2`,
       [k.scope, k.key],
     );
-    return { requestHash: row.request_hash, statusCode: row.status_code };
+    return { requestHash: row.request_hash, created: row.outcome === 'created' };
   }
 
   /** The account's counters right after its last entry before `until` (zero before any). */

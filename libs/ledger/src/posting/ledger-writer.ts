@@ -42,6 +42,11 @@ export class LedgerWriter implements BeforeApplicationShutdown {
     private readonly outbox: OutboxWriter,
   ) {}
 
+  /** Batches posted the optimistic way, and batches handed back to the locking way after a surprise. */
+  get optimisticBatches(): { readonly written: number; readonly fellBack: number } {
+    return this.optimistic.counts;
+  }
+
   /** Posts one request; business failures come back as results, not exceptions. */
   post(request: PostingRequest): Promise<PostingResult> {
     if (this.txHost.isTransactionActive()) return this.postAll([request]).then((r) => r[0]);

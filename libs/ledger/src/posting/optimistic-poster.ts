@@ -1,16 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { OutboxWriter, prepared } from '@tally/database';
-import type { AccountRef, PostingRequest, PostingResult } from '../domain';
-import {
-  ACCOUNT_STATE_COLUMNS,
-  AccountState,
-  AccountStateRow,
-  accountStateOf,
-  BatchWriter,
-  PostingEngine,
-  refKey,
-} from './posting-engine';
+import { type AccountRef, type PostingRequest, type PostingResult, refKey } from '../domain';
+import { ACCOUNT_STATE_COLUMNS, AccountState, AccountStateRow, accountStateOf } from './account-locks';
+import { BatchWriter } from './batch-writer';
+import { hasRepeatedKey } from './idempotency-claims';
 
 /** The kinds whose legs name their accounts outright (no hold to lock and look up first). */
 const LEG_KINDS: ReadonlySet<string> = new Set(['mint', 'spend', 'reward', 'refund', 'transfer']);
@@ -39,7 +33,6 @@ export class OptimisticPoster {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly engine: PostingEngine,
     private readonly outbox: OutboxWriter,
   ) {}
 
@@ -77,15 +70,8 @@ export class OptimisticPoster {
       versions.set(a.id, a.version);
     }
     const batch = new BatchWriter();
-    const results = requests.map((r): PostingResult => {
-      const outcome = this.engine.apply(r, accounts, byRef, new Map(), new Date(), batch);
-      const result: PostingResult =
-        'transfer' in outcome
-          ? { outcome: 'posted', status: 201, transfer: outcome.transfer }
-          : { outcome: 'rejected', ...outcome };
-      if (r.idempotency) batch.recordOutcome(r.idempotency, result);
-      return result;
-    });
+    const state = { accounts, byRef, holds: new Map(), now: new Date() };
+    const results = requests.map((r): PostingResult => batch.post(r, state));
     // The next batch builds on this one, even before it commits.
     for (const a of accounts.values()) if (a.touched) this.known.set(refKey(a.kind, a.owner), { ...a });
     try {
@@ -114,10 +100,4 @@ export class OptimisticPoster {
     );
     for (const a of rows) this.known.set(refKey(a.kind, a.owner_id), accountStateOf(a));
   }
-}
-
-/** The same idempotency key twice in one batch: the locking path answers the second as a replay. */
-function hasRepeatedKey(requests: PostingRequest[]): boolean {
-  const keys = requests.flatMap((r) => (r.idempotency ? [`${r.idempotency.scope}\u0000${r.idempotency.key}`] : []));
-  return new Set(keys).size !== keys.length;
 }

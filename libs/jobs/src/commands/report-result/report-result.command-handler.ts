@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
 import { Clock, DomainError, ErrorCode, GroupCommit, hashOf, InvalidRequestError, Settled } from '@tally/shared';
+import { withinHold } from '@tally/ledger';
 import {
   canMove,
   decideReplicas,
@@ -164,7 +165,8 @@ export class ReportResultCommandHandler
     if (report.finalCostMicros > BigInt(job.max_cost_micros)) {
       throw new DomainError(ErrorCode.CostCeilingExceeded, `final cost exceeds max_cost_micros ${job.max_cost_micros}`);
     }
-    if (report.finalCostMicros > BigInt(job.held_micros)) {
+    // The ledger's capture ceiling, checked before anything settles so the report is refused whole.
+    if (!withinHold(report.finalCostMicros, BigInt(job.held_micros))) {
       throw new DomainError(ErrorCode.CostCeilingExceeded, `final cost exceeds the ${job.held_micros} micros held`);
     }
     if (job.replicas > 1 && !report.resultHash)

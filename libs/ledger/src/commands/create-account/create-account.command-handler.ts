@@ -20,13 +20,13 @@ export class CreateAccountCommandHandler implements ICommandHandler<CreateAccoun
     return this.uow.run(async () => {
       const { account, created } = await this.reader.createAccount(ref, metadata);
       if (!idempotency) return { account, created, replayed: false };
-      const first = await this.reader.keepIdempotencyKey({ ...idempotency, statusCode: created ? 201 : 200 });
+      const first = await this.reader.keepIdempotencyKey({ ...idempotency, created });
       if (first === 'kept') return { account, created, replayed: false };
       if (first.requestHash !== idempotency.requestHash) {
         throw new DomainError(ErrorCode.IdempotencyConflict, KEY_REUSED);
       }
       // The same request again: the account it made (this insert found it), answered as before.
-      return { account, created: first.statusCode === 201, replayed: true };
+      return { account, created: first.created, replayed: true };
     });
   }
 }

@@ -11,6 +11,6 @@ export class PostTransferCommandHandler implements ICommandHandler<PostTransferC
     const result = await this.writer.post(request);
     const replayed = result.outcome === 'replay';
     if ('transfer' in result) return { ok: true, transfer: result.transfer, replayed };
-    return { ok: false, error: postingError(result.error, result.status), replayed };
+    return { ok: false, error: postingError(result), replayed };
   }
 }
