@@ -7,6 +7,7 @@ import {
   ForbiddenError,
   badCursor,
   decodeCursorText,
+  Clock,
   encodeCursorText,
   formatMicros,
   hashOf,
@@ -72,6 +73,7 @@ export class CreditsController {
   constructor(
     private readonly commands: CommandBus,
     private readonly reader: LedgerReader,
+    private readonly clock: Clock,
   ) {}
 
   /** A key is the caller's own (scope), and stands for one request: this route with this body. */
@@ -240,7 +242,9 @@ export class CreditsController {
   ) {
     const amount = parseAmount(dto.amount);
     const from = accountRef(dto.account_type, dto.account_id);
-    const expiresAt = dto.expires_in_seconds ? new Date(Date.now() + dto.expires_in_seconds * 1000) : undefined;
+    const expiresAt = dto.expires_in_seconds
+      ? new Date(this.clock.now().getTime() + dto.expires_in_seconds * 1000)
+      : undefined;
     return this.post(req, res, principal, key, (id) => ({
       id,
       kind: 'hold',

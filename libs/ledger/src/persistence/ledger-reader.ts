@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { UnitOfWork } from '@tally/database';
 import type { AccountCounters, AccountRef, TransferKind, TransferView } from '../domain';
 
 export interface AccountRow extends AccountCounters {
@@ -63,10 +62,10 @@ function toAccount(r: RawAccount): AccountRow {
 /** Reads of the ledger; every query is an index probe or an index range, whatever the table sizes. */
 @Injectable()
 export class LedgerReader {
-  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
+  constructor(private readonly uow: UnitOfWork) {}
 
   private query<T>(sql: string, params: unknown[]): Promise<T[]> {
-    return this.txHost.tx.query(sql, params);
+    return this.uow.tx.query(sql, params);
   }
 
   async findAccount(ref: AccountRef): Promise<AccountRow | null> {

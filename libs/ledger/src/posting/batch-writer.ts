@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { LEASED_UNTIL, OutboxRecord, outboxPublishedAtSql, prepared, recordOf } from '@tally/database';
 // Declares the ledger's outbox event types (external only) before the first posting writes one.
 import '../events/ledger.events';
@@ -148,7 +148,7 @@ export class BatchWriter {
    * to this process's relay like every row the OutboxWriter writes.
    */
   async write(
-    m: EntityManager | DataSource,
+    m: EntityManager,
     accounts: Map<string, AccountState>,
     guard?: VersionGuard,
   ): Promise<{ now?: Date; events: OutboxRecord[] }> {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { OutboxWriter, prepared } from '@tally/database';
+import { OutboxWriter, UnitOfWork } from '@tally/database';
+import { Clock } from '@tally/shared';
 import { type AccountRef, type PostingRequest, type PostingResult, refKey } from '../domain';
 import { ACCOUNT_STATE_COLUMNS, AccountState, AccountStateRow, accountStateOf } from './account-locks';
 import { BatchWriter } from './batch-writer';
@@ -32,8 +32,9 @@ export class OptimisticPoster {
   readonly counts = { written: 0, fellBack: 0 };
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly outbox: OutboxWriter,
+    private readonly clock: Clock,
   ) {}
 
   /** Whether `post` can take these requests at all (not holds; no key twice in the batch). */
@@ -70,12 +71,12 @@ export class OptimisticPoster {
       versions.set(a.id, a.version);
     }
     const batch = new BatchWriter();
-    const state = { accounts, byRef, holds: new Map(), now: new Date() };
+    const state = { accounts, byRef, holds: new Map(), now: this.clock.now() };
     const results = requests.map((r): PostingResult => batch.post(r, state));
     // The next batch builds on this one, even before it commits.
     for (const a of accounts.values()) if (a.touched) this.known.set(refKey(a.kind, a.owner), { ...a });
     try {
-      const { now, events } = await batch.write(this.dataSource, accounts, { versions });
+      const { now, events } = await batch.write(this.uow.tx, accounts, { versions });
       if (now) for (const t of batch.transfers) t.created_at = now.toISOString();
       this.outbox.written(events); // one statement, committed: to the relay at once
       this.counts.written++;
@@ -91,8 +92,7 @@ export class OptimisticPoster {
 
   /** Reads accounts as committed (no lock: the write checks their versions). */
   private async learn(refs: AccountRef[]): Promise<void> {
-    const rows = await prepared<AccountStateRow>(
-      this.dataSource,
+    const rows = await this.uow.prepared<AccountStateRow>(
       `SELECT ${ACCOUNT_STATE_COLUMNS}
        FROM unnest($1::varchar[], $2::varchar[]) AS u(kind, owner)
        JOIN accounts a ON a.kind = u.kind AND a.owner_id = u.owner AND a.currency = 'CREDIT'`,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { UnitOfWork } from '@tally/database';
 
 export interface VerifyReport {
   accounts: number;
@@ -25,11 +25,11 @@ const PAGE = 1000;
  */
 @Injectable()
 export class LedgerVerifier {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly uow: UnitOfWork) {}
 
   async verify(progress?: VerifyProgress): Promise<VerifyReport> {
     const q = <T = Record<string, string>>(sql: string, params: unknown[] = []) =>
-      this.dataSource.query(sql, params) as Promise<T[]>;
+      this.uow.tx.query(sql, params) as Promise<T[]>;
     const problems: string[] = [];
     const [{ accounts, transfers, entries }] = await q(
       `SELECT (SELECT count(*) FROM accounts)::int AS accounts, (SELECT count(*) FROM transfers)::int AS transfers,
@@ -115,7 +115,7 @@ export class LedgerVerifier {
     let head = ZERO_HASH;
     let afterSeq = '0';
     for (;;) {
-      const rows: { transfer_id: string; seq: string; legs: string; hash: Buffer }[] = await this.dataSource.query(
+      const rows: { transfer_id: string; seq: string; legs: string; hash: Buffer }[] = await this.uow.tx.query(
         `SELECT transfer_id::text, transfer_seq::text AS seq,
                 string_agg(side || ':' || phase || ':' || amount, ',' ORDER BY leg) AS legs, (array_agg(hash))[1] AS hash
          FROM entries WHERE account_id = $1 AND transfer_seq > $2

@@ -70,6 +70,26 @@ describe('GroupCommit', () => {
     expect(w.batches).toEqual([[1], [2], [3, 4], [5]]);
   });
 
+  it('with mayStartWhileBusy false, a batch waits for those in flight (and grows), never when idle', async () => {
+    const w = gatedWriter();
+    // Even items must be written alone in time; odd ones may overlap.
+    const gc = new GroupCommit(w.write, {
+      maxInFlight: 3,
+      mayStartWhileBusy: (next) => next.every((n) => n % 2 === 1),
+    });
+    const calls = [2, 1, 4, 6].map((n) => gc.submit(n));
+    // 2 goes at once (nothing in flight), 1 beside it; 4 waits for both, and 6 joins it.
+    expect(w.batches).toEqual([[2], [1]]);
+    await w.releaseAll();
+    await Promise.all(calls);
+    expect(w.batches).toEqual([[2], [1], [4, 6]]);
+    const odd = [3, 5].map((n) => gc.submit(n));
+    const more = gc.submit(7); // [3] in flight, [5] started beside it, 7 too: odd batches may overlap
+    expect(w.batches.slice(3)).toEqual([[3], [5], [7]]);
+    await w.releaseAll();
+    await Promise.all([...odd, more]);
+  });
+
   it('writes inline calls at once, alone, and idle() waits for the queue to empty', async () => {
     const w = gatedWriter();
     let inline = false;

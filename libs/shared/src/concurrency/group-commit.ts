@@ -1,7 +1,7 @@
 /** One item's outcome in a batch: its value, or the error that item alone fails with. */
 export type Settled<O> = { value: O } | { error: unknown };
 
-export interface GroupCommitOptions {
+export interface GroupCommitOptions<I = unknown> {
   /** At most this many items per batch (default 256). */
   maxBatch?: number;
   /** Batches written at once (default 1: each batch sees everything the previous one committed). */
@@ -13,6 +13,12 @@ export interface GroupCommitOptions {
    * For work nobody waits on, where fewer, larger batches beat a prompt answer.
    */
   lingerMs?: number;
+  /**
+   * Whether the next batch may be written while others are in flight (default: always, up
+   * to maxInFlight). When false it waits for them to finish, and grows meanwhile. A batch
+   * is always written when nothing is in flight.
+   */
+  mayStartWhileBusy?: (next: I[]) => boolean;
 }
 
 interface Waiting<I, O> {
@@ -43,7 +49,7 @@ export class GroupCommit<I, O> {
 
   constructor(
     private readonly write: (items: I[]) => Promise<Settled<O>[]>,
-    private readonly options: GroupCommitOptions = {},
+    private readonly options: GroupCommitOptions<I> = {},
   ) {
     this.maxBatch = options.maxBatch ?? 256;
     this.maxInFlight = options.maxInFlight ?? 1;
@@ -84,6 +90,8 @@ export class GroupCommit<I, O> {
 
   private drain(): void {
     while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
+      const mayStart = this.options.mayStartWhileBusy;
+      if (this.inFlight > 0 && mayStart && !mayStart(this.queue.slice(0, this.maxBatch).map((w) => w.item))) return;
       const batch = this.queue.splice(0, this.maxBatch);
       this.inFlight++;
       void this.flush(batch).finally(() => {

@@ -1,5 +1,5 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { hashOf, newId } from '@tally/shared';
+import { Clock, hashOf, newId } from '@tally/shared';
 import { LedgerReader } from '../../persistence/ledger-reader';
 import { LedgerWriter } from '../../posting/ledger-writer';
 import { ExpireHoldsCommand } from './expire-holds.command';
@@ -11,10 +11,11 @@ export class ExpireHoldsCommandHandler implements ICommandHandler<ExpireHoldsCom
   constructor(
     private readonly reader: LedgerReader,
     private readonly writer: LedgerWriter,
+    private readonly clock: Clock,
   ) {}
 
   async execute({ now }: ExpireHoldsCommand): Promise<number> {
-    const due = await this.reader.dueHolds(now, SWEEP_LIMIT);
+    const due = await this.reader.dueHolds(now ?? this.clock.now(), SWEEP_LIMIT);
     // The hold id makes the key: two replicas sweeping at once expire each hold once.
     const results = await Promise.all(
       due.map((holdId) =>

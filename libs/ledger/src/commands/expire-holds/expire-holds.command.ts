@@ -1,8 +1,8 @@
 import { Command } from '@nestjs/cqrs';
 
-/** Releases every pending hold whose expiry has passed; returns how many were expired. */
+/** Releases every pending hold whose expiry has passed (by `now`, else the Clock's); returns how many were expired. */
 export class ExpireHoldsCommand extends Command<number> {
-  constructor(readonly now: Date = new Date()) {
+  constructor(readonly now?: Date) {
     super();
   }
 }
