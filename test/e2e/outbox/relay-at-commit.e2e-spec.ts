@@ -1,4 +1,5 @@
 import { JOB_ASSIGNED, JOB_AUDIT, JOB_AUDITED, JOB_COMPLETED, JOB_STARTED, JOB_SUBMITTED } from '@tally/jobs';
+import { HOLD_CAPTURED, HOLD_PLACED, TRANSFER_POSTED } from '@tally/ledger';
 import { EventBus } from '@nestjs/cqrs';
 import { isExternalOutboxEvent, OutboxEvent, outboxEventClasses } from '@tally/database';
 import { ProversCtx } from '../../support/provers-ctx';
@@ -77,22 +78,22 @@ describe('outbox: events go to the bus from their commit', () => {
     expect([...new Set(rows.map((r) => r.event_type))].sort()).toEqual(
       [
         JOB_SUBMITTED,
-        'HoldPlaced',
+        HOLD_PLACED,
         JOB_ASSIGNED,
         JOB_STARTED,
-        'HoldCaptured',
-        'TransferPosted',
+        HOLD_CAPTURED,
+        TRANSFER_POSTED,
         JOB_COMPLETED,
         JOB_AUDIT,
         JOB_AUDITED,
       ].sort(),
     );
-    expect(rows.filter((r) => r.event_type !== 'TransferPosted')).toHaveLength(8);
+    expect(rows.filter((r) => r.event_type !== TRANSFER_POSTED)).toHaveLength(8);
     expect(rows.filter((r) => !r.leased).map((r) => r.event_type)).toEqual([]);
     // Types no handler listens to (the ledger's, JobStarted, JobAudited) are written published
     // and never relayed; every other row waits for the relay, which has marked it by now.
     expect([...new Set(rows.filter((r) => r.published).map((r) => r.event_type))].sort()).toEqual(
-      ['HoldCaptured', 'HoldPlaced', JOB_AUDITED, JOB_STARTED, 'TransferPosted'].sort(),
+      [HOLD_CAPTURED, HOLD_PLACED, JOB_AUDITED, JOB_STARTED, TRANSFER_POSTED].sort(),
     );
     for (const row of rows)
       expect([row.event_type, row.published]).toEqual([row.event_type, isExternalOutboxEvent(row.event_type)]);
@@ -107,7 +108,7 @@ describe('outbox: events go to the bus from their commit', () => {
       for (const e of delivered) expect(e.payload).toEqual(row.payload);
     }
     // The ledger's events carry the transfer's sequence number, as the journal holds it.
-    const ledgerRows = rows.filter((r) => ['HoldPlaced', 'HoldCaptured', 'TransferPosted'].includes(r.event_type));
+    const ledgerRows = rows.filter((r) => [HOLD_PLACED, HOLD_CAPTURED, TRANSFER_POSTED].includes(r.event_type));
     const seqs: { id: string; seq: string }[] = await t.dataSource.query(
       `SELECT id::text, seq::text FROM transfers WHERE id = ANY($1::uuid[])`,
       [ledgerRows.map((r) => r.payload.transfer_id)],

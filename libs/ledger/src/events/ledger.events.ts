@@ -1,9 +1,30 @@
 import { registerExternalOutboxEvent } from '@tally/database';
+import type { TransferKind } from '../domain';
+
+/** The ledger's events, by name: each posting writes one to the outbox with its transfer. */
+export const TRANSFER_POSTED = 'TransferPosted';
+export const HOLD_PLACED = 'HoldPlaced';
+export const HOLD_CAPTURED = 'HoldCaptured';
+export const HOLD_VOIDED = 'HoldVoided';
+export const HOLD_EXPIRED = 'HoldExpired';
+
+/** The event a transfer of each kind is announced with. */
+export const LEDGER_EVENT_OF_KIND: Record<TransferKind, string> = {
+  hold: HOLD_PLACED,
+  capture: HOLD_CAPTURED,
+  void: HOLD_VOIDED,
+  expire: HOLD_EXPIRED,
+  mint: TRANSFER_POSTED,
+  spend: TRANSFER_POSTED,
+  reward: TRANSFER_POSTED,
+  refund: TRANSFER_POSTED,
+  transfer: TRANSFER_POSTED,
+};
 
 /**
  * The ledger's events are for external transports: nothing in Tally listens to them, so
  * they are written published (see registerExternalOutboxEvent).
  */
-for (const type of ['TransferPosted', 'HoldPlaced', 'HoldCaptured', 'HoldVoided', 'HoldExpired']) {
+for (const type of [TRANSFER_POSTED, HOLD_PLACED, HOLD_CAPTURED, HOLD_VOIDED, HOLD_EXPIRED]) {
   registerExternalOutboxEvent(type);
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { LEASED_UNTIL, OutboxRecord, outboxPublishedAtSql, prepared, recordOf } from '@tally/database';
 // Declares the ledger's outbox event types (external only) before the first posting writes one.
-import '../events/ledger.events';
+import { LEDGER_EVENT_OF_KIND } from '../events/ledger.events';
 import {
   type AcceptedPosting,
   type AccountCounters,
@@ -167,7 +167,7 @@ export class BatchWriter {
     const h = [...newHolds.values()];
     const o = this.outcomes;
     const events = t.map((x) =>
-      recordOf({ type: EVENT_TYPES[x.kind], partitionKey: x.job_id ?? x.id, payload: outboxPayload(x) }),
+      recordOf({ type: LEDGER_EVENT_OF_KIND[x.kind], partitionKey: x.job_id ?? x.id, payload: outboxPayload(x) }),
     );
     const ordinal = new Map(t.map((x, i) => [x, i + 1]));
     const params: unknown[] = [];
@@ -294,15 +294,3 @@ const outboxPayload = (x: TransferView) => ({
   job_id: x.job_id,
   prover_id: x.prover_id,
 });
-
-const EVENT_TYPES: Record<string, string> = {
-  hold: 'HoldPlaced',
-  capture: 'HoldCaptured',
-  void: 'HoldVoided',
-  expire: 'HoldExpired',
-  mint: 'TransferPosted',
-  spend: 'TransferPosted',
-  reward: 'TransferPosted',
-  refund: 'TransferPosted',
-  transfer: 'TransferPosted',
-};
