@@ -1,3 +1,4 @@
+import type { JournalTransferRow } from '@tally/ledger';
 import {
   accountLeaf,
   MerkleSumTree,
@@ -9,19 +10,6 @@ import {
   type TransferLeg,
   type TransferStatement,
 } from '@tally/receipts';
-
-/** A transfer as the member query returns it; `legs` is "account_id kind owner side phase amount,…" in leg order. */
-export interface MemberRow {
-  id: string;
-  seq: string;
-  kind: string;
-  amount: string;
-  hold_id: string | null;
-  job_id: string | null;
-  prover_id: string | null;
-  created_at: string;
-  legs: string;
-}
 
 export interface AccountBalance {
   accountId: string;
@@ -35,7 +23,7 @@ export interface AccountBalance {
 export const ISSUANCE_KIND = 'issuance';
 
 /** The canonical statement of a member transfer and its legs with internal account ids. */
-export function parseMember(row: MemberRow): { statement: TransferStatement; accountIds: string[] } {
+export function parseMember(row: JournalTransferRow): { statement: TransferStatement; accountIds: string[] } {
   const legs: TransferLeg[] = [];
   const accountIds: string[] = [];
   for (const text of (row.legs ?? '').split(',').filter(Boolean)) {
@@ -92,7 +80,7 @@ export interface ComputedBatch {
  * non-negative, and the root sum must equal the supply: minus the issuance balance.
  */
 export function computeBatch(
-  members: MemberRow[],
+  members: JournalTransferRow[],
   balances: Map<string, AccountBalance>,
   previousSupply: bigint,
 ): ComputedBatch {
@@ -152,5 +140,7 @@ export function sortAccounts(accounts: AccountBalance[]): AccountBalance[] {
   );
 }
 
-const minSeq = (rows: MemberRow[]) => rows.reduce((m, r) => (BigInt(r.seq) < BigInt(m) ? r.seq : m), rows[0].seq);
-const maxSeq = (rows: MemberRow[]) => rows.reduce((m, r) => (BigInt(r.seq) > BigInt(m) ? r.seq : m), rows[0].seq);
+const minSeq = (rows: JournalTransferRow[]) =>
+  rows.reduce((m, r) => (BigInt(r.seq) < BigInt(m) ? r.seq : m), rows[0].seq);
+const maxSeq = (rows: JournalTransferRow[]) =>
+  rows.reduce((m, r) => (BigInt(r.seq) > BigInt(m) ? r.seq : m), rows[0].seq);

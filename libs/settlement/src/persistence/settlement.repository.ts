@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@tally/database';
-import { type AccountKind, LedgerQueries } from '@tally/ledger';
+import { type AccountKind, type JournalTransferRow, LedgerQueries } from '@tally/ledger';
 import {
   BATCH_DOMAIN,
   ReceiptKeysQuery,
@@ -8,7 +8,7 @@ import {
   type SealedBatch,
   SETTLEMENT_VERSION,
 } from '@tally/receipts';
-import { type AccountBalance, type MemberRow, sortAccounts } from '../domain';
+import { type AccountBalance, sortAccounts } from '../domain';
 
 /** Serialises seals across replicas (transaction-scoped advisory lock). */
 const SEAL_LOCK = 0x7a11_5e01;
@@ -132,11 +132,11 @@ export class SettlementRepository {
   }
 
   /** The transfers inserted by transactions with ids in [from, below), in sequence order. */
-  members(from: string, below: string): Promise<MemberRow[]> {
+  members(from: string, below: string): Promise<JournalTransferRow[]> {
     return this.ledger.transfersWrittenBetween(from, below);
   }
 
-  member(transferId: string): Promise<MemberRow | null> {
+  member(transferId: string): Promise<JournalTransferRow | null> {
     return this.ledger.transferWithLegs(transferId);
   }
 
