@@ -42,5 +42,6 @@ import { ListApiKeysQueryHandler } from './queries/list-api-keys/list-api-keys.q
     AdminKeyBootstrap,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
   ],
+  exports: [ApiKeyAuthenticator, RateLimiter],
 })
 export class AuthModule {}

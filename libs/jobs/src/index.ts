@@ -20,4 +20,7 @@ export * from './queries/prover-replicas/prover-replicas.query';
 export * from './queries/job-audience/job-audience.query';
 export * from './commands/take-replica-notices/take-replica-notices.command';
 export * from './http/job.presenter';
+export * from './http/job-endpoints';
+export * from './http/dto/jobs.request.dto';
 export * from './payments/job-receipts.port';
+export { JobsController } from './http/jobs.controller';

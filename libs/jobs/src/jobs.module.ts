@@ -13,6 +13,7 @@ import { StartNextJobCommandHandler } from './commands/start-next-job/start-next
 import { SubmitJobCommandHandler } from './commands/submit-job/submit-job.command-handler';
 import { TakeReplicaNoticesCommandHandler } from './commands/take-replica-notices/take-replica-notices.command-handler';
 import { AdminJobsController } from './http/admin-jobs.controller';
+import { JobEndpoints } from './http/job-endpoints';
 import { JobsController } from './http/jobs.controller';
 import { JobRepository } from './persistence/job.repository';
 import { JobAudienceQuery } from './queries/job-audience/job-audience.query';
@@ -27,6 +28,7 @@ import { JobPayments } from './payments/job-payments';
   controllers: [JobsController, AdminJobsController],
   providers: [
     JobRepository,
+    JobEndpoints,
     JobQueries,
     PendingJobsQuery,
     OverdueJobsQuery,
@@ -46,6 +48,6 @@ import { JobPayments } from './payments/job-payments';
     JobAuditRecorder,
     TakeReplicaNoticesCommandHandler,
   ],
-  exports: [JobQueries, PendingJobsQuery, OverdueJobsQuery, ProverReplicasQuery, JobAudienceQuery],
+  exports: [JobEndpoints, JobQueries, PendingJobsQuery, OverdueJobsQuery, ProverReplicasQuery, JobAudienceQuery],
 })
 export class JobsModule {}

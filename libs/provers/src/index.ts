@@ -16,3 +16,8 @@ export * from './queries/prover-candidates/prover-candidates.query';
 export * from './queries/offline-provers/offline-provers.query';
 export * from './queries/scorecards/scorecards.query';
 export * from './commands/assignment-fence.port';
+export * from './http/prover-endpoints';
+export * from './http/dto/provers.request.dto';
+export * from './http/dto/prover-profile.dto';
+export { ProversController } from './http/provers.controller';
+export { JobWakeups } from './commands/poll-job/job-wakeups';

@@ -14,6 +14,7 @@ import { PollJobCommandHandler } from './commands/poll-job/poll-job.command-hand
 import { RecordHeartbeatCommandHandler } from './commands/record-heartbeat/record-heartbeat.command-handler';
 import { RegisterProverCommandHandler } from './commands/register-prover/register-prover.command-handler';
 import { AdminProversController } from './http/admin-provers.controller';
+import { ProverEndpoints } from './http/prover-endpoints';
 import { ProversController } from './http/provers.controller';
 import { ProverRepository } from './persistence/prover.repository';
 import { ScorecardRetryQueue } from './persistence/scorecard-retry.queue';
@@ -32,6 +33,7 @@ import { ScorecardsQuery } from './queries/scorecards/scorecards.query';
   controllers: [ProversController, AdminProversController],
   providers: [
     ProverRepository,
+    ProverEndpoints,
     OfflineProversQuery,
     ScorecardsQuery,
     ScorecardRetryQueue,
@@ -49,6 +51,6 @@ import { ScorecardsQuery } from './queries/scorecards/scorecards.query';
     GetProverQueryHandler,
     ListProversQueryHandler,
   ],
-  exports: [ScorecardPersistor, OfflineProversQuery, ScorecardsQuery],
+  exports: [ProverEndpoints, JobWakeups, ScorecardPersistor, OfflineProversQuery, ScorecardsQuery],
 })
 export class ProversModule {}

@@ -1,7 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
-import type { FastifyReply } from 'fastify';
 import { RateLimitedError, TallyEnv } from '@tally/shared';
+
+/** Where the limit's headers go: a Fastify reply, or a gRPC call's metadata. */
+export interface RateLimitHeaders {
+  header(name: string, value: string): unknown;
+}
 
 /**
  * RATE_LIMIT_MAX requests per RATE_LIMIT_WINDOW_SECONDS per tracker (`key:<id>` for an
@@ -17,7 +21,7 @@ export class RateLimiter {
   ) {}
 
   /** Counts one request; throws DSE-012 (with its Retry-After) when over the limit. */
-  async consume(tracker: string, res: FastifyReply): Promise<void> {
+  async consume(tracker: string, res: RateLimitHeaders): Promise<void> {
     const limit = this.env.RATE_LIMIT_MAX;
     const windowMs = this.env.RATE_LIMIT_WINDOW_SECONDS * 1000;
     // blockDuration 0: no extra penalty; a request is refused while `limit` hits are unexpired.

@@ -3,48 +3,12 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
-import {
-  hashOf,
-  IDENTIFIER_MESSAGE,
-  IDENTIFIER_PATTERN,
-  InvalidRequestError,
-  NoFieldsRequestDto,
-  parseMicros,
-} from '@tally/shared';
-import { JobNotFoundError } from '../domain';
+import { InvalidRequestError, NoFieldsRequestDto } from '@tally/shared';
 import { AssignJobCommand } from '../commands/assign-job/assign-job.command';
-import { CancelJobCommand } from '../commands/cancel-job/cancel-job.command';
-import { ReportResultCommand } from '../commands/report-result/report-result.command';
-import { StartJobCommand } from '../commands/start-job/start-job.command';
-import { SubmitJobCommand } from '../commands/submit-job/submit-job.command';
 import { JobRepository } from '../persistence/job.repository';
 import { AssignJobRequestDto, ReportResultRequestDto, SubmitJobRequestDto } from './dto/jobs.request.dto';
+import { JobEndpoints } from './job-endpoints';
 import { presentJob } from './job.presenter';
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/**
- * The id a submission is deduplicated by: the body's client_job_id or the Idempotency-Key
- * header (either names the submission, so a retried submit never holds twice); given
- * together they must agree. A key becomes the job's client_job_id, so it takes that shape.
- */
-function submissionIdOf(clientJobId: string | undefined, idempotencyKey: string | string[] | undefined): string | null {
-  if (idempotencyKey === undefined) return clientJobId ?? null;
-  const field = { field: 'Idempotency-Key' };
-  if (typeof idempotencyKey !== 'string' || !IDENTIFIER_PATTERN.test(idempotencyKey)) {
-    throw new InvalidRequestError(
-      `on a submit the Idempotency-Key is the job's client_job_id: ${IDENTIFIER_MESSAGE.replace('$property ', '')}`,
-      field,
-    );
-  }
-  if (clientJobId !== undefined && clientJobId !== idempotencyKey) {
-    throw new InvalidRequestError(
-      'Idempotency-Key and client_job_id both name the submission: give one, or the same',
-      field,
-    );
-  }
-  return idempotencyKey;
-}
 
 @ApiTags('jobs')
 @Controller('jobs')
@@ -52,6 +16,7 @@ export class JobsController {
   constructor(
     private readonly commands: CommandBus,
     private readonly jobs: JobRepository,
+    private readonly endpoints: JobEndpoints,
   ) {}
 
   @Post('submit')
@@ -69,60 +34,16 @@ export class JobsController {
     @Res({ passthrough: true }) res: FastifyReply,
     @Req() req: FastifyRequest, // the optional header read by hand: @Headers would document it as required
   ) {
-    if (
-      dto.payload_encoding === 'base64' &&
-      (typeof dto.payload !== 'string' || dto.payload.length % 4 !== 0 || !BASE64.test(dto.payload))
-    ) {
-      throw new InvalidRequestError('payload must be base64 when payload_encoding is "base64"', { field: 'payload' });
-    }
-    if ((dto.service === undefined) !== (dto.units === undefined)) {
-      throw new InvalidRequestError('service and units go together');
-    }
-    const base64 = dto.payload_encoding === 'base64';
-    const request = {
-      clientJobId: submissionIdOf(dto.client_job_id, req.headers['idempotency-key']),
-      payload: base64 ? { base64: dto.payload } : dto.payload,
-      maxCostMicros: parseMicros(dto.max_cost_micros, 'max_cost_micros'),
-      priority: dto.priority ?? 'NORMAL',
-      service: dto.service ?? null,
-      units: dto.units ?? null,
-      requirements: dto.requirements ?? {},
-      replicas: dto.replicas ?? 1,
-    };
-    // A resubmission is the same request when it asks for the same job, however it is
-    // written: 1000 or "1000", defaults spelled out or left out, keys in any order.
-    // base64 bytes and the JSON {"base64": …} are different requests (a JSON payload hashes as it always did).
-    const requestHash = hashOf({
-      ...request,
-      maxCostMicros: request.maxCostMicros.toString(),
-      ...(base64 ? { payloadEncoding: 'base64' } : {}),
-    });
-    const { job, replayed } = await this.commands.execute(
-      new SubmitJobCommand({
-        ...request,
-        payloadEncoding: base64 ? 'base64' : 'json',
-        clientId: principal.subject,
-        requestHash,
-      }),
-    );
+    const { body, replayed } = await this.endpoints.submit(dto, principal, req.headers['idempotency-key']);
     if (replayed) res.header('Idempotent-Replayed', 'true');
     res.status(201);
-    return { network_job_id: job.network_job_id, status: 'PENDING', held_micros: job.held_micros };
+    return body;
   }
 
   @Get(':network_job_id')
   @Roles('admin', 'client', 'prover')
   async get(@Param('network_job_id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
-    const job = await this.jobs.find(id);
-    const assignments = job ? await this.jobs.assignments(id) : [];
-    const visible =
-      job &&
-      (principal.role === 'admin' ||
-        (principal.role === 'client' && job.client_id === principal.subject) ||
-        (principal.role === 'prover' && assignments.some((a) => a.prover_id === principal.subject)));
-    // Someone else's job is as unknown to the caller as one that does not exist.
-    if (!visible) throw new JobNotFoundError(id);
-    return presentJob(job, assignments);
+    return this.endpoints.get(id, principal);
   }
 
   @Post(':network_job_id/cancel')
@@ -147,10 +68,9 @@ export class JobsController {
     @Body() _body: NoFieldsRequestDto,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    const { job, replayed } = await this.commands.execute(new CancelJobCommand(id, principal));
+    const { body, replayed } = await this.endpoints.cancel(id, principal);
     if (replayed) res.header('Idempotent-Replayed', 'true');
-    // A CANCELLED job and its replicas never change again: a repeated cancel's body is the first one's.
-    return presentJob(job, await this.jobs.assignments(id));
+    return body;
   }
 
   @Post(':network_job_id/assign')
@@ -172,8 +92,7 @@ export class JobsController {
     @CurrentPrincipal() principal: Principal,
     @Body() _body: NoFieldsRequestDto,
   ) {
-    const job = await this.commands.execute(new StartJobCommand(id, principal.subject));
-    return presentJob(job, await this.jobs.assignments(id));
+    return this.endpoints.start(id, principal);
   }
 
   @Post(':network_job_id/result')
@@ -185,17 +104,9 @@ export class JobsController {
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    const { replayed, ...outcome } = await this.commands.execute(
-      new ReportResultCommand(id, principal.subject, {
-        success: dto.success,
-        finalCostMicros:
-          dto.final_cost_micros === undefined ? null : parseMicros(dto.final_cost_micros, 'final_cost_micros'),
-        errorMessage: dto.error_message ?? null,
-        resultHash: dto.result_hash ?? null,
-      }),
-    );
+    const { body, replayed } = await this.endpoints.report(id, dto, principal);
     if (replayed) res.header('Idempotent-Replayed', 'true');
     res.status(201);
-    return outcome;
+    return body;
   }
 }

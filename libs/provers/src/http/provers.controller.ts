@@ -1,43 +1,15 @@
 import { Body, Controller, Get, HttpCode, Logger, Param, Post, Query, Res } from '@nestjs/common';
-import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { CommandBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Roles, StillAuthenticated } from '@tally/auth';
 import { ReleaseStartCommand } from '@tally/jobs';
-import { Clock, ForbiddenError, InvalidRequestError, NoFieldsRequestDto, TallyEnv } from '@tally/shared';
-import { DrainProverCommand } from '../commands/drain-prover/drain-prover.command';
-import { ResumeProverCommand } from '../commands/resume-prover/resume-prover.command';
+import { InvalidRequestError, NoFieldsRequestDto } from '@tally/shared';
 import { JobWakeups } from '../commands/poll-job/job-wakeups';
 import { PollJobCommand } from '../commands/poll-job/poll-job.command';
-import { RecordHeartbeatCommand } from '../commands/record-heartbeat/record-heartbeat.command';
-import { RegisterProverCommand } from '../commands/register-prover/register-prover.command';
-import { GetProverQuery } from '../queries/get-prover/get-prover.query';
 import { HeartbeatResponseDto } from './dto/heartbeat.response.dto';
-import {
-  HeartbeatRequestDto,
-  PollQueryDto,
-  PollRequestDto,
-  PROVER_ID,
-  RegisterProverRequestDto,
-} from './dto/provers.request.dto';
-import { presentCapabilities, presentProver } from './prover.presenter';
-
-/** A prover key acts for its own id only; admins (where allowed) for any. */
-function assertActsFor(principal: Principal, proverId: string): void {
-  if (principal.role === 'admin') return;
-  if (principal.role !== 'prover' || principal.subject !== proverId) {
-    throw new ForbiddenError('a prover key may act for its own prover id only');
-  }
-}
-
-function checkId(proverId: string): string {
-  if (!PROVER_ID.test(proverId)) {
-    throw new InvalidRequestError('prover_id must be 1-128 characters of A-Z a-z 0-9 . _ : @ -', {
-      field: 'prover_id',
-    });
-  }
-  return proverId;
-}
+import { HeartbeatRequestDto, PollQueryDto, PollRequestDto, RegisterProverRequestDto } from './dto/provers.request.dto';
+import { assertActsFor, checkProverId, ProverEndpoints } from './prover-endpoints';
 
 @ApiTags('provers')
 @Controller('provers')
@@ -46,10 +18,8 @@ export class ProversController {
 
   constructor(
     private readonly commands: CommandBus,
-    private readonly queries: QueryBus,
-    private readonly env: TallyEnv,
     private readonly wakeups: JobWakeups,
-    private readonly clock: Clock,
+    private readonly endpoints: ProverEndpoints,
   ) {}
 
   @Post('register')
@@ -62,20 +32,10 @@ export class ProversController {
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    assertActsFor(principal, dto.prover_id);
-    const { prover, created } = await this.commands.execute(
-      new RegisterProverCommand({
-        proverId: dto.prover_id,
-        hardwareProfile: dto.hardware_profile,
-        capabilities: dto.capabilities,
-        region: dto.region ?? null,
-        maxConcurrency: dto.max_concurrency ?? 1,
-        alive: principal.role === 'prover',
-      }),
-    );
+    const { body, created } = await this.endpoints.register(dto, principal);
     res.status(created ? 201 : 200);
-    if (created) res.header('Location', `/v1/provers/${encodeURIComponent(prover.prover_id)}`);
-    return { ...this.present(prover), ...presentCapabilities(prover) };
+    if (created) res.header('Location', `/v1/provers/${encodeURIComponent(body.prover_id)}`);
+    return body;
   }
 
   @Post(':prover_id/heartbeat')
@@ -94,34 +54,21 @@ export class ProversController {
     @Body() dto: HeartbeatRequestDto,
     @CurrentPrincipal() principal: Principal,
   ) {
-    assertActsFor(principal, checkId(proverId));
-    return this.commands.execute(
-      new RecordHeartbeatCommand(proverId, {
-        loadFactor: dto.load_factor,
-        hardwareProfile: dto.hardware_profile,
-        capabilities: dto.capabilities,
-        runningJobs: dto.running_jobs,
-      }),
-    );
+    return this.endpoints.heartbeat(proverId, dto, principal);
   }
 
   @Get(':prover_id')
   @Roles('admin', 'prover')
   @ApiOperation({ summary: 'A prover: state, EMA score (decayed to now), counters, scorecard version' })
   async get(@Param('prover_id') proverId: string, @CurrentPrincipal() principal: Principal) {
-    assertActsFor(principal, checkId(proverId));
-    return this.present(await this.queries.execute(new GetProverQuery(proverId)));
+    return this.endpoints.get(proverId, principal);
   }
 
   @Get(':prover_id/capabilities')
   @Roles('admin', 'prover')
   @ApiOperation({ summary: "A prover's hardware profile and its flat list of supported features" })
   async capabilities(@Param('prover_id') proverId: string, @CurrentPrincipal() principal: Principal) {
-    assertActsFor(principal, checkId(proverId));
-    const { hardware_profile, supported_features } = presentCapabilities(
-      await this.queries.execute(new GetProverQuery(proverId)),
-    );
-    return { prover_id: proverId, hardware_profile, supported_features };
+    return this.endpoints.capabilities(proverId, principal);
   }
 
   @Post(':prover_id/poll')
@@ -143,7 +90,7 @@ export class ProversController {
     @StillAuthenticated() stillAuthenticated: () => Promise<boolean>,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    assertActsFor(principal, checkId(proverId));
+    assertActsFor(principal, checkProverId(proverId));
     const fromBody = body?.max_wait_seconds;
     const fromQuery = query?.max_wait_seconds;
     if (fromBody !== undefined && fromQuery !== undefined && fromBody !== fromQuery) {
@@ -192,8 +139,7 @@ export class ProversController {
     @CurrentPrincipal() principal: Principal,
     @Body() _body: NoFieldsRequestDto,
   ) {
-    assertActsFor(principal, checkId(proverId));
-    return this.present(await this.commands.execute(new DrainProverCommand(proverId)));
+    return this.endpoints.drain(proverId, principal);
   }
 
   @Post(':prover_id/resume')
@@ -205,8 +151,7 @@ export class ProversController {
     @CurrentPrincipal() principal: Principal,
     @Body() _body: NoFieldsRequestDto,
   ) {
-    assertActsFor(principal, checkId(proverId));
-    return this.present(await this.commands.execute(new ResumeProverCommand(proverId)));
+    return this.endpoints.resume(proverId, principal);
   }
 
   private async giveBack(jobId: string, proverId: string): Promise<void> {
@@ -219,13 +164,5 @@ export class ProversController {
         'could not give back an undelivered job',
       );
     }
-  }
-
-  private present(prover: Parameters<typeof presentProver>[0]) {
-    return presentProver(prover, this.clock.now(), {
-      livenessTtlMs: this.env.PROVER_LIVENESS_TTL_MS,
-      decayHalfLifeMs: this.env.SCORE_DECAY_HALF_LIFE_MS,
-      idleAfterMs: this.env.SCORE_IDLE_AFTER_MS,
-    });
   }
 }

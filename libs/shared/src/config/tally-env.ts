@@ -171,6 +171,25 @@ export class TallyEnv {
   @IsBoolean({ message: 'SCHEDULER_ENABLED must be true or false' })
   SCHEDULER_ENABLED = true;
 
+  /** Whether this process serves the gRPC Control API (proto/tally/dse/v1) beside REST. */
+  @IfPresent()
+  @Transform(toBool)
+  @IsBoolean({ message: 'GRPC_ENABLED must be true or false' })
+  GRPC_ENABLED = true;
+
+  /** The gRPC port; 0 takes any free port (tests read the one bound). */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  GRPC_PORT = 50051;
+
+  /** The gRPC bind address with TLS; without TLS the server binds loopback only, whatever this says. */
+  @IfPresent()
+  @IsString()
+  GRPC_HOST = '0.0.0.0';
+
   /** Milliseconds between assignment ticks (PUT /v1/scheduler/config tick_interval_ms overrides it). */
   @IfPresent()
   @Transform(toInt)

@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadPackageDefinition, type GrpcObject, type ServiceDefinition } from '@grpc/grpc-js';
+import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
+
+/**
+ * The proto/ folder at the repository root: three levels up from this folder in the sources,
+ * four from the built copy under dist/.
+ */
+export const PROTO_ROOT = [join(__dirname, '../../../../proto'), join(__dirname, '../../../../../proto')].find((dir) =>
+  existsSync(join(dir, 'tally/dse/v1/jobs.proto')),
+)!;
+
+export const DSE_PROTO_FILES = [
+  'tally/dse/v1/common.proto',
+  'tally/dse/v1/jobs.proto',
+  'tally/dse/v1/provers.proto',
+  'tally/dse/v1/events.proto',
+  'tally/dse/v1/errors.proto',
+];
+
+/**
+ * How messages look in JavaScript, on the server and in the tests alike: field names as
+ * written (snake_case, as REST's), int64 as decimal strings (exact past 2^53), enums by name,
+ * every non-optional field present (a proto3 `optional` one only when set), oneofs named.
+ */
+export const PROTO_OPTIONS: Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_ROOT],
+};
+
+let cached: PackageDefinition | undefined;
+
+export function dsePackageDefinition(): PackageDefinition {
+  return (cached ??= loadSync(DSE_PROTO_FILES, PROTO_OPTIONS));
+}
+
+export function dseServices(): { JobService: ServiceDefinition; ProverService: ServiceDefinition } {
+  const v1 = ((loadPackageDefinition(dsePackageDefinition()).tally as GrpcObject).dse as GrpcObject).v1 as GrpcObject;
+  return {
+    JobService: (v1.JobService as unknown as { service: ServiceDefinition }).service,
+    ProverService: (v1.ProverService as unknown as { service: ServiceDefinition }).service,
+  };
+}

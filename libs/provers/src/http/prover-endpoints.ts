@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import type { Principal } from '@tally/auth';
+import { Clock, ForbiddenError, InvalidRequestError, TallyEnv } from '@tally/shared';
+import { DrainProverCommand } from '../commands/drain-prover/drain-prover.command';
+import { RecordHeartbeatCommand } from '../commands/record-heartbeat/record-heartbeat.command';
+import { RegisterProverCommand } from '../commands/register-prover/register-prover.command';
+import { ResumeProverCommand } from '../commands/resume-prover/resume-prover.command';
+import { GetProverQuery } from '../queries/get-prover/get-prover.query';
+import { type HeartbeatRequestDto, PROVER_ID, type RegisterProverRequestDto } from './dto/provers.request.dto';
+import { presentCapabilities, presentProver } from './prover.presenter';
+
+/** A prover key acts for its own id only; admins (where allowed) for any. */
+export function assertActsFor(principal: Principal, proverId: string): void {
+  if (principal.role === 'admin') return;
+  if (principal.role !== 'prover' || principal.subject !== proverId) {
+    throw new ForbiddenError('a prover key may act for its own prover id only');
+  }
+}
+
+/** A prover id from a path (or a gRPC request), checked as the body's prover_id is. */
+export function checkProverId(proverId: string): string {
+  if (!PROVER_ID.test(proverId)) {
+    throw new InvalidRequestError('prover_id must be 1-128 characters of A-Z a-z 0-9 . _ : @ -', {
+      field: 'prover_id',
+    });
+  }
+  return proverId;
+}
+
+/**
+ * The prover use cases as both transports (the REST controller, the gRPC service) run them,
+ * from a validated request DTO and the caller: one behaviour, two transports.
+ */
+@Injectable()
+export class ProverEndpoints {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly env: TallyEnv,
+    private readonly clock: Clock,
+  ) {}
+
+  /** `created`: a new prover (REST answers 201 and its Location), else a replaced profile. */
+  async register(dto: RegisterProverRequestDto, principal: Principal) {
+    assertActsFor(principal, dto.prover_id);
+    const { prover, created } = await this.commands.execute(
+      new RegisterProverCommand({
+        proverId: dto.prover_id,
+        hardwareProfile: dto.hardware_profile,
+        capabilities: dto.capabilities,
+        region: dto.region ?? null,
+        maxConcurrency: dto.max_concurrency ?? 1,
+        alive: principal.role === 'prover',
+      }),
+    );
+    return { body: { ...this.present(prover), ...presentCapabilities(prover) }, created };
+  }
+
+  heartbeat(proverId: string, dto: HeartbeatRequestDto, principal: Principal) {
+    assertActsFor(principal, checkProverId(proverId));
+    return this.commands.execute(
+      new RecordHeartbeatCommand(proverId, {
+        loadFactor: dto.load_factor,
+        hardwareProfile: dto.hardware_profile,
+        capabilities: dto.capabilities,
+        runningJobs: dto.running_jobs,
+      }),
+    );
+  }
+
+  async get(proverId: string, principal: Principal) {
+    assertActsFor(principal, checkProverId(proverId));
+    return this.present(await this.queries.execute(new GetProverQuery(proverId)));
+  }
+
+  async capabilities(proverId: string, principal: Principal) {
+    assertActsFor(principal, checkProverId(proverId));
+    const { hardware_profile, supported_features } = presentCapabilities(
+      await this.queries.execute(new GetProverQuery(proverId)),
+    );
+    return { prover_id: proverId, hardware_profile, supported_features };
+  }
+
+  async drain(proverId: string, principal: Principal) {
+    assertActsFor(principal, checkProverId(proverId));
+    return this.present(await this.commands.execute(new DrainProverCommand(proverId)));
+  }
+
+  async resume(proverId: string, principal: Principal) {
+    assertActsFor(principal, checkProverId(proverId));
+    return this.present(await this.commands.execute(new ResumeProverCommand(proverId)));
+  }
+
+  present(prover: Parameters<typeof presentProver>[0]) {
+    return presentProver(prover, this.clock.now(), {
+      livenessTtlMs: this.env.PROVER_LIVENESS_TTL_MS,
+      decayHalfLifeMs: this.env.SCORE_DECAY_HALF_LIFE_MS,
+      idleAfterMs: this.env.SCORE_IDLE_AFTER_MS,
+    });
+  }
+}
