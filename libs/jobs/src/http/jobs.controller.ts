@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -9,6 +9,7 @@ import {
   IDENTIFIER_PATTERN,
   InvalidRequestError,
   NoFieldsRequestDto,
+  ParseJobIdPipe,
   parseMicros,
 } from '@tally/shared';
 import { JobNotFoundError } from '../domain';
@@ -112,7 +113,7 @@ export class JobsController {
 
   @Get(':network_job_id')
   @Roles('admin', 'client', 'prover')
-  async get(@Param('network_job_id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+  async get(@Param('network_job_id', new ParseJobIdPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     const job = await this.jobs.find(id);
     const assignments = job ? await this.jobs.assignments(id) : [];
     const visible =
@@ -142,7 +143,7 @@ export class JobsController {
     description: 'DSE-010: the job already ended COMPLETED, AUDITED or FAILED (named in detail and `from`)',
   })
   async cancel(
-    @Param('network_job_id', new ParseUUIDPipe()) id: string,
+    @Param('network_job_id', new ParseJobIdPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
     @Body() _body: NoFieldsRequestDto,
     @Res({ passthrough: true }) res: FastifyReply,
@@ -156,7 +157,7 @@ export class JobsController {
   @Post(':network_job_id/assign')
   @Roles('admin')
   @ApiOperation({ summary: 'Assign a PENDING job to prover(s) (the command the scheduler uses)' })
-  async assign(@Param('network_job_id', new ParseUUIDPipe()) id: string, @Body() dto: AssignJobRequestDto) {
+  async assign(@Param('network_job_id', new ParseJobIdPipe()) id: string, @Body() dto: AssignJobRequestDto) {
     if ((dto.prover_id === undefined) === (dto.prover_ids === undefined)) {
       throw new InvalidRequestError('give prover_id or prover_ids');
     }
@@ -168,7 +169,7 @@ export class JobsController {
   @Roles('prover')
   @ApiOperation({ summary: 'The assigned prover starts the job (ASSIGNED → RUNNING)' })
   async start(
-    @Param('network_job_id', new ParseUUIDPipe()) id: string,
+    @Param('network_job_id', new ParseJobIdPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
     @Body() _body: NoFieldsRequestDto,
   ) {
@@ -180,7 +181,7 @@ export class JobsController {
   @Roles('prover')
   @ApiOperation({ summary: 'The assigned prover reports its result; success captures the cost and rewards' })
   async result(
-    @Param('network_job_id', new ParseUUIDPipe()) id: string,
+    @Param('network_job_id', new ParseJobIdPipe()) id: string,
     @Body() dto: ReportResultRequestDto,
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: FastifyReply,
