@@ -17,6 +17,7 @@ import { KeyFingerprints1763791500000 } from './1763791500000-KeyFingerprints';
 import { ReplicaStarts1763791600000 } from './1763791600000-ReplicaStarts';
 import { IdempotencyRejections1763791710000 } from './1763791710000-IdempotencyRejections';
 import { BalancedTransfers1763791720000 } from './1763791720000-BalancedTransfers';
+import { Int64JobIds1763791800000 } from './1763791800000-Int64JobIds';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -39,4 +40,5 @@ export const ALL_MIGRATIONS = [
   ReplicaStarts1763791600000,
   IdempotencyRejections1763791710000,
   BalancedTransfers1763791720000,
+  Int64JobIds1763791800000,
 ];

@@ -51,7 +51,7 @@ export function fromValue(value: ProtoValue | null | undefined): unknown {
     case 'listValue':
       return (value.listValue?.values ?? []).map(fromValue);
     default:
-      return fromStruct(value.structValue);
+      return fromStruct(value?.structValue);
   }
 }
 

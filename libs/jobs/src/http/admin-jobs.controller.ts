@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Roles } from '@tally/auth';
-import { badCursor, decodeCursorText, encodeCursorText, pageLimit, parseTimestamp, UUID_PATTERN } from '@tally/shared';
+import { badCursor, decodeCursorText, encodeCursorText, jobIdOf, pageLimit, parseTimestamp } from '@tally/shared';
 import { JobQueries } from '../queries/list-jobs/list-jobs.query';
 import { ListJobsQueryDto } from './dto/jobs.request.dto';
 
@@ -27,7 +27,7 @@ export class AdminJobsController {
         Number.isNaN(at.getTime()) ||
         at.toISOString() !== match[1] ||
         at.getUTCFullYear() < 1 ||
-        !UUID_PATTERN.test(match[2])
+        jobIdOf(match[2]) === null
       ) {
         throw badCursor();
       }

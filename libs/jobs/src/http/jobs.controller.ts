@@ -1,9 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
-import { InvalidRequestError, NoFieldsRequestDto } from '@tally/shared';
+import { InvalidRequestError, NoFieldsRequestDto, ParseJobIdPipe } from '@tally/shared';
 import { AssignJobCommand } from '../commands/assign-job/assign-job.command';
 import { JobRepository } from '../persistence/job.repository';
 import { AssignJobRequestDto, ReportResultRequestDto, SubmitJobRequestDto } from './dto/jobs.request.dto';
@@ -42,7 +42,7 @@ export class JobsController {
 
   @Get(':network_job_id')
   @Roles('admin', 'client', 'prover')
-  async get(@Param('network_job_id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+  async get(@Param('network_job_id', new ParseJobIdPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     return this.endpoints.get(id, principal);
   }
 
@@ -63,7 +63,7 @@ export class JobsController {
     description: 'DSE-010: the job already ended COMPLETED, AUDITED or FAILED (named in detail and `from`)',
   })
   async cancel(
-    @Param('network_job_id', new ParseUUIDPipe()) id: string,
+    @Param('network_job_id', new ParseJobIdPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
     @Body() _body: NoFieldsRequestDto,
     @Res({ passthrough: true }) res: FastifyReply,
@@ -76,7 +76,7 @@ export class JobsController {
   @Post(':network_job_id/assign')
   @Roles('admin')
   @ApiOperation({ summary: 'Assign a PENDING job to prover(s) (the command the scheduler uses)' })
-  async assign(@Param('network_job_id', new ParseUUIDPipe()) id: string, @Body() dto: AssignJobRequestDto) {
+  async assign(@Param('network_job_id', new ParseJobIdPipe()) id: string, @Body() dto: AssignJobRequestDto) {
     if ((dto.prover_id === undefined) === (dto.prover_ids === undefined)) {
       throw new InvalidRequestError('give prover_id or prover_ids');
     }
@@ -88,7 +88,7 @@ export class JobsController {
   @Roles('prover')
   @ApiOperation({ summary: 'The assigned prover starts the job (ASSIGNED → RUNNING)' })
   async start(
-    @Param('network_job_id', new ParseUUIDPipe()) id: string,
+    @Param('network_job_id', new ParseJobIdPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
     @Body() _body: NoFieldsRequestDto,
   ) {
@@ -99,7 +99,7 @@ export class JobsController {
   @Roles('prover')
   @ApiOperation({ summary: 'The assigned prover reports its result; success captures the cost and rewards' })
   async result(
-    @Param('network_job_id', new ParseUUIDPipe()) id: string,
+    @Param('network_job_id', new ParseJobIdPipe()) id: string,
     @Body() dto: ReportResultRequestDto,
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: FastifyReply,

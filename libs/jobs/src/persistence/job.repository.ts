@@ -155,6 +155,19 @@ export class JobRepository {
     return this.uow.prepared<T>(sql, params);
   }
 
+  /**
+   * `n` new network job ids from the jobs' sequence, in order: each is handed out once,
+   * whether or not its job commits (a rolled-back submit leaves a gap, never a reused id).
+   */
+  async nextIds(n: number): Promise<string[]> {
+    if (n === 0) return [];
+    const rows = await this.prep<{ id: string }>(
+      `SELECT nextval('jobs_network_job_id_seq')::text AS id FROM generate_series(1, $1::int)`,
+      [n],
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** Inserts new PENDING jobs; a (client, client_job_id) already taken is skipped. Returns the inserted rows by id. */
   async insertMany(jobs: NewJob[]): Promise<{ inserted: Map<string, JobRow>; events: OutboxRecord[] }> {
     if (jobs.length === 0) return { inserted: new Map(), events: [] };
@@ -165,13 +178,13 @@ export class JobRepository {
          INSERT INTO jobs (network_job_id, client_id, client_job_id, request_hash, payload, max_cost_micros, priority,
                            service, units, requirements, replicas, hold_id, held_micros, payload_encoding, status)
          SELECT u.*, ${TO(INITIAL_JOB_STATUS)}
-         FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::jsonb[], $6::bigint[], $7::varchar[],
+         FROM unnest($1::bigint[], $2::varchar[], $3::varchar[], $4::varchar[], $5::jsonb[], $6::bigint[], $7::varchar[],
                      $8::varchar[], $9::varchar[], $10::jsonb[], $11::smallint[], $12::uuid[], $13::bigint[],
                      $14::varchar[]) AS u
          ON CONFLICT (client_id, client_job_id) DO NOTHING RETURNING ${JOB_COLUMNS}),
        events AS (${outboxInsertOf(`
          SELECT '${JOB_SUBMITTED}', network_job_id::text,
-                jsonb_build_object('network_job_id', network_job_id, 'client_id', client_id, 'priority', priority,
+                jsonb_build_object('network_job_id', network_job_id::text, 'client_id', client_id, 'priority', priority,
                                    'replicas', replicas, 'requirements', requirements, 'service', service)
          FROM inserted ORDER BY submitted_at, network_job_id`)})
        SELECT inserted.*, ${outboxRecordsOf('events')} AS _events FROM inserted`,
@@ -221,7 +234,7 @@ export class JobRepository {
   /** Several jobs at once, row-locked in id order (so concurrent batches cannot deadlock). */
   async findMany(ids: string[]): Promise<JobRow[]> {
     return this.prep<JobRow>(
-      `SELECT ${JOB_COLUMNS} FROM jobs WHERE network_job_id = ANY($1::uuid[]) ORDER BY network_job_id FOR UPDATE`,
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE network_job_id = ANY($1::bigint[]) ORDER BY network_job_id FOR UPDATE`,
       [ids],
     );
   }
@@ -246,7 +259,7 @@ export class JobRepository {
       `UPDATE job_assignments a SET status = u.n_status, success = u.n_success, final_cost_micros = u.n_cost,
               result_hash = u.n_result, error_message = u.n_error, report_hash = u.n_report, reward_micros = u.n_reward,
               reported_at = u.n_reported
-       FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::boolean[], $5::bigint[], $6::varchar[], $7::varchar[],
+       FROM unnest($1::bigint[], $2::varchar[], $3::varchar[], $4::boolean[], $5::bigint[], $6::varchar[], $7::varchar[],
                    $8::varchar[], $9::bigint[], $10::timestamptz[])
             AS u(n_job, n_prover, n_status, n_success, n_cost, n_result, n_error, n_report, n_reward, n_reported)
        WHERE a.network_job_id = u.n_job AND a.prover_id = u.n_prover
@@ -283,7 +296,7 @@ export class JobRepository {
               refunded_micros = u.n_refunded, platform_fee_micros = coalesce(u.n_fee, j.platform_fee_micros),
               error_message = u.n_error,
               ${SETTLED_STAMPS}
-       FROM unnest($1::uuid[], $2::varchar[], $3::bigint[], $4::bigint[], $5::bigint[], $6::varchar[])
+       FROM unnest($1::bigint[], $2::varchar[], $3::bigint[], $4::bigint[], $5::bigint[], $6::varchar[])
             AS u(n_id, n_status, n_cost, n_refunded, n_fee, n_error)
        WHERE j.network_job_id = u.n_id AND (u.n_status, j.status) IN (${SETTLEMENTS})
        RETURNING ${JOB_COLUMNS}`,
@@ -307,7 +320,7 @@ export class JobRepository {
   /** Each job's assignments, replicas in order. */
   async assignmentsOf(ids: string[]): Promise<Map<string, AssignmentRow[]>> {
     const rows = await this.prep<AssignmentRow>(
-      `SELECT ${ASSIGNMENT_COLUMNS} FROM job_assignments WHERE network_job_id = ANY($1::uuid[])
+      `SELECT ${ASSIGNMENT_COLUMNS} FROM job_assignments WHERE network_job_id = ANY($1::bigint[])
        ORDER BY network_job_id, replica`,
       [ids],
     );
@@ -378,7 +391,7 @@ export class JobRepository {
          RETURNING ${JOB_COLUMNS}),
        events AS (${outboxInsertOf(`
          SELECT DISTINCT ON (s.network_job_id) '${JOB_STARTED}', s.network_job_id::text,
-                jsonb_build_object('network_job_id', s.network_job_id, 'prover_id', s.prover_id)
+                jsonb_build_object('network_job_id', s.network_job_id::text, 'prover_id', s.prover_id)
          FROM started s JOIN moved m ON m.network_job_id = s.network_job_id
          ORDER BY s.network_job_id, s.prover_id`)}),
        after AS (
@@ -428,7 +441,7 @@ export class JobRepository {
          RETURNING network_job_id),
        events AS (${outboxInsertOf(`
          SELECT '${JOB_START_RELEASED}', g.network_job_id::text,
-                jsonb_build_object('network_job_id', g.network_job_id, 'prover_id', $2::text,
+                jsonb_build_object('network_job_id', g.network_job_id::text, 'prover_id', $2::text,
                                    'job_status', CASE WHEN EXISTS (SELECT 1 FROM moved) THEN ${TO(GIVE_BACK.to)}
                                                       ELSE (SELECT status FROM locked) END)
          FROM given_back g`)})
@@ -453,12 +466,12 @@ export class JobRepository {
     const p = (value: unknown) => `$${params.push(value)}`;
     const sql = `WITH added AS (
          INSERT INTO job_assignments (network_job_id, prover_id, replica)
-         SELECT * FROM unnest(${p(rows.map((r) => r[0]))}::uuid[], ${p(rows.map((r) => r[1]))}::varchar[],
+         SELECT * FROM unnest(${p(rows.map((r) => r[0]))}::bigint[], ${p(rows.map((r) => r[1]))}::varchar[],
                               ${p(rows.map((r) => r[2]))}::int[])
          RETURNING network_job_id),
        moved AS (
          UPDATE jobs SET status = ${TO(ASSIGN.to)}, version = version + 1, assigned_at = now()
-         WHERE network_job_id = ANY(${p(assignments.map((a) => a.jobId))}::uuid[]) AND status ${sqlIn(ASSIGN.from)}
+         WHERE network_job_id = ANY(${p(assignments.map((a) => a.jobId))}::bigint[]) AND status ${sqlIn(ASSIGN.from)}
          RETURNING ${JOB_COLUMNS}),
        events AS (${events(p)}),
        guard AS (
@@ -517,8 +530,8 @@ export class JobRepository {
          RETURNING r.network_job_id,
                    EXISTS (SELECT 1 FROM job_assignments a WHERE a.prover_id = $1
                            AND a.network_job_id = r.network_job_id AND a.status ${sqlIn(OUTSTANDING_REPLICA)}) AS held)
-       SELECT ARRAY(SELECT id FROM (SELECT network_job_id::text AS id FROM told
-                                    UNION SELECT network_job_id::text FROM revoked WHERE NOT held) x
+       SELECT ARRAY(SELECT id::text FROM (SELECT network_job_id AS id FROM told
+                                          UNION SELECT network_job_id FROM revoked WHERE NOT held) x
                     ORDER BY id) AS cancelled`,
       [proverId, since],
     );
@@ -535,15 +548,15 @@ export class JobRepository {
     const [row] = await this.prep<{ events: OutboxRecord[] | null }>(
       `WITH logged AS (
          INSERT INTO job_audit_log (event_id, network_job_id, event)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[])
+         SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::jsonb[])
          ON CONFLICT (event_id) DO NOTHING RETURNING network_job_id, event),
        audited AS (
          UPDATE jobs SET status = ${TO(AUDIT.to)}, version = version + 1, audited_at = now()
          WHERE network_job_id IN (SELECT network_job_id FROM logged WHERE event->>'status' ${sqlIn(AUDIT.from)})
-           AND network_job_id = ANY($4::uuid[]) AND status ${sqlIn(AUDIT.from)}
+           AND network_job_id = ANY($4::bigint[]) AND status ${sqlIn(AUDIT.from)}
          RETURNING network_job_id),
        events AS (${outboxInsertOf(`
-         SELECT '${JOB_AUDITED}', network_job_id::text, jsonb_build_object('network_job_id', network_job_id, 'status', ${TO(AUDIT.to)})
+         SELECT '${JOB_AUDITED}', network_job_id::text, jsonb_build_object('network_job_id', network_job_id::text, 'status', ${TO(AUDIT.to)})
          FROM audited`)})
        SELECT (SELECT count(*) FROM logged) AS logged, ${outboxRecordsOf('events')} AS events`,
       [

@@ -24,13 +24,16 @@ export interface JournalTransferRow {
   amount: string;
   hold_id: string | null;
   job_id: string | null;
+  /** The uuid a job had before job ids were int64s (settlement version 1 statements name it). */
+  legacy_job_id: string | null;
   prover_id: string | null;
   created_at: string;
   legs: string;
 }
 
 const TRANSFER_WITH_LEGS = `
-  SELECT t.id::text, t.seq::text, t.kind, t.amount::text, t.hold_id::text, t.job_id, t.prover_id,
+  SELECT t.id::text, t.seq::text, t.kind, t.amount::text, t.hold_id::text, t.job_id,
+         (SELECT l.legacy_id::text FROM legacy_job_ids l WHERE l.job_id = t.job_id) AS legacy_job_id, t.prover_id,
          to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
          (SELECT string_agg(e.account_id || ' ' || a.kind || ' ' || a.owner_id || ' ' || e.side || ' ' || e.phase
                             || ' ' || e.amount, ',' ORDER BY e.leg)

@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, Public, Roles } from '@tally/auth';
 import { JobAudienceQuery, JobNotFoundError } from '@tally/jobs';
-import { DomainError, ErrorCode } from '@tally/shared';
+import { DomainError, ErrorCode, ParseJobIdPipe } from '@tally/shared';
 import { SigningKeyring } from '../keys/signing-keyring';
 import { ReceiptDocument, verifyAttestation, verifyReceipt } from '../offline';
 import { ReceiptRepository } from '../persistence/receipt.repository';
@@ -44,7 +44,7 @@ export class ReceiptsController {
   @Get('jobs/:network_job_id/receipt')
   @Roles('admin', 'client', 'prover')
   @ApiOperation({ summary: "The job's latest signed receipt (admin, the owning client, an assigned prover)" })
-  async latest(@Param('network_job_id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+  async latest(@Param('network_job_id', new ParseJobIdPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     await this.checkAudience(id, principal);
     const latest = await this.receipts.latest(id);
     if (!latest) {
@@ -56,7 +56,7 @@ export class ReceiptsController {
   @Get('jobs/:network_job_id/receipts')
   @Roles('admin', 'client', 'prover')
   @ApiOperation({ summary: "The job's receipt chain, oldest first: assignment(s), execution, settlement" })
-  async chain(@Param('network_job_id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+  async chain(@Param('network_job_id', new ParseJobIdPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     await this.checkAudience(id, principal);
     return { network_job_id: id, receipts: await this.receipts.chain(id) };
   }

@@ -20,7 +20,14 @@ import {
 export const BATCH_DOMAIN = 'tally.settlement.batch';
 export const TRANSFER_DOMAIN = 'tally.settlement.transfer';
 export const ACCOUNT_DOMAIN = 'tally.settlement.account';
-export const SETTLEMENT_VERSION = 1;
+/**
+ * The version new batches and their transfer statements are sealed under. 2: a job's
+ * transfer names it by its int64 id in decimal (job_id "12345"); 1: by its uuid. Both
+ * verify. An account's leaf did not change and keeps its own version, ACCOUNT_VERSION.
+ */
+export const SETTLEMENT_VERSION = 2;
+export const SETTLEMENT_VERSIONS: readonly number[] = [1, 2];
+export const ACCOUNT_VERSION = 1;
 /** prev_batch_hash of batch 1. */
 export const GENESIS_BATCH_HASH = EMPTY_ROOT;
 
@@ -168,7 +175,7 @@ export function accountLeaf(accountType: string, accountId: string, balance: big
   const id = sha256(
     canonicalBytes({
       domain: ACCOUNT_DOMAIN,
-      version: SETTLEMENT_VERSION,
+      version: ACCOUNT_VERSION,
       account_type: accountType,
       account_id: accountId,
     }),
@@ -183,7 +190,7 @@ export function accountLeaf(accountType: string, accountId: string, balance: big
 export function verifyBatch(batch: SealedBatch, keys: PublicKeyRef[]): Verdict {
   if (!batch || typeof batch !== 'object') return invalid('not a batch');
   if (batch.domain !== BATCH_DOMAIN) return invalid(`domain is not ${BATCH_DOMAIN}`);
-  if (batch.version !== SETTLEMENT_VERSION) return invalid(`unsupported version ${String(batch.version)}`);
+  if (!SETTLEMENT_VERSIONS.includes(batch.version)) return invalid(`unsupported version ${String(batch.version)}`);
   let bytes: Buffer;
   try {
     bytes = batchStatementBytes(batch);
@@ -218,7 +225,8 @@ export function verifyBatchLink(batch: SealedBatch, previous: SealedBatch | null
 export function verifyTransferProof(batch: BatchStatement, proof: TransferProof): Verdict {
   if (!proof || typeof proof !== 'object' || !proof.transfer) return invalid('not a transfer proof');
   if (proof.batch_no !== batch.batch_no) return invalid('the proof is for another batch');
-  if (proof.transfer.domain !== TRANSFER_DOMAIN || proof.transfer.version !== SETTLEMENT_VERSION) {
+  // A transfer is stated in its batch's version.
+  if (proof.transfer.domain !== TRANSFER_DOMAIN || proof.transfer.version !== batch.version) {
     return invalid('not a settlement transfer statement');
   }
   let hash: Buffer;

@@ -4,7 +4,18 @@ import { canonicalBytes, keyIdOf, sha256Hex, verifyEd25519 } from './crypto';
 
 export const RECEIPT_DOMAIN = 'tally.receipt';
 export const ATTESTATION_DOMAIN = 'tally.receipt.attestation';
-export const RECEIPT_VERSION = 1;
+/**
+ * The version new receipts are signed under. 2: network_job_id is the job's int64 id as a
+ * decimal string (proto3 JSON writes an int64 so), and the first receipt after a version 1
+ * one carries legacy_network_job_id, the uuid the version 1 receipts named the job by.
+ * 1: network_job_id was a uuid. Both verify.
+ */
+export const RECEIPT_VERSION = 2;
+export const RECEIPT_VERSIONS: readonly number[] = [1, 2];
+/** A version 2 network_job_id: a positive int64 in decimal. */
+const JOB_ID = /^[1-9][0-9]{0,18}$/;
+const INT64_MAX = 9_223_372_036_854_775_807n;
+const isJobId = (v: unknown) => typeof v === 'string' && JOB_ID.test(v) && BigInt(v) <= INT64_MAX;
 export const RECEIPT_KINDS = ['assignment', 'execution', 'settlement'] as const;
 export type ReceiptKind = (typeof RECEIPT_KINDS)[number];
 
@@ -14,7 +25,10 @@ export interface ReceiptBody {
   kind: ReceiptKind;
   /** Position in the job's chain, from 1. */
   seq: number;
+  /** Version 2: the int64 id in decimal; version 1: a uuid. */
   network_job_id: string;
+  /** Version 2, only in the first receipt after a version 1 one: the uuid those named the job by. */
+  legacy_network_job_id?: string;
   prev_receipt_hash: string | null;
   issued_at: string;
   [field: string]: unknown;
@@ -23,7 +37,7 @@ export interface ReceiptBody {
 /** What is canonicalised (RFC 8785), hashed and signed: a domain tag and a version around the receipt. */
 export interface ReceiptStatement {
   domain: typeof RECEIPT_DOMAIN;
-  version: typeof RECEIPT_VERSION;
+  version: number;
   receipt: ReceiptBody;
 }
 
@@ -60,8 +74,8 @@ export type ReceiptFailure =
 export type ReceiptCheck =
   { valid: true; key_id: string; receipt_hash: string } | { valid: false; reason: ReceiptFailure };
 
-export function receiptStatement(receipt: ReceiptBody): ReceiptStatement {
-  return { domain: RECEIPT_DOMAIN, version: RECEIPT_VERSION, receipt };
+export function receiptStatement(receipt: ReceiptBody, version: number = RECEIPT_VERSION): ReceiptStatement {
+  return { domain: RECEIPT_DOMAIN, version, receipt };
 }
 
 export function receiptHashOf(statement: ReceiptStatement): string {
@@ -69,8 +83,8 @@ export function receiptHashOf(statement: ReceiptStatement): string {
 }
 
 /** The bytes the attesting key signs: the receipt's hash under a domain of its own. */
-export function attestationBytes(receiptHash: string): Buffer {
-  return canonicalBytes({ domain: ATTESTATION_DOMAIN, version: RECEIPT_VERSION, receipt_hash: receiptHash });
+export function attestationBytes(receiptHash: string, version: number = RECEIPT_VERSION): Buffer {
+  return canonicalBytes({ domain: ATTESTATION_DOMAIN, version, receipt_hash: receiptHash });
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -83,7 +97,7 @@ const hasOnly = (v: Record<string, unknown>, fields: string[]) =>
 function shapeOf(doc: unknown): ReceiptFailure | ReceiptDocument {
   if (!isObject(doc) || !Object.keys(doc).every((k) => DOCUMENT_FIELDS.has(k))) return 'malformed';
   if (doc.domain !== RECEIPT_DOMAIN) return 'malformed';
-  if (doc.version !== RECEIPT_VERSION) return 'unsupported_version';
+  if (!RECEIPT_VERSIONS.includes(doc.version as number)) return 'unsupported_version';
   const r = doc.receipt;
   if (
     !isObject(r) ||
@@ -92,6 +106,8 @@ function shapeOf(doc: unknown): ReceiptFailure | ReceiptDocument {
     !Number.isSafeInteger(r.seq) ||
     (r.seq as number) < 1 ||
     typeof r.network_job_id !== 'string' ||
+    (doc.version !== 1 && !isJobId(r.network_job_id)) ||
+    (r.legacy_network_job_id !== undefined && (doc.version === 1 || typeof r.legacy_network_job_id !== 'string')) ||
     !(r.prev_receipt_hash === null || (typeof r.prev_receipt_hash === 'string' && HEX64.test(r.prev_receipt_hash))) ||
     typeof r.issued_at !== 'string'
   ) {
@@ -129,7 +145,7 @@ export function verifyReceipt(doc: unknown, keys: readonly ReceiptPublicKey[]): 
   if (typeof shaped === 'string') return { valid: false, reason: shaped };
   let bytes: Buffer;
   try {
-    bytes = canonicalBytes(receiptStatement(shaped.receipt));
+    bytes = canonicalBytes(receiptStatement(shaped.receipt, shaped.version));
   } catch {
     return { valid: false, reason: 'malformed' };
   }
@@ -151,7 +167,8 @@ export function verifyAttestation(doc: unknown, keys: readonly ReceiptPublicKey[
   const key = findKey(keys, attestation.key_id);
   if (!key) return { valid: false, reason: 'unknown_key' };
   if (key.purpose !== undefined && key.purpose !== 'attestation') return { valid: false, reason: 'wrong_key_purpose' };
-  if (!verifyEd25519(key.public_key, attestationBytes(receipt.receipt_hash), attestation.value)) {
+  const version = (doc as ReceiptDocument).version;
+  if (!verifyEd25519(key.public_key, attestationBytes(receipt.receipt_hash, version), attestation.value)) {
     return { valid: false, reason: 'attestation_invalid' };
   }
   return { valid: true, key_id: key.key_id, receipt_hash: receipt.receipt_hash };
@@ -171,9 +188,14 @@ export function verifyReceiptChain(docs: readonly unknown[], keys: readonly Rece
     const check = verifyReceipt(doc, keys);
     if (!check.valid) return { valid: false, reason: check.reason, index };
     const current = doc as ReceiptDocument;
-    if (prev && current.receipt.network_job_id !== prev.receipt.network_job_id) {
-      return { valid: false, reason: 'chain_job_mismatch', index };
-    }
+    if (prev && current.version < prev.version) return { valid: false, reason: 'chain_out_of_order', index };
+    // Across the step from version 1 the job is named by its old uuid, given again as legacy_network_job_id.
+    const sameJob =
+      prev === undefined ||
+      (current.version === prev.version
+        ? current.receipt.network_job_id === prev.receipt.network_job_id
+        : current.receipt.legacy_network_job_id === prev.receipt.network_job_id);
+    if (!sameJob) return { valid: false, reason: 'chain_job_mismatch', index };
     if (current.receipt.seq !== index + 1 || prev?.receipt.kind === 'settlement') {
       return { valid: false, reason: 'chain_out_of_order', index };
     }

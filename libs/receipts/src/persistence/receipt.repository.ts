@@ -6,7 +6,17 @@ import type { ReceiptDocument, ReceiptKind } from '../offline';
 export interface ChainHead {
   seq: number;
   receipt_hash: string;
+  /** The job's id as a version 1 head names it (the uuid the job had before ids were numbers), else null. */
+  legacy_job_id: string | null;
 }
+
+/** The head of each job's chain (`u.id`): its seq, hash, and the id a version 1 head names the job by. */
+const HEAD = `LEFT JOIN LATERAL (
+    SELECT seq, receipt_hash,
+           CASE WHEN document->>'version' = '1' THEN document->'receipt'->>'network_job_id' END AS legacy_job_id
+    FROM receipts r WHERE r.network_job_id = u.id ORDER BY seq DESC LIMIT 1) h ON true`;
+const headOf = (r: { seq: number | null; receipt_hash: string | null; legacy_job_id: string | null }) =>
+  r.seq === null ? null : { seq: r.seq, receipt_hash: r.receipt_hash!, legacy_job_id: r.legacy_job_id };
 
 /**
  * The receipts table (append-only), read and written in the current unit of work. The
@@ -30,20 +40,20 @@ export class ReceiptRepository {
     jobIds: string[],
     kind: ReceiptKind,
   ): Promise<Map<string, { head: ChainHead | null; count: number }>> {
-    const rows = await this.prep<{ id: string; seq: number | null; receipt_hash: string | null; n: number }>(
-      `SELECT u.id::text AS id, h.seq, h.receipt_hash,
+    const rows = await this.prep<{
+      id: string;
+      seq: number | null;
+      receipt_hash: string | null;
+      legacy_job_id: string | null;
+      n: number;
+    }>(
+      `SELECT u.id::text AS id, h.seq, h.receipt_hash, h.legacy_job_id,
               (SELECT count(*)::int FROM receipts c WHERE c.network_job_id = u.id AND c.kind = $2) AS n
-       FROM unnest($1::uuid[]) AS u(id)
-       LEFT JOIN LATERAL (SELECT seq, receipt_hash FROM receipts r WHERE r.network_job_id = u.id
-                          ORDER BY seq DESC LIMIT 1) h ON true`,
+       FROM unnest($1::bigint[]) AS u(id)
+       ${HEAD}`,
       [jobIds, kind],
     );
-    return new Map(
-      rows.map((r) => [
-        r.id,
-        { head: r.seq === null ? null : { seq: r.seq, receipt_hash: r.receipt_hash! }, count: r.n },
-      ]),
-    );
+    return new Map(rows.map((r) => [r.id, { head: headOf(r), count: r.n }]));
   }
 
   /**
@@ -58,25 +68,25 @@ export class ReceiptRepository {
       id: string;
       seq: number | null;
       receipt_hash: string | null;
+      legacy_job_id: string | null;
       rounds: number;
       assigned_provers: unknown;
       transfer_ids: string[];
     }>(
-      `SELECT u.id::text AS id, h.seq, h.receipt_hash,
+      `SELECT u.id::text AS id, h.seq, h.receipt_hash, h.legacy_job_id,
               (SELECT count(*)::int FROM receipts c WHERE c.network_job_id = u.id AND c.kind = 'assignment') AS rounds,
               (SELECT r.document->'receipt'->'provers' FROM receipts r
                WHERE r.network_job_id = u.id AND r.kind = 'assignment' ORDER BY r.seq DESC LIMIT 1) AS assigned_provers,
               ${LedgerQueries.jobTransferIdsSql('u.id::text')} AS transfer_ids
-       FROM unnest($1::uuid[]) AS u(id)
-       LEFT JOIN LATERAL (SELECT seq, receipt_hash FROM receipts r WHERE r.network_job_id = u.id
-                          ORDER BY seq DESC LIMIT 1) h ON true`,
+       FROM unnest($1::bigint[]) AS u(id)
+       ${HEAD}`,
       [jobIds],
     );
     return new Map(
       rows.map((r) => [
         r.id,
         {
-          head: r.seq === null ? null : { seq: r.seq, receipt_hash: r.receipt_hash! },
+          head: headOf(r),
           rounds: r.rounds,
           assignedProvers: r.assigned_provers,
           transferIds: r.transfer_ids,
@@ -89,7 +99,7 @@ export class ReceiptRepository {
     const col = <T>(f: (r: { doc: ReceiptDocument; round: number }) => T) => receipts.map(f);
     await this.prep(
       `INSERT INTO receipts (receipt_id, network_job_id, seq, kind, round, receipt_hash, prev_receipt_hash, key_id, document)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::varchar[], $5::int[], $6::varchar[], $7::varchar[],
+       SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::int[], $4::varchar[], $5::int[], $6::varchar[], $7::varchar[],
                             $8::varchar[], $9::jsonb[])`,
       [
         col((r) => r.doc.receipt.receipt_id),
@@ -126,7 +136,7 @@ export class ReceiptRepository {
   async withSettlement(jobIds: string[]): Promise<Set<string>> {
     if (jobIds.length === 0) return new Set();
     const rows = await this.prep<{ id: string }>(
-      `SELECT network_job_id::text AS id FROM receipts WHERE network_job_id = ANY($1::uuid[]) AND kind = 'settlement'`,
+      `SELECT network_job_id::text AS id FROM receipts WHERE network_job_id = ANY($1::bigint[]) AND kind = 'settlement'`,
       [jobIds],
     );
     return new Set(rows.map((r) => r.id));

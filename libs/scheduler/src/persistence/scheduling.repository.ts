@@ -151,7 +151,7 @@ export class SchedulingRepository {
     if (cursor) params.push(cursor.rank, cursor.submittedAt, cursor.id);
     const claim = PendingJobsQuery.claimSql('$2', cursor ? { rank: '$3', submittedAt: '$4', id: '$5' } : null);
     const [row] = await this.uow.prepared<{
-      jobs: (PendingJob & { submitted_at?: unknown })[];
+      jobs: (PendingJob & { submitted_at?: unknown; job_order?: unknown })[];
       provers: (Omit<ProverCandidateRow, 'last_heartbeat' | 'last_scored_at'> & {
         last_heartbeat: string | null;
         last_scored_at: string | null;
@@ -162,14 +162,14 @@ export class SchedulingRepository {
       `WITH ${CLOCK},
        claimed AS (${claim}),
        live AS (${candidates({ liveTtlMs: '$1' })})
-       SELECT (SELECT coalesce(json_agg(c ORDER BY c.priority_rank, c.submitted_at, c.network_job_id), '[]') FROM claimed c) AS jobs,
+       SELECT (SELECT coalesce(json_agg(c ORDER BY c.priority_rank, c.submitted_at, c.job_order), '[]') FROM claimed c) AS jobs,
               (SELECT coalesce(json_agg(l), '[]') FROM live l) AS provers,
               (SELECT db_now FROM clock) AS now,
               (SELECT config FROM scheduler_config WHERE id = 1) AS config`,
       params,
     );
     return {
-      jobs: row.jobs.map(({ submitted_at: _, ...j }) => j),
+      jobs: row.jobs.map(({ submitted_at: _, job_order: __, ...j }) => j),
       provers: row.provers.map((p) => ({
         ...snapshotOf(
           {

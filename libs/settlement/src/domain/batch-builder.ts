@@ -3,7 +3,6 @@ import {
   accountLeaf,
   MerkleSumTree,
   MerkleTree,
-  SETTLEMENT_VERSION,
   SumNode,
   TRANSFER_DOMAIN,
   transferLeaf,
@@ -22,8 +21,14 @@ export interface AccountBalance {
 
 export const ISSUANCE_KIND = 'issuance';
 
-/** The canonical statement of a member transfer and its legs with internal account ids. */
-export function parseMember(row: JournalTransferRow): { statement: TransferStatement; accountIds: string[] } {
+/**
+ * The canonical statement of a member transfer, in the version of its batch, and its legs
+ * with internal account ids. A version 1 batch named a job by its old uuid.
+ */
+export function parseMember(
+  row: JournalTransferRow,
+  version: number,
+): { statement: TransferStatement; accountIds: string[] } {
   const legs: TransferLeg[] = [];
   const accountIds: string[] = [];
   for (const text of (row.legs ?? '').split(',').filter(Boolean)) {
@@ -40,13 +45,13 @@ export function parseMember(row: JournalTransferRow): { statement: TransferState
   return {
     statement: {
       domain: TRANSFER_DOMAIN,
-      version: SETTLEMENT_VERSION,
+      version,
       id: row.id,
       seq: row.seq,
       kind: row.kind,
       amount: row.amount,
       hold_id: row.hold_id,
-      job_id: row.job_id,
+      job_id: version === 1 ? (row.legacy_job_id ?? row.job_id) : row.job_id,
       prover_id: row.prover_id,
       created_at: row.created_at,
       legs,
@@ -83,6 +88,7 @@ export function computeBatch(
   members: JournalTransferRow[],
   balances: Map<string, AccountBalance>,
   previousSupply: bigint,
+  version: number,
 ): ComputedBatch {
   if (members.length === 0) throw new BatchComputationError('a batch needs at least one transfer');
   const transferLeaves: Buffer[] = new Array(members.length);
@@ -90,7 +96,7 @@ export function computeBatch(
   const deltas = new Map<string, { kind: string; owner: string; delta: bigint }>();
   let issuanceDelta = 0n;
   members.forEach((row, i) => {
-    const { statement, accountIds } = parseMember(row);
+    const { statement, accountIds } = parseMember(row, version);
     transferLeaves[i] = transferLeaf(statement);
     transferIds[i] = row.id;
     statement.legs.forEach((leg, n) => {

@@ -1,13 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@tally/database';
 import { type AccountKind, type JournalTransferRow, LedgerQueries } from '@tally/ledger';
-import {
-  BATCH_DOMAIN,
-  ReceiptKeysQuery,
-  type PublicKeyRef,
-  type SealedBatch,
-  SETTLEMENT_VERSION,
-} from '@tally/receipts';
+import { BATCH_DOMAIN, ReceiptKeysQuery, type PublicKeyRef, type SealedBatch } from '@tally/receipts';
 import { type AccountBalance, sortAccounts } from '../domain';
 
 /** Serialises seals across replicas (transaction-scoped advisory lock). */
@@ -15,6 +9,7 @@ const SEAL_LOCK = 0x7a11_5e01;
 
 interface BatchRow {
   batch_no: string;
+  version: number;
   prev_batch_hash: string;
   horizon: string;
   first_seq: string;
@@ -30,13 +25,13 @@ interface BatchRow {
   batch_hash: string;
 }
 
-const BATCH_COLUMNS = `batch_no::text, prev_batch_hash, horizon::text, first_seq::text, last_seq::text, transfer_count,
+const BATCH_COLUMNS = `batch_no::text, version, prev_batch_hash, horizon::text, first_seq::text, last_seq::text, transfer_count,
   transfers_root, balances_root, account_count, total_supply::text, created_at, key_id, signature, batch_hash`;
 
 export function toSealedBatch(r: BatchRow): SealedBatch {
   return {
     domain: BATCH_DOMAIN,
-    version: SETTLEMENT_VERSION,
+    version: r.version,
     batch_no: Number(r.batch_no),
     prev_batch_hash: r.prev_batch_hash,
     horizon: r.horizon,
@@ -171,8 +166,8 @@ export class SettlementRepository {
   ): Promise<void> {
     await this.db.query(
       `INSERT INTO settlement_batches (batch_no, prev_batch_hash, horizon, first_seq, last_seq, transfer_count,
-         transfers_root, balances_root, account_count, total_supply, created_at, key_id, signature, batch_hash)
-       VALUES ($1, $2, $3::xid8, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+         transfers_root, balances_root, account_count, total_supply, created_at, key_id, signature, batch_hash, version)
+       VALUES ($1, $2, $3::xid8, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
       [
         batch.batch_no,
         batch.prev_batch_hash,
@@ -188,6 +183,7 @@ export class SettlementRepository {
         batch.key_id,
         batch.signature,
         batch.batch_hash,
+        batch.version,
       ],
     );
     const CHUNK = 50_000;

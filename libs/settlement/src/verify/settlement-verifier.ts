@@ -41,7 +41,7 @@ export class SettlementVerifier {
         const members = await this.repo.members(previous?.horizon ?? '0', batch.horizon);
         let computed: ComputedBatch | null = null;
         try {
-          computed = computeBatch(members, balances, supply);
+          computed = computeBatch(members, balances, supply, batch.version);
         } catch (error) {
           if (!(error instanceof BatchComputationError)) throw error;
           problems.push(`${name}: ${error.message}`);

@@ -83,8 +83,10 @@ export class SubmitJobCommandHandler
         });
         continue;
       }
-      fresh.push({ ...input, i, id: newId(), maxCost: input.maxCostMicros, holdId: newId(), held });
+      fresh.push({ ...input, i, id: '', maxCost: input.maxCostMicros, holdId: newId(), held });
     }
+    const ids = await this.jobs.nextIds(fresh.length);
+    fresh.forEach((j, n) => (j.id = ids[n]));
     const { inserted, events } = await this.jobs.insertMany(fresh);
     this.outbox.written(events);
     const created = fresh.filter((j) => inserted.has(j.id));

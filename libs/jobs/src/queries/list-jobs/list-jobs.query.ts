@@ -35,7 +35,7 @@ export class JobQueries {
     }
     if (f.from) where.push(`j.submitted_at >= ${p(f.from)}`);
     if (f.to) where.push(`j.submitted_at < ${p(f.to)}`);
-    if (f.before) where.push(`(j.submitted_at, j.network_job_id) < (${p(f.before.at)}, ${p(f.before.id)}::uuid)`);
+    if (f.before) where.push(`(j.submitted_at, j.network_job_id) < (${p(f.before.at)}, ${p(f.before.id)}::bigint)`);
     return this.uow.tx.query(
       `SELECT j.network_job_id, j.client_id, j.client_job_id, j.status, j.priority, j.replicas, j.max_cost_micros::text,
               j.held_micros::text, j.final_cost_micros::text, j.refunded_micros::text, j.submitted_at, j.completed_at,

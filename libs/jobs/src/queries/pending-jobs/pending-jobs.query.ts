@@ -37,19 +37,20 @@ export class PendingJobsQuery {
    * up to `limit` waiting jobs after the cursor, HIGH before NORMAL before LOW, then oldest
    * first (then by id), locked (jobs another transaction holds are skipped), each with the
    * provers already holding a replica of it. `limit` and the cursor's parts are the
-   * statement's parameters ($n), its rank int, its time timestamptz, its id uuid. Rows are
-   * PendingJob plus `submitted_at` (to order by).
+   * statement's parameters ($n), its rank int, its time timestamptz, its id bigint. Rows are
+   * PendingJob (the id as text, so JSON carries it exactly) plus `submitted_at` and `job_order` (to order by).
    */
   static claimSql(limit: string, after: { rank: string; submittedAt: string; id: string } | null): string {
     const cursor = after
-      ? `AND (${PRIORITY_RANK}, submitted_at, network_job_id) > (${after.rank}::int, ${after.submittedAt}::timestamptz, ${after.id}::uuid)`
+      ? `AND (${PRIORITY_RANK}, submitted_at, network_job_id) > (${after.rank}::int, ${after.submittedAt}::timestamptz, ${after.id}::bigint)`
       : '';
-    return `SELECT network_job_id, priority, requirements, service, replicas, ${PRIORITY_RANK} AS priority_rank,
+    return `SELECT network_job_id::text AS network_job_id, network_job_id AS job_order, priority, requirements, service,
+                replicas, ${PRIORITY_RANK} AS priority_rank,
                 submitted_at::text AS submitted_key, submitted_at,
                 ARRAY(SELECT a.prover_id FROM job_assignments a WHERE a.network_job_id = jobs.network_job_id) AS holders
          FROM jobs
          WHERE ${WAITING} ${cursor}
-         ORDER BY ${PRIORITY_RANK}, submitted_at, network_job_id
+         ORDER BY ${PRIORITY_RANK}, submitted_at, jobs.network_job_id
          LIMIT ${limit}
          FOR UPDATE SKIP LOCKED`;
   }

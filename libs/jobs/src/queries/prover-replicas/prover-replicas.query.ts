@@ -50,7 +50,7 @@ export class ProverReplicasQuery {
       `SELECT a.network_job_id::text FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
        WHERE a.prover_id = $1 AND a.status ${sqlIn(REPLICA_MOVES.giveBack.from)} AND j.status ${sqlIn(MOVES.giveBack.from)}
          AND a.started_at < now() - make_interval(secs => $3::float8 / 1000)
-         AND a.network_job_id <> ALL($2::uuid[])
+         AND a.network_job_id <> ALL($2::bigint[])
        ORDER BY a.started_at, a.network_job_id`,
       [proverId, listed, graceMs],
     );

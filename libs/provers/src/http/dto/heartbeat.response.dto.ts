@@ -7,7 +7,7 @@ export class HeartbeatResponseDto implements HeartbeatAnswer {
 
   @ApiProperty({
     type: 'string',
-    format: 'uuid',
+    format: 'int64',
     isArray: true,
     description: 'jobs of this prover cancelled since it was last told, each told once: stop working on them',
   })
@@ -15,7 +15,7 @@ export class HeartbeatResponseDto implements HeartbeatAnswer {
 
   @ApiProperty({
     type: 'string',
-    format: 'uuid',
+    format: 'int64',
     isArray: true,
     description:
       'starts given back because running_jobs left them out: ASSIGNED again, each returned by a later poll ' +

@@ -13,7 +13,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, IfPresent, PageQueryDto, UUID_PATTERN } from '@tally/shared';
+import { IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, IfPresent, IsJobId, JobIdField, PageQueryDto } from '@tally/shared';
 import { PROVER_STATES, type ProverState } from '../../domain';
 import { CapabilitiesDto, HardwareProfileDto } from './prover-profile.dto';
 
@@ -25,7 +25,6 @@ const FINITE = { allowNaN: false, allowInfinity: false };
 /** The most jobs a prover may run at once (its max_concurrency), so the most a heartbeat may list. */
 const MAX_CONCURRENCY = 1024;
 /** A network job id, in either case (as the job routes take it). */
-const JOB_ID = new RegExp(UUID_PATTERN.source, 'i');
 
 export class RegisterProverRequestDto {
   @ApiProperty({ example: 'prover-eu-1' })
@@ -82,7 +81,7 @@ export class HeartbeatRequestDto {
 
   @ApiPropertyOptional({
     type: 'string',
-    format: 'uuid',
+    format: 'int64',
     isArray: true,
     maxItems: MAX_CONCURRENCY,
     description:
@@ -92,9 +91,10 @@ export class HeartbeatRequestDto {
       'released_jobs. Absent: not reported, nothing is given back (older agents); []: none running.',
   })
   @IfPresent()
+  @JobIdField()
   @IsArray()
   @ArrayMaxSize(MAX_CONCURRENCY)
-  @Matches(JOB_ID, { each: true, message: 'each value in running_jobs must be a network job id (a UUID)' })
+  @IsJobId({ each: true })
   running_jobs?: string[];
 }
 

@@ -98,7 +98,7 @@ export class ReceiptIssuer extends JobReceipts {
           })),
         });
         out.push({ document: execution.document, round });
-        prev = { seq: execution.seq, receipt_hash: execution.receiptHash };
+        prev = { seq: execution.seq, receipt_hash: execution.receiptHash, legacy_job_id: null };
       }
       const completed = after.status === 'COMPLETED';
       const settlement = this.build(after, 'settlement', prev, {
@@ -158,6 +158,9 @@ export class ReceiptIssuer extends JobReceipts {
       client_job_id: job.client_job_id,
       client_id: job.client_id,
       prev_receipt_hash: head?.receipt_hash ?? null,
+      // The first receipt after a version 1 one names the uuid the chain knew the job by, so
+      // the chain still reads as one job's (verifyReceiptChain).
+      ...(head?.legacy_job_id ? { legacy_network_job_id: head.legacy_job_id } : {}),
       issued_at: this.clock.now().toISOString(),
       ...fields,
     };

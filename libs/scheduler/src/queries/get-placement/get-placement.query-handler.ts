@@ -1,6 +1,6 @@
 import { IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { ServiceRegistry } from '@tally/services';
-import { TallyEnv, UUID_PATTERN } from '@tally/shared';
+import { jobIdOf, TallyEnv } from '@tally/shared';
 import { candidatesFor, type JobNeeds, topN, weightsOf } from '../../domain';
 import { SchedulerConfigRepository } from '../../persistence/scheduler-config.repository';
 import { SchedulingRepository } from '../../persistence/scheduling.repository';
@@ -18,7 +18,7 @@ export class GetPlacementQueryHandler implements IQueryHandler<GetPlacementQuery
   async execute({ key, rf }: GetPlacementQuery): Promise<PlacementAnswer> {
     const ttlMs = this.env.PROVER_LIVENESS_TTL_MS;
     const { config, version } = await this.configs.get();
-    const job = UUID_PATTERN.test(key) ? await this.scheduling.jobNeeds(key) : null;
+    const job = jobIdOf(key) !== null ? await this.scheduling.jobNeeds(key) : null;
     const needs: JobNeeds = { requirements: job?.requirements ?? {} };
     if (job?.service) needs.hardwareRequirements = (await this.registry.find(job.service))?.hardwareRequirements;
     const { provers, now } = await this.scheduling.liveProvers(ttlMs);

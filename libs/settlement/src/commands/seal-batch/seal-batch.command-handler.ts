@@ -75,7 +75,7 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
       // Every account's balance after the previous batch (the leaves of its balances tree).
       const balances = new Map((last ? await this.repo.balancesAt(last.batch_no) : []).map((a) => [a.accountId, a]));
       const t2 = Date.now();
-      const computed = computeBatch(members, balances, BigInt(last?.total_supply ?? '0'));
+      const computed = computeBatch(members, balances, BigInt(last?.total_supply ?? '0'), SETTLEMENT_VERSION);
       const t3 = Date.now();
       const statement: BatchStatement = {
         domain: BATCH_DOMAIN,

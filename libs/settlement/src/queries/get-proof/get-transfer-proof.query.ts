@@ -23,18 +23,19 @@ export class GetTransferProofQueryHandler implements IQueryHandler<GetTransferPr
   ) {}
 
   async execute({ batchNo, transferId }: GetTransferProofQuery): Promise<TransferProof> {
-    const [{ tree, positions }, row] = await Promise.all([
+    const [{ tree, positions }, row, batch] = await Promise.all([
       this.cache.transfersOf(batchNo),
       this.repo.member(transferId),
+      this.repo.batch(batchNo),
     ]);
     const position = positions.get(transferId);
-    if (position === undefined || !row) {
+    if (position === undefined || !row || !batch) {
       throw new NotFoundError(`transfer ${transferId} is not in batch ${batchNo}`, {
         batch_no: batchNo,
         transfer_id: transferId,
       });
     }
-    const { statement } = parseMember(row);
+    const { statement } = parseMember(row, batch.version);
     return {
       batch_no: batchNo,
       transfer: statement,
