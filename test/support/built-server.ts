@@ -45,6 +45,7 @@ export function spawnServer(
       HOME: process.env.HOME ?? '',
       HOST: '127.0.0.1',
       PORT: '0',
+      GRPC_PORT: '0',
       // A server database requires a configured receipt signing key ('' unsets it).
       RECEIPT_SIGNING_KEY_HEX: randomBytes(32).toString('hex'),
       ...env,

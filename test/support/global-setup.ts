@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../..');
@@ -26,6 +26,8 @@ export default function globalSetup(): void {
     ['apps', 'libs', 'migrations', '-d', out, '--quiet', '--ignore', '**/*.spec.ts', '--ignore', '**/*.e2e-spec.ts'],
     { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
   );
+  // The gRPC server loads its contract from proto/ beside the build (as `npm run build:js` copies it).
+  cpSync(join(ROOT, 'proto'), join(out, 'proto'), { recursive: true });
   // Test workers start after this and inherit the environment.
   process.env[BUILD_ENV] = out;
 }

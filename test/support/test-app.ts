@@ -26,6 +26,8 @@ export async function startTestApp(env: Record<string, string> = {}, database?: 
   const fullEnv: Record<string, string> = {
     TALLY_ADMIN_KEY: `tly_admin_${randomBytes(16).toString('hex')}`,
     LOG_LEVEL: 'silent',
+    // Any free port: test files run side by side (GrpcServer.port says which).
+    GRPC_PORT: '0',
     // A server database requires a receipt signing key: one per database, so apps sharing it share the key.
     RECEIPT_SIGNING_KEY_HEX: createHash('sha256').update(JSON.stringify(db.env)).digest('hex'),
     ...db.env,

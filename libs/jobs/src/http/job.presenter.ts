@@ -1,4 +1,5 @@
 import type { AssignmentRow, JobRow } from '../persistence/job.repository';
+import type { JobToRun } from '../queries/prover-replicas/prover-replicas.query';
 
 /** A job as the API shows it (micros as strings: exact for any int64). */
 export function presentJob(job: JobRow, assignments: AssignmentRow[]) {
@@ -38,5 +39,21 @@ export function presentJob(job: JobRow, assignments: AssignmentRow[]) {
       cancelled_at: job.cancelled_at,
       audited_at: job.audited_at,
     },
+  };
+}
+
+/** A job as its prover receives it to run (REST's poll answer, a gRPC stream's assignment). */
+export function presentJobToRun(job: JobToRun | JobRow) {
+  return {
+    network_job_id: job.network_job_id,
+    // As the client sent it: the JSON value, or the base64 text of the bytes.
+    payload: job.payload_encoding === 'base64' ? (job.payload as { base64: string }).base64 : job.payload,
+    payload_encoding: job.payload_encoding,
+    max_cost_micros: job.max_cost_micros,
+    priority: job.priority,
+    replicas: job.replicas,
+    requirements: job.requirements,
+    service: job.service,
+    units: job.units,
   };
 }

@@ -3,6 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { Principal } from '@tally/auth';
 import { Clock, ForbiddenError, InvalidRequestError, TallyEnv } from '@tally/shared';
 import { DrainProverCommand } from '../commands/drain-prover/drain-prover.command';
+import { JobWakeups } from '../commands/poll-job/job-wakeups';
 import { RecordHeartbeatCommand } from '../commands/record-heartbeat/record-heartbeat.command';
 import { RegisterProverCommand } from '../commands/register-prover/register-prover.command';
 import { ResumeProverCommand } from '../commands/resume-prover/resume-prover.command';
@@ -39,6 +40,7 @@ export class ProverEndpoints {
     private readonly queries: QueryBus,
     private readonly env: TallyEnv,
     private readonly clock: Clock,
+    private readonly wakeups: JobWakeups,
   ) {}
 
   /** `created`: a new prover (REST answers 201 and its Location), else a replaced profile. */
@@ -84,7 +86,10 @@ export class ProverEndpoints {
 
   async drain(proverId: string, principal: Principal) {
     assertActsFor(principal, checkProverId(proverId));
-    return this.present(await this.commands.execute(new DrainProverCommand(proverId)));
+    const drained = this.present(await this.commands.execute(new DrainProverCommand(proverId)));
+    // The prover's assignment streams on this replica say so at once (others on their next read).
+    this.wakeups.wakeWatchers(proverId);
+    return drained;
   }
 
   async resume(proverId: string, principal: Principal) {

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Roles, StillAuthenticated } from '@tally/auth';
-import { ReleaseStartCommand } from '@tally/jobs';
+import { presentJobToRun, ReleaseStartCommand } from '@tally/jobs';
 import { InvalidRequestError, NoFieldsRequestDto } from '@tally/shared';
 import { JobWakeups } from '../commands/poll-job/job-wakeups';
 import { PollJobCommand } from '../commands/poll-job/poll-job.command';
@@ -116,18 +116,7 @@ export class ProversController {
       if (!res.raw.writableFinished) giveBack();
     });
     res.status(200);
-    return {
-      network_job_id: job.network_job_id,
-      // As the client sent it: the JSON value, or the base64 text of the bytes.
-      payload: job.payload_encoding === 'base64' ? (job.payload as { base64: string }).base64 : job.payload,
-      payload_encoding: job.payload_encoding,
-      max_cost_micros: job.max_cost_micros,
-      priority: job.priority,
-      replicas: job.replicas,
-      requirements: job.requirements,
-      service: job.service,
-      units: job.units,
-    };
+    return presentJobToRun(job);
   }
 
   @Post(':prover_id/drain')

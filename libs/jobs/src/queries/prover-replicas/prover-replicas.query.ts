@@ -2,6 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { sqlIn, UnitOfWork } from '@tally/database';
 import { IN_FLIGHT, MOVES, OUTSTANDING_REPLICA, REPLICA_MOVES } from '../../domain';
 
+/** A job as a prover receives it to run (REST's poll answer, a gRPC stream's assignment). */
+export interface JobToRun {
+  network_job_id: string;
+  payload: unknown;
+  payload_encoding: 'json' | 'base64';
+  max_cost_micros: string;
+  priority: string;
+  replicas: number;
+  requirements: Record<string, unknown>;
+  service: string | null;
+  units: string | null;
+}
+
 /** A replica a prover holds. */
 export interface HeldReplica {
   network_job_id: string;
@@ -38,6 +51,18 @@ export class ProverReplicasQuery {
       [proverIds],
     );
     return rows.map((r) => r.prover_id);
+  }
+
+  /** The jobs with a replica assigned to this prover that waits to start, oldest assignment first. */
+  waitingJobs(proverId: string): Promise<JobToRun[]> {
+    return this.uow.prepared<JobToRun>(
+      `SELECT j.network_job_id::text, j.payload, j.payload_encoding, j.max_cost_micros::text, j.priority, j.replicas,
+              j.requirements, j.service, j.units::text
+       FROM job_assignments a JOIN jobs j ON j.network_job_id = a.network_job_id
+       WHERE a.prover_id = $1 AND a.status ${sqlIn(REPLICA_MOVES.start.from)} AND j.status ${sqlIn(IN_FLIGHT)}
+       ORDER BY a.assigned_at, a.network_job_id`,
+      [proverId],
+    );
   }
 
   /**

@@ -18,6 +18,8 @@ import { ProverJobAssigned } from '../../events/provers.events';
 export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeApplicationShutdown {
   private readonly logger = new Logger(JobWakeups.name);
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Assignment streams (gRPC WatchAssignments): every one of a prover is woken, none takes a poll's wake. */
+  private readonly watchers = new Map<string, Set<() => void>>();
   private closing = false;
   private recheck?: NodeJS.Timeout;
   private rechecking = false;
@@ -38,7 +40,40 @@ export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeAppli
 
   /** One job for a prover wakes one of its polls (the others would only find nothing to take). */
   handle(event: ProverJobAssigned): void {
-    for (const prover of event.payload.provers ?? []) this.wakeOne(prover);
+    for (const prover of event.payload.provers ?? []) {
+      this.wakeOne(prover);
+      this.wakeWatchers(prover);
+    }
+  }
+
+  /**
+   * For a stream of the prover's assignments: resolves true when a job is assigned to it (or
+   * its state changes) on this replica, false after `ms` (the stream then re-reads, which
+   * finds what other replicas assigned) or on abort/shutdown.
+   */
+  watch(proverId: string, ms: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.closing || signal?.aborted) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      let set = this.watchers.get(proverId);
+      if (!set) this.watchers.set(proverId, (set = new Set()));
+      const done = (woken: boolean) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        set.delete(wake);
+        if (set.size === 0 && this.watchers.get(proverId) === set) this.watchers.delete(proverId);
+        resolve(woken);
+      };
+      const wake = () => done(true);
+      const onAbort = () => done(false);
+      const timer = setTimeout(() => done(false), Math.max(0, ms));
+      set.add(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Wakes every assignment stream of this prover (a job for it, or a drain). */
+  wakeWatchers(proverId: string): void {
+    for (const wake of [...(this.watchers.get(proverId) ?? [])]) wake();
   }
 
   /** Resolves true when woken for this prover, false after `ms` or on abort/shutdown. */
@@ -67,7 +102,7 @@ export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeAppli
   beforeApplicationShutdown(): void {
     this.closing = true;
     this.stopRechecks();
-    for (const set of [...this.waiters.values()]) for (const wake of [...set]) wake();
+    for (const set of [...this.waiters.values(), ...this.watchers.values()]) for (const wake of [...set]) wake();
   }
 
   /** Wakes one poll of this prover (e.g. a job it was given back is waiting again). */
