@@ -94,7 +94,10 @@ export class ProverEndpoints {
 
   async resume(proverId: string, principal: Principal) {
     assertActsFor(principal, checkProverId(proverId));
-    return this.present(await this.commands.execute(new ResumeProverCommand(proverId)));
+    const resumed = this.present(await this.commands.execute(new ResumeProverCommand(proverId)));
+    // Its streams on this replica see it active again, so a later drain is told anew.
+    this.wakeups.wakeWatchers(proverId);
+    return resumed;
   }
 
   present(prover: Parameters<typeof presentProver>[0]) {
