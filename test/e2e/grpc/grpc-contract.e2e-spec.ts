@@ -9,7 +9,8 @@ type Schema = { properties?: Record<string, Schema>; $ref?: string; items?: Sche
 
 /** A message's field names, from the loaded .proto files. */
 function fieldsOf(message: string): string[] {
-  const definition = dsePackageDefinition()[`tally.dse.v1.${message}`] as MessageTypeDefinition | undefined;
+  const definition = dsePackageDefinition()[`tally.dse.v1.${message}`] as
+    MessageTypeDefinition<unknown, unknown> | undefined;
   if (!definition) throw new Error(`no message ${message}`);
   return (definition.type as { field: { name: string }[] }).field.map((f) => f.name).sort();
 }

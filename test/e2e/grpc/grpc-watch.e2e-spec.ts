@@ -1,3 +1,4 @@
+import { status } from '@grpc/grpc-js';
 import { JobsCtx } from '../../support/jobs-ctx';
 import { GrpcCtx } from '../../support/grpc-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
@@ -82,6 +83,17 @@ describe('gRPC WatchAssignments', () => {
     expect(await later.received(1)).toEqual([signal]);
     watch.stream.cancel();
     later.stream.cancel();
+  });
+
+  it('ends UNAUTHENTICATED once its key is revoked', async () => {
+    const prover = await ctx.workingProver();
+    const watch = grpc.watch(prover.name, prover.key);
+    await new Promise((r) => setTimeout(r, 200));
+    const keys = (await t.http().get('/v1/admin/keys').query({ subject: prover.name }).set(ctx.admin()).expect(200))
+      .body.keys;
+    await t.http().delete(`/v1/admin/keys/${keys[0].id}`).set(ctx.admin()).expect(200);
+    const { error } = await watch.ended;
+    expect({ code: error?.code, dse: error?.dseCode }).toEqual({ code: status.UNAUTHENTICATED, dse: 'DSE-002' });
   });
 
   it('ends cleanly when the app shuts down', async () => {
