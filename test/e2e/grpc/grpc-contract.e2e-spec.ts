@@ -1,5 +1,6 @@
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import { dsePackageDefinition } from '../../../apps/api/src/grpc/dse-proto';
+import { GrpcServer } from '../../../apps/api/src/grpc/grpc-server';
 import { JobsCtx } from '../../support/jobs-ctx';
 import { operationsOf } from '../../support/openapi-requests';
 import { CAPABILITIES, HARDWARE } from '../../support/prover-profile';
@@ -99,6 +100,16 @@ describe('the .proto contract and REST agree field for field', () => {
         .expect(201)
     ).body;
     expect(fieldsOf('RegisterProverResponse')).toEqual(keys(registered));
+  });
+
+  it('GRPC_ENABLED=false serves no gRPC', async () => {
+    const off = await startTestApp({ SCHEDULER_ENABLED: 'false', GRPC_ENABLED: 'false' });
+    try {
+      expect(off.app.get(GrpcServer).port).toBeUndefined();
+      await off.http().get('/health').expect(200);
+    } finally {
+      await off.close();
+    }
   });
 
   it('the events carry exactly the fields the spec (§5) names', () => {

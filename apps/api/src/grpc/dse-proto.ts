@@ -7,9 +7,13 @@ import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-load
  * The proto/ folder at the repository root: three levels up from this folder in the sources,
  * four from the built copy under dist/.
  */
-export const PROTO_ROOT = [join(__dirname, '../../../../proto'), join(__dirname, '../../../../../proto')].find((dir) =>
-  existsSync(join(dir, 'tally/dse/v1/jobs.proto')),
-)!;
+export function protoRoot(): string {
+  const found = [join(__dirname, '../../../../proto'), join(__dirname, '../../../../../proto')].find((dir) =>
+    existsSync(join(dir, 'tally/dse/v1/jobs.proto')),
+  );
+  if (!found) throw new Error('the gRPC contract (proto/) is not beside the build: npm run build:js copies it');
+  return found;
+}
 
 export const DSE_PROTO_FILES = [
   'tally/dse/v1/common.proto',
@@ -30,13 +34,12 @@ export const PROTO_OPTIONS: Options = {
   enums: String,
   defaults: true,
   oneofs: true,
-  includeDirs: [PROTO_ROOT],
 };
 
 let cached: PackageDefinition | undefined;
 
 export function dsePackageDefinition(): PackageDefinition {
-  return (cached ??= loadSync(DSE_PROTO_FILES, PROTO_OPTIONS));
+  return (cached ??= loadSync(DSE_PROTO_FILES, { ...PROTO_OPTIONS, includeDirs: [protoRoot()] }));
 }
 
 export function dseServices(): { JobService: ServiceDefinition; ProverService: ServiceDefinition } {

@@ -74,8 +74,8 @@ export interface WatchSettings {
   recheckMs: number;
 }
 
-/** Open assignment streams, so a shutdown can end them first. */
-export type OpenStreams = Set<ServerWritableStream<unknown, unknown>>;
+/** Open assignment streams, each with what stops its loop, so a shutdown can end them first. */
+export type OpenStreams = Map<ServerWritableStream<unknown, unknown>, () => void>;
 
 /** ProverService: the same use cases as the REST prover routes (ProverEndpoints), the same roles. */
 export function proverService(
@@ -144,7 +144,7 @@ async function watchAssignments(
   const stop = () => abort.abort();
   call.once('cancelled', stop);
   call.once('close', stop);
-  streams.add(call as ServerWritableStream<unknown, unknown>);
+  streams.set(call as ServerWritableStream<unknown, unknown>, stop);
   const sent = new Set<string>();
   let drainSent = false;
   try {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
-import { Root } from 'protobufjs';
+import { Root, type Type } from 'protobufjs';
 import { isConnectionLoss } from '@tally/database';
 import {
   DomainError,
@@ -10,7 +10,7 @@ import {
   RateLimitedError,
   UnavailableError,
 } from '@tally/shared';
-import { PROTO_ROOT } from './dse-proto';
+import { protoRoot } from './dse-proto';
 
 /** The one place that turns a DSE code into a gRPC status (docs/errors.md has the table). */
 export function grpcStatusFor(error: DomainError): Status {
@@ -53,11 +53,20 @@ export function asDomainError(error: unknown): DomainError {
   return new DomainError(ErrorCode.Internal, 'internal error; see the server logs');
 }
 
-const root = new Root();
-root.resolvePath = (_origin, target) => join(PROTO_ROOT, target);
-root.loadSync(['google/rpc/status.proto', 'tally/dse/v1/errors.proto'], { keepCase: true });
-const RpcStatus = root.lookupType('google.rpc.Status');
-const ErrorDetail = root.lookupType('tally.dse.v1.ErrorDetail');
+/** google.rpc.Status and ErrorDetail, loaded from proto/ on first use. */
+let types: { RpcStatus: Type; ErrorDetail: Type } | undefined;
+function errorTypes() {
+  if (!types) {
+    const root = new Root();
+    root.resolvePath = (_origin, target) => join(protoRoot(), target);
+    root.loadSync(['google/rpc/status.proto', 'tally/dse/v1/errors.proto'], { keepCase: true });
+    types = {
+      RpcStatus: root.lookupType('google.rpc.Status'),
+      ErrorDetail: root.lookupType('tally.dse.v1.ErrorDetail'),
+    };
+  }
+  return types;
+}
 const DETAIL_TYPE_URL = 'type.googleapis.com/tally.dse.v1.ErrorDetail';
 
 /** The DSE_NNN_… name of a code in the ErrorCode enum of errors.proto. */
@@ -70,6 +79,7 @@ const reasonOf = (code: ErrorCode): number => Number(code.slice(4));
  */
 export function toServiceError(error: DomainError, metadata = new Metadata()): Partial<ServiceError> {
   const code = grpcStatusFor(error);
+  const { RpcStatus, ErrorDetail } = errorTypes();
   metadata.set('dse-code', error.code);
   const retryAfter =
     error instanceof RateLimitedError || error instanceof UnavailableError ? error.retryAfterSeconds : undefined;
@@ -96,6 +106,7 @@ export function toServiceError(error: DomainError, metadata = new Metadata()): P
 export function errorDetailOf(metadata: Metadata): Record<string, unknown> | null {
   const bin = metadata.get('grpc-status-details-bin')[0];
   if (!Buffer.isBuffer(bin)) return null;
+  const { RpcStatus, ErrorDetail } = errorTypes();
   const rpc = RpcStatus.toObject(RpcStatus.decode(bin)) as { details?: { type_url: string; value: Uint8Array }[] };
   const any = rpc.details?.find((d) => d.type_url === DETAIL_TYPE_URL);
   return any ? ErrorDetail.toObject(ErrorDetail.decode(any.value), { enums: String, defaults: true }) : null;

@@ -1,11 +1,11 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { Server, type ServerWritableStream } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import { JobEndpoints, ProverReplicasQuery } from '@tally/jobs';
 import { JobWakeups, ProverEndpoints } from '@tally/provers';
 import { TallyEnv } from '@tally/shared';
 import { dseServices } from './dse-proto';
-import { jobService, proverService } from './dse-services';
+import { jobService, type OpenStreams, proverService } from './dse-services';
 import { GrpcAuthenticator } from './grpc-auth';
 import { GrpcCalls } from './grpc-calls';
 import { grpcServerCredentials } from './grpc-credentials';
@@ -36,7 +36,7 @@ const SERVER_OPTIONS = {
 export class GrpcServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(GrpcServer.name);
   private server?: Server;
-  private readonly streams = new Set<ServerWritableStream<unknown, unknown>>();
+  private readonly streams: OpenStreams = new Map();
   /** The port bound (GRPC_PORT, or the one chosen for GRPC_PORT=0); undefined while not serving. */
   port?: number;
 
@@ -89,7 +89,10 @@ export class GrpcServer implements OnApplicationBootstrap, BeforeApplicationShut
     if (!server) return;
     this.server = undefined;
     this.port = undefined;
-    for (const stream of [...this.streams]) stream.end();
+    for (const [stream, stop] of [...this.streams]) {
+      stop(); // its loop writes nothing more
+      stream.end();
+    }
     this.streams.clear();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
