@@ -9,6 +9,7 @@ import {
   IDENTIFIER_PATTERN,
   InvalidRequestError,
   NoFieldsRequestDto,
+  ApiJobIdParam,
   ParseJobIdPipe,
   parseMicros,
 } from '@tally/shared';
@@ -112,6 +113,7 @@ export class JobsController {
   }
 
   @Get(':network_job_id')
+  @ApiJobIdParam()
   @Roles('admin', 'client', 'prover')
   async get(@Param('network_job_id', new ParseJobIdPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     const job = await this.jobs.find(id);
@@ -127,6 +129,7 @@ export class JobsController {
   }
 
   @Post(':network_job_id/cancel')
+  @ApiJobIdParam()
   @Roles('admin', 'client')
   @HttpCode(200)
   @ApiOperation({
@@ -155,6 +158,7 @@ export class JobsController {
   }
 
   @Post(':network_job_id/assign')
+  @ApiJobIdParam()
   @Roles('admin')
   @ApiOperation({ summary: 'Assign a PENDING job to prover(s) (the command the scheduler uses)' })
   async assign(@Param('network_job_id', new ParseJobIdPipe()) id: string, @Body() dto: AssignJobRequestDto) {
@@ -166,6 +170,7 @@ export class JobsController {
   }
 
   @Post(':network_job_id/start')
+  @ApiJobIdParam()
   @Roles('prover')
   @ApiOperation({ summary: 'The assigned prover starts the job (ASSIGNED → RUNNING)' })
   async start(
@@ -178,6 +183,7 @@ export class JobsController {
   }
 
   @Post(':network_job_id/result')
+  @ApiJobIdParam()
   @Roles('prover')
   @ApiOperation({ summary: 'The assigned prover reports its result; success captures the cost and rewards' })
   async result(

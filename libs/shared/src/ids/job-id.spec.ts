@@ -14,7 +14,7 @@ describe('network job ids', () => {
     expect(jobIdOf(12345)).toBe('12345');
     expect(jobIdOf(Number.MAX_SAFE_INTEGER)).toBe('9007199254740991');
     expect(jobIdOf(2 ** 53)).toBeNull();
-    expect(jobIdOf(9007199254740993)).toBeNull();
+    expect(jobIdOf(Number('9007199254740993'))).toBeNull(); // read as 2^53 by JSON.parse
   });
 
   it('refuses zero, negatives, leading zeros, fractions, exponents, other bases, past int64, and non-strings with DSE-001', () => {
