@@ -12,7 +12,7 @@ const FOREIGN_KEYS = ['job_assignments', 'receipts', 'revoked_replicas'];
  * and every place that names a job is rewritten in this one transaction: the referencing
  * tables (their keys, indexes and foreign keys follow the column), the audit log's events,
  * the unpublished outbox rows, the ledger's job references (transfers, holds, and the
- * settlement idempotency keys `job:<id>:<step>`).
+ * settlement idempotency keys `job:<id>:<step>`, as claimed and as the transfers record them).
  *
  * Two things keep the old uuid, because they are signed: receipts (their documents are
  * version 1 and verify as they are) and settlement batches sealed before this (version 1:
@@ -91,6 +91,10 @@ export class Int64JobIds1763791800000 implements MigrationInterface {
     await q.query(`ALTER TABLE transfers DISABLE TRIGGER transfers_append_only`);
     await q.query(`
       UPDATE transfers t SET job_id = l.job_id FROM legacy_job_ids l WHERE t.job_id = l.legacy_id::text`);
+    await q.query(`
+      UPDATE transfers t SET idempotency_key = 'job:' || l.job_id || substr(t.idempotency_key, 41)
+      FROM legacy_job_ids l
+      WHERE t.idempotency_key LIKE 'job:%' AND substr(t.idempotency_key, 5, 36) = l.legacy_id::text`);
     await q.query(`ALTER TABLE transfers ENABLE TRIGGER transfers_append_only`);
     await q.query(`UPDATE holds h SET job_id = l.job_id FROM legacy_job_ids l WHERE h.job_id = l.legacy_id::text`);
     await q.query(`

@@ -291,13 +291,14 @@ describe('errors are problem+json with a code, never a 500', () => {
     const admin = { Authorization: `Bearer ${t.adminKey}` };
     const created = await t.http().post('/v1/admin/keys').set(admin).send({ role: 'prover', subject: 'no-body' });
     const prover = { Authorization: `Bearer ${created.body.key}` };
-    const job = '00000000-0000-4000-8000-000000000001';
+    const job = '987654321';
+    const hold = '00000000-0000-4000-8000-000000000001';
     const answers: { path: string; body: unknown; status: number; code?: string; detail?: string }[] = [];
     for (const [path, key] of [
       [`/v1/jobs/${job}/cancel`, admin],
       [`/v1/jobs/${job}/start`, prover],
       ['/v1/provers/no-body/drain', prover],
-      [`/v1/credits/holds/${job}/void`, admin],
+      [`/v1/credits/holds/${hold}/void`, admin],
       ['/v1/settlement/batches', admin],
     ] as const) {
       const res = await t.http().post(path).set(key).set('Idempotency-Key', `no-body-${path}`).send({ reason: 'x' });
@@ -319,7 +320,7 @@ describe('errors are problem+json with a code, never a 500', () => {
         [`/v1/jobs/${job}/cancel`, 404, 'DSE-003'],
         [`/v1/jobs/${job}/start`, 404, 'DSE-003'],
         ['/v1/provers/no-body/drain', 404, 'DSE-004'],
-        [`/v1/credits/holds/${job}/void`, 404, 'DSE-015'],
+        [`/v1/credits/holds/${hold}/void`, 404, 'DSE-015'],
         ['/v1/settlement/batches', 200, undefined],
       ].flatMap((a) => [a, a]),
     );

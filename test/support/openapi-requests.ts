@@ -145,6 +145,10 @@ const ODD_STRINGS = [
   'toString',
   '00000000-0000-0000-0000-000000000000',
   'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF',
+  '9007199254740993',
+  '9223372036854775807',
+  '9223372036854775808',
+  '18446744073709551616',
   '2024-02-30T25:61:00Z',
   '0000-01-01T00:00:00Z',
   '275760-09-13T00:00:00.001Z',
@@ -368,7 +372,14 @@ export class RequestGenerator {
     const real = this.seedsFor(name, path);
     return fc.oneof(
       { weight: real.length ? 12 : 0, arbitrary: real.length ? fc.constantFrom(...real) : fc.constant('x') },
-      { weight: 2, arbitrary: fc.oneof(fc.uuid(), fc.stringMatching(/^[a-z0-9-]{1,12}$/)) },
+      {
+        weight: 2,
+        arbitrary: fc.oneof(
+          fc.uuid(),
+          fc.stringMatching(/^[a-z0-9-]{1,12}$/),
+          fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }).map(String),
+        ),
+      },
       { weight: 2, arbitrary: oddString.map(percentEncode) },
       {
         weight: 1,

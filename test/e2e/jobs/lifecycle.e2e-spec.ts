@@ -226,7 +226,7 @@ describe('job lifecycle settlement', () => {
     expect(same.body).toMatchObject({ outcome: 'COMPLETED', final_cost_micros: '500000' });
     expect(same.body.replayed).toBeUndefined();
     expect(same.headers['idempotent-replayed']).toBe('true');
-    await t.http().get(`/v1/jobs/00000000-0000-0000-0000-000000000000`).set(ctx.admin()).expect(404);
+    await t.http().get(`/v1/jobs/987654321`).set(ctx.admin()).expect(404);
     for (const bad of [
       { max_cost_micros: 0 },
       { max_cost_micros: -5 },

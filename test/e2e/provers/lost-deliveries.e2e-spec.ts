@@ -1,6 +1,5 @@
 import { SCORECARD_UPDATE } from '@tally/provers';
 import { JOB_START_RELEASED } from '@tally/jobs';
-import { randomUUID } from 'node:crypto';
 import { microsOf } from '../../support/ledger-ctx';
 import { ProversCtx } from '../../support/provers-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
@@ -8,6 +7,8 @@ import { startTestApp, TestApp } from '../../support/test-app';
 type Prover = { name: string; key: Record<string, string> };
 
 const GRACE_MS = 2000;
+/** A job id no job here has (they are numbered from 1). */
+const unknownJob = (n = 0) => (9_000_000_000_000_000_000n + BigInt(n)).toString();
 
 describe('lost deliveries: a start the prover does not list comes back', () => {
   let t: TestApp;
@@ -99,7 +100,7 @@ describe('lost deliveries: a start the prover does not list comes back', () => {
     expect(await beat(p)).toEqual({ cancelled_jobs: [], released_jobs: [] });
     expect(await statuses(id)).toEqual({ job: 'RUNNING', [p.name]: 'RUNNING' });
 
-    expect(await beat(p, [randomUUID()])).toEqual({ cancelled_jobs: [], released_jobs: [id] });
+    expect(await beat(p, [unknownJob()])).toEqual({ cancelled_jobs: [], released_jobs: [id] });
     const job = (await ctx.job(id)).body;
     expect(job).toMatchObject({ status: 'ASSIGNED', assignments: [{ prover_id: p.name, status: 'ASSIGNED' }] });
     expect(job.timestamps.started_at).toBeNull();
@@ -184,13 +185,13 @@ describe('lost deliveries: a start the prover does not list comes back', () => {
     const p = await ctx.registeredProver();
     const id = await polledJob(client, [p]);
     await age(id, p);
-    for (const running_jobs of [null, 'x', [id, 'x'], Array.from({ length: 1025 }, () => randomUUID())]) {
+    for (const running_jobs of [null, 'x', [id, 'x'], Array.from({ length: 1025 }, (_, n) => unknownJob(n))]) {
       expect((await ctx.heartbeat(p.name, p.key, { running_jobs }).expect(400)).body.code).toBe('DSE-001');
     }
     expect(await statuses(id)).toEqual({ job: 'RUNNING', [p.name]: 'RUNNING' });
     expect(await releasedEvents(id)).toEqual([]);
     // 1024 ids is the bound, and allowed.
-    const many = [id, ...Array.from({ length: 1023 }, () => randomUUID())];
+    const many = [id, ...Array.from({ length: 1023 }, (_, n) => unknownJob(n))];
     expect(await beat(p, many)).toEqual({ cancelled_jobs: [], released_jobs: [] });
   });
 
@@ -200,7 +201,7 @@ describe('lost deliveries: a start the prover does not list comes back', () => {
     expect(schemas.HeartbeatRequestDto.properties.running_jobs).toMatchObject({
       type: 'array',
       maxItems: 1024,
-      items: { type: 'string', format: 'uuid' },
+      items: { type: 'string', format: 'int64' },
     });
     expect(schemas.HeartbeatRequestDto.required).not.toContain('running_jobs');
     expect(schemas.HeartbeatResponseDto.required).toEqual(['accepted', 'cancelled_jobs', 'released_jobs']);

@@ -238,13 +238,11 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
       ['an unknown field', { extra: true }, 'extra'],
       ['running_jobs not an array', { running_jobs: '00000000-0000-4000-8000-000000000001' }, 'running_jobs'],
       ['running_jobs null', { running_jobs: null }, 'running_jobs'],
-      ['running_jobs with a number', { running_jobs: [1] }, 'running_jobs'],
-      ['running_jobs with a non-UUID', { running_jobs: ['job-1'] }, 'running_jobs'],
-      [
-        'running_jobs over 1024 ids',
-        { running_jobs: Array.from({ length: 1025 }, () => '00000000-0000-4000-8000-000000000001') },
-        'running_jobs',
-      ],
+      ['running_jobs with a fraction', { running_jobs: [1.5] }, 'running_jobs'],
+      ['running_jobs with a number past 2^53', { running_jobs: [2 ** 53] }, 'running_jobs'],
+      ['running_jobs with a non-id', { running_jobs: ['job-1'] }, 'running_jobs'],
+      ['running_jobs with a uuid', { running_jobs: ['00000000-0000-4000-8000-000000000001'] }, 'running_jobs'],
+      ['running_jobs over 1024 ids', { running_jobs: Array.from({ length: 1025 }, () => '1') }, 'running_jobs'],
     ])('rejects %s with 400 DSE-001, changing nothing', async (_name, patch, field) => {
       const p = await ctx.registeredProver();
       const before = await row(p.name);

@@ -86,8 +86,9 @@ describe('job receipt chains', () => {
       .set((await ctx.workingProver()).key)
       .expect(404);
     await t.http().get(`/v1/jobs/${id}/receipts`).expect(401);
-    await t.http().get('/v1/jobs/not-a-uuid/receipts').set(ctx.admin()).expect(400);
-    await t.http().get('/v1/jobs/7d8f2a52-0000-4000-8000-000000000000/receipt').set(ctx.admin()).expect(404);
+    await t.http().get('/v1/jobs/not-a-number/receipts').set(ctx.admin()).expect(400);
+    await t.http().get('/v1/jobs/7d8f2a52-0000-4000-8000-000000000000/receipt').set(ctx.admin()).expect(400);
+    await t.http().get('/v1/jobs/987654321/receipt').set(ctx.admin()).expect(404);
 
     for (const doc of chain)
       expect(await ctx.verify(doc)).toMatchObject({ valid: true, receipt_hash: doc.receipt_hash });
@@ -349,7 +350,9 @@ describe('receipt verification', () => {
     expect(verifyReceipt(doc, swapped)).toEqual({ valid: false, reason: 'unknown_key' });
     // An extra top-level field, an unknown version, junk.
     expect(await ctx.verify({ ...doc, extra: 1 })).toEqual({ valid: false, reason: 'malformed' });
-    expect(await ctx.verify({ ...doc, version: 2 })).toEqual({ valid: false, reason: 'unsupported_version' });
+    expect(await ctx.verify({ ...doc, version: 3 })).toEqual({ valid: false, reason: 'unsupported_version' });
+    // The version is signed: relabelled as version 1 (which verifiers still take) it no longer hashes.
+    expect(await ctx.verify({ ...doc, version: 1 })).toEqual({ valid: false, reason: 'hash_mismatch' });
     expect(await ctx.verify({})).toEqual({ valid: false, reason: 'malformed' });
     // Not a document at all, like a primitive body: the request is refused (every route takes an object).
     const list = await t.http().post('/v1/receipts/verify').send([doc]).expect(400);

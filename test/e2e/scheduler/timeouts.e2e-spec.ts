@@ -208,7 +208,7 @@ describe('scheduler: timeouts', () => {
       .catch(() => undefined);
     // Put the first two past the default 10-minute TTL.
     await t.dataSource.query(
-      `UPDATE jobs SET assigned_at = now() - interval '11 minutes' WHERE network_job_id = ANY($1::uuid[])`,
+      `UPDATE jobs SET assigned_at = now() - interval '11 minutes' WHERE network_job_id = ANY($1::bigint[])`,
       [[running, assigned]],
     );
     const young = await ctx.submitted(client.key, { max_cost_micros: 1_000_000 });

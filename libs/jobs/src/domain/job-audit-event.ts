@@ -1,5 +1,6 @@
 /** The seed audit event, kept verbatim (docs/architecture.md §5). */
 export interface JobAuditEvent {
+  /** The job's int64 id as a decimal string (proto3 JSON writes an int64 so). */
   network_job_id: string;
   timestamp: string;
   client_job_id: string | null;

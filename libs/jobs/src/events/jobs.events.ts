@@ -4,7 +4,8 @@ import type { JobAuditEvent, JobStatus, Priority } from '../domain';
 /**
  * The jobs lib's outbox events: their type names and payloads are this lib's contract.
  * Consumers import them from here (through the lib's index) and register classes of their
- * own for the types they listen to; no other lib spells a name.
+ * own for the types they listen to; no other lib spells a name. Every `network_job_id` is
+ * the job's int64 id as a decimal string, exact whatever its size.
  */
 
 /** A job was accepted. */

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
-import { InvalidRequestError, NoFieldsRequestDto, ParseJobIdPipe } from '@tally/shared';
+import { ApiJobIdParam, InvalidRequestError, NoFieldsRequestDto, ParseJobIdPipe } from '@tally/shared';
 import { AssignJobCommand } from '../commands/assign-job/assign-job.command';
 import { JobRepository } from '../persistence/job.repository';
 import { AssignJobRequestDto, ReportResultRequestDto, SubmitJobRequestDto } from './dto/jobs.request.dto';
@@ -41,12 +41,14 @@ export class JobsController {
   }
 
   @Get(':network_job_id')
+  @ApiJobIdParam()
   @Roles('admin', 'client', 'prover')
   async get(@Param('network_job_id', new ParseJobIdPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     return this.endpoints.get(id, principal);
   }
 
   @Post(':network_job_id/cancel')
+  @ApiJobIdParam()
   @Roles('admin', 'client')
   @HttpCode(200)
   @ApiOperation({
@@ -74,6 +76,7 @@ export class JobsController {
   }
 
   @Post(':network_job_id/assign')
+  @ApiJobIdParam()
   @Roles('admin')
   @ApiOperation({ summary: 'Assign a PENDING job to prover(s) (the command the scheduler uses)' })
   async assign(@Param('network_job_id', new ParseJobIdPipe()) id: string, @Body() dto: AssignJobRequestDto) {
@@ -85,6 +88,7 @@ export class JobsController {
   }
 
   @Post(':network_job_id/start')
+  @ApiJobIdParam()
   @Roles('prover')
   @ApiOperation({ summary: 'The assigned prover starts the job (ASSIGNED → RUNNING)' })
   async start(
@@ -96,6 +100,7 @@ export class JobsController {
   }
 
   @Post(':network_job_id/result')
+  @ApiJobIdParam()
   @Roles('prover')
   @ApiOperation({ summary: 'The assigned prover reports its result; success captures the cost and rewards' })
   async result(

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, Public, Roles } from '@tally/auth';
 import { JobAudienceQuery, JobNotFoundError } from '@tally/jobs';
-import { DomainError, ErrorCode, ParseJobIdPipe } from '@tally/shared';
+import { ApiJobIdParam, DomainError, ErrorCode, ParseJobIdPipe } from '@tally/shared';
 import { SigningKeyring } from '../keys/signing-keyring';
 import { ReceiptDocument, verifyAttestation, verifyReceipt } from '../offline';
 import { ReceiptRepository } from '../persistence/receipt.repository';
@@ -42,6 +42,7 @@ export class ReceiptsController {
   ) {}
 
   @Get('jobs/:network_job_id/receipt')
+  @ApiJobIdParam()
   @Roles('admin', 'client', 'prover')
   @ApiOperation({ summary: "The job's latest signed receipt (admin, the owning client, an assigned prover)" })
   async latest(@Param('network_job_id', new ParseJobIdPipe()) id: string, @CurrentPrincipal() principal: Principal) {
@@ -54,6 +55,7 @@ export class ReceiptsController {
   }
 
   @Get('jobs/:network_job_id/receipts')
+  @ApiJobIdParam()
   @Roles('admin', 'client', 'prover')
   @ApiOperation({ summary: "The job's receipt chain, oldest first: assignment(s), execution, settlement" })
   async chain(@Param('network_job_id', new ParseJobIdPipe()) id: string, @CurrentPrincipal() principal: Principal) {

@@ -59,67 +59,84 @@ describe('settlement batch statements', () => {
     );
   });
 
-  it('verifies a batch, its link, a transfer proof and an account proof; any change fails with a reason', () => {
-    const seed = randomBytes(32).toString('hex');
-    const keys = [{ key_id: keyIdOf(publicKeyOfSeed(seed)), public_key: publicKeyOfSeed(seed) }];
-    const transfers = fc.sample(statementArb, 5);
-    const tree = MerkleTree.fromLeafHashes(transfers.map(transferLeaf));
-    const accounts = [
-      ['user', 'alice', 5n],
-      ['user', 'bob', 0n],
-      ['provider', 'p1', 7n],
-    ] as const;
-    const sumTree = MerkleSumTree.fromLeaves(accounts.map(([k, o, b]) => accountLeaf(k, o, b)));
-    const batch = sealed(
-      {
-        domain: 'tally.settlement.batch',
-        version: 1,
-        batch_no: 1,
-        prev_batch_hash: GENESIS_BATCH_HASH,
-        horizon: '1000',
-        first_seq: '1',
-        last_seq: '5',
-        transfer_count: 5,
-        transfers_root: tree.root,
-        balances_root: sumTree.root.hash,
-        account_count: 3,
-        total_supply: '12',
-        created_at: new Date().toISOString(),
-      },
-      seed,
-    );
-    expect(verifyBatch(batch, keys)).toEqual({ valid: true });
-    expect(verifyBatch({ ...batch, horizon: '1001' }, keys)).toEqual({
-      valid: false,
-      reason: 'batch_hash does not match the statement',
-    });
-    const other = randomBytes(32).toString('hex');
-    expect(verifyBatch({ ...batch, signature: sealed(batch, other).signature }, keys).valid).toBe(false);
-    expect(verifyBatch(batch, [{ ...keys[0], public_key: publicKeyOfSeed(other) }])).toEqual({
-      valid: false,
-      reason: 'the published key does not hash to its key_id',
-    });
-    const next = sealed({ ...batch, batch_no: 2, prev_batch_hash: batch.batch_hash, horizon: '1200' }, seed);
-    expect(verifyBatchLink(batch, null)).toEqual({ valid: true });
-    expect(verifyBatchLink(next, batch)).toEqual({ valid: true });
-    expect(verifyBatchLink({ ...next, prev_batch_hash: GENESIS_BATCH_HASH }, batch).valid).toBe(false);
-    expect(verifyBatchLink({ ...next, batch_no: 3 }, batch).valid).toBe(false);
-
-    transfers.forEach((t, i) => {
-      const proof = { batch_no: 1, transfer: t, transfer_hash: transferHash(t).toString('hex'), ...tree.proof(i) };
-      expect(verifyTransferProof(batch, proof)).toEqual({ valid: true });
-      expect(verifyTransferProof(batch, { ...proof, transfer: { ...t, amount: `${t.amount}1` } })).toEqual({
+  // Version 1 batches (sealed while job ids were uuids) verify as version 2 ones do.
+  it.each([1, 2])(
+    'verifies a version %i batch, its link, a transfer proof and an account proof; any change fails with a reason',
+    (version) => {
+      const seed = randomBytes(32).toString('hex');
+      const keys = [{ key_id: keyIdOf(publicKeyOfSeed(seed)), public_key: publicKeyOfSeed(seed) }];
+      const transfers = fc.sample(statementArb, 5).map((t) => ({ ...t, version }));
+      const tree = MerkleTree.fromLeafHashes(transfers.map(transferLeaf));
+      const accounts = [
+        ['user', 'alice', 5n],
+        ['user', 'bob', 0n],
+        ['provider', 'p1', 7n],
+      ] as const;
+      const sumTree = MerkleSumTree.fromLeaves(accounts.map(([k, o, b]) => accountLeaf(k, o, b)));
+      const batch = sealed(
+        {
+          domain: 'tally.settlement.batch',
+          version,
+          batch_no: 1,
+          prev_batch_hash: GENESIS_BATCH_HASH,
+          horizon: '1000',
+          first_seq: '1',
+          last_seq: '5',
+          transfer_count: 5,
+          transfers_root: tree.root,
+          balances_root: sumTree.root.hash,
+          account_count: 3,
+          total_supply: '12',
+          created_at: new Date().toISOString(),
+        },
+        seed,
+      );
+      expect(verifyBatch(batch, keys)).toEqual({ valid: true });
+      expect(verifyBatch(sealed({ ...batch, version: 3 }, seed), keys)).toEqual({
         valid: false,
-        reason: 'transfer_hash does not match the transfer',
+        reason: 'unsupported version 3',
       });
-      expect(verifyTransferProof(next, proof).valid).toBe(false);
-    });
-    accounts.forEach(([k, o, b], i) => {
-      const proof = { batch_no: 1, account_type: k, account_id: o, balance: String(b), ...sumTree.proof(i) };
-      expect(verifyAccountProof(batch, proof)).toEqual({ valid: true });
-      expect(verifyAccountProof(batch, { ...proof, balance: String(b + 1n) }).valid).toBe(false);
-      expect(verifyAccountProof(batch, { ...proof, account_id: `${o}x` }).valid).toBe(false);
-      expect(verifyAccountProof({ ...batch, total_supply: '13' }, proof).valid).toBe(false);
-    });
-  });
+      expect(verifyBatch({ ...batch, horizon: '1001' }, keys)).toEqual({
+        valid: false,
+        reason: 'batch_hash does not match the statement',
+      });
+      const other = randomBytes(32).toString('hex');
+      expect(verifyBatch({ ...batch, signature: sealed(batch, other).signature }, keys).valid).toBe(false);
+      expect(verifyBatch(batch, [{ ...keys[0], public_key: publicKeyOfSeed(other) }])).toEqual({
+        valid: false,
+        reason: 'the published key does not hash to its key_id',
+      });
+      const next = sealed({ ...batch, batch_no: 2, prev_batch_hash: batch.batch_hash, horizon: '1200' }, seed);
+      expect(verifyBatchLink(batch, null)).toEqual({ valid: true });
+      expect(verifyBatchLink(next, batch)).toEqual({ valid: true });
+      expect(verifyBatchLink({ ...next, prev_batch_hash: GENESIS_BATCH_HASH }, batch).valid).toBe(false);
+      expect(verifyBatchLink({ ...next, batch_no: 3 }, batch).valid).toBe(false);
+
+      transfers.forEach((t, i) => {
+        const proof = { batch_no: 1, transfer: t, transfer_hash: transferHash(t).toString('hex'), ...tree.proof(i) };
+        expect(verifyTransferProof(batch, proof)).toEqual({ valid: true });
+        expect(verifyTransferProof(batch, { ...proof, transfer: { ...t, amount: `${t.amount}1` } })).toEqual({
+          valid: false,
+          reason: 'transfer_hash does not match the transfer',
+        });
+        expect(verifyTransferProof(next, proof).valid).toBe(false);
+        // A transfer is stated in its batch's version, and in no other.
+        const restated = { ...t, version: 3 - version };
+        expect(
+          verifyTransferProof(batch, {
+            ...proof,
+            transfer: restated,
+            transfer_hash: transferHash(restated).toString('hex'),
+          }),
+        ).toEqual({ valid: false, reason: 'not a settlement transfer statement' });
+      });
+      accounts.forEach(([k, o, b], i) => {
+        const proof = { batch_no: 1, account_type: k, account_id: o, balance: String(b), ...sumTree.proof(i) };
+        expect(verifyAccountProof(batch, proof)).toEqual({ valid: true });
+        expect(verifyAccountProof(batch, { ...proof, balance: String(b + 1n) }).valid).toBe(false);
+        expect(verifyAccountProof(batch, { ...proof, account_id: `${o}x` }).valid).toBe(false);
+        expect(verifyAccountProof({ ...batch, total_supply: '13' }, proof).valid).toBe(false);
+      });
+    },
+  );
 });

@@ -19,23 +19,25 @@ const key = (seed: string, purpose: 'signing' | 'attestation'): ReceiptPublicKey
 });
 const KEYS = [key(SIGNING, 'signing'), key(ATTESTING, 'attestation')];
 
-function issue(body: Partial<ReceiptBody>, prev?: ReceiptDocument, seed = SIGNING): ReceiptDocument {
+const OLD_JOB = '7d8f2a52-0000-4000-8000-000000000001';
+
+function issue(body: Partial<ReceiptBody>, prev?: ReceiptDocument, seed = SIGNING, version = 2): ReceiptDocument {
   const receipt: ReceiptBody = {
     receipt_id: `r-${(prev?.receipt.seq ?? 0) + 1}`,
     kind: 'assignment',
     seq: (prev?.receipt.seq ?? 0) + 1,
-    network_job_id: 'job-1',
+    network_job_id: version === 1 ? OLD_JOB : '1',
     prev_receipt_hash: prev?.receipt_hash ?? null,
     issued_at: '2026-01-01T00:00:00.000Z',
     ...body,
   };
-  const bytes = canonicalBytes(receiptStatement(receipt));
+  const bytes = canonicalBytes(receiptStatement(receipt, version));
   const hash = sha256Hex(bytes);
   return {
-    ...receiptStatement(receipt),
+    ...receiptStatement(receipt, version),
     receipt_hash: hash,
     signature: { key_id: keyIdOf(publicKeyOfSeed(seed)), algorithm: 'ed25519', value: signEd25519(seed, bytes) },
-    attestation: { key_id: KEYS[1].key_id, value: signEd25519(ATTESTING, attestationBytes(hash)) },
+    attestation: { key_id: KEYS[1].key_id, value: signEd25519(ATTESTING, attestationBytes(hash, version)) },
   };
 }
 
@@ -58,7 +60,7 @@ describe('offline receipt verification', () => {
     expect(verifyReceipt(s, [KEYS[1]])).toEqual({ valid: false, reason: 'unknown_key' });
     expect(verifyReceipt(issue({}, undefined, ATTESTING), KEYS)).toEqual({ valid: false, reason: 'wrong_key_purpose' });
     expect(verifyReceipt({ ...s, domain: 'other' }, KEYS)).toEqual({ valid: false, reason: 'malformed' });
-    expect(verifyReceipt({ ...s, version: 2 }, KEYS)).toEqual({ valid: false, reason: 'unsupported_version' });
+    expect(verifyReceipt({ ...s, version: 3 }, KEYS)).toEqual({ valid: false, reason: 'unsupported_version' });
     expect(verifyReceipt({ ...s, signature: { ...s.signature, algorithm: 'rsa' } }, KEYS)).toEqual({
       valid: false,
       reason: 'malformed',
@@ -76,9 +78,49 @@ describe('offline receipt verification', () => {
     expect(verifyReceiptChain([a, s], KEYS)).toMatchObject({ valid: false, reason: 'chain_out_of_order', index: 1 });
     const forked = issue({ kind: 'execution', reports: ['other'] }, a);
     expect(verifyReceiptChain([a, forked, s], KEYS)).toMatchObject({ valid: false, reason: 'chain_broken', index: 2 });
-    const otherJob = issue({ kind: 'execution', network_job_id: 'job-2' }, a);
+    const otherJob = issue({ kind: 'execution', network_job_id: '2' }, a);
     expect(verifyReceiptChain([a, otherJob], KEYS)).toMatchObject({ valid: false, reason: 'chain_job_mismatch' });
     const after = issue({ kind: 'execution' }, s);
     expect(verifyReceiptChain([a, e, s, after], KEYS)).toMatchObject({ valid: false, reason: 'chain_out_of_order' });
+  });
+
+  it('version 2 names the job by its int64 id in decimal: anything else there is malformed', () => {
+    expect(s.version).toBe(2);
+    for (const id of ['job-1', '0', '-1', '01', '9223372036854775808', OLD_JOB]) {
+      expect(verifyReceipt(issue({ network_job_id: id }), KEYS)).toEqual({ valid: false, reason: 'malformed' });
+    }
+    expect(verifyReceipt(issue({ network_job_id: '9223372036854775807' }), KEYS).valid).toBe(true);
+    // A version 1 receipt never carries legacy_network_job_id (it is the uuid itself).
+    const v1 = issue({ legacy_network_job_id: OLD_JOB }, undefined, SIGNING, 1);
+    expect(verifyReceipt(v1, KEYS)).toEqual({ valid: false, reason: 'malformed' });
+  });
+
+  it('version 1 receipts (the job a uuid) still verify, attestation and chain included', () => {
+    const a1 = issue({ kind: 'assignment' }, undefined, SIGNING, 1);
+    const e1 = issue({ kind: 'execution' }, a1, SIGNING, 1);
+    expect(verifyReceipt(a1, KEYS)).toMatchObject({ valid: true });
+    expect(verifyAttestation(e1, KEYS)).toMatchObject({ valid: true });
+    expect(verifyReceiptChain([a1, e1], KEYS)).toMatchObject({ valid: true, length: 2 });
+    // Its attestation covers its version: one signed over version 2's bytes does not verify.
+    const wrongAttestation = {
+      ...a1,
+      attestation: { key_id: KEYS[1].key_id, value: signEd25519(ATTESTING, attestationBytes(a1.receipt_hash, 2)) },
+    };
+    expect(verifyAttestation(wrongAttestation, KEYS)).toEqual({ valid: false, reason: 'attestation_invalid' });
+  });
+
+  it('a chain begun under version 1 goes on under version 2, which names the old uuid once', () => {
+    const a1 = issue({ kind: 'assignment' }, undefined, SIGNING, 1);
+    const e2 = issue({ kind: 'execution', legacy_network_job_id: OLD_JOB }, a1);
+    const s2 = issue({ kind: 'settlement' }, e2);
+    expect(verifyReceiptChain([a1, e2, s2], KEYS)).toMatchObject({ valid: true, length: 3 });
+    // Without the old uuid, or with another job's, the step from version 1 is another job's receipt.
+    const unnamed = issue({ kind: 'execution' }, a1);
+    expect(verifyReceiptChain([a1, unnamed], KEYS)).toMatchObject({ valid: false, reason: 'chain_job_mismatch' });
+    const misnamed = issue({ kind: 'execution', legacy_network_job_id: OLD_JOB.replace('1', '2') }, a1);
+    expect(verifyReceiptChain([a1, misnamed], KEYS)).toMatchObject({ valid: false, reason: 'chain_job_mismatch' });
+    // Versions never go back.
+    const back = issue({ kind: 'settlement' }, e2, SIGNING, 1);
+    expect(verifyReceiptChain([a1, e2, back], KEYS)).toMatchObject({ valid: false, reason: 'chain_out_of_order' });
   });
 });

@@ -1,4 +1,5 @@
 import { PipeTransform } from '@nestjs/common';
+import { ApiParam } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ValidateBy, ValidationOptions } from 'class-validator';
 import { InvalidRequestError } from '../errors';
@@ -55,3 +56,11 @@ export const IsJobId = (options?: ValidationOptions) =>
     },
     options,
   );
+
+/** Documents a route's `{network_job_id}` path parameter (read with ParseJobIdPipe). */
+export const ApiJobIdParam = () =>
+  ApiParam({
+    name: 'network_job_id',
+    description: "the job's network id: a positive int64 in decimal (anything else is 400 DSE-001)",
+    schema: { type: 'string', format: 'int64', pattern: JOB_ID_PATTERN.source, example: '12345' },
+  });
