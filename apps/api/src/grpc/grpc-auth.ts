@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { Metadata } from '@grpc/grpc-js';
+import type { ServerUnaryCall } from '@grpc/grpc-js';
+
+/** What authentication reads of a call, unary or streaming. */
+export type CallCredentialsSource = Pick<ServerUnaryCall<unknown, unknown>, 'metadata' | 'getPeer' | 'getAuthContext'>;
 import { normalizeIp } from '@nestjs/throttler';
 import { ApiKeyAuthenticator, presentedApiKey, type Principal, RateLimiter, type Role } from '@tally/auth';
 import { ForbiddenError, UnauthenticatedError } from '@tally/shared';
@@ -32,7 +35,10 @@ export class GrpcAuthenticator {
     private readonly rateLimiter: RateLimiter,
   ) {}
 
-  async authenticate(metadata: Metadata, peer: string, roles: readonly Role[], out: MetadataHeaders) {
+  /** The call's caller, from its metadata (a certificate-aware version reads `call.getAuthContext()` too). */
+  async authenticate(call: CallCredentialsSource, roles: readonly Role[], out: MetadataHeaders) {
+    const { metadata } = call;
+    const peer = call.getPeer();
     const authorization = metadata.get('authorization').map(String);
     const apiKey = metadata.get('x-api-key').map(String);
     const byIp = () => this.rateLimiter.consume(`ip:${peerIp(peer)}`, out);

@@ -49,7 +49,7 @@ export class GrpcCalls {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       const headers = new MetadataHeaders();
       void (async () => {
-        const caller = await this.auth.authenticate(call.metadata, call.getPeer(), roles, headers);
+        const caller = await this.auth.authenticate(call, roles, headers);
         return handle(call.request, caller, call);
       })().then(
         ({ message, metadata }) => {
@@ -74,7 +74,7 @@ export class GrpcCalls {
     return (call: ServerWritableStream<Req, Res>): void => {
       const headers = new MetadataHeaders();
       void (async () => {
-        const caller = await this.auth.authenticate(call.metadata, call.getPeer(), roles, headers);
+        const caller = await this.auth.authenticate(call, roles, headers);
         call.sendMetadata(metadataOf(headers));
         await run(call, caller);
       })().catch((error: unknown) => {
