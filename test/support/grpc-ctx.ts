@@ -31,13 +31,14 @@ export class GrpcCtx {
   readonly jobs: Client;
   readonly provers: Client;
 
-  constructor(t: TestApp) {
+  /** `options`: channel options, e.g. `grpc.use_local_subchannel_pool` for a connection of its own. */
+  constructor(t: TestApp, options: Record<string, string | number> = {}) {
     const port = t.app.get(GrpcServer).port;
     if (!port) throw new Error('the gRPC server is not serving');
     const v1 = ((loadPackageDefinition(dsePackageDefinition()).tally as GrpcObject).dse as GrpcObject).v1 as GrpcObject;
     const address = `127.0.0.1:${port}`;
-    this.jobs = new (v1.JobService as ServiceClientConstructor)(address, credentials.createInsecure());
-    this.provers = new (v1.ProverService as ServiceClientConstructor)(address, credentials.createInsecure());
+    this.jobs = new (v1.JobService as ServiceClientConstructor)(address, credentials.createInsecure(), options);
+    this.provers = new (v1.ProverService as ServiceClientConstructor)(address, credentials.createInsecure(), options);
   }
 
   close(): void {

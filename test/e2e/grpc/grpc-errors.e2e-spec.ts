@@ -194,6 +194,13 @@ describe('gRPC errors: each DSE code as its status, dse-code metadata and ErrorD
     }
   });
 
+  it('a message over 10 MB is refused with RESOURCE_EXHAUSTED before any handler runs', async () => {
+    const client = await ctx.fundedClient('1');
+    const f = await submit(client.key, { payload: { stringValue: 'x'.repeat(10 * 1024 * 1024 + 1) } });
+    expect(status[f.code]).toBe('RESOURCE_EXHAUSTED');
+    expect(await ctx.balance('user', client.name)).toMatchObject({ pending: '0' });
+  });
+
   it('a registration that does not validate changes nothing', async () => {
     const prover = await ctx.prover();
     const f = await grpc.failure(

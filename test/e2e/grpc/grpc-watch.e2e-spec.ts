@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { connectivityState, status } from '@grpc/grpc-js';
 import { JobsCtx } from '../../support/jobs-ctx';
 import { GrpcCtx } from '../../support/grpc-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
@@ -33,7 +33,14 @@ describe('gRPC WatchAssignments', () => {
     const client = await ctx.fundedClient('10');
     const prover = await ctx.workingProver();
     const watch = grpc.watch(prover.name, prover.key);
+    // Beside it, a connection whose one call has ended: the server closes it after 30 s idle.
+    // (Channels share connections by default: this one has its own, with no stream on it.)
+    const idle = new GrpcCtx(t, { 'grpc.use_local_subchannel_pool': 1 });
+    await idle.call(idle.provers, 'GetProver', { prover_id: prover.name }, prover.key);
+    expect(idle.provers.getChannel().getConnectivityState(false)).toBe(connectivityState.READY);
     await new Promise((r) => setTimeout(r, 35_000));
+    expect(idle.provers.getChannel().getConnectivityState(false)).toBe(connectivityState.IDLE);
+    idle.close();
     const id = await submitAndAssign(client.key, prover.name);
     const started = Date.now();
     expect(assignedIds(await watch.received(1, 5_000))).toEqual([id]);
