@@ -42,7 +42,8 @@ export class SchedulerController {
   async putConfig(@Body() dto: PutSchedulerConfigRequestDto) {
     const { version, ...fields } = dto;
     // The version column is an integer (int4).
-    const expected = version === undefined ? undefined : Number(parseInt64(version, 'version', { min: 0n, max: BigInt(INT32_MAX) }));
+    const expected =
+      version === undefined ? undefined : Number(parseInt64(version, 'version', { min: 0n, max: BigInt(INT32_MAX) }));
     const saved = await this.commands.execute(new PutSchedulerConfigCommand(parseSchedulerConfig(fields), expected));
     return this.present(saved);
   }

@@ -23,7 +23,12 @@ const inInt64 = (n: bigint) => n >= INT64_MIN && n <= INT64_MAX;
 
 /** An int64 on the way out: its decimal string. A value that is no int64 is a bug, not input. */
 export function int64ToJson(value: bigint | number | string): string {
-  const n = typeof value === 'bigint' ? value : Number.isSafeInteger(value) || INT64_TEXT.test(String(value)) ? BigInt(value) : NaN;
+  const n =
+    typeof value === 'bigint'
+      ? value
+      : Number.isSafeInteger(value) || INT64_TEXT.test(String(value))
+        ? BigInt(value)
+        : NaN;
   if (typeof n !== 'bigint' || !inInt64(n)) throw new TypeError(`not an int64: ${String(value)}`);
   return n.toString();
 }
