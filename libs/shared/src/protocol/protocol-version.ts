@@ -4,8 +4,10 @@ import { InvalidRequestError } from '../errors';
 export const PROTOCOL_VERSION_HEADER = 'X-Protocol-Version';
 /** The request and response metadata key that carries it on gRPC. */
 export const PROTOCOL_VERSION_METADATA = 'dse-protocol-version';
-/** The header (REST) and metadata key (gRPC) a deprecated version's answers carry. */
+/** The header a deprecated version's answers carry on REST (value `true`). */
 export const DEPRECATION_HEADER = 'Deprecation';
+/** The metadata key a deprecated version's answers carry on gRPC (value `true`). */
+export const DEPRECATION_METADATA = 'deprecation';
 
 /**
  * The protocol major version this build implements, served unless PROTOCOL_VERSIONS says
