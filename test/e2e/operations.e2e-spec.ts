@@ -36,6 +36,8 @@ describe('operations endpoints', () => {
       name: 'tally',
       version: PACKAGE_VERSION,
       protocol_version: '1',
+      supported_protocol_versions: ['1'],
+      deprecated_protocol_versions: [],
       database: process.env.DATABASE_URL ? 'postgres' : 'embedded',
       uptime_seconds: expect.any(Number),
       started_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),

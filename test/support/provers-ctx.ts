@@ -63,7 +63,7 @@ export class ProversCtx extends JobsCtx {
     const deadline = Date.now() + ms;
     for (;;) {
       const body = (await this.getProver(id).expect(200)).body;
-      if (body.version >= version || Date.now() > deadline) return body;
+      if (Number(body.version) >= version || Date.now() > deadline) return body;
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -3,12 +3,14 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { DEPRECATION_HEADER, type ServedVersion } from '@tally/shared';
 import { parseJsonBody, refuseContentEncoding } from './http/json-body';
 import { RouteMethods } from './http/route-methods';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
-import { BODY_LIMIT_BYTES, PROTOCOL_VERSION, stampResponse } from './http/protocol';
+import { BODY_LIMIT_BYTES, stampResponse } from './http/protocol';
 import { createValidationPipe } from './http/validation.pipe';
-import { HttpMetrics } from './operations/metrics/http-metrics';
+import { HttpMetrics, routeLabel } from './operations/metrics/http-metrics';
+import { ProtocolVersions } from './operations/protocol-versions/protocol-versions';
 
 export { PROTOCOL_VERSION } from './http/protocol';
 
@@ -24,10 +26,24 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
   // First, before body parsing, so requests it rejects (malformed JSON, 413) are timed
   // too and still get the protocol header and the request id.
   app.get(HttpMetrics).instrument(fastify);
+  const versions = app.get(ProtocolVersions);
   fastify.addHook('onRequest', (req, reply, done) => {
-    stampResponse(reply, req.id);
     // pino-http (a middleware, on the raw request) takes the same id from the header.
     req.raw.headers['x-request-id'] = req.id;
+    let served: ServedVersion;
+    try {
+      served = versions.serve(req.headers['x-protocol-version'], {
+        transport: 'rest',
+        method: `${req.method} ${routeLabel(req)}`,
+      });
+    } catch (error) {
+      // Refused (DSE-001, naming the versions served): the answer is in the current version.
+      stampResponse(reply, req.id, versions.policy.current);
+      done(error as Error);
+      return;
+    }
+    stampResponse(reply, req.id, served.version);
+    if (served.deprecated) reply.header(DEPRECATION_HEADER, 'true');
     done();
   });
   // JSON (application/json and any application/*+json) and raw bytes; the app keeps each
@@ -52,7 +68,7 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
   const openApi = new DocumentBuilder()
     .setTitle('Tally')
     .setDescription('Double-entry credit ledger and settlement service for a compute marketplace')
-    .setVersion(PROTOCOL_VERSION)
+    .setVersion(versions.policy.current)
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'API key' }, 'bearer')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
     .addSecurityRequirements('bearer')

@@ -6,3 +6,4 @@ export * from './time';
 export * from './concurrency';
 export * from './config';
 export * from './http';
+export * from './protocol';

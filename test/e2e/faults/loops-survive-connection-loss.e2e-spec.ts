@@ -163,8 +163,8 @@ describe('background loops survive a connection lost mid-work', () => {
       prover_id: prover.name,
       delta_success: 1,
       delta_failure: 0,
-      new_score_value: '55',
-      expected_version: Number(before.version),
+      new_score_value: 55,
+      expected_version: before.version,
       event_id: eventId,
       emitted_at: new Date().toISOString(),
     };

@@ -198,8 +198,8 @@ describe('group-committed lifecycle commands under races', () => {
             prover_id: p.name,
             delta_success: o === 'success' ? 1 : 0,
             delta_failure: o === 'failure' ? 1 : 0,
-            new_score_value: o === 'success' ? '55' : '45',
-            expected_version: 0,
+            new_score_value: o === 'success' ? 55 : 45,
+            expected_version: '0',
             event_id: eventId,
             emitted_at: emittedAt,
           },
@@ -211,13 +211,13 @@ describe('group-committed lifecycle commands under races', () => {
     );
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     const prover = (await ctxs[0].getProver(p.name).expect(200)).body;
-    expect(prover).toMatchObject({ version: 60, successful_jobs: 45, failed_jobs: 15 });
+    expect(prover).toMatchObject({ version: '60', successful_jobs: '45', failed_jobs: '15' });
     const history: { version: number; delta_success: number }[] = await apps[0].dataSource.query(
       `SELECT version::int, delta_success FROM prover_score_history WHERE prover_id = $1 ORDER BY version`,
       [p.name],
     );
     expect(history.map((h) => h.version)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     const applied = history.map((h): Outcome => (h.delta_success === 1 ? 'success' : 'failure'));
-    expect(prover.score_value).toBe(foldOutcomes('50', applied, '0.1'));
+    expect(prover.score_value).toBe(Number(foldOutcomes('50', applied, '0.1')));
   });
 });

@@ -120,7 +120,10 @@ describe('lost deliveries: a start the prover does not list comes back', () => {
     expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '4.6', pending: '0' });
     // Its one score is the success: the give-back was not scored.
     const after = await ctx.waitForScoreVersion(p.name, Number(card.version) + 1);
-    expect(after).toMatchObject({ successful_jobs: Number(card.successful_jobs) + 1, failed_jobs: card.failed_jobs });
+    expect(after).toMatchObject({
+      successful_jobs: String(Number(card.successful_jobs) + 1),
+      failed_jobs: card.failed_jobs,
+    });
     expect((await scorecard(p)).events).toBe(card.events + 1);
   });
 

@@ -21,10 +21,10 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
       expect(created.body).toMatchObject({
         prover_id: p.name,
         state: 'active',
-        score_value: '50',
-        successful_jobs: 0,
-        failed_jobs: 0,
-        version: 0,
+        score_value: 50,
+        successful_jobs: '0',
+        failed_jobs: '0',
+        version: '0',
         region: 'eu-west-1',
         max_concurrency: 4,
         hardware_profile: HARDWARE,
@@ -50,9 +50,9 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
       expect(updated.body).toMatchObject({
         region: 'us-east-1',
         max_concurrency: 8,
-        version: 3,
-        successful_jobs: 3,
-        score_recorded: '61.5',
+        version: '3',
+        successful_jobs: '3',
+        score_recorded: 61.5,
       });
       expect(updated.body.supported_features).toContain('int8');
       const [{ n }] = await t.dataSource.query(
@@ -261,10 +261,10 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
       expect(res.body).toMatchObject({
         prover_id: p.name,
         state: 'active',
-        score_value: '50',
-        successful_jobs: 0,
-        failed_jobs: 0,
-        version: 0,
+        score_value: 50,
+        successful_jobs: '0',
+        failed_jobs: '0',
+        version: '0',
         region: 'eu-west-1',
         max_concurrency: 4,
         load_factor: 0.25,
@@ -285,7 +285,7 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
         [p.name],
       );
       const res = await ctx.getProver(p.name).expect(200);
-      expect(res.body.score_recorded).toBe('90');
+      expect(res.body.score_recorded).toBe(90);
       expect(Number(res.body.score_value)).toBeCloseTo(70, 3);
     });
 

@@ -33,8 +33,8 @@ describe('scorecards of replicated jobs: each replica scored for its own report'
     const card = await ctx.waitForScoreVersion(p.name, 1);
     expect(card).toMatchObject(
       outcome === 'success'
-        ? { version: 1, successful_jobs: 1, failed_jobs: 0, score_value: '55' }
-        : { version: 1, successful_jobs: 0, failed_jobs: 1, score_value: '45' },
+        ? { version: '1', successful_jobs: '1', failed_jobs: '0', score_value: 55 }
+        : { version: '1', successful_jobs: '0', failed_jobs: '1', score_value: 45 },
     );
     const events: { payload: Record<string, unknown> }[] = await t.dataSource.query(
       `SELECT payload FROM outbox WHERE event_type = '${SCORECARD_UPDATE}' AND partition_key = $1`,
@@ -51,10 +51,10 @@ describe('scorecards of replicated jobs: each replica scored for its own report'
    */
   async function expectNoOutcome(p: Prover): Promise<void> {
     expect((await ctx.getProver(p.name).expect(200)).body).toMatchObject({
-      version: 0,
-      successful_jobs: 0,
-      failed_jobs: 0,
-      score_value: '50',
+      version: '0',
+      successful_jobs: '0',
+      failed_jobs: '0',
+      score_value: 50,
     });
     const events = await t.dataSource.query(
       `SELECT 1 FROM outbox WHERE event_type = '${SCORECARD_UPDATE}' AND partition_key = $1`,

@@ -41,13 +41,13 @@ describe('score decay applies to idle provers only (default settings)', () => {
       await runJob(p, success);
       seen.push((await ctx.waitForScoreVersion(p.name, i + 1)).score_value);
     }
-    expect(seen).toEqual(['55', '59.5', '63.55', '57.195']);
+    expect(seen).toEqual([55, 59.5, 63.55, 57.195]);
     const prover = (await ctx.getProver(p.name).expect(200)).body;
     expect(prover).toMatchObject({
-      score_value: '57.195',
-      score_recorded: '57.195',
-      successful_jobs: 3,
-      failed_jobs: 1,
+      score_value: 57.195,
+      score_recorded: 57.195,
+      successful_jobs: '3',
+      failed_jobs: '1',
     });
   });
 
@@ -58,8 +58,8 @@ describe('score decay applies to idle provers only (default settings)', () => {
     const body = (await ctx.getProver(p.name).expect(200)).body;
     const listed = (await t.http().get('/v1/admin/provers?limit=500').set(ctx.admin()).expect(200)).body.items;
     const after = new Date();
-    const card = { score: body.score_recorded, lastScoredAt: new Date(body.last_scored_at) };
-    expect(body.score_recorded).toBe('90');
+    const card = { score: String(body.score_recorded), lastScoredAt: new Date(body.last_scored_at) };
+    expect(body.score_recorded).toBe(90);
     // Decaying toward 50 from above: the value at the request lies between those at its two ends.
     for (const shown of [
       body.score_value,
@@ -73,7 +73,7 @@ describe('score decay applies to idle provers only (default settings)', () => {
     // Not yet idle (scored 59 minutes ago): the EMA score itself.
     const active = await ctx.registeredProver();
     await scoredAgo(active.name, '90', HOUR - 60_000);
-    expect((await ctx.getProver(active.name).expect(200)).body.score_value).toBe('90');
+    expect((await ctx.getProver(active.name).expect(200)).body.score_value).toBe(90);
   });
 
   it("an idle prover's next outcome folds into its decayed score", async () => {
@@ -92,8 +92,9 @@ describe('score decay applies to idle provers only (default settings)', () => {
       new Date(event.payload.emitted_at),
       DEFAULTS,
     );
-    expect(event.payload.new_score_value).toBe(expected);
-    expect(scored.score_value).toBe(expected); // just scored: active again, no decay
+    // A double on the wire (the JSON mapping), the exact decimal inside.
+    expect(event.payload.new_score_value).toBe(Number(expected));
+    expect(scored.score_value).toBe(Number(expected)); // just scored: active again, no decay
     expect(Math.abs(Number(expected) - 73)).toBeLessThan(0.01); // 0.9 · 70 + 10
   });
 });

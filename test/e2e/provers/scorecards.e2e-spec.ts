@@ -36,7 +36,7 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
     const id = await ctx.polledJob([p]);
     await ctx.report(id, p.key, { success: true, final_cost_micros: 1_000_000 }).expect(201);
     const after = await ctx.waitForScoreVersion(p.name, 1);
-    expect(after).toMatchObject({ successful_jobs: 1, failed_jobs: 0, version: 1, score_value: '55' });
+    expect(after).toMatchObject({ successful_jobs: '1', failed_jobs: '0', version: '1', score_value: 55 });
 
     const [event] = await scoreEvents(p.name);
     expect(Object.keys(event.payload).sort()).toEqual([
@@ -52,8 +52,8 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
       prover_id: p.name,
       delta_success: 1,
       delta_failure: 0,
-      new_score_value: '55',
-      expected_version: 0,
+      new_score_value: 55, // a double, and the int64 version a decimal string (the JSON mapping)
+      expected_version: '0',
       event_id: event.event_id,
     });
     expect(event.partition_key).toBe(p.name);
@@ -68,14 +68,14 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
     const p = await ctx.registeredProver();
     const failed = await ctx.polledJob([p]);
     await ctx.report(failed, p.key, { success: false, error_message: 'oom' }).expect(201);
-    expect(await ctx.waitForScoreVersion(p.name, 1)).toMatchObject({ failed_jobs: 1, version: 1, score_value: '45' });
+    expect(await ctx.waitForScoreVersion(p.name, 1)).toMatchObject({ failed_jobs: '1', version: '1', score_value: 45 });
     const ok = await ctx.polledJob([p]);
     await ctx.report(ok, p.key, { success: true, final_cost_micros: 10 }).expect(201);
     expect(await ctx.waitForScoreVersion(p.name, 2)).toMatchObject({
-      successful_jobs: 1,
-      failed_jobs: 1,
-      version: 2,
-      score_value: foldOutcomes('50', ['failure', 'success'], '0.1'),
+      successful_jobs: '1',
+      failed_jobs: '1',
+      version: '2',
+      score_value: Number(foldOutcomes('50', ['failure', 'success'], '0.1')),
     });
   });
 
@@ -86,9 +86,9 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
     await ctx.report(id, c.key, { success: true, final_cost_micros: 1_000_000, result_hash: 'h2' }).expect(201);
     await ctx.report(id, b.key, { success: true, final_cost_micros: 1_000_000, result_hash: 'h1' }).expect(201);
     for (const p of [a, b]) {
-      expect(await ctx.waitForScoreVersion(p.name, 1)).toMatchObject({ successful_jobs: 1, score_value: '55' });
+      expect(await ctx.waitForScoreVersion(p.name, 1)).toMatchObject({ successful_jobs: '1', score_value: 55 });
     }
-    expect(await ctx.waitForScoreVersion(c.name, 1)).toMatchObject({ failed_jobs: 1, score_value: '45' });
+    expect(await ctx.waitForScoreVersion(c.name, 1)).toMatchObject({ failed_jobs: '1', score_value: 45 });
   });
 
   it('redelivered events change nothing: the emitter and the persistor are idempotent by event_id', async () => {
@@ -108,7 +108,7 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
     const [score] = await scoreEvents(p.name);
     const again = new ScorecardUpdatePublished(score.payload, score.event_id, new Date());
     expect(await t.app.get(ScorecardPersistor).apply(again)).toBe('duplicate');
-    expect((await ctx.getProver(p.name).expect(200)).body).toMatchObject({ version: 1, successful_jobs: 1 });
+    expect((await ctx.getProver(p.name).expect(200)).body).toMatchObject({ version: '1', successful_jobs: '1' });
   });
 
   it('50 concurrent score events for one prover: final version 50, and the score is the sequential EMA fold', async () => {
@@ -124,8 +124,8 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
           delta_success: o === 'success' ? 1 : 0,
           delta_failure: o === 'failure' ? 1 : 0,
           // Every emitter read version 0: all but one must reload and recompute.
-          new_score_value: emaStep('50', o, '0.1'),
-          expected_version: 0,
+          new_score_value: Number(emaStep('50', o, '0.1')),
+          expected_version: '0',
           event_id: eventId,
           emitted_at: emittedAt,
         },
@@ -138,7 +138,7 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
     expect(settled.filter((r) => r.status === 'rejected')).toEqual([]);
 
     const prover = (await ctx.getProver(p.name).expect(200)).body;
-    expect(prover).toMatchObject({ version: 50, successful_jobs: 33, failed_jobs: 17 });
+    expect(prover).toMatchObject({ version: '50', successful_jobs: '33', failed_jobs: '17' });
     // The EMA is order-dependent: fold the outcomes in the order the versions were taken.
     const history: { version: number; delta_success: number }[] = await t.dataSource.query(
       `SELECT version::int, delta_success FROM prover_score_history WHERE prover_id = $1 ORDER BY version`,
@@ -146,7 +146,7 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
     );
     expect(history.map((h) => h.version)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     const applied = history.map((h): Outcome => (h.delta_success === 1 ? 'success' : 'failure'));
-    expect(prover.score_value).toBe(foldOutcomes('50', applied, '0.1'));
+    expect(prover.score_value).toBe(Number(foldOutcomes('50', applied, '0.1')));
     const [{ n }] = await t.dataSource.query(
       `SELECT count(*)::int AS n FROM processed_events WHERE handler = 'provers.scorecard-persistor' AND event_id = ANY($1::uuid[])`,
       [events.map((e) => e.eventId)],
@@ -165,8 +165,8 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
           prover_id: p.name,
           delta_success: 1,
           delta_failure: 0,
-          new_score_value: '55',
-          expected_version: 0,
+          new_score_value: 55,
+          expected_version: '0',
           event_id: eventId,
           emitted_at: emittedAt,
         };
@@ -175,8 +175,8 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
     );
     await redeliverAll();
     const prover = (await ctx.getProver(p.name).expect(200)).body;
-    expect(prover).toMatchObject({ version: 50, successful_jobs: 50, failed_jobs: 0 });
-    expect(prover.score_value).toBe(foldOutcomes('50', Array<Outcome>(50).fill('success'), '0.1'));
+    expect(prover).toMatchObject({ version: '50', successful_jobs: '50', failed_jobs: '0' });
+    expect(prover.score_value).toBe(Number(foldOutcomes('50', Array<Outcome>(50).fill('success'), '0.1')));
   });
 
   it('redelivery: a score event that gave up is applied later from the current state (by the tick, or on demand)', async () => {
@@ -190,6 +190,8 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
          VALUES ($1, $2, $3, 'DSE-005', now())`,
         [payload.event_id, payload.prover_id, JSON.stringify(payload)],
       );
+    // In the form events had before the JSON mapping (score a decimal string, version a number):
+    // such events may still wait in the queue after an upgrade, and are read all the same.
     const stale = (proverId: string) => ({
       prover_id: proverId,
       delta_success: 1,
@@ -202,16 +204,16 @@ describe('EMA scorecards from settled outcomes, with optimistic locking', () => 
     // The tick (every second) picks it up on its own.
     await queue(stale(p.name));
     expect(await ctx.waitForScoreVersion(p.name, 4, 5000)).toMatchObject({
-      version: 4,
-      successful_jobs: 1,
-      failed_jobs: 3,
-      score_value: emaStep('45', 'success', '0.1'),
+      version: '4',
+      successful_jobs: '1',
+      failed_jobs: '3',
+      score_value: Number(emaStep('45', 'success', '0.1')),
     });
     // On demand; an event for a prover that does not exist is dropped, not retried forever.
     await queue(stale(p.name));
     await queue(stale('nobody-registered'));
     await redeliverAll();
-    expect((await ctx.getProver(p.name).expect(200)).body).toMatchObject({ version: 5, successful_jobs: 2 });
+    expect((await ctx.getProver(p.name).expect(200)).body).toMatchObject({ version: '5', successful_jobs: '2' });
   });
 
   /** Applies whatever gave up on version conflicts, as the redelivery tick would (without waiting for it). */
@@ -244,8 +246,8 @@ describe('scorecards: giving up on version conflicts', () => {
       prover_id: proverId,
       delta_success: 1,
       delta_failure: 0,
-      new_score_value: '55',
-      expected_version: 0,
+      new_score_value: 55,
+      expected_version: '0',
       event_id: eventId,
       emitted_at: new Date().toISOString(),
       ...patch,
@@ -266,7 +268,7 @@ describe('scorecards: giving up on version conflicts', () => {
     expect(queued).toEqual([{ event_id: stale.eventId, prover_id: p.name }]);
     const processed = await t.dataSource.query(`SELECT 1 FROM processed_events WHERE event_id = $1`, [stale.eventId]);
     expect(processed).toEqual([]);
-    expect((await ctx.getProver(p.name).expect(200)).body).toMatchObject({ version: 1, successful_jobs: 1 });
+    expect((await ctx.getProver(p.name).expect(200)).body).toMatchObject({ version: '1', successful_jobs: '1' });
     await t.dataSource.query(`DELETE FROM scorecard_retries WHERE event_id = $1`, [stale.eventId]);
   });
 
@@ -279,17 +281,24 @@ describe('scorecards: giving up on version conflicts', () => {
       persistor.apply(update(a.name)), // a second event computed from a's version 0
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
-    for (const p of [a, b]) expect((await ctx.getProver(p.name).expect(200)).body).toMatchObject({ version: 1 });
+    for (const p of [a, b]) expect((await ctx.getProver(p.name).expect(200)).body).toMatchObject({ version: '1' });
     await t.dataSource.query(`DELETE FROM scorecard_retries`);
   });
 
   it('rejects malformed events and events for unknown provers, writing nothing', async () => {
     const p = await ctx.registeredProver();
     const persistor = t.app.get(ScorecardPersistor);
-    for (const bad of [{ delta_success: -1 }, { new_score_value: '1e2' }, { emitted_at: 'yesterday' }]) {
+    for (const bad of [
+      { delta_success: -1 },
+      { new_score_value: '1e2' },
+      { new_score_value: 100.5 },
+      { expected_version: '1.5' },
+      { expected_version: '01' },
+      { emitted_at: 'yesterday' },
+    ]) {
       await expect(persistor.apply(update(p.name, bad))).rejects.toMatchObject({ code: 'DSE-001' });
     }
     await expect(persistor.apply(update('nobody-registered'))).rejects.toMatchObject({ code: 'DSE-004' });
-    expect((await ctx.getProver(p.name).expect(200)).body).toMatchObject({ version: 0, successful_jobs: 0 });
+    expect((await ctx.getProver(p.name).expect(200)).body).toMatchObject({ version: '0', successful_jobs: '0' });
   });
 });

@@ -289,8 +289,9 @@ describe('scheduler: assignment', () => {
       );
     const HOUR = 3_600_000;
     const DAY = 86_400_000;
+    // A double on the wire; its shortest form is the exact decimal shown (at most 6 places).
     const shownScore = async (p: TestProver): Promise<string> =>
-      (await t.http().get(`/v1/provers/${p.name}`).set(ctx.admin()).expect(200)).body.score_value;
+      String((await t.http().get(`/v1/provers/${p.name}`).set(ctx.admin()).expect(200)).body.score_value);
 
     it("placement's weight lies between the weights of GET's score just before and just after it", async () => {
       const p = await prover();

@@ -20,20 +20,20 @@ describe('GET|PUT /v1/scheduler/config', () => {
       w_load: '1',
       tick_interval_ms: null,
       effective_tick_interval_ms: 300,
-      version: 1,
+      version: '1', // int64: a decimal string
     });
     expect(Date.parse(res.body.updated_at)).not.toBeNaN();
   });
 
   it('PUT replaces it, bumps the version, returns the new config; the tick interval follows', async () => {
-    const before = (await get().expect(200)).body.version;
+    const before = Number((await get().expect(200)).body.version);
     const res = await put({ w_score: '2.50', w_load: '0', tick_interval_ms: 120 }).expect(200);
     expect(res.body).toMatchObject({
       w_score: '2.5',
       w_load: '0',
       tick_interval_ms: 120,
       effective_tick_interval_ms: 120,
-      version: before + 1,
+      version: String(before + 1),
     });
     expect((await get().expect(200)).body).toEqual(res.body);
     const [row] = await t.dataSource.query(`SELECT config, version FROM scheduler_config WHERE id = 1`);
@@ -41,30 +41,34 @@ describe('GET|PUT /v1/scheduler/config', () => {
 
     // Without tick_interval_ms the environment's interval applies again.
     const back = await put({ w_score: '1', w_load: '1' }).expect(200);
-    expect(back.body).toMatchObject({ tick_interval_ms: null, effective_tick_interval_ms: 300, version: before + 2 });
+    expect(back.body).toMatchObject({
+      tick_interval_ms: null,
+      effective_tick_interval_ms: 300,
+      version: String(before + 2),
+    });
   });
 
   it('with version, replaces only that version (else 409 DSE-005, nothing written)', async () => {
     const { version } = (await get().expect(200)).body;
-    const stale = await put({ w_score: '3', w_load: '1', version: version - 1 }).expect(409);
+    // An int64 is read from a JSON integer or a decimal string alike.
+    const stale = await put({ w_score: '3', w_load: '1', version: Number(version) - 1 }).expect(409);
     expect(stale.body).toMatchObject({ code: 'DSE-005' });
     expect((await get().expect(200)).body).toMatchObject({ w_score: '1', version });
     const ok = await put({ w_score: '3', w_load: '1', version }).expect(200);
-    expect(ok.body).toMatchObject({ w_score: '3', version: version + 1 });
+    expect(ok.body).toMatchObject({ w_score: '3', version: String(Number(version) + 1) });
   });
 
   it('a PUT of the config in force changes nothing: a replay keeps the version, even naming the old one', async () => {
     const body = { w_score: '4', w_load: '0.5' };
     const first = (await put(body).expect(200)).body;
+    const v = Number(first.version);
     expect((await put(body).expect(200)).body).toMatchObject({ ...body, version: first.version });
-    expect((await put({ ...body, version: first.version - 1 }).expect(200)).body.version).toBe(first.version);
+    expect((await put({ ...body, version: v - 1 }).expect(200)).body.version).toBe(first.version);
     expect((await put({ ...body, version: first.version }).expect(200)).body.version).toBe(first.version);
     // A version the config never had is no replay.
-    expect((await put({ ...body, version: first.version + 1 }).expect(409)).body.code).toBe('DSE-005');
+    expect((await put({ ...body, version: v + 1 }).expect(409)).body.code).toBe('DSE-005');
     // A different config naming a stale version is still a conflict.
-    expect((await put({ w_score: '5', w_load: '0.5', version: first.version - 1 }).expect(409)).body.code).toBe(
-      'DSE-005',
-    );
+    expect((await put({ w_score: '5', w_load: '0.5', version: v - 1 }).expect(409)).body.code).toBe('DSE-005');
     expect((await get().expect(200)).body).toMatchObject({ ...body, version: first.version });
   });
 

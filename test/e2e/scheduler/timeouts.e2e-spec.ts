@@ -252,8 +252,8 @@ describe('scheduler: timeouts', () => {
       late,
     ]);
     expect(await ctx.sweep()).toMatchObject({ timedOut: 1 });
-    expect(await scores.waitForScoreVersion(b.name, 1)).toMatchObject({ failed_jobs: 1, successful_jobs: 0 });
-    expect(await card(a)).toMatchObject({ version: 0, failed_jobs: 0, successful_jobs: 0 });
+    expect(await scores.waitForScoreVersion(b.name, 1)).toMatchObject({ failed_jobs: '1', successful_jobs: '0' });
+    expect(await card(a)).toMatchObject({ version: '0', failed_jobs: '0', successful_jobs: '0' });
 
     // Heartbeat: the job's last attempt; one replica's prover goes silent, the other is still running.
     for (const p of [a, b]) await ctx.silence(p);
@@ -267,8 +267,8 @@ describe('scheduler: timeouts', () => {
     await ctx.silence(c);
     expect(await ctx.sweep()).toMatchObject({ offline: [c.name], gaveUp: 1 });
     expect((await ctx.job(orphaned).expect(200)).body).toMatchObject({ status: 'FAILED', refunded_micros: '2000000' });
-    expect(await scores.waitForScoreVersion(c.name, 1)).toMatchObject({ failed_jobs: 1, successful_jobs: 0 });
-    expect(await card(d)).toMatchObject({ version: 0, failed_jobs: 0, successful_jobs: 0 });
+    expect(await scores.waitForScoreVersion(c.name, 1)).toMatchObject({ failed_jobs: '1', successful_jobs: '0' });
+    expect(await card(d)).toMatchObject({ version: '0', failed_jobs: '0', successful_jobs: '0' });
     expect(await ctx.balance('user', client.name)).toMatchObject({ posted: '10', pending: '0' });
   });
 });

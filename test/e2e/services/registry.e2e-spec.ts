@@ -52,19 +52,24 @@ describe('service registry API', () => {
       minimum_charge: '0.5',
       hardware_requirements: { gpu_count: 1, gpu_memory_gb: 24 },
       description: 'Groth16 proving on one GPU',
-      version: 1,
+      version: '1', // int64: a decimal string
       created_at: expect.any(String),
       updated_at: created.body.created_at,
     });
 
     const replaced = await put(id, body({ price_per_unit: '0.3' })).expect(200);
     expect(replaced.headers.location).toBeUndefined();
-    expect(replaced.body).toMatchObject({ id, price_per_unit: '0.3', version: 2, created_at: created.body.created_at });
+    expect(replaced.body).toMatchObject({
+      id,
+      price_per_unit: '0.3',
+      version: '2',
+      created_at: created.body.created_at,
+    });
     expect(Date.parse(replaced.body.updated_at)).toBeGreaterThanOrEqual(Date.parse(created.body.updated_at));
 
     // The same body again is still a PUT: version 3.
-    expect((await put(id, body({ price_per_unit: '0.3' })).expect(200)).body.version).toBe(3);
-    expect((await get(id).expect(200)).body).toMatchObject({ price_per_unit: '0.3', version: 3 });
+    expect((await put(id, body({ price_per_unit: '0.3' })).expect(200)).body.version).toBe('3');
+    expect((await get(id).expect(200)).body).toMatchObject({ price_per_unit: '0.3', version: '3' });
   });
 
   it('replaces the whole schedule: what the new body leaves out is gone', async () => {
@@ -72,7 +77,7 @@ describe('service registry API', () => {
     await put(id, body({ hardware_requirements: { gpu_count: 8, supported_kernels: ['cuda-12'] } })).expect(201);
     const { description: _omitted, ...rest } = body({ hardware_requirements: {} });
     const replaced = await put(id, rest).expect(200);
-    expect(replaced.body).toMatchObject({ hardware_requirements: {}, description: null, version: 2 });
+    expect(replaced.body).toMatchObject({ hardware_requirements: {}, description: null, version: '2' });
     expect((await get(id).expect(200)).body).toEqual(replaced.body);
   });
 
@@ -153,7 +158,7 @@ describe('service registry API', () => {
     expect((await t.http().get('/v1/registry/services').expect(401)).body.code).toBe('DSE-002');
     expect((await t.http().get(`/v1/registry/services/${id}`).expect(401)).body.code).toBe('DSE-002');
     await t.http().put(`/v1/registry/services/${id}`).send(body()).expect(401);
-    expect((await get(id).expect(200)).body).toMatchObject({ price_per_unit: '0.25', version: 1 });
+    expect((await get(id).expect(200)).body).toMatchObject({ price_per_unit: '0.25', version: '1' });
   });
 
   it('answers an unknown service with 404 DSE-015', async () => {
@@ -257,7 +262,7 @@ describe('service registry API', () => {
       await put(id, body()).expect(201);
       await put(id, body({ size_factor: '0' })).expect(400);
       await put(id, body({ hardware_requirements: { gpu_count: -1 } })).expect(400);
-      expect((await get(id).expect(200)).body).toMatchObject({ size_factor: '1.5', version: 1 });
+      expect((await get(id).expect(200)).body).toMatchObject({ size_factor: '1.5', version: '1' });
     });
 
     it('refuses ids outside 1-64 of a-z 0-9 . _ -, on PUT and GET', async () => {
@@ -290,10 +295,10 @@ describe('service registry API', () => {
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
     expect(results.filter((r) => r.status === 200)).toHaveLength(n - 1);
-    expect(results.map((r) => r.body.version).sort((a, b) => a - b)).toEqual(
+    expect(results.map((r) => Number(r.body.version)).sort((a, b) => a - b)).toEqual(
       Array.from({ length: n }, (_, i) => i + 1),
     );
-    expect((await get(id).expect(200)).body.version).toBe(n);
+    expect((await get(id).expect(200)).body.version).toBe(String(n));
   });
 
   it('prices jobs through the ServiceRegistry provider other libs use', async () => {

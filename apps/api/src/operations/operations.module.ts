@@ -4,18 +4,20 @@ import { DatabaseProbe } from './health/database-probe';
 import { HealthController } from './health/health.controller';
 import { HttpMetrics } from './metrics/http-metrics';
 import { MetricsController } from './metrics/metrics.controller';
+import { ProtocolVersions } from './protocol-versions/protocol-versions';
 import { ConnectionDrainer } from './shutdown/connection-drainer';
 import { SystemInfoController } from './system-info/system-info.controller';
 
 /**
  * Operations surface: /health, /ready, /metrics (version-neutral) and /v1/system/info,
  * all public, and the HTTP side of graceful shutdown. HttpMetrics is exported so
- * configure-app.ts mounts its middleware first.
+ * configure-app.ts mounts its middleware first; ProtocolVersions so both transports check
+ * the protocol version with it.
  */
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
   controllers: [HealthController, SystemInfoController, MetricsController],
-  providers: [HttpMetrics, ConnectionDrainer, DatabaseProbe],
-  exports: [HttpMetrics],
+  providers: [HttpMetrics, ProtocolVersions, ConnectionDrainer, DatabaseProbe],
+  exports: [HttpMetrics, ProtocolVersions],
 })
 export class OperationsModule {}

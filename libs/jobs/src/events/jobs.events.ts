@@ -80,7 +80,7 @@ export type JobFailedPayload = JobRefundedPayload<'FAILED'>;
 export const JOB_CANCELLED = 'JobCancelled';
 export type JobCancelledPayload = JobRefundedPayload<'CANCELLED'>;
 
-/** A settled job's audit entry to append (the seed's JobAuditEvent, verbatim). */
+/** A settled job's audit entry to append (the seed's JobAuditEvent, in the JSON mapping: docs/api.md). */
 export const JOB_AUDIT = 'JobAudit';
 export type JobAuditPayload = JobAuditEvent;
 

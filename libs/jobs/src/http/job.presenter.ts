@@ -1,15 +1,17 @@
+import { enumToJson, int64ToJson, nullableInt64ToJson, nullableTimestampToJson, timestampToJson } from '@tally/shared';
+import { JOB_STATUSES, PRIORITIES, REPLICA_STATUSES } from '../domain';
 import type { AssignmentRow, JobRow } from '../persistence/job.repository';
 import type { JobToRun } from '../queries/prover-replicas/prover-replicas.query';
 
-/** A job as the API shows it (micros as strings: exact for any int64). */
+/** A job as the API shows it, in the proto3 JSON mapping (int64 micros and version as strings). */
 export function presentJob(job: JobRow, assignments: AssignmentRow[]) {
   const provers = assignments.map((a) => a.prover_id);
   return {
     network_job_id: job.network_job_id,
     client_job_id: job.client_job_id,
     client_id: job.client_id,
-    status: job.status,
-    priority: job.priority,
+    status: enumToJson(JOB_STATUSES, job.status),
+    priority: enumToJson(PRIORITIES, job.priority),
     replicas: job.replicas,
     service: job.service,
     units: job.units,
@@ -17,27 +19,27 @@ export function presentJob(job: JobRow, assignments: AssignmentRow[]) {
     assigned_prover: job.replicas === 1 ? (provers[0] ?? null) : provers,
     assignments: assignments.map((a) => ({
       prover_id: a.prover_id,
-      status: a.status,
+      status: enumToJson(REPLICA_STATUSES, a.status),
       success: a.success,
-      final_cost_micros: a.final_cost_micros,
+      final_cost_micros: nullableInt64ToJson(a.final_cost_micros),
       result_hash: a.result_hash,
-      reward_micros: a.reward_micros,
+      reward_micros: nullableInt64ToJson(a.reward_micros),
     })),
-    max_cost_micros: job.max_cost_micros,
-    held_micros: job.held_micros,
-    final_cost_micros: job.final_cost_micros,
-    refunded_micros: job.refunded_micros,
-    platform_fee_micros: job.platform_fee_micros,
+    max_cost_micros: int64ToJson(job.max_cost_micros),
+    held_micros: int64ToJson(job.held_micros),
+    final_cost_micros: nullableInt64ToJson(job.final_cost_micros),
+    refunded_micros: nullableInt64ToJson(job.refunded_micros),
+    platform_fee_micros: nullableInt64ToJson(job.platform_fee_micros),
     error_message: job.error_message,
-    version: job.version,
+    version: int64ToJson(job.version),
     timestamps: {
-      submitted_at: job.submitted_at,
-      assigned_at: job.assigned_at,
-      started_at: job.started_at,
-      completed_at: job.completed_at,
-      failed_at: job.failed_at,
-      cancelled_at: job.cancelled_at,
-      audited_at: job.audited_at,
+      submitted_at: timestampToJson(job.submitted_at),
+      assigned_at: nullableTimestampToJson(job.assigned_at),
+      started_at: nullableTimestampToJson(job.started_at),
+      completed_at: nullableTimestampToJson(job.completed_at),
+      failed_at: nullableTimestampToJson(job.failed_at),
+      cancelled_at: nullableTimestampToJson(job.cancelled_at),
+      audited_at: nullableTimestampToJson(job.audited_at),
     },
   };
 }

@@ -10,8 +10,18 @@ import {
   providerAccount,
   userAccount,
 } from '@tally/ledger';
-import { Clock, DomainError, ErrorCode, hashOf, newId, TallyEnv } from '@tally/shared';
-import { JobAuditEvent, splitReward } from '../domain';
+import {
+  Clock,
+  DomainError,
+  enumToJson,
+  ErrorCode,
+  hashOf,
+  newId,
+  nullableInt64ToJson,
+  TallyEnv,
+  timestampToJson,
+} from '@tally/shared';
+import { JOB_STATUSES, JobAuditEvent, splitReward } from '../domain';
 import {
   JOB_AUDIT,
   JOB_CANCELLED,
@@ -250,11 +260,11 @@ export class JobPayments {
     const eventId = newId();
     const audit: JobAuditEvent = {
       network_job_id: id,
-      timestamp: this.clock.now().toISOString(),
+      timestamp: timestampToJson(this.clock.now()),
       client_job_id: job.client_job_id,
       prover_id: r.kind === 'complete' ? r.winners.join(',') : r.proverId,
-      status: job.status,
-      final_cost_micros: job.final_cost_micros,
+      status: enumToJson(JOB_STATUSES, job.status),
+      final_cost_micros: nullableInt64ToJson(job.final_cost_micros),
       error_message: job.error_message,
       event_id: eventId,
     };

@@ -36,7 +36,7 @@ export interface ScoreSettings {
 export type DecaySettings = Pick<ScoreSettings, 'decayHalfLifeMs' | 'idleAfterMs'>;
 
 /** A score as the numeric(12, 6) column returns it. */
-const STORED_SCORE = /^\d{1,3}(\.\d{1,6})?$/;
+export const STORED_SCORE = /^\d{1,3}(\.\d{1,6})?$/;
 
 /** Rounds to the stored scale and clamps to [0, 100]; returns the canonical decimal string. */
 export function normalizeScore(value: Decimal.Value): string {

@@ -1,3 +1,4 @@
+import { doubleToJson, int64ToJson, nullableTimestampToJson, timestampToJson } from '@tally/shared';
 import { decayScore, effectiveState, idleSince, normalizeScore, supportedFeatures } from '../domain';
 import type { ProverRow } from '../persistence/prover.repository';
 import type { ProverView } from '../queries/get-prover/get-prover.query';
@@ -23,18 +24,19 @@ export function presentProver(
   return {
     prover_id: p.prover_id,
     state: effectiveState(p.state, p.last_heartbeat, now, s.livenessTtlMs),
-    score_value: decayScore(p.score_value, decaysFrom, now, s.decayHalfLifeMs),
-    score_recorded: normalizeScore(p.score_value),
-    successful_jobs: Number(p.successful_jobs),
-    failed_jobs: Number(p.failed_jobs),
-    version: Number(p.version),
-    last_heartbeat: p.last_heartbeat,
-    last_scored_at: p.last_scored_at,
+    // Exact decimals inside; doubles on the wire.
+    score_value: doubleToJson(decayScore(p.score_value, decaysFrom, now, s.decayHalfLifeMs)),
+    score_recorded: doubleToJson(normalizeScore(p.score_value)),
+    successful_jobs: int64ToJson(p.successful_jobs),
+    failed_jobs: int64ToJson(p.failed_jobs),
+    version: int64ToJson(p.version),
+    last_heartbeat: nullableTimestampToJson(p.last_heartbeat),
+    last_scored_at: nullableTimestampToJson(p.last_scored_at),
     region: p.region,
     max_concurrency: p.max_concurrency,
-    // numeric(7, 6): a measurement, not money, so a JSON number.
-    load_factor: Number(p.load_factor),
-    registered_at: p.registered_at,
+    // numeric(7, 6): a measurement, not money.
+    load_factor: doubleToJson(p.load_factor),
+    registered_at: timestampToJson(p.registered_at),
   };
 }
 

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '@tally/auth';
-import { InvalidRequestError } from '@tally/shared';
+import { INT32_MAX, int64ToJson, InvalidRequestError, parseInt64, timestampToJson } from '@tally/shared';
 import { parseSchedulerConfig, type VersionedSchedulerConfig } from '../domain';
 import { PutSchedulerConfigCommand } from '../commands/put-scheduler-config/put-scheduler-config.command';
 import { GetPlacementQuery } from '../queries/get-placement/get-placement.query';
@@ -41,7 +41,10 @@ export class SchedulerController {
   @ApiOperation({ summary: 'Replace the scheduler config (version + 1); returns the new config' })
   async putConfig(@Body() dto: PutSchedulerConfigRequestDto) {
     const { version, ...fields } = dto;
-    const saved = await this.commands.execute(new PutSchedulerConfigCommand(parseSchedulerConfig(fields), version));
+    // The version column is an integer (int4).
+    const expected =
+      version === undefined ? undefined : Number(parseInt64(version, 'version', { min: 0n, max: BigInt(INT32_MAX) }));
+    const saved = await this.commands.execute(new PutSchedulerConfigCommand(parseSchedulerConfig(fields), expected));
     return this.present(saved);
   }
 
@@ -65,8 +68,8 @@ export class SchedulerController {
       tick_interval_ms: config.tick_interval_ms ?? null,
       // What this replica runs at (the environment's default when the config sets none; 0 when not scheduling).
       effective_tick_interval_ms: this.ticker.tickIntervalMs,
-      version,
-      updated_at: updatedAt.toISOString(),
+      version: int64ToJson(version),
+      updated_at: timestampToJson(updatedAt),
     };
   }
 }

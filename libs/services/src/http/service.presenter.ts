@@ -1,4 +1,4 @@
-import { formatMicros } from '@tally/shared';
+import { formatMicros, int64ToJson, timestampToJson } from '@tally/shared';
 import type { ServiceSchedule } from '../domain';
 
 /** A schedule on the wire: credits and factors as exact decimal strings. */
@@ -11,8 +11,8 @@ export function presentService(s: ServiceSchedule) {
     minimum_charge: formatMicros(s.minimumChargeMicros),
     hardware_requirements: s.hardwareRequirements,
     description: s.description,
-    version: s.version,
-    created_at: s.createdAt,
-    updated_at: s.updatedAt,
+    version: int64ToJson(s.version),
+    created_at: timestampToJson(s.createdAt),
+    updated_at: timestampToJson(s.updatedAt),
   };
 }

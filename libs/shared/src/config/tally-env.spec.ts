@@ -148,6 +148,25 @@ describe('validateEnv', () => {
     }
   });
 
+  it('checks the protocol versions: lists of majors, the deprecated ones served and not the current one', () => {
+    expect(validateEnv({})).toMatchObject({ PROTOCOL_VERSIONS: '1' });
+    expect(validateEnv({ PROTOCOL_VERSIONS: '1,2', PROTOCOL_DEPRECATED_VERSIONS: '1' })).toMatchObject({
+      PROTOCOL_VERSIONS: '1,2',
+      PROTOCOL_DEPRECATED_VERSIONS: '1',
+    });
+    for (const [name, value] of [
+      ['PROTOCOL_VERSIONS', 'v1'],
+      ['PROTOCOL_VERSIONS', '1.2'],
+      ['PROTOCOL_DEPRECATED_VERSIONS', '1;2'],
+    ]) {
+      expect(errorOf({ [name]: value })).toMatch(new RegExp(`^  ${name}: `, 'm'));
+    }
+    expect(errorOf({ PROTOCOL_DEPRECATED_VERSIONS: '2' })).toMatch(/PROTOCOL_DEPRECATED_VERSIONS: .*not served: 2/);
+    expect(errorOf({ PROTOCOL_DEPRECATED_VERSIONS: '1' })).toMatch(
+      /current protocol version \(1\) cannot be deprecated/,
+    );
+  });
+
   it('lists every wrong variable, one per line', () => {
     const message = errorOf({ PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' });
     const lines = message.split('\n').slice(1);

@@ -13,6 +13,7 @@ import {
 } from 'class-validator';
 import { validateCronExpression } from 'cron';
 import { IfPresent } from '../http/if-present';
+import { CURRENT_PROTOCOL_VERSION, PROTOCOL_VERSION_LIST, protocolVersionPolicy } from '../protocol/protocol-version';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -87,6 +88,21 @@ export class TallyEnv {
   @IfPresent()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
+
+  /**
+   * The protocol major versions served, comma-separated; the highest is the current one,
+   * served to requests that name none (docs/api.md, "Protocol versions").
+   */
+  @IfPresent()
+  @Matches(PROTOCOL_VERSION_LIST, { message: 'PROTOCOL_VERSIONS must be major versions separated by commas, like 1,2' })
+  PROTOCOL_VERSIONS = CURRENT_PROTOCOL_VERSION;
+
+  /** Served versions that are deprecated: still answered, with a Deprecation header, a logged warning and a metric. */
+  @IfPresent()
+  @Matches(PROTOCOL_VERSION_LIST, {
+    message: 'PROTOCOL_DEPRECATED_VERSIONS must be major versions separated by commas, like 1',
+  })
+  PROTOCOL_DEPRECATED_VERSIONS?: string;
 
   /** Milliseconds to wait for in-flight requests on SIGTERM. */
   @IfPresent()
@@ -297,6 +313,13 @@ export function validateEnv(raw: Record<string, unknown>): TallyEnv {
   if (errors.length > 0) {
     const lines = errors.map((e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);
     throw new InvalidEnvironmentError(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  try {
+    protocolVersionPolicy(env);
+  } catch (error) {
+    throw new InvalidEnvironmentError(
+      `Invalid environment:\n  PROTOCOL_DEPRECATED_VERSIONS: ${(error as Error).message}`,
+    );
   }
   // A heartbeat's view is as old as the liveness rule lets one be and still count: a start
   // that old, still unlisted, is lost and not on its way.

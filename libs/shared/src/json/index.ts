@@ -1,3 +1,4 @@
 export * from './canonical-json';
 export * from './json-object';
 export * from './json-shape';
+export * from './proto-json';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { DomainError, ErrorCode } from '../errors';
-import { formatMicros, INT64_MAX, parseAmount, parseMicros } from './money';
+import { INT64_MAX } from '../json';
+import { formatMicros, parseAmount, parseMicros } from './money';
 
 const positiveMicros = fc.bigInt({ min: 1n, max: INT64_MAX });
 

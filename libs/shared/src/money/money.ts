@@ -1,12 +1,10 @@
 import { InvalidRequestError } from '../errors';
+import { INT64_MAX, int64Problem } from '../json/proto-json';
 
 /** 1 credit = 1,000,000 micro-credits; every amount is stored and computed in micros. */
 export const MICROS_PER_CREDIT = 1_000_000n;
-/** Largest value a Postgres BIGINT holds. */
-export const INT64_MAX = 9_223_372_036_854_775_807n;
 
 const DECIMAL_AMOUNT = /^(0|[1-9]\d*)(\.\d{1,6})?$/;
-const INTEGER = /^(0|[1-9]\d*)$/;
 
 /**
  * Parses an API `amount` (a decimal string with at most 6 fractional digits) into
@@ -24,15 +22,13 @@ export function parseAmount(value: unknown, field = 'amount'): bigint {
 }
 
 /**
- * Parses a `*_micros` field: an integer given as a JSON number (a safe integer, so no
- * precision was lost in JSON) or as a digit string. Must be > 0 and within int64.
+ * Parses a `*_micros` field, an int64 as the JSON mapping reads it (a decimal string, or a
+ * JSON integer that lost no digits in JSON). Must be > 0.
  */
 export function parseMicros(value: unknown, field = 'micros'): bigint {
-  let micros: bigint;
-  if (typeof value === 'number' && Number.isSafeInteger(value)) micros = BigInt(value);
-  else if (typeof value === 'string' && INTEGER.test(value)) micros = BigInt(value);
-  else throw new InvalidRequestError(`${field} must be a positive integer number of micro-credits`, { field });
-  return checkPositiveInt64(micros, field);
+  const problem = int64Problem(value);
+  if (problem) throw new InvalidRequestError(`${field} ${problem}`, { field });
+  return checkPositiveInt64(BigInt(value as string | number), field);
 }
 
 function checkPositiveInt64(micros: bigint, field: string): bigint {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /** The `route` label of a request that matched no route (404s, body rejected before routing). */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -30,8 +30,9 @@ export function routeLabel(req: { routeOptions?: { url?: unknown } }): string {
 
 /**
  * Prometheus metrics of one app instance, in a registry of its own (several apps in one
- * test process must not share counters): default process metrics plus the
- * `http_request_duration_seconds` histogram by method, route pattern and status.
+ * test process must not share counters): default process metrics, the
+ * `http_request_duration_seconds` histogram by method, route pattern and status, and
+ * `tally_deprecated_requests_total` by protocol version.
  */
 @Injectable()
 export class HttpMetrics {
@@ -41,6 +42,13 @@ export class HttpMetrics {
     help: 'HTTP request duration in seconds, by method, route pattern and status',
     labelNames: ['method', 'route', 'status'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.own],
+  });
+  /** Requests (REST or gRPC) that named a deprecated protocol version, by that version. */
+  readonly deprecatedRequests = new Counter({
+    name: 'tally_deprecated_requests_total',
+    help: 'Requests served under a deprecated protocol version, by version',
+    labelNames: ['version'] as const,
     registers: [this.own],
   });
   /** Built after every metric of `own` exists: merging copies the metrics registered so far. */

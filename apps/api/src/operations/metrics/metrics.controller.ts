@@ -14,7 +14,10 @@ export class MetricsController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format)', security: [] })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Process metrics and http_request_duration_seconds', schema: { type: 'string' } })
+  @ApiOkResponse({
+    description: 'Process metrics, http_request_duration_seconds and tally_deprecated_requests_total',
+    schema: { type: 'string' },
+  })
   scrape(): Promise<string> {
     return this.metrics.metrics();
   }

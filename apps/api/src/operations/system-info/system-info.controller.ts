@@ -2,8 +2,8 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '@tally/auth';
 import { DatabaseConnection } from '@tally/database';
-import { PROTOCOL_VERSION } from '../../configure-app';
 import { packageVersion } from '../package-version';
+import { ProtocolVersions } from '../protocol-versions/protocol-versions';
 import { SystemInfoResponse } from './system-info.response.dto';
 
 /** What is running: public, and nothing in it is a secret (no URLs, paths or keys). */
@@ -14,7 +14,10 @@ export class SystemInfoController {
   private readonly startedAt = new Date();
   private readonly startedAtMs = performance.now();
 
-  constructor(private readonly database: DatabaseConnection) {}
+  constructor(
+    private readonly database: DatabaseConnection,
+    private readonly versions: ProtocolVersions,
+  ) {}
 
   @Get('info')
   @Public()
@@ -24,7 +27,9 @@ export class SystemInfoController {
     return {
       name: 'tally',
       version: this.version,
-      protocol_version: PROTOCOL_VERSION,
+      protocol_version: this.versions.policy.current,
+      supported_protocol_versions: [...this.versions.policy.supported],
+      deprecated_protocol_versions: [...this.versions.policy.deprecated],
       database: this.database.kind,
       uptime_seconds: Math.floor((performance.now() - this.startedAtMs) / 1000),
       started_at: this.startedAt.toISOString(),

@@ -8,8 +8,17 @@ export class SystemInfoResponse {
   @ApiProperty({ example: '0.1.0', description: 'the service version (package.json)' })
   version: string;
 
-  @ApiProperty({ example: '1', description: 'the HTTP protocol version, also sent as X-Protocol-Version' })
+  @ApiProperty({
+    example: '1',
+    description: 'the current protocol version: served to requests that name none (X-Protocol-Version)',
+  })
   protocol_version: string;
+
+  @ApiProperty({ example: ['1'], description: 'the protocol major versions served' })
+  supported_protocol_versions: string[];
+
+  @ApiProperty({ example: [], description: 'served versions that are deprecated (answers carry a Deprecation header)' })
+  deprecated_protocol_versions: string[];
 
   @ApiProperty({ enum: ['embedded', 'postgres'] })
   database: DatabaseKind;

@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -16,17 +15,11 @@ import {
   Min,
   ValidateBy,
 } from 'class-validator';
-import { AsSent, IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, IfPresent, PageQueryDto } from '@tally/shared';
+import { AsSent, IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, IfPresent, Int64Field, PageQueryDto } from '@tally/shared';
 import { PRIORITIES, requirementsProblem } from '../../domain';
 
 const ID = IDENTIFIER_PATTERN;
 const ID_MESSAGE = IDENTIFIER_MESSAGE;
-const MICROS = /^[1-9]\d{0,18}$/;
-const MICROS_MESSAGE = '$property must be a positive integer number of micro-credits (a JSON number or digit string)';
-
-/** `*_micros`: a JSON integer (a safe one: no precision lost in JSON) or a digit string. */
-const MicrosField = () =>
-  Transform(({ value }) => (typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value));
 
 /** `requirements` a prover can meet (see requirementsProblem), with the reason when not. */
 const IsProverRequirements = () =>
@@ -58,8 +51,7 @@ export class SubmitJobRequestDto {
     example: '5000000',
     description: 'the cost ceiling in micro-credits: a decimal string, or a JSON integer',
   })
-  @MicrosField()
-  @Matches(MICROS, { message: MICROS_MESSAGE })
+  @Int64Field()
   max_cost_micros: string;
 
   @ApiPropertyOptional({ enum: PRIORITIES, default: 'NORMAL' })
@@ -126,8 +118,7 @@ export class ReportResultRequestDto {
   })
   @IfPresent()
   @OnlyOnSuccess(true)
-  @MicrosField()
-  @Matches(MICROS, { message: MICROS_MESSAGE })
+  @Int64Field()
   final_cost_micros?: string;
 
   @ApiPropertyOptional({ maxLength: 2048, description: 'failures only: what went wrong' })

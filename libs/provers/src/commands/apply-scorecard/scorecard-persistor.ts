@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { IEventHandler } from '@nestjs/cqrs';
 import { OutboxEventsHandler, pgErrorCode, ProcessedEvents } from '@tally/database';
 import { DomainError, ErrorCode, GroupCommit, Settled, TallyEnv } from '@tally/shared';
-import { applyScoreEvent, ProverNotFoundError, Scorecard, type ScorecardUpdateEvent } from '../../domain';
+import { applyScoreEvent, ProverNotFoundError, readScorecardUpdate, Scorecard, type ScoreUpdate } from '../../domain';
 import { ScorecardUpdatePublished } from '../../events/provers.events';
 import { ProverRepository, ScoreWrite } from '../../persistence/prover.repository';
 import { ScorecardRetryQueue } from '../../persistence/scorecard-retry.queue';
@@ -16,7 +16,7 @@ const STALE = new Set(['TL002', '23505']);
 
 interface Pending {
   event: ScorecardUpdatePublished;
-  u: ScorecardUpdateEvent;
+  u: ScoreUpdate;
   /** Lost races so far: a stale expected_version, or a write that found the scorecard moved. */
   retries: number;
 }
@@ -135,7 +135,7 @@ export class ScorecardPersistor implements IEventHandler<ScorecardUpdatePublishe
       { prover_id: p.u.prover_id, event_id: p.u.event_id, expected_version: p.u.expected_version },
     );
     this.logger.error({ code: error.code, ...error.details }, error.message);
-    await this.retries.enqueue(p.u, `${error.code} ${error.message}`);
+    await this.retries.enqueue(p.event.payload, `${error.code} ${error.message}`);
     return error;
   }
 
@@ -145,18 +145,8 @@ export class ScorecardPersistor implements IEventHandler<ScorecardUpdatePublishe
 }
 
 /** Score events are internal, but a malformed one must fail loudly rather than write nonsense. */
-function checkEvent(u: ScorecardUpdateEvent): ScorecardUpdateEvent {
-  const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
-  const ok =
-    typeof u?.prover_id === 'string' &&
-    count(u.delta_success) &&
-    count(u.delta_failure) &&
-    count(u.expected_version) &&
-    typeof u.new_score_value === 'string' &&
-    /^\d{1,3}(\.\d{1,6})?$/.test(u.new_score_value) &&
-    typeof u.event_id === 'string' &&
-    typeof u.emitted_at === 'string' &&
-    !Number.isNaN(Date.parse(u.emitted_at));
-  if (!ok) throw new DomainError(ErrorCode.InvalidRequest, 'malformed ScorecardUpdateEvent', { event: u });
+function checkEvent(payload: unknown): ScoreUpdate {
+  const u = readScorecardUpdate(payload);
+  if (!u) throw new DomainError(ErrorCode.InvalidRequest, 'malformed ScorecardUpdateEvent', { event: payload });
   return u;
 }

@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import { IEventHandler } from '@nestjs/cqrs';
 import { NewOutboxEvent, OutboxEventsHandler, ProcessedEvents, UnitOfWork } from '@tally/database';
 import { Clock, GroupCommit, newId, Settled, TallyEnv } from '@tally/shared';
-import { nextScore, SCORECARD_UPDATE, type ScorecardUpdateEvent } from '../../domain';
+import { nextScore, SCORECARD_UPDATE, scorecardUpdateEvent, type ScoreUpdate } from '../../domain';
 import { ProverJobCompleted, ProverJobFailed } from '../../events/provers.events';
 import { ProverRepository } from '../../persistence/prover.repository';
 
@@ -84,7 +84,7 @@ export class ScorecardEmitter implements IEventHandler<SettledJob>, BeforeApplic
         }
         const emittedAt = this.clock.now();
         const delta = { success: success ? 1 : 0, failure: success ? 0 : 1 };
-        const update: ScorecardUpdateEvent = {
+        const update: ScoreUpdate = {
           prover_id: proverId,
           delta_success: delta.success,
           delta_failure: delta.failure,
@@ -98,7 +98,12 @@ export class ScorecardEmitter implements IEventHandler<SettledJob>, BeforeApplic
           emitted_at: emittedAt.toISOString(),
         };
         Object.assign(card, { score: update.new_score_value, lastScoredAt: emittedAt, version: card.version + 1 });
-        emits.push({ type: SCORECARD_UPDATE, partitionKey: proverId, payload: update, eventId: update.event_id });
+        emits.push({
+          type: SCORECARD_UPDATE,
+          partitionKey: proverId,
+          payload: scorecardUpdateEvent(update),
+          eventId: update.event_id,
+        });
       }
       return { eventId: event.eventId, emits };
     });

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, Matches, Max, Min } from 'class-validator';
-import { IfPresent, IfPresentAndNotNull, INT32_MAX } from '@tally/shared';
+import { IfPresent, IfPresentAndNotNull, Int64Field } from '@tally/shared';
 import { TICK_INTERVAL_MAX_MS, TICK_INTERVAL_MIN_MS, WEIGHT_MESSAGE, WEIGHT_PATTERN } from '../../domain';
 
 /** The whole config: PUT replaces it (a field left out takes its default). */
@@ -27,18 +27,16 @@ export class PutSchedulerConfigRequestDto {
   tick_interval_ms?: number | null;
 
   @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 0,
-    maximum: INT32_MAX,
+    type: 'string',
+    pattern: '^[0-9]+$',
+    example: '3',
     description:
-      'the version being replaced: a different stored version is DSE-005 (409), except that sending the ' +
+      'an int64 (a decimal string, or a JSON integer) from 0 to 2147483647: the version being replaced: a different stored version is DSE-005 (409), except that sending the ' +
       'config already in force again succeeds without a new version when this one is not ahead of it (a replay)',
   })
   @IfPresent()
-  @IsInt()
-  @Min(0)
-  @Max(INT32_MAX) // the version column is an integer
-  version?: number;
+  @Int64Field()
+  version?: string;
 }
 
 export class PlacementQueryDto {
