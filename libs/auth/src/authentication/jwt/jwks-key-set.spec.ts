@@ -1,4 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
@@ -74,5 +76,27 @@ describe('createJwksKeySet (a JWKS file)', () => {
     await expect(keyFor(keys, 'a')).rejects.toThrow(/could not be read: .*ENOENT/);
     await writeFile(file, '{');
     await expect(keyFor(keys, 'a')).rejects.toThrow(/could not be read: not JSON/);
+  });
+});
+
+describe('createJwksKeySet (a JWKS URL)', () => {
+  it('counts a URL that answers late, or not 200, as unreadable', async () => {
+    const server = createServer((req, res) => {
+      if (req.url === '/missing') res.writeHead(404).end('{}');
+      // '/slow' never answers.
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const keySet = (path: string) =>
+      createJwksKeySet({ source: { url: `${base}${path}` }, cacheTtlMs: 1000, cooldownMs: 0, timeoutMs: 200 });
+    const header = { alg: 'ES256', kid: 'a' };
+    const token = { payload: '', signature: '', protected: '' };
+    try {
+      await expect(keySet('/slow')(header, token)).rejects.toThrow(/could not be read: timed out/);
+      await expect(keySet('/missing')(header, token)).rejects.toThrow(/could not be read: HTTP 404/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -94,7 +94,8 @@ async function readJwksFile(file: string, signal: AbortSignal): Promise<string> 
 }
 
 function describe(cause: unknown): string {
-  if (cause instanceof Error && cause.name === 'TimeoutError') return 'timed out';
+  // The abort is a DOMException, not always an Error of this realm: read its name.
+  if ((cause as { name?: unknown } | null)?.name === 'TimeoutError') return 'timed out';
   if (cause instanceof SyntaxError) return 'not JSON';
   if (cause instanceof Error) {
     const code = (cause.cause as { code?: unknown } | undefined)?.code ?? (cause as { code?: unknown }).code;
