@@ -75,6 +75,8 @@ describe('JWT for provers, JWKS served over HTTP', () => {
     expect((await ctx.poll(prover, key).expect(200)).body.network_job_id).toBe(id);
     await ctx.report(id, key, { success: true, final_cost_micros: 400_000 }).expect(201);
     expect(await ctx.waitForStatus(id, 'AUDITED')).toBe('AUDITED');
+    // Paid as a key-authenticated prover is: the final cost less the 10% platform fee.
+    expect((await ctx.balance('provider', prover)).posted).toBe('0.36');
 
     // The token acts for its sub only, and as a prover only.
     const other = ctx.name('prover');
