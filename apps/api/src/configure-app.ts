@@ -69,7 +69,15 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
     .setTitle('Tally')
     .setDescription('Double-entry credit ledger and settlement service for a compute marketplace')
     .setVersion(versions.policy.current)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'API key' }, 'bearer')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'API key or JWT',
+        description: "an API key, or a prover's JWT when a JWKS is configured",
+      },
+      'bearer',
+    )
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
     .addSecurityRequirements('bearer')
     .addSecurityRequirements('api-key')

@@ -4,6 +4,8 @@ import { ThrottlerStorage } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeyAuthenticator } from './authentication/api-key-authenticator';
 import { ApiKeyCache } from './authentication/api-key-cache';
+import { CredentialAuthenticator } from './authentication/credential-authenticator';
+import { JwtAuthenticator } from './authentication/jwt/jwt-authenticator';
 import { RateLimiter } from './authentication/rate-limiter';
 import { SignatureVerifier } from './authentication/signature-verifier';
 import { SlidingWindowStorage } from './authentication/sliding-window-storage';
@@ -21,7 +23,7 @@ import { RequestSignatureRepository } from './persistence/request-signature.repo
 import { ListApiKeysQueryHandler } from './queries/list-api-keys/list-api-keys.query-handler';
 
 /**
- * API keys, roles, HMAC signatures and rate limits. Importing it installs the global
+ * API keys, provers' JWTs (with a JWKS configured), roles, HMAC signatures and rate limits. Importing it installs the global
  * guard (every route needs @Public or @Roles) and ensures the TALLY_ADMIN_KEY admin key at
  * start. Its handlers use the app's one set of buses (DatabaseModule's global CqrsModule).
  */
@@ -33,6 +35,8 @@ import { ListApiKeysQueryHandler } from './queries/list-api-keys/list-api-keys.q
     RequestSignatureRepository,
     ApiKeyCache,
     ApiKeyAuthenticator,
+    JwtAuthenticator,
+    CredentialAuthenticator,
     SignatureVerifier,
     { provide: ThrottlerStorage, useClass: SlidingWindowStorage },
     RateLimiter,
@@ -42,6 +46,7 @@ import { ListApiKeysQueryHandler } from './queries/list-api-keys/list-api-keys.q
     AdminKeyBootstrap,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
   ],
-  exports: [ApiKeyAuthenticator, RateLimiter],
+  // For transports other than REST (gRPC authenticates its `authorization` metadata with them).
+  exports: [CredentialAuthenticator, ApiKeyAuthenticator, RateLimiter],
 })
 export class AuthModule {}

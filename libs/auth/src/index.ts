@@ -12,6 +12,9 @@ export {
   type SignedHeaders,
 } from './domain/request-signature';
 export type { AuthenticatedRequest } from './authentication/authenticated-request';
+export { CredentialAuthenticator, type Authentication } from './authentication/credential-authenticator';
+export { ApiKeyAuthenticator } from './authentication/api-key-authenticator';
+export { presentedCredential } from './authentication/credentials';
 export { CreateApiKeyCommand, type CreatedApiKey } from './commands/create-api-key/create-api-key.command';
 export { RevokeApiKeyCommand } from './commands/revoke-api-key/revoke-api-key.command';
 export { ListApiKeysQuery } from './queries/list-api-keys/list-api-keys.query';

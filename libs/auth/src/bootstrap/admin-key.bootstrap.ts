@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { newId, TallyEnv } from '@tally/shared';
 import { ApiKeyRepository } from '../domain/api-key';
 import { displayPrefix, hashApiKey, MAX_PRESENTED_KEY_LENGTH } from '../domain/api-key-secret';
+import { credentialKind } from '../domain/credential-kind';
 
 /**
  * Ensures TALLY_ADMIN_KEY, when set, is an admin key (idempotent across restarts and
@@ -19,9 +20,10 @@ export class AdminKeyBootstrap implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const secret = this.env.TALLY_ADMIN_KEY;
     if (!secret) return;
-    if (secret.length > MAX_PRESENTED_KEY_LENGTH || /[\s,]/.test(secret)) {
+    // A credential with a dot is read as a JWT (domain/credential-kind.ts), never as a key.
+    if (secret.length > MAX_PRESENTED_KEY_LENGTH || /[\s,]/.test(secret) || credentialKind(secret) === 'jwt') {
       throw new Error(
-        `TALLY_ADMIN_KEY must be at most ${MAX_PRESENTED_KEY_LENGTH} characters, without spaces or commas`,
+        `TALLY_ADMIN_KEY must be at most ${MAX_PRESENTED_KEY_LENGTH} characters, without spaces, commas or dots`,
       );
     }
     const { key, created } = await this.keys.insertIfAbsent({

@@ -1,7 +1,8 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { ApiKeyAuthenticator } from '../authentication/api-key-authenticator';
+import { UnauthenticatedError, UnavailableError } from '@tally/shared';
 import type { AuthenticatedRequest } from '../authentication/authenticated-request';
+import type { Authentication, CredentialAuthenticator } from '../authentication/credential-authenticator';
 import type { RateLimiter } from '../authentication/rate-limiter';
 import type { SignatureVerifier } from '../authentication/signature-verifier';
 import { Public, Roles } from '../decorators/roles.decorator';
@@ -43,11 +44,33 @@ const KEYS: Record<string, ApiKey> = Object.fromEntries(
   ]),
 );
 
+/** Stands in for the authenticator: the keys above, a prover's JWT, a refused one, an unreadable JWKS. */
+async function authenticate(presented: string): Promise<Authentication | null> {
+  if (presented === 'jwt.prover.ok') {
+    return {
+      principal: { keyId: 'jwt:t1', role: 'prover', subject: 'p7' },
+      rateLimitKey: 'prover:p7',
+      apiKey: null,
+      stillAuthenticated: async () => true,
+    };
+  }
+  if (presented === 'jwt.expired.x') throw new UnauthenticatedError('the token has expired (exp)');
+  if (presented === 'jwt.jwks.down') throw new UnavailableError("identity provider's JWKS", 3);
+  const key = KEYS[presented];
+  if (!key) return null;
+  return {
+    principal: { keyId: key.id, role: key.role, subject: key.subject },
+    rateLimitKey: `key:${key.id}`,
+    apiKey: key,
+    stillAuthenticated: async () => true,
+  };
+}
+
 function setup() {
   const consumed: string[] = [];
   const guard = new ApiKeyGuard(
     new Reflector(),
-    { authenticate: async (k: string) => KEYS[k] ?? null } as unknown as ApiKeyAuthenticator,
+    { authenticate } as unknown as CredentialAuthenticator,
     { consume: async (tracker: string) => void consumed.push(tracker) } as unknown as RateLimiter,
     { verify: async () => undefined } as unknown as SignatureVerifier,
   );
@@ -67,7 +90,10 @@ function setup() {
       await guard.canActivate(context);
       return { status: 'allowed', principal: req.principal };
     } catch (error) {
-      return { status: (error as { constructor: { name: string } }).constructor.name };
+      return {
+        status: (error as { constructor: { name: string } }).constructor.name,
+        message: (error as Error).message,
+      };
     }
   };
   return { run, consumed };
@@ -108,5 +134,25 @@ describe('ApiKeyGuard', () => {
     await run(AdminOnly, 'route', 'tly_unknown');
     await run(PublicClass, 'route');
     expect(consumed).toEqual(['key:id-admin', 'key:id-client', 'ip:127.0.0.1', 'ip:127.0.0.1']);
+  });
+
+  it('admits a prover JWT on prover routes, rate-limited per prover', async () => {
+    const { run, consumed } = setup();
+    expect(await run(PublicClass, 'proverRoute', 'jwt.prover.ok')).toEqual({
+      status: 'allowed',
+      principal: { keyId: 'jwt:t1', role: 'prover', subject: 'p7' },
+    });
+    expect((await run(AdminOnly, 'route', 'jwt.prover.ok')).status).toBe('ForbiddenError');
+    expect(consumed).toEqual(['prover:p7', 'prover:p7']);
+  });
+
+  it('passes a refused JWT on as 401 counted per IP, and an unreadable JWKS as 503 counted nowhere', async () => {
+    const { run, consumed } = setup();
+    expect(await run(PublicClass, 'proverRoute', 'jwt.expired.x')).toEqual({
+      status: 'UnauthenticatedError',
+      message: 'the token has expired (exp)',
+    });
+    expect((await run(PublicClass, 'proverRoute', 'jwt.jwks.down')).status).toBe('UnavailableError');
+    expect(consumed).toEqual(['ip:127.0.0.1']);
   });
 });

@@ -3,9 +3,9 @@ import { Reflector } from '@nestjs/core';
 import { normalizeIp } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import { ForbiddenError, UnauthenticatedError } from '@tally/shared';
-import { ApiKeyAuthenticator } from '../authentication/api-key-authenticator';
 import type { AuthenticatedRequest } from '../authentication/authenticated-request';
-import { presentedApiKey } from '../authentication/credentials';
+import { type Authentication, CredentialAuthenticator } from '../authentication/credential-authenticator';
+import { presentedCredential } from '../authentication/credentials';
 import { RateLimiter } from '../authentication/rate-limiter';
 import { SignatureVerifier } from '../authentication/signature-verifier';
 import { PUBLIC_KEY, type Role, ROLES_KEY } from '../decorators/roles.decorator';
@@ -14,11 +14,13 @@ type Access = { public: true; throttled: boolean } | { public: false; roles: rea
 
 /**
  * The global guard (APP_GUARD). Secure by default: a route is open only with @Public;
- * otherwise it needs a valid key whose role is listed in @Roles (a route with neither
- * decorator admits nobody). For each request, in order:
- *   1. the key (Bearer or X-API-Key): missing, unknown or revoked → 401 DSE-002,
- *      counted against the client IP's rate limit (so guessing is throttled too);
- *   2. the key's rate limit → 429 DSE-012 with Retry-After;
+ * otherwise it needs a valid credential whose role is listed in @Roles (a route with
+ * neither decorator admits nobody). For each request, in order:
+ *   1. the credential (an API key as Bearer or X-API-Key, or a prover's JWT as Bearer):
+ *      missing, unknown, revoked or refused → 401 DSE-002, counted against the client IP's
+ *      rate limit (so guessing is throttled too); a JWT while the JWKS cannot be read →
+ *      503 DSE-014 with Retry-After;
+ *   2. the rate limit of the key (of the prover, for a JWT) → 429 DSE-012 with Retry-After;
  *   3. keys with require_signature: HMAC, timestamp and replay → 401 DSE-002;
  *   4. the role → 403 DSE-002;
  * then `req.principal` = { keyId, role, subject }.
@@ -30,7 +32,7 @@ type Access = { public: true; throttled: boolean } | { public: false; roles: rea
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly authenticator: ApiKeyAuthenticator,
+    private readonly authenticator: CredentialAuthenticator,
     private readonly rateLimiter: RateLimiter,
     private readonly signatures: SignatureVerifier,
   ) {}
@@ -47,34 +49,36 @@ export class ApiKeyGuard implements CanActivate {
     }
 
     let presented: string | null;
+    let authentication: Authentication | null;
     try {
-      presented = presentedApiKey(req.headers, req.raw.rawHeaders);
+      presented = presentedCredential(req.headers, req.raw.rawHeaders);
+      authentication = presented === null ? null : await this.authenticator.authenticate(presented);
     } catch (error) {
-      await this.rateLimiter.consume(`ip:${clientIp(req)}`, res);
+      // A JWKS that cannot be read is not the caller's failure: it costs no attempt.
+      if (error instanceof UnauthenticatedError) await this.rateLimiter.consume(`ip:${clientIp(req)}`, res);
       throw error;
     }
-    const key = presented === null ? null : await this.authenticator.authenticate(presented);
-    if (!key) {
+    if (!authentication) {
       await this.rateLimiter.consume(`ip:${clientIp(req)}`, res);
       throw new UnauthenticatedError(
         presented === null
-          ? 'an API key is required (Authorization: Bearer <key> or X-API-Key: <key>)'
+          ? 'an API key or a JWT is required (Authorization: Bearer <key or JWT>, or X-API-Key: <key>)'
           : 'unknown or revoked API key',
       );
     }
-    await this.rateLimiter.consume(`key:${key.id}`, res);
-    if (key.requireSignature) await this.signatures.verify(req, key);
-    if (!access.roles.includes(key.role)) {
+    const { principal, apiKey, rateLimitKey } = authentication;
+    await this.rateLimiter.consume(rateLimitKey, res);
+    if (apiKey?.requireSignature) await this.signatures.verify(req, apiKey);
+    if (!access.roles.includes(principal.role)) {
       throw new ForbiddenError(
         access.roles.length === 0
           ? 'this route is not open to any role'
-          : `this route requires the role ${access.roles.join(' or ')}; this key is ${key.role}`,
+          : `this route requires the role ${access.roles.join(' or ')}; this caller is ${principal.role}`,
       );
     }
-    req.principal = { keyId: key.id, role: key.role, subject: key.subject };
-    // Through the same short cache as every request: a revoke here is seen at once, elsewhere within its TTL.
-    const secret = presented as string; // a key was found, so one was presented
-    req.stillAuthenticated = async () => (await this.authenticator.authenticate(secret))?.id === key.id;
+    req.principal = principal;
+    const authenticated = authentication;
+    req.stillAuthenticated = () => authenticated.stillAuthenticated();
     return true;
   }
 

@@ -5,14 +5,14 @@ import { Roles } from '../decorators/roles.decorator';
 import type { Principal } from '../domain/api-key';
 import { WhoamiResponseDto } from './dto/whoami.response.dto';
 
-/** Who the presented key is; a cheap way for a client to check its key (and its signing). */
+/** Who the presented key (or JWT) is; a cheap way for a caller to check its credential (and its signing). */
 @ApiTags('auth')
-@ApiUnauthorizedResponse({ description: 'DSE-002: missing, unknown or revoked key, or a bad signature' })
+@ApiUnauthorizedResponse({ description: 'DSE-002: missing, unknown or revoked key, a refused JWT, or a bad signature' })
 @Roles('admin', 'client', 'prover')
 @Controller('auth/whoami')
 export class WhoamiController {
   @Get()
-  @ApiOperation({ summary: 'The key making this request' })
+  @ApiOperation({ summary: 'The key (or JWT) making this request' })
   @ApiOkResponse({ type: WhoamiResponseDto })
   get(@CurrentPrincipal() principal: Principal): WhoamiResponseDto {
     return WhoamiResponseDto.from(principal);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { getMetadataStorage } from 'class-validator';
-import { InvalidEnvironmentError, TallyEnv, validateEnv } from './tally-env';
+import { InvalidEnvironmentError, jwtConfigured, TallyEnv, validateEnv } from './tally-env';
 
 function errorOf(raw: Record<string, unknown>): string {
   try {
@@ -127,6 +127,47 @@ describe('validateEnv', () => {
     expect(validateEnv({ PROVER_START_ACK_GRACE_MS: '0' }).PROVER_START_ACK_GRACE_MS).toBe(0);
     for (const bad of ['-1', '1.5', 'soon', '3600001']) {
       expect(errorOf({ PROVER_START_ACK_GRACE_MS: bad })).toMatch(/^ {2}PROVER_START_ACK_GRACE_MS: /m);
+    }
+  });
+
+  it('keeps JWT authentication off until a JWKS is set, and then requires its issuer and audience', () => {
+    expect(jwtConfigured(validateEnv({}))).toBe(false);
+    const jwks = { AUTH_JWT_ISSUER: 'https://id.example', AUTH_JWT_AUDIENCE: 'tally,tally-grpc' };
+    const byUrl = validateEnv({ ...jwks, AUTH_JWKS_URL: 'https://id.example/.well-known/jwks.json' });
+    expect(jwtConfigured(byUrl)).toBe(true);
+    expect(byUrl).toMatchObject({
+      AUTH_JWT_ALGORITHMS: 'RS256,PS256,ES256,EdDSA',
+      AUTH_JWT_ROLE_CLAIM: 'role',
+      AUTH_JWT_CLOCK_TOLERANCE_SECONDS: 30,
+      AUTH_JWKS_CACHE_TTL_SECONDS: 300,
+      AUTH_JWKS_COOLDOWN_SECONDS: 10,
+      AUTH_JWKS_TIMEOUT_MS: 5000,
+    });
+    expect(byUrl.AUTH_JWT_MAX_TOKEN_AGE_SECONDS).toBeUndefined();
+    expect(jwtConfigured(validateEnv({ ...jwks, AUTH_JWKS_FILE: '/etc/tally/jwks.json' }))).toBe(true);
+    for (const local of ['http://127.0.0.1:8080/jwks', 'http://localhost/jwks', 'http://[::1]:9/jwks']) {
+      expect(validateEnv({ ...jwks, AUTH_JWKS_URL: local }).AUTH_JWKS_URL).toBe(local);
+    }
+    expect(errorOf({ AUTH_JWKS_FILE: '/etc/tally/jwks.json' })).toMatch(
+      /^ {2}AUTH_JWT_ISSUER: .*required[\s\S]*^ {2}AUTH_JWT_AUDIENCE: .*required/m,
+    );
+    expect(errorOf({ AUTH_JWT_ISSUER: 'https://id.example' })).toMatch(/^ {2}AUTH_JWT_ISSUER: .*needs AUTH_JWKS_URL/m);
+    for (const [name, value] of [
+      ['AUTH_JWKS_URL', 'http://id.example/jwks'],
+      ['AUTH_JWKS_URL', 'ftp://id.example/jwks'],
+      ['AUTH_JWKS_URL', 'not a url'],
+      ['AUTH_JWKS_FILE', '/etc/both.json'],
+      ['AUTH_JWT_AUDIENCE', 'a,,b'],
+      ['AUTH_JWT_ALGORITHMS', 'HS256'],
+      ['AUTH_JWT_ALGORITHMS', 'RS256,none'],
+      ['AUTH_JWT_CLOCK_TOLERANCE_SECONDS', '301'],
+      ['AUTH_JWT_MAX_TOKEN_AGE_SECONDS', '0'],
+      ['AUTH_JWKS_CACHE_TTL_SECONDS', '0'],
+      ['AUTH_JWKS_COOLDOWN_SECONDS', '301'],
+      ['AUTH_JWKS_TIMEOUT_MS', '50'],
+    ]) {
+      const base = { ...jwks, AUTH_JWKS_URL: 'https://id.example/jwks' };
+      expect(errorOf({ ...base, [name]: value })).toMatch(new RegExp(`^  ${name}: `, 'm'));
     }
   });
 

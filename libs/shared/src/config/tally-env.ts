@@ -10,6 +10,7 @@ import {
   MinLength,
   validateSync,
   ValidateBy,
+  ValidateIf,
 } from 'class-validator';
 import { validateCronExpression } from 'cron';
 import { IfPresent } from '../http/if-present';
@@ -28,6 +29,38 @@ const IsCron = (message: string) =>
   );
 const toBool = ({ value }: { value: unknown }) =>
   value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+
+/** JWS algorithms a prover's JWT may use: asymmetric ones only (a JWKS publishes public keys). */
+export const JWT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+
+/** Whether JWTs are accepted: a JWKS source is configured. */
+export function jwtConfigured(env: Pick<TallyEnv, 'AUTH_JWKS_URL' | 'AUTH_JWKS_FILE'>): boolean {
+  return env.AUTH_JWKS_URL !== undefined || env.AUTH_JWKS_FILE !== undefined;
+}
+
+/** A JWKS is fetched over https; plain http only from this host (a sidecar, a test). */
+function isJwksUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
 
 /** SCORE_IDLE_AFTER_MS unless set: 1 hour. */
 export const DEFAULT_SCORE_IDLE_AFTER_MS = 3_600_000;
@@ -84,6 +117,114 @@ export class TallyEnv {
   @Min(1)
   @Max(3600)
   RATE_LIMIT_WINDOW_SECONDS = 60;
+
+  /** JWKS of the identity provider whose JWTs authenticate provers (https; http only to a loopback host). */
+  @IfPresent()
+  @ValidateBy(
+    { name: 'isJwksUrl', validator: { validate: (v: unknown) => typeof v === 'string' && isJwksUrl(v) } },
+    { message: 'AUTH_JWKS_URL must be an https:// URL (http:// only to localhost or a loopback address)' },
+  )
+  AUTH_JWKS_URL?: string;
+
+  /** A JWKS file, instead of AUTH_JWKS_URL: re-read after the cache TTL, or at once for an unknown kid. */
+  @IfPresent()
+  @IsString()
+  @ValidateBy(
+    {
+      name: 'oneJwksSource',
+      validator: { validate: (_v: unknown, args) => !(args?.object as TallyEnv).AUTH_JWKS_URL },
+    },
+    { message: 'set AUTH_JWKS_URL or AUTH_JWKS_FILE, not both' },
+  )
+  AUTH_JWKS_FILE?: string;
+
+  /** The `iss` a JWT must carry; required with a JWKS. */
+  @ValidateIf((env: TallyEnv, value: unknown) => value !== undefined || jwtConfigured(env))
+  @IsString({ message: 'AUTH_JWT_ISSUER is required with AUTH_JWKS_URL or AUTH_JWKS_FILE' })
+  @ValidateBy(
+    { name: 'needsJwks', validator: { validate: (_v: unknown, args) => jwtConfigured(args?.object as TallyEnv) } },
+    { message: 'AUTH_JWT_ISSUER needs AUTH_JWKS_URL or AUTH_JWKS_FILE' },
+  )
+  AUTH_JWT_ISSUER?: string;
+
+  /** The audience (or comma-separated audiences) a JWT's `aud` must name; required with a JWKS. */
+  @ValidateIf((env: TallyEnv, value: unknown) => value !== undefined || jwtConfigured(env))
+  @IsString({ message: 'AUTH_JWT_AUDIENCE is required with AUTH_JWKS_URL or AUTH_JWKS_FILE' })
+  @Matches(/^[^,\s]+(,[^,\s]+)*$/, { message: 'AUTH_JWT_AUDIENCE must be one audience or a comma-separated list' })
+  @ValidateBy(
+    { name: 'needsJwks', validator: { validate: (_v: unknown, args) => jwtConfigured(args?.object as TallyEnv) } },
+    { message: 'AUTH_JWT_AUDIENCE needs AUTH_JWKS_URL or AUTH_JWKS_FILE' },
+  )
+  AUTH_JWT_AUDIENCE?: string;
+
+  /** The JWS algorithms a JWT may be signed with (comma-separated; asymmetric only). */
+  @IfPresent()
+  @ValidateBy(
+    {
+      name: 'isJwtAlgorithms',
+      validator: {
+        validate: (v: unknown) =>
+          typeof v === 'string' && v.split(',').every((alg) => (JWT_ALGORITHMS as readonly string[]).includes(alg)),
+      },
+    },
+    { message: `AUTH_JWT_ALGORITHMS must be a comma-separated list of ${JWT_ALGORITHMS.join(', ')}` },
+  )
+  AUTH_JWT_ALGORITHMS = 'RS256,PS256,ES256,EdDSA';
+
+  /** The claim holding the caller's role; only `prover` is admitted (see docs/operations.md). */
+  @IfPresent()
+  @Matches(/^\S+$/, { message: 'AUTH_JWT_ROLE_CLAIM must be a claim name' })
+  AUTH_JWT_ROLE_CLAIM = 'role';
+
+  /** Seconds of clock difference allowed on `exp`, `nbf` and `iat`. */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  AUTH_JWT_CLOCK_TOLERANCE_SECONDS = 30;
+
+  /** When set, a JWT must carry `iat` and be at most this old (seconds), whatever its `exp`. */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(31 * 86400)
+  AUTH_JWT_MAX_TOKEN_AGE_SECONDS?: number;
+
+  /** The JWKS is fetched again once it is older than this (seconds): the longest a removed kid keeps verifying. */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  AUTH_JWKS_CACHE_TTL_SECONDS = 300;
+
+  /** The least time (seconds) between two fetches of the JWKS, after a success or a failure. */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  @ValidateBy(
+    {
+      name: 'notAboveTtl',
+      validator: {
+        validate: (v: unknown, args) =>
+          typeof v === 'number' && v <= (args?.object as TallyEnv).AUTH_JWKS_CACHE_TTL_SECONDS,
+      },
+    },
+    { message: 'AUTH_JWKS_COOLDOWN_SECONDS must not exceed AUTH_JWKS_CACHE_TTL_SECONDS' },
+  )
+  AUTH_JWKS_COOLDOWN_SECONDS = 10;
+
+  /** How long (ms) a JWKS fetch may take before it counts as failed. */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
+  AUTH_JWKS_TIMEOUT_MS = 5000;
 
   @IfPresent()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

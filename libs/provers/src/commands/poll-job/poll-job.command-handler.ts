@@ -44,9 +44,9 @@ export class PollJobCommandHandler
       // A prover waiting in a long poll is alive: its heartbeat stays within the liveness TTL.
       const woken = await this.wakeups.wait(proverId, Math.min(remaining, this.env.PROVER_LIVENESS_TTL_MS / 3), signal);
       if (signal?.aborted || this.wakeups.stopping) return null;
-      // A key revoked while its poll waited gets no job (nor keeps its prover live).
+      // A key revoked (a token expired, its kid removed) while its poll waited gets no job (nor keeps its prover live).
       if (stillAuthenticated && !(await stillAuthenticated())) {
-        throw new UnauthenticatedError('this API key was revoked while the poll waited');
+        throw new UnauthenticatedError('the credential was revoked or expired while the poll waited');
       }
       if (signal?.aborted) return null;
       if (!woken) {
