@@ -53,7 +53,7 @@ async function startServer(config: GrpcTlsConfig): Promise<RunningServer> {
 }
 
 function whoAmI(port: number, credentials: grpc.ChannelCredentials): Promise<CertificatePrincipal | null> {
-  const client = new grpc.Client(`127.0.0.1:${port}`, credentials);
+  const client = new grpc.Client(`localhost:${port}`, credentials);
   return new Promise<CertificatePrincipal | null>((resolve, reject) => {
     client.makeUnaryRequest(
       WHO_AM_I,
