@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -63,12 +63,46 @@ export class TestPki {
     return this.issue(subject, ['extendedKeyUsage=clientAuth']);
   }
 
+  /** Marks the certificate revoked in this CA's database (see crl()). */
+  revoke(issued: IssuedCertificate): void {
+    openssl(this.dir, ['ca', '-config', this.caConfig(), '-revoke', issued.cert]);
+  }
+
+  /** A CRL listing every certificate revoked so far, valid for two days; returns its file. */
+  crl(): string {
+    const path = join(this.dir, `ca-${++this.serial}.crl`);
+    openssl(this.dir, ['ca', '-config', this.caConfig(), '-gencrl', '-out', path]);
+    return path;
+  }
+
   read(path: string): Buffer {
     return readFileSync(path);
   }
 
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The minimal `openssl ca` configuration that revoke() and crl() need. */
+  private caConfig(): string {
+    const path = join(this.dir, 'ca.cnf');
+    if (!existsSync(path)) {
+      writeFileSync(join(this.dir, 'index.txt'), '');
+      writeFileSync(join(this.dir, 'crlnumber'), '01\n');
+      const settings = [
+        ['database', 'index.txt'],
+        ['crlnumber', 'crlnumber'],
+        ['certificate', this.caCert],
+        ['private_key', this.caKey],
+        ['default_md', 'sha256'],
+        ['default_crl_days', '2'],
+      ];
+      writeFileSync(
+        path,
+        ['[ca]', 'default_ca = test_ca', '[test_ca]', ...settings.map(([k, v]) => `${k} = ${v}`)].join('\n'),
+      );
+    }
+    return path;
   }
 
   private issue(subject: string, extensions: string[]): IssuedCertificate {

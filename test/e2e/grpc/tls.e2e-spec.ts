@@ -1,13 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, type ConnectionOptions } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { InvalidEnvironmentError } from '@tally/shared';
 import {
   type CertificatePrincipal,
   grpcServerCredentials,
   type GrpcTlsConfig,
   type GrpcTransportSecurity,
+  reloadOnSighup,
 } from '../../../apps/api/src/grpc/tls';
 import { type IssuedCertificate, TestPki } from '../../support/test-pki';
 
@@ -53,7 +55,8 @@ async function startServer(config: GrpcTlsConfig): Promise<RunningServer> {
 }
 
 function whoAmI(port: number, credentials: grpc.ChannelCredentials): Promise<CertificatePrincipal | null> {
-  const client = new grpc.Client(`localhost:${port}`, credentials);
+  // A subchannel of its own: a connection from an earlier call must not answer for this one.
+  const client = new grpc.Client(`localhost:${port}`, credentials, { 'grpc.use_local_subchannel_pool': 1 });
   return new Promise<CertificatePrincipal | null>((resolve, reject) => {
     client.makeUnaryRequest(
       WHO_AM_I,
@@ -68,10 +71,19 @@ function whoAmI(port: number, credentials: grpc.ChannelCredentials): Promise<Cer
 
 /** A raw TLS handshake: the negotiated protocol, or the error the server's alert caused. */
 function handshake(port: number, options: ConnectionOptions): Promise<string | null> {
+  return tlsConnection(port, options, (socket) => socket.getProtocol());
+}
+
+/** The serial number of the certificate the server presents. */
+function serverSerial(port: number, ca: Buffer): Promise<string> {
+  return tlsConnection(port, { ca }, (socket) => socket.getPeerCertificate().serialNumber);
+}
+
+function tlsConnection<T>(port: number, options: ConnectionOptions, read: (socket: TLSSocket) => T): Promise<T> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port, servername: 'localhost', ALPNProtocols: ['h2'], ...options });
     socket.once('secureConnect', () => {
-      resolve(socket.getProtocol());
+      resolve(read(socket));
       socket.destroy();
     });
     socket.once('error', (error) => {
@@ -193,6 +205,97 @@ describe('gRPC transport security', () => {
     });
   });
 
+  describe('revocation (GRPC_TLS_CLIENT_CRL) and reload', () => {
+    let crlServer: RunningServer;
+    let config: Required<Pick<GrpcTlsConfig, 'GRPC_TLS_CERT' | 'GRPC_TLS_KEY' | 'GRPC_TLS_CLIENT_CRL'>>;
+    let revoked: IssuedCertificate;
+    let later: IssuedCertificate;
+    let kept: IssuedCertificate;
+    beforeAll(async () => {
+      [revoked, later, kept] = ['/OU=prover/CN=p-1', '/OU=prover/CN=p-2', '/OU=prover/CN=p-3'].map((subject) =>
+        pki.issueClient(subject),
+      );
+      pki.revoke(revoked);
+      // Files of the server's own, so the test can replace them under it.
+      config = {
+        GRPC_TLS_CERT: join(pki.dir, 'live-server.crt'),
+        GRPC_TLS_KEY: join(pki.dir, 'live-server.key'),
+        GRPC_TLS_CLIENT_CRL: join(pki.dir, 'live.crl'),
+      };
+      copyFileSync(server.cert, config.GRPC_TLS_CERT);
+      copyFileSync(server.key, config.GRPC_TLS_KEY);
+      copyFileSync(pki.crl(), config.GRPC_TLS_CLIENT_CRL);
+      crlServer = await startServer({ ...config, GRPC_HOST: '127.0.0.1', GRPC_TLS_CLIENT_CA: pki.caCert });
+    });
+    afterAll(() => crlServer.stop());
+
+    it('refuses a revoked certificate and serves the others', async () => {
+      const before = crlServer.served();
+      await expect(whoAmI(crlServer.port, clientCredentials(revoked))).rejects.toMatchObject(refused);
+      expect(crlServer.served()).toBe(before);
+      await expect(whoAmI(crlServer.port, clientCredentials(later))).resolves.toEqual({
+        role: 'prover',
+        subject: 'p-2',
+      });
+    });
+
+    it('reload() takes a new CRL and a rotated server certificate for new connections', async () => {
+      const rotated = pki.issueServer();
+      pki.revoke(later);
+      copyFileSync(pki.crl(), config.GRPC_TLS_CLIENT_CRL);
+      copyFileSync(rotated.cert, config.GRPC_TLS_CERT);
+      copyFileSync(rotated.key, config.GRPC_TLS_KEY);
+      const tlsOptions = { ca, cert: pki.read(kept.cert), key: pki.read(kept.key) };
+      const serialOf = (path: string) => new X509Certificate(pki.read(path)).serialNumber;
+      expect(await serverSerial(crlServer.port, tlsOptions.ca)).toBe(serialOf(server.cert));
+
+      crlServer.security.reload();
+
+      expect(await serverSerial(crlServer.port, tlsOptions.ca)).toBe(serialOf(rotated.cert));
+      await expect(whoAmI(crlServer.port, clientCredentials(later))).rejects.toMatchObject(refused);
+      await expect(whoAmI(crlServer.port, clientCredentials(kept))).resolves.toEqual({
+        role: 'prover',
+        subject: 'p-3',
+      });
+      await expect(handshake(crlServer.port, { ...tlsOptions, maxVersion: 'TLSv1.2' })).rejects.toMatchObject({
+        code: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+      });
+    });
+
+    it('a reload with a bad file throws, naming it, and keeps serving the files it had', async () => {
+      const serving = await serverSerial(crlServer.port, ca);
+      copyFileSync(pki.issueClient('/CN=other').key, config.GRPC_TLS_KEY);
+      expect(() => crlServer.security.reload()).toThrow(/^ {2}GRPC_TLS_KEY: is not the private key/m);
+      expect(await serverSerial(crlServer.port, ca)).toBe(serving);
+      await expect(whoAmI(crlServer.port, clientCredentials(kept))).resolves.toEqual({
+        role: 'prover',
+        subject: 'p-3',
+      });
+    });
+
+    it('SIGHUP reloads, and logs a refused reload', async () => {
+      const messages: string[] = [];
+      const stop = reloadOnSighup(crlServer.security, {
+        log: (m) => messages.push(`log ${m}`),
+        error: (m) => messages.push(`error ${m}`),
+      });
+      try {
+        copyFileSync(pki.issueClient('/CN=another').key, config.GRPC_TLS_KEY);
+        process.emit('SIGHUP', 'SIGHUP');
+        expect(messages).toEqual([expect.stringMatching(/^error gRPC: TLS reload .*refused[\s\S]*GRPC_TLS_KEY: /)]);
+        const rotated = pki.issueServer();
+        copyFileSync(rotated.cert, config.GRPC_TLS_CERT);
+        copyFileSync(rotated.key, config.GRPC_TLS_KEY);
+        process.emit('SIGHUP', 'SIGHUP');
+        expect(messages[1]).toMatch(/^log gRPC: TLS files reloaded/);
+        expect(await serverSerial(crlServer.port, ca)).toBe(new X509Certificate(pki.read(rotated.cert)).serialNumber);
+      } finally {
+        stop();
+      }
+      expect(process.listenerCount('SIGHUP')).toBe(0);
+    });
+  });
+
   describe('TLS without client certificates', () => {
     let tls: RunningServer;
     beforeAll(async () => {
@@ -271,6 +374,18 @@ describe('gRPC transport security', () => {
         () => ({ ...tlsFiles(), GRPC_TLS_CLIENT_CA: pki.caCert, GRPC_TLS_ROLE_MAP: 'OU=ops:admin' }),
         'GRPC_TLS_ROLE_MAP',
         /role must be one of scheduler, persistor, prover/,
+      ],
+      [
+        'a CRL without a client CA',
+        () => ({ ...tlsFiles(), GRPC_TLS_CLIENT_CRL: pki.crl() }),
+        'GRPC_TLS_CLIENT_CRL',
+        /needs GRPC_TLS_CLIENT_CA/,
+      ],
+      [
+        'a CRL file holding a certificate',
+        () => ({ ...tlsFiles(), GRPC_TLS_CLIENT_CA: pki.caCert, GRPC_TLS_CLIENT_CRL: pki.caCert }),
+        'GRPC_TLS_CLIENT_CRL',
+        /holds no PEM CRL/,
       ],
       [
         'an unreadable certificate file',

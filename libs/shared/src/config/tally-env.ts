@@ -282,6 +282,11 @@ export class TallyEnv {
   @IsString()
   GRPC_TLS_CLIENT_CA?: string;
 
+  /** CRLs (PEM file) of the GRPC_TLS_CLIENT_CA authorities: a revoked client certificate is refused. */
+  @IfPresent()
+  @IsString()
+  GRPC_TLS_CLIENT_CRL?: string;
+
   /**
    * Which client certificates have which role: comma-separated ATTRIBUTE=VALUE:role entries
    * (CN, OU or O; scheduler, persistor or prover). Unset: the subject's OU names the role.

@@ -1,8 +1,8 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { SecureServerOptions } from 'node:http2';
 import { createSecureContext, type PeerCertificate, type SecureContextOptions } from 'node:tls';
 import { ServerCredentials } from '@grpc/grpc-js';
-import type { SecureServerOptions } from 'node:http2';
 import { InvalidEnvironmentError } from '@tally/shared';
 import {
   type CertificatePrincipal,
@@ -18,6 +18,7 @@ export interface GrpcTlsConfig {
   GRPC_TLS_CERT?: string;
   GRPC_TLS_KEY?: string;
   GRPC_TLS_CLIENT_CA?: string;
+  GRPC_TLS_CLIENT_CRL?: string;
   GRPC_TLS_ROLE_MAP?: string;
 }
 
@@ -40,16 +41,24 @@ export interface GrpcTransportSecurity {
   summary: string;
   /** The role and subject of the call's verified client certificate; null without mTLS or without a mapped role. */
   principalOfPeer(call: PeerCall): CertificatePrincipal | null;
+  /**
+   * Reads the certificate, key, CA and CRL files again, checked as at start, and serves new
+   * connections with them (rotation, a new CRL); open connections keep theirs. On a bad file it
+   * throws the same InvalidEnvironmentError as at start and keeps serving the old ones.
+   * Plaintext: nothing to do.
+   */
+  reload(): void;
 }
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/;
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const PEM_CRL = /-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----/;
 
 /**
  * The gRPC server's transport security, from the environment, checked whole at start:
  * - GRPC_TLS_CERT and GRPC_TLS_KEY (PEM files): TLS, never below TLS 1.3;
- * - with GRPC_TLS_CLIENT_CA as well: mTLS, a client certificate signed by that CA is required,
- *   and GRPC_TLS_ROLE_MAP maps its subject to a role;
+ * - with GRPC_TLS_CLIENT_CA as well: mTLS, a client certificate signed by that CA (and not
+ *   revoked by GRPC_TLS_CLIENT_CRL) is required, and GRPC_TLS_ROLE_MAP maps its subject to a role;
  * - none of them: plaintext, bound to loopback only.
  * Anything else (half a pair, an unreadable file, a key that is not the certificate's, a CA
  * without TLS) throws an InvalidEnvironmentError naming each wrong variable.
@@ -62,8 +71,9 @@ export function grpcServerCredentials(config: GrpcTlsConfig): GrpcTransportSecur
   if (caPath && !(certPath && keyPath)) {
     problems.add('GRPC_TLS_CLIENT_CA', 'needs GRPC_TLS_CERT and GRPC_TLS_KEY (mTLS runs over TLS)');
   }
-  if (config.GRPC_TLS_ROLE_MAP && !caPath) {
-    problems.add('GRPC_TLS_ROLE_MAP', 'applies to client certificates: it needs GRPC_TLS_CLIENT_CA');
+  for (const variable of ['GRPC_TLS_CLIENT_CRL', 'GRPC_TLS_ROLE_MAP'] as const) {
+    if (config[variable] && !caPath)
+      problems.add(variable, 'applies to client certificates: it needs GRPC_TLS_CLIENT_CA');
   }
   let roleMap: RoleMapEntry[] = [];
   try {
@@ -76,37 +86,15 @@ export function grpcServerCredentials(config: GrpcTlsConfig): GrpcTransportSecur
 
   if (!certPath || !keyPath) return plaintext(config.GRPC_HOST);
 
-  const cert = readPem(problems, 'GRPC_TLS_CERT', certPath);
-  const key = readPem(problems, 'GRPC_TLS_KEY', keyPath);
-  const ca = caPath ? readPem(problems, 'GRPC_TLS_CLIENT_CA', caPath) : undefined;
-  const leaf = cert && parseCertificates(problems, 'GRPC_TLS_CERT', cert)[0];
-  const privateKey = key && parsePrivateKey(problems, key);
-  if (leaf && privateKey && !leaf.checkPrivateKey(privateKey)) {
-    problems.add('GRPC_TLS_KEY', `is not the private key of the certificate in GRPC_TLS_CERT (${leaf.subject})`);
-  }
-  if (ca) {
-    for (const authority of parseCertificates(problems, 'GRPC_TLS_CLIENT_CA', ca)) {
-      if (!authority.ca) problems.add('GRPC_TLS_CLIENT_CA', `${authority.subject} is not a CA certificate`);
-    }
-  }
-  problems.throwIfAny();
-
-  // grpc-js's createSsl takes no TLS version, so the options go to the http2 secure server
-  // through ServerCredentials' own constructor: the first object is the server's options,
-  // the second the secure context (applied again on every context update).
-  const contextOptions: SecureContextOptions = { cert, key, ca, minVersion: 'TLSv1.3' };
-  try {
-    createSecureContext(contextOptions);
-  } catch (error) {
-    problems.add('GRPC_TLS_CERT', `the certificate and key do not make a TLS context: ${(error as Error).message}`);
-    problems.throwIfAny();
-  }
-  const mutual = ca !== undefined;
+  const mutual = caPath !== undefined;
+  // A client certificate is requested and must verify only under mTLS; these are the http2
+  // server's own options, fixed for its life, while the files make its secure context.
   const serverOptions: SecureServerOptions = { requestCert: mutual, rejectUnauthorized: mutual };
+  const credentials = new Tls13ServerCredentials(serverOptions, loadContext(config));
   const host = config.GRPC_HOST ?? '0.0.0.0';
   return {
     mode: mutual ? 'mtls' : 'tls',
-    credentials: new Tls13ServerCredentials(serverOptions, contextOptions),
+    credentials,
     host,
     loopbackOnly: false,
     summary: mutual
@@ -114,6 +102,7 @@ export function grpcServerCredentials(config: GrpcTlsConfig): GrpcTransportSecur
       : `gRPC: TLS 1.3 on ${host}; no client certificates (GRPC_TLS_CLIENT_CA unset)`,
     principalOfPeer: (call) =>
       mutual ? principalOfCertificate(call.getAuthContext().sslPeerCertificate, roleMap) : null,
+    reload: () => credentials.replace(loadContext(config)),
   };
 }
 
@@ -128,14 +117,56 @@ function plaintext(requestedHost: string | undefined): GrpcTransportSecurity {
     loopbackOnly: true,
     summary: `gRPC: plaintext (GRPC_TLS_CERT and GRPC_TLS_KEY unset), bound to loopback ${host} only${ignored}`,
     principalOfPeer: () => null,
+    reload: () => undefined,
   };
 }
 
-/** ServerCredentials whose options reach the http2 secure server as given (createSsl's cannot set minVersion). */
+/**
+ * ServerCredentials that hand their options to the http2 secure server as given: grpc-js's
+ * createSsl sets no TLS version. The secure context's options carry minVersion, because the
+ * server applies them alone again on each replace().
+ */
 class Tls13ServerCredentials extends ServerCredentials {
   _equals(other: ServerCredentials): boolean {
     return other === this;
   }
+  replace(contextOptions: SecureContextOptions): void {
+    this.updateSecureContextOptions(contextOptions);
+  }
+}
+
+/** The secure context's options from the files, each checked; throws naming every bad one. */
+function loadContext(config: GrpcTlsConfig): SecureContextOptions {
+  const problems = new Problems();
+  const cert = readPem(problems, 'GRPC_TLS_CERT', config.GRPC_TLS_CERT!);
+  const key = readPem(problems, 'GRPC_TLS_KEY', config.GRPC_TLS_KEY!);
+  const ca = config.GRPC_TLS_CLIENT_CA ? readPem(problems, 'GRPC_TLS_CLIENT_CA', config.GRPC_TLS_CLIENT_CA) : undefined;
+  const crl = config.GRPC_TLS_CLIENT_CRL
+    ? readPem(problems, 'GRPC_TLS_CLIENT_CRL', config.GRPC_TLS_CLIENT_CRL)
+    : undefined;
+  const leaf = cert && parseCertificates(problems, 'GRPC_TLS_CERT', cert)[0];
+  const privateKey = key && parsePrivateKey(problems, key);
+  if (leaf && privateKey && !leaf.checkPrivateKey(privateKey)) {
+    problems.add('GRPC_TLS_KEY', `is not the private key of the certificate in GRPC_TLS_CERT (${leaf.subject})`);
+  }
+  if (ca) {
+    for (const authority of parseCertificates(problems, 'GRPC_TLS_CLIENT_CA', ca)) {
+      if (!authority.ca) problems.add('GRPC_TLS_CLIENT_CA', `${authority.subject} is not a CA certificate`);
+    }
+  }
+  if (crl && !PEM_CRL.test(crl.toString('utf8'))) {
+    problems.add('GRPC_TLS_CLIENT_CRL', 'holds no PEM CRL (-----BEGIN X509 CRL-----)');
+  }
+  problems.throwIfAny();
+  const options: SecureContextOptions = { cert, key, ca, crl, minVersion: 'TLSv1.3' };
+  // What the checks above do not see (a CRL that does not parse, a key type TLS cannot use) fails here, not on the first client.
+  try {
+    createSecureContext(options);
+  } catch (error) {
+    problems.add(crl ? 'GRPC_TLS_CLIENT_CRL' : 'GRPC_TLS_CERT', `makes no TLS context: ${(error as Error).message}`);
+  }
+  problems.throwIfAny();
+  return options;
 }
 
 /** The wrong variables found so far, thrown together in validateEnv's format. */

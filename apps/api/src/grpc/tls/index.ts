@@ -6,3 +6,4 @@ export {
   type PeerCall,
 } from './grpc-server-credentials';
 export { CERTIFICATE_ROLES, type CertificatePrincipal, type CertificateRole } from './certificate-roles';
+export { reloadOnSighup, type ReloadLog } from './reload-on-sighup';
