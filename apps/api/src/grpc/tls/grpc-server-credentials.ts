@@ -72,8 +72,9 @@ export function grpcServerCredentials(config: GrpcTlsConfig): GrpcTransportSecur
     problems.add('GRPC_TLS_CLIENT_CA', 'needs GRPC_TLS_CERT and GRPC_TLS_KEY (mTLS runs over TLS)');
   }
   for (const variable of ['GRPC_TLS_CLIENT_CRL', 'GRPC_TLS_ROLE_MAP'] as const) {
-    if (config[variable] && !caPath)
+    if (config[variable] && !caPath) {
       problems.add(variable, 'applies to client certificates: it needs GRPC_TLS_CLIENT_CA');
+    }
   }
   let roleMap: RoleMapEntry[] = [];
   try {
@@ -86,7 +87,7 @@ export function grpcServerCredentials(config: GrpcTlsConfig): GrpcTransportSecur
 
   if (!certPath || !keyPath) return plaintext(config.GRPC_HOST);
 
-  const mutual = caPath !== undefined;
+  const mutual = Boolean(caPath);
   // A client certificate is requested and must verify only under mTLS; these are the http2
   // server's own options, fixed for its life, while the files make its secure context.
   const serverOptions: SecureServerOptions = { requestCert: mutual, rejectUnauthorized: mutual };
