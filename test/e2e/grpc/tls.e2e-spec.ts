@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
+import { X509Certificate } from 'node:crypto';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { X509Certificate } from 'node:crypto';
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { InvalidEnvironmentError } from '@tally/shared';
 import {
@@ -47,7 +47,7 @@ async function startServer(config: GrpcTlsConfig): Promise<RunningServer> {
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${security.host}:0`, security.credentials, (error, bound) =>
+    server.bindAsync(security.bindAddress(0), security.credentials, (error, bound) =>
       error ? reject(error) : resolve(bound),
     ),
   );
@@ -335,7 +335,10 @@ describe('gRPC transport security', () => {
     });
 
     it('keeps a loopback GRPC_HOST and overrides any other', () => {
-      expect(grpcServerCredentials({ GRPC_HOST: '::1' }).host).toBe('::1');
+      const ipv6 = grpcServerCredentials({ GRPC_HOST: '::1' });
+      expect(ipv6.host).toBe('::1');
+      expect(ipv6.bindAddress(50051)).toBe('[::1]:50051');
+      expect(grpcServerCredentials({ GRPC_HOST: '[::1]' }).bindAddress(0)).toBe('[::1]:0');
       expect(grpcServerCredentials({ GRPC_HOST: 'localhost' }).host).toBe('localhost');
       const open = grpcServerCredentials({ GRPC_HOST: '0.0.0.0' });
       expect(open).toMatchObject({ host: '127.0.0.1', loopbackOnly: true });

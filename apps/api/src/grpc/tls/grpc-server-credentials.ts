@@ -1,6 +1,7 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { SecureServerOptions } from 'node:http2';
+import { isIPv6 } from 'node:net';
 import { createSecureContext, type PeerCertificate, type SecureContextOptions } from 'node:tls';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { InvalidEnvironmentError } from '@tally/shared';
@@ -35,6 +36,8 @@ export interface GrpcTransportSecurity {
   credentials: ServerCredentials;
   /** The address to bind: GRPC_HOST (default 0.0.0.0) with TLS; always a loopback address in plaintext. */
   host: string;
+  /** The address for grpc-js's bindAsync: `host:port`, an IPv6 host in brackets. */
+  bindAddress(port: number): string;
   /** Plaintext: the port must never be reachable from another host. */
   loopbackOnly: boolean;
   /** One line for the start log saying what the port accepts (log it as a warning when plaintext). */
@@ -97,6 +100,7 @@ export function grpcServerCredentials(config: GrpcTlsConfig): GrpcTransportSecur
     mode: mutual ? 'mtls' : 'tls',
     credentials,
     host,
+    bindAddress: (port) => addressOf(host, port),
     loopbackOnly: false,
     summary: mutual
       ? `gRPC: TLS 1.3 with client certificates required (mTLS, roles by GRPC_TLS_ROLE_MAP) on ${host}`
@@ -115,11 +119,16 @@ function plaintext(requestedHost: string | undefined): GrpcTransportSecurity {
     mode: 'plaintext',
     credentials: ServerCredentials.createInsecure(),
     host,
+    bindAddress: (port) => addressOf(host, port),
     loopbackOnly: true,
     summary: `gRPC: plaintext (GRPC_TLS_CERT and GRPC_TLS_KEY unset), bound to loopback ${host} only${ignored}`,
     principalOfPeer: () => null,
     reload: () => undefined,
   };
+}
+
+function addressOf(host: string, port: number): string {
+  return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /**
