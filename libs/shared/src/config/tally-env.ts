@@ -442,6 +442,35 @@ export class TallyEnv {
   @Min(10)
   @Max(24 * 3_600_000)
   SETTLEMENT_RETRY_MAX_MS = 300000;
+
+  /** gRPC server certificate (PEM file, may hold its chain); with GRPC_TLS_KEY the gRPC port speaks TLS 1.3 only. */
+  @IfPresent()
+  @IsString()
+  GRPC_TLS_CERT?: string;
+
+  /** The private key (unencrypted PEM file) of GRPC_TLS_CERT. */
+  @IfPresent()
+  @IsString()
+  GRPC_TLS_KEY?: string;
+
+  /** CA certificates (PEM file): client certificates signed by one of them are required (mTLS). */
+  @IfPresent()
+  @IsString()
+  GRPC_TLS_CLIENT_CA?: string;
+
+  /** CRLs (PEM file) of the GRPC_TLS_CLIENT_CA authorities: a revoked client certificate is refused. */
+  @IfPresent()
+  @IsString()
+  GRPC_TLS_CLIENT_CRL?: string;
+
+  /**
+   * Which client certificates have which role: comma-separated ATTRIBUTE=VALUE:role entries
+   * (CN, OU or O; scheduler, persistor or prover). Unset: the subject's OU names the role.
+   * Checked when the gRPC server starts.
+   */
+  @IfPresent()
+  @IsString()
+  GRPC_TLS_ROLE_MAP?: string;
 }
 
 export class InvalidEnvironmentError extends Error {}
