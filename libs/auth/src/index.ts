@@ -19,6 +19,4 @@ export { CreateApiKeyCommand, type CreatedApiKey } from './commands/create-api-k
 export { RevokeApiKeyCommand } from './commands/revoke-api-key/revoke-api-key.command';
 export { ListApiKeysQuery } from './queries/list-api-keys/list-api-keys.query';
 // For transports other than HTTP (the gRPC server), which authenticate the same keys the same way.
-export { ApiKeyAuthenticator } from './authentication/api-key-authenticator';
 export { RateLimiter, type RateLimitHeaders } from './authentication/rate-limiter';
-export { presentedApiKey } from './authentication/credentials';

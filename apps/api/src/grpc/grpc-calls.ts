@@ -7,7 +7,8 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { ROLES_KEY, type Role } from '@tally/auth';
-import { ErrorCode } from '@tally/shared';
+import { DEPRECATION_METADATA, ErrorCode, PROTOCOL_VERSION_METADATA } from '@tally/shared';
+import { ProtocolVersions } from '../operations/protocol-versions/protocol-versions';
 import { createValidationPipe } from '../http/validation.pipe';
 import { type GrpcCaller, GrpcAuthenticator, MetadataHeaders } from './grpc-auth';
 import { asDomainError, toServiceError } from './grpc-errors';
@@ -34,7 +35,26 @@ export class GrpcCalls {
   private readonly logger = new Logger('Grpc');
   private readonly pipe: ValidationPipe = createValidationPipe();
 
-  constructor(private readonly auth: GrpcAuthenticator) {}
+  constructor(
+    private readonly auth: GrpcAuthenticator,
+    private readonly versions: ProtocolVersions,
+  ) {}
+
+  /**
+   * The protocol version, checked first as REST checks X-Protocol-Version: the answer's
+   * metadata names the version served (the current one on a refusal), with `deprecation`
+   * when it is deprecated; a malformed or unsupported one is INVALID_ARGUMENT (DSE-001).
+   */
+  private negotiate(method: string, metadata: Metadata, out: MetadataHeaders): void {
+    out.header(PROTOCOL_VERSION_METADATA, this.versions.policy.current);
+    const sent = metadata.get(PROTOCOL_VERSION_METADATA).map(String);
+    const served = this.versions.serve(sent.length === 0 ? undefined : sent.length === 1 ? sent[0] : sent, {
+      transport: 'grpc',
+      method,
+    });
+    out.header(PROTOCOL_VERSION_METADATA, served.version);
+    if (served.deprecated) out.header(DEPRECATION_METADATA, 'true');
+  }
 
   /** A request in REST's shape, validated and transformed by its DTO class (DSE-001 when invalid). */
   validate<T>(dto: new () => T, plain: Record<string, unknown>): Promise<T> {
@@ -49,6 +69,7 @@ export class GrpcCalls {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       const headers = new MetadataHeaders();
       void (async () => {
+        this.negotiate(method, call.metadata, headers);
         const caller = await this.auth.authenticate(call, roles, headers);
         return handle(call.request, caller, call);
       })().then(
@@ -74,6 +95,7 @@ export class GrpcCalls {
     return (call: ServerWritableStream<Req, Res>): void => {
       const headers = new MetadataHeaders();
       void (async () => {
+        this.negotiate(method, call.metadata, headers);
         const caller = await this.auth.authenticate(call, roles, headers);
         call.sendMetadata(metadataOf(headers));
         await run(call, caller);

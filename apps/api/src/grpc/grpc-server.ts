@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { Server } from '@grpc/grpc-js';
 import { JobEndpoints, ProverReplicasQuery } from '@tally/jobs';
@@ -8,7 +8,9 @@ import { dseServices } from './dse-proto';
 import { jobService, type OpenStreams, proverService } from './dse-services';
 import { GrpcAuthenticator } from './grpc-auth';
 import { GrpcCalls } from './grpc-calls';
-import { grpcServerCredentials } from './grpc-credentials';
+import { GRPC_TRANSPORT_SECURITY } from './grpc-transport-security';
+import { ProtocolVersions } from '../operations/protocol-versions/protocol-versions';
+import { type GrpcTransportSecurity, reloadOnSighup } from './tls';
 
 /** The spec's transport limits (§2.1): requests and answers up to 10 MB, connections idle 30 s at most. */
 export const GRPC_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
@@ -37,6 +39,7 @@ export class GrpcServer implements OnApplicationBootstrap, BeforeApplicationShut
   private readonly logger = new Logger(GrpcServer.name);
   private server?: Server;
   private readonly streams: OpenStreams = new Map();
+  private stopReloads?: () => void;
   /** The port bound (GRPC_PORT, or the one chosen for GRPC_PORT=0); undefined while not serving. */
   port?: number;
 
@@ -48,11 +51,14 @@ export class GrpcServer implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly replicas: ProverReplicasQuery,
     private readonly wakeups: JobWakeups,
     private readonly queries: QueryBus,
+    private readonly versions: ProtocolVersions,
+    @Inject(GRPC_TRANSPORT_SECURITY) private readonly security: GrpcTransportSecurity | null,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.env.GRPC_ENABLED) return;
-    const calls = new GrpcCalls(this.auth);
+    const security = this.security;
+    if (!this.env.GRPC_ENABLED || !security) return;
+    const calls = new GrpcCalls(this.auth, this.versions);
     const server = new Server(SERVER_OPTIONS);
     const { JobService, ProverService } = dseServices();
     server.addService(JobService, jobService(calls, this.jobs));
@@ -70,23 +76,24 @@ export class GrpcServer implements OnApplicationBootstrap, BeforeApplicationShut
         this.streams,
       ),
     );
-    const { credentials, tls } = grpcServerCredentials(this.env);
-    // Plaintext carries keys in the clear: it is for this machine only.
-    const host = tls ? this.env.GRPC_HOST : '127.0.0.1';
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${this.env.GRPC_PORT}`, credentials, (err, port) =>
+      server.bindAsync(security.bindAddress(this.env.GRPC_PORT), security.credentials, (err, port) =>
         err ? reject(err) : resolve(port),
       ),
     );
     this.server = server;
-    if (tls) this.logger.log(`gRPC listening on ${host}:${this.port} (TLS)`);
-    else this.logger.warn(`gRPC listening on ${host}:${this.port} in PLAINTEXT (no TLS configured): loopback only`);
+    // Plaintext carries credentials in the clear: it binds loopback only, and says so.
+    const line = `${security.summary}; listening on port ${this.port}`;
+    if (security.loopbackOnly) this.logger.warn(line);
+    else this.logger.log(line);
+    this.stopReloads = reloadOnSighup(security, this.logger);
   }
 
   /** Ends open streams (their clients reconnect elsewhere), lets unary calls finish, then stops. */
   async beforeApplicationShutdown(): Promise<void> {
     const server = this.server;
     if (!server) return;
+    this.stopReloads?.();
     this.server = undefined;
     this.port = undefined;
     for (const [stream, stop] of [...this.streams]) {

@@ -342,10 +342,13 @@ export class TallyEnv {
   @Max(65535)
   GRPC_PORT = 50051;
 
-  /** The gRPC bind address with TLS; without TLS the server binds loopback only, whatever this says. */
+  /**
+   * The gRPC bind address with TLS (unset: 0.0.0.0); without TLS the server binds loopback
+   * only (a loopback GRPC_HOST is kept, any other is ignored, and the start line says so).
+   */
   @IfPresent()
   @IsString()
-  GRPC_HOST = '0.0.0.0';
+  GRPC_HOST?: string;
 
   /** Milliseconds between assignment ticks (PUT /v1/scheduler/config tick_interval_ms overrides it). */
   @IfPresent()

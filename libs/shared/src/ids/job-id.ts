@@ -3,7 +3,7 @@ import { ApiParam } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ValidateBy, ValidationOptions } from 'class-validator';
 import { InvalidRequestError } from '../errors';
-import { INT64_MAX } from '../money';
+import { INT64_MAX } from '../json/proto-json';
 
 /**
  * A network job id: an int64 from a sequence, from 1, written as its decimal digits (proto3
