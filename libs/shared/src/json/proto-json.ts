@@ -71,18 +71,26 @@ export function parseInt64(value: unknown, field: string, range: { min?: bigint;
 
 /**
  * A DTO field holding an int64: a JSON integer or a decimal string, validated by the
- * mapping and handed to the controller as its decimal string (so no digit is lost on the
- * way). Range checks beyond int64 belong to the controller's parseInt64.
+ * mapping (and within `range`, so every bad field of a request is named at once) and handed
+ * to the controller as its decimal string (so no digit is lost on the way).
  */
-export function Int64Field(): PropertyDecorator {
+export function Int64Field(range: { min?: bigint; max?: bigint } = {}): PropertyDecorator {
+  const rangeProblem = (value: unknown): string | null => {
+    const problem = int64Problem(value);
+    if (problem) return problem;
+    const n = BigInt(value as string | number);
+    if (range.min !== undefined && n < range.min) return `must be at least ${range.min}`;
+    if (range.max !== undefined && n > range.max) return `must be at most ${range.max}`;
+    return null;
+  };
   const toText = Transform(({ value }) =>
     typeof value === 'number' && int64Problem(value) === null ? String(value) : value,
   );
   const valid = ValidateBy({
     name: 'isInt64',
     validator: {
-      validate: (value: unknown) => int64Problem(value) === null,
-      defaultMessage: (args) => `$property ${int64Problem(args?.value) ?? 'must be an int64'}`,
+      validate: (value: unknown) => rangeProblem(value) === null,
+      defaultMessage: (args) => `$property ${rangeProblem(args?.value) ?? 'must be an int64'}`,
     },
   });
   return (target, key) => {

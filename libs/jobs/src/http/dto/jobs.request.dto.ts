@@ -51,7 +51,7 @@ export class SubmitJobRequestDto {
     example: '5000000',
     description: 'the cost ceiling in micro-credits: a decimal string, or a JSON integer',
   })
-  @Int64Field()
+  @Int64Field({ min: 1n })
   max_cost_micros: string;
 
   @ApiPropertyOptional({ enum: PRIORITIES, default: 'NORMAL' })
@@ -118,7 +118,7 @@ export class ReportResultRequestDto {
   })
   @IfPresent()
   @OnlyOnSuccess(true)
-  @Int64Field()
+  @Int64Field({ min: 1n })
   final_cost_micros?: string;
 
   @ApiPropertyOptional({ maxLength: 2048, description: 'failures only: what went wrong' })
