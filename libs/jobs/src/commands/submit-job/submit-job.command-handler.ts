@@ -62,7 +62,7 @@ export class SubmitJobCommandHandler
   /** One attempt at the batch, in its transaction: jobs, replays, events, then the holds last. */
   private async write(batch: { input: SubmitJobInput; i: number }[]): Promise<Map<number, Settled<Submitted>>> {
     const results = new Map<number, Settled<Submitted>>();
-    const fresh: (NewJob & { i: number })[] = [];
+    const priced: (Omit<NewJob, 'id'> & { i: number })[] = [];
     const estimates = new Map<string, Promise<bigint>>();
     for (const { input, i } of batch) {
       // With a service the hold is its price estimate, within the ceiling; without, the ceiling itself.
@@ -83,10 +83,11 @@ export class SubmitJobCommandHandler
         });
         continue;
       }
-      fresh.push({ ...input, i, id: '', maxCost: input.maxCostMicros, holdId: newId(), held });
+      priced.push({ ...input, i, maxCost: input.maxCostMicros, holdId: newId(), held });
     }
-    const ids = await this.jobs.nextIds(fresh.length);
-    fresh.forEach((j, n) => (j.id = ids[n]));
+    // Numbered from the sequence now: a batch that rolls back leaves its numbers unused, never reused.
+    const ids = await this.jobs.nextIds(priced.length);
+    const fresh = priced.map((j, n) => ({ ...j, id: ids[n] }));
     const { inserted, events } = await this.jobs.insertMany(fresh);
     this.outbox.written(events);
     const created = fresh.filter((j) => inserted.has(j.id));
