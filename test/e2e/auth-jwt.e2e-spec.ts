@@ -14,9 +14,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A JWT-configured app on a JWKS source; no cooldown, so an unknown kid is read at once. */
 function jwtEnv(source: { AUTH_JWKS_URL: string } | { AUTH_JWKS_FILE: string }): Record<string, string> {
   return {
-    // The other source empty (unset): an earlier app's configuration stays in process.env.
-    AUTH_JWKS_URL: '',
-    AUTH_JWKS_FILE: '',
     ...source,
     AUTH_JWT_ISSUER: ISSUER,
     AUTH_JWT_AUDIENCE: `other-audience,${AUDIENCE}`,

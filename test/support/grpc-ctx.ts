@@ -4,6 +4,7 @@ import {
   type GrpcObject,
   loadPackageDefinition,
   Metadata,
+  type ChannelCredentials,
   type ServiceClientConstructor,
   type ServiceError,
   type ClientReadableStream,
@@ -31,14 +32,21 @@ export class GrpcCtx {
   readonly jobs: Client;
   readonly provers: Client;
 
-  /** `options`: channel options, e.g. `grpc.use_local_subchannel_pool` for a connection of its own. */
-  constructor(t: TestApp, options: Record<string, string | number> = {}) {
+  /**
+   * `options`: channel options, e.g. `grpc.use_local_subchannel_pool` for a connection of its own;
+   * `channel`: the transport's credentials (TLS, a client certificate), plaintext by default.
+   */
+  constructor(
+    t: TestApp,
+    options: Record<string, string | number> = {},
+    channel: ChannelCredentials = credentials.createInsecure(),
+  ) {
     const port = t.app.get(GrpcServer).port;
     if (!port) throw new Error('the gRPC server is not serving');
     const v1 = ((loadPackageDefinition(dsePackageDefinition()).tally as GrpcObject).dse as GrpcObject).v1 as GrpcObject;
     const address = `127.0.0.1:${port}`;
-    this.jobs = new (v1.JobService as ServiceClientConstructor)(address, credentials.createInsecure(), options);
-    this.provers = new (v1.ProverService as ServiceClientConstructor)(address, credentials.createInsecure(), options);
+    this.jobs = new (v1.JobService as ServiceClientConstructor)(address, channel, options);
+    this.provers = new (v1.ProverService as ServiceClientConstructor)(address, channel, options);
   }
 
   close(): void {

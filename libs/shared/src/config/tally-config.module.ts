@@ -12,7 +12,12 @@ import { TallyEnv, validateEnv } from './tally-env';
 export class TallyConfigModule {
   static forRoot(overrides: Record<string, string | undefined> = {}): DynamicModule {
     let env: TallyEnv | undefined;
-    const validate = (raw: Record<string, unknown>) => (env = validateEnv({ ...raw, ...overrides }));
+    // Answers nothing to ConfigModule, which would otherwise write every validated setting
+    // into process.env, where an app started later in the same process (a test's) would read it.
+    const validate = (raw: Record<string, unknown>) => {
+      env = validateEnv({ ...raw, ...overrides });
+      return {};
+    };
     return {
       module: TallyConfigModule,
       // `.env` is read by the entry points (loadDotEnv, before anything else reads the environment).
