@@ -52,23 +52,7 @@ export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeAppli
    * finds what other replicas assigned) or on abort/shutdown.
    */
   watch(proverId: string, ms: number, signal?: AbortSignal): Promise<boolean> {
-    if (this.closing || signal?.aborted) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      let set = this.watchers.get(proverId);
-      if (!set) this.watchers.set(proverId, (set = new Set()));
-      const done = (woken: boolean) => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        set.delete(wake);
-        if (set.size === 0 && this.watchers.get(proverId) === set) this.watchers.delete(proverId);
-        resolve(woken);
-      };
-      const wake = () => done(true);
-      const onAbort = () => done(false);
-      const timer = setTimeout(() => done(false), Math.max(0, ms));
-      set.add(wake);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.sleep(this.watchers, proverId, ms, signal);
   }
 
   /** Wakes every assignment stream of this prover (a job for it, or a drain). */
@@ -78,16 +62,34 @@ export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeAppli
 
   /** Resolves true when woken for this prover, false after `ms` or on abort/shutdown. */
   wait(proverId: string, ms: number, signal?: AbortSignal): Promise<boolean> {
+    const woken = this.sleep(this.waiters, proverId, ms, signal, () => {
+      if (this.waiters.size === 0) this.stopRechecks();
+    });
+    if (this.waiters.size > 0) this.startRechecks();
+    return woken;
+  }
+
+  /**
+   * Waits in `sleepers` under the prover until woken (true), or `ms` pass, the signal aborts or
+   * the app shuts down (false); `left` runs once it is no longer waiting.
+   */
+  private sleep(
+    sleepers: Map<string, Set<() => void>>,
+    proverId: string,
+    ms: number,
+    signal?: AbortSignal,
+    left?: () => void,
+  ): Promise<boolean> {
     if (this.closing || signal?.aborted) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
-      let set = this.waiters.get(proverId);
-      if (!set) this.waiters.set(proverId, (set = new Set()));
+      let set = sleepers.get(proverId);
+      if (!set) sleepers.set(proverId, (set = new Set()));
       const done = (woken: boolean) => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         set.delete(wake);
-        if (set.size === 0 && this.waiters.get(proverId) === set) this.waiters.delete(proverId);
-        if (this.waiters.size === 0) this.stopRechecks();
+        if (set.size === 0 && sleepers.get(proverId) === set) sleepers.delete(proverId);
+        left?.();
         resolve(woken);
       };
       const wake = () => done(true);
@@ -95,7 +97,6 @@ export class JobWakeups implements IEventHandler<ProverJobAssigned>, BeforeAppli
       const timer = setTimeout(() => done(false), Math.max(0, ms));
       set.add(wake);
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.startRechecks();
     });
   }
 
