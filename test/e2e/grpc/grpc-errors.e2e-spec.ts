@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { status } from '@grpc/grpc-js';
+import { Client, credentials, type ServiceError, status } from '@grpc/grpc-js';
+import { GrpcServer } from '../../../apps/api/src/grpc/grpc-server';
 import { JobsCtx } from '../../support/jobs-ctx';
 import { CAPABILITIES, HARDWARE } from '../../support/prover-profile';
 import { type GrpcFailure, GrpcCtx } from '../../support/grpc-ctx';
@@ -192,6 +193,35 @@ describe('gRPC errors: each DSE code as its status, dse-code metadata and ErrorD
       limitedGrpc.close();
       await limited.close();
     }
+  });
+
+  it('bytes that are not the message are INVALID_ARGUMENT DSE-001, not INTERNAL; nothing is done', async () => {
+    const client = await ctx.fundedClient('1');
+    const raw = new Client(`127.0.0.1:${t.app.get(GrpcServer).port}`, credentials.createInsecure());
+    try {
+      const sent = (bytes: Buffer) =>
+        new Promise<ServiceError | null>((resolve) =>
+          raw.makeUnaryRequest(
+            '/tally.dse.v1.JobService/SubmitJob',
+            (b: Buffer) => b,
+            (b: Buffer) => b,
+            bytes,
+            GrpcCtx.auth(client.key),
+            (error) => resolve(error),
+          ),
+        );
+      // A varint that never ends, and a length-delimited field longer than the message.
+      for (const bytes of [Buffer.from([0x08, 0xff, 0xff, 0xff]), Buffer.from([0x0a, 0x7f, 0x01])]) {
+        const error = await sent(bytes);
+        expect({ code: error?.code, dse: error?.metadata.get('dse-code') }).toEqual({
+          code: status.INVALID_ARGUMENT,
+          dse: ['DSE-001'],
+        });
+      }
+    } finally {
+      raw.close();
+    }
+    expect(await ctx.balance('user', client.name)).toMatchObject({ pending: '0' });
   });
 
   it('a message over 10 MB is refused with RESOURCE_EXHAUSTED before any handler runs', async () => {

@@ -45,7 +45,41 @@ export function dsePackageDefinition(): PackageDefinition {
 export function dseServices(): { JobService: ServiceDefinition; ProverService: ServiceDefinition } {
   const v1 = ((loadPackageDefinition(dsePackageDefinition()).tally as GrpcObject).dse as GrpcObject).v1 as GrpcObject;
   return {
-    JobService: (v1.JobService as unknown as { service: ServiceDefinition }).service,
-    ProverService: (v1.ProverService as unknown as { service: ServiceDefinition }).service,
+    JobService: decodingAsInput((v1.JobService as unknown as { service: ServiceDefinition }).service),
+    ProverService: decodingAsInput((v1.ProverService as unknown as { service: ServiceDefinition }).service),
   };
+}
+
+/** Marks a request whose bytes are not its message (see decodingAsInput). */
+export const UNDECODABLE = Symbol('undecodable request');
+
+export interface UndecodableRequest {
+  [UNDECODABLE]: string;
+}
+
+export function isUndecodable(request: unknown): request is UndecodableRequest {
+  return typeof request === 'object' && request !== null && UNDECODABLE in request;
+}
+
+/**
+ * grpc-js answers a request it cannot decode with INTERNAL, as if the server failed. Bytes that
+ * are not the method's message are the client's bad input: the request is handed on marked, and
+ * the call answers INVALID_ARGUMENT (DSE-001) as REST answers malformed JSON.
+ */
+function decodingAsInput(service: ServiceDefinition): ServiceDefinition {
+  return Object.fromEntries(
+    Object.entries(service).map(([name, method]) => [
+      name,
+      {
+        ...method,
+        requestDeserialize: (bytes: Buffer): unknown => {
+          try {
+            return method.requestDeserialize(bytes);
+          } catch (error) {
+            return { [UNDECODABLE]: error instanceof Error ? error.message : String(error) };
+          }
+        },
+      },
+    ]),
+  ) as ServiceDefinition;
 }

@@ -7,7 +7,8 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { ROLES_KEY, type Role } from '@tally/auth';
-import { DEPRECATION_METADATA, ErrorCode, PROTOCOL_VERSION_METADATA } from '@tally/shared';
+import { DEPRECATION_METADATA, ErrorCode, InvalidRequestError, PROTOCOL_VERSION_METADATA } from '@tally/shared';
+import { isUndecodable } from './dse-proto';
 import { ProtocolVersions } from '../operations/protocol-versions/protocol-versions';
 import { createValidationPipe } from '../http/validation.pipe';
 import { type GrpcCaller, GrpcAuthenticator, MetadataHeaders } from './grpc-auth';
@@ -56,6 +57,14 @@ export class GrpcCalls {
     if (served.deprecated) out.header(DEPRECATION_METADATA, 'true');
   }
 
+  /** What every call checks before authentication: its protocol version, then that its bytes decoded. */
+  private admit(method: string, call: { metadata: Metadata; request: unknown }, out: MetadataHeaders): void {
+    this.negotiate(method, call.metadata, out);
+    if (isUndecodable(call.request)) {
+      throw new InvalidRequestError(`the request is not a ${method} request message (it does not decode)`);
+    }
+  }
+
   /** A request in REST's shape, validated and transformed by its DTO class (DSE-001 when invalid). */
   validate<T>(dto: new () => T, plain: Record<string, unknown>): Promise<T> {
     return this.pipe.transform(plain, { type: 'body', metatype: dto }) as Promise<T>;
@@ -69,7 +78,7 @@ export class GrpcCalls {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       const headers = new MetadataHeaders();
       void (async () => {
-        this.negotiate(method, call.metadata, headers);
+        this.admit(method, call, headers);
         const caller = await this.auth.authenticate(call, roles, headers);
         return handle(call.request, caller, call);
       })().then(
@@ -95,7 +104,7 @@ export class GrpcCalls {
     return (call: ServerWritableStream<Req, Res>): void => {
       const headers = new MetadataHeaders();
       void (async () => {
-        this.negotiate(method, call.metadata, headers);
+        this.admit(method, call, headers);
         const caller = await this.auth.authenticate(call, roles, headers);
         call.sendMetadata(metadataOf(headers));
         await run(call, caller);
