@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnServer, startBuiltServer, waitForExit } from '../support/built-server';
+import { TestPki } from '../support/test-pki';
 
 describe('configuration (the compiled server)', () => {
   let dataDir: string;
@@ -25,6 +26,19 @@ describe('configuration (the compiled server)', () => {
     expect(stderr).toMatch(new RegExp(`^\\s*${name}: `, 'm'));
     expect(stderr).not.toMatch(/^\s+at /m); // a message, not a stack trace
     expect(server.stdout()).not.toContain('listening on');
+  });
+
+  it('refuses to start with a gRPC TLS certificate but no key, naming the variable', async () => {
+    const pki = TestPki.create();
+    try {
+      const server = spawnServer({ TALLY_DATA_DIR: dataDir, GRPC_TLS_CERT: pki.issueServer().cert });
+      expect((await waitForExit(server, 50_000)).code).toBe(1);
+      expect(server.stderr()).toMatch(/^\s*GRPC_TLS_KEY: must be set with GRPC_TLS_CERT/m);
+      expect(server.stderr()).not.toMatch(/^\s+at /m);
+      expect(server.stdout()).not.toContain('listening on');
+    } finally {
+      pki.cleanup();
+    }
   });
 
   it('names every wrong variable at once', async () => {

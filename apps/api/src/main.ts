@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { loadDotEnv, validateEnv } from '@tally/shared';
 import { AppModule } from './app.module';
 import { configureApp } from './configure-app';
+import { grpcServerCredentials } from './grpc/tls';
 import { createHttpAdapter, HTTP_APP_OPTIONS } from './http/http-adapter';
 import { installLastResort } from './operations/last-resort';
 
@@ -13,6 +14,8 @@ async function bootstrap(): Promise<void> {
   // Validated here first, so a wrong variable stops the process with just the message
   // naming it (the config module validates the same environment again inside Nest).
   const env = validateEnv(process.env);
+  // The gRPC TLS files too (the server builds them again when it binds).
+  if (env.GRPC_ENABLED) grpcServerCredentials(env);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), createHttpAdapter(), {
     ...HTTP_APP_OPTIONS,
     bufferLogs: true,

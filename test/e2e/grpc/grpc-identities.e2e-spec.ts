@@ -4,7 +4,6 @@ import { GrpcCtx } from '../../support/grpc-ctx';
 import { JobsCtx } from '../../support/jobs-ctx';
 import { CAPABILITIES, HARDWARE } from '../../support/prover-profile';
 import { startTestApp, TestApp } from '../../support/test-app';
-import { createTestDatabase } from '../../support/test-database';
 import { AUDIENCE, bearer, ISSUER, JwksServer, TestIdentityProvider } from '../../support/test-identity-provider';
 import { TestPki } from '../../support/test-pki';
 
@@ -118,21 +117,6 @@ describe('gRPC under mTLS: the certificate is the caller', () => {
       const f = await grpc.failure(grpc.provers, 'GetProver', { prover_id: 'cert-prover-1' }, undefined, {});
       // The handshake fails: no call reaches the server.
       expect({ code: f.code, dse: f.dseCode }).toEqual({ code: status.UNAVAILABLE, dse: undefined });
-    }
-  });
-});
-
-describe('gRPC start refuses a wrong TLS setting', () => {
-  it('a certificate without its key stops the app, naming the variable', async () => {
-    const pki = TestPki.create();
-    const db = await createTestDatabase();
-    try {
-      await expect(startTestApp({ GRPC_TLS_CERT: pki.issueServer().cert, GRPC_TLS_KEY: '' }, db)).rejects.toThrow(
-        /GRPC_TLS_KEY.*must be set with GRPC_TLS_CERT/,
-      );
-    } finally {
-      pki.cleanup();
-      await db.drop();
     }
   });
 });
