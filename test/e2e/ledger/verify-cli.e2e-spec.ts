@@ -77,5 +77,5 @@ describe('ledger verify (CLI)', () => {
     } finally {
       await t.close();
     }
-  });
+  }, 240_000); // a dozen CLI runs, each opening the (embedded) database
 });
