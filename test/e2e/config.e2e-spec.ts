@@ -76,5 +76,5 @@ describe('.env in the working directory (the compiled server)', () => {
       server.proc.kill('SIGTERM');
       await waitForExit(server, 30_000);
     }
-  });
+  }, 180_000); // the start may take its 120 s on a loaded machine, then the stop
 });
