@@ -14,6 +14,7 @@ import { UnitOfWork } from './unit-of-work';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { ProcessedEvents } from './outbox/processed-events';
 import { OutboxWriter } from './outbox/outbox-writer';
+import { BrokerRelay } from './broker/broker-relay';
 import { CommittedEvents } from './outbox/committed-events';
 
 /**
@@ -87,8 +88,8 @@ export class DatabaseModule {
           }),
         ),
       ],
-      providers: [UnitOfWork, CommittedEvents, OutboxRelay, ProcessedEvents, OutboxWriter],
-      exports: [UnitOfWork, CommittedEvents, ProcessedEvents, OutboxWriter],
+      providers: [UnitOfWork, CommittedEvents, OutboxRelay, ProcessedEvents, OutboxWriter, BrokerRelay],
+      exports: [UnitOfWork, CommittedEvents, ProcessedEvents, OutboxWriter, BrokerRelay],
     };
   }
 }

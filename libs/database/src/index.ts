@@ -15,3 +15,4 @@ export * from './outbox/committed-events';
 export * from './prepared';
 export * from './sql-literals';
 export * from './outbox/public-event';
+export * from './broker/broker-relay';

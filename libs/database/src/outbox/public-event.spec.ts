@@ -1,4 +1,11 @@
-import { eventSubjects, eventToken, publicEvent, registerEventSubjects, subjectToken } from './public-event';
+import {
+  eventMessages,
+  eventSubjects,
+  eventToken,
+  publicEvent,
+  registerEventSubjects,
+  subjectToken,
+} from './public-event';
 
 describe('public event envelope', () => {
   const row = {
@@ -60,5 +67,32 @@ describe('event subjects', () => {
     expect(eventToken('JobStartReleased', 'Job')).toBe('start_released');
     expect(eventToken('JobSubmitted', 'Job')).toBe('submitted');
     expect(eventToken('TransferPosted')).toBe('transfer_posted');
+  });
+});
+
+describe('event messages', () => {
+  it('gives the first copy the event_id as Nats-Msg-Id and further copies ids of their own', () => {
+    registerEventSubjects('SpecTwoCopies', () => [['a'], ['b']]);
+    expect(eventMessages({ event_id: 'e1', event_type: 'SpecTwoCopies', payload: {} })).toEqual([
+      { subject: 'tally.a', msgId: 'e1', orderKey: 'tally.a' },
+      { subject: 'tally.b', msgId: 'e1:1', orderKey: 'tally.b' },
+    ]);
+  });
+
+  it('keeps the commit order of a declared sequence across its subjects', () => {
+    registerEventSubjects(
+      'SpecOrderedA',
+      (p) => [['thing', String(p.id), 'a']],
+      (p) => `thing:${String(p.id)}`,
+    );
+    registerEventSubjects(
+      'SpecOrderedB',
+      (p) => [['thing', String(p.id), 'b']],
+      (p) => `thing:${String(p.id)}`,
+    );
+    const [a] = eventMessages({ event_id: 'e1', event_type: 'SpecOrderedA', payload: { id: 7 } });
+    const [b] = eventMessages({ event_id: 'e2', event_type: 'SpecOrderedB', payload: { id: 7 } });
+    expect(a.orderKey).toBe(b.orderKey);
+    expect(a.subject).not.toBe(b.subject);
   });
 });

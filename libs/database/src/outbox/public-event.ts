@@ -39,11 +39,19 @@ export const DEFAULT_SUBJECT_PREFIX = 'tally';
  */
 export type SubjectRule = (payload: Record<string, unknown>) => string[][];
 
-const rules = new Map<string, SubjectRule>();
+const rules = new Map<string, { subjects: SubjectRule; order?: (payload: Record<string, unknown>) => string }>();
 
-/** Declares the subjects of `type` (by its producer, next to the type's name). */
-export function registerEventSubjects(type: string, rule: SubjectRule): void {
-  rules.set(type, rule);
+/**
+ * Declares the subjects of `type` (by its producer, next to the type's name). `order`, when
+ * given, names the sequence its messages keep their commit order in, shared by several
+ * subjects (a job's events on their several subjects); by default each subject is its own.
+ */
+export function registerEventSubjects(
+  type: string,
+  subjects: SubjectRule,
+  order?: (payload: Record<string, unknown>) => string,
+): void {
+  rules.set(type, { subjects, order });
 }
 
 /**
@@ -77,8 +85,34 @@ export function eventSubjects(
   prefix = DEFAULT_SUBJECT_PREFIX,
 ): string[] {
   const rule = rules.get(row.event_type);
-  const tokens = rule ? rule(row.payload as Record<string, unknown>) : [['event', row.event_type]];
+  const tokens = rule ? rule.subjects(row.payload as Record<string, unknown>) : [['event', row.event_type]];
   return tokens.map((t) => [prefix, ...t.map(subjectToken)].join('.'));
+}
+
+/** One broker message of an event. */
+export interface EventMessage {
+  subject: string;
+  /**
+   * Its Nats-Msg-Id: the event_id; an event sent on several subjects (a transfer, once per
+   * account) has `<event_id>:<n>` on its n-th further copy, so JetStream keeps each copy.
+   */
+  msgId: string;
+  /** Messages with the same key go out in commit order, one after the other. */
+  orderKey: string;
+}
+
+/** The messages of `row`, in order. */
+export function eventMessages(
+  row: Pick<PublicOutboxRow, 'event_id' | 'event_type' | 'payload'>,
+  prefix = DEFAULT_SUBJECT_PREFIX,
+): EventMessage[] {
+  const order = rules.get(row.event_type)?.order;
+  const shared = order ? `order:${order(row.payload as Record<string, unknown>)}` : undefined;
+  return eventSubjects(row, prefix).map((subject, i) => ({
+    subject,
+    msgId: i === 0 ? row.event_id : `${row.event_id}:${i}`,
+    orderKey: shared ?? subject,
+  }));
 }
 
 /** The public envelope of an outbox row (with `subject` when it is the broker's copy). */
