@@ -12,7 +12,11 @@ import type { PublicEvent } from '@tally/database';
 export const SHARED_NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 /** A stream name and subject prefix no other test file uses. */
-export function brokerEnv(url = SHARED_NATS_URL): Record<string, string> {
+export function brokerEnv(url = SHARED_NATS_URL): {
+  EVENTS_NATS_URL: string;
+  EVENTS_STREAM: string;
+  EVENTS_SUBJECT_PREFIX: string;
+} {
   const tag = randomBytes(6).toString('hex');
   return { EVENTS_NATS_URL: url, EVENTS_STREAM: `TEST_${tag}`, EVENTS_SUBJECT_PREFIX: `t${tag}` };
 }

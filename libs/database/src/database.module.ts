@@ -15,6 +15,7 @@ import { OutboxRelay } from './outbox/outbox-relay';
 import { ProcessedEvents } from './outbox/processed-events';
 import { OutboxWriter } from './outbox/outbox-writer';
 import { BrokerRelay } from './broker/broker-relay';
+import { BrokerConsumers } from './broker/broker-consumers';
 import { CommittedEvents } from './outbox/committed-events';
 
 /**
@@ -88,8 +89,16 @@ export class DatabaseModule {
           }),
         ),
       ],
-      providers: [UnitOfWork, CommittedEvents, OutboxRelay, ProcessedEvents, OutboxWriter, BrokerRelay],
-      exports: [UnitOfWork, CommittedEvents, ProcessedEvents, OutboxWriter, BrokerRelay],
+      providers: [
+        UnitOfWork,
+        CommittedEvents,
+        OutboxRelay,
+        ProcessedEvents,
+        OutboxWriter,
+        BrokerRelay,
+        BrokerConsumers,
+      ],
+      exports: [UnitOfWork, CommittedEvents, ProcessedEvents, OutboxWriter, BrokerRelay, BrokerConsumers],
     };
   }
 }

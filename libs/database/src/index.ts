@@ -16,3 +16,4 @@ export * from './prepared';
 export * from './sql-literals';
 export * from './outbox/public-event';
 export * from './broker/broker-relay';
+export * from './broker/broker-consumers';

@@ -530,6 +530,24 @@ export class TallyEnv {
   @Min(1)
   @Max(1_000_000)
   EVENTS_RETRY_BUDGET = 10;
+
+  /** Tally's broker consumers: a message not acked this long after delivery (a consumer died) is delivered again (ms). */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(500)
+  @Max(3_600_000)
+  EVENTS_ACK_WAIT_MS = 30_000;
+
+  /** Where the scorecard persistor reads updates from: the in-process bus, or the broker (needs EVENTS_NATS_URL). */
+  @IfPresent()
+  @IsIn(['inprocess', 'broker'], { message: 'SCORECARD_CONSUMER must be inprocess or broker' })
+  SCORECARD_CONSUMER: 'inprocess' | 'broker' = 'inprocess';
+
+  /** Where the audit recorder reads audit entries from: the in-process bus, or the broker (needs EVENTS_NATS_URL). */
+  @IfPresent()
+  @IsIn(['inprocess', 'broker'], { message: 'AUDIT_CONSUMER must be inprocess or broker' })
+  AUDIT_CONSUMER: 'inprocess' | 'broker' = 'inprocess';
 }
 
 export class InvalidEnvironmentError extends Error {}
@@ -549,6 +567,11 @@ export function validateEnv(raw: Record<string, unknown>): TallyEnv {
     throw new InvalidEnvironmentError(
       `Invalid environment:\n  PROTOCOL_DEPRECATED_VERSIONS: ${(error as Error).message}`,
     );
+  }
+  for (const name of ['SCORECARD_CONSUMER', 'AUDIT_CONSUMER'] as const) {
+    if (env[name] === 'broker' && env.EVENTS_NATS_URL === undefined) {
+      throw new InvalidEnvironmentError(`Invalid environment:\n  ${name}: broker needs EVENTS_NATS_URL`);
+    }
   }
   // A heartbeat's view is as old as the liveness rule lets one be and still count: a start
   // that old, still unlisted, is lost and not on its way.
