@@ -81,9 +81,14 @@ export class OwnNatsServer {
   }
 
   static async start(): Promise<OwnNatsServer> {
-    const server = new OwnNatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'tally-nats-')));
+    const server = await OwnNatsServer.reserve();
     await server.resume();
     return server;
+  }
+
+  /** A port and a store for a server not started yet (`resume` starts it). */
+  static async reserve(): Promise<OwnNatsServer> {
+    return new OwnNatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'tally-nats-')));
   }
 
   /** Starts the server on its port and store (what it stored before is still there). */

@@ -182,7 +182,19 @@ export class BrokerRelay implements OnApplicationBootstrap, BeforeApplicationShu
    * only at its end, so it holds back no horizon meanwhile). Returns the rows marked.
    */
   async pass(): Promise<number> {
-    const js = await this.ready();
+    let js: JetStreamClient;
+    try {
+      js = await this.ready();
+    } catch (error) {
+      // No broker to talk to: the events due count a failed attempt each (DSE-006 past the budget).
+      await prepared(
+        this.dataSource,
+        `UPDATE outbox SET broker_attempts = broker_attempts + 1, broker_error = $1
+         WHERE id IN (SELECT id FROM outbox WHERE broker_published_at IS NULL ORDER BY id LIMIT ${BATCH})`,
+        [errorText(error)],
+      );
+      throw error;
+    }
     let marked = 0;
     let failure: unknown;
     await this.dataSource.transaction(async (m) => {
