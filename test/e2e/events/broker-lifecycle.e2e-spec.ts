@@ -90,6 +90,20 @@ describe('event broker: a lifecycle on the stream', () => {
     );
   });
 
+  it('puts a sealed settlement batch on settlement.batch', async () => {
+    const sealed = await t
+      .http()
+      .post('/v1/settlement/batches')
+      .set('Authorization', `Bearer ${t.adminKey}`)
+      .expect(201);
+    await drained();
+    const batches = (await readStream(SHARED_NATS_URL, env.EVENTS_STREAM)).filter(
+      (m) => m.subject === `${env.EVENTS_SUBJECT_PREFIX}.settlement.batch`,
+    );
+    expect(batches.map((m) => m.event.data)).toEqual([sealed.body.batch]);
+    expect(batches[0].event.type).toBe('SettlementBatchSealed');
+  });
+
   it('reports the transport up on /ready, and no backlog on /v1/system/info and the lag gauge', async () => {
     await drained();
     const ready = await t.http().get('/ready').expect(200);

@@ -104,7 +104,8 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
         computed.touched,
         this.sinks.map((s) => s.name),
       );
-      await this.outbox.append(SETTLEMENT_BATCH_SEALED, String(batch.batch_no), batch);
+      // Partitioned apart from job ids (digits too), which other rows are keyed by.
+      await this.outbox.append(SETTLEMENT_BATCH_SEALED, `settlement-batch:${batch.batch_no}`, batch);
       timings = { read_ms: t2 - t0, compute_ms: t3 - t2, write_ms: Date.now() - t3 };
       return { batch, computed };
     }, 1);
