@@ -163,5 +163,10 @@ module.exports = {
     tsConfig: { fileName: 'tsconfig.json' },
     doNotFollow: { path: '^node_modules/' },
     exclude: { path: '^(dist|data|coverage)/' },
+    // Packages that name their entry only in "exports" (@nats-io/*, whose "types" points at no file).
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['require', 'node', 'default', 'import', 'types'],
+    },
   },
 };

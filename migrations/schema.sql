@@ -266,7 +266,10 @@ CREATE TABLE public.outbox (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     published_at timestamp with time zone,
     redeliveries integer DEFAULT 0 NOT NULL,
-    next_attempt_at timestamp with time zone
+    next_attempt_at timestamp with time zone,
+    broker_published_at timestamp with time zone,
+    broker_attempts integer DEFAULT 0 NOT NULL,
+    broker_error text
 );
 
 ALTER TABLE public.outbox ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -639,6 +642,8 @@ CREATE INDEX jobs_client_idx ON public.jobs USING btree (client_id, submitted_at
 CREATE INDEX jobs_pending_idx ON public.jobs USING btree (priority, submitted_at) WHERE ((status)::text = 'PENDING'::text);
 
 CREATE INDEX jobs_status_idx ON public.jobs USING btree (status, submitted_at, network_job_id);
+
+CREATE INDEX outbox_broker_pending_idx ON public.outbox USING btree (id) WHERE (broker_published_at IS NULL);
 
 CREATE INDEX outbox_unpublished_idx ON public.outbox USING btree (id) WHERE (published_at IS NULL);
 

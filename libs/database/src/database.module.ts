@@ -14,6 +14,8 @@ import { UnitOfWork } from './unit-of-work';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { ProcessedEvents } from './outbox/processed-events';
 import { OutboxWriter } from './outbox/outbox-writer';
+import { BrokerRelay } from './broker/broker-relay';
+import { BrokerConsumers } from './broker/broker-consumers';
 import { CommittedEvents } from './outbox/committed-events';
 
 /**
@@ -87,8 +89,16 @@ export class DatabaseModule {
           }),
         ),
       ],
-      providers: [UnitOfWork, CommittedEvents, OutboxRelay, ProcessedEvents, OutboxWriter],
-      exports: [UnitOfWork, CommittedEvents, ProcessedEvents, OutboxWriter],
+      providers: [
+        UnitOfWork,
+        CommittedEvents,
+        OutboxRelay,
+        ProcessedEvents,
+        OutboxWriter,
+        BrokerRelay,
+        BrokerConsumers,
+      ],
+      exports: [UnitOfWork, CommittedEvents, ProcessedEvents, OutboxWriter, BrokerRelay, BrokerConsumers],
     };
   }
 }

@@ -14,3 +14,6 @@ export * from './outbox/outbox-writer';
 export * from './outbox/committed-events';
 export * from './prepared';
 export * from './sql-literals';
+export * from './outbox/public-event';
+export * from './broker/broker-relay';
+export * from './broker/broker-consumers';

@@ -7,6 +7,7 @@ import { FailJobCommandHandler } from './commands/fail-job/fail-job.command-hand
 import { ReleaseStartCommandHandler } from './commands/release-start/release-start.command-handler';
 import { RequeueJobCommandHandler } from './commands/requeue-job/requeue-job.command-handler';
 import { JobAuditRecorder } from './commands/record-audit/job-audit-recorder';
+import { JobAuditBrokerFeed } from './commands/record-audit/job-audit-broker-feed';
 import { ReportResultCommandHandler } from './commands/report-result/report-result.command-handler';
 import { StartJobCommandHandler } from './commands/start-job/start-job.command-handler';
 import { StartNextJobCommandHandler } from './commands/start-next-job/start-next-job.command-handler';
@@ -46,6 +47,7 @@ import { JobPayments } from './payments/job-payments';
     RequeueJobCommandHandler,
     FailJobCommandHandler,
     JobAuditRecorder,
+    JobAuditBrokerFeed,
     TakeReplicaNoticesCommandHandler,
   ],
   exports: [JobEndpoints, JobQueries, PendingJobsQuery, OverdueJobsQuery, ProverReplicasQuery, JobAudienceQuery],

@@ -21,3 +21,4 @@ export * from './http/dto/provers.request.dto';
 export * from './http/dto/prover-profile.dto';
 export { ProversController } from './http/provers.controller';
 export { JobWakeups } from './commands/poll-job/job-wakeups';
+export { SCORECARD_BROKER_SUBSCRIPTION } from './commands/apply-scorecard/scorecard-broker-feed';

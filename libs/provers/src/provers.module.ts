@@ -5,6 +5,7 @@ import {
   ScorecardRedeliveryTick,
 } from './commands/apply-scorecard/redeliver-scorecards.command-handler';
 import { ScorecardPersistor } from './commands/apply-scorecard/scorecard-persistor';
+import { ScorecardBrokerFeed } from './commands/apply-scorecard/scorecard-broker-feed';
 import { DrainProverCommandHandler } from './commands/drain-prover/drain-prover.command-handler';
 import { MarkSilentOfflineCommandHandler } from './commands/mark-silent-offline/mark-silent-offline.command-handler';
 import { ResumeProverCommandHandler } from './commands/resume-prover/resume-prover.command-handler';
@@ -46,6 +47,7 @@ import { ScorecardsQuery } from './queries/scorecards/scorecards.query';
     JobWakeups,
     ScorecardEmitter,
     ScorecardPersistor,
+    ScorecardBrokerFeed,
     RedeliverScorecardsCommandHandler,
     ScorecardRedeliveryTick,
     GetProverQueryHandler,

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { DatabaseProbe } from './health/database-probe';
+import { EventsStatusController } from './events/events-status.controller';
 import { HealthController } from './health/health.controller';
 import { HttpMetrics } from './metrics/http-metrics';
 import { MetricsController } from './metrics/metrics.controller';
@@ -16,7 +17,7 @@ import { SystemInfoController } from './system-info/system-info.controller';
  */
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
-  controllers: [HealthController, SystemInfoController, MetricsController],
+  controllers: [HealthController, SystemInfoController, MetricsController, EventsStatusController],
   providers: [HttpMetrics, ProtocolVersions, ConnectionDrainer, DatabaseProbe],
   exports: [HttpMetrics, ProtocolVersions],
 })

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { Clock, GroupCommit, LoopBackoff } from '@tally/shared';
+import { Clock, GroupCommit, LoopBackoff, TallyEnv } from '@tally/shared';
 import { CommittedEvents, OutboxRecord } from './committed-events';
 import { LEASED_UNTIL } from './outbox-writer';
 import { isExternalOutboxEvent, OutboxEvent, outboxEventClasses } from './outbox-event';
@@ -62,6 +62,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly eventBus: EventBus,
     private readonly committed: CommittedEvents,
     private readonly clock: Clock,
+    private readonly env: TallyEnv,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -148,7 +149,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     }
     if (Date.now() - this.lastCleanup > 60_000) {
       this.lastCleanup = Date.now();
-      await this.dataSource.query(`DELETE FROM outbox WHERE published_at < now() - ${RETENTION}`);
+      // With a broker, a row stays until the broker has it too (docs/events.md).
+      const broker = this.env.EVENTS_NATS_URL === undefined ? '' : ' AND broker_published_at IS NOT NULL';
+      await this.dataSource.query(`DELETE FROM outbox WHERE published_at < now() - ${RETENTION}${broker}`);
     }
     return total;
   }

@@ -47,6 +47,20 @@ describe('validateEnv', () => {
     expect(env.PORT).toBe(3000);
   });
 
+  it('takes a broker consumer only with a broker configured', () => {
+    expect(() => validateEnv({ SCORECARD_CONSUMER: 'broker' })).toThrow(
+      /SCORECARD_CONSUMER: broker needs EVENTS_NATS_URL/,
+    );
+    expect(() => validateEnv({ AUDIT_CONSUMER: 'broker' })).toThrow(/AUDIT_CONSUMER: broker needs EVENTS_NATS_URL/);
+    expect(() => validateEnv({ SCORECARD_CONSUMER: 'kafka', EVENTS_NATS_URL: 'nats://127.0.0.1:4222' })).toThrow(
+      /SCORECARD_CONSUMER must be inprocess or broker/,
+    );
+    const env = validateEnv({ EVENTS_NATS_URL: 'nats://127.0.0.1:4222', AUDIT_CONSUMER: 'broker' });
+    expect(env.AUDIT_CONSUMER).toBe('broker');
+    expect(env.SCORECARD_CONSUMER).toBe('inprocess');
+    expect(() => validateEnv({ EVENTS_NATS_URL: 'http://127.0.0.1:4222' })).toThrow(/EVENTS_NATS_URL/);
+  });
+
   it('ignores variables it does not know', () => {
     expect(() => validateEnv({ PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
   });

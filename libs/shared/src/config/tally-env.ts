@@ -474,6 +474,80 @@ export class TallyEnv {
   @IfPresent()
   @IsString()
   GRPC_TLS_ROLE_MAP?: string;
+
+  /** NATS server(s) of the event broker, comma-separated (nats://host:port). Unset: no broker, nothing is published. */
+  @IfPresent()
+  @Matches(/^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/, {
+    message: 'EVENTS_NATS_URL must be nats://host:port (comma-separated for several servers)',
+  })
+  EVENTS_NATS_URL?: string;
+
+  /** The JetStream stream every event goes to (created or updated at start). */
+  @IfPresent()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'EVENTS_STREAM must be 1-64 letters, digits, _ or -' })
+  EVENTS_STREAM = 'TALLY_EVENTS';
+
+  /** The first token of every subject (the stream takes `<prefix>.>`). */
+  @IfPresent()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'EVENTS_SUBJECT_PREFIX must be 1-64 letters, digits, _ or -' })
+  EVENTS_SUBJECT_PREFIX = 'tally';
+
+  /** How long the stream keeps a message (ms; 0: no limit). Default 7 days. */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3650 * 24 * 3_600_000)
+  EVENTS_MAX_AGE_MS = 7 * 24 * 3_600_000;
+
+  /** The most bytes the stream keeps, the oldest dropped first (-1: no limit). */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(-1)
+  EVENTS_MAX_BYTES = -1;
+
+  /** JetStream's duplicate window (ms): a message with a Nats-Msg-Id seen within it is dropped. */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(7 * 24 * 3_600_000)
+  EVENTS_DUPLICATE_WINDOW_MS = 120_000;
+
+  /** How long a publish waits for the broker's ack before it counts as failed (ms). */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  EVENTS_PUBLISH_TIMEOUT_MS = 2000;
+
+  /** Failed attempts after which an event shows as DSE-006 on GET /v1/events/status (it is still retried). */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  EVENTS_RETRY_BUDGET = 10;
+
+  /** Tally's broker consumers: a message not acked this long after delivery (a consumer died) is delivered again (ms). */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(500)
+  @Max(3_600_000)
+  EVENTS_ACK_WAIT_MS = 30_000;
+
+  /** Where the scorecard persistor reads updates from: the in-process bus, or the broker (needs EVENTS_NATS_URL). */
+  @IfPresent()
+  @IsIn(['inprocess', 'broker'], { message: 'SCORECARD_CONSUMER must be inprocess or broker' })
+  SCORECARD_CONSUMER: 'inprocess' | 'broker' = 'inprocess';
+
+  /** Where the audit recorder reads audit entries from: the in-process bus, or the broker (needs EVENTS_NATS_URL). */
+  @IfPresent()
+  @IsIn(['inprocess', 'broker'], { message: 'AUDIT_CONSUMER must be inprocess or broker' })
+  AUDIT_CONSUMER: 'inprocess' | 'broker' = 'inprocess';
 }
 
 export class InvalidEnvironmentError extends Error {}
@@ -493,6 +567,11 @@ export function validateEnv(raw: Record<string, unknown>): TallyEnv {
     throw new InvalidEnvironmentError(
       `Invalid environment:\n  PROTOCOL_DEPRECATED_VERSIONS: ${(error as Error).message}`,
     );
+  }
+  for (const name of ['SCORECARD_CONSUMER', 'AUDIT_CONSUMER'] as const) {
+    if (env[name] === 'broker' && env.EVENTS_NATS_URL === undefined) {
+      throw new InvalidEnvironmentError(`Invalid environment:\n  ${name}: broker needs EVENTS_NATS_URL`);
+    }
   }
   // A heartbeat's view is as old as the liveness rule lets one be and still count: a start
   // that old, still unlisted, is lost and not on its way.

@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '@tally/auth';
+import { BrokerRelay } from '@tally/database';
 import { DatabaseProbe } from './database-probe';
 
 /** How long /ready waits for the database before calling it down. */
@@ -20,6 +21,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly database: DatabaseProbe,
+    private readonly broker: BrokerRelay,
   ) {}
 
   /** Liveness: the process serves HTTP. Touches nothing else, so a slow database never restarts it. */
@@ -31,7 +33,10 @@ export class HealthController {
     return this.answer(res, []);
   }
 
-  /** Readiness: the database answers a query and every known migration is applied. */
+  /**
+   * Readiness: the database answers a query and every known migration is applied. With a
+   * broker, `events` tells its state (`degraded` while it is away), never failing the check.
+   */
   @Get('ready')
   @Public()
   @HealthCheck()
@@ -50,6 +55,10 @@ export class HealthController {
             if (!(await this.database.migrationsApplied())) throw new Error('migrations are pending');
           })
           .withTimeout(READY_CHECK_TIMEOUT_MS),
+      // The broker never makes the service unready: while it is away, events wait in the outbox.
+      ...(this.broker.enabled
+        ? [() => this.indicators.check('events').up({ transport: 'nats', state: this.broker.state })]
+        : []),
     ]);
   }
 

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { BrokerRelay } from '@tally/database';
 
 /** The `route` label of a request that matched no route (404s, body rejected before routing). */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -36,6 +37,8 @@ export function routeLabel(req: { routeOptions?: { url?: unknown } }): string {
  */
 @Injectable()
 export class HttpMetrics {
+  constructor(@Optional() private readonly broker?: BrokerRelay) {}
+
   private readonly own = new Registry();
   private readonly duration = new Histogram({
     name: 'http_request_duration_seconds',
@@ -50,6 +53,16 @@ export class HttpMetrics {
     help: 'Requests served under a deprecated protocol version, by version',
     labelNames: ['version'] as const,
     registers: [this.own],
+  });
+  /** Age of the oldest event the broker has not acked (0 with none, or with no broker). */
+  readonly outboxLag = new Gauge({
+    name: 'tally_outbox_lag_seconds',
+    help: 'Seconds since the oldest outbox event not yet acked by the event broker was committed',
+    registers: [this.own],
+    collect: async () => {
+      const status = await this.broker?.status().catch(() => undefined);
+      this.outboxLag.set(status?.lag_seconds ?? 0);
+    },
   });
   /** Built after every metric of `own` exists: merging copies the metrics registered so far. */
   readonly registry = Registry.merge([processMetrics(), this.own]);

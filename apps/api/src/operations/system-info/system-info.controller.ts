@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '@tally/auth';
-import { DatabaseConnection } from '@tally/database';
+import { BrokerRelay, DatabaseConnection } from '@tally/database';
 import { packageVersion } from '../package-version';
 import { ProtocolVersions } from '../protocol-versions/protocol-versions';
 import { SystemInfoResponse } from './system-info.response.dto';
@@ -17,13 +17,15 @@ export class SystemInfoController {
   constructor(
     private readonly database: DatabaseConnection,
     private readonly versions: ProtocolVersions,
+    private readonly broker: BrokerRelay,
   ) {}
 
   @Get('info')
   @Public()
-  @ApiOperation({ summary: 'Service name, versions, database kind and uptime', security: [] })
+  @ApiOperation({ summary: 'Service name, versions, database kind, uptime and the event broker backlog', security: [] })
   @ApiOkResponse({ type: SystemInfoResponse })
-  info(): SystemInfoResponse {
+  async info(): Promise<SystemInfoResponse> {
+    const { transport, state, backlog, lag_seconds } = await this.broker.status();
     return {
       name: 'tally',
       version: this.version,
@@ -33,6 +35,7 @@ export class SystemInfoController {
       database: this.database.kind,
       uptime_seconds: Math.floor((performance.now() - this.startedAtMs) / 1000),
       started_at: this.startedAt.toISOString(),
+      events: { transport, state, backlog, lag_seconds },
     };
   }
 }

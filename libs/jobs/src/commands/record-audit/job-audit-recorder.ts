@@ -8,7 +8,7 @@ import {
   retryOnConflict,
   UnitOfWork,
 } from '@tally/database';
-import { GroupCommit, Settled } from '@tally/shared';
+import { GroupCommit, Settled, TallyEnv } from '@tally/shared';
 import { canMove, type JobAuditEvent, MOVES } from '../../domain';
 import { JOB_AUDIT } from '../../events/jobs.events';
 import { JobRepository } from '../../persistence/job.repository';
@@ -34,11 +34,19 @@ export class JobAuditRecorder implements IEventHandler<JobAuditPublished>, Befor
     private readonly uow: UnitOfWork,
     private readonly jobs: JobRepository,
     private readonly outbox: OutboxWriter,
+    private readonly env: TallyEnv,
     @Optional() private readonly receipts?: JobReceipts,
   ) {}
 
   handle(event: JobAuditPublished): Promise<void> {
-    return this.batches.submit(event.payload);
+    // AUDIT_CONSUMER=broker: the broker feeds this recorder (JobAuditBrokerFeed), not the bus.
+    if (this.env.AUDIT_CONSUMER === 'broker') return Promise.resolve();
+    return this.record(event.payload);
+  }
+
+  /** Records one audit entry (batched with those that arrive together); idempotent by event_id. */
+  record(event: JobAuditEvent): Promise<void> {
+    return this.batches.submit(event);
   }
 
   private async recordAll(events: JobAuditEvent[]): Promise<Settled<void>[]> {

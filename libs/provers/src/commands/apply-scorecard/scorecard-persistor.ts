@@ -46,6 +46,8 @@ export class ScorecardPersistor implements IEventHandler<ScorecardUpdatePublishe
   ) {}
 
   async handle(event: ScorecardUpdatePublished): Promise<void> {
+    // SCORECARD_CONSUMER=broker: the broker feeds this persistor (ScorecardBrokerFeed), not the bus.
+    if (this.env.SCORECARD_CONSUMER === 'broker') return;
     await this.apply(event);
   }
 
