@@ -18,6 +18,7 @@ import { ReplicaStarts1763791600000 } from './1763791600000-ReplicaStarts';
 import { IdempotencyRejections1763791710000 } from './1763791710000-IdempotencyRejections';
 import { BalancedTransfers1763791720000 } from './1763791720000-BalancedTransfers';
 import { Int64JobIds1763791800000 } from './1763791800000-Int64JobIds';
+import { BalanceAlerts1763792000000 } from './1763792000000-BalanceAlerts';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -41,4 +42,5 @@ export const ALL_MIGRATIONS = [
   IdempotencyRejections1763791710000,
   BalancedTransfers1763791720000,
   Int64JobIds1763791800000,
+  BalanceAlerts1763792000000,
 ];

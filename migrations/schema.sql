@@ -87,6 +87,7 @@ CREATE TABLE public.accounts (
     head_hash bytea DEFAULT '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea NOT NULL,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    has_alerts boolean DEFAULT false NOT NULL,
     CONSTRAINT accounts_available_non_negative CHECK ((allow_negative OR (((posted_credits - posted_debits) - pending_debits) >= 0))),
     CONSTRAINT accounts_counters_non_negative CHECK (((posted_debits >= 0) AND (posted_credits >= 0) AND (pending_debits >= 0) AND (pending_credits >= 0))),
     CONSTRAINT accounts_kind_check CHECK (((kind)::text = ANY ((ARRAY['user'::character varying, 'provider'::character varying, 'platform'::character varying, 'escrow'::character varying, 'issuance'::character varying])::text[])))
@@ -112,6 +113,19 @@ CREATE TABLE public.api_keys (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     revoked_at timestamp with time zone,
     CONSTRAINT api_keys_role_check CHECK (((role)::text = ANY ((ARRAY['admin'::character varying, 'client'::character varying, 'prover'::character varying])::text[])))
+);
+
+CREATE TABLE public.balance_alerts (
+    id uuid NOT NULL,
+    account_id bigint NOT NULL,
+    direction character varying(5) NOT NULL,
+    threshold bigint NOT NULL,
+    armed boolean NOT NULL,
+    fired_count integer DEFAULT 0 NOT NULL,
+    last_fired_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT balance_alerts_direction_check CHECK (((direction)::text = ANY ((ARRAY['below'::character varying, 'above'::character varying])::text[]))),
+    CONSTRAINT balance_alerts_threshold_check CHECK ((threshold >= 0))
 );
 
 CREATE TABLE public.entries (
@@ -510,6 +524,9 @@ ALTER TABLE ONLY public.api_keys
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.balance_alerts
+    ADD CONSTRAINT balance_alerts_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.entries
     ADD CONSTRAINT entries_pkey PRIMARY KEY (id);
 
@@ -620,6 +637,8 @@ ALTER TABLE ONLY public.transfers
 
 CREATE INDEX api_keys_role_subject_idx ON public.api_keys USING btree (role, subject);
 
+CREATE INDEX balance_alerts_account_idx ON public.balance_alerts USING btree (account_id);
+
 CREATE INDEX entries_account_idx ON public.entries USING btree (account_id, transfer_seq);
 
 CREATE INDEX entries_account_time_idx ON public.entries USING btree (account_id, created_at, id);
@@ -691,6 +710,9 @@ CREATE TRIGGER settlement_batches_no_truncate BEFORE TRUNCATE ON public.settleme
 CREATE TRIGGER transfers_append_only BEFORE DELETE OR UPDATE ON public.transfers FOR EACH ROW EXECUTE FUNCTION public.ledger_reject_change();
 
 CREATE TRIGGER transfers_no_truncate BEFORE TRUNCATE ON public.transfers FOR EACH STATEMENT EXECUTE FUNCTION public.ledger_reject_change();
+
+ALTER TABLE ONLY public.balance_alerts
+    ADD CONSTRAINT balance_alerts_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.accounts(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.holds
     ADD CONSTRAINT holds_credit_account_id_fkey FOREIGN KEY (credit_account_id) REFERENCES public.accounts(id);

@@ -7,6 +7,8 @@ export const HOLD_PLACED = 'HoldPlaced';
 export const HOLD_CAPTURED = 'HoldCaptured';
 export const HOLD_VOIDED = 'HoldVoided';
 export const HOLD_EXPIRED = 'HoldExpired';
+/** A balance alert's threshold was crossed (written in the transaction that crossed it). */
+export const BALANCE_ALERT_TRIGGERED = 'BalanceAlertTriggered';
 
 /** The event a transfer of each kind is announced with. */
 export const LEDGER_EVENT_OF_KIND: Record<TransferKind, string> = {
@@ -25,6 +27,6 @@ export const LEDGER_EVENT_OF_KIND: Record<TransferKind, string> = {
  * The ledger's events are for external transports: nothing in Tally listens to them, so
  * they are written published (see registerExternalOutboxEvent).
  */
-for (const type of [TRANSFER_POSTED, HOLD_PLACED, HOLD_CAPTURED, HOLD_VOIDED, HOLD_EXPIRED]) {
+for (const type of [TRANSFER_POSTED, HOLD_PLACED, HOLD_CAPTURED, HOLD_VOIDED, HOLD_EXPIRED, BALANCE_ALERT_TRIGGERED]) {
   registerExternalOutboxEvent(type);
 }
