@@ -14,3 +14,4 @@ export * from './outbox/outbox-writer';
 export * from './outbox/committed-events';
 export * from './prepared';
 export * from './sql-literals';
+export * from './outbox/public-event';
