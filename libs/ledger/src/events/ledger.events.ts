@@ -7,7 +7,10 @@ export const HOLD_PLACED = 'HoldPlaced';
 export const HOLD_CAPTURED = 'HoldCaptured';
 export const HOLD_VOIDED = 'HoldVoided';
 export const HOLD_EXPIRED = 'HoldExpired';
-/** A balance alert's threshold was crossed (written in the transaction that crossed it). */
+/**
+ * A balance alert's threshold was crossed (written in the transaction that crossed it).
+ * Relayed in-process like any type not declared external (webhooks deliver it); alerts are rare.
+ */
 export const BALANCE_ALERT_TRIGGERED = 'BalanceAlertTriggered';
 
 /** The event a transfer of each kind is announced with. */
@@ -27,7 +30,7 @@ export const LEDGER_EVENT_OF_KIND: Record<TransferKind, string> = {
  * The ledger's events are for external transports: nothing in Tally listens to them, so
  * they are written published (see registerExternalOutboxEvent).
  */
-for (const type of [TRANSFER_POSTED, HOLD_PLACED, HOLD_CAPTURED, HOLD_VOIDED, HOLD_EXPIRED, BALANCE_ALERT_TRIGGERED]) {
+for (const type of [TRANSFER_POSTED, HOLD_PLACED, HOLD_CAPTURED, HOLD_VOIDED, HOLD_EXPIRED]) {
   registerExternalOutboxEvent(type);
 }
 
@@ -49,3 +52,8 @@ for (const type of new Set(Object.values(LEDGER_EVENT_OF_KIND))) {
     return accounts.map((l) => ['ledger', 'transfer', l.account_type, l.account_id]);
   });
 }
+
+/** Broker subject of a balance alert: `ledger.alert.<account_type>.<account_id>`. */
+registerEventSubjects(BALANCE_ALERT_TRIGGERED, (p) => [
+  ['ledger', 'alert', String(p.account_type), String(p.account_id)],
+]);
