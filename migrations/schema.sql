@@ -507,6 +507,48 @@ CREATE SEQUENCE public.typeorm_migrations_id_seq
 
 ALTER SEQUENCE public.typeorm_migrations_id_seq OWNED BY public.typeorm_migrations.id;
 
+CREATE TABLE public.webhook_deliveries (
+    id bigint NOT NULL,
+    subscription_id uuid NOT NULL,
+    event_id uuid NOT NULL,
+    event_type character varying(64) NOT NULL,
+    sequence bigint NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    payload jsonb NOT NULL,
+    status character varying(16) DEFAULT 'pending'::character varying NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    leased_until timestamp with time zone,
+    last_status_code integer,
+    last_error character varying(500),
+    delivered_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_deliveries_status_check CHECK (((status)::text = ANY ((ARRAY['pending'::character varying, 'delivered'::character varying, 'failing'::character varying])::text[])))
+);
+
+ALTER TABLE public.webhook_deliveries ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.webhook_deliveries_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.webhook_subscriptions (
+    id uuid NOT NULL,
+    owner_role character varying(16) NOT NULL,
+    owner_subject character varying(128) NOT NULL,
+    url character varying(2048) NOT NULL,
+    event_types character varying(64)[] NOT NULL,
+    secret character varying(128) NOT NULL,
+    status character varying(16) DEFAULT 'active'::character varying NOT NULL,
+    failing_since timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_subscriptions_owner_role_check CHECK (((owner_role)::text = ANY ((ARRAY['admin'::character varying, 'client'::character varying])::text[]))),
+    CONSTRAINT webhook_subscriptions_status_check CHECK (((status)::text = ANY ((ARRAY['active'::character varying, 'failing'::character varying])::text[])))
+);
+
 ALTER TABLE ONLY public.typeorm_migrations ALTER COLUMN id SET DEFAULT nextval('public.typeorm_migrations_id_seq'::regclass);
 
 ALTER TABLE ONLY public.typeorm_migrations
@@ -635,6 +677,15 @@ ALTER TABLE ONLY public.transfers
 ALTER TABLE ONLY public.transfers
     ADD CONSTRAINT transfers_seq_key UNIQUE (seq);
 
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_subscription_id_event_id_key UNIQUE (subscription_id, event_id);
+
+ALTER TABLE ONLY public.webhook_subscriptions
+    ADD CONSTRAINT webhook_subscriptions_pkey PRIMARY KEY (id);
+
 CREATE INDEX api_keys_role_subject_idx ON public.api_keys USING btree (role, subject);
 
 CREATE INDEX balance_alerts_account_idx ON public.balance_alerts USING btree (account_id);
@@ -680,6 +731,10 @@ CREATE INDEX transfers_job_idx ON public.transfers USING btree (job_id, seq) WHE
 CREATE INDEX transfers_kind_idx ON public.transfers USING btree (kind, seq);
 
 CREATE INDEX transfers_xact_idx ON public.transfers USING btree (xact_id);
+
+CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree (next_attempt_at) WHERE ((status)::text = 'pending'::text);
+
+CREATE INDEX webhook_subscriptions_owner_idx ON public.webhook_subscriptions USING btree (owner_role, owner_subject);
 
 CREATE TRIGGER entries_append_only BEFORE DELETE OR UPDATE ON public.entries FOR EACH ROW EXECUTE FUNCTION public.ledger_reject_change();
 
@@ -746,4 +801,7 @@ ALTER TABLE ONLY public.settlement_balances
 
 ALTER TABLE ONLY public.settlement_deliveries
     ADD CONSTRAINT settlement_deliveries_batch_no_fkey FOREIGN KEY (batch_no) REFERENCES public.settlement_batches(batch_no);
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES public.webhook_subscriptions(id) ON DELETE CASCADE;
 
