@@ -174,6 +174,9 @@ describe('webhooks', () => {
       const res = await subscribe(dave.key, url, [...types]).expect(400);
       expect(res.body.code).toBe('DSE-001');
     }
+    // At most 20 per owner.
+    for (let i = 1; i < 20; i++) await subscribe(dave.key, hook.url, ['JobFailed']).expect(201);
+    expect((await subscribe(dave.key, hook.url, ['JobFailed']).expect(400)).body.code).toBe('DSE-001');
     // An admin sees every subscription, and the owner may remove its own.
     const all = await t.http().get('/v1/webhooks').set(ctx.admin()).expect(200);
     expect(all.body.items.map((s: { webhook_id: string }) => s.webhook_id)).toContain(id);

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
-import { NotFoundError, TallyEnv } from '@tally/shared';
+import { InvalidRequestError, NotFoundError, TallyEnv } from '@tally/shared';
 import type { WebhookOwner } from '../domain';
 import { DeliveryRow, SubscriptionRow, WebhookStore } from '../persistence/webhook-store';
 import { CreateWebhookRequestDto } from './dto/webhooks.request.dto';
 import { checkWebhookUrl } from './webhook-url';
 
 const DELIVERY_LOG_LIMIT = 100;
+const MAX_SUBSCRIPTIONS = 20;
 
 const ownerOf = (p: Principal): WebhookOwner => ({ role: p.role === 'admin' ? 'admin' : 'client', subject: p.subject });
 
@@ -52,7 +53,15 @@ export class WebhooksController {
   async create(@Body() dto: CreateWebhookRequestDto, @CurrentPrincipal() principal: Principal) {
     const url = await checkWebhookUrl(dto.url, this.env.WEBHOOKS_ALLOW_PRIVATE_URLS);
     const secret = `whsec_${randomBytes(32).toString('hex')}`;
-    const created = await this.store.create(ownerOf(principal), url, [...new Set(dto.event_types)], secret);
+    const created = await this.store.create(
+      ownerOf(principal),
+      url,
+      [...new Set(dto.event_types)],
+      secret,
+      MAX_SUBSCRIPTIONS,
+    );
+    // Each subscription costs every matching event a delivery: a key's are bounded.
+    if (!created) throw new InvalidRequestError(`a key may hold at most ${MAX_SUBSCRIPTIONS} webhook subscriptions`);
     return { ...presentSubscription(created), secret };
   }
 

@@ -50,11 +50,20 @@ const SUBSCRIPTION_COLUMNS = `id, owner_role, owner_subject, url, event_types, s
 export class WebhookStore {
   constructor(private readonly uow: UnitOfWork) {}
 
-  async create(owner: WebhookOwner, url: string, eventTypes: string[], secret: string): Promise<SubscriptionRow> {
+  /** A new subscription; undefined when the owner has `max` already. */
+  async create(
+    owner: WebhookOwner,
+    url: string,
+    eventTypes: string[],
+    secret: string,
+    max: number,
+  ): Promise<SubscriptionRow | undefined> {
     const [row] = await this.uow.prepared<SubscriptionRow>(
       `INSERT INTO webhook_subscriptions (id, owner_role, owner_subject, url, event_types, secret)
-       VALUES ($1, $2, $3, $4, $5::varchar[], $6) RETURNING ${SUBSCRIPTION_COLUMNS}`,
-      [newId(), owner.role, owner.subject, url, eventTypes, secret],
+       SELECT $1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::varchar[], $6::varchar
+       WHERE (SELECT count(*) FROM webhook_subscriptions WHERE owner_role = $2 AND owner_subject = $3) < $7::int
+       RETURNING ${SUBSCRIPTION_COLUMNS}`,
+      [newId(), owner.role, owner.subject, url, eventTypes, secret, max],
     );
     return row;
   }
