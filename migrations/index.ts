@@ -19,6 +19,8 @@ import { IdempotencyRejections1763791710000 } from './1763791710000-IdempotencyR
 import { BalancedTransfers1763791720000 } from './1763791720000-BalancedTransfers';
 import { Int64JobIds1763791800000 } from './1763791800000-Int64JobIds';
 import { BrokerPublishing1763791900000 } from './1763791900000-BrokerPublishing';
+import { BalanceAlerts1763792000000 } from './1763792000000-BalanceAlerts';
+import { Webhooks1763792010000 } from './1763792010000-Webhooks';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -43,4 +45,6 @@ export const ALL_MIGRATIONS = [
   BalancedTransfers1763791720000,
   Int64JobIds1763791800000,
   BrokerPublishing1763791900000,
+  BalanceAlerts1763792000000,
+  Webhooks1763792010000,
 ];

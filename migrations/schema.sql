@@ -87,6 +87,7 @@ CREATE TABLE public.accounts (
     head_hash bytea DEFAULT '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea NOT NULL,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    has_alerts boolean DEFAULT false NOT NULL,
     CONSTRAINT accounts_available_non_negative CHECK ((allow_negative OR (((posted_credits - posted_debits) - pending_debits) >= 0))),
     CONSTRAINT accounts_counters_non_negative CHECK (((posted_debits >= 0) AND (posted_credits >= 0) AND (pending_debits >= 0) AND (pending_credits >= 0))),
     CONSTRAINT accounts_kind_check CHECK (((kind)::text = ANY ((ARRAY['user'::character varying, 'provider'::character varying, 'platform'::character varying, 'escrow'::character varying, 'issuance'::character varying])::text[])))
@@ -112,6 +113,19 @@ CREATE TABLE public.api_keys (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     revoked_at timestamp with time zone,
     CONSTRAINT api_keys_role_check CHECK (((role)::text = ANY ((ARRAY['admin'::character varying, 'client'::character varying, 'prover'::character varying])::text[])))
+);
+
+CREATE TABLE public.balance_alerts (
+    id uuid NOT NULL,
+    account_id bigint NOT NULL,
+    direction character varying(5) NOT NULL,
+    threshold bigint NOT NULL,
+    armed boolean NOT NULL,
+    fired_count integer DEFAULT 0 NOT NULL,
+    last_fired_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT balance_alerts_direction_check CHECK (((direction)::text = ANY ((ARRAY['below'::character varying, 'above'::character varying])::text[]))),
+    CONSTRAINT balance_alerts_threshold_check CHECK ((threshold >= 0))
 );
 
 CREATE TABLE public.entries (
@@ -496,6 +510,48 @@ CREATE SEQUENCE public.typeorm_migrations_id_seq
 
 ALTER SEQUENCE public.typeorm_migrations_id_seq OWNED BY public.typeorm_migrations.id;
 
+CREATE TABLE public.webhook_deliveries (
+    id bigint NOT NULL,
+    subscription_id uuid NOT NULL,
+    event_id uuid NOT NULL,
+    event_type character varying(64) NOT NULL,
+    sequence bigint NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    payload jsonb NOT NULL,
+    status character varying(16) DEFAULT 'pending'::character varying NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    leased_until timestamp with time zone,
+    last_status_code integer,
+    last_error character varying(500),
+    delivered_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_deliveries_status_check CHECK (((status)::text = ANY ((ARRAY['pending'::character varying, 'delivered'::character varying, 'failing'::character varying])::text[])))
+);
+
+ALTER TABLE public.webhook_deliveries ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.webhook_deliveries_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE public.webhook_subscriptions (
+    id uuid NOT NULL,
+    owner_role character varying(16) NOT NULL,
+    owner_subject character varying(128) NOT NULL,
+    url character varying(2048) NOT NULL,
+    event_types character varying(64)[] NOT NULL,
+    secret character varying(128) NOT NULL,
+    status character varying(16) DEFAULT 'active'::character varying NOT NULL,
+    failing_since timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_subscriptions_owner_role_check CHECK (((owner_role)::text = ANY ((ARRAY['admin'::character varying, 'client'::character varying])::text[]))),
+    CONSTRAINT webhook_subscriptions_status_check CHECK (((status)::text = ANY ((ARRAY['active'::character varying, 'failing'::character varying])::text[])))
+);
+
 ALTER TABLE ONLY public.typeorm_migrations ALTER COLUMN id SET DEFAULT nextval('public.typeorm_migrations_id_seq'::regclass);
 
 ALTER TABLE ONLY public.typeorm_migrations
@@ -512,6 +568,9 @@ ALTER TABLE ONLY public.api_keys
 
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.balance_alerts
+    ADD CONSTRAINT balance_alerts_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.entries
     ADD CONSTRAINT entries_pkey PRIMARY KEY (id);
@@ -621,7 +680,18 @@ ALTER TABLE ONLY public.transfers
 ALTER TABLE ONLY public.transfers
     ADD CONSTRAINT transfers_seq_key UNIQUE (seq);
 
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_subscription_id_event_id_key UNIQUE (subscription_id, event_id);
+
+ALTER TABLE ONLY public.webhook_subscriptions
+    ADD CONSTRAINT webhook_subscriptions_pkey PRIMARY KEY (id);
+
 CREATE INDEX api_keys_role_subject_idx ON public.api_keys USING btree (role, subject);
+
+CREATE INDEX balance_alerts_account_idx ON public.balance_alerts USING btree (account_id);
 
 CREATE INDEX entries_account_idx ON public.entries USING btree (account_id, transfer_seq);
 
@@ -667,6 +737,10 @@ CREATE INDEX transfers_kind_idx ON public.transfers USING btree (kind, seq);
 
 CREATE INDEX transfers_xact_idx ON public.transfers USING btree (xact_id);
 
+CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree (next_attempt_at) WHERE ((status)::text = 'pending'::text);
+
+CREATE INDEX webhook_subscriptions_owner_idx ON public.webhook_subscriptions USING btree (owner_role, owner_subject);
+
 CREATE TRIGGER entries_append_only BEFORE DELETE OR UPDATE ON public.entries FOR EACH ROW EXECUTE FUNCTION public.ledger_reject_change();
 
 CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON public.entries FOR EACH STATEMENT EXECUTE FUNCTION public.ledger_reject_change();
@@ -696,6 +770,9 @@ CREATE TRIGGER settlement_batches_no_truncate BEFORE TRUNCATE ON public.settleme
 CREATE TRIGGER transfers_append_only BEFORE DELETE OR UPDATE ON public.transfers FOR EACH ROW EXECUTE FUNCTION public.ledger_reject_change();
 
 CREATE TRIGGER transfers_no_truncate BEFORE TRUNCATE ON public.transfers FOR EACH STATEMENT EXECUTE FUNCTION public.ledger_reject_change();
+
+ALTER TABLE ONLY public.balance_alerts
+    ADD CONSTRAINT balance_alerts_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.accounts(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.holds
     ADD CONSTRAINT holds_credit_account_id_fkey FOREIGN KEY (credit_account_id) REFERENCES public.accounts(id);
@@ -729,4 +806,7 @@ ALTER TABLE ONLY public.settlement_balances
 
 ALTER TABLE ONLY public.settlement_deliveries
     ADD CONSTRAINT settlement_deliveries_batch_no_fkey FOREIGN KEY (batch_no) REFERENCES public.settlement_batches(batch_no);
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES public.webhook_subscriptions(id) ON DELETE CASCADE;
 

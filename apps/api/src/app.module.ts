@@ -10,6 +10,7 @@ import { SchedulerModule } from '@tally/scheduler';
 import { ProversModule } from '@tally/provers';
 import { ReceiptsModule } from '@tally/receipts';
 import { SettlementModule } from '@tally/settlement';
+import { WebhooksModule } from '@tally/webhooks';
 import { GrpcModule } from './grpc/grpc.module';
 import { LoggingModule } from './logging/logging.module';
 import { OperationsModule } from './operations/operations.module';
@@ -37,6 +38,7 @@ export class AppModule {
         ProversModule,
         ReceiptsModule,
         SettlementModule,
+        WebhooksModule,
         GrpcModule,
       ],
     };

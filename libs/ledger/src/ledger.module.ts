@@ -3,7 +3,9 @@ import { CreateAccountCommandHandler } from './commands/create-account/create-ac
 import { ExpireHoldsCommandHandler } from './commands/expire-holds/expire-holds.command-handler';
 import { HoldExpirySweep } from './commands/expire-holds/hold-expiry.sweep';
 import { PostTransferCommandHandler } from './commands/post-transfer/post-transfer.command-handler';
+import { BalanceAlertsController } from './http/balance-alerts.controller';
 import { CreditsController } from './http/credits.controller';
+import { BalanceAlertStore } from './persistence/balance-alert-store';
 import { LedgerReader } from './persistence/ledger-reader';
 import { LedgerWriter } from './posting/ledger-writer';
 import { OptimisticPoster } from './posting/optimistic-poster';
@@ -11,12 +13,13 @@ import { PostingEngine } from './posting/posting-engine';
 import { LedgerVerifier } from './verify/ledger-verifier';
 
 @Module({
-  controllers: [CreditsController],
+  controllers: [CreditsController, BalanceAlertsController],
   providers: [
     PostingEngine,
     OptimisticPoster,
     LedgerWriter,
     LedgerReader,
+    BalanceAlertStore,
     LedgerVerifier,
     PostTransferCommandHandler,
     CreateAccountCommandHandler,

@@ -5,3 +5,4 @@ export * from './ledger-errors';
 export * from './references';
 export * from './ledger-rejection';
 export * from './posting-rules';
+export * from './balance-alert';

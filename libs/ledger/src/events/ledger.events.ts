@@ -7,6 +7,11 @@ export const HOLD_PLACED = 'HoldPlaced';
 export const HOLD_CAPTURED = 'HoldCaptured';
 export const HOLD_VOIDED = 'HoldVoided';
 export const HOLD_EXPIRED = 'HoldExpired';
+/**
+ * A balance alert's threshold was crossed (written in the transaction that crossed it).
+ * Relayed in-process like any type not declared external (webhooks deliver it); alerts are rare.
+ */
+export const BALANCE_ALERT_TRIGGERED = 'BalanceAlertTriggered';
 
 /** The event a transfer of each kind is announced with. */
 export const LEDGER_EVENT_OF_KIND: Record<TransferKind, string> = {
@@ -47,3 +52,8 @@ for (const type of new Set(Object.values(LEDGER_EVENT_OF_KIND))) {
     return accounts.map((l) => ['ledger', 'transfer', l.account_type, l.account_id]);
   });
 }
+
+/** Broker subject of a balance alert: `ledger.alert.<account_type>.<account_id>`. */
+registerEventSubjects(BALANCE_ALERT_TRIGGERED, (p) => [
+  ['ledger', 'alert', String(p.account_type), String(p.account_id)],
+]);

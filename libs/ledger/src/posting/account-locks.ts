@@ -17,12 +17,14 @@ export interface AccountState extends LedgerAccount {
   head: Buffer;
   /** Whether the batch moved it (only those are written back). */
   touched: boolean;
+  /** Whether it has balance alerts (evaluated when a batch moves it). */
+  hasAlerts: boolean;
 }
 
 /** The columns an AccountState is read from (`accounts a`), and the row they give. */
 export const ACCOUNT_STATE_COLUMNS = `a.id::text, a.kind, a.owner_id, a.currency, a.allow_negative,
   a.posted_debits::text, a.posted_credits::text, a.pending_debits::text, a.pending_credits::text, a.version::text,
-  a.head_hash`;
+  a.head_hash, a.has_alerts`;
 export interface AccountStateRow {
   id: string;
   kind: AccountKind;
@@ -35,6 +37,7 @@ export interface AccountStateRow {
   pending_credits: string;
   version: string;
   head_hash: Buffer;
+  has_alerts: boolean;
 }
 
 export function accountStateOf(a: AccountStateRow): AccountState {
@@ -51,6 +54,7 @@ export function accountStateOf(a: AccountStateRow): AccountState {
     version: BigInt(a.version),
     head: a.head_hash,
     touched: false,
+    hasAlerts: a.has_alerts,
   };
 }
 

@@ -6,6 +6,8 @@ import { LEDGER_EVENT_OF_KIND } from '../events/ledger.events';
 import {
   type AcceptedPosting,
   type AccountCounters,
+  balanceOf,
+  type BalanceStep,
   decidePosting,
   type HoldState,
   type LedgerState,
@@ -136,6 +138,23 @@ export class BatchWriter {
   }
 
   /**
+   * The available balances each of `accounts` passed through in this batch, in order: one
+   * step per transfer that moved it (its last leg on the account).
+   */
+  balanceSteps(accounts: ReadonlySet<string>): Map<string, BalanceStep[]> {
+    const steps = new Map<string, BalanceStep[]>();
+    for (const e of this.entries) {
+      if (!accounts.has(e.account)) continue;
+      const list = steps.get(e.account) ?? [];
+      const step = { transferId: e.transfer.id, available: balanceOf(e.after).available };
+      if (list.at(-1)?.transferId === step.transferId) list[list.length - 1] = step;
+      else list.push(step);
+      steps.set(e.account, list);
+    }
+    return steps;
+  }
+
+  /**
    * Writes the whole batch in one statement (one round trip): the accounts it locked stay
    * locked only for this statement and the commit, so a hot account's lock is held as
    * briefly as the database allows, however busy this process is.
@@ -194,7 +213,8 @@ export class BatchWriter {
                      ${p(touched.map((a) => a.pendingCredits.toString()))}::bigint[], ${p(touched.map((a) => a.version.toString()))}::bigint[],
                      ${p(touched.map((a) => a.head.toString('hex')))}::text[],
                      ${p(guard ? touched.map(version) : touched.map(() => null))}::bigint[]) AS u(id, pd, pc, nd, nc, v, h, was)
-         WHERE a.id = u.id ${guard ? 'AND a.version = u.was AND (SELECT count(*) FROM lk) >= 0' : ''} RETURNING 1),
+         -- Guarded: an account with balance alerts is left to the locking way, which evaluates them.
+         WHERE a.id = u.id ${guard ? 'AND a.version = u.was AND NOT a.has_alerts AND (SELECT count(*) FROM lk) >= 0' : ''} RETURNING 1),
        ro AS (
          SELECT count(*) AS n FROM accounts a
          JOIN unnest(${p(untouched.map((a) => a.id))}::bigint[], ${p(untouched.map(version))}::bigint[]) AS u(id, was)

@@ -59,6 +59,8 @@ export class OptimisticPoster {
       await this.learn(unknown);
     }
     if ([...refs.keys()].some((k) => !this.known.has(k))) return undefined; // created by the locking path
+    // Balance alerts are evaluated under the accounts' locks, in the locking way's transaction.
+    if ([...refs.keys()].some((k) => this.known.get(k)!.hasAlerts)) return undefined;
 
     // This batch's own copies, and the versions it is computed from.
     const accounts = new Map<string, AccountState>();

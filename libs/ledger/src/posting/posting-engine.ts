@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { OutboxRecord } from '@tally/database';
 import type { PostingRequest, PostingResult } from '../domain';
 import { dropUnused, lockState } from './account-locks';
+import { fireBalanceAlerts } from './balance-alert-firing';
 import { BatchWriter } from './batch-writer';
 import { answerRepeatedKeys, claimIdempotencyKeys } from './idempotency-claims';
 
@@ -32,6 +33,7 @@ export class PostingEngine {
     const batch = new BatchWriter();
     for (const i of active) results[i] = batch.post(requests[i], state);
     const { events } = await batch.write(m, state.accounts);
+    events.push(...(await fireBalanceAlerts(m, batch, state.accounts)));
     // An account created for a credit that was then refused is not left behind.
     await dropUnused(m, state);
     answerRepeatedKeys(requests, results);

@@ -446,6 +446,34 @@ export class TallyEnv {
   @Max(24 * 3_600_000)
   SETTLEMENT_RETRY_MAX_MS = 300000;
 
+  /** Whether this process sends webhook deliveries (every process enqueues them). */
+  @IfPresent()
+  @Transform(toBool)
+  @IsBoolean({ message: 'WEBHOOKS_ENABLED must be true or false' })
+  WEBHOOKS_ENABLED = true;
+
+  /** Whether webhook URLs may point at loopback, private or link-local addresses (off in production). */
+  @IfPresent()
+  @Transform(toBool)
+  @IsBoolean({ message: 'WEBHOOKS_ALLOW_PRIVATE_URLS must be true or false' })
+  WEBHOOKS_ALLOW_PRIVATE_URLS = false;
+
+  /** First retry delay (ms) of a failed webhook delivery; doubles per attempt (with jitter) up to an hour, for 24 h. */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(3_600_000)
+  WEBHOOKS_RETRY_BASE_MS = 1000;
+
+  /** How long (ms) a webhook receiver has to answer before the attempt counts as failed. */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  WEBHOOKS_TIMEOUT_MS = 5000;
+
   /** gRPC server certificate (PEM file, may hold its chain); with GRPC_TLS_KEY the gRPC port speaks TLS 1.3 only. */
   @IfPresent()
   @IsString()

@@ -214,3 +214,15 @@ export class AccountQueryDto {
   @IsString()
   as_of?: string;
 }
+
+export class BalanceAlertRequestDto {
+  @ApiPropertyOptional({ example: '10', description: 'fire when the available balance drops below this amount' })
+  @IfPresent()
+  @Matches(AMOUNT_PATTERN, { message: AMOUNT_MESSAGE })
+  below?: string;
+
+  @ApiPropertyOptional({ example: '1000', description: 'fire when the available balance rises above this amount' })
+  @IfPresent()
+  @Matches(AMOUNT_PATTERN, { message: AMOUNT_MESSAGE })
+  above?: string;
+}

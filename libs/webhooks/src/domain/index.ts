@@ -1,0 +1,3 @@
+export * from './webhook-signature';
+export * from './retry-schedule';
+export * from './webhook-events';
