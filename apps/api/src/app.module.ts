@@ -10,6 +10,7 @@ import { SchedulerModule } from '@tally/scheduler';
 import { ProversModule } from '@tally/provers';
 import { ReceiptsModule } from '@tally/receipts';
 import { SettlementModule } from '@tally/settlement';
+import { EventsStreamModule } from './events/events-stream.module';
 import { GrpcModule } from './grpc/grpc.module';
 import { LoggingModule } from './logging/logging.module';
 import { OperationsModule } from './operations/operations.module';
@@ -38,6 +39,7 @@ export class AppModule {
         ReceiptsModule,
         SettlementModule,
         GrpcModule,
+        EventsStreamModule,
       ],
     };
   }
