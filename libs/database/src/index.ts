@@ -15,3 +15,4 @@ export * from './outbox/outbox-feed';
 export * from './outbox/committed-events';
 export * from './prepared';
 export * from './sql-literals';
+export * from './outbox/public-event';

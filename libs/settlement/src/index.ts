@@ -8,3 +8,4 @@ export { GetTransferProofQuery } from './queries/get-proof/get-transfer-proof.qu
 export * from './verify/settlement-verifier';
 export { BATCH_NO_HEADER, SIGNATURE_HEADER, WebhookSink } from './sinks/webhook.sink';
 export { batchFileName, FileSink } from './sinks/file.sink';
+export * from './events/settlement.events';

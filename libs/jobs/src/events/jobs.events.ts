@@ -1,4 +1,4 @@
-import { registerExternalOutboxEvent } from '@tally/database';
+import { eventToken, registerEventSubjects, registerExternalOutboxEvent } from '@tally/database';
 import type { JobAuditEvent, JobStatus, Priority } from '../domain';
 
 /**
@@ -100,3 +100,19 @@ export const JOB_SETTLED_EVENTS = [JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED] as 
  * registerExternalOutboxEvent).
  */
 for (const type of [JOB_STARTED, JOB_START_RELEASED, JOB_AUDITED]) registerExternalOutboxEvent(type);
+
+/** Broker subjects (docs/events.md): `job.<network_job_id>.<event>`, and a settled job's audit entry on `audit.<network_job_id>`. */
+for (const type of [
+  JOB_SUBMITTED,
+  JOB_ASSIGNED,
+  JOB_STARTED,
+  JOB_START_RELEASED,
+  JOB_REQUEUED,
+  JOB_COMPLETED,
+  JOB_FAILED,
+  JOB_CANCELLED,
+  JOB_AUDITED,
+]) {
+  registerEventSubjects(type, (p) => [['job', String(p.network_job_id), eventToken(type, 'Job')]]);
+}
+registerEventSubjects(JOB_AUDIT, (p) => [['audit', String(p.network_job_id)]]);

@@ -1,4 +1,4 @@
-import { registerExternalOutboxEvent } from '@tally/database';
+import { registerEventSubjects, registerExternalOutboxEvent } from '@tally/database';
 import type { TransferKind } from '../domain';
 
 /** The ledger's events, by name: each posting writes one to the outbox with its transfer. */
@@ -27,4 +27,23 @@ export const LEDGER_EVENT_OF_KIND: Record<TransferKind, string> = {
  */
 for (const type of [TRANSFER_POSTED, HOLD_PLACED, HOLD_CAPTURED, HOLD_VOIDED, HOLD_EXPIRED]) {
   registerExternalOutboxEvent(type);
+}
+
+/** An account leg of a transfer's event (its `legs`). */
+export interface TransferEventLeg {
+  account_type: string;
+  account_id: string;
+  side: string;
+  phase: string;
+  amount: string;
+}
+
+/** Broker subjects (docs/events.md): one message per account leg, `ledger.transfer.<account_type>.<account_id>`. */
+for (const type of new Set(Object.values(LEDGER_EVENT_OF_KIND))) {
+  registerEventSubjects(type, (p) => {
+    const legs = (p.legs as TransferEventLeg[] | undefined) ?? [];
+    // One message per account, even when a transfer has two legs on it (a capture's release).
+    const accounts = [...new Map(legs.map((l) => [`${l.account_type}/${l.account_id}`, l])).values()];
+    return accounts.map((l) => ['ledger', 'transfer', l.account_type, l.account_id]);
+  });
 }

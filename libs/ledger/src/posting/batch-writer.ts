@@ -293,4 +293,11 @@ const outboxPayload = (x: TransferView) => ({
   hold_id: x.hold_id,
   job_id: x.job_id,
   prover_id: x.prover_id,
+  legs: x.entries.map((e) => ({
+    account_type: e.account_type,
+    account_id: e.account_id,
+    side: e.side,
+    phase: e.phase,
+    amount: e.amount,
+  })),
 });

@@ -1,4 +1,4 @@
-import { OutboxEvent, registerOutboxEvent } from '@tally/database';
+import { OutboxEvent, registerEventSubjects, registerOutboxEvent } from '@tally/database';
 import {
   JOB_ASSIGNED,
   JOB_COMPLETED,
@@ -24,3 +24,6 @@ registerOutboxEvent(JOB_ASSIGNED, ProverJobAssigned);
 registerOutboxEvent(JOB_COMPLETED, ProverJobCompleted);
 registerOutboxEvent(JOB_FAILED, ProverJobFailed);
 registerOutboxEvent(SCORECARD_UPDATE, ScorecardUpdatePublished);
+
+/** Broker subject (docs/events.md): `scorecard.<prover_id>`, so a prover's updates keep their order. */
+registerEventSubjects(SCORECARD_UPDATE, (p) => [['scorecard', String(p.prover_id)]]);

@@ -1,6 +1,6 @@
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { UnitOfWork } from '@tally/database';
+import { OutboxWriter, UnitOfWork } from '@tally/database';
 import { Clock } from '@tally/shared';
 import {
   batchHash,
@@ -15,6 +15,7 @@ import {
 import { computeBatch, SETTLEMENT_SINKS, type SettlementSink } from '../../domain';
 import { SettlementRepository } from '../../persistence/settlement.repository';
 import { TreeCache } from '../../queries/get-proof/tree-cache';
+import { SETTLEMENT_BATCH_SEALED } from '../../events/settlement.events';
 import { SealBatchCommand } from './seal-batch.command';
 
 /**
@@ -35,6 +36,7 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
   constructor(
     private readonly repo: SettlementRepository,
     private readonly uow: UnitOfWork,
+    private readonly outbox: OutboxWriter,
     private readonly clock: Clock,
     private readonly keyring: SigningKeyring,
     private readonly cache: TreeCache,
@@ -102,6 +104,7 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
         computed.touched,
         this.sinks.map((s) => s.name),
       );
+      await this.outbox.append(SETTLEMENT_BATCH_SEALED, String(batch.batch_no), batch);
       timings = { read_ms: t2 - t0, compute_ms: t3 - t2, write_ms: Date.now() - t3 };
       return { batch, computed };
     }, 1);
