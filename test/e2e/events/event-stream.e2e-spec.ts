@@ -4,6 +4,18 @@ import { listening, SseStream, StreamedEvent } from '../../support/sse-client';
 import { startTestApp, TestApp } from '../../support/test-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** `promise`, or a failure naming `what` after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 describe('GET /v1/events/stream (Server-Sent Events)', () => {
   let t: TestApp;
@@ -190,12 +202,12 @@ describe('event streams end', () => {
       const revokedStream = await SseStream.open(port, { Authorization: `Bearer ${created.body.key}` });
       const adminStream = await SseStream.open(port, ctx.admin());
       await t.http().delete(`/v1/admin/keys/${created.body.id}`).set(ctx.admin()).expect(200);
-      await Promise.race([revokedStream.ended, sleep(5_000).then(() => Promise.reject(new Error('not ended')))]);
+      await within(revokedStream.ended, 5_000, 'the stream of a revoked key ends');
       expect(revokedStream.comments).toContain('closed (revoked)');
 
       const closing = t.close();
       closed = true;
-      await Promise.race([adminStream.ended, sleep(5_000).then(() => Promise.reject(new Error('not ended')))]);
+      await within(adminStream.ended, 5_000, 'a stream ends at shutdown');
       expect(adminStream.comments).toContain('closed (shutdown)');
       await closing;
     } finally {

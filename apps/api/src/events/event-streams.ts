@@ -1,12 +1,10 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Principal } from '@tally/auth';
-import { OutboxFeed, OutboxFeedRow } from '@tally/database';
+import { OutboxFeed, OutboxFeedRow, publicEvent } from '@tally/database';
 import { JobAudienceQuery } from '@tally/jobs';
-import { LedgerQueries } from '@tally/ledger';
 import { LoopBackoff, TallyEnv } from '@tally/shared';
-import { EventOwners, maySee } from './event-visibility';
-import { publicEventOf } from './public-event-of';
+import { maySee } from './event-visibility';
 
 /** Rows read per statement (a replay reads pages of this many). */
 const PAGE = 500;
@@ -15,10 +13,17 @@ const MAX_UNSENT_BYTES = 1 << 20;
 /** Probes kept while a long transaction holds the horizon back (dropping one only delays). */
 const MAX_PROBES = 1000;
 
-/** What each feed row carries besides the outbox columns: whose job, which accounts. */
+/**
+ * What each feed row carries besides the outbox columns: the client of the job it is about
+ * (most job events name only the job; the jobs lib owns the lookup).
+ */
 const OWNERS_SQL = `json_build_object(
-  'job_client', ${JobAudienceQuery.clientIdSql(`COALESCE(o.payload->>'network_job_id', o.payload->>'job_id')`)},
-  'accounts', CASE WHEN o.payload ? 'transfer_id' THEN ${LedgerQueries.transferAccountsSql(`o.payload->>'transfer_id'`)} END)`;
+  'job_client', ${JobAudienceQuery.clientIdSql(`COALESCE(o.payload->>'network_job_id', o.payload->>'job_id')`)})`;
+
+/** Whose job the event is about, as the feed's statement finds it. */
+interface EventOwners {
+  job_client: string | null;
+}
 
 type Row = OutboxFeedRow<EventOwners>;
 
@@ -138,8 +143,8 @@ export class EventStreams implements BeforeApplicationShutdown {
     for (const row of rows) {
       if (BigInt(row.id) <= stream.cursor) continue;
       if (types && !types.has(row.event_type)) continue;
-      if (!maySee(principal, { type: row.event_type, payload: row.payload, owners: row.extra })) continue;
-      const event = publicEventOf(row);
+      if (!maySee(principal, { type: row.event_type, payload: row.payload, jobClient: row.extra.job_client })) continue;
+      const event = publicEvent(row);
       stream.sink.write(`id: ${row.id}\nevent: ${row.event_type}\ndata: ${JSON.stringify(event)}\n\n`);
     }
     if (upTo > stream.cursor) stream.cursor = upTo;

@@ -1,19 +1,16 @@
 import type { Principal } from '@tally/auth';
 import { JOB_ASSIGNED, JOB_CANCELLED } from '@tally/jobs';
+import type { TransferEventLeg } from '@tally/ledger';
 
-/** Who an event concerns, as the stream's read of the outbox learns it (see EventStreams). */
-export interface EventOwners {
-  /** The client of the job the event is about (from the jobs table: most job events name only the job). */
-  job_client: string | null;
-  /** The accounts a ledger event's transfer moves. */
-  accounts: { kind: string; owner: string }[] | null;
-}
-
-/** An outbox event with its owners, as a stream decides whether to show it. */
+/** An outbox event as a stream decides whether to show it. */
 export interface OwnedEvent {
   type: string;
   payload: Record<string, unknown>;
-  owners: EventOwners;
+  /**
+   * The client of the job the event is about, looked up by the job it names (most job
+   * events name only the job; the jobs table says whose it is).
+   */
+  jobClient: string | null;
 }
 
 const strings = (value: unknown): string[] =>
@@ -29,6 +26,12 @@ function proversTold(event: OwnedEvent): string[] {
   return [];
 }
 
+/** The clients whose own (`user`) account a transfer event moves (its `legs`). */
+function clientAccounts(event: OwnedEvent): string[] {
+  const legs = Array.isArray(event.payload.legs) ? (event.payload.legs as Partial<TransferEventLeg>[]) : [];
+  return legs.filter((l) => l.account_type === 'user' && typeof l.account_id === 'string').map((l) => l.account_id!);
+}
+
 /**
  * Who may see an event on a live stream, the one place this is decided: an admin sees
  * everything; a client the events of its own jobs and the transfers on its own (`user`)
@@ -39,10 +42,7 @@ export function maySee(principal: Pick<Principal, 'role' | 'subject'>, event: Ow
     case 'admin':
       return true;
     case 'client':
-      return (
-        event.owners.job_client === principal.subject ||
-        (event.owners.accounts ?? []).some((a) => a.kind === 'user' && a.owner === principal.subject)
-      );
+      return event.jobClient === principal.subject || clientAccounts(event).includes(principal.subject);
     case 'prover':
       return proversTold(event).includes(principal.subject);
     default:

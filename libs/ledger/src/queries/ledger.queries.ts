@@ -69,18 +69,6 @@ export class LedgerQueries {
   }
 
   /**
-   * The accounts a transfer moves, as a JSON array of `{ kind, owner }` (null when the SQL
-   * text expression `transferId` is not a transfer id), as an SQL expression for another
-   * lib's statement (the event streams show a transfer to the owners of its accounts).
-   */
-  static transferAccountsSql(transferId: string): string {
-    return `(SELECT json_agg(DISTINCT jsonb_build_object('kind', a.kind, 'owner', a.owner_id))
-             FROM entries e JOIN accounts a ON a.id = e.account_id
-             WHERE e.transfer_id = CASE WHEN ${transferId} ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                                        THEN (${transferId})::uuid END)`;
-  }
-
-  /**
    * An account's kind and owner (`kind`, `owner_id`) for the account id `accountId` (an SQL
    * expression), as a LATERAL subquery for another lib's statement.
    */
