@@ -134,7 +134,10 @@ describe('GET /v1/events/stream (Server-Sent Events)', () => {
     ] as const) {
       await s.until(() => s.events.some((e) => e.event === 'JobCompleted' && e.data.data.network_job_id === job));
     }
-    await aliceStream.until(() => aliceStream.events.some((e) => e.event === 'TransferPosted'));
+    // Alice's mint (her job's reward is a TransferPosted of hers too).
+    await aliceStream.until(() =>
+      aliceStream.events.some((e) => e.event === 'TransferPosted' && e.data.data.kind === 'mint'),
+    );
     await sleep(200);
     const jobsOf = (s: SseStream) =>
       new Set(s.events.map((e) => e.data.data.network_job_id ?? e.data.data.job_id).filter((j) => j != null));
