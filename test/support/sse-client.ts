@@ -24,6 +24,7 @@ export class SseStream {
   readonly events: StreamedEvent[] = [];
   readonly comments: string[] = [];
   status?: number;
+  headers: Record<string, string | string[] | undefined> = {};
   private buffer = '';
   private req?: ClientRequest;
   private res?: IncomingMessage;
@@ -45,6 +46,7 @@ export class SseStream {
         (res) => {
           stream.res = res;
           stream.status = res.statusCode;
+          stream.headers = res.headers;
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => stream.take(chunk));
           res.on('end', () => stream.finish());

@@ -179,6 +179,8 @@ describe('GET /v1/events/stream (Server-Sent Events)', () => {
     await s.until(() => s.events.length >= 1);
     await s.until(() => s.comments.includes('ping'), 5_000);
     expect(s.events.map((e) => e.event)).toEqual(['TransferPosted']);
+    expect(s.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(s.headers['x-protocol-version']).toBe('1');
   });
 
   it('refuses a malformed or conflicting Last-Event-ID with DSE-001, and a missing key with 401', async () => {
