@@ -83,7 +83,7 @@ describe('GET /v1/events/stream (Server-Sent Events)', () => {
     expect(first.data.sequence).toBe(first.id);
     expect(first.data.type).toBe(first.event);
     expect(first.data.event_id).toMatch(/^[0-9a-f-]{36}$/);
-  }, 60_000);
+  }, 120_000);
 
   it('holds back an event until every smaller outbox id has committed (ids are drawn at insert, not commit)', async () => {
     const s = await stream(ctx.admin(), `?last_event_id=${await maxOutboxId()}`);
@@ -229,5 +229,5 @@ describe('event streams end', () => {
     } finally {
       if (!closed) await t.close();
     }
-  }, 60_000);
+  }, 120_000);
 });
