@@ -11,6 +11,7 @@ import { ProversModule } from '@tally/provers';
 import { ReceiptsModule } from '@tally/receipts';
 import { SettlementModule } from '@tally/settlement';
 import { WebhooksModule } from '@tally/webhooks';
+import { EventsStreamModule } from './events/events-stream.module';
 import { GrpcModule } from './grpc/grpc.module';
 import { LoggingModule } from './logging/logging.module';
 import { OperationsModule } from './operations/operations.module';
@@ -40,6 +41,7 @@ export class AppModule {
         SettlementModule,
         WebhooksModule,
         GrpcModule,
+        EventsStreamModule,
       ],
     };
   }

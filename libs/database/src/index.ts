@@ -11,6 +11,7 @@ export * from './outbox/outbox-events-handler';
 export * from './outbox/outbox-relay';
 export * from './outbox/processed-events';
 export * from './outbox/outbox-writer';
+export * from './outbox/outbox-feed';
 export * from './outbox/committed-events';
 export * from './prepared';
 export * from './sql-literals';

@@ -269,6 +269,30 @@ export class TallyEnv {
   @Max(5000)
   PROVER_POLL_RECHECK_MS = 100;
 
+  /** How often (ms) the live event streams (GET /v1/events/stream) read the outbox: one query for all streams. */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(5000)
+  SSE_POLL_MS = 250;
+
+  /** Seconds between heartbeat comments on an idle event stream (so proxies keep it open). */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(300)
+  SSE_HEARTBEAT_SECONDS = 15;
+
+  /** Seconds between checks that an event stream's key is still valid (a revoked key ends its streams). */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  SSE_KEY_RECHECK_SECONDS = 30;
+
   /** The EMA weight of the newest outcome, a decimal in (0, 1]. */
   @IfPresent()
   @Matches(/^(0\.(?=\d*[1-9])\d{1,18}|1(\.0{1,18})?)$/, {

@@ -12,6 +12,16 @@ export interface JobAudience {
 export class JobAudienceQuery {
   constructor(private readonly uow: UnitOfWork) {}
 
+  /**
+   * The client of the job whose id is the SQL text expression `jobId` (null when it is not a
+   * job id or names no job), as an SQL expression for another lib's statement (the event
+   * streams learn whose job an event is about in the statement that reads the events).
+   */
+  static clientIdSql(jobId: string): string {
+    return `(SELECT j.client_id FROM jobs j
+             WHERE j.network_job_id = CASE WHEN ${jobId} ~ '^[0-9]{1,18}$' THEN (${jobId})::bigint END)`;
+  }
+
   /** The job's client and the provers of its replicas; null when there is no such job. */
   async of(jobId: string): Promise<JobAudience | null> {
     const rows: { client_id: string; provers: string[] }[] = await this.uow.tx.query(

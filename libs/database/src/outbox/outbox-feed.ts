@@ -1,0 +1,66 @@
+import { DataSource } from 'typeorm';
+import { prepared } from '../prepared';
+
+/** An outbox row as a feed reads it, with the columns its reader composed in (`extra`). */
+export interface OutboxFeedRow<X extends object = object> {
+  /** The outbox sequence, as text (a bigint). */
+  id: string;
+  event_id: string;
+  event_type: string;
+  partition_key: string;
+  payload: Record<string, unknown>;
+  created_at: Date;
+  extra: X;
+}
+
+/** What the outbox looks like now: its highest committed id and the transactions writing to it. */
+export interface OutboxProbe {
+  maxId: string;
+  /** Virtual transaction ids holding a write lock on the outbox (their rows are not visible yet). */
+  writers: string[];
+}
+
+/**
+ * Reads the outbox in id order for readers that follow it (the live event streams).
+ *
+ * Ids are drawn at insert, not at commit: a transaction may commit id 10 after id 11 was
+ * visible. A reader that moved past 11 would never see 10. `probe()` tells which ids are
+ * settled: every transaction that drew an id at most `maxId` held the outbox's write lock
+ * from before the draw until its end, so once none of the `writers` of a probe holds the
+ * lock any more (a later probe's `writers` no longer list them), every id up to that probe's
+ * `maxId` is committed (and visible to the next statement) or rolled back for good.
+ */
+export class OutboxFeed {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async probe(): Promise<OutboxProbe> {
+    const [row] = await prepared<{ max_id: string; writers: string[] }>(
+      this.dataSource,
+      `SELECT COALESCE((SELECT max(id) FROM outbox), 0)::text AS max_id,
+              ARRAY(SELECT DISTINCT l.virtualtransaction FROM pg_locks l
+                    WHERE l.locktype = 'relation' AND l.relation = 'outbox'::regclass
+                      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                      AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid()) AS writers`,
+    );
+    return { maxId: row.max_id, writers: row.writers };
+  }
+
+  /**
+   * Rows with ids in (after, upTo], in id order, at most `limit`. `extra` is an SQL
+   * expression of a JSON object over the row `o` (another lib's part of the statement,
+   * e.g. who owns the event's job), returned as `extra`.
+   */
+  rows<X extends object>(
+    after: string,
+    upTo: string,
+    limit: number,
+    extra = `'{}'::json`,
+  ): Promise<OutboxFeedRow<X>[]> {
+    return prepared<OutboxFeedRow<X>>(
+      this.dataSource,
+      `SELECT o.id::text, o.event_id::text, o.event_type, o.partition_key, o.payload, o.created_at, ${extra} AS extra
+       FROM outbox o WHERE o.id > $1::bigint AND o.id <= $2::bigint ORDER BY o.id LIMIT $3`,
+      [after, upTo, limit],
+    );
+  }
+}
