@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { JobsCtx } from '../support/jobs-ctx';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { sendRawJson, startTestApp, type TestApp } from '../support/test-app';
 
 /** 400 DSE-001 problem+json naming the field (as `field`, or in `errors` for the validation pipe). */
 function expectRefused(res: Response, field: string): void {
@@ -25,13 +24,7 @@ describe('input at the edges: refused with 400 DSE-001 naming the field, never a
   afterAll(() => t.close());
 
   const json = (method: 'post' | 'put', path: string, key: Record<string, string>, body: string) =>
-    t
-      .http()
-      [method](path)
-      .set(key)
-      .set('Idempotency-Key', randomUUID())
-      .set('Content-Type', 'application/json')
-      .send(body);
+    sendRawJson(t, method, path, key, body);
 
   it('a number JSON.parse reads as Infinity or 0, in metadata or a payload, at any depth', async () => {
     const admin = ctx.admin();

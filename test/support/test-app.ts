@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -53,4 +53,24 @@ export async function startTestApp(env: Record<string, string> = {}, database?: 
       if (!database) await db.drop();
     },
   };
+}
+
+/**
+ * Sends `body` as written (not re-serialised by supertest), as JSON with a fresh
+ * Idempotency-Key: for bodies JSON.stringify cannot produce (big numbers, odd literals).
+ */
+export function sendRawJson(
+  t: TestApp,
+  method: 'post' | 'put',
+  path: string,
+  key: Record<string, string>,
+  body: string,
+) {
+  return t
+    .http()
+    [method](path)
+    .set(key)
+    .set('Idempotency-Key', randomUUID())
+    .set('Content-Type', 'application/json')
+    .send(body);
 }

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { JOB_AUDIT } from '@tally/jobs';
 import { SCORECARD_UPDATE } from '@tally/provers';
 import { ProversCtx } from '../../support/provers-ctx';
-import { startTestApp, type TestApp } from '../../support/test-app';
+import { sendRawJson, startTestApp, type TestApp } from '../../support/test-app';
 
 /** RFC 3339 in UTC, as the mapping writes every Timestamp. */
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -49,13 +48,7 @@ describe('the proto3 JSON mapping on REST and in the event payloads', () => {
   afterAll(() => t.close());
 
   const json = (method: 'post' | 'put', path: string, key: Record<string, string>, body: string) =>
-    t
-      .http()
-      [method](path)
-      .set(key)
-      .set('Idempotency-Key', randomUUID())
-      .set('Content-Type', 'application/json')
-      .send(body);
+    sendRawJson(t, method, path, key, body);
 
   it('a job: int64 micros and version as strings, statuses and priority by name, RFC 3339 timestamps', async () => {
     const { body } = await ctx.job(jobId).expect(200);
