@@ -21,6 +21,7 @@ import { Int64JobIds1763791800000 } from './1763791800000-Int64JobIds';
 import { BrokerPublishing1763791900000 } from './1763791900000-BrokerPublishing';
 import { BalanceAlerts1763792000000 } from './1763792000000-BalanceAlerts';
 import { Webhooks1763792010000 } from './1763792010000-Webhooks';
+import { OutboxCursors1763792030000 } from './1763792030000-OutboxCursors';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -47,4 +48,5 @@ export const ALL_MIGRATIONS = [
   BrokerPublishing1763791900000,
   BalanceAlerts1763792000000,
   Webhooks1763792010000,
+  OutboxCursors1763792030000,
 ];

@@ -286,6 +286,12 @@ CREATE TABLE public.outbox (
     broker_error text
 );
 
+CREATE TABLE public.outbox_cursors (
+    name character varying(64) NOT NULL,
+    "position" bigint NOT NULL,
+    CONSTRAINT outbox_cursors_position_check CHECK (("position" >= 0))
+);
+
 ALTER TABLE public.outbox ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.outbox_id_seq
     START WITH 1
@@ -601,6 +607,9 @@ ALTER TABLE ONLY public.legacy_job_ids
 
 ALTER TABLE ONLY public.legacy_job_ids
     ADD CONSTRAINT legacy_job_ids_pkey PRIMARY KEY (job_id);
+
+ALTER TABLE ONLY public.outbox_cursors
+    ADD CONSTRAINT outbox_cursors_pkey PRIMARY KEY (name);
 
 ALTER TABLE ONLY public.outbox
     ADD CONSTRAINT outbox_event_id_key UNIQUE (event_id);

@@ -11,6 +11,7 @@ import { usePreparedStatements } from './prepared';
 import { dataSourceOptions } from './data-source-options';
 import { runMigrations } from './migrations-runner/run-migrations';
 import { UnitOfWork } from './unit-of-work';
+import { OutboxCursors } from './outbox/outbox-cursors';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { ProcessedEvents } from './outbox/processed-events';
 import { OutboxWriter } from './outbox/outbox-writer';
@@ -97,8 +98,17 @@ export class DatabaseModule {
         OutboxWriter,
         BrokerRelay,
         BrokerConsumers,
+        OutboxCursors,
       ],
-      exports: [UnitOfWork, CommittedEvents, ProcessedEvents, OutboxWriter, BrokerRelay, BrokerConsumers],
+      exports: [
+        UnitOfWork,
+        CommittedEvents,
+        ProcessedEvents,
+        OutboxWriter,
+        BrokerRelay,
+        BrokerConsumers,
+        OutboxCursors,
+      ],
     };
   }
 }

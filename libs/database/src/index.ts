@@ -12,6 +12,8 @@ export * from './outbox/outbox-relay';
 export * from './outbox/processed-events';
 export * from './outbox/outbox-writer';
 export * from './outbox/outbox-feed';
+export * from './outbox/outbox-horizon';
+export * from './outbox/outbox-cursors';
 export * from './outbox/committed-events';
 export * from './prepared';
 export * from './sql-literals';

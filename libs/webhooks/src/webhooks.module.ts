@@ -1,14 +1,12 @@
 import { Module } from '@nestjs/common';
-import { JobsModule } from '@tally/jobs';
-import { WebhookEnqueuer } from './delivery/webhook-enqueuer';
+import { WebhookFollower } from './delivery/webhook-follower';
 import { WebhookSender } from './delivery/webhook-sender';
 import { WebhooksController } from './http/webhooks.controller';
 import { WebhookStore } from './persistence/webhook-store';
 
 @Module({
-  imports: [JobsModule],
   controllers: [WebhooksController],
-  providers: [WebhookStore, WebhookEnqueuer, WebhookSender],
-  exports: [WebhookSender],
+  providers: [WebhookStore, WebhookFollower, WebhookSender],
+  exports: [WebhookSender, WebhookFollower],
 })
 export class WebhooksModule {}

@@ -1,48 +1,8 @@
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { verifyWebhookSignature } from '@tally/webhooks';
 import { JobsCtx } from '../../support/jobs-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
-
-/** A local receiver: answers each request with the next status of `statuses` (then 200), and keeps what it got. */
-class Receiver {
-  readonly got: { headers: IncomingHttpHeaders; body: string }[] = [];
-  private server: Server;
-  url = '';
-
-  constructor(private readonly statuses: number[] = []) {
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      req.on('end', () => {
-        this.got.push({ headers: req.headers, body });
-        res.statusCode = this.statuses.shift() ?? 200;
-        res.end();
-      });
-    });
-  }
-
-  async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
-    return this;
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { Receiver, until } from '../../support/webhook-receiver';
 
 describe('webhooks', () => {
   let t: TestApp;
@@ -64,6 +24,29 @@ describe('webhooks', () => {
   };
   const subscribe = (key: Record<string, string>, url: string, eventTypes: string[]) =>
     t.http().post('/v1/webhooks').set(key).send({ url, event_types: eventTypes });
+  const mint = (accountId: string, amount: string) =>
+    t
+      .http()
+      .post('/v1/credits/mint')
+      .set(ctx.admin())
+      .set('Idempotency-Key', randomUUID())
+      .send({ account_type: 'user', account_id: accountId, amount })
+      .expect(201);
+  /** The receiver's requests, one per event (by Tally-Event-Id), parsed. */
+  const eventsOf = (hook: Receiver) =>
+    [...new Map(hook.got.map((g) => [g.headers['tally-event-id'] as string, g])).values()].map(
+      (g) => JSON.parse(g.body) as { event_id: string; type: string; sequence: string; data: Record<string, unknown> },
+    );
+  const deliveryLog = async (key: Record<string, string>, webhookId: string) =>
+    (await t.http().get(`/v1/webhooks/${webhookId}/deliveries`).set(key).expect(200)).body.items as {
+      event_id: string;
+      sequence: string;
+      status: string;
+    }[];
+  const onAccount = (id: string) => (e: { data: Record<string, unknown> }) =>
+    (e.data.legs as { account_type: string; account_id: string }[]).some(
+      (l) => l.account_type === 'user' && l.account_id === id,
+    );
 
   it('a receiver failing 3 times then succeeding gets each of its events once after dedup, signed', async () => {
     const hook = await receiver([500, 500, 503]);
@@ -168,7 +151,7 @@ describe('webhooks', () => {
       ['ftp://127.0.0.1/x', ['JobSubmitted']],
       ['not a url', ['JobSubmitted']],
       ['http://user:pw@127.0.0.1/x', ['JobSubmitted']],
-      [hook.url, ['TransferPosted']],
+      [hook.url, ['ScorecardUpdate']],
       [hook.url, []],
     ] as const) {
       const res = await subscribe(dave.key, url, [...types]).expect(400);
@@ -182,5 +165,88 @@ describe('webhooks', () => {
     expect(all.body.items.map((s: { webhook_id: string }) => s.webhook_id)).toContain(id);
     await t.http().delete(`/v1/webhooks/${id}`).set(dave.key).expect(204);
     await t.http().get(`/v1/webhooks/${id}/deliveries`).set(dave.key).expect(404);
+  });
+
+  it("delivers ledger transfers on a client's own account to it, every client's to an admin, each once", async () => {
+    const mine = await receiver();
+    const all = await receiver();
+    const frank = await ctx.fundedClient('10');
+    const grace = await ctx.fundedClient('10');
+    const types = ['TransferPosted', 'HoldPlaced', 'HoldCaptured', 'HoldVoided', 'HoldExpired'];
+    const clientHook = await subscribe(frank.key, mine.url, types).expect(201);
+    const adminHook = await subscribe(ctx.admin(), all.url, ['TransferPosted']).expect(201);
+
+    await mint(frank.name, '3');
+    await mint(grace.name, '4');
+    await t
+      .http()
+      .post('/v1/credits/spend')
+      .set(frank.key)
+      .set('Idempotency-Key', randomUUID())
+      .send({ amount: '2' })
+      .expect(201);
+
+    // Frank's: his mint and his spend; the admin's: both mints and the spend.
+    const frankEvents = await until(() => {
+      const got = eventsOf(mine);
+      return got.length >= 2 ? got : undefined;
+    }, "frank's two transfers");
+    const adminEvents = await until(() => {
+      const got = eventsOf(all).filter((e) => onAccount(frank.name)(e) || onAccount(grace.name)(e));
+      return got.length >= 3 ? got : undefined;
+    }, 'three transfers for the admin');
+    // Nothing more is on its way: every delivery is recorded and delivered.
+    for (const [key, hook] of [
+      [frank.key, clientHook],
+      [ctx.admin(), adminHook],
+    ] as const) {
+      await until(async () => {
+        const log = await deliveryLog(key, hook.body.webhook_id);
+        return log.every((d) => d.status === 'delivered') ? true : undefined;
+      }, 'the deliveries recorded');
+    }
+
+    expect(eventsOf(mine)).toHaveLength(2);
+    expect(frankEvents.every(onAccount(frank.name))).toBe(true);
+    expect(frankEvents.some(onAccount(grace.name))).toBe(false);
+    expect(frankEvents.map((e) => [e.type, e.data.kind]).sort()).toEqual([
+      ['TransferPosted', 'mint'],
+      ['TransferPosted', 'spend'],
+    ]);
+    expect(adminEvents.map((e) => e.data.kind).sort()).toEqual(['mint', 'mint', 'spend']);
+    // Each event once, signed: as many requests as distinct event ids (the receivers never failed).
+    expect(mine.got).toHaveLength(2);
+    const now = Math.floor(Date.now() / 1000);
+    for (const g of mine.got) {
+      expect(verifyWebhookSignature(clientHook.body.secret, g.headers['tally-signature'] as string, g.body, now)).toBe(
+        true,
+      );
+    }
+    // The same transfer reaches both subscriptions under the same event id.
+    const adminIds = new Set(adminEvents.map((e) => e.event_id));
+    expect(frankEvents.every((e) => adminIds.has(e.event_id))).toBe(true);
+  });
+
+  it('loses and repeats nothing when many transfers race: 50 concurrent mints, 50 deliveries in order', async () => {
+    const hook = await receiver();
+    const heidi = await ctx.fundedClient('1');
+    const created = await subscribe(heidi.key, hook.url, ['TransferPosted']).expect(201);
+    const id = created.body.webhook_id;
+    await Promise.all(Array.from({ length: 50 }, () => mint(heidi.name, '1')));
+
+    const log = await until(async () => {
+      const items = await deliveryLog(heidi.key, id);
+      return items.length >= 50 && items.every((d) => d.status === 'delivered') ? items : undefined;
+    }, 'fifty deliveries delivered');
+    // A moment more: a repeat would show up as a 51st delivery or request.
+    await new Promise((r) => setTimeout(r, 500));
+    const final = await deliveryLog(heidi.key, id);
+    expect(final).toHaveLength(50);
+    expect(new Set(final.map((d) => d.event_id)).size).toBe(50);
+    expect(hook.got).toHaveLength(50);
+    expect(new Set(hook.got.map((g) => g.headers['tally-event-id'])).size).toBe(50);
+    // Enqueued in outbox order: the log (newest first) runs down the outbox sequence.
+    const sequences = log.map((d) => BigInt(d.sequence));
+    for (let i = 1; i < sequences.length; i++) expect(sequences[i] < sequences[i - 1]).toBe(true);
   });
 });

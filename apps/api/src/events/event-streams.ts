@@ -1,31 +1,15 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Principal } from '@tally/auth';
-import { OutboxFeed, OutboxFeedRow, publicEvent } from '@tally/database';
-import { JobAudienceQuery } from '@tally/jobs';
+import { OutboxFeed, OutboxHorizon, publicEvent } from '@tally/database';
 import { LoopBackoff, TallyEnv } from '@tally/shared';
-import { maySee } from './event-visibility';
+import { EVENT_OWNERS_SQL, maySee, ownedEvent, OwnedFeedRow } from '@tally/webhooks';
 
 /** Rows read per statement (a replay reads pages of this many). */
 const PAGE = 500;
 /** A stream whose client reads slower than this many unsent bytes is closed (it resumes with Last-Event-ID). */
 const MAX_UNSENT_BYTES = 1 << 20;
-/** Probes kept while a long transaction holds the horizon back (dropping one only delays). */
-const MAX_PROBES = 1000;
-
-/**
- * What each feed row carries besides the outbox columns: the client of the job it is about
- * (most job events name only the job; the jobs lib owns the lookup).
- */
-const OWNERS_SQL = `json_build_object(
-  'job_client', ${JobAudienceQuery.clientIdSql(`COALESCE(o.payload->>'network_job_id', o.payload->>'job_id')`)})`;
-
-/** Whose job the event is about, as the feed's statement finds it. */
-interface EventOwners {
-  job_client: string | null;
-}
-
-type Row = OutboxFeedRow<EventOwners>;
+type Row = OwnedFeedRow;
 
 /** One open stream: who reads it, what it asked for, where it is. */
 export interface StreamSink {
@@ -53,7 +37,7 @@ interface Stream {
 
 /**
  * Every live event stream of this process, fed by one reader: while any stream is open, one
- * probe per SSE_POLL_MS asks the outbox how far it is settled (OutboxFeed), and the rows up
+ * probe per SSE_POLL_MS asks the outbox how far it is settled (OutboxHorizon), and the rows up
  * to there are read once, with their owners, and offered to every stream, whose principal
  * and filter pick what it writes. Idle streams cost a socket and this record, no query.
  * Heartbeats and key rechecks run on one timer each for all streams.
@@ -66,7 +50,7 @@ export class EventStreams implements BeforeApplicationShutdown {
   /** Every id up to here has been offered to the live streams; undefined until the first settled probe. */
   private horizon?: bigint;
   private readonly horizonWaiters: (() => void)[] = [];
-  private probes: { maxId: bigint; writers: string[] }[] = [];
+  private readonly outboxHorizon: OutboxHorizon;
   private timers: NodeJS.Timeout[] = [];
   private ticking?: Promise<void>;
   private closing = false;
@@ -77,6 +61,7 @@ export class EventStreams implements BeforeApplicationShutdown {
     private readonly env: TallyEnv,
   ) {
     this.feed = new OutboxFeed(dataSource);
+    this.outboxHorizon = new OutboxHorizon(this.feed);
   }
 
   get count(): number {
@@ -97,7 +82,7 @@ export class EventStreams implements BeforeApplicationShutdown {
       if (stream.closed) return;
       stream.cursor = lastEventId ?? horizon;
       while (stream.cursor < horizon && !stream.closed) {
-        const rows = await this.feed.rows<EventOwners>(stream.cursor.toString(), horizon.toString(), PAGE, OWNERS_SQL);
+        const rows = await this.read(stream.cursor, horizon);
         this.deliver(stream, rows, rows.length < PAGE ? horizon : BigInt(rows[rows.length - 1].id));
       }
       const backlog = stream.backlog ?? [];
@@ -143,7 +128,7 @@ export class EventStreams implements BeforeApplicationShutdown {
     for (const row of rows) {
       if (BigInt(row.id) <= stream.cursor) continue;
       if (types && !types.has(row.event_type)) continue;
-      if (!maySee(principal, { type: row.event_type, payload: row.payload, jobClient: row.extra.job_client })) continue;
+      if (!maySee(principal, ownedEvent(row))) continue;
       const event = publicEvent(row);
       stream.sink.write(`id: ${row.id}\nevent: ${row.event_type}\ndata: ${JSON.stringify(event)}\n\n`);
     }
@@ -183,7 +168,7 @@ export class EventStreams implements BeforeApplicationShutdown {
   private forget(): void {
     if (this.streams.size > 0) return;
     this.horizon = undefined;
-    this.probes = [];
+    this.outboxHorizon.reset();
   }
 
   private tick(): Promise<void> {
@@ -201,20 +186,12 @@ export class EventStreams implements BeforeApplicationShutdown {
   }
 
   /**
-   * One probe; the horizon moves to the highest probed id whose writers have all finished,
-   * and the rows up to it are offered to every stream.
+   * One probe; the horizon moves to the settled id (OutboxHorizon), and the rows up to it
+   * are offered to every stream.
    */
   private async advance(): Promise<void> {
-    const probe = await this.feed.probe();
-    const now = new Set(probe.writers);
-    const maxId = BigInt(probe.maxId);
-    const last = this.probes[this.probes.length - 1];
-    if (!last || maxId > last.maxId) this.probes.push({ maxId, writers: probe.writers });
-    if (this.probes.length > MAX_PROBES) this.probes.splice(0, this.probes.length - MAX_PROBES);
-    let settled: bigint | undefined;
-    for (const p of this.probes) if (p.writers.every((w) => !now.has(w))) settled = p.maxId;
+    const settled = await this.outboxHorizon.settle();
     if (settled === undefined) return;
-    this.probes = this.probes.filter((p) => p.maxId > settled);
     if (this.horizon === undefined) {
       // Streams that resume replay up to here themselves; the others start here.
       this.horizon = settled;
@@ -223,11 +200,19 @@ export class EventStreams implements BeforeApplicationShutdown {
     }
     let from: bigint = this.horizon;
     while (from < settled && this.streams.size > 0) {
-      const rows: Row[] = await this.feed.rows<EventOwners>(from.toString(), settled.toString(), PAGE, OWNERS_SQL);
+      const rows = await this.read(from, settled);
       const upTo = rows.length < PAGE ? settled : BigInt(rows[rows.length - 1].id);
       for (const stream of [...this.streams]) this.offer(stream, rows, upTo);
       this.horizon = from = upTo;
     }
+  }
+
+  /** A page of rows in (after, upTo], with whose they are. */
+  private read(after: bigint, upTo: bigint): Promise<Row[]> {
+    return this.feed.rows<Row['extra']>(
+      { after: after.toString(), upTo: upTo.toString(), limit: PAGE },
+      { extra: EVENT_OWNERS_SQL },
+    );
   }
 
   /** A comment on every stream, so proxies keep idle ones open. */

@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { prepared } from '../prepared';
 
 /** An outbox row as a feed reads it, with the columns its reader composed in (`extra`). */
@@ -21,7 +21,8 @@ export interface OutboxProbe {
 }
 
 /**
- * Reads the outbox in id order for readers that follow it (the live event streams).
+ * Reads the outbox in id order for readers that follow it (the live event streams, the
+ * webhook follower).
  *
  * Ids are drawn at insert, not at commit: a transaction may commit id 10 after id 11 was
  * visible. A reader that moved past 11 would never see 10. `probe()` tells which ids are
@@ -46,21 +47,23 @@ export class OutboxFeed {
   }
 
   /**
-   * Rows with ids in (after, upTo], in id order, at most `limit`. `extra` is an SQL
-   * expression of a JSON object over the row `o` (another lib's part of the statement,
-   * e.g. who owns the event's job), returned as `extra`.
+   * Rows with ids in (after, upTo], in id order, at most `limit`, of the `types` given (every
+   * type when absent). `extra` is an SQL expression of a JSON object over the row `o`
+   * (another lib's part of the statement, e.g. who owns the event's job), returned as
+   * `extra`. `via` runs the read in a transaction (the plain data source otherwise).
    */
   rows<X extends object>(
-    after: string,
-    upTo: string,
-    limit: number,
-    extra = `'{}'::json`,
+    range: { after: string; upTo: string; limit: number },
+    options: { extra?: string; types?: readonly string[]; via?: EntityManager } = {},
   ): Promise<OutboxFeedRow<X>[]> {
+    const { extra = `'{}'::json`, types, via = this.dataSource } = options;
     return prepared<OutboxFeedRow<X>>(
-      this.dataSource,
+      via,
       `SELECT o.id::text, o.event_id::text, o.event_type, o.partition_key, o.payload, o.created_at, ${extra} AS extra
-       FROM outbox o WHERE o.id > $1::bigint AND o.id <= $2::bigint ORDER BY o.id LIMIT $3`,
-      [after, upTo, limit],
+       FROM outbox o WHERE o.id > $1::bigint AND o.id <= $2::bigint
+         AND ($4::varchar[] IS NULL OR o.event_type = ANY($4::varchar[]))
+       ORDER BY o.id LIMIT $3`,
+      [range.after, range.upTo, range.limit, types ? [...types] : null],
     );
   }
 }

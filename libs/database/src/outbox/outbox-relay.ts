@@ -149,11 +149,22 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     }
     if (Date.now() - this.lastCleanup > 60_000) {
       this.lastCleanup = Date.now();
-      // With a broker, a row stays until the broker has it too (docs/events.md).
-      const broker = this.env.EVENTS_NATS_URL === undefined ? '' : ' AND broker_published_at IS NOT NULL';
-      await this.dataSource.query(`DELETE FROM outbox WHERE published_at < now() - ${RETENTION}${broker}`);
+      await this.cleanUp();
     }
     return total;
+  }
+
+  /**
+   * Deletes rows published more than RETENTION ago. With a broker, a row stays until the
+   * broker has it too (docs/events.md); and every row above the lowest cursor of
+   * `outbox_cursors` stays until its follower has read it (a follower that lags loses nothing).
+   */
+  async cleanUp(): Promise<void> {
+    const broker = this.env.EVENTS_NATS_URL === undefined ? '' : ' AND broker_published_at IS NOT NULL';
+    await this.dataSource.query(
+      `DELETE FROM outbox WHERE published_at < now() - ${RETENTION}${broker}
+         AND id <= COALESCE((SELECT min(position) FROM outbox_cursors), id)`,
+    );
   }
 
   /**

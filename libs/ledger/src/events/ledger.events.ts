@@ -7,10 +7,7 @@ export const HOLD_PLACED = 'HoldPlaced';
 export const HOLD_CAPTURED = 'HoldCaptured';
 export const HOLD_VOIDED = 'HoldVoided';
 export const HOLD_EXPIRED = 'HoldExpired';
-/**
- * A balance alert's threshold was crossed (written in the transaction that crossed it).
- * Relayed in-process like any type not declared external (webhooks deliver it); alerts are rare.
- */
+/** A balance alert's threshold was crossed (written in the transaction that crossed it). */
 export const BALANCE_ALERT_TRIGGERED = 'BalanceAlertTriggered';
 
 /** The event a transfer of each kind is announced with. */
@@ -27,10 +24,11 @@ export const LEDGER_EVENT_OF_KIND: Record<TransferKind, string> = {
 };
 
 /**
- * The ledger's events are for external transports: nothing in Tally listens to them, so
- * they are written published (see registerExternalOutboxEvent).
+ * The ledger's events are for readers of the outbox table (the broker relay, live streams,
+ * the webhook follower): no in-process handler listens to them, so they are written
+ * published (see registerExternalOutboxEvent).
  */
-for (const type of [TRANSFER_POSTED, HOLD_PLACED, HOLD_CAPTURED, HOLD_VOIDED, HOLD_EXPIRED]) {
+for (const type of [TRANSFER_POSTED, HOLD_PLACED, HOLD_CAPTURED, HOLD_VOIDED, HOLD_EXPIRED, BALANCE_ALERT_TRIGGERED]) {
   registerExternalOutboxEvent(type);
 }
 

@@ -1,6 +1,6 @@
 /**
- * The event types a subscription may name (outbox types, as docs/events.md lists them), and
- * which of a caller's resources each concerns: a job's client, or an account's owner.
+ * The event types a subscription may name (outbox types, as docs/events.md lists them). Who
+ * sees which event is decided by `maySee` (visibility/), as for live streams.
  */
 export const JOB_EVENT_TYPES = [
   'JobSubmitted',
@@ -10,20 +10,18 @@ export const JOB_EVENT_TYPES = [
   'JobFailed',
   'JobCancelled',
 ] as const;
+export const LEDGER_EVENT_TYPES = [
+  'TransferPosted',
+  'HoldPlaced',
+  'HoldCaptured',
+  'HoldVoided',
+  'HoldExpired',
+] as const;
 export const ALERT_EVENT_TYPES = ['BalanceAlertTriggered'] as const;
-export const WEBHOOK_EVENT_TYPES: readonly string[] = [...JOB_EVENT_TYPES, ...ALERT_EVENT_TYPES];
+export const WEBHOOK_EVENT_TYPES: readonly string[] = [...JOB_EVENT_TYPES, ...LEDGER_EVENT_TYPES, ...ALERT_EVENT_TYPES];
 
 /** Who a subscription belongs to: an admin sees every event, a client those of its jobs and account. */
 export interface WebhookOwner {
   role: 'admin' | 'client';
   subject: string;
-}
-
-/** The client whose resource an event concerns (null: none, only admins see it). */
-export interface EventAudience {
-  clientId: string | null;
-}
-
-export function ownerSees(owner: WebhookOwner, audience: EventAudience): boolean {
-  return owner.role === 'admin' || (audience.clientId !== null && audience.clientId === owner.subject);
 }

@@ -1,5 +1,6 @@
+import { lookup as lookupCallback } from 'node:dns';
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { InvalidRequestError } from '@tally/shared';
 
 /** Addresses a webhook may not reach unless allowed: loopback, private, link-local, CGNAT, unspecified, multicast. */
@@ -27,7 +28,8 @@ for (const [net, prefix] of [
   PRIVATE.addSubnet(net, prefix, 'ipv6');
 }
 
-function isPrivate(address: string): boolean {
+/** Whether an IP address is one a webhook may not reach unless allowed. */
+export function isPrivate(address: string): boolean {
   const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
   const mapped = family === 'ipv6' && /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return PRIVATE.check(mapped[1], 'ipv4');
@@ -61,4 +63,40 @@ export async function checkWebhookUrl(value: string, allowPrivate: boolean): Pro
     throw invalid('url must reach a public address (loopback, private and link-local ones are refused)');
   }
   return url.toString();
+}
+
+/** A send refused because its host is, or resolves to, an address webhooks may not reach. */
+export class PrivateAddressError extends Error {
+  override name = 'PrivateAddressError';
+}
+
+const refusal = (host: string, address: string) =>
+  new PrivateAddressError(
+    host === address
+      ? `${host} is a private address: refused`
+      : `${host} resolves to ${address}, a private address: refused`,
+  );
+
+/**
+ * The check of checkWebhookUrl again at each send, against DNS rebinding (a host that
+ * resolved to a public address when subscribed and to a private one now): a `lookup` for
+ * the connection that fails when any address is private (unless allowed), so the socket
+ * connects only to addresses checked here.
+ */
+export function publicOnlyLookup(allowPrivate: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    lookupCallback(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, []);
+      const refused = allowPrivate ? undefined : addresses.find((a) => isPrivate(a.address));
+      if (refused) return callback(refusal(hostname, refused.address), []);
+      if (options.all) return callback(null, addresses);
+      callback(null, addresses[0].address, addresses[0].family);
+    });
+  };
+}
+
+/** A host written as an IP address is connected to without a lookup: checked here instead. */
+export function checkAddressHost(hostname: string, allowPrivate: boolean): void {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  if (!allowPrivate && isIP(host) && isPrivate(host)) throw refusal(host, host);
 }

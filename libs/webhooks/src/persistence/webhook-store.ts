@@ -95,35 +95,38 @@ export class WebhookStore {
     return rows.length > 0;
   }
 
+  /** Newest first: by the bigint id (the bare name `id` would sort by the text column of that name). */
   deliveries(subscriptionId: string, limit: number): Promise<DeliveryRow[]> {
     return this.uow.prepared<DeliveryRow>(
       `SELECT id::text, event_id, event_type, sequence::text, status, attempts, next_attempt_at, last_status_code,
               last_error, delivered_at, created_at
-       FROM webhook_deliveries WHERE subscription_id = $1 ORDER BY id DESC LIMIT $2`,
+       FROM webhook_deliveries d WHERE subscription_id = $1 ORDER BY d.id DESC LIMIT $2`,
       [subscriptionId, limit],
     );
   }
 
-  /** The subscriptions naming `eventType` (few: an event's audience is filtered by the caller). */
-  subscribersOf(eventType: string): Promise<Pick<SubscriptionRow, 'id' | 'owner_role' | 'owner_subject'>[]> {
+  /** Every subscription, with the types it names (the follower matches each event against them). */
+  subscriptions(): Promise<
+    Pick<SubscriptionRow, 'id' | 'owner_role' | 'owner_subject' | 'event_types' | 'created_at'>[]
+  > {
     return this.uow.prepared(
-      `SELECT id, owner_role, owner_subject FROM webhook_subscriptions WHERE $1 = ANY(event_types)`,
-      [eventType],
+      `SELECT id, owner_role, owner_subject, event_types, created_at FROM webhook_subscriptions`,
     );
   }
 
   /**
-   * One delivery per subscription for the outbox event `eventId`, copied from its outbox row;
-   * an event enqueued before (a redelivery) is left as it is.
+   * One delivery per (outbox row, subscription) pair, copied from the outbox row; a pair
+   * enqueued before is left as it is.
    */
-  async enqueue(eventId: string, subscriptionIds: string[]): Promise<void> {
+  async enqueue(pairs: { sequence: string; subscriptionId: string }[]): Promise<void> {
+    if (pairs.length === 0) return;
     await this.uow.prepared(
       `INSERT INTO webhook_deliveries (subscription_id, event_id, event_type, sequence, occurred_at, payload)
-       SELECT s.id, o.event_id, o.event_type, o.id, o.created_at, o.payload
-       FROM outbox o CROSS JOIN unnest($2::uuid[]) AS s(id)
-       WHERE o.event_id = $1
+       SELECT u.subscription_id, o.event_id, o.event_type, o.id, o.created_at, o.payload
+       FROM unnest($1::bigint[], $2::uuid[]) AS u(sequence, subscription_id) JOIN outbox o ON o.id = u.sequence
+       ORDER BY o.id
        ON CONFLICT (subscription_id, event_id) DO NOTHING`,
-      [eventId, subscriptionIds],
+      [pairs.map((p) => p.sequence), pairs.map((p) => p.subscriptionId)],
     );
   }
 

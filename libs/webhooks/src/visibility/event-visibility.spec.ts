@@ -11,7 +11,7 @@ const event = (type: string, payload: Record<string, unknown>, jobClient: string
   jobClient,
 });
 
-describe('who may see an event on a stream', () => {
+describe('who may see an event (live streams and webhooks)', () => {
   it('a client: the events of its own jobs and the transfers on its own account', () => {
     const submitted = event('JobSubmitted', { network_job_id: '1', client_id: 'alice' }, 'alice');
     const completed = event('JobCompleted', { network_job_id: '1', provers: ['p1'] }, 'alice');
@@ -32,6 +32,15 @@ describe('who may see an event on a stream', () => {
     expect(maySee(bob, reward)).toBe(false);
     expect(maySee(alice, event('ScorecardUpdate', { prover_id: 'p1' }))).toBe(false);
     expect(maySee(alice, event('TransferPosted', { legs: 'not a list' }))).toBe(false);
+  });
+
+  it("a client: the balance alerts of its own user account, not a provider account's of the same name", () => {
+    const alert = (account_type: string) =>
+      event('BalanceAlertTriggered', { account_type, account_id: 'alice', direction: 'below', threshold: '5' });
+    expect(maySee(alice, alert('user'))).toBe(true);
+    expect(maySee(bob, alert('user'))).toBe(false);
+    expect(maySee(alice, alert('provider'))).toBe(false);
+    expect(maySee(admin, alert('provider'))).toBe(true);
   });
 
   it('a prover: jobs assigned to it and their cancellations, nothing else', () => {
