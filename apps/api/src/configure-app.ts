@@ -2,7 +2,7 @@ import { INestApplication, VersioningType } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import { TallyLogger } from './logging/tally-logger';
 import { DEPRECATION_HEADER, type ServedVersion } from '@tally/shared';
 import { parseJsonBody, refuseContentEncoding } from './http/json-body';
 import { RouteMethods } from './http/route-methods';
@@ -21,7 +21,7 @@ export { PROTOCOL_VERSION } from './http/protocol';
  * `createHttpAdapter()` and `HTTP_APP_OPTIONS`.
  */
 export function configureApp(app: NestFastifyApplication): INestApplication {
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(TallyLogger));
   const fastify = app.getHttpAdapter().getInstance();
   // First, before body parsing, so requests it rejects (malformed JSON, 413) are timed
   // too and still get the protocol header and the request id.

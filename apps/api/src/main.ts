@@ -1,13 +1,19 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { QueryBus } from '@nestjs/cqrs';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
-import { loadDotEnv, validateEnv } from '@tally/shared';
+import { PinoLogger } from 'nestjs-pino';
+import { ListApiKeysQuery } from '@tally/auth';
+import { DatabaseConnection } from '@tally/database';
+import { ConfigurationError, loadDotEnv, TallyEnv, validateEnv } from '@tally/shared';
 import { AppModule } from './app.module';
 import { configureApp } from './configure-app';
 import { grpcServerCredentials } from './grpc/tls';
 import { createHttpAdapter, HTTP_APP_OPTIONS } from './http/http-adapter';
+import { loggerParams } from './logging/logger-params';
+import { TallyLogger } from './logging/tally-logger';
 import { installLastResort } from './operations/last-resort';
+import { packageVersion } from './operations/package-version';
 
 async function bootstrap(): Promise<void> {
   loadDotEnv();
@@ -16,12 +22,17 @@ async function bootstrap(): Promise<void> {
   const env = validateEnv(process.env);
   // The gRPC TLS files too (the server builds them again when it binds).
   if (env.GRPC_ENABLED) grpcServerCredentials(env);
+  const params = loggerParams(env);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), createHttpAdapter(), {
     ...HTTP_APP_OPTIONS,
-    bufferLogs: true,
+    // Start-up logs through the app's own logger from the first line (no buffer to flush
+    // with a stack trace if start-up fails: bootstrap's catch prints the reason).
+    logger: new TallyLogger(new PinoLogger(params), params),
+    abortOnError: false,
   });
   configureApp(app);
-  installLastResort(app.get(Logger));
+  const logger = app.get(TallyLogger);
+  installLastResort(logger);
   // SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, then run
   // the shutdown hooks (the pool and the embedded database close) and exit 0. Requests
   // still running after SHUTDOWN_GRACE_MS are cut off with exit code 1.
@@ -30,13 +41,35 @@ async function bootstrap(): Promise<void> {
     process.once(signal, () => setTimeout(() => process.exit(1), env.SHUTDOWN_GRACE_MS).unref());
   }
   await app.listen(env.PORT, env.HOST);
+  for (const fact of await startFacts(app, env)) logger.log(fact, 'Bootstrap');
+}
+
+/** What a person starting the service needs to know, one line each. */
+async function startFacts(app: NestFastifyApplication, env: TallyEnv): Promise<string[]> {
   const address = app.getHttpServer().address();
-  const where = typeof address === 'string' ? address : `${address?.address}:${address?.port}`;
-  app.get(Logger).log(`listening on ${where}`, 'Bootstrap');
+  const port = typeof address === 'string' ? undefined : address?.port;
+  const where = typeof address === 'string' ? address : `http://${address?.address}:${port}`;
+  // A wildcard bind is reached on localhost from this machine.
+  const local =
+    typeof address === 'string'
+      ? where
+      : `http://${/^(0\.0\.0\.0|::)$/.test(env.HOST) ? 'localhost' : env.HOST}:${port}`;
+  const admins = await app.get(QueryBus).execute(new ListApiKeysQuery({ role: 'admin', revoked: false, limit: 1 }));
+  return [
+    `Tally ${packageVersion()}`,
+    `listening on ${where}`,
+    `database: ${app.get(DatabaseConnection).description}`,
+    `API docs: ${local}/docs`,
+    admins.length > 0
+      ? 'admin key: present'
+      : 'no admin key yet: make one with `npm run cli -- keys create --role admin --subject ops` (or set TALLY_ADMIN_KEY)',
+  ];
 }
 
 bootstrap().catch((error: unknown) => {
-  // A bad environment or an unreachable database ends here, with a readable message.
-  console.error(error instanceof Error ? error.message : error);
+  // A bad setting or an unreachable database ends here: its message, which says how to fix
+  // it, and no stack trace. Anything else is a bug: its stack too.
+  if (error instanceof ConfigurationError) console.error(error.message);
+  else console.error(error instanceof Error ? (error.stack ?? error.message) : error);
   process.exit(1);
 });

@@ -15,7 +15,7 @@ export class CliModule {
       imports: [
         TallyConfigModule.forRoot(),
         // A command run by hand fails at once on a wrong DATABASE_URL, not after ten retries.
-        DatabaseModule.forRoot({ retryAttempts: 0 }),
+        DatabaseModule.forRoot({ connectAttempts: 1 }),
         AuthModule,
         LedgerModule,
         SettlementVerifyModule,

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { TallyEnv } from '@tally/shared';
+import { ConfigurationError, TallyEnv } from '@tally/shared';
 import { DatabaseKind } from './database-kind';
 import { EmbeddedPostgres } from './embedded/embedded-postgres';
 
@@ -19,7 +19,7 @@ export class DatabaseConnection implements OnApplicationShutdown {
   poolSize = 1;
 
   constructor(
-    private readonly env: TallyEnv,
+    readonly env: TallyEnv,
     private readonly moduleRef: ModuleRef,
   ) {}
 
@@ -34,7 +34,36 @@ export class DatabaseConnection implements OnApplicationShutdown {
     this.poolSize = 1; // PGlite is a single connection
     this.embedded = new EmbeddedPostgres(this.env.TALLY_DATA_DIR);
     this.url = await this.embedded.start();
-    this.logger.log(`embedded database (PGlite) at ${this.env.TALLY_DATA_DIR}`);
+  }
+
+  /** Where the database is, for people: no password. */
+  get description(): string {
+    if (this.kind === 'embedded') return `embedded (PGlite) at ${this.env.TALLY_DATA_DIR}`;
+    return `postgres at ${serverOf(this.url)}`;
+  }
+
+  /**
+   * The first connection, retried while the server is away (starting up, or not yet
+   * reachable): one line per failed attempt, then an error naming host, port and database.
+   */
+  async connect(initialize: () => Promise<DataSource>, attempts: number, delayMs: number): Promise<DataSource> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await initialize();
+      } catch (error) {
+        const cause = reasonOf(error);
+        if (attempt >= attempts) {
+          throw new DatabaseUnreachableError(
+            `could not reach the database (${serverOf(this.url)}) after ${attempts} attempts: ${cause}. ` +
+              'Check DATABASE_URL (host, port, database name, user) and that the server is running.',
+          );
+        }
+        this.logger.warn(
+          `database ${serverOf(this.url)} not reachable (${cause}); attempt ${attempt} of ${attempts}, retrying in ${delayMs / 1000} s`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
   }
 
   /** Closes the pool before the embedded database it talks to. */
@@ -43,4 +72,24 @@ export class DatabaseConnection implements OnApplicationShutdown {
     if (dataSource?.isInitialized) await dataSource.destroy();
     await this.embedded?.stop();
   }
+}
+
+/** The first connection failed past its retries. */
+export class DatabaseUnreachableError extends ConfigurationError {}
+
+/** `host <h>, port <p>, database <d>` of a postgres URL (never its password). */
+function serverOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `host ${u.hostname || 'localhost'}, port ${u.port || '5432'}, database ${decodeURIComponent(u.pathname.slice(1)) || u.username || 'postgres'}`;
+  } catch {
+    return 'an unparsable DATABASE_URL';
+  }
+}
+
+/** A connection error's code and message on one line. */
+function reasonOf(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  const message = (e?.message ?? String(error)).split('\n')[0];
+  return e?.code && !message.includes(e.code) ? `${e.code}: ${message}` : message;
 }

@@ -49,9 +49,11 @@ class DatabaseConnectionModule {}
 @Global()
 @Module({})
 export class DatabaseModule {
-  /** `retryAttempts`: how often a failed first connection is retried (3 s apart; default 10, for a server starting up). */
-  static forRoot(options: { retryAttempts?: number } = {}): DynamicModule {
+  /** `connectAttempts`: tries at the first connection (3 s apart; default DATABASE_CONNECT_ATTEMPTS, for a server starting up). */
+  static forRoot(options: { connectAttempts?: number } = {}): DynamicModule {
     let embedded = false;
+    let connection: DatabaseConnection | undefined;
+    let attempts = 1;
     return {
       module: DatabaseModule,
       imports: [
@@ -60,17 +62,20 @@ export class DatabaseModule {
         DatabaseConnectionModule,
         TypeOrmModule.forRootAsync({
           inject: [DatabaseConnection],
-          useFactory: async (connection: DatabaseConnection) => {
+          useFactory: async (opened: DatabaseConnection) => {
+            connection = opened;
+            attempts = options.connectAttempts ?? connection.env.DATABASE_CONNECT_ATTEMPTS;
             await connection.open();
             embedded = connection.kind === 'embedded';
             return {
               ...dataSourceOptions(connection.url, connection.poolSize),
               autoLoadEntities: true,
-              ...(options.retryAttempts === undefined ? {} : { retryAttempts: options.retryAttempts }),
+              // Retried by DatabaseConnection.connect, one readable line per attempt.
+              toRetry: () => false,
             };
           },
           dataSourceFactory: async (options) => {
-            const dataSource = await new DataSource(options!).initialize();
+            const dataSource = await connection!.connect(() => new DataSource(options!).initialize(), attempts, 3000);
             usePreparedStatements(dataSource, !embedded);
             // The advisory lock needs a connection of its own, so a pool of one (embedded) skips it.
             await runMigrations(dataSource, options!.poolSize !== 1);

@@ -1,31 +1,24 @@
-import type { IncomingMessage } from 'node:http';
 import { Module } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import { LoggerModule, Params, PARAMS_PROVIDER_TOKEN, PinoLogger } from 'nestjs-pino';
 import { TallyEnv } from '@tally/shared';
-import { requestIdOf } from '../http/http-adapter';
+import { loggerParams } from './logger-params';
+import { TallyLogger } from './tally-logger';
 
-/** JSON logs (pino) with the request id on every line of a request. */
+/** JSON logs (pino) with the request id on every line of a request; pretty at a terminal. */
 @Module({
   imports: [
     LoggerModule.forRootAsync({
       inject: [TallyEnv],
-      useFactory: (env: TallyEnv) => ({
-        pinoHttp: {
-          level: env.LOG_LEVEL,
-          // The id Fastify gave the request (configure-app puts it in the header first).
-          genReqId: requestIdOf,
-          autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' || req.url === '/metrics' },
-          redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["x-signature"]'],
-          serializers: {
-            req: (req: { id: string; method: string; url: string }) => ({
-              id: req.id,
-              method: req.method,
-              url: req.url,
-            }),
-          },
-        },
-      }),
+      useFactory: (env: TallyEnv) => loggerParams(env),
     }),
   ],
+  providers: [
+    {
+      provide: TallyLogger,
+      inject: [PinoLogger, PARAMS_PROVIDER_TOKEN],
+      useFactory: (pino: PinoLogger, params: Params) => new TallyLogger(pino, params),
+    },
+  ],
+  exports: [TallyLogger],
 })
 export class LoggingModule {}

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { UnitOfWork } from '@tally/database';
-import { TallyEnv } from '@tally/shared';
+import { ConfigurationError, TallyEnv } from '@tally/shared';
 import { ReceiptKeysQuery } from '../queries/receipt-keys.query';
 import type { KeyPurpose, PublishedKey } from './published-key';
 import { ed25519AsyncSigner, ed25519Signer, keyIdOf, publicKeyOfSeed } from '../offline';
@@ -26,11 +26,12 @@ interface LoadedKey {
 /** Where embedded mode keeps the seed it generated (next to the embedded database). */
 export const EMBEDDED_SEED_FILE = 'receipt-signing-key.hex';
 
-export class MissingSigningKeyError extends Error {
+export class MissingSigningKeyError extends ConfigurationError {
   constructor() {
     super(
       'RECEIPT_SIGNING_KEY_HEX is required with DATABASE_URL (64 hex characters: a 32-byte Ed25519 seed); ' +
-        'every replica must sign with the same configured key',
+        'every replica must sign with the same configured key. Make one with `openssl rand -hex 32` ' +
+        'and keep it secret.',
     );
   }
 }

@@ -101,6 +101,6 @@ export class SchedulerTicker implements OnApplicationBootstrap, BeforeApplicatio
       setInterval(() => this.assign.run(), ms),
     );
     this.tickMs = ms;
-    this.logger.log({ tick_interval_ms: ms }, 'assignment tick interval set');
+    this.logger.debug({ tick_interval_ms: ms }, 'assignment tick interval set');
   }
 }

@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { ConfigurationError } from './configuration-error';
 import {
   IsBoolean,
   IsIn,
@@ -92,6 +93,14 @@ export class TallyEnv {
   @Min(1)
   @Max(200)
   DATABASE_POOL_SIZE = 20;
+
+  /** Attempts at the first connection to DATABASE_URL, 3 s apart, before start-up gives up. */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  DATABASE_CONNECT_ATTEMPTS = 10;
 
   /** Where the embedded database keeps its files. */
   @IfPresent()
@@ -602,7 +611,10 @@ export class TallyEnv {
   AUDIT_CONSUMER: 'inprocess' | 'broker' = 'inprocess';
 }
 
-export class InvalidEnvironmentError extends Error {}
+export class InvalidEnvironmentError extends ConfigurationError {}
+
+/** How to fix a wrong variable: where each is described. */
+const FIX_HINT = 'Fix these variables (the environment or .env; README.md#configuration lists each) and start again.';
 
 /** Validates an environment; throws a readable error listing every wrong variable. */
 export function validateEnv(raw: Record<string, unknown>): TallyEnv {
@@ -611,7 +623,7 @@ export function validateEnv(raw: Record<string, unknown>): TallyEnv {
   const errors = validateSync(env, { skipMissingProperties: false });
   if (errors.length > 0) {
     const lines = errors.map((e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);
-    throw new InvalidEnvironmentError(`Invalid environment:\n${lines.join('\n')}`);
+    throw new InvalidEnvironmentError(`Invalid environment:\n${lines.join('\n')}\n${FIX_HINT}`);
   }
   try {
     protocolVersionPolicy(env);
