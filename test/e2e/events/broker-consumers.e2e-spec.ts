@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { brokerConsumerConfig } from '@tally/database';
 import { SCORECARD_BROKER_SUBSCRIPTION } from '@tally/provers';
@@ -69,7 +69,7 @@ describe('event broker: the persistor and the audit recorder fed by the broker',
     } finally {
       await inProcess.close();
     }
-  }, 90_000);
+  }, 240_000);
 
   it('ends with the same scorecards as the in-process path, after a consumer died mid-batch and a nak', async () => {
     const env = { ...brokerEnv(), EVENTS_ACK_WAIT_MS: '1000', SCORECARD_CONSUMER: 'broker', AUDIT_CONSUMER: 'broker' };
@@ -83,7 +83,8 @@ describe('event broker: the persistor and the audit recorder fed by the broker',
     await jsm.consumers.add(env.EVENTS_STREAM, brokerConsumerConfig(validateEnv(env), unordered));
     // A consumer of the test's own asks for a batch of the first scorecard messages.
     const doomed = await jetstream(nc).consumers.get(env.EVENTS_STREAM, durable);
-    const batch = await doomed.fetch({ max_messages: 3, expires: 30_000 });
+    // (It waits long enough for an app on the embedded database to start and settle a job.)
+    const batch = await doomed.fetch({ max_messages: 3, expires: 180_000 });
 
     const t = await startTestApp({ ...common, ...env });
     try {
@@ -107,25 +108,28 @@ describe('event broker: the persistor and the audit recorder fed by the broker',
         `CREATE TRIGGER test_fail_once BEFORE INSERT ON prover_score_history FOR EACH ROW EXECUTE FUNCTION test_fail_once()`,
       );
       const dying = (async () => {
-        // It takes the first message, and holds it unacked while later ones of its prover
-        // pile up (JetStream gives out no other meanwhile), then dies mid-batch.
-        let taken: string | undefined;
+        // It takes the first message and works on it (telling JetStream so, past the ack
+        // wait) while later ones of its prover pile up, which JetStream gives no one
+        // meanwhile; then it dies mid-batch without acking.
+        let taken: JsMsg | undefined;
         for await (const m of batch) {
-          taken = m.json<{ event_id: string }>().event_id;
+          taken = m;
           break;
         }
-        const deadline = Date.now() + 30_000;
+        const deadline = Date.now() + 60_000;
         let info = await jsm.consumers.info(env.EVENTS_STREAM, durable);
-        while (info.num_pending < PROVERS + 1 && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
+        while (taken && info.num_pending <= PROVERS && Date.now() < deadline) {
+          taken.working();
+          await new Promise((r) => setTimeout(r, 100));
           info = await jsm.consumers.info(env.EVENTS_STREAM, durable);
         }
         await nc.close();
-        return { taken, held: info };
+        return { taken: taken?.json<{ event_id: string }>().event_id, held: info };
       })();
 
       const cards = await scenario(t);
       const { taken, held } = await dying;
+      expect(taken).toBeDefined();
       expect(held.num_pending).toBeGreaterThan(PROVERS);
       expect(held.num_ack_pending).toBe(1);
       expect(cards).toEqual(expected);
@@ -142,7 +146,7 @@ describe('event broker: the persistor and the audit recorder fed by the broker',
       await t.close();
       await deleteStream(SHARED_NATS_URL, env.EVENTS_STREAM);
     }
-  }, 90_000);
+  }, 240_000);
 
   it('drains a backlog in stream order per prover (and reports its rate)', async () => {
     const env = { ...brokerEnv(), SCORECARD_CONSUMER: 'broker' };
@@ -221,5 +225,5 @@ describe('event broker: the persistor and the audit recorder fed by the broker',
       await db.drop();
       await deleteStream(SHARED_NATS_URL, env.EVENTS_STREAM);
     }
-  }, 120_000);
+  }, 240_000);
 });

@@ -51,7 +51,9 @@ describe('event broker: one probe a pass while degraded', () => {
     // Every publish on the stream's subjects, as the broker saw it (refused or not).
     const seen: { at: number; msgId: string }[] = [];
     const sub = nc.subscribe(`${env.EVENTS_SUBJECT_PREFIX}.>`, {
-      callback: (_err, m) => seen.push({ at: Date.now(), msgId: m.headers?.get('Nats-Msg-Id') ?? '' }),
+      callback: (_err, m) => {
+        seen.push({ at: Date.now(), msgId: m.headers?.get('Nats-Msg-Id') ?? '' });
+      },
     });
     const accounts = Array.from({ length: ACCOUNTS }, () => ctx.name('client'));
     for (const account of accounts) await ctx.mint('user', account, '1');
