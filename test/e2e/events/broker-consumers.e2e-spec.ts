@@ -1,45 +1,48 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { randomUUID } from 'node:crypto';
+import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { brokerConsumerConfig } from '@tally/database';
 import { SCORECARD_BROKER_SUBSCRIPTION } from '@tally/provers';
 import { validateEnv } from '@tally/shared';
 import { ProversCtx } from '../../support/provers-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
+import { createTestDatabase } from '../../support/test-database';
 import { brokerEnv, deleteStream, SHARED_NATS_URL } from '../../support/events-ctx';
 
-const JOBS = 12;
-/** Each prover's outcome, the same for all its jobs (so a redelivered event's place in the order does not change its score). */
-const OUTCOMES = [true, false, true];
+const JOBS = 18;
+const PROVERS = 3;
+/** Each prover's jobs complete and fail in turn (in another phase per prover): its EMA depends on their order. */
+const succeeds = (i: number) => (Math.floor(i / PROVERS) + (i % PROVERS)) % 2 === 0;
 const common = { SCHEDULER_ENABLED: 'false', SETTLEMENT_ENABLED: 'false', SCORE_DECAY_HALF_LIFE_MS: '0' };
 
 /** Runs the same jobs on three provers; returns each prover's scorecard (by its place), once all are applied. */
 async function scenario(t: TestApp): Promise<Record<string, unknown>[]> {
   const ctx = new ProversCtx(t);
   const client = await ctx.fundedClient(String(JOBS * 2));
-  const provers = [await ctx.workingProver(), await ctx.workingProver(), await ctx.workingProver()];
+  const provers = await Promise.all(Array.from({ length: PROVERS }, () => ctx.workingProver()));
   const ids: string[] = [];
   for (let i = 0; i < JOBS; i++) {
-    const n = i % provers.length;
-    const id = await ctx.running(client.key, [provers[n]], { max_cost_micros: 1_000_000 });
+    const prover = provers[i % PROVERS];
+    const id = await ctx.running(client.key, [prover], { max_cost_micros: 1_000_000 });
     await ctx
       .report(
         id,
-        provers[n].key,
-        OUTCOMES[n] ? { success: true, final_cost_micros: 400_000 } : { success: false, error_message: 'boom' },
+        prover.key,
+        succeeds(i) ? { success: true, final_cost_micros: 400_000 } : { success: false, error_message: 'boom' },
       )
       .expect(201);
     ids.push(id);
   }
   // The audit entries come through the recorder (from the broker when so configured).
   for (const [i, id] of ids.entries()) {
-    const settled = OUTCOMES[i % provers.length] ? 'AUDITED' : 'FAILED';
+    const settled = succeeds(i) ? 'AUDITED' : 'FAILED';
     expect(await ctx.waitForStatus(id, settled, 20_000)).toBe(settled);
   }
   const audited = await t.dataSource.query(`SELECT count(*)::int AS n FROM job_audit_log`);
   expect(audited[0].n).toBe(JOBS);
   return Promise.all(
     provers.map(async (p) => {
-      const card = await ctx.waitForScoreVersion(p.name, JOBS / provers.length, 20_000);
+      const card = await ctx.waitForScoreVersion(p.name, JOBS / PROVERS, 30_000);
       return {
         score_recorded: card.score_recorded,
         successful_jobs: card.successful_jobs,
@@ -52,8 +55,9 @@ async function scenario(t: TestApp): Promise<Record<string, unknown>[]> {
 
 /**
  * SCORECARD_CONSUMER=broker and AUDIT_CONSUMER=broker: the persistor and the audit recorder
- * read from durable JetStream consumers. A consumer that took messages and died without
- * acking them gets them delivered again, and the scorecards end as on the in-process path.
+ * read from durable JetStream consumers. The persistor's is ordered (one message out at a
+ * time), so a message that comes again (its consumer died, its handler failed) is still
+ * applied before the later ones of its prover, and mixed outcomes end in the same EMA.
  */
 describe('event broker: the persistor and the audit recorder fed by the broker', () => {
   /** The scorecards of the in-process path (no broker). */
@@ -65,44 +69,161 @@ describe('event broker: the persistor and the audit recorder fed by the broker',
     } finally {
       await inProcess.close();
     }
-  }, 60_000);
+  }, 240_000);
 
-  it('ends with the same scorecards as the in-process path, after a consumer died mid-batch', async () => {
+  it('ends with the same scorecards as the in-process path, after a consumer died mid-batch and a nak', async () => {
     const env = { ...brokerEnv(), EVENTS_ACK_WAIT_MS: '1000', SCORECARD_CONSUMER: 'broker', AUDIT_CONSUMER: 'broker' };
-    // The stream and the persistor's durable consumer exist before the app: a consumer of the
-    // test's own takes the first scorecard messages and dies without acking them.
+    const durable = SCORECARD_BROKER_SUBSCRIPTION.durable;
+    // The stream and the persistor's durable consumer exist before the app, the consumer as
+    // an older release made it (no ordering): the app brings it to its config.
     const nc = await connect({ servers: SHARED_NATS_URL });
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: env.EVENTS_STREAM, subjects: [`${env.EVENTS_SUBJECT_PREFIX}.>`] });
-    await jsm.consumers.add(env.EVENTS_STREAM, brokerConsumerConfig(validateEnv(env), SCORECARD_BROKER_SUBSCRIPTION));
-    const doomed = await jetstream(nc).consumers.get(env.EVENTS_STREAM, SCORECARD_BROKER_SUBSCRIPTION.durable);
-    const batch = await doomed.fetch({ max_messages: 3, expires: 30_000 });
-    // Event ids (a message it held past the ack wait may come to it again: counted once).
-    const taken = new Set<string>();
-    let received = 0;
-    const dying = (async () => {
-      for await (const m of batch) {
-        taken.add(m.json<{ event_id: string }>().event_id);
-        if (++received === 3) break; // killed mid-batch: nothing acked
-      }
-      await nc.close();
-    })();
+    const unordered = { ...SCORECARD_BROKER_SUBSCRIPTION, ordered: false };
+    await jsm.consumers.add(env.EVENTS_STREAM, brokerConsumerConfig(validateEnv(env), unordered));
+    // A consumer of the test's own asks for a batch of the first scorecard messages.
+    const doomed = await jetstream(nc).consumers.get(env.EVENTS_STREAM, durable);
+    // (It waits long enough for an app on the embedded database to start and settle a job.)
+    const batch = await doomed.fetch({ max_messages: 3, expires: 180_000 });
 
     const t = await startTestApp({ ...common, ...env });
     try {
-      const cards = await scenario(t);
-      await dying;
-      expect(received).toBe(3);
-      expect(cards).toEqual(expected);
-      // The messages the dead consumer held were delivered again and applied once each.
-      const applied = await t.dataSource.query(
-        `SELECT count(*)::int AS n FROM prover_score_history WHERE event_id = ANY($1::uuid[])`,
-        [[...taken]],
+      // The app's consumer starts in the background and updates the durable's config.
+      const updatedBy = Date.now() + 10_000;
+      let maxAckPending = 0;
+      while (maxAckPending !== 1 && Date.now() < updatedBy) {
+        maxAckPending = (await jsm.consumers.info(env.EVENTS_STREAM, durable)).config.max_ack_pending ?? 0;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(maxAckPending).toBe(1);
+      // The persistor's 5th write fails once (a sequence is not rolled back with it): its message is nak'd.
+      await t.dataSource.query(`CREATE SEQUENCE test_score_writes`);
+      await t.dataSource.query(`
+        CREATE FUNCTION test_fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF nextval('test_score_writes') = 5 THEN RAISE EXCEPTION 'injected failure'; END IF;
+          RETURN NEW;
+        END $$`);
+      await t.dataSource.query(
+        `CREATE TRIGGER test_fail_once BEFORE INSERT ON prover_score_history FOR EACH ROW EXECUTE FUNCTION test_fail_once()`,
       );
-      expect(applied[0].n).toBe(taken.size);
+      const dying = (async () => {
+        // It takes the first message and works on it (telling JetStream so, past the ack
+        // wait) while later ones of its prover pile up, which JetStream gives no one
+        // meanwhile; then it dies mid-batch without acking.
+        let taken: JsMsg | undefined;
+        for await (const m of batch) {
+          taken = m;
+          break;
+        }
+        const deadline = Date.now() + 60_000;
+        let info = await jsm.consumers.info(env.EVENTS_STREAM, durable);
+        while (taken && info.num_pending <= PROVERS && Date.now() < deadline) {
+          taken.working();
+          await new Promise((r) => setTimeout(r, 100));
+          info = await jsm.consumers.info(env.EVENTS_STREAM, durable);
+        }
+        await nc.close();
+        return { taken: taken?.json<{ event_id: string }>().event_id, held: info };
+      })();
+
+      const cards = await scenario(t);
+      const { taken, held } = await dying;
+      expect(taken).toBeDefined();
+      expect(held.num_pending).toBeGreaterThan(PROVERS);
+      expect(held.num_ack_pending).toBe(1);
+      expect(cards).toEqual(expected);
+      // The message the dead consumer held came again and was applied once; the nak'd write was retried.
+      const applied = await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM prover_score_history WHERE event_id = $1`,
+        [taken],
+      );
+      expect(applied[0].n).toBe(1);
+      const writes = await t.dataSource.query(`SELECT last_value::int AS n FROM test_score_writes`);
+      expect(writes[0].n).toBe(JOBS + 1);
     } finally {
+      await nc.close().catch(() => undefined);
       await t.close();
       await deleteStream(SHARED_NATS_URL, env.EVENTS_STREAM);
     }
-  }, 60_000);
+  }, 240_000);
+
+  it('drains a backlog in stream order per prover (and reports its rate)', async () => {
+    const env = { ...brokerEnv(), SCORECARD_CONSUMER: 'broker' };
+    const db = await createTestDatabase();
+    const provers: { name: string; version: number }[] = [];
+    // The provers are registered first (without the broker), so the backlog waits for the consumer.
+    const setup = await startTestApp(common, db);
+    try {
+      const ctx = new ProversCtx(setup);
+      for (let i = 0; i < 10; i++) {
+        const p = await ctx.workingProver();
+        provers.push({ name: p.name, version: Number((await ctx.getProver(p.name).expect(200)).body.version) });
+      }
+    } finally {
+      await setup.close();
+    }
+    const nc = await connect({ servers: SHARED_NATS_URL });
+    const PER_PROVER = 40;
+    const order = new Map(provers.map((p) => [p.name, [] as string[]]));
+    try {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({ name: env.EVENTS_STREAM, subjects: [`${env.EVENTS_SUBJECT_PREFIX}.>`] });
+      const js = jetstream(nc);
+      for (let j = 0; j < PER_PROVER; j++) {
+        for (const p of provers) {
+          const eventId = randomUUID();
+          order.get(p.name)!.push(eventId);
+          const data = {
+            prover_id: p.name,
+            delta_success: j % 3 === 0 ? 0 : 1,
+            delta_failure: j % 3 === 0 ? 1 : 0,
+            new_score_value: 50,
+            expected_version: String(p.version + j),
+            event_id: eventId,
+            emitted_at: new Date().toISOString(),
+          };
+          const envelope = {
+            event_id: eventId,
+            type: 'ScorecardUpdate',
+            sequence: '1',
+            occurred_at: data.emitted_at,
+            data,
+          };
+          await js.publish(`${env.EVENTS_SUBJECT_PREFIX}.scorecard.${p.name}`, JSON.stringify(envelope), {
+            msgID: eventId,
+          });
+        }
+      }
+    } finally {
+      await nc.close();
+    }
+
+    const t = await startTestApp({ ...common, ...env }, db);
+    try {
+      const total = provers.length * PER_PROVER;
+      const deadline = Date.now() + 60_000;
+      const count = async () =>
+        (await t.dataSource.query(`SELECT count(*)::int AS n FROM prover_score_history`))[0].n as number;
+      while ((await count()) < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(await count()).toBe(total);
+      // Each prover's events were applied in the order they are on the stream.
+      const history: { prover_id: string; event_id: string }[] = await t.dataSource.query(
+        `SELECT prover_id, event_id FROM prover_score_history ORDER BY prover_id, version`,
+      );
+      for (const p of provers) {
+        expect(history.filter((h) => h.prover_id === p.name).map((h) => h.event_id)).toEqual(order.get(p.name));
+      }
+      const [span] = await t.dataSource.query(
+        `SELECT extract(epoch FROM max(applied_at) - min(applied_at))::float8 AS seconds FROM prover_score_history`,
+      );
+      const rate = Math.round((total - 1) / span.seconds);
+      process.stdout.write(`scorecard consumer drained ${total} events at ${rate} events/s\n`);
+      expect(rate).toBeGreaterThan(0);
+    } finally {
+      await t.close();
+      await db.drop();
+      await deleteStream(SHARED_NATS_URL, env.EVENTS_STREAM);
+    }
+  }, 240_000);
 });

@@ -1,5 +1,15 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstreamManager,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { LoopBackoff, TallyEnv } from '@tally/shared';
 import type { PublicEvent } from '../outbox/public-event';
@@ -7,10 +17,13 @@ import type { PublicEvent } from '../outbox/public-event';
 /** A handler that failed: the message comes back after this long (the handler's own retries are spent). */
 const NAK_DELAY_MS = 1_000;
 
+/** Unacked messages a consumer that need not keep order may hold (JetStream's default). */
+const MAX_ACK_PENDING = 1_000;
+
 /** A durable consumer's settings (what JetStream keeps for it; the same on every replica). */
 export function brokerConsumerConfig(
   env: Pick<TallyEnv, 'EVENTS_SUBJECT_PREFIX' | 'EVENTS_ACK_WAIT_MS'>,
-  s: Pick<BrokerSubscription, 'durable' | 'filter'>,
+  s: Pick<BrokerSubscription, 'durable' | 'filter' | 'ordered'>,
 ) {
   return {
     durable_name: s.durable,
@@ -19,6 +32,10 @@ export function brokerConsumerConfig(
     ack_wait: nanos(env.EVENTS_ACK_WAIT_MS),
     deliver_policy: DeliverPolicy.All,
     max_deliver: -1,
+    // Ordered: one message out at a time, over every replica. JetStream delivers the next
+    // only once this one is acked, and a message nak'd or left unacked by a dead consumer
+    // comes back before anything later, so nothing overtakes it.
+    max_ack_pending: s.ordered ? 1 : MAX_ACK_PENDING,
   };
 }
 
@@ -27,6 +44,11 @@ export interface BrokerSubscription {
   durable: string;
   /** Subject tokens after the prefix, wildcards allowed (`['scorecard', '>']`). */
   filter: string[];
+  /**
+   * Handle in stream order even across redelivery (a nak, a crash): one message at a time
+   * over all replicas. Without it, a redelivered message may come after later ones.
+   */
+  ordered?: boolean;
   /** Handles one event; idempotent by event_id (a message may come again). */
   handle(event: PublicEvent): Promise<void>;
 }
@@ -37,7 +59,9 @@ export interface BrokerSubscription {
  * so a consumer that dies mid-message gets it again after the ack wait (or at once from
  * another replica). Messages of one subject are handled one after the other, in stream
  * order (per prover for scorecards, per job for audits); subjects run side by side. A
- * handler that fails naks its message for a later redelivery; nothing is dropped.
+ * handler that fails naks its message for a later redelivery; nothing is dropped. An
+ * ordered subscription has one message out at a time, so that order holds across naks,
+ * crashes and replicas too.
  */
 @Injectable()
 export class BrokerConsumers implements BeforeApplicationShutdown {
@@ -84,7 +108,7 @@ export class BrokerConsumers implements BeforeApplicationShutdown {
         const nc = await this.connection();
         const jsm = await jetstreamManager(nc);
         const stream = this.env.EVENTS_STREAM;
-        await jsm.consumers.add(stream, brokerConsumerConfig(this.env, s));
+        await createOrUpdate(jsm, stream, brokerConsumerConfig(this.env, s));
         const consumer = await jetstream(nc).consumers.get(stream, s.durable);
         entry.messages = await consumer.consume({ max_messages: 256 });
         if (this.stopped) entry.messages.stop();
@@ -116,5 +140,31 @@ export class BrokerConsumers implements BeforeApplicationShutdown {
         await new Promise((r) => setTimeout(r, backoff.delayMs));
       }
     }
+  }
+}
+
+/**
+ * Creates the durable consumer, or brings one made by an older release (or with other
+ * settings) to this config: JetStream refuses to create a durable that exists with another
+ * config. Replicas racing here fail one attempt and retry.
+ */
+async function createOrUpdate(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig>): Promise<void> {
+  const name = config.durable_name!;
+  const existing = await jsm.consumers.info(stream, name).catch((error: unknown) => {
+    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound) return undefined;
+    throw error;
+  });
+  if (!existing) {
+    await jsm.consumers.add(stream, config);
+    return;
+  }
+  const changes = {
+    ack_wait: config.ack_wait,
+    max_deliver: config.max_deliver,
+    max_ack_pending: config.max_ack_pending,
+  };
+  const current = existing.config;
+  if (Object.entries(changes).some(([k, v]) => current[k as keyof typeof changes] !== v)) {
+    await jsm.consumers.update(stream, name, changes);
   }
 }

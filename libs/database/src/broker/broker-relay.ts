@@ -49,8 +49,9 @@ interface PendingRow extends PublicOutboxRow {
  * message at a time (the next only after the previous one's ack), so each subject keeps
  * the order its events were committed in: writers of one job, prover or account serialise
  * on its row, so their outbox ids follow their commits. A failed subject stops for the
- * pass; its later rows wait for the next one. Independent of the in-process relay: its own
- * columns, its own loop, off when EVENTS_NATS_URL is unset.
+ * pass; its later rows wait for the next one. After a failed pass the relay sends only the
+ * head row until the broker acks it (a probe), then full batches again. Independent of the
+ * in-process relay: its own columns, its own loop, off when EVENTS_NATS_URL is unset.
  */
 @Injectable()
 export class BrokerRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -209,10 +210,16 @@ export class BrokerRelay implements OnApplicationBootstrap, BeforeApplicationShu
          WHERE o.broker_published_at IS NULL ORDER BY o.id LIMIT ${BATCH}`,
       );
       if (rows.length === 0) return;
-      const outcome = await this.publish(js, rows);
+      // Degraded (the last pass failed): only the head row goes, as a probe, so a broker that
+      // is away or struggling gets one message a pass, not a batch; once it is acked, the
+      // next pass sends full batches again. Rows behind it wait, in order.
+      const probing = this.backoff.failuresInRow > 0;
+      const sent = probing ? rows.slice(0, 1) : rows;
+      const outcome = await this.publish(js, sent);
       failure = outcome.failure;
-      const done = rows.filter((r) => !outcome.failed.has(r.id));
-      const failed = rows.filter((r) => outcome.failed.has(r.id));
+      const done = sent.filter((r) => !outcome.failed.has(r.id));
+      // A failed probe counts an attempt for every row due, as when the broker cannot be reached.
+      const failed = rows.filter((r) => outcome.failed.has(r.id) || (probing && failure !== undefined));
       await prepared(
         m,
         `UPDATE outbox SET broker_published_at = now(), broker_error = NULL WHERE id = ANY($1::bigint[])`,

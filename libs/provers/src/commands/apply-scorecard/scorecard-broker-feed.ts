@@ -6,11 +6,16 @@ import { ScorecardUpdatePublished } from '../../events/provers.events';
 import { ScorecardPersistor } from './scorecard-persistor';
 
 /** The persistor's durable JetStream consumer: its name and the subjects it reads. */
-export const SCORECARD_BROKER_SUBSCRIPTION = { durable: 'tally-scorecard-persistor', filter: ['scorecard', '>'] };
+export const SCORECARD_BROKER_SUBSCRIPTION = {
+  durable: 'tally-scorecard-persistor',
+  filter: ['scorecard', '>'],
+  ordered: true,
+};
 
 /**
  * With SCORECARD_CONSUMER=broker, the persistor reads `scorecard.>` from a durable
- * JetStream consumer (in order per prover; the same optimistic-lock retries) instead of
+ * JetStream consumer (one message at a time: in order per prover even across a nak, a
+ * crash or several replicas; the same optimistic-lock retries) instead of
  * the in-process bus. Idempotent by event_id, like every delivery.
  */
 @Injectable()
