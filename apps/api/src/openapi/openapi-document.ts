@@ -1,6 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { ResponseObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import {
   DomainError,
   ERROR_TITLES,
@@ -56,8 +55,16 @@ const PROBLEM_SCHEMA = {
   additionalProperties: true,
 };
 
+/** A response as the document holds it; `x-` extensions beside. */
+interface ResponseObject {
+  description: string;
+  content?: Record<string, unknown>;
+  [extension: `x-${string}`]: unknown;
+}
+
 interface Operation {
   responses: Record<string, ResponseObject>;
+  parameters?: { name: string; in: string }[];
   requestBody?: unknown;
   'x-roles'?: string[];
   'x-throttled'?: boolean;
@@ -83,6 +90,10 @@ function codesOf(op: Operation): ErrorCode[] {
   const codes = new Set<ErrorCode>([ErrorCode.InvalidRequest, ErrorCode.Internal, ErrorCode.Unavailable]);
   if (op['x-roles']) codes.add(ErrorCode.Unauthorized);
   if (op['x-roles'] || op['x-throttled']) codes.add(ErrorCode.RateLimited);
+  // The key names one request: sent again with another, it is refused.
+  if (op.parameters?.some((p) => p.in === 'header' && p.name === 'Idempotency-Key')) {
+    codes.add(ErrorCode.IdempotencyConflict);
+  }
   for (const code of op['x-dse-errors'] ?? []) codes.add(code);
   return [...codes].sort();
 }
@@ -107,7 +118,7 @@ function addProblemResponses(document: OpenAPIObject): void {
           description: declared ? `${list}: ${declared}` : list,
           content: { [PROBLEM_CONTENT_TYPE]: { schema: PROBLEM_REF } },
           'x-dse-codes': codes,
-        } as ResponseObject;
+        };
       }
       delete op['x-dse-errors'];
     }
