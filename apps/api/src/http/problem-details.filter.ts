@@ -99,7 +99,7 @@ const TITLE_BY_STATUS: Partial<Record<ErrorCode, Record<number, string>>> = {
   [ErrorCode.InvalidRequest]: { 405: 'Method not allowed', 413: 'Payload too large' },
 };
 
-function titleOf(code: ErrorCode, status: number): string {
+export function titleOf(code: ErrorCode, status: number): string {
   return TITLE_BY_STATUS[code]?.[status] ?? ERROR_TITLES[code];
 }
 

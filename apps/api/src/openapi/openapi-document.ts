@@ -9,7 +9,7 @@ import {
   UnauthenticatedError,
 } from '@tally/shared';
 import { statusForError } from '../http/error-status';
-import { PROBLEM_CONTENT_TYPE } from '../http/problem-details.filter';
+import { PROBLEM_CONTENT_TYPE, titleOf } from '../http/problem-details.filter';
 import { PROBLEM_TYPE_BASE } from '../http/problem-type';
 
 /** Each area's tag, in the order Swagger shows them. */
@@ -113,7 +113,7 @@ function addProblemResponses(document: OpenAPIObject): void {
         // A response declared with a body of its own (terminus's 503 on /ready) stays as declared.
         if (op.responses[status]?.content) continue;
         const declared = op.responses[status]?.description;
-        const list = codes.map((c) => `${c} ${ERROR_TITLES[c]}`).join('; ');
+        const list = codes.map((c) => `${c} ${titleOf(c, status)}`).join('; ');
         op.responses[status] = {
           description: declared ? `${list}: ${declared}` : list,
           content: { [PROBLEM_CONTENT_TYPE]: { schema: PROBLEM_REF } },
