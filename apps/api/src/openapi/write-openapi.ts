@@ -11,11 +11,14 @@ import { createHttpAdapter, HTTP_APP_OPTIONS } from '../http/http-adapter';
 /**
  * Writes the OpenAPI document exactly as a running service serves it at /docs-json, to the
  * path given (for the type-generation check and the SDK). The app runs on a throwaway
- * embedded database, schedules nothing and listens nowhere.
+ * embedded database whatever the environment names, publishes and schedules nothing, and
+ * listens nowhere.
  */
 async function main(out: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tally-openapi-'));
   const env = {
+    DATABASE_URL: undefined,
+    EVENTS_NATS_URL: undefined,
     TALLY_DATA_DIR: dir,
     TALLY_ADMIN_KEY: `tly_admin_${'0'.repeat(32)}`,
     LOG_LEVEL: 'silent',
