@@ -18,7 +18,7 @@ const ts = require('typescript-legacy');
 const { default: openapiTS, astToString } = require('openapi-typescript');
 
 const nameOf = (member) => member.name && (ts.isIdentifier(member.name) ? member.name.text : member.name.text);
-const membersOf = (node) => (node && ts.isTypeLiteralNode(node) ? node.members : node?.members ?? []);
+const membersOf = (node) => (node && ts.isTypeLiteralNode(node) ? node.members : (node?.members ?? []));
 const find = (members, name) => members.find((m) => nameOf(m) === name);
 const EMPTY = new Set([ts.SyntaxKind.NeverKeyword, ts.SyntaxKind.UnknownKeyword]);
 
@@ -72,17 +72,22 @@ async function main() {
       const content = find(membersOf(response.type), 'content');
       if (status === '204') continue; // no content, by definition
       if (!content || isEmptyType(content.type)) {
-        failures.push(`${nameOf(operation)} ${status}: content is ${content ? astToString(content.type).trim() : 'absent'}`);
+        failures.push(
+          `${nameOf(operation)} ${status}: content is ${content ? astToString(content.type).trim() : 'absent'}`,
+        );
         continue;
       }
       for (const media of membersOf(content.type)) {
-        if (isEmptyType(media.type)) failures.push(`${nameOf(operation)} ${status} ${nameOf(media)}: ${astToString(media.type).trim()}`);
+        if (isEmptyType(media.type))
+          failures.push(`${nameOf(operation)} ${status} ${nameOf(media)}: ${astToString(media.type).trim()}`);
       }
     }
   }
   // The schemas the answers use, through every reference: none may generate to nothing.
   const answered = referencedSchemas(document);
-  const schemas = membersOf(find(membersOf(declared('components')), 'schemas')?.type).filter((s) => answered.has(nameOf(s)));
+  const schemas = membersOf(find(membersOf(declared('components')), 'schemas')?.type).filter((s) =>
+    answered.has(nameOf(s)),
+  );
   for (const schema of schemas) {
     if (isEmptyType(schema.type)) failures.push(`schema ${nameOf(schema)}: ${astToString(schema.type).trim()}`);
   }

@@ -34,7 +34,12 @@ export class JobsController {
     summary: "Submit a job: its max cost is held from the client's credits in escrow",
   })
   @ApiCreatedResponse({ type: SubmitJobResponseDto, description: 'the job, PENDING, with what is held' })
-  @ApiErrors(ErrorCode.InsufficientCredits, ErrorCode.AccountNotFound, ErrorCode.CostCeilingExceeded, ErrorCode.NotFound)
+  @ApiErrors(
+    ErrorCode.InsufficientCredits,
+    ErrorCode.AccountNotFound,
+    ErrorCode.CostCeilingExceeded,
+    ErrorCode.NotFound,
+  )
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,

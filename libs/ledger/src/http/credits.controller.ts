@@ -139,7 +139,10 @@ export class CreditsController {
   @Post('spend')
   @Roles('admin', 'client')
   @ApiIdempotencyKey()
-  @ApiOperation({ operationId: 'credits.spend', summary: "Spend from the caller's user account into the platform account" })
+  @ApiOperation({
+    operationId: 'credits.spend',
+    summary: "Spend from the caller's user account into the platform account",
+  })
   @ApiCreatedResponse({ type: PostingResponseDto, description: "the transfer, with each account's balance after it" })
   @ApiErrors(ErrorCode.InsufficientCredits, ErrorCode.AccountNotFound)
   spend(
@@ -195,7 +198,10 @@ export class CreditsController {
   @Post('transfer')
   @Roles('admin')
   @ApiIdempotencyKey()
-  @ApiOperation({ operationId: 'credits.transfer', summary: 'Any balanced transfer: from/to/amount, or entries whose debits equal their credits' })
+  @ApiOperation({
+    operationId: 'credits.transfer',
+    summary: 'Any balanced transfer: from/to/amount, or entries whose debits equal their credits',
+  })
   @ApiCreatedResponse({ type: PostingResponseDto, description: "the transfer, with each account's balance after it" })
   @ApiErrors(ErrorCode.InsufficientCredits, ErrorCode.AccountNotFound)
   transfer(
@@ -219,7 +225,10 @@ export class CreditsController {
   @Post('accounts')
   @Roles('admin')
   @ApiIdempotencyKey()
-  @ApiOperation({ operationId: 'credits.createAccount', summary: 'Create a user or provider account (an existing one is returned unchanged, 200)' })
+  @ApiOperation({
+    operationId: 'credits.createAccount',
+    summary: 'Create a user or provider account (an existing one is returned unchanged, 200)',
+  })
   @ApiCreatedResponse({ type: AccountResponseDto, description: 'the account, created' })
   @ApiOkResponse({ type: AccountResponseDto, description: 'the account, which existed already (unchanged)' })
   async createAccount(
@@ -252,7 +261,10 @@ export class CreditsController {
   @Post('holds')
   @Roles('admin')
   @ApiIdempotencyKey()
-  @ApiOperation({ operationId: 'credits.placeHold', summary: "Hold credits: move them from an account's available balance into escrow, pending" })
+  @ApiOperation({
+    operationId: 'credits.placeHold',
+    summary: "Hold credits: move them from an account's available balance into escrow, pending",
+  })
   @ApiCreatedResponse({ type: PostingResponseDto, description: "the transfer, with each account's balance after it" })
   @ApiErrors(ErrorCode.InsufficientCredits, ErrorCode.AccountNotFound)
   placeHold(
@@ -283,7 +295,10 @@ export class CreditsController {
   @Post('holds/:hold_id/capture')
   @Roles('admin')
   @ApiIdempotencyKey()
-  @ApiOperation({ operationId: 'credits.captureHold', summary: 'Capture part or all of a hold; the rest is released in the same transaction' })
+  @ApiOperation({
+    operationId: 'credits.captureHold',
+    summary: 'Capture part or all of a hold; the rest is released in the same transaction',
+  })
   @ApiCreatedResponse({ type: PostingResponseDto, description: "the transfer, with each account's balance after it" })
   @ApiErrors(ErrorCode.NotFound, ErrorCode.IllegalTransition, ErrorCode.CostCeilingExceeded, ErrorCode.AccountNotFound)
   captureHold(
@@ -334,7 +349,10 @@ export class CreditsController {
 
   @Get('accounts/:account_type/:account_id')
   @Roles('admin', 'client', 'prover')
-  @ApiOperation({ operationId: 'credits.getAccount', summary: 'Balance (posted, pending, available), version and the 20 most recent transactions' })
+  @ApiOperation({
+    operationId: 'credits.getAccount',
+    summary: 'Balance (posted, pending, available), version and the 20 most recent transactions',
+  })
   @ApiOkResponse({ type: AccountDetailResponseDto })
   @ApiErrors(ErrorCode.AccountNotFound)
   async getAccount(
@@ -375,7 +393,10 @@ export class CreditsController {
 
   @Get('transactions')
   @Roles('admin', 'client', 'prover')
-  @ApiOperation({ operationId: 'credits.listTransactions', summary: 'Transactions, newest first, with filters and a keyset cursor (limit ≤ 500)' })
+  @ApiOperation({
+    operationId: 'credits.listTransactions',
+    summary: 'Transactions, newest first, with filters and a keyset cursor (limit ≤ 500)',
+  })
   @ApiOkResponse({ type: TransferPageResponseDto })
   async listTransactions(@Query() q: ListTransactionsQueryDto, @CurrentPrincipal() principal: Principal) {
     if ((q.account_type === undefined) !== (q.account_id === undefined)) {

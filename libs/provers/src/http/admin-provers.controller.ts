@@ -20,7 +20,10 @@ export class AdminProversController {
   @Get('provers')
   @Roles('admin')
   @ApiOkResponse({ type: ProverPageResponseDto })
-  @ApiOperation({ operationId: 'admin.listProvers', summary: 'Provers by id, filtered by state and region; keyset pages (next_cursor)' })
+  @ApiOperation({
+    operationId: 'admin.listProvers',
+    summary: 'Provers by id, filtered by state and region; keyset pages (next_cursor)',
+  })
   async list(@Query() q: ListProversQueryDto) {
     const limit = pageLimit(q.limit);
     let after: string | undefined;

@@ -8,11 +8,7 @@ import { ApiErrors, ErrorCode, InvalidRequestError, NoFieldsRequestDto } from '@
 import { JobWakeups } from '../commands/poll-job/job-wakeups';
 import { PollJobCommand } from '../commands/poll-job/poll-job.command';
 import { HeartbeatResponseDto } from './dto/heartbeat.response.dto';
-import {
-  CapabilitiesResponseDto,
-  ProverResponseDto,
-  RegisterProverResponseDto,
-} from './dto/provers.response.dto';
+import { CapabilitiesResponseDto, ProverResponseDto, RegisterProverResponseDto } from './dto/provers.response.dto';
 import { HeartbeatRequestDto, PollQueryDto, PollRequestDto, RegisterProverRequestDto } from './dto/provers.request.dto';
 import { assertActsFor, checkProverId, ProverEndpoints } from './prover-endpoints';
 

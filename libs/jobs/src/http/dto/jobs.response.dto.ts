@@ -40,7 +40,10 @@ export class JobResponseDto {
   @ApiProperty(OBJECT) requirements: Record<string, unknown>;
   @ApiProperty({
     description: 'with one replica its prover (or null); with several, the list of provers',
-    oneOf: [{ type: 'string', nullable: true }, { type: 'array', items: { type: 'string' } }],
+    oneOf: [
+      { type: 'string', nullable: true },
+      { type: 'array', items: { type: 'string' } },
+    ],
   })
   assigned_prover: string | null | string[];
   @ApiProperty({ type: [AssignmentResponseDto] }) assignments: AssignmentResponseDto[];
