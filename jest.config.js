@@ -22,9 +22,9 @@ const moduleNameMapper = Object.fromEntries(
 // NestJS 12 ships ES modules only; Jest (CommonJS here) compiles them with the same swc transform.
 const common = {
   transform: { '^.+\\.(t|m?j)s$': swc },
-  // content-disposition (under @fastify/static, which serves /docs) and jose ship ES modules only too.
+  // content-disposition (under @fastify/static, which serves /docs), jose and marked ship ES modules only too.
   transformIgnorePatterns: [
-    '/node_modules/(?!(@nestjs/(?!throttler))|@electric-sql/|@fastify/static/node_modules/content-disposition/|content-disposition/|jose/)',
+    '/node_modules/(?!(@nestjs/(?!throttler))|@electric-sql/|@fastify/static/node_modules/content-disposition/|content-disposition/|jose/|marked/)',
   ],
   moduleNameMapper,
   testEnvironment: 'node',

@@ -10,7 +10,7 @@ function expectProblem(res: Response, status: number, code: string): void {
   expect(res.status).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   const body = JSON.parse(res.text) as Record<string, unknown>;
-  expect(body).toMatchObject({ type: `urn:tally:error:${code}`, code, status, title: expect.any(String) });
+  expect(body).toMatchObject({ type: `/docs/errors#${code}`, code, status, title: expect.any(String) });
   expect(typeof body.detail).toBe('string');
   expect(body.request_id).toBe(res.headers['x-request-id']);
   expect(res.headers['x-protocol-version']).toBe('1');
@@ -158,7 +158,7 @@ describe('errors are problem+json with a code, never a 500', () => {
       const body = rest.slice(0, Number(/content-length: (\d+)/i.exec(head)![1])); // one answer only
       expect(head).toMatch(/content-type: application\/problem\+json/i);
       expect(head).toMatch(/x-protocol-version: 1/i);
-      expect(JSON.parse(body)).toMatchObject({ code: 'DSE-001', status, type: 'urn:tally:error:DSE-001' });
+      expect(JSON.parse(body)).toMatchObject({ code: 'DSE-001', status, type: '/docs/errors#DSE-001' });
       expect(JSON.parse(body).request_id).toBe(/x-request-id: (\S+)/i.exec(head)![1]);
     },
   );

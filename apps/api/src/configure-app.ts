@@ -1,7 +1,7 @@
 import { INestApplication, VersioningType } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { TallyLogger } from './logging/tally-logger';
 import { DEPRECATION_HEADER, type ServedVersion } from '@tally/shared';
 import { parseJsonBody, refuseContentEncoding } from './http/json-body';
@@ -9,6 +9,7 @@ import { RouteMethods } from './http/route-methods';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { BODY_LIMIT_BYTES, stampResponse } from './http/protocol';
 import { createValidationPipe } from './http/validation.pipe';
+import { buildOpenApiDocument } from './openapi/openapi-document';
 import { HttpMetrics, routeLabel } from './operations/metrics/http-metrics';
 import { ProtocolVersions } from './operations/protocol-versions/protocol-versions';
 
@@ -65,24 +66,7 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
   app.useGlobalFilters(new ProblemDetailsFilter(routes));
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
 
-  const openApi = new DocumentBuilder()
-    .setTitle('Tally')
-    .setDescription('Double-entry credit ledger and settlement service for a compute marketplace')
-    .setVersion(versions.policy.current)
-    .addBearerAuth(
-      {
-        type: 'http',
-        scheme: 'bearer',
-        bearerFormat: 'API key or JWT',
-        description: "an API key, or a prover's JWT when a JWKS is configured",
-      },
-      'bearer',
-    )
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
-    .addSecurityRequirements('bearer')
-    .addSecurityRequirements('api-key')
-    .build();
-  const document = SwaggerModule.createDocument(app, openApi);
+  const document = buildOpenApiDocument(app, versions.policy.current);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

@@ -24,3 +24,4 @@ export * from './http/job-endpoints';
 export * from './http/dto/jobs.request.dto';
 export * from './payments/job-receipts.port';
 export { JobsController } from './http/jobs.controller';
+export { JobToRunResponseDto } from './http/dto/jobs.response.dto';

@@ -6,7 +6,13 @@ import { operationsOf } from '../../support/openapi-requests';
 import { CAPABILITIES, HARDWARE } from '../../support/prover-profile';
 import { startTestApp, TestApp } from '../../support/test-app';
 
-type Schema = { properties?: Record<string, Schema>; $ref?: string; items?: Schema; allOf?: Schema[] };
+type Schema = {
+  properties?: Record<string, Schema>;
+  $ref?: string;
+  items?: Schema;
+  allOf?: Schema[];
+  responses?: Record<number, { content: Record<string, { schema: Schema }> }>;
+};
 
 /** A message's field names, from the loaded .proto files. */
 function fieldsOf(message: string): string[] {
@@ -100,6 +106,23 @@ describe('the .proto contract and REST agree field for field', () => {
         .expect(201)
     ).body;
     expect(fieldsOf('RegisterProverResponse')).toEqual(keys(registered));
+
+    // And the OpenAPI document names the same fields for each of these answers.
+    const documented = (method: string, path: string, status: number) =>
+      Object.keys(
+        resolve(document.paths[path][method].responses![status].content['application/json'].schema).properties!,
+      );
+    const answers: [body: object, method: string, path: string, status: number][] = [
+      [submitted, 'post', '/v1/jobs/submit', 201],
+      [polled, 'post', '/v1/provers/{prover_id}/poll', 200],
+      [reported, 'post', '/v1/jobs/{network_job_id}/result', 201],
+      [job, 'get', '/v1/jobs/{network_job_id}', 200],
+      [got, 'get', '/v1/provers/{prover_id}', 200],
+      [caps, 'get', '/v1/provers/{prover_id}/capabilities', 200],
+      [registered, 'post', '/v1/provers/register', 201],
+    ];
+    for (const [body, method, path, status] of answers)
+      expect(documented(method, path, status).sort()).toEqual(keys(body));
   });
 
   it('GRPC_ENABLED=false serves no gRPC', async () => {

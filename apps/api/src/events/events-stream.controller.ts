@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiPropertyOptional, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Roles, StillAuthenticated } from '@tally/auth';
@@ -51,6 +51,7 @@ export class EventsStreamController {
   @Get('stream')
   @Roles('admin', 'client', 'prover')
   @ApiOperation({
+    operationId: 'events.stream',
     summary: 'Server-Sent Events: the events the caller may see, live, resumable with Last-Event-ID',
     description:
       'Each event: `id:` its outbox sequence, `event:` its type, `data:` its public envelope JSON. With ' +
@@ -58,8 +59,11 @@ export class EventsStreamController {
       'then live ones. A client sees its own jobs and accounts, a prover its assignments and cancellations, an ' +
       'admin everything. `: ping` comments keep idle streams open. See docs/events.md.',
   })
-  @ApiProduces('text/event-stream')
-  @ApiResponse({ status: 200, description: 'the stream (text/event-stream), open until the client leaves' })
+  @ApiResponse({
+    status: 200,
+    description: 'the stream (text/event-stream), open until the client leaves',
+    content: { 'text/event-stream': { schema: { type: 'string', description: 'id:, event:, data: lines' } } },
+  })
   stream(
     @Query() query: EventStreamQueryDto,
     @Headers('last-event-id') lastEventIdHeader: string | undefined,

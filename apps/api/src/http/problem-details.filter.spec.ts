@@ -56,7 +56,7 @@ describe('ProblemDetailsFilter', () => {
     expect(sent.status).toBe(500);
     expect(sent.type).toBe(PROBLEM_CONTENT_TYPE);
     expect(sent.body).toEqual({
-      type: 'urn:tally:error:DSE-007',
+      type: '/docs/errors#DSE-007',
       title: 'Internal error',
       status: 500,
       detail: 'internal error; see the logs with this request id',
@@ -123,7 +123,7 @@ describe('ProblemDetailsFilter', () => {
   ])('maps %s to HTTP %d (docs/architecture.md §6)', (code, status) => {
     const sent = filter(new DomainError(code, 'x'));
     expect(sent.status).toBe(status);
-    expect(sent.body).toMatchObject({ code, status, type: `urn:tally:error:${code}` });
+    expect(sent.body).toMatchObject({ code, status, type: `/docs/errors#${code}` });
   });
 
   it.each([

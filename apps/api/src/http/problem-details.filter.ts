@@ -20,6 +20,7 @@ import {
 import { isConnectionLoss } from '@tally/database';
 import { RouteMethods } from './route-methods';
 import { statusForError } from './error-status';
+import { problemType } from './problem-type';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 import { BODY_LIMIT_BYTES, PROTOCOL_VERSION, stampResponse } from './protocol';
@@ -98,14 +99,14 @@ const TITLE_BY_STATUS: Partial<Record<ErrorCode, Record<number, string>>> = {
   [ErrorCode.InvalidRequest]: { 405: 'Method not allowed', 413: 'Payload too large' },
 };
 
-function titleOf(code: ErrorCode, status: number): string {
+export function titleOf(code: ErrorCode, status: number): string {
   return TITLE_BY_STATUS[code]?.[status] ?? ERROR_TITLES[code];
 }
 
 /** An error's RFC 9457 body: its DSE code as type and code, its message as detail, its details beside. */
 function problemJson(error: DomainError, status: number, requestId: string, instance?: string): string {
   return JSON.stringify({
-    type: `urn:tally:error:${error.code}`,
+    type: problemType(error.code),
     title: titleOf(error.code, status),
     status,
     detail: error.message,

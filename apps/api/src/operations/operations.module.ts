@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { DatabaseProbe } from './health/database-probe';
+import { ErrorReferenceController } from './error-reference/error-reference.controller';
 import { EventsStatusController } from './events/events-status.controller';
 import { HealthController } from './health/health.controller';
 import { HttpMetrics } from './metrics/http-metrics';
@@ -10,14 +11,20 @@ import { ConnectionDrainer } from './shutdown/connection-drainer';
 import { SystemInfoController } from './system-info/system-info.controller';
 
 /**
- * Operations surface: /health, /ready, /metrics (version-neutral) and /v1/system/info,
- * all public, and the HTTP side of graceful shutdown. HttpMetrics is exported so
+ * Operations surface: /health, /ready, /metrics, /docs/errors (version-neutral) and
+ * /v1/system/info, all public, and the HTTP side of graceful shutdown. HttpMetrics is exported so
  * configure-app.ts mounts its middleware first; ProtocolVersions so both transports check
  * the protocol version with it.
  */
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
-  controllers: [HealthController, SystemInfoController, MetricsController, EventsStatusController],
+  controllers: [
+    HealthController,
+    SystemInfoController,
+    MetricsController,
+    EventsStatusController,
+    ErrorReferenceController,
+  ],
   providers: [HttpMetrics, ProtocolVersions, ConnectionDrainer, DatabaseProbe],
   exports: [HttpMetrics, ProtocolVersions],
 })

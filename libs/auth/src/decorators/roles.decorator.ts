@@ -18,6 +18,9 @@ export const Roles = (...roles: Role[]) =>
  * Marks a route as open to anyone. Probes and scrapes (health, readiness, metrics) are not
  * throttled; a public route that does real work for anyone (verifying a receipt, reading
  * batches) takes `{ throttled: true }`: limited per client IP, as requests without a key are.
+ * The OpenAPI document marks such an operation `x-throttled` (it can answer 429).
  */
 export const Public = (options: { throttled?: boolean } = {}) =>
-  SetMetadata(PUBLIC_KEY, options.throttled ? 'throttled' : true);
+  options.throttled
+    ? applyDecorators(SetMetadata(PUBLIC_KEY, 'throttled'), ApiExtension('x-throttled', true))
+    : SetMetadata(PUBLIC_KEY, true);

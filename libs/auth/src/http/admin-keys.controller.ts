@@ -1,17 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
-  ApiBadRequestResponse,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
-import { badCursor, decodeCursorText, encodeCursorText, pageLimit, UUID_PATTERN } from '@tally/shared';
+  ApiErrors,
+  ErrorCode,
+  badCursor,
+  decodeCursorText,
+  encodeCursorText,
+  pageLimit,
+  UUID_PATTERN,
+} from '@tally/shared';
 import { CreateApiKeyCommand } from '../commands/create-api-key/create-api-key.command';
 import { RevokeApiKeyCommand } from '../commands/revoke-api-key/revoke-api-key.command';
 import { Roles } from '../decorators/roles.decorator';
@@ -22,9 +20,6 @@ import { ListApiKeysQueryDto } from './dto/list-api-keys.query.dto';
 import { CreatedApiKeyResponseDto } from './dto/created-api-key.response.dto';
 
 @ApiTags('admin')
-@ApiUnauthorizedResponse({ description: 'DSE-002: missing, unknown or revoked key' })
-@ApiForbiddenResponse({ description: 'DSE-002: the key is not an admin key' })
-@ApiTooManyRequestsResponse({ description: 'DSE-012: rate limited; see Retry-After' })
 @Roles('admin')
 @Controller('admin/keys')
 export class AdminKeysController {
@@ -34,9 +29,11 @@ export class AdminKeysController {
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create an API key (the key is shown only in this response)' })
+  @ApiOperation({
+    operationId: 'admin.createKey',
+    summary: 'Create an API key (the key is shown only in this response)',
+  })
   @ApiCreatedResponse({ type: CreatedApiKeyResponseDto })
-  @ApiBadRequestResponse({ description: 'DSE-001: invalid request' })
   async create(@Body() body: CreateApiKeyRequestDto): Promise<CreatedApiKeyResponseDto> {
     const created = await this.commands.execute(
       new CreateApiKeyCommand(body.role, body.subject, {
@@ -49,11 +46,11 @@ export class AdminKeysController {
 
   @Get()
   @ApiOperation({
+    operationId: 'admin.listKeys',
     summary:
       'List API keys, oldest first, by role, subject or revoked (never their secrets or hashes); keyset pages (next_cursor)',
   })
   @ApiOkResponse({ type: ApiKeyListResponseDto })
-  @ApiBadRequestResponse({ description: 'DSE-001: an invalid or unknown filter, limit or cursor' })
   async list(@Query() q: ListApiKeysQueryDto): Promise<ApiKeyListResponseDto> {
     const limit = pageLimit(q.limit);
     // A cursor is the id of the page's last key (keys are never deleted, so it stays valid).
@@ -77,11 +74,12 @@ export class AdminKeysController {
   @Delete(':id')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'admin.revokeKey',
     summary:
       'Revoke an API key: refused at once by this instance, by other instances (and after a CLI revoke) within 5 s, the life of their key cache',
   })
   @ApiOkResponse({ type: ApiKeyResponseDto })
-  @ApiNotFoundResponse({ description: 'DSE-001: no key with this id' })
+  @ApiErrors(ErrorCode.NotFound)
   async revoke(@Param('id') id: string): Promise<ApiKeyResponseDto> {
     return ApiKeyResponseDto.from(await this.commands.execute(new RevokeApiKeyCommand(id)));
   }

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../decorators/current-principal.decorator';
 import { Roles } from '../decorators/roles.decorator';
 import type { Principal } from '../domain/api-key';
@@ -7,12 +7,11 @@ import { WhoamiResponseDto } from './dto/whoami.response.dto';
 
 /** Who the presented key (or JWT) is; a cheap way for a caller to check its credential (and its signing). */
 @ApiTags('auth')
-@ApiUnauthorizedResponse({ description: 'DSE-002: missing, unknown or revoked key, a refused JWT, or a bad signature' })
 @Roles('admin', 'client', 'prover')
 @Controller('auth/whoami')
 export class WhoamiController {
   @Get()
-  @ApiOperation({ summary: 'The key (or JWT) making this request' })
+  @ApiOperation({ operationId: 'auth.whoami', summary: 'The key (or JWT) making this request' })
   @ApiOkResponse({ type: WhoamiResponseDto })
   get(@CurrentPrincipal() principal: Principal): WhoamiResponseDto {
     return WhoamiResponseDto.from(principal);
@@ -20,7 +19,10 @@ export class WhoamiController {
 
   @Post()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Same as GET; the body is ignored (for checking signatures over a body)' })
+  @ApiOperation({
+    operationId: 'auth.whoamiSigned',
+    summary: 'Same as GET; the body is ignored (for checking signatures over a body)',
+  })
   @ApiOkResponse({ type: WhoamiResponseDto })
   post(@CurrentPrincipal() principal: Principal): WhoamiResponseDto {
     return WhoamiResponseDto.from(principal);

@@ -1,9 +1,10 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '@tally/auth';
 import { badCursor, decodeCursorText, encodeCursorText, jobIdOf, pageLimit, parseTimestamp } from '@tally/shared';
 import { JobQueries } from '../queries/list-jobs/list-jobs.query';
 import { ListJobsQueryDto } from './dto/jobs.request.dto';
+import { JobPageResponseDto, JobStatsResponseDto } from './dto/jobs.response.dto';
 
 /** A page cursor's text: the last job's submitted_at (years 0001–9999: Postgres has no year 0) and id. */
 const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|(.+)$/;
@@ -15,6 +16,8 @@ export class AdminJobsController {
 
   @Get('jobs')
   @Roles('admin')
+  @ApiOperation({ operationId: 'admin.listJobs', summary: 'Every job, newest first, with filters and a keyset cursor' })
+  @ApiOkResponse({ type: JobPageResponseDto })
   async list(@Query() q: ListJobsQueryDto) {
     const limit = pageLimit(q.limit);
     let before: { at: Date; id: string } | undefined;
@@ -54,6 +57,8 @@ export class AdminJobsController {
 
   @Get('stats')
   @Roles('admin')
+  @ApiOperation({ operationId: 'admin.stats', summary: 'Jobs by status, and the escrow, supply and platform totals' })
+  @ApiOkResponse({ type: JobStatsResponseDto })
   stats() {
     return this.queries.stats();
   }

@@ -1,12 +1,20 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
-import { ApiJobIdParam, InvalidRequestError, NoFieldsRequestDto, ParseJobIdPipe } from '@tally/shared';
+import {
+  ApiErrors,
+  ApiJobIdParam,
+  ErrorCode,
+  InvalidRequestError,
+  NoFieldsRequestDto,
+  ParseJobIdPipe,
+} from '@tally/shared';
 import { AssignJobCommand } from '../commands/assign-job/assign-job.command';
 import { JobRepository } from '../persistence/job.repository';
 import { AssignJobRequestDto, ReportResultRequestDto, SubmitJobRequestDto } from './dto/jobs.request.dto';
+import { JobResponseDto, ReportResultResponseDto, SubmitJobResponseDto } from './dto/jobs.response.dto';
 import { JobEndpoints } from './job-endpoints';
 import { presentJob } from './job.presenter';
 
@@ -21,7 +29,17 @@ export class JobsController {
 
   @Post('submit')
   @Roles('client')
-  @ApiOperation({ summary: "Submit a job: its max cost is held from the client's credits in escrow" })
+  @ApiOperation({
+    operationId: 'jobs.submit',
+    summary: "Submit a job: its max cost is held from the client's credits in escrow",
+  })
+  @ApiCreatedResponse({ type: SubmitJobResponseDto, description: 'the job, PENDING, with what is held' })
+  @ApiErrors(
+    ErrorCode.InsufficientCredits,
+    ErrorCode.AccountNotFound,
+    ErrorCode.CostCeilingExceeded,
+    ErrorCode.NotFound,
+  )
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
@@ -43,6 +61,9 @@ export class JobsController {
   @Get(':network_job_id')
   @ApiJobIdParam()
   @Roles('admin', 'client', 'prover')
+  @ApiOperation({ operationId: 'jobs.get', summary: 'A job: status, money, replicas and timestamps' })
+  @ApiOkResponse({ type: JobResponseDto })
+  @ApiErrors(ErrorCode.JobNotFound)
   async get(@Param('network_job_id', new ParseJobIdPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     return this.endpoints.get(id, principal);
   }
@@ -52,18 +73,15 @@ export class JobsController {
   @Roles('admin', 'client')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'jobs.cancel',
     summary: 'Cancel a PENDING, ASSIGNED or RUNNING job: the hold is voided (full refund)',
     description:
       'Idempotent: cancelling a job that is already CANCELLED answers 200 with the same body as the cancel ' +
       'that did it (with Idempotent-Replayed: true), so a retry whose answer was lost learns the outcome. ' +
       'Concurrent cancels refund once.',
   })
-  @ApiResponse({ status: 200, description: 'the job, CANCELLED, with refunded_micros' })
-  @ApiResponse({ status: 404, description: "DSE-003: no such job, or another client's" })
-  @ApiResponse({
-    status: 409,
-    description: 'DSE-010: the job already ended COMPLETED, AUDITED or FAILED (named in detail and `from`)',
-  })
+  @ApiOkResponse({ type: JobResponseDto, description: 'the job, CANCELLED, with refunded_micros' })
+  @ApiErrors(ErrorCode.JobNotFound, ErrorCode.IllegalTransition)
   async cancel(
     @Param('network_job_id', new ParseJobIdPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
@@ -78,7 +96,12 @@ export class JobsController {
   @Post(':network_job_id/assign')
   @ApiJobIdParam()
   @Roles('admin')
-  @ApiOperation({ summary: 'Assign a PENDING job to prover(s) (the command the scheduler uses)' })
+  @ApiOperation({
+    operationId: 'jobs.assign',
+    summary: 'Assign a PENDING job to prover(s) (the command the scheduler uses)',
+  })
+  @ApiCreatedResponse({ type: JobResponseDto, description: 'the job, ASSIGNED' })
+  @ApiErrors(ErrorCode.JobNotFound, ErrorCode.ProverNotFound, ErrorCode.IllegalTransition)
   async assign(@Param('network_job_id', new ParseJobIdPipe()) id: string, @Body() dto: AssignJobRequestDto) {
     if ((dto.prover_id === undefined) === (dto.prover_ids === undefined)) {
       throw new InvalidRequestError('give prover_id or prover_ids');
@@ -90,7 +113,9 @@ export class JobsController {
   @Post(':network_job_id/start')
   @ApiJobIdParam()
   @Roles('prover')
-  @ApiOperation({ summary: 'The assigned prover starts the job (ASSIGNED → RUNNING)' })
+  @ApiOperation({ operationId: 'jobs.start', summary: 'The assigned prover starts the job (ASSIGNED → RUNNING)' })
+  @ApiCreatedResponse({ type: JobResponseDto, description: 'the job, RUNNING' })
+  @ApiErrors(ErrorCode.JobNotFound, ErrorCode.IllegalTransition)
   async start(
     @Param('network_job_id', new ParseJobIdPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
@@ -102,7 +127,12 @@ export class JobsController {
   @Post(':network_job_id/result')
   @ApiJobIdParam()
   @Roles('prover')
-  @ApiOperation({ summary: 'The assigned prover reports its result; success captures the cost and rewards' })
+  @ApiOperation({
+    operationId: 'jobs.reportResult',
+    summary: 'The assigned prover reports its result; success captures the cost and rewards',
+  })
+  @ApiCreatedResponse({ type: ReportResultResponseDto })
+  @ApiErrors(ErrorCode.JobNotFound, ErrorCode.IllegalTransition, ErrorCode.CostCeilingExceeded)
   async result(
     @Param('network_job_id', new ParseJobIdPipe()) id: string,
     @Body() dto: ReportResultRequestDto,

@@ -17,7 +17,8 @@ export interface LedgerAccount extends AccountCounters {
   allowNegative: boolean;
 }
 
-export type HoldStatus = 'pending' | 'captured' | 'voided' | 'expired';
+export const HOLD_STATUSES = ['pending', 'captured', 'voided', 'expired'] as const;
+export type HoldStatus = (typeof HOLD_STATUSES)[number];
 
 export interface HoldState {
   id: string;

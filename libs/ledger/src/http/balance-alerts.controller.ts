@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
-import { ForbiddenError, formatMicros, InvalidRequestError, parseAmount } from '@tally/shared';
+import { ApiErrors, ErrorCode, ForbiddenError, formatMicros, InvalidRequestError, parseAmount } from '@tally/shared';
 import { type AccountRef, accountRef, type AlertDirection, providerAccount, userAccount } from '../domain';
 import { BalanceAlertRow, BalanceAlertStore } from '../persistence/balance-alert-store';
 import { BalanceAlertRequestDto } from './dto/credits.request.dto';
+import { BalanceAlertListResponseDto } from './dto/credits.response.dto';
 
 /** The account named in the path, if the caller may manage its alerts (an admin any; a key its own). */
 function managedAccount(p: Principal, type: string, owner: string): AccountRef {
@@ -37,8 +38,11 @@ export class BalanceAlertsController {
   @Post()
   @Roles('admin', 'client', 'prover')
   @ApiOperation({
+    operationId: 'credits.createAlerts',
     summary: 'Balance alerts: fire once when the available balance crosses below or above a threshold',
   })
+  @ApiCreatedResponse({ type: BalanceAlertListResponseDto, description: 'the alerts created (one per threshold)' })
+  @ApiErrors(ErrorCode.AccountNotFound)
   async create(
     @Param('account_type') type: string,
     @Param('account_id') owner: string,
@@ -56,6 +60,8 @@ export class BalanceAlertsController {
 
   @Get()
   @Roles('admin', 'client', 'prover')
+  @ApiOperation({ operationId: 'credits.listAlerts', summary: "An account's balance alerts" })
+  @ApiOkResponse({ type: BalanceAlertListResponseDto })
   async list(
     @Param('account_type') type: string,
     @Param('account_id') owner: string,
@@ -68,6 +74,9 @@ export class BalanceAlertsController {
   @Delete(':alert_id')
   @HttpCode(204)
   @Roles('admin', 'client', 'prover')
+  @ApiOperation({ operationId: 'credits.deleteAlert', summary: 'Remove a balance alert' })
+  @ApiNoContentResponse({ description: 'removed' })
+  @ApiErrors(ErrorCode.NotFound)
   async remove(
     @Param('account_type') type: string,
     @Param('account_id') owner: string,

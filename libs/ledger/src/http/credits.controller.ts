@@ -1,9 +1,11 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
 import {
+  ApiErrors,
+  ErrorCode,
   ForbiddenError,
   badCursor,
   decodeCursorText,
@@ -54,6 +56,14 @@ import {
   SpendRequestDto,
   TransferRequestDto,
 } from './dto/credits.request.dto';
+import {
+  AccountDetailResponseDto,
+  AccountResponseDto,
+  HoldResponseDto,
+  PostingResponseDto,
+  TransferPageResponseDto,
+  TransferResponseDto,
+} from './dto/credits.response.dto';
 import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.decorator';
 import { presentBalance, presentPosting, presentTransfer } from './transfer.presenter';
 
@@ -105,7 +115,8 @@ export class CreditsController {
   @Post('mint')
   @Roles('admin')
   @ApiIdempotencyKey()
-  @ApiOperation({ summary: 'Mint credits from the issuance account into an account' })
+  @ApiOperation({ operationId: 'credits.mint', summary: 'Mint credits from the issuance account into an account' })
+  @ApiCreatedResponse({ type: PostingResponseDto, description: "the transfer, with each account's balance after it" })
   mint(
     @Body() dto: MintRequestDto,
     @IdempotencyKey() key: string,
@@ -128,7 +139,12 @@ export class CreditsController {
   @Post('spend')
   @Roles('admin', 'client')
   @ApiIdempotencyKey()
-  @ApiOperation({ summary: "Spend from the caller's user account into the platform account" })
+  @ApiOperation({
+    operationId: 'credits.spend',
+    summary: "Spend from the caller's user account into the platform account",
+  })
+  @ApiCreatedResponse({ type: PostingResponseDto, description: "the transfer, with each account's balance after it" })
+  @ApiErrors(ErrorCode.InsufficientCredits, ErrorCode.AccountNotFound)
   spend(
     @Body() dto: SpendRequestDto,
     @IdempotencyKey() key: string,
@@ -157,7 +173,9 @@ export class CreditsController {
   @Post('reward')
   @Roles('admin')
   @ApiIdempotencyKey()
-  @ApiOperation({ summary: 'Reward a prover from the platform account' })
+  @ApiOperation({ operationId: 'credits.reward', summary: 'Reward a prover from the platform account' })
+  @ApiCreatedResponse({ type: PostingResponseDto, description: "the transfer, with each account's balance after it" })
+  @ApiErrors(ErrorCode.InsufficientCredits)
   reward(
     @Body() dto: RewardRequestDto,
     @IdempotencyKey() key: string,
@@ -180,7 +198,12 @@ export class CreditsController {
   @Post('transfer')
   @Roles('admin')
   @ApiIdempotencyKey()
-  @ApiOperation({ summary: 'Any balanced transfer: from/to/amount, or entries whose debits equal their credits' })
+  @ApiOperation({
+    operationId: 'credits.transfer',
+    summary: 'Any balanced transfer: from/to/amount, or entries whose debits equal their credits',
+  })
+  @ApiCreatedResponse({ type: PostingResponseDto, description: "the transfer, with each account's balance after it" })
+  @ApiErrors(ErrorCode.InsufficientCredits, ErrorCode.AccountNotFound)
   transfer(
     @Body() dto: TransferRequestDto,
     @IdempotencyKey() key: string,
@@ -202,7 +225,12 @@ export class CreditsController {
   @Post('accounts')
   @Roles('admin')
   @ApiIdempotencyKey()
-  @ApiOperation({ summary: 'Create a user or provider account (an existing one is returned unchanged, 200)' })
+  @ApiOperation({
+    operationId: 'credits.createAccount',
+    summary: 'Create a user or provider account (an existing one is returned unchanged, 200)',
+  })
+  @ApiCreatedResponse({ type: AccountResponseDto, description: 'the account, created' })
+  @ApiOkResponse({ type: AccountResponseDto, description: 'the account, which existed already (unchanged)' })
   async createAccount(
     @Body() dto: CreateAccountRequestDto,
     @IdempotencyKey() key: string,
@@ -233,7 +261,12 @@ export class CreditsController {
   @Post('holds')
   @Roles('admin')
   @ApiIdempotencyKey()
-  @ApiOperation({ summary: "Hold credits: move them from an account's available balance into escrow, pending" })
+  @ApiOperation({
+    operationId: 'credits.placeHold',
+    summary: "Hold credits: move them from an account's available balance into escrow, pending",
+  })
+  @ApiCreatedResponse({ type: PostingResponseDto, description: "the transfer, with each account's balance after it" })
+  @ApiErrors(ErrorCode.InsufficientCredits, ErrorCode.AccountNotFound)
   placeHold(
     @Body() dto: PlaceHoldRequestDto,
     @IdempotencyKey() key: string,
@@ -262,7 +295,12 @@ export class CreditsController {
   @Post('holds/:hold_id/capture')
   @Roles('admin')
   @ApiIdempotencyKey()
-  @ApiOperation({ summary: 'Capture part or all of a hold; the rest is released in the same transaction' })
+  @ApiOperation({
+    operationId: 'credits.captureHold',
+    summary: 'Capture part or all of a hold; the rest is released in the same transaction',
+  })
+  @ApiCreatedResponse({ type: PostingResponseDto, description: "the transfer, with each account's balance after it" })
+  @ApiErrors(ErrorCode.NotFound, ErrorCode.IllegalTransition, ErrorCode.CostCeilingExceeded, ErrorCode.AccountNotFound)
   captureHold(
     @Param('hold_id', new ParseUUIDPipe()) holdId: string,
     @Body() dto: CaptureHoldRequestDto,
@@ -279,7 +317,9 @@ export class CreditsController {
   @Post('holds/:hold_id/void')
   @Roles('admin')
   @ApiIdempotencyKey()
-  @ApiOperation({ summary: 'Void a hold: release all of it' })
+  @ApiOperation({ operationId: 'credits.voidHold', summary: 'Void a hold: release all of it' })
+  @ApiCreatedResponse({ type: PostingResponseDto, description: "the transfer, with each account's balance after it" })
+  @ApiErrors(ErrorCode.NotFound, ErrorCode.IllegalTransition)
   voidHold(
     @Param('hold_id', new ParseUUIDPipe()) holdId: string,
     @Body() _body: NoFieldsRequestDto,
@@ -293,6 +333,9 @@ export class CreditsController {
 
   @Get('holds/:hold_id')
   @Roles('admin')
+  @ApiOperation({ operationId: 'credits.getHold', summary: 'A hold: amount, captured, status and the accounts' })
+  @ApiOkResponse({ type: HoldResponseDto })
+  @ApiErrors(ErrorCode.NotFound)
   async getHold(@Param('hold_id', new ParseUUIDPipe()) holdId: string) {
     const hold = await this.reader.getHold(holdId);
     if (!hold) throw new NotFoundError(`no hold ${holdId}`);
@@ -306,7 +349,12 @@ export class CreditsController {
 
   @Get('accounts/:account_type/:account_id')
   @Roles('admin', 'client', 'prover')
-  @ApiOperation({ summary: 'Balance (posted, pending, available), version and the 20 most recent transactions' })
+  @ApiOperation({
+    operationId: 'credits.getAccount',
+    summary: 'Balance (posted, pending, available), version and the 20 most recent transactions',
+  })
+  @ApiOkResponse({ type: AccountDetailResponseDto })
+  @ApiErrors(ErrorCode.AccountNotFound)
   async getAccount(
     @Param('account_type') type: string,
     @Param('account_id') owner: string,
@@ -345,7 +393,11 @@ export class CreditsController {
 
   @Get('transactions')
   @Roles('admin', 'client', 'prover')
-  @ApiOperation({ summary: 'Transactions, newest first, with filters and a keyset cursor (limit ≤ 500)' })
+  @ApiOperation({
+    operationId: 'credits.listTransactions',
+    summary: 'Transactions, newest first, with filters and a keyset cursor (limit ≤ 500)',
+  })
+  @ApiOkResponse({ type: TransferPageResponseDto })
   async listTransactions(@Query() q: ListTransactionsQueryDto, @CurrentPrincipal() principal: Principal) {
     if ((q.account_type === undefined) !== (q.account_id === undefined)) {
       throw new InvalidRequestError('account_type and account_id go together');
@@ -390,6 +442,9 @@ export class CreditsController {
 
   @Get('transactions/:transfer_id')
   @Roles('admin', 'client', 'prover')
+  @ApiOperation({ operationId: 'credits.getTransaction', summary: 'One transaction (a transfer with its entries)' })
+  @ApiOkResponse({ type: TransferResponseDto })
+  @ApiErrors(ErrorCode.NotFound)
   async getTransaction(
     @Param('transfer_id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() principal: Principal,

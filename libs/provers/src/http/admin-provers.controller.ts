@@ -1,10 +1,11 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '@tally/auth';
 import { badCursor, Clock, decodeCursorText, encodeCursorText, pageLimit, TallyEnv } from '@tally/shared';
 import { ListProversQuery } from '../queries/list-provers/list-provers.query';
 import { ListProversQueryDto, PROVER_ID } from './dto/provers.request.dto';
+import { ProverPageResponseDto } from './dto/provers.response.dto';
 import { presentProver } from './prover.presenter';
 
 @ApiTags('admin')
@@ -18,7 +19,11 @@ export class AdminProversController {
 
   @Get('provers')
   @Roles('admin')
-  @ApiOperation({ summary: 'Provers by id, filtered by state and region; keyset pages (next_cursor)' })
+  @ApiOkResponse({ type: ProverPageResponseDto })
+  @ApiOperation({
+    operationId: 'admin.listProvers',
+    summary: 'Provers by id, filtered by state and region; keyset pages (next_cursor)',
+  })
   async list(@Query() q: ListProversQueryDto) {
     const limit = pageLimit(q.limit);
     let after: string | undefined;

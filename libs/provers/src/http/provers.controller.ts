@@ -1,13 +1,14 @@
 import { Body, Controller, Get, HttpCode, Logger, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Roles, StillAuthenticated } from '@tally/auth';
-import { presentJobToRun, ReleaseStartCommand } from '@tally/jobs';
-import { InvalidRequestError, NoFieldsRequestDto } from '@tally/shared';
+import { JobToRunResponseDto, presentJobToRun, ReleaseStartCommand } from '@tally/jobs';
+import { ApiErrors, ErrorCode, InvalidRequestError, NoFieldsRequestDto } from '@tally/shared';
 import { JobWakeups } from '../commands/poll-job/job-wakeups';
 import { PollJobCommand } from '../commands/poll-job/poll-job.command';
 import { HeartbeatResponseDto } from './dto/heartbeat.response.dto';
+import { CapabilitiesResponseDto, ProverResponseDto, RegisterProverResponseDto } from './dto/provers.response.dto';
 import { HeartbeatRequestDto, PollQueryDto, PollRequestDto, RegisterProverRequestDto } from './dto/provers.request.dto';
 import { assertActsFor, checkProverId, ProverEndpoints } from './prover-endpoints';
 
@@ -25,8 +26,11 @@ export class ProversController {
   @Post('register')
   @Roles('admin', 'prover')
   @ApiOperation({
+    operationId: 'provers.register',
     summary: 'Register a prover (201) or replace its profile (200; score kept), with its provider account',
   })
+  @ApiCreatedResponse({ type: RegisterProverResponseDto, description: 'registered (Location names it)' })
+  @ApiOkResponse({ type: RegisterProverResponseDto, description: 'its profile replaced, its score kept' })
   async register(
     @Body() dto: RegisterProverRequestDto,
     @CurrentPrincipal() principal: Principal,
@@ -42,6 +46,7 @@ export class ProversController {
   @Roles('prover')
   @HttpCode(200)
   @ApiOperation({
+    operationId: 'provers.heartbeat',
     summary: 'Liveness, load and profile; answers with the jobs of this prover cancelled since, and given back',
     description:
       'With running_jobs, a start the prover does not list (older than PROVER_START_ACK_GRACE_MS) is given back ' +
@@ -49,6 +54,7 @@ export class ProversController {
       'movement. A job keeps its wall-clock deadline from its assignment.',
   })
   @ApiOkResponse({ type: HeartbeatResponseDto })
+  @ApiErrors(ErrorCode.ProverNotFound)
   heartbeat(
     @Param('prover_id') proverId: string,
     @Body() dto: HeartbeatRequestDto,
@@ -59,14 +65,24 @@ export class ProversController {
 
   @Get(':prover_id')
   @Roles('admin', 'prover')
-  @ApiOperation({ summary: 'A prover: state, EMA score (decayed to now), counters, scorecard version' })
+  @ApiOperation({
+    operationId: 'provers.get',
+    summary: 'A prover: state, EMA score (decayed to now), counters, scorecard version',
+  })
+  @ApiOkResponse({ type: ProverResponseDto })
+  @ApiErrors(ErrorCode.ProverNotFound)
   async get(@Param('prover_id') proverId: string, @CurrentPrincipal() principal: Principal) {
     return this.endpoints.get(proverId, principal);
   }
 
   @Get(':prover_id/capabilities')
   @Roles('admin', 'prover')
-  @ApiOperation({ summary: "A prover's hardware profile and its flat list of supported features" })
+  @ApiOperation({
+    operationId: 'provers.capabilities',
+    summary: "A prover's hardware profile and its flat list of supported features",
+  })
+  @ApiOkResponse({ type: CapabilitiesResponseDto })
+  @ApiErrors(ErrorCode.ProverNotFound)
   async capabilities(@Param('prover_id') proverId: string, @CurrentPrincipal() principal: Principal) {
     return this.endpoints.capabilities(proverId, principal);
   }
@@ -74,14 +90,16 @@ export class ProversController {
   @Post(':prover_id/poll')
   @Roles('prover')
   @ApiOperation({
+    operationId: 'provers.poll',
     summary: 'Start and return the oldest job assigned to this prover (200), or 204; max_wait_seconds long-polls',
     description:
       'A start whose answer cannot be delivered is given back at once; one the prover never got (its heartbeat ' +
       'running_jobs leaves it out past PROVER_START_ACK_GRACE_MS) is given back then. Either is returned by a ' +
       'later poll, and wakes a poll of the prover that is waiting.',
   })
-  @ApiResponse({ status: 200, description: 'the job, now RUNNING, with its payload' })
-  @ApiResponse({ status: 204, description: 'no job is assigned to this prover (within max_wait_seconds)' })
+  @ApiOkResponse({ type: JobToRunResponseDto, description: 'the job, now RUNNING, with its payload' })
+  @ApiNoContentResponse({ description: 'no job is assigned to this prover (within max_wait_seconds)' })
+  @ApiErrors(ErrorCode.ProverNotFound)
   async poll(
     @Param('prover_id') proverId: string,
     @Body() body: PollRequestDto,
@@ -122,7 +140,9 @@ export class ProversController {
   @Post(':prover_id/drain')
   @Roles('admin', 'prover')
   @HttpCode(200)
-  @ApiOperation({ summary: 'No new assignments for this prover; what it holds finishes' })
+  @ApiOperation({ operationId: 'provers.drain', summary: 'No new assignments for this prover; what it holds finishes' })
+  @ApiOkResponse({ type: ProverResponseDto, description: 'the prover, draining' })
+  @ApiErrors(ErrorCode.ProverNotFound)
   async drain(
     @Param('prover_id') proverId: string,
     @CurrentPrincipal() principal: Principal,
@@ -134,7 +154,12 @@ export class ProversController {
   @Post(':prover_id/resume')
   @Roles('admin', 'prover')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Undo a drain: the scheduler may assign this prover new jobs again' })
+  @ApiOperation({
+    operationId: 'provers.resume',
+    summary: 'Undo a drain: the scheduler may assign this prover new jobs again',
+  })
+  @ApiOkResponse({ type: ProverResponseDto, description: 'the prover, active' })
+  @ApiErrors(ErrorCode.ProverNotFound)
   async resume(
     @Param('prover_id') proverId: string,
     @CurrentPrincipal() principal: Principal,

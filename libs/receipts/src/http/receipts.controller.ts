@@ -2,9 +2,16 @@ import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, Public, Roles } from '@tally/auth';
 import { JobAudienceQuery, JobNotFoundError } from '@tally/jobs';
-import { ApiJobIdParam, DomainError, ErrorCode, ParseJobIdPipe } from '@tally/shared';
+import { ApiErrors, ApiJobIdParam, DomainError, ErrorCode, ParseJobIdPipe } from '@tally/shared';
 import { SigningKeyring } from '../keys/signing-keyring';
-import { ReceiptDocument, verifyAttestation, verifyReceipt } from '../offline';
+import {
+  RECEIPT_DOMAIN,
+  RECEIPT_KINDS,
+  RECEIPT_VERSIONS,
+  ReceiptDocument,
+  verifyAttestation,
+  verifyReceipt,
+} from '../offline';
 import { ReceiptRepository } from '../persistence/receipt.repository';
 
 class PublishedKeyDto {
@@ -14,6 +21,47 @@ class PublishedKeyDto {
   @ApiProperty({ enum: ['active', 'retired'] }) status: string;
   @ApiProperty() created_at: string;
   @ApiProperty({ nullable: true, type: String }) retired_at: string | null;
+}
+
+class ReceiptSignatureDto {
+  @ApiProperty() key_id: string;
+  @ApiProperty({ enum: ['ed25519'] }) algorithm: string;
+  @ApiProperty({ description: 'hex' }) value: string;
+}
+
+class ReceiptAttestationDto {
+  @ApiProperty() key_id: string;
+  @ApiProperty({ description: 'hex' }) value: string;
+}
+
+/** A signed receipt, in its own versioned format (docs/architecture.md): checked offline, never rewritten. */
+class ReceiptDocumentDto {
+  @ApiProperty({ enum: [RECEIPT_DOMAIN] }) domain: string;
+  @ApiProperty({ type: 'integer', enum: RECEIPT_VERSIONS }) version: number;
+  @ApiProperty({
+    type: 'object',
+    description: 'the signed fields; each kind adds its own beside these',
+    required: ['receipt_id', 'kind', 'seq', 'network_job_id', 'prev_receipt_hash', 'issued_at'],
+    properties: {
+      receipt_id: { type: 'string' },
+      kind: { type: 'string', enum: [...RECEIPT_KINDS] },
+      seq: { type: 'integer', description: 'position in the chain, from 1' },
+      network_job_id: { type: 'string' },
+      legacy_network_job_id: { type: 'string' },
+      prev_receipt_hash: { type: 'string', nullable: true },
+      issued_at: { type: 'string', format: 'date-time' },
+    },
+    additionalProperties: true,
+  })
+  receipt: Record<string, unknown>;
+  @ApiProperty({ description: 'hex SHA-256 of the canonical statement' }) receipt_hash: string;
+  @ApiProperty({ type: ReceiptSignatureDto }) signature: ReceiptSignatureDto;
+  @ApiPropertyOptional({ type: ReceiptAttestationDto }) attestation?: ReceiptAttestationDto;
+}
+
+class ReceiptChainDto {
+  @ApiProperty({ format: 'int64' }) network_job_id: string;
+  @ApiProperty({ type: [ReceiptDocumentDto], description: 'oldest first' }) receipts: ReceiptDocumentDto[];
 }
 
 class ReceiptKeysDto {
@@ -44,7 +92,12 @@ export class ReceiptsController {
   @Get('jobs/:network_job_id/receipt')
   @ApiJobIdParam()
   @Roles('admin', 'client', 'prover')
-  @ApiOperation({ summary: "The job's latest signed receipt (admin, the owning client, an assigned prover)" })
+  @ApiOperation({
+    operationId: 'receipts.latest',
+    summary: "The job's latest signed receipt (admin, the owning client, an assigned prover)",
+  })
+  @ApiOkResponse({ type: ReceiptDocumentDto })
+  @ApiErrors(ErrorCode.JobNotFound)
   async latest(@Param('network_job_id', new ParseJobIdPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     await this.checkAudience(id, principal);
     const latest = await this.receipts.latest(id);
@@ -57,7 +110,12 @@ export class ReceiptsController {
   @Get('jobs/:network_job_id/receipts')
   @ApiJobIdParam()
   @Roles('admin', 'client', 'prover')
-  @ApiOperation({ summary: "The job's receipt chain, oldest first: assignment(s), execution, settlement" })
+  @ApiOperation({
+    operationId: 'receipts.chain',
+    summary: "The job's receipt chain, oldest first: assignment(s), execution, settlement",
+  })
+  @ApiOkResponse({ type: ReceiptChainDto })
+  @ApiErrors(ErrorCode.JobNotFound)
   async chain(@Param('network_job_id', new ParseJobIdPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     await this.checkAudience(id, principal);
     return { network_job_id: id, receipts: await this.receipts.chain(id) };
@@ -65,7 +123,10 @@ export class ReceiptsController {
 
   @Get('receipts/keys')
   @Public({ throttled: true })
-  @ApiOperation({ summary: 'Every key that ever signed receipts or batches, active and retired' })
+  @ApiOperation({
+    operationId: 'receipts.keys',
+    summary: 'Every key that ever signed receipts or batches, active and retired',
+  })
   @ApiOkResponse({ type: ReceiptKeysDto })
   async keys(): Promise<ReceiptKeysDto> {
     return { keys: await this.keyring.publicKeys() };
@@ -74,7 +135,10 @@ export class ReceiptsController {
   @Post('receipts/verify')
   @Public({ throttled: true })
   @HttpCode(200)
-  @ApiOperation({ summary: 'Verify a receipt document against the published keys (valid, or the reason it is not)' })
+  @ApiOperation({
+    operationId: 'receipts.verify',
+    summary: 'Verify a receipt document against the published keys (valid, or the reason it is not)',
+  })
   @ApiBody({ description: 'a receipt document as GET /v1/jobs/{id}/receipt returns it', schema: { type: 'object' } })
   @ApiOkResponse({ type: VerifyResultDto })
   async verify(@Body() body: unknown): Promise<VerifyResultDto> {

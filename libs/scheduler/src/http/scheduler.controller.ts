@@ -1,8 +1,16 @@
 import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Roles } from '@tally/auth';
-import { INT32_MAX, int64ToJson, InvalidRequestError, parseInt64, timestampToJson } from '@tally/shared';
+import {
+  ApiErrors,
+  ErrorCode,
+  INT32_MAX,
+  int64ToJson,
+  InvalidRequestError,
+  parseInt64,
+  timestampToJson,
+} from '@tally/shared';
 import { parseSchedulerConfig, type VersionedSchedulerConfig } from '../domain';
 import { PutSchedulerConfigCommand } from '../commands/put-scheduler-config/put-scheduler-config.command';
 import { GetPlacementQuery } from '../queries/get-placement/get-placement.query';
@@ -20,6 +28,36 @@ const KEY = /^[A-Za-z0-9._:@+=~-]{1,256}$/;
  */
 export const presentWeight = (weight: number): string => weight.toFixed(6).replace(/\.?0+$/, '');
 
+class SchedulerConfigResponseDto {
+  @ApiProperty({ description: 'the weight of the score, a decimal string' }) w_score: string;
+  @ApiProperty({ description: 'the weight of the free capacity, a decimal string' }) w_load: string;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'null: the environment default' })
+  tick_interval_ms: number | null;
+  @ApiProperty({ type: 'integer', description: 'what this replica runs at (0 when not scheduling)' })
+  effective_tick_interval_ms: number;
+  @ApiProperty({ format: 'int64' }) version: string;
+  @ApiProperty({ format: 'date-time' }) updated_at: string;
+}
+
+class PlacementItemDto {
+  @ApiProperty() prover_id: string;
+  @ApiProperty({ description: 'the draw weight, a decimal string (6 places at most)' }) weight: string;
+  @ApiProperty({ type: 'integer', description: 'from 1, best first' }) rank: number;
+}
+
+class PlacementResponseDto {
+  @ApiProperty() key: string;
+  @ApiProperty({ type: 'integer' }) rf: number;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'the job the key names (its requirements were applied), or null',
+  })
+  network_job_id: string | null;
+  @ApiProperty({ type: 'integer' }) config_version: number;
+  @ApiProperty({ type: [PlacementItemDto] }) items: PlacementItemDto[];
+}
+
 @ApiTags('scheduler')
 @Controller()
 export class SchedulerController {
@@ -31,14 +69,23 @@ export class SchedulerController {
 
   @Get('scheduler/config')
   @Roles('admin')
-  @ApiOperation({ summary: "The scheduler's weights and tick interval, with the config version" })
+  @ApiOkResponse({ type: SchedulerConfigResponseDto })
+  @ApiOperation({
+    operationId: 'scheduler.getConfig',
+    summary: "The scheduler's weights and tick interval, with the config version",
+  })
   async getConfig() {
     return this.present(await this.queries.execute(new GetSchedulerConfigQuery()));
   }
 
   @Put('scheduler/config')
   @Roles('admin')
-  @ApiOperation({ summary: 'Replace the scheduler config (version + 1); returns the new config' })
+  @ApiOkResponse({ type: SchedulerConfigResponseDto })
+  @ApiErrors(ErrorCode.VersionConflict)
+  @ApiOperation({
+    operationId: 'scheduler.putConfig',
+    summary: 'Replace the scheduler config (version + 1); returns the new config',
+  })
   async putConfig(@Body() dto: PutSchedulerConfigRequestDto) {
     const { version, ...fields } = dto;
     // The version column is an integer (int4).
@@ -50,7 +97,11 @@ export class SchedulerController {
 
   @Get('placement/:key')
   @Roles('admin')
-  @ApiOperation({ summary: 'The top rf live candidates for a key (a job id or any hash), deterministic' })
+  @ApiOkResponse({ type: PlacementResponseDto })
+  @ApiOperation({
+    operationId: 'scheduler.placement',
+    summary: 'The top rf live candidates for a key (a job id or any hash), deterministic',
+  })
   async placement(@Param('key') key: string, @Query() query: PlacementQueryDto) {
     if (!KEY.test(key)) {
       throw new InvalidRequestError('key must be 1-256 characters of A-Z a-z 0-9 . _ : @ + = ~ -', { field: 'key' });

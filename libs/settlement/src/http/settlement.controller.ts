@@ -1,10 +1,12 @@
 import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Public, Roles } from '@tally/auth';
 import { accountRef } from '@tally/ledger';
 import {
+  ApiErrors,
+  ErrorCode,
   badCursor,
   decodeCursorText,
   encodeCursorText,
@@ -22,6 +24,14 @@ import { GetTransferProofQuery } from '../queries/get-proof/get-transfer-proof.q
 import { GetSettlementStatusQuery } from '../queries/get-status/get-settlement-status.query';
 import { ListBatchesQuery } from '../queries/list-batches/list-batches.query';
 import { SettlementTicker } from '../ticks/settlement-ticker';
+import {
+  AccountProofResponseDto,
+  BatchPageResponseDto,
+  SealedBatchResponseDto,
+  SealResponseDto,
+  SettlementStatusResponseDto,
+  TransferProofResponseDto,
+} from './dto/settlement.response.dto';
 
 const BATCH_NO = /^[1-9]\d{0,14}$/;
 const UUID = new RegExp(UUID_PATTERN.source, 'i');
@@ -57,9 +67,12 @@ export class SettlementController {
   @Post('batches')
   @Roles('admin')
   @ApiOperation({
+    operationId: 'settlement.seal',
     summary:
       'Seal now: 201 with the new batch, or 200 {sealed: false} when nothing new has committed below the horizon',
   })
+  @ApiCreatedResponse({ type: SealResponseDto, description: 'sealed: true, with the new batch' })
+  @ApiOkResponse({ type: SealResponseDto, description: 'sealed: false, with the reason in detail' })
   async seal(@Res({ passthrough: true }) res: FastifyReply, @Body() _body: NoFieldsRequestDto) {
     const batch = await this.commands.execute(new SealBatchCommand());
     if (!batch) {
@@ -73,7 +86,11 @@ export class SettlementController {
 
   @Get('batches')
   @Public({ throttled: true })
-  @ApiOperation({ summary: 'Sealed batches in batch order; keyset pages (cursor, limit ≤ 500)' })
+  @ApiOkResponse({ type: BatchPageResponseDto })
+  @ApiOperation({
+    operationId: 'settlement.listBatches',
+    summary: 'Sealed batches in batch order; keyset pages (cursor, limit ≤ 500)',
+  })
   async list(@Query() q: PageQueryDto) {
     const limit = pageLimit(q.limit);
     let after = 0;
@@ -91,14 +108,24 @@ export class SettlementController {
 
   @Get('batches/:n')
   @Public({ throttled: true })
-  @ApiOperation({ summary: 'One sealed batch: header, roots, total supply, signature' })
+  @ApiOkResponse({ type: SealedBatchResponseDto })
+  @ApiErrors(ErrorCode.NotFound)
+  @ApiOperation({
+    operationId: 'settlement.getBatch',
+    summary: 'One sealed batch: header, roots, total supply, signature',
+  })
   get(@Param('n') n: string) {
     return this.queries.execute(new GetBatchQuery(batchNoOf(n)));
   }
 
   @Get('batches/:n/proofs/transfers/:transfer_id')
   @Roles('admin', 'client', 'prover')
-  @ApiOperation({ summary: "A transfer's statement and Merkle path to the batch's transfers_root" })
+  @ApiOkResponse({ type: TransferProofResponseDto })
+  @ApiErrors(ErrorCode.NotFound)
+  @ApiOperation({
+    operationId: 'settlement.transferProof',
+    summary: "A transfer's statement and Merkle path to the batch's transfers_root",
+  })
   async transferProof(
     @Param('n') n: string,
     @Param('transfer_id') transferId: string,
@@ -116,7 +143,12 @@ export class SettlementController {
 
   @Get('batches/:n/proofs/accounts/:account_type/:account_id')
   @Roles('admin', 'client', 'prover')
-  @ApiOperation({ summary: "An account's balance after the batch and its Merkle sum path to balances_root" })
+  @ApiOkResponse({ type: AccountProofResponseDto })
+  @ApiErrors(ErrorCode.NotFound)
+  @ApiOperation({
+    operationId: 'settlement.accountProof',
+    summary: "An account's balance after the batch and its Merkle sum path to balances_root",
+  })
   async accountProof(
     @Param('n') n: string,
     @Param('account_type') type: string,
@@ -135,7 +167,11 @@ export class SettlementController {
 
   @Get('status')
   @Roles('admin')
-  @ApiOperation({ summary: 'Sinks with their delivery status, the pending count, the last batch' })
+  @ApiOkResponse({ type: SettlementStatusResponseDto })
+  @ApiOperation({
+    operationId: 'settlement.status',
+    summary: 'Sinks with their delivery status, the pending count, the last batch',
+  })
   status() {
     return this.queries.execute(new GetSettlementStatusQuery());
   }

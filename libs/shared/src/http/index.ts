@@ -4,3 +4,4 @@ export * from './column-ranges';
 export * from './cursor';
 export * from './as-sent';
 export * from './page.request.dto';
+export * from './api-errors';

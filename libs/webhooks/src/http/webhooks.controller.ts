@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
-import { InvalidRequestError, NotFoundError, TallyEnv } from '@tally/shared';
+import { ApiErrors, ErrorCode, InvalidRequestError, NotFoundError, TallyEnv } from '@tally/shared';
 import type { WebhookOwner } from '../domain';
 import { DeliveryRow, SubscriptionRow, WebhookStore } from '../persistence/webhook-store';
 import { CreateWebhookRequestDto } from './dto/webhooks.request.dto';
+import {
+  CreatedWebhookResponseDto,
+  WebhookDeliveryListResponseDto,
+  WebhookListResponseDto,
+} from './dto/webhooks.response.dto';
 import { checkWebhookUrl } from './webhook-url';
 
 const DELIVERY_LOG_LIMIT = 100;
@@ -47,7 +52,9 @@ export class WebhooksController {
 
   @Post()
   @Roles('admin', 'client')
+  @ApiCreatedResponse({ type: CreatedWebhookResponseDto })
   @ApiOperation({
+    operationId: 'webhooks.create',
     summary: "Subscribe a URL to events (a client: its own jobs' and account's); the secret is shown only here",
   })
   async create(@Body() dto: CreateWebhookRequestDto, @CurrentPrincipal() principal: Principal) {
@@ -67,6 +74,8 @@ export class WebhooksController {
 
   @Get()
   @Roles('admin', 'client')
+  @ApiOperation({ operationId: 'webhooks.list', summary: "The caller's webhook subscriptions" })
+  @ApiOkResponse({ type: WebhookListResponseDto })
   async list(@CurrentPrincipal() principal: Principal) {
     return { items: (await this.store.list(ownerOf(principal))).map(presentSubscription) };
   }
@@ -74,6 +83,9 @@ export class WebhooksController {
   @Delete(':webhook_id')
   @HttpCode(204)
   @Roles('admin', 'client')
+  @ApiOperation({ operationId: 'webhooks.delete', summary: 'Remove a subscription and its delivery log' })
+  @ApiNoContentResponse({ description: 'removed' })
+  @ApiErrors(ErrorCode.NotFound)
   async remove(@Param('webhook_id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     // Another client's subscription is as unknown to the caller as one that does not exist.
     if (!(await this.store.remove(ownerOf(principal), id))) throw new NotFoundError(`no webhook ${id}`);
@@ -81,7 +93,12 @@ export class WebhooksController {
 
   @Get(':webhook_id/deliveries')
   @Roles('admin', 'client')
-  @ApiOperation({ summary: "A subscription's delivery log, newest first (at most 100)" })
+  @ApiOkResponse({ type: WebhookDeliveryListResponseDto })
+  @ApiErrors(ErrorCode.NotFound)
+  @ApiOperation({
+    operationId: 'webhooks.deliveries',
+    summary: "A subscription's delivery log, newest first (at most 100)",
+  })
   async deliveries(@Param('webhook_id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     const subscription = await this.store.find(ownerOf(principal), id);
     if (!subscription) throw new NotFoundError(`no webhook ${id}`);

@@ -28,7 +28,7 @@ export class HealthController {
   @Get('health')
   @Public()
   @HealthCheck()
-  @ApiOperation({ summary: 'Liveness', security: [] })
+  @ApiOperation({ operationId: 'operations.health', summary: 'Liveness', security: [] })
   live(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
     return this.answer(res, []);
   }
@@ -40,7 +40,11 @@ export class HealthController {
   @Get('ready')
   @Public()
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: database reachable and all migrations applied', security: [] })
+  @ApiOperation({
+    operationId: 'operations.ready',
+    summary: 'Readiness: database reachable and all migrations applied',
+    security: [],
+  })
   ready(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
     return this.answer(res, [
       () =>

@@ -12,7 +12,11 @@ export class MetricsController {
   @Public()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)', security: [] })
+  @ApiOperation({
+    operationId: 'operations.metrics',
+    summary: 'Prometheus metrics (text exposition format)',
+    security: [],
+  })
   @ApiProduces('text/plain')
   @ApiOkResponse({
     description: 'Process metrics, http_request_duration_seconds and tally_deprecated_requests_total',

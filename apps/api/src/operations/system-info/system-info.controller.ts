@@ -22,7 +22,11 @@ export class SystemInfoController {
 
   @Get('info')
   @Public()
-  @ApiOperation({ summary: 'Service name, versions, database kind, uptime and the event broker backlog', security: [] })
+  @ApiOperation({
+    operationId: 'operations.info',
+    summary: 'Service name, versions, database kind, uptime and the event broker backlog',
+    security: [],
+  })
   @ApiOkResponse({ type: SystemInfoResponse })
   async info(): Promise<SystemInfoResponse> {
     const { transport, state, backlog, lag_seconds } = await this.broker.status();

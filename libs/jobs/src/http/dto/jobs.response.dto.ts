@@ -1,0 +1,128 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { JOB_STATUSES, PRIORITIES, REPLICA_STATUSES } from '../../domain';
+
+const INT64 = { type: String, format: 'int64' } as const;
+const NULLABLE_INT64 = { ...INT64, nullable: true } as const;
+const NULLABLE_TIME = { type: String, format: 'date-time', nullable: true } as const;
+const OBJECT = { type: 'object', additionalProperties: true } as const;
+
+export class AssignmentResponseDto {
+  @ApiProperty() prover_id: string;
+  @ApiProperty({ enum: REPLICA_STATUSES }) status: string;
+  @ApiProperty({ type: Boolean, nullable: true, description: 'null until reported' }) success: boolean | null;
+  @ApiProperty(NULLABLE_INT64) final_cost_micros: string | null;
+  @ApiProperty({ type: String, nullable: true }) result_hash: string | null;
+  @ApiProperty(NULLABLE_INT64) reward_micros: string | null;
+}
+
+export class JobTimestampsResponseDto {
+  @ApiProperty({ format: 'date-time' }) submitted_at: string;
+  @ApiProperty(NULLABLE_TIME) assigned_at: string | null;
+  @ApiProperty(NULLABLE_TIME) started_at: string | null;
+  @ApiProperty(NULLABLE_TIME) completed_at: string | null;
+  @ApiProperty(NULLABLE_TIME) failed_at: string | null;
+  @ApiProperty(NULLABLE_TIME) cancelled_at: string | null;
+  @ApiProperty(NULLABLE_TIME) audited_at: string | null;
+}
+
+/** A job as presentJob writes it. */
+export class JobResponseDto {
+  @ApiProperty(INT64) network_job_id: string;
+  @ApiProperty({ type: String, nullable: true }) client_job_id: string | null;
+  @ApiProperty() client_id: string;
+  @ApiProperty({ enum: JOB_STATUSES }) status: string;
+  @ApiProperty({ enum: PRIORITIES }) priority: string;
+  @ApiProperty({ type: 'integer' }) replicas: number;
+  @ApiProperty({ type: String, nullable: true, description: 'the registry service that prices it' })
+  service: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'units of the service, a decimal string' })
+  units: string | null;
+  @ApiProperty(OBJECT) requirements: Record<string, unknown>;
+  @ApiProperty({
+    description: 'with one replica its prover (or null); with several, the list of provers',
+    oneOf: [
+      { type: 'string', nullable: true },
+      { type: 'array', items: { type: 'string' } },
+    ],
+  })
+  assigned_prover: string | null | string[];
+  @ApiProperty({ type: [AssignmentResponseDto] }) assignments: AssignmentResponseDto[];
+  @ApiProperty(INT64) max_cost_micros: string;
+  @ApiProperty(INT64) held_micros: string;
+  @ApiProperty(NULLABLE_INT64) final_cost_micros: string | null;
+  @ApiProperty(NULLABLE_INT64) refunded_micros: string | null;
+  @ApiProperty(NULLABLE_INT64) platform_fee_micros: string | null;
+  @ApiProperty({ type: String, nullable: true }) error_message: string | null;
+  @ApiProperty(INT64) version: string;
+  @ApiProperty({ type: JobTimestampsResponseDto }) timestamps: JobTimestampsResponseDto;
+}
+
+export class SubmitJobResponseDto {
+  @ApiProperty(INT64) network_job_id: string;
+  @ApiProperty({ enum: ['PENDING'] }) status: string;
+  @ApiProperty(INT64) held_micros: string;
+}
+
+export class ReportResultResponseDto {
+  @ApiProperty(INT64) network_job_id: string;
+  @ApiProperty({
+    enum: ['COMPLETED', 'FAILED', 'AWAITING_REPLICAS'],
+    description: 'AWAITING_REPLICAS: other replicas have still to report',
+  })
+  outcome: string;
+  @ApiProperty(NULLABLE_INT64) final_cost_micros: string | null;
+  @ApiProperty(NULLABLE_INT64) reward_micros: string | null;
+  @ApiProperty(NULLABLE_INT64) refunded_micros: string | null;
+}
+
+/** A job as its prover receives it to run. */
+export class JobToRunResponseDto {
+  @ApiProperty(INT64) network_job_id: string;
+  @ApiProperty({ description: 'as the client sent it: a JSON value, or base64 text (payload_encoding)' })
+  payload: unknown;
+  @ApiProperty({ enum: ['json', 'base64'] }) payload_encoding: string;
+  @ApiProperty(INT64) max_cost_micros: string;
+  @ApiProperty({ enum: PRIORITIES }) priority: string;
+  @ApiProperty({ type: 'integer' }) replicas: number;
+  @ApiProperty(OBJECT) requirements: Record<string, unknown>;
+  @ApiProperty({ type: String, nullable: true }) service: string | null;
+  @ApiProperty({ type: String, nullable: true }) units: string | null;
+}
+
+/** A job in the admin listing: its money and times, without its replicas. */
+export class JobSummaryResponseDto {
+  @ApiProperty(INT64) network_job_id: string;
+  @ApiProperty() client_id: string;
+  @ApiProperty({ type: String, nullable: true }) client_job_id: string | null;
+  @ApiProperty({ enum: JOB_STATUSES }) status: string;
+  @ApiProperty({ enum: PRIORITIES }) priority: string;
+  @ApiProperty({ type: 'integer' }) replicas: number;
+  @ApiProperty(INT64) max_cost_micros: string;
+  @ApiProperty(INT64) held_micros: string;
+  @ApiProperty(NULLABLE_INT64) final_cost_micros: string | null;
+  @ApiProperty(NULLABLE_INT64) refunded_micros: string | null;
+  @ApiProperty({ format: 'date-time' }) submitted_at: string;
+  @ApiProperty(NULLABLE_TIME) completed_at: string | null;
+  @ApiProperty(NULLABLE_TIME) failed_at: string | null;
+  @ApiProperty(NULLABLE_TIME) cancelled_at: string | null;
+  @ApiProperty(NULLABLE_TIME) audited_at: string | null;
+}
+
+export class JobPageResponseDto {
+  @ApiProperty({ type: [JobSummaryResponseDto] }) items: JobSummaryResponseDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'the cursor of the next page; null on the last' })
+  next_cursor: string | null;
+}
+
+export class JobStatsResponseDto {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    description: 'how many jobs are in each status (statuses with none are left out)',
+    example: { PENDING: 2, COMPLETED: 40 },
+  })
+  jobs_by_status: Record<string, number>;
+  @ApiProperty({ ...NULLABLE_INT64, description: 'held in escrow' }) escrow_micros: string | null;
+  @ApiProperty({ ...NULLABLE_INT64, description: 'credits minted and not burned' }) total_supply_micros: string | null;
+  @ApiProperty(NULLABLE_INT64) platform_balance_micros: string | null;
+}
