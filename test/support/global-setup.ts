@@ -28,6 +28,8 @@ export default function globalSetup(): void {
   );
   // The gRPC server loads its contract from proto/ beside the build (as `npm run build:js` copies it).
   cpSync(join(ROOT, 'proto'), join(out, 'proto'), { recursive: true });
+  // The error reference that problem types link to is served from docs/errors.md (as `npm run build:js` copies it).
+  cpSync(join(ROOT, 'docs/errors.md'), join(out, 'docs/errors.md'));
   // Test workers start after this and inherit the environment.
   process.env[BUILD_ENV] = out;
 }
