@@ -129,6 +129,8 @@ describe('verify-proof checks settlement proofs offline (CLI)', () => {
       expect([reason, res.code, res.stdout]).toEqual([reason, 1, `invalid: ${reason}\n`]);
     }
     expect((await runCli(offline, 'verify-proof', file('p.json', account))).code).toBe(2); // no --batch
+    const badKeys = await verify(account, { ...paths, keys: file('bad-keys.json', { keys: [null] }) });
+    expect([badKeys.code, badKeys.stderr]).toEqual([1, expect.stringContaining('each with key_id and public_key')]);
 
     // Without --keys, the keys come from the database the CLI is configured for.
     const fromDb = await runCli(db.env, 'verify-proof', file('proof.json', account), '--batch', paths.batch);

@@ -25,7 +25,14 @@ export async function publishedKeys(file: string | undefined, cli: Cli): Promise
   if (file === undefined) return (await cli.open()).get(ReceiptKeysQuery).published();
   const value = readJson(file, 'keys');
   const list = Array.isArray(value) ? value : (value as { keys?: unknown })?.keys;
-  if (!Array.isArray(list)) throw new Error('the keys file must hold {"keys": [...]} or an array of keys');
+  const isKey = (k: unknown) =>
+    typeof k === 'object' &&
+    k !== null &&
+    typeof (k as ReceiptPublicKey).key_id === 'string' &&
+    typeof (k as ReceiptPublicKey).public_key === 'string';
+  if (!Array.isArray(list) || !list.every(isKey)) {
+    throw new Error('the keys file must hold {"keys": [...]} or an array of keys, each with key_id and public_key');
+  }
   return list as ReceiptPublicKey[];
 }
 
