@@ -53,7 +53,7 @@ describe('auth: the keys CLI', () => {
   it('explains bad input and exits non-zero', async () => {
     const missing = await cli('keys', 'create', '--role', 'client');
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/--subject is required/);
+    expect(missing.stderr).toMatch(/required option '--subject <id>' not specified/);
     const invalid = await cli('keys', 'create', '--role', 'client', '--subject', 'bob', '--require-signature');
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toMatch(/prover keys only/);

@@ -5,7 +5,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { ListApiKeysQuery } from '@tally/auth';
 import { DatabaseConnection } from '@tally/database';
-import { ConfigurationError, loadDotEnv, TallyEnv, validateEnv } from '@tally/shared';
+import { ConfigurationError, loadDotEnv, packageVersion, TallyEnv, validateEnv } from '@tally/shared';
 import { AppModule } from './app.module';
 import { configureApp } from './configure-app';
 import { grpcServerCredentials } from './grpc/tls';
@@ -13,7 +13,6 @@ import { createHttpAdapter, HTTP_APP_OPTIONS } from './http/http-adapter';
 import { loggerParams } from './logging/logger-params';
 import { TallyLogger } from './logging/tally-logger';
 import { installLastResort } from './operations/last-resort';
-import { packageVersion } from './operations/package-version';
 
 async function bootstrap(): Promise<void> {
   loadDotEnv();

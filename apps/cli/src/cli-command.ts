@@ -1,62 +1,79 @@
 import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Command, InvalidArgumentError } from 'commander';
+import { loadDotEnv } from '@tally/shared';
+import { CliModule } from './cli.module';
 
-/** Parsed `--name value` flags and positional words after the command name. */
-export interface CliArgs {
-  flags: Record<string, string | true>;
-  positionals: string[];
-}
+/** Exit codes, the same for every command. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-/** One CLI command, e.g. `keys create`. It prints its result and returns an exit code. */
-export interface CliCommand {
-  name: string;
-  usage: string;
-  /** `open` starts the app on the database, the first time it is called: a command that needs none never opens it. */
-  run(open: () => Promise<INestApplicationContext>, args: CliArgs): Promise<number>;
-}
-
-/** The flags a command takes: those its usage line names. */
-export function flagsOf(command: CliCommand): Set<string> {
-  return new Set([...command.usage.matchAll(/--([a-z][a-z-]*)/g)].map((m) => m[1]));
-}
-
-/** Flags and positionals; a flag `known` does not list, or one given twice, is a usage error. */
-export function parseArgs(argv: string[], known?: Set<string>): CliArgs {
-  const flags: Record<string, string | true> = {};
-  const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i];
-    if (word.startsWith('--')) {
-      const [name, inline] = word.slice(2).split('=', 2);
-      if (known && !known.has(name)) throw new CliUsageError(`unknown flag --${name}`);
-      if (name in flags) throw new CliUsageError(`--${name} is given twice`);
-      const next = argv[i + 1];
-      if (inline !== undefined) flags[name] = inline;
-      else if (next !== undefined && !next.startsWith('--')) flags[name] = argv[++i];
-      else flags[name] = true;
-    } else positionals.push(word);
-  }
-  return { flags, positionals };
-}
-
+/** Bad input found after parsing (a value commander cannot check alone): exit 2, like a parse error. */
 export class CliUsageError extends Error {}
 
-/** A flag that takes a value, if given; given bare, it is a usage error. */
-export function optionalFlag(args: CliArgs, name: string): string | undefined {
-  const value = args.flags[name];
-  if (value === true) throw new CliUsageError(`--${name} needs a value`);
-  return value;
-}
+/**
+ * What the commands share: the app on the database, opened the first time a command asks
+ * for it (a command that needs none never opens it), and the exit code its action returned.
+ */
+export class Cli {
+  exitCode: number = EXIT.ok;
+  private app?: Promise<INestApplicationContext>;
 
-/** A flag's value, one of `allowed`. */
-export function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new CliUsageError(`--${name} must be one of ${allowed.join(', ')}`);
+  open = (): Promise<INestApplicationContext> => (this.app ??= openApp());
+
+  /** A commander action from one that returns its exit code. */
+  action<A extends unknown[]>(run: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+    return async (...args: A) => {
+      this.exitCode = await run(...args);
+    };
   }
-  return value as T;
+
+  async close(): Promise<void> {
+    const app = await this.app?.catch(() => undefined);
+    await app?.close();
+  }
 }
 
-export function requireFlag(args: CliArgs, name: string): string {
-  const value = args.flags[name];
-  if (typeof value !== 'string' || value === '') throw new CliUsageError(`--${name} is required`);
-  return value;
+/** The app on the database. Nest logs nothing while it starts (a wrong DATABASE_URL would print stack traces): the error says it in one line. */
+async function openApp(): Promise<INestApplicationContext> {
+  loadDotEnv();
+  try {
+    const app = await NestFactory.createApplicationContext(CliModule.forRoot(), { logger: false, abortOnError: false });
+    app.useLogger(['error', 'warn']);
+    return app;
+  } catch (error) {
+    throw new Error(`cannot open the database: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Adds "Example:" lines to a command's --help. */
+export function withExamples(command: Command, ...examples: string[]): Command {
+  return command.addHelpText(
+    'after',
+    `\nExample${examples.length > 1 ? 's' : ''}:\n${examples.map((e) => `  $ npm run cli -- ${e}`).join('\n')}`,
+  );
+}
+
+/**
+ * An option's parser that refuses the option given twice (commander would keep the last
+ * silently) and checks the value with `parse`, whose error message becomes the usage error.
+ */
+export function once<T = string>(parse: (value: string) => T = (v) => v as T): (value: string, previous: T) => T {
+  return (value, previous) => {
+    if (previous !== undefined) throw new InvalidArgumentError('It is given twice.');
+    try {
+      return parse(value);
+    } catch (error) {
+      throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+    }
+  };
+}
+
+/** A value that must be one of `allowed`. */
+export function oneOf<T extends string>(allowed: readonly T[]): (value: string) => T {
+  return (value) => {
+    if (!(allowed as readonly string[]).includes(value)) throw new Error(`It must be one of ${allowed.join(', ')}.`);
+    return value as T;
+  };
 }

@@ -1,67 +1,60 @@
 import 'reflect-metadata';
-import type { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { loadDotEnv } from '@tally/shared';
-import { CliCommand, CliUsageError, flagsOf, parseArgs } from './cli-command';
-import { CliModule } from './cli.module';
-import { KEYS_COMMANDS } from './commands/keys.commands';
-import { LEDGER_COMMANDS } from './commands/ledger.commands';
-import { migrationGenerate, migrationRevert, migrationRun } from './commands/migration.commands';
+import { Command, CommanderError } from 'commander';
+import { DomainError, packageVersion } from '@tally/shared';
+import { Cli, CliUsageError, EXIT } from './cli-command';
+import { keysCommands } from './commands/keys.commands';
+import { ledgerCommands } from './commands/ledger.commands';
+import { migrationCommands } from './commands/migration.commands';
+import { verifyProofCommand } from './commands/verify-proof.command';
 import { verifyReceiptCommand } from './commands/verify-receipt.command';
 
-const COMMANDS: CliCommand[] = [
-  migrationRun,
-  migrationRevert,
-  migrationGenerate,
-  ...KEYS_COMMANDS,
-  ...LEDGER_COMMANDS,
-  verifyReceiptCommand,
-];
+const HELP_HINT = '(add --help for usage)';
 
-function usage(): string {
-  return `usage: npm run cli -- <command>\n\ncommands:\n${COMMANDS.map((c) => `  ${c.usage}`).join('\n')}`;
+/** Every command, with its help. Commander's own exits are caught (exitOverride) to map them to our codes. */
+function program(cli: Cli): Command {
+  // Set before the commands are added: each subcommand inherits them.
+  const root = new Command('npm run cli --')
+    .description('Tally on the command line: keys, accounts, credits, checks, and offline verification.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .exitOverride()
+    .showHelpAfterError(HELP_HINT)
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok; 1 a failed check or command (an invalid proof, a refused request, no database);\n' +
+        '2 a usage error (an unknown command or option, a missing or bad argument).',
+    );
+  migrationCommands(root, cli);
+  keysCommands(root, cli);
+  ledgerCommands(root, cli);
+  verifyReceiptCommand(root, cli);
+  verifyProofCommand(root, cli);
+  markRequired(root);
+  return root;
+}
+
+/** Commander's help does not say which options are required: their descriptions do. */
+function markRequired(command: Command): void {
+  for (const option of command.options) if (option.mandatory) option.description += ' (required)';
+  command.commands.forEach(markRequired);
 }
 
 async function main(argv: string[]): Promise<number> {
-  const command = COMMANDS.find((c) => argv.slice(0, c.name.split(' ').length).join(' ') === c.name);
-  if (!command) {
-    // Asked for: the usage, exit 0; anything else unknown is a usage error.
-    const help = ['--help', '-h', 'help'].includes(argv[0]);
-    (help ? console.log : console.error)(usage());
-    return help ? 0 : 2;
-  }
-  const rest = argv.slice(command.name.split(' ').length);
-  if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(`usage: npm run cli -- ${command.usage}`);
-    return 0;
-  }
-  let app: INestApplicationContext | undefined;
-  const open = async () => (app ??= await openApp());
+  const cli = new Cli();
   try {
-    return await command.run(open, parseArgs(rest, flagsOf(command)));
+    await program(cli).parseAsync(argv, { from: 'user' });
+    return cli.exitCode;
   } catch (error) {
+    // Commander has printed its message: --help and --version exit 0, anything else is usage.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     if (error instanceof CliUsageError) {
-      console.error(`${error.message}\nusage: npm run cli -- ${command.usage}`);
-      return 2;
+      console.error(`error: ${error.message}\n${HELP_HINT}`);
+      return EXIT.usage;
     }
-    console.error(error instanceof Error ? error.message : error);
-    return 1;
+    if (error instanceof DomainError) console.error(`${error.code}: ${error.message}`);
+    else console.error(error instanceof Error ? error.message : error);
+    return EXIT.failed;
   } finally {
-    await app?.close();
-  }
-}
-
-/** The app on the database. Nest logs nothing while it starts (a wrong DATABASE_URL would print stack traces): the error says it in one line. */
-async function openApp(): Promise<INestApplicationContext> {
-  loadDotEnv();
-  try {
-    const app = await NestFactory.createApplicationContext(CliModule.forRoot(), { logger: false, abortOnError: false });
-    app.useLogger(['error', 'warn']);
-    return app;
-  } catch (error) {
-    throw new Error(`cannot open the database: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    await cli.close();
   }
 }
 

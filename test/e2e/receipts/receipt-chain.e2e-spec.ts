@@ -359,6 +359,41 @@ describe('receipt verification', () => {
     expect(list.body).toMatchObject({ code: 'DSE-001', detail: 'request body must be a JSON object' });
   });
 
+  it('POST /v1/receipts/verify takes the chain document GET /v1/jobs/{id}/receipts returns, as it is', async () => {
+    const client = await ctx.fundedClient('10');
+    const prover = await ctx.registeredProver();
+    const id = (await ctx.submit(client.key, { max_cost_micros: 1_000_000 }).expect(201)).body.network_job_id;
+    await ctx.assign(id, [prover.name]).expect(201);
+    await ctx.start(id, prover.key).expect(201);
+    await ctx.report(id, prover.key, { success: true, final_cost_micros: 400_000 }).expect(201);
+    expect(await ctx.waitForStatus(id, 'AUDITED')).toBe('AUDITED');
+    const served = (await t.http().get(`/v1/jobs/${id}/receipts`).set(client.key).expect(200)).body;
+    expect(Object.keys(served).sort()).toEqual(['network_job_id', 'receipts']);
+
+    expect(await ctx.verify(served)).toEqual({ valid: true, length: 3, head: served.receipts[2].receipt_hash });
+    // A changed receipt, a reordered chain, or the chain of another job under this id: invalid, with where.
+    const changed = structuredClone(served);
+    changed.receipts[1].receipt.status = 'FAILED';
+    expect(await ctx.verify(changed)).toEqual({ valid: false, reason: 'hash_mismatch', index: 1 });
+    const reordered = { ...served, receipts: [served.receipts[1], served.receipts[0], served.receipts[2]] };
+    expect(await ctx.verify(reordered)).toEqual({ valid: false, reason: 'chain_out_of_order', index: 0 });
+    const relabelled = { ...served, network_job_id: String(BigInt(id) + 1n) };
+    expect(await ctx.verify(relabelled)).toEqual({ valid: false, reason: 'chain_job_mismatch', index: 2 });
+    expect(await ctx.verify({ ...served, receipts: [] })).toEqual({ valid: false, reason: 'chain_empty', index: 0 });
+
+    // A document that is not a chain document: a problem with its field, never a 500.
+    for (const [body, field] of [
+      [{ ...served, extra: 1 }, 'extra'],
+      [{ ...served, network_job_id: 'job-1' }, 'network_job_id'],
+      [{ receipts: served.receipts }, 'network_job_id'],
+      [{ ...served, receipts: { 0: served.receipts[0] } }, 'receipts'],
+    ] as const) {
+      const res = await t.http().post('/v1/receipts/verify').send(body).expect(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect([field, res.body.code, res.body.field]).toEqual([field, 'DSE-001', field]);
+    }
+  });
+
   it('the attestation verifies separately, over the receipt hash, with the attestation key', async () => {
     const client = await ctx.fundedClient('10');
     const id = (await ctx.submit(client.key, { max_cost_micros: 1_000_000 }).expect(201)).body.network_job_id;

@@ -61,8 +61,24 @@ describe('CLI verify-receipt', () => {
     expect(bad).toMatchObject({ code: 1 });
     expect(bad.stdout).toContain('invalid: hash_mismatch');
 
-    const whole = file('chain.json', { network_job_id: id, receipts: chain });
-    expect((await cli('verify-receipt', whole, '--keys', keys)).stdout).toContain('valid: chain of 3 receipt(s)');
+    // The chain document exactly as GET /v1/jobs/{id}/receipts serves it.
+    const served = (await t.http().get(`/v1/jobs/${id}/receipts`).set(client.key).expect(200)).text;
+    const whole = join(dir, 'chain.json');
+    writeFileSync(whole, served);
+    expect(await cli('verify-receipt', whole, '--keys', keys)).toMatchObject({
+      code: 0,
+      stdout: `valid: chain of 3 receipt(s), head ${chain[2].receipt_hash}\n`,
+    });
+    const relabelled = file('relabelled.json', { ...JSON.parse(served), network_job_id: String(BigInt(id) + 1n) });
+    expect(await cli('verify-receipt', relabelled, '--keys', keys)).toMatchObject({
+      code: 1,
+      stdout: 'invalid: chain_job_mismatch (receipt 3 of 3)\n',
+    });
+    const extra = file('extra.json', { ...JSON.parse(served), note: 'x' });
+    expect(await cli('verify-receipt', extra, '--keys', keys)).toMatchObject({
+      code: 1,
+      stdout: 'invalid: a receipt chain document holds only network_job_id and receipts\n',
+    });
     const reordered = file('reordered.json', [chain[1], chain[0], chain[2]]);
     const broken = await cli('verify-receipt', reordered, '--keys', keys);
     expect(broken).toMatchObject({ code: 1 });

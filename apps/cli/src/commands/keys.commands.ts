@@ -1,14 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { type ApiKey, CreateApiKeyCommand, ListApiKeysQuery, RevokeApiKeyCommand } from '@tally/auth';
-import { CliArgs, CliCommand, CliUsageError, optionalFlag, requireFlag } from '../cli-command';
-
-function flagBoolean(args: CliArgs, name: string): boolean {
-  const value = args.flags[name];
-  if (value === undefined || value === 'false') return false;
-  if (value === true || value === 'true') return true;
-  throw new CliUsageError(`--${name} takes no value`);
-}
+import { Command } from 'commander';
+import { Cli, CliUsageError, EXIT, once, oneOf, withExamples } from '../cli-command';
 
 function asJson(key: ApiKey) {
   return {
@@ -36,74 +30,111 @@ export function table(header: string[], rows: string[][]): string {
 
 const bus = (app: INestApplicationContext) => ({ commands: app.get(CommandBus), queries: app.get(QueryBus) });
 
-export const keysCreate: CliCommand = {
-  name: 'keys create',
-  usage: 'keys create --role admin|client|prover --subject <id> [--require-signature] [--label <text>] [--json]',
-  async run(open, args) {
-    const created = await bus(await open()).commands.execute(
-      new CreateApiKeyCommand(requireFlag(args, 'role'), requireFlag(args, 'subject'), {
-        requireSignature: flagBoolean(args, 'require-signature'),
-        label: optionalFlag(args, 'label'),
-      }),
-    );
-    if (flagBoolean(args, 'json')) {
-      console.log(JSON.stringify({ ...asJson(created.apiKey), key: created.secret }, null, 2));
-      return 0;
-    }
-    const { apiKey } = created;
-    console.log(`id:      ${apiKey.id}`);
-    console.log(`key:     ${created.secret}`);
-    console.log(`role:    ${apiKey.role}`);
-    console.log(`subject: ${apiKey.subject}`);
-    if (apiKey.requireSignature) {
-      console.log('signed:  yes (X-Timestamp and X-Signature, HMAC-SHA256 keyed with the hex SHA-256 of the key)');
-    }
-    console.error('Store the key now: it is not shown again.');
-    return 0;
-  },
-};
+/** `keys create|list|revoke`: API keys, made and revoked on the database directly (no key needed). */
+export function keysCommands(program: Command, cli: Cli): void {
+  const keys = program.command('keys').description('create, list and revoke API keys');
 
-export const keysList: CliCommand = {
-  name: 'keys list',
-  usage: 'keys list [--json]',
-  async run(open, args) {
-    const keys = await bus(await open()).queries.execute(new ListApiKeysQuery());
-    if (flagBoolean(args, 'json')) {
-      console.log(JSON.stringify(keys.map(asJson), null, 2));
-      return 0;
-    }
-    if (keys.length === 0) {
-      console.log('no API keys');
-      return 0;
-    }
-    const rows = keys.map((k) => [
-      k.id,
-      `${k.prefix}…`,
-      k.role,
-      k.subject,
-      k.requireSignature ? 'yes' : 'no',
-      k.createdAt.toISOString(),
-      k.revokedAt?.toISOString() ?? '-',
-      k.label ?? '',
-    ]);
-    console.log(table(['ID', 'PREFIX', 'ROLE', 'SUBJECT', 'SIGNED', 'CREATED', 'REVOKED', 'LABEL'], rows));
-    return 0;
-  },
-};
+  withExamples(
+    keys
+      .command('create')
+      .description('create an API key; the key is printed once')
+      .requiredOption('--role <role>', 'admin, client or prover', once(oneOf(['admin', 'client', 'prover'])))
+      .requiredOption('--subject <id>', 'who the key acts as: the client or prover id', once())
+      .option('--require-signature', 'requests must be HMAC-signed (prover keys only)')
+      .option('--label <text>', 'a note shown by keys list', once())
+      .option('--json', 'print JSON')
+      .action(
+        cli.action(
+          async (opts: {
+            role: string;
+            subject: string;
+            requireSignature?: boolean;
+            label?: string;
+            json?: boolean;
+          }) => {
+            const created = await bus(await cli.open()).commands.execute(
+              new CreateApiKeyCommand(opts.role, opts.subject, {
+                requireSignature: opts.requireSignature === true,
+                label: opts.label,
+              }),
+            );
+            if (opts.json) {
+              console.log(JSON.stringify({ ...asJson(created.apiKey), key: created.secret }, null, 2));
+              return EXIT.ok;
+            }
+            const { apiKey } = created;
+            console.log(`id:      ${apiKey.id}`);
+            console.log(`key:     ${created.secret}`);
+            console.log(`role:    ${apiKey.role}`);
+            console.log(`subject: ${apiKey.subject}`);
+            if (apiKey.requireSignature) {
+              console.log(
+                'signed:  yes (X-Timestamp and X-Signature, HMAC-SHA256 keyed with the hex SHA-256 of the key)',
+              );
+            }
+            console.error('Store the key now: it is not shown again.');
+            return EXIT.ok;
+          },
+        ),
+      ),
+    'keys create --role admin --subject ops',
+    'keys create --role prover --subject p1 --require-signature --json',
+  );
 
-export const keysRevoke: CliCommand = {
-  name: 'keys revoke',
-  usage: 'keys revoke <id> (or --id <id>) [--json]',
-  async run(open, args) {
-    const id = optionalFlag(args, 'id') ?? args.positionals[0];
-    if (!id) throw new CliUsageError('the key id is required');
-    if (args.positionals.length > (args.flags.id ? 0 : 1)) throw new CliUsageError('one key id at a time');
-    const key = await bus(await open()).commands.execute(new RevokeApiKeyCommand(id));
-    if (flagBoolean(args, 'json')) console.log(JSON.stringify(asJson(key), null, 2));
-    else
-      console.log(`revoked ${key.id} (${key.prefix}…, ${key.role} ${key.subject}) at ${key.revokedAt?.toISOString()}`);
-    return 0;
-  },
-};
+  withExamples(
+    keys
+      .command('list')
+      .description('list every API key (prefixes only, never the keys)')
+      .option('--json', 'print JSON')
+      .action(
+        cli.action(async (opts: { json?: boolean }) => {
+          const list = await bus(await cli.open()).queries.execute(new ListApiKeysQuery());
+          if (opts.json) {
+            console.log(JSON.stringify(list.map(asJson), null, 2));
+            return EXIT.ok;
+          }
+          if (list.length === 0) {
+            console.log('no API keys');
+            return EXIT.ok;
+          }
+          const rows = list.map((k) => [
+            k.id,
+            `${k.prefix}…`,
+            k.role,
+            k.subject,
+            k.requireSignature ? 'yes' : 'no',
+            k.createdAt.toISOString(),
+            k.revokedAt?.toISOString() ?? '-',
+            k.label ?? '',
+          ]);
+          console.log(table(['ID', 'PREFIX', 'ROLE', 'SUBJECT', 'SIGNED', 'CREATED', 'REVOKED', 'LABEL'], rows));
+          return EXIT.ok;
+        }),
+      ),
+    'keys list --json',
+  );
 
-export const KEYS_COMMANDS: CliCommand[] = [keysCreate, keysList, keysRevoke];
+  withExamples(
+    keys
+      .command('revoke')
+      .description('revoke an API key: requests with it are refused from then on')
+      .argument('[id]', 'the key id (as keys list shows it)')
+      .option('--id <id>', 'the key id, as an option', once())
+      .option('--json', 'print JSON')
+      .action(
+        cli.action(async (positional: string | undefined, opts: { id?: string; json?: boolean }) => {
+          if (positional !== undefined && opts.id !== undefined) throw new CliUsageError('one key id at a time');
+          const id = opts.id ?? positional;
+          if (!id) throw new CliUsageError('the key id is required');
+          const key = await bus(await cli.open()).commands.execute(new RevokeApiKeyCommand(id));
+          if (opts.json) console.log(JSON.stringify(asJson(key), null, 2));
+          else
+            console.log(
+              `revoked ${key.id} (${key.prefix}…, ${key.role} ${key.subject}) at ${key.revokedAt?.toISOString()}`,
+            );
+          return EXIT.ok;
+        }),
+      ),
+    'keys revoke 0b9d6c9e-5c3f-4d0e-9a51-1b7e1c2d3f4a',
+  );
+}

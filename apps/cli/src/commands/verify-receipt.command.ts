@@ -1,76 +1,73 @@
-import { readFileSync } from 'node:fs';
-import type { INestApplicationContext } from '@nestjs/common';
+import { Command } from 'commander';
 import {
-  ReceiptKeysQuery,
-  ReceiptPublicKey,
+  chainDocumentProblem,
+  isChainDocument,
+  ReceiptChainDocument,
   verifyAttestation,
+  verifyChainDocument,
   verifyReceipt,
   verifyReceiptChain,
+  type ChainCheck,
 } from '@tally/receipts';
-import { CliCommand, CliUsageError, optionalFlag } from '../cli-command';
+import { Cli, EXIT, once, withExamples } from '../cli-command';
+import { KEYS_HELP, publishedKeys, readJson } from './offline-files';
 
-function readJson(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new Error(`cannot read the ${what} file ${path}: ${(error as Error).message}`, { cause: error });
+function chainResult(check: ChainCheck, length: number): number {
+  if (!check.valid) {
+    console.log(`invalid: ${check.reason} (receipt ${check.index + 1} of ${length})`);
+    return EXIT.failed;
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new Error(`the ${what} file ${path} is not JSON`, { cause: error });
-  }
-}
-
-/** A keys file is GET /v1/receipts/keys's answer ({keys: [...]}) or just the array. */
-function keysFrom(value: unknown): ReceiptPublicKey[] {
-  const list = Array.isArray(value) ? value : (value as { keys?: unknown })?.keys;
-  if (!Array.isArray(list)) throw new Error('the keys file must hold {"keys": [...]} or an array of keys');
-  return list as ReceiptPublicKey[];
-}
-
-/** The database's published keys (no --keys file given). */
-function keysInDatabase(app: INestApplicationContext): Promise<ReceiptPublicKey[]> {
-  return app.get(ReceiptKeysQuery).published();
+  console.log(`valid: chain of ${check.length} receipt(s), head ${check.head}`);
+  return EXIT.ok;
 }
 
 /**
- * Verifies a receipt, or a chain (an array, or GET /v1/jobs/{id}/receipts's answer),
- * offline against published keys: from --keys, else from this database's key table.
+ * Verifies a receipt, or a job's chain (GET /v1/jobs/{id}/receipts's answer as it is, or just
+ * its array), offline against the published keys.
  */
-export const verifyReceiptCommand: CliCommand = {
-  name: 'verify-receipt',
-  usage: 'verify-receipt <file> [--keys <keys.json>]',
-  async run(open, args) {
-    const file = args.positionals[0];
-    if (!file) throw new CliUsageError('a receipt file is required');
-    const keysFile = optionalFlag(args, 'keys');
-    const doc = readJson(file, 'receipt');
-    const keys = keysFile !== undefined ? keysFrom(readJson(keysFile, 'keys')) : await keysInDatabase(await open());
-    const chain = Array.isArray(doc) ? doc : (doc as { receipts?: unknown })?.receipts;
-    if (Array.isArray(chain)) {
-      const check = verifyReceiptChain(chain, keys);
-      if (!check.valid) {
-        console.log(`invalid: ${check.reason} (receipt ${check.index + 1} of ${chain.length})`);
-        return 1;
-      }
-      console.log(`valid: chain of ${check.length} receipt(s), head ${check.head}`);
-      return 0;
-    }
-    const check = verifyReceipt(doc, keys);
-    if (!check.valid) {
-      console.log(`invalid: ${check.reason}`);
-      return 1;
-    }
-    console.log(`valid: signed by key ${check.key_id}, receipt hash ${check.receipt_hash}`);
-    if ((doc as { attestation?: unknown }).attestation) {
-      const attested = verifyAttestation(doc, keys);
-      console.log(
-        attested.valid ? `attestation valid: key ${attested.key_id}` : `attestation invalid: ${attested.reason}`,
-      );
-      if (!attested.valid) return 1;
-    }
-    return 0;
-  },
-};
+export function verifyReceiptCommand(program: Command, cli: Cli): void {
+  withExamples(
+    program
+      .command('verify-receipt')
+      .description(
+        "verify a job's receipt, or its whole chain, offline against the published keys; exit 1 with the reason when invalid",
+      )
+      .argument(
+        '<file>',
+        'a receipt (GET /v1/jobs/{id}/receipt) or a chain (GET /v1/jobs/{id}/receipts, or its receipts array)',
+      )
+      .option('--keys <keys.json>', KEYS_HELP, once())
+      .action(
+        cli.action(async (file: string, opts: { keys?: string }) => {
+          const doc = readJson(file, 'receipt');
+          const keys = await publishedKeys(opts.keys, cli);
+          if (Array.isArray(doc)) return chainResult(verifyReceiptChain(doc, keys), doc.length);
+          if (isChainDocument(doc)) {
+            const problem = chainDocumentProblem(doc);
+            if (problem) {
+              console.log(`invalid: ${problem.detail}`);
+              return EXIT.failed;
+            }
+            const chain = doc as unknown as ReceiptChainDocument;
+            return chainResult(verifyChainDocument(chain, keys), chain.receipts.length);
+          }
+          const check = verifyReceipt(doc, keys);
+          if (!check.valid) {
+            console.log(`invalid: ${check.reason}`);
+            return EXIT.failed;
+          }
+          console.log(`valid: signed by key ${check.key_id}, receipt hash ${check.receipt_hash}`);
+          if ((doc as { attestation?: unknown }).attestation) {
+            const attested = verifyAttestation(doc, keys);
+            console.log(
+              attested.valid ? `attestation valid: key ${attested.key_id}` : `attestation invalid: ${attested.reason}`,
+            );
+            if (!attested.valid) return EXIT.failed;
+          }
+          return EXIT.ok;
+        }),
+      ),
+    'verify-receipt receipts.json --keys keys.json',
+    'verify-receipt receipt.json   (keys from the configured database)',
+  );
+}

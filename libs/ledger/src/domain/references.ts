@@ -1,5 +1,7 @@
 /** Longest memo a posting may carry (characters; the column is varchar(512)). */
 export const MEMO_MAX_LENGTH = 512;
+/** An Idempotency-Key: 1-255 printable ASCII characters (the column is varchar(255)). */
+export const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
 /** Largest metadata object of an account or posting, as serialised JSON. */
 export const METADATA_MAX_BYTES = 16 * 1024;
 

@@ -2,14 +2,18 @@ import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Principal, Public, Roles } from '@tally/auth';
 import { JobAudienceQuery, JobNotFoundError } from '@tally/jobs';
-import { ApiErrors, ApiJobIdParam, DomainError, ErrorCode, ParseJobIdPipe } from '@tally/shared';
+import { ApiErrors, ApiJobIdParam, DomainError, ErrorCode, InvalidRequestError, ParseJobIdPipe } from '@tally/shared';
 import { SigningKeyring } from '../keys/signing-keyring';
 import {
+  chainDocumentProblem,
+  isChainDocument,
   RECEIPT_DOMAIN,
   RECEIPT_KINDS,
   RECEIPT_VERSIONS,
+  ReceiptChainDocument,
   ReceiptDocument,
   verifyAttestation,
+  verifyChainDocument,
   verifyReceipt,
 } from '../offline';
 import { ReceiptRepository } from '../persistence/receipt.repository';
@@ -76,6 +80,9 @@ class VerifyResultDto {
   reason?: string;
   @ApiPropertyOptional() key_id?: string;
   @ApiPropertyOptional() receipt_hash?: string;
+  @ApiPropertyOptional({ description: 'a chain: how many receipts verified' }) length?: number;
+  @ApiPropertyOptional({ description: "a chain: the last receipt's hash" }) head?: string;
+  @ApiPropertyOptional({ description: 'a chain: the position (from 0) of the receipt that failed' }) index?: number;
   @ApiPropertyOptional({ description: 'the attestation check, when the receipt carries one' })
   attestation?: { valid: boolean; reason?: string; key_id?: string };
 }
@@ -139,10 +146,20 @@ export class ReceiptsController {
     operationId: 'receipts.verify',
     summary: 'Verify a receipt document against the published keys (valid, or the reason it is not)',
   })
-  @ApiBody({ description: 'a receipt document as GET /v1/jobs/{id}/receipt returns it', schema: { type: 'object' } })
+  @ApiBody({
+    description:
+      'a receipt as GET /v1/jobs/{id}/receipt returns it, or a chain as GET /v1/jobs/{id}/receipts does ({network_job_id, receipts})',
+    schema: { type: 'object' },
+  })
   @ApiOkResponse({ type: VerifyResultDto })
   async verify(@Body() body: unknown): Promise<VerifyResultDto> {
     const keys = await this.keyring.publicKeys();
+    if (isChainDocument(body)) {
+      const problem = chainDocumentProblem(body);
+      if (problem) throw new InvalidRequestError(problem.detail, { field: problem.field });
+      const chain = verifyChainDocument(body as unknown as ReceiptChainDocument, keys);
+      return chain.valid ? chain : { valid: false, reason: chain.reason, index: chain.index };
+    }
     const check = verifyReceipt(body, keys);
     if (!check.valid) return { valid: false, reason: check.reason };
     const result: VerifyResultDto = { valid: true, key_id: check.key_id, receipt_hash: check.receipt_hash };

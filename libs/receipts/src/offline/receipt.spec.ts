@@ -1,11 +1,14 @@
 import { canonicalBytes, keyIdOf, publicKeyOfSeed, sha256Hex, signEd25519 } from './crypto';
 import {
   attestationBytes,
+  chainDocumentProblem,
+  isChainDocument,
   ReceiptBody,
   ReceiptDocument,
   ReceiptPublicKey,
   receiptStatement,
   verifyAttestation,
+  verifyChainDocument,
   verifyReceipt,
   verifyReceiptChain,
 } from './receipt';
@@ -122,5 +125,27 @@ describe('offline receipt verification', () => {
     // Versions never go back.
     const back = issue({ kind: 'settlement' }, e2, SIGNING, 1);
     expect(verifyReceiptChain([a1, e2, back], KEYS)).toMatchObject({ valid: false, reason: 'chain_out_of_order' });
+  });
+
+  it('a chain document ({network_job_id, receipts}, as served) verifies, and names its own job', () => {
+    const doc = { network_job_id: '1', receipts: [a, e, s] };
+    expect([isChainDocument(doc), isChainDocument(s), isChainDocument([a])]).toEqual([true, false, false]);
+    expect(chainDocumentProblem(doc)).toBeNull();
+    expect(verifyChainDocument(doc, KEYS)).toEqual({ valid: true, length: 3, head: s.receipt_hash });
+    // The id beside the receipts is signed by nothing: it must be the job they name.
+    expect(verifyChainDocument({ ...doc, network_job_id: '2' }, KEYS)).toEqual({
+      valid: false,
+      reason: 'chain_job_mismatch',
+      index: 2,
+    });
+    expect(verifyChainDocument({ ...doc, receipts: [a, s] }, KEYS)).toMatchObject({ reason: 'chain_out_of_order' });
+    // A version 1 chain named the job by a uuid, which the served id (an int64) cannot match.
+    const a1 = issue({ kind: 'assignment' }, undefined, SIGNING, 1);
+    expect(verifyChainDocument({ network_job_id: '7', receipts: [a1] }, KEYS)).toMatchObject({ valid: true });
+    expect(chainDocumentProblem({ ...doc, extra: 1 })).toMatchObject({ field: 'extra' });
+    for (const id of [1, '0', 'job-1', OLD_JOB, null]) {
+      expect(chainDocumentProblem({ ...doc, network_job_id: id })).toMatchObject({ field: 'network_job_id' });
+    }
+    expect(chainDocumentProblem({ network_job_id: '1', receipts: {} })).toMatchObject({ field: 'receipts' });
   });
 });

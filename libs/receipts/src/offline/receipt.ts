@@ -206,3 +206,42 @@ export function verifyReceiptChain(docs: readonly unknown[], keys: readonly Rece
   }
   return { valid: true, length: docs.length, head: prev!.receipt_hash };
 }
+
+/** A job's chain as GET /v1/jobs/{id}/receipts returns it. */
+export interface ReceiptChainDocument {
+  network_job_id: string;
+  receipts: unknown[];
+}
+
+/** Whether `doc` is meant as a chain document (it has `receipts`), rather than one receipt. */
+export function isChainDocument(doc: unknown): doc is Record<string, unknown> & { receipts: unknown } {
+  return isObject(doc) && 'receipts' in doc;
+}
+
+/** What is wrong with a chain document's own fields (its receipts are checked by verifying), or null. */
+export function chainDocumentProblem(doc: Record<string, unknown>): { field: string; detail: string } | null {
+  const extra = Object.keys(doc).find((k) => k !== 'network_job_id' && k !== 'receipts');
+  if (extra !== undefined) {
+    return { field: extra, detail: 'a receipt chain document holds only network_job_id and receipts' };
+  }
+  if (!isJobId(doc.network_job_id)) {
+    return { field: 'network_job_id', detail: 'network_job_id must be a job id: a positive int64 in decimal' };
+  }
+  if (!Array.isArray(doc.receipts)) return { field: 'receipts', detail: 'receipts must be an array of receipts' };
+  return null;
+}
+
+/**
+ * Checks a chain document: its chain (verifyReceiptChain), and that network_job_id, which no
+ * signature covers, is the job the receipts name (version 1 receipts named it by a uuid).
+ */
+export function verifyChainDocument(doc: ReceiptChainDocument, keys: readonly ReceiptPublicKey[]): ChainCheck {
+  const check = verifyReceiptChain(doc.receipts, keys);
+  if (!check.valid) return check;
+  const index = doc.receipts.length - 1;
+  const last = doc.receipts[index] as ReceiptDocument;
+  if (last.version !== 1 && last.receipt.network_job_id !== doc.network_job_id) {
+    return { valid: false, reason: 'chain_job_mismatch', index };
+  }
+  return check;
+}

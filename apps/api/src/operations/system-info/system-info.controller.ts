@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '@tally/auth';
 import { BrokerRelay, DatabaseConnection } from '@tally/database';
-import { packageVersion } from '../package-version';
+import { packageVersion } from '@tally/shared';
 import { ProtocolVersions } from '../protocol-versions/protocol-versions';
 import { SystemInfoResponse } from './system-info.response.dto';
 
