@@ -11,6 +11,22 @@ describe('credits API', () => {
   });
   afterAll(() => t.close());
 
+  it('takes `prover` for the provider account wherever an account type is given, and answers `provider`', async () => {
+    const prover = ctx.name('p');
+    const minted = await ctx.mint('prover', prover, '3');
+    expect(minted.body.entries).toContainEqual(
+      expect.objectContaining({ account_type: 'provider', account_id: prover, side: 'credit', amount: '3' }),
+    );
+    const byRole = await t.http().get(`/v1/credits/accounts/prover/${prover}`).set(ctx.admin()).expect(200);
+    const byKind = await t.http().get(`/v1/credits/accounts/provider/${prover}`).set(ctx.admin()).expect(200);
+    expect(byRole.body).toEqual(byKind.body);
+    expect(byRole.body).toMatchObject({ account_type: 'provider', account_id: prover });
+    expect((await ctx.balance('provider', prover)).posted).toBe('3');
+    // Anything else is still refused, naming the kinds it takes.
+    const wrong = await t.http().get(`/v1/credits/accounts/provers/${prover}`).set(ctx.admin()).expect(400);
+    expect(wrong.body).toMatchObject({ code: 'DSE-001' });
+  });
+
   it('mints, spends, rewards and transfers with every balance exact to the micro', async () => {
     const alice = ctx.name('alice');
     const bob = ctx.name('bob');

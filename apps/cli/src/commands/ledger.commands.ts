@@ -14,6 +14,7 @@ import {
   METADATA_MAX_BYTES,
   PostTransferCommand,
   simpleLegs,
+  accountTypeInputs,
 } from '@tally/ledger';
 import { SettlementVerifier } from '@tally/settlement';
 import { Cli, EXIT, once, oneOf, withExamples } from '../cli-command';
@@ -68,7 +69,11 @@ export function ledgerCommands(program: Command, cli: Cli): void {
     accounts
       .command('create')
       .description('create a user or provider account (an existing one is left as it is)')
-      .requiredOption('--type <type>', 'user or provider', once(oneOf(['user', 'provider'])))
+      .requiredOption(
+        '--type <type>',
+        'user or provider (prover)',
+        once(oneOf(accountTypeInputs(['user', 'provider']))),
+      )
       .requiredOption('--id <owner>', "the account's owner: the client or prover id", once())
       .option('--metadata <json>', `a JSON object of at most ${METADATA_MAX_BYTES} bytes`, once(metadataOf))
       .option('--idempotency-key <key>', IDEMPOTENCY_HELP, once(idempotencyKeyOf))
@@ -96,7 +101,11 @@ export function ledgerCommands(program: Command, cli: Cli): void {
     program
       .command('mint')
       .description('mint credits from the issuance account into an account')
-      .requiredOption('--type <type>', 'user, provider or platform', once(oneOf(['user', 'provider', 'platform'])))
+      .requiredOption(
+        '--type <type>',
+        'user, provider (prover) or platform',
+        once(oneOf(accountTypeInputs(['user', 'provider', 'platform']))),
+      )
       .requiredOption('--id <owner>', "the account's owner (platform: main)", once())
       .requiredOption('--amount <credits>', 'decimal credits, up to 6 decimals: 100, 0.5', once(parseAmount))
       .option('--memo <text>', `a note on the transfer, at most ${MEMO_MAX_LENGTH} characters`, once(memoOf))

@@ -3,6 +3,19 @@ import { IDENTIFIER_PATTERN, InvalidRequestError } from '@tally/shared';
 export const ACCOUNT_KINDS = ['user', 'provider', 'platform', 'escrow', 'issuance'] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 
+/**
+ * Spellings accepted for a kind wherever an account type is given: a prover's role is
+ * `prover`, its account's kind `provider` (the name signed batches and proofs carry, so
+ * answers keep it).
+ */
+export const ACCOUNT_KIND_SYNONYMS: Readonly<Record<string, AccountKind>> = { prover: 'provider' };
+
+/** The kinds a request may name, synonyms included (`kinds` narrows it to some). */
+export const accountTypeInputs = (kinds: readonly AccountKind[] = ACCOUNT_KINDS): string[] => [
+  ...kinds,
+  ...Object.keys(ACCOUNT_KIND_SYNONYMS).filter((s) => kinds.includes(ACCOUNT_KIND_SYNONYMS[s])),
+];
+
 /** Kinds with exactly one account, whose owner id is always `main`. */
 export const SINGLETON_KINDS: readonly AccountKind[] = ['platform', 'escrow', 'issuance'];
 export const SINGLETON_OWNER = 'main';
@@ -24,7 +37,8 @@ export const PLATFORM: AccountRef = { kind: 'platform', owner: SINGLETON_OWNER }
 export const ESCROW: AccountRef = { kind: 'escrow', owner: SINGLETON_OWNER };
 export const ISSUANCE: AccountRef = { kind: 'issuance', owner: SINGLETON_OWNER };
 
-export function accountRef(kind: string, owner: string): AccountRef {
+export function accountRef(type: string, owner: string): AccountRef {
+  const kind = Object.hasOwn(ACCOUNT_KIND_SYNONYMS, type) ? ACCOUNT_KIND_SYNONYMS[type] : type;
   if (!(ACCOUNT_KINDS as readonly string[]).includes(kind)) {
     throw new InvalidRequestError(`account_type must be one of ${ACCOUNT_KINDS.join(', ')}`, { field: 'account_type' });
   }

@@ -15,7 +15,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { ACCOUNT_KINDS, MEMO_MAX_LENGTH, METADATA_MAX_BYTES, TRANSFER_KINDS } from '../../domain';
+import { accountTypeInputs, MEMO_MAX_LENGTH, METADATA_MAX_BYTES, TRANSFER_KINDS } from '../../domain';
 import { AMOUNT_MESSAGE, AMOUNT_PATTERN, ID_MESSAGE, ID_PATTERN, IsBoundedObject } from './validators';
 
 /** References every posting may carry. */
@@ -39,8 +39,8 @@ class ReferencesDto {
 }
 
 export class AccountRefDto {
-  @ApiProperty({ enum: ACCOUNT_KINDS })
-  @IsIn(ACCOUNT_KINDS)
+  @ApiProperty({ enum: accountTypeInputs() })
+  @IsIn(accountTypeInputs())
   account_type: string;
 
   @ApiProperty({ example: 'alice' })
@@ -50,8 +50,8 @@ export class AccountRefDto {
 
 /** An amount into or out of a user, provider or platform account. */
 class AccountAmountDto extends ReferencesDto {
-  @ApiProperty({ enum: ['user', 'provider', 'platform'] })
-  @IsIn(['user', 'provider', 'platform'])
+  @ApiProperty({ enum: accountTypeInputs(['user', 'provider', 'platform']) })
+  @IsIn(accountTypeInputs(['user', 'provider', 'platform']))
   account_type: string;
 
   @ApiProperty({ example: 'alice' })
@@ -128,8 +128,8 @@ export class TransferRequestDto extends ReferencesDto {
 }
 
 export class CreateAccountRequestDto {
-  @ApiProperty({ enum: ['user', 'provider'] })
-  @IsIn(['user', 'provider'])
+  @ApiProperty({ enum: accountTypeInputs(['user', 'provider']) })
+  @IsIn(accountTypeInputs(['user', 'provider']))
   account_type: string;
 
   @ApiProperty({ example: 'alice' })
@@ -169,9 +169,9 @@ export class CaptureHoldRequestDto {
 }
 
 export class ListTransactionsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: ACCOUNT_KINDS })
+  @ApiPropertyOptional({ enum: accountTypeInputs() })
   @IfPresent()
-  @IsIn(ACCOUNT_KINDS)
+  @IsIn(accountTypeInputs())
   account_type?: string;
 
   @ApiPropertyOptional()
