@@ -12,20 +12,27 @@ const decimal = fc
 describe('the agent prices a job as the registry estimates one', () => {
   it('priceMicros equals estimateCostMicros for any schedule, units and replicas', () => {
     fc.assert(
-      fc.property(micros, micros, decimal, decimal, fc.integer({ min: 1, max: 7 }), (price, minimum, size, units, r) => {
-        const estimate = estimateCostMicros({
-          units,
-          replicas: r,
-          schedule: { pricePerUnitMicros: price, sizeFactor: size, minimumChargeMicros: minimum },
-        });
-        const service = {
-          price_per_unit: formatMicros(price),
-          minimum_charge: formatMicros(minimum),
-          size_factor: size,
-          unit: 'second',
-        };
-        return priceMicros(service, units, r) === estimate;
-      }),
+      fc.property(
+        micros,
+        micros,
+        decimal,
+        decimal,
+        fc.integer({ min: 1, max: 7 }),
+        (price, minimum, size, units, r) => {
+          const estimate = estimateCostMicros({
+            units,
+            replicas: r,
+            schedule: { pricePerUnitMicros: price, sizeFactor: size, minimumChargeMicros: minimum },
+          });
+          const service = {
+            price_per_unit: formatMicros(price),
+            minimum_charge: formatMicros(minimum),
+            size_factor: size,
+            unit: 'second',
+          };
+          return priceMicros(service, units, r) === estimate;
+        },
+      ),
     );
   });
 });
