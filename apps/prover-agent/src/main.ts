@@ -1,19 +1,10 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ProverAgent, describe } from './agent';
+// The project's version, read as the API reads it (the file uses node's fs and path only).
+import { packageVersion } from '../../api/src/operations/package-version';
 import { ApiClient, type Capabilities } from './api-client';
 import { detectHardware } from './hardware';
-
-/** The version in the nearest package.json above this file (the project's, in source or in dist/). */
-function ownVersion(): string {
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
-    if (dirname(dir) === dir) return 'unknown';
-  }
-}
 
 const ZK = ['groth16', 'plonk', 'stark'] as const;
 
@@ -33,7 +24,7 @@ const program = new Command('tally-prover')
     'A Tally prover: registers this machine, long-polls for jobs, runs each with --exec (payload on stdin, ' +
       'metadata in TALLY_JOB_* variables), reports sha256(stdout) and the cost. SIGTERM drains and exits.',
   )
-  .version(ownVersion())
+  .version(packageVersion(__dirname))
   .addOption(new Option('--url <url>', 'the API base URL').env('TALLY_URL').makeOptionMandatory())
   .addOption(new Option('--key <key>', "the prover's API key").env('TALLY_PROVER_KEY').makeOptionMandatory())
   .requiredOption('--exec <command>', 'the shell command that runs a job (sh -c)')
