@@ -23,6 +23,8 @@ interface Held {
 
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 10_000;
+/** How long a stopping agent keeps asking the API to drain it before it stops without. */
+const DRAIN_TRY_MS = 10_000;
 
 /**
  * The prover's loop: register, then long-poll for jobs while there is room, run each, report
@@ -34,6 +36,7 @@ export class ProverAgent {
   private readonly held = new Map<string, Held>();
   private readonly services = new Map<string, Promise<ServicePrice>>();
   private draining = false;
+  private drainRequest: Promise<void> = Promise.resolve();
   private pollAbort?: AbortController;
   /** Wakes the poll loop when a slot frees or the agent drains. */
   private wake: () => void = () => undefined;
@@ -67,37 +70,59 @@ export class ProverAgent {
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs);
     try {
       this.options.log(`polling for jobs (max concurrency ${this.options.maxConcurrency})`);
-      while (!this.draining) {
+      for (;;) {
         if (this.held.size >= this.options.maxConcurrency) {
-          await new Promise<void>((resolve) => (this.wake = resolve));
+          await this.woken();
           continue;
         }
-        const job = await this.pollOnce();
+        // Once drained, what is still assigned to this prover is taken without waiting: a
+        // drain stops new assignments, and what the prover holds is its to finish.
+        const draining = this.draining;
+        if (draining) await this.drainRequest;
+        const job = await this.pollOnce(draining ? 0 : this.options.pollWaitSeconds);
         if (job) this.start(job);
+        else if (draining) break;
       }
-      while (this.held.size > 0) await new Promise<void>((resolve) => (this.wake = resolve));
+      while (this.held.size > 0) await this.woken();
     } finally {
       clearInterval(this.heartbeatTimer);
     }
   }
 
-  /** No new work: the API stops assigning, the waiting poll ends; running jobs finish and report. */
-  async drain(): Promise<void> {
+  /**
+   * No new work: the API stops assigning to this prover, the waiting poll ends, the jobs
+   * already assigned and running finish and are reported; then run() returns.
+   */
+  drain(): void {
     if (this.draining) return;
     this.draining = true;
-    this.options.log(`draining: ${this.held.size} job(s) to finish`);
-    // A poll aborted after the API started a job gives that job back (for a later poll).
+    this.options.log(`draining: ${this.held.size} job(s) running`);
+    const since = Date.now();
+    this.drainRequest = this.retrying(
+      'drain',
+      () => this.api.drain(this.options.proverId),
+      () => Date.now() - since > DRAIN_TRY_MS,
+    ).catch((error) => this.options.log(`drain failed: ${describe(error)}`));
+    // A poll aborted after the API started a job gives that job back, for the poll after the drain.
     this.pollAbort?.abort();
     this.wake();
-    await this.retrying('drain', () => this.api.drain(this.options.proverId));
   }
 
-  private async pollOnce(): Promise<JobToRun | null> {
+  /** Kills every running command's process group (they run detached, so they would outlive the agent). */
+  killAll(): void {
+    for (const held of this.held.values()) held.command?.kill();
+  }
+
+  private woken(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  private async pollOnce(waitSeconds: number): Promise<JobToRun | null> {
     this.pollAbort = new AbortController();
     try {
-      return await this.api.poll(this.options.proverId, this.options.pollWaitSeconds, this.pollAbort.signal);
+      return await this.api.poll(this.options.proverId, waitSeconds, this.pollAbort.signal);
     } catch (error) {
-      if (this.draining) return null;
+      if (this.pollAbort.signal.aborted) return null;
       this.options.log(`poll failed: ${describe(error)}`);
       await sleep(RETRY_MAX_MS / 4);
       return null;

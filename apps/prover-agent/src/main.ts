@@ -103,10 +103,13 @@ async function main(): Promise<number> {
   await agent.register({ hardware_profile: hardware, capabilities, ...(o.region ? { region: o.region } : {}) });
   let signals = 0;
   const stop = (signal: NodeJS.Signals) => {
-    // A second signal does not wait for the running jobs.
-    if (++signals > 1) process.exit(1);
+    // A second signal does not wait for the running jobs: they are killed (and given back by the API).
+    if (++signals > 1) {
+      agent.killAll();
+      process.exit(1);
+    }
     log(`${signal}: no new work; exiting once the running jobs are reported`);
-    agent.drain().catch((error) => log(`drain failed: ${describe(error)}`));
+    agent.drain();
   };
   process.on('SIGTERM', stop).on('SIGINT', stop);
   await agent.run();
