@@ -74,6 +74,8 @@ describe('tally-prover: two agents run real commands against the real server', (
   let b: { name: string; key: Record<string, string> };
   let agentA: Agent;
   let agentB: Agent;
+  /** Submitted while both agents drained: it waits for a prover. */
+  let lateJob: string;
 
   /** Starts the compiled agent (as `npm run prover` does) and waits until it polls. */
   async function startAgent(prover: { key: Record<string, string> }): Promise<Agent> {
@@ -337,5 +339,26 @@ describe('tally-prover: two agents run real commands against the real server', (
     for (const id of ids) expect(['COMPLETED', 'AUDITED']).toContain((await job(id)).status);
     expect((await job(late)).status).toBe('PENDING');
     expect(agentA.output()).toContain('drained: exiting');
+    lateJob = late;
   }, 60_000);
+
+  it('started again, the agent resumes its drained prover and takes what waited; idle, SIGTERM exits at once', async () => {
+    agentA = await startAgent(a);
+    expect(agentA.output()).toContain('resumed (a drain was left from before)');
+    await until(
+      'the job that waited',
+      () => job(lateJob),
+      (j) => j.status === 'COMPLETED' || j.status === 'AUDITED',
+    );
+    expect((await job(lateJob)).assignments[0].prover_id).toBe(a.name);
+    await until(
+      'the agent to report it',
+      () => agentA.output(),
+      (o) => o.includes(`job ${lateJob}: COMPLETED`),
+    );
+    agentA.proc.kill('SIGTERM');
+    expect(await agentA.exited).toBe(0);
+    // It exits only once the API has it drained.
+    expect((await t.http().get(`/v1/provers/${a.name}`).set(ctx.admin())).body.state).toBe('draining');
+  });
 });
