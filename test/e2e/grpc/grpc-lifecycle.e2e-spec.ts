@@ -42,6 +42,16 @@ describe('gRPC: a whole job lifecycle', () => {
       prover.key,
     );
     expect(beat.message).toEqual({ accepted: true, cancelled_jobs: [], released_jobs: [] });
+    // After registration the load alone is a heartbeat: the registered profile is kept.
+    const loadOnly = await grpc.call(
+      grpc.provers,
+      'Heartbeat',
+      { prover_id: prover.name, load_factor: 0.5 },
+      prover.key,
+    );
+    expect(loadOnly.message).toEqual({ accepted: true, cancelled_jobs: [], released_jobs: [] });
+    const capabilities = await grpc.call(grpc.provers, 'GetCapabilities', { prover_id: prover.name }, prover.key);
+    expect(capabilities.message).toMatchObject({ hardware_profile: HARDWARE });
 
     const watch = grpc.watch(prover.name, prover.key);
     const clientJobId = randomUUID();

@@ -209,6 +209,24 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
       expect((await ctx.getProver(p.name).expect(200)).body.state).toBe('draining');
     });
 
+    it('needs only load_factor after registration: the registered profile and capabilities are kept', async () => {
+      const p = await ctx.registeredProver();
+      const before = await row(p.name);
+      const res = await t.http().post(`/v1/provers/${p.name}/heartbeat`).set(p.key).send({ load_factor: 0.1 });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ accepted: true, cancelled_jobs: [], released_jobs: [] });
+      const after = await row(p.name);
+      expect(after).toMatchObject({ load_factor: '0.100000', state: 'active' });
+      expect(after.hardware_profile).toEqual(before.hardware_profile);
+      expect(after.capabilities).toEqual(before.capabilities);
+      // Capabilities alone replace those and keep the profile.
+      const fewer = { ...CAPABILITIES, supported_kernels: ['msm'] };
+      await t.http().post(`/v1/provers/${p.name}/heartbeat`).set(p.key).send({ load_factor: 0.2, capabilities: fewer });
+      const replaced = await row(p.name);
+      expect(replaced.capabilities).toEqual(fewer);
+      expect(replaced.hardware_profile).toEqual(before.hardware_profile);
+    });
+
     it('unknown prover: 404 DSE-004; another prover or an admin: 403', async () => {
       const ghost = await ctx.prover();
       expect((await ctx.heartbeat(ghost.name, ghost.key).expect(404)).body.code).toBe('DSE-004');
@@ -222,7 +240,9 @@ describe('prover registry: register, heartbeat, get, capabilities, drain, admin 
       ['load_factor below 0', { load_factor: -0.1 }, 'load_factor'],
       ['load_factor as text', { load_factor: '0.5' }, 'load_factor'],
       ['no load_factor', { load_factor: undefined }, 'load_factor'],
-      ['no capabilities', { capabilities: undefined }, 'capabilities'],
+      ['capabilities null', { capabilities: null }, 'capabilities'],
+      ['hardware_profile null', { hardware_profile: null }, 'hardware_profile'],
+      ['a hardware_profile missing its fields', { hardware_profile: { cpu_cores: 8 } }, 'hardware_profile.cpu_model'],
       ['a fractional cpu_cores', { hardware_profile: { ...HARDWARE, cpu_cores: 1.5 } }, 'hardware_profile.cpu_cores'],
       [
         'negative storage_iops',

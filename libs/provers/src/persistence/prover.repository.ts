@@ -87,6 +87,9 @@ const COLUMNS = `prover_id, hardware_profile, capabilities, region, max_concurre
   score_value::text, successful_jobs::text, failed_jobs::text, version::text, last_heartbeat, last_scored_at,
   registered_at, cancellations_seen_at`;
 
+/** A JSON column's parameter; null leaves the column as it is (see heartbeat). */
+const jsonOrNull = (value: object | undefined) => (value === undefined ? null : JSON.stringify(value));
+
 /** Provers and their scorecards, read and written in the current unit of work. */
 @Injectable()
 export class ProverRepository {
@@ -144,25 +147,25 @@ export class ProverRepository {
   }
 
   /**
-   * A heartbeat, in one statement: refreshes liveness, load, profile and capabilities (an
-   * offline prover is back: see the heartbeat move) and moves the moment the prover was
+   * A heartbeat, in one statement: refreshes liveness, load, and the profile and capabilities
+   * when given (else keeps them; an offline prover is back: see the heartbeat move) and moves the moment the prover was
    * last told of its cancellations to now. Returns that moment as it was, less
    * `overlapMs` (as the database wrote it: full precision), or null for an unknown prover.
    */
   async heartbeat(
     proverId: string,
-    beat: { loadFactor: number; hardwareProfile: HardwareProfile; capabilities: ProverCapabilities },
+    beat: { loadFactor: number; hardwareProfile?: HardwareProfile; capabilities?: ProverCapabilities },
     overlapMs: number,
   ): Promise<string | null> {
     const [row] = await this.uow.prepared<{ since: string }>(
       // "before" reads the row as of the statement's start (the UPDATE takes the lock).
       `UPDATE provers p SET last_heartbeat = now(), cancellations_seen_at = now(), load_factor = $2,
-         hardware_profile = $3, capabilities = $4, state = ${stateAfter('heartbeat', 'p.')}
+         hardware_profile = COALESCE($3::jsonb, p.hardware_profile), capabilities = COALESCE($4::jsonb, p.capabilities), state = ${stateAfter('heartbeat', 'p.')}
        FROM (SELECT COALESCE(cancellations_seen_at, registered_at) - make_interval(secs => $5::float8 / 1000) AS since
              FROM provers WHERE prover_id = $1) before
        WHERE p.prover_id = $1
        RETURNING before.since::text AS since`,
-      [proverId, beat.loadFactor, JSON.stringify(beat.hardwareProfile), JSON.stringify(beat.capabilities), overlapMs],
+      [proverId, beat.loadFactor, jsonOrNull(beat.hardwareProfile), jsonOrNull(beat.capabilities), overlapMs],
     );
     return row?.since ?? null;
   }

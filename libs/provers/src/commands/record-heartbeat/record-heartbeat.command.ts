@@ -17,8 +17,10 @@ export class RecordHeartbeatCommand extends Command<HeartbeatAnswer> {
     readonly proverId: string,
     readonly beat: {
       loadFactor: number;
-      hardwareProfile: HardwareProfile;
-      capabilities: ProverCapabilities;
+      /** Undefined: the registered profile is kept. */
+      hardwareProfile?: HardwareProfile;
+      /** Undefined: the registered capabilities are kept. */
+      capabilities?: ProverCapabilities;
       /** The jobs the prover says it runs; undefined: not reported (nothing is given back). */
       runningJobs?: string[];
     },

@@ -58,13 +58,18 @@ export class RegisterProverRequestDto {
   max_concurrency?: number;
 }
 
+/**
+ * Load (and the jobs running) is what a heartbeat must say; the profile and capabilities
+ * were given at registration, so a heartbeat that leaves them out keeps them. One that
+ * gives them replaces them, checked as a registration checks them.
+ */
 export class HeartbeatRequestDto {
-  @ApiProperty({ type: HardwareProfileDto })
-  @IsDefined()
+  @ApiPropertyOptional({ type: HardwareProfileDto, description: 'left out: the registered profile is kept' })
+  @IfPresent()
   @IsObject()
   @ValidateNested()
   @Type(() => HardwareProfileDto)
-  hardware_profile: HardwareProfileDto;
+  hardware_profile?: HardwareProfileDto;
 
   @ApiProperty({ minimum: 0, maximum: 1, example: 0.25 })
   @IsNumber(FINITE)
@@ -72,12 +77,12 @@ export class HeartbeatRequestDto {
   @Max(1)
   load_factor: number;
 
-  @ApiProperty({ type: CapabilitiesDto })
-  @IsDefined()
+  @ApiPropertyOptional({ type: CapabilitiesDto, description: 'left out: the registered capabilities are kept' })
+  @IfPresent()
   @IsObject()
   @ValidateNested()
   @Type(() => CapabilitiesDto)
-  capabilities: CapabilitiesDto;
+  capabilities?: CapabilitiesDto;
 
   @ApiPropertyOptional({
     type: 'string',
