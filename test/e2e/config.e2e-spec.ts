@@ -83,7 +83,9 @@ describe('start-up a person can read (the compiled server)', () => {
         `listening on http://127.0.0.1:${server.port}`,
         `database: embedded (PGlite) at ${dataDir}`,
         `API docs: http://127.0.0.1:${server.port}/docs`,
-        expect.stringContaining('no admin key yet: make one with `npm run cli -- keys create --role admin'),
+        expect.stringMatching(
+          /^no admin key yet: restart with TALLY_ADMIN_KEY=.*`npm run cli -- keys create --role admin/,
+        ),
       ]);
       for (const chatter of ['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']) {
         expect(lines.filter((l) => l.context === chatter)).toEqual([]);

@@ -53,16 +53,23 @@ async function startFacts(app: NestFastifyApplication, env: TallyEnv): Promise<s
     typeof address === 'string'
       ? where
       : `http://${/^(0\.0\.0\.0|::)$/.test(env.HOST) ? 'localhost' : env.HOST}:${port}`;
+  const database = app.get(DatabaseConnection);
   const admins = await app.get(QueryBus).execute(new ListApiKeysQuery({ role: 'admin', revoked: false, limit: 1 }));
   return [
     `Tally ${packageVersion()}`,
     `listening on ${where}`,
-    `database: ${app.get(DatabaseConnection).description}`,
+    `database: ${database.description}`,
     `API docs: ${local}/docs`,
-    admins.length > 0
-      ? 'admin key: present'
-      : 'no admin key yet: make one with `npm run cli -- keys create --role admin --subject ops` (or set TALLY_ADMIN_KEY)',
+    admins.length > 0 ? 'admin key: present' : noAdminKeyHint(database.kind),
   ];
+}
+
+/** How to get a first admin key (the embedded database takes one process: the CLI runs with the service stopped). */
+function noAdminKeyHint(kind: DatabaseConnection['kind']): string {
+  const cli = 'npm run cli -- keys create --role admin --subject ops';
+  return kind === 'embedded'
+    ? `no admin key yet: restart with TALLY_ADMIN_KEY=<a long random secret>, or stop the service and run \`${cli}\``
+    : `no admin key yet: run \`${cli}\`, or restart with TALLY_ADMIN_KEY=<a long random secret>`;
 }
 
 bootstrap().catch((error: unknown) => {
