@@ -46,8 +46,16 @@ export class TallyError extends Error {
     } catch {
       // Not JSON (a proxy's error page): described below.
     }
-    problem ??= { type: 'about:blank', title: response.statusText || 'HTTP error', status: response.status, detail: text };
-    return new TallyError({ ...problem, status: problem.status ?? response.status }, response.headers.get('x-request-id') ?? undefined);
+    problem ??= {
+      type: 'about:blank',
+      title: response.statusText || 'HTTP error',
+      status: response.status,
+      detail: text,
+    };
+    return new TallyError(
+      { ...problem, status: problem.status ?? response.status },
+      response.headers.get('x-request-id') ?? undefined,
+    );
   }
 }
 
