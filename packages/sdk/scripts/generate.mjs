@@ -1,3 +1,4 @@
+/* global URL */
 // Generates src/generated/schema.d.ts from openapi.json (written by the app: see the
 // sdk:generate script). Run with --import ./scripts/typescript-5.mjs.
 import { readFileSync, writeFileSync } from 'node:fs';
