@@ -122,7 +122,8 @@ const rules = [
     comment:
       'The SDK (packages/sdk) is bundled into a tarball that must install without Nest, TypeORM or a database: ' +
       'of the repo it takes only files that import nothing of the service (the offline verifiers, the error ' +
-      'codes, the micros formatting), and of npm only its own dependencies. Its unit specs may use test libraries.',
+      'codes, the micros formatting), and of npm only its own dependencies. Its unit specs may use test ' +
+      'libraries.',
     severity: 'error',
     from: { path: '^packages/sdk/src/', pathNot: '\\.spec\\.ts$' },
     to: {
