@@ -124,6 +124,27 @@ const rules = [
     to: { path: '^(apps|test|migrations)/' },
   },
   {
+    name: 'sdk-bundles-only-pure-code',
+    comment:
+      'The SDK (packages/sdk) is bundled into a tarball that must install without Nest, TypeORM or a database: ' +
+      'of the repo it takes only files that import nothing of the service (the offline verifiers, the error ' +
+      'codes, the micros formatting), and of npm only its own dependencies. Its unit specs may use test ' +
+      'libraries.',
+    severity: 'error',
+    from: { path: '^packages/sdk/src/', pathNot: '\\.spec\\.ts$' },
+    to: {
+      pathNot: [
+        '^packages/sdk/src/',
+        '^libs/receipts/src/offline/(?!.*\\.spec\\.ts$)',
+        '^libs/shared/src/errors/error-code\\.ts$',
+        '^libs/shared/src/money/micros\\.ts$',
+        '^node_modules/(openapi-fetch|eventsource-parser|canonicalize)/',
+        '^node:',
+        '^(crypto)$',
+      ],
+    },
+  },
+  {
     name: 'apps-import-no-tests',
     comment: 'An app imports no test code.',
     severity: 'error',
@@ -168,7 +189,7 @@ module.exports = {
     parser: 'swc',
     tsConfig: { fileName: 'tsconfig.json' },
     doNotFollow: { path: '^node_modules/' },
-    exclude: { path: '^(dist|data|coverage)/' },
+    exclude: { path: '^(dist|data|coverage|packages/[^/]+/dist)/' },
     // Packages that name their entry only in "exports" (@nats-io/*, whose "types" points at no file).
     enhancedResolveOptions: {
       exportsFields: ['exports'],

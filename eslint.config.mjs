@@ -11,7 +11,7 @@ const { default: tseslint } = await import('typescript-eslint');
 const { default: prettier } = await import('eslint-config-prettier');
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', '*.js', '*.cjs', '*.mjs'] },
+  { ignores: ['dist/', 'packages/*/dist/', 'node_modules/', 'data/', 'coverage/', '*.js', '*.cjs', '*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -35,7 +35,7 @@ module.exports = {
   maxWorkers: process.env.CI ? 2 : '50%',
   testTimeout: 60_000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,packages}/**/*.spec.ts'], testPathIgnorePatterns: ['/node_modules/', '/dist/'] },
     {
       ...common,
       displayName: 'e2e',

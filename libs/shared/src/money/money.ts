@@ -1,8 +1,8 @@
 import { InvalidRequestError } from '../errors';
 import { INT64_MAX, int64Problem } from '../json/proto-json';
+import { MICROS_PER_CREDIT } from './micros';
 
-/** 1 credit = 1,000,000 micro-credits; every amount is stored and computed in micros. */
-export const MICROS_PER_CREDIT = 1_000_000n;
+export { MICROS_PER_CREDIT, formatMicros } from './micros';
 
 const DECIMAL_AMOUNT = /^(0|[1-9]\d*)(\.\d{1,6})?$/;
 
@@ -35,15 +35,6 @@ function checkPositiveInt64(micros: bigint, field: string): bigint {
   if (micros <= 0n) throw new InvalidRequestError(`${field} must be greater than zero`, { field });
   if (micros > INT64_MAX) throw new InvalidRequestError(`${field} is beyond the int64 range`, { field });
   return micros;
-}
-
-/** Formats micros as the shortest exact decimal string: 97500000n → "97.5", -1n → "-0.000001". */
-export function formatMicros(micros: bigint): string {
-  const negative = micros < 0n;
-  const abs = negative ? -micros : micros;
-  const whole = abs / MICROS_PER_CREDIT;
-  const fraction = (abs % MICROS_PER_CREDIT).toString().padStart(6, '0').replace(/0+$/, '');
-  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
 }
 
 /** Reads a BIGINT column (pg returns int8 as a string) as bigint. */
