@@ -126,7 +126,7 @@ describe('@tally/sdk against the real server', () => {
     const e = error as TallyError;
     expect(e).toMatchObject({ code: 'DSE-001', status: 400, title: 'Invalid request' });
     expect(e.detail).toMatch(/at most 6 fractional digits/);
-    expect(e.problem).toMatchObject({ type: 'urn:tally:error:DSE-001', code: 'DSE-001', status: 400 });
+    expect(e.problem).toMatchObject({ type: '/docs/errors#DSE-001', code: 'DSE-001', status: 400 });
     expect(e.requestId).toBeTruthy();
 
     const missing = await tally.api

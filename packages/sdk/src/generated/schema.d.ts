@@ -9,10 +9,10 @@ export interface paths {
       cookie?: never;
     };
     /** List API keys, oldest first, by role, subject or revoked (never their secrets or hashes); keyset pages (next_cursor) */
-    get: operations['AdminKeysController_list_v1'];
+    get: operations['admin.listKeys'];
     put?: never;
     /** Create an API key (the key is shown only in this response) */
-    post: operations['AdminKeysController_create_v1'];
+    post: operations['admin.createKey'];
     delete?: never;
     options?: never;
     head?: never;
@@ -30,7 +30,7 @@ export interface paths {
     put?: never;
     post?: never;
     /** Revoke an API key: refused at once by this instance, by other instances (and after a CLI revoke) within 5 s, the life of their key cache */
-    delete: operations['AdminKeysController_revoke_v1'];
+    delete: operations['admin.revokeKey'];
     options?: never;
     head?: never;
     patch?: never;
@@ -44,10 +44,10 @@ export interface paths {
       cookie?: never;
     };
     /** The key (or JWT) making this request */
-    get: operations['WhoamiController_get_v1'];
+    get: operations['auth.whoami'];
     put?: never;
     /** Same as GET; the body is ignored (for checking signatures over a body) */
-    post: operations['WhoamiController_post_v1'];
+    post: operations['auth.whoamiSigned'];
     delete?: never;
     options?: never;
     head?: never;
@@ -62,7 +62,7 @@ export interface paths {
       cookie?: never;
     };
     /** Liveness */
-    get: operations['HealthController_live'];
+    get: operations['operations.health'];
     put?: never;
     post?: never;
     delete?: never;
@@ -79,7 +79,7 @@ export interface paths {
       cookie?: never;
     };
     /** Readiness: database reachable and all migrations applied */
-    get: operations['HealthController_ready'];
+    get: operations['operations.ready'];
     put?: never;
     post?: never;
     delete?: never;
@@ -96,7 +96,7 @@ export interface paths {
       cookie?: never;
     };
     /** Service name, versions, database kind, uptime and the event broker backlog */
-    get: operations['SystemInfoController_info_v1'];
+    get: operations['operations.info'];
     put?: never;
     post?: never;
     delete?: never;
@@ -113,7 +113,7 @@ export interface paths {
       cookie?: never;
     };
     /** Prometheus metrics (text exposition format) */
-    get: operations['MetricsController_scrape'];
+    get: operations['operations.metrics'];
     put?: never;
     post?: never;
     delete?: never;
@@ -130,7 +130,24 @@ export interface paths {
       cookie?: never;
     };
     /** Event broker state, backlog and failing deliveries (DSE-006) */
-    get: operations['EventsStatusController_status_v1'];
+    get: operations['admin.eventsStatus'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/docs/errors': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The error reference: every DSE code, its status and when it is answered (a problem's type) */
+    get: operations['operations.errors'];
     put?: never;
     post?: never;
     delete?: never;
@@ -149,7 +166,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Mint credits from the issuance account into an account */
-    post: operations['CreditsController_mint_v1'];
+    post: operations['credits.mint'];
     delete?: never;
     options?: never;
     head?: never;
@@ -166,7 +183,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Spend from the caller's user account into the platform account */
-    post: operations['CreditsController_spend_v1'];
+    post: operations['credits.spend'];
     delete?: never;
     options?: never;
     head?: never;
@@ -183,7 +200,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Reward a prover from the platform account */
-    post: operations['CreditsController_reward_v1'];
+    post: operations['credits.reward'];
     delete?: never;
     options?: never;
     head?: never;
@@ -200,7 +217,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Any balanced transfer: from/to/amount, or entries whose debits equal their credits */
-    post: operations['CreditsController_transfer_v1'];
+    post: operations['credits.transfer'];
     delete?: never;
     options?: never;
     head?: never;
@@ -217,7 +234,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Create a user or provider account (an existing one is returned unchanged, 200) */
-    post: operations['CreditsController_createAccount_v1'];
+    post: operations['credits.createAccount'];
     delete?: never;
     options?: never;
     head?: never;
@@ -234,7 +251,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Hold credits: move them from an account's available balance into escrow, pending */
-    post: operations['CreditsController_placeHold_v1'];
+    post: operations['credits.placeHold'];
     delete?: never;
     options?: never;
     head?: never;
@@ -251,7 +268,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Capture part or all of a hold; the rest is released in the same transaction */
-    post: operations['CreditsController_captureHold_v1'];
+    post: operations['credits.captureHold'];
     delete?: never;
     options?: never;
     head?: never;
@@ -268,7 +285,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Void a hold: release all of it */
-    post: operations['CreditsController_voidHold_v1'];
+    post: operations['credits.voidHold'];
     delete?: never;
     options?: never;
     head?: never;
@@ -282,7 +299,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: operations['CreditsController_getHold_v1'];
+    /** A hold: amount, captured, status and the accounts */
+    get: operations['credits.getHold'];
     put?: never;
     post?: never;
     delete?: never;
@@ -299,7 +317,7 @@ export interface paths {
       cookie?: never;
     };
     /** Balance (posted, pending, available), version and the 20 most recent transactions */
-    get: operations['CreditsController_getAccount_v1'];
+    get: operations['credits.getAccount'];
     put?: never;
     post?: never;
     delete?: never;
@@ -316,7 +334,7 @@ export interface paths {
       cookie?: never;
     };
     /** Transactions, newest first, with filters and a keyset cursor (limit ≤ 500) */
-    get: operations['CreditsController_listTransactions_v1'];
+    get: operations['credits.listTransactions'];
     put?: never;
     post?: never;
     delete?: never;
@@ -332,7 +350,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: operations['CreditsController_getTransaction_v1'];
+    /** One transaction (a transfer with its entries) */
+    get: operations['credits.getTransaction'];
     put?: never;
     post?: never;
     delete?: never;
@@ -348,10 +367,11 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: operations['BalanceAlertsController_list_v1'];
+    /** An account's balance alerts */
+    get: operations['credits.listAlerts'];
     put?: never;
     /** Balance alerts: fire once when the available balance crosses below or above a threshold */
-    post: operations['BalanceAlertsController_create_v1'];
+    post: operations['credits.createAlerts'];
     delete?: never;
     options?: never;
     head?: never;
@@ -368,7 +388,8 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
-    delete: operations['BalanceAlertsController_remove_v1'];
+    /** Remove a balance alert */
+    delete: operations['credits.deleteAlert'];
     options?: never;
     head?: never;
     patch?: never;
@@ -382,7 +403,7 @@ export interface paths {
       cookie?: never;
     };
     /** Every service's price schedule, ordered by id */
-    get: operations['RegistryController_list_v1'];
+    get: operations['registry.list'];
     put?: never;
     post?: never;
     delete?: never;
@@ -399,9 +420,9 @@ export interface paths {
       cookie?: never;
     };
     /** A service's price schedule (404 when unknown) */
-    get: operations['RegistryController_get_v1'];
+    get: operations['registry.get'];
     /** Create (201) or replace (200) a service's price schedule; each PUT bumps its version */
-    put: operations['RegistryController_put_v1'];
+    put: operations['registry.put'];
     post?: never;
     delete?: never;
     options?: never;
@@ -419,7 +440,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Submit a job: its max cost is held from the client's credits in escrow */
-    post: operations['JobsController_submit_v1'];
+    post: operations['jobs.submit'];
     delete?: never;
     options?: never;
     head?: never;
@@ -433,7 +454,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: operations['JobsController_get_v1'];
+    /** A job: status, money, replicas and timestamps */
+    get: operations['jobs.get'];
     put?: never;
     post?: never;
     delete?: never;
@@ -455,7 +477,7 @@ export interface paths {
      * Cancel a PENDING, ASSIGNED or RUNNING job: the hold is voided (full refund)
      * @description Idempotent: cancelling a job that is already CANCELLED answers 200 with the same body as the cancel that did it (with Idempotent-Replayed: true), so a retry whose answer was lost learns the outcome. Concurrent cancels refund once.
      */
-    post: operations['JobsController_cancel_v1'];
+    post: operations['jobs.cancel'];
     delete?: never;
     options?: never;
     head?: never;
@@ -472,7 +494,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Assign a PENDING job to prover(s) (the command the scheduler uses) */
-    post: operations['JobsController_assign_v1'];
+    post: operations['jobs.assign'];
     delete?: never;
     options?: never;
     head?: never;
@@ -489,7 +511,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** The assigned prover starts the job (ASSIGNED → RUNNING) */
-    post: operations['JobsController_start_v1'];
+    post: operations['jobs.start'];
     delete?: never;
     options?: never;
     head?: never;
@@ -506,7 +528,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** The assigned prover reports its result; success captures the cost and rewards */
-    post: operations['JobsController_result_v1'];
+    post: operations['jobs.reportResult'];
     delete?: never;
     options?: never;
     head?: never;
@@ -520,7 +542,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: operations['AdminJobsController_list_v1'];
+    /** Every job, newest first, with filters and a keyset cursor */
+    get: operations['admin.listJobs'];
     put?: never;
     post?: never;
     delete?: never;
@@ -536,7 +559,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: operations['AdminJobsController_stats_v1'];
+    /** Jobs by status, and the escrow, supply and platform totals */
+    get: operations['admin.stats'];
     put?: never;
     post?: never;
     delete?: never;
@@ -553,9 +577,9 @@ export interface paths {
       cookie?: never;
     };
     /** The scheduler's weights and tick interval, with the config version */
-    get: operations['SchedulerController_getConfig_v1'];
+    get: operations['scheduler.getConfig'];
     /** Replace the scheduler config (version + 1); returns the new config */
-    put: operations['SchedulerController_putConfig_v1'];
+    put: operations['scheduler.putConfig'];
     post?: never;
     delete?: never;
     options?: never;
@@ -571,7 +595,7 @@ export interface paths {
       cookie?: never;
     };
     /** The top rf live candidates for a key (a job id or any hash), deterministic */
-    get: operations['SchedulerController_placement_v1'];
+    get: operations['scheduler.placement'];
     put?: never;
     post?: never;
     delete?: never;
@@ -590,7 +614,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Register a prover (201) or replace its profile (200; score kept), with its provider account */
-    post: operations['ProversController_register_v1'];
+    post: operations['provers.register'];
     delete?: never;
     options?: never;
     head?: never;
@@ -610,7 +634,7 @@ export interface paths {
      * Liveness, load and profile; answers with the jobs of this prover cancelled since, and given back
      * @description With running_jobs, a start the prover does not list (older than PROVER_START_ACK_GRACE_MS) is given back for its next poll, as a poll whose answer could not be delivered gives its start back: no score, no ledger movement. A job keeps its wall-clock deadline from its assignment.
      */
-    post: operations['ProversController_heartbeat_v1'];
+    post: operations['provers.heartbeat'];
     delete?: never;
     options?: never;
     head?: never;
@@ -625,7 +649,7 @@ export interface paths {
       cookie?: never;
     };
     /** A prover: state, EMA score (decayed to now), counters, scorecard version */
-    get: operations['ProversController_get_v1'];
+    get: operations['provers.get'];
     put?: never;
     post?: never;
     delete?: never;
@@ -642,7 +666,7 @@ export interface paths {
       cookie?: never;
     };
     /** A prover's hardware profile and its flat list of supported features */
-    get: operations['ProversController_capabilities_v1'];
+    get: operations['provers.capabilities'];
     put?: never;
     post?: never;
     delete?: never;
@@ -664,7 +688,7 @@ export interface paths {
      * Start and return the oldest job assigned to this prover (200), or 204; max_wait_seconds long-polls
      * @description A start whose answer cannot be delivered is given back at once; one the prover never got (its heartbeat running_jobs leaves it out past PROVER_START_ACK_GRACE_MS) is given back then. Either is returned by a later poll, and wakes a poll of the prover that is waiting.
      */
-    post: operations['ProversController_poll_v1'];
+    post: operations['provers.poll'];
     delete?: never;
     options?: never;
     head?: never;
@@ -681,7 +705,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** No new assignments for this prover; what it holds finishes */
-    post: operations['ProversController_drain_v1'];
+    post: operations['provers.drain'];
     delete?: never;
     options?: never;
     head?: never;
@@ -698,7 +722,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Undo a drain: the scheduler may assign this prover new jobs again */
-    post: operations['ProversController_resume_v1'];
+    post: operations['provers.resume'];
     delete?: never;
     options?: never;
     head?: never;
@@ -713,7 +737,7 @@ export interface paths {
       cookie?: never;
     };
     /** Provers by id, filtered by state and region; keyset pages (next_cursor) */
-    get: operations['AdminProversController_list_v1'];
+    get: operations['admin.listProvers'];
     put?: never;
     post?: never;
     delete?: never;
@@ -730,7 +754,7 @@ export interface paths {
       cookie?: never;
     };
     /** The job's latest signed receipt (admin, the owning client, an assigned prover) */
-    get: operations['ReceiptsController_latest_v1'];
+    get: operations['receipts.latest'];
     put?: never;
     post?: never;
     delete?: never;
@@ -747,7 +771,7 @@ export interface paths {
       cookie?: never;
     };
     /** The job's receipt chain, oldest first: assignment(s), execution, settlement */
-    get: operations['ReceiptsController_chain_v1'];
+    get: operations['receipts.chain'];
     put?: never;
     post?: never;
     delete?: never;
@@ -764,7 +788,7 @@ export interface paths {
       cookie?: never;
     };
     /** Every key that ever signed receipts or batches, active and retired */
-    get: operations['ReceiptsController_keys_v1'];
+    get: operations['receipts.keys'];
     put?: never;
     post?: never;
     delete?: never;
@@ -783,7 +807,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Verify a receipt document against the published keys (valid, or the reason it is not) */
-    post: operations['ReceiptsController_verify_v1'];
+    post: operations['receipts.verify'];
     delete?: never;
     options?: never;
     head?: never;
@@ -798,10 +822,10 @@ export interface paths {
       cookie?: never;
     };
     /** Sealed batches in batch order; keyset pages (cursor, limit ≤ 500) */
-    get: operations['SettlementController_list_v1'];
+    get: operations['settlement.listBatches'];
     put?: never;
     /** Seal now: 201 with the new batch, or 200 {sealed: false} when nothing new has committed below the horizon */
-    post: operations['SettlementController_seal_v1'];
+    post: operations['settlement.seal'];
     delete?: never;
     options?: never;
     head?: never;
@@ -816,7 +840,7 @@ export interface paths {
       cookie?: never;
     };
     /** One sealed batch: header, roots, total supply, signature */
-    get: operations['SettlementController_get_v1'];
+    get: operations['settlement.getBatch'];
     put?: never;
     post?: never;
     delete?: never;
@@ -833,7 +857,7 @@ export interface paths {
       cookie?: never;
     };
     /** A transfer's statement and Merkle path to the batch's transfers_root */
-    get: operations['SettlementController_transferProof_v1'];
+    get: operations['settlement.transferProof'];
     put?: never;
     post?: never;
     delete?: never;
@@ -850,7 +874,7 @@ export interface paths {
       cookie?: never;
     };
     /** An account's balance after the batch and its Merkle sum path to balances_root */
-    get: operations['SettlementController_accountProof_v1'];
+    get: operations['settlement.accountProof'];
     put?: never;
     post?: never;
     delete?: never;
@@ -867,7 +891,7 @@ export interface paths {
       cookie?: never;
     };
     /** Sinks with their delivery status, the pending count, the last batch */
-    get: operations['SettlementController_status_v1'];
+    get: operations['settlement.status'];
     put?: never;
     post?: never;
     delete?: never;
@@ -883,10 +907,11 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: operations['WebhooksController_list_v1'];
+    /** The caller's webhook subscriptions */
+    get: operations['webhooks.list'];
     put?: never;
     /** Subscribe a URL to events (a client: its own jobs' and account's); the secret is shown only here */
-    post: operations['WebhooksController_create_v1'];
+    post: operations['webhooks.create'];
     delete?: never;
     options?: never;
     head?: never;
@@ -903,7 +928,8 @@ export interface paths {
     get?: never;
     put?: never;
     post?: never;
-    delete: operations['WebhooksController_remove_v1'];
+    /** Remove a subscription and its delivery log */
+    delete: operations['webhooks.delete'];
     options?: never;
     head?: never;
     patch?: never;
@@ -917,7 +943,7 @@ export interface paths {
       cookie?: never;
     };
     /** A subscription's delivery log, newest first (at most 100) */
-    get: operations['WebhooksController_deliveries_v1'];
+    get: operations['webhooks.deliveries'];
     put?: never;
     post?: never;
     delete?: never;
@@ -937,7 +963,7 @@ export interface paths {
      * Server-Sent Events: the events the caller may see, live, resumable with Last-Event-ID
      * @description Each event: `id:` its outbox sequence, `event:` its type, `data:` its public envelope JSON. With Last-Event-ID (or last_event_id) every event after that id the caller may see comes first, in id order, then live ones. A client sees its own jobs and accounts, a prover its assignments and cancellations, an admin everything. `: ping` comments keep idle streams open. See docs/events.md.
      */
-    get: operations['EventsStreamController_stream_v1'];
+    get: operations['events.stream'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1090,17 +1116,125 @@ export interface components {
       /** @description the event broker and its backlog (docs/events.md) */
       events: components['schemas']['EventsTransportInfo'];
     };
+    FailingDeliveryDto: {
+      /** @enum {string} */
+      code: 'DSE-006';
+      detail: string;
+      event_id: string;
+      type: string;
+      /**
+       * Format: int64
+       * @description its outbox sequence
+       */
+      sequence: string;
+      attempts: number;
+    };
+    EventsStatusResponseDto: {
+      /**
+       * @description off: EVENTS_NATS_URL is unset
+       * @enum {string}
+       */
+      transport: 'nats' | 'off';
+      /**
+       * @description degraded: the broker is away or slow; events wait in the outbox
+       * @enum {string}
+       */
+      state: 'up' | 'degraded' | 'off';
+      /**
+       * @description events committed and not yet acked by the broker
+       * @example 0
+       */
+      backlog: number;
+      /**
+       * @description age of the oldest of them, in seconds
+       * @example 0
+       */
+      lag_seconds: number;
+      /** @description the JetStream stream, when the broker is on */
+      stream?: string;
+      failing: components['schemas']['FailingDeliveryDto'][];
+    };
     MintRequestDto: {
       memo?: string;
       /** @description JSON object, at most 16 KB */
       metadata?: Record<string, never>;
       job_id?: string;
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform';
+      account_type: 'user' | 'provider' | 'platform' | 'prover';
       /** @example alice */
       account_id: string;
       /** @example 100 */
       amount: string;
+    };
+    EntryResponseDto: {
+      /** @enum {string} */
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+      account_id: string;
+      /** @enum {string} */
+      side: 'debit' | 'credit';
+      /**
+       * @description absent for a posted entry
+       * @enum {string}
+       */
+      phase?: 'pending' | 'release';
+      /**
+       * @description credits, a decimal string
+       * @example 12.5
+       */
+      amount: string;
+    };
+    AccountBalanceResponseDto: {
+      /**
+       * @description credits, a decimal string
+       * @example 12.5
+       */
+      posted: string;
+      /**
+       * @description held (debits pending)
+       * @example 12.5
+       */
+      pending: string;
+      /**
+       * @description posted − held
+       * @example 12.5
+       */
+      available: string;
+      /**
+       * @description credits pending into the account
+       * @example 12.5
+       */
+      incoming: string;
+      /** @enum {string} */
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+      account_id: string;
+    };
+    PostingResponseDto: {
+      /** Format: uuid */
+      transfer_id: string;
+      /**
+       * Format: int64
+       * @description the ledger's commit order
+       */
+      sequence: string;
+      /** @enum {string} */
+      kind: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'hold' | 'capture' | 'void' | 'expire';
+      /**
+       * @description credits, a decimal string
+       * @example 12.5
+       */
+      amount: string;
+      /** Format: uuid */
+      hold_id?: string;
+      job_id?: string;
+      prover_id?: string;
+      memo?: string;
+      metadata?: {
+        [key: string]: unknown;
+      };
+      /** Format: date-time */
+      created_at: string;
+      entries: components['schemas']['EntryResponseDto'][];
+      balances: components['schemas']['AccountBalanceResponseDto'][];
     };
     SpendRequestDto: {
       memo?: string;
@@ -1124,13 +1258,13 @@ export interface components {
     };
     AccountRefDto: {
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'prover';
       /** @example alice */
       account_id: string;
     };
     EntryRequestDto: {
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'prover';
       /** @example alice */
       account_id: string;
       /** @enum {string} */
@@ -1151,11 +1285,48 @@ export interface components {
     };
     CreateAccountRequestDto: {
       /** @enum {string} */
-      account_type: 'user' | 'provider';
+      account_type: 'user' | 'provider' | 'prover';
       /** @example alice */
       account_id: string;
       /** @description JSON object, at most 16 KB */
       metadata?: Record<string, never>;
+    };
+    BalanceResponseDto: {
+      /**
+       * @description credits, a decimal string
+       * @example 12.5
+       */
+      posted: string;
+      /**
+       * @description held (debits pending)
+       * @example 12.5
+       */
+      pending: string;
+      /**
+       * @description posted − held
+       * @example 12.5
+       */
+      available: string;
+      /**
+       * @description credits pending into the account
+       * @example 12.5
+       */
+      incoming: string;
+    };
+    AccountResponseDto: {
+      /** @enum {string} */
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+      account_id: string;
+      /** @example CREDIT */
+      currency: string;
+      /** Format: int64 */
+      version: string;
+      metadata: {
+        [key: string]: unknown;
+      };
+      /** Format: date-time */
+      created_at: string;
+      balance: components['schemas']['BalanceResponseDto'];
     };
     PlaceHoldRequestDto: {
       memo?: string;
@@ -1163,7 +1334,7 @@ export interface components {
       metadata?: Record<string, never>;
       job_id?: string;
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform';
+      account_type: 'user' | 'provider' | 'platform' | 'prover';
       /** @example alice */
       account_id: string;
       /** @example 100 */
@@ -1181,6 +1352,94 @@ export interface components {
       to?: components['schemas']['AccountRefDto'];
     };
     NoFieldsRequestDto: Record<string, never>;
+    HoldResponseDto: {
+      /** Format: uuid */
+      id: string;
+      /**
+       * @description credits, a decimal string
+       * @example 12.5
+       */
+      amount: string;
+      /**
+       * @description credits, a decimal string
+       * @example 12.5
+       */
+      captured: string;
+      /** @enum {string} */
+      status: 'pending' | 'captured' | 'voided' | 'expired';
+      /** Format: date-time */
+      expires_at: string | null;
+      job_id: string | null;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      resolved_at: string | null;
+      /**
+       * Format: uuid
+       * @description the transfer that resolved it
+       */
+      resolved_by: string | null;
+      /** @enum {string} */
+      debit_kind: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+      debit_owner: string;
+      /** @enum {string} */
+      credit_kind: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+      credit_owner: string;
+    };
+    TransferResponseDto: {
+      /** Format: uuid */
+      transfer_id: string;
+      /**
+       * Format: int64
+       * @description the ledger's commit order
+       */
+      sequence: string;
+      /** @enum {string} */
+      kind: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'hold' | 'capture' | 'void' | 'expire';
+      /**
+       * @description credits, a decimal string
+       * @example 12.5
+       */
+      amount: string;
+      /** Format: uuid */
+      hold_id?: string;
+      job_id?: string;
+      prover_id?: string;
+      memo?: string;
+      metadata?: {
+        [key: string]: unknown;
+      };
+      /** Format: date-time */
+      created_at: string;
+      entries: components['schemas']['EntryResponseDto'][];
+    };
+    AccountDetailResponseDto: {
+      /** @enum {string} */
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+      account_id: string;
+      /** @example CREDIT */
+      currency: string;
+      /** Format: int64 */
+      version: string;
+      metadata: {
+        [key: string]: unknown;
+      };
+      /** Format: date-time */
+      created_at: string;
+      balance: components['schemas']['BalanceResponseDto'];
+      /**
+       * Format: date-time
+       * @description the as_of asked for: balance and version then
+       */
+      as_of?: string;
+      /** @description the 20 most recent, newest first */
+      recent_transactions: components['schemas']['TransferResponseDto'][];
+    };
+    TransferPageResponseDto: {
+      items: components['schemas']['TransferResponseDto'][];
+      /** @description the cursor of the next page; null on the last */
+      next_cursor: string | null;
+    };
     BalanceAlertRequestDto: {
       /**
        * @description fire when the available balance drops below this amount
@@ -1192,6 +1451,69 @@ export interface components {
        * @example 1000
        */
       above?: string;
+    };
+    BalanceAlertResponseDto: {
+      /** Format: uuid */
+      alert_id: string;
+      /** @enum {string} */
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+      account_id: string;
+      /** @enum {string} */
+      direction: 'below' | 'above';
+      /**
+       * @description credits, a decimal string
+       * @example 12.5
+       */
+      threshold: string;
+      /** @description fires when the balance crosses; re-armed when it crosses back */
+      armed: boolean;
+      fired_count: number;
+      /** Format: date-time */
+      last_fired_at: string | null;
+      /** Format: date-time */
+      created_at: string;
+    };
+    BalanceAlertListResponseDto: {
+      items: components['schemas']['BalanceAlertResponseDto'][];
+    };
+    ServiceResponseDto: {
+      id: string;
+      /**
+       * @description credits per unit, a decimal string
+       * @example 0.25
+       */
+      price_per_unit: string;
+      /** @example gpu_second */
+      unit: string;
+      /**
+       * @description a decimal string
+       * @example 1
+       */
+      size_factor: string;
+      /** @description credits, a decimal string */
+      minimum_charge: string;
+      /** @description what a prover needs to run it */
+      hardware_requirements: {
+        gpu_count?: number;
+        gpu_memory_gb?: number;
+        ram_gb?: number;
+        cpu_cores?: number;
+        supported_kernels?: string[];
+        zk_acceleration?: string[];
+      };
+      description: string | null;
+      /**
+       * Format: int64
+       * @description 1 when created, one more on every replacement
+       */
+      version: string;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      updated_at: string;
+    };
+    ServiceListResponseDto: {
+      items: components['schemas']['ServiceResponseDto'][];
     };
     HardwareRequirementsDto: {
       /** @example 1 */
@@ -1284,6 +1606,77 @@ export interface components {
       /** @default 1 */
       replicas: number;
     };
+    SubmitJobResponseDto: {
+      /** Format: int64 */
+      network_job_id: string;
+      /** @enum {string} */
+      status: 'PENDING';
+      /** Format: int64 */
+      held_micros: string;
+    };
+    AssignmentResponseDto: {
+      prover_id: string;
+      /** @enum {string} */
+      status: 'ASSIGNED' | 'RUNNING' | 'REPORTED' | 'CANCELLED';
+      /** @description null until reported */
+      success: boolean | null;
+      /** Format: int64 */
+      final_cost_micros: string | null;
+      result_hash: string | null;
+      /** Format: int64 */
+      reward_micros: string | null;
+    };
+    JobTimestampsResponseDto: {
+      /** Format: date-time */
+      submitted_at: string;
+      /** Format: date-time */
+      assigned_at: string | null;
+      /** Format: date-time */
+      started_at: string | null;
+      /** Format: date-time */
+      completed_at: string | null;
+      /** Format: date-time */
+      failed_at: string | null;
+      /** Format: date-time */
+      cancelled_at: string | null;
+      /** Format: date-time */
+      audited_at: string | null;
+    };
+    JobResponseDto: {
+      /** Format: int64 */
+      network_job_id: string;
+      client_job_id: string | null;
+      client_id: string;
+      /** @enum {string} */
+      status: 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'AUDITED' | 'FAILED' | 'CANCELLED';
+      /** @enum {string} */
+      priority: 'LOW' | 'NORMAL' | 'HIGH';
+      replicas: number;
+      /** @description the registry service that prices it */
+      service: string | null;
+      /** @description units of the service, a decimal string */
+      units: string | null;
+      requirements: {
+        [key: string]: unknown;
+      };
+      /** @description with one replica its prover (or null); with several, the list of provers */
+      assigned_prover: (string | null) | string[];
+      assignments: components['schemas']['AssignmentResponseDto'][];
+      /** Format: int64 */
+      max_cost_micros: string;
+      /** Format: int64 */
+      held_micros: string;
+      /** Format: int64 */
+      final_cost_micros: string | null;
+      /** Format: int64 */
+      refunded_micros: string | null;
+      /** Format: int64 */
+      platform_fee_micros: string | null;
+      error_message: string | null;
+      /** Format: int64 */
+      version: string;
+      timestamps: components['schemas']['JobTimestampsResponseDto'];
+    };
     AssignJobRequestDto: {
       prover_id?: string;
       prover_ids?: string[];
@@ -1299,6 +1692,93 @@ export interface components {
       error_message?: string;
       /** @description successes only: hash of the result; required for replicated jobs */
       result_hash?: string;
+    };
+    ReportResultResponseDto: {
+      /** Format: int64 */
+      network_job_id: string;
+      /**
+       * @description AWAITING_REPLICAS: other replicas have still to report
+       * @enum {string}
+       */
+      outcome: 'COMPLETED' | 'FAILED' | 'AWAITING_REPLICAS';
+      /** Format: int64 */
+      final_cost_micros: string | null;
+      /** Format: int64 */
+      reward_micros: string | null;
+      /** Format: int64 */
+      refunded_micros: string | null;
+    };
+    JobSummaryResponseDto: {
+      /** Format: int64 */
+      network_job_id: string;
+      client_id: string;
+      client_job_id: string | null;
+      /** @enum {string} */
+      status: 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'AUDITED' | 'FAILED' | 'CANCELLED';
+      /** @enum {string} */
+      priority: 'LOW' | 'NORMAL' | 'HIGH';
+      replicas: number;
+      /** Format: int64 */
+      max_cost_micros: string;
+      /** Format: int64 */
+      held_micros: string;
+      /** Format: int64 */
+      final_cost_micros: string | null;
+      /** Format: int64 */
+      refunded_micros: string | null;
+      /** Format: date-time */
+      submitted_at: string;
+      /** Format: date-time */
+      completed_at: string | null;
+      /** Format: date-time */
+      failed_at: string | null;
+      /** Format: date-time */
+      cancelled_at: string | null;
+      /** Format: date-time */
+      audited_at: string | null;
+    };
+    JobPageResponseDto: {
+      items: components['schemas']['JobSummaryResponseDto'][];
+      /** @description the cursor of the next page; null on the last */
+      next_cursor: string | null;
+    };
+    JobStatsResponseDto: {
+      /**
+       * @description how many jobs are in each status (statuses with none are left out)
+       * @example {
+       *       "PENDING": 2,
+       *       "COMPLETED": 40
+       *     }
+       */
+      jobs_by_status: {
+        [key: string]: number;
+      };
+      /**
+       * Format: int64
+       * @description held in escrow
+       */
+      escrow_micros: string | null;
+      /**
+       * Format: int64
+       * @description credits minted and not burned
+       */
+      total_supply_micros: string | null;
+      /** Format: int64 */
+      platform_balance_micros: string | null;
+    };
+    SchedulerConfigResponseDto: {
+      /** @description the weight of the score, a decimal string */
+      w_score: string;
+      /** @description the weight of the free capacity, a decimal string */
+      w_load: string;
+      /** @description null: the environment default */
+      tick_interval_ms: number | null;
+      /** @description what this replica runs at (0 when not scheduling) */
+      effective_tick_interval_ms: number;
+      /** Format: int64 */
+      version: string;
+      /** Format: date-time */
+      updated_at: string;
     };
     PutSchedulerConfigRequestDto: {
       /**
@@ -1318,6 +1798,21 @@ export interface components {
        * @example 3
        */
       version?: string;
+    };
+    PlacementItemDto: {
+      prover_id: string;
+      /** @description the draw weight, a decimal string (6 places at most) */
+      weight: string;
+      /** @description from 1, best first */
+      rank: number;
+    };
+    PlacementResponseDto: {
+      key: string;
+      rf: number;
+      /** @description the job the key names (its requirements were applied), or null */
+      network_job_id: string | null;
+      config_version: number;
+      items: components['schemas']['PlacementItemDto'][];
     };
     HardwareProfileDto: {
       /** @example 32 */
@@ -1375,11 +1870,46 @@ export interface components {
       /** @default 1 */
       max_concurrency: number;
     };
-    HeartbeatRequestDto: {
+    RegisterProverResponseDto: {
+      prover_id: string;
+      /**
+       * @description offline once its heartbeat is older than the liveness TTL
+       * @enum {string}
+       */
+      state: 'active' | 'draining' | 'offline';
+      /** @description the EMA score now, in [0, 100] (decayed while idle) */
+      score_value: number;
+      /** @description the score as last recorded */
+      score_recorded: number;
+      /** Format: int64 */
+      successful_jobs: string;
+      /** Format: int64 */
+      failed_jobs: string;
+      /**
+       * Format: int64
+       * @description the scorecard version
+       */
+      version: string;
+      /** Format: date-time */
+      last_heartbeat: string | null;
+      /** Format: date-time */
+      last_scored_at: string | null;
+      region: string | null;
+      max_concurrency: number;
+      load_factor: number;
+      /** Format: date-time */
+      registered_at: string;
       hardware_profile: components['schemas']['HardwareProfileDto'];
+      capabilities: components['schemas']['CapabilitiesDto'];
+      supported_features: string[];
+    };
+    HeartbeatRequestDto: {
+      /** @description left out: the registered profile is kept */
+      hardware_profile?: components['schemas']['HardwareProfileDto'];
       /** @example 0.25 */
       load_factor: number;
-      capabilities: components['schemas']['CapabilitiesDto'];
+      /** @description left out: the registered capabilities are kept */
+      capabilities?: components['schemas']['CapabilitiesDto'];
       /** @description The network job ids this prover is running now, each listed until its result is acknowledged. A job the server has RUNNING on this prover, started more than PROVER_START_ACK_GRACE_MS before this heartbeat and not listed, is given back (its poll answer was lost): ASSIGNED again, returned by the next poll, named in released_jobs. Absent: not reported, nothing is given back (older agents); []: none running. */
       running_jobs?: string[];
     };
@@ -1391,12 +1921,114 @@ export interface components {
       /** @description starts given back because running_jobs left them out: ASSIGNED again, each returned by a later poll (one a poll has handed over since this heartbeat was sent is the prover's to run); [] without running_jobs */
       released_jobs: string[];
     };
+    ProverResponseDto: {
+      prover_id: string;
+      /**
+       * @description offline once its heartbeat is older than the liveness TTL
+       * @enum {string}
+       */
+      state: 'active' | 'draining' | 'offline';
+      /** @description the EMA score now, in [0, 100] (decayed while idle) */
+      score_value: number;
+      /** @description the score as last recorded */
+      score_recorded: number;
+      /** Format: int64 */
+      successful_jobs: string;
+      /** Format: int64 */
+      failed_jobs: string;
+      /**
+       * Format: int64
+       * @description the scorecard version
+       */
+      version: string;
+      /** Format: date-time */
+      last_heartbeat: string | null;
+      /** Format: date-time */
+      last_scored_at: string | null;
+      region: string | null;
+      max_concurrency: number;
+      load_factor: number;
+      /** Format: date-time */
+      registered_at: string;
+    };
+    CapabilitiesResponseDto: {
+      prover_id: string;
+      hardware_profile: components['schemas']['HardwareProfileDto'];
+      /** @description the flat list of features its capabilities support */
+      supported_features: string[];
+    };
     PollRequestDto: {
       /**
        * @description long poll: wait up to this long
        * @default 0
        */
       max_wait_seconds: number;
+    };
+    JobToRunResponseDto: {
+      /** Format: int64 */
+      network_job_id: string;
+      /** @description as the client sent it: a JSON value, or base64 text (payload_encoding) */
+      payload: Record<string, never>;
+      /** @enum {string} */
+      payload_encoding: 'json' | 'base64';
+      /** Format: int64 */
+      max_cost_micros: string;
+      /** @enum {string} */
+      priority: 'LOW' | 'NORMAL' | 'HIGH';
+      replicas: number;
+      requirements: {
+        [key: string]: unknown;
+      };
+      service: string | null;
+      units: string | null;
+    };
+    ProverPageResponseDto: {
+      items: components['schemas']['ProverResponseDto'][];
+      /** @description the cursor of the next page; null on the last */
+      next_cursor: string | null;
+    };
+    ReceiptSignatureDto: {
+      key_id: string;
+      /** @enum {string} */
+      algorithm: 'ed25519';
+      /** @description hex */
+      value: string;
+    };
+    ReceiptAttestationDto: {
+      key_id: string;
+      /** @description hex */
+      value: string;
+    };
+    ReceiptDocumentDto: {
+      /** @enum {string} */
+      domain: 'tally.receipt';
+      /** @enum {integer} */
+      version: 1 | 2;
+      /** @description the signed fields; each kind adds its own beside these */
+      receipt?: {
+        receipt_id: string;
+        /** @enum {string} */
+        kind: 'assignment' | 'execution' | 'settlement';
+        /** @description position in the chain, from 1 */
+        seq: number;
+        network_job_id: string;
+        legacy_network_job_id?: string;
+        prev_receipt_hash: string | null;
+        /** Format: date-time */
+        issued_at: string;
+      } & {
+        [key: string]: unknown;
+      };
+      /** @description hex SHA-256 of the canonical statement */
+      receipt_hash: string;
+      signature: components['schemas']['ReceiptSignatureDto'];
+      attestation?: components['schemas']['ReceiptAttestationDto'];
+    };
+    ReceiptChainDto: {
+      /** Format: int64 */
+      network_job_id: string;
+      /** @description oldest first */
+      receipts: components['schemas']['ReceiptDocumentDto'][];
     };
     PublishedKeyDto: {
       /** @description hex SHA-256 of the raw public key */
@@ -1419,8 +2051,147 @@ export interface components {
       reason?: string;
       key_id?: string;
       receipt_hash?: string;
+      /** @description a chain: how many receipts verified */
+      length?: number;
+      /** @description a chain: the last receipt's hash */
+      head?: string;
+      /** @description a chain: the position (from 0) of the receipt that failed */
+      index?: number;
       /** @description the attestation check, when the receipt carries one */
       attestation?: Record<string, never>;
+    };
+    SealedBatchResponseDto: {
+      /** @enum {string} */
+      domain: 'tally.settlement.batch';
+      /** @enum {integer} */
+      version: 1 | 2;
+      batch_no: number;
+      /** @description hex SHA-256 */
+      prev_batch_hash: string;
+      /** @description the transaction-id horizon the batch ends below */
+      horizon: string;
+      /** Format: int64 */
+      first_seq: string;
+      /** Format: int64 */
+      last_seq: string;
+      transfer_count: number;
+      /** @description hex SHA-256 */
+      transfers_root: string;
+      /** @description root of the Merkle sum tree of every balance */
+      balances_root: string;
+      account_count: number;
+      /** @description micros, a decimal string */
+      total_supply: string;
+      /** Format: date-time */
+      created_at: string;
+      key_id: string;
+      /** @description hex SHA-256 */
+      batch_hash: string;
+      /** @description Ed25519 over the canonical statement, hex */
+      signature: string;
+    };
+    SealResponseDto: {
+      /** @description false when nothing new committed below the horizon since the last batch */
+      sealed: boolean;
+      /** @description the new batch (when sealed) */
+      batch?: components['schemas']['SealedBatchResponseDto'];
+      /** @description why nothing was sealed */
+      detail?: string;
+    };
+    BatchPageResponseDto: {
+      items: components['schemas']['SealedBatchResponseDto'][];
+      /** @description the cursor of the next page; null on the last */
+      next_cursor: string | null;
+    };
+    TransferLegDto: {
+      account_type: string;
+      account_id: string;
+      /** @enum {string} */
+      side: 'D' | 'C';
+      /** @enum {string} */
+      phase: 'posted' | 'pending' | 'release';
+      /** @description micros, a decimal string */
+      amount: string;
+    };
+    TransferStatementDto: {
+      /** @enum {string} */
+      domain: 'tally.settlement.transfer';
+      version: number;
+      /** Format: uuid */
+      id: string;
+      /** Format: int64 */
+      seq: string;
+      kind: string;
+      /** @description micros, a decimal string */
+      amount: string;
+      hold_id: string | null;
+      job_id: string | null;
+      prover_id: string | null;
+      /** @description UTC with microseconds */
+      created_at: string;
+      legs: components['schemas']['TransferLegDto'][];
+    };
+    TransferProofResponseDto: {
+      batch_no: number;
+      transfer: components['schemas']['TransferStatementDto'];
+      /** @description hex SHA-256 */
+      transfer_hash: string;
+      leaf_index: number;
+      leaf_count: number;
+      /** @description hex hashes, leaf level first */
+      siblings: string[];
+      /** @description hex SHA-256 */
+      transfers_root: string;
+    };
+    SumNodeDto: {
+      /** @description hex SHA-256 */
+      hash: string;
+      /** @description micros, a decimal string */
+      sum: string;
+    };
+    AccountProofResponseDto: {
+      batch_no: number;
+      account_type: string;
+      account_id: string;
+      /** @description the posted balance after the batch, micros */
+      balance: string;
+      leaf_index: number;
+      leaf_count: number;
+      /** @description leaf level first */
+      siblings: components['schemas']['SumNodeDto'][];
+      /** @description hex SHA-256 */
+      balances_root: string;
+      /** @description micros, a decimal string */
+      total_supply: string;
+    };
+    LastBatchDto: {
+      batch_no: number;
+      /** Format: date-time */
+      created_at: string;
+      transfer_count: number;
+    };
+    SinkStatusDto: {
+      name: string;
+      target: string | null;
+      configured: boolean;
+      pending: number;
+      failed: number;
+      last_delivered_batch_no: number | null;
+      /** Format: date-time */
+      last_delivered_at: string | null;
+      next_batch_no: number | null;
+      /** Format: date-time */
+      next_attempt_at: string | null;
+      attempts: number | null;
+      last_error: string | null;
+    };
+    SettlementStatusResponseDto: {
+      enabled: boolean;
+      seal_cron: string;
+      last_batch: components['schemas']['LastBatchDto'] | null;
+      /** @description transfers not yet in a batch */
+      pending_count: number;
+      sinks: components['schemas']['SinkStatusDto'][];
     };
     CreateWebhookRequestDto: {
       /** @example https://hooks.example/tally */
@@ -1446,6 +2217,140 @@ export interface components {
         | 'BalanceAlertTriggered'
       )[];
     };
+    WebhookOwnerDto: {
+      /** @enum {string} */
+      role: 'admin' | 'client';
+      subject: string;
+    };
+    CreatedWebhookResponseDto: {
+      /** Format: uuid */
+      webhook_id: string;
+      url: string;
+      event_types: (
+        | 'JobSubmitted'
+        | 'JobAssigned'
+        | 'JobRequeued'
+        | 'JobCompleted'
+        | 'JobFailed'
+        | 'JobCancelled'
+        | 'TransferPosted'
+        | 'HoldPlaced'
+        | 'HoldCaptured'
+        | 'HoldVoided'
+        | 'HoldExpired'
+        | 'BalanceAlertTriggered'
+      )[];
+      /** @enum {string} */
+      status: 'active' | 'failing';
+      /** Format: date-time */
+      failing_since: string | null;
+      owner: components['schemas']['WebhookOwnerDto'];
+      /** Format: date-time */
+      created_at: string;
+      /** @description signs every delivery (HMAC-SHA256); shown only in this answer */
+      secret: string;
+    };
+    WebhookResponseDto: {
+      /** Format: uuid */
+      webhook_id: string;
+      url: string;
+      event_types: (
+        | 'JobSubmitted'
+        | 'JobAssigned'
+        | 'JobRequeued'
+        | 'JobCompleted'
+        | 'JobFailed'
+        | 'JobCancelled'
+        | 'TransferPosted'
+        | 'HoldPlaced'
+        | 'HoldCaptured'
+        | 'HoldVoided'
+        | 'HoldExpired'
+        | 'BalanceAlertTriggered'
+      )[];
+      /** @enum {string} */
+      status: 'active' | 'failing';
+      /** Format: date-time */
+      failing_since: string | null;
+      owner: components['schemas']['WebhookOwnerDto'];
+      /** Format: date-time */
+      created_at: string;
+    };
+    WebhookListResponseDto: {
+      items: components['schemas']['WebhookResponseDto'][];
+    };
+    WebhookDeliveryResponseDto: {
+      /** Format: int64 */
+      delivery_id: string;
+      event_id: string;
+      event_type: string;
+      /** Format: int64 */
+      sequence: string;
+      /** @enum {string} */
+      status: 'pending' | 'delivered' | 'failing';
+      attempts: number;
+      /**
+       * Format: date-time
+       * @description while pending
+       */
+      next_attempt_at: string | null;
+      last_status_code: number | null;
+      last_error: string | null;
+      /** Format: date-time */
+      delivered_at: string | null;
+      /** Format: date-time */
+      created_at: string;
+    };
+    WebhookDeliveryListResponseDto: {
+      /** @description newest first, at most 100 */
+      items: components['schemas']['WebhookDeliveryResponseDto'][];
+    };
+    /** @description An error (RFC 9457). Besides these fields, an error adds its own where it has them: `field` and `errors` for a bad input, `from` and `to` for an illegal transition, `retry_after_seconds`, the ids of what was not found. */
+    Problem: {
+      /**
+       * Format: uri-reference
+       * @description the code's entry in the error reference: /docs/errors#<code>
+       * @example /docs/errors#DSE-008
+       */
+      type: string;
+      /** @example Insufficient credits */
+      title: string;
+      /**
+       * @description the HTTP status
+       * @example 402
+       */
+      status: number;
+      /** @description what went wrong, for a person */
+      detail: string;
+      /**
+       * @example DSE-008
+       * @enum {string}
+       */
+      code:
+        | 'DSE-001'
+        | 'DSE-002'
+        | 'DSE-003'
+        | 'DSE-004'
+        | 'DSE-005'
+        | 'DSE-006'
+        | 'DSE-007'
+        | 'DSE-008'
+        | 'DSE-009'
+        | 'DSE-010'
+        | 'DSE-011'
+        | 'DSE-012'
+        | 'DSE-013'
+        | 'DSE-014'
+        | 'DSE-015';
+      /** @description the request path */
+      instance?: string;
+      /** @description also the X-Request-Id header, and in the logs */
+      request_id: string;
+      /** @description the input field to blame, where there is one */
+      field?: string;
+    } & {
+      [key: string]: unknown;
+    };
   };
   responses: never;
   parameters: never;
@@ -1455,7 +2360,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-  AdminKeysController_list_v1: {
+  'admin.listKeys': {
     parameters: {
       query?: {
         limit?: number;
@@ -1481,37 +2386,63 @@ export interface operations {
           'application/json': components['schemas']['ApiKeyListResponseDto'];
         };
       };
-      /** @description DSE-001: an invalid or unknown filter, limit or cursor */
+      /** @description DSE-001 Invalid request */
       400: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
-      /** @description DSE-002: missing, unknown or revoked key */
+      /** @description DSE-002 Unauthorized */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
-      /** @description DSE-002: the key is not an admin key */
+      /** @description DSE-002 Forbidden */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
-      /** @description DSE-012: rate limited; see Retry-After */
+      /** @description DSE-012 Rate limited */
       429: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  AdminKeysController_create_v1: {
+  'admin.createKey': {
     parameters: {
       query?: never;
       header?: never;
@@ -1532,37 +2463,72 @@ export interface operations {
           'application/json': components['schemas']['CreatedApiKeyResponseDto'];
         };
       };
-      /** @description DSE-001: invalid request */
+      /** @description DSE-001 Invalid request */
       400: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
-      /** @description DSE-002: missing, unknown or revoked key */
+      /** @description DSE-002 Unauthorized */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
-      /** @description DSE-002: the key is not an admin key */
+      /** @description DSE-002 Forbidden */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
-      /** @description DSE-012: rate limited; see Retry-After */
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
       429: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  AdminKeysController_revoke_v1: {
+  'admin.revokeKey': {
     parameters: {
       query?: never;
       header?: never;
@@ -1581,37 +2547,72 @@ export interface operations {
           'application/json': components['schemas']['ApiKeyResponseDto'];
         };
       };
-      /** @description DSE-002: missing, unknown or revoked key */
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
-      /** @description DSE-002: the key is not an admin key */
+      /** @description DSE-002 Forbidden */
       403: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
-      /** @description DSE-001: no key with this id */
+      /** @description DSE-015 Not found */
       404: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
-      /** @description DSE-012: rate limited; see Retry-After */
+      /** @description DSE-012 Rate limited */
       429: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  WhoamiController_get_v1: {
+  'auth.whoami': {
     parameters: {
       query?: never;
       header?: never;
@@ -1628,16 +2629,63 @@ export interface operations {
           'application/json': components['schemas']['WhoamiResponseDto'];
         };
       };
-      /** @description DSE-002: missing, unknown or revoked key, a refused JWT, or a bad signature */
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  WhoamiController_post_v1: {
+  'auth.whoamiSigned': {
     parameters: {
       query?: never;
       header?: never;
@@ -1654,16 +2702,63 @@ export interface operations {
           'application/json': components['schemas']['WhoamiResponseDto'];
         };
       };
-      /** @description DSE-002: missing, unknown or revoked key, a refused JWT, or a bad signature */
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
       401: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  HealthController_live: {
+  'operations.health': {
     parameters: {
       query?: never;
       header?: never;
@@ -1732,6 +2827,24 @@ export interface operations {
               };
             };
           };
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
         };
       };
       /** @description The Health Check is not successful */
@@ -1811,7 +2924,7 @@ export interface operations {
       };
     };
   };
-  HealthController_ready: {
+  'operations.ready': {
     parameters: {
       query?: never;
       header?: never;
@@ -1880,6 +2993,24 @@ export interface operations {
               };
             };
           };
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
         };
       };
       /** @description The Health Check is not successful */
@@ -1959,7 +3090,7 @@ export interface operations {
       };
     };
   };
-  SystemInfoController_info_v1: {
+  'operations.info': {
     parameters: {
       query?: never;
       header?: never;
@@ -1976,9 +3107,36 @@ export interface operations {
           'application/json': components['schemas']['SystemInfoResponse'];
         };
       };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
-  MetricsController_scrape: {
+  'operations.metrics': {
     parameters: {
       query?: never;
       header?: never;
@@ -1996,9 +3154,36 @@ export interface operations {
           'text/plain': string;
         };
       };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
-  EventsStatusController_status_v1: {
+  'admin.eventsStatus': {
     parameters: {
       query?: never;
       header?: never;
@@ -2011,11 +3196,114 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['EventsStatusResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  CreditsController_mint_v1: {
+  'operations.errors': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description docs/errors.md as HTML; each code's row is anchored (#DSE-008) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'credits.mint': {
     parameters: {
       query?: never;
       header?: {
@@ -2031,15 +3319,90 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the transfer, with each account's balance after it */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['PostingResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-009 Idempotency key reused with a different request */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  CreditsController_spend_v1: {
+  'credits.spend': {
     parameters: {
       query?: never;
       header?: {
@@ -2055,15 +3418,108 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the transfer, with each account's balance after it */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['PostingResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-008 Insufficient credits */
+      402: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-011 Account not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-009 Idempotency key reused with a different request */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  CreditsController_reward_v1: {
+  'credits.reward': {
     parameters: {
       query?: never;
       header?: {
@@ -2079,15 +3535,99 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the transfer, with each account's balance after it */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['PostingResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-008 Insufficient credits */
+      402: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-009 Idempotency key reused with a different request */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  CreditsController_transfer_v1: {
+  'credits.transfer': {
     parameters: {
       query?: never;
       header?: {
@@ -2103,15 +3643,108 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the transfer, with each account's balance after it */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['PostingResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-008 Insufficient credits */
+      402: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-011 Account not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-009 Idempotency key reused with a different request */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  CreditsController_createAccount_v1: {
+  'credits.createAccount': {
     parameters: {
       query?: never;
       header?: {
@@ -2127,15 +3760,99 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the account, which existed already (unchanged) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AccountResponseDto'];
+        };
+      };
+      /** @description the account, created */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AccountResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-009 Idempotency key reused with a different request */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  CreditsController_placeHold_v1: {
+  'credits.placeHold': {
     parameters: {
       query?: never;
       header?: {
@@ -2151,15 +3868,108 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the transfer, with each account's balance after it */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['PostingResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-008 Insufficient credits */
+      402: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-011 Account not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-009 Idempotency key reused with a different request */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  CreditsController_captureHold_v1: {
+  'credits.captureHold': {
     parameters: {
       query?: never;
       header?: {
@@ -2177,15 +3987,108 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the transfer, with each account's balance after it */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['PostingResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-011 Account not found; DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-009 Idempotency key reused with a different request; DSE-010 Illegal state transition */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-013 Cost ceiling exceeded */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  CreditsController_voidHold_v1: {
+  'credits.voidHold': {
     parameters: {
       query?: never;
       header?: {
@@ -2203,15 +4106,99 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the transfer, with each account's balance after it */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['PostingResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-009 Idempotency key reused with a different request; DSE-010 Illegal state transition */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  CreditsController_getHold_v1: {
+  'credits.getHold': {
     parameters: {
       query?: never;
       header?: never;
@@ -2226,11 +4213,76 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['HoldResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  CreditsController_getAccount_v1: {
+  'credits.getAccount': {
     parameters: {
       query?: {
         /** @description ISO 8601 timestamp: the balance at that moment */
@@ -2249,17 +4301,82 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AccountDetailResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-011 Account not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  CreditsController_listTransactions_v1: {
+  'credits.listTransactions': {
     parameters: {
       query?: {
         limit?: number;
         /** @description next_cursor of the previous page */
         cursor?: string;
-        account_type?: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+        account_type?: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'prover';
         account_id?: string;
         job_id?: string;
         /** @description the transfer kind (mint, spend, reward, …) */
@@ -2281,11 +4398,67 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TransferPageResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  CreditsController_getTransaction_v1: {
+  'credits.getTransaction': {
     parameters: {
       query?: never;
       header?: never;
@@ -2300,11 +4473,76 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TransferResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  BalanceAlertsController_list_v1: {
+  'credits.listAlerts': {
     parameters: {
       query?: never;
       header?: never;
@@ -2320,11 +4558,67 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['BalanceAlertListResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  BalanceAlertsController_create_v1: {
+  'credits.createAlerts': {
     parameters: {
       query?: never;
       header?: never;
@@ -2340,15 +4634,90 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the alerts created (one per threshold) */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['BalanceAlertListResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-011 Account not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  BalanceAlertsController_remove_v1: {
+  'credits.deleteAlert': {
     parameters: {
       query?: never;
       header?: never;
@@ -2361,15 +4730,79 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description removed */
       204: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
       };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
-  RegistryController_list_v1: {
+  'registry.list': {
     parameters: {
       query?: never;
       header?: never;
@@ -2382,11 +4815,67 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ServiceListResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  RegistryController_get_v1: {
+  'registry.get': {
     parameters: {
       query?: never;
       header?: never;
@@ -2401,11 +4890,76 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ServiceResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  RegistryController_put_v1: {
+  'registry.put': {
     parameters: {
       query?: never;
       header?: never;
@@ -2420,15 +4974,90 @@ export interface operations {
       };
     };
     responses: {
+      /** @description replaced */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ServiceResponseDto'];
+        };
+      };
+      /** @description created (Location names it) */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ServiceResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  JobsController_submit_v1: {
+  'jobs.submit': {
     parameters: {
       query?: never;
       header?: {
@@ -2444,15 +5073,117 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the job, PENDING, with what is held */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SubmitJobResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-008 Insufficient credits */
+      402: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-011 Account not found; DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-009 Idempotency key reused with a different request */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-013 Cost ceiling exceeded */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  JobsController_get_v1: {
+  'jobs.get': {
     parameters: {
       query?: never;
       header?: never;
@@ -2468,11 +5199,76 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['JobResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-003 Job not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  JobsController_cancel_v1: {
+  'jobs.cancel': {
     parameters: {
       query?: never;
       header?: never;
@@ -2493,25 +5289,94 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['JobResponseDto'];
+        };
       };
-      /** @description DSE-003: no such job, or another client's */
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-003 Job not found */
       404: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
-      /** @description DSE-010: the job already ended COMPLETED, AUDITED or FAILED (named in detail and `from`) */
+      /** @description DSE-010 Illegal state transition */
       409: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  JobsController_assign_v1: {
+  'jobs.assign': {
     parameters: {
       query?: never;
       header?: never;
@@ -2527,15 +5392,99 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the job, ASSIGNED */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['JobResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-003 Job not found; DSE-004 Prover not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-010 Illegal state transition */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  JobsController_start_v1: {
+  'jobs.start': {
     parameters: {
       query?: never;
       header?: never;
@@ -2551,15 +5500,99 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the job, RUNNING */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['JobResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-003 Job not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-010 Illegal state transition */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  JobsController_result_v1: {
+  'jobs.reportResult': {
     parameters: {
       query?: never;
       header?: never;
@@ -2579,11 +5612,103 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ReportResultResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-003 Job not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-010 Illegal state transition */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-013 Cost ceiling exceeded */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  AdminJobsController_list_v1: {
+  'admin.listJobs': {
     parameters: {
       query?: {
         limit?: number;
@@ -2605,11 +5730,67 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['JobPageResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  AdminJobsController_stats_v1: {
+  'admin.stats': {
     parameters: {
       query?: never;
       header?: never;
@@ -2622,11 +5803,67 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['JobStatsResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  SchedulerController_getConfig_v1: {
+  'scheduler.getConfig': {
     parameters: {
       query?: never;
       header?: never;
@@ -2639,11 +5876,67 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SchedulerConfigResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  SchedulerController_putConfig_v1: {
+  'scheduler.putConfig': {
     parameters: {
       query?: never;
       header?: never;
@@ -2660,11 +5953,85 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SchedulerConfigResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-005 Version conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  SchedulerController_placement_v1: {
+  'scheduler.placement': {
     parameters: {
       query?: {
         /** @description how many provers (replication factor) */
@@ -2682,11 +6049,67 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['PlacementResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  ProversController_register_v1: {
+  'provers.register': {
     parameters: {
       query?: never;
       header?: never;
@@ -2699,15 +6122,90 @@ export interface operations {
       };
     };
     responses: {
+      /** @description its profile replaced, its score kept */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RegisterProverResponseDto'];
+        };
+      };
+      /** @description registered (Location names it) */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['RegisterProverResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  ProversController_heartbeat_v1: {
+  'provers.heartbeat': {
     parameters: {
       query?: never;
       header?: never;
@@ -2730,9 +6228,81 @@ export interface operations {
           'application/json': components['schemas']['HeartbeatResponseDto'];
         };
       };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-004 Prover not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
-  ProversController_get_v1: {
+  'provers.get': {
     parameters: {
       query?: never;
       header?: never;
@@ -2747,11 +6317,76 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ProverResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-004 Prover not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  ProversController_capabilities_v1: {
+  'provers.capabilities': {
     parameters: {
       query?: never;
       header?: never;
@@ -2766,11 +6401,76 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['CapabilitiesResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-004 Prover not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  ProversController_poll_v1: {
+  'provers.poll': {
     parameters: {
       query?: {
         /** @description long poll: wait up to this long */
@@ -2793,7 +6493,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['JobToRunResponseDto'];
+        };
       };
       /** @description no job is assigned to this prover (within max_wait_seconds) */
       204: {
@@ -2802,9 +6504,81 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-004 Prover not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
-  ProversController_drain_v1: {
+  'provers.drain': {
     parameters: {
       query?: never;
       header?: never;
@@ -2819,15 +6593,90 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the prover, draining */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ProverResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-004 Prover not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  ProversController_resume_v1: {
+  'provers.resume': {
     parameters: {
       query?: never;
       header?: never;
@@ -2842,15 +6691,90 @@ export interface operations {
       };
     };
     responses: {
+      /** @description the prover, active */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ProverResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-004 Prover not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  AdminProversController_list_v1: {
+  'admin.listProvers': {
     parameters: {
       query?: {
         limit?: number;
@@ -2869,11 +6793,67 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ProverPageResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  ReceiptsController_latest_v1: {
+  'receipts.latest': {
     parameters: {
       query?: never;
       header?: never;
@@ -2889,11 +6869,76 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ReceiptDocumentDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-003 Job not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  ReceiptsController_chain_v1: {
+  'receipts.chain': {
     parameters: {
       query?: never;
       header?: never;
@@ -2909,11 +6954,76 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ReceiptChainDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-003 Job not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  ReceiptsController_keys_v1: {
+  'receipts.keys': {
     parameters: {
       query?: never;
       header?: never;
@@ -2930,16 +7040,52 @@ export interface operations {
           'application/json': components['schemas']['ReceiptKeysDto'];
         };
       };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
-  ReceiptsController_verify_v1: {
+  'receipts.verify': {
     parameters: {
       query?: never;
       header?: never;
       path?: never;
       cookie?: never;
     };
-    /** @description a receipt document as GET /v1/jobs/{id}/receipt returns it */
+    /** @description a receipt as GET /v1/jobs/{id}/receipt returns it, or a chain as GET /v1/jobs/{id}/receipts does ({network_job_id, receipts}) */
     requestBody: {
       content: {
         'application/json': Record<string, never>;
@@ -2954,9 +7100,54 @@ export interface operations {
           'application/json': components['schemas']['VerifyResultDto'];
         };
       };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
-  SettlementController_list_v1: {
+  'settlement.listBatches': {
     parameters: {
       query?: {
         limit?: number;
@@ -2973,11 +7164,49 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['BatchPageResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  SettlementController_seal_v1: {
+  'settlement.seal': {
     parameters: {
       query?: never;
       header?: never;
@@ -2990,15 +7219,90 @@ export interface operations {
       };
     };
     responses: {
+      /** @description sealed: false, with the reason in detail */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SealResponseDto'];
+        };
+      };
+      /** @description sealed: true, with the new batch */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SealResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  SettlementController_get_v1: {
+  'settlement.getBatch': {
     parameters: {
       query?: never;
       header?: never;
@@ -3013,11 +7317,58 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SealedBatchResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  SettlementController_transferProof_v1: {
+  'settlement.transferProof': {
     parameters: {
       query?: never;
       header?: never;
@@ -3033,11 +7384,76 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TransferProofResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  SettlementController_accountProof_v1: {
+  'settlement.accountProof': {
     parameters: {
       query?: never;
       header?: never;
@@ -3054,11 +7470,76 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AccountProofResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  SettlementController_status_v1: {
+  'settlement.status': {
     parameters: {
       query?: never;
       header?: never;
@@ -3071,11 +7552,67 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['SettlementStatusResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  WebhooksController_list_v1: {
+  'webhooks.list': {
     parameters: {
       query?: never;
       header?: never;
@@ -3088,11 +7625,67 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['WebhookListResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  WebhooksController_create_v1: {
+  'webhooks.create': {
     parameters: {
       query?: never;
       header?: never;
@@ -3109,11 +7702,76 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['CreatedWebhookResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  WebhooksController_remove_v1: {
+  'webhooks.delete': {
     parameters: {
       query?: never;
       header?: never;
@@ -3124,15 +7782,79 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description removed */
       204: {
         headers: {
           [name: string]: unknown;
         };
         content?: never;
       };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
-  WebhooksController_deliveries_v1: {
+  'webhooks.deliveries': {
     parameters: {
       query?: never;
       header?: never;
@@ -3147,11 +7869,76 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['WebhookDeliveryListResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
-  EventsStreamController_stream_v1: {
+  'events.stream': {
     parameters: {
       query?: {
         /** @description event types to receive, comma-separated (every type the caller may see when absent) */
@@ -3170,7 +7957,63 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'text/event-stream': string;
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
       };
     };
   };
