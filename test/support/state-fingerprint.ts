@@ -11,10 +11,13 @@ import type { DataSource } from 'typeorm';
  * - request_signatures: a signed request's signature is remembered as soon as it is
  *   verified, before the route looks at the request, whatever the answer: that is what
  *   makes a replay of it a 401. None counts.
+ * - outbox_cursors: how far the outbox's readers (webhooks) have read; they move on their
+ *   own over earlier requests' events (`unfollowed` waits for them). None counts.
  */
 const REFUSAL_BOOKKEEPING: Record<string, string> = {
   idempotency_keys: "outcome <> 'rejected'",
   request_signatures: 'false',
+  outbox_cursors: 'false',
 };
 
 export interface Fingerprint {
@@ -24,6 +27,8 @@ export interface Fingerprint {
   xmax: string;
   /** Outbox rows not yet relayed: events whose handlers may still write. */
   unrelayed: number;
+  /** Outbox rows past the slowest cursor: events the webhook follower may still enqueue. */
+  unfollowed: number;
 }
 
 /**
@@ -47,7 +52,9 @@ export class StateFingerprint {
                FROM "${table}" r ${where}) AS "${table}"`;
     });
     const sql = `SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS "xmax", ${columns.join(',\n')},
-                 (SELECT count(*)::int FROM outbox WHERE published_at IS NULL) AS "unrelayed"`;
+                 (SELECT count(*)::int FROM outbox WHERE published_at IS NULL) AS "unrelayed",
+                 (SELECT count(*)::int FROM outbox WHERE id > COALESCE((SELECT min(position) FROM outbox_cursors),
+                                                                    (SELECT max(id) FROM outbox))) AS "unfollowed"`;
     return new StateFingerprint(dataSource, sql);
   }
 
@@ -60,13 +67,14 @@ export class StateFingerprint {
       const [{ xmax }] = await this.dataSource.query(`SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax`);
       if (xmax === last.xmax) return last;
     }
-    const [{ xmax, unrelayed, ...tables }] = await this.dataSource.query(this.sql);
-    return { tables, xmax, unrelayed };
+    const [{ xmax, unrelayed, unfollowed, ...tables }] = await this.dataSource.query(this.sql);
+    return { tables, xmax, unrelayed, unfollowed };
   }
 
   /**
    * The state once what a request set going has finished: every outbox row relayed (the
-   * relay marks them within a few tens of ms), then two readings alike.
+   * relay marks them within a few tens of ms) and followed (the webhook follower reads every
+   * 100 ms), then two readings alike.
    */
   async settled(timeoutMs = 10_000): Promise<Fingerprint> {
     const deadline = Date.now() + timeoutMs;
@@ -74,7 +82,7 @@ export class StateFingerprint {
     for (;;) {
       await new Promise((r) => setTimeout(r, 25));
       const next = await this.take(last);
-      if (next.unrelayed === 0 && changedTables(last, next).length === 0) return next;
+      if (next.unrelayed === 0 && next.unfollowed === 0 && changedTables(last, next).length === 0) return next;
       if (Date.now() > deadline) throw new Error(`state did not settle within ${timeoutMs} ms`);
       last = next;
     }

@@ -225,6 +225,8 @@ describe('validateEnv', () => {
   it('lists every wrong variable, one per line', () => {
     const message = errorOf({ PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' });
     const lines = message.split('\n').slice(1);
+    // Then one line saying how to fix them.
+    expect(lines.pop()).toMatch(/^Fix these variables .*README\.md#configuration/);
     expect(lines.map((l) => l.trim().split(':')[0]).sort()).toEqual(['DATABASE_URL', 'LOG_LEVEL', 'PORT']);
   });
 });
