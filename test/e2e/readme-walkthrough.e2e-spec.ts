@@ -17,7 +17,7 @@ function walkthroughSection(): string {
   return readme.split('\n## Walkthrough: a whole job\n')[1]?.split('\n## ')[0] ?? '';
 }
 
-/** `METHOD /path` of every request line of the examples' .http files, `{{base}}` and the query left out. */
+/** Every request line of the examples' .http files, `{{base}}` left out. */
 function httpRequests(): { file: string; method: string; path: string }[] {
   return readdirSync(EXAMPLES)
     .filter((name) => name.endsWith('.http'))
@@ -26,7 +26,7 @@ function httpRequests(): { file: string; method: string; path: string }[] {
         .split('\n')
         .map((line) => /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \{\{base\}\}(\S*)/.exec(line))
         .filter((m): m is RegExpExecArray => m !== null)
-        .map((m) => ({ file, method: m[1], path: m[2].split('?')[0] })),
+        .map((m) => ({ file, method: m[1], path: m[2] })),
     );
 }
 
@@ -88,26 +88,39 @@ describe("the README's walkthrough (examples/walkthrough.sh) against the compile
     // What the steps did, as the walkthrough prints it: 100 minted, a 0.25 cost, 10% fee.
     expect(result.stdout).toContain('alice: 99.75 credits, prover-1: 0.225 credits');
     expect(result.stdout).toMatch(/^valid: chain of 3 receipt\(s\), head [0-9a-f]{64}$/m);
-    expect(result.stdout).toMatch(/^valid: user\/alice holds 99\.75 credits after batch \d+, signed by key [0-9a-f]{64}/m);
+    expect(result.stdout).toMatch(
+      /^valid: user\/alice holds 99\.75 credits after batch \d+, signed by key [0-9a-f]{64}/m,
+    );
     expect(result.stdout).toContain('drained: exiting');
   });
 
-  it('names in examples/*.http only operations the OpenAPI document has', async () => {
+  it("names in examples/*.http only operations the OpenAPI document has, and the script's calls", async () => {
     const document = (await (await fetch(`${server.url}/docs-json`)).json()) as {
       paths: Record<string, Record<string, unknown>>;
     };
     const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
       Object.keys(methods).map((method) => ({
-        method: method.toUpperCase(),
-        // A template's `{param}` takes one segment, as a `{{variable}}` or a literal id of the file does.
-        pattern: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+        name: `${method.toUpperCase()} ${path}`,
+        // A template's `{param}` takes one segment, as a variable or a literal id does.
+        pattern: new RegExp(`^${method.toUpperCase()} ${path.replace(/\{[^}]+\}/g, '[^/]+')}$`),
       })),
     );
-    const requests = httpRequests();
-    expect(requests.length).toBeGreaterThanOrEqual(14);
-    const unknown = requests.filter(
-      (r) => !operations.some((op) => op.method === r.method && op.pattern.test(r.path.replace(/\{\{\w+\}\}/g, 'x'))),
-    );
-    expect(unknown).toEqual([]);
+    /** The operation a call names (`{{jobId}}` or `$JOB` standing for any id), or the call itself when none. */
+    const operationOf = (method: string, path: string) => {
+      const call = `${method} ${path.split('?')[0].replace(/\{\{\w+\}\}|\$\w+/g, 'x')}`;
+      return operations.find((op) => op.pattern.test(call))?.name ?? `unknown: ${method} ${path}`;
+    };
+
+    const requests = httpRequests().map((r) => operationOf(r.method, r.path));
+    expect(requests.filter((name) => name.startsWith('unknown'))).toEqual([]);
+
+    // The script's calls: its get/post helpers, and curl for the public routes.
+    const script = readFileSync(SCRIPT, 'utf8');
+    const calls = [
+      ...[...script.matchAll(/\b(get|post) "?(\/v1\/[^"\s]*)/g)].map((m) => operationOf(m[1].toUpperCase(), m[2])),
+      ...[...script.matchAll(/"\$BASE(\/v1\/[^"\s]*)"/g)].map((m) => operationOf('GET', m[1])),
+    ];
+    expect(calls).toHaveLength(13);
+    expect(new Set(requests)).toEqual(new Set(calls));
   });
 });
