@@ -1,7 +1,8 @@
 import { ASSIGNABLE_PROVER_STATE } from '@tally/provers';
 import type { WeightedCandidate } from './rendezvous';
 import { meetsRequirements, type ProverAttributes } from './requirements';
-import { proverWeight, type Weights } from './weight';
+import { proverWeight, weighsWorkload, type Weights } from './weight';
+import { normaliseWorkloads, type Workload, workloadOf } from './workload';
 
 /** A prover row as the scheduler reads it, with its current load. */
 export interface ProverSnapshot extends ProverAttributes {
@@ -59,10 +60,22 @@ export function exclusion(p: ProverSnapshot, job: JobNeeds, liveness: Liveness):
 }
 
 /**
+ * Each live assignable prover's workload figures, normalised over them all (the provers
+ * a draw compares), by prover id. Read only when a workload weight is set.
+ */
+export function liveWorkloads(provers: readonly ScoredProver[], liveness: Liveness): Map<string, Workload> {
+  const live = provers.filter((p) => p.state === ASSIGNABLE_PROVER_STATE && isLive(p, liveness));
+  const normalised = normaliseWorkloads(live.map((p) => workloadOf(p, liveness.now)));
+  return new Map(live.map((p, i) => [p.proverId, normalised[i]]));
+}
+
+/**
  * The provers that may take the job, with their rendezvous weights: active (not draining,
  * not offline), live, below max_concurrency, meeting the job's requirements and its
  * service's hardware requirements, not already holding a replica. A pure function of the
- * rows: their order does not matter (the draw sorts by score and prover id).
+ * rows: their order does not matter (the draw sorts by score and prover id). With workload
+ * weights set, the heartbeat figures are normalised over every live prover, not only the
+ * job's candidates, so a prover's weight is the same for every job of a draw.
  */
 export function candidatesFor(
   provers: readonly ScoredProver[],
@@ -70,10 +83,12 @@ export function candidatesFor(
   liveness: Liveness,
   weights: Weights,
 ): WeightedCandidate[] {
+  const workloads = weighsWorkload(weights) ? liveWorkloads(provers, liveness) : undefined;
   const out: WeightedCandidate[] = [];
   for (const p of provers) {
     if (exclusion(p, job, liveness) === null) {
-      out.push({ proverId: p.proverId, weight: proverWeight(p.currentScore, p.loadFactor, weights) });
+      const weight = proverWeight(p.currentScore, p.loadFactor, weights, workloads?.get(p.proverId));
+      out.push({ proverId: p.proverId, weight });
     }
   }
   return out;

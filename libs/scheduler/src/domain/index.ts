@@ -1,5 +1,6 @@
 export * from './rendezvous';
 export * from './weight';
+export * from './workload';
 export * from './requirements';
 export * from './candidates';
 export * from './scheduler-config';

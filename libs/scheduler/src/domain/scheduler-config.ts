@@ -10,6 +10,16 @@ export interface SchedulerConfig {
   w_score: string;
   /** Weight of the prover's idle share (1 − load_factor). */
   w_load: string;
+  /** Weight of the prover's free cores, normalised over the live provers (0: not weighed). */
+  w_cpu: string;
+  /** Weight of its free RAM, normalised likewise. */
+  w_ram: string;
+  /** Weight of its free GPU memory, normalised likewise. */
+  w_gpu: string;
+  /** Weight of its (inverted) latency, normalised likewise. */
+  w_latency: string;
+  /** Weight of its free storage IOPS, normalised likewise. */
+  w_io: string;
   /** Overrides SCHEDULER_TICK_MS when set. */
   tick_interval_ms?: number;
 }
@@ -26,7 +36,18 @@ export const WEIGHT_MESSAGE = '$property must be a decimal string ≥ 0 with at 
 export const TICK_INTERVAL_MIN_MS = 10;
 export const TICK_INTERVAL_MAX_MS = 60_000;
 
-export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = { w_score: '1', w_load: '1' };
+/** The workload weights, in the order the config and the weight list them. */
+export const WORKLOAD_WEIGHTS = ['w_cpu', 'w_ram', 'w_gpu', 'w_latency', 'w_io'] as const;
+
+export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
+  w_score: '1',
+  w_load: '1',
+  w_cpu: '0',
+  w_ram: '0',
+  w_gpu: '0',
+  w_latency: '0',
+  w_io: '0',
+};
 
 /** "1.50" → "1.5", "2.000" → "2". */
 function canonical(value: string): string {
@@ -44,8 +65,9 @@ function parseWeight(value: unknown, field: string): string {
 }
 
 /**
- * Checks a whole configuration (from a request or from the table): both weights valid
- * decimal strings, not both zero, the tick interval an integer in range. DSE-001 otherwise.
+ * Checks a whole configuration (from a request or from the table): every weight a valid
+ * decimal string (a workload weight left out is 0, as in configs stored before they
+ * existed), not all zero, the tick interval an integer in range. DSE-001 otherwise.
  */
 export function parseSchedulerConfig(input: unknown): SchedulerConfig {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -55,9 +77,17 @@ export function parseSchedulerConfig(input: unknown): SchedulerConfig {
   const config: SchedulerConfig = {
     w_score: parseWeight(raw.w_score, 'w_score'),
     w_load: parseWeight(raw.w_load, 'w_load'),
+    w_cpu: '0',
+    w_ram: '0',
+    w_gpu: '0',
+    w_latency: '0',
+    w_io: '0',
   };
-  if (config.w_score === '0' && config.w_load === '0') {
-    throw new InvalidRequestError('w_score and w_load cannot both be zero', { field: 'w_score' });
+  for (const field of WORKLOAD_WEIGHTS) {
+    if (raw[field] !== undefined) config[field] = parseWeight(raw[field], field);
+  }
+  if (config.w_score === '0' && config.w_load === '0' && WORKLOAD_WEIGHTS.every((f) => config[f] === '0')) {
+    throw new InvalidRequestError('the weights cannot all be zero', { field: 'w_score' });
   }
   if (raw.tick_interval_ms !== undefined && raw.tick_interval_ms !== null) {
     const tick = raw.tick_interval_ms;

@@ -16,7 +16,7 @@ import { PutSchedulerConfigCommand } from '../commands/put-scheduler-config/put-
 import { GetPlacementQuery } from '../queries/get-placement/get-placement.query';
 import { GetSchedulerConfigQuery } from '../queries/get-scheduler-config/get-scheduler-config.query';
 import { SchedulerTicker } from '../ticks/scheduler-ticker';
-import { PlacementQueryDto, PutSchedulerConfigRequestDto } from './dto/scheduler.request.dto';
+import { PlacementQueryDto, PutSchedulerConfigRequestDto, WORKLOAD } from './dto/scheduler.request.dto';
 
 /** A placement key: a job id or any hash (hex, base64url, …). */
 const KEY = /^[A-Za-z0-9._:@+=~-]{1,256}$/;
@@ -31,6 +31,11 @@ export const presentWeight = (weight: number): string => weight.toFixed(6).repla
 class SchedulerConfigResponseDto {
   @ApiProperty({ description: 'the weight of the score, a decimal string' }) w_score: string;
   @ApiProperty({ description: 'the weight of the free capacity, a decimal string' }) w_load: string;
+  @ApiProperty({ description: WORKLOAD.w_cpu }) w_cpu: string;
+  @ApiProperty({ description: WORKLOAD.w_ram }) w_ram: string;
+  @ApiProperty({ description: WORKLOAD.w_gpu }) w_gpu: string;
+  @ApiProperty({ description: WORKLOAD.w_latency }) w_latency: string;
+  @ApiProperty({ description: WORKLOAD.w_io }) w_io: string;
   @ApiProperty({ type: 'integer', nullable: true, description: 'null: the environment default' })
   tick_interval_ms: number | null;
   @ApiProperty({ type: 'integer', description: 'what this replica runs at (0 when not scheduling)' })
@@ -116,6 +121,11 @@ export class SchedulerController {
     return {
       w_score: config.w_score,
       w_load: config.w_load,
+      w_cpu: config.w_cpu,
+      w_ram: config.w_ram,
+      w_gpu: config.w_gpu,
+      w_latency: config.w_latency,
+      w_io: config.w_io,
       tick_interval_ms: config.tick_interval_ms ?? null,
       // What this replica runs at (the environment's default when the config sets none; 0 when not scheduling).
       effective_tick_interval_ms: this.ticker.tickIntervalMs,

@@ -1,9 +1,25 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, Matches, Max, Min } from 'class-validator';
 import { IfPresent, IfPresentAndNotNull, Int64Field } from '@tally/shared';
-import { TICK_INTERVAL_MAX_MS, TICK_INTERVAL_MIN_MS, WEIGHT_MESSAGE, WEIGHT_PATTERN } from '../../domain';
+import {
+  TICK_INTERVAL_MAX_MS,
+  TICK_INTERVAL_MIN_MS,
+  WEIGHT_MESSAGE,
+  WEIGHT_PATTERN,
+  type WORKLOAD_WEIGHTS,
+} from '../../domain';
 
-/** The whole config: PUT replaces it (a field left out takes its default). */
+/** What each workload weight weighs (the figures are normalised over the live provers). */
+export const WORKLOAD: Record<(typeof WORKLOAD_WEIGHTS)[number], string> = {
+  w_cpu: 'weight of the free cores, cpu_cores × (1 − load_factor) / the most among live provers; decimal string ≥ 0',
+  w_ram: 'weight of the free RAM, ram_gb × (1 − load_factor) / the most among live provers; decimal string ≥ 0',
+  w_gpu: 'weight of the free GPU memory, gpu_memory_gb × (1 − load_factor) / the most among live provers; decimal string ≥ 0',
+  w_latency:
+    'weight of the latency, inverted: the youngest heartbeat age among live provers / this prover\'s (no latency is reported, the heartbeat age stands in); decimal string ≥ 0',
+  w_io: 'weight of the free storage IOPS, storage_iops × (1 − load_factor) / the most among live provers; decimal string ≥ 0',
+};
+
+/** The whole config: PUT replaces it (a field left out takes its default; the workload weights default to 0). */
 export class PutSchedulerConfigRequestDto {
   @ApiProperty({ example: '1', description: 'weight of the EMA score (score/100), decimal string ≥ 0' })
   @Matches(WEIGHT_PATTERN, { message: WEIGHT_MESSAGE })
@@ -12,6 +28,31 @@ export class PutSchedulerConfigRequestDto {
   @ApiProperty({ example: '1', description: 'weight of the idle share (1 − load_factor), decimal string ≥ 0' })
   @Matches(WEIGHT_PATTERN, { message: WEIGHT_MESSAGE })
   w_load: string;
+
+  @ApiPropertyOptional({ example: '0', default: '0', description: WORKLOAD.w_cpu })
+  @IfPresent()
+  @Matches(WEIGHT_PATTERN, { message: WEIGHT_MESSAGE })
+  w_cpu?: string;
+
+  @ApiPropertyOptional({ example: '0', default: '0', description: WORKLOAD.w_ram })
+  @IfPresent()
+  @Matches(WEIGHT_PATTERN, { message: WEIGHT_MESSAGE })
+  w_ram?: string;
+
+  @ApiPropertyOptional({ example: '1', default: '0', description: WORKLOAD.w_gpu })
+  @IfPresent()
+  @Matches(WEIGHT_PATTERN, { message: WEIGHT_MESSAGE })
+  w_gpu?: string;
+
+  @ApiPropertyOptional({ example: '0', default: '0', description: WORKLOAD.w_latency })
+  @IfPresent()
+  @Matches(WEIGHT_PATTERN, { message: WEIGHT_MESSAGE })
+  w_latency?: string;
+
+  @ApiPropertyOptional({ example: '0', default: '0', description: WORKLOAD.w_io })
+  @IfPresent()
+  @Matches(WEIGHT_PATTERN, { message: WEIGHT_MESSAGE })
+  w_io?: string;
 
   @ApiPropertyOptional({
     type: 'integer',
