@@ -302,6 +302,7 @@ describe('the OpenAPI document', () => {
     await check('put', '/v1/scheduler/config', '/v1/scheduler/config', admin, {
       w_score: '2',
       w_load: '1',
+      w_gpu: '0.5',
       version: config.version,
     });
 

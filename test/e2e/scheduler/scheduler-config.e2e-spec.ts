@@ -1,6 +1,8 @@
 import { SchedulerCtx } from '../../support/scheduler-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
+const NO_WORKLOAD = { w_cpu: '0', w_ram: '0', w_gpu: '0', w_latency: '0', w_io: '0' };
+
 describe('GET|PUT /v1/scheduler/config', () => {
   let t: TestApp;
   let ctx: SchedulerCtx;
@@ -18,6 +20,7 @@ describe('GET|PUT /v1/scheduler/config', () => {
     expect(res.body).toMatchObject({
       w_score: '1',
       w_load: '1',
+      ...NO_WORKLOAD,
       tick_interval_ms: null,
       effective_tick_interval_ms: 300,
       version: '1', // int64: a decimal string
@@ -37,7 +40,10 @@ describe('GET|PUT /v1/scheduler/config', () => {
     });
     expect((await get().expect(200)).body).toEqual(res.body);
     const [row] = await t.dataSource.query(`SELECT config, version FROM scheduler_config WHERE id = 1`);
-    expect(row).toEqual({ config: { w_score: '2.5', w_load: '0', tick_interval_ms: 120 }, version: before + 1 });
+    expect(row).toEqual({
+      config: { w_score: '2.5', w_load: '0', ...NO_WORKLOAD, tick_interval_ms: 120 },
+      version: before + 1,
+    });
 
     // Without tick_interval_ms the environment's interval applies again.
     const back = await put({ w_score: '1', w_load: '1' }).expect(200);
@@ -58,6 +64,13 @@ describe('GET|PUT /v1/scheduler/config', () => {
     expect(ok.body).toMatchObject({ w_score: '3', version: String(Number(version) + 1) });
   });
 
+  it('workload weights: a PUT sets them, one leaving them out sets them back to 0', async () => {
+    const res = await put({ w_score: '0', w_load: '0', w_ram: '1.50', w_latency: '0.25' }).expect(200);
+    expect(res.body).toMatchObject({ w_score: '0', w_load: '0', ...NO_WORKLOAD, w_ram: '1.5', w_latency: '0.25' });
+    expect((await get().expect(200)).body).toEqual(res.body);
+    expect((await put({ w_score: '1', w_load: '1' }).expect(200)).body).toMatchObject({ ...NO_WORKLOAD });
+  });
+
   it('a PUT of the config in force changes nothing: a replay keeps the version, even naming the old one', async () => {
     const body = { w_score: '4', w_load: '0.5' };
     const first = (await put(body).expect(200)).body;
@@ -74,6 +87,11 @@ describe('GET|PUT /v1/scheduler/config', () => {
 
   it.each([
     [{ w_score: '0', w_load: '0.0' }, 'w_score'],
+    [{ w_score: '0', w_load: '0', ...NO_WORKLOAD }, 'w_score'],
+    [{ w_score: '1', w_load: '1', w_gpu: '-1' }, 'w_gpu'],
+    [{ w_score: '1', w_load: '1', w_cpu: 2 }, 'w_cpu'],
+    [{ w_score: '1', w_load: '1', w_latency: null }, 'w_latency'],
+    [{ w_score: '1', w_load: '1', w_io: '1000000' }, 'w_io'],
     [{ w_score: '-1', w_load: '1' }, 'w_score'],
     [{ w_score: 1, w_load: '1' }, 'w_score'],
     [{ w_score: '1' }, 'w_load'],

@@ -1771,6 +1771,16 @@ export interface components {
       w_score: string;
       /** @description the weight of the free capacity, a decimal string */
       w_load: string;
+      /** @description weight of the free cores, cpu_cores × (1 − load_factor) / the most among live provers; decimal string ≥ 0 */
+      w_cpu: string;
+      /** @description weight of the free RAM, ram_gb × (1 − load_factor) / the most among live provers; decimal string ≥ 0 */
+      w_ram: string;
+      /** @description weight of the free GPU memory, gpu_memory_gb × (1 − load_factor) / the most among live provers; decimal string ≥ 0 */
+      w_gpu: string;
+      /** @description weight of the latency, inverted: the youngest heartbeat age among live provers / this prover's (no latency is reported, the heartbeat age stands in); decimal string ≥ 0 */
+      w_latency: string;
+      /** @description weight of the free storage IOPS, storage_iops × (1 − load_factor) / the most among live provers; decimal string ≥ 0 */
+      w_io: string;
       /** @description null: the environment default */
       tick_interval_ms: number | null;
       /** @description what this replica runs at (0 when not scheduling) */
@@ -1791,6 +1801,36 @@ export interface components {
        * @example 1
        */
       w_load: string;
+      /**
+       * @description weight of the free cores, cpu_cores × (1 − load_factor) / the most among live provers; decimal string ≥ 0
+       * @default 0
+       * @example 0
+       */
+      w_cpu: string;
+      /**
+       * @description weight of the free RAM, ram_gb × (1 − load_factor) / the most among live provers; decimal string ≥ 0
+       * @default 0
+       * @example 0
+       */
+      w_ram: string;
+      /**
+       * @description weight of the free GPU memory, gpu_memory_gb × (1 − load_factor) / the most among live provers; decimal string ≥ 0
+       * @default 0
+       * @example 1
+       */
+      w_gpu: string;
+      /**
+       * @description weight of the latency, inverted: the youngest heartbeat age among live provers / this prover's (no latency is reported, the heartbeat age stands in); decimal string ≥ 0
+       * @default 0
+       * @example 0
+       */
+      w_latency: string;
+      /**
+       * @description weight of the free storage IOPS, storage_iops × (1 − load_factor) / the most among live provers; decimal string ≥ 0
+       * @default 0
+       * @example 0
+       */
+      w_io: string;
       /** @description assignment tick interval; null or absent: SCHEDULER_TICK_MS */
       tick_interval_ms?: number | null;
       /**

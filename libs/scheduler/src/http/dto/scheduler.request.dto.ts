@@ -13,9 +13,10 @@ import {
 export const WORKLOAD: Record<(typeof WORKLOAD_WEIGHTS)[number], string> = {
   w_cpu: 'weight of the free cores, cpu_cores × (1 − load_factor) / the most among live provers; decimal string ≥ 0',
   w_ram: 'weight of the free RAM, ram_gb × (1 − load_factor) / the most among live provers; decimal string ≥ 0',
-  w_gpu: 'weight of the free GPU memory, gpu_memory_gb × (1 − load_factor) / the most among live provers; decimal string ≥ 0',
+  w_gpu:
+    'weight of the free GPU memory, gpu_memory_gb × (1 − load_factor) / the most among live provers; decimal string ≥ 0',
   w_latency:
-    'weight of the latency, inverted: the youngest heartbeat age among live provers / this prover\'s (no latency is reported, the heartbeat age stands in); decimal string ≥ 0',
+    "weight of the latency, inverted: the youngest heartbeat age among live provers / this prover's (no latency is reported, the heartbeat age stands in); decimal string ≥ 0",
   w_io: 'weight of the free storage IOPS, storage_iops × (1 − load_factor) / the most among live provers; decimal string ≥ 0',
 };
 
