@@ -22,6 +22,7 @@ import { BrokerPublishing1763791900000 } from './1763791900000-BrokerPublishing'
 import { BalanceAlerts1763792000000 } from './1763792000000-BalanceAlerts';
 import { Webhooks1763792010000 } from './1763792010000-Webhooks';
 import { OutboxCursors1763792030000 } from './1763792030000-OutboxCursors';
+import { ServiceSchemas1763792100000 } from './1763792100000-ServiceSchemas';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -49,4 +50,5 @@ export const ALL_MIGRATIONS = [
   BalanceAlerts1763792000000,
   Webhooks1763792010000,
   OutboxCursors1763792030000,
+  ServiceSchemas1763792100000,
 ];
