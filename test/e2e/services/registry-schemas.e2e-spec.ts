@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SEEDED_SERVICES } from '../../../libs/services/src/seed/seed-services';
+import { SEEDED_SERVICES } from '@tally/services';
 import { JobsCtx } from '../../support/jobs-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
