@@ -22,7 +22,7 @@ for (const lib of readdirSync('libs')) {
 /** Libs that hold no marketplace domain: every domain lib may use them. */
 const PLATFORM = ['shared', 'database', 'auth'];
 /** npm packages that domain/ code may use: pure computation, no I/O, no framework. */
-const PURE_PACKAGES = ['decimal.js', 'canonicalize'];
+const PURE_PACKAGES = ['decimal.js', 'canonicalize', 'ajv'];
 
 const re = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -23,6 +23,7 @@ import { BalanceAlerts1763792000000 } from './1763792000000-BalanceAlerts';
 import { Webhooks1763792010000 } from './1763792010000-Webhooks';
 import { OutboxCursors1763792030000 } from './1763792030000-OutboxCursors';
 import { WorkloadWeights1763792100000 } from './1763792100000-WorkloadWeights';
+import { ServiceSchemas1763792110000 } from './1763792110000-ServiceSchemas';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -51,4 +52,5 @@ export const ALL_MIGRATIONS = [
   Webhooks1763792010000,
   OutboxCursors1763792030000,
   WorkloadWeights1763792100000,
+  ServiceSchemas1763792110000,
 ];

@@ -250,10 +250,12 @@ CREATE TABLE public.jobs (
     audited_at timestamp with time zone,
     attempts integer DEFAULT 0 NOT NULL,
     payload_encoding character varying(8) DEFAULT 'json'::character varying NOT NULL,
+    service_version bigint,
     CONSTRAINT jobs_max_cost_micros_check CHECK ((max_cost_micros > 0)),
     CONSTRAINT jobs_payload_encoding_check CHECK (((payload_encoding)::text = ANY ((ARRAY['json'::character varying, 'base64'::character varying])::text[]))),
     CONSTRAINT jobs_priority_check CHECK (((priority)::text = ANY ((ARRAY['LOW'::character varying, 'NORMAL'::character varying, 'HIGH'::character varying])::text[]))),
     CONSTRAINT jobs_replicas_check CHECK (((replicas >= 1) AND (replicas <= 7))),
+    CONSTRAINT jobs_service_version_check CHECK ((service_version >= 1)),
     CONSTRAINT jobs_status_check CHECK (((status)::text = ANY ((ARRAY['PENDING'::character varying, 'ASSIGNED'::character varying, 'RUNNING'::character varying, 'COMPLETED'::character varying, 'AUDITED'::character varying, 'FAILED'::character varying, 'CANCELLED'::character varying])::text[])))
 );
 
@@ -406,6 +408,28 @@ CREATE TABLE public.scorecard_retries (
     created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
+CREATE TABLE public.service_schedule_versions (
+    id character varying(64) NOT NULL,
+    version bigint NOT NULL,
+    price_per_unit_micros bigint NOT NULL,
+    unit character varying(32) NOT NULL,
+    size_factor numeric(24,6) NOT NULL,
+    minimum_charge_micros bigint NOT NULL,
+    hardware_requirements jsonb NOT NULL,
+    description character varying(512),
+    category character varying(32) NOT NULL,
+    input_schema jsonb NOT NULL,
+    result_schema jsonb NOT NULL,
+    example jsonb,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    CONSTRAINT service_schedule_versions_category_check CHECK (((category)::text = ANY ((ARRAY['ai-ml'::character varying, 'media-processing'::character varying, 'scientific-computing'::character varying, 'data-analytics'::character varying, 'gaming'::character varying, 'development-tools'::character varying])::text[]))),
+    CONSTRAINT service_schedule_versions_minimum_charge_micros_check CHECK ((minimum_charge_micros >= 0)),
+    CONSTRAINT service_schedule_versions_price_per_unit_micros_check CHECK ((price_per_unit_micros > 0)),
+    CONSTRAINT service_schedule_versions_size_factor_check CHECK ((size_factor > (0)::numeric)),
+    CONSTRAINT service_schedule_versions_version_check CHECK ((version >= 1))
+);
+
 CREATE TABLE public.service_schedules (
     id character varying(64) NOT NULL,
     price_per_unit_micros bigint NOT NULL,
@@ -417,10 +441,17 @@ CREATE TABLE public.service_schedules (
     version bigint DEFAULT 1 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    category character varying(32) DEFAULT 'development-tools'::character varying NOT NULL,
+    input_schema jsonb DEFAULT '{"type": "object"}'::jsonb NOT NULL,
+    result_schema jsonb DEFAULT '{"type": "object"}'::jsonb NOT NULL,
+    example jsonb,
+    CONSTRAINT service_schedules_category_check CHECK (((category)::text = ANY ((ARRAY['ai-ml'::character varying, 'media-processing'::character varying, 'scientific-computing'::character varying, 'data-analytics'::character varying, 'gaming'::character varying, 'development-tools'::character varying])::text[]))),
     CONSTRAINT service_schedules_hardware_requirements_check CHECK ((jsonb_typeof(hardware_requirements) = 'object'::text)),
     CONSTRAINT service_schedules_id_check CHECK (((id)::text ~ '^[a-z0-9._-]{1,64}$'::text)),
+    CONSTRAINT service_schedules_input_schema_check CHECK ((jsonb_typeof(input_schema) = 'object'::text)),
     CONSTRAINT service_schedules_minimum_charge_micros_check CHECK ((minimum_charge_micros >= 0)),
     CONSTRAINT service_schedules_price_per_unit_micros_check CHECK ((price_per_unit_micros > 0)),
+    CONSTRAINT service_schedules_result_schema_check CHECK ((jsonb_typeof(result_schema) = 'object'::text)),
     CONSTRAINT service_schedules_size_factor_check CHECK ((size_factor > (0)::numeric)),
     CONSTRAINT service_schedules_unit_check CHECK (((unit)::text ~ '^[a-z0-9_]{1,32}$'::text)),
     CONSTRAINT service_schedules_version_check CHECK ((version >= 1))
@@ -662,6 +693,9 @@ ALTER TABLE ONLY public.scheduler_config
 ALTER TABLE ONLY public.scorecard_retries
     ADD CONSTRAINT scorecard_retries_pkey PRIMARY KEY (event_id);
 
+ALTER TABLE ONLY public.service_schedule_versions
+    ADD CONSTRAINT service_schedule_versions_pkey PRIMARY KEY (id, version);
+
 ALTER TABLE ONLY public.service_schedules
     ADD CONSTRAINT service_schedules_pkey PRIMARY KEY (id);
 
@@ -809,6 +843,9 @@ ALTER TABLE ONLY public.receipts
 
 ALTER TABLE ONLY public.revoked_replicas
     ADD CONSTRAINT revoked_replicas_network_job_id_fkey FOREIGN KEY (network_job_id) REFERENCES public.jobs(network_job_id);
+
+ALTER TABLE ONLY public.service_schedule_versions
+    ADD CONSTRAINT service_schedule_versions_id_fkey FOREIGN KEY (id) REFERENCES public.service_schedules(id);
 
 ALTER TABLE ONLY public.settlement_balances
     ADD CONSTRAINT settlement_balances_batch_no_fkey FOREIGN KEY (batch_no) REFERENCES public.settlement_batches(batch_no);

@@ -30,6 +30,9 @@ export default function globalSetup(): void {
   cpSync(join(ROOT, 'proto'), join(out, 'proto'), { recursive: true });
   // The error reference that problem types link to is served from docs/errors.md (as `npm run build:js` copies it).
   cpSync(join(ROOT, 'docs/errors.md'), join(out, 'docs/errors.md'));
+  // The registry's seeded services, a JSON file swc does not copy.
+  const seed = 'libs/services/src/seed/services.json';
+  cpSync(join(ROOT, seed), join(out, seed));
   // Test workers start after this and inherit the environment.
   process.env[BUILD_ENV] = out;
 }

@@ -4,14 +4,16 @@ import { ServiceScheduleRepository } from './domain';
 import { RegistryController } from './http/registry.controller';
 import { PgServiceScheduleRepository } from './persistence/pg-service-schedule.repository';
 import { ServiceRegistry } from './service-registry/service-registry';
+import { SeedServices } from './seed/seed-services';
 
-/** Per-service price schedules (the registry HTTP API) and the ServiceRegistry that prices jobs. */
+/** Per-service price schedules and schemas (seeded at start) (the registry HTTP API) and the ServiceRegistry that prices jobs. */
 @Module({
   controllers: [RegistryController],
   providers: [
     { provide: ServiceScheduleRepository, useClass: PgServiceScheduleRepository },
     ServiceRegistry,
     PutServiceCommandHandler,
+    SeedServices,
   ],
   exports: [ServiceRegistry],
 })

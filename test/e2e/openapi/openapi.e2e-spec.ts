@@ -295,8 +295,15 @@ describe('the OpenAPI document', () => {
       size_factor: '1',
       minimum_charge: '0.5',
       hardware_requirements: { gpu_count: 1 },
+      category: 'ai-ml',
+      input_schema: { type: 'object', properties: { n: { type: 'integer' } } },
+      result_schema: { type: 'object' },
+      example: { n: 1 },
     });
     await check('get', '/v1/registry/services/{id}', `/v1/registry/services/${service}`, client.key);
+    await check('get', '/v1/registry/services/{id}/schema', `/v1/registry/services/${service}/schema`, client.key);
+    const requirementsPath = '/v1/registry/services/{id}/requirements';
+    await check('get', requirementsPath, `/v1/registry/services/${service}/requirements`, client.key);
     await check('get', '/v1/registry/services', '/v1/registry/services', client.key);
     const config = await check('get', '/v1/scheduler/config', '/v1/scheduler/config', admin);
     await check('put', '/v1/scheduler/config', '/v1/scheduler/config', admin, {

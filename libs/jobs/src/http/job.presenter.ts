@@ -14,6 +14,7 @@ export function presentJob(job: JobRow, assignments: AssignmentRow[]) {
     priority: enumToJson(PRIORITIES, job.priority),
     replicas: job.replicas,
     service: job.service,
+    service_version: nullableInt64ToJson(job.service_version),
     units: job.units,
     requirements: job.requirements,
     assigned_prover: job.replicas === 1 ? (provers[0] ?? null) : provers,

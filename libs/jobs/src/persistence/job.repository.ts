@@ -37,6 +37,8 @@ export interface JobRow {
   max_cost_micros: string;
   priority: Priority;
   service: string | null;
+  /** The version of the service's schedule the job was priced with. */
+  service_version: string | null;
   units: string | null;
   requirements: Record<string, unknown>;
   replicas: number;
@@ -79,6 +81,7 @@ export interface NewJob {
   maxCost: bigint;
   priority: Priority;
   service: string | null;
+  serviceVersion: number | null;
   units: string | null;
   requirements: Record<string, unknown>;
   replicas: number;
@@ -104,7 +107,7 @@ export interface AssignmentRow {
 }
 
 const JOB_COLUMNS = `network_job_id, client_id, client_job_id, request_hash, payload, payload_encoding, max_cost_micros::text,
-  priority, service, units, requirements, replicas, status, hold_id, held_micros::text, final_cost_micros::text,
+  priority, service, service_version::text, units, requirements, replicas, status, hold_id, held_micros::text, final_cost_micros::text,
   refunded_micros::text, platform_fee_micros::text, error_message, version, attempts, submitted_at, assigned_at, started_at,
   completed_at, failed_at, cancelled_at, audited_at`;
 
@@ -176,11 +179,12 @@ export class JobRepository {
     const rows = await this.prep<JobRow & { _events: OutboxRecord[] | null }>(
       `WITH inserted AS (
          INSERT INTO jobs (network_job_id, client_id, client_job_id, request_hash, payload, max_cost_micros, priority,
-                           service, units, requirements, replicas, hold_id, held_micros, payload_encoding, status)
+                           service, units, requirements, replicas, hold_id, held_micros, payload_encoding, service_version,
+                           status)
          SELECT u.*, ${TO(INITIAL_JOB_STATUS)}
          FROM unnest($1::bigint[], $2::varchar[], $3::varchar[], $4::varchar[], $5::jsonb[], $6::bigint[], $7::varchar[],
                      $8::varchar[], $9::varchar[], $10::jsonb[], $11::smallint[], $12::uuid[], $13::bigint[],
-                     $14::varchar[]) AS u
+                     $14::varchar[], $15::bigint[]) AS u
          ON CONFLICT (client_id, client_job_id) DO NOTHING RETURNING ${JOB_COLUMNS}),
        events AS (${outboxInsertOf(`
          SELECT '${JOB_SUBMITTED}', network_job_id::text,
@@ -203,6 +207,7 @@ export class JobRepository {
         col((j) => j.holdId),
         col((j) => j.held.toString()),
         col((j) => j.payloadEncoding),
+        col((j) => j.serviceVersion),
       ],
     );
     return {

@@ -31,6 +31,11 @@ describe('service schedules', () => {
       minimumChargeMicros: 0n,
       hardwareRequirements: { gpu_count: 1 },
       description: null,
+      // Written without them: the default category and schemas that accept any object.
+      category: 'development-tools',
+      inputSchema: { type: 'object' },
+      resultSchema: { type: 'object' },
+      example: null,
     });
     expect(serviceScheduleSpec('s', input({ minimum_charge: '0.000001' })).minimumChargeMicros).toBe(1n);
   });

@@ -1,11 +1,26 @@
 import { InvalidRequestError, isJsonObject, parseAmount } from '@tally/shared';
 import { parseCreditsOrZero, parsePositiveDecimal } from './decimals';
+import { compileJsonSchema, schemaErrors } from './json-schemas';
 import { findRequirementsProblem, type RequirementsProblem } from './prover-requirements';
 
 export const SERVICE_ID_PATTERN = /^[a-z0-9._-]{1,64}$/;
 export const UNIT_PATTERN = /^[a-z0-9_]{1,32}$/;
 export const UNIT_MESSAGE = '$property must be 1-32 characters of a-z 0-9 _, like "gpu_second"';
 export const DESCRIPTION_MAX_LENGTH = 512;
+
+/** The six kinds of workload a service belongs to (stable slugs: clients filter by them). */
+export const SERVICE_CATEGORIES = [
+  'ai-ml',
+  'media-processing',
+  'scientific-computing',
+  'data-analytics',
+  'gaming',
+  'development-tools',
+] as const;
+export type ServiceCategory = (typeof SERVICE_CATEGORIES)[number];
+/** A service written without a category or schemas (as before categories existed) gets these. */
+export const DEFAULT_CATEGORY: ServiceCategory = 'development-tools';
+export const ANY_OBJECT_SCHEMA: Record<string, unknown> = { type: 'object' };
 
 /**
  * What a service needs from a prover. Kept in its wire form (snake_case): it is stored as
@@ -34,6 +49,12 @@ export interface ServiceScheduleSpec extends PriceSchedule {
   unit: string;
   hardwareRequirements: HardwareRequirements;
   description: string | null;
+  category: ServiceCategory;
+  /** JSON Schema (draft 2020-12) of a job's input, and of the result metadata its prover reports. */
+  inputSchema: Record<string, unknown>;
+  resultSchema: Record<string, unknown>;
+  /** An input that satisfies inputSchema, for clients to start from. */
+  example: unknown;
 }
 
 /** A stored schedule: `version` is 1 when created and grows by one on every replacement. */
@@ -59,6 +80,10 @@ export interface ServiceScheduleInput {
   minimum_charge: string;
   hardware_requirements: HardwareRequirements;
   description?: string | null;
+  category?: string;
+  input_schema?: Record<string, unknown>;
+  result_schema?: Record<string, unknown>;
+  example?: unknown;
 }
 
 const HARDWARE_KEYS = [
@@ -123,5 +148,29 @@ export function serviceScheduleSpec(id: string, input: ServiceScheduleInput): Se
     minimumChargeMicros: parseCreditsOrZero(input.minimum_charge, 'minimum_charge'),
     hardwareRequirements: cleanHardware(checkHardware(input.hardware_requirements)),
     description: input.description ?? null,
+    ...serviceSchemas(input),
   };
+}
+
+/**
+ * The category and schemas as sent (or their defaults): each schema must compile and the
+ * example must satisfy the input schema, else DSE-001 naming the field.
+ */
+function serviceSchemas(input: ServiceScheduleInput) {
+  const category = input.category ?? DEFAULT_CATEGORY;
+  if (!(SERVICE_CATEGORIES as readonly string[]).includes(category)) {
+    throw new InvalidRequestError(`category must be one of ${SERVICE_CATEGORIES.join(', ')}`, { field: 'category' });
+  }
+  const inputSchema = input.input_schema ?? ANY_OBJECT_SCHEMA;
+  const resultSchema = input.result_schema ?? ANY_OBJECT_SCHEMA;
+  compileJsonSchema(inputSchema, 'input_schema');
+  compileJsonSchema(resultSchema, 'result_schema');
+  const example = input.example ?? null;
+  if (example !== null) {
+    const errors = schemaErrors(inputSchema, 'input_schema', example);
+    if (errors) {
+      throw new InvalidRequestError('example does not satisfy input_schema', { field: 'example', errors });
+    }
+  }
+  return { category: category as ServiceCategory, inputSchema, resultSchema, example };
 }

@@ -1,15 +1,21 @@
-import { Body, Controller, Get, Param, Put, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Put, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ErrorCode } from '@tally/shared';
 import type { FastifyReply } from 'fastify';
 import { Roles } from '@tally/auth';
-import { serviceScheduleSpec } from '../domain';
+import { type ServiceCategory, serviceScheduleSpec } from '../domain';
 import { PutServiceCommand } from '../commands/put-service/put-service.command';
 import { ServiceRegistry } from '../service-registry/service-registry';
 import { PutServiceRequestDto } from './dto/put-service.request.dto';
-import { ServiceListResponseDto, ServiceResponseDto } from './dto/service.response.dto';
-import { presentService } from './service.presenter';
+import { ListServicesQueryDto, ServiceVersionQueryDto } from './dto/registry.query.dto';
+import {
+  ServiceListResponseDto,
+  ServiceRequirementsResponseDto,
+  ServiceResponseDto,
+  ServiceSchemaResponseDto,
+} from './dto/service.response.dto';
+import { presentService, presentServiceRequirements, presentServiceSchema } from './service.presenter';
 
 @ApiTags('registry')
 @Controller('registry/services')
@@ -22,9 +28,9 @@ export class RegistryController {
   @Get()
   @Roles('admin', 'client', 'prover')
   @ApiOkResponse({ type: ServiceListResponseDto })
-  @ApiOperation({ operationId: 'registry.list', summary: "Every service's price schedule, ordered by id" })
-  async list() {
-    const schedules = await this.registry.list();
+  @ApiOperation({ operationId: 'registry.list', summary: 'Every service (of one category when asked), ordered by id' })
+  async list(@Query() q: ListServicesQueryDto) {
+    const schedules = await this.registry.list(q.category as ServiceCategory | undefined);
     return { items: schedules.map(presentService) };
   }
 
@@ -32,9 +38,33 @@ export class RegistryController {
   @Roles('admin', 'client', 'prover')
   @ApiOkResponse({ type: ServiceResponseDto })
   @ApiErrors(ErrorCode.NotFound)
-  @ApiOperation({ operationId: 'registry.get', summary: "A service's price schedule (404 when unknown)" })
-  async get(@Param('id') id: string) {
-    return presentService(await this.registry.get(id));
+  @ApiOperation({
+    operationId: 'registry.get',
+    summary: "A service's schedule, current or an earlier version (404 when unknown)",
+  })
+  async get(@Param('id') id: string, @Query() q: ServiceVersionQueryDto) {
+    return presentService(await this.registry.get(id, versionOf(q)));
+  }
+
+  @Get(':id/schema')
+  @Roles('admin', 'client', 'prover')
+  @ApiOkResponse({ type: ServiceSchemaResponseDto })
+  @ApiErrors(ErrorCode.NotFound)
+  @ApiOperation({
+    operationId: 'registry.schema',
+    summary: "A service's JSON Schemas (job input, result metadata) and an example input",
+  })
+  async schema(@Param('id') id: string, @Query() q: ServiceVersionQueryDto) {
+    return presentServiceSchema(await this.registry.get(id, versionOf(q)));
+  }
+
+  @Get(':id/requirements')
+  @Roles('admin', 'client', 'prover')
+  @ApiOkResponse({ type: ServiceRequirementsResponseDto })
+  @ApiErrors(ErrorCode.NotFound)
+  @ApiOperation({ operationId: 'registry.requirements', summary: 'What a prover needs to run a service' })
+  async requirements(@Param('id') id: string, @Query() q: ServiceVersionQueryDto) {
+    return presentServiceRequirements(await this.registry.get(id, versionOf(q)));
   }
 
   @Put(':id')
@@ -43,7 +73,7 @@ export class RegistryController {
   @ApiOkResponse({ type: ServiceResponseDto, description: 'replaced' })
   @ApiOperation({
     operationId: 'registry.put',
-    summary: "Create (201) or replace (200) a service's price schedule; each PUT bumps its version",
+    summary: 'Create (201) or replace (200) a service; each PUT is a new version, the old ones stay readable',
   })
   async put(@Param('id') id: string, @Body() dto: PutServiceRequestDto, @Res({ passthrough: true }) res: FastifyReply) {
     const { schedule, created } = await this.commands.execute(new PutServiceCommand(serviceScheduleSpec(id, dto)));
@@ -52,3 +82,5 @@ export class RegistryController {
     return presentService(schedule);
   }
 }
+
+const versionOf = (q: ServiceVersionQueryDto) => (q.version === undefined ? undefined : Number(q.version));

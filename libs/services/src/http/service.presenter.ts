@@ -11,8 +11,23 @@ export function presentService(s: ServiceSchedule) {
     minimum_charge: formatMicros(s.minimumChargeMicros),
     hardware_requirements: s.hardwareRequirements,
     description: s.description,
+    category: s.category,
     version: int64ToJson(s.version),
     created_at: timestampToJson(s.createdAt),
     updated_at: timestampToJson(s.updatedAt),
   };
+}
+
+export function presentServiceSchema(s: ServiceSchedule) {
+  return {
+    id: s.id,
+    version: int64ToJson(s.version),
+    input_schema: s.inputSchema,
+    result_schema: s.resultSchema,
+    example: s.example ?? null,
+  };
+}
+
+export function presentServiceRequirements(s: ServiceSchedule) {
+  return { id: s.id, version: int64ToJson(s.version), hardware_requirements: s.hardwareRequirements };
 }

@@ -3,6 +3,7 @@ import { UnitOfWork } from '@tally/database';
 import {
   canonicalDecimal,
   type HardwareRequirements,
+  type ServiceCategory,
   type ServiceSchedule,
   type ServiceScheduleSpec,
   ServiceScheduleRepository,
@@ -16,6 +17,10 @@ interface Row {
   minimum_charge_micros: string;
   hardware_requirements: HardwareRequirements;
   description: string | null;
+  category: ServiceCategory;
+  input_schema: Record<string, unknown>;
+  result_schema: Record<string, unknown>;
+  example: unknown;
   version: string;
   created_at: Date;
   updated_at: Date;
@@ -23,7 +28,9 @@ interface Row {
 
 // Money and factors leave the database as text, never through a float.
 const COLUMNS = `id, price_per_unit_micros::text, unit, size_factor::text, minimum_charge_micros::text,
-  hardware_requirements, description, version::text, created_at, updated_at`;
+  hardware_requirements, description, category, input_schema, result_schema, example, version::text, created_at, updated_at`;
+const STORED = `id, price_per_unit_micros, unit, size_factor, minimum_charge_micros, hardware_requirements, description,
+  category, input_schema, result_schema, example`;
 
 function toSchedule(r: Row): ServiceSchedule {
   return {
@@ -34,6 +41,10 @@ function toSchedule(r: Row): ServiceSchedule {
     minimumChargeMicros: BigInt(r.minimum_charge_micros),
     hardwareRequirements: r.hardware_requirements,
     description: r.description,
+    category: r.category,
+    inputSchema: r.input_schema,
+    resultSchema: r.result_schema,
+    example: r.example,
     version: Number(r.version),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -51,44 +62,89 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
     return this.uow.tx.query(sql, params);
   }
 
-  async find(id: string): Promise<ServiceSchedule | null> {
-    const [row] = await this.query(`SELECT ${COLUMNS} FROM service_schedules WHERE id = $1`, [id]);
+  async find(id: string, version?: number): Promise<ServiceSchedule | null> {
+    const [row] =
+      version === undefined
+        ? await this.query(`SELECT ${COLUMNS} FROM service_schedules WHERE id = $1`, [id])
+        : await this.query(`SELECT ${COLUMNS} FROM service_schedule_versions WHERE id = $1 AND version = $2`, [
+            id,
+            version,
+          ]);
     return row ? toSchedule(row) : null;
   }
 
-  async list(): Promise<ServiceSchedule[]> {
+  async list(category?: ServiceCategory): Promise<ServiceSchedule[]> {
     // COLLATE "C": byte order, the same on every server whatever its locale.
-    const rows = await this.query(`SELECT ${COLUMNS} FROM service_schedules ORDER BY id COLLATE "C"`);
+    const rows = await this.query(
+      `SELECT ${COLUMNS} FROM service_schedules WHERE ($1::varchar IS NULL OR category = $1) ORDER BY id COLLATE "C"`,
+      [category ?? null],
+    );
     return rows.map(toSchedule);
   }
 
   async put(spec: ServiceScheduleSpec): Promise<{ schedule: ServiceSchedule; created: boolean }> {
+    // The new version is written to the current row and kept, whole, beside the old ones.
     const [row] = await this.query(
-      `INSERT INTO service_schedules
-         (id, price_per_unit_micros, unit, size_factor, minimum_charge_micros, hardware_requirements, description)
-       VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7)
-       ON CONFLICT (id) DO UPDATE SET
-         price_per_unit_micros = EXCLUDED.price_per_unit_micros,
-         unit = EXCLUDED.unit,
-         size_factor = EXCLUDED.size_factor,
-         minimum_charge_micros = EXCLUDED.minimum_charge_micros,
-         hardware_requirements = EXCLUDED.hardware_requirements,
-         description = EXCLUDED.description,
-         version = service_schedules.version + 1,
-         updated_at = now()
-       RETURNING ${COLUMNS}`,
-      [
-        spec.id,
-        spec.pricePerUnitMicros.toString(),
-        spec.unit,
-        spec.sizeFactor,
-        spec.minimumChargeMicros.toString(),
-        JSON.stringify(spec.hardwareRequirements),
-        spec.description,
-      ],
+      `WITH current AS (
+         INSERT INTO service_schedules (${STORED})
+         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb)
+         ON CONFLICT (id) DO UPDATE SET
+           price_per_unit_micros = EXCLUDED.price_per_unit_micros,
+           unit = EXCLUDED.unit,
+           size_factor = EXCLUDED.size_factor,
+           minimum_charge_micros = EXCLUDED.minimum_charge_micros,
+           hardware_requirements = EXCLUDED.hardware_requirements,
+           description = EXCLUDED.description,
+           category = EXCLUDED.category,
+           input_schema = EXCLUDED.input_schema,
+           result_schema = EXCLUDED.result_schema,
+           example = EXCLUDED.example,
+           version = service_schedules.version + 1,
+           updated_at = now()
+         RETURNING *),
+       kept AS (INSERT INTO service_schedule_versions (${STORED}, version, created_at, updated_at)
+                SELECT ${STORED}, version, created_at, updated_at FROM current)
+       SELECT ${COLUMNS} FROM current`,
+      this.params(spec),
     );
     const schedule = toSchedule(row);
     // A fresh row starts at version 1; a replacement is always at 2 or more.
     return { schedule, created: schedule.version === 1 };
+  }
+
+  async seed(specs: ServiceScheduleSpec[]): Promise<number> {
+    let created = 0;
+    // DO NOTHING: replicas starting together seed once, and an admin's later version is never overwritten.
+    for (const spec of specs) {
+      const rows = await this.query(
+        `WITH current AS (
+           INSERT INTO service_schedules (${STORED})
+           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb)
+           ON CONFLICT (id) DO NOTHING
+           RETURNING *),
+         kept AS (INSERT INTO service_schedule_versions (${STORED}, version, created_at, updated_at)
+                  SELECT ${STORED}, version, created_at, updated_at FROM current)
+         SELECT ${COLUMNS} FROM current`,
+        this.params(spec),
+      );
+      created += rows.length;
+    }
+    return created;
+  }
+
+  private params(spec: ServiceScheduleSpec): unknown[] {
+    return [
+      spec.id,
+      spec.pricePerUnitMicros.toString(),
+      spec.unit,
+      spec.sizeFactor,
+      spec.minimumChargeMicros.toString(),
+      JSON.stringify(spec.hardwareRequirements),
+      spec.description,
+      spec.category,
+      JSON.stringify(spec.inputSchema),
+      JSON.stringify(spec.resultSchema),
+      spec.example === null || spec.example === undefined ? null : JSON.stringify(spec.example),
+    ];
   }
 }

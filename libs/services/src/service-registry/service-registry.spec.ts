@@ -25,6 +25,12 @@ class InMemorySchedules extends ServiceScheduleRepository {
     this.rows.set(spec.id, schedule);
     return { schedule, created: !old };
   }
+
+  async seed(specs: ServiceScheduleSpec[]) {
+    const fresh = specs.filter((s) => !this.rows.has(s.id));
+    for (const spec of fresh) await this.put(spec);
+    return fresh.length;
+  }
 }
 
 describe('ServiceRegistry', () => {
@@ -39,6 +45,10 @@ describe('ServiceRegistry', () => {
       minimumChargeMicros: 1_000_000n,
       hardwareRequirements: {},
       description: null,
+      category: 'ai-ml',
+      inputSchema: { type: 'object' },
+      resultSchema: { type: 'object' },
+      example: null,
     }),
   );
 

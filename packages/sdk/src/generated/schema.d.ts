@@ -402,7 +402,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Every service's price schedule, ordered by id */
+    /** Every service (of one category when asked), ordered by id */
     get: operations['registry.list'];
     put?: never;
     post?: never;
@@ -419,10 +419,44 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A service's price schedule (404 when unknown) */
+    /** A service's schedule, current or an earlier version (404 when unknown) */
     get: operations['registry.get'];
-    /** Create (201) or replace (200) a service's price schedule; each PUT bumps its version */
+    /** Create (201) or replace (200) a service; each PUT is a new version, the old ones stay readable */
     put: operations['registry.put'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/registry/services/{id}/schema': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A service's JSON Schemas (job input, result metadata) and an example input */
+    get: operations['registry.schema'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/registry/services/{id}/requirements': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** What a prover needs to run a service */
+    get: operations['registry.requirements'];
+    put?: never;
     post?: never;
     delete?: never;
     options?: never;
@@ -1502,6 +1536,9 @@ export interface components {
         zk_acceleration?: string[];
       };
       description: string | null;
+      /** @enum {string} */
+      category:
+        'ai-ml' | 'media-processing' | 'scientific-computing' | 'data-analytics' | 'gaming' | 'development-tools';
       /**
        * Format: int64
        * @description 1 when created, one more on every replacement
@@ -1514,6 +1551,41 @@ export interface components {
     };
     ServiceListResponseDto: {
       items: components['schemas']['ServiceResponseDto'][];
+    };
+    ServiceSchemaResponseDto: {
+      id: string;
+      /**
+       * Format: int64
+       * @description 1 when created, one more on every replacement
+       */
+      version: string;
+      /** @description JSON Schema (draft 2020-12) of a job input */
+      input_schema: {
+        [key: string]: unknown;
+      };
+      /** @description JSON Schema (draft 2020-12) of the result metadata */
+      result_schema: {
+        [key: string]: unknown;
+      };
+      /** @description an input that satisfies input_schema */
+      example: Record<string, never> | null;
+    };
+    ServiceRequirementsResponseDto: {
+      id: string;
+      /**
+       * Format: int64
+       * @description 1 when created, one more on every replacement
+       */
+      version: string;
+      /** @description what a prover needs to run it */
+      hardware_requirements: {
+        gpu_count?: number;
+        gpu_memory_gb?: number;
+        ram_gb?: number;
+        cpu_cores?: number;
+        supported_kernels?: string[];
+        zk_acceleration?: string[];
+      };
     };
     HardwareRequirementsDto: {
       /** @example 1 */
@@ -1560,6 +1632,22 @@ export interface components {
       minimum_charge: string;
       hardware_requirements: components['schemas']['HardwareRequirementsDto'];
       description?: string | null;
+      /**
+       * @default development-tools
+       * @enum {string}
+       */
+      category:
+        'ai-ml' | 'media-processing' | 'scientific-computing' | 'data-analytics' | 'gaming' | 'development-tools';
+      /** @description JSON Schema (draft 2020-12) of a job input; default {"type":"object"} */
+      input_schema?: {
+        [key: string]: unknown;
+      };
+      /** @description JSON Schema (draft 2020-12) of the result metadata; default {"type":"object"} */
+      result_schema?: {
+        [key: string]: unknown;
+      };
+      /** @description an input that satisfies input_schema */
+      example?: Record<string, never>;
     };
     SubmitJobRequestDto: {
       /** @description your id for the job: resubmitting the same body returns the same job */
@@ -1654,6 +1742,11 @@ export interface components {
       replicas: number;
       /** @description the registry service that prices it */
       service: string | null;
+      /**
+       * Format: int64
+       * @description the version of the service's schedule it was priced with
+       */
+      service_version: string | null;
       /** @description units of the service, a decimal string */
       units: string | null;
       requirements: {
@@ -4844,7 +4937,11 @@ export interface operations {
   };
   'registry.list': {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description only the services of this category */
+        category?:
+          'ai-ml' | 'media-processing' | 'scientific-computing' | 'data-analytics' | 'gaming' | 'development-tools';
+      };
       header?: never;
       path?: never;
       cookie?: never;
@@ -4917,7 +5014,10 @@ export interface operations {
   };
   'registry.get': {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description an earlier version (default: the current one) */
+        version?: string;
+      };
       header?: never;
       path: {
         id: string;
@@ -5061,6 +5161,180 @@ export interface operations {
       };
       /** @description DSE-001 Payload too large */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'registry.schema': {
+    parameters: {
+      query?: {
+        /** @description an earlier version (default: the current one) */
+        version?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ServiceSchemaResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'registry.requirements': {
+    parameters: {
+      query?: {
+        /** @description an earlier version (default: the current one) */
+        version?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ServiceRequirementsResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
         headers: {
           [name: string]: unknown;
         };

@@ -63,15 +63,16 @@ export class SubmitJobCommandHandler
   private async write(batch: { input: SubmitJobInput; i: number }[]): Promise<Map<number, Settled<Submitted>>> {
     const results = new Map<number, Settled<Submitted>>();
     const priced: (Omit<NewJob, 'id'> & { i: number })[] = [];
-    const estimates = new Map<string, Promise<bigint>>();
+    const estimates = new Map<string, Promise<{ micros: bigint; version: number }>>();
     for (const { input, i } of batch) {
       // With a service the hold is its price estimate, within the ceiling; without, the ceiling itself.
+      // The job records the schedule's version it was priced with.
       let held = input.maxCostMicros;
+      let serviceVersion: number | null = null;
       if (input.service) {
         const key = `${input.service}\u0000${input.units}\u0000${input.replicas}`;
-        if (!estimates.has(key))
-          estimates.set(key, this.registry.estimate(input.service, input.units!, input.replicas));
-        held = await estimates.get(key)!;
+        if (!estimates.has(key)) estimates.set(key, this.registry.quote(input.service, input.units!, input.replicas));
+        ({ micros: held, version: serviceVersion } = await estimates.get(key)!);
       }
       if (held > input.maxCostMicros) {
         results.set(i, {
@@ -83,7 +84,7 @@ export class SubmitJobCommandHandler
         });
         continue;
       }
-      priced.push({ ...input, i, maxCost: input.maxCostMicros, holdId: newId(), held });
+      priced.push({ ...input, i, maxCost: input.maxCostMicros, holdId: newId(), held, serviceVersion });
     }
     // Numbered from the sequence now: a batch that rolls back leaves its numbers unused, never reused.
     const ids = await this.jobs.nextIds(priced.length);

@@ -35,6 +35,8 @@ export class JobResponseDto {
   @ApiProperty({ type: 'integer' }) replicas: number;
   @ApiProperty({ type: String, nullable: true, description: 'the registry service that prices it' })
   service: string | null;
+  @ApiProperty({ ...INT64, nullable: true, description: "the version of the service's schedule it was priced with" })
+  service_version: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'units of the service, a decimal string' })
   units: string | null;
   @ApiProperty(OBJECT) requirements: Record<string, unknown>;

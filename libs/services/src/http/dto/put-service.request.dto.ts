@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsObject, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsObject, IsString, Matches, MaxLength } from 'class-validator';
 import {
   CREDITS_MESSAGE,
   CREDITS_PATTERN,
@@ -8,10 +8,11 @@ import {
   DECIMAL_PATTERN,
   DESCRIPTION_MAX_LENGTH,
   type HardwareRequirements,
+  SERVICE_CATEGORIES,
   UNIT_MESSAGE,
   UNIT_PATTERN,
 } from '../../domain';
-import { IfPresentAndNotNull } from '@tally/shared';
+import { IfPresent, IfPresentAndNotNull } from '@tally/shared';
 
 const LIST_MAX = 64;
 
@@ -78,4 +79,34 @@ export class PutServiceRequestDto {
   @IsString()
   @MaxLength(DESCRIPTION_MAX_LENGTH)
   description?: string | null;
+
+  @ApiPropertyOptional({ enum: SERVICE_CATEGORIES, default: 'development-tools' })
+  @IfPresent()
+  @IsIn(SERVICE_CATEGORIES, { message: `$property must be one of ${SERVICE_CATEGORIES.join(', ')}` })
+  category?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'JSON Schema (draft 2020-12) of a job input; default {"type":"object"}',
+  })
+  @Transform(({ obj, key }) => (obj as Record<string, unknown>)[key]) // as sent: compiled by the validator
+  @IfPresent()
+  @IsObject()
+  input_schema?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'JSON Schema (draft 2020-12) of the result metadata; default {"type":"object"}',
+  })
+  @Transform(({ obj, key }) => (obj as Record<string, unknown>)[key])
+  @IfPresent()
+  @IsObject()
+  result_schema?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'an input that satisfies input_schema' })
+  @Transform(({ obj, key }) => (obj as Record<string, unknown>)[key])
+  @IfPresent()
+  example?: unknown;
 }

@@ -1,4 +1,20 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { SERVICE_CATEGORIES } from '../../domain';
+
+const HARDWARE = {
+  type: 'object',
+  description: 'what a prover needs to run it',
+  properties: {
+    gpu_count: { type: 'integer' },
+    gpu_memory_gb: { type: 'number' },
+    ram_gb: { type: 'number' },
+    cpu_cores: { type: 'integer' },
+    supported_kernels: { type: 'array', items: { type: 'string' } },
+    zk_acceleration: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+const SCHEMA = { type: 'object', additionalProperties: true } as const;
+const VERSION = { format: 'int64', description: '1 when created, one more on every replacement' } as const;
 
 /** A price schedule as presentService writes it: credits and factors as exact decimal strings. */
 export class ServiceResponseDto {
@@ -7,25 +23,33 @@ export class ServiceResponseDto {
   @ApiProperty({ example: 'gpu_second' }) unit: string;
   @ApiProperty({ description: 'a decimal string', example: '1' }) size_factor: string;
   @ApiProperty({ description: 'credits, a decimal string' }) minimum_charge: string;
-  @ApiProperty({
-    type: 'object',
-    description: 'what a prover needs to run it',
-    properties: {
-      gpu_count: { type: 'integer' },
-      gpu_memory_gb: { type: 'number' },
-      ram_gb: { type: 'number' },
-      cpu_cores: { type: 'integer' },
-      supported_kernels: { type: 'array', items: { type: 'string' } },
-      zk_acceleration: { type: 'array', items: { type: 'string' } },
-    },
-  })
+  @ApiProperty(HARDWARE)
   hardware_requirements: Record<string, unknown>;
   @ApiProperty({ type: String, nullable: true }) description: string | null;
-  @ApiProperty({ format: 'int64', description: '1 when created, one more on every replacement' }) version: string;
+  @ApiProperty({ enum: SERVICE_CATEGORIES }) category: string;
+  @ApiProperty(VERSION) version: string;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
 }
 
 export class ServiceListResponseDto {
   @ApiProperty({ type: [ServiceResponseDto] }) items: ServiceResponseDto[];
+}
+
+/** A service's schemas (GET …/{id}/schema). */
+export class ServiceSchemaResponseDto {
+  @ApiProperty() id: string;
+  @ApiProperty(VERSION) version: string;
+  @ApiProperty({ ...SCHEMA, description: 'JSON Schema (draft 2020-12) of a job input' })
+  input_schema: Record<string, unknown>;
+  @ApiProperty({ ...SCHEMA, description: 'JSON Schema (draft 2020-12) of the result metadata' })
+  result_schema: Record<string, unknown>;
+  @ApiProperty({ nullable: true, description: 'an input that satisfies input_schema' }) example: unknown;
+}
+
+/** A service's hardware requirements (GET …/{id}/requirements). */
+export class ServiceRequirementsResponseDto {
+  @ApiProperty() id: string;
+  @ApiProperty(VERSION) version: string;
+  @ApiProperty(HARDWARE) hardware_requirements: Record<string, unknown>;
 }
