@@ -24,6 +24,7 @@ import { Webhooks1763792010000 } from './1763792010000-Webhooks';
 import { OutboxCursors1763792030000 } from './1763792030000-OutboxCursors';
 import { WorkloadWeights1763792100000 } from './1763792100000-WorkloadWeights';
 import { ServiceSchemas1763792110000 } from './1763792110000-ServiceSchemas';
+import { ProverLatency1763792120000 } from './1763792120000-ProverLatency';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -53,4 +54,5 @@ export const ALL_MIGRATIONS = [
   OutboxCursors1763792030000,
   WorkloadWeights1763792100000,
   ServiceSchemas1763792110000,
+  ProverLatency1763792120000,
 ];

@@ -343,6 +343,8 @@ CREATE TABLE public.provers (
     registered_at timestamp with time zone DEFAULT now() NOT NULL,
     cancellations_seen_at timestamp with time zone,
     drain_requested boolean DEFAULT false NOT NULL,
+    latency_ms integer,
+    CONSTRAINT provers_latency_ms_check CHECK (((latency_ms >= 0) AND (latency_ms <= 600000))),
     CONSTRAINT provers_load_factor_check CHECK (((load_factor >= (0)::numeric) AND (load_factor <= (1)::numeric))),
     CONSTRAINT provers_max_concurrency_check CHECK (((max_concurrency >= 1) AND (max_concurrency <= 1024))),
     CONSTRAINT provers_score_value_check CHECK (((score_value >= (0)::numeric) AND (score_value <= (100)::numeric))),

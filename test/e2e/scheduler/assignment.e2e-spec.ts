@@ -244,6 +244,7 @@ describe('scheduler: assignment', () => {
       scoreValue: String(20 + i * 12.5),
       currentScore: 20 + i * 12.5, // never scored: no decay
       loadFactor: String(i / 10),
+      latencyMs: null,
       region: null,
       hardwareProfile: {},
       capabilities: {},

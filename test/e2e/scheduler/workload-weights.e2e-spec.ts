@@ -102,4 +102,52 @@ describe('scheduler: workload weights', () => {
     await putConfig({ w_score: '1', w_load: '1' });
     expect((await ctx.placement(moved!, 1).expect(200)).body.items[0].prover_id).toBe(small.name);
   });
+
+  it('with w_latency > 0 a job goes to the prover reporting the lower latency, kept when a heartbeat omits it', async () => {
+    const beat = (p: TestProver, extra: Record<string, unknown>) =>
+      t
+        .http()
+        .post(`/v1/provers/${p.name}/heartbeat`)
+        .set(p.key)
+        .send({ load_factor: 0, ...extra });
+    for (const latency_ms of [-1, 600_001, 1.5, '40']) {
+      const res = await beat(small, { latency_ms }).expect(400);
+      expect(res.headers['content-type']).toMatch(/problem\+json/);
+    }
+    await beat(small, { latency_ms: 200 }).expect(200);
+    await beat(big, { latency_ms: 50 }).expect(200);
+    // A later heartbeat without latency_ms keeps the reported one (as it keeps the profile).
+    await ctx.heartbeat(small);
+    await ctx.heartbeat(big);
+    const rows: { prover_id: string; latency_ms: number }[] = await t.dataSource.query(
+      `SELECT prover_id, latency_ms FROM provers WHERE prover_id = ANY($1::varchar[])`,
+      [[small.name, big.name]],
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.prover_id, r.latency_ms]))).toEqual({
+      [small.name]: 200,
+      [big.name]: 50,
+    });
+
+    // Otherwise equal (w_gpu 0): only latency weighs, min/value over the live provers: 50/200 and 50/50.
+    await putConfig({ w_score: '0', w_load: '0', ...ZERO_WORKLOAD, w_latency: '1' });
+    const latencyWeighted = (key: string) =>
+      pick(key, [
+        { proverId: small.name, weight: 0.25 },
+        { proverId: big.name, weight: 1 },
+      ])!.proverId;
+    const chosen = await assignAll();
+    let toFast = 0;
+    for (const [id, prover] of chosen) {
+      expect(prover).toBe(latencyWeighted(id));
+      if (prover === big.name) toFast++;
+      const items = (await ctx.placement(id, 2).expect(200)).body.items;
+      const shown = Object.fromEntries(
+        items.map((i: { prover_id: string; weight: string }) => [i.prover_id, i.weight]),
+      );
+      expect(shown).toEqual({ [small.name]: presentWeight(0.25), [big.name]: presentWeight(1) });
+    }
+    // Each job goes to the quicker prover with probability 4/5: most of them do.
+    expect(toFast).toBeGreaterThan(JOBS / 2);
+    await putConfig({ w_score: '1', w_load: '1', ...ZERO_WORKLOAD });
+  });
 });

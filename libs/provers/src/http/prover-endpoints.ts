@@ -66,6 +66,7 @@ export class ProverEndpoints {
         loadFactor: dto.load_factor,
         hardwareProfile: dto.hardware_profile,
         capabilities: dto.capabilities,
+        latencyMs: dto.latency_ms,
         runningJobs: dto.running_jobs,
       }),
     );

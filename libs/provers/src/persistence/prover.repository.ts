@@ -147,25 +147,26 @@ export class ProverRepository {
   }
 
   /**
-   * A heartbeat, in one statement: refreshes liveness, load, and the profile and capabilities
-   * when given (else keeps them; an offline prover is back: see the heartbeat move) and moves the moment the prover was
+   * A heartbeat, in one statement: refreshes liveness, load, and the profile, capabilities and
+   * reported latency when given (else keeps them; an offline prover is back: see the heartbeat move) and moves the moment the prover was
    * last told of its cancellations to now. Returns that moment as it was, less
    * `overlapMs` (as the database wrote it: full precision), or null for an unknown prover.
    */
   async heartbeat(
     proverId: string,
-    beat: { loadFactor: number; hardwareProfile?: HardwareProfile; capabilities?: ProverCapabilities },
+    beat: { loadFactor: number; hardwareProfile?: HardwareProfile; capabilities?: ProverCapabilities; latencyMs?: number },
     overlapMs: number,
   ): Promise<string | null> {
     const [row] = await this.uow.prepared<{ since: string }>(
       // "before" reads the row as of the statement's start (the UPDATE takes the lock).
       `UPDATE provers p SET last_heartbeat = now(), cancellations_seen_at = now(), load_factor = $2,
-         hardware_profile = COALESCE($3::jsonb, p.hardware_profile), capabilities = COALESCE($4::jsonb, p.capabilities), state = ${stateAfter('heartbeat', 'p.')}
+         hardware_profile = COALESCE($3::jsonb, p.hardware_profile), capabilities = COALESCE($4::jsonb, p.capabilities),
+         latency_ms = COALESCE($6::int, p.latency_ms), state = ${stateAfter('heartbeat', 'p.')}
        FROM (SELECT COALESCE(cancellations_seen_at, registered_at) - make_interval(secs => $5::float8 / 1000) AS since
              FROM provers WHERE prover_id = $1) before
        WHERE p.prover_id = $1
        RETURNING before.since::text AS since`,
-      [proverId, beat.loadFactor, jsonOrNull(beat.hardwareProfile), jsonOrNull(beat.capabilities), overlapMs],
+      [proverId, beat.loadFactor, jsonOrNull(beat.hardwareProfile), jsonOrNull(beat.capabilities), overlapMs, beat.latencyMs ?? null],
     );
     return row?.since ?? null;
   }

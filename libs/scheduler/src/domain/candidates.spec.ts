@@ -17,6 +17,7 @@ function prover(id: string, over: Partial<ScoredProver> = {}): ScoredProver {
     scoreValue: '50.000000',
     currentScore: 50,
     loadFactor: '0.000000',
+    latencyMs: null,
     region: null,
     hardwareProfile: { gpu_count: 1, gpu_memory_gb: 24 },
     capabilities: { supported_kernels: ['msm'] },

@@ -16,6 +16,8 @@ export interface ProverSnapshot extends ProverAttributes {
   scoreValue: string;
   /** Self-reported load, a decimal string in [0, 1]. */
   loadFactor: string;
+  /** Latency (ms) last reported in a heartbeat; null: never reported. */
+  latencyMs: number | null;
 }
 
 /** A snapshot with the score its weight uses. */
@@ -65,7 +67,7 @@ export function exclusion(p: ProverSnapshot, job: JobNeeds, liveness: Liveness):
  */
 export function liveWorkloads(provers: readonly ScoredProver[], liveness: Liveness): Map<string, Workload> {
   const live = provers.filter((p) => p.state === ASSIGNABLE_PROVER_STATE && isLive(p, liveness));
-  const normalised = normaliseWorkloads(live.map((p) => workloadOf(p, liveness.now)));
+  const normalised = normaliseWorkloads(live.map((p) => workloadOf(p)));
   return new Map(live.map((p, i) => [p.proverId, normalised[i]]));
 }
 

@@ -10,7 +10,8 @@ const job = { requirements: {} };
 
 interface Spec {
   id: string;
-  age: number;
+  /** Reported latency in ms; null: never reported. */
+  latency: number | null;
   score: number;
   load: number;
   cores: number;
@@ -23,12 +24,13 @@ function prover(s: Spec): ScoredProver {
   return {
     proverId: s.id,
     state: 'active',
-    lastHeartbeat: new Date(now.getTime() - s.age),
+    lastHeartbeat: new Date(now.getTime() - 1000),
     maxConcurrency: 4,
     activeJobs: 0,
     scoreValue: s.score.toFixed(6),
     currentScore: s.score,
     loadFactor: s.load.toFixed(6),
+    latencyMs: s.latency,
     region: null,
     hardwareProfile: {
       cpu_cores: s.cores,
@@ -43,7 +45,7 @@ function prover(s: Spec): ScoredProver {
 
 const specArb = fc.record({
   id: fc.stringMatching(/^p-[a-z0-9]{1,6}$/),
-  age: fc.integer({ min: 0, max: 15_000 }),
+  latency: fc.option(fc.integer({ min: 0, max: 600_000 }), { nil: null }),
   score: fc.integer({ min: 0, max: 100 }),
   load: fc.integer({ min: 0, max: 100 }).map((n) => n / 100),
   cores: fc.integer({ min: 1, max: 256 }),
@@ -64,12 +66,14 @@ const configArb = fc.record({
 });
 
 describe('workloadOf', () => {
-  it('reads free figures as profile × (1 − load_factor) and the heartbeat age as the latency', () => {
-    const p = prover({ id: 'a', age: 250, score: 50, load: 0.25, cores: 16, ram: 64, gpuMemory: 24, iops: 10_000 });
-    expect(workloadOf(p, now)).toEqual({ cpu: 12, ram: 48, gpu: 18, latency: 250, io: 7500 });
-    // No GPU: no GPU memory, whatever gpu_memory_gb says; a fresh heartbeat counts 1 ms; bad figures count 0.
-    const q = { ...p, lastHeartbeat: now, hardwareProfile: { gpu_count: 0, gpu_memory_gb: 24, cpu_cores: 'x' } };
-    expect(workloadOf(q, now)).toEqual({ cpu: 0, ram: 0, gpu: 0, latency: 1, io: 0 });
+  it('reads free figures as profile × (1 − load_factor) and the reported latency_ms as the latency', () => {
+    const p = prover({ id: 'a', latency: 250, score: 50, load: 0.25, cores: 16, ram: 64, gpuMemory: 24, iops: 10_000 });
+    expect(workloadOf(p)).toEqual({ cpu: 12, ram: 48, gpu: 18, latency: 250, io: 7500 });
+    // No GPU: no GPU memory, whatever gpu_memory_gb says; 0 ms counts 1 ms; bad figures count 0.
+    const q = { ...p, latencyMs: 0, hardwareProfile: { gpu_count: 0, gpu_memory_gb: 24, cpu_cores: 'x' } };
+    expect(workloadOf(q)).toEqual({ cpu: 0, ram: 0, gpu: 0, latency: 1, io: 0 });
+    // Never reported: Infinity, whatever the heartbeat's age.
+    expect(workloadOf({ ...p, latencyMs: null }).latency).toBe(Infinity);
   });
 });
 
@@ -83,6 +87,20 @@ describe('normaliseWorkloads', () => {
       { cpu: 1, ram: 0, gpu: 1, latency: 1, io: 0 },
       { cpu: 0.25, ram: 0, gpu: 0.25, latency: 0.25, io: 0 },
     ]);
+  });
+
+  it('a prover that never reported a latency scores 0 on it; nobody reporting one gives 0 for all', () => {
+    const zero = { cpu: 0, ram: 0, gpu: 0, io: 0 };
+    const mixed = normaliseWorkloads([
+      { ...zero, latency: 50 },
+      { ...zero, latency: Infinity },
+    ]);
+    expect(mixed.map((w) => w.latency)).toEqual([1, 0]);
+    const none = normaliseWorkloads([
+      { ...zero, latency: Infinity },
+      { ...zero, latency: Infinity },
+    ]);
+    expect(none.map((w) => w.latency)).toEqual([0, 0]);
   });
 
   it('property: scaling one field by the same factor on every prover changes nothing', () => {
@@ -162,7 +180,8 @@ describe('workload weights in the draw', () => {
         if (field === 'ram') improved.ram += by;
         if (field === 'gpu') improved.gpuMemory = target.gpuMemory + by;
         if (field === 'io') improved.iops += by;
-        if (field === 'latency') improved.age = Math.max(0, target.age - by);
+        // Reporting a latency beats never reporting one; a lower one beats a higher one.
+        if (field === 'latency') improved.latency = target.latency === null ? by : Math.max(0, target.latency - by);
         const before = candidatesFor(specs.map(prover), job, liveness, weights);
         const after = candidatesFor([improved, ...specs.slice(1)].map(prover), job, liveness, weights);
         const weightOf = (cs: typeof before, id: string) => cs.find((c) => c.proverId === id)!.weight;
@@ -176,10 +195,28 @@ describe('workload weights in the draw', () => {
   });
 
   it('strictly better on the weighted field with weight > 0 weighs strictly more', () => {
-    const base = { age: 1000, score: 50, load: 0.5, cores: 8, ram: 32, iops: 1000 };
+    const base = { latency: 100, score: 50, load: 0.5, cores: 8, ram: 32, iops: 1000 };
     const rows = [prover({ id: 'small', ...base, gpuMemory: 16 }), prover({ id: 'big', ...base, gpuMemory: 80 })];
     const weights = weightsOf({ w_score: '1', w_load: '1', w_gpu: '1' });
     const [small, big] = candidatesFor(rows, job, liveness, weights);
     expect(big.weight - small.weight).toBeCloseTo(1 - 16 / 80, 12);
+  });
+
+  it('with w_latency > 0 the lower reported latency weighs more, and an unreported one adds nothing', () => {
+    const base = { score: 50, load: 0.5, cores: 8, ram: 32, gpuMemory: 0, iops: 1000 };
+    const rows = [
+      prover({ id: 'slow', ...base, latency: 200 }),
+      prover({ id: 'fast', ...base, latency: 50 }),
+      prover({ id: 'silent', ...base, latency: null }),
+    ];
+    const plain = candidatesFor(rows, job, liveness, weightsOf({ w_score: '1', w_load: '1' }));
+    const [slow, fast, silent] = candidatesFor(
+      rows,
+      job,
+      liveness,
+      weightsOf({ w_score: '1', w_load: '1', w_latency: '2' }),
+    );
+    expect(fast.weight - slow.weight).toBeCloseTo(2 * (1 - 50 / 200), 12);
+    expect(silent.weight).toBe(plain[2].weight);
   });
 });

@@ -7,14 +7,15 @@ export type Workload = Record<WorkloadField, number>;
 
 /** The one field where less is better (it is inverted when normalised). */
 const LOWER_IS_BETTER: ReadonlySet<WorkloadField> = new Set(['latency']);
-/** A heartbeat of age 0 still counts as 1 ms: the inverted latency needs a positive value. */
+/** A reported latency of 0 ms counts as 1 ms: the inverted latency needs a positive value. */
 const MIN_LATENCY_MS = 1;
 
-/** What a prover reports: its registered (or last heartbeat's) profile, its load and its last heartbeat. */
+/** What a prover reports: its registered (or last heartbeat's) profile, its load and its last reported latency. */
 export interface WorkloadSource {
   hardwareProfile: Record<string, unknown>;
   loadFactor: string | number;
-  lastHeartbeat: Date | null;
+  /** ms, as last reported in a heartbeat; null: never reported. */
+  latencyMs: number | null;
 }
 
 function figure(profile: Record<string, unknown>, key: string): number {
@@ -26,19 +27,20 @@ function figure(profile: Record<string, unknown>, key: string): number {
  * A prover's raw workload figures. A heartbeat carries the hardware profile and one
  * load_factor, not per-resource usage, so what is free is the profile times the idle share
  * (1 − load_factor): free cores = cpu_cores·idle, free RAM = ram_gb·idle, free GPU memory =
- * gpu_memory_gb·idle (0 without a GPU), free IOPS = storage_iops·idle. No latency is
- * reported either: the age of the last heartbeat at `now` (at least 1 ms) stands in for it.
+ * gpu_memory_gb·idle (0 without a GPU), free IOPS = storage_iops·idle. Latency is the
+ * heartbeat's latency_ms (at least 1 ms); a prover that never reported one has Infinity,
+ * which normalises to 0 on that field.
  */
-export function workloadOf(p: WorkloadSource, now: Date): Workload {
+export function workloadOf(p: WorkloadSource): Workload {
   const profile = isJsonObject(p.hardwareProfile) ? p.hardwareProfile : {};
   const load = Number(p.loadFactor);
   const idle = Number.isFinite(load) ? 1 - Math.min(1, Math.max(0, load)) : 0;
-  const age = p.lastHeartbeat === null ? Infinity : now.getTime() - p.lastHeartbeat.getTime();
+  const latency = p.latencyMs !== null && Number.isFinite(p.latencyMs) ? p.latencyMs : Infinity;
   return {
     cpu: figure(profile, 'cpu_cores') * idle,
     ram: figure(profile, 'ram_gb') * idle,
     gpu: figure(profile, 'gpu_count') > 0 ? figure(profile, 'gpu_memory_gb') * idle : 0,
-    latency: Math.max(MIN_LATENCY_MS, age),
+    latency: Math.max(MIN_LATENCY_MS, latency),
     io: figure(profile, 'storage_iops') * idle,
   };
 }
@@ -46,7 +48,7 @@ export function workloadOf(p: WorkloadSource, now: Date): Workload {
 /**
  * Each field scaled to [0, 1] over the given provers: value / max for the fields where more
  * is better, min / value for latency (the quickest gets 1). A field nobody has (max 0) is 0
- * for all. Scaling a field by the same factor on every prover leaves the result unchanged
+ * for all, as is latency for a prover that never reported one (Infinity). Scaling a field by the same factor on every prover leaves the result unchanged
  * (up to double rounding; exactly for powers of two).
  */
 export function normaliseWorkloads(raw: readonly Workload[]): Workload[] {

@@ -48,6 +48,7 @@ function snapshotOf(r: Omit<ProverCandidateRow, 'version'>, now: Date, decay: De
     // The same rule as GET /v1/provers; for active provers (the usual case) it costs no decimal work.
     currentScore: scoreNumberAt({ score: r.score_value, lastScoredAt: r.last_scored_at }, now, decay),
     loadFactor: r.load_factor,
+    latencyMs: r.latency_ms,
     region: r.region,
     hardwareProfile: r.hardware_profile ?? {},
     capabilities: r.capabilities ?? {},

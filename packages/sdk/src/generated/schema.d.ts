@@ -2043,6 +2043,11 @@ export interface components {
       load_factor: number;
       /** @description left out: the registered capabilities are kept */
       capabilities?: components['schemas']['CapabilitiesDto'];
+      /**
+       * @description The prover's measured latency in ms (w_latency prefers the lowest). Left out: the last reported one is kept.
+       * @example 40
+       */
+      latency_ms?: number;
       /** @description The network job ids this prover is running now, each listed until its result is acknowledged. A job the server has RUNNING on this prover, started more than PROVER_START_ACK_GRACE_MS before this heartbeat and not listed, is given back (its poll answer was lost): ASSIGNED again, returned by the next poll, named in released_jobs. Absent: not reported, nothing is given back (older agents); []: none running. */
       running_jobs?: string[];
     };

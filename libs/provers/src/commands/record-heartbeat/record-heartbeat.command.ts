@@ -21,6 +21,8 @@ export class RecordHeartbeatCommand extends Command<HeartbeatAnswer> {
       hardwareProfile?: HardwareProfile;
       /** Undefined: the registered capabilities are kept. */
       capabilities?: ProverCapabilities;
+      /** Its measured latency in ms; undefined: the last reported one is kept. */
+      latencyMs?: number;
       /** The jobs the prover says it runs; undefined: not reported (nothing is given back). */
       runningJobs?: string[];
     },

@@ -24,7 +24,8 @@ const REGION_MESSAGE = 'region must be 1-64 characters of A-Z a-z 0-9 . _ -';
 const FINITE = { allowNaN: false, allowInfinity: false };
 /** The most jobs a prover may run at once (its max_concurrency), so the most a heartbeat may list. */
 const MAX_CONCURRENCY = 1024;
-/** A network job id, in either case (as the job routes take it). */
+/** The slowest round trip a heartbeat may report: ten minutes. */
+const MAX_LATENCY_MS = 600_000;
 
 export class RegisterProverRequestDto {
   @ApiProperty({ example: 'prover-eu-1' })
@@ -83,6 +84,20 @@ export class HeartbeatRequestDto {
   @ValidateNested()
   @Type(() => CapabilitiesDto)
   capabilities?: CapabilitiesDto;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_LATENCY_MS,
+    example: 40,
+    description:
+      "The prover's measured latency in ms (w_latency prefers the lowest). Left out: the last reported one is kept.",
+  })
+  @IfPresent()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_LATENCY_MS)
+  latency_ms?: number;
 
   @ApiPropertyOptional({
     type: 'string',

@@ -11,6 +11,8 @@ export interface ProverCandidateRow {
   score_value: string;
   last_scored_at: Date | null;
   load_factor: string;
+  /** The latency (ms) the prover last reported in a heartbeat; null: never reported. */
+  latency_ms: number | null;
   region: string | null;
   hardware_profile: Record<string, unknown>;
   capabilities: Record<string, unknown>;
@@ -40,7 +42,7 @@ export const ProverCandidatesQuery = {
         : `p.state ${sqlIn([ASSIGNABLE_PROVER_STATE])}
            AND p.last_heartbeat >= ${opts.now} - make_interval(secs => ${opts.which.liveTtlMs}::float8 / 1000)`;
     return `SELECT p.prover_id, p.state, p.last_heartbeat, p.max_concurrency, p.score_value::text, p.last_scored_at,
-                   p.load_factor::text, p.region, p.hardware_profile, p.capabilities, p.version::text,
+                   p.load_factor::text, p.latency_ms, p.region, p.hardware_profile, p.capabilities, p.version::text,
                    ${opts.now} AS db_now, ${opts.load('p.prover_id')} AS active_jobs
             FROM provers p
             WHERE ${where}`;
