@@ -38,11 +38,17 @@ describe('gRPC: a whole job lifecycle', () => {
     const beat = await grpc.call(
       grpc.provers,
       'Heartbeat',
-      { prover_id: prover.name, hardware_profile: HARDWARE, capabilities: CAPABILITIES, load_factor: 0.25 },
+      {
+        prover_id: prover.name,
+        hardware_profile: HARDWARE,
+        capabilities: CAPABILITIES,
+        load_factor: 0.25,
+        latency_ms: 35,
+      },
       prover.key,
     );
     expect(beat.message).toEqual({ accepted: true, cancelled_jobs: [], released_jobs: [] });
-    // After registration the load alone is a heartbeat: the registered profile is kept.
+    // After registration the load alone is a heartbeat: the registered profile and the reported latency are kept.
     const loadOnly = await grpc.call(
       grpc.provers,
       'Heartbeat',
@@ -50,6 +56,8 @@ describe('gRPC: a whole job lifecycle', () => {
       prover.key,
     );
     expect(loadOnly.message).toEqual({ accepted: true, cancelled_jobs: [], released_jobs: [] });
+    const [stored] = await t.dataSource.query(`SELECT latency_ms FROM provers WHERE prover_id = $1`, [prover.name]);
+    expect(stored.latency_ms).toBe(35);
     const capabilities = await grpc.call(grpc.provers, 'GetCapabilities', { prover_id: prover.name }, prover.key);
     expect(capabilities.message).toMatchObject({ hardware_profile: HARDWARE });
 
