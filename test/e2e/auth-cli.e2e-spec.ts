@@ -66,7 +66,11 @@ describe('auth: the keys CLI', () => {
     const started = Date.now();
     const down = await runCli({ ...db.env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' }, 'keys', 'list');
     expect(down.code).toBe(1);
-    expect(down.stderr.trim()).toBe('cannot open the database: connect ECONNREFUSED 127.0.0.1:1');
+    // One line naming the server, the cause and what to check.
+    expect(down.stderr.trim()).toBe(
+      'cannot open the database: could not reach the database (host 127.0.0.1, port 1, database nowhere): ' +
+        'connect ECONNREFUSED 127.0.0.1:1. Check DATABASE_URL (host, port, database name, user) and that the server is running.',
+    );
     expect(Date.now() - started).toBeLessThan(30_000); // ten retries 3 s apart would take longer
   });
 });

@@ -54,7 +54,7 @@ export class DatabaseConnection implements OnApplicationShutdown {
         const cause = reasonOf(error);
         if (attempt >= attempts) {
           throw new DatabaseUnreachableError(
-            `could not reach the database (${serverOf(this.url)}) after ${attempts} attempts: ${cause}. ` +
+            `could not reach the database (${serverOf(this.url)})${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${cause}. ` +
               'Check DATABASE_URL (host, port, database name, user) and that the server is running.',
           );
         }

@@ -154,7 +154,12 @@ export class ProverRepository {
    */
   async heartbeat(
     proverId: string,
-    beat: { loadFactor: number; hardwareProfile?: HardwareProfile; capabilities?: ProverCapabilities; latencyMs?: number },
+    beat: {
+      loadFactor: number;
+      hardwareProfile?: HardwareProfile;
+      capabilities?: ProverCapabilities;
+      latencyMs?: number;
+    },
     overlapMs: number,
   ): Promise<string | null> {
     const [row] = await this.uow.prepared<{ since: string }>(
@@ -166,7 +171,14 @@ export class ProverRepository {
              FROM provers WHERE prover_id = $1) before
        WHERE p.prover_id = $1
        RETURNING before.since::text AS since`,
-      [proverId, beat.loadFactor, jsonOrNull(beat.hardwareProfile), jsonOrNull(beat.capabilities), overlapMs, beat.latencyMs ?? null],
+      [
+        proverId,
+        beat.loadFactor,
+        jsonOrNull(beat.hardwareProfile),
+        jsonOrNull(beat.capabilities),
+        overlapMs,
+        beat.latencyMs ?? null,
+      ],
     );
     return row?.since ?? null;
   }
