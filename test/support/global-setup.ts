@@ -1,12 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../..');
 /** Under node_modules so the compiled files resolve packages exactly as dist/ does. */
 export const BUILD_CACHE = join(ROOT, 'node_modules/.cache/tally-e2e');
 export const BUILD_ENV = 'TALLY_E2E_BUILD';
+/** An initialised, empty embedded data directory that each embedded test database copies. */
+export const EMBEDDED_TEMPLATE_ENV = 'TALLY_E2E_EMBEDDED_TEMPLATE';
 
 /**
  * e2e global setup: compiles the app with swc (as `npm run build:js` does) once per run,
@@ -26,15 +28,26 @@ export default function globalSetup(): void {
     ['apps', 'libs', 'migrations', '-d', out, '--quiet', '--ignore', '**/*.spec.ts', '--ignore', '**/*.e2e-spec.ts'],
     { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
   );
-  // The gRPC server loads its contract from proto/ beside the build (as `npm run build:js` copies it).
-  cpSync(join(ROOT, 'proto'), join(out, 'proto'), { recursive: true });
-  // The error reference that problem types link to is served from docs/errors.md (as `npm run build:js` copies it).
-  cpSync(join(ROOT, 'docs/errors.md'), join(out, 'docs/errors.md'));
-  // The registry's seeded services, a JSON file swc does not copy.
-  const seed = 'libs/services/src/seed/services.json';
-  cpSync(join(ROOT, seed), join(out, seed));
+  // proto/, docs/errors.md, the seeded services: as `npm run build:js` copies them.
+  execFileSync(process.execPath, [join(ROOT, 'scripts/copy-build-assets.cjs'), out], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  // Initialising a PGlite data directory (its initdb, in WASM) takes seconds; copying one
+  // takes a fraction of that, so each embedded test database starts from this copy.
+  const template = join(out, 'embedded-template');
+  execFileSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "import { PGlite } from '@electric-sql/pglite'; await (await PGlite.create(process.argv[1])).close();",
+      template,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   // Test workers start after this and inherit the environment.
   process.env[BUILD_ENV] = out;
+  process.env[EMBEDDED_TEMPLATE_ENV] = template;
 }
 
 /** Whether a process with this id exists (one owned by another user counts). */

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { EMBEDDED_TEMPLATE_ENV } from './global-setup';
 
 /**
  * A database of the test's own, so no test shares state with another: a fresh Postgres
@@ -19,6 +20,9 @@ export async function createTestDatabase({ embedded = false } = {}): Promise<Tes
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl || embedded) {
     const dir = mkdtempSync(join(tmpdir(), 'tally-test-'));
+    // An initialised data directory from the run's global setup, when there is one.
+    const template = process.env[EMBEDDED_TEMPLATE_ENV];
+    if (template) cpSync(template, dir, { recursive: true });
     return { env: { TALLY_DATA_DIR: dir }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   const name = `tally_t_${randomBytes(6).toString('hex')}`;

@@ -1,0 +1,24 @@
+// The files a compiled build needs beside the JavaScript swc writes (swc copies only code):
+// used by `npm run build:js` (into dist/) and by the e2e global setup (into its own build).
+const { cpSync } = require('node:fs');
+const { join, resolve } = require('node:path');
+
+const ROOT = resolve(__dirname, '..');
+const ASSETS = [
+  // The gRPC server loads its contract from proto/.
+  'proto',
+  // Problem types link to the error reference, served from docs/errors.md.
+  'docs/errors.md',
+  // The service registry's seeded services.
+  'libs/services/src/seed/services.json',
+];
+
+function copyBuildAssets(out) {
+  for (const asset of ASSETS) cpSync(join(ROOT, asset), join(out, asset), { recursive: true });
+}
+
+if (require.main === module) {
+  if (!process.argv[2]) throw new Error('usage: node scripts/copy-build-assets.cjs <build directory>');
+  copyBuildAssets(resolve(process.argv[2]));
+}
+module.exports = { copyBuildAssets };
