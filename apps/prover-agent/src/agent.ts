@@ -41,6 +41,8 @@ export class ProverAgent {
   /** Wakes the poll loop when a slot frees or the agent drains. */
   private wake: () => void = () => undefined;
   private heartbeatTimer?: NodeJS.Timeout;
+  /** The last heartbeat's round trip: the latency this prover reports (w_latency weighs it). */
+  private latencyMs?: number;
 
   constructor(
     private readonly api: ApiClient,
@@ -195,11 +197,14 @@ export class ProverAgent {
   private async heartbeat(): Promise<void> {
     const running = [...this.held.keys()];
     try {
+      const sentAt = performance.now();
       const answer = await this.api.heartbeat(
         this.options.proverId,
         Math.min(1, running.length / this.options.maxConcurrency),
         running,
+        this.latencyMs,
       );
+      this.latencyMs = Math.round(performance.now() - sentAt);
       for (const id of answer.cancelled_jobs) {
         const held = this.held.get(id);
         if (!held || held.cancelled) continue;

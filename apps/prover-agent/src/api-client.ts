@@ -86,17 +86,19 @@ export class ApiClient {
     return { state: res.body.state, created: res.status === 201 };
   }
 
-  /** Load and the jobs running; the profile stays as registered. */
+  /** Load, the jobs running and the measured latency (left out: the last one is kept); the profile stays as registered. */
   async heartbeat(
     proverId: string,
     loadFactor: number,
     runningJobs: string[],
+    latencyMs?: number,
   ): Promise<{ cancelled_jobs: string[]; released_jobs: string[] }> {
     const path = `/v1/provers/${encodeURIComponent(proverId)}/heartbeat`;
     return (
       await this.call<{ cancelled_jobs: string[]; released_jobs: string[] }>('POST', path, {
         load_factor: loadFactor,
         running_jobs: runningJobs,
+        latency_ms: latencyMs,
       })
     ).body;
   }

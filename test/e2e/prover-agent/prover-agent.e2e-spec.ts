@@ -144,6 +144,11 @@ describe('tally-prover: two agents run real commands against the real server', (
       (at) => at > first,
     );
     for (const agent of [agentA, agentB]) expect(agent.output()).not.toContain('heartbeat failed');
+    // From its second heartbeat on, it reports the first one's round trip as its latency.
+    const [{ latency_ms }] = await t.dataSource.query('SELECT latency_ms FROM provers WHERE prover_id = $1', [a.name]);
+    expect(latency_ms).toEqual(expect.any(Number));
+    expect(latency_ms).toBeGreaterThanOrEqual(0);
+    expect(latency_ms).toBeLessThan(60_000);
   });
 
   it('both agents run jobs; each job settles at its metered cost and the provers earn the exact rewards', async () => {
