@@ -1,5 +1,5 @@
 import type { ServicePrice } from './cost';
-import type { HardwareProfile } from './hardware';
+import type { components } from '../../../packages/sdk/src/generated/schema';
 
 /** A refusal from the API: its status and problem+json body (code is the DSE code). */
 export class ApiError extends Error {
@@ -16,35 +16,12 @@ export class ApiError extends Error {
   }
 }
 
-export interface Capabilities {
-  supports_fp32: boolean;
-  supports_fp16: boolean;
-  supports_int8: boolean;
-  max_batch_size: number;
-  supported_kernels: string[];
-  zk_acceleration: { groth16: boolean; plonk: boolean; stark: boolean };
-}
-
-export interface Registration {
-  prover_id: string;
-  hardware_profile: HardwareProfile;
-  capabilities: Capabilities;
-  region?: string;
-  max_concurrency: number;
-}
-
-/** A job as a poll starts and returns it. */
-export interface JobToRun {
-  network_job_id: string;
-  payload: unknown;
-  payload_encoding: 'json' | 'base64';
-  max_cost_micros: string;
-  priority: string;
-  replicas: number;
-  requirements: Record<string, unknown>;
-  service: string | null;
-  units: string | null;
-}
+// The API's own shapes, from the OpenAPI document the SDK is generated from.
+type Schemas = components['schemas'];
+export type Capabilities = Schemas['CapabilitiesDto'];
+export type Registration = Schemas['RegisterProverRequestDto'];
+/** A job as a poll starts and returns it (its payload: any JSON value, or base64 text). */
+export type JobToRun = Omit<Schemas['JobToRunResponseDto'], 'payload'> & { payload: unknown };
 
 export type ResultReport =
   { success: true; final_cost_micros: string; result_hash: string } | { success: false; error_message: string };

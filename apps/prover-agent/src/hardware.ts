@@ -1,19 +1,10 @@
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
+import type { components } from '../../../packages/sdk/src/generated/schema';
 
-/** The hardware profile as POST /v1/provers/register takes it (every field required). */
-export interface HardwareProfile {
-  cpu_cores: number;
-  cpu_model: string;
-  gpu_count: number;
-  gpu_model: string;
-  gpu_memory_gb: number;
-  ram_gb: number;
-  storage_type: 'hdd' | 'ssd' | 'nvme' | 'network';
-  storage_iops: number;
-  network_bandwidth_gbps: number;
-}
+/** The hardware profile as POST /v1/provers/register takes it (the OpenAPI document's type). */
+export type HardwareProfile = components['schemas']['HardwareProfileDto'];
 
 export interface Gpu {
   name: string;
