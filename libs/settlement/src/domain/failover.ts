@@ -51,14 +51,32 @@ const always: Guard = () => true;
  */
 export const FAILOVER_TRANSITIONS: readonly Transition[] = [
   { from: 'healthy', on: 'primary_failed', when: toSecondary, to: 'degraded', reason: 'primary failed N times' },
-  { from: 'healthy', on: 'primary_failed', when: toEmergency, to: 'emergency', reason: 'primary failed N times, no secondary' },
+  {
+    from: 'healthy',
+    on: 'primary_failed',
+    when: toEmergency,
+    to: 'emergency',
+    reason: 'primary failed N times, no secondary',
+  },
   { from: 'healthy', on: 'primary_failed', when: always, to: 'warning', reason: 'primary failed' },
 
   { from: 'warning', on: 'primary_ok', when: always, to: 'healthy', reason: 'primary answered' },
   { from: 'warning', on: 'primary_failed', when: toSecondary, to: 'degraded', reason: 'primary failed N times' },
-  { from: 'warning', on: 'primary_failed', when: toEmergency, to: 'emergency', reason: 'primary failed N times, no secondary' },
+  {
+    from: 'warning',
+    on: 'primary_failed',
+    when: toEmergency,
+    to: 'emergency',
+    reason: 'primary failed N times, no secondary',
+  },
 
-  { from: 'degraded', on: 'fallback_failed', when: (f) => f.fallbackFailures >= f.failThreshold && f.hasEmergency, to: 'emergency', reason: 'secondary failed N times' },
+  {
+    from: 'degraded',
+    on: 'fallback_failed',
+    when: (f) => f.fallbackFailures >= f.failThreshold && f.hasEmergency,
+    to: 'emergency',
+    reason: 'secondary failed N times',
+  },
   { from: 'degraded', on: 'primary_ok', when: recovered, to: 'healthy', reason: 'primary answered M times' },
   { from: 'degraded', on: 'primary_ok', when: always, to: 'recovering', reason: 'primary answered' },
 
@@ -67,9 +85,27 @@ export const FAILOVER_TRANSITIONS: readonly Transition[] = [
 
   { from: 'recovering', on: 'primary_ok', when: recovered, to: 'healthy', reason: 'primary answered M times' },
   { from: 'recovering', on: 'primary_caught_up', when: always, to: 'healthy', reason: 'primary holds every batch' },
-  { from: 'recovering', on: 'primary_failed', when: (f) => f.hasSecondary, to: 'degraded', reason: 'primary failed while recovering' },
-  { from: 'recovering', on: 'primary_failed', when: (f) => f.hasEmergency, to: 'emergency', reason: 'primary failed while recovering, no secondary' },
-  { from: 'recovering', on: 'primary_failed', when: always, to: 'warning', reason: 'primary failed while recovering, no fallback' },
+  {
+    from: 'recovering',
+    on: 'primary_failed',
+    when: (f) => f.hasSecondary,
+    to: 'degraded',
+    reason: 'primary failed while recovering',
+  },
+  {
+    from: 'recovering',
+    on: 'primary_failed',
+    when: (f) => f.hasEmergency,
+    to: 'emergency',
+    reason: 'primary failed while recovering, no secondary',
+  },
+  {
+    from: 'recovering',
+    on: 'primary_failed',
+    when: always,
+    to: 'warning',
+    reason: 'primary failed while recovering, no fallback',
+  },
 ];
 
 /** The state after `event`, with the reason of the row that moved it (null when it stays). */

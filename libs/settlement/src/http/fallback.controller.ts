@@ -28,7 +28,8 @@ export class FallbackController {
   @ApiOkResponse({ type: FallbackStatusResponseDto })
   @ApiOperation({
     operationId: 'settlement.fallbackStatus',
-    summary: "The sink chain's state (healthy, warning, degraded, emergency, recovering), the fallback in use, each sink's health",
+    summary:
+      "The sink chain's state (healthy, warning, degraded, emergency, recovering), the fallback in use, each sink's health",
   })
   status() {
     return this.queries.execute(new GetFallbackStatusQuery());

@@ -90,11 +90,11 @@ export class DeliveryRepository {
   async enqueueFallback(primary: string, fallback: string, fallbacks: string[], now: Date): Promise<number> {
     const [, count]: [unknown, number] = await this.uow.tx.query(
       `INSERT INTO settlement_deliveries (sink, batch_no, next_attempt_at)
-       SELECT $2, p.batch_no, $4 FROM settlement_deliveries p
+       SELECT $2::varchar, p.batch_no, $4::timestamptz FROM settlement_deliveries p
         WHERE p.sink = $1 AND p.status <> 'delivered'
           AND NOT EXISTS (SELECT 1 FROM settlement_deliveries f
                            WHERE f.batch_no = p.batch_no AND f.sink = ANY($3::varchar[])
-                             AND (f.status = 'delivered' OR f.sink = $2))
+                             AND (f.status = 'delivered' OR f.sink = $2::varchar))
         ORDER BY p.batch_no
        ON CONFLICT (sink, batch_no) DO NOTHING`,
       [primary, fallback, fallbacks, now],

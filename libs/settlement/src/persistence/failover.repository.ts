@@ -51,8 +51,8 @@ export class FailoverRepository {
 
   async setState(state: FailoverState, reason: string, now: Date, fallback: boolean): Promise<void> {
     await this.uow.tx.query(
-      `UPDATE settlement_failover SET state = $1, reason = $2, since = $3,
-              last_fallback_at = CASE WHEN $4 THEN $3 ELSE last_fallback_at END
+      `UPDATE settlement_failover SET state = $1, reason = $2, since = $3::timestamptz,
+              last_fallback_at = CASE WHEN $4::boolean THEN $3::timestamptz ELSE last_fallback_at END
         WHERE id = 1`,
       [state, reason, now, fallback],
     );
@@ -63,14 +63,14 @@ export class FailoverRepository {
     const rows: SinkHealthRow[] = await this.uow.tx.query(
       `INSERT INTO settlement_sink_health AS h
               (sink, consecutive_failures, consecutive_successes, last_success_at, last_failure_at, last_error)
-       VALUES ($1, CASE WHEN $2 THEN 0 ELSE 1 END, CASE WHEN $2 THEN 1 ELSE 0 END,
-               CASE WHEN $2 THEN $4::timestamptz END, CASE WHEN $2 THEN NULL ELSE $4::timestamptz END, $3)
+       VALUES ($1::varchar, CASE WHEN $2::boolean THEN 0 ELSE 1 END, CASE WHEN $2::boolean THEN 1 ELSE 0 END,
+               CASE WHEN $2::boolean THEN $4::timestamptz END, CASE WHEN $2::boolean THEN NULL ELSE $4::timestamptz END, $3::text)
        ON CONFLICT (sink) DO UPDATE SET
-         consecutive_failures = CASE WHEN $2 THEN 0 ELSE h.consecutive_failures + 1 END,
-         consecutive_successes = CASE WHEN $2 THEN h.consecutive_successes + 1 ELSE 0 END,
-         last_success_at = CASE WHEN $2 THEN $4::timestamptz ELSE h.last_success_at END,
-         last_failure_at = CASE WHEN $2 THEN h.last_failure_at ELSE $4::timestamptz END,
-         last_error = CASE WHEN $2 THEN h.last_error ELSE $3 END
+         consecutive_failures = CASE WHEN $2::boolean THEN 0 ELSE h.consecutive_failures + 1 END,
+         consecutive_successes = CASE WHEN $2::boolean THEN h.consecutive_successes + 1 ELSE 0 END,
+         last_success_at = CASE WHEN $2::boolean THEN $4::timestamptz ELSE h.last_success_at END,
+         last_failure_at = CASE WHEN $2::boolean THEN h.last_failure_at ELSE $4::timestamptz END,
+         last_error = CASE WHEN $2::boolean THEN h.last_error ELSE $3::text END
        RETURNING sink, consecutive_failures, consecutive_successes, last_success_at, last_failure_at, last_error`,
       [sink, ok, error?.slice(0, 2000) ?? null, now],
     );

@@ -30,6 +30,10 @@ export class FileSink implements SettlementSink {
     await writeFile(temp, `${JSON.stringify(batch, null, 2)}\n`, { flush: true });
     await rename(temp, final);
     const stored = JSON.parse(await readFile(final, 'utf8')) as SealedBatch;
-    return { batch_hash: stored.batch_hash, transfers_root: stored.transfers_root, balances_root: stored.balances_root };
+    return {
+      batch_hash: stored.batch_hash,
+      transfers_root: stored.transfers_root,
+      balances_root: stored.balances_root,
+    };
   }
 }

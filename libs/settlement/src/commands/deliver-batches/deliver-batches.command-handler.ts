@@ -98,7 +98,14 @@ export class DeliverBatchesCommandHandler implements ICommandHandler<DeliverBatc
       await this.deliveries.markFailed(sink.name, claim, message, new Date(this.clock.now().getTime() + delay));
       const state = await this.monitor.attempted(sink.name, false, message);
       this.logger.warn(
-        { sink: sink.name, batch_no: claim.batch_no, attempts: claim.attempts + 1, retry_in_ms: delay, state, err: message },
+        {
+          sink: sink.name,
+          batch_no: claim.batch_no,
+          attempts: claim.attempts + 1,
+          retry_in_ms: delay,
+          state,
+          err: message,
+        },
         'settlement batch delivery failed',
       );
       return 'failed';

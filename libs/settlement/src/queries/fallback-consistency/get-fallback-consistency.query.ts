@@ -43,9 +43,10 @@ const KIND = {
 export class GetFallbackConsistencyQuery extends Query<FallbackConsistency> {}
 
 @QueryHandler(GetFallbackConsistencyQuery)
-export class GetFallbackConsistencyQueryHandler
-  implements IQueryHandler<GetFallbackConsistencyQuery, FallbackConsistency>
-{
+export class GetFallbackConsistencyQueryHandler implements IQueryHandler<
+  GetFallbackConsistencyQuery,
+  FallbackConsistency
+> {
   constructor(
     private readonly failover: FailoverRepository,
     private readonly chain: SinkChain,

@@ -45,7 +45,7 @@ export class GetSettlementStatusQueryHandler implements IQueryHandler<GetSettlem
       const sink = this.chain.sinks.find((s) => s.name === name);
       return {
         name,
-        tier: sink ? this.chain.tierOf(name) ?? null : null,
+        tier: sink ? (this.chain.tierOf(name) ?? null) : null,
         target: sink?.target ?? null,
         configured: sink !== undefined,
         pending: row?.pending ?? 0,
