@@ -43,16 +43,14 @@ class Receiver {
       this.acceptedPerKey.set(key as string, (this.acceptedPerKey.get(key as string) ?? 0) + 1);
       if (!this.accepted.some((b) => b.batch_no === batch.batch_no)) this.accepted.push(batch);
       const balancesRoot = this.wrongRootFor === batch.batch_no ? 'f'.repeat(64) : batch.balances_root;
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            batch_no: batch.batch_no,
-            batch_hash: batch.batch_hash,
-            transfers_root: batch.transfers_root,
-            balances_root: balancesRoot,
-          }),
-        );
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          batch_no: batch.batch_no,
+          batch_hash: batch.batch_hash,
+          transfers_root: batch.transfers_root,
+          balances_root: balancesRoot,
+        }),
+      );
     });
   });
 
@@ -318,7 +316,7 @@ describe('settlement sink failover with passes racing', () => {
       await passes(8);
     }
     primary.down = false;
-    await apps[1].http().post('/v1/settlement/fallback/reconcile').set(ctx.admin()).send({}).expect(200);
+    await apps[apps.length - 1].http().post('/v1/settlement/fallback/reconcile').set(ctx.admin()).send({}).expect(200);
     await passes(2);
     const batches = Array.from({ length: 12 }, (_, i) => i + 1);
     expect(primary.acceptedNos).toEqual(batches);
@@ -329,7 +327,9 @@ describe('settlement sink failover with passes racing', () => {
     expect(secondary.acceptedNos.length).toBeGreaterThan(0);
     const status = (await apps[0].http().get('/v1/settlement/fallback/status').set(ctx.admin()).expect(200)).body;
     expect(status).toMatchObject({ state: 'healthy', pending_reconcile_count: 0 });
-    const report = (await apps[1].http().get('/v1/settlement/fallback/consistency').set(ctx.admin()).expect(200)).body;
+    const report = (
+      await apps[apps.length - 1].http().get('/v1/settlement/fallback/consistency').set(ctx.admin()).expect(200)
+    ).body;
     expect(report).toMatchObject({ is_consistent: true, inconsistencies_found: 0, details: [] });
     expect(report.items_verified).toBe(12 + secondary.accepted.length + emergency.accepted.length);
   });
