@@ -31,7 +31,7 @@ export interface PendingRow {
 export interface AckMismatchRow {
   sink: string;
   batch_no: number;
-  field: 'batch' | 'batch_hash' | 'transfers_root' | 'balances_root';
+  field: 'batch_hash' | 'transfers_root' | 'balances_root';
   expected: string | null;
   acknowledged: string;
 }
@@ -121,20 +121,18 @@ export class FailoverRepository {
     return rows[0].n;
   }
 
-  /** Acks that differ from the sealed batch they name (or name none), in batch order. */
+  /** Acks that differ from the sealed batch they name (a delivery row always names one: a foreign key), in batch order. */
   async ackMismatches(limit: number): Promise<AckMismatchRow[]> {
     const rows: Record<string, unknown>[] = await this.uow.tx.query(
       `SELECT d.sink, d.batch_no::text, x.field, x.expected, x.acknowledged
          FROM settlement_deliveries d
-         LEFT JOIN settlement_batches b ON b.batch_no = d.batch_no
+         JOIN settlement_batches b ON b.batch_no = d.batch_no
          CROSS JOIN LATERAL (VALUES
-           ('batch', NULL, d.ack_batch_hash::text, b.batch_no IS NULL),
            ('batch_hash', b.batch_hash::text, d.ack_batch_hash::text, b.batch_hash::text IS DISTINCT FROM d.ack_batch_hash),
            ('transfers_root', b.transfers_root::text, d.ack_transfers_root::text, b.transfers_root::text IS DISTINCT FROM d.ack_transfers_root),
            ('balances_root', b.balances_root::text, d.ack_balances_root::text, b.balances_root::text IS DISTINCT FROM d.ack_balances_root)
          ) AS x(field, expected, acknowledged, differs)
         WHERE d.status = 'delivered' AND d.ack_batch_hash IS NOT NULL AND x.differs
-          AND (x.field = 'batch' OR b.batch_no IS NOT NULL)
         ORDER BY d.batch_no, d.sink, x.field
         LIMIT $1`,
       [limit],

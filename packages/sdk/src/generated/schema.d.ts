@@ -2468,7 +2468,6 @@ export interface components {
     InconsistencyDto: {
       /** @enum {string} */
       kind:
-        | 'unknown_batch'
         | 'batch_hash_mismatch'
         | 'transfers_root_mismatch'
         | 'balances_root_mismatch'

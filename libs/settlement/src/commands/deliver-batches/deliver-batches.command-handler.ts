@@ -29,7 +29,7 @@ const MAX_SWITCHES_PER_PASS = 3;
 export class DeliverBatchesCommandHandler implements ICommandHandler<DeliverBatchesCommand, number> {
   private readonly logger = new Logger(DeliverBatchesCommandHandler.name);
   /** One drain per sink at a time in this process (a later one waits); replicas are kept off by the lease. */
-  private readonly draining = new Map<string, Promise<number>>();
+  private readonly draining = new Map<string, Promise<void>>();
 
   constructor(
     private readonly deliveries: DeliveryRepository,
@@ -65,17 +65,21 @@ export class DeliverBatchesCommandHandler implements ICommandHandler<DeliverBatc
   }
 
   private drain(sink: SettlementSink): Promise<number> {
-    const previous = this.draining.get(sink.name) ?? Promise.resolve(0);
-    const run = previous
-      .catch(() => 0)
-      .then(async () => {
-        let delivered = 0;
-        while ((await this.step(sink)) === 'delivered') delivered++;
-        return delivered;
-      });
-    const tracked = run.finally(() => {
-      if (this.draining.get(sink.name) === tracked) this.draining.delete(sink.name);
+    const previous = this.draining.get(sink.name) ?? Promise.resolve();
+    const run = previous.then(async () => {
+      let delivered = 0;
+      while ((await this.step(sink)) === 'delivered') delivered++;
+      return delivered;
     });
+    // What the next drain waits on never rejects: the caller of this one gets its error.
+    const tracked: Promise<void> = run
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        if (this.draining.get(sink.name) === tracked) this.draining.delete(sink.name);
+      });
     this.draining.set(sink.name, tracked);
     return run;
   }

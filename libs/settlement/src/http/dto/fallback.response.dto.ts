@@ -51,7 +51,6 @@ export class FallbackPendingResponseDto {
 class InconsistencyDto {
   @ApiProperty({
     enum: [
-      'unknown_batch',
       'batch_hash_mismatch',
       'transfers_root_mismatch',
       'balances_root_mismatch',

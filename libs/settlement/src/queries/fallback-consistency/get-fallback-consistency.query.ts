@@ -7,7 +7,6 @@ import { FailoverRepository } from '../../persistence/failover.repository';
 export const CONSISTENCY_DETAIL_LIMIT = 100;
 
 export type InconsistencyKind =
-  | 'unknown_batch'
   | 'batch_hash_mismatch'
   | 'transfers_root_mismatch'
   | 'balances_root_mismatch'
@@ -29,7 +28,6 @@ export interface FallbackConsistency {
 }
 
 const KIND = {
-  batch: 'unknown_batch',
   batch_hash: 'batch_hash_mismatch',
   transfers_root: 'transfers_root_mismatch',
   balances_root: 'balances_root_mismatch',
