@@ -45,24 +45,24 @@ export class WebhookSink implements SettlementSink {
     });
     const answer = await res.text().catch(() => ''); // reading it also frees the connection
     if (res.status < 200 || res.status > 299) throw new Error(`webhook answered ${res.status}`);
-    return echoedAck(answer) ?? ackOf(batch);
+    return echoedAck(answer, ackOf(batch));
   }
 }
 
-/** The receiver's ack when its answer is JSON naming the hashes it stored (a field it leaves out is taken as sent). */
-function echoedAck(answer: string): SinkAck | null {
+/** The receiver's ack: its JSON answer's hashes (a field it leaves out is taken as sent), else the batch as sent. */
+function echoedAck(answer: string, sent: SinkAck): SinkAck {
   let parsed: unknown;
   try {
     parsed = JSON.parse(answer);
   } catch {
-    return null;
+    return sent;
   }
-  if (typeof parsed !== 'object' || parsed === null) return null;
+  if (typeof parsed !== 'object' || parsed === null) return sent;
   const { batch_hash, transfers_root, balances_root } = parsed as Record<string, unknown>;
-  if (typeof batch_hash !== 'string' || !HEX64.test(batch_hash)) return null;
+  if (typeof batch_hash !== 'string' || !HEX64.test(batch_hash)) return sent;
   return {
     batch_hash,
-    transfers_root: typeof transfers_root === 'string' ? transfers_root : '',
-    balances_root: typeof balances_root === 'string' ? balances_root : '',
+    transfers_root: typeof transfers_root === 'string' ? transfers_root : sent.transfers_root,
+    balances_root: typeof balances_root === 'string' ? balances_root : sent.balances_root,
   };
 }
