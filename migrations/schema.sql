@@ -506,7 +506,31 @@ CREATE TABLE public.settlement_deliveries (
     delivered_at timestamp with time zone,
     lease_token uuid,
     lease_until timestamp with time zone,
+    ack_batch_hash character varying(64),
+    ack_transfers_root character varying(64),
+    ack_balances_root character varying(64),
     CONSTRAINT settlement_deliveries_status_check CHECK (((status)::text = ANY ((ARRAY['pending'::character varying, 'delivered'::character varying, 'failed'::character varying])::text[])))
+);
+
+CREATE TABLE public.settlement_failover (
+    id smallint DEFAULT 1 NOT NULL,
+    state character varying(16) DEFAULT 'healthy'::character varying NOT NULL,
+    reason text,
+    since timestamp with time zone DEFAULT now() NOT NULL,
+    last_fallback_at timestamp with time zone,
+    CONSTRAINT settlement_failover_id_check CHECK ((id = 1)),
+    CONSTRAINT settlement_failover_state_check CHECK (((state)::text = ANY ((ARRAY['healthy'::character varying, 'warning'::character varying, 'degraded'::character varying, 'emergency'::character varying, 'recovering'::character varying])::text[])))
+);
+
+CREATE TABLE public.settlement_sink_health (
+    sink character varying(32) NOT NULL,
+    consecutive_failures integer DEFAULT 0 NOT NULL,
+    consecutive_successes integer DEFAULT 0 NOT NULL,
+    last_success_at timestamp with time zone,
+    last_failure_at timestamp with time zone,
+    last_error text,
+    CONSTRAINT settlement_sink_health_consecutive_failures_check CHECK ((consecutive_failures >= 0)),
+    CONSTRAINT settlement_sink_health_consecutive_successes_check CHECK ((consecutive_successes >= 0))
 );
 
 CREATE SEQUENCE public.transfers_seq
@@ -719,6 +743,12 @@ ALTER TABLE ONLY public.settlement_batches
 ALTER TABLE ONLY public.settlement_deliveries
     ADD CONSTRAINT settlement_deliveries_pkey PRIMARY KEY (sink, batch_no);
 
+ALTER TABLE ONLY public.settlement_failover
+    ADD CONSTRAINT settlement_failover_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.settlement_sink_health
+    ADD CONSTRAINT settlement_sink_health_pkey PRIMARY KEY (sink);
+
 ALTER TABLE ONLY public.transfers
     ADD CONSTRAINT transfers_pkey PRIMARY KEY (id);
 
@@ -771,6 +801,8 @@ CREATE UNIQUE INDEX receipts_one_settlement ON public.receipts USING btree (netw
 CREATE INDEX request_signatures_seen_at_idx ON public.request_signatures USING btree (seen_at);
 
 CREATE INDEX scorecard_retries_due_idx ON public.scorecard_retries USING btree (next_attempt_at);
+
+CREATE INDEX settlement_deliveries_batch_idx ON public.settlement_deliveries USING btree (batch_no) WHERE ((status)::text = 'delivered'::text);
 
 CREATE INDEX settlement_deliveries_open_idx ON public.settlement_deliveries USING btree (sink, batch_no) WHERE ((status)::text <> 'delivered'::text);
 

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { JobsCtx } from '../../support/jobs-ctx';
 import { CAPABILITIES, HARDWARE } from '../../support/prover-profile';
 import { startTestApp, TestApp } from '../../support/test-app';
@@ -35,6 +38,7 @@ const OPERATION_ID = /^[a-z]+\.[a-z][A-Za-z]*$/;
 
 describe('the OpenAPI document', () => {
   let t: TestApp;
+  const sinkDir = mkdtempSync(join(tmpdir(), 'tally-openapi-batches-'));
   let ctx: JobsCtx;
   let document: Document;
   let operations: { method: string; path: string; op: Operation }[];
@@ -42,6 +46,8 @@ describe('the OpenAPI document', () => {
     t = await startTestApp({
       SCHEDULER_ENABLED: 'false',
       SETTLEMENT_ENABLED: 'false',
+      // A primary sink that only a reconcile delivers to (no delivery loop): the fallback routes have rows to show.
+      SETTLEMENT_FILE_DIR: sinkDir,
       WEBHOOKS_ALLOW_PRIVATE_URLS: 'true',
     });
     ctx = new JobsCtx(t);
@@ -50,7 +56,10 @@ describe('the OpenAPI document', () => {
       Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
     );
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    rmSync(sinkDir, { recursive: true, force: true });
+  });
 
   const resolve = (schema: Schema | undefined): Schema => {
     if (!schema) return {};
@@ -381,6 +390,10 @@ describe('the OpenAPI document', () => {
       client.key,
     );
     await check('get', '/v1/settlement/status', '/v1/settlement/status', admin);
+    await check('get', '/v1/settlement/fallback/status', '/v1/settlement/fallback/status', admin);
+    await check('get', '/v1/settlement/fallback/pending', '/v1/settlement/fallback/pending', admin);
+    await check('post', '/v1/settlement/fallback/reconcile', '/v1/settlement/fallback/reconcile', admin, {});
+    await check('get', '/v1/settlement/fallback/consistency', '/v1/settlement/fallback/consistency', admin);
 
     // Webhooks, admin, auth, operations.
     const hook = await check('post', '/v1/webhooks', '/v1/webhooks', client.key, {

@@ -79,7 +79,7 @@ describe('settlement sinks', () => {
 
   const status = async () => (await t.http().get('/v1/settlement/status').set(ctx.admin()).expect(200)).body;
 
-  it('webhook down for several seals, then up: every batch delivered in order, once each, nothing lost; files too', async () => {
+  it('webhook and directory (the pre-chain pair): the directory is the emergency sink while the webhook is down; the webhook gets every batch in order, once', async () => {
     const sealed: SealedBatch[] = [];
     for (let i = 0; i < 4; i++) {
       await ctx.mint('user', ctx.name(), String(i + 1));
@@ -91,22 +91,26 @@ describe('settlement sinks', () => {
     const down = await status();
     const webhook = down.sinks.find((s: { name: string }) => s.name === 'webhook');
     expect(webhook).toMatchObject({
+      tier: 'primary',
       configured: true,
       pending: 4,
       next_batch_no: 1,
       last_error: 'webhook answered 503',
     });
     expect(webhook.attempts).toBeGreaterThanOrEqual(2);
-    // The file sink is independent of the webhook's outage.
+    // Three failures in a row (the default) with no secondary: the directory takes what the webhook lacks.
     await until(() => readdirSync(dir).filter((f) => f.endsWith('.json')).length === 4);
+    const fallback = (await t.http().get('/v1/settlement/fallback/status').set(ctx.admin()).expect(200)).body;
+    expect(fallback).toMatchObject({ state: 'emergency', active_sink: 'file', pending_reconcile_count: 4 });
 
     receiver.down = false;
     await until(() => receiver.received.length === 4);
     expect(receiver.received.map((b) => b.batch_no)).toEqual([1, 2, 3, 4]);
     expect(receiver.received).toEqual(sealed);
     expect(receiver.badSignatures).toEqual([]);
+    await until(async () => (await status()).pending_count === 0);
 
-    // One more batch after the outage goes straight through.
+    // One more batch after the outage goes straight to the webhook, and only there.
     await ctx.mint('user', ctx.name(), '9');
     await t.http().post('/v1/settlement/batches').set(ctx.admin()).expect(201);
     await until(() => receiver.received.length === 5);
@@ -115,11 +119,17 @@ describe('settlement sinks', () => {
     await until(async () => (await status()).pending_count === 0);
     const up = await status();
     expect(up.sinks.map((s: { name: string }) => s.name)).toEqual(['file', 'webhook']);
+    expect(up.sinks[0]).toMatchObject({ tier: 'emergency', last_delivered_batch_no: 4 });
     expect(up.sinks[1]).toMatchObject({ pending: 0, failed: 0, last_delivered_batch_no: 5, last_error: null });
+    expect((await t.http().get('/v1/settlement/fallback/status').set(ctx.admin()).expect(200)).body.state).toBe(
+      'healthy',
+    );
 
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-    expect(files.sort()).toEqual([1, 2, 3, 4, 5].map(batchFileName));
+    expect(files.sort()).toEqual([1, 2, 3, 4].map(batchFileName));
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(JSON.parse(readFileSync(join(dir, batchFileName(2)), 'utf8'))).toEqual(sealed[1]);
+    const report = (await t.http().get('/v1/settlement/fallback/consistency').set(ctx.admin()).expect(200)).body;
+    expect(report).toMatchObject({ is_consistent: true, items_verified: 9, inconsistencies_found: 0 });
   });
 });

@@ -1,2 +1,3 @@
 export * from './batch-builder';
 export * from './settlement-sink';
+export * from './failover';

@@ -156,13 +156,13 @@ export class SettlementRepository {
     );
   }
 
-  /** Writes a sealed batch, its leaf positions, the balances it changed and a pending delivery per sink. */
+  /** Writes a sealed batch, its leaf positions, the balances it changed and its pending delivery to the primary sink. */
   async insertBatch(
     batch: SealedBatch,
     transferIds: string[],
     leaves: Buffer[],
     touched: AccountBalance[],
-    sinks: string[],
+    primarySink: string | undefined,
   ): Promise<void> {
     await this.db.query(
       `INSERT INTO settlement_batches (batch_no, prev_batch_hash, horizon, first_seq, last_seq, transfer_count,
@@ -208,11 +208,13 @@ export class SettlementRepository {
         ],
       );
     }
-    if (sinks.length > 0) {
-      await this.db.query(
-        `INSERT INTO settlement_deliveries (sink, batch_no) SELECT s, $1 FROM unnest($2::varchar[]) AS s`,
-        [batch.batch_no, sinks],
-      );
+    if (primarySink) {
+      // Due from the batch's own (Clock) time: delivery is due by the Clock too.
+      await this.db.query(`INSERT INTO settlement_deliveries (sink, batch_no, next_attempt_at) VALUES ($1, $2, $3)`, [
+        primarySink,
+        batch.batch_no,
+        batch.created_at,
+      ]);
     }
   }
 

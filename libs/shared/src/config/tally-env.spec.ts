@@ -198,8 +198,35 @@ describe('validateEnv', () => {
       ['SETTLEMENT_WEBHOOK_URL', 'ftp://example.com/x'],
       ['SETTLEMENT_WEBHOOK_SECRET', 'short'],
       ['SETTLEMENT_RETRY_BASE_MS', '5'],
+      ['SETTLEMENT_SECONDARY_WEBHOOK_URL', 'ftp://example.com/x'],
+      ['SETTLEMENT_EMERGENCY_WEBHOOK_SECRET', 'short'],
+      ['SETTLEMENT_FAILOVER_FAILURES', '0'],
+      ['SETTLEMENT_RECOVERY_SUCCESSES', '1001'],
     ]) {
       expect(errorOf({ [name]: value })).toMatch(new RegExp(`^  ${name}: `, 'm'));
+    }
+  });
+
+  it('checks the settlement sink chain across its variables', () => {
+    const hook = { SETTLEMENT_WEBHOOK_URL: 'https://a.example/b', SETTLEMENT_WEBHOOK_SECRET: 'a'.repeat(16) };
+    expect(validateEnv({})).toMatchObject({ SETTLEMENT_FAILOVER_FAILURES: 3, SETTLEMENT_RECOVERY_SUCCESSES: 2 });
+    expect(() =>
+      validateEnv({
+        ...hook,
+        SETTLEMENT_SECONDARY_WEBHOOK_URL: 'https://c.example/d',
+        SETTLEMENT_EMERGENCY_FILE_DIR: '/x',
+      }),
+    ).not.toThrow();
+    for (const [name, extra] of [
+      ['SETTLEMENT_WEBHOOK_SECRET', { SETTLEMENT_WEBHOOK_URL: 'https://a.example/b' }],
+      [
+        'SETTLEMENT_SECONDARY_FILE_DIR',
+        { ...hook, SETTLEMENT_SECONDARY_WEBHOOK_URL: 'https://c.example/d', SETTLEMENT_SECONDARY_FILE_DIR: '/x' },
+      ],
+      ['SETTLEMENT_EMERGENCY_FILE_DIR', { SETTLEMENT_EMERGENCY_FILE_DIR: '/x' }],
+      ['SETTLEMENT_FILE_DIR', { ...hook, SETTLEMENT_FILE_DIR: '/x', SETTLEMENT_EMERGENCY_FILE_DIR: '/y' }],
+    ] as const) {
+      expect(errorOf(extra)).toMatch(new RegExp(`^  ${name}: `, 'm'));
     }
   });
 

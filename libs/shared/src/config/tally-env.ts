@@ -464,6 +464,52 @@ export class TallyEnv {
   @IsString()
   SETTLEMENT_FILE_DIR?: string;
 
+  /** Secondary sink (a webhook, or files): takes what the primary lacks while the chain is Degraded. */
+  @IfPresent()
+  @Matches(/^https?:\/\/\S+$/, { message: 'SETTLEMENT_SECONDARY_WEBHOOK_URL must be an http(s) URL' })
+  SETTLEMENT_SECONDARY_WEBHOOK_URL?: string;
+
+  /** HMAC-SHA256 secret of the secondary webhook (unset: SETTLEMENT_WEBHOOK_SECRET). */
+  @IfPresent()
+  @IsString()
+  @MinLength(16)
+  SETTLEMENT_SECONDARY_WEBHOOK_SECRET?: string;
+
+  @IfPresent()
+  @IsString()
+  SETTLEMENT_SECONDARY_FILE_DIR?: string;
+
+  /** Emergency sink (a webhook, or files): takes what the primary lacks while the chain is in Emergency. */
+  @IfPresent()
+  @Matches(/^https?:\/\/\S+$/, { message: 'SETTLEMENT_EMERGENCY_WEBHOOK_URL must be an http(s) URL' })
+  SETTLEMENT_EMERGENCY_WEBHOOK_URL?: string;
+
+  /** HMAC-SHA256 secret of the emergency webhook (unset: SETTLEMENT_WEBHOOK_SECRET). */
+  @IfPresent()
+  @IsString()
+  @MinLength(16)
+  SETTLEMENT_EMERGENCY_WEBHOOK_SECRET?: string;
+
+  @IfPresent()
+  @IsString()
+  SETTLEMENT_EMERGENCY_FILE_DIR?: string;
+
+  /** N: consecutive failed deliveries after which the chain fails a sink over to the next. */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt({ message: 'SETTLEMENT_FAILOVER_FAILURES must be an integer from 1 to 1000' })
+  @Min(1, { message: 'SETTLEMENT_FAILOVER_FAILURES must be an integer from 1 to 1000' })
+  @Max(1000, { message: 'SETTLEMENT_FAILOVER_FAILURES must be an integer from 1 to 1000' })
+  SETTLEMENT_FAILOVER_FAILURES = 3;
+
+  /** M: consecutive successful deliveries to the primary that end a recovery. */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt({ message: 'SETTLEMENT_RECOVERY_SUCCESSES must be an integer from 1 to 1000' })
+  @Min(1, { message: 'SETTLEMENT_RECOVERY_SUCCESSES must be an integer from 1 to 1000' })
+  @Max(1000, { message: 'SETTLEMENT_RECOVERY_SUCCESSES must be an integer from 1 to 1000' })
+  SETTLEMENT_RECOVERY_SUCCESSES = 2;
+
   /** First retry delay (ms) of a failed sink delivery; doubles per attempt up to SETTLEMENT_RETRY_MAX_MS. */
   @IfPresent()
   @Transform(toInt)
@@ -617,6 +663,34 @@ export class InvalidEnvironmentError extends ConfigurationError {}
 const FIX_HINT = 'Fix these variables (the environment or .env; README.md#configuration lists each) and start again.';
 
 /** Validates an environment; throws a readable error listing every wrong variable. */
+/**
+ * The settlement sink chain's cross-field rules: a tier is a webhook or a directory, not
+ * both (except the primary's pre-chain pair, which makes the directory the emergency
+ * tier), a webhook has a secret, and a fallback tier needs a primary.
+ */
+function settlementChainProblem(env: TallyEnv): string | null {
+  const secret = (own: string | undefined) => own ?? env.SETTLEMENT_WEBHOOK_SECRET;
+  if (env.SETTLEMENT_WEBHOOK_URL && !env.SETTLEMENT_WEBHOOK_SECRET) {
+    return 'SETTLEMENT_WEBHOOK_SECRET: SETTLEMENT_WEBHOOK_URL needs a secret (at least 16 characters) to sign with';
+  }
+  for (const tier of ['SECONDARY', 'EMERGENCY'] as const) {
+    const url = env[`SETTLEMENT_${tier}_WEBHOOK_URL`];
+    const dir = env[`SETTLEMENT_${tier}_FILE_DIR`];
+    if (url && dir) return `SETTLEMENT_${tier}_FILE_DIR: a tier is a webhook or a directory, not both`;
+    if (url && !secret(env[`SETTLEMENT_${tier}_WEBHOOK_SECRET`])) {
+      return `SETTLEMENT_${tier}_WEBHOOK_SECRET: SETTLEMENT_${tier}_WEBHOOK_URL needs a secret (its own or SETTLEMENT_WEBHOOK_SECRET)`;
+    }
+    if ((url || dir) && !env.SETTLEMENT_WEBHOOK_URL && !env.SETTLEMENT_FILE_DIR) {
+      return `SETTLEMENT_${tier}_${url ? 'WEBHOOK_URL' : 'FILE_DIR'}: a fallback sink needs a primary (SETTLEMENT_WEBHOOK_URL or SETTLEMENT_FILE_DIR)`;
+    }
+  }
+  const emergency = env.SETTLEMENT_EMERGENCY_WEBHOOK_URL ?? env.SETTLEMENT_EMERGENCY_FILE_DIR;
+  if (env.SETTLEMENT_WEBHOOK_URL && env.SETTLEMENT_FILE_DIR && emergency) {
+    return 'SETTLEMENT_FILE_DIR: with SETTLEMENT_WEBHOOK_URL it is the emergency sink, and SETTLEMENT_EMERGENCY_* names another';
+  }
+  return null;
+}
+
 export function validateEnv(raw: Record<string, unknown>): TallyEnv {
   const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
   const env = plainToInstance(TallyEnv, cleaned, { exposeDefaultValues: true });
@@ -637,6 +711,8 @@ export function validateEnv(raw: Record<string, unknown>): TallyEnv {
       throw new InvalidEnvironmentError(`Invalid environment:\n  ${name}: broker needs EVENTS_NATS_URL`);
     }
   }
+  const sinkProblem = settlementChainProblem(env);
+  if (sinkProblem) throw new InvalidEnvironmentError(`Invalid environment:\n  ${sinkProblem}`);
   // A heartbeat's view is as old as the liveness rule lets one be and still count: a start
   // that old, still unlisted, is lost and not on its way.
   env.PROVER_START_ACK_GRACE_MS ??= env.PROVER_LIVENESS_TTL_MS;

@@ -934,6 +934,74 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/settlement/fallback/status': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The sink chain's state (healthy, warning, degraded, emergency, recovering), the fallback in use, each sink's health */
+    get: operations['settlement.fallbackStatus'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/settlement/fallback/pending': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The batches the primary sink lacks, oldest first (at most 1000), with the fallbacks that hold each */
+    get: operations['settlement.fallbackPending'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/settlement/fallback/consistency': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every sink's acks against the sealed chain, and the primary's order: items verified, inconsistencies */
+    get: operations['settlement.fallbackConsistency'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/settlement/fallback/reconcile': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Deliver to the primary now, in batch order, every batch it lacks; what was reconciled and what remains */
+    post: operations['settlement.fallbackReconcile'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/webhooks': {
     parameters: {
       query?: never;
@@ -2310,6 +2378,8 @@ export interface components {
     };
     SinkStatusDto: {
       name: string;
+      /** @description primary, secondary or emergency: its place in the chain; null when no longer configured */
+      tier: string | null;
       target: string | null;
       configured: boolean;
       pending: number;
@@ -2330,6 +2400,111 @@ export interface components {
       /** @description transfers not yet in a batch */
       pending_count: number;
       sinks: components['schemas']['SinkStatusDto'][];
+    };
+    SinkHealthDto: {
+      /** @enum {string} */
+      tier: 'primary' | 'secondary' | 'emergency';
+      name: string;
+      /** @description where it delivers (never a secret) */
+      target: string;
+      consecutive_failures: number;
+      consecutive_successes: number;
+      /** Format: date-time */
+      last_success_at: string | null;
+      /** Format: date-time */
+      last_failure_at: string | null;
+      last_error: string | null;
+    };
+    FallbackStatusResponseDto: {
+      /** @enum {string} */
+      state: 'healthy' | 'warning' | 'degraded' | 'emergency' | 'recovering';
+      /** @description whether a fallback sink takes what the primary lacks (degraded, emergency) */
+      fallback_active: boolean;
+      /** @description the fallback sink in use */
+      active_sink: string | null;
+      /** @description why the chain entered its state */
+      reason: string | null;
+      /**
+       * Format: date-time
+       * @description when the chain entered its state
+       */
+      since: string;
+      /** Format: date-time */
+      last_fallback_at: string | null;
+      /** @description batches the primary lacks */
+      pending_reconcile_count: number;
+      /** @description N: consecutive failures that fail a sink over */
+      failures_to_fail_over: number;
+      /** @description M: consecutive primary successes that end a recovery */
+      successes_to_recover: number;
+      /** @description the chain in order */
+      sinks: components['schemas']['SinkHealthDto'][];
+    };
+    PendingBatchDto: {
+      batch_no: number;
+      /** @description hex SHA-256 */
+      batch_hash: string;
+      /** @description the fallback sinks that hold it; empty: none yet */
+      held_by: string[];
+      /**
+       * Format: date-time
+       * @description when a fallback first acknowledged it
+       */
+      stored_at: string | null;
+      /** @description attempts to deliver it to the primary */
+      attempts: number;
+      /** Format: date-time */
+      next_attempt_at: string;
+      last_error: string | null;
+    };
+    FallbackPendingResponseDto: {
+      /** @description the primary sink; null when no sink is configured */
+      primary: string | null;
+      /** @description every batch the primary lacks */
+      total: number;
+      /** @description oldest first, at most 1000 */
+      items: components['schemas']['PendingBatchDto'][];
+    };
+    InconsistencyDto: {
+      /** @enum {string} */
+      kind:
+        | 'batch_hash_mismatch'
+        | 'transfers_root_mismatch'
+        | 'balances_root_mismatch'
+        | 'primary_out_of_order'
+        | 'primary_untracked';
+      sink: string;
+      batch_no: number;
+      /** @description what the sealed chain holds */
+      expected: string | null;
+      /** @description what the sink acknowledged */
+      acknowledged: string | null;
+    };
+    FallbackConsistencyResponseDto: {
+      is_consistent: boolean;
+      /** @description acknowledged deliveries checked */
+      items_verified: number;
+      inconsistencies_found: number;
+      /** @description at most 100 */
+      details: components['schemas']['InconsistencyDto'][];
+      /** Format: date-time */
+      verified_at: string;
+    };
+    ReconcileResponseDto: {
+      /** @description false when the primary still failed and batches remain */
+      success: boolean;
+      /**
+       * @description the chain after the pass
+       * @enum {string}
+       */
+      state: 'healthy' | 'warning' | 'degraded' | 'emergency' | 'recovering';
+      /** @description batches the primary lacked before */
+      batches_processed: number;
+      /** @description of those, now delivered to it */
+      batches_reconciled: number;
+      batches_remaining: number;
+      duration_ms: number;
+      errors: string[];
     };
     CreateWebhookRequestDto: {
       /** @example https://hooks.example/tally */
@@ -7895,6 +8070,311 @@ export interface operations {
       };
       /** @description DSE-002 Forbidden */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'settlement.fallbackStatus': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FallbackStatusResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'settlement.fallbackPending': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FallbackPendingResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'settlement.fallbackConsistency': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FallbackConsistencyResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'settlement.fallbackReconcile': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['NoFieldsRequestDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReconcileResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
         headers: {
           [name: string]: unknown;
         };

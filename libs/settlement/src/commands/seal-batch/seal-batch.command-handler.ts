@@ -1,4 +1,4 @@
-import { Inject, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
 import { Clock } from '@tally/shared';
@@ -12,7 +12,7 @@ import {
   SETTLEMENT_VERSION,
   SigningKeyring,
 } from '@tally/receipts';
-import { computeBatch, SETTLEMENT_SINKS, type SettlementSink } from '../../domain';
+import { computeBatch, SinkChain } from '../../domain';
 import { SettlementRepository } from '../../persistence/settlement.repository';
 import { TreeCache } from '../../queries/get-proof/tree-cache';
 import { SETTLEMENT_BATCH_SEALED } from '../../events/settlement.events';
@@ -40,7 +40,7 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
     private readonly clock: Clock,
     private readonly keyring: SigningKeyring,
     private readonly cache: TreeCache,
-    @Inject(SETTLEMENT_SINKS) private readonly sinks: SettlementSink[],
+    private readonly chain: SinkChain,
   ) {}
 
   /**
@@ -102,7 +102,8 @@ export class SealBatchCommandHandler implements ICommandHandler<SealBatchCommand
         computed.transferIds,
         computed.transferLeaves,
         computed.touched,
-        this.sinks.map((s) => s.name),
+        // Every batch waits for the primary; a fallback is queued only while the chain fails over.
+        this.chain.primary?.name,
       );
       // Partitioned apart from job ids (digits too), which other rows are keyed by.
       await this.outbox.append(SETTLEMENT_BATCH_SEALED, `settlement-batch:${batch.batch_no}`, batch);

@@ -97,6 +97,12 @@ class LastBatchDto {
 
 class SinkStatusDto {
   @ApiProperty() name: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'primary, secondary or emergency: its place in the chain; null when no longer configured',
+  })
+  tier: string | null;
   @ApiProperty({ type: String, nullable: true }) target: string | null;
   @ApiProperty() configured: boolean;
   @ApiProperty({ type: 'integer' }) pending: number;

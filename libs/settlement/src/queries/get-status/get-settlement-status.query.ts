@@ -1,7 +1,6 @@
-import { Inject } from '@nestjs/common';
 import { IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { TallyEnv } from '@tally/shared';
-import { SETTLEMENT_SINKS, type SettlementSink } from '../../domain';
+import { SinkChain } from '../../domain';
 import { DeliveryRepository } from '../../persistence/delivery.repository';
 import { SettlementRepository } from '../../persistence/settlement.repository';
 
@@ -12,6 +11,7 @@ export interface SettlementStatus {
   pending_count: number;
   sinks: Array<{
     name: string;
+    tier: string | null;
     target: string | null;
     configured: boolean;
     pending: number;
@@ -34,17 +34,18 @@ export class GetSettlementStatusQueryHandler implements IQueryHandler<GetSettlem
     private readonly deliveries: DeliveryRepository,
     private readonly batches: SettlementRepository,
     private readonly env: TallyEnv,
-    @Inject(SETTLEMENT_SINKS) private readonly sinks: SettlementSink[],
+    private readonly chain: SinkChain,
   ) {}
 
   async execute(): Promise<SettlementStatus> {
     const [rows, last] = await Promise.all([this.deliveries.status(), this.batches.lastBatch()]);
-    const names = [...new Set([...this.sinks.map((s) => s.name), ...rows.map((r) => r.sink)])].sort();
+    const names = [...new Set([...this.chain.sinks.map((s) => s.name), ...rows.map((r) => r.sink)])].sort();
     const sinks = names.map((name) => {
       const row = rows.find((r) => r.sink === name);
-      const sink = this.sinks.find((s) => s.name === name);
+      const sink = this.chain.sinks.find((s) => s.name === name);
       return {
         name,
+        tier: sink ? (this.chain.tierOf(name) ?? null) : null,
         target: sink?.target ?? null,
         configured: sink !== undefined,
         pending: row?.pending ?? 0,
