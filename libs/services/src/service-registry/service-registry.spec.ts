@@ -49,6 +49,7 @@ describe('ServiceRegistry', () => {
       inputSchema: { type: 'object' },
       resultSchema: { type: 'object' },
       example: null,
+      unitsRule: null,
     }),
   );
 
