@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { GrpcCtx } from '../../support/grpc-ctx';
 import { JobsCtx } from '../../support/jobs-ctx';
 import { microsOf } from '../../support/ledger-ctx';
 import { CAPABILITIES, HARDWARE } from '../../support/prover-profile';
@@ -209,6 +210,50 @@ describe('typed service endpoints', () => {
     await t.http().post('/v1/services/llm/inference').send(NAMED[0].body).expect(401);
   });
 
+  it('serves any service whose id splits at its last hyphen, by the units_rule its PUT gave', async () => {
+    const base = `ocr${randomUUID().slice(0, 6)}.v2`;
+    const id = `${base}-run`;
+    const service = {
+      price_per_unit: '0.01',
+      unit: 'page',
+      size_factor: '2',
+      minimum_charge: '0',
+      hardware_requirements: {},
+      input_schema: {
+        type: 'object',
+        properties: { pages: { type: 'integer', minimum: 1 }, copies: { type: 'integer', minimum: 1 } },
+        required: ['pages'],
+      },
+      example: { pages: 3 },
+    };
+    // A rule naming a field the schema does not require, without a default, is refused at load.
+    const bad = await t
+      .http()
+      .put(`/v1/registry/services/${id}`)
+      .set(ctx.admin())
+      .send({ ...service, units_rule: { multiply: ['/copies'] } })
+      .expect(400);
+    expect(bad.body).toMatchObject({ code: 'DSE-001', field: 'units_rule.multiply[0]' });
+    // Without a rule the service exists but has no typed endpoint.
+    await t.http().put(`/v1/registry/services/${id}`).set(ctx.admin()).send(service).expect(201);
+    const client = await ctx.fundedClient('1');
+    expect((await typed(`${base}/run`, client.key, { pages: 3 }).expect(404)).body.code).toBe('DSE-015');
+
+    const rule = { multiply: ['/pages', { pointer: '/copies', default: 1 }], scale: '1' };
+    await t
+      .http()
+      .put(`/v1/registry/services/${id}`)
+      .set(ctx.admin())
+      .send({ ...service, units_rule: rule })
+      .expect(200);
+    const schema = await t.http().get(`/v1/registry/services/${id}/schema`).set(client.key).expect(200);
+    expect(schema.body.units_rule).toEqual(rule);
+    // 3 pages × 2 copies × 0.01 × size factor 2 = 0.12 credits, priced at version 2.
+    const res = await typed(`${base}/run`, client.key, { pages: 3, copies: 2 }).expect(201);
+    expect(res.body).toMatchObject({ service: id, service_version: '2', units: '6', estimate_micros: '120000' });
+    expect(res.body.held_micros).toBe(res.body.estimate_micros);
+  });
+
   it('refuses a body over 1 MB with 413 DSE-001', async () => {
     const client = await ctx.fundedClient('1');
     const body = { model: 'llama-3-8b', prompt: 'x', max_tokens: 1, pad: 'y'.repeat(1024 * 1024) };
@@ -320,6 +365,47 @@ describe('typed service endpoints', () => {
       .report(id, prover.key, { success: false, error_message: 'oom', result_metadata: { output_tokens: 1 } })
       .expect(400);
     expect(failure.body.code).toBe('DSE-001');
+  });
+
+  it('takes result metadata over gRPC too (a Struct), with the same 64 KB limit', async () => {
+    const grpc = new GrpcCtx(t);
+    try {
+      const client = await ctx.fundedClient('10');
+      const prover = await gpuProver();
+      const id = await runningLlm(client.key, [prover]);
+      const struct = (fields: Record<string, unknown>) => ({ fields });
+      await expect(
+        grpc.call(
+          grpc.jobs,
+          'ReportResult',
+          {
+            network_job_id: id,
+            success: true,
+            final_cost_micros: '5',
+            result_metadata: struct({ text: { stringValue: 'x'.repeat(64 * 1024) } }),
+          },
+          prover.key,
+        ),
+      ).rejects.toMatchObject({ dseCode: 'DSE-001' });
+      await grpc.call(
+        grpc.jobs,
+        'ReportResult',
+        {
+          network_job_id: id,
+          success: true,
+          final_cost_micros: '5',
+          result_metadata: struct({ output_tokens: { numberValue: 9 }, finish_reason: { stringValue: 'stop' } }),
+        },
+        prover.key,
+      );
+      expect((await result(id, client.key).expect(200)).body).toMatchObject({
+        result: { output_tokens: 9, finish_reason: 'stop' },
+        result_valid: true,
+        provers: [prover.name],
+      });
+    } finally {
+      grpc.close();
+    }
   });
 
   it('another client cannot read the result (404 DSE-003, as the job), nor a prover (403)', async () => {
