@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { UnitOfWork } from '@tally/database';
+import { ServiceRegistry, ServiceScheduleRepository, serviceScheduleSpec } from '@tally/services';
 import { GrpcCtx } from '../../support/grpc-ctx';
 import { JobsCtx } from '../../support/jobs-ctx';
 import { microsOf } from '../../support/ledger-ctx';
@@ -252,6 +254,37 @@ describe('typed service endpoints', () => {
     const res = await typed(`${base}/run`, client.key, { pages: 3, copies: 2 }).expect(201);
     expect(res.body).toMatchObject({ service: id, service_version: '2', units: '6', estimate_micros: '120000' });
     expect(res.body.held_micros).toBe(res.body.estimate_micros);
+  });
+
+  it('gives a service stored without a units rule the seed rule once, as a new version, while its schema matches', async () => {
+    const id = `legacy${randomUUID().slice(0, 6)}-run`;
+    const input = {
+      price_per_unit: '0.01',
+      unit: 'page',
+      size_factor: '1',
+      minimum_charge: '0',
+      hardware_requirements: {},
+      input_schema: { type: 'object', properties: { pages: { type: 'integer' } }, required: ['pages'] },
+    };
+    // As it was stored before units rules existed.
+    await t.http().put(`/v1/registry/services/${id}`).set(ctx.admin()).send(input).expect(201);
+    const repository = t.app.get(ServiceScheduleRepository, { strict: false });
+    const uow = t.app.get(UnitOfWork, { strict: false });
+    const add = (schema = input.input_schema) =>
+      uow.run(() =>
+        repository.addUnitsRules([
+          serviceScheduleSpec(id, { ...input, input_schema: schema, units_rule: { multiply: ['/pages'] } }),
+        ]),
+      );
+    // Another input schema: the rule may not fit, left alone.
+    expect(await add({ ...input.input_schema, properties: { pages: { type: 'number' } } })).toBe(0);
+    // Replicas starting together: one adds it.
+    expect((await Promise.all([add(), add(), add()])).reduce((a, b) => a + b)).toBe(1);
+    const registry = t.app.get(ServiceRegistry);
+    expect(await registry.get(id)).toMatchObject({ version: 2, unitsRule: { multiply: ['/pages'], scale: '1' } });
+    expect((await registry.get(id, 1)).unitsRule).toBeNull();
+    const client = await ctx.fundedClient('1');
+    await typed(id.replace(/-run$/, '/run'), client.key, { pages: 4 }).expect(201);
   });
 
   it('refuses a body over 1 MB with 413 DSE-001', async () => {

@@ -136,6 +136,25 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
     return created;
   }
 
+  async addUnitsRules(specs: ServiceScheduleSpec[]): Promise<number> {
+    let added = 0;
+    // The guard is re-read under the row lock: of replicas racing, the first adds the rule, the rest find it there.
+    for (const spec of specs) {
+      const rows = await this.query(
+        `WITH current AS (
+           UPDATE service_schedules SET units_rule = $2::jsonb, version = version + 1, updated_at = now()
+           WHERE id = $1 AND units_rule IS NULL AND input_schema = $3::jsonb
+           RETURNING *),
+         kept AS (INSERT INTO service_schedule_versions (${STORED}, version, created_at, updated_at)
+                  SELECT ${STORED}, version, created_at, updated_at FROM current)
+         SELECT ${COLUMNS} FROM current`,
+        [spec.id, JSON.stringify(spec.unitsRule), JSON.stringify(spec.inputSchema)],
+      );
+      added += rows.length;
+    }
+    return added;
+  }
+
   private params(spec: ServiceScheduleSpec): unknown[] {
     return [
       spec.id,
