@@ -25,6 +25,7 @@ import { OutboxCursors1763792030000 } from './1763792030000-OutboxCursors';
 import { WorkloadWeights1763792100000 } from './1763792100000-WorkloadWeights';
 import { ServiceSchemas1763792110000 } from './1763792110000-ServiceSchemas';
 import { ProverLatency1763792120000 } from './1763792120000-ProverLatency';
+import { ResultMetadata1763792130000 } from './1763792130000-ResultMetadata';
 import { SinkFailover1763792140000 } from './1763792140000-SinkFailover';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
@@ -56,5 +57,6 @@ export const ALL_MIGRATIONS = [
   WorkloadWeights1763792100000,
   ServiceSchemas1763792110000,
   ProverLatency1763792120000,
+  ResultMetadata1763792130000,
   SinkFailover1763792140000,
 ];

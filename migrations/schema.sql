@@ -201,6 +201,8 @@ CREATE TABLE public.job_assignments (
     assigned_at timestamp with time zone DEFAULT now() NOT NULL,
     reported_at timestamp with time zone,
     started_at timestamp with time zone,
+    result_metadata jsonb,
+    CONSTRAINT job_assignments_result_metadata_check CHECK (((result_metadata IS NULL) OR (jsonb_typeof(result_metadata) = 'object'::text))),
     CONSTRAINT job_assignments_status_check CHECK (((status)::text = ANY ((ARRAY['ASSIGNED'::character varying, 'RUNNING'::character varying, 'REPORTED'::character varying, 'CANCELLED'::character varying])::text[])))
 );
 
@@ -425,10 +427,12 @@ CREATE TABLE public.service_schedule_versions (
     example jsonb,
     created_at timestamp with time zone NOT NULL,
     updated_at timestamp with time zone NOT NULL,
+    units_rule jsonb,
     CONSTRAINT service_schedule_versions_category_check CHECK (((category)::text = ANY ((ARRAY['ai-ml'::character varying, 'media-processing'::character varying, 'scientific-computing'::character varying, 'data-analytics'::character varying, 'gaming'::character varying, 'development-tools'::character varying])::text[]))),
     CONSTRAINT service_schedule_versions_minimum_charge_micros_check CHECK ((minimum_charge_micros >= 0)),
     CONSTRAINT service_schedule_versions_price_per_unit_micros_check CHECK ((price_per_unit_micros > 0)),
     CONSTRAINT service_schedule_versions_size_factor_check CHECK ((size_factor > (0)::numeric)),
+    CONSTRAINT service_schedule_versions_units_rule_check CHECK (((units_rule IS NULL) OR (jsonb_typeof(units_rule) = 'object'::text))),
     CONSTRAINT service_schedule_versions_version_check CHECK ((version >= 1))
 );
 
@@ -447,6 +451,7 @@ CREATE TABLE public.service_schedules (
     input_schema jsonb DEFAULT '{"type": "object"}'::jsonb NOT NULL,
     result_schema jsonb DEFAULT '{"type": "object"}'::jsonb NOT NULL,
     example jsonb,
+    units_rule jsonb,
     CONSTRAINT service_schedules_category_check CHECK (((category)::text = ANY ((ARRAY['ai-ml'::character varying, 'media-processing'::character varying, 'scientific-computing'::character varying, 'data-analytics'::character varying, 'gaming'::character varying, 'development-tools'::character varying])::text[]))),
     CONSTRAINT service_schedules_hardware_requirements_check CHECK ((jsonb_typeof(hardware_requirements) = 'object'::text)),
     CONSTRAINT service_schedules_id_check CHECK (((id)::text ~ '^[a-z0-9._-]{1,64}$'::text)),
@@ -456,6 +461,7 @@ CREATE TABLE public.service_schedules (
     CONSTRAINT service_schedules_result_schema_check CHECK ((jsonb_typeof(result_schema) = 'object'::text)),
     CONSTRAINT service_schedules_size_factor_check CHECK ((size_factor > (0)::numeric)),
     CONSTRAINT service_schedules_unit_check CHECK (((unit)::text ~ '^[a-z0-9_]{1,32}$'::text)),
+    CONSTRAINT service_schedules_units_rule_check CHECK (((units_rule IS NULL) OR (jsonb_typeof(units_rule) = 'object'::text))),
     CONSTRAINT service_schedules_version_check CHECK ((version >= 1))
 );
 

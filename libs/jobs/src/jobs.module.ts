@@ -16,8 +16,10 @@ import { TakeReplicaNoticesCommandHandler } from './commands/take-replica-notice
 import { AdminJobsController } from './http/admin-jobs.controller';
 import { JobEndpoints } from './http/job-endpoints';
 import { JobsController } from './http/jobs.controller';
+import { ServiceJobsController } from './http/service-jobs.controller';
 import { JobRepository } from './persistence/job.repository';
 import { JobAudienceQuery } from './queries/job-audience/job-audience.query';
+import { JobResultQuery } from './queries/job-result/job-result.query';
 import { JobQueries } from './queries/list-jobs/list-jobs.query';
 import { OverdueJobsQuery } from './queries/overdue-jobs/overdue-jobs.query';
 import { PendingJobsQuery } from './queries/pending-jobs/pending-jobs.query';
@@ -26,7 +28,7 @@ import { JobPayments } from './payments/job-payments';
 
 @Module({
   imports: [LedgerModule, LedgerQueriesModule, ServicesModule],
-  controllers: [JobsController, AdminJobsController],
+  controllers: [JobsController, AdminJobsController, ServiceJobsController],
   providers: [
     JobRepository,
     JobEndpoints,
@@ -35,6 +37,7 @@ import { JobPayments } from './payments/job-payments';
     OverdueJobsQuery,
     ProverReplicasQuery,
     JobAudienceQuery,
+    JobResultQuery,
     JobPayments,
     SubmitJobCommandHandler,
     AssignJobCommandHandler,

@@ -342,6 +342,11 @@ describe('the OpenAPI document', () => {
       success: true,
       final_cost_micros: 400_000,
     });
+    await check('get', '/v1/jobs/{network_job_id}/result', `/v1/jobs/${id}/result`, client.key);
+    await check('post', '/v1/services/{service}/{action}', '/v1/services/whisper/transcribe', client.key, {
+      audio_url: 's3://bucket/a.wav',
+      duration_seconds: 10,
+    });
     await check('get', '/v1/jobs/{network_job_id}', `/v1/jobs/${id}`, client.key);
     const receipt = await check('get', '/v1/jobs/{network_job_id}/receipt', `/v1/jobs/${id}/receipt`, client.key);
     await check('post', '/v1/receipts/verify', '/v1/receipts/verify', {}, receipt);

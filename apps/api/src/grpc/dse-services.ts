@@ -59,7 +59,10 @@ export function jobService(calls: GrpcCalls, jobs: JobEndpoints): UntypedService
     ReportResult: calls.unary('ReportResult', rolesOf(rest.result), async (r: Request, { principal }) => {
       const id = parseJobId(r.network_job_id);
       const { network_job_id: _id, ...fields } = r;
-      const dto = await calls.validate(ReportResultRequestDto, withoutUnset(fields));
+      const dto = await calls.validate(
+        ReportResultRequestDto,
+        withoutUnset({ ...fields, result_metadata: fromStruct(r.result_metadata as never) }),
+      );
       const { body, replayed } = await jobs.report(id, dto, principal);
       return {
         message: withoutUnset(body),

@@ -20,6 +20,7 @@ const TAGS: [name: string, description: string][] = [
   ['receipts', 'Signed receipts of each job, the keys that sign them, and offline-checkable verification'],
   ['settlement', 'Sealed batches with Merkle roots, and proofs of a transfer or a balance against them'],
   ['registry', 'Services and their price schedules'],
+  ['services', "Typed service requests: a service's input, validated by its schema, priced and run as a job"],
   ['scheduler', "The scheduler's weights and deterministic placement"],
   ['webhooks', 'Signed deliveries of job and balance-alert events to a URL'],
   ['events', 'The live event stream (server-sent events)'],

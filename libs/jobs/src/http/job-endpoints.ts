@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { Principal } from '@tally/auth';
 import { hashOf, IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, InvalidRequestError, parseMicros } from '@tally/shared';
-import { JobNotFoundError } from '../domain';
+import { checkResultMetadata, JobNotFoundError } from '../domain';
 import { CancelJobCommand } from '../commands/cancel-job/cancel-job.command';
 import { ReportResultCommand } from '../commands/report-result/report-result.command';
 import { StartJobCommand } from '../commands/start-job/start-job.command';
@@ -128,6 +128,7 @@ export class JobEndpoints {
           dto.final_cost_micros === undefined ? null : parseMicros(dto.final_cost_micros, 'final_cost_micros'),
         errorMessage: dto.error_message ?? null,
         resultHash: dto.result_hash ?? null,
+        resultMetadata: checkResultMetadata(dto.result_metadata),
       }),
     );
     return { body: outcome, replayed: replayed === true };

@@ -13,8 +13,14 @@ import {
 } from '@tally/shared';
 import { AssignJobCommand } from '../commands/assign-job/assign-job.command';
 import { JobRepository } from '../persistence/job.repository';
+import { JobResultQuery } from '../queries/job-result/job-result.query';
 import { AssignJobRequestDto, ReportResultRequestDto, SubmitJobRequestDto } from './dto/jobs.request.dto';
-import { JobResponseDto, ReportResultResponseDto, SubmitJobResponseDto } from './dto/jobs.response.dto';
+import {
+  JobResponseDto,
+  JobResultResponseDto,
+  ReportResultResponseDto,
+  SubmitJobResponseDto,
+} from './dto/jobs.response.dto';
 import { JobEndpoints } from './job-endpoints';
 import { presentJob } from './job.presenter';
 
@@ -25,6 +31,7 @@ export class JobsController {
     private readonly commands: CommandBus,
     private readonly jobs: JobRepository,
     private readonly endpoints: JobEndpoints,
+    private readonly results: JobResultQuery,
   ) {}
 
   @Post('submit')
@@ -66,6 +73,24 @@ export class JobsController {
   @ApiErrors(ErrorCode.JobNotFound)
   async get(@Param('network_job_id', new ParseJobIdPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     return this.endpoints.get(id, principal);
+  }
+
+  @Get(':network_job_id/result')
+  @ApiJobIdParam()
+  @Roles('admin', 'client')
+  @ApiOperation({
+    operationId: 'jobs.result',
+    summary: "The result the job's majority agreed on: its hash, the service's result fields and the provers",
+    description:
+      "`result` is the metadata a majority replica's prover reported, checked against the service's result_schema " +
+      'at the version the job was priced with: `result_valid` false with `result_errors` when it does not satisfy ' +
+      "it (still returned). Another client's job reads as missing (DSE-003); a job not COMPLETED (or AUDITED) has " +
+      'no result: 404 DSE-015 with its `status`.',
+  })
+  @ApiOkResponse({ type: JobResultResponseDto })
+  @ApiErrors(ErrorCode.JobNotFound, ErrorCode.NotFound)
+  async resultOf(@Param('network_job_id', new ParseJobIdPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+    return this.results.of(id, principal);
   }
 
   @Post(':network_job_id/cancel')

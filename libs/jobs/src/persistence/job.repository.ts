@@ -97,6 +97,8 @@ export interface AssignmentRow {
   success: boolean | null;
   final_cost_micros: string | null;
   result_hash: string | null;
+  /** Set by the replica's report only (never read with the row: see saveAssignments). */
+  result_metadata?: Record<string, unknown> | null;
   error_message: string | null;
   report_hash: string | null;
   reward_micros: string | null;
@@ -263,10 +265,11 @@ export class JobRepository {
     const saved = await this.prep(
       `UPDATE job_assignments a SET status = u.n_status, success = u.n_success, final_cost_micros = u.n_cost,
               result_hash = u.n_result, error_message = u.n_error, report_hash = u.n_report, reward_micros = u.n_reward,
-              reported_at = u.n_reported
+              reported_at = u.n_reported, result_metadata = coalesce(u.n_metadata, a.result_metadata)
        FROM unnest($1::bigint[], $2::varchar[], $3::varchar[], $4::boolean[], $5::bigint[], $6::varchar[], $7::varchar[],
-                   $8::varchar[], $9::bigint[], $10::timestamptz[])
-            AS u(n_job, n_prover, n_status, n_success, n_cost, n_result, n_error, n_report, n_reward, n_reported)
+                   $8::varchar[], $9::bigint[], $10::timestamptz[], $11::jsonb[])
+            AS u(n_job, n_prover, n_status, n_success, n_cost, n_result, n_error, n_report, n_reward, n_reported,
+                 n_metadata)
        WHERE a.network_job_id = u.n_job AND a.prover_id = u.n_prover
          AND (a.status = u.n_status OR (a.status, u.n_status) IN (${REPLICA_CHANGES}))
        RETURNING 1`,
@@ -281,6 +284,8 @@ export class JobRepository {
         col((a) => a.report_hash),
         col((a) => a.reward_micros),
         col((a) => a.reported_at),
+        // Metadata is written once, by its report; rows saved without it (it is not read) keep theirs.
+        col((a) => (a.result_metadata ? JSON.stringify(a.result_metadata) : null)),
       ],
     );
     // Each row was read under its job's lock: a move the replica table does not hold is a bug, never written.

@@ -4,3 +4,4 @@ export * from './service-schedule.repository';
 export * from './estimate-cost';
 export * from './prover-requirements';
 export * from './json-schemas';
+export * from './units-rule';

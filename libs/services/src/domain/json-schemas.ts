@@ -46,3 +46,28 @@ export function schemaErrors(
   if (validate(value)) return null;
   return (validate.errors ?? []).map((e) => ({ pointer: e.instancePath || '/', message: e.message ?? 'is invalid' }));
 }
+
+/** At most this many field errors in an answer: a large body can fail a schema in thousands of places. */
+export const MAX_FIELD_ERRORS = 20;
+
+/**
+ * A request body checked against a service's input schema: null when it is valid, else its
+ * first MAX_FIELD_ERRORS errors as the app's field errors, each `field` a JSON pointer
+ * (RFC 6901) into the body. A missing or unknown property is pointed at itself, not its parent.
+ */
+export function bodyFieldErrors(
+  schema: Record<string, unknown>,
+  field: string,
+  body: unknown,
+): { field: string; message: string }[] | null {
+  const validate = compileJsonSchema(schema, field);
+  if (validate(body)) return null;
+  return (validate.errors ?? []).slice(0, MAX_FIELD_ERRORS).map((e) => {
+    const params = e.params as { missingProperty?: string; additionalProperty?: string };
+    const child = params.missingProperty ?? params.additionalProperty;
+    const escaped = child?.replace(/~/g, '~0').replace(/\//g, '~1');
+    const pointer = escaped === undefined ? e.instancePath : `${e.instancePath}/${escaped}`;
+    const message = params.additionalProperty ? 'is not a field of this service' : (e.message ?? 'is invalid');
+    return { field: pointer || '/', message };
+  });
+}

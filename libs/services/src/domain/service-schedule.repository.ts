@@ -13,4 +13,11 @@ export abstract class ServiceScheduleRepository {
 
   /** Creates each schedule that does not exist yet (version 1); existing ones are left as they are. Returns how many were created. */
   abstract seed(specs: ServiceScheduleSpec[]): Promise<number>;
+
+  /**
+   * Gives each of these services its spec's units rule, as a new version, where its current
+   * version has none and the same input schema (services seeded before units rules existed).
+   * Once: replicas starting together add each one once. Returns how many were given one.
+   */
+  abstract addUnitsRules(specs: ServiceScheduleSpec[]): Promise<number>;
 }

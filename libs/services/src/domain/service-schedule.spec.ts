@@ -36,6 +36,7 @@ describe('service schedules', () => {
       inputSchema: { type: 'object' },
       resultSchema: { type: 'object' },
       example: null,
+      unitsRule: null, // no typed endpoint
     });
     expect(serviceScheduleSpec('s', input({ minimum_charge: '0.000001' })).minimumChargeMicros).toBe(1n);
   });

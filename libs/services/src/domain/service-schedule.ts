@@ -2,6 +2,7 @@ import { InvalidRequestError, isJsonObject, parseAmount } from '@tally/shared';
 import { parseCreditsOrZero, parsePositiveDecimal } from './decimals';
 import { compileJsonSchema, schemaErrors } from './json-schemas';
 import { findRequirementsProblem, type RequirementsProblem } from './prover-requirements';
+import { parseUnitsRule, type UnitsRule, unitsOf } from './units-rule';
 
 export const SERVICE_ID_PATTERN = /^[a-z0-9._-]{1,64}$/;
 export const UNIT_PATTERN = /^[a-z0-9_]{1,32}$/;
@@ -55,6 +56,8 @@ export interface ServiceScheduleSpec extends PriceSchedule {
   resultSchema: Record<string, unknown>;
   /** An input that satisfies inputSchema, for clients to start from. */
   example: unknown;
+  /** Which fields of a typed request's body give its units; null: the service has no typed endpoint. */
+  unitsRule: UnitsRule | null;
 }
 
 /** A stored schedule: `version` is 1 when created and grows by one on every replacement. */
@@ -84,6 +87,7 @@ export interface ServiceScheduleInput {
   input_schema?: Record<string, unknown>;
   result_schema?: Record<string, unknown>;
   example?: unknown;
+  units_rule?: unknown;
 }
 
 const HARDWARE_KEYS = [
@@ -172,5 +176,15 @@ function serviceSchemas(input: ServiceScheduleInput) {
       throw new InvalidRequestError('example does not satisfy input_schema', { field: 'example', errors });
     }
   }
-  return { category: category as ServiceCategory, inputSchema, resultSchema, example };
+  const unitsRule = parseUnitsRule(input.units_rule, inputSchema);
+  if (unitsRule && example !== null) {
+    try {
+      unitsOf(unitsRule, example);
+    } catch (error) {
+      throw new InvalidRequestError(`units_rule gives no units for the example: ${(error as Error).message}`, {
+        field: 'units_rule',
+      });
+    }
+  }
+  return { category: category as ServiceCategory, inputSchema, resultSchema, example, unitsRule };
 }

@@ -1,5 +1,5 @@
 import { formatMicros, int64ToJson, timestampToJson } from '@tally/shared';
-import type { ServiceSchedule } from '../domain';
+import { type ServiceSchedule, unitsRuleJson } from '../domain';
 
 /** A schedule on the wire: credits and factors as exact decimal strings. */
 export function presentService(s: ServiceSchedule) {
@@ -25,6 +25,7 @@ export function presentServiceSchema(s: ServiceSchedule) {
     input_schema: s.inputSchema,
     result_schema: s.resultSchema,
     example: s.example ?? null,
+    units_rule: unitsRuleJson(s.unitsRule),
   };
 }
 

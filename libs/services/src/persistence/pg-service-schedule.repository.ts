@@ -7,6 +7,7 @@ import {
   type ServiceSchedule,
   type ServiceScheduleSpec,
   ServiceScheduleRepository,
+  type UnitsRule,
 } from '../domain';
 
 interface Row {
@@ -21,6 +22,7 @@ interface Row {
   input_schema: Record<string, unknown>;
   result_schema: Record<string, unknown>;
   example: unknown;
+  units_rule: UnitsRule | null;
   version: string;
   created_at: Date;
   updated_at: Date;
@@ -28,9 +30,9 @@ interface Row {
 
 // Money and factors leave the database as text, never through a float.
 const COLUMNS = `id, price_per_unit_micros::text, unit, size_factor::text, minimum_charge_micros::text,
-  hardware_requirements, description, category, input_schema, result_schema, example, version::text, created_at, updated_at`;
+  hardware_requirements, description, category, input_schema, result_schema, example, units_rule, version::text, created_at, updated_at`;
 const STORED = `id, price_per_unit_micros, unit, size_factor, minimum_charge_micros, hardware_requirements, description,
-  category, input_schema, result_schema, example`;
+  category, input_schema, result_schema, example, units_rule`;
 
 function toSchedule(r: Row): ServiceSchedule {
   return {
@@ -45,6 +47,7 @@ function toSchedule(r: Row): ServiceSchedule {
     inputSchema: r.input_schema,
     resultSchema: r.result_schema,
     example: r.example,
+    unitsRule: r.units_rule,
     version: Number(r.version),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -87,7 +90,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
     const [row] = await this.query(
       `WITH current AS (
          INSERT INTO service_schedules (${STORED})
-         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb)
+         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb)
          ON CONFLICT (id) DO UPDATE SET
            price_per_unit_micros = EXCLUDED.price_per_unit_micros,
            unit = EXCLUDED.unit,
@@ -99,6 +102,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
            input_schema = EXCLUDED.input_schema,
            result_schema = EXCLUDED.result_schema,
            example = EXCLUDED.example,
+           units_rule = EXCLUDED.units_rule,
            version = service_schedules.version + 1,
            updated_at = now()
          RETURNING *),
@@ -119,7 +123,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       const rows = await this.query(
         `WITH current AS (
            INSERT INTO service_schedules (${STORED})
-           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb)
+           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb)
            ON CONFLICT (id) DO NOTHING
            RETURNING *),
          kept AS (INSERT INTO service_schedule_versions (${STORED}, version, created_at, updated_at)
@@ -130,6 +134,25 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       created += rows.length;
     }
     return created;
+  }
+
+  async addUnitsRules(specs: ServiceScheduleSpec[]): Promise<number> {
+    let added = 0;
+    // The guard is re-read under the row lock: of replicas racing, the first adds the rule, the rest find it there.
+    for (const spec of specs) {
+      const rows = await this.query(
+        `WITH current AS (
+           UPDATE service_schedules SET units_rule = $2::jsonb, version = version + 1, updated_at = now()
+           WHERE id = $1 AND units_rule IS NULL AND input_schema = $3::jsonb
+           RETURNING *),
+         kept AS (INSERT INTO service_schedule_versions (${STORED}, version, created_at, updated_at)
+                  SELECT ${STORED}, version, created_at, updated_at FROM current)
+         SELECT ${COLUMNS} FROM current`,
+        [spec.id, JSON.stringify(spec.unitsRule), JSON.stringify(spec.inputSchema)],
+      );
+      added += rows.length;
+    }
+    return added;
   }
 
   private params(spec: ServiceScheduleSpec): unknown[] {
@@ -145,6 +168,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       JSON.stringify(spec.inputSchema),
       JSON.stringify(spec.resultSchema),
       spec.example === null || spec.example === undefined ? null : JSON.stringify(spec.example),
+      spec.unitsRule ? JSON.stringify(spec.unitsRule) : null,
     ];
   }
 }

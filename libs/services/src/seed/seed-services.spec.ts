@@ -1,4 +1,4 @@
-import { compileJsonSchema, SERVICE_CATEGORIES, schemaErrors } from '../domain';
+import { compileJsonSchema, SERVICE_CATEGORIES, schemaErrors, unitsOf } from '../domain';
 import { SEEDED_SERVICES, seededSpecs } from './seed-services';
 
 describe('seeded services', () => {
@@ -23,6 +23,15 @@ describe('seeded services', () => {
       expect(schemaErrors(service.input_schema, 'input_schema', {})).not.toBeNull();
     },
   );
+
+  it('every one has a typed endpoint: a units rule that gives its example a positive number of units', () => {
+    for (const s of specs) {
+      expect(s.unitsRule).not.toBeNull();
+      expect(Number(unitsOf(s.unitsRule!, s.example))).toBeGreaterThan(0);
+      // The typed route is the id split at its last hyphen: every seeded id has one.
+      expect(s.id).toMatch(/^[a-z0-9._-]+-[a-z0-9_]+$/);
+    }
+  });
 
   it('prices are plausible: above zero and a minimum charge of at most 2 credits', () => {
     for (const s of specs) {

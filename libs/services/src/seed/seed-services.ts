@@ -18,7 +18,9 @@ export function seededSpecs(): ServiceScheduleSpec[] {
 
 /**
  * Loads the seeded services at start, only those missing: a service an admin has changed keeps
- * its versions, and replicas starting together insert each one once.
+ * its versions, and replicas starting together insert each one once. A seeded service stored
+ * without a units rule (seeded before they existed) gets the seed's as a new version, while its
+ * input schema is the seed's.
  */
 @Injectable()
 export class SeedServices implements OnApplicationBootstrap {
@@ -33,5 +35,8 @@ export class SeedServices implements OnApplicationBootstrap {
     const specs = seededSpecs();
     const created = await this.uow.run(() => this.schedules.seed(specs));
     if (created > 0) this.log.log(`seeded ${created} of ${specs.length} registry services`);
+    // Services seeded before units rules existed get theirs (typed endpoints), if their input schema is still the seed's.
+    const ruled = await this.uow.run(() => this.schedules.addUnitsRules(specs.filter((s) => s.unitsRule)));
+    if (ruled > 0) this.log.log(`gave ${ruled} seeded registry services their units rule`);
   }
 }

@@ -26,6 +26,10 @@ class InMemorySchedules extends ServiceScheduleRepository {
     return { schedule, created: !old };
   }
 
+  async addUnitsRules(): Promise<number> {
+    return 0;
+  }
+
   async seed(specs: ServiceScheduleSpec[]) {
     const fresh = specs.filter((s) => !this.rows.has(s.id));
     for (const spec of fresh) await this.put(spec);
@@ -49,6 +53,7 @@ describe('ServiceRegistry', () => {
       inputSchema: { type: 'object' },
       resultSchema: { type: 'object' },
       example: null,
+      unitsRule: null,
     }),
   );
 

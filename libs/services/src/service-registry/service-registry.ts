@@ -1,12 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { NotFoundError } from '@tally/shared';
+import { InvalidRequestError, NotFoundError } from '@tally/shared';
 import {
+  bodyFieldErrors,
   estimateCostMicros,
   parseServiceId,
   type ServiceCategory,
   type ServiceSchedule,
   ServiceScheduleRepository,
+  unitsOf,
 } from '../domain';
+
+/** A typed request priced: the units its body asks for and what they cost on the schedule's current version. */
+export interface PricedRequest {
+  schedule: ServiceSchedule;
+  units: string;
+  estimateMicros: bigint;
+}
 
 /**
  * The registry as other libs see it: look a service up, or price a job against it. Reads
@@ -45,5 +54,28 @@ export class ServiceRegistry {
   async quote(id: string, units: string, replicas: number | bigint): Promise<{ micros: bigint; version: number }> {
     const schedule = await this.get(id);
     return { micros: estimateCostMicros({ units, replicas, schedule }), version: schedule.version };
+  }
+
+  /**
+   * Checks a typed request's body against the service's input schema (DSE-001 with JSON-pointer
+   * field errors), reads its units by the service's units rule and prices them. A service
+   * without a units rule has no typed endpoint: NotFoundError (DSE-015), as an unknown one.
+   */
+  async priceRequest(id: string, body: unknown, replicas: number): Promise<PricedRequest> {
+    const schedule = await this.get(id);
+    if (!schedule.unitsRule) {
+      throw new NotFoundError(`service ${id} has no typed endpoint: its registry entry has no units_rule`, {
+        service_id: id,
+      });
+    }
+    const errors = bodyFieldErrors(schedule.inputSchema, 'input_schema', body);
+    if (errors) {
+      throw new InvalidRequestError(
+        `the body does not satisfy the input schema of ${id}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
+        { field: errors[0].field, errors },
+      );
+    }
+    const units = unitsOf(schedule.unitsRule, body);
+    return { schedule, units, estimateMicros: estimateCostMicros({ units, replicas, schedule }) };
   }
 }

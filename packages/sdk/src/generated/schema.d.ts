@@ -498,6 +498,27 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/jobs/{network_job_id}/result': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The result the job's majority agreed on: its hash, the service's result fields and the provers
+     * @description `result` is the metadata a majority replica's prover reported, checked against the service's result_schema at the version the job was priced with: `result_valid` false with `result_errors` when it does not satisfy it (still returned). Another client's job reads as missing (DSE-003); a job not COMPLETED (or AUDITED) has no result: 404 DSE-015 with its `status`.
+     */
+    get: operations['jobs.result'];
+    put?: never;
+    /** The assigned prover reports its result; success captures the cost and rewards */
+    post: operations['jobs.reportResult'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/jobs/{network_job_id}/cancel': {
     parameters: {
       query?: never;
@@ -552,23 +573,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/v1/jobs/{network_job_id}/result': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** The assigned prover reports its result; success captures the cost and rewards */
-    post: operations['jobs.reportResult'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/v1/admin/jobs': {
     parameters: {
       query?: never;
@@ -597,6 +601,26 @@ export interface paths {
     get: operations['admin.stats'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/services/{service}/{action}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Submit a typed service request: validated by the service's input schema, priced, held, run as a job
+     * @description The body is the service's input (GET /v1/registry/services/{id}/schema), checked against its input_schema (DSE-001, each error `field` a JSON pointer into the body). Its units are read by the service's units_rule and priced by its schedule; the job is then submitted as POST /v1/jobs/submit would (the body as payload, the same hold, scheduling, receipts, settlement and Idempotency-Key handling). A service with no units_rule has no typed endpoint (DSE-015, as an unknown one).
+     */
+    post: operations['services.submit'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1637,6 +1661,18 @@ export interface components {
       };
       /** @description an input that satisfies input_schema */
       example: Record<string, never> | null;
+      /**
+       * @description which body fields of a typed request give its units (null: no typed endpoint)
+       * @example {
+       *       "multiply": [
+       *         "/max_tokens"
+       *       ],
+       *       "scale": "1"
+       *     }
+       */
+      units_rule: {
+        [key: string]: unknown;
+      } | null;
     };
     ServiceRequirementsResponseDto: {
       id: string;
@@ -1716,6 +1752,18 @@ export interface components {
       };
       /** @description an input that satisfies input_schema */
       example?: Record<string, never>;
+      /**
+       * @description which fields of a typed request (POST /v1/services/{service}/{action}) give its units: scale × the product of factors, each a JSON pointer into the body ("/max_tokens"), {"pointer", "default"}, {"span": [start, end]} (end − start + 1) or {"count": pointer} (a length); left out, the service has no typed endpoint
+       * @example {
+       *       "multiply": [
+       *         "/max_tokens"
+       *       ],
+       *       "scale": "1"
+       *     }
+       */
+      units_rule?: {
+        [key: string]: unknown;
+      } | null;
     };
     SubmitJobRequestDto: {
       /** @description your id for the job: resubmitting the same body returns the same job */
@@ -1838,6 +1886,37 @@ export interface components {
       version: string;
       timestamps: components['schemas']['JobTimestampsResponseDto'];
     };
+    FieldErrorResponseDto: {
+      /**
+       * @description a JSON pointer into the result
+       * @example /output_tokens
+       */
+      field: string;
+      message: string;
+    };
+    JobResultResponseDto: {
+      /** Format: int64 */
+      network_job_id: string;
+      service: string | null;
+      /** Format: int64 */
+      service_version: string | null;
+      /** @description the majority's result hash */
+      result_hash: string | null;
+      /** @description the service's result fields, as a majority replica's prover reported them (null: none did) */
+      result: {
+        [key: string]: unknown;
+      } | null;
+      /** @description whether result satisfies the service's result_schema at the job's service_version */
+      result_valid: boolean;
+      /** @description why not, when result_valid is false */
+      result_errors: components['schemas']['FieldErrorResponseDto'][];
+      /** @description the provers whose results agreed */
+      provers: string[];
+      /** Format: int64 */
+      final_cost_micros: string | null;
+      /** Format: date-time */
+      completed_at: string | null;
+    };
     AssignJobRequestDto: {
       prover_id?: string;
       prover_ids?: string[];
@@ -1853,6 +1932,16 @@ export interface components {
       error_message?: string;
       /** @description successes only: hash of the result; required for replicated jobs */
       result_hash?: string;
+      /**
+       * @description successes only: the service's result fields (its result_schema), at most 64 KB of canonical JSON; the client reads the majority's at GET /v1/jobs/{id}/result
+       * @example {
+       *       "output_tokens": 212,
+       *       "finish_reason": "stop"
+       *     }
+       */
+      result_metadata?: {
+        [key: string]: unknown;
+      };
     };
     ReportResultResponseDto: {
       /** Format: int64 */
@@ -1926,6 +2015,39 @@ export interface components {
       total_supply_micros: string | null;
       /** Format: int64 */
       platform_balance_micros: string | null;
+    };
+    ServiceJobResponseDto: {
+      /** Format: int64 */
+      network_job_id: string;
+      /** @enum {string} */
+      status: 'PENDING';
+      /**
+       * @description the registry service: `<service>-<action>`
+       * @example llm-inference
+       */
+      service: string;
+      /**
+       * Format: int64
+       * @description the version of the service's schedule the estimate was priced with
+       */
+      service_version: string;
+      /**
+       * @description the units the body asks for (by the service's units_rule)
+       * @example 256
+       */
+      units: string;
+      /** @example token */
+      unit: string;
+      /**
+       * Format: int64
+       * @description the estimated cost of all replicas, in micro-credits
+       */
+      estimate_micros: string;
+      /**
+       * Format: int64
+       * @description what is held in escrow for the job (the estimate)
+       */
+      held_micros: string;
     };
     SchedulerConfigResponseDto: {
       /** @description the weight of the score, a decimal string */
@@ -5762,6 +5884,207 @@ export interface operations {
       };
     };
   };
+  'jobs.result': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description the job's network id: a positive int64 in decimal (anything else is 400 DSE-001) */
+        network_job_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobResultResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-003 Job not found; DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'jobs.reportResult': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description the job's network id: a positive int64 in decimal (anything else is 400 DSE-001) */
+        network_job_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ReportResultRequestDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReportResultResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-003 Job not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-010 Illegal state transition */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-013 Cost ceiling exceeded */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   'jobs.cancel': {
     parameters: {
       query?: never;
@@ -6086,122 +6409,6 @@ export interface operations {
       };
     };
   };
-  'jobs.reportResult': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description the job's network id: a positive int64 in decimal (anything else is 400 DSE-001) */
-        network_job_id: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['ReportResultRequestDto'];
-      };
-    };
-    responses: {
-      201: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ReportResultResponseDto'];
-        };
-      };
-      /** @description DSE-001 Invalid request */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description DSE-002 Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description DSE-002 Forbidden */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description DSE-003 Job not found */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description DSE-010 Illegal state transition */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description DSE-001 Payload too large */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description DSE-013 Cost ceiling exceeded */
-      422: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description DSE-012 Rate limited */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description DSE-007 Internal error */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description DSE-014 Service unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-    };
-  };
   'admin.listJobs': {
     parameters: {
       query?: {
@@ -6321,6 +6528,145 @@ export interface operations {
       };
       /** @description DSE-002 Forbidden */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'services.submit': {
+    parameters: {
+      query?: {
+        replicas?: number;
+        priority?: 'LOW' | 'NORMAL' | 'HIGH';
+        /** @description the cost ceiling in micro-credits; default: the estimate (a higher estimate is DSE-013) */
+        max_cost_micros?: string;
+      };
+      header?: {
+        /** @description the job's client_job_id: the same request again returns the same job (another body: DSE-009) */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        /** @description the registry id before its last '-' */
+        service: string;
+        /** @description the registry id's last segment */
+        action: string;
+      };
+      cookie?: never;
+    };
+    /** @description the service's input */
+    requestBody: {
+      content: {
+        'application/json': {
+          [key: string]: unknown;
+        };
+      };
+    };
+    responses: {
+      /** @description the job, PENDING, with its estimate and hold */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ServiceJobResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-008 Insufficient credits */
+      402: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-011 Account not found; DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-009 Idempotency key reused with a different request */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-013 Cost ceiling exceeded */
+      422: {
         headers: {
           [name: string]: unknown;
         };

@@ -84,6 +84,8 @@ export class ReportResultCommandHandler
       final_cost_micros: report.finalCostMicros?.toString() ?? null,
       error_message: report.errorMessage,
       result_hash: report.resultHash,
+      // Only when sent: a report without metadata hashes as it did before metadata existed.
+      ...(report.resultMetadata !== null && { result_metadata: report.resultMetadata }),
     });
     // The transition this report asks for, named in a refusal.
     const to = report.success ? MOVES.complete.to : MOVES.fail.to;
@@ -104,6 +106,7 @@ export class ReportResultCommandHandler
       success: report.success,
       final_cost_micros: report.finalCostMicros?.toString() ?? null,
       result_hash: report.resultHash,
+      result_metadata: report.resultMetadata,
       error_message: report.errorMessage,
       report_hash: reportHash,
       reported_at: this.clock.now(),

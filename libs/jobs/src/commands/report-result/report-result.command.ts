@@ -5,6 +5,8 @@ export interface ResultReport {
   finalCostMicros: bigint | null;
   errorMessage: string | null;
   resultHash: string | null;
+  /** The service's result fields (at most 64 KB of canonical JSON), kept with the replica's result. */
+  resultMetadata: Record<string, unknown> | null;
 }
 
 /** What a report settled: the same report repeated gets the same answer. */

@@ -133,6 +133,20 @@ export class ReportResultRequestDto {
   @OnlyOnSuccess(true)
   @Matches(/^[A-Za-z0-9:_-]{1,128}$/, { message: 'result_hash must be 1-128 characters of A-Z a-z 0-9 : _ -' })
   result_hash?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { output_tokens: 212, finish_reason: 'stop' },
+    description:
+      "successes only: the service's result fields (its result_schema), at most 64 KB of canonical JSON; " +
+      "the client reads the majority's at GET /v1/jobs/{id}/result",
+  })
+  @AsSent()
+  @IfPresent()
+  @OnlyOnSuccess(true)
+  @IsObject({ message: 'result_metadata must be an object' })
+  result_metadata?: Record<string, unknown>;
 }
 
 export class AssignJobRequestDto {
@@ -175,4 +189,25 @@ export class ListJobsQueryDto extends PageQueryDto {
   @IfPresent()
   @IsString()
   to?: string;
+}
+
+/** How a typed service request runs: its body is the service's input, these are the job's terms. */
+export class ServiceJobQueryDto {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 7, default: 1 })
+  @IfPresent()
+  @Matches(/^[1-7]$/, { message: 'replicas must be an integer from 1 to 7' })
+  replicas?: string;
+
+  @ApiPropertyOptional({ enum: PRIORITIES, default: 'NORMAL' })
+  @IfPresent()
+  @IsIn(PRIORITIES)
+  priority?: (typeof PRIORITIES)[number];
+
+  @ApiPropertyOptional({
+    format: 'int64',
+    description: 'the cost ceiling in micro-credits; default: the estimate (a higher estimate is DSE-013)',
+  })
+  @IfPresent()
+  @Matches(/^[1-9][0-9]{0,18}$/, { message: 'max_cost_micros must be a positive integer' })
+  max_cost_micros?: string;
 }

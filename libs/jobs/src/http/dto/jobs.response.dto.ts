@@ -128,3 +128,47 @@ export class JobStatsResponseDto {
   @ApiProperty({ ...NULLABLE_INT64, description: 'credits minted and not burned' }) total_supply_micros: string | null;
   @ApiProperty(NULLABLE_INT64) platform_balance_micros: string | null;
 }
+
+/** A typed service request, submitted as a job (POST /v1/services/{service}/{action}). */
+export class ServiceJobResponseDto {
+  @ApiProperty(INT64) network_job_id: string;
+  @ApiProperty({ enum: ['PENDING'] }) status: string;
+  @ApiProperty({ example: 'llm-inference', description: 'the registry service: `<service>-<action>`' })
+  service: string;
+  @ApiProperty({ ...INT64, description: "the version of the service's schedule the estimate was priced with" })
+  service_version: string;
+  @ApiProperty({ example: '256', description: "the units the body asks for (by the service's units_rule)" })
+  units: string;
+  @ApiProperty({ example: 'token' }) unit: string;
+  @ApiProperty({ ...INT64, description: 'the estimated cost of all replicas, in micro-credits' })
+  estimate_micros: string;
+  @ApiProperty({ ...INT64, description: 'what is held in escrow for the job (the estimate)' })
+  held_micros: string;
+}
+
+export class FieldErrorResponseDto {
+  @ApiProperty({ example: '/output_tokens', description: 'a JSON pointer into the result' }) field: string;
+  @ApiProperty() message: string;
+}
+
+/** The result a job's majority agreed on (GET /v1/jobs/{id}/result). */
+export class JobResultResponseDto {
+  @ApiProperty(INT64) network_job_id: string;
+  @ApiProperty({ type: String, nullable: true }) service: string | null;
+  @ApiProperty(NULLABLE_INT64) service_version: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "the majority's result hash" })
+  result_hash: string | null;
+  @ApiProperty({
+    ...OBJECT,
+    nullable: true,
+    description: "the service's result fields, as a majority replica's prover reported them (null: none did)",
+  })
+  result: Record<string, unknown> | null;
+  @ApiProperty({ description: "whether result satisfies the service's result_schema at the job's service_version" })
+  result_valid: boolean;
+  @ApiProperty({ type: [FieldErrorResponseDto], description: 'why not, when result_valid is false' })
+  result_errors: FieldErrorResponseDto[];
+  @ApiProperty({ type: [String], description: 'the provers whose results agreed' }) provers: string[];
+  @ApiProperty(NULLABLE_INT64) final_cost_micros: string | null;
+  @ApiProperty(NULLABLE_TIME) completed_at: string | null;
+}

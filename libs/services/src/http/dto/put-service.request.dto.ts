@@ -109,4 +109,20 @@ export class PutServiceRequestDto {
   @Transform(({ obj, key }) => (obj as Record<string, unknown>)[key])
   @IfPresent()
   example?: unknown;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    example: { multiply: ['/max_tokens'], scale: '1' },
+    description:
+      'which fields of a typed request (POST /v1/services/{service}/{action}) give its units: scale × the ' +
+      'product of factors, each a JSON pointer into the body ("/max_tokens"), {"pointer", "default"}, ' +
+      '{"span": [start, end]} (end − start + 1) or {"count": pointer} (a length); left out, the service ' +
+      'has no typed endpoint',
+  })
+  @Transform(({ obj, key }) => (obj as Record<string, unknown>)[key]) // as sent: checked against input_schema
+  @IfPresent()
+  @IsObject()
+  units_rule?: Record<string, unknown>;
 }

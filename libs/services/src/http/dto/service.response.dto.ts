@@ -45,6 +45,14 @@ export class ServiceSchemaResponseDto {
   @ApiProperty({ ...SCHEMA, description: 'JSON Schema (draft 2020-12) of the result metadata' })
   result_schema: Record<string, unknown>;
   @ApiProperty({ nullable: true, description: 'an input that satisfies input_schema' }) example: unknown;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    example: { multiply: ['/max_tokens'], scale: '1' },
+    description: 'which body fields of a typed request give its units (null: no typed endpoint)',
+  })
+  units_rule: Record<string, unknown> | null;
 }
 
 /** A service's hardware requirements (GET …/{id}/requirements). */
