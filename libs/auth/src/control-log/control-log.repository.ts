@@ -12,6 +12,7 @@ import {
 /** Serialises appends across replicas for the rest of the transaction (one chain, no forks). */
 const CONTROL_LOG_LOCK = `hashtext('control_log')`;
 
+// ORDER BY names control_log.seq: the bare name would sort by this text column.
 const COLUMNS = `seq::text AS seq, at, actor_key_id AS "actorKeyId", actor_role AS "actorRole",
   actor_subject AS "actorSubject", action, fields, outcome, error_code AS "errorCode",
   prev_hash AS "prevHash", hash`;
@@ -44,7 +45,9 @@ export class ControlLogRepository {
   async append(action: ControlAction, outcome: ControlOutcome): Promise<ControlLogRow> {
     const m = this.uow.tx;
     await m.query(`SELECT pg_advisory_xact_lock(${CONTROL_LOG_LOCK})`);
-    const [head] = (await m.query(`SELECT seq::text AS seq, hash FROM control_log ORDER BY seq DESC LIMIT 1`)) as {
+    const [head] = (await m.query(
+      `SELECT seq::text AS seq, hash FROM control_log ORDER BY control_log.seq DESC LIMIT 1`,
+    )) as {
       seq: string;
       hash: string;
     }[];
@@ -98,7 +101,7 @@ export class ControlLogRepository {
     params.push(filter.limit);
     const rows = (await this.uow.tx.query(
       `SELECT ${COLUMNS} FROM control_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY seq LIMIT $${params.length}`,
+       ORDER BY control_log.seq LIMIT $${params.length}`,
       params,
     )) as ControlLogRow[];
     return rows.map(normalise);
@@ -106,10 +109,10 @@ export class ControlLogRepository {
 
   /** A page of the whole chain after `afterSeq`, for verification. */
   async chainPage(afterSeq: string, limit: number): Promise<ControlLogRow[]> {
-    const rows = (await this.uow.tx.query(`SELECT ${COLUMNS} FROM control_log WHERE seq > $1 ORDER BY seq LIMIT $2`, [
-      afterSeq,
-      limit,
-    ])) as ControlLogRow[];
+    const rows = (await this.uow.tx.query(
+      `SELECT ${COLUMNS} FROM control_log WHERE seq > $1 ORDER BY control_log.seq LIMIT $2`,
+      [afterSeq, limit],
+    )) as ControlLogRow[];
     return rows.map(normalise);
   }
 }
