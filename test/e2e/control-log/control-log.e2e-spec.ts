@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ControlLog, ControlLogVerifier, CreateApiKeyCommand } from '@tally/auth';
 import { CommandBus } from '@nestjs/cqrs';
-import { ProversCtx } from '../../support/provers-ctx';
+import { CAPABILITIES, HARDWARE, ProversCtx } from '../../support/provers-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 import { createTestDatabase, TestDatabase } from '../../support/test-database';
 
@@ -23,7 +23,7 @@ describe('control-action log (DSE §7.4)', () => {
   let ctx: ProversCtx;
   let adminKeyId: string;
   beforeAll(async () => {
-    t = await startTestApp({ WEBHOOKS_ALLOW_PRIVATE_URLS: 'true' });
+    t = await startTestApp({ WEBHOOKS_ALLOW_PRIVATE_URLS: 'true', SCHEDULER_ENABLED: 'false' });
     ctx = new ProversCtx(t);
     adminKeyId = (await t.http().get('/v1/auth/whoami').set(ctx.admin()).expect(200)).body.key_id;
   });
@@ -163,6 +163,65 @@ describe('control-action log (DSE §7.4)', () => {
     expect(
       await oneRow(() => t.http().post(`/v1/provers/${prover.name}/resume`).set(admin).send({}).expect(200)),
     ).toMatchObject({ actor: byAdmin, action: 'provers.resume', outcome: 'ok' });
+
+    // A job an admin assigns and cancels; a prover an admin registers; a reward; a hold; alerts.
+    const payer = await ctx.fundedClient('5');
+    const submitted = await ctx.submit(payer.key, { max_cost_micros: 1_000_000 }).expect(201);
+    const jobId = submitted.body.network_job_id as string;
+    expect(await oneRow(() => ctx.assign(jobId, [prover.name]).expect(201))).toMatchObject({
+      action: 'jobs.assign',
+      fields: { params: { network_job_id: jobId }, body: { prover_ids: [prover.name] } },
+      outcome: 'ok',
+    });
+    expect(await oneRow(() => t.http().post(`/v1/jobs/${jobId}/cancel`).set(admin).send({}).expect(200))).toMatchObject(
+      { action: 'jobs.cancel', fields: { params: { network_job_id: jobId } }, outcome: 'ok' },
+    );
+    const registered = ctx.name('prover');
+    expect(
+      await oneRow(() =>
+        ctx
+          .register(admin, { prover_id: registered, hardware_profile: HARDWARE, capabilities: CAPABILITIES })
+          .expect(201),
+      ),
+    ).toMatchObject({ action: 'provers.register', fields: { body: { prover_id: registered } } });
+    await ctx.mint('platform', 'main', '1');
+    expect(
+      await oneRow(() =>
+        t
+          .http()
+          .post('/v1/credits/reward')
+          .set(admin)
+          .set('Idempotency-Key', randomUUID())
+          .send({ prover_id: prover.name, amount: '0.5' })
+          .expect(201),
+      ),
+    ).toMatchObject({ action: 'credits.reward', outcome: 'ok' });
+    expect(
+      await oneRow(() =>
+        t
+          .http()
+          .post('/v1/credits/holds')
+          .set(admin)
+          .set('Idempotency-Key', randomUUID())
+          .send({ account_type: 'user', account_id: user, amount: '1' })
+          .expect(201),
+      ),
+    ).toMatchObject({ action: 'credits.placeHold', outcome: 'ok' });
+    let alertId = '';
+    expect(
+      await oneRow(async () => {
+        const res = await t
+          .http()
+          .post(`/v1/credits/accounts/user/${user}/alerts`)
+          .set(admin)
+          .send({ below: '1' })
+          .expect(201);
+        alertId = res.body.items[0].alert_id;
+      }),
+    ).toMatchObject({ action: 'credits.createAlerts', fields: { params: { account_id: user }, body: { below: '1' } } });
+    expect(
+      await oneRow(() => t.http().delete(`/v1/credits/accounts/user/${user}/alerts/${alertId}`).set(admin).expect(204)),
+    ).toMatchObject({ action: 'credits.deleteAlert', outcome: 'ok' });
 
     const sealed = await oneRow(() => t.http().post('/v1/settlement/batches').set(admin).send({}));
     expect(sealed).toMatchObject({ action: 'settlement.seal', outcome: 'ok', actor: byAdmin });
