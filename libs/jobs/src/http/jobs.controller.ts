@@ -72,7 +72,6 @@ export class JobsController {
   @ApiJobIdParam()
   @Roles('admin', 'client')
   @HttpCode(200)
-  @ControlAction('jobs.cancel', { roles: ['admin'] })
   @ApiOperation({
     operationId: 'jobs.cancel',
     summary: 'Cancel a PENDING, ASSIGNED or RUNNING job: the hold is voided (full refund)',

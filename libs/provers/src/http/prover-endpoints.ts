@@ -47,16 +47,26 @@ export class ProverEndpoints {
   /** `created`: a new prover (REST answers 201 and its Location), else a replaced profile. */
   async register(dto: RegisterProverRequestDto, principal: Principal) {
     assertActsFor(principal, dto.prover_id);
-    const { prover, created } = await this.commands.execute(
-      new RegisterProverCommand({
-        proverId: dto.prover_id,
-        hardwareProfile: dto.hardware_profile,
-        capabilities: dto.capabilities,
-        region: dto.region ?? null,
-        maxConcurrency: dto.max_concurrency ?? 1,
-        alive: principal.role === 'prover',
-      }),
-    );
+    const register = () =>
+      this.commands.execute(
+        new RegisterProverCommand({
+          proverId: dto.prover_id,
+          hardwareProfile: dto.hardware_profile,
+          capabilities: dto.capabilities,
+          region: dto.region ?? null,
+          maxConcurrency: dto.max_concurrency ?? 1,
+          alive: principal.role === 'prover',
+        }),
+      );
+    // An admin registering a prover is a control action (DSE §7.4), by REST or gRPC; a prover registering itself is not.
+    const fields = { prover_id: dto.prover_id, region: dto.region ?? null, max_concurrency: dto.max_concurrency ?? 1 };
+    const { prover, created } =
+      principal.role === 'admin'
+        ? await this.controlLog.run(
+            { actor: controlActor(principal), action: 'provers.register', fields: essentialFields(undefined, fields) },
+            register,
+          )
+        : await register();
     return { body: { ...this.present(prover), ...presentCapabilities(prover) }, created };
   }
 

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Logger, Param, Post, Query, Res } from
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ControlAction, CurrentPrincipal, Principal, Roles, StillAuthenticated } from '@tally/auth';
+import { CurrentPrincipal, Principal, Roles, StillAuthenticated } from '@tally/auth';
 import { JobToRunResponseDto, presentJobToRun, ReleaseStartCommand } from '@tally/jobs';
 import { ApiErrors, ErrorCode, InvalidRequestError, NoFieldsRequestDto } from '@tally/shared';
 import { JobWakeups } from '../commands/poll-job/job-wakeups';
@@ -25,7 +25,6 @@ export class ProversController {
 
   @Post('register')
   @Roles('admin', 'prover')
-  @ControlAction('provers.register', { roles: ['admin'] })
   @ApiOperation({
     operationId: 'provers.register',
     summary: 'Register a prover (201) or replace its profile (200; score kept), with its provider account',
