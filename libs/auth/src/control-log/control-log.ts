@@ -48,8 +48,9 @@ export class ControlLog {
           await this.repo.append(action, { outcome: 'ok' });
           return value;
         } catch (error) {
-          if (!options.keepsRejections || !(error instanceof DomainError)) throw error;
-          await this.repo.append(action, { outcome: 'rejected', code: error.code });
+          const code = refusalCode(error);
+          if (!options.keepsRejections || !(error instanceof DomainError) || code === undefined) throw error;
+          await this.repo.append(action, { outcome: 'rejected', code });
           return new Kept(error);
         }
       });
