@@ -27,6 +27,7 @@ import { ServiceSchemas1763792110000 } from './1763792110000-ServiceSchemas';
 import { ProverLatency1763792120000 } from './1763792120000-ProverLatency';
 import { ResultMetadata1763792130000 } from './1763792130000-ResultMetadata';
 import { SinkFailover1763792140000 } from './1763792140000-SinkFailover';
+import { ControlLog1763792150000 } from './1763792150000-ControlLog';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -59,4 +60,5 @@ export const ALL_MIGRATIONS = [
   ProverLatency1763792120000,
   ResultMetadata1763792130000,
   SinkFailover1763792140000,
+  ControlLog1763792150000,
 ];

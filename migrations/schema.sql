@@ -1,3 +1,11 @@
+CREATE FUNCTION public.control_log_reject_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+      BEGIN
+        RAISE EXCEPTION 'the control log is append-only: % is not allowed', TG_OP
+          USING ERRCODE = 'restrict_violation';
+      END $$;
+
 CREATE FUNCTION public.ledger_batch_current(ok boolean) RETURNS boolean
     LANGUAGE plpgsql
     AS $$
@@ -126,6 +134,23 @@ CREATE TABLE public.balance_alerts (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT balance_alerts_direction_check CHECK (((direction)::text = ANY ((ARRAY['below'::character varying, 'above'::character varying])::text[]))),
     CONSTRAINT balance_alerts_threshold_check CHECK ((threshold >= 0))
+);
+
+CREATE TABLE public.control_log (
+    seq bigint NOT NULL,
+    at timestamp with time zone NOT NULL,
+    actor_key_id character varying(255),
+    actor_role character varying(16) NOT NULL,
+    actor_subject character varying(255) NOT NULL,
+    action character varying(64) NOT NULL,
+    fields text NOT NULL,
+    outcome character varying(8) NOT NULL,
+    error_code character varying(16),
+    prev_hash character(64) NOT NULL,
+    hash character(64) NOT NULL,
+    CONSTRAINT control_log_check CHECK ((((outcome)::text = 'rejected'::text) = (error_code IS NOT NULL))),
+    CONSTRAINT control_log_outcome_check CHECK (((outcome)::text = ANY ((ARRAY['ok'::character varying, 'rejected'::character varying])::text[]))),
+    CONSTRAINT control_log_seq_check CHECK ((seq > 0))
 );
 
 CREATE TABLE public.entries (
@@ -641,6 +666,12 @@ ALTER TABLE ONLY public.api_keys
 ALTER TABLE ONLY public.balance_alerts
     ADD CONSTRAINT balance_alerts_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.control_log
+    ADD CONSTRAINT control_log_hash_key UNIQUE (hash);
+
+ALTER TABLE ONLY public.control_log
+    ADD CONSTRAINT control_log_pkey PRIMARY KEY (seq);
+
 ALTER TABLE ONLY public.entries
     ADD CONSTRAINT entries_pkey PRIMARY KEY (id);
 
@@ -774,6 +805,12 @@ CREATE INDEX api_keys_role_subject_idx ON public.api_keys USING btree (role, sub
 
 CREATE INDEX balance_alerts_account_idx ON public.balance_alerts USING btree (account_id);
 
+CREATE INDEX control_log_action_idx ON public.control_log USING btree (action, seq);
+
+CREATE INDEX control_log_actor_idx ON public.control_log USING btree (actor_key_id, seq);
+
+CREATE INDEX control_log_at_idx ON public.control_log USING btree (at, seq);
+
 CREATE INDEX entries_account_idx ON public.entries USING btree (account_id, transfer_seq);
 
 CREATE INDEX entries_account_time_idx ON public.entries USING btree (account_id, created_at, id);
@@ -823,6 +860,10 @@ CREATE INDEX transfers_xact_idx ON public.transfers USING btree (xact_id);
 CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree (next_attempt_at) WHERE ((status)::text = 'pending'::text);
 
 CREATE INDEX webhook_subscriptions_owner_idx ON public.webhook_subscriptions USING btree (owner_role, owner_subject);
+
+CREATE TRIGGER control_log_append_only BEFORE DELETE OR UPDATE ON public.control_log FOR EACH ROW EXECUTE FUNCTION public.control_log_reject_change();
+
+CREATE TRIGGER control_log_no_truncate BEFORE TRUNCATE ON public.control_log FOR EACH STATEMENT EXECUTE FUNCTION public.control_log_reject_change();
 
 CREATE TRIGGER entries_append_only BEFORE DELETE OR UPDATE ON public.entries FOR EACH ROW EXECUTE FUNCTION public.ledger_reject_change();
 

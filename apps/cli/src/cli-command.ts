@@ -1,6 +1,8 @@
+import { userInfo } from 'node:os';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Command, InvalidArgumentError } from 'commander';
+import { ControlLog, type ControlRunOptions, essentialFields } from '@tally/auth';
 import { loadDotEnv } from '@tally/shared';
 import { CliModule } from './cli.module';
 
@@ -45,6 +47,31 @@ async function openApp(): Promise<INestApplicationContext> {
       cause: error,
     });
   }
+}
+
+/** Who runs the CLI: no API key, the operating-system user (the CLI works on the database directly). */
+function operator(): string {
+  try {
+    return userInfo().username || 'operator';
+  } catch {
+    return 'operator';
+  }
+}
+
+/**
+ * Runs a command that changes state as a control action (DSE §7.4): appended to the control
+ * log in the command's transaction, by the operator, under the same action name as the route
+ * that does the same; `fields` are what the route's body would hold.
+ */
+export function asControlAction<T>(
+  app: INestApplicationContext,
+  action: string,
+  fields: Record<string, unknown>,
+  work: () => Promise<T>,
+  options?: ControlRunOptions,
+): Promise<T> {
+  const actor = { keyId: null, role: 'cli' as const, subject: operator() };
+  return app.get(ControlLog).run({ actor, action, fields: essentialFields(undefined, fields) }, work, options);
 }
 
 /** Adds "Example:" lines to a command's --help. */

@@ -16,6 +16,9 @@ import { ApiKeyRepository } from './domain/api-key';
 import { ApiKeyGuard } from './guards/api-key.guard';
 import { AdminKeysController } from './http/admin-keys.controller';
 import { WhoamiController } from './http/whoami.controller';
+import { ControlLogController } from './http/control-log.controller';
+import { ControlLogModule } from './control-log/control-log.module';
+import { ListControlLogQueryHandler } from './queries/list-control-log/list-control-log.query-handler';
 import { ApiKeyOrmEntity } from './persistence/api-key.orm-entity';
 import { TypeOrmApiKeyRepository } from './persistence/api-key.repository';
 import { RequestSignatureOrmEntity } from './persistence/request-signature.orm-entity';
@@ -25,11 +28,11 @@ import { ListApiKeysQueryHandler } from './queries/list-api-keys/list-api-keys.q
 /**
  * API keys, provers' JWTs (with a JWKS configured), roles, HMAC signatures and rate limits. Importing it installs the global
  * guard (every route needs @Public or @Roles) and ensures the TALLY_ADMIN_KEY admin key at
- * start. Its handlers use the app's one set of buses (DatabaseModule's global CqrsModule).
+ * start. With it every module gets the control log (ControlLogModule, global). Its handlers use the app's one set of buses (DatabaseModule's global CqrsModule).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiKeyOrmEntity, RequestSignatureOrmEntity])],
-  controllers: [AdminKeysController, WhoamiController],
+  imports: [TypeOrmModule.forFeature([ApiKeyOrmEntity, RequestSignatureOrmEntity]), ControlLogModule],
+  controllers: [AdminKeysController, WhoamiController, ControlLogController],
   providers: [
     { provide: ApiKeyRepository, useClass: TypeOrmApiKeyRepository },
     RequestSignatureRepository,
@@ -43,6 +46,7 @@ import { ListApiKeysQueryHandler } from './queries/list-api-keys/list-api-keys.q
     CreateApiKeyCommandHandler,
     RevokeApiKeyCommandHandler,
     ListApiKeysQueryHandler,
+    ListControlLogQueryHandler,
     AdminKeyBootstrap,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
   ],

@@ -20,3 +20,16 @@ export { RevokeApiKeyCommand } from './commands/revoke-api-key/revoke-api-key.co
 export { ListApiKeysQuery } from './queries/list-api-keys/list-api-keys.query';
 // For transports other than HTTP (the gRPC server), which authenticate the same keys the same way.
 export { RateLimiter, type RateLimitHeaders } from './authentication/rate-limiter';
+// The control-action log (DSE §7.4): @ControlAction on a route, ControlLog.run elsewhere (the CLI).
+export { ControlAction } from './control-log/control-action.decorator';
+export type { ControlActionOptions } from './control-log/control-action.metadata';
+export { ControlLog, controlActor, type ControlRunOptions } from './control-log/control-log';
+export { ControlLogVerifier, type ControlLogReport } from './control-log/control-log-verifier';
+export {
+  type ControlActor,
+  type ControlAction as ControlActionRecord,
+  type ControlLogRow,
+  CONTROL_LOG_GENESIS,
+  controlLogHash,
+  essentialFields,
+} from './domain/control-log';

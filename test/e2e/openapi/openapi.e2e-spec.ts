@@ -420,6 +420,7 @@ describe('the OpenAPI document', () => {
     const key = await check('post', '/v1/admin/keys', '/v1/admin/keys', admin, { role: 'client', subject: ctx.name() });
     await check('get', '/v1/admin/keys', '/v1/admin/keys?limit=2', admin);
     await check('delete', '/v1/admin/keys/{id}', `/v1/admin/keys/${key.id}`, admin);
+    await check('get', '/v1/admin/control-log', '/v1/admin/control-log?limit=2', admin);
     await check('get', '/v1/auth/whoami', '/v1/auth/whoami', client.key);
     await check('post', '/v1/auth/whoami', '/v1/auth/whoami', client.key, {});
     await check('get', '/metrics', '/metrics', {});

@@ -224,6 +224,14 @@ describe('settlement sink failover', () => {
     expect(primary.accepted).toEqual(sealed);
     expect(await get('pending')).toEqual({ primary: 'webhook', total: 0, items: [] });
     expect(await get('status')).toMatchObject({ state: 'healthy', fallback_active: false, pending_reconcile_count: 0 });
+    // Both reconciles are control actions, logged with what each did.
+    const logged = (
+      await t.http().get('/v1/admin/control-log').query({ action: 'settlement.fallbackReconcile' }).set(ctx.admin())
+    ).body.items;
+    expect(logged.map((e: { outcome: string; fields: unknown }) => [e.outcome, e.fields])).toEqual([
+      ['ok', { success: false, batches_processed: 4, batches_reconciled: 0, batches_remaining: 4 }],
+      ['ok', { success: true, batches_processed: 4, batches_reconciled: 4, batches_remaining: 0 }],
+    ]);
 
     // After recovery a batch goes to the primary only; the secondary's stale wait for batch 4 was dropped.
     sealed.push(await seal());

@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { type ApiKey, CreateApiKeyCommand, ListApiKeysQuery, RevokeApiKeyCommand } from '@tally/auth';
 import { Command } from 'commander';
-import { Cli, CliUsageError, EXIT, once, oneOf, withExamples } from '../cli-command';
+import { asControlAction, Cli, CliUsageError, EXIT, once, oneOf, withExamples } from '../cli-command';
 
 function asJson(key: ApiKey) {
   return {
@@ -52,11 +52,20 @@ export function keysCommands(program: Command, cli: Cli): void {
             label?: string;
             json?: boolean;
           }) => {
-            const created = await bus(await cli.open()).commands.execute(
-              new CreateApiKeyCommand(opts.role, opts.subject, {
-                requireSignature: opts.requireSignature === true,
-                label: opts.label,
-              }),
+            const app = await cli.open();
+            const fields = {
+              role: opts.role,
+              subject: opts.subject,
+              require_signature: opts.requireSignature === true,
+              label: opts.label ?? null,
+            };
+            const created = await asControlAction(app, 'admin.createKey', fields, () =>
+              bus(app).commands.execute(
+                new CreateApiKeyCommand(opts.role, opts.subject, {
+                  requireSignature: opts.requireSignature === true,
+                  label: opts.label,
+                }),
+              ),
             );
             if (opts.json) {
               console.log(JSON.stringify({ ...asJson(created.apiKey), key: created.secret }, null, 2));
@@ -126,7 +135,10 @@ export function keysCommands(program: Command, cli: Cli): void {
           if (positional !== undefined && opts.id !== undefined) throw new CliUsageError('one key id at a time');
           const id = opts.id ?? positional;
           if (!id) throw new CliUsageError('the key id is required');
-          const key = await bus(await cli.open()).commands.execute(new RevokeApiKeyCommand(id));
+          const app = await cli.open();
+          const key = await asControlAction(app, 'admin.revokeKey', { id }, () =>
+            bus(app).commands.execute(new RevokeApiKeyCommand(id)),
+          );
           if (opts.json) console.log(JSON.stringify(asJson(key), null, 2));
           else
             console.log(

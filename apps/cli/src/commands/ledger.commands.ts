@@ -1,7 +1,8 @@
 import { CommandBus } from '@nestjs/cqrs';
 import { SingleBar, Presets } from 'cli-progress';
 import { Command } from 'commander';
-import { formatMicros, hashOf, newId, parseAmount, shapeOf, unreadableNumberMessage } from '@tally/shared';
+import { ControlLogVerifier } from '@tally/auth';
+import { DomainError, formatMicros, hashOf, newId, parseAmount, shapeOf, unreadableNumberMessage } from '@tally/shared';
 import {
   accountRef,
   AccountIdempotency,
@@ -17,7 +18,7 @@ import {
   accountTypeInputs,
 } from '@tally/ledger';
 import { SettlementVerifier } from '@tally/settlement';
-import { Cli, EXIT, once, oneOf, withExamples } from '../cli-command';
+import { asControlAction, Cli, EXIT, once, oneOf, withExamples } from '../cli-command';
 
 /** The --metadata option: what the API takes as metadata (a JSON object of bounded size). */
 function metadataOf(text: string): Record<string, unknown> {
@@ -83,11 +84,11 @@ export function ledgerCommands(program: Command, cli: Cli): void {
             const ref = accountRef(opts.type, opts.id);
             const metadata = opts.metadata ?? {};
             const key = idempotency(opts.idempotencyKey, { command: 'accounts create', ref, metadata });
-            const { account, created, replayed } = await (
-              await cli.open()
-            )
-              .get(CommandBus)
-              .execute(new CreateAccountCommand(ref, metadata, key));
+            const app = await cli.open();
+            const fields = { account_type: ref.kind, account_id: ref.owner, metadata, idempotency_key: key.key };
+            const { account, created, replayed } = await asControlAction(app, 'credits.createAccount', fields, () =>
+              app.get(CommandBus).execute(new CreateAccountCommand(ref, metadata, key)),
+            );
             const replay = replayed ? ' (replayed: this key ran before)' : '';
             console.log(`${created ? 'created' : 'exists'}: ${account.kind}/${account.owner}${replay}`);
             return EXIT.ok;
@@ -116,17 +117,39 @@ export function ledgerCommands(program: Command, cli: Cli): void {
             const to = accountRef(opts.type, opts.id);
             const request = { command: 'mint', to, amount: opts.amount.toString(), memo: opts.memo ?? null };
             const key = idempotency(opts.idempotencyKey, request);
-            const result = await (await cli.open()).get(CommandBus).execute(
-              new PostTransferCommand({
-                id: newId(),
-                kind: 'mint',
-                legs: simpleLegs(ISSUANCE, to, opts.amount),
-                memo: opts.memo,
-                idempotency: key,
-              }),
-            );
-            if (!result.ok) {
-              console.error(`${result.error.code}: ${result.error.message}`);
+            const app = await cli.open();
+            const fields = {
+              account_type: to.kind,
+              account_id: to.owner,
+              amount: formatMicros(opts.amount),
+              memo: opts.memo ?? null,
+              idempotency_key: key.key,
+            };
+            let result;
+            try {
+              // A refusal commits with its log row: the ledger keeps it under the idempotency key.
+              result = await asControlAction(
+                app,
+                'credits.mint',
+                fields,
+                async () => {
+                  const posted = await app.get(CommandBus).execute(
+                    new PostTransferCommand({
+                      id: newId(),
+                      kind: 'mint',
+                      legs: simpleLegs(ISSUANCE, to, opts.amount),
+                      memo: opts.memo,
+                      idempotency: key,
+                    }),
+                  );
+                  if (!posted.ok) throw posted.error;
+                  return posted;
+                },
+                { keepsRejections: true },
+              );
+            } catch (error) {
+              if (!(error instanceof DomainError)) throw error;
+              console.error(`${error.code}: ${error.message}`);
               return EXIT.failed;
             }
             const replay = result.replayed ? ' (replayed: this key minted before, nothing new)' : '';
@@ -146,7 +169,7 @@ export function ledgerCommands(program: Command, cli: Cli): void {
     ledger
       .command('verify')
       .description(
-        'recompute every balance, counter and hash chain, and every settlement batch, from the journal; exit 1 on any difference',
+        'recompute every balance, counter and hash chain, every settlement batch, and the control log chain; exit 1 on any difference',
       )
       .action(
         cli.action(async () => {
@@ -164,12 +187,15 @@ export function ledgerCommands(program: Command, cli: Cli): void {
           console.log(`${report.accounts} accounts, ${report.transfers} transfers, ${report.entries} entries checked`);
           const settlement = await app.get(SettlementVerifier).verify();
           console.log(`${settlement.batches} settlement batches holding ${settlement.transfers} transfers checked`);
-          const problems = [...report.problems, ...settlement.problems];
+          const control = await app.get(ControlLogVerifier).verify();
+          console.log(`${control.rows} control-log rows checked`);
+          const problems = [...report.problems, ...settlement.problems, ...control.problems];
           if (problems.length === 0) {
             console.log('ledger OK: every transfer balances, balances sum to zero, counters and hash chains match');
             console.log(
               'settlement OK: every batch recomputes from the journal, is signed and chained, no transfer missing or twice',
             );
+            console.log('control log OK: every row is chained to the one before and its hash recomputes');
             return EXIT.ok;
           }
           console.error(`ledger has ${problems.length} problem(s):`);

@@ -12,7 +12,13 @@ import {
 } from '@tally/shared';
 import { CreateApiKeyCommand } from '../commands/create-api-key/create-api-key.command';
 import { RevokeApiKeyCommand } from '../commands/revoke-api-key/revoke-api-key.command';
+import { ApiKeyCache } from '../authentication/api-key-cache';
+import { ControlAction } from '../control-log/control-action.decorator';
+import { ControlLog, controlActor } from '../control-log/control-log';
+import { CurrentPrincipal } from '../decorators/current-principal.decorator';
 import { Roles } from '../decorators/roles.decorator';
+import type { Principal } from '../domain/api-key';
+import { essentialFields } from '../domain/control-log';
 import { ListApiKeysQuery } from '../queries/list-api-keys/list-api-keys.query';
 import { ApiKeyListResponseDto, ApiKeyResponseDto } from './dto/api-key.response.dto';
 import { CreateApiKeyRequestDto } from './dto/create-api-key.request.dto';
@@ -26,9 +32,12 @@ export class AdminKeysController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly controlLog: ControlLog,
+    private readonly cache: ApiKeyCache,
   ) {}
 
   @Post()
+  @ControlAction('admin.createKey')
   @ApiOperation({
     operationId: 'admin.createKey',
     summary: 'Create an API key (the key is shown only in this response)',
@@ -80,7 +89,19 @@ export class AdminKeysController {
   })
   @ApiOkResponse({ type: ApiKeyResponseDto })
   @ApiErrors(ErrorCode.NotFound)
-  async revoke(@Param('id') id: string): Promise<ApiKeyResponseDto> {
-    return ApiKeyResponseDto.from(await this.commands.execute(new RevokeApiKeyCommand(id)));
+  async revoke(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<ApiKeyResponseDto> {
+    const action = {
+      actor: controlActor(principal),
+      action: 'admin.revokeKey',
+      fields: essentialFields({ id }, undefined),
+    };
+    try {
+      return ApiKeyResponseDto.from(
+        await this.controlLog.run(action, () => this.commands.execute(new RevokeApiKeyCommand(id))),
+      );
+    } finally {
+      // Again after the commit: a request meanwhile may have cached the key as it was before.
+      this.cache.invalidate();
+    }
   }
 }

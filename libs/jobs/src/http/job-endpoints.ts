@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import type { Principal } from '@tally/auth';
+import { ControlLog, controlActor, type Principal } from '@tally/auth';
 import { hashOf, IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, InvalidRequestError, parseMicros } from '@tally/shared';
 import { checkResultMetadata, JobNotFoundError } from '../domain';
 import { CancelJobCommand } from '../commands/cancel-job/cancel-job.command';
@@ -51,6 +51,7 @@ export class JobEndpoints {
   constructor(
     private readonly commands: CommandBus,
     private readonly jobs: JobRepository,
+    private readonly controlLog: ControlLog,
   ) {}
 
   async submit(dto: SubmitJobRequestDto, principal: Principal, idempotencyKey?: string | string[]) {
@@ -110,7 +111,15 @@ export class JobEndpoints {
   }
 
   async cancel(id: string, principal: Principal) {
-    const { job, replayed } = await this.commands.execute(new CancelJobCommand(id, principal));
+    const cancel = () => this.commands.execute(new CancelJobCommand(id, principal));
+    // An admin's cancel is a control action (DSE §7.4), by REST or gRPC; a client's is not.
+    const { job, replayed } =
+      principal.role === 'admin'
+        ? await this.controlLog.run(
+            { actor: controlActor(principal), action: 'jobs.cancel', fields: { params: { network_job_id: id } } },
+            cancel,
+          )
+        : await cancel();
     // A CANCELLED job and its replicas never change again: a repeated cancel's body is the first one's.
     return { body: presentJob(job, await this.jobs.assignments(id)), replayed };
   }

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
+import { ControlAction, CurrentPrincipal, Principal, Roles } from '@tally/auth';
 import {
   ApiErrors,
   ApiJobIdParam,
@@ -121,6 +121,7 @@ export class JobsController {
   @Post(':network_job_id/assign')
   @ApiJobIdParam()
   @Roles('admin')
+  @ControlAction('jobs.assign')
   @ApiOperation({
     operationId: 'jobs.assign',
     summary: 'Assign a PENDING job to prover(s) (the command the scheduler uses)',

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
+import { ControlAction, CurrentPrincipal, Principal, Roles } from '@tally/auth';
 import { ApiErrors, ErrorCode, ForbiddenError, formatMicros, InvalidRequestError, parseAmount } from '@tally/shared';
 import { type AccountRef, accountRef, type AlertDirection, providerAccount, userAccount } from '../domain';
 import { BalanceAlertRow, BalanceAlertStore } from '../persistence/balance-alert-store';
@@ -37,6 +37,7 @@ export class BalanceAlertsController {
 
   @Post()
   @Roles('admin', 'client', 'prover')
+  @ControlAction('credits.createAlerts', { roles: ['admin'] })
   @ApiOperation({
     operationId: 'credits.createAlerts',
     summary: 'Balance alerts: fire once when the available balance crosses below or above a threshold',
@@ -74,6 +75,7 @@ export class BalanceAlertsController {
   @Delete(':alert_id')
   @HttpCode(204)
   @Roles('admin', 'client', 'prover')
+  @ControlAction('credits.deleteAlert', { roles: ['admin'] })
   @ApiOperation({ operationId: 'credits.deleteAlert', summary: 'Remove a balance alert' })
   @ApiNoContentResponse({ description: 'removed' })
   @ApiErrors(ErrorCode.NotFound)

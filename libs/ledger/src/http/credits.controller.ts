@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query, Req, Res } fr
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
+import { ControlAction, CurrentPrincipal, Principal, Roles } from '@tally/auth';
 import {
   ApiErrors,
   ErrorCode,
@@ -114,6 +114,7 @@ export class CreditsController {
 
   @Post('mint')
   @Roles('admin')
+  @ControlAction('credits.mint', { keepsRejections: true })
   @ApiIdempotencyKey()
   @ApiOperation({ operationId: 'credits.mint', summary: 'Mint credits from the issuance account into an account' })
   @ApiCreatedResponse({ type: PostingResponseDto, description: "the transfer, with each account's balance after it" })
@@ -138,6 +139,7 @@ export class CreditsController {
 
   @Post('spend')
   @Roles('admin', 'client')
+  @ControlAction('credits.spend', { roles: ['admin'], keepsRejections: true })
   @ApiIdempotencyKey()
   @ApiOperation({
     operationId: 'credits.spend',
@@ -172,6 +174,7 @@ export class CreditsController {
 
   @Post('reward')
   @Roles('admin')
+  @ControlAction('credits.reward', { keepsRejections: true })
   @ApiIdempotencyKey()
   @ApiOperation({ operationId: 'credits.reward', summary: 'Reward a prover from the platform account' })
   @ApiCreatedResponse({ type: PostingResponseDto, description: "the transfer, with each account's balance after it" })
@@ -197,6 +200,7 @@ export class CreditsController {
 
   @Post('transfer')
   @Roles('admin')
+  @ControlAction('credits.transfer', { keepsRejections: true })
   @ApiIdempotencyKey()
   @ApiOperation({
     operationId: 'credits.transfer',
@@ -224,6 +228,7 @@ export class CreditsController {
 
   @Post('accounts')
   @Roles('admin')
+  @ControlAction('credits.createAccount')
   @ApiIdempotencyKey()
   @ApiOperation({
     operationId: 'credits.createAccount',
@@ -260,6 +265,7 @@ export class CreditsController {
 
   @Post('holds')
   @Roles('admin')
+  @ControlAction('credits.placeHold', { keepsRejections: true })
   @ApiIdempotencyKey()
   @ApiOperation({
     operationId: 'credits.placeHold',
@@ -294,6 +300,7 @@ export class CreditsController {
 
   @Post('holds/:hold_id/capture')
   @Roles('admin')
+  @ControlAction('credits.captureHold', { keepsRejections: true })
   @ApiIdempotencyKey()
   @ApiOperation({
     operationId: 'credits.captureHold',
@@ -316,6 +323,7 @@ export class CreditsController {
 
   @Post('holds/:hold_id/void')
   @Roles('admin')
+  @ControlAction('credits.voidHold', { keepsRejections: true })
   @ApiIdempotencyKey()
   @ApiOperation({ operationId: 'credits.voidHold', summary: 'Void a hold: release all of it' })
   @ApiCreatedResponse({ type: PostingResponseDto, description: "the transfer, with each account's balance after it" })

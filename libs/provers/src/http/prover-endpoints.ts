@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import type { Principal } from '@tally/auth';
+import { ControlLog, controlActor, essentialFields, type Principal } from '@tally/auth';
 import { Clock, ForbiddenError, InvalidRequestError, TallyEnv } from '@tally/shared';
 import { DrainProverCommand } from '../commands/drain-prover/drain-prover.command';
 import { JobWakeups } from '../commands/poll-job/job-wakeups';
@@ -41,21 +41,32 @@ export class ProverEndpoints {
     private readonly env: TallyEnv,
     private readonly clock: Clock,
     private readonly wakeups: JobWakeups,
+    private readonly controlLog: ControlLog,
   ) {}
 
   /** `created`: a new prover (REST answers 201 and its Location), else a replaced profile. */
   async register(dto: RegisterProverRequestDto, principal: Principal) {
     assertActsFor(principal, dto.prover_id);
-    const { prover, created } = await this.commands.execute(
-      new RegisterProverCommand({
-        proverId: dto.prover_id,
-        hardwareProfile: dto.hardware_profile,
-        capabilities: dto.capabilities,
-        region: dto.region ?? null,
-        maxConcurrency: dto.max_concurrency ?? 1,
-        alive: principal.role === 'prover',
-      }),
-    );
+    const register = () =>
+      this.commands.execute(
+        new RegisterProverCommand({
+          proverId: dto.prover_id,
+          hardwareProfile: dto.hardware_profile,
+          capabilities: dto.capabilities,
+          region: dto.region ?? null,
+          maxConcurrency: dto.max_concurrency ?? 1,
+          alive: principal.role === 'prover',
+        }),
+      );
+    // An admin registering a prover is a control action (DSE §7.4), by REST or gRPC; a prover registering itself is not.
+    const fields = { prover_id: dto.prover_id, region: dto.region ?? null, max_concurrency: dto.max_concurrency ?? 1 };
+    const { prover, created } =
+      principal.role === 'admin'
+        ? await this.controlLog.run(
+            { actor: controlActor(principal), action: 'provers.register', fields: essentialFields(undefined, fields) },
+            register,
+          )
+        : await register();
     return { body: { ...this.present(prover), ...presentCapabilities(prover) }, created };
   }
 
@@ -87,7 +98,11 @@ export class ProverEndpoints {
 
   async drain(proverId: string, principal: Principal) {
     assertActsFor(principal, checkProverId(proverId));
-    const drained = this.present(await this.commands.execute(new DrainProverCommand(proverId)));
+    const drained = this.present(
+      await this.controlLog.run(this.controlAction('provers.drain', principal, proverId), () =>
+        this.commands.execute(new DrainProverCommand(proverId)),
+      ),
+    );
     // The prover's assignment streams on this replica say so at once (others on their next read).
     this.wakeups.wakeWatchers(proverId);
     return drained;
@@ -95,10 +110,19 @@ export class ProverEndpoints {
 
   async resume(proverId: string, principal: Principal) {
     assertActsFor(principal, checkProverId(proverId));
-    const resumed = this.present(await this.commands.execute(new ResumeProverCommand(proverId)));
+    const resumed = this.present(
+      await this.controlLog.run(this.controlAction('provers.resume', principal, proverId), () =>
+        this.commands.execute(new ResumeProverCommand(proverId)),
+      ),
+    );
     // Its streams on this replica see it active again, so a later drain is told anew.
     this.wakeups.wakeWatchers(proverId);
     return resumed;
+  }
+
+  /** Drain and resume are control actions (DSE §7.4), by REST or gRPC, by an admin or the prover itself. */
+  private controlAction(action: string, principal: Principal, proverId: string) {
+    return { actor: controlActor(principal), action, fields: essentialFields({ prover_id: proverId }, undefined) };
   }
 
   present(prover: Parameters<typeof presentProver>[0]) {

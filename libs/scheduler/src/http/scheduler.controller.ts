@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Roles } from '@tally/auth';
+import { ControlAction, Roles } from '@tally/auth';
 import {
   ApiErrors,
   ErrorCode,
@@ -85,6 +85,7 @@ export class SchedulerController {
 
   @Put('scheduler/config')
   @Roles('admin')
+  @ControlAction('scheduler.putConfig')
   @ApiOkResponse({ type: SchedulerConfigResponseDto })
   @ApiErrors(ErrorCode.VersionConflict)
   @ApiOperation({

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ErrorCode } from '@tally/shared';
 import type { FastifyReply } from 'fastify';
-import { Roles } from '@tally/auth';
+import { ControlAction, Roles } from '@tally/auth';
 import { type ServiceCategory, serviceScheduleSpec } from '../domain';
 import { PutServiceCommand } from '../commands/put-service/put-service.command';
 import { ServiceRegistry } from '../service-registry/service-registry';
@@ -69,6 +69,7 @@ export class RegistryController {
 
   @Put(':id')
   @Roles('admin')
+  @ControlAction('registry.put')
   @ApiCreatedResponse({ type: ServiceResponseDto, description: 'created (Location names it)' })
   @ApiOkResponse({ type: ServiceResponseDto, description: 'replaced' })
   @ApiOperation({

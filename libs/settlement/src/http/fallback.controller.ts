@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles } from '@tally/auth';
+import { ControlLog, controlActor, CurrentPrincipal, Principal, Roles } from '@tally/auth';
 import { NoFieldsRequestDto } from '@tally/shared';
 import { ReconcileFallbackCommand } from '../commands/reconcile-fallback/reconcile-fallback.command';
 import { GetFallbackConsistencyQuery } from '../queries/fallback-consistency/get-fallback-consistency.query';
@@ -21,6 +21,7 @@ export class FallbackController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
+    private readonly controlLog: ControlLog,
   ) {}
 
   @Get('status')
@@ -65,7 +66,16 @@ export class FallbackController {
     operationId: 'settlement.fallbackReconcile',
     summary: 'Deliver to the primary now, in batch order, every batch it lacks; what was reconciled and what remains',
   })
-  reconcile(@Body() _body: NoFieldsRequestDto) {
-    return this.commands.execute(new ReconcileFallbackCommand());
+  async reconcile(@Body() _body: NoFieldsRequestDto, @CurrentPrincipal() principal: Principal) {
+    const result = await this.commands.execute(new ReconcileFallbackCommand());
+    // Logged once it has run, with what it did: its deliveries are HTTP calls that no
+    // database transaction may be held open across, so it cannot share the row's.
+    const { success, batches_processed, batches_reconciled, batches_remaining } = result;
+    const fields = { success, batches_processed, batches_reconciled, batches_remaining };
+    await this.controlLog.run(
+      { actor: controlActor(principal), action: 'settlement.fallbackReconcile', fields },
+      async () => undefined,
+    );
+    return result;
   }
 }

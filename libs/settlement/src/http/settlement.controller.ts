@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CurrentPrincipal, Principal, Public, Roles } from '@tally/auth';
+import { ControlLog, controlActor, CurrentPrincipal, Principal, Public, Roles } from '@tally/auth';
 import { accountRef } from '@tally/ledger';
 import {
   ApiErrors,
@@ -62,6 +62,7 @@ export class SettlementController {
     private readonly commands: CommandBus,
     private readonly queries: QueryBus,
     private readonly ticker: SettlementTicker,
+    private readonly controlLog: ControlLog,
   ) {}
 
   @Post('batches')
@@ -73,8 +74,14 @@ export class SettlementController {
   })
   @ApiCreatedResponse({ type: SealResponseDto, description: 'sealed: true, with the new batch' })
   @ApiOkResponse({ type: SealResponseDto, description: 'sealed: false, with the reason in detail' })
-  async seal(@Res({ passthrough: true }) res: FastifyReply, @Body() _body: NoFieldsRequestDto) {
-    const batch = await this.commands.execute(new SealBatchCommand());
+  async seal(
+    @Res({ passthrough: true }) res: FastifyReply,
+    @Body() _body: NoFieldsRequestDto,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    // Logged here, not by @ControlAction: the delivery below must start after the seal commits.
+    const action = { actor: controlActor(principal), action: 'settlement.seal', fields: {} };
+    const batch = await this.controlLog.run(action, () => this.commands.execute(new SealBatchCommand()));
     if (!batch) {
       res.status(200);
       return { sealed: false, detail: 'no transfers committed below the horizon since the last batch' };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Principal, Roles } from '@tally/auth';
+import { ControlAction, CurrentPrincipal, Principal, Roles } from '@tally/auth';
 import { ApiErrors, ErrorCode, InvalidRequestError, NotFoundError, TallyEnv } from '@tally/shared';
 import type { WebhookOwner } from '../domain';
 import { DeliveryRow, SubscriptionRow, WebhookStore } from '../persistence/webhook-store';
@@ -52,6 +52,7 @@ export class WebhooksController {
 
   @Post()
   @Roles('admin', 'client')
+  @ControlAction('webhooks.create', { roles: ['admin'] })
   @ApiCreatedResponse({ type: CreatedWebhookResponseDto })
   @ApiOperation({
     operationId: 'webhooks.create',
@@ -81,6 +82,7 @@ export class WebhooksController {
   }
 
   @Delete(':webhook_id')
+  @ControlAction('webhooks.delete', { roles: ['admin'] })
   @HttpCode(204)
   @Roles('admin', 'client')
   @ApiOperation({ operationId: 'webhooks.delete', summary: 'Remove a subscription and its delivery log' })

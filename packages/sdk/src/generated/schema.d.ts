@@ -54,6 +54,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/admin/control-log': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The control-action log (every admin and operator action that changes state), in chain order, by action, actor key, outcome or time; keyset pages (next_cursor) */
+    get: operations['admin.controlLog'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/health': {
     parameters: {
       query?: never;
@@ -1179,6 +1196,62 @@ export interface components {
       role: 'admin' | 'client' | 'prover';
       /** @example alice */
       subject: string;
+    };
+    ControlActorDto: {
+      /** @description the API key's id; null for an operator at the CLI */
+      key_id: string | null;
+      /** @enum {string} */
+      role: 'admin' | 'client' | 'prover' | 'cli';
+      /** @description the key's subject, or the CLI operator's user name */
+      subject: string;
+    };
+    ControlLogEntryDto: {
+      /**
+       * @description position in the chain, from 1, gapless
+       * @example 42
+       */
+      seq: string;
+      /** Format: date-time */
+      at: string;
+      actor: components['schemas']['ControlActorDto'];
+      /** @example credits.mint */
+      action: string;
+      /** @description the request's essential fields: path parameters, query and body (never secrets) */
+      fields: {
+        [key: string]: unknown;
+      };
+      /** @enum {string} */
+      outcome: 'ok' | 'rejected';
+      /**
+       * @description the DSE code of a rejected action
+       * @enum {string|null}
+       */
+      error_code:
+        | 'DSE-001'
+        | 'DSE-002'
+        | 'DSE-003'
+        | 'DSE-004'
+        | 'DSE-005'
+        | 'DSE-006'
+        | 'DSE-007'
+        | 'DSE-008'
+        | 'DSE-009'
+        | 'DSE-010'
+        | 'DSE-011'
+        | 'DSE-012'
+        | 'DSE-013'
+        | 'DSE-014'
+        | 'DSE-015'
+        | null;
+      /** @description the previous row's hash (64 zeros before the first row) */
+      prev_hash: string;
+      /** @description SHA-256 (hex) of the canonical JSON of this row, prev_hash included */
+      hash: string;
+    };
+    ControlLogPageDto: {
+      items: components['schemas']['ControlLogEntryDto'][];
+      /** @description the next page, as `cursor`; null on the last page */
+      next_cursor: string | null;
     };
     EventsTransportInfo: {
       /**
@@ -3135,6 +3208,92 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['WhoamiResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'admin.controlLog': {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+        /** @description the action, exactly (an operation id such as credits.mint) */
+        action?: string;
+        /** @description the acting key's id, exactly */
+        actor_key_id?: string;
+        outcome?: 'ok' | 'rejected';
+        /** @description rows at or after this time (ISO 8601) */
+        from?: string;
+        /** @description rows before this time (ISO 8601) */
+        to?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ControlLogPageDto'];
         };
       };
       /** @description DSE-001 Invalid request */

@@ -1,0 +1,16 @@
+import { Global, Module } from '@nestjs/common';
+import { ControlActionInterceptor } from './control-action.interceptor';
+import { ControlLog } from './control-log';
+import { ControlLogRepository } from './control-log.repository';
+import { ControlLogVerifier } from './control-log-verifier';
+
+/**
+ * The control log, for every module: a @ControlAction route in any lib gets its interceptor
+ * and ControlLog from here, without importing AuthModule.
+ */
+@Global()
+@Module({
+  providers: [ControlLogRepository, ControlLog, ControlLogVerifier, ControlActionInterceptor],
+  exports: [ControlLogRepository, ControlLog, ControlLogVerifier, ControlActionInterceptor],
+})
+export class ControlLogModule {}
