@@ -8,6 +8,7 @@ import {
   type Side,
 } from '@tally/ledger';
 import type { SqlSession } from './sql-session';
+import { fetchPages } from './table-pages';
 
 /** Entries read per page, and written per statement. */
 const PAGE = 5000;
@@ -55,7 +56,7 @@ const startOf = (id: string): AccountChain => ({
  * sequence, then leg), by the ledger's own rules: each leg moves one counter
  * (`moveCounters`), each transfer moves the account's version once and links its hash chain
  * (`nextHead`). Writes each entry with the counters, version and hash that follow, and each
- * account's totals. Reads account by account, so memory holds one page and one account.
+ * account's totals. Reads account by account through a cursor, so memory holds one page and one account.
  */
 export async function replayAccountChains(
   source: SqlSession,
@@ -83,15 +84,11 @@ export async function replayAccountChains(
     if (account) accounts.push(account);
   };
 
-  let after: string[] | undefined;
-  for (;;) {
-    const rows = await source.query<JournalEntry>(
-      `SELECT id::text, transfer_id::text, transfer_seq::text, leg::text, account_id::text, side, phase,
-              amount::text, to_jsonb(created_at) #>> '{}' AS created_at
-       FROM entries ${after ? 'WHERE (account_id, transfer_seq, leg) > ($1::bigint, $2::bigint, $3::smallint)' : ''}
-       ORDER BY account_id, transfer_seq, leg LIMIT ${PAGE}`,
-      after ?? [],
-    );
+  const query = `SELECT e.id::text AS id, e.transfer_id::text AS transfer_id, e.transfer_seq::text AS transfer_seq,
+                        e.leg::text AS leg, e.account_id::text AS account_id, e.side, e.phase, e.amount::text AS amount,
+                        to_jsonb(e.created_at) #>> '{}' AS created_at
+                 FROM entries e ORDER BY e.account_id, e.transfer_seq, e.leg`;
+  for await (const rows of fetchPages<JournalEntry>(source, query, PAGE)) {
     for (const e of rows) {
       if (account?.id !== e.account_id) {
         closeAccount();
@@ -102,11 +99,8 @@ export async function replayAccountChains(
       transfer.push(e);
     }
     advance(rows.length);
-    if (rows.length < PAGE) break;
     if (entries.length >= PAGE) await writeEntries(target, entries.splice(0));
     if (accounts.length >= ACCOUNTS_PER_WRITE) await writeTotals(target, accounts.splice(0));
-    const last = rows[rows.length - 1];
-    after = [last.account_id, last.transfer_seq, last.leg];
   }
   closeAccount();
   await writeEntries(target, entries.splice(0));

@@ -1,7 +1,7 @@
 import type { JournalTable } from './journal-tables';
 import type { SqlSession } from './sql-session';
 
-const DEFAULT_PAGE = 2000;
+const DEFAULT_PAGE = 5000;
 const NUMERIC = new Set(['smallint', 'integer', 'bigint']);
 
 /** A key column and how it orders: numbers as numbers, text byte by byte (the same on every server, whatever its collation). */
@@ -51,31 +51,36 @@ export function compareKeys(keys: KeyColumn[], a: string[], b: string[]): number
   return 0;
 }
 
+let cursors = 0;
+
 /**
- * The table's rows a page at a time in key order, by keyset (each page starts after the last
- * key of the one before): memory holds one page, whatever the table's size.
+ * The rows of `query` a page at a time, through a server-side cursor: the server walks the
+ * result once and memory here holds one page, whatever the table's size. Needs a transaction
+ * (inSnapshot).
  */
+export async function* fetchPages<T>(db: SqlSession, query: string, size: number): AsyncGenerator<T[]> {
+  const cursor = `journal_cursor_${++cursors}`;
+  await db.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${query}`);
+  try {
+    for (;;) {
+      const rows = await db.query<T>(`FETCH FORWARD ${size} FROM ${cursor}`);
+      if (rows.length > 0) yield rows;
+      if (rows.length < size) return;
+    }
+  } finally {
+    await db.query(`CLOSE ${cursor}`);
+  }
+}
+
+/** The table's rows a page at a time, in key order. */
 export async function* pages(db: SqlSession, spec: JournalTable, keys: KeyColumn[]): AsyncGenerator<RowText[]> {
-  const size = spec.page ?? DEFAULT_PAGE;
-  const columns = keys.map((k) => collated(k, `t.${quoteIdent(k.name)}`)).join(', ');
+  const order = keys.map((k) => collated(k, `t.${quoteIdent(k.name)}`)).join(', ');
   const keyText = keys.map((k, i) => `t.${quoteIdent(k.name)}::text AS k${i}`).join(', ');
   const label = spec.label ? `(${spec.label})` : `''`;
-  let after: string[] | undefined;
-  for (;;) {
-    const params = after ?? [];
-    const from = after
-      ? `WHERE (${columns}) > (${keys.map((k, i) => collated(k, `$${i + 1}::${k.type}`)).join(', ')})`
-      : '';
-    const rows = await db.query<Record<string, string>>(
-      `SELECT ${keyText}, ${label}::text AS label, to_jsonb(t)::text AS row
-       FROM ${quoteIdent(spec.table)} t ${from} ORDER BY ${columns} LIMIT ${size}`,
-      params,
-    );
-    if (rows.length === 0) return;
-    const page = rows.map((r) => ({ key: keys.map((_, i) => r[`k${i}`]), label: r.label, row: r.row }));
-    yield page;
-    if (rows.length < size) return;
-    after = page[page.length - 1].key;
+  const query = `SELECT ${keyText}, ${label}::text AS label, to_jsonb(t)::text AS row
+                 FROM ${quoteIdent(spec.table)} t ORDER BY ${order}`;
+  for await (const rows of fetchPages<Record<string, string>>(db, query, spec.page ?? DEFAULT_PAGE)) {
+    yield rows.map((r) => ({ key: keys.map((_, i) => r[`k${i}`]), label: r.label, row: r.row }));
   }
 }
 
