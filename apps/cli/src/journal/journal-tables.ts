@@ -1,26 +1,17 @@
 import { replayAccountChains } from './account-chains';
 import type { SqlSession } from './sql-session';
+import type { JournalTable } from './table-pages';
+
+export type { JournalTable };
+
+const ACCOUNT_TOTALS = ['posted_debits', 'posted_credits', 'pending_debits', 'pending_credits', 'version', 'head_hash'];
 
 /**
  * What a rebuild copies and what it recomputes, in the order it writes them (a table after
  * the tables its foreign keys name). A table added to the schema that belongs to the record
  * of what happened is one line in JOURNAL_TABLES; `ledger diff` compares it too.
+ * Journal tables are copied as stored, in this order.
  */
-export interface JournalTable {
-  table: string;
-  /** A unique key: rows are read, written and compared in its order. */
-  key: string[];
-  /** Columns left out of the copy because DERIVED_STATE recomputes them from the journal. */
-  recomputed?: string[];
-  /** How a row is named in a difference: an SQL expression over the row `t` (default: its key). */
-  label?: string;
-  /** Rows per read: smaller for tables whose rows are large. */
-  page?: number;
-}
-
-const ACCOUNT_TOTALS = ['posted_debits', 'posted_credits', 'pending_debits', 'pending_credits', 'version', 'head_hash'];
-
-/** Copied as stored, in this order. */
 export const JOURNAL_TABLES: readonly JournalTable[] = [
   // The published keys that signed receipts and batches: the verifiers check against them.
   { table: 'receipt_keys', key: ['key_id'] },

@@ -1,5 +1,17 @@
-import type { JournalTable } from './journal-tables';
 import type { SqlSession } from './sql-session';
+
+/** A table as a rebuild reads, writes and compares it. */
+export interface JournalTable {
+  table: string;
+  /** A unique key: rows are read, written and compared in its order. */
+  key: string[];
+  /** Columns left out of the copy because DERIVED_STATE recomputes them from the journal. */
+  recomputed?: string[];
+  /** How a row is named in a difference: an SQL expression over the row `t` (default: its key). */
+  label?: string;
+  /** Rows per read: smaller for tables whose rows are large. */
+  page?: number;
+}
 
 const DEFAULT_PAGE = 5000;
 const NUMERIC = new Set(['smallint', 'integer', 'bigint']);
