@@ -74,7 +74,7 @@ describe('CLI help, version and exit codes', () => {
       [['ledger', 'rebuild'], "required option '--into <url>' not specified"],
       [
         ['ledger', 'rebuild', '--into', 'mysql://h/d'],
-        "argument 'mysql://h/d' is invalid. It must be a postgres:// URL.",
+        "option '--into <url>' argument 'mysql://h/d' is invalid. It must be a postgres:// URL.",
       ],
       [['ledger', 'diff', 'embedded'], "missing required argument 'b'"],
       [['ledger', 'diff', 'nope', 'embedded'], '"nope" is not a postgres:// URL nor "embedded"'],

@@ -20,7 +20,8 @@ export const JOURNAL_TABLES: readonly JournalTable[] = [
   { table: 'transfers', key: ['seq'] },
   { table: 'holds', key: ['id'] },
   { table: 'idempotency_keys', key: ['scope', 'key'] },
-  { table: 'jobs', key: ['network_job_id'], page: 200 },
+  // A job's payload may be up to 10 MB: few to a page.
+  { table: 'jobs', key: ['network_job_id'], page: 20 },
   { table: 'job_assignments', key: ['network_job_id', 'prover_id'] },
   { table: 'revoked_replicas', key: ['network_job_id', 'prover_id'] },
   { table: 'job_audit_log', key: ['id'], page: 500 },
