@@ -18,6 +18,8 @@ describe('CLI help, version and exit codes', () => {
     'accounts create',
     'mint',
     'ledger verify',
+    'ledger rebuild',
+    'ledger diff',
     'verify-receipt',
     'verify-proof',
   ];
@@ -69,6 +71,14 @@ describe('CLI help, version and exit codes', () => {
       [['verify-receipt'], "missing required argument 'file'"],
       [['verify-proof', 'p.json'], "required option '--batch <batch.json>' not specified"],
       [['migration', 'generate'], '--name is required (or --check)'],
+      [['ledger', 'rebuild'], "required option '--into <url>' not specified"],
+      [
+        ['ledger', 'rebuild', '--into', 'mysql://h/d'],
+        "option '--into <url>' argument 'mysql://h/d' is invalid. It must be a postgres:// URL.",
+      ],
+      [['ledger', 'diff', 'embedded'], "missing required argument 'b'"],
+      [['ledger', 'diff', 'nope', 'embedded'], '"nope" is not a postgres:// URL nor "embedded"'],
+      [['ledger', 'diff', 'embedded', 'embedded'], 'the two databases are the same one'],
     ] as const) {
       const res = await cli(...args);
       expect([args, res.code, res.stdout]).toEqual([args, 2, '']);

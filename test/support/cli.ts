@@ -18,14 +18,34 @@ function builtCli(): string {
  * Runs the CLI with only `env` (plus PATH and HOME) as its environment, in the build directory
  * (no `.env` there); a non-zero exit is returned, not thrown.
  */
-export async function runCli(
+export function runCli(
   env: Record<string, string>,
   ...args: string[]
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runNode([], env, args);
+}
+
+/** As runCli, and the CLI process's peak resident memory (MB). */
+export async function runCliMeasured(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string; peakRssMb: number }> {
+  const res = await runNode(['--require', join(__dirname, 'peak-rss.cjs')], env, args);
+  const peak = /\npeak-rss-kb (\d+)\n$/.exec(res.stderr);
+  if (!peak) throw new Error(`no peak memory reported: ${res.stderr}`);
+  return { ...res, stderr: res.stderr.slice(0, peak.index), peakRssMb: Number(peak[1]) / 1024 };
+}
+
+async function runNode(
+  nodeArgs: string[],
+  env: Record<string, string>,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [builtCli(), ...args], {
+    const { stdout, stderr } = await run(process.execPath, [...nodeArgs, builtCli(), ...args], {
       cwd: process.env[BUILD_ENV],
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      maxBuffer: 64 * 1024 * 1024,
     });
     return { code: 0, stdout, stderr };
   } catch (error) {

@@ -45,3 +45,20 @@ async function withAdmin<T>(url: string, fn: (c: Client) => Promise<T>): Promise
     await client.end();
   }
 }
+
+/** The Postgres server the suite may use even when it runs on the embedded database. */
+export const TEST_SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A new, empty database on the Postgres server (whichever database the suite runs on), and its URL. */
+export async function createServerDatabase(): Promise<TestDatabase & { url: string }> {
+  const name = `tally_t_${randomBytes(6).toString('hex')}`;
+  await withAdmin(TEST_SERVER_URL, (c) => c.query(`CREATE DATABASE ${name}`));
+  const url = new URL(TEST_SERVER_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    env: { DATABASE_URL: url.toString(), DATABASE_POOL_SIZE: '10' },
+    drop: () =>
+      withAdmin(TEST_SERVER_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}

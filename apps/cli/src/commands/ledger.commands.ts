@@ -19,6 +19,7 @@ import {
 } from '@tally/ledger';
 import { SettlementVerifier } from '@tally/settlement';
 import { asControlAction, Cli, EXIT, once, oneOf, withExamples } from '../cli-command';
+import { ledgerJournalCommands } from './ledger-journal.commands';
 
 /** The --metadata option: what the API takes as metadata (a JSON object of bounded size). */
 function metadataOf(text: string): Record<string, unknown> {
@@ -63,7 +64,7 @@ function idempotency(given: string | undefined, request: Record<string, unknown>
 // Below this many accounts a progress bar is noise.
 const PROGRESS_THRESHOLD = 2000;
 
-/** `accounts create`, `mint` and `ledger verify`: on the database, under the ledger's own rules. */
+/** `accounts create`, `mint` and `ledger verify|rebuild|diff`: on the database, under the ledger's own rules. */
 export function ledgerCommands(program: Command, cli: Cli): void {
   const accounts = program.command('accounts').description('user and provider accounts');
   withExamples(
@@ -205,4 +206,5 @@ export function ledgerCommands(program: Command, cli: Cli): void {
       ),
     'ledger verify',
   );
+  ledgerJournalCommands(ledger, cli);
 }

@@ -6,3 +6,4 @@ export * from './references';
 export * from './ledger-rejection';
 export * from './posting-rules';
 export * from './balance-alert';
+export * from './hash-chain';

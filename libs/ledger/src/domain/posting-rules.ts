@@ -85,7 +85,7 @@ function availableChange(l: { side: Side; phase: Phase; amount: bigint }): bigin
 }
 
 /** Moves the one counter a leg moves (posted or pending, debit or credit). */
-function move(c: AccountCounters, l: { side: Side; phase: Phase; amount: bigint }): void {
+export function moveCounters(c: AccountCounters, l: { side: Side; phase: Phase; amount: bigint }): void {
   if (l.phase === 'posted') {
     if (l.side === 'D') c.postedDebits += l.amount;
     else c.postedCredits += l.amount;
@@ -184,7 +184,7 @@ export function decidePosting<A extends LedgerAccount>(r: PostingRequest, state:
   const after = new Map<string, AccountCounters>();
   for (const l of resolved) {
     const c = after.get(l.account) ?? countersOf(accounts.get(l.account)!);
-    move(c, l);
+    moveCounters(c, l);
     after.set(l.account, c);
   }
   const beyond = [...after].filter(([, c]) => Object.values(c).some((v: bigint) => v > INT64_MAX));
@@ -197,7 +197,7 @@ export function decidePosting<A extends LedgerAccount>(r: PostingRequest, state:
 
   const applied: AppliedLeg[] = resolved.map((l) => {
     const a = accounts.get(l.account)!;
-    move(a, l);
+    moveCounters(a, l);
     return { ...l, after: countersOf(a) };
   });
   const accepted: AcceptedPosting = { amount, holdId: hold?.id ?? (r.kind === 'hold' ? r.id : null), legs: applied };

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { LEASED_UNTIL, OutboxRecord, outboxPublishedAtSql, prepared, recordOf } from '@tally/database';
 // Declares the ledger's outbox event types (external only) before the first posting writes one.
@@ -9,6 +8,8 @@ import {
   balanceOf,
   type BalanceStep,
   decidePosting,
+  legText,
+  nextHead,
   type HoldState,
   type LedgerState,
   type Phase,
@@ -90,15 +91,12 @@ export class BatchWriter {
     // Each account's version moves once per transfer, and its hash chain by this transfer's legs.
     const legsByAccount = new Map<string, string[]>();
     for (const l of accepted.legs) {
-      legsByAccount.set(l.account, [...(legsByAccount.get(l.account) ?? []), `${l.side}:${l.phase}:${l.amount}`]);
+      legsByAccount.set(l.account, [...(legsByAccount.get(l.account) ?? []), legText(l)]);
     }
     for (const [id, legTexts] of legsByAccount) {
       const a = state.accounts.get(id)!;
       a.version += 1n;
-      a.head = createHash('sha256')
-        .update(a.head)
-        .update(`${r.id}|${legTexts.join(',')}`)
-        .digest();
+      a.head = nextHead(a.head, r.id, legTexts.join(','));
       a.touched = true;
     }
     accepted.legs.forEach((l, leg) => {

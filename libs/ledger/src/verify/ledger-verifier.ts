@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@tally/database';
+import { GENESIS_HEAD, nextHead } from '../domain';
 
 export interface VerifyReport {
   accounts: number;
@@ -15,7 +15,6 @@ export interface VerifyProgress {
   stop(): void;
 }
 
-const ZERO_HASH = Buffer.alloc(32);
 const PAGE = 1000;
 
 /**
@@ -112,7 +111,7 @@ export class LedgerVerifier {
   /** Replays the account's hash chain: one link per transfer, over that transfer's legs in order. */
   private async checkChain(a: AccountCheckRow): Promise<string[]> {
     const name = `${a.kind}/${a.owner_id}`;
-    let head = ZERO_HASH;
+    let head = GENESIS_HEAD;
     let afterSeq = '0';
     for (;;) {
       const rows: { transfer_id: string; seq: string; legs: string; hash: Buffer }[] = await this.uow.tx.query(
@@ -123,7 +122,7 @@ export class LedgerVerifier {
         [a.id, afterSeq],
       );
       for (const r of rows) {
-        head = createHash('sha256').update(head).update(`${r.transfer_id}|${r.legs}`).digest();
+        head = nextHead(head, r.transfer_id, r.legs);
         if (!head.equals(r.hash)) return [`${name}: hash chain broken at transfer ${r.transfer_id}`];
       }
       if (rows.length < PAGE) break;
