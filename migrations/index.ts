@@ -25,6 +25,7 @@ import { OutboxCursors1763792030000 } from './1763792030000-OutboxCursors';
 import { WorkloadWeights1763792100000 } from './1763792100000-WorkloadWeights';
 import { ServiceSchemas1763792110000 } from './1763792110000-ServiceSchemas';
 import { ProverLatency1763792120000 } from './1763792120000-ProverLatency';
+import { ReceiptSignatures1763792160000 } from './1763792160000-ReceiptSignatures';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -55,4 +56,5 @@ export const ALL_MIGRATIONS = [
   WorkloadWeights1763792100000,
   ServiceSchemas1763792110000,
   ProverLatency1763792120000,
+  ReceiptSignatures1763792160000,
 ];
