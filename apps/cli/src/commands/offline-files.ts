@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { ReceiptKeysQuery, ReceiptSignerSetQuery, signerSetProblem, type ReceiptPublicKey, type ReceiptSignerSet } from '@tally/receipts';
+import {
+  ReceiptKeysQuery,
+  ReceiptSignerSetQuery,
+  signerSetProblem,
+  type ReceiptPublicKey,
+  type ReceiptSignerSet,
+} from '@tally/receipts';
 import type { Cli } from '../cli-command';
 
 /** A JSON file; one it cannot read or parse is a failed check (exit 1), said in one line. */

@@ -34,7 +34,9 @@ describe('RECEIPT_SIGNER_SET and RECEIPT_QUORUM', () => {
   it('refuses a wrong set or k, naming the variable and the fix', () => {
     const wrong = (raw: string, k?: number) => () => parseSignerSet(raw, k);
     expect(wrong(JSON.stringify(entries), 4)).toThrow(SignerSetConfigError);
-    expect(wrong(JSON.stringify(entries), 4)).toThrow(/^RECEIPT_QUORUM \(4\): the threshold must be an integer from 1 to 3/);
+    expect(wrong(JSON.stringify(entries), 4)).toThrow(
+      /^RECEIPT_QUORUM \(4\): the threshold must be an integer from 1 to 3/,
+    );
     expect(wrong('[{"signer_id": "a"')).toThrow(/RECEIPT_SIGNER_SET is not JSON/);
     expect(wrong('/nowhere/signers.json')).toThrow(/RECEIPT_SIGNER_SET: cannot read \/nowhere\/signers.json/);
     expect(wrong('{"threshold": 1}')).toThrow(/lists no signers/);

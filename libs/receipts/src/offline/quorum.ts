@@ -64,9 +64,11 @@ export function signerSetProblem(set: unknown): string | null {
       } catch {
         return `signer ${s.signer_id} lists a key that is not a 64-hex-character Ed25519 public key`;
       }
-      if (isObject(k) && k.key_id !== id) return `signer ${s.signer_id}: key_id ${String(k.key_id)} is not its key's hash`;
+      if (isObject(k) && k.key_id !== id)
+        return `signer ${s.signer_id}: key_id ${String(k.key_id)} is not its key's hash`;
       const owner = owners.get(id);
-      if (owner !== undefined && owner !== s.signer_id) return `key ${id} is listed for both ${owner} and ${s.signer_id}`;
+      if (owner !== undefined && owner !== s.signer_id)
+        return `key ${id} is listed for both ${owner} and ${s.signer_id}`;
       owners.set(id, s.signer_id);
     }
   }
@@ -100,7 +102,11 @@ export function verifyQuorum(doc: unknown, set: ReceiptSignerSet): QuorumCheck {
   const { doc: receipt, bytes } = stated;
   const candidates = [
     { signer_id: null as string | null, key_id: receipt.signature.key_id, value: receipt.signature.value },
-    ...(receipt.signatures ?? []).map((s) => ({ signer_id: s.signer_id as string | null, key_id: s.key_id, value: s.value })),
+    ...(receipt.signatures ?? []).map((s) => ({
+      signer_id: s.signer_id as string | null,
+      key_id: s.key_id,
+      value: s.value,
+    })),
   ];
   const seen = new Set<string>();
   const signed = new Set<string>();

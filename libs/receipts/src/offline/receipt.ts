@@ -158,7 +158,10 @@ function shapeOf(doc: unknown): ReceiptFailure | ReceiptDocument {
 }
 
 function isCountersignature(v: unknown): boolean {
-  if (!isObject(v) || !Object.keys(v).every((k) => ['signer_id', 'key_id', 'algorithm', 'value', 'signed_at'].includes(k)))
+  if (
+    !isObject(v) ||
+    !Object.keys(v).every((k) => ['signer_id', 'key_id', 'algorithm', 'value', 'signed_at'].includes(k))
+  )
     return false;
   return (
     typeof v.signer_id === 'string' &&

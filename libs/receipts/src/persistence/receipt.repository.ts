@@ -196,7 +196,12 @@ export class ReceiptRepository {
        SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[])
        ON CONFLICT (receipt_id, signer_id) DO NOTHING
        RETURNING receipt_id`,
-      [rows.map((r) => r.receipt_id), rows.map((r) => r.signer_id), rows.map((r) => r.key_id), rows.map((r) => r.signature)],
+      [
+        rows.map((r) => r.receipt_id),
+        rows.map((r) => r.signer_id),
+        rows.map((r) => r.key_id),
+        rows.map((r) => r.signature),
+      ],
     );
     return inserted.length;
   }

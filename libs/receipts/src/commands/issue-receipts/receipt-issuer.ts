@@ -53,8 +53,7 @@ function verificationFields(job: JobRow, assignments: AssignmentRow[]): Record<s
     outcome: decision.kind === 'completed' ? 'majority' : 'no_majority',
     replicas: job.replicas,
     needed: Math.floor(job.replicas / 2) + 1,
-    result_hash:
-      decision.kind === 'completed' ? reported.find((a) => a.prover_id === agreeing[0])!.result_hash : null,
+    result_hash: decision.kind === 'completed' ? reported.find((a) => a.prover_id === agreeing[0])!.result_hash : null,
     agreeing: reported.filter((a) => agreeing.includes(a.prover_id)).map(replica),
     dissenting: reported.filter((a) => !agreeing.includes(a.prover_id)).map(replica),
     not_reported: assignments
