@@ -28,6 +28,7 @@ import { ProverLatency1763792120000 } from './1763792120000-ProverLatency';
 import { ResultMetadata1763792130000 } from './1763792130000-ResultMetadata';
 import { SinkFailover1763792140000 } from './1763792140000-SinkFailover';
 import { ControlLog1763792150000 } from './1763792150000-ControlLog';
+import { ReceiptSignatures1763792160000 } from './1763792160000-ReceiptSignatures';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -61,4 +62,5 @@ export const ALL_MIGRATIONS = [
   ResultMetadata1763792130000,
   SinkFailover1763792140000,
   ControlLog1763792150000,
+  ReceiptSignatures1763792160000,
 ];

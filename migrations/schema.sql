@@ -390,6 +390,14 @@ CREATE TABLE public.receipt_keys (
     CONSTRAINT receipt_keys_status_check CHECK (((status)::text = ANY ((ARRAY['active'::character varying, 'retired'::character varying])::text[])))
 );
 
+CREATE TABLE public.receipt_signatures (
+    receipt_id uuid NOT NULL,
+    signer_id character varying(64) NOT NULL,
+    key_id character(64) NOT NULL,
+    signature character(128) NOT NULL,
+    signed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
 CREATE TABLE public.receipts (
     receipt_id uuid NOT NULL,
     network_job_id bigint NOT NULL,
@@ -402,7 +410,7 @@ CREATE TABLE public.receipts (
     document jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT receipts_check CHECK (((seq = 1) = (prev_receipt_hash IS NULL))),
-    CONSTRAINT receipts_kind_check CHECK (((kind)::text = ANY ((ARRAY['assignment'::character varying, 'execution'::character varying, 'settlement'::character varying])::text[]))),
+    CONSTRAINT receipts_kind_check CHECK (((kind)::text = ANY ((ARRAY['assignment'::character varying, 'execution'::character varying, 'verification'::character varying, 'settlement'::character varying])::text[]))),
     CONSTRAINT receipts_round_check CHECK ((round >= 0)),
     CONSTRAINT receipts_seq_check CHECK ((seq >= 1))
 );
@@ -732,6 +740,9 @@ ALTER TABLE ONLY public.receipt_keys
 ALTER TABLE ONLY public.receipt_keys
     ADD CONSTRAINT receipt_keys_public_key_key UNIQUE (public_key);
 
+ALTER TABLE ONLY public.receipt_signatures
+    ADD CONSTRAINT receipt_signatures_pkey PRIMARY KEY (receipt_id, signer_id);
+
 ALTER TABLE ONLY public.receipts
     ADD CONSTRAINT receipts_network_job_id_kind_round_key UNIQUE (network_job_id, kind, round);
 
@@ -875,6 +886,10 @@ CREATE TRIGGER job_audit_log_append_only BEFORE DELETE OR UPDATE ON public.job_a
 
 CREATE TRIGGER receipt_keys_keep BEFORE DELETE ON public.receipt_keys FOR EACH ROW EXECUTE FUNCTION public.receipt_keys_no_delete();
 
+CREATE TRIGGER receipt_signatures_append_only BEFORE DELETE OR UPDATE ON public.receipt_signatures FOR EACH ROW EXECUTE FUNCTION public.ledger_reject_change();
+
+CREATE TRIGGER receipt_signatures_no_truncate BEFORE TRUNCATE ON public.receipt_signatures FOR EACH STATEMENT EXECUTE FUNCTION public.ledger_reject_change();
+
 CREATE TRIGGER receipts_append_only BEFORE DELETE OR UPDATE ON public.receipts FOR EACH ROW EXECUTE FUNCTION public.ledger_reject_change();
 
 CREATE TRIGGER receipts_no_truncate BEFORE TRUNCATE ON public.receipts FOR EACH STATEMENT EXECUTE FUNCTION public.ledger_reject_change();
@@ -912,6 +927,12 @@ ALTER TABLE ONLY public.job_assignments
 
 ALTER TABLE ONLY public.prover_score_history
     ADD CONSTRAINT prover_score_history_prover_id_fkey FOREIGN KEY (prover_id) REFERENCES public.provers(prover_id);
+
+ALTER TABLE ONLY public.receipt_signatures
+    ADD CONSTRAINT receipt_signatures_key_id_fkey FOREIGN KEY (key_id) REFERENCES public.receipt_keys(key_id);
+
+ALTER TABLE ONLY public.receipt_signatures
+    ADD CONSTRAINT receipt_signatures_receipt_id_fkey FOREIGN KEY (receipt_id) REFERENCES public.receipts(receipt_id);
 
 ALTER TABLE ONLY public.receipts
     ADD CONSTRAINT receipts_key_id_fkey FOREIGN KEY (key_id) REFERENCES public.receipt_keys(key_id);

@@ -7,9 +7,13 @@ import { ReceiptsController } from './http/receipts.controller';
 import { SigningKeyring } from './keys/signing-keyring';
 import { ReceiptRepository } from './persistence/receipt.repository';
 import { ReceiptKeysModule } from './queries/receipt-keys.query';
+import { SignedReceiptsQuery } from './queries/signed-receipts/signed-receipts.query';
+import { ReceiptCountersigner } from './commands/countersign-receipts/receipt-countersigner';
+import { CountersignTicker } from './ticks/countersign-ticker';
 
 /**
- * Signed job receipts: signing keys, the receipt chain per job, the verify routes.
+ * Signed job receipts: signing keys, the receipt chain per job, countersigning by the
+ * configured signer set, the verify routes.
  * Global so the jobs lib's JobReceipts port resolves to the issuer without jobs
  * importing receipts (jobs calls it inside its own transactions).
  */
@@ -17,7 +21,15 @@ import { ReceiptKeysModule } from './queries/receipt-keys.query';
 @Module({
   imports: [JobsModule, ProversModule, LedgerQueriesModule, ReceiptKeysModule],
   controllers: [ReceiptsController],
-  providers: [SigningKeyring, ReceiptRepository, ReceiptIssuer, { provide: JobReceipts, useExisting: ReceiptIssuer }],
-  exports: [SigningKeyring, JobReceipts, ReceiptKeysModule],
+  providers: [
+    SigningKeyring,
+    ReceiptRepository,
+    ReceiptIssuer,
+    { provide: JobReceipts, useExisting: ReceiptIssuer },
+    SignedReceiptsQuery,
+    ReceiptCountersigner,
+    CountersignTicker,
+  ],
+  exports: [SigningKeyring, JobReceipts, ReceiptKeysModule, ReceiptCountersigner],
 })
 export class ReceiptsModule {}

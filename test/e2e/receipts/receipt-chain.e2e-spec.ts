@@ -102,8 +102,9 @@ describe('job receipt chains', () => {
     await ctx.report(id, provers[1].key, { success: true, final_cost_micros: 1_200_000, result_hash: 'x' }).expect(201);
     await ctx.report(id, provers[2].key, { success: true, final_cost_micros: 1_000_000, result_hash: 'h' }).expect(201);
     const chain = await ctx.settledChain(id, 'AUDITED');
-    expect(chain.map((r) => r.receipt.kind)).toEqual(['assignment', 'execution', 'settlement']);
-    const settlement = chain[2].receipt;
+    // The majority's verification receipt sits between execution and settlement (receipt-quorum covers it).
+    expect(chain.map((r) => r.receipt.kind)).toEqual(['assignment', 'execution', 'verification', 'settlement']);
+    const settlement = chain[3].receipt;
     expect(settlement.provers).toEqual(provers.map((p) => p.name));
     expect(settlement.final_cost_micros).toBe('900000');
     const rewards = settlement.rewards as Array<{ prover_id: string; reward_micros: string }>;

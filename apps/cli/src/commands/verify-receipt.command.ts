@@ -3,22 +3,43 @@ import {
   chainDocumentProblem,
   isChainDocument,
   ReceiptChainDocument,
+  type ReceiptSignerSet,
   verifyAttestation,
+  verifyChainQuorum,
+  verifyQuorum,
   verifyChainDocument,
   verifyReceipt,
   verifyReceiptChain,
   type ChainCheck,
 } from '@tally/receipts';
 import { Cli, EXIT, once, withExamples } from '../cli-command';
-import { KEYS_HELP, publishedKeys, readJson } from './offline-files';
+import { configuredSignerSet, KEYS_HELP, publishedKeys, readJson } from './offline-files';
 
-function chainResult(check: ChainCheck, length: number): number {
+function chainResult(check: ChainCheck, docs: unknown[], set: ReceiptSignerSet | undefined): number {
   if (!check.valid) {
-    console.log(`invalid: ${check.reason} (receipt ${check.index + 1} of ${length})`);
+    console.log(`invalid: ${check.reason} (receipt ${check.index + 1} of ${docs.length})`);
     return EXIT.failed;
   }
   console.log(`valid: chain of ${check.length} receipt(s), head ${check.head}`);
-  return EXIT.ok;
+  if (!set) return EXIT.ok;
+  const quorum = verifyChainQuorum(docs, set);
+  quorum.receipts.forEach((r, i) => {
+    if (!(r.valid && r.final)) console.log(`not final: receipt ${i + 1} of ${docs.length}`);
+  });
+  console.log(quorum.final ? `final: every receipt signed by ${set.threshold} or more signers` : 'chain not final');
+  return quorum.final ? EXIT.ok : EXIT.failed;
+}
+
+/** The k-of-n check of one receipt: who signed, what was not counted, final or not. */
+function quorumResult(doc: unknown, set: ReceiptSignerSet): number {
+  const q = verifyQuorum(doc, set);
+  if (!q.valid) return EXIT.failed;
+  for (const r of q.rejected) {
+    console.log(`signature not counted: key ${r.key_id}${r.signer_id ? ` (signer ${r.signer_id})` : ''}: ${r.reason}`);
+  }
+  const who = q.signed_by.join(', ') || 'none';
+  console.log(`${q.final ? 'final' : 'not final'}: ${q.signed_by.length} of ${q.threshold} signer(s) needed (${who})`);
+  return q.final ? EXIT.ok : EXIT.failed;
 }
 
 /**
@@ -30,7 +51,8 @@ export function verifyReceiptCommand(program: Command, cli: Cli): void {
     program
       .command('verify-receipt')
       .description(
-        "verify a job's receipt, or its whole chain, offline against the published keys; exit 1 with the reason when invalid",
+        "verify a job's receipt, or its whole chain, offline against the published keys (and, with a signer set, " +
+          'that k of its signers signed); exit 1 with the reason when invalid or not final',
       )
       .argument(
         '<file>',
@@ -41,7 +63,8 @@ export function verifyReceiptCommand(program: Command, cli: Cli): void {
         cli.action(async (file: string, opts: { keys?: string }) => {
           const doc = readJson(file, 'receipt');
           const keys = await publishedKeys(opts.keys, cli);
-          if (Array.isArray(doc)) return chainResult(verifyReceiptChain(doc, keys), doc.length);
+          const set = await configuredSignerSet(opts.keys, cli);
+          if (Array.isArray(doc)) return chainResult(verifyReceiptChain(doc, keys), doc, set);
           if (isChainDocument(doc)) {
             const problem = chainDocumentProblem(doc);
             if (problem) {
@@ -49,7 +72,7 @@ export function verifyReceiptCommand(program: Command, cli: Cli): void {
               return EXIT.failed;
             }
             const chain = doc as unknown as ReceiptChainDocument;
-            return chainResult(verifyChainDocument(chain, keys), chain.receipts.length);
+            return chainResult(verifyChainDocument(chain, keys), chain.receipts, set);
           }
           const check = verifyReceipt(doc, keys);
           if (!check.valid) {
@@ -64,7 +87,7 @@ export function verifyReceiptCommand(program: Command, cli: Cli): void {
             );
             if (!attested.valid) return EXIT.failed;
           }
-          return EXIT.ok;
+          return set ? quorumResult(doc, set) : EXIT.ok;
         }),
       ),
     'verify-receipt receipts.json --keys keys.json',

@@ -26,6 +26,8 @@ export const JOURNAL_TABLES: readonly JournalTable[] = [
   { table: 'revoked_replicas', key: ['network_job_id', 'prover_id'] },
   { table: 'job_audit_log', key: ['id'], page: 500 },
   { table: 'receipts', key: ['network_job_id', 'seq'], page: 500 },
+  // Countersignatures of a receipt quorum (receipt, signer).
+  { table: 'receipt_signatures', key: ['receipt_id', 'signer_id'], page: 500 },
   { table: 'settlement_batches', key: ['batch_no'] },
   { table: 'settlement_batch_transfers', key: ['batch_no', 'position'] },
   { table: 'settlement_balances', key: ['batch_no', 'account_id'] },

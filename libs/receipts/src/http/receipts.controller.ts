@@ -5,6 +5,9 @@ import { JobAudienceQuery, JobNotFoundError } from '@tally/jobs';
 import { ApiErrors, ApiJobIdParam, DomainError, ErrorCode, InvalidRequestError, ParseJobIdPipe } from '@tally/shared';
 import { SigningKeyring } from '../keys/signing-keyring';
 import {
+  ReceiptSignerSet,
+  verifyChainQuorum,
+  verifyQuorum,
   chainDocumentProblem,
   isChainDocument,
   RECEIPT_DOMAIN,
@@ -17,6 +20,8 @@ import {
   verifyReceipt,
 } from '../offline';
 import { ReceiptRepository } from '../persistence/receipt.repository';
+import { ReceiptSignerSetQuery } from '../queries/receipt-keys.query';
+import { SignedReceiptsQuery } from '../queries/signed-receipts/signed-receipts.query';
 
 class PublishedKeyDto {
   @ApiProperty({ description: 'hex SHA-256 of the raw public key' }) key_id: string;
@@ -36,6 +41,14 @@ class ReceiptSignatureDto {
 class ReceiptAttestationDto {
   @ApiProperty() key_id: string;
   @ApiProperty({ description: 'hex' }) value: string;
+}
+
+class ReceiptCountersignatureDto {
+  @ApiProperty({ description: 'the signer of the set whose key signed' }) signer_id: string;
+  @ApiProperty() key_id: string;
+  @ApiProperty({ enum: ['ed25519'] }) algorithm: string;
+  @ApiProperty({ description: 'hex, over the same statement bytes as signature' }) value: string;
+  @ApiPropertyOptional({ format: 'date-time' }) signed_at?: string;
 }
 
 /** A signed receipt, in its own versioned format (docs/architecture.md): checked offline, never rewritten. */
@@ -61,6 +74,13 @@ class ReceiptDocumentDto {
   @ApiProperty({ description: 'hex SHA-256 of the canonical statement' }) receipt_hash: string;
   @ApiProperty({ type: ReceiptSignatureDto }) signature: ReceiptSignatureDto;
   @ApiPropertyOptional({ type: ReceiptAttestationDto }) attestation?: ReceiptAttestationDto;
+  @ApiPropertyOptional({
+    type: [ReceiptCountersignatureDto],
+    description: "with a signer set: each signer's signature (the issuer's first), not covered by receipt_hash",
+  })
+  signatures?: ReceiptCountersignatureDto[];
+  @ApiPropertyOptional({ description: 'with a signer set: whether k distinct signers of the set have signed' })
+  final?: boolean;
 }
 
 class ReceiptChainDto {
@@ -68,8 +88,45 @@ class ReceiptChainDto {
   @ApiProperty({ type: [ReceiptDocumentDto], description: 'oldest first' }) receipts: ReceiptDocumentDto[];
 }
 
+class SignerKeyDto {
+  @ApiProperty() key_id: string;
+  @ApiProperty({ description: 'raw Ed25519 public key, hex' }) public_key: string;
+}
+
+class ReceiptSignerDto {
+  @ApiProperty() signer_id: string;
+  @ApiProperty({ type: [SignerKeyDto], description: 'every key the signer ever used, rotated ones included' })
+  keys: SignerKeyDto[];
+}
+
+class SignerSetDto {
+  @ApiProperty({ description: 'false: no signer set is configured (one signer holding every signing key, k = 1)' })
+  configured: boolean;
+  @ApiProperty({ type: 'integer', description: 'k: distinct signers that make a receipt final' }) threshold: number;
+  @ApiProperty({ type: [ReceiptSignerDto] }) signers: ReceiptSignerDto[];
+}
+
 class ReceiptKeysDto {
   @ApiProperty({ type: [PublishedKeyDto] }) keys: PublishedKeyDto[];
+  @ApiProperty({ type: SignerSetDto, description: 'who signs receipts, and how many make one final' })
+  signer_set: SignerSetDto;
+}
+
+class RejectedSignatureDto {
+  @ApiProperty({ nullable: true, type: String }) signer_id: string | null;
+  @ApiProperty() key_id: string;
+  @ApiProperty({ enum: ['signer_not_in_set', 'signer_mismatch', 'signature_invalid'] }) reason: string;
+}
+
+class QuorumResultDto {
+  @ApiProperty({ description: 'k distinct signers of the set signed (a chain: every receipt of it)' }) final: boolean;
+  @ApiProperty({ type: 'integer' }) threshold: number;
+  @ApiPropertyOptional({ type: [String], description: 'a receipt: the signers whose signature verified' })
+  signed_by?: string[];
+  @ApiPropertyOptional({ type: [RejectedSignatureDto], description: 'a receipt: signatures not counted' })
+  rejected?: RejectedSignatureDto[];
+  @ApiPropertyOptional({ type: [Number], description: 'a chain: the positions (from 0) of receipts not final' })
+  not_final?: number[];
 }
 
 class VerifyResultDto {
@@ -85,6 +142,8 @@ class VerifyResultDto {
   @ApiPropertyOptional({ description: 'a chain: the position (from 0) of the receipt that failed' }) index?: number;
   @ApiPropertyOptional({ description: 'the attestation check, when the receipt carries one' })
   attestation?: { valid: boolean; reason?: string; key_id?: string };
+  @ApiPropertyOptional({ type: QuorumResultDto, description: 'with a signer set: the k-of-n check' })
+  quorum?: QuorumResultDto;
 }
 
 @ApiTags('receipts')
@@ -94,6 +153,8 @@ export class ReceiptsController {
     private readonly receipts: ReceiptRepository,
     private readonly audiences: JobAudienceQuery,
     private readonly keyring: SigningKeyring,
+    private readonly signerSet: ReceiptSignerSetQuery,
+    private readonly signed: SignedReceiptsQuery,
   ) {}
 
   @Get('jobs/:network_job_id/receipt')
@@ -111,7 +172,8 @@ export class ReceiptsController {
     if (!latest) {
       throw new DomainError(ErrorCode.JobNotFound, `job ${id} has no receipt yet`, { network_job_id: id });
     }
-    return latest;
+    const [served] = await this.signed.served([latest]);
+    return served;
   }
 
   @Get('jobs/:network_job_id/receipts')
@@ -119,24 +181,24 @@ export class ReceiptsController {
   @Roles('admin', 'client', 'prover')
   @ApiOperation({
     operationId: 'receipts.chain',
-    summary: "The job's receipt chain, oldest first: assignment(s), execution, settlement",
+    summary: "The job's receipt chain, oldest first: assignment(s), execution, verification, settlement",
   })
   @ApiOkResponse({ type: ReceiptChainDto })
   @ApiErrors(ErrorCode.JobNotFound)
   async chain(@Param('network_job_id', new ParseJobIdPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     await this.checkAudience(id, principal);
-    return { network_job_id: id, receipts: await this.receipts.chain(id) };
+    return { network_job_id: id, receipts: await this.signed.served(await this.receipts.chain(id)) };
   }
 
   @Get('receipts/keys')
   @Public({ throttled: true })
   @ApiOperation({
     operationId: 'receipts.keys',
-    summary: 'Every key that ever signed receipts or batches, active and retired',
+    summary: 'Every key that ever signed receipts or batches, active and retired, and the receipt signer set',
   })
   @ApiOkResponse({ type: ReceiptKeysDto })
   async keys(): Promise<ReceiptKeysDto> {
-    return { keys: await this.keyring.publicKeys() };
+    return { keys: await this.keyring.publicKeys(), signer_set: await this.signerSet.current() };
   }
 
   @Post('receipts/verify')
@@ -154,15 +216,19 @@ export class ReceiptsController {
   @ApiOkResponse({ type: VerifyResultDto })
   async verify(@Body() body: unknown): Promise<VerifyResultDto> {
     const keys = await this.keyring.publicKeys();
+    // Reported with a configured set only: without one, a valid receipt is final.
+    const set = this.signerSet.configured;
     if (isChainDocument(body)) {
       const problem = chainDocumentProblem(body);
       if (problem) throw new InvalidRequestError(problem.detail, { field: problem.field });
       const chain = verifyChainDocument(body as unknown as ReceiptChainDocument, keys);
-      return chain.valid ? chain : { valid: false, reason: chain.reason, index: chain.index };
+      if (!chain.valid) return { valid: false, reason: chain.reason, index: chain.index };
+      return set ? { ...chain, quorum: chainQuorum(body.receipts as unknown[], set) } : chain;
     }
     const check = verifyReceipt(body, keys);
     if (!check.valid) return { valid: false, reason: check.reason };
     const result: VerifyResultDto = { valid: true, key_id: check.key_id, receipt_hash: check.receipt_hash };
+    if (set) result.quorum = receiptQuorum(body, set);
     if ((body as ReceiptDocument).attestation) {
       const attested = verifyAttestation(body, keys);
       result.attestation = attested.valid
@@ -188,4 +254,16 @@ export class ReceiptsController {
             (await this.receipts.assignedProvers(id)).has(principal.subject))));
     if (!visible) throw new JobNotFoundError(id);
   }
+}
+
+function receiptQuorum(doc: unknown, set: ReceiptSignerSet): QuorumResultDto {
+  const q = verifyQuorum(doc, set);
+  if (!q.valid) return { final: false, threshold: set.threshold, signed_by: [], rejected: [] };
+  return { final: q.final, threshold: q.threshold, signed_by: q.signed_by, rejected: q.rejected };
+}
+
+function chainQuorum(docs: unknown[], set: ReceiptSignerSet): QuorumResultDto {
+  const q = verifyChainQuorum(docs, set);
+  const notFinal = q.receipts.flatMap((r, i) => (r.valid && r.final ? [] : [i]));
+  return { final: q.final, threshold: set.threshold, not_final: notFinal };
 }

@@ -30,7 +30,8 @@ export class MissingSigningKeyError extends ConfigurationError {
   constructor() {
     super(
       'RECEIPT_SIGNING_KEY_HEX is required with DATABASE_URL (64 hex characters: a 32-byte Ed25519 seed); ' +
-        'every replica must sign with the same configured key. Make one with `openssl rand -hex 32` ' +
+        'every replica signs with its configured key (the same one on every replica, or with RECEIPT_SIGNER_SET ' +
+        'each replica its own, listed in the set). Make one with `openssl rand -hex 32` ' +
         'and keep it secret.',
     );
   }
@@ -76,6 +77,11 @@ export class SigningKeyring implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     await this.publish('signing', this.signing);
     if (this.attestation) await this.publish('attestation', this.attestation);
+  }
+
+  /** The public half (hex) of the key that signs now. */
+  get publicKey(): string {
+    return this.signing.publicKey;
   }
 
   /** The id of the key that signs now. */

@@ -2,3 +2,4 @@ export * from './crypto';
 export * from './merkle';
 export * from './batch';
 export * from './receipt';
+export * from './quorum';

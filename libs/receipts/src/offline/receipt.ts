@@ -16,7 +16,11 @@ export const RECEIPT_VERSIONS: readonly number[] = [1, 2];
 const JOB_ID = /^[1-9][0-9]{0,18}$/;
 const INT64_MAX = 9_223_372_036_854_775_807n;
 const isJobId = (v: unknown) => typeof v === 'string' && JOB_ID.test(v) && BigInt(v) <= INT64_MAX;
-export const RECEIPT_KINDS = ['assignment', 'execution', 'settlement'] as const;
+/**
+ * assignment → execution → verification (a replicated job's majority, when decided) →
+ * settlement. A chain of any of these kinds verifies; only the settlement ends it.
+ */
+export const RECEIPT_KINDS = ['assignment', 'execution', 'verification', 'settlement'] as const;
 export type ReceiptKind = (typeof RECEIPT_KINDS)[number];
 
 /** The signed fields of a receipt; kind-specific fields sit beside the common ones. */
@@ -47,6 +51,22 @@ export interface ReceiptDocument extends ReceiptStatement {
   signature: { key_id: string; algorithm: 'ed25519'; value: string };
   /** A second key's signature over {domain: ATTESTATION_DOMAIN, version, receipt_hash}. */
   attestation?: { key_id: string; value: string };
+  /**
+   * With a signer set: every signer's signature over the same statement bytes as
+   * `signature` (the issuer's among them), and whether enough distinct signers signed.
+   * Neither is covered by the hash; verifyQuorum counts them itself.
+   */
+  signatures?: ReceiptCountersignature[];
+  final?: boolean;
+}
+
+/** One signer's Ed25519 signature over a receipt's canonical statement bytes. */
+export interface ReceiptCountersignature {
+  signer_id: string;
+  key_id: string;
+  algorithm: 'ed25519';
+  value: string;
+  signed_at?: string;
 }
 
 /** A published public key, as GET /v1/receipts/keys lists it (purpose and status optional offline). */
@@ -88,7 +108,16 @@ export function attestationBytes(receiptHash: string, version: number = RECEIPT_
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
-const DOCUMENT_FIELDS = new Set(['domain', 'version', 'receipt', 'receipt_hash', 'signature', 'attestation']);
+const DOCUMENT_FIELDS = new Set([
+  'domain',
+  'version',
+  'receipt',
+  'receipt_hash',
+  'signature',
+  'attestation',
+  'signatures',
+  'final',
+]);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const hasOnly = (v: Record<string, unknown>, fields: string[]) =>
   Object.keys(v).every((k) => fields.includes(k)) && fields.every((k) => k in v);
@@ -122,7 +151,42 @@ function shapeOf(doc: unknown): ReceiptFailure | ReceiptDocument {
     if (!isObject(a) || !hasOnly(a, ['key_id', 'value']) || typeof a.key_id !== 'string' || typeof a.value !== 'string')
       return 'malformed';
   }
+  if (doc.final !== undefined && typeof doc.final !== 'boolean') return 'malformed';
+  if (doc.signatures !== undefined && (!Array.isArray(doc.signatures) || !doc.signatures.every(isCountersignature)))
+    return 'malformed';
   return doc as unknown as ReceiptDocument;
+}
+
+function isCountersignature(v: unknown): boolean {
+  if (
+    !isObject(v) ||
+    !Object.keys(v).every((k) => ['signer_id', 'key_id', 'algorithm', 'value', 'signed_at'].includes(k))
+  )
+    return false;
+  return (
+    typeof v.signer_id === 'string' &&
+    typeof v.key_id === 'string' &&
+    v.algorithm === 'ed25519' &&
+    typeof v.value === 'string' &&
+    (v.signed_at === undefined || typeof v.signed_at === 'string')
+  );
+}
+
+/**
+ * The document's shape and hash (no signature checked): the statement bytes every signer
+ * signs, or why there are none.
+ */
+export function statementBytesOf(doc: unknown): { doc: ReceiptDocument; bytes: Buffer } | ReceiptFailure {
+  const shaped = shapeOf(doc);
+  if (typeof shaped === 'string') return shaped;
+  let bytes: Buffer;
+  try {
+    bytes = canonicalBytes(receiptStatement(shaped.receipt, shaped.version));
+  } catch {
+    return 'malformed';
+  }
+  if (sha256Hex(bytes) !== shaped.receipt_hash) return 'hash_mismatch';
+  return { doc: shaped, bytes };
 }
 
 /** The key named `keyId`, if it is listed and its id really is the hash of its public key. */
@@ -141,15 +205,9 @@ function findKey(keys: readonly ReceiptPublicKey[], keyId: string): ReceiptPubli
  * canonical statement, and that a listed signing key (active or retired) signed it.
  */
 export function verifyReceipt(doc: unknown, keys: readonly ReceiptPublicKey[]): ReceiptCheck {
-  const shaped = shapeOf(doc);
-  if (typeof shaped === 'string') return { valid: false, reason: shaped };
-  let bytes: Buffer;
-  try {
-    bytes = canonicalBytes(receiptStatement(shaped.receipt, shaped.version));
-  } catch {
-    return { valid: false, reason: 'malformed' };
-  }
-  if (sha256Hex(bytes) !== shaped.receipt_hash) return { valid: false, reason: 'hash_mismatch' };
+  const stated = statementBytesOf(doc);
+  if (typeof stated === 'string') return { valid: false, reason: stated };
+  const { doc: shaped, bytes } = stated;
   const key = findKey(keys, shaped.signature.key_id);
   if (!key) return { valid: false, reason: 'unknown_key' };
   if (key.purpose !== undefined && key.purpose !== 'signing') return { valid: false, reason: 'wrong_key_purpose' };

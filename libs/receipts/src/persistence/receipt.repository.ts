@@ -10,6 +10,13 @@ export interface ChainHead {
   legacy_job_id: string | null;
 }
 
+export interface StoredSignature {
+  signer_id: string;
+  key_id: string;
+  signature: string;
+  signed_at: Date;
+}
+
 /** The head of each job's chain (`u.id`): its seq, hash, and the id a version 1 head names the job by. */
 const HEAD = `LEFT JOIN LATERAL (
     SELECT seq, receipt_hash,
@@ -140,6 +147,63 @@ export class ReceiptRepository {
       [jobIds],
     );
     return new Set(rows.map((r) => r.id));
+  }
+
+  /** The countersignatures of these receipts, in signing order. */
+  async signaturesOf(receiptIds: string[]): Promise<Map<string, StoredSignature[]>> {
+    const out = new Map<string, StoredSignature[]>();
+    if (receiptIds.length === 0) return out;
+    const rows = await this.q<StoredSignature & { receipt_id: string; signed_at: Date }>(
+      `SELECT receipt_id::text AS receipt_id, signer_id, key_id, signature, signed_at FROM receipt_signatures
+       WHERE receipt_id = ANY($1::uuid[]) ORDER BY signed_at, signer_id`,
+      [receiptIds],
+    );
+    for (const r of rows) {
+      const list = out.get(r.receipt_id) ?? [];
+      list.push({ signer_id: r.signer_id, key_id: r.key_id, signature: r.signature, signed_at: r.signed_at });
+      out.set(r.receipt_id, list);
+    }
+    return out;
+  }
+
+  /**
+   * Up to `limit` receipts `signerId` has signed neither as their issuer (with one of
+   * `ownKeyIds`) nor by a countersignature, oldest first, each with the stored hash of the
+   * receipt before it in its chain (null for the first).
+   */
+  async unsignedBy(
+    signerId: string,
+    ownKeyIds: string[],
+    limit: number,
+  ): Promise<{ document: ReceiptDocument; receipt_hash: string; seq: number; prev_hash: string | null }[]> {
+    return this.q(
+      `SELECT r.document, r.receipt_hash, r.seq, p.receipt_hash AS prev_hash
+       FROM receipts r
+       LEFT JOIN receipts p ON p.network_job_id = r.network_job_id AND p.seq = r.seq - 1
+       WHERE r.key_id <> ALL($2::text[])
+         AND NOT EXISTS (SELECT 1 FROM receipt_signatures s WHERE s.receipt_id = r.receipt_id AND s.signer_id = $1)
+       ORDER BY r.created_at, r.receipt_id
+       LIMIT $3`,
+      [signerId, ownKeyIds, limit],
+    );
+  }
+
+  /** Appends countersignatures; one a signer already gave is kept as it is (the pair is unique). */
+  async insertSignatures(rows: { receipt_id: string; signer_id: string; key_id: string; signature: string }[]) {
+    if (rows.length === 0) return 0;
+    const inserted = await this.q<{ receipt_id: string }>(
+      `INSERT INTO receipt_signatures (receipt_id, signer_id, key_id, signature)
+       SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[])
+       ON CONFLICT (receipt_id, signer_id) DO NOTHING
+       RETURNING receipt_id`,
+      [
+        rows.map((r) => r.receipt_id),
+        rows.map((r) => r.signer_id),
+        rows.map((r) => r.key_id),
+        rows.map((r) => r.signature),
+      ],
+    );
+    return inserted.length;
   }
 
   /** The provers named by the job's assignment receipts (every round's, so a requeue's earlier provers too). */

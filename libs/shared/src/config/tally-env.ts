@@ -437,6 +437,31 @@ export class TallyEnv {
   })
   RECEIPT_ATTESTATION_KEY_HEX?: string;
 
+  /**
+   * The receipt signer set: JSON, or the path of a JSON file, listing each signer (one per
+   * Tally replica) and every public key it ever signed with: [{"signer_id": "a",
+   * "public_keys": ["<64 hex>", ...]}, ...]. Unset: one signer (every published key), k = 1.
+   */
+  @IfPresent()
+  @IsString()
+  RECEIPT_SIGNER_SET?: string;
+
+  /** k: how many distinct signers of RECEIPT_SIGNER_SET make a receipt final (default: a majority). */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  RECEIPT_QUORUM?: number;
+
+  /** Milliseconds between countersigning sweeps (with RECEIPT_SIGNER_SET). */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(3_600_000)
+  RECEIPT_COUNTERSIGN_MS = 1000;
+
   /** Cron expression of the periodic settlement seal (a batch is sealed only when there are new transfers). */
   @IfPresent()
   @IsCron('SETTLEMENT_SEAL_CRON must be a cron expression, like 0 * * * * * (every minute)')
@@ -713,6 +738,11 @@ export function validateEnv(raw: Record<string, unknown>): TallyEnv {
   }
   const sinkProblem = settlementChainProblem(env);
   if (sinkProblem) throw new InvalidEnvironmentError(`Invalid environment:\n  ${sinkProblem}`);
+  if (env.RECEIPT_QUORUM !== undefined && env.RECEIPT_SIGNER_SET === undefined) {
+    throw new InvalidEnvironmentError(
+      'Invalid environment:\n  RECEIPT_QUORUM: needs RECEIPT_SIGNER_SET (the signers k counts among); set both or neither',
+    );
+  }
   // A heartbeat's view is as old as the liveness rule lets one be and still count: a start
   // that old, still unlisted, is lost and not on its way.
   env.PROVER_START_ACK_GRACE_MS ??= env.PROVER_LIVENESS_TTL_MS;

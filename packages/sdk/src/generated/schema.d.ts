@@ -845,7 +845,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The job's receipt chain, oldest first: assignment(s), execution, settlement */
+    /** The job's receipt chain, oldest first: assignment(s), execution, verification, settlement */
     get: operations['receipts.chain'];
     put?: never;
     post?: never;
@@ -862,7 +862,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Every key that ever signed receipts or batches, active and retired */
+    /** Every key that ever signed receipts or batches, active and retired, and the receipt signer set */
     get: operations['receipts.keys'];
     put?: never;
     post?: never;
@@ -2400,6 +2400,17 @@ export interface components {
       /** @description hex */
       value: string;
     };
+    ReceiptCountersignatureDto: {
+      /** @description the signer of the set whose key signed */
+      signer_id: string;
+      key_id: string;
+      /** @enum {string} */
+      algorithm: 'ed25519';
+      /** @description hex, over the same statement bytes as signature */
+      value: string;
+      /** Format: date-time */
+      signed_at?: string;
+    };
     ReceiptDocumentDto: {
       /** @enum {string} */
       domain: 'tally.receipt';
@@ -2409,7 +2420,7 @@ export interface components {
       receipt?: {
         receipt_id: string;
         /** @enum {string} */
-        kind: 'assignment' | 'execution' | 'settlement';
+        kind: 'assignment' | 'execution' | 'verification' | 'settlement';
         /** @description position in the chain, from 1 */
         seq: number;
         network_job_id: string;
@@ -2424,6 +2435,10 @@ export interface components {
       receipt_hash: string;
       signature: components['schemas']['ReceiptSignatureDto'];
       attestation?: components['schemas']['ReceiptAttestationDto'];
+      /** @description with a signer set: each signer's signature (the issuer's first), not covered by receipt_hash */
+      signatures?: components['schemas']['ReceiptCountersignatureDto'][];
+      /** @description with a signer set: whether k distinct signers of the set have signed */
+      final?: boolean;
     };
     ReceiptChainDto: {
       /** Format: int64 */
@@ -2443,8 +2458,44 @@ export interface components {
       created_at: string;
       retired_at: string | null;
     };
+    SignerKeyDto: {
+      key_id: string;
+      /** @description raw Ed25519 public key, hex */
+      public_key: string;
+    };
+    ReceiptSignerDto: {
+      signer_id: string;
+      /** @description every key the signer ever used, rotated ones included */
+      keys: components['schemas']['SignerKeyDto'][];
+    };
+    SignerSetDto: {
+      /** @description false: no signer set is configured (one signer holding every signing key, k = 1) */
+      configured: boolean;
+      /** @description k: distinct signers that make a receipt final */
+      threshold: number;
+      signers: components['schemas']['ReceiptSignerDto'][];
+    };
     ReceiptKeysDto: {
       keys: components['schemas']['PublishedKeyDto'][];
+      /** @description who signs receipts, and how many make one final */
+      signer_set: components['schemas']['SignerSetDto'];
+    };
+    RejectedSignatureDto: {
+      signer_id: string | null;
+      key_id: string;
+      /** @enum {string} */
+      reason: 'signer_not_in_set' | 'signer_mismatch' | 'signature_invalid';
+    };
+    QuorumResultDto: {
+      /** @description k distinct signers of the set signed (a chain: every receipt of it) */
+      final: boolean;
+      threshold: number;
+      /** @description a receipt: the signers whose signature verified */
+      signed_by?: string[];
+      /** @description a receipt: signatures not counted */
+      rejected?: components['schemas']['RejectedSignatureDto'][];
+      /** @description a chain: the positions (from 0) of receipts not final */
+      not_final?: number[];
     };
     VerifyResultDto: {
       valid: boolean;
@@ -2460,6 +2511,8 @@ export interface components {
       index?: number;
       /** @description the attestation check, when the receipt carries one */
       attestation?: Record<string, never>;
+      /** @description with a signer set: the k-of-n check */
+      quorum?: components['schemas']['QuorumResultDto'];
     };
     SealedBatchResponseDto: {
       /** @enum {string} */

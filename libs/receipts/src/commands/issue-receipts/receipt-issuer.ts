@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AssignmentRow, JobReceipts, JobRow } from '@tally/jobs';
+import { AssignmentRow, decideReplicas, JobReceipts, JobRow, REPLICA_MOVES } from '@tally/jobs';
 import { ScorecardsQuery } from '@tally/provers';
 import { Clock, newId } from '@tally/shared';
 import { SigningKeyring } from '../../keys/signing-keyring';
@@ -20,6 +20,46 @@ interface ScorecardRef {
   prover_id: string;
   scorecard_version: string | null;
   score: string | null;
+}
+
+/**
+ * What a replicated job's verification receipt states: the majority as the jobs lib decides
+ * it (decideReplicas, the one rule), the agreeing replicas and the dissenting ones with the
+ * result hash each reported, and the replicas called off before reporting. Null for a
+ * single-replica job (its one report, in the execution receipt, is all there is to verify)
+ * and for a job that ended before its replicas decided anything (timed out, cancelled).
+ */
+function verificationFields(job: JobRow, assignments: AssignmentRow[]): Record<string, unknown> | null {
+  if (job.replicas <= 1) return null;
+  const reported = assignments.filter((a) => a.status === REPLICA_MOVES.report.to);
+  const decision = decideReplicas(
+    job.replicas,
+    reported.map((a) => ({
+      proverId: a.prover_id,
+      success: a.success === true,
+      finalCostMicros: a.final_cost_micros === null ? null : BigInt(a.final_cost_micros),
+      resultHash: a.result_hash,
+    })),
+  );
+  if (decision.kind === 'waiting') return null;
+  const agreeing = decision.kind === 'completed' ? decision.majority : [];
+  const replica = (a: AssignmentRow) => ({
+    prover_id: a.prover_id,
+    replica: a.replica,
+    success: a.success,
+    result_hash: a.result_hash,
+  });
+  return {
+    outcome: decision.kind === 'completed' ? 'majority' : 'no_majority',
+    replicas: job.replicas,
+    needed: Math.floor(job.replicas / 2) + 1,
+    result_hash: decision.kind === 'completed' ? reported.find((a) => a.prover_id === agreeing[0])!.result_hash : null,
+    agreeing: reported.filter((a) => agreeing.includes(a.prover_id)).map(replica),
+    dissenting: reported.filter((a) => !agreeing.includes(a.prover_id)).map(replica),
+    not_reported: assignments
+      .filter((a) => a.status !== REPLICA_MOVES.report.to)
+      .map((a) => ({ prover_id: a.prover_id, replica: a.replica, status: a.status })),
+  };
 }
 
 /**
@@ -99,6 +139,12 @@ export class ReceiptIssuer extends JobReceipts {
         });
         out.push({ document: execution.document, round });
         prev = { seq: execution.seq, receipt_hash: execution.receiptHash, legacy_job_id: null };
+        const fields = verificationFields(after, assignments);
+        if (fields) {
+          const verification = this.build(after, 'verification', prev, fields);
+          out.push({ document: verification.document, round });
+          prev = { seq: verification.seq, receipt_hash: verification.receiptHash, legacy_job_id: null };
+        }
       }
       const completed = after.status === 'COMPLETED';
       const settlement = this.build(after, 'settlement', prev, {
