@@ -298,9 +298,9 @@ describe('typed service endpoints', () => {
     const client = await ctx.fundedClient('10');
     const prover = await gpuProver();
     const id = await runningLlm(client.key, [prover]);
-    // Not decided yet: no result (DSE-015, with the job's status).
+    // Not decided yet: no result (DSE-015, with the job's status as job_status).
     const early = await result(id, client.key).expect(404);
-    expect(early.body).toMatchObject({ code: 'DSE-015', network_job_id: id, status: 'RUNNING' });
+    expect(early.body).toMatchObject({ code: 'DSE-015', network_job_id: id, status: 404, job_status: 'RUNNING' });
 
     const metadata = { output_tokens: 212, finish_reason: 'stop' };
     await ctx

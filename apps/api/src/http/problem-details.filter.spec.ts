@@ -73,6 +73,11 @@ describe('ProblemDetailsFilter', () => {
     );
   });
 
+  it("an error's details never replace the members the problem defines", () => {
+    const sent = filter(new InvalidRequestError('bad', { status: 'PENDING', code: 'X', field: 'f', type: 'y' }));
+    expect(sent.body).toMatchObject({ status: 400, code: 'DSE-001', type: '/docs/errors#DSE-001', field: 'f' });
+  });
+
   it('a request the client aborted is a 400 (not logged); a database connection reset is the outage 503', () => {
     const aborted = filter(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
     expect(aborted.status).toBe(400);

@@ -105,7 +105,7 @@ export function titleOf(code: ErrorCode, status: number): string {
 
 /** An error's RFC 9457 body: its DSE code as type and code, its message as detail, its details beside. */
 function problemJson(error: DomainError, status: number, requestId: string, instance?: string): string {
-  return JSON.stringify({
+  const problem: Record<string, unknown> = {
     type: problemType(error.code),
     title: titleOf(error.code, status),
     status,
@@ -113,8 +113,10 @@ function problemJson(error: DomainError, status: number, requestId: string, inst
     code: error.code,
     instance,
     request_id: requestId,
-    ...(error.details ?? {}),
-  });
+  };
+  // A detail never replaces a member RFC 9457 (or this API) defines: `status` stays the HTTP status.
+  for (const [name, value] of Object.entries(error.details ?? {})) if (!(name in problem)) problem[name] = value;
+  return JSON.stringify(problem);
 }
 
 function toDomainError(exception: unknown, req: FastifyRequest, routes?: RouteMethods): DomainError {

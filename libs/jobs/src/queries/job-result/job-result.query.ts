@@ -55,7 +55,7 @@ export class JobResultQuery {
     if (!DECIDED.includes(job.status)) {
       throw new NotFoundError(
         `job ${id} is ${job.status}: it has no result${job.status === 'FAILED' || job.status === 'CANCELLED' ? '' : ' yet'}`,
-        { network_job_id: id, status: job.status },
+        { network_job_id: id, job_status: job.status },
       );
     }
     const replicas: ReportedReplica[] = await this.uow.tx.query(
