@@ -13,11 +13,14 @@ import type { DataSource } from 'typeorm';
  *   makes a replay of it a 401. None counts.
  * - outbox_cursors: how far the outbox's readers (webhooks) have read; they move on their
  *   own over earlier requests' events (`unfollowed` waits for them). None counts.
+ * - control_log: an admin's refused action is logged as `rejected` (DSE §7.4); only a row
+ *   that records a success counts.
  */
 const REFUSAL_BOOKKEEPING: Record<string, string> = {
   idempotency_keys: "outcome <> 'rejected'",
   request_signatures: 'false',
   outbox_cursors: 'false',
+  control_log: "outcome <> 'rejected'",
 };
 
 export interface Fingerprint {
