@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { SchedulerModule } from '@tally/scheduler';
+import { SettlementModule } from '@tally/settlement';
 import { DatabaseProbe } from './health/database-probe';
+import { DependencyProbes } from './health/dependency-probes';
 import { ErrorReferenceController } from './error-reference/error-reference.controller';
 import { EventsStatusController } from './events/events-status.controller';
 import { HealthController } from './health/health.controller';
@@ -17,7 +20,7 @@ import { SystemInfoController } from './system-info/system-info.controller';
  * the protocol version with it.
  */
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), SchedulerModule, SettlementModule],
   controllers: [
     HealthController,
     SystemInfoController,
@@ -25,7 +28,7 @@ import { SystemInfoController } from './system-info/system-info.controller';
     EventsStatusController,
     ErrorReferenceController,
   ],
-  providers: [HttpMetrics, ProtocolVersions, ConnectionDrainer, DatabaseProbe],
+  providers: [HttpMetrics, ProtocolVersions, ConnectionDrainer, DatabaseProbe, DependencyProbes],
   exports: [HttpMetrics, ProtocolVersions],
 })
 export class OperationsModule {}

@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { CommandBus } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
-import { Coalesced, LoopBackoff, TallyEnv } from '@tally/shared';
+import { Coalesced, LoopBackoff, LoopLiveness, loopLiveness, TallyEnv } from '@tally/shared';
 import { DeliverBatchesCommand } from '../commands/deliver-batches/deliver-batches.command';
 import { SealBatchCommand } from '../commands/seal-batch/seal-batch.command';
 
@@ -18,17 +18,21 @@ export const DELIVERY_INTERVAL = 'settlement.deliver';
 export class SettlementTicker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(SettlementTicker.name);
   private stopped = false;
+  /** When the clocks started (epoch ms): a loop's age counts from here until its first run. */
+  private startedAt = 0;
+  private readonly sealBackoff = new LoopBackoff('settlement seal', this.logger);
+  private readonly deliverBackoff = new LoopBackoff('settlement delivery', this.logger);
   private readonly seal = new Coalesced(
     async () => {
       if (await this.commands.execute(new SealBatchCommand())) this.deliverSoon();
     },
     () => this.stopped,
-    new LoopBackoff('settlement seal', this.logger),
+    this.sealBackoff,
   );
   private readonly deliver = new Coalesced(
     () => this.commands.execute(new DeliverBatchesCommand()),
     () => this.stopped,
-    new LoopBackoff('settlement delivery', this.logger),
+    this.deliverBackoff,
   );
 
   constructor(
@@ -41,14 +45,31 @@ export class SettlementTicker implements OnApplicationBootstrap, BeforeApplicati
     return this.env.SETTLEMENT_ENABLED && !this.stopped;
   }
 
+  /** How often the delivery pass runs (at most every second). */
+  private get deliveryEveryMs(): number {
+    return Math.min(this.env.SETTLEMENT_RETRY_BASE_MS, 1000);
+  }
+
+  /**
+   * Each clock's last completed run, for readiness (none when settlement does not run). The
+   * seal follows a cron, so it has no interval: only its last error is reported.
+   */
+  liveness(): LoopLiveness[] {
+    if (!this.enabled) return [];
+    return [
+      loopLiveness(DELIVERY_INTERVAL, this.deliverBackoff, this.startedAt, this.deliveryEveryMs),
+      loopLiveness(SEAL_CRON, this.sealBackoff, this.startedAt),
+    ];
+  }
+
   onApplicationBootstrap(): void {
     if (!this.env.SETTLEMENT_ENABLED) return;
+    this.startedAt = Date.now();
     const job = CronJob.from({ cronTime: this.env.SETTLEMENT_SEAL_CRON, onTick: () => this.seal.run(), start: true });
     this.registry.addCronJob(SEAL_CRON, job);
-    const every = Math.min(this.env.SETTLEMENT_RETRY_BASE_MS, 1000);
     this.registry.addInterval(
       DELIVERY_INTERVAL,
-      setInterval(() => this.deliver.run(), every),
+      setInterval(() => this.deliver.run(), this.deliveryEveryMs),
     );
     this.deliver.run();
   }
