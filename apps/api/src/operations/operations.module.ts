@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { LedgerQueriesModule } from '@tally/ledger';
 import { SchedulerModule } from '@tally/scheduler';
 import { SettlementModule } from '@tally/settlement';
 import { DatabaseProbe } from './health/database-probe';
@@ -7,6 +8,7 @@ import { DependencyProbes } from './health/dependency-probes';
 import { ErrorReferenceController } from './error-reference/error-reference.controller';
 import { EventsStatusController } from './events/events-status.controller';
 import { HealthController } from './health/health.controller';
+import { BusinessMetrics } from './metrics/business-metrics';
 import { HttpMetrics } from './metrics/http-metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { ProtocolVersions } from './protocol-versions/protocol-versions';
@@ -20,7 +22,7 @@ import { SystemInfoController } from './system-info/system-info.controller';
  * the protocol version with it.
  */
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), SchedulerModule, SettlementModule],
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), SchedulerModule, SettlementModule, LedgerQueriesModule],
   controllers: [
     HealthController,
     SystemInfoController,
@@ -28,7 +30,7 @@ import { SystemInfoController } from './system-info/system-info.controller';
     EventsStatusController,
     ErrorReferenceController,
   ],
-  providers: [HttpMetrics, ProtocolVersions, ConnectionDrainer, DatabaseProbe, DependencyProbes],
+  providers: [BusinessMetrics, HttpMetrics, ProtocolVersions, ConnectionDrainer, DatabaseProbe, DependencyProbes],
   exports: [HttpMetrics, ProtocolVersions],
 })
 export class OperationsModule {}

@@ -26,6 +26,16 @@ export interface OutboxRecord {
 export class CommittedEvents {
   private readonly pending = new WeakMap<object, OutboxRecord[]>();
   private publisher?: (records: OutboxRecord[]) => void;
+  private readonly observers: ((records: readonly OutboxRecord[]) => void)[] = [];
+
+  /**
+   * Also hands every row this process commits to `observer` (business metrics count them
+   * here: a row is seen once, by the replica that committed it, and never if it rolled
+   * back). Called synchronously on the committing path: it must be cheap and never throw.
+   */
+  observe(observer: (records: readonly OutboxRecord[]) => void): void {
+    this.observers.push(observer);
+  }
 
   /** Who publishes committed rows (the relay, once the app has started). */
   publishWith(publisher: ((records: OutboxRecord[]) => void) | undefined): void {
@@ -53,6 +63,8 @@ export class CommittedEvents {
 
   /** Rows committed already (written outside a transaction, or by a statement of its own). */
   publish(records: OutboxRecord[]): void {
-    if (records.length > 0) this.publisher?.(records);
+    if (records.length === 0) return;
+    for (const observe of this.observers) observe(records);
+    this.publisher?.(records);
   }
 }
