@@ -86,6 +86,10 @@ describe('business metrics on /metrics', () => {
     expect(samples(text, 'tally_settlement_last_batch')).toEqual({ '': Number(sealed.body.batch.batch_no) });
     expect(samples(text, 'tally_settlement_last_batch_timestamp_seconds')['']).toBeGreaterThan(Date.now() / 1000 - 60);
     expect(samples(text, 'tally_outbox_backlog')['']).toBeGreaterThanOrEqual(0);
+    // Group commit: the one submit went in a batch of one; the ledger's writer batched the mints.
+    expect(samples(text, 'tally_group_commit_batch_size_sum')).toMatchObject({ 'writer="jobs.submit"': 1 });
+    expect(samples(text, 'tally_group_commit_batch_size_count')['writer="ledger"']).toBeGreaterThanOrEqual(1);
+    expect(samples(text, 'tally_group_commit_wait_seconds_count')['writer="ledger"']).toBeGreaterThanOrEqual(1);
     if (process.env.DATABASE_URL) {
       const pool = samples(text, 'tally_pg_pool_connections');
       expect(Object.keys(pool).sort()).toEqual(['state="idle"', 'state="in_use"', 'state="waiting"']);

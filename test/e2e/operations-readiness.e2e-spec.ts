@@ -51,6 +51,17 @@ describe('readiness covers the database, migrations and the background loops', (
     });
   });
 
+  it('times each loop run on /metrics (the scheduler tick, the delivery pass)', async () => {
+    const text = (await t.http().get('/metrics').expect(200)).text;
+    for (const loop of ['scheduler.assign', 'scheduler.sweep', 'settlement.deliver']) {
+      const count = new RegExp(
+        `^tally_loop_duration_seconds_count\\{loop="${loop.replace('.', '\\.')}",outcome="ok"\\} (\\d+)$`,
+        'm',
+      );
+      expect(Number(text.match(count)?.[1])).toBeGreaterThan(0);
+    }
+  });
+
   it('/health/details is for admins only', async () => {
     const res = await t.http().get('/health/details').expect(401);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);

@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { OperationsObserver } from '@tally/shared';
 import { TerminusModule } from '@nestjs/terminus';
 import { LedgerQueriesModule } from '@tally/ledger';
 import { SchedulerModule } from '@tally/scheduler';
@@ -19,8 +20,10 @@ import { SystemInfoController } from './system-info/system-info.controller';
  * Operations surface: /health, /ready, /metrics, /docs/errors (version-neutral) and
  * /v1/system/info, all public, and the HTTP side of graceful shutdown. HttpMetrics is exported so
  * configure-app.ts mounts its middleware first; ProtocolVersions so both transports check
- * the protocol version with it.
+ * the protocol version with it. Global so the libs' loops and writers find OperationsObserver
+ * (the business metrics) without importing this module.
  */
+@Global()
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), SchedulerModule, SettlementModule, LedgerQueriesModule],
   controllers: [
@@ -30,7 +33,15 @@ import { SystemInfoController } from './system-info/system-info.controller';
     EventsStatusController,
     ErrorReferenceController,
   ],
-  providers: [BusinessMetrics, HttpMetrics, ProtocolVersions, ConnectionDrainer, DatabaseProbe, DependencyProbes],
-  exports: [HttpMetrics, ProtocolVersions],
+  providers: [
+    BusinessMetrics,
+    { provide: OperationsObserver, useExisting: BusinessMetrics },
+    HttpMetrics,
+    ProtocolVersions,
+    ConnectionDrainer,
+    DatabaseProbe,
+    DependencyProbes,
+  ],
+  exports: [HttpMetrics, ProtocolVersions, OperationsObserver],
 })
 export class OperationsModule {}

@@ -1,7 +1,7 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { Coalesced, LoopBackoff, LoopLiveness, loopLiveness, TallyEnv } from '@tally/shared';
+import { Coalesced, LoopBackoff, LoopLiveness, loopLiveness, OperationsObserver, TallyEnv } from '@tally/shared';
 import { AssignPendingJobsCommand } from '../commands/assign-pending-jobs/assign-pending-jobs.command';
 import { SweepTimeoutsCommand } from '../commands/sweep-timeouts/sweep-timeouts.command';
 import type { VersionedSchedulerConfig } from '../domain';
@@ -32,6 +32,7 @@ export class SchedulerTicker implements OnApplicationBootstrap, BeforeApplicatio
     () => this.commands.execute(new AssignPendingJobsCommand(this.takePendingKnown())),
     () => this.stopped,
     this.assignBackoff,
+    (seconds, ok) => this.observer?.loopRan(ASSIGN_INTERVAL, seconds, ok),
   );
   private readonly sweep = new Coalesced(
     async () => {
@@ -40,6 +41,7 @@ export class SchedulerTicker implements OnApplicationBootstrap, BeforeApplicatio
     },
     () => this.stopped,
     this.sweepBackoff,
+    (seconds, ok) => this.observer?.loopRan(SWEEP_INTERVAL, seconds, ok),
   );
 
   constructor(
@@ -47,6 +49,7 @@ export class SchedulerTicker implements OnApplicationBootstrap, BeforeApplicatio
     private readonly queries: QueryBus,
     private readonly registry: SchedulerRegistry,
     private readonly env: TallyEnv,
+    @Optional() private readonly observer?: OperationsObserver,
   ) {}
 
   get enabled(): boolean {

@@ -1,8 +1,8 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
-import { Coalesced, LoopBackoff, LoopLiveness, loopLiveness, TallyEnv } from '@tally/shared';
+import { Coalesced, LoopBackoff, LoopLiveness, loopLiveness, OperationsObserver, TallyEnv } from '@tally/shared';
 import { DeliverBatchesCommand } from '../commands/deliver-batches/deliver-batches.command';
 import { SealBatchCommand } from '../commands/seal-batch/seal-batch.command';
 
@@ -28,17 +28,20 @@ export class SettlementTicker implements OnApplicationBootstrap, BeforeApplicati
     },
     () => this.stopped,
     this.sealBackoff,
+    (seconds, ok) => this.observer?.loopRan(SEAL_CRON, seconds, ok),
   );
   private readonly deliver = new Coalesced(
     () => this.commands.execute(new DeliverBatchesCommand()),
     () => this.stopped,
     this.deliverBackoff,
+    (seconds, ok) => this.observer?.loopRan(DELIVERY_INTERVAL, seconds, ok),
   );
 
   constructor(
     private readonly commands: CommandBus,
     private readonly registry: SchedulerRegistry,
     private readonly env: TallyEnv,
+    @Optional() private readonly observer?: OperationsObserver,
   ) {}
 
   get enabled(): boolean {

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { CommittedEvents, OutboxRecord } from '@tally/database';
 import { LEDGER_EVENT_OF_KIND, LedgerQueries } from '@tally/ledger';
-import { formatMicros } from '@tally/shared';
+import { formatMicros, OperationsObserver } from '@tally/shared';
 
 /** Gauges read from the database are cached this long, so a scrape storm costs a few queries. */
 export const DB_GAUGES_CACHE_MS = 5_000;
@@ -41,7 +41,7 @@ interface DbGauges {
  *   DB_GAUGES_CACHE_MS: every replica reports the same values, so do not sum them.
  */
 @Injectable()
-export class BusinessMetrics {
+export class BusinessMetrics implements OperationsObserver {
   readonly registry = new Registry();
   private readonly amountMicros = new Map<string, bigint>();
   private cached?: { at: number; value: Promise<DbGauges> };
@@ -77,6 +77,37 @@ export class BusinessMetrics {
     labelNames: ['route'] as const,
     registers: [this.registry],
   });
+
+  private readonly loopDuration = new Histogram({
+    name: 'tally_loop_duration_seconds',
+    help: "Runs of this replica's background loops (scheduler.assign is the scheduler tick, settlement.seal the seal), by loop and outcome",
+    labelNames: ['loop', 'outcome'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  private readonly batchSize = new Histogram({
+    name: 'tally_group_commit_batch_size',
+    help: "Items per batch of this replica's group-commit writers, by writer",
+    labelNames: ['writer'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [this.registry],
+  });
+  private readonly batchWait = new Histogram({
+    name: 'tally_group_commit_wait_seconds',
+    help: 'How long the oldest item of each group-commit batch waited before its batch started, by writer',
+    labelNames: ['writer'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  loopRan(loop: string, seconds: number, ok: boolean): void {
+    this.loopDuration.observe({ loop, outcome: ok ? 'ok' : 'failed' }, seconds);
+  }
+
+  groupCommitted(writer: string, size: number, waitedSeconds: number): void {
+    this.batchSize.observe({ writer }, size);
+    this.batchWait.observe({ writer }, waitedSeconds);
+  }
 
   constructor(
     committed: CommittedEvents,
