@@ -3919,7 +3919,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Process metrics, http_request_duration_seconds and tally_deprecated_requests_total */
+      /** @description Process metrics, http_request_duration_seconds and the tally_* business metrics (listed in docs/operations.md) */
       200: {
         headers: {
           [name: string]: unknown;
