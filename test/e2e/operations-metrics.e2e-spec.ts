@@ -86,6 +86,16 @@ describe('business metrics on /metrics', () => {
     expect(samples(text, 'tally_settlement_last_batch')).toEqual({ '': Number(sealed.body.batch.batch_no) });
     expect(samples(text, 'tally_settlement_last_batch_timestamp_seconds')['']).toBeGreaterThan(Date.now() / 1000 - 60);
     expect(samples(text, 'tally_outbox_backlog')['']).toBeGreaterThanOrEqual(0);
+    // Submit→assigned and submit→settled: the one job, once each (the replayed report moves nothing).
+    expect(samples(text, 'tally_job_latency_seconds_count')).toEqual({ 'stage="assigned"': 1, 'stage="settled"': 1 });
+    const [times] = await t.dataSource.query(
+      `SELECT extract(epoch FROM assigned_at - submitted_at)::float8 AS assigned,
+              extract(epoch FROM completed_at - submitted_at)::float8 AS settled FROM jobs WHERE network_job_id = $1`,
+      [id],
+    );
+    const sums = samples(text, 'tally_job_latency_seconds_sum');
+    expect(sums['stage="assigned"']).toBeCloseTo(times.assigned, 3);
+    expect(sums['stage="settled"']).toBeCloseTo(times.settled, 3);
     // Group commit: the one submit went in a batch of one; the ledger's writer batched the mints.
     expect(samples(text, 'tally_group_commit_batch_size_sum')).toMatchObject({ 'writer="jobs.submit"': 1 });
     expect(samples(text, 'tally_group_commit_batch_size_count')['writer="ledger"']).toBeGreaterThanOrEqual(1);

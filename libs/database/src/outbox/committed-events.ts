@@ -25,6 +25,7 @@ export interface OutboxRecord {
 @Injectable()
 export class CommittedEvents {
   private readonly pending = new WeakMap<object, OutboxRecord[]>();
+  private readonly callbacks = new WeakMap<object, (() => void)[]>();
   private publisher?: (records: OutboxRecord[]) => void;
   private readonly observers: ((records: readonly OutboxRecord[]) => void)[] = [];
 
@@ -49,16 +50,27 @@ export class CommittedEvents {
     else this.pending.set(tx, [...records]);
   }
 
-  /** `tx` committed: its rows go to the relay. */
-  committed(tx: object): void {
-    const records = this.pending.get(tx);
-    this.pending.delete(tx);
-    if (records) this.publish(records);
+  /** Runs `fn` once transaction `tx` commits, never if it rolls back (see UnitOfWork.afterCommit). */
+  onCommit(tx: object, fn: () => void): void {
+    const list = this.callbacks.get(tx);
+    if (list) list.push(fn);
+    else this.callbacks.set(tx, [fn]);
   }
 
-  /** `tx` rolled back: its rows never existed. */
+  /** `tx` committed: its rows go to the relay, and its after-commit callbacks run. */
+  committed(tx: object): void {
+    const records = this.pending.get(tx);
+    const callbacks = this.callbacks.get(tx);
+    this.pending.delete(tx);
+    this.callbacks.delete(tx);
+    if (records) this.publish(records);
+    for (const fn of callbacks ?? []) fn();
+  }
+
+  /** `tx` rolled back: its rows never existed, and its callbacks never run. */
   discard(tx: object): void {
     this.pending.delete(tx);
+    this.callbacks.delete(tx);
   }
 
   /** Rows committed already (written outside a transaction, or by a statement of its own). */

@@ -9,4 +9,6 @@ export abstract class OperationsObserver {
   abstract loopRan(loop: string, seconds: number, ok: boolean): void;
   /** A group-commit `writer` started a batch of `size` items, whose oldest waited `waitedSeconds`. */
   abstract groupCommitted(writer: string, size: number, waitedSeconds: number): void;
+  /** A job was assigned or settled (committed), `seconds` after it was submitted. */
+  abstract jobLatency(stage: 'assigned' | 'settled', seconds: number): void;
 }

@@ -100,6 +100,18 @@ export class BusinessMetrics implements OperationsObserver {
     registers: [this.registry],
   });
 
+  private readonly jobLatencies = new Histogram({
+    name: 'tally_job_latency_seconds',
+    help: 'Seconds from submit to assigned, and from submit to settled (completed, failed or cancelled), of the jobs this replica moved, by stage',
+    labelNames: ['stage'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [this.registry],
+  });
+
+  jobLatency(stage: 'assigned' | 'settled', seconds: number): void {
+    this.jobLatencies.observe({ stage }, seconds);
+  }
+
   loopRan(loop: string, seconds: number, ok: boolean): void {
     this.loopDuration.observe({ loop, outcome: ok ? 'ok' : 'failed' }, seconds);
   }
