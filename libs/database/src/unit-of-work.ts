@@ -59,6 +59,16 @@ export class UnitOfWork {
     return this.txHost.isTransactionActive();
   }
 
+  /**
+   * Runs `fn` once the current transaction commits (at once outside one), never if it rolls
+   * back: for effects outside the database that must follow only what was committed (metrics).
+   * `fn` must be synchronous, cheap and never throw.
+   */
+  afterCommit(fn: () => void): void {
+    if (this.txHost.isTransactionActive()) this.committed.onCommit(this.txHost.tx, fn);
+    else fn();
+  }
+
   run<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
     // Inside a transaction the work joins it; a retry is the outer transaction's to make.
     if (this.txHost.isTransactionActive()) return work();

@@ -10,3 +10,4 @@ export * from './verify/settlement-verifier';
 export { BATCH_NO_HEADER, DEDUPE_KEY_HEADER, SIGNATURE_HEADER, WebhookSink } from './sinks/webhook.sink';
 export { batchFileName, FileSink } from './sinks/file.sink';
 export * from './events/settlement.events';
+export { SettlementTicker } from './ticks/settlement-ticker';

@@ -428,6 +428,7 @@ describe('the OpenAPI document', () => {
     await check('get', '/v1/system/info', '/v1/system/info', {});
     await check('get', '/health', '/health', {});
     await check('get', '/ready', '/ready', {});
+    await check('get', '/health/details', '/health/details', admin);
 
     expect(problems).toEqual([]);
     // Every operation answered, but the event stream (an open text/event-stream, tested in its own spec).

@@ -77,9 +77,13 @@ export function writeClientErrorProblem(error: { code?: string }, socket: Duplex
   socket.destroy();
 }
 
+/** The DSE code each refused response carried, by its raw response (read by the metrics). */
+export const problemCodes = new WeakMap<object, string>();
+
 function writeProblem(exception: unknown, req: FastifyRequest, reply: FastifyReply, routes?: RouteMethods): void {
   const error = toDomainError(exception, req, routes);
   const status = statusForError(error);
+  problemCodes.set(reply.raw, error.code);
   if (error.code === ErrorCode.Internal) {
     logger.error({ err: exception, request_id: req.id }, 'unhandled error');
   }

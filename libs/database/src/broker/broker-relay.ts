@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { DataSource } from 'typeorm';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
-import { ErrorCode, LoopBackoff, TallyEnv } from '@tally/shared';
+import { ErrorCode, LoopBackoff, LoopFailure, TallyEnv } from '@tally/shared';
 import { eventMessages, publicEvent, type PublicOutboxRow } from '../outbox/public-event';
 import { prepared } from '../prepared';
 
@@ -76,6 +76,11 @@ export class BrokerRelay implements OnApplicationBootstrap, BeforeApplicationShu
   get state(): BrokerState {
     if (!this.enabled) return 'off';
     return this.streamReady && this.backoff.failuresInRow === 0 ? 'up' : 'degraded';
+  }
+
+  /** The relay's last failure (connect, stream or publish), kept after it recovers. */
+  get lastError(): LoopFailure | undefined {
+    return this.backoff.lastError;
   }
 
   onApplicationBootstrap(): void {

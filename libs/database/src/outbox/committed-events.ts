@@ -25,7 +25,18 @@ export interface OutboxRecord {
 @Injectable()
 export class CommittedEvents {
   private readonly pending = new WeakMap<object, OutboxRecord[]>();
+  private readonly callbacks = new WeakMap<object, (() => void)[]>();
   private publisher?: (records: OutboxRecord[]) => void;
+  private readonly observers: ((records: readonly OutboxRecord[]) => void)[] = [];
+
+  /**
+   * Also hands every row this process commits to `observer` (business metrics count them
+   * here: a row is seen once, by the replica that committed it, and never if it rolled
+   * back). Called synchronously on the committing path: it must be cheap and never throw.
+   */
+  observe(observer: (records: readonly OutboxRecord[]) => void): void {
+    this.observers.push(observer);
+  }
 
   /** Who publishes committed rows (the relay, once the app has started). */
   publishWith(publisher: ((records: OutboxRecord[]) => void) | undefined): void {
@@ -39,20 +50,33 @@ export class CommittedEvents {
     else this.pending.set(tx, [...records]);
   }
 
-  /** `tx` committed: its rows go to the relay. */
-  committed(tx: object): void {
-    const records = this.pending.get(tx);
-    this.pending.delete(tx);
-    if (records) this.publish(records);
+  /** Runs `fn` once transaction `tx` commits, never if it rolls back (see UnitOfWork.afterCommit). */
+  onCommit(tx: object, fn: () => void): void {
+    const list = this.callbacks.get(tx);
+    if (list) list.push(fn);
+    else this.callbacks.set(tx, [fn]);
   }
 
-  /** `tx` rolled back: its rows never existed. */
+  /** `tx` committed: its rows go to the relay, and its after-commit callbacks run. */
+  committed(tx: object): void {
+    const records = this.pending.get(tx);
+    const callbacks = this.callbacks.get(tx);
+    this.pending.delete(tx);
+    this.callbacks.delete(tx);
+    if (records) this.publish(records);
+    for (const fn of callbacks ?? []) fn();
+  }
+
+  /** `tx` rolled back: its rows never existed, and its callbacks never run. */
   discard(tx: object): void {
     this.pending.delete(tx);
+    this.callbacks.delete(tx);
   }
 
   /** Rows committed already (written outside a transaction, or by a statement of its own). */
   publish(records: OutboxRecord[]): void {
-    if (records.length > 0) this.publisher?.(records);
+    if (records.length === 0) return;
+    for (const observe of this.observers) observe(records);
+    this.publisher?.(records);
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { OutboxWriter } from '@tally/database';
+import { OutboxWriter, UnitOfWork } from '@tally/database';
 import {
   ESCROW,
   LedgerWriter,
@@ -16,6 +16,7 @@ import {
   enumToJson,
   ErrorCode,
   hashOf,
+  OperationsObserver,
   newId,
   nullableInt64ToJson,
   TallyEnv,
@@ -88,7 +89,9 @@ export class JobPayments {
     private readonly outbox: OutboxWriter,
     private readonly env: TallyEnv,
     private readonly clock: Clock,
+    private readonly uow: UnitOfWork,
     @Optional() private readonly receipts?: JobReceipts,
+    @Optional() private readonly observer?: OperationsObserver,
   ) {}
 
   /**
@@ -220,7 +223,23 @@ export class JobPayments {
     );
     await this.outbox.appendMany(settlements.flatMap((s) => this.events(s, settled.get(s.row.id)!)));
     await this.postLast(settlements.flatMap((s) => s.postings));
+    this.observeLatency([...settled.values()]);
     return settled;
+  }
+
+  /** Submit→settled (completed, failed or cancelled), told to the metrics once the settlement commits. */
+  private observeLatency(rows: JobRow[]): void {
+    const observer = this.observer;
+    if (!observer) return;
+    this.uow.afterCommit(() => {
+      for (const r of rows) {
+        const at = r.completed_at ?? r.failed_at ?? r.cancelled_at;
+        if (at) {
+          const seconds = (new Date(at).getTime() - new Date(r.submitted_at).getTime()) / 1000;
+          observer.jobLatency('settled', Math.max(0, seconds));
+        }
+      }
+    });
   }
 
   /** A settled job's outbox events: its outcome, and its JobAuditEvent for the audit recorder. */

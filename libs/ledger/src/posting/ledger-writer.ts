@@ -1,6 +1,6 @@
-import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Optional } from '@nestjs/common';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
-import { GroupCommit } from '@tally/shared';
+import { GroupCommit, OperationsObserver } from '@tally/shared';
 import type { PostingRequest, PostingResult } from '../domain';
 import { OptimisticPoster } from './optimistic-poster';
 import { PostingEngine } from './posting-engine';
@@ -27,6 +27,7 @@ export class LedgerWriter implements BeforeApplicationShutdown {
     private readonly engine: PostingEngine,
     private readonly optimistic: OptimisticPoster,
     private readonly outbox: OutboxWriter,
+    @Optional() observer?: OperationsObserver,
   ) {
     this.batches = new GroupCommit(async (requests) => (await this.write(requests)).map((value) => ({ value })), {
       maxBatch: MAX_BATCH,
@@ -34,6 +35,7 @@ export class LedgerWriter implements BeforeApplicationShutdown {
       // While a batch is in flight, the accounts it moves are unknown here: a batch that could
       // go the optimistic way waits for it (and grows meanwhile), rather than fail its guard.
       mayStartWhileBusy: (next) => !this.optimistic.canTry(next),
+      onBatch: observer && ((size, waited) => observer.groupCommitted('ledger', size, waited)),
     });
   }
 

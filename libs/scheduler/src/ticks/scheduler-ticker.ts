@@ -1,7 +1,7 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { Coalesced, LoopBackoff, TallyEnv } from '@tally/shared';
+import { Coalesced, LoopBackoff, LoopLiveness, loopLiveness, OperationsObserver, TallyEnv } from '@tally/shared';
 import { AssignPendingJobsCommand } from '../commands/assign-pending-jobs/assign-pending-jobs.command';
 import { SweepTimeoutsCommand } from '../commands/sweep-timeouts/sweep-timeouts.command';
 import type { VersionedSchedulerConfig } from '../domain';
@@ -22,12 +22,17 @@ export class SchedulerTicker implements OnApplicationBootstrap, BeforeApplicatio
   private readonly logger = new Logger(SchedulerTicker.name);
   private stopped = false;
   private tickMs = 0;
+  /** When the clocks started (epoch ms): a loop's age counts from here until its first run. */
+  private startedAt = 0;
   /** A job was submitted or requeued since the last tick began: the next one skips its probe. */
   private pendingKnown = false;
+  private readonly assignBackoff = new LoopBackoff('assignment tick', this.logger);
+  private readonly sweepBackoff = new LoopBackoff('timeout sweep', this.logger);
   private readonly assign = new Coalesced(
     () => this.commands.execute(new AssignPendingJobsCommand(this.takePendingKnown())),
     () => this.stopped,
-    new LoopBackoff('assignment tick', this.logger),
+    this.assignBackoff,
+    (seconds, ok) => this.observer?.loopRan(ASSIGN_INTERVAL, seconds, ok),
   );
   private readonly sweep = new Coalesced(
     async () => {
@@ -35,7 +40,8 @@ export class SchedulerTicker implements OnApplicationBootstrap, BeforeApplicatio
       this.applyConfig(await this.queries.execute(new GetSchedulerConfigQuery()));
     },
     () => this.stopped,
-    new LoopBackoff('timeout sweep', this.logger),
+    this.sweepBackoff,
+    (seconds, ok) => this.observer?.loopRan(SWEEP_INTERVAL, seconds, ok),
   );
 
   constructor(
@@ -43,6 +49,7 @@ export class SchedulerTicker implements OnApplicationBootstrap, BeforeApplicatio
     private readonly queries: QueryBus,
     private readonly registry: SchedulerRegistry,
     private readonly env: TallyEnv,
+    @Optional() private readonly observer?: OperationsObserver,
   ) {}
 
   get enabled(): boolean {
@@ -54,8 +61,18 @@ export class SchedulerTicker implements OnApplicationBootstrap, BeforeApplicatio
     return this.tickMs;
   }
 
+  /** Each clock's last completed run, for readiness (none when the scheduler does not run). */
+  liveness(): LoopLiveness[] {
+    if (!this.enabled) return [];
+    return [
+      loopLiveness(ASSIGN_INTERVAL, this.assignBackoff, this.startedAt, this.tickMs),
+      loopLiveness(SWEEP_INTERVAL, this.sweepBackoff, this.startedAt, this.env.SCHEDULER_SWEEP_MS),
+    ];
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     if (!this.env.SCHEDULER_ENABLED) return;
+    this.startedAt = Date.now();
     this.setTick(this.env.SCHEDULER_TICK_MS);
     this.registry.addInterval(
       SWEEP_INTERVAL,

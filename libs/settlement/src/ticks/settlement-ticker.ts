@@ -1,8 +1,8 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
-import { Coalesced, LoopBackoff, TallyEnv } from '@tally/shared';
+import { Coalesced, LoopBackoff, LoopLiveness, loopLiveness, OperationsObserver, TallyEnv } from '@tally/shared';
 import { DeliverBatchesCommand } from '../commands/deliver-batches/deliver-batches.command';
 import { SealBatchCommand } from '../commands/seal-batch/seal-batch.command';
 
@@ -18,37 +18,61 @@ export const DELIVERY_INTERVAL = 'settlement.deliver';
 export class SettlementTicker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(SettlementTicker.name);
   private stopped = false;
+  /** When the clocks started (epoch ms): a loop's age counts from here until its first run. */
+  private startedAt = 0;
+  private readonly sealBackoff = new LoopBackoff('settlement seal', this.logger);
+  private readonly deliverBackoff = new LoopBackoff('settlement delivery', this.logger);
   private readonly seal = new Coalesced(
     async () => {
       if (await this.commands.execute(new SealBatchCommand())) this.deliverSoon();
     },
     () => this.stopped,
-    new LoopBackoff('settlement seal', this.logger),
+    this.sealBackoff,
+    (seconds, ok) => this.observer?.loopRan(SEAL_CRON, seconds, ok),
   );
   private readonly deliver = new Coalesced(
     () => this.commands.execute(new DeliverBatchesCommand()),
     () => this.stopped,
-    new LoopBackoff('settlement delivery', this.logger),
+    this.deliverBackoff,
+    (seconds, ok) => this.observer?.loopRan(DELIVERY_INTERVAL, seconds, ok),
   );
 
   constructor(
     private readonly commands: CommandBus,
     private readonly registry: SchedulerRegistry,
     private readonly env: TallyEnv,
+    @Optional() private readonly observer?: OperationsObserver,
   ) {}
 
   get enabled(): boolean {
     return this.env.SETTLEMENT_ENABLED && !this.stopped;
   }
 
+  /** How often the delivery pass runs (at most every second). */
+  private get deliveryEveryMs(): number {
+    return Math.min(this.env.SETTLEMENT_RETRY_BASE_MS, 1000);
+  }
+
+  /**
+   * Each clock's last completed run, for readiness (none when settlement does not run). The
+   * seal follows a cron, so it has no interval: only its last error is reported.
+   */
+  liveness(): LoopLiveness[] {
+    if (!this.enabled) return [];
+    return [
+      loopLiveness(DELIVERY_INTERVAL, this.deliverBackoff, this.startedAt, this.deliveryEveryMs),
+      loopLiveness(SEAL_CRON, this.sealBackoff, this.startedAt),
+    ];
+  }
+
   onApplicationBootstrap(): void {
     if (!this.env.SETTLEMENT_ENABLED) return;
+    this.startedAt = Date.now();
     const job = CronJob.from({ cronTime: this.env.SETTLEMENT_SEAL_CRON, onTick: () => this.seal.run(), start: true });
     this.registry.addCronJob(SEAL_CRON, job);
-    const every = Math.min(this.env.SETTLEMENT_RETRY_BASE_MS, 1000);
     this.registry.addInterval(
       DELIVERY_INTERVAL,
-      setInterval(() => this.deliver.run(), every),
+      setInterval(() => this.deliver.run(), this.deliveryEveryMs),
     );
     this.deliver.run();
   }

@@ -14,6 +14,8 @@ export class Coalesced {
     private readonly work: () => Promise<unknown>,
     private readonly stopped: () => boolean,
     private readonly backoff: LoopBackoff,
+    /** Told of each run's duration and outcome (metrics); must be cheap. */
+    private readonly onRun?: (seconds: number, ok: boolean) => void,
   ) {}
 
   run(): void {
@@ -28,10 +30,13 @@ export class Coalesced {
   private async loop(): Promise<void> {
     do {
       this.again = false;
+      const started = performance.now();
       try {
         await this.work();
+        this.onRun?.((performance.now() - started) / 1000, true);
         this.backoff.succeeded();
       } catch (error) {
+        this.onRun?.((performance.now() - started) / 1000, false);
         this.backoff.failed(error);
         return;
       }

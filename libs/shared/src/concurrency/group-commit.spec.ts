@@ -32,6 +32,21 @@ describe('GroupCommit', () => {
     expect(gc.counts).toEqual({ batches: 2, items: 4, split: 0 });
   });
 
+  it('tells onBatch of each batch as it starts: its size and its oldest item’s wait', async () => {
+    const w = gatedWriter();
+    const seen: [number, number][] = [];
+    const gc = new GroupCommit(w.write, { onBatch: (size, waited) => seen.push([size, waited]) });
+    const all = [gc.submit(1)];
+    await new Promise((r) => setTimeout(r, 20));
+    all.push(...[2, 3].map((n) => gc.submit(n)));
+    await w.releaseAll();
+    await Promise.all(all);
+    expect(seen.map(([size]) => size)).toEqual([1, 2]);
+    expect(seen[0][1]).toBeLessThan(0.01); // written at once
+    expect(seen[1][1]).toBeGreaterThanOrEqual(0); // waited for the first batch
+    for (const [, waited] of seen) expect(waited).toBeLessThan(1);
+  });
+
   it("answers each item on its own: one item's error rejects only that call", async () => {
     const w = gatedWriter();
     const gc = new GroupCommit(w.write);

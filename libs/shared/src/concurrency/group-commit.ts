@@ -19,10 +19,14 @@ export interface GroupCommitOptions<I = unknown> {
    * is always written when nothing is in flight.
    */
   mayStartWhileBusy?: (next: I[]) => boolean;
+  /** Told of each batch as it starts: its size and how long its oldest item waited (metrics). */
+  onBatch?: (size: number, waitedSeconds: number) => void;
 }
 
 interface Waiting<I, O> {
   item: I;
+  /** performance.now() when it was submitted (only with onBatch). */
+  at: number;
   resolve: (value: O) => void;
   reject: (error: unknown) => void;
 }
@@ -58,7 +62,7 @@ export class GroupCommit<I, O> {
   submit(item: I): Promise<O> {
     if (this.options.inline?.()) return this.writeOne(item);
     return new Promise<O>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, resolve, reject, at: this.options.onBatch ? performance.now() : 0 });
       if (this.lingering) return;
       if (this.options.lingerMs && this.inFlight === 0 && this.queue.length === 1) {
         this.lingering = setTimeout(() => {
@@ -93,6 +97,7 @@ export class GroupCommit<I, O> {
       const mayStart = this.options.mayStartWhileBusy;
       if (this.inFlight > 0 && mayStart && !mayStart(this.queue.slice(0, this.maxBatch).map((w) => w.item))) return;
       const batch = this.queue.splice(0, this.maxBatch);
+      this.options.onBatch?.(batch.length, (performance.now() - batch[0].at) / 1000);
       this.inFlight++;
       void this.flush(batch).finally(() => {
         this.inFlight--;

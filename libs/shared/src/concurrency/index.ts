@@ -1,3 +1,4 @@
 export * from './coalesced';
 export * from './loop-backoff';
 export * from './group-commit';
+export * from './operations-observer';

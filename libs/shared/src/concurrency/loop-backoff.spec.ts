@@ -1,5 +1,5 @@
 import { Coalesced } from './coalesced';
-import { LoopBackoff } from './loop-backoff';
+import { LoopBackoff, loopLiveness } from './loop-backoff';
 
 function recorder() {
   const lines: { level: string; message: string; fields: object }[] = [];
@@ -49,6 +49,32 @@ describe('LoopBackoff', () => {
     expect(lines[0].fields).toEqual({ err: cause });
     expect(lines[1].fields).toMatchObject({ failures: 601, for_ms: 60_000 });
     expect(lines[2].fields).toEqual({ failures: 700, for_ms: 70_000 });
+  });
+});
+
+describe('LoopBackoff liveness', () => {
+  it('remembers the last success and the last failure (kept after a recovery)', () => {
+    let now = 1_000;
+    const backoff = new LoopBackoff('tick', recorder().logger, { now: () => now });
+    expect(loopLiveness('tick', backoff, 500, 250)).toEqual({
+      name: 'tick',
+      intervalMs: 250,
+      lastSucceededAt: 500, // its start, before a first run
+      lastError: undefined,
+    });
+    backoff.succeeded();
+    now = 2_000;
+    backoff.failed(new Error('connection refused'));
+    expect(loopLiveness('tick', backoff, 500)).toMatchObject({
+      lastSucceededAt: 1_000,
+      lastError: { message: 'connection refused', at: 2_000 },
+    });
+    now = 3_000;
+    backoff.succeeded();
+    expect(loopLiveness('tick', backoff, 500)).toMatchObject({
+      lastSucceededAt: 3_000,
+      lastError: { message: 'connection refused', at: 2_000 },
+    });
   });
 });
 

@@ -5,6 +5,12 @@ export interface LoopLogger {
   log(fields: object, message: string): void;
 }
 
+/** A loop's failure as an operator sees it: its message and when (epoch ms). */
+export interface LoopFailure {
+  message: string;
+  at: number;
+}
+
 export interface LoopBackoffOptions {
   /** The wait after the first failure in a row, doubling with each further one (default 100 ms). */
   baseMs?: number;
@@ -32,6 +38,8 @@ export class LoopBackoff {
   private readonly maxMs: number;
   private readonly remindEveryMs: number;
   private readonly now: () => number;
+  private succeededAt?: number;
+  private lastFailure?: LoopFailure;
 
   constructor(
     private readonly what: string,
@@ -42,6 +50,16 @@ export class LoopBackoff {
     this.maxMs = options.maxMs ?? 1000;
     this.remindEveryMs = options.remindEveryMs ?? 60_000;
     this.now = options.now ?? Date.now;
+  }
+
+  /** When the loop last completed a run (epoch ms); undefined before its first. */
+  get lastSucceededAt(): number | undefined {
+    return this.succeededAt;
+  }
+
+  /** The last failure (kept after a recovery, so an operator sees what happened last). */
+  get lastError(): LoopFailure | undefined {
+    return this.lastFailure;
   }
 
   /** True while the loop should not try again yet. */
@@ -62,6 +80,7 @@ export class LoopBackoff {
   failed(error: unknown): void {
     const now = this.now();
     this.failures++;
+    this.lastFailure = { message: error instanceof Error ? error.message : String(error), at: now };
     if (this.failures === 1) {
       this.firstAt = this.remindedAt = now;
       this.logger.error({ err: error }, `${this.what} failed; retrying with backoff`);
@@ -88,5 +107,25 @@ export class LoopBackoff {
     }
     this.failures = 0;
     this.until = 0;
+    this.succeededAt = this.now();
   }
+}
+
+/** What a background loop tells readiness: its name, how often it should complete, and its last run. */
+export interface LoopLiveness {
+  /** e.g. `scheduler.assign`. */
+  name: string;
+  /** How often it runs; undefined for a loop on a calendar (a cron), which has no staleness bound. */
+  intervalMs?: number;
+  /**
+   * Epoch ms of its last completed run, or of its start if it has not completed one yet: a
+   * loop that stops completing runs (a stuck timer, a run that never ends, failures in a row)
+   * shows as an age that keeps growing, which readiness compares with its interval.
+   */
+  lastSucceededAt: number;
+  lastError?: LoopFailure;
+}
+
+export function loopLiveness(name: string, backoff: LoopBackoff, startedAt: number, intervalMs?: number): LoopLiveness {
+  return { name, intervalMs, lastSucceededAt: backoff.lastSucceededAt ?? startedAt, lastError: backoff.lastError };
 }

@@ -95,8 +95,25 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Readiness: database reachable and all migrations applied */
+    /** Readiness: database, migrations, scheduler and settlement loops alive; broker state */
     get: operations['operations.ready'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/health/details': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Each dependency's state and last error (what /ready decides from) */
+    get: operations['operations.healthDetails'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1252,6 +1269,43 @@ export interface components {
       items: components['schemas']['ControlLogEntryDto'][];
       /** @description the next page, as `cursor`; null on the last page */
       next_cursor: string | null;
+    };
+    DependencyErrorDto: {
+      message: string;
+      /** Format: date-time */
+      at: string;
+    };
+    DependencyReportDto: {
+      /** @description database, migrations, each scheduler and settlement loop (scheduler.assign, ...), events */
+      name: string;
+      /**
+       * @description degraded: working without it (the event broker); off: not configured
+       * @enum {string}
+       */
+      state: 'up' | 'down' | 'degraded' | 'off';
+      /** @description whether down makes /ready answer 503 */
+      critical: boolean;
+      /** @description why it is down now */
+      message?: string;
+      /** @description the last error seen, even if recovered since */
+      last_error?: components['schemas']['DependencyErrorDto'];
+      /** @description a loop: how often it runs */
+      interval_ms?: number;
+      /**
+       * Format: date-time
+       * @description a loop: its last completed run
+       */
+      last_run_at?: string;
+    };
+    HealthDetailsResponseDto: {
+      /**
+       * @description what /ready answers (200 or 503)
+       * @enum {string}
+       */
+      status: 'ready' | 'not_ready';
+      /** Format: date-time */
+      checked_at: string;
+      dependencies: components['schemas']['DependencyReportDto'][];
     };
     EventsTransportInfo: {
       /**
@@ -3737,6 +3791,79 @@ export interface operations {
       };
     };
   };
+  'operations.healthDetails': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['HealthDetailsResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   'operations.info': {
     parameters: {
       query?: never;
@@ -3792,7 +3919,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Process metrics, http_request_duration_seconds and tally_deprecated_requests_total */
+      /** @description Process metrics, http_request_duration_seconds and the tally_* business metrics (listed in docs/operations.md) */
       200: {
         headers: {
           [name: string]: unknown;

@@ -1,18 +1,20 @@
 import { Controller, Get, HttpStatus, Res, ServiceUnavailableException, VERSION_NEUTRAL } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
-import { Public } from '@tally/auth';
-import { BrokerRelay } from '@tally/database';
-import { DatabaseProbe } from './database-probe';
+import { Public, Roles } from '@tally/auth';
+import { DependencyProbes, DependencyReport } from './dependency-probes';
+import { HealthDetailsResponseDto } from './health-details.response.dto';
 
-/** How long /ready waits for the database before calling it down. */
-export const READY_CHECK_TIMEOUT_MS = 2_000;
+export { READY_CHECK_TIMEOUT_MS } from './dependency-probes';
+
+/** What a 503 from /ready tells a client or load balancer to wait before asking again. */
+export const READY_RETRY_AFTER_SECONDS = 5;
 
 /**
- * Liveness and readiness (terminus). Not ready answers 503 with terminus's JSON body,
- * which names the failing check; during a graceful shutdown both answer 503
- * `shutting_down`.
+ * Liveness, readiness (terminus) and the admin's view of every dependency. Not ready
+ * answers 503 with Retry-After and terminus's JSON body, which names the failing check;
+ * during a graceful shutdown both answer 503 `shutting_down`.
  */
 @ApiTags('operations')
 @Controller({ version: VERSION_NEUTRAL })
@@ -20,8 +22,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly database: DatabaseProbe,
-    private readonly broker: BrokerRelay,
+    private readonly probes: DependencyProbes,
   ) {}
 
   /** Liveness: the process serves HTTP. Touches nothing else, so a slow database never restarts it. */
@@ -34,36 +35,48 @@ export class HealthController {
   }
 
   /**
-   * Readiness: the database answers a query and every known migration is applied. With a
-   * broker, `events` tells its state (`degraded` while it is away), never failing the check.
+   * Readiness: the database answers a query, every known migration is applied, and the
+   * scheduler's and settlement's loops each completed a run recently. With a broker,
+   * `events` tells its state (`degraded` while it is away), never failing the check.
    */
   @Get('ready')
   @Public()
   @HealthCheck()
   @ApiOperation({
     operationId: 'operations.ready',
-    summary: 'Readiness: database reachable and all migrations applied',
+    summary: 'Readiness: database, migrations, scheduler and settlement loops alive; broker state',
     security: [],
   })
-  ready(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
-    return this.answer(res, [
-      () =>
-        this.indicators
-          .check('database')
-          .attempt(() => this.database.ping())
-          .withTimeout(READY_CHECK_TIMEOUT_MS),
-      () =>
-        this.indicators
-          .check('migrations')
-          .attempt(async () => {
-            if (!(await this.database.migrationsApplied())) throw new Error('migrations are pending');
-          })
-          .withTimeout(READY_CHECK_TIMEOUT_MS),
-      // The broker never makes the service unready: while it is away, events wait in the outbox.
-      ...(this.broker.enabled
-        ? [() => this.indicators.check('events').up({ transport: 'nats', state: this.broker.state })]
-        : []),
-    ]);
+  async ready(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
+    const reports = await this.probes.check();
+    return this.answer(
+      res,
+      reports.filter((r) => r.state !== 'off').map((r) => () => this.indicator(r)),
+    );
+  }
+
+  /** Each dependency's state and last error, for an operator: what /ready decides from. */
+  @Get('health/details')
+  @Roles('admin')
+  @ApiOperation({
+    operationId: 'operations.healthDetails',
+    summary: "Each dependency's state and last error (what /ready decides from)",
+  })
+  @ApiOkResponse({ type: HealthDetailsResponseDto })
+  async details(): Promise<HealthDetailsResponseDto> {
+    const dependencies = await this.probes.check();
+    return {
+      status: dependencies.some(isBlocking) ? 'not_ready' : 'ready',
+      checked_at: new Date().toISOString(),
+      dependencies,
+    };
+  }
+
+  /** One report as a terminus indicator: only a critical dependency that is down fails it. */
+  private indicator(r: DependencyReport) {
+    const check = this.indicators.check(r.name);
+    if (r.name === 'events') return check.up({ transport: 'nats', state: r.state });
+    return isBlocking(r) ? check.down({ message: r.message }) : check.up();
   }
 
   /** A failed check is an answer, not an error: 503 with the check results as JSON. */
@@ -76,7 +89,12 @@ export class HealthController {
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       res.status(HttpStatus.SERVICE_UNAVAILABLE);
+      res.header('Retry-After', String(READY_RETRY_AFTER_SECONDS));
       return error.getResponse() as HealthCheckResult;
     }
   }
+}
+
+function isBlocking(r: DependencyReport): boolean {
+  return r.critical && r.state === 'down';
 }

@@ -2,6 +2,8 @@ import { Injectable, Optional } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BrokerRelay } from '@tally/database';
+import { problemCodes } from '../../http/problem-details.filter';
+import { BusinessMetrics } from './business-metrics';
 
 /** The `route` label of a request that matched no route (404s, body rejected before routing). */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -37,7 +39,10 @@ export function routeLabel(req: { routeOptions?: { url?: unknown } }): string {
  */
 @Injectable()
 export class HttpMetrics {
-  constructor(@Optional() private readonly broker?: BrokerRelay) {}
+  constructor(
+    @Optional() private readonly broker?: BrokerRelay,
+    @Optional() private readonly business?: BusinessMetrics,
+  ) {}
 
   private readonly own = new Registry();
   private readonly duration = new Histogram({
@@ -77,18 +82,22 @@ export class HttpMetrics {
       const end = this.duration.startTimer();
       const res = reply.raw;
       res.once('close', () => {
-        end({
-          method: req.method,
-          route: routeLabel(req),
-          status: res.writableFinished ? String(res.statusCode) : '499',
-        });
+        const route = routeLabel(req);
+        end({ method: req.method, route, status: res.writableFinished ? String(res.statusCode) : '499' });
+        // Refusals and replays, counted once their answer is out (increments only).
+        if (!this.business) return;
+        const code = problemCodes.get(res);
+        if (code) this.business.rejections.inc({ code });
+        if (reply.getHeader('idempotent-replayed') === 'true') this.business.replays.inc({ route });
       });
       done();
     });
   }
 
-  metrics(): Promise<string> {
-    return this.registry.metrics();
+  /** The exposition text: these metrics, then the business metrics (BusinessMetrics). */
+  async metrics(): Promise<string> {
+    const own = await this.registry.metrics();
+    return this.business ? `${own}\n${await this.business.metrics()}` : own;
   }
 
   get contentType(): string {

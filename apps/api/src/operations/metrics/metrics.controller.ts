@@ -19,7 +19,8 @@ export class MetricsController {
   })
   @ApiProduces('text/plain')
   @ApiOkResponse({
-    description: 'Process metrics, http_request_duration_seconds and tally_deprecated_requests_total',
+    description:
+      'Process metrics, http_request_duration_seconds and the tally_* business metrics (listed in docs/operations.md)',
     schema: { type: 'string' },
   })
   scrape(): Promise<string> {

@@ -1,7 +1,7 @@
 import { Optional } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
-import { InvalidRequestError } from '@tally/shared';
+import { InvalidRequestError, OperationsObserver } from '@tally/shared';
 import { canMove, IllegalTransitionError, INITIAL_REPLICA_STATUS, JobNotFoundError, MOVES } from '../../domain';
 import { JOB_ASSIGNED, type JobAssignedPayload } from '../../events/jobs.events';
 import { AssignmentRow, JobRepository, JobRow } from '../../persistence/job.repository';
@@ -16,6 +16,7 @@ export class AssignJobsCommandHandler implements ICommandHandler<AssignJobsComma
     private readonly jobs: JobRepository,
     private readonly outbox: OutboxWriter,
     @Optional() private readonly receipts?: JobReceipts,
+    @Optional() private readonly observer?: OperationsObserver,
   ) {}
 
   execute({ assignments, scorecards }: AssignJobsCommand): Promise<JobRow[]> {
@@ -36,6 +37,7 @@ export class AssignJobsCommandHandler implements ICommandHandler<AssignJobsComma
       // The jobs are locked by the caller (the scheduler's claim, or the admin route's check below).
       const assigned = await this.jobs.assignMany(assignments, events.sql);
       events.written();
+      this.observeLatency([...assigned.values()]);
       await this.receipts?.assigned(
         assignments.map(({ jobId, proverIds }) => {
           const job = assigned.get(jobId)!;
@@ -44,6 +46,17 @@ export class AssignJobsCommandHandler implements ICommandHandler<AssignJobsComma
         scorecards,
       );
       return ids.map((id) => assigned.get(id)!);
+    });
+  }
+
+  /** Submit→assigned, told to the metrics once the assignment commits. */
+  private observeLatency(rows: JobRow[]): void {
+    const observer = this.observer;
+    if (!observer) return;
+    this.uow.afterCommit(() => {
+      for (const r of rows) {
+        if (r.assigned_at) observer.jobLatency('assigned', secondsBetween(r.submitted_at, r.assigned_at));
+      }
     });
   }
 }
@@ -98,4 +111,8 @@ export class AssignJobCommandHandler implements ICommandHandler<AssignJobCommand
       return assigned;
     });
   }
+}
+
+function secondsBetween(from: Date | string, to: Date | string): number {
+  return Math.max(0, (new Date(to).getTime() - new Date(from).getTime()) / 1000);
 }

@@ -1,7 +1,16 @@
-import { BeforeApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Optional } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { UnitOfWork } from '@tally/database';
-import { Clock, DomainError, ErrorCode, GroupCommit, hashOf, InvalidRequestError, Settled } from '@tally/shared';
+import {
+  Clock,
+  DomainError,
+  ErrorCode,
+  GroupCommit,
+  OperationsObserver,
+  hashOf,
+  InvalidRequestError,
+  Settled,
+} from '@tally/shared';
 import { withinHold } from '@tally/ledger';
 import {
   canMove,
@@ -35,6 +44,7 @@ export class ReportResultCommandHandler
 {
   private readonly batches = new GroupCommit<ReportResultCommand, ReportOutcome>((c) => this.reportAll(c), {
     inline: () => this.uow.active,
+    onBatch: (size, waited) => this.observer?.groupCommitted('jobs.report', size, waited),
   });
 
   constructor(
@@ -42,6 +52,7 @@ export class ReportResultCommandHandler
     private readonly jobs: JobRepository,
     private readonly payments: JobPayments,
     private readonly clock: Clock,
+    @Optional() private readonly observer?: OperationsObserver,
   ) {}
 
   execute(command: ReportResultCommand): Promise<ReportOutcome> {

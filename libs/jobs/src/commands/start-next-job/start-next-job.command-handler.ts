@@ -1,7 +1,7 @@
-import { BeforeApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Optional } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
-import { GroupCommit, Settled } from '@tally/shared';
+import { GroupCommit, OperationsObserver, Settled } from '@tally/shared';
 import { JobRepository, JobRow } from '../../persistence/job.repository';
 import { StartNextJobCommand } from './start-next-job.command';
 
@@ -16,12 +16,14 @@ export class StartNextJobCommandHandler
 {
   private readonly starts = new GroupCommit<string, JobRow | null>((provers) => this.startAll(provers), {
     inline: () => this.uow.active,
+    onBatch: (size, waited) => this.observer?.groupCommitted('jobs.start', size, waited),
   });
 
   constructor(
     private readonly uow: UnitOfWork,
     private readonly jobs: JobRepository,
     private readonly outbox: OutboxWriter,
+    @Optional() private readonly observer?: OperationsObserver,
   ) {}
 
   execute({ proverId }: StartNextJobCommand): Promise<JobRow | null> {

@@ -1,8 +1,8 @@
-import { BeforeApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Optional } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
 import { ServiceRegistry } from '@tally/services';
-import { DomainError, ErrorCode, GroupCommit, newId, Settled } from '@tally/shared';
+import { DomainError, ErrorCode, GroupCommit, OperationsObserver, newId, Settled } from '@tally/shared';
 import { JobRepository, JobRow, NewJob } from '../../persistence/job.repository';
 import { JobPayments } from '../../payments/job-payments';
 import { SubmitJobCommand, SubmitJobInput } from './submit-job.command';
@@ -29,6 +29,7 @@ export class SubmitJobCommandHandler
 {
   private readonly batches = new GroupCommit<SubmitJobInput, Submitted>((inputs) => this.submitAll(inputs), {
     inline: () => this.uow.active,
+    onBatch: (size, waited) => this.observer?.groupCommitted('jobs.submit', size, waited),
   });
 
   constructor(
@@ -37,6 +38,7 @@ export class SubmitJobCommandHandler
     private readonly payments: JobPayments,
     private readonly outbox: OutboxWriter,
     private readonly registry: ServiceRegistry,
+    @Optional() private readonly observer?: OperationsObserver,
   ) {}
 
   execute({ input }: SubmitJobCommand): Promise<Submitted> {
