@@ -76,7 +76,9 @@ export class DatabaseModule {
           },
           dataSourceFactory: async (options) => {
             const dataSource = await connection!.connect(() => new DataSource(options!).initialize(), attempts, 3000);
-            usePreparedStatements(dataSource, !embedded);
+            // Named statements live on one server connection: not on PGlite (see prepared.ts), nor
+            // behind a transaction pooler, which hands each transaction any server connection.
+            usePreparedStatements(dataSource, !embedded && connection!.env.DATABASE_POOL_MODE === 'session');
             // The advisory lock needs a connection of its own, so a pool of one (embedded) skips it.
             await runMigrations(dataSource, options!.poolSize !== 1);
             return dataSource;

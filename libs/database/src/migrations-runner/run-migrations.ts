@@ -5,7 +5,11 @@ const MIGRATION_LOCK_ID = 7_423_610_001;
 
 /**
  * Applies pending migrations. On a server several replicas may start at once, so they
- * serialise on an advisory lock; embedded mode has one process and one connection.
+ * serialise on an advisory lock; embedded mode has one process and one connection. The lock
+ * is transaction-scoped, held by a transaction left open on a connection of its own while
+ * the migrations run on others: a session lock would stay on whichever server connection a
+ * transaction pooler (PgBouncer pool_mode=transaction) lent, and the unlock could run on
+ * another. Ending the transaction releases it, even when the connection is lost.
  */
 export async function runMigrations(dataSource: DataSource, serialise: boolean): Promise<void> {
   if (!serialise) {
@@ -14,10 +18,11 @@ export async function runMigrations(dataSource: DataSource, serialise: boolean):
   }
   const lockRunner = dataSource.createQueryRunner();
   try {
-    await lockRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+    await lockRunner.startTransaction();
+    await lockRunner.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
     await dataSource.runMigrations({ transaction: 'each' });
   } finally {
-    await lockRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => undefined);
+    if (lockRunner.isTransactionActive) await lockRunner.rollbackTransaction().catch(() => undefined);
     await lockRunner.release();
   }
 }
