@@ -34,8 +34,9 @@ describe.each([
   });
 
   it('migrates, runs a job lifecycle to receipts and a sealed batch, and ledger verify passes', async () => {
-    // Migrations take their lock through the pooler too; a second start finds them applied.
-    for (let start = 0; start < 2; start++) await (await startTestApp({}, db)).close();
+    // Two replicas starting at once serialise their migrations on the lock, through the pooler too.
+    const replicas = await Promise.all([startTestApp({}, db), startTestApp({}, db)]);
+    for (const replica of replicas) await replica.close();
     const t = await startTestApp({ SCHEDULER_ENABLED: 'false', SETTLEMENT_ENABLED: 'false' }, db);
     try {
       const ctx = new ReceiptsCtx(t);
