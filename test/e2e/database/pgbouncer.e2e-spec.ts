@@ -1,4 +1,5 @@
 import { verifyReceiptChain } from '@tally/receipts';
+import { spawnServer, waitForExit } from '../../support/built-server';
 import { runCli } from '../../support/cli';
 import { OwnPgBouncer } from '../../support/own-pgbouncer';
 import { ReceiptsCtx } from '../../support/receipts-ctx';
@@ -70,4 +71,27 @@ describe.each([
     expect(verified.stdout + verified.stderr).toMatch(/settlement OK/);
     expect(verified.code).toBe(0);
   }, 240_000);
+});
+
+describe('behind PgBouncer in transaction mode with DATABASE_POOL_MODE left at session', () => {
+  it('refuses to start with one message saying why and what to set, exit 1, no stack', async () => {
+    const server = await createServerDatabase();
+    const bouncer = await OwnPgBouncer.start(server.url, { poolMode: 'transaction', poolSize: 3 });
+    try {
+      const app = spawnServer({
+        DATABASE_URL: bouncer.url(new URL(server.url).pathname.slice(1)),
+        DATABASE_POOL_SIZE: '4',
+        DATABASE_CONNECT_ATTEMPTS: '1',
+      });
+      expect((await waitForExit(app, 120_000)).code).toBe(1);
+      const stderr = app.stderr().trim();
+      expect(stderr.split('\n')).toHaveLength(1);
+      expect(stderr).toContain('connection pooler in transaction mode');
+      expect(stderr).toContain('Set DATABASE_POOL_MODE=transaction, or set the pooler to session mode');
+      expect(app.stdout() + stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      await bouncer.close();
+      await server.drop();
+    }
+  }, 180_000);
 });
