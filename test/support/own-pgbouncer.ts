@@ -75,7 +75,7 @@ export class OwnPgBouncer {
     } catch (error) {
       const log = bouncer.log();
       await bouncer.close();
-      throw new Error(`pgbouncer did not start: ${(error as Error).message}\n${log}`);
+      throw new Error(`pgbouncer did not start: ${(error as Error).message}\n${log}`, { cause: error });
     }
     return bouncer;
   }
