@@ -89,7 +89,11 @@ export class DatabaseModule {
               });
             }
             // The advisory lock needs a connection of its own, so a pool of one (embedded) skips it.
-            await runMigrations(dataSource, options!.poolSize !== 1);
+            await runMigrations(
+              dataSource,
+              options!.poolSize !== 1,
+              connection!.env.DATABASE_POOL_MODE === 'transaction',
+            );
             return dataSource;
           },
         }),
