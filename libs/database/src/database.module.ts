@@ -8,6 +8,7 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import { DataSource } from 'typeorm';
 import { DatabaseConnection } from './database-connection';
 import { usePreparedStatements } from './prepared';
+import { refuseTransactionPooling } from './pool-mode';
 import { dataSourceOptions } from './data-source-options';
 import { runMigrations } from './migrations-runner/run-migrations';
 import { UnitOfWork } from './unit-of-work';
@@ -76,9 +77,23 @@ export class DatabaseModule {
           },
           dataSourceFactory: async (options) => {
             const dataSource = await connection!.connect(() => new DataSource(options!).initialize(), attempts, 3000);
-            usePreparedStatements(dataSource, !embedded);
+            // Named statements live on one server connection: not on PGlite (see prepared.ts), nor
+            // behind a transaction pooler, which hands each transaction any server connection.
+            const named = !embedded && connection!.env.DATABASE_POOL_MODE === 'session';
+            usePreparedStatements(dataSource, named);
+            // A transaction pooler left configured as session mode: one clear message, not random failures.
+            if (named && options!.poolSize !== 1) {
+              await refuseTransactionPooling(dataSource).catch(async (error: unknown) => {
+                await dataSource.destroy();
+                throw error;
+              });
+            }
             // The advisory lock needs a connection of its own, so a pool of one (embedded) skips it.
-            await runMigrations(dataSource, options!.poolSize !== 1);
+            await runMigrations(
+              dataSource,
+              options!.poolSize !== 1,
+              connection!.env.DATABASE_POOL_MODE === 'transaction',
+            );
             return dataSource;
           },
         }),

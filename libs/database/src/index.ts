@@ -16,6 +16,7 @@ export * from './outbox/outbox-horizon';
 export * from './outbox/outbox-cursors';
 export * from './outbox/committed-events';
 export * from './prepared';
+export * from './pool-mode';
 export * from './sql-literals';
 export * from './outbox/public-event';
 export * from './broker/broker-relay';

@@ -94,6 +94,16 @@ export class TallyEnv {
   @Max(200)
   DATABASE_POOL_SIZE = 20;
 
+  /**
+   * How a pooler between Tally and Postgres hands out server connections: `session` (none,
+   * or PgBouncer pool_mode=session: one server connection per client connection) or
+   * `transaction` (PgBouncer pool_mode=transaction: a server connection per transaction, so
+   * no named prepared statements and no session state are used).
+   */
+  @IfPresent()
+  @IsIn(['session', 'transaction'], { message: 'DATABASE_POOL_MODE must be session or transaction' })
+  DATABASE_POOL_MODE: 'session' | 'transaction' = 'session';
+
   /** Attempts at the first connection to DATABASE_URL, 3 s apart, before start-up gives up. */
   @IfPresent()
   @Transform(toInt)
