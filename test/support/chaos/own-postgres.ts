@@ -3,7 +3,7 @@ import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './restartable-server';
+import { freePort } from '../free-port';
 import { isRunning } from '../global-setup';
 
 const PREFIX = 'tally-chaos-pg-';

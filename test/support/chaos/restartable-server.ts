@@ -1,18 +1,6 @@
-import { createServer } from 'node:net';
 import { BuiltServer, Exit, spawnServer } from '../built-server';
 import { sleep } from './http';
-
-/** A port nothing listens on now, for a server that must keep its address across restarts. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../free-port';
 
 /** An exit nobody asked for, with the end of what the process wrote. */
 export interface UnexpectedExit extends Exit {
