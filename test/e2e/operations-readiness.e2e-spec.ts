@@ -4,6 +4,7 @@ import { LOOP_STALE_FLOOR_MS } from '../../apps/api/src/operations/health/depend
 import { READY_RETRY_AFTER_SECONDS } from '../../apps/api/src/operations/health/health.controller';
 import { SWEEP_INTERVAL } from '@tally/scheduler';
 import { brokerEnv, OwnNatsServer } from '../support/events-ctx';
+import { until } from '../support/webhook-receiver';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const admin = (t: TestApp) => ({ Authorization: `Bearer ${t.adminKey}` });
@@ -52,13 +53,17 @@ describe('readiness covers the database, migrations and the background loops', (
   });
 
   it('times each loop run on /metrics (the scheduler tick, the delivery pass)', async () => {
-    const text = (await t.http().get('/metrics').expect(200)).text;
     for (const loop of ['scheduler.assign', 'scheduler.sweep', 'settlement.deliver']) {
       const count = new RegExp(
         `^tally_loop_duration_seconds_count\\{loop="${loop.replace('.', '\\.')}",outcome="ok"\\} (\\d+)$`,
         'm',
       );
-      expect(Number(text.match(count)?.[1])).toBeGreaterThan(0);
+      // The sweep runs once a second: just after the app starts it may not have run yet.
+      const runs = await until(async () => {
+        const text = (await t.http().get('/metrics').expect(200)).text;
+        return text.match(count)?.[1];
+      }, `a timed ${loop} run`);
+      expect(Number(runs)).toBeGreaterThan(0);
     }
   });
 

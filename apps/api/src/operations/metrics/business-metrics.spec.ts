@@ -1,11 +1,22 @@
-import { creditsFloat } from './business-metrics';
+import { moneySeries } from './business-metrics';
 
-describe('creditsFloat', () => {
-  it('turns exact micros into the nearest float of credits, only at the metric boundary', () => {
-    expect(creditsFloat(1_500_000n)).toBe(1.5);
-    expect(creditsFloat('1')).toBe(0.000001);
-    expect(creditsFloat('-2000000')).toBe(-2);
-    // Past 2^53 micros a sum would lose micros as a number; the exact string keeps them until here.
-    expect(creditsFloat('9007199254740993')).toBe(9007199254.740993);
+describe('moneySeries', () => {
+  it('writes money samples as exact decimal credits, from their micros', () => {
+    const text = moneySeries('tally_x_credits', 'what it is', 'gauge', [
+      ['{kind="mint"}', 1_500_000n],
+      ['{kind="spend"}', 1n],
+      ['{kind="refund"}', -2_000_000n],
+      // Past 2^53 micros a JS number would lose micros; the text keeps every one.
+      ['{kind="transfer"}', 9_007_199_254_740_993n],
+    ]);
+    expect(text.split('\n')).toEqual([
+      '# HELP tally_x_credits what it is',
+      '# TYPE tally_x_credits gauge',
+      'tally_x_credits{kind="mint"} 1.5',
+      'tally_x_credits{kind="spend"} 0.000001',
+      'tally_x_credits{kind="refund"} -2',
+      'tally_x_credits{kind="transfer"} 9007199254.740993',
+      '',
+    ]);
   });
 });

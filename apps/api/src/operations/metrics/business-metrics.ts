@@ -12,11 +12,18 @@ const TRANSFER_EVENTS = new Set(Object.values(LEDGER_EVENT_OF_KIND));
 const TRANSFER_KINDS = Object.keys(LEDGER_EVENT_OF_KIND);
 
 /**
- * Micros (exact, a bigint or its decimal string) as a float of credits: money leaves its
- * exact form only here, at the metric boundary (a float64 keeps ~15 significant digits).
+ * Money series are written as exposition text from their exact micros (a decimal of credits,
+ * `formatMicros`), never through a JS number: prom-client takes numbers only, so these few
+ * series are not prom-client metrics. Prometheus reads each sample as a float64 on its side.
  */
-export function creditsFloat(micros: bigint | string): number {
-  return Number(formatMicros(BigInt(micros)));
+export function moneySeries(
+  name: string,
+  help: string,
+  type: 'counter' | 'gauge',
+  samples: readonly (readonly [labels: string, micros: bigint])[],
+): string {
+  const lines = samples.map(([labels, micros]) => `${name}${labels} ${formatMicros(micros)}`);
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...lines].join('\n') + '\n';
 }
 
 interface DbGauges {
@@ -51,17 +58,6 @@ export class BusinessMetrics implements OperationsObserver {
     help: 'Transfers committed by this replica, by kind',
     labelNames: ['kind'] as const,
     registers: [this.registry],
-  });
-  private readonly amounts = new Counter({
-    name: 'tally_transfer_amount_credits_total',
-    help: 'Credits moved by the transfers this replica committed, by kind (a float of exact micros)',
-    labelNames: ['kind'] as const,
-    registers: [this.registry],
-    // Rebuilt from the exact sums at each scrape, so float rounding never accumulates.
-    collect: () => {
-      this.amounts.reset();
-      for (const [kind, micros] of this.amountMicros) this.amounts.inc({ kind }, creditsFloat(micros));
-    },
   });
   /** Refused requests (problem+json answers), by DSE code. */
   readonly rejections = new Counter({
@@ -135,18 +131,6 @@ export class BusinessMetrics implements OperationsObserver {
       for (const r of d.provers) g.set({ state: r.state }, Number(r.n));
     });
     this.dbGauge(
-      'tally_supply_credits',
-      'Credits minted less burned: minus the issuance balance (shared)',
-      [],
-      (g, d) => g.set(creditsFloat(d.totals.supply ?? '0')),
-    );
-    this.dbGauge('tally_escrow_credits', 'Credits held in escrow for jobs in flight (shared)', [], (g, d) =>
-      g.set(creditsFloat(d.totals.escrow ?? '0')),
-    );
-    this.dbGauge('tally_platform_credits', "The platform account's posted balance: fee revenue (shared)", [], (g, d) =>
-      g.set(creditsFloat(d.totals.platform ?? '0')),
-    );
-    this.dbGauge(
       'tally_settlement_last_batch',
       'Number of the last sealed settlement batch, 0 before the first (shared)',
       [],
@@ -189,8 +173,37 @@ export class BusinessMetrics implements OperationsObserver {
     this.poolGauge();
   }
 
-  metrics(): Promise<string> {
-    return this.registry.metrics();
+  async metrics(): Promise<string> {
+    const [registered, d] = await Promise.all([this.registry.metrics(), this.read()]);
+    const kinds = [...this.amountMicros].map(([kind, micros]) => [`{kind="${kind}"}`, micros] as const);
+    const total = (micros: string | null) => [['', BigInt(micros ?? '0')] as const];
+    return [
+      registered.endsWith('\n') ? registered : `${registered}\n`,
+      moneySeries(
+        'tally_transfer_amount_credits_total',
+        'Credits moved by the transfers this replica committed, by kind (exact decimal credits)',
+        'counter',
+        kinds,
+      ),
+      moneySeries(
+        'tally_supply_credits',
+        'Credits minted less burned: minus the issuance balance (shared)',
+        'gauge',
+        total(d.totals.supply),
+      ),
+      moneySeries(
+        'tally_escrow_credits',
+        'Credits held in escrow for jobs in flight (shared)',
+        'gauge',
+        total(d.totals.escrow),
+      ),
+      moneySeries(
+        'tally_platform_credits',
+        "The platform account's posted balance: fee revenue (shared)",
+        'gauge',
+        total(d.totals.platform),
+      ),
+    ].join('');
   }
 
   private countCommitted(records: readonly OutboxRecord[]): void {
