@@ -77,13 +77,13 @@ export class DatabaseConnection implements OnApplicationShutdown {
 /** The first connection failed past its retries. */
 export class DatabaseUnreachableError extends ConfigurationError {}
 
-/** `host <h>, port <p>, database <d>` of a postgres URL (never its password). */
-function serverOf(url: string): string {
+/** `host <h>, port <p>, database <d>` of a postgres URL (never its password), for messages. */
+export function serverOf(url: string): string {
   try {
     const u = new URL(url);
     return `host ${u.hostname || 'localhost'}, port ${u.port || '5432'}, database ${decodeURIComponent(u.pathname.slice(1)) || u.username || 'postgres'}`;
   } catch {
-    return 'an unparsable DATABASE_URL';
+    return 'an unparsable database URL';
   }
 }
 

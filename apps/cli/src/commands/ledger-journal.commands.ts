@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { DataSource } from 'typeorm';
-import { DatabaseConnection } from '@tally/database';
+import { DatabaseConnection, serverOf } from '@tally/database';
 import { Cli, CliUsageError, EXIT, once, withExamples } from '../cli-command';
 import { diffDatabases, type Side } from '../journal/diff';
 import { RowProgress } from '../journal/progress';
 import { rebuild } from '../journal/rebuild';
-import { appSession, inSnapshot, serverSession, type SqlSession, whereIs } from '../journal/sql-session';
+import { appSession, inSnapshot, serverSession, type SqlSession } from '../journal/sql-session';
 
 /** How `ledger diff` names the embedded database the configuration points at. */
 const EMBEDDED = 'embedded';
@@ -50,7 +50,9 @@ export function ledgerJournalCommands(ledger: Command, cli: Cli): void {
           try {
             const report = await rebuild(source, opts.into, new RowProgress('rebuilding'));
             for (const { table, rows } of report.rows) console.log(`${table}: ${rows} rows`);
-            console.log(`rebuilt into ${whereIs(opts.into)}; compare it: npm run cli -- ledger diff <source> <target>`);
+            console.log(
+              `rebuilt into ${serverOf(opts.into)}; compare it: npm run cli -- ledger diff <source> <target>`,
+            );
             return EXIT.ok;
           } finally {
             await source.close();

@@ -1,8 +1,8 @@
 import { DataSource } from 'typeorm';
-import { dataSourceOptions, runMigrations } from '@tally/database';
+import { dataSourceOptions, runMigrations, serverOf } from '@tally/database';
 import { COMPARED_TABLES, DERIVED_STATE, JOURNAL_TABLES, type JournalTable } from './journal-tables';
 import type { RowProgress } from './progress';
-import { inSnapshot, serverSession, type SqlSession, whereIs } from './sql-session';
+import { inSnapshot, serverSession, type SqlSession } from './sql-session';
 import { keyColumns, pages, quoteIdent, rowCount } from './table-pages';
 
 /** The target already holds something: a rebuild writes only into a new, empty database. */
@@ -26,7 +26,7 @@ export async function rebuild(source: SqlSession, targetUrl: string, progress: R
     );
     if (tables !== '0') {
       throw new TargetNotEmptyError(
-        `the target database (${whereIs(targetUrl)}) is not empty: it has ${tables} table(s); rebuild writes only into a new, empty database`,
+        `the target database (${serverOf(targetUrl)}) is not empty: it has ${tables} table(s); rebuild writes only into a new, empty database`,
       );
     }
     await migrate(targetUrl);

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { serverOf } from '@tally/database';
 
 /** One connection's queries: a Postgres server's, or the configured database's through the app. */
 export interface SqlSession {
@@ -16,7 +17,7 @@ export async function serverSession(url: string): Promise<SqlSession> {
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw new Error(`cannot reach ${whereIs(url)}: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new Error(`cannot reach ${serverOf(url)}: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
   }
@@ -48,15 +49,5 @@ export async function inSnapshot<T>(session: SqlSession, work: () => Promise<T>)
     return await work();
   } finally {
     await session.query('ROLLBACK').catch(() => undefined);
-  }
-}
-
-/** `host h, port p, database d` of a URL, never its password. */
-export function whereIs(url: string): string {
-  try {
-    const u = new URL(url);
-    return `host ${u.hostname || 'localhost'}, port ${u.port || '5432'}, database ${decodeURIComponent(u.pathname.slice(1)) || 'postgres'}`;
-  } catch {
-    return 'an unparsable database URL';
   }
 }
