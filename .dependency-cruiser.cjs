@@ -48,6 +48,18 @@ const exceptions = [
   },
   {
     rule: 'lib-only-through-index',
+    from: '^apps/api/src/tracing\\.ts$',
+    to: '^libs/shared/src/config/dot-env\\.ts$',
+    why: "the tracing bootstrap runs before http, pg and pino are loaded (their instrumentations patch them as they load), and shared's index loads http; this file uses only process.loadEnvFile",
+  },
+  {
+    rule: 'lib-only-through-index',
+    from: '^apps/api/src/operations/tracing/tracing-sdk\\.ts$',
+    to: '^libs/shared/src/config/package-version\\.ts$',
+    why: "the tracing SDK starts before http, pg and pino are loaded, and shared's index loads http; this file uses only node's fs and path",
+  },
+  {
+    rule: 'lib-only-through-index',
     from: '^test/e2e/scheduler/timeouts\\.e2e-spec\\.ts$',
     to: '^libs/scheduler/src/persistence/scheduling\\.repository\\.ts$',
     why: "calls the sweep's two orphan reads directly to pin a clock race between them, which no route or command exposes on its own",

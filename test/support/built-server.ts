@@ -17,6 +17,11 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
+export interface ServerOptions {
+  cwd?: string;
+  nodeArgs?: string[];
+}
+
 /** A real `node main.js` process, as production runs it. */
 export interface BuiltServer {
   proc: ChildProcess;
@@ -33,12 +38,13 @@ export interface BuiltServer {
  * Spawns the compiled server. The child gets only the variables given here (plus PATH and
  * HOME): no DATABASE_URL unless passed, so it runs embedded by default. It runs in `cwd`,
  * by default the build directory, where no `.env` is (a developer's own must not reach a test).
+ * `nodeArgs` go to node before the script (e.g. `--require` of a preload).
  */
 export function spawnServer(
   env: Record<string, string>,
-  { cwd = process.env[BUILD_ENV] }: { cwd?: string } = {},
+  { cwd = process.env[BUILD_ENV], nodeArgs = [] }: ServerOptions = {},
 ): Omit<BuiltServer, 'url' | 'port'> {
-  const proc = spawn(process.execPath, [builtMain()], {
+  const proc = spawn(process.execPath, [...nodeArgs, builtMain()], {
     cwd,
     env: {
       PATH: process.env.PATH ?? '',
@@ -64,7 +70,7 @@ export function spawnServer(
 export async function startBuiltServer(
   env: Record<string, string>,
   timeoutMs = 120_000,
-  options: { cwd?: string } = {},
+  options: ServerOptions = {},
 ): Promise<BuiltServer> {
   const server = spawnServer({ LOG_LEVEL: 'info', ...env }, options);
   const port = await new Promise<number>((resolve, reject) => {

@@ -10,7 +10,8 @@ import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { BODY_LIMIT_BYTES, stampResponse } from './http/protocol';
 import { createValidationPipe } from './http/validation.pipe';
 import { buildOpenApiDocument } from './openapi/openapi-document';
-import { HttpMetrics, routeLabel } from './operations/metrics/http-metrics';
+import { HttpMetrics, routeLabel, UNMATCHED_ROUTE } from './operations/metrics/http-metrics';
+import { traceRoutes } from './operations/tracing/tracing';
 import { ProtocolVersions } from './operations/protocol-versions/protocol-versions';
 
 export { PROTOCOL_VERSION } from './http/protocol';
@@ -24,6 +25,8 @@ export { PROTOCOL_VERSION } from './http/protocol';
 export function configureApp(app: NestFastifyApplication): INestApplication {
   app.useLogger(app.get(TallyLogger));
   const fastify = app.getHttpAdapter().getInstance();
+  // When tracing is on: server spans named by route template (nothing is added when it is off).
+  traceRoutes(fastify, (req) => (routeLabel(req) === UNMATCHED_ROUTE ? undefined : routeLabel(req)));
   // First, before body parsing, so requests it rejects (malformed JSON, 413) are timed
   // too and still get the protocol header and the request id.
   app.get(HttpMetrics).instrument(fastify);

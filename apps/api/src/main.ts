@@ -1,3 +1,5 @@
+// First: tracing, when configured, must be set up before anything loads http, pg or pino.
+import './tracing';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { QueryBus } from '@nestjs/cqrs';
@@ -5,7 +7,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { ListApiKeysQuery } from '@tally/auth';
 import { DatabaseConnection } from '@tally/database';
-import { ConfigurationError, loadDotEnv, packageVersion, TallyEnv, validateEnv } from '@tally/shared';
+import { ConfigurationError, packageVersion, TallyEnv, validateEnv } from '@tally/shared';
 import { AppModule } from './app.module';
 import { configureApp } from './configure-app';
 import { grpcServerCredentials } from './grpc/tls';
@@ -15,7 +17,7 @@ import { TallyLogger } from './logging/tally-logger';
 import { installLastResort } from './operations/last-resort';
 
 async function bootstrap(): Promise<void> {
-  loadDotEnv();
+  // `.env` has been read already (./tracing, imported first, needs the OTEL_* variables in it).
   // Validated here first, so a wrong variable stops the process with just the message
   // naming it (the config module validates the same environment again inside Nest).
   const env = validateEnv(process.env);

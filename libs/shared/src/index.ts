@@ -7,3 +7,4 @@ export * from './concurrency';
 export * from './config';
 export * from './http';
 export * from './protocol';
+export * from './tracing';

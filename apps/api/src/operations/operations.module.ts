@@ -15,6 +15,7 @@ import { MetricsController } from './metrics/metrics.controller';
 import { ProtocolVersions } from './protocol-versions/protocol-versions';
 import { ConnectionDrainer } from './shutdown/connection-drainer';
 import { SystemInfoController } from './system-info/system-info.controller';
+import { BusTracing } from './tracing/bus-tracing';
 
 /**
  * Operations surface: /health, /ready, /metrics, /docs/errors (version-neutral) and
@@ -41,6 +42,7 @@ import { SystemInfoController } from './system-info/system-info.controller';
     ConnectionDrainer,
     DatabaseProbe,
     DependencyProbes,
+    BusTracing,
   ],
   exports: [HttpMetrics, ProtocolVersions, OperationsObserver],
 })

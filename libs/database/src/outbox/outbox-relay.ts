@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { EventBus } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { Clock, GroupCommit, LoopBackoff, TallyEnv } from '@tally/shared';
+import { Clock, GroupCommit, inSpan, LoopBackoff, TallyEnv } from '@tally/shared';
 import { CommittedEvents, OutboxRecord } from './committed-events';
 import { LEASED_UNTIL } from './outbox-writer';
 import { isExternalOutboxEvent, OutboxEvent, outboxEventClasses } from './outbox-event';
@@ -179,8 +179,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       const events = outboxEventClasses(row.event_type).map(
         (EventClass) => new EventClass(row.payload as never, row.event_id, row.created_at ?? now),
       );
-      for (const event of events) this.eventBus.publish(event);
-      const delivery = this.settle(row, events).finally(() => this.delivering.delete(delivery));
+      // One span per row: its handlers' work (and their statements) nest under it.
+      const attributes = { 'tally.outbox.event_type': row.event_type, 'tally.outbox.event_id': row.event_id };
+      const delivery = inSpan('outbox.deliver', attributes, () => {
+        for (const event of events) this.eventBus.publish(event);
+        return this.settle(row, events);
+      }).finally(() => this.delivering.delete(delivery));
       this.delivering.add(delivery);
     }
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { Clock, TallyEnv } from '@tally/shared';
+import { Clock, inSpan, TallyEnv } from '@tally/shared';
 import { retryDelayMs, SinkChain, type SettlementSink } from '../../domain';
 import { SinkHealthMonitor } from '../../failover/sink-health-monitor';
 import { DeliveryRepository } from '../../persistence/delivery.repository';
@@ -91,7 +91,11 @@ export class DeliverBatchesCommandHandler implements ICommandHandler<DeliverBatc
     if (!batch) throw new Error(`delivery row for missing batch ${claim.batch_no}`);
     let ack;
     try {
-      ack = await sink.deliver(batch);
+      ack = await inSpan(
+        'settlement.sink.deliver',
+        { 'tally.sink.name': sink.name, 'tally.batch_no': claim.batch_no },
+        () => sink.deliver(batch),
+      );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const delay = retryDelayMs(
