@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 
-const ROOT = join(__dirname, '..', '..', '..');
+export const ROOT = join(__dirname, '..', '..', '..');
 
 /** A fresh database on the Postgres server of DATABASE_URL (or the local one). */
 export async function freshDatabase(prefix: string): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
@@ -37,12 +37,18 @@ function productionNodeArgs(): string[] {
   return script.split(/\s+/).filter((word) => word.startsWith('--'));
 }
 
-/** Starts the built API in its own process and waits until it is ready. */
-export async function startServer(env: Record<string, string>): Promise<{ base: string; stop: () => Promise<void> }> {
+/**
+ * Starts the built API in its own process and waits until it is ready; `main` is another
+ * build's entry point (a benchmark comparing two builds).
+ */
+export async function startServer(
+  env: Record<string, string>,
+  { main = join(ROOT, 'dist/apps/api/src/main.js') }: { main?: string } = {},
+): Promise<{ base: string; stop: () => Promise<void> }> {
   const port = 38000 + Math.floor(Math.random() * 2000);
   // BENCH_NODE_ARGS lets a profiling run pass e.g. --cpu-prof to the server.
   const nodeArgs = [...productionNodeArgs(), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/api/src/main.js')], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, main], {
     env: {
       // A server database requires a receipt signing key; a run gets a random one.
       RECEIPT_SIGNING_KEY_HEX: randomBytes(32).toString('hex'),

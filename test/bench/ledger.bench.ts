@@ -16,6 +16,7 @@ import {
   runCli,
   startServer,
 } from './bench-support';
+import { fundedSpenders, spendIntoHotAccount } from './hot-account';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 // Requests in flight. Latency is in-flight requests / throughput (Little's law), so the p99
@@ -46,38 +47,10 @@ async function main(): Promise<void> {
   const admin = { authorization: `Bearer ${adminKey}` };
   try {
     const users = Array.from({ length: USERS }, (_, i) => `bench-${i}`);
-    const clientKeys: Record<string, string>[] = [];
-    for (const u of users) {
-      const key = await request(server.base, 'POST', '/v1/admin/keys', admin, { role: 'client', subject: u });
-      clientKeys.push({ authorization: `Bearer ${JSON.parse(key.body).key}` });
-      const minted = await request(
-        server.base,
-        'POST',
-        '/v1/credits/mint',
-        { ...admin, 'idempotency-key': randomUUID() },
-        {
-          account_type: 'user',
-          account_id: u,
-          amount: '1000000',
-        },
-      );
-      if (minted.status !== 201) throw new Error(`mint failed: ${minted.status} ${minted.body}`);
-    }
+    const spenders = await fundedSpenders(server.base, admin, USERS);
     console.log(`Tally ledger benchmark: ${SECONDS}s per phase, ${CONCURRENCY} concurrent clients, ${USERS} users`);
 
-    const hot = await drive(CONCURRENCY, SECONDS, async (loop, i) => {
-      const user = (loop * 7919 + i) % USERS;
-      const res = await request(
-        server.base,
-        'POST',
-        '/v1/credits/spend',
-        { ...clientKeys[user], 'idempotency-key': randomUUID() },
-        {
-          amount: '0.000001',
-        },
-      );
-      return res.status === 201;
-    });
+    const hot = await drive(CONCURRENCY, SECONDS, (loop, i) => spendIntoHotAccount(server.base, spenders, loop, i));
     const hotTps = report('hot account', hot);
     const hotP99 = percentile(hot.latenciesMs, 99);
     const met = hotTps >= 1500 && hotP99 <= 50 && hot.errors === 0;

@@ -1,0 +1,119 @@
+/**
+ * Tracing benchmark: what OpenTelemetry traces cost on the hot path (the ledger benchmark's
+ * hot-account spends over REST). Each run gets a fresh database and server:
+ *   1. a build without tracing: the commit before tracing landed, built from git into a
+ *      temporary directory (BENCH_BASELINE_REF names another commit; `none` skips it);
+ *   2. this build, tracing off (no OTLP endpoint): it must be within noise of run 1;
+ *   3. this build, tracing on, every request sampled, exporting to a local OTLP receiver
+ *      that accepts and discards the spans.
+ * Usage: npm run bench:tracing   (BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_NOISE, DATABASE_URL optional)
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OtlpReceiver } from '../support/otlp-receiver';
+import { drive, freshDatabase, percentile, ROOT, startServer } from './bench-support';
+import { fundedSpenders, spendIntoHotAccount } from './hot-account';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const USERS = 256;
+/** Run-to-run spread of this load on one machine (the ledger benchmark's runs vary about ±3%). */
+const NOISE = Number(process.env.BENCH_NOISE ?? 0.05);
+const TRACING_OFF = { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
+
+/** The commit before the one that brought tracing in (its bootstrap file). */
+function defaultBaselineRef(): string {
+  const added = execFileSync('git', ['log', '--diff-filter=A', '--format=%H', '--', 'apps/api/src/tracing.ts'], {
+    cwd: ROOT,
+  })
+    .toString()
+    .trim()
+    .split('\n')
+    .pop();
+  if (!added) throw new Error('no commit adds apps/api/src/tracing.ts');
+  return `${added}^`;
+}
+
+/** Builds `ref` (its API only) in a temporary directory; returns its entry point and a cleanup. */
+function buildAt(ref: string): { main: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'tally-baseline-'));
+  execFileSync('bash', ['-c', 'git -C "$ROOT" archive "$REF" | tar -x -C "$DIR"'], {
+    env: { ...process.env, ROOT, REF: ref, DIR: dir },
+  });
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  const swc = join(ROOT, 'node_modules/.bin/swc');
+  execFileSync(swc, ['apps', 'libs', 'migrations', '-d', 'dist', '--quiet', '--ignore', '**/*.spec.ts'], { cwd: dir });
+  execFileSync(process.execPath, ['scripts/copy-build-assets.cjs', 'dist'], { cwd: dir });
+  return { main: join(dir, 'dist/apps/api/src/main.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** One run: a fresh database and server, the spenders funded, then the measured load. */
+async function run(label: string, env: Record<string, string>, main?: string): Promise<number> {
+  const db = await freshDatabase('tally_bench_tracing');
+  const adminKey = `tly_bench_${randomBytes(16).toString('hex')}`;
+  const server = await startServer(
+    { DATABASE_URL: db.url, TALLY_ADMIN_KEY: adminKey, RATE_LIMIT_MAX: '100000000', DATABASE_POOL_SIZE: '16', ...env },
+    { main },
+  );
+  try {
+    const spenders = await fundedSpenders(server.base, { authorization: `Bearer ${adminKey}` }, USERS);
+    const r = await drive(CONCURRENCY, SECONDS, (loop, i) => spendIntoHotAccount(server.base, spenders, loop, i));
+    const tps = r.ok / r.seconds;
+    console.log(
+      `${label.padEnd(24)} ${tps.toFixed(0).padStart(6)} transfers/s   p50 ${percentile(r.latenciesMs, 50).toFixed(1)} ms   ` +
+        `p99 ${percentile(r.latenciesMs, 99).toFixed(1)} ms   errors ${r.errors}`,
+    );
+    if (r.errors > 0) process.exitCode = 1;
+    return tps;
+  } finally {
+    await server.stop();
+    await db.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const ref = process.env.BENCH_BASELINE_REF ?? defaultBaselineRef();
+  console.log(
+    `Tally tracing benchmark: hot-account spends, ${SECONDS}s per run, ${CONCURRENCY} concurrent clients, ${USERS} users`,
+  );
+  let baseline: number | undefined;
+  if (ref !== 'none') {
+    const build = buildAt(ref);
+    try {
+      baseline = await run(`no tracing (${ref.slice(0, 10)})`, TRACING_OFF, build.main);
+    } finally {
+      build.remove();
+    }
+  }
+  const off = await run('tracing off', TRACING_OFF);
+  const receiver = await OtlpReceiver.start({ keep: false });
+  let on: number;
+  try {
+    on = await run('tracing on (all sampled)', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+    });
+  } finally {
+    await receiver.close();
+  }
+  if (receiver.exports === 0) throw new Error('tracing on exported nothing');
+  console.log(`tracing on: ${receiver.exports} OTLP export requests received`);
+  if (baseline !== undefined) {
+    const ratio = off / baseline;
+    const met = Math.abs(ratio - 1) <= NOISE;
+    console.log(
+      `target (tracing off within ±${(NOISE * 100).toFixed(0)}% of a build without tracing): off / no tracing = ${ratio.toFixed(3)}: ${met ? 'met' : 'NOT met'}`,
+    );
+  } else {
+    console.log('no build without tracing to compare with (BENCH_BASELINE_REF=none)');
+  }
+  console.log(`tracing on / off = ${(on / off).toFixed(3)}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
