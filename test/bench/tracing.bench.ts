@@ -1,12 +1,12 @@
 /**
  * Tracing benchmark: what OpenTelemetry traces cost on the hot path (the ledger benchmark's
- * hot-account spends over REST). Each run gets a fresh database and server:
+ * hot-account spends over REST), in rounds; each run gets a fresh database and server:
  *   1. a build without tracing: the commit before tracing landed, built from git into a
  *      temporary directory (BENCH_BASELINE_REF names another commit; `none` skips it);
  *   2. this build, tracing off (no OTLP endpoint): it must be within noise of run 1;
  *   3. this build, tracing on, every request sampled, exporting to a local OTLP receiver
  *      that accepts and discards the spans.
- * Usage: npm run bench:tracing   (BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_NOISE, DATABASE_URL optional)
+ * Usage: npm run bench:tracing   (BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_NOISE, DATABASE_URL optional)
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +22,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const USERS = 256;
 /** Run-to-run spread of this load on one machine (the ledger benchmark's runs vary about ±3%). */
 const NOISE = Number(process.env.BENCH_NOISE ?? 0.05);
+/** Each configuration runs this many times, interleaved with the others. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const TRACING_OFF = { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
 
 /** The commit before the one that brought tracing in (its bootstrap file). */
@@ -35,6 +37,10 @@ function defaultBaselineRef(): string {
     .pop();
   if (!added) throw new Error('no commit adds apps/api/src/tracing.ts');
   return `${added}^`;
+}
+
+function shortCommit(ref: string): string {
+  return execFileSync('git', ['rev-parse', '--short', ref], { cwd: ROOT }).toString().trim();
 }
 
 /** Builds `ref` (its API only) in a temporary directory; returns its entry point and a cleanup. */
@@ -74,43 +80,63 @@ async function run(label: string, env: Record<string, string>, main?: string): P
   }
 }
 
+interface Config {
+  label: string;
+  env: Record<string, string>;
+  main?: string;
+  rates: number[];
+}
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
 async function main(): Promise<void> {
   const ref = process.env.BENCH_BASELINE_REF ?? defaultBaselineRef();
   console.log(
-    `Tally tracing benchmark: hot-account spends, ${SECONDS}s per run, ${CONCURRENCY} concurrent clients, ${USERS} users`,
+    `Tally tracing benchmark: hot-account spends, ${ROUNDS} rounds of ${SECONDS}s per configuration, ` +
+      `${CONCURRENCY} concurrent clients, ${USERS} users`,
   );
-  let baseline: number | undefined;
-  if (ref !== 'none') {
-    const build = buildAt(ref);
-    try {
-      baseline = await run(`no tracing (${ref.slice(0, 10)})`, TRACING_OFF, build.main);
-    } finally {
-      build.remove();
-    }
-  }
-  const off = await run('tracing off', TRACING_OFF);
+  const build = ref === 'none' ? undefined : buildAt(ref);
   const receiver = await OtlpReceiver.start({ keep: false });
-  let on: number;
+  const baseline: Config | undefined = build && {
+    label: `no tracing (${shortCommit(ref)})`,
+    env: TRACING_OFF,
+    main: build.main,
+    rates: [],
+  };
+  const off: Config = { label: 'tracing off', env: TRACING_OFF, rates: [] };
+  const on: Config = {
+    label: 'tracing on (all sampled)',
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
+    rates: [],
+  };
   try {
-    on = await run('tracing on (all sampled)', {
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
-    });
+    const configs = [...(baseline ? [baseline] : []), off, on];
+    // Every other round in reverse order, so a machine that speeds up or slows down favours none.
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const config of round % 2 === 0 ? configs : [...configs].reverse()) {
+        config.rates.push(await run(config.label, config.env, config.main));
+      }
+    }
   } finally {
     await receiver.close();
+    build?.remove();
   }
   if (receiver.exports === 0) throw new Error('tracing on exported nothing');
   console.log(`tracing on: ${receiver.exports} OTLP export requests received`);
-  if (baseline !== undefined) {
-    const ratio = off / baseline;
+  for (const config of [...(baseline ? [baseline] : []), off, on]) {
+    console.log(`${config.label.padEnd(24)} mean ${mean(config.rates).toFixed(0).padStart(6)} transfers/s`);
+  }
+  if (baseline) {
+    const ratio = mean(off.rates) / mean(baseline.rates);
     const met = Math.abs(ratio - 1) <= NOISE;
     console.log(
-      `target (tracing off within ±${(NOISE * 100).toFixed(0)}% of a build without tracing): off / no tracing = ${ratio.toFixed(3)}: ${met ? 'met' : 'NOT met'}`,
+      `target (tracing off within ±${(NOISE * 100).toFixed(0)}% of a build without tracing): ` +
+        `off / no tracing = ${ratio.toFixed(3)}: ${met ? 'met' : 'NOT met'}`,
     );
   } else {
     console.log('no build without tracing to compare with (BENCH_BASELINE_REF=none)');
   }
-  console.log(`tracing on / off = ${(on / off).toFixed(3)}`);
+  console.log(`tracing on / off = ${(mean(on.rates) / mean(off.rates)).toFixed(3)}`);
 }
 
 main().catch((error) => {
