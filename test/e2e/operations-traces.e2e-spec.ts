@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import request from 'supertest';
 import { BuiltServer, startBuiltServer, waitForExit } from '../support/built-server';
+import { GrpcCtx } from '../support/grpc-ctx';
 import { OtlpReceiver, ReceivedSpan } from '../support/otlp-receiver';
 import { CAPABILITIES, HARDWARE } from '../support/prover-profile';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -65,7 +66,7 @@ describe('OpenTelemetry traces (the compiled server)', () => {
     await db?.drop();
   });
 
-  it("exports one tree per request: an incoming traceparent is its parent, and the request's log line carries its trace id", async () => {
+  it("exports one tree per request and gRPC call: an incoming traceparent is its parent, and the request's log line carries its trace id", async () => {
     const server = await startBuiltServer(
       {
         ...db.env,
@@ -73,7 +74,6 @@ describe('OpenTelemetry traces (the compiled server)', () => {
         // Jobs are assigned by the admin below, not by the scheduler's ticks.
         SCHEDULER_ENABLED: 'false',
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_BSP_SCHEDULE_DELAY: '100',
       },
       120_000,
@@ -82,6 +82,8 @@ describe('OpenTelemetry traces (the compiled server)', () => {
     let loaded: string[];
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
+    const grpcTraceId = randomBytes(16).toString('hex');
+    const grpcCallerSpanId = randomBytes(8).toString('hex');
     try {
       const api = () => request(server.url);
       const clientName = `client-${randomUUID().slice(0, 8)}`;
@@ -130,6 +132,17 @@ describe('OpenTelemetry traces (the compiled server)', () => {
       expect(['COMPLETED', 'AUDITED']).toContain(
         (await api().get(`/v1/jobs/${jobId}`).set(admin).expect(200)).body.status,
       );
+      // The same job over gRPC, under another caller's span.
+      const grpcPort = Number(/gRPC: [^"]*listening on port (\d+)"/.exec(server.stdout())?.[1]);
+      const grpc = new GrpcCtx(grpcPort);
+      try {
+        const got = await grpc.call(grpc.jobs, 'GetJob', { network_job_id: jobId }, admin, {
+          traceparent: `00-${grpcTraceId}-${grpcCallerSpanId}-01`,
+        });
+        expect(got.message.network_job_id).toBe(jobId);
+      } finally {
+        grpc.close();
+      }
     } finally {
       loaded = await stop(server);
     }
@@ -183,6 +196,18 @@ describe('OpenTelemetry traces (the compiled server)', () => {
     }
     const resultCommand = receiver.spans.find((s) => s.name === 'ReportResultCommand');
     expect(resultCommand).toBeDefined();
+
+    // The gRPC call: a server span under the caller's, the query and its statements below it.
+    const grpcTrace = receiver.spans.filter((s) => s.traceId === grpcTraceId);
+    const [grpcRoot, ...grpcOthers] = roots(grpcTrace);
+    expect(grpcOthers).toEqual([]);
+    expect(grpcRoot).toMatchObject({
+      parentSpanId: grpcCallerSpanId,
+      kind: SERVER_KIND,
+      name: 'grpc GetJob',
+      attributes: { 'rpc.system': 'grpc', 'rpc.method': 'GetJob' },
+    });
+    expect(grpcTrace.filter((s) => s.scope === PG_SCOPE).length).toBeGreaterThan(0);
   });
 
   it('loads no tracing SDK when no OTLP endpoint is set', async () => {

@@ -33,15 +33,16 @@ export class GrpcCtx {
   readonly provers: Client;
 
   /**
+   * `t`: an in-process test app, or the gRPC port of a server running apart;
    * `options`: channel options, e.g. `grpc.use_local_subchannel_pool` for a connection of its own;
    * `channel`: the transport's credentials (TLS, a client certificate), plaintext by default.
    */
   constructor(
-    t: TestApp,
+    t: TestApp | number,
     options: Record<string, string | number> = {},
     channel: ChannelCredentials = credentials.createInsecure(),
   ) {
-    const port = t.app.get(GrpcServer).port;
+    const port = typeof t === 'number' ? t : t.app.get(GrpcServer).port;
     if (!port) throw new Error('the gRPC server is not serving');
     const v1 = ((loadPackageDefinition(dsePackageDefinition()).tally as GrpcObject).dse as GrpcObject).v1 as GrpcObject;
     const address = `127.0.0.1:${port}`;

@@ -26,7 +26,10 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
   app.useLogger(app.get(TallyLogger));
   const fastify = app.getHttpAdapter().getInstance();
   // When tracing is on: server spans named by route template (nothing is added when it is off).
-  traceRoutes(fastify, (req) => (routeLabel(req) === UNMATCHED_ROUTE ? undefined : routeLabel(req)));
+  traceRoutes(fastify, (req) => {
+    const route = routeLabel(req);
+    return route === UNMATCHED_ROUTE ? undefined : route;
+  });
   // First, before body parsing, so requests it rejects (malformed JSON, 413) are timed
   // too and still get the protocol header and the request id.
   app.get(HttpMetrics).instrument(fastify);

@@ -7,9 +7,16 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { ROLES_KEY, type Role } from '@tally/auth';
-import { DEPRECATION_METADATA, ErrorCode, InvalidRequestError, PROTOCOL_VERSION_METADATA } from '@tally/shared';
+import {
+  DEPRECATION_METADATA,
+  ErrorCode,
+  inIncomingSpan,
+  InvalidRequestError,
+  PROTOCOL_VERSION_METADATA,
+} from '@tally/shared';
 import { isUndecodable } from './dse-proto';
 import { ProtocolVersions } from '../operations/protocol-versions/protocol-versions';
+import { tracingStarted } from '../operations/tracing/tracing';
 import { createValidationPipe } from '../http/validation.pipe';
 import { type GrpcCaller, GrpcAuthenticator, MetadataHeaders } from './grpc-auth';
 import { asDomainError, toServiceError } from './grpc-errors';
@@ -75,13 +82,17 @@ export class GrpcCalls {
     roles: readonly Role[],
     handle: (request: Req, caller: GrpcCaller, call: ServerUnaryCall<Req, Res>) => Promise<Answer<Res>>,
   ) {
+    // Decided once, as the service is built: without tracing a call costs nothing more.
+    const traced = tracingStarted();
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       const headers = new MetadataHeaders();
-      void (async () => {
+      const run = async () => {
         this.admit(method, call, headers);
         const caller = await this.auth.authenticate(call, roles, headers);
         return handle(call.request, caller, call);
-      })().then(
+      };
+      const attributes = { 'rpc.system': 'grpc', 'rpc.method': method };
+      void (traced ? inIncomingSpan(`grpc ${method}`, attributes, call.metadata.getMap(), run) : run()).then(
         ({ message, metadata }) => {
           const trailer = metadataOf(headers);
           for (const [k, v] of Object.entries(metadata ?? {})) trailer.set(k, v);

@@ -9,10 +9,10 @@ import {
   QueryBus,
   QueryHandler,
 } from '@nestjs/cqrs';
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { inSpan, traceBusExecutions } from './spans';
+import { inIncomingSpan, inSpan, traceBusExecutions } from './spans';
 
 class CountQuery {
   constructor(readonly of: string) {}
@@ -91,6 +91,27 @@ describe('spans', () => {
       expect(byName.CountQuery.attributes).toEqual({ 'tally.cqrs.kind': 'query', 'tally.cqrs.name': 'CountQuery' });
       expect(byName['record.write'].attributes).toEqual({ count: 3 });
       expect(spans.every((s) => s.ended && s.status.code === SpanStatusCode.UNSET)).toBe(true);
+    });
+
+    it("starts an incoming call's server span under the caller's traceparent, or a trace of its own", async () => {
+      const traceId = '0af7651916cd43dd8448eb211c80319c';
+      const callerSpanId = 'b7ad6b7169203331';
+      const attributes = { 'rpc.method': 'GetJob' };
+      await inSpan('unrelated', {}, async () => {
+        await inIncomingSpan('grpc GetJob', attributes, { traceparent: `00-${traceId}-${callerSpanId}-01` }, () =>
+          commands.execute(new RecordCommand('x')),
+        );
+        await inIncomingSpan('grpc GetJob', attributes, {}, async () => undefined);
+      });
+      const calls = exporter.getFinishedSpans().filter((s) => s.name === 'grpc GetJob');
+      expect(calls.map((s) => [s.kind, s.spanContext().traceId, s.parentSpanContext?.spanId])).toEqual([
+        [SpanKind.SERVER, traceId, callerSpanId],
+        [SpanKind.SERVER, expect.not.stringMatching(traceId), undefined],
+      ]);
+      const unrelated = exporter.getFinishedSpans().find((s) => s.name === 'unrelated')!;
+      expect(calls[1].spanContext().traceId).not.toBe(unrelated.spanContext().traceId);
+      const command = exporter.getFinishedSpans().find((s) => s.name === 'RecordCommand')!;
+      expect(command.parentSpanContext?.spanId).toBe(calls[0].spanContext().spanId);
     });
 
     it('marks the span of a failed execute as an error, with the exception, and rethrows', async () => {

@@ -1,4 +1,13 @@
-import { type Attributes, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 
 /**
  * The service's tracer. Until the app registers an SDK (only when an OTLP endpoint is
@@ -12,17 +21,34 @@ const tracer = trace.getTracer('tally');
  * span as an error (and is rethrown), and the span ends when the work settles.
  */
 export function inSpan<T>(name: string, attributes: Attributes, work: (span: Span) => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(name, { attributes }, async (span) => {
-    try {
-      return await work(span);
-    } catch (error) {
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer.startActiveSpan(name, { attributes }, (span) => settle(span, work));
+}
+
+/**
+ * As `inSpan`, for a call that arrives from outside (a gRPC call): a server span whose parent
+ * is the caller's, from the W3C `traceparent` in `carrier` (its metadata), or a new trace.
+ */
+export function inIncomingSpan<T>(
+  name: string,
+  attributes: Attributes,
+  carrier: Record<string, unknown>,
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  return context.with(propagation.extract(ROOT_CONTEXT, carrier), () =>
+    tracer.startActiveSpan(name, { kind: SpanKind.SERVER, attributes }, (span) => settle(span, work)),
+  );
+}
+
+async function settle<T>(span: Span, work: (span: Span) => Promise<T>): Promise<T> {
+  try {
+    return await work(span);
+  } catch (error) {
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    throw error;
+  } finally {
+    span.end();
+  }
 }
 
 /** A command or query bus (@nestjs/cqrs): `execute` is all that is traced. */
