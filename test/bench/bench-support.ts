@@ -44,7 +44,7 @@ function productionNodeArgs(): string[] {
 export async function startServer(
   env: Record<string, string>,
   { main = join(ROOT, 'dist/apps/api/src/main.js') }: { main?: string } = {},
-): Promise<{ base: string; stop: () => Promise<void> }> {
+): Promise<{ base: string; pid: number; stop: () => Promise<void> }> {
   const port = 38000 + Math.floor(Math.random() * 2000);
   // BENCH_NODE_ARGS lets a profiling run pass e.g. --cpu-prof to the server.
   const nodeArgs = [...productionNodeArgs(), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
@@ -74,6 +74,7 @@ export async function startServer(
   }
   return {
     base,
+    pid: child.pid!,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -159,6 +160,26 @@ export async function drive(
   clearTimeout(warmup);
   const from = measuredFrom ?? process.hrtime.bigint();
   return { ok, errors, seconds: Number(process.hrtime.bigint() - from) / 1e9, latenciesMs };
+}
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined
+ * elsewhere. Unlike a rate, CPU per request barely moves when other work shares the machine.
+ */
+export function cpuMsOf(pid: number): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond();
+  } catch {
+    return undefined;
+  }
+}
+
+let ticks: number | undefined;
+function clockTicksPerSecond(): number {
+  ticks ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  return ticks;
 }
 
 export function percentile(values: number[], p: number): number {

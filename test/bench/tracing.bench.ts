@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OtlpReceiver } from '../support/otlp-receiver';
-import { drive, freshDatabase, percentile, ROOT, startServer } from './bench-support';
+import { cpuMsOf, drive, freshDatabase, percentile, ROOT, startServer } from './bench-support';
 import { fundedSpenders, spendIntoHotAccount } from './hot-account';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -56,8 +56,14 @@ function buildAt(ref: string): { main: string; remove: () => void } {
   return { main: join(dir, 'dist/apps/api/src/main.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+interface RunResult {
+  rate: number;
+  /** The server's CPU time per request (µs), when the platform says (Linux). */
+  cpuUs?: number;
+}
+
 /** One run: a fresh database and server, the spenders funded, then the measured load. */
-async function run(label: string, env: Record<string, string>, main?: string): Promise<number> {
+async function run(label: string, env: Record<string, string>, main?: string): Promise<RunResult> {
   const db = await freshDatabase('tally_bench_tracing');
   const adminKey = `tly_bench_${randomBytes(16).toString('hex')}`;
   const server = await startServer(
@@ -66,14 +72,23 @@ async function run(label: string, env: Record<string, string>, main?: string): P
   );
   try {
     const spenders = await fundedSpenders(server.base, { authorization: `Bearer ${adminKey}` }, USERS);
-    const r = await drive(CONCURRENCY, SECONDS, (loop, i) => spendIntoHotAccount(server.base, spenders, loop, i));
-    const tps = r.ok / r.seconds;
+    // CPU over the whole load, warm-up included, per request sent in it.
+    let requests = 0;
+    const cpuBefore = cpuMsOf(server.pid);
+    const r = await drive(CONCURRENCY, SECONDS, (loop, i) => {
+      requests++;
+      return spendIntoHotAccount(server.base, spenders, loop, i);
+    });
+    const cpuAfter = cpuMsOf(server.pid);
+    const rate = r.ok / r.seconds;
+    const cpuUs =
+      cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1000) / requests;
     console.log(
-      `${label.padEnd(24)} ${tps.toFixed(0).padStart(6)} transfers/s   p50 ${percentile(r.latenciesMs, 50).toFixed(1)} ms   ` +
-        `p99 ${percentile(r.latenciesMs, 99).toFixed(1)} ms   errors ${r.errors}`,
+      `${label.padEnd(24)} ${rate.toFixed(0).padStart(6)} transfers/s   ${cpuUs === undefined ? '' : `${cpuUs.toFixed(0)} µs CPU/request   `}` +
+        `p50 ${percentile(r.latenciesMs, 50).toFixed(1)} ms   p99 ${percentile(r.latenciesMs, 99).toFixed(1)} ms   errors ${r.errors}`,
     );
     if (r.errors > 0) process.exitCode = 1;
-    return tps;
+    return { rate, cpuUs };
   } finally {
     await server.stop();
     await db.drop();
@@ -84,7 +99,7 @@ interface Config {
   label: string;
   env: Record<string, string>;
   main?: string;
-  rates: number[];
+  results: RunResult[];
 }
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
@@ -101,20 +116,20 @@ async function main(): Promise<void> {
     label: `no tracing (${shortCommit(ref)})`,
     env: TRACING_OFF,
     main: build.main,
-    rates: [],
+    results: [],
   };
-  const off: Config = { label: 'tracing off', env: TRACING_OFF, rates: [] };
+  const off: Config = { label: 'tracing off', env: TRACING_OFF, results: [] };
   const on: Config = {
     label: 'tracing on (all sampled)',
     env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
-    rates: [],
+    results: [],
   };
   try {
     const configs = [...(baseline ? [baseline] : []), off, on];
     // Every other round in reverse order, so a machine that speeds up or slows down favours none.
     for (let round = 0; round < ROUNDS; round++) {
       for (const config of round % 2 === 0 ? configs : [...configs].reverse()) {
-        config.rates.push(await run(config.label, config.env, config.main));
+        config.results.push(await run(config.label, config.env, config.main));
       }
     }
   } finally {
@@ -123,20 +138,40 @@ async function main(): Promise<void> {
   }
   if (receiver.exports === 0) throw new Error('tracing on exported nothing');
   console.log(`tracing on: ${receiver.exports} OTLP export requests received`);
+  const rate = (config: Config) => mean(config.results.map((r) => r.rate));
+  const cpu = (config: Config) => {
+    const values = config.results.map((r) => r.cpuUs);
+    return values.every((v) => v !== undefined) ? mean(values as number[]) : undefined;
+  };
   for (const config of [...(baseline ? [baseline] : []), off, on]) {
-    console.log(`${config.label.padEnd(24)} mean ${mean(config.rates).toFixed(0).padStart(6)} transfers/s`);
+    const cpuUs = cpu(config);
+    console.log(
+      `${config.label.padEnd(24)} mean ${rate(config).toFixed(0).padStart(6)} transfers/s` +
+        (cpuUs === undefined ? '' : `   ${cpuUs.toFixed(0)} µs CPU/request`),
+    );
   }
+  const offCpu = cpu(off);
+  const onCpu = cpu(on);
   if (baseline) {
-    const ratio = mean(off.rates) / mean(baseline.rates);
+    // The server's CPU per request is the measure (a rate moves with whatever else shares the
+    // machine); the rate when the platform does not say.
+    const baseCpu = cpu(baseline);
+    const [what, ratio] =
+      offCpu !== undefined && baseCpu !== undefined
+        ? ['CPU per request', offCpu / baseCpu]
+        : ['transfers/s', rate(off) / rate(baseline)];
     const met = Math.abs(ratio - 1) <= NOISE;
     console.log(
-      `target (tracing off within ±${(NOISE * 100).toFixed(0)}% of a build without tracing): ` +
+      `target (tracing off within ±${(NOISE * 100).toFixed(0)}% of a build without tracing, ${what}): ` +
         `off / no tracing = ${ratio.toFixed(3)}: ${met ? 'met' : 'NOT met'}`,
     );
   } else {
     console.log('no build without tracing to compare with (BENCH_BASELINE_REF=none)');
   }
-  console.log(`tracing on / off = ${(mean(on.rates) / mean(off.rates)).toFixed(3)}`);
+  console.log(
+    `tracing on / off: transfers/s ${(rate(on) / rate(off)).toFixed(3)}` +
+      (onCpu !== undefined && offCpu !== undefined ? `, CPU per request ${(onCpu / offCpu).toFixed(3)}` : ''),
+  );
 }
 
 main().catch((error) => {
