@@ -1,0 +1,186 @@
+import { useMemo, useState, type FormEvent } from 'react';
+import { creditsText, when, type Schemas, type TallyClient } from '../api';
+import { Empty, Show, Stat, TimeChart, useApi } from '../ui';
+
+type AccountType = Schemas['AccountDetailResponseDto']['account_type'];
+const ACCOUNT_TYPES: AccountType[] = ['user', 'provider', 'platform', 'escrow', 'issuance'];
+
+const accountHref = (type: string, id: string) => `#/accounts/${encodeURIComponent(type)}/${encodeURIComponent(id)}`;
+
+export function Accounts() {
+  const [type, setType] = useState<AccountType>('user');
+  const [id, setId] = useState('');
+  const open = (event: FormEvent) => {
+    event.preventDefault();
+    if (id.trim()) location.hash = accountHref(type, id.trim());
+  };
+  return (
+    <>
+      <h1>Accounts</h1>
+      <form className="filters" onSubmit={open}>
+        <label>
+          Type
+          <select value={type} onChange={(e) => setType(e.target.value as AccountType)} name="account_type">
+            {ACCOUNT_TYPES.map((t) => (
+              <option key={t}>{t}</option>
+            ))}
+          </select>
+        </label>
+        <label className="grow">
+          Account id
+          <input value={id} onChange={(e) => setId(e.target.value)} name="account_id" placeholder="alice" />
+        </label>
+        <button type="submit">Open</button>
+      </form>
+    </>
+  );
+}
+
+/** How many as-of points the balance chart asks for, evenly spaced from the account's creation to now. */
+const CHART_POINTS = 16;
+
+async function loadAccount(client: TallyClient, type: AccountType, id: string) {
+  const path = { account_type: type, account_id: id };
+  const [account, alerts] = await Promise.all([
+    client.api.GET('/v1/credits/accounts/{account_type}/{account_id}', { params: { path } }).then((r) => r.data!),
+    client.api
+      .GET('/v1/credits/accounts/{account_type}/{account_id}/alerts', { params: { path } })
+      .then((r) => r.data!.items),
+  ]);
+  const start = Date.parse(account.created_at);
+  const end = Date.now();
+  const instants = Array.from({ length: CHART_POINTS }, (_, i) =>
+    new Date(start + ((end - start) * i) / (CHART_POINTS - 1)).toISOString(),
+  );
+  const history = await Promise.all(
+    instants.map(async (as_of) => {
+      const r = await client.api.GET('/v1/credits/accounts/{account_type}/{account_id}', {
+        params: { path, query: { as_of } },
+      });
+      return { at: as_of, posted: r.data!.balance.posted };
+    }),
+  );
+  return { account, alerts, history };
+}
+
+export function AccountPage({ type, id }: { type: string; id: string }) {
+  const accountType = type as AccountType;
+  const loaded = useApi((client) => loadAccount(client, accountType, id), [type, id]);
+  return (
+    <>
+      <p>
+        <a href="#/accounts">← Accounts</a>
+      </p>
+      <h1>
+        {type}/{id}
+      </h1>
+      <Show loaded={loaded} what="this account">
+        {({ account, alerts, history }) => (
+          <>
+            <div className="stats">
+              <Stat id="posted" label="Posted" value={creditsText(account.balance.posted)} />
+              <Stat
+                id="pending"
+                label="Pending"
+                value={creditsText(account.balance.pending)}
+                hint="held, not yet captured"
+              />
+              <Stat id="available" label="Available" value={creditsText(account.balance.available)} />
+            </div>
+            <p className="muted">Opened {when(account.created_at)}.</p>
+            <h2>Posted balance over time</h2>
+            <BalanceChart history={history} />
+            <h2>Transactions</h2>
+            <Transactions type={accountType} id={id} />
+            <h2>Alerts</h2>
+            {alerts.length === 0 ? (
+              <Empty>No balance alert is set on this account.</Empty>
+            ) : (
+              <ul>
+                {alerts.map((a) => (
+                  <li key={a.alert_id}>
+                    When {a.direction} {creditsText(a.threshold)}: {a.armed ? 'armed' : 'fired, waiting to re-arm'},
+                    fired {a.fired_count} times{a.last_fired_at ? `, last ${when(a.last_fired_at)}` : ''}.
+                  </li>
+                ))}
+              </ul>
+            )}
+          </>
+        )}
+      </Show>
+    </>
+  );
+}
+
+function BalanceChart({ history }: { history: { at: string; posted: string }[] }) {
+  // A chart needs numbers: these are for drawing only; the exact figures are the strings above.
+  const xs = useMemo(() => history.map((h) => Date.parse(h.at) / 1000), [history]);
+  const series = useMemo(
+    () => [{ label: 'posted', color: '#2563eb', values: history.map((h) => parseFloat(h.posted)) }],
+    [history],
+  );
+  return <TimeChart xs={xs} series={series} label="posted balance over time" height={200} />;
+}
+
+function Transactions({ type, id }: { type: AccountType; id: string }) {
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const page = useApi(
+    async (client) =>
+      (
+        await client.api.GET('/v1/credits/transactions', {
+          params: { query: { account_type: type, account_id: id, cursor, limit: 20 } },
+        })
+      ).data!,
+    [type, id, cursor],
+  );
+  return (
+    <Show loaded={page} what="transactions">
+      {(p) =>
+        p.items.length === 0 ? (
+          <Empty>No transaction has touched this account.</Empty>
+        ) : (
+          <>
+            <div className="scroll">
+              <table data-testid="transactions">
+                <thead>
+                  <tr>
+                    <th>When</th>
+                    <th>Kind</th>
+                    <th className="num">Amount</th>
+                    <th>This account</th>
+                    <th>Job</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {p.items.map((t) => {
+                    const mine = t.entries.filter((e) => e.account_type === type && e.account_id === id);
+                    return (
+                      <tr key={t.transfer_id}>
+                        <td>{when(t.created_at)}</td>
+                        <td>{t.kind}</td>
+                        <td className="num">{creditsText(t.amount)}</td>
+                        <td>
+                          {mine
+                            .map((e) => `${e.side} ${creditsText(e.amount)}${e.phase ? ` (${e.phase})` : ''}`)
+                            .join(', ') || '—'}
+                        </td>
+                        <td>{t.job_id ? <a href={`#/jobs/${encodeURIComponent(t.job_id)}`}>{t.job_id}</a> : '—'}</td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+            <div className="pager">
+              {cursors.length > 1 && <button onClick={() => setCursors(cursors.slice(0, -1))}>Newer</button>}
+              {p.next_cursor && (
+                <button onClick={() => setCursors([...cursors, p.next_cursor ?? undefined])}>Older</button>
+              )}
+            </div>
+          </>
+        )
+      }
+    </Show>
+  );
+}
