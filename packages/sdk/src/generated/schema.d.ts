@@ -190,6 +190,24 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/admin/ledger/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The latest ledger verify run, with its progress */
+    get: operations['admin.getLedgerVerify'];
+    put?: never;
+    /** Start a background ledger verify (the one running, if any, is returned instead) */
+    post: operations['admin.startLedgerVerify'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/credits/mint': {
     parameters: {
       query?: never;
@@ -1407,6 +1425,44 @@ export interface components {
       stream?: string;
       failing: components['schemas']['FailingDeliveryDto'][];
     };
+    NoFieldsRequestDto: Record<string, never>;
+    VerifyProgressDto: {
+      /** @description accounts checked so far */
+      done: number;
+      /** @description accounts to check */
+      total: number;
+    };
+    VerifyProblemDto: {
+      /**
+       * @description which check found it
+       * @enum {string}
+       */
+      kind: 'ledger' | 'settlement' | 'control_log';
+      /** @example user/carol: cached posted_debits 7 but its entries sum to 0 */
+      detail: string;
+    };
+    LedgerVerifyRunResponseDto: {
+      /** Format: uuid */
+      run_id: string;
+      /**
+       * @description failed: it found problems; error: it could not finish (error says why)
+       * @enum {string}
+       */
+      status: 'running' | 'passed' | 'failed' | 'error';
+      /** Format: date-time */
+      started_at: string;
+      /** Format: date-time */
+      finished_at: string | null;
+      progress: components['schemas']['VerifyProgressDto'];
+      /** @description the first 100 problems found */
+      problems: components['schemas']['VerifyProblemDto'][];
+      /** @description every problem found */
+      problem_count: number;
+      /** @example null */
+      error: string | null;
+      /** @description the subject of the admin key that started it */
+      started_by: string;
+    };
     MintRequestDto: {
       memo?: string;
       /** @description JSON object, at most 16 KB */
@@ -1604,7 +1660,6 @@ export interface components {
       /** @description where the captured amount goes (default platform/main) */
       to?: components['schemas']['AccountRefDto'];
     };
-    NoFieldsRequestDto: Record<string, never>;
     HoldResponseDto: {
       /** Format: uuid */
       id: string;
@@ -4050,6 +4105,174 @@ export interface operations {
       };
       /** @description DSE-001 Invalid request */
       400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'admin.getLedgerVerify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['LedgerVerifyRunResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'admin.startLedgerVerify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['NoFieldsRequestDto'];
+      };
+    };
+    responses: {
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['LedgerVerifyRunResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
         headers: {
           [name: string]: unknown;
         };
