@@ -11,6 +11,7 @@ import { LedgerWriter } from './posting/ledger-writer';
 import { OptimisticPoster } from './posting/optimistic-poster';
 import { PostingEngine } from './posting/posting-engine';
 import { LedgerVerifier } from './verify/ledger-verifier';
+import { VerifyRuns } from './verify/verify-runs';
 
 @Module({
   controllers: [CreditsController, BalanceAlertsController],
@@ -21,11 +22,12 @@ import { LedgerVerifier } from './verify/ledger-verifier';
     LedgerReader,
     BalanceAlertStore,
     LedgerVerifier,
+    VerifyRuns,
     PostTransferCommandHandler,
     CreateAccountCommandHandler,
     ExpireHoldsCommandHandler,
     HoldExpirySweep,
   ],
-  exports: [LedgerWriter, LedgerReader, LedgerVerifier],
+  exports: [LedgerWriter, LedgerReader, LedgerVerifier, VerifyRuns],
 })
 export class LedgerModule {}

@@ -415,6 +415,9 @@ describe('the OpenAPI document', () => {
     await check('delete', '/v1/webhooks/{webhook_id}', `/v1/webhooks/${hook.webhook_id}`, client.key);
     await check('get', '/v1/admin/jobs', '/v1/admin/jobs?limit=2', admin);
     await check('get', '/v1/admin/stats', '/v1/admin/stats', admin);
+    await check('post', '/v1/admin/ledger/verify', '/v1/admin/ledger/verify', admin, {});
+    await check('get', '/v1/admin/ledger/verify', '/v1/admin/ledger/verify', admin);
+    await check('get', '/v1/admin/overview', '/v1/admin/overview', admin);
     await check('get', '/v1/admin/provers', '/v1/admin/provers', admin);
     await check('get', '/v1/events/status', '/v1/events/status', admin);
     const key = await check('post', '/v1/admin/keys', '/v1/admin/keys', admin, { role: 'client', subject: ctx.name() });

@@ -4,6 +4,7 @@ import {
   INITIAL_PROVER_STATE,
   OFFLINE_STATE,
   PROVER_MOVES,
+  PROVER_STATES,
   statesLeftBy,
   type HardwareProfile,
   type ProverCapabilities,
@@ -283,6 +284,19 @@ export class ProverRepository {
         writes.length,
       ],
     );
+  }
+
+  /** How many provers are in each reported state (stale heartbeats count as offline), as list filters them. */
+  async countByState(livenessTtlMs: number): Promise<Record<ProverState, number>> {
+    const rows = await this.q<{ state: ProverState; n: number }[]>(
+      `SELECT CASE WHEN last_heartbeat IS NULL OR last_heartbeat < now() - make_interval(secs => $1)
+                   THEN ${sqlLiteral(OFFLINE_STATE)} ELSE state END AS state, count(*)::int AS n
+       FROM provers GROUP BY 1`,
+      [livenessTtlMs / 1000],
+    );
+    const counts = Object.fromEntries(PROVER_STATES.map((s) => [s, 0])) as Record<ProverState, number>;
+    for (const r of rows) counts[r.state] += r.n;
+    return counts;
   }
 
   /** One keyset page, ordered by prover id. */

@@ -190,6 +190,41 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/admin/ledger/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The latest ledger verify run, with its progress */
+    get: operations['admin.getLedgerVerify'];
+    put?: never;
+    /** Start a background ledger verify (the one running, if any, is returned instead) */
+    post: operations['admin.startLedgerVerify'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/overview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Money, jobs, provers, the last hour of activity, the last batch and the last ledger verify */
+    get: operations['admin.overview'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/credits/mint': {
     parameters: {
       query?: never;
@@ -1407,6 +1442,156 @@ export interface components {
       stream?: string;
       failing: components['schemas']['FailingDeliveryDto'][];
     };
+    NoFieldsRequestDto: Record<string, never>;
+    VerifyProgressDto: {
+      /** @description accounts checked so far */
+      done: number;
+      /** @description accounts to check */
+      total: number;
+    };
+    VerifyProblemDto: {
+      /**
+       * @description which check found it
+       * @enum {string}
+       */
+      kind: 'ledger' | 'settlement' | 'control_log';
+      /** @example user/carol: cached posted_debits 7 but its entries sum to 0 */
+      detail: string;
+    };
+    LedgerVerifyRunResponseDto: {
+      /** Format: uuid */
+      run_id: string;
+      /**
+       * @description failed: it found problems; error: it could not finish (error says why)
+       * @enum {string}
+       */
+      status: 'running' | 'passed' | 'failed' | 'error';
+      /** Format: date-time */
+      started_at: string;
+      /** Format: date-time */
+      finished_at: string | null;
+      progress: components['schemas']['VerifyProgressDto'];
+      /** @description the first 100 problems found */
+      problems: components['schemas']['VerifyProblemDto'][];
+      /** @description every problem found */
+      problem_count: number;
+      /** @example null */
+      error: string | null;
+      /** @description the subject of the admin key that started it */
+      started_by: string;
+    };
+    ProversByStateDto: {
+      /** @description active, with a live heartbeat */
+      online: number;
+      /** @description draining, with a live heartbeat */
+      draining: number;
+      /** @description offline, or silent past the liveness TTL */
+      offline: number;
+    };
+    MinuteRateDto: {
+      /**
+       * Format: date-time
+       * @description the minute it starts
+       */
+      minute: string;
+      /** @description transfers written in the minute */
+      transfers: number;
+      /** @description jobs that completed, failed or were cancelled in the minute */
+      lifecycles: number;
+    };
+    BatchSinkDeliveryDto: {
+      sink: string;
+      /** @enum {string} */
+      state: 'pending' | 'delivered' | 'failed';
+      attempts: number;
+      last_error: string | null;
+      /** Format: date-time */
+      delivered_at: string | null;
+    };
+    OverviewBatchDto: {
+      /** @enum {string} */
+      domain: 'tally.settlement.batch';
+      /** @enum {integer} */
+      version: 1 | 2;
+      batch_no: number;
+      /** @description hex SHA-256 */
+      prev_batch_hash: string;
+      /** @description the transaction-id horizon the batch ends below */
+      horizon: string;
+      /** Format: int64 */
+      first_seq: string;
+      /** Format: int64 */
+      last_seq: string;
+      transfer_count: number;
+      /** @description hex SHA-256 */
+      transfers_root: string;
+      /** @description root of the Merkle sum tree of every balance */
+      balances_root: string;
+      account_count: number;
+      /** @description micros, a decimal string */
+      total_supply: string;
+      /** Format: date-time */
+      created_at: string;
+      key_id: string;
+      /** @description hex SHA-256 */
+      batch_hash: string;
+      /** @description Ed25519 over the canonical statement, hex */
+      signature: string;
+      /** @description its batch_no */
+      n: number;
+      /**
+       * Format: date-time
+       * @description its created_at
+       */
+      sealed_at: string;
+      sinks: components['schemas']['BatchSinkDeliveryDto'][];
+    };
+    OverviewResponseDto: {
+      /**
+       * Format: int64
+       * @description credits minted and not burned (minus the issuance balance)
+       */
+      total_supply_micros: string;
+      /**
+       * Format: int64
+       * @description held in escrow for jobs and holds in flight
+       */
+      escrow_micros: string;
+      /**
+       * Format: int64
+       * @description the platform account's balance: fees and spends, less rewards paid
+       */
+      platform_revenue_micros: string;
+      /**
+       * @description the balances (posted and pending) of all accounts of each kind; they sum to zero
+       * @example {
+       *       "issuance": "-50000000",
+       *       "user": "45000000",
+       *       "escrow": "1000000",
+       *       "platform": "4000000"
+       *     }
+       */
+      liabilities_by_kind: {
+        [key: string]: string;
+      };
+      /**
+       * @description how many jobs are in each status (statuses with none are left out)
+       * @example {
+       *       "PENDING": 2,
+       *       "COMPLETED": 40
+       *     }
+       */
+      jobs_by_status: {
+        [key: string]: number;
+      };
+      provers_by_state: components['schemas']['ProversByStateDto'];
+      /** @description the last 60 minutes (this one last), oldest first */
+      rates: components['schemas']['MinuteRateDto'][];
+      /** @description null before the first seal */
+      last_batch: components['schemas']['OverviewBatchDto'] | null;
+      /** @description null before the first run */
+      last_verify: components['schemas']['LedgerVerifyRunResponseDto'] | null;
+    };
     MintRequestDto: {
       memo?: string;
       /** @description JSON object, at most 16 KB */
@@ -1604,7 +1789,6 @@ export interface components {
       /** @description where the captured amount goes (default platform/main) */
       to?: components['schemas']['AccountRefDto'];
     };
-    NoFieldsRequestDto: Record<string, never>;
     HoldResponseDto: {
       /** Format: uuid */
       id: string;
@@ -4050,6 +4234,247 @@ export interface operations {
       };
       /** @description DSE-001 Invalid request */
       400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'admin.getLedgerVerify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['LedgerVerifyRunResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'admin.startLedgerVerify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['NoFieldsRequestDto'];
+      };
+    };
+    responses: {
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['LedgerVerifyRunResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'admin.overview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OverviewResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
         headers: {
           [name: string]: unknown;
         };

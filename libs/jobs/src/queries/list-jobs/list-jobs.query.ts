@@ -46,6 +46,21 @@ export class JobQueries {
     );
   }
 
+  /**
+   * How many jobs reached a final state (completed, failed or cancelled) in each minute from
+   * `from` on: only minutes with some, keyed by ISO instant.
+   */
+  async lifecyclesPerMinute(from: Date): Promise<Map<string, number>> {
+    const rows: { minute: Date; n: number }[] = await this.uow.tx.query(
+      `SELECT date_trunc('minute', f.at) AS minute, count(*)::int AS n
+       FROM (SELECT COALESCE(completed_at, failed_at, cancelled_at) AS at FROM jobs
+             WHERE completed_at >= $1 OR failed_at >= $1 OR cancelled_at >= $1) f
+       WHERE f.at >= $1 GROUP BY 1`,
+      [from],
+    );
+    return new Map(rows.map((r) => [new Date(r.minute).toISOString(), r.n]));
+  }
+
   async stats(): Promise<Record<string, unknown>> {
     const byStatus: { status: string; n: number }[] = await this.uow.tx.query(
       `SELECT status, count(*)::int AS n FROM jobs GROUP BY status`,
