@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { fromMicros } from '../../packages/sdk/src/money';
 import { launchChromium, screenshot } from '../support/browser';
@@ -21,14 +24,19 @@ describe('the admin dashboard, in Chromium', () => {
   let jobId: string;
   let batchNo: number;
   let transferId: string;
+  let sinkDir: string;
 
   const api = (path: string) => t.http().get(path).set(ctx.admin()).expect(200);
 
   beforeAll(async () => {
+    sinkDir = mkdtempSync(join(tmpdir(), 'tally-dashboard-'));
     // Jobs are assigned by hand and batches sealed by hand: the seeded figures hold still.
     t = await startTestApp({
       SCHEDULER_ENABLED: 'false',
-      SETTLEMENT_ENABLED: 'false',
+      // Sealed on request only, delivered to a directory: the batch has a sink to show.
+      SETTLEMENT_ENABLED: 'true',
+      SETTLEMENT_SEAL_CRON: '0 0 0 1 1 *',
+      SETTLEMENT_FILE_DIR: sinkDir,
       PLATFORM_FEE_BPS: '1000',
       // The seeded provers send no heartbeats: they stay online for the whole file.
       PROVER_LIVENESS_TTL_MS: '600000',
@@ -58,6 +66,7 @@ describe('the admin dashboard, in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await t?.close();
+    rmSync(sinkDir, { recursive: true, force: true });
   });
 
   async function signIn(target: Page, key: string) {
@@ -76,21 +85,41 @@ describe('the admin dashboard, in Chromium', () => {
     await other.close();
   });
 
-  it('signs in; the overview shows the supply, escrow and fees the API reports, and the jobs and provers', async () => {
+  it('signs in; the overview shows the money, jobs, provers and last batch as the API does', async () => {
     await signIn(page, t.adminKey);
+    const overview = (await api('/v1/admin/overview')).body;
     const stats = (await api('/v1/admin/stats')).body;
-    await expectText(page, '[data-testid=total-supply]', exactly(fromMicros(BigInt(stats.total_supply_micros))), plain);
-    expect(plain(await page.textContent('[data-testid=escrow]'))).toBe(fromMicros(BigInt(stats.escrow_micros)));
-    expect(plain(await page.textContent('[data-testid=platform-revenue]'))).toBe(
-      fromMicros(BigInt(stats.platform_balance_micros)),
+    expect(overview.total_supply_micros).toBe(stats.total_supply_micros);
+    await expectText(
+      page,
+      '[data-testid=total-supply]',
+      exactly(fromMicros(BigInt(overview.total_supply_micros))),
+      plain,
     );
+    expect(plain(await page.textContent('[data-testid=escrow]'))).toBe(fromMicros(BigInt(overview.escrow_micros)));
+    expect(plain(await page.textContent('[data-testid=platform-revenue]'))).toBe(
+      fromMicros(BigInt(overview.platform_revenue_micros)),
+    );
+    for (const [kind, micros] of Object.entries(overview.liabilities_by_kind as Record<string, string>)) {
+      expect(plain(await page.textContent(`[data-testid=liabilities] [data-name=${kind}]`))).toBe(
+        fromMicros(BigInt(micros)),
+      );
+    }
     expect(await page.textContent('[data-testid=jobs-by-state] [data-name=AUDITED]')).toBe('2');
     expect(await page.textContent('[data-testid=jobs-by-state] [data-name=RUNNING]')).toBe('1');
     expect(await page.textContent('[data-testid=provers-by-state] [data-name=online]')).toBe('2');
     await expectText(page, '[data-testid=last-batch]', new RegExp(`#${batchNo}\\b`));
+    await expectText(page, '[data-testid=hour-totals]', /^\d+ transfers and 2 finished jobs in the last hour/);
+    await page.waitForSelector('[data-testid=batch-sinks]');
     // The key lives in this tab's session storage, nowhere else.
     expect(await page.evaluate('[sessionStorage.length, localStorage.length, document.cookie]')).toEqual([1, 0, '']);
     await screenshot(page, 'overview');
+  });
+
+  it('runs a ledger verify from the overview and shows it passed, as the API does', async () => {
+    await page.click('[data-testid=run-verify]');
+    await expectText(page, '[data-testid=ledger-verify] [data-status]', /passed/);
+    expect((await api('/v1/admin/ledger/verify')).body).toMatchObject({ status: 'passed', problem_count: 0 });
   });
 
   it('an account page shows posted, pending and available as the API does, a balance chart and transactions', async () => {

@@ -1,10 +1,15 @@
 import { useState } from 'react';
 import { describeError, when, type Schemas, type TallyClient } from '../api';
 import { Empty, Show, useApi, useClient } from '../ui';
-import { allProvers } from './overview';
 
 type Prover = Schemas['ProverResponseDto'];
 type Action = 'drain' | 'resume';
+
+async function allProvers(client: TallyClient): Promise<Prover[]> {
+  const all: Prover[] = [];
+  for await (const p of client.pages('/v1/admin/provers', { query: { limit: 100 } })) all.push(p);
+  return all;
+}
 
 const STATE_NAMES: Record<Prover['state'], string> = { active: 'online', draining: 'draining', offline: 'offline' };
 
