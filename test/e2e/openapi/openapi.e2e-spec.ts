@@ -348,6 +348,7 @@ describe('the OpenAPI document', () => {
       duration_seconds: 10,
     });
     await check('get', '/v1/jobs/{network_job_id}', `/v1/jobs/${id}`, client.key);
+    await check('get', '/v1/jobs/{network_job_id}/timeline', `/v1/jobs/${id}/timeline`, client.key);
     const receipt = await check('get', '/v1/jobs/{network_job_id}/receipt', `/v1/jobs/${id}/receipt`, client.key);
     await check('post', '/v1/receipts/verify', '/v1/receipts/verify', {}, receipt);
     await check('get', '/v1/jobs/{network_job_id}/receipts', `/v1/jobs/${id}/receipts`, client.key);

@@ -567,6 +567,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/jobs/{network_job_id}/timeline': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A job's timeline: each status it entered and when, its replicas, and where its money went
+     * @description The transitions are the instants the job records (submitted, assigned, started, completed, failed, cancelled, audited), in time order; a requeued job shows its last assignment. Once settled, held = captured + refunded and captured = fee + the rewards. Another client's job reads as missing (DSE-003).
+     */
+    get: operations['jobs.timeline'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/jobs/{network_job_id}/result': {
     parameters: {
       query?: never;
@@ -2196,6 +2216,68 @@ export interface components {
       /** Format: int64 */
       version: string;
       timestamps: components['schemas']['JobTimestampsResponseDto'];
+    };
+    JobTransitionResponseDto: {
+      /**
+       * @description the status the job entered
+       * @enum {string}
+       */
+      status: 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'AUDITED' | 'FAILED' | 'CANCELLED';
+      /** Format: date-time */
+      at: string;
+    };
+    TimelineAssignmentResponseDto: {
+      prover_id: string;
+      /** @description the replica's number, from 1 */
+      replica: number;
+      /** @enum {string} */
+      status: 'ASSIGNED' | 'RUNNING' | 'REPORTED' | 'CANCELLED';
+      /** Format: date-time */
+      assigned_at: string;
+      /** Format: date-time */
+      started_at: string | null;
+      /** Format: date-time */
+      reported_at: string | null;
+      result_hash: string | null;
+    };
+    JobRewardResponseDto: {
+      prover_id: string;
+      /** Format: int64 */
+      amount_micros: string;
+    };
+    JobMoneyResponseDto: {
+      /**
+       * Format: int64
+       * @description held in escrow at submit
+       */
+      held_micros: string;
+      /**
+       * Format: int64
+       * @description captured from the hold (0 until settled, or when refunded in full)
+       */
+      captured_micros: string;
+      /**
+       * Format: int64
+       * @description the platform's part of what was captured
+       */
+      fee_micros: string;
+      /**
+       * Format: int64
+       * @description released back to the client
+       */
+      refunded_micros: string;
+      /** @description the provers' parts of what was captured */
+      rewards: components['schemas']['JobRewardResponseDto'][];
+    };
+    JobTimelineResponseDto: {
+      /** Format: int64 */
+      network_job_id: string;
+      /** @enum {string} */
+      status: 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'AUDITED' | 'FAILED' | 'CANCELLED';
+      /** @description from submit, oldest first */
+      transitions: components['schemas']['JobTransitionResponseDto'][];
+      assignments: components['schemas']['TimelineAssignmentResponseDto'][];
+      money: components['schemas']['JobMoneyResponseDto'];
     };
     FieldErrorResponseDto: {
       /**
@@ -6581,6 +6663,91 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['JobResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-003 Job not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'jobs.timeline': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description the job's network id: a positive int64 in decimal (anything else is 400 DSE-001) */
+        network_job_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobTimelineResponseDto'];
         };
       };
       /** @description DSE-001 Invalid request */
