@@ -147,7 +147,13 @@ describe('the admin dashboard, in Chromium', () => {
     await page.click(`[data-testid=jobs] a[href="#/jobs/${jobId}"]`);
     await expectText(page, '[data-testid=receipts-verdict]', /^Verified in this browser: 3 receipts/);
     await expectText(page, '[data-testid=job-status]', 'AUDITED');
-    expect(await page.textContent('[data-testid=job-money]')).toContain('1.5');
+    const timeline = (await api(`/v1/jobs/${jobId}/timeline`)).body;
+    for (const name of ['held', 'captured', 'fee', 'refunded']) {
+      expect(plain(await page.textContent(`[data-testid=job-money] [data-name=${name}]`))).toBe(
+        fromMicros(BigInt(timeline.money[`${name}_micros`])),
+      );
+    }
+    expect(await page.locator('[data-testid=timeline] li').count()).toBe(timeline.transitions.length);
     await expectText(page, '[data-testid=assignments]', provers[0].name);
     await screenshot(page, 'job');
 

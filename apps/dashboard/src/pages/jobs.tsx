@@ -4,7 +4,6 @@ import { credits, when, type Schemas, type TallyClient } from '../api';
 import { LiveNote, useLive } from '../live';
 import { Empty, Show, Stat, useApi } from '../ui';
 
-type Job = Schemas['JobResponseDto'];
 type JobStatus = Schemas['JobSummaryResponseDto']['status'];
 const STATUSES: JobStatus[] = ['PENDING', 'ASSIGNED', 'RUNNING', 'COMPLETED', 'AUDITED', 'FAILED', 'CANCELLED'];
 
@@ -124,25 +123,16 @@ export function Jobs() {
 
 async function loadJob(client: TallyClient, id: string) {
   const path = { network_job_id: id };
-  const [job, chain, keys] = await Promise.all([
+  const [job, timeline, chain, keys] = await Promise.all([
     client.api.GET('/v1/jobs/{network_job_id}', { params: { path } }).then((r) => r.data!),
+    client.api.GET('/v1/jobs/{network_job_id}/timeline', { params: { path } }).then((r) => r.data!),
     client.api.GET('/v1/jobs/{network_job_id}/receipts', { params: { path } }).then((r) => r.data!.receipts),
     client.api.GET('/v1/receipts/keys').then((r) => r.data!.keys),
   ]);
   // Checked here, with the SDK's offline verifier: the browser trusts only the published keys.
   const check: ChainCheck | null = chain.length === 0 ? null : verifyReceiptChain(chain, keys);
-  return { job, chain, check };
+  return { job, timeline, chain, check };
 }
-
-const TIMESTAMPS: [keyof Job['timestamps'], string][] = [
-  ['submitted_at', 'submitted'],
-  ['assigned_at', 'assigned'],
-  ['started_at', 'started'],
-  ['completed_at', 'completed'],
-  ['audited_at', 'audited'],
-  ['failed_at', 'failed'],
-  ['cancelled_at', 'cancelled'],
-];
 
 /** Whether an event (its public envelope) is about this job. */
 const aboutJob = (id: string) => (event: TallyEvent) => event.data.data?.network_job_id === id;
@@ -158,110 +148,121 @@ export function JobPage({ id }: { id: string }) {
       <h1>Job {id}</h1>
       <LiveNote mode={mode} />
       <Show loaded={loaded} what="this job">
-        {({ job, chain, check }) => (
-          <>
-            <div className="stats">
-              <Stat id="job-status" label="State" value={job.status} />
-              <Stat label="Client" value={job.client_id} />
-              <Stat
-                label="Service"
-                value={job.service ? `${job.service} ${job.service_version ?? ''}` : 'none named'}
-              />
-              <Stat label="Replicas" value={job.replicas} />
-            </div>
-            <section className="columns">
-              <div>
-                <h2>Timeline</h2>
-                <ol className="timeline" data-testid="timeline">
-                  {TIMESTAMPS.filter(([k]) => job.timestamps[k]).map(([k, label]) => (
-                    <li key={k}>
-                      <strong>{label}</strong> {when(job.timestamps[k])}
-                    </li>
-                  ))}
-                </ol>
+        {({ job, timeline, chain, check }) => {
+          const success = new Map(job.assignments.map((a) => [a.prover_id, a.success]));
+          const money = timeline.money;
+          return (
+            <>
+              <div className="stats">
+                <Stat id="job-status" label="State" value={timeline.status} />
+                <Stat label="Client" value={job.client_id} />
+                <Stat
+                  label="Service"
+                  value={job.service ? `${job.service} ${job.service_version ?? ''}` : 'none named'}
+                />
+                <Stat label="Replicas" value={job.replicas} />
               </div>
-              <div>
-                <h2>Money</h2>
-                <table className="counts" data-testid="job-money">
-                  <tbody>
-                    <tr>
-                      <th scope="row">Max cost</th>
-                      <td className="num">{credits(job.max_cost_micros)}</td>
-                    </tr>
-                    <tr>
-                      <th scope="row">Held</th>
-                      <td className="num">{credits(job.held_micros)}</td>
-                    </tr>
-                    <tr>
-                      <th scope="row">Captured (final cost)</th>
-                      <td className="num">{credits(job.final_cost_micros)}</td>
-                    </tr>
-                    <tr>
-                      <th scope="row">Platform fee</th>
-                      <td className="num">{credits(job.platform_fee_micros)}</td>
-                    </tr>
-                    <tr>
-                      <th scope="row">Refunded</th>
-                      <td className="num">{credits(job.refunded_micros)}</td>
-                    </tr>
-                  </tbody>
-                </table>
-              </div>
-            </section>
-            <h2>Assignments</h2>
-            {job.assignments.length === 0 ? (
-              <Empty>Not assigned to any prover yet.</Empty>
-            ) : (
-              <div className="scroll">
-                <table data-testid="assignments">
-                  <thead>
-                    <tr>
-                      <th>Prover</th>
-                      <th>State</th>
-                      <th>Result</th>
-                      <th className="num">Reward</th>
-                      <th>Result hash</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {job.assignments.map((a) => (
-                      <tr key={a.prover_id}>
-                        <td>{a.prover_id}</td>
-                        <td>{a.status}</td>
-                        <td>
-                          {a.success === null || a.success === undefined ? '—' : a.success ? 'success' : 'failure'}
-                        </td>
-                        <td className="num">{credits(a.reward_micros)}</td>
-                        <td className="hash">{a.result_hash ? `${a.result_hash.slice(0, 16)}…` : '—'}</td>
-                      </tr>
+              <section className="columns">
+                <div>
+                  <h2>Timeline</h2>
+                  <ol className="timeline" data-testid="timeline">
+                    {timeline.transitions.map((t, i) => (
+                      <li key={i}>
+                        <strong>{t.status}</strong> {when(t.at)}
+                      </li>
                     ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
-            <h2>Receipts</h2>
-            {check === null ? (
-              <Empty>No receipt has been issued for this job yet.</Empty>
-            ) : (
-              <>
-                <p className={check.valid ? 'good' : 'bad'} data-testid="receipts-verdict">
-                  {check.valid
-                    ? `Verified in this browser: ${check.length} receipts, each signed by a published key, chained in order.`
-                    : `Not verified: receipt ${check.index + 1} fails (${check.reason}).`}
-                </p>
-                <ol className="receipts">
-                  {chain.map((r) => (
-                    <li key={r.receipt_hash}>
-                      <strong>{String(r.receipt?.kind ?? 'receipt')}</strong> {when(String(r.receipt?.issued_at ?? ''))}{' '}
-                      <span className="hash">{r.receipt_hash.slice(0, 16)}…</span>
-                    </li>
-                  ))}
-                </ol>
-              </>
-            )}
-          </>
-        )}
+                  </ol>
+                </div>
+                <div>
+                  <h2>Money (credits)</h2>
+                  <table className="counts" data-testid="job-money">
+                    <tbody>
+                      <MoneyRow label="Max cost" micros={job.max_cost_micros} />
+                      <MoneyRow label="Held" micros={money.held_micros} name="held" />
+                      <MoneyRow label="Captured" micros={money.captured_micros} name="captured" />
+                      <MoneyRow label="Platform fee" micros={money.fee_micros} name="fee" />
+                      {money.rewards.map((r) => (
+                        <MoneyRow key={r.prover_id} label={`Reward to ${r.prover_id}`} micros={r.amount_micros} />
+                      ))}
+                      <MoneyRow label="Refunded" micros={money.refunded_micros} name="refunded" />
+                    </tbody>
+                  </table>
+                </div>
+              </section>
+              <h2>Assignments</h2>
+              {timeline.assignments.length === 0 ? (
+                <Empty>Not assigned to any prover yet.</Empty>
+              ) : (
+                <div className="scroll">
+                  <table data-testid="assignments">
+                    <thead>
+                      <tr>
+                        <th>Prover</th>
+                        <th className="num">Replica</th>
+                        <th>State</th>
+                        <th>Result</th>
+                        <th>Assigned</th>
+                        <th>Started</th>
+                        <th>Reported</th>
+                        <th>Result hash</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {timeline.assignments.map((a) => {
+                        const ok = success.get(a.prover_id);
+                        return (
+                          <tr key={`${a.prover_id}-${a.replica}`}>
+                            <td>{a.prover_id}</td>
+                            <td className="num">{a.replica}</td>
+                            <td>{a.status}</td>
+                            <td>{ok === null || ok === undefined ? '—' : ok ? 'success' : 'failure'}</td>
+                            <td>{when(a.assigned_at)}</td>
+                            <td>{when(a.started_at)}</td>
+                            <td>{when(a.reported_at)}</td>
+                            <td className="hash">{a.result_hash ? `${a.result_hash.slice(0, 16)}…` : '—'}</td>
+                          </tr>
+                        );
+                      })}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+              <h2>Receipts</h2>
+              {check === null ? (
+                <Empty>No receipt has been issued for this job yet.</Empty>
+              ) : (
+                <>
+                  <p className={check.valid ? 'good' : 'bad'} data-testid="receipts-verdict">
+                    {check.valid
+                      ? `Verified in this browser: ${check.length} receipts, each signed by a published key, chained in order.`
+                      : `Not verified: receipt ${check.index + 1} fails (${check.reason}).`}
+                  </p>
+                  <ol className="receipts">
+                    {chain.map((r) => (
+                      <li key={r.receipt_hash}>
+                        <strong>{String(r.receipt?.kind ?? 'receipt')}</strong>{' '}
+                        {when(String(r.receipt?.issued_at ?? ''))}{' '}
+                        <span className="hash">{r.receipt_hash.slice(0, 16)}…</span>
+                      </li>
+                    ))}
+                  </ol>
+                </>
+              )}
+            </>
+          );
+        }}
       </Show>
     </>
+  );
+}
+
+function MoneyRow({ label, micros, name }: { label: string; micros: string; name?: string }) {
+  return (
+    <tr>
+      <th scope="row">{label}</th>
+      <td className="num" data-name={name}>
+        {credits(micros)}
+      </td>
+    </tr>
   );
 }
