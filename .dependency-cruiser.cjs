@@ -151,7 +151,7 @@ const rules = [
       'it imports its own files, the SDK (packages/sdk/src: the typed client, the offline verifiers) and npm ' +
       'packages, nothing of the libs or other apps.',
     severity: 'error',
-    from: { path: '^apps/dashboard/' },
+    from: { path: '^apps/dashboard/', pathNot: '\\.spec\\.ts$' },
     to: { pathNot: ['^apps/dashboard/', '^packages/sdk/src/', '^node_modules/'] },
   },
   {
