@@ -22,6 +22,7 @@ import { ScorecardRetryQueue } from './persistence/scorecard-retry.queue';
 import { GetProverQueryHandler } from './queries/get-prover/get-prover.query';
 import { CountProversQueryHandler } from './queries/count-provers/count-provers.query';
 import { ListProversQueryHandler } from './queries/list-provers/list-provers.query';
+import { ScoreHistoryQueryHandler } from './queries/score-history/score-history.query';
 import { OfflineProversQuery } from './queries/offline-provers/offline-provers.query';
 import { ScorecardsQuery } from './queries/scorecards/scorecards.query';
 
@@ -54,6 +55,7 @@ import { ScorecardsQuery } from './queries/scorecards/scorecards.query';
     GetProverQueryHandler,
     ListProversQueryHandler,
     CountProversQueryHandler,
+    ScoreHistoryQueryHandler,
   ],
   exports: [ProverEndpoints, JobWakeups, ScorecardPersistor, OfflineProversQuery, ScorecardsQuery],
 })

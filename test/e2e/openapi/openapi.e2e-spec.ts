@@ -373,6 +373,7 @@ describe('the OpenAPI document', () => {
     // Provers.
     await check('get', '/v1/provers/{prover_id}', `/v1/provers/${prover.name}`, prover.key);
     await check('get', '/v1/provers/{prover_id}/capabilities', `/v1/provers/${prover.name}/capabilities`, prover.key);
+    await check('get', '/v1/provers/{prover_id}/score-history', `/v1/provers/${prover.name}/score-history`, prover.key);
     await check('post', '/v1/provers/{prover_id}/drain', `/v1/provers/${prover.name}/drain`, prover.key, {});
     await check('post', '/v1/provers/{prover_id}/resume', `/v1/provers/${prover.name}/resume`, prover.key, {});
 

@@ -805,6 +805,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/provers/{prover_id}/score-history': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A prover's score after each scorecard event, oldest first: the latest `limit` (100, at most 1000) */
+    get: operations['provers.scoreHistory'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/provers/{prover_id}/capabilities': {
     parameters: {
       query?: never;
@@ -2671,6 +2688,29 @@ export interface components {
       load_factor: number;
       /** Format: date-time */
       registered_at: string;
+    };
+    ScorePointResponseDto: {
+      /**
+       * Format: date-time
+       * @description when the scorecard event scored it
+       */
+      at: string;
+      /** @description the EMA score it recorded, in [0, 100] */
+      score: number;
+      /**
+       * Format: int64
+       * @description the scorecard version it made
+       */
+      version: string;
+      /** @description successful jobs it counted */
+      successes: number;
+      /** @description failed jobs it counted */
+      failures: number;
+    };
+    ScoreHistoryResponseDto: {
+      prover_id: string;
+      /** @description oldest first */
+      items: components['schemas']['ScorePointResponseDto'][];
     };
     CapabilitiesResponseDto: {
       prover_id: string;
@@ -8090,6 +8130,92 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['ProverResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-004 Prover not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'provers.scoreHistory': {
+    parameters: {
+      query?: {
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        prover_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ScoreHistoryResponseDto'];
         };
       };
       /** @description DSE-001 Invalid request */
