@@ -45,8 +45,8 @@ describe('the admin dashboard, in Chromium', () => {
     base = `http://127.0.0.1:${await listening(t)}`;
     client = await ctx.fundedClient('250');
     provers = [await ctx.registeredProver(), await ctx.registeredProver()];
-    // Two jobs to completion (one on each prover, so both have a score) and one left running.
-    for (const [n, prover] of provers.entries()) {
+    // Three jobs to completion (two on the first prover, so its score has a history) and one left running.
+    for (const [n, prover] of [provers[0], provers[1], provers[0]].entries()) {
       const id = await ctx.running(client.key, [prover], { max_cost_micros: 2_000_000, client_job_id: `dash-${n}` });
       await ctx.report(id, prover.key, { success: true, final_cost_micros: 1_500_000 }).expect(201);
       await ctx.settledChain(id, 'AUDITED');
@@ -105,11 +105,11 @@ describe('the admin dashboard, in Chromium', () => {
         fromMicros(BigInt(micros)),
       );
     }
-    expect(await page.textContent('[data-testid=jobs-by-state] [data-name=AUDITED]')).toBe('2');
+    expect(await page.textContent('[data-testid=jobs-by-state] [data-name=AUDITED]')).toBe('3');
     expect(await page.textContent('[data-testid=jobs-by-state] [data-name=RUNNING]')).toBe('1');
     expect(await page.textContent('[data-testid=provers-by-state] [data-name=online]')).toBe('2');
     await expectText(page, '[data-testid=last-batch]', new RegExp(`#${batchNo}\\b`));
-    await expectText(page, '[data-testid=hour-totals]', /^\d+ transfers and 2 finished jobs in the last hour/);
+    await expectText(page, '[data-testid=hour-totals]', /^\d+ transfers and 3 finished jobs in the last hour/);
     await page.waitForSelector('[data-testid=batch-sinks]');
     // The key lives in this tab's session storage, nowhere else.
     expect(await page.evaluate('[sessionStorage.length, localStorage.length, document.cookie]')).toEqual([1, 0, '']);
@@ -141,7 +141,7 @@ describe('the admin dashboard, in Chromium', () => {
     await page.selectOption('select[name=status]', 'AUDITED');
     await page.click('button[type=submit]');
     await page.waitForSelector(`[data-testid=jobs] a[href="#/jobs/${jobId}"]`);
-    await expect(page.locator('[data-testid=jobs] tbody tr').count()).resolves.toBe(2);
+    await expect(page.locator('[data-testid=jobs] tbody tr').count()).resolves.toBe(3);
     await screenshot(page, 'jobs');
 
     await page.click(`[data-testid=jobs] a[href="#/jobs/${jobId}"]`);
@@ -172,7 +172,10 @@ describe('the admin dashboard, in Chromium', () => {
     await page.goto(`${base}/dashboard#/provers`);
     const card = page.locator(`[data-prover="${provers[1].name}"]`);
     await expectText(page, `[data-prover="${provers[1].name}"] [data-testid=prover-state]`, 'online');
-    expect(await card.locator('[data-testid=prover-score]').textContent()).toMatch(/^\d+\.\d{3}$/);
+    const score = (await api(`/v1/provers/${provers[1].name}`)).body.score_value;
+    expect(await card.locator('[data-testid=prover-score]').textContent()).toBe(score.toFixed(3));
+    // The first prover was scored twice: its history is a line.
+    await page.waitForSelector(`[data-prover="${provers[0].name}"] [data-testid=score-history] canvas`);
     await screenshot(page, 'provers');
 
     await card.locator('[data-testid=drain]').click();

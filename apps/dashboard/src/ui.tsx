@@ -153,6 +153,8 @@ export function Sparkline({ values, label }: { values: number[]; label: string }
     );
     return () => plot.destroy();
   }, [values]);
-  if (values.length < 2) return <span className="muted">{values.length === 1 ? 'one point' : 'no history'}</span>;
+  if (values.length < 2) {
+    return <span className="muted">{values.length === 1 ? 'scored once so far' : 'not scored yet'}</span>;
+  }
   return <div className="sparkline" ref={box} role="img" aria-label={label} />;
 }

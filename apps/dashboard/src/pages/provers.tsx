@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { describeError, when, type Schemas, type TallyClient } from '../api';
-import { Empty, Show, useApi, useClient } from '../ui';
+import { Empty, Show, Sparkline, useApi, useClient } from '../ui';
 
 type Prover = Schemas['ProverResponseDto'];
 type Action = 'drain' | 'resume';
@@ -71,11 +71,14 @@ function ProverCard({ prover, onChanged }: { prover: Prover; onChanged: () => vo
         <span className={`badge ${prover.state}`} data-testid="prover-state">
           {STATE_NAMES[prover.state]}
         </span>{' '}
-        {prover.region} · version {prover.version}
+        {prover.region}
       </p>
       <dl>
         <dt>Score</dt>
-        <dd data-testid="prover-score">{prover.score_value.toFixed(3)}</dd>
+        <dd>
+          <span data-testid="prover-score">{prover.score_value.toFixed(3)}</span>
+          <ScoreHistory proverId={prover.prover_id} />
+        </dd>
         <dt>Load</dt>
         <dd>
           {Math.round(prover.load_factor * 100)}% of {prover.max_concurrency} slots
@@ -143,5 +146,27 @@ function Capabilities({ proverId }: { proverId: string }) {
         )
       }
     </Show>
+  );
+}
+
+/** The score's recent course, from the prover's scorecard events. */
+function ScoreHistory({ proverId }: { proverId: string }) {
+  const history = useApi(
+    async (client) =>
+      (
+        await client.api.GET('/v1/provers/{prover_id}/score-history', {
+          params: { path: { prover_id: proverId }, query: { limit: 50 } },
+        })
+      ).data!.items,
+    [proverId],
+  );
+  return (
+    <div className="score-history" data-testid="score-history">
+      <Show loaded={history} what="the score history">
+        {(points) => (
+          <Sparkline values={points.map((p) => p.score)} label={`score over the last ${points.length} scorecards`} />
+        )}
+      </Show>
+    </div>
   );
 }
