@@ -44,6 +44,12 @@ describe('the admin dashboard, in Chromium', () => {
     ctx = new ReceiptsCtx(t);
     base = `http://127.0.0.1:${await listening(t)}`;
     client = await ctx.fundedClient('250');
+    await t
+      .http()
+      .post(`/v1/credits/accounts/user/${client.name}/alerts`)
+      .set(ctx.admin())
+      .send({ below: '1000' })
+      .expect(201);
     provers = [await ctx.registeredProver(), await ctx.registeredProver()];
     // Three jobs to completion (two on the first prover, so its score has a history) and one left running.
     for (const [n, prover] of [provers[0], provers[1], provers[0]].entries()) {
@@ -131,6 +137,7 @@ describe('the admin dashboard, in Chromium', () => {
     expect(plain(await page.textContent('[data-testid=pending]'))).toBe(balance.pending);
     expect(plain(await page.textContent('[data-testid=available]'))).toBe(balance.available);
     await page.waitForSelector('.chart canvas');
+    await expectText(page, '[data-testid=alerts]', /When below 1,000/);
     // mint, then per job a hold and its capture or release.
     expect(await page.locator('[data-testid=transactions] tbody tr').count()).toBeGreaterThanOrEqual(4);
     await screenshot(page, 'account');

@@ -96,7 +96,7 @@ export function AccountPage({ type, id }: { type: string; id: string }) {
             {alerts.length === 0 ? (
               <Empty>No balance alert is set on this account.</Empty>
             ) : (
-              <ul>
+              <ul data-testid="alerts">
                 {alerts.map((a) => (
                   <li key={a.alert_id}>
                     When {a.direction} {creditsText(a.threshold)}: {a.armed ? 'armed' : 'fired, waiting to re-arm'},

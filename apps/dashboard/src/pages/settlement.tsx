@@ -128,7 +128,7 @@ export function SinkTable({ sinks }: { sinks: Sink[] }) {
               </td>
               <td className="num">{s.pending}</td>
               <td className={s.failed ? 'num bad' : 'num'}>{s.failed}</td>
-              <td className="num">{s.attempts}</td>
+              <td className="num">{s.attempts ?? '—'}</td>
               <td className={s.last_error ? 'bad' : 'muted'}>{s.last_error ?? 'none'}</td>
             </tr>
           ))}
