@@ -11,7 +11,6 @@ import {
   decodeCursorText,
   Clock,
   encodeCursorText,
-  formatMicros,
   hashOf,
   INT64_MAX,
   int64ToJson,
@@ -65,7 +64,7 @@ import {
   TransferResponseDto,
 } from './dto/credits.response.dto';
 import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.decorator';
-import { presentBalance, presentPosting, presentTransfer } from './transfer.presenter';
+import { presentAccount, presentBalance, presentHold, presentPosting, presentTransfer } from './transfer.presenter';
 
 const RECENT_TRANSACTIONS = 20;
 
@@ -252,15 +251,7 @@ export class CreditsController {
     );
     if (replayed) res.header('Idempotent-Replayed', 'true');
     res.status(created ? 201 : 200);
-    return {
-      account_type: account.kind,
-      account_id: account.owner,
-      currency: account.currency,
-      version: int64ToJson(account.version),
-      metadata: account.metadata,
-      created_at: account.createdAt,
-      balance: presentBalance(balanceOf(account)),
-    };
+    return presentAccount(account);
   }
 
   @Post('holds')
@@ -347,12 +338,7 @@ export class CreditsController {
   async getHold(@Param('hold_id', new ParseUUIDPipe()) holdId: string) {
     const hold = await this.reader.getHold(holdId);
     if (!hold) throw new NotFoundError(`no hold ${holdId}`);
-    // `amount` fields are credits (decimal strings), like everywhere else in the API.
-    return {
-      ...hold,
-      amount: formatMicros(BigInt(hold.amount as string)),
-      captured: formatMicros(BigInt(hold.captured as string)),
-    };
+    return presentHold(hold);
   }
 
   @Get('accounts/:account_type/:account_id')

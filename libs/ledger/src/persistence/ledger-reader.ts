@@ -76,6 +76,31 @@ export class LedgerReader {
     return rows[0] ? toAccount(rows[0]) : null;
   }
 
+  /**
+   * Accounts by kind and owner id (in that order), optionally of one kind and with owner ids
+   * starting with `prefix`, after the keyset cursor `after`.
+   */
+  async searchAccounts(f: {
+    kind?: string;
+    prefix?: string;
+    after?: AccountRef;
+    limit: number;
+  }): Promise<AccountRow[]> {
+    const params: unknown[] = [];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    const where = [`currency = 'CREDIT'`];
+    if (f.kind) where.push(`kind = ${p(f.kind)}`);
+    if (f.prefix) where.push(`starts_with(owner_id, ${p(f.prefix)})`);
+    // Byte order (COLLATE "C"), as the cursor compares: the database's collation may order ids otherwise.
+    if (f.after) where.push(`(kind, owner_id COLLATE "C") > (${p(f.after.kind)}, ${p(f.after.owner)} COLLATE "C")`);
+    const rows = await this.query<RawAccount>(
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE ${where.join(' AND ')}
+       ORDER BY kind, owner_id COLLATE "C" LIMIT ${p(f.limit)}`,
+      params,
+    );
+    return rows.map(toAccount);
+  }
+
   /** Creates an account if it does not exist; returns it and whether it was created. */
   async createAccount(
     ref: AccountRef,

@@ -464,6 +464,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/admin/accounts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Accounts by type and id prefix, ordered by type then id, with their balances; keyset pages */
+    get: operations['admin.searchAccounts'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/registry/services': {
     parameters: {
       query?: never;
@@ -1949,6 +1966,11 @@ export interface components {
     };
     BalanceAlertListResponseDto: {
       items: components['schemas']['BalanceAlertResponseDto'][];
+    };
+    AccountPageResponseDto: {
+      items: components['schemas']['AccountResponseDto'][];
+      /** @description the cursor of the next page; null on the last */
+      next_cursor: string | null;
     };
     ServiceResponseDto: {
       id: string;
@@ -6087,6 +6109,86 @@ export interface operations {
       };
       /** @description DSE-015 Not found */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'admin.searchAccounts': {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+        account_type?: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'prover';
+        /** @description the start of the account ids (owner ids) to list */
+        id_prefix?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AccountPageResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
         headers: {
           [name: string]: unknown;
         };

@@ -226,3 +226,15 @@ export class BalanceAlertRequestDto {
   @Matches(AMOUNT_PATTERN, { message: AMOUNT_MESSAGE })
   above?: string;
 }
+
+export class SearchAccountsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: accountTypeInputs() })
+  @IfPresent()
+  @IsIn(accountTypeInputs())
+  account_type?: string;
+
+  @ApiPropertyOptional({ description: 'the start of the account ids (owner ids) to list', example: 'client-' })
+  @IfPresent()
+  @Matches(/^[A-Za-z0-9._:@-]{1,128}$/, { message: 'id_prefix must be 1-128 characters of A-Z a-z 0-9 . _ : @ -' })
+  id_prefix?: string;
+}
