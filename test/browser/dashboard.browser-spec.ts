@@ -128,10 +128,14 @@ describe('the admin dashboard, in Chromium', () => {
     expect((await api('/v1/admin/ledger/verify')).body).toMatchObject({ status: 'passed', problem_count: 0 });
   });
 
-  it('an account page shows posted, pending and available as the API does, a balance chart and transactions', async () => {
+  it('finds an account by id prefix; its page shows posted, pending and available as the API does, a chart and transactions', async () => {
     await page.goto(`${base}/dashboard#/accounts`);
-    await page.fill('input[name=account_id]', client.name);
+    await page.selectOption('select[name=account_type]', 'user');
+    await page.fill('input[name=id_prefix]', client.name.slice(0, -2));
     await page.click('button[type=submit]');
+    await expectText(page, '[data-testid=accounts]', `user/${client.name}`);
+    await screenshot(page, 'accounts');
+    await page.click(`[data-testid=accounts] a[href="#/accounts/user/${client.name}"]`);
     const balance = (await api(`/v1/credits/accounts/user/${client.name}`)).body.balance;
     await expectText(page, '[data-testid=posted]', exactly(balance.posted), plain);
     expect(plain(await page.textContent('[data-testid=pending]'))).toBe(balance.pending);

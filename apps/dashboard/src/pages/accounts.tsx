@@ -8,30 +8,85 @@ const ACCOUNT_TYPES: AccountType[] = ['user', 'provider', 'platform', 'escrow', 
 const accountHref = (type: string, id: string) => `#/accounts/${encodeURIComponent(type)}/${encodeURIComponent(id)}`;
 
 export function Accounts() {
-  const [type, setType] = useState<AccountType>('user');
-  const [id, setId] = useState('');
-  const open = (event: FormEvent) => {
+  const [search, setSearch] = useState<{ account_type?: AccountType; id_prefix?: string }>({});
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const accounts = useApi(
+    async (client) =>
+      (await client.api.GET('/v1/admin/accounts', { params: { query: { ...search, cursor, limit: 25 } } })).data!,
+    [search, cursor],
+  );
+  const apply = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    if (id.trim()) location.hash = accountHref(type, id.trim());
+    const form = new FormData(event.currentTarget);
+    const type = String(form.get('account_type') ?? '');
+    const prefix = String(form.get('id_prefix') ?? '').trim();
+    setSearch({ account_type: (type || undefined) as AccountType | undefined, id_prefix: prefix || undefined });
+    setCursors([undefined]);
   };
   return (
     <>
       <h1>Accounts</h1>
-      <form className="filters" onSubmit={open}>
+      <form className="filters" onSubmit={apply}>
         <label>
           Type
-          <select value={type} onChange={(e) => setType(e.target.value as AccountType)} name="account_type">
+          <select name="account_type" defaultValue="">
+            <option value="">any</option>
             {ACCOUNT_TYPES.map((t) => (
               <option key={t}>{t}</option>
             ))}
           </select>
         </label>
         <label className="grow">
-          Account id
-          <input value={id} onChange={(e) => setId(e.target.value)} name="account_id" placeholder="alice" />
+          Id starts with
+          <input name="id_prefix" placeholder="alice" />
         </label>
-        <button type="submit">Open</button>
+        <button type="submit">Search</button>
       </form>
+      <Show loaded={accounts} what="accounts">
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty>No account matches.</Empty>
+          ) : (
+            <>
+              <div className="scroll">
+                <table data-testid="accounts">
+                  <thead>
+                    <tr>
+                      <th>Account</th>
+                      <th className="num">Posted</th>
+                      <th className="num">Pending</th>
+                      <th className="num">Available</th>
+                      <th>Opened</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {page.items.map((a) => (
+                      <tr key={`${a.account_type}/${a.account_id}`}>
+                        <td>
+                          <a href={accountHref(a.account_type, a.account_id)}>
+                            {a.account_type}/{a.account_id}
+                          </a>
+                        </td>
+                        <td className="num">{creditsText(a.balance.posted)}</td>
+                        <td className="num">{creditsText(a.balance.pending)}</td>
+                        <td className="num">{creditsText(a.balance.available)}</td>
+                        <td>{when(a.created_at)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <div className="pager">
+                {cursors.length > 1 && <button onClick={() => setCursors(cursors.slice(0, -1))}>Previous</button>}
+                {page.next_cursor && (
+                  <button onClick={() => setCursors([...cursors, page.next_cursor ?? undefined])}>Next</button>
+                )}
+              </div>
+            </>
+          )
+        }
+      </Show>
     </>
   );
 }
