@@ -25,6 +25,7 @@ describe('the admin dashboard, in Chromium', () => {
   let batchNo: number;
   let transferId: string;
   let sinkDir: string;
+  let runningJobId: string;
 
   const api = (path: string) => t.http().get(path).set(ctx.admin()).expect(200);
 
@@ -58,7 +59,10 @@ describe('the admin dashboard, in Chromium', () => {
       await ctx.settledChain(id, 'AUDITED');
       jobId ??= id;
     }
-    await ctx.running(client.key, [provers[0]], { max_cost_micros: 1_000_000, client_job_id: 'dash-running' });
+    runningJobId = await ctx.running(client.key, [provers[0]], {
+      max_cost_micros: 1_000_000,
+      client_job_id: 'dash-running',
+    });
     const sealed = await t.http().post('/v1/settlement/batches').set(ctx.admin()).expect(201);
     batchNo = sealed.body.batch.batch_no;
     const [row]: { id: string }[] = await t.dataSource.query(
@@ -122,6 +126,13 @@ describe('the admin dashboard, in Chromium', () => {
     await screenshot(page, 'overview');
   });
 
+  it('the overview updates itself from the event stream when money moves', async () => {
+    expect(await page.getAttribute('[data-testid=live-mode]', 'data-mode')).toBe('live');
+    await ctx.mint('user', ctx.name('live'), '5');
+    const supply = (await api('/v1/admin/overview')).body.total_supply_micros;
+    await expectText(page, '[data-testid=total-supply]', exactly(fromMicros(BigInt(supply))), plain);
+  });
+
   it('runs a ledger verify from the overview and shows it passed, as the API does', async () => {
     await page.click('[data-testid=run-verify]');
     await expectText(page, '[data-testid=ledger-verify] [data-status]', /passed/);
@@ -177,6 +188,13 @@ describe('the admin dashboard, in Chromium', () => {
     await page.reload();
     await expectText(page, '[data-testid=receipts-verdict]', /^Not verified: receipt 2 fails \(hash_mismatch\)/);
     await page.unroute('**/v1/jobs/*/receipts');
+
+    // A running job's page follows it to the end by itself (the event stream).
+    await page.goto(`${base}/dashboard#/jobs/${runningJobId}`);
+    await expectText(page, '[data-testid=job-status]', 'RUNNING');
+    await ctx.report(runningJobId, provers[0].key, { success: true, final_cost_micros: 600_000 }).expect(201);
+    await expectText(page, '[data-testid=job-status]', 'AUDITED');
+    await expectText(page, '[data-testid=receipts-verdict]', /^Verified in this browser: 3 receipts/);
   });
 
   it('drains and resumes a prover after a confirmation; the API sees each state', async () => {
