@@ -163,8 +163,15 @@ describe('the admin dashboard, in Chromium', () => {
     await page.selectOption('select[name=status]', 'AUDITED');
     await page.click('button[type=submit]');
     await page.waitForSelector(`[data-testid=jobs] a[href="#/jobs/${jobId}"]`);
-    await expect(page.locator('[data-testid=jobs] tbody tr').count()).resolves.toBe(3);
+    await expectRows(page, '[data-testid=jobs] tbody tr', 3);
     await screenshot(page, 'jobs');
+    // By prover too: the second prover ran one of them.
+    await page.fill('input[name=prover_id]', provers[1].name);
+    await page.click('button[type=submit]');
+    await expectRows(page, '[data-testid=jobs] tbody tr', 1);
+    await page.fill('input[name=prover_id]', '');
+    await page.click('button[type=submit]');
+    await page.waitForSelector(`[data-testid=jobs] a[href="#/jobs/${jobId}"]`);
 
     await page.click(`[data-testid=jobs] a[href="#/jobs/${jobId}"]`);
     await expectText(page, '[data-testid=receipts-verdict]', /^Verified in this browser: 3 receipts/);
@@ -250,6 +257,18 @@ describe('the admin dashboard, in Chromium', () => {
     await phone.close();
   });
 });
+
+/** Waits until `selector` matches `count` elements: a filter's answer replaces the table after a moment. */
+async function expectRows(page: Page, selector: string, count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let seen = -1;
+  while (Date.now() < deadline) {
+    seen = await page.locator(selector).count();
+    if (seen === count) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`${selector}: expected ${count} rows, saw ${seen}`);
+}
 
 /** Waits until the element's text (as `normalise` reads it) matches: pages load their figures after they render. */
 async function expectText(
