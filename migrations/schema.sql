@@ -846,6 +846,10 @@ CREATE INDEX entries_account_time_idx ON public.entries USING btree (account_id,
 
 CREATE INDEX entries_transfer_idx ON public.entries USING btree (transfer_id);
 
+CREATE INDEX holds_credit_account_idx ON public.holds USING btree (credit_account_id, created_at, id);
+
+CREATE INDEX holds_debit_account_idx ON public.holds USING btree (debit_account_id, created_at, id);
+
 CREATE INDEX holds_expiry_idx ON public.holds USING btree (expires_at) WHERE (((status)::text = 'pending'::text) AND (expires_at IS NOT NULL));
 
 CREATE INDEX job_assignments_active_idx ON public.job_assignments USING btree (prover_id, assigned_at) WHERE ((status)::text = ANY ((ARRAY['ASSIGNED'::character varying, 'RUNNING'::character varying])::text[]));

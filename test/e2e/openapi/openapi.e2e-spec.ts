@@ -421,6 +421,12 @@ describe('the OpenAPI document', () => {
     await check('get', '/v1/admin/ledger/verify', '/v1/admin/ledger/verify', admin);
     await check('get', '/v1/admin/overview', '/v1/admin/overview', admin);
     await check('get', '/v1/admin/accounts', '/v1/admin/accounts?limit=2', admin);
+    await check(
+      'get',
+      '/v1/credits/accounts/{account_type}/{account_id}/holds',
+      `/v1/credits/accounts/user/${client.name}/holds`,
+      client.key,
+    );
     await check('get', '/v1/admin/provers', '/v1/admin/provers', admin);
     await check('get', '/v1/events/status', '/v1/events/status', admin);
     const key = await check('post', '/v1/admin/keys', '/v1/admin/keys', admin, { role: 'client', subject: ctx.name() });

@@ -395,6 +395,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/credits/accounts/{account_type}/{account_id}/holds': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An account's holds (it is debited or credited by), newest first, by status; keyset pages */
+    get: operations['credits.listAccountHolds'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/credits/transactions': {
     parameters: {
       query?: never;
@@ -1925,6 +1942,11 @@ export interface components {
       as_of?: string;
       /** @description the 20 most recent, newest first */
       recent_transactions: components['schemas']['TransferResponseDto'][];
+    };
+    HoldPageResponseDto: {
+      items: components['schemas']['HoldResponseDto'][];
+      /** @description the cursor of the next page; null on the last */
+      next_cursor: string | null;
     };
     TransferPageResponseDto: {
       items: components['schemas']['TransferResponseDto'][];
@@ -5646,6 +5668,96 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['AccountDetailResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-011 Account not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'credits.listAccountHolds': {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+        status?: 'pending' | 'captured' | 'voided' | 'expired';
+      };
+      header?: never;
+      path: {
+        account_type: string;
+        account_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['HoldPageResponseDto'];
         };
       };
       /** @description DSE-001 Invalid request */

@@ -105,3 +105,9 @@ export class AccountPageResponseDto {
   @ApiProperty({ type: String, nullable: true, description: 'the cursor of the next page; null on the last' })
   next_cursor: string | null;
 }
+
+export class HoldPageResponseDto {
+  @ApiProperty({ type: [HoldResponseDto] }) items: HoldResponseDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'the cursor of the next page; null on the last' })
+  next_cursor: string | null;
+}
