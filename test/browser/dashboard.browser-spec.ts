@@ -153,6 +153,15 @@ describe('the admin dashboard, in Chromium', () => {
     expect(plain(await page.textContent('[data-testid=available]'))).toBe(balance.available);
     await page.waitForSelector('.chart canvas');
     await expectText(page, '[data-testid=alerts]', /When below 1,000/);
+    // Its holds: one per job (three captured, the running one's still pending when this runs).
+    const holds = (await api(`/v1/credits/accounts/user/${client.name}/holds`)).body.items;
+    await expectRows(page, '[data-testid=holds] tbody tr', holds.length);
+    await page.selectOption('select[name=hold_status]', 'captured');
+    await expectRows(
+      page,
+      '[data-testid=holds] tbody tr',
+      holds.filter((h: { status: string }) => h.status === 'captured').length,
+    );
     // mint, then per job a hold and its capture or release.
     expect(await page.locator('[data-testid=transactions] tbody tr').count()).toBeGreaterThanOrEqual(4);
     await screenshot(page, 'account');

@@ -147,6 +147,8 @@ export function AccountPage({ type, id }: { type: string; id: string }) {
             <BalanceChart history={history} />
             <h2>Transactions</h2>
             <Transactions type={accountType} id={id} />
+            <h2>Holds</h2>
+            <Holds type={accountType} id={id} />
             <h2>Alerts</h2>
             {alerts.length === 0 ? (
               <Empty>No balance alert is set on this account.</Empty>
@@ -237,5 +239,94 @@ function Transactions({ type, id }: { type: AccountType; id: string }) {
         )
       }
     </Show>
+  );
+}
+
+type HoldStatus = Schemas['HoldResponseDto']['status'];
+const HOLD_STATUSES: HoldStatus[] = ['pending', 'captured', 'voided', 'expired'];
+
+function Holds({ type, id }: { type: AccountType; id: string }) {
+  const [status, setStatus] = useState<HoldStatus | ''>('');
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const page = useApi(
+    async (client) =>
+      (
+        await client.api.GET('/v1/credits/accounts/{account_type}/{account_id}/holds', {
+          params: {
+            path: { account_type: type, account_id: id },
+            query: { status: status || undefined, cursor, limit: 20 },
+          },
+        })
+      ).data!,
+    [type, id, status, cursor],
+  );
+  return (
+    <>
+      <label className="inline-label">
+        Status{' '}
+        <select
+          name="hold_status"
+          value={status}
+          onChange={(e) => {
+            setStatus(e.target.value as HoldStatus | '');
+            setCursors([undefined]);
+          }}
+        >
+          <option value="">any</option>
+          {HOLD_STATUSES.map((s) => (
+            <option key={s}>{s}</option>
+          ))}
+        </select>
+      </label>
+      <Show loaded={page} what="holds">
+        {(p) =>
+          p.items.length === 0 ? (
+            <Empty>{status ? `No ${status} hold on this account.` : 'No hold has been placed on this account.'}</Empty>
+          ) : (
+            <>
+              <div className="scroll">
+                <table data-testid="holds">
+                  <thead>
+                    <tr>
+                      <th>Placed</th>
+                      <th>Status</th>
+                      <th className="num">Amount</th>
+                      <th className="num">Captured</th>
+                      <th>To</th>
+                      <th>Job</th>
+                      <th>Resolved</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {p.items.map((h) => (
+                      <tr key={h.id}>
+                        <td>{when(h.created_at)}</td>
+                        <td>{h.status}</td>
+                        <td className="num">{creditsText(h.amount)}</td>
+                        <td className="num">{creditsText(h.captured)}</td>
+                        <td>
+                          {h.credit_kind}/{h.credit_owner}
+                        </td>
+                        <td>{h.job_id ? <a href={`#/jobs/${encodeURIComponent(h.job_id)}`}>{h.job_id}</a> : '—'}</td>
+                        <td>
+                          {h.resolved_at ? when(h.resolved_at) : h.expires_at ? `expires ${when(h.expires_at)}` : '—'}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <div className="pager">
+                {cursors.length > 1 && <button onClick={() => setCursors(cursors.slice(0, -1))}>Newer</button>}
+                {p.next_cursor && (
+                  <button onClick={() => setCursors([...cursors, p.next_cursor ?? undefined])}>Older</button>
+                )}
+              </div>
+            </>
+          )
+        }
+      </Show>
+    </>
   );
 }
