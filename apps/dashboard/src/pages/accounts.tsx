@@ -156,8 +156,9 @@ export function AccountPage({ type, id }: { type: string; id: string }) {
               <ul data-testid="alerts">
                 {alerts.map((a) => (
                   <li key={a.alert_id}>
-                    When {a.direction} {creditsText(a.threshold)}: {a.armed ? 'armed' : 'fired, waiting to re-arm'},
-                    fired {a.fired_count} times{a.last_fired_at ? `, last ${when(a.last_fired_at)}` : ''}.
+                    When {a.direction} {creditsText(a.threshold)}:{' '}
+                    {a.armed ? 'armed' : 'past its threshold, re-armed when the balance crosses back'}, fired{' '}
+                    {a.fired_count} times{a.last_fired_at ? `, last ${when(a.last_fired_at)}` : ''}.
                   </li>
                 ))}
               </ul>
