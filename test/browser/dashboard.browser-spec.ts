@@ -221,6 +221,9 @@ describe('the admin dashboard, in Chromium', () => {
     expect(await card.locator('[data-testid=prover-score]').textContent()).toBe(score.toFixed(3));
     // The first prover was scored twice: its history is a line.
     await page.waitForSelector(`[data-prover="${provers[0].name}"] [data-testid=score-history] canvas`);
+    const features = (await api(`/v1/provers/${provers[1].name}/capabilities`)).body.supported_features;
+    await card.getByText('Show capabilities').click();
+    await expectRows(page, `[data-prover="${provers[1].name}"] .tags li`, features.length);
     await screenshot(page, 'provers');
 
     await card.locator('[data-testid=drain]').click();
