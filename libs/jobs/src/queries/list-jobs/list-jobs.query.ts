@@ -14,6 +14,14 @@ export interface JobFilter {
   limit: number;
 }
 
+/** How many jobs are in each status, with the ledger's money totals (micros), as GET /v1/admin/stats shows them. */
+export interface JobStats {
+  jobs_by_status: Record<string, number>;
+  escrow_micros: string;
+  total_supply_micros: string;
+  platform_balance_micros: string;
+}
+
 /** Admin reads over jobs: filtered keyset pages and aggregate stats. */
 @Injectable()
 export class JobQueries {
@@ -61,7 +69,7 @@ export class JobQueries {
     return new Map(rows.map((r) => [new Date(r.minute).toISOString(), r.n]));
   }
 
-  async stats(): Promise<Record<string, unknown>> {
+  async stats(): Promise<JobStats> {
     const byStatus: { status: string; n: number }[] = await this.uow.tx.query(
       `SELECT status, count(*)::int AS n FROM jobs GROUP BY status`,
     );
