@@ -157,6 +157,23 @@ const rules = [
     },
   },
   {
+    name: 'dashboard-uses-only-the-sdk',
+    comment:
+      'The admin dashboard (apps/dashboard) runs in a browser and sees the service only through its API: ' +
+      'it imports its own files, the SDK (packages/sdk/src: the typed client, the offline verifiers) and npm ' +
+      'packages, nothing of the libs or other apps.',
+    severity: 'error',
+    from: { path: '^apps/dashboard/', pathNot: '\\.spec\\.ts$' },
+    to: { pathNot: ['^apps/dashboard/', '^packages/sdk/src/', '^node_modules/'] },
+  },
+  {
+    name: 'nothing-imports-the-dashboard',
+    comment: 'The dashboard is a separate browser app: no other code imports it (the API serves its built files).',
+    severity: 'error',
+    from: { pathNot: '^apps/dashboard/' },
+    to: { path: '^apps/dashboard/' },
+  },
+  {
     name: 'apps-import-no-tests',
     comment: 'An app imports no test code.',
     severity: 'error',
@@ -201,7 +218,9 @@ module.exports = {
     parser: 'swc',
     tsConfig: { fileName: 'tsconfig.json' },
     doNotFollow: { path: '^node_modules/' },
-    exclude: { path: '^(dist|data|coverage|packages/[^/]+/dist)/' },
+    // The dashboard's .tsx files: the swc parser here reads no JSX. ESLint checks their imports
+    // (eslint.config.mjs) by the rule dashboard-uses-only-the-sdk states.
+    exclude: { path: ['^(dist|data|coverage|packages/[^/]+/dist|apps/dashboard/dist)/', '\\.tsx$'] },
     // Packages that name their entry only in "exports" (@nats-io/*, whose "types" points at no file).
     enhancedResolveOptions: {
       exportsFields: ['exports'],

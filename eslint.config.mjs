@@ -11,7 +11,7 @@ const { default: tseslint } = await import('typescript-eslint');
 const { default: prettier } = await import('eslint-config-prettier');
 
 export default tseslint.config(
-  { ignores: ['dist/', 'packages/*/dist/', 'node_modules/', 'data/', 'coverage/', '*.js', '*.cjs', '*.mjs'] },
+  { ignores: ['dist/', 'packages/*/dist/', 'apps/dashboard/dist/', 'node_modules/', 'data/', 'coverage/', '*.js', '*.cjs', '*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -46,6 +46,25 @@ export default tseslint.config(
               importNames: ['EventsHandler'],
               message:
                 "declare handlers of outbox events with OutboxEventsHandler from '@tally/database': the relay marks an event handled only once every handler's work has committed",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The dashboard runs in a browser. Its .tsx files are outside what the layer lint can parse, so
+    // this repeats its rule here: the service only through the SDK (packages/sdk/src), nothing of
+    // the libs or the other apps.
+    files: ['apps/dashboard/**/*.{ts,tsx,mts}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^@tally/|/(libs|migrations|test)/|/apps/(?!dashboard/)|^(\\.\\./){2,}(?!(\\.\\./)*packages/sdk/src/)',
+              message: 'the dashboard imports its own files and the SDK (packages/sdk/src) only',
             },
           ],
         },

@@ -29,6 +29,8 @@ import { ResultMetadata1763792130000 } from './1763792130000-ResultMetadata';
 import { SinkFailover1763792140000 } from './1763792140000-SinkFailover';
 import { ControlLog1763792150000 } from './1763792150000-ControlLog';
 import { ReceiptSignatures1763792160000 } from './1763792160000-ReceiptSignatures';
+import { LedgerVerifyRuns1763792170000 } from './1763792170000-LedgerVerifyRuns';
+import { AccountHolds1763792180000 } from './1763792180000-AccountHolds';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -63,4 +65,6 @@ export const ALL_MIGRATIONS = [
   SinkFailover1763792140000,
   ControlLog1763792150000,
   ReceiptSignatures1763792160000,
+  LedgerVerifyRuns1763792170000,
+  AccountHolds1763792180000,
 ];

@@ -25,7 +25,22 @@ export default function globalSetup(): void {
   const out = join(BUILD_CACHE, `${process.pid}-${randomBytes(4).toString('hex')}`);
   execFileSync(
     join(ROOT, 'node_modules/.bin/swc'),
-    ['apps', 'libs', 'migrations', '-d', out, '--quiet', '--ignore', '**/*.spec.ts', '--ignore', '**/*.e2e-spec.ts'],
+    [
+      ...[
+        'apps',
+        'libs',
+        'migrations',
+        '-d',
+        out,
+        '--quiet',
+        '--ignore',
+        '**/*.spec.ts',
+        '--ignore',
+        '**/*.e2e-spec.ts',
+      ],
+      // The dashboard is built by Vite, not swc.
+      ...['--ignore', 'apps/dashboard/**'],
+    ],
     { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   // proto/, docs/errors.md, the seeded services: as `npm run build:js` copies them.

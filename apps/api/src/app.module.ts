@@ -14,6 +14,7 @@ import { WebhooksModule } from '@tally/webhooks';
 import { EventsStreamModule } from './events/events-stream.module';
 import { GrpcModule } from './grpc/grpc.module';
 import { LoggingModule } from './logging/logging.module';
+import { AdminModule } from './operations/admin/admin.module';
 import { OperationsModule } from './operations/operations.module';
 
 /**
@@ -32,6 +33,7 @@ export class AppModule {
         DatabaseModule.forRoot(),
         AuthModule,
         OperationsModule,
+        AdminModule,
         LedgerModule,
         ServicesModule,
         JobsModule,

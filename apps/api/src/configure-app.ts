@@ -10,6 +10,7 @@ import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { BODY_LIMIT_BYTES, stampResponse } from './http/protocol';
 import { createValidationPipe } from './http/validation.pipe';
 import { buildOpenApiDocument } from './openapi/openapi-document';
+import { serveDashboard } from './dashboard/serve-dashboard';
 import { HttpMetrics, routeLabel, UNMATCHED_ROUTE } from './operations/metrics/http-metrics';
 import { traceRoutes } from './operations/tracing/tracing';
 import { ProtocolVersions } from './operations/protocol-versions/protocol-versions';
@@ -74,5 +75,6 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
 
   const document = buildOpenApiDocument(app, versions.policy.current);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  serveDashboard(fastify);
   return app;
 }

@@ -7,4 +7,5 @@ export * from './commands/expire-holds/expire-holds.command';
 export * from './posting/ledger-writer';
 export * from './persistence/ledger-reader';
 export * from './verify/ledger-verifier';
+export * from './verify/verify-runs';
 export * from './queries/ledger.queries';

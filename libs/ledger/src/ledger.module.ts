@@ -3,6 +3,7 @@ import { CreateAccountCommandHandler } from './commands/create-account/create-ac
 import { ExpireHoldsCommandHandler } from './commands/expire-holds/expire-holds.command-handler';
 import { HoldExpirySweep } from './commands/expire-holds/hold-expiry.sweep';
 import { PostTransferCommandHandler } from './commands/post-transfer/post-transfer.command-handler';
+import { AdminAccountsController } from './http/admin-accounts.controller';
 import { BalanceAlertsController } from './http/balance-alerts.controller';
 import { CreditsController } from './http/credits.controller';
 import { BalanceAlertStore } from './persistence/balance-alert-store';
@@ -11,9 +12,10 @@ import { LedgerWriter } from './posting/ledger-writer';
 import { OptimisticPoster } from './posting/optimistic-poster';
 import { PostingEngine } from './posting/posting-engine';
 import { LedgerVerifier } from './verify/ledger-verifier';
+import { VerifyRuns } from './verify/verify-runs';
 
 @Module({
-  controllers: [CreditsController, BalanceAlertsController],
+  controllers: [CreditsController, BalanceAlertsController, AdminAccountsController],
   providers: [
     PostingEngine,
     OptimisticPoster,
@@ -21,11 +23,12 @@ import { LedgerVerifier } from './verify/ledger-verifier';
     LedgerReader,
     BalanceAlertStore,
     LedgerVerifier,
+    VerifyRuns,
     PostTransferCommandHandler,
     CreateAccountCommandHandler,
     ExpireHoldsCommandHandler,
     HoldExpirySweep,
   ],
-  exports: [LedgerWriter, LedgerReader, LedgerVerifier],
+  exports: [LedgerWriter, LedgerReader, LedgerVerifier, VerifyRuns],
 })
 export class LedgerModule {}

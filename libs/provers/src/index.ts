@@ -12,6 +12,7 @@ export * from './commands/emit-scorecard/scorecard-emitter';
 export * from './commands/apply-scorecard/redeliver-scorecards.command';
 export * from './queries/get-prover/get-prover.query';
 export * from './queries/list-provers/list-provers.query';
+export * from './queries/count-provers/count-provers.query';
 export * from './queries/prover-candidates/prover-candidates.query';
 export * from './queries/offline-provers/offline-provers.query';
 export * from './queries/scorecards/scorecards.query';

@@ -20,7 +20,9 @@ import { ProversController } from './http/provers.controller';
 import { ProverRepository } from './persistence/prover.repository';
 import { ScorecardRetryQueue } from './persistence/scorecard-retry.queue';
 import { GetProverQueryHandler } from './queries/get-prover/get-prover.query';
+import { CountProversQueryHandler } from './queries/count-provers/count-provers.query';
 import { ListProversQueryHandler } from './queries/list-provers/list-provers.query';
+import { ScoreHistoryQueryHandler } from './queries/score-history/score-history.query';
 import { OfflineProversQuery } from './queries/offline-provers/offline-provers.query';
 import { ScorecardsQuery } from './queries/scorecards/scorecards.query';
 
@@ -52,6 +54,8 @@ import { ScorecardsQuery } from './queries/scorecards/scorecards.query';
     ScorecardRedeliveryTick,
     GetProverQueryHandler,
     ListProversQueryHandler,
+    CountProversQueryHandler,
+    ScoreHistoryQueryHandler,
   ],
   exports: [ProverEndpoints, JobWakeups, ScorecardPersistor, OfflineProversQuery, ScorecardsQuery],
 })

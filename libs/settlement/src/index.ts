@@ -6,6 +6,8 @@ export * from './commands/deliver-batches/deliver-batches.command';
 export * from './commands/reconcile-fallback/reconcile-fallback.command';
 export { GetAccountProofQuery } from './queries/get-proof/get-account-proof.query';
 export { GetTransferProofQuery } from './queries/get-proof/get-transfer-proof.query';
+export { GetLastBatchQuery, type LastBatch } from './queries/get-last-batch/get-last-batch.query';
+export { SealedBatchResponseDto } from './http/dto/settlement.response.dto';
 export * from './verify/settlement-verifier';
 export { BATCH_NO_HEADER, DEDUPE_KEY_HEADER, SIGNATURE_HEADER, WebhookSink } from './sinks/webhook.sink';
 export { batchFileName, FileSink } from './sinks/file.sink';

@@ -17,6 +17,7 @@ import { GetBatchQueryHandler } from './queries/get-batch/get-batch.query';
 import { GetAccountProofQueryHandler } from './queries/get-proof/get-account-proof.query';
 import { GetTransferProofQueryHandler } from './queries/get-proof/get-transfer-proof.query';
 import { TreeCache } from './queries/get-proof/tree-cache';
+import { GetLastBatchQueryHandler } from './queries/get-last-batch/get-last-batch.query';
 import { GetSettlementStatusQueryHandler } from './queries/get-status/get-settlement-status.query';
 import { ListBatchesQueryHandler } from './queries/list-batches/list-batches.query';
 import { SettlementVerifyModule } from './settlement-verify.module';
@@ -49,6 +50,7 @@ import { SettlementTicker } from './ticks/settlement-ticker';
     GetTransferProofQueryHandler,
     GetAccountProofQueryHandler,
     GetSettlementStatusQueryHandler,
+    GetLastBatchQueryHandler,
     SettlementTicker,
   ],
   exports: [SettlementVerifyModule, SettlementTicker],

@@ -348,6 +348,7 @@ describe('the OpenAPI document', () => {
       duration_seconds: 10,
     });
     await check('get', '/v1/jobs/{network_job_id}', `/v1/jobs/${id}`, client.key);
+    await check('get', '/v1/jobs/{network_job_id}/timeline', `/v1/jobs/${id}/timeline`, client.key);
     const receipt = await check('get', '/v1/jobs/{network_job_id}/receipt', `/v1/jobs/${id}/receipt`, client.key);
     await check('post', '/v1/receipts/verify', '/v1/receipts/verify', {}, receipt);
     await check('get', '/v1/jobs/{network_job_id}/receipts', `/v1/jobs/${id}/receipts`, client.key);
@@ -372,6 +373,7 @@ describe('the OpenAPI document', () => {
     // Provers.
     await check('get', '/v1/provers/{prover_id}', `/v1/provers/${prover.name}`, prover.key);
     await check('get', '/v1/provers/{prover_id}/capabilities', `/v1/provers/${prover.name}/capabilities`, prover.key);
+    await check('get', '/v1/provers/{prover_id}/score-history', `/v1/provers/${prover.name}/score-history`, prover.key);
     await check('post', '/v1/provers/{prover_id}/drain', `/v1/provers/${prover.name}/drain`, prover.key, {});
     await check('post', '/v1/provers/{prover_id}/resume', `/v1/provers/${prover.name}/resume`, prover.key, {});
 
@@ -415,6 +417,16 @@ describe('the OpenAPI document', () => {
     await check('delete', '/v1/webhooks/{webhook_id}', `/v1/webhooks/${hook.webhook_id}`, client.key);
     await check('get', '/v1/admin/jobs', '/v1/admin/jobs?limit=2', admin);
     await check('get', '/v1/admin/stats', '/v1/admin/stats', admin);
+    await check('post', '/v1/admin/ledger/verify', '/v1/admin/ledger/verify', admin, {});
+    await check('get', '/v1/admin/ledger/verify', '/v1/admin/ledger/verify', admin);
+    await check('get', '/v1/admin/overview', '/v1/admin/overview', admin);
+    await check('get', '/v1/admin/accounts', '/v1/admin/accounts?limit=2', admin);
+    await check(
+      'get',
+      '/v1/credits/accounts/{account_type}/{account_id}/holds',
+      `/v1/credits/accounts/user/${client.name}/holds`,
+      client.key,
+    );
     await check('get', '/v1/admin/provers', '/v1/admin/provers', admin);
     await check('get', '/v1/events/status', '/v1/events/status', admin);
     const key = await check('post', '/v1/admin/keys', '/v1/admin/keys', admin, { role: 'client', subject: ctx.name() });

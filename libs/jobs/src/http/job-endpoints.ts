@@ -9,7 +9,7 @@ import { StartJobCommand } from '../commands/start-job/start-job.command';
 import { SubmitJobCommand } from '../commands/submit-job/submit-job.command';
 import { JobRepository } from '../persistence/job.repository';
 import type { ReportResultRequestDto, SubmitJobRequestDto } from './dto/jobs.request.dto';
-import { presentJob } from './job.presenter';
+import { presentJob, presentTimeline } from './job.presenter';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -108,6 +108,14 @@ export class JobEndpoints {
     // Someone else's job is as unknown to the caller as one that does not exist.
     if (!visible) throw new JobNotFoundError(id);
     return presentJob(job, assignments);
+  }
+
+  /** A job's timeline, for its client or an admin (anyone else's job reads as missing). */
+  async timeline(id: string, principal: Principal) {
+    const job = await this.jobs.find(id);
+    const visible = job && (principal.role === 'admin' || job.client_id === principal.subject);
+    if (!visible) throw new JobNotFoundError(id);
+    return presentTimeline(job, await this.jobs.assignments(id));
   }
 
   async cancel(id: string, principal: Principal) {

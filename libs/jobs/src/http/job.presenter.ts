@@ -60,3 +60,52 @@ export function presentJobToRun(job: JobToRun | JobRow) {
     units: job.units,
   };
 }
+
+/** The moments a job's row records, each the instant it entered that status, in lifecycle order. */
+const TRANSITION_TIMES = [
+  ['PENDING', 'submitted_at'],
+  ['ASSIGNED', 'assigned_at'],
+  ['RUNNING', 'started_at'],
+  ['COMPLETED', 'completed_at'],
+  ['FAILED', 'failed_at'],
+  ['CANCELLED', 'cancelled_at'],
+  ['AUDITED', 'audited_at'],
+] as const satisfies readonly (readonly [JobRow['status'], keyof JobRow])[];
+
+/**
+ * A job's timeline: each status it entered and when (in time order, lifecycle order on a tie),
+ * its replicas, and its money: what was held, captured (the platform fee and the provers'
+ * rewards) and refunded.
+ */
+export function presentTimeline(job: JobRow, assignments: AssignmentRow[]) {
+  const transitions = TRANSITION_TIMES.flatMap(([status, column]) => {
+    const at = job[column] as Date | null;
+    return at ? [{ status, at: new Date(at) }] : [];
+  })
+    .map((t, order) => ({ ...t, order }))
+    .sort((a, b) => a.at.getTime() - b.at.getTime() || a.order - b.order)
+    .map(({ status, at }) => ({ status, at: timestampToJson(at) }));
+  return {
+    network_job_id: job.network_job_id,
+    status: enumToJson(JOB_STATUSES, job.status),
+    transitions,
+    assignments: assignments.map((a) => ({
+      prover_id: a.prover_id,
+      replica: a.replica,
+      status: enumToJson(REPLICA_STATUSES, a.status),
+      assigned_at: timestampToJson(a.assigned_at),
+      started_at: nullableTimestampToJson(a.started_at),
+      reported_at: nullableTimestampToJson(a.reported_at),
+      result_hash: a.result_hash,
+    })),
+    money: {
+      held_micros: int64ToJson(job.held_micros),
+      captured_micros: int64ToJson(job.final_cost_micros ?? '0'),
+      fee_micros: int64ToJson(job.platform_fee_micros ?? '0'),
+      refunded_micros: int64ToJson(job.refunded_micros ?? '0'),
+      rewards: assignments
+        .filter((a) => a.reward_micros !== null)
+        .map((a) => ({ prover_id: a.prover_id, amount_micros: int64ToJson(a.reward_micros!) })),
+    },
+  };
+}

@@ -18,6 +18,7 @@ import { AssignJobRequestDto, ReportResultRequestDto, SubmitJobRequestDto } from
 import {
   JobResponseDto,
   JobResultResponseDto,
+  JobTimelineResponseDto,
   ReportResultResponseDto,
   SubmitJobResponseDto,
 } from './dto/jobs.response.dto';
@@ -73,6 +74,23 @@ export class JobsController {
   @ApiErrors(ErrorCode.JobNotFound)
   async get(@Param('network_job_id', new ParseJobIdPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     return this.endpoints.get(id, principal);
+  }
+
+  @Get(':network_job_id/timeline')
+  @ApiJobIdParam()
+  @Roles('admin', 'client')
+  @ApiOperation({
+    operationId: 'jobs.timeline',
+    summary: "A job's timeline: each status it entered and when, its replicas, and where its money went",
+    description:
+      'The transitions are the instants the job records (submitted, assigned, started, completed, failed, ' +
+      'cancelled, audited), in time order; a requeued job shows its last assignment. Once settled, ' +
+      "held = captured + refunded and captured = fee + the rewards. Another client's job reads as missing (DSE-003).",
+  })
+  @ApiOkResponse({ type: JobTimelineResponseDto })
+  @ApiErrors(ErrorCode.JobNotFound)
+  timeline(@Param('network_job_id', new ParseJobIdPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+    return this.endpoints.timeline(id, principal);
   }
 
   @Get(':network_job_id/result')

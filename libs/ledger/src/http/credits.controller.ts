@@ -11,7 +11,6 @@ import {
   decodeCursorText,
   Clock,
   encodeCursorText,
-  formatMicros,
   hashOf,
   INT64_MAX,
   int64ToJson,
@@ -22,6 +21,7 @@ import {
   NotFoundError,
   parseAmount,
   parseTimestamp,
+  UUID_PATTERN,
 } from '@tally/shared';
 import {
   AccountNotFoundError,
@@ -49,6 +49,7 @@ import {
   AccountRefDto,
   CaptureHoldRequestDto,
   CreateAccountRequestDto,
+  ListHoldsQueryDto,
   ListTransactionsQueryDto,
   MintRequestDto,
   PlaceHoldRequestDto,
@@ -60,12 +61,13 @@ import {
   AccountDetailResponseDto,
   AccountResponseDto,
   HoldResponseDto,
+  HoldPageResponseDto,
   PostingResponseDto,
   TransferPageResponseDto,
   TransferResponseDto,
 } from './dto/credits.response.dto';
 import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.decorator';
-import { presentBalance, presentPosting, presentTransfer } from './transfer.presenter';
+import { presentAccount, presentBalance, presentHold, presentPosting, presentTransfer } from './transfer.presenter';
 
 const RECENT_TRANSACTIONS = 20;
 
@@ -252,15 +254,7 @@ export class CreditsController {
     );
     if (replayed) res.header('Idempotent-Replayed', 'true');
     res.status(created ? 201 : 200);
-    return {
-      account_type: account.kind,
-      account_id: account.owner,
-      currency: account.currency,
-      version: int64ToJson(account.version),
-      metadata: account.metadata,
-      created_at: account.createdAt,
-      balance: presentBalance(balanceOf(account)),
-    };
+    return presentAccount(account);
   }
 
   @Post('holds')
@@ -347,12 +341,7 @@ export class CreditsController {
   async getHold(@Param('hold_id', new ParseUUIDPipe()) holdId: string) {
     const hold = await this.reader.getHold(holdId);
     if (!hold) throw new NotFoundError(`no hold ${holdId}`);
-    // `amount` fields are credits (decimal strings), like everywhere else in the API.
-    return {
-      ...hold,
-      amount: formatMicros(BigInt(hold.amount as string)),
-      captured: formatMicros(BigInt(hold.captured as string)),
-    };
+    return presentHold(hold);
   }
 
   @Get('accounts/:account_type/:account_id')
@@ -396,6 +385,37 @@ export class CreditsController {
       created_at: account.createdAt,
       balance: presentBalance(balanceOf(counters)),
       recent_transactions: recent.map(presentTransfer),
+    };
+  }
+
+  @Get('accounts/:account_type/:account_id/holds')
+  @Roles('admin', 'client', 'prover')
+  @ApiOperation({
+    operationId: 'credits.listAccountHolds',
+    summary: "An account's holds (it is debited or credited by), newest first, by status; keyset pages",
+  })
+  @ApiOkResponse({ type: HoldPageResponseDto })
+  @ApiErrors(ErrorCode.AccountNotFound)
+  async listAccountHolds(
+    @Param('account_type') type: string,
+    @Param('account_id') owner: string,
+    @Query() q: ListHoldsQueryDto,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    const ref = accountRef(type, owner);
+    const own = ownAccount(principal);
+    if (own && (own.kind !== ref.kind || own.owner !== ref.owner)) {
+      throw new ForbiddenError('a client or prover key may read only its own account');
+    }
+    const limit = pageLimit(q.limit);
+    const before = q.cursor === undefined ? undefined : holdOfCursor(q.cursor);
+    const account = await this.reader.findAccount(ref);
+    if (!account) throw new AccountNotFoundError(ref.kind, ref.owner);
+    const rows = await this.reader.listHolds({ accountId: account.id, status: q.status, before, limit });
+    const last = rows[rows.length - 1];
+    return {
+      items: rows.map(({ cursor_at: _, ...hold }) => presentHold(hold)),
+      next_cursor: rows.length === limit ? encodeCursorText(`${last.cursor_at}|${last.id}`) : null,
     };
   }
 
@@ -486,6 +506,25 @@ function transferLegs(dto: TransferRequestDto): Leg[] {
   // Refused before its Idempotency-Key is claimed, like any malformed request (the ledger refuses it too).
   if (!isBalanced(legs)) throw new InvalidRequestError(UNBALANCED_DETAIL);
   return legs;
+}
+
+/** A hold page cursor: the last hold's created_at (to the microsecond, as stored) and id. */
+const HOLD_CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\.(\d{6})Z\|([0-9a-f-]{36})$/;
+
+function holdOfCursor(cursor: string): { at: string; id: string } {
+  const match = HOLD_CURSOR.exec(decodeCursorText(cursor));
+  // Exactly what next_cursor encodes: an instant Postgres takes (no year 0, no 30 February) and a UUID.
+  const at = new Date(`${match?.[1]}.000Z`);
+  if (
+    !match ||
+    Number.isNaN(at.getTime()) ||
+    at.toISOString() !== `${match[1]}.000Z` ||
+    at.getUTCFullYear() < 1 ||
+    !UUID_PATTERN.test(match[3])
+  ) {
+    throw badCursor();
+  }
+  return { at: `${match[1]}.${match[2]}Z`, id: match[3] };
 }
 
 function encodeCursor(seq: string): string {

@@ -1,5 +1,6 @@
-import { formatMicros } from '@tally/shared';
+import { formatMicros, int64ToJson } from '@tally/shared';
 import { balanceOf, type TransferView } from '../domain';
+import type { AccountRow } from '../persistence/ledger-reader';
 
 const SIDE = { D: 'debit', C: 'credit' } as const;
 
@@ -55,4 +56,26 @@ export function presentBalance(b: ReturnType<typeof balanceOf>) {
 
 export function presentPosting(v: TransferView) {
   return { ...presentTransfer(v), balances: presentBalances(v) };
+}
+
+/** An account with its balance now, as creating it answers and the admin search lists it. */
+export function presentAccount(account: AccountRow) {
+  return {
+    account_type: account.kind,
+    account_id: account.owner,
+    currency: account.currency,
+    version: int64ToJson(account.version),
+    metadata: account.metadata,
+    created_at: account.createdAt,
+    balance: presentBalance(balanceOf(account)),
+  };
+}
+
+/** A hold as the API shows it: `amount` fields in credits (decimal strings), like everywhere else. */
+export function presentHold(hold: Record<string, unknown>) {
+  return {
+    ...hold,
+    amount: formatMicros(BigInt(hold.amount as string)),
+    captured: formatMicros(BigInt(hold.captured as string)),
+  };
 }

@@ -59,6 +59,12 @@ function toAccount(r: RawAccount): AccountRow {
   };
 }
 
+/** A hold with the accounts it moves between, as the API shows it. */
+const HOLD_COLUMNS = `h.id, h.amount::text, h.captured::text, h.status, h.expires_at, h.job_id, h.created_at,
+  h.resolved_at, h.resolved_by, d.kind AS debit_kind, d.owner_id AS debit_owner, c.kind AS credit_kind,
+  c.owner_id AS credit_owner`;
+const HOLD_FROM = `holds h JOIN accounts d ON d.id = h.debit_account_id JOIN accounts c ON c.id = h.credit_account_id`;
+
 /** Reads of the ledger; every query is an index probe or an index range, whatever the table sizes. */
 @Injectable()
 export class LedgerReader {
@@ -74,6 +80,31 @@ export class LedgerReader {
       [ref.kind, ref.owner],
     );
     return rows[0] ? toAccount(rows[0]) : null;
+  }
+
+  /**
+   * Accounts by kind and owner id (in that order), optionally of one kind and with owner ids
+   * starting with `prefix`, after the keyset cursor `after`.
+   */
+  async searchAccounts(f: {
+    kind?: string;
+    prefix?: string;
+    after?: AccountRef;
+    limit: number;
+  }): Promise<AccountRow[]> {
+    const params: unknown[] = [];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    const where = [`currency = 'CREDIT'`];
+    if (f.kind) where.push(`kind = ${p(f.kind)}`);
+    if (f.prefix) where.push(`starts_with(owner_id, ${p(f.prefix)})`);
+    // Byte order (COLLATE "C"), as the cursor compares: the database's collation may order ids otherwise.
+    if (f.after) where.push(`(kind, owner_id COLLATE "C") > (${p(f.after.kind)}, ${p(f.after.owner)} COLLATE "C")`);
+    const rows = await this.query<RawAccount>(
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE ${where.join(' AND ')}
+       ORDER BY kind, owner_id COLLATE "C" LIMIT ${p(f.limit)}`,
+      params,
+    );
+    return rows.map(toAccount);
   }
 
   /** Creates an account if it does not exist; returns it and whether it was created. */
@@ -177,13 +208,32 @@ export class LedgerReader {
   }
 
   async getHold(id: string): Promise<Record<string, unknown> | null> {
-    const rows = await this.query<Record<string, unknown>>(
-      `SELECT h.id, h.amount::text, h.captured::text, h.status, h.expires_at, h.job_id, h.created_at, h.resolved_at,
-              h.resolved_by, d.kind AS debit_kind, d.owner_id AS debit_owner, c.kind AS credit_kind, c.owner_id AS credit_owner
-       FROM holds h JOIN accounts d ON d.id = h.debit_account_id JOIN accounts c ON c.id = h.credit_account_id
-       WHERE h.id = $1`,
-      [id],
-    );
+    const rows = await this.query<Record<string, unknown>>(`SELECT ${HOLD_COLUMNS} FROM ${HOLD_FROM} WHERE h.id = $1`, [
+      id,
+    ]);
     return rows[0] ?? null;
+  }
+
+  /**
+   * An account's holds (those it is debited or credited by), newest first, after the keyset
+   * cursor `before` (a hold's created_at, as `cursor_at` gives it, and id). Each row carries
+   * its `cursor_at` for the next page.
+   */
+  listHolds(f: {
+    accountId: string;
+    status?: string;
+    before?: { at: string; id: string };
+    limit: number;
+  }): Promise<(Record<string, unknown> & { cursor_at: string; id: string })[]> {
+    const params: unknown[] = [];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    const where = [`(h.debit_account_id = ${p(f.accountId)} OR h.credit_account_id = $1)`];
+    if (f.status) where.push(`h.status = ${p(f.status)}`);
+    if (f.before) where.push(`(h.created_at, h.id) < (${p(f.before.at)}::timestamptz, ${p(f.before.id)}::uuid)`);
+    return this.query(
+      `SELECT ${HOLD_COLUMNS}, to_char(h.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+       FROM ${HOLD_FROM} WHERE ${where.join(' AND ')} ORDER BY h.created_at DESC, h.id DESC LIMIT ${p(f.limit)}`,
+      params,
+    );
   }
 }

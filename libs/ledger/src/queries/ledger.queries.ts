@@ -111,6 +111,28 @@ export class LedgerQueries {
     return rows[0]?.id ?? null;
   }
 
+  /**
+   * The balances of all accounts of each kind, posted and pending together (a user's held
+   * credits count in escrow's): across kinds they sum to zero, issuance's being minus the supply.
+   */
+  async balancesByKind(): Promise<Record<string, string>> {
+    const rows: { kind: string; balance: string }[] = await this.uow.tx.query(
+      `SELECT kind, sum(posted_credits - posted_debits + pending_credits - pending_debits)::text AS balance
+       FROM accounts GROUP BY kind ORDER BY kind`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.kind, r.balance]));
+  }
+
+  /** How many transfers were written in each minute from `from` on: only minutes with some, keyed by ISO instant. */
+  async transfersPerMinute(from: Date): Promise<Map<string, number>> {
+    const rows: { minute: Date; n: number }[] = await this.uow.tx.query(
+      `SELECT date_trunc('minute', created_at) AS minute, count(*)::int AS n FROM transfers
+       WHERE created_at >= $1 GROUP BY 1`,
+      [from],
+    );
+    return new Map(rows.map((r) => [new Date(r.minute).toISOString(), r.n]));
+  }
+
   async totals(): Promise<LedgerTotals> {
     const [row]: LedgerTotals[] = await this.uow.tx.query(
       `SELECT (SELECT pending_credits::text FROM accounts WHERE ${account(ESCROW)}) AS escrow,

@@ -8,8 +8,14 @@ import { RecordHeartbeatCommand } from '../commands/record-heartbeat/record-hear
 import { RegisterProverCommand } from '../commands/register-prover/register-prover.command';
 import { ResumeProverCommand } from '../commands/resume-prover/resume-prover.command';
 import { GetProverQuery } from '../queries/get-prover/get-prover.query';
-import { type HeartbeatRequestDto, PROVER_ID, type RegisterProverRequestDto } from './dto/provers.request.dto';
-import { presentCapabilities, presentProver } from './prover.presenter';
+import { ScoreHistoryQuery } from '../queries/score-history/score-history.query';
+import {
+  type HeartbeatRequestDto,
+  PROVER_ID,
+  type RegisterProverRequestDto,
+  SCORE_HISTORY_LIMIT_DEFAULT,
+} from './dto/provers.request.dto';
+import { presentCapabilities, presentProver, presentScoreHistory } from './prover.presenter';
 
 /** A prover key acts for its own id only; admins (where allowed) for any. */
 export function assertActsFor(principal: Principal, proverId: string): void {
@@ -94,6 +100,15 @@ export class ProverEndpoints {
       await this.queries.execute(new GetProverQuery(proverId)),
     );
     return { prover_id: proverId, hardware_profile, supported_features };
+  }
+
+  /** The prover's latest scores, oldest first: `limit` (validated text) of them, 100 by default. */
+  async scoreHistory(proverId: string, limit: string | undefined, principal: Principal) {
+    assertActsFor(principal, checkProverId(proverId));
+    const rows = await this.queries.execute(
+      new ScoreHistoryQuery(proverId, limit === undefined ? SCORE_HISTORY_LIMIT_DEFAULT : Number(limit)),
+    );
+    return presentScoreHistory(proverId, rows);
   }
 
   async drain(proverId: string, principal: Principal) {

@@ -1,6 +1,6 @@
 import { doubleToJson, int64ToJson, nullableTimestampToJson, timestampToJson } from '@tally/shared';
 import { decayScore, effectiveState, idleSince, normalizeScore, supportedFeatures } from '../domain';
-import type { ProverRow } from '../persistence/prover.repository';
+import type { ProverRow, ScoreHistoryRow } from '../persistence/prover.repository';
 import type { ProverView } from '../queries/get-prover/get-prover.query';
 
 export interface PresentSettings {
@@ -46,5 +46,19 @@ export function presentCapabilities(p: ProverRow) {
     hardware_profile: p.hardware_profile,
     capabilities: p.capabilities,
     supported_features: supportedFeatures(p.capabilities),
+  };
+}
+
+/** A prover's score history: each applied score event's stored score (as score_recorded shows it) and counts. */
+export function presentScoreHistory(proverId: string, rows: ScoreHistoryRow[]) {
+  return {
+    prover_id: proverId,
+    items: rows.map((r) => ({
+      at: timestampToJson(r.scored_at),
+      score: doubleToJson(normalizeScore(r.score_value)),
+      version: int64ToJson(r.version),
+      successes: r.delta_success,
+      failures: r.delta_failure,
+    })),
   };
 }

@@ -8,8 +8,19 @@ import { ApiErrors, ErrorCode, InvalidRequestError, NoFieldsRequestDto } from '@
 import { JobWakeups } from '../commands/poll-job/job-wakeups';
 import { PollJobCommand } from '../commands/poll-job/poll-job.command';
 import { HeartbeatResponseDto } from './dto/heartbeat.response.dto';
-import { CapabilitiesResponseDto, ProverResponseDto, RegisterProverResponseDto } from './dto/provers.response.dto';
-import { HeartbeatRequestDto, PollQueryDto, PollRequestDto, RegisterProverRequestDto } from './dto/provers.request.dto';
+import {
+  CapabilitiesResponseDto,
+  ProverResponseDto,
+  RegisterProverResponseDto,
+  ScoreHistoryResponseDto,
+} from './dto/provers.response.dto';
+import {
+  HeartbeatRequestDto,
+  PollQueryDto,
+  PollRequestDto,
+  RegisterProverRequestDto,
+  ScoreHistoryQueryDto,
+} from './dto/provers.request.dto';
 import { assertActsFor, checkProverId, ProverEndpoints } from './prover-endpoints';
 
 @ApiTags('provers')
@@ -73,6 +84,22 @@ export class ProversController {
   @ApiErrors(ErrorCode.ProverNotFound)
   async get(@Param('prover_id') proverId: string, @CurrentPrincipal() principal: Principal) {
     return this.endpoints.get(proverId, principal);
+  }
+
+  @Get(':prover_id/score-history')
+  @Roles('admin', 'prover')
+  @ApiOperation({
+    operationId: 'provers.scoreHistory',
+    summary: "A prover's score after each scorecard event, oldest first: the latest `limit` (100, at most 1000)",
+  })
+  @ApiOkResponse({ type: ScoreHistoryResponseDto })
+  @ApiErrors(ErrorCode.ProverNotFound)
+  async scoreHistory(
+    @Param('prover_id') proverId: string,
+    @Query() query: ScoreHistoryQueryDto,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    return this.endpoints.scoreHistory(proverId, query.limit, principal);
   }
 
   @Get(':prover_id/capabilities')

@@ -4,6 +4,7 @@ import {
   INITIAL_PROVER_STATE,
   OFFLINE_STATE,
   PROVER_MOVES,
+  PROVER_STATES,
   statesLeftBy,
   type HardwareProfile,
   type ProverCapabilities,
@@ -86,6 +87,15 @@ const leaving = (event: ProverEvent, alias = '') => `${alias}state ${sqlIn(state
 const COLUMNS = `prover_id, hardware_profile, capabilities, region, max_concurrency, load_factor::text, state,
   score_value::text, successful_jobs::text, failed_jobs::text, version::text, last_heartbeat, last_scored_at,
   registered_at, cancellations_seen_at`;
+
+/** One applied score event (prover_score_history); scored_at as JSON writes it. */
+export interface ScoreHistoryRow {
+  version: string;
+  score_value: string;
+  delta_success: number;
+  delta_failure: number;
+  scored_at: string;
+}
 
 /** A JSON column's parameter; null leaves the column as it is (see heartbeat). */
 const jsonOrNull = (value: object | undefined) => (value === undefined ? null : JSON.stringify(value));
@@ -283,6 +293,34 @@ export class ProverRepository {
         writes.length,
       ],
     );
+  }
+
+  /**
+   * The prover's latest `limit` applied score events, oldest first; null when there is no
+   * such prover (one never scored has an empty history).
+   */
+  async scoreHistory(proverId: string, limit: number): Promise<ScoreHistoryRow[] | null> {
+    const [row] = await this.q<{ history: ScoreHistoryRow[] | null }[]>(
+      `SELECT (SELECT jsonb_agg(h ORDER BY h.version) FROM (
+                 SELECT version::text, score_value::text, delta_success, delta_failure, scored_at
+                 FROM prover_score_history WHERE prover_id = p.prover_id ORDER BY version DESC LIMIT $2) h) AS history
+       FROM provers p WHERE p.prover_id = $1`,
+      [proverId, limit],
+    );
+    return row ? (row.history ?? []) : null;
+  }
+
+  /** How many provers are in each reported state (stale heartbeats count as offline), as list filters them. */
+  async countByState(livenessTtlMs: number): Promise<Record<ProverState, number>> {
+    const rows = await this.q<{ state: ProverState; n: number }[]>(
+      `SELECT CASE WHEN last_heartbeat IS NULL OR last_heartbeat < now() - make_interval(secs => $1)
+                   THEN ${sqlLiteral(OFFLINE_STATE)} ELSE state END AS state, count(*)::int AS n
+       FROM provers GROUP BY 1`,
+      [livenessTtlMs / 1000],
+    );
+    const counts = Object.fromEntries(PROVER_STATES.map((s) => [s, 0])) as Record<ProverState, number>;
+    for (const r of rows) counts[r.state] += r.n;
+    return counts;
   }
 
   /** One keyset page, ordered by prover id. */

@@ -23,6 +23,15 @@ export interface SinkStatusRow {
   last_error: string | null;
 }
 
+/** One sink's delivery of one batch. */
+export interface BatchDeliveryRow {
+  sink: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  delivered_at: Date | null;
+}
+
 /** Per-sink delivery status of sealed batches. */
 @Injectable()
 export class DeliveryRepository {
@@ -156,5 +165,14 @@ export class DeliveryRepository {
       attempts: (r.attempts as number | null) ?? null,
       last_error: (r.last_error as string | null) ?? null,
     }));
+  }
+
+  /** Each sink's delivery of the batch (the sinks it was queued for), by sink name. */
+  batchDeliveries(batchNo: number): Promise<BatchDeliveryRow[]> {
+    return this.uow.tx.query(
+      `SELECT sink, status AS state, attempts, last_error, delivered_at FROM settlement_deliveries
+       WHERE batch_no = $1 ORDER BY sink`,
+      [batchNo],
+    );
   }
 }

@@ -190,6 +190,41 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/admin/ledger/verify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The latest ledger verify run, with its progress */
+    get: operations['admin.getLedgerVerify'];
+    put?: never;
+    /** Start a background ledger verify (the one running, if any, is returned instead) */
+    post: operations['admin.startLedgerVerify'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/overview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Money, jobs, provers, the last hour of activity, the last batch and the last ledger verify */
+    get: operations['admin.overview'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/credits/mint': {
     parameters: {
       query?: never;
@@ -360,6 +395,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/credits/accounts/{account_type}/{account_id}/holds': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An account's holds (it is debited or credited by), newest first, by status; keyset pages */
+    get: operations['credits.listAccountHolds'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/credits/transactions': {
     parameters: {
       query?: never;
@@ -424,6 +476,23 @@ export interface paths {
     post?: never;
     /** Remove a balance alert */
     delete: operations['credits.deleteAlert'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/accounts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Accounts by type and id prefix, ordered by type then id, with their balances; keyset pages */
+    get: operations['admin.searchAccounts'];
+    put?: never;
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -524,6 +593,26 @@ export interface paths {
     };
     /** A job: status, money, replicas and timestamps */
     get: operations['jobs.get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/jobs/{network_job_id}/timeline': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A job's timeline: each status it entered and when, its replicas, and where its money went
+     * @description The transitions are the instants the job records (submitted, assigned, started, completed, failed, cancelled, audited), in time order; a requeued job shows its last assignment. Once settled, held = captured + refunded and captured = fee + the rewards. Another client's job reads as missing (DSE-003).
+     */
+    get: operations['jobs.timeline'];
     put?: never;
     post?: never;
     delete?: never;
@@ -742,6 +831,23 @@ export interface paths {
     };
     /** A prover: state, EMA score (decayed to now), counters, scorecard version */
     get: operations['provers.get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/provers/{prover_id}/score-history': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A prover's score after each scorecard event, oldest first: the latest `limit` (100, at most 1000) */
+    get: operations['provers.scoreHistory'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1407,6 +1513,156 @@ export interface components {
       stream?: string;
       failing: components['schemas']['FailingDeliveryDto'][];
     };
+    NoFieldsRequestDto: Record<string, never>;
+    VerifyProgressDto: {
+      /** @description accounts checked so far */
+      done: number;
+      /** @description accounts to check */
+      total: number;
+    };
+    VerifyProblemDto: {
+      /**
+       * @description which check found it
+       * @enum {string}
+       */
+      kind: 'ledger' | 'settlement' | 'control_log';
+      /** @example user/carol: cached posted_debits 7 but its entries sum to 0 */
+      detail: string;
+    };
+    LedgerVerifyRunResponseDto: {
+      /** Format: uuid */
+      run_id: string;
+      /**
+       * @description failed: it found problems; error: it could not finish (error says why)
+       * @enum {string}
+       */
+      status: 'running' | 'passed' | 'failed' | 'error';
+      /** Format: date-time */
+      started_at: string;
+      /** Format: date-time */
+      finished_at: string | null;
+      progress: components['schemas']['VerifyProgressDto'];
+      /** @description the first 100 problems found */
+      problems: components['schemas']['VerifyProblemDto'][];
+      /** @description every problem found */
+      problem_count: number;
+      /** @example null */
+      error: string | null;
+      /** @description the subject of the admin key that started it */
+      started_by: string;
+    };
+    ProversByStateDto: {
+      /** @description active, with a live heartbeat */
+      online: number;
+      /** @description draining, with a live heartbeat */
+      draining: number;
+      /** @description offline, or silent past the liveness TTL */
+      offline: number;
+    };
+    MinuteRateDto: {
+      /**
+       * Format: date-time
+       * @description the minute it starts
+       */
+      minute: string;
+      /** @description transfers written in the minute */
+      transfers: number;
+      /** @description jobs that completed, failed or were cancelled in the minute */
+      lifecycles: number;
+    };
+    BatchSinkDeliveryDto: {
+      sink: string;
+      /** @enum {string} */
+      state: 'pending' | 'delivered' | 'failed';
+      attempts: number;
+      last_error: string | null;
+      /** Format: date-time */
+      delivered_at: string | null;
+    };
+    OverviewBatchDto: {
+      /** @enum {string} */
+      domain: 'tally.settlement.batch';
+      /** @enum {integer} */
+      version: 1 | 2;
+      batch_no: number;
+      /** @description hex SHA-256 */
+      prev_batch_hash: string;
+      /** @description the transaction-id horizon the batch ends below */
+      horizon: string;
+      /** Format: int64 */
+      first_seq: string;
+      /** Format: int64 */
+      last_seq: string;
+      transfer_count: number;
+      /** @description hex SHA-256 */
+      transfers_root: string;
+      /** @description root of the Merkle sum tree of every balance */
+      balances_root: string;
+      account_count: number;
+      /** @description micros, a decimal string */
+      total_supply: string;
+      /** Format: date-time */
+      created_at: string;
+      key_id: string;
+      /** @description hex SHA-256 */
+      batch_hash: string;
+      /** @description Ed25519 over the canonical statement, hex */
+      signature: string;
+      /** @description its batch_no */
+      n: number;
+      /**
+       * Format: date-time
+       * @description its created_at
+       */
+      sealed_at: string;
+      sinks: components['schemas']['BatchSinkDeliveryDto'][];
+    };
+    OverviewResponseDto: {
+      /**
+       * Format: int64
+       * @description credits minted and not burned (minus the issuance balance)
+       */
+      total_supply_micros: string;
+      /**
+       * Format: int64
+       * @description held in escrow for jobs and holds in flight
+       */
+      escrow_micros: string;
+      /**
+       * Format: int64
+       * @description the platform account's balance: fees and spends, less rewards paid
+       */
+      platform_revenue_micros: string;
+      /**
+       * @description the balances (posted and pending) of all accounts of each kind; they sum to zero
+       * @example {
+       *       "issuance": "-50000000",
+       *       "user": "45000000",
+       *       "escrow": "1000000",
+       *       "platform": "4000000"
+       *     }
+       */
+      liabilities_by_kind: {
+        [key: string]: string;
+      };
+      /**
+       * @description how many jobs are in each status (statuses with none are left out)
+       * @example {
+       *       "PENDING": 2,
+       *       "COMPLETED": 40
+       *     }
+       */
+      jobs_by_status: {
+        [key: string]: number;
+      };
+      provers_by_state: components['schemas']['ProversByStateDto'];
+      /** @description the last 60 minutes (this one last), oldest first */
+      rates: components['schemas']['MinuteRateDto'][];
+      /** @description null before the first seal */
+      last_batch: components['schemas']['OverviewBatchDto'] | null;
+      /** @description null before the first run */
+      last_verify: components['schemas']['LedgerVerifyRunResponseDto'] | null;
+    };
     MintRequestDto: {
       memo?: string;
       /** @description JSON object, at most 16 KB */
@@ -1604,7 +1860,6 @@ export interface components {
       /** @description where the captured amount goes (default platform/main) */
       to?: components['schemas']['AccountRefDto'];
     };
-    NoFieldsRequestDto: Record<string, never>;
     HoldResponseDto: {
       /** Format: uuid */
       id: string;
@@ -1688,6 +1943,11 @@ export interface components {
       /** @description the 20 most recent, newest first */
       recent_transactions: components['schemas']['TransferResponseDto'][];
     };
+    HoldPageResponseDto: {
+      items: components['schemas']['HoldResponseDto'][];
+      /** @description the cursor of the next page; null on the last */
+      next_cursor: string | null;
+    };
     TransferPageResponseDto: {
       items: components['schemas']['TransferResponseDto'][];
       /** @description the cursor of the next page; null on the last */
@@ -1728,6 +1988,11 @@ export interface components {
     };
     BalanceAlertListResponseDto: {
       items: components['schemas']['BalanceAlertResponseDto'][];
+    };
+    AccountPageResponseDto: {
+      items: components['schemas']['AccountResponseDto'][];
+      /** @description the cursor of the next page; null on the last */
+      next_cursor: string | null;
     };
     ServiceResponseDto: {
       id: string;
@@ -2012,6 +2277,68 @@ export interface components {
       /** Format: int64 */
       version: string;
       timestamps: components['schemas']['JobTimestampsResponseDto'];
+    };
+    JobTransitionResponseDto: {
+      /**
+       * @description the status the job entered
+       * @enum {string}
+       */
+      status: 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'AUDITED' | 'FAILED' | 'CANCELLED';
+      /** Format: date-time */
+      at: string;
+    };
+    TimelineAssignmentResponseDto: {
+      prover_id: string;
+      /** @description the replica's number, from 1 */
+      replica: number;
+      /** @enum {string} */
+      status: 'ASSIGNED' | 'RUNNING' | 'REPORTED' | 'CANCELLED';
+      /** Format: date-time */
+      assigned_at: string;
+      /** Format: date-time */
+      started_at: string | null;
+      /** Format: date-time */
+      reported_at: string | null;
+      result_hash: string | null;
+    };
+    JobRewardResponseDto: {
+      prover_id: string;
+      /** Format: int64 */
+      amount_micros: string;
+    };
+    JobMoneyResponseDto: {
+      /**
+       * Format: int64
+       * @description held in escrow at submit
+       */
+      held_micros: string;
+      /**
+       * Format: int64
+       * @description captured from the hold (0 until settled, or when refunded in full)
+       */
+      captured_micros: string;
+      /**
+       * Format: int64
+       * @description the platform's part of what was captured
+       */
+      fee_micros: string;
+      /**
+       * Format: int64
+       * @description released back to the client
+       */
+      refunded_micros: string;
+      /** @description the provers' parts of what was captured */
+      rewards: components['schemas']['JobRewardResponseDto'][];
+    };
+    JobTimelineResponseDto: {
+      /** Format: int64 */
+      network_job_id: string;
+      /** @enum {string} */
+      status: 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'AUDITED' | 'FAILED' | 'CANCELLED';
+      /** @description from submit, oldest first */
+      transitions: components['schemas']['JobTransitionResponseDto'][];
+      assignments: components['schemas']['TimelineAssignmentResponseDto'][];
+      money: components['schemas']['JobMoneyResponseDto'];
     };
     FieldErrorResponseDto: {
       /**
@@ -2405,6 +2732,29 @@ export interface components {
       load_factor: number;
       /** Format: date-time */
       registered_at: string;
+    };
+    ScorePointResponseDto: {
+      /**
+       * Format: date-time
+       * @description when the scorecard event scored it
+       */
+      at: string;
+      /** @description the EMA score it recorded, in [0, 100] */
+      score: number;
+      /**
+       * Format: int64
+       * @description the scorecard version it made
+       */
+      version: string;
+      /** @description successful jobs it counted */
+      successes: number;
+      /** @description failed jobs it counted */
+      failures: number;
+    };
+    ScoreHistoryResponseDto: {
+      prover_id: string;
+      /** @description oldest first */
+      items: components['schemas']['ScorePointResponseDto'][];
     };
     CapabilitiesResponseDto: {
       prover_id: string;
@@ -4077,6 +4427,247 @@ export interface operations {
       };
     };
   };
+  'admin.getLedgerVerify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['LedgerVerifyRunResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'admin.startLedgerVerify': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['NoFieldsRequestDto'];
+      };
+    };
+    responses: {
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['LedgerVerifyRunResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'admin.overview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OverviewResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   'credits.mint': {
     parameters: {
       query?: never;
@@ -5144,6 +5735,96 @@ export interface operations {
       };
     };
   };
+  'credits.listAccountHolds': {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+        status?: 'pending' | 'captured' | 'voided' | 'expired';
+      };
+      header?: never;
+      path: {
+        account_type: string;
+        account_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['HoldPageResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-011 Account not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   'credits.listTransactions': {
     parameters: {
       query?: {
@@ -5540,6 +6221,86 @@ export interface operations {
       };
       /** @description DSE-015 Not found */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'admin.searchAccounts': {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+        account_type?: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'prover';
+        /** @description the start of the account ids (owner ids) to list */
+        id_prefix?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AccountPageResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -6156,6 +6917,91 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['JobResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-003 Job not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'jobs.timeline': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description the job's network id: a positive int64 in decimal (anything else is 400 DSE-001) */
+        network_job_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobTimelineResponseDto'];
         };
       };
       /** @description DSE-001 Invalid request */
@@ -7498,6 +8344,92 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['ProverResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-004 Prover not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'provers.scoreHistory': {
+    parameters: {
+      query?: {
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        prover_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ScoreHistoryResponseDto'];
         };
       };
       /** @description DSE-001 Invalid request */

@@ -91,6 +91,45 @@ export class JobToRunResponseDto {
   @ApiProperty({ type: String, nullable: true }) units: string | null;
 }
 
+export class JobTransitionResponseDto {
+  @ApiProperty({ enum: JOB_STATUSES, description: 'the status the job entered' }) status: string;
+  @ApiProperty({ format: 'date-time' }) at: string;
+}
+
+export class TimelineAssignmentResponseDto {
+  @ApiProperty() prover_id: string;
+  @ApiProperty({ type: 'integer', description: "the replica's number, from 1" }) replica: number;
+  @ApiProperty({ enum: REPLICA_STATUSES }) status: string;
+  @ApiProperty({ format: 'date-time' }) assigned_at: string;
+  @ApiProperty(NULLABLE_TIME) started_at: string | null;
+  @ApiProperty(NULLABLE_TIME) reported_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) result_hash: string | null;
+}
+
+export class JobRewardResponseDto {
+  @ApiProperty() prover_id: string;
+  @ApiProperty(INT64) amount_micros: string;
+}
+
+export class JobMoneyResponseDto {
+  @ApiProperty({ ...INT64, description: 'held in escrow at submit' }) held_micros: string;
+  @ApiProperty({ ...INT64, description: 'captured from the hold (0 until settled, or when refunded in full)' })
+  captured_micros: string;
+  @ApiProperty({ ...INT64, description: "the platform's part of what was captured" }) fee_micros: string;
+  @ApiProperty({ ...INT64, description: 'released back to the client' }) refunded_micros: string;
+  @ApiProperty({ type: [JobRewardResponseDto], description: "the provers' parts of what was captured" })
+  rewards: JobRewardResponseDto[];
+}
+
+export class JobTimelineResponseDto {
+  @ApiProperty(INT64) network_job_id: string;
+  @ApiProperty({ enum: JOB_STATUSES }) status: string;
+  @ApiProperty({ type: [JobTransitionResponseDto], description: 'from submit, oldest first' })
+  transitions: JobTransitionResponseDto[];
+  @ApiProperty({ type: [TimelineAssignmentResponseDto] }) assignments: TimelineAssignmentResponseDto[];
+  @ApiProperty({ type: JobMoneyResponseDto }) money: JobMoneyResponseDto;
+}
+
 /** A job in the admin listing: its money and times, without its replicas. */
 export class JobSummaryResponseDto {
   @ApiProperty(INT64) network_job_id: string;

@@ -14,6 +14,14 @@ export interface JobFilter {
   limit: number;
 }
 
+/** How many jobs are in each status, with the ledger's money totals (micros), as GET /v1/admin/stats shows them. */
+export interface JobStats {
+  jobs_by_status: Record<string, number>;
+  escrow_micros: string;
+  total_supply_micros: string;
+  platform_balance_micros: string;
+}
+
 /** Admin reads over jobs: filtered keyset pages and aggregate stats. */
 @Injectable()
 export class JobQueries {
@@ -46,7 +54,22 @@ export class JobQueries {
     );
   }
 
-  async stats(): Promise<Record<string, unknown>> {
+  /**
+   * How many jobs reached a final state (completed, failed or cancelled) in each minute from
+   * `from` on: only minutes with some, keyed by ISO instant.
+   */
+  async lifecyclesPerMinute(from: Date): Promise<Map<string, number>> {
+    const rows: { minute: Date; n: number }[] = await this.uow.tx.query(
+      `SELECT date_trunc('minute', f.at) AS minute, count(*)::int AS n
+       FROM (SELECT COALESCE(completed_at, failed_at, cancelled_at) AS at FROM jobs
+             WHERE completed_at >= $1 OR failed_at >= $1 OR cancelled_at >= $1) f
+       WHERE f.at >= $1 GROUP BY 1`,
+      [from],
+    );
+    return new Map(rows.map((r) => [new Date(r.minute).toISOString(), r.n]));
+  }
+
+  async stats(): Promise<JobStats> {
     const byStatus: { status: string; n: number }[] = await this.uow.tx.query(
       `SELECT status, count(*)::int AS n FROM jobs GROUP BY status`,
     );

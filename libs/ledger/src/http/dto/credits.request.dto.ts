@@ -15,7 +15,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { accountTypeInputs, MEMO_MAX_LENGTH, METADATA_MAX_BYTES, TRANSFER_KINDS } from '../../domain';
+import { accountTypeInputs, HOLD_STATUSES, MEMO_MAX_LENGTH, METADATA_MAX_BYTES, TRANSFER_KINDS } from '../../domain';
 import { AMOUNT_MESSAGE, AMOUNT_PATTERN, ID_MESSAGE, ID_PATTERN, IsBoundedObject } from './validators';
 
 /** References every posting may carry. */
@@ -225,4 +225,23 @@ export class BalanceAlertRequestDto {
   @IfPresent()
   @Matches(AMOUNT_PATTERN, { message: AMOUNT_MESSAGE })
   above?: string;
+}
+
+export class SearchAccountsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: accountTypeInputs() })
+  @IfPresent()
+  @IsIn(accountTypeInputs())
+  account_type?: string;
+
+  @ApiPropertyOptional({ description: 'the start of the account ids (owner ids) to list', example: 'client-' })
+  @IfPresent()
+  @Matches(/^[A-Za-z0-9._:@-]{1,128}$/, { message: 'id_prefix must be 1-128 characters of A-Z a-z 0-9 . _ : @ -' })
+  id_prefix?: string;
+}
+
+export class ListHoldsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: HOLD_STATUSES })
+  @IfPresent()
+  @IsIn(HOLD_STATUSES)
+  status?: string;
 }

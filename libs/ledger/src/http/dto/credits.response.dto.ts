@@ -99,3 +99,15 @@ export class BalanceAlertResponseDto {
 export class BalanceAlertListResponseDto {
   @ApiProperty({ type: [BalanceAlertResponseDto] }) items: BalanceAlertResponseDto[];
 }
+
+export class AccountPageResponseDto {
+  @ApiProperty({ type: [AccountResponseDto] }) items: AccountResponseDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'the cursor of the next page; null on the last' })
+  next_cursor: string | null;
+}
+
+export class HoldPageResponseDto {
+  @ApiProperty({ type: [HoldResponseDto] }) items: HoldResponseDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'the cursor of the next page; null on the last' })
+  next_cursor: string | null;
+}

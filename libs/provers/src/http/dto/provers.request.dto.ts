@@ -154,3 +154,13 @@ export class ListProversQueryDto extends PageQueryDto {
   @Matches(REGION, { message: REGION_MESSAGE })
   region?: string;
 }
+
+export const SCORE_HISTORY_LIMIT_DEFAULT = 100;
+const SCORE_HISTORY_LIMIT = /^(?:[1-9]\d{0,2}|1000)$/;
+
+export class ScoreHistoryQueryDto {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: SCORE_HISTORY_LIMIT_DEFAULT })
+  @IfPresent()
+  @Matches(SCORE_HISTORY_LIMIT, { message: 'limit must be an integer from 1 to 1000' })
+  limit?: string;
+}

@@ -43,3 +43,16 @@ export class ProverPageResponseDto {
   @ApiProperty({ type: String, nullable: true, description: 'the cursor of the next page; null on the last' })
   next_cursor: string | null;
 }
+
+export class ScorePointResponseDto {
+  @ApiProperty({ format: 'date-time', description: 'when the scorecard event scored it' }) at: string;
+  @ApiProperty({ type: Number, description: 'the EMA score it recorded, in [0, 100]' }) score: number;
+  @ApiProperty({ ...INT64, description: 'the scorecard version it made' }) version: string;
+  @ApiProperty({ type: 'integer', description: 'successful jobs it counted' }) successes: number;
+  @ApiProperty({ type: 'integer', description: 'failed jobs it counted' }) failures: number;
+}
+
+export class ScoreHistoryResponseDto {
+  @ApiProperty() prover_id: string;
+  @ApiProperty({ type: [ScorePointResponseDto], description: 'oldest first' }) items: ScorePointResponseDto[];
+}
