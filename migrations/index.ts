@@ -31,6 +31,7 @@ import { ControlLog1763792150000 } from './1763792150000-ControlLog';
 import { ReceiptSignatures1763792160000 } from './1763792160000-ReceiptSignatures';
 import { LedgerVerifyRuns1763792170000 } from './1763792170000-LedgerVerifyRuns';
 import { AccountHolds1763792180000 } from './1763792180000-AccountHolds';
+import { JobEndTimes1763792190000 } from './1763792190000-JobEndTimes';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -67,4 +68,5 @@ export const ALL_MIGRATIONS = [
   ReceiptSignatures1763792160000,
   LedgerVerifyRuns1763792170000,
   AccountHolds1763792180000,
+  JobEndTimes1763792190000,
 ];

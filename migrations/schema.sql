@@ -860,6 +860,8 @@ CREATE INDEX job_audit_log_job_idx ON public.job_audit_log USING btree (network_
 
 CREATE INDEX jobs_client_idx ON public.jobs USING btree (client_id, submitted_at, network_job_id);
 
+CREATE INDEX jobs_ended_idx ON public.jobs USING btree (COALESCE(completed_at, failed_at, cancelled_at)) WHERE (COALESCE(completed_at, failed_at, cancelled_at) IS NOT NULL);
+
 CREATE INDEX jobs_pending_idx ON public.jobs USING btree (priority, submitted_at) WHERE ((status)::text = 'PENDING'::text);
 
 CREATE INDEX jobs_status_idx ON public.jobs USING btree (status, submitted_at, network_job_id);

@@ -35,7 +35,9 @@ describe('prover score history', () => {
       outcomes.map((_, i) => Number(foldOutcomes(NEUTRAL_SCORE, outcomes.slice(0, i + 1), ALPHA))),
     );
     expect(body.items.map((s: { version: string }) => s.version)).toEqual(['1', '2', '3']);
-    expect(body.items.map((s: { successes: number; failures: number }) => [s.successes, s.failures])).toEqual([
+    expect(
+      body.items.map((s: { delta_success: number; delta_failure: number }) => [s.delta_success, s.delta_failure]),
+    ).toEqual([
       [1, 0],
       [0, 1],
       [1, 0],

@@ -77,7 +77,15 @@ export class VerifyRuns {
    * Starts a run unless one is running: a run left 'running' by a process that stopped is
    * closed as interrupted first. The running run, and whether it is the one started here.
    */
-  start(startedBy: string): Promise<{ run: VerifyRun; started: boolean }> {
+  async start(startedBy: string): Promise<{ run: VerifyRun; started: boolean }> {
+    // The running run may finish between our insert's conflict and our read of it: then try again.
+    for (;;) {
+      const outcome = await this.tryStart(startedBy);
+      if (outcome) return outcome;
+    }
+  }
+
+  private tryStart(startedBy: string): Promise<{ run: VerifyRun; started: boolean } | null> {
     return this.uow.run(async () => {
       await this.uow.tx.query(
         `UPDATE ledger_verify_runs SET status = 'error', error = $1, finished_at = heartbeat_at
@@ -93,7 +101,7 @@ export class VerifyRuns {
       const running: RunRow[] = await this.uow.tx.query(
         `SELECT ${RUN_COLUMNS} FROM ledger_verify_runs WHERE status = 'running'`,
       );
-      return { run: toRun(running[0]), started: false };
+      return running[0] ? { run: toRun(running[0]), started: false } : null;
     });
   }
 

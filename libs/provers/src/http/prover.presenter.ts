@@ -57,8 +57,8 @@ export function presentScoreHistory(proverId: string, rows: ScoreHistoryRow[]) {
       at: timestampToJson(r.scored_at),
       score: doubleToJson(normalizeScore(r.score_value)),
       version: int64ToJson(r.version),
-      successes: r.delta_success,
-      failures: r.delta_failure,
+      delta_success: r.delta_success,
+      delta_failure: r.delta_failure,
     })),
   };
 }

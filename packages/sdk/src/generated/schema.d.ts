@@ -2747,9 +2747,9 @@ export interface components {
        */
       version: string;
       /** @description successful jobs it counted */
-      successes: number;
+      delta_success: number;
       /** @description failed jobs it counted */
-      failures: number;
+      delta_failure: number;
     };
     ScoreHistoryResponseDto: {
       prover_id: string;

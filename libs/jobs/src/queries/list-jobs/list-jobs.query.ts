@@ -60,10 +60,9 @@ export class JobQueries {
    */
   async lifecyclesPerMinute(from: Date): Promise<Map<string, number>> {
     const rows: { minute: Date; n: number }[] = await this.uow.tx.query(
-      `SELECT date_trunc('minute', f.at) AS minute, count(*)::int AS n
-       FROM (SELECT COALESCE(completed_at, failed_at, cancelled_at) AS at FROM jobs
-             WHERE completed_at >= $1 OR failed_at >= $1 OR cancelled_at >= $1) f
-       WHERE f.at >= $1 GROUP BY 1`,
+      // The expression of jobs_ended_idx, so the minutes are an index range.
+      `SELECT date_trunc('minute', COALESCE(completed_at, failed_at, cancelled_at)) AS minute, count(*)::int AS n
+       FROM jobs WHERE COALESCE(completed_at, failed_at, cancelled_at) >= $1 GROUP BY 1`,
       [from],
     );
     return new Map(rows.map((r) => [new Date(r.minute).toISOString(), r.n]));

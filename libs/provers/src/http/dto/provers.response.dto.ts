@@ -48,8 +48,8 @@ export class ScorePointResponseDto {
   @ApiProperty({ format: 'date-time', description: 'when the scorecard event scored it' }) at: string;
   @ApiProperty({ type: Number, description: 'the EMA score it recorded, in [0, 100]' }) score: number;
   @ApiProperty({ ...INT64, description: 'the scorecard version it made' }) version: string;
-  @ApiProperty({ type: 'integer', description: 'successful jobs it counted' }) successes: number;
-  @ApiProperty({ type: 'integer', description: 'failed jobs it counted' }) failures: number;
+  @ApiProperty({ type: 'integer', description: 'successful jobs it counted' }) delta_success: number;
+  @ApiProperty({ type: 'integer', description: 'failed jobs it counted' }) delta_failure: number;
 }
 
 export class ScoreHistoryResponseDto {
