@@ -27,10 +27,14 @@ describe('serveDashboard', () => {
       expect(page.headers['content-type']).toMatch(/^text\/html/);
       expect(page.headers['cache-control']).toBe('no-cache');
       expect(page.body).toContain('Tally dashboard');
+      expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(page.headers['content-security-policy']).toContain("script-src 'self';");
+      expect(page.headers['x-frame-options']).toBe('DENY');
     }
     const bundle = await fastify.inject({ url: '/dashboard/assets/index-abc123.js' });
     expect(bundle.statusCode).toBe(200);
     expect(bundle.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(bundle.headers['x-content-type-options']).toBe('nosniff');
     expect((await fastify.inject({ url: '/dashboard/assets/missing.js' })).statusCode).toBe(404);
     await fastify.close();
   });

@@ -19,6 +19,19 @@ const NOT_BUILT = [
 ].join('\n');
 
 /**
+ * The page holds an admin key (in session storage) and has buttons that drain provers: it loads
+ * nothing but its own bundles, talks only to this API, and may not be framed (clickjacking).
+ */
+export const DASHBOARD_SECURITY_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+} as const;
+
+/**
  * Serves the dashboard at /dashboard as static files, public like /docs: every figure it shows
  * comes from the API with the admin key the person signs in with. Without a build, /dashboard
  * says how to make one instead of failing.
@@ -38,6 +51,7 @@ export function serveDashboard(fastify: FastifyInstance, dir = DASHBOARD_DIR): v
     reply
       .type('text/html; charset=utf-8')
       .header('Cache-Control', 'no-cache')
+      .headers(DASHBOARD_SECURITY_HEADERS)
       .send(await readFile(index)),
   );
   fastify.register(fastifyStatic, {
@@ -47,5 +61,6 @@ export function serveDashboard(fastify: FastifyInstance, dir = DASHBOARD_DIR): v
     decorateReply: false,
     maxAge: '365d',
     immutable: true,
+    setHeaders: (reply) => reply.header('X-Content-Type-Options', 'nosniff'),
   });
 }
