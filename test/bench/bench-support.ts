@@ -188,7 +188,14 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-/** pgbench TPC-B (scale 1, 8 clients) on its own database of the same server: the yardstick. */
+/** Seconds each yardstick runs for (BENCH_YARDSTICK_SECONDS). */
+export const YARDSTICK_SECONDS = Number(process.env.BENCH_YARDSTICK_SECONDS ?? 10);
+
+/**
+ * Yardstick 1: pgbench TPC-B, scale 1 (one branch: every transaction updates the one hot
+ * branch row), 8 clients, on a database of its own on the same server. Undefined when pgbench
+ * is not installed or fails.
+ */
 export async function pgbenchTps(seconds: number): Promise<number | undefined> {
   const db = await freshDatabase('tally_pgbench');
   const url = new URL(db.url);
@@ -205,6 +212,132 @@ export async function pgbenchTps(seconds: number): Promise<number | undefined> {
   } finally {
     await db.drop();
   }
+}
+
+/** Transfers each raw-insert transaction writes: the most a batch request may carry. */
+export const RAW_INSERT_TRANSFERS = 8190;
+
+/**
+ * Yardstick 2, the database's own ceiling for the rows a batch writes: one client repeats, for
+ * `seconds`, one transaction of one `INSERT … SELECT` of RAW_INSERT_TRANSFERS transfer rows and
+ * twice as many entry rows, plus one UPDATE of one hot account row. The tables are bare copies
+ * of Tally's (the real schema loaded into a scratch database, then `LIKE … INCLUDING INDEXES`):
+ * the same columns, keys and indexes, none of the checks, triggers, foreign keys or hashing.
+ * Returns transfers/s; undefined if it fails.
+ */
+export async function rawInsertTps(seconds: number): Promise<number | undefined> {
+  const db = await freshDatabase('tally_raw_insert');
+  const pg = new Client({ connectionString: db.url });
+  try {
+    await pg.connect();
+    await pg.query(readFileSync(join(ROOT, 'migrations/schema.sql'), 'utf8'));
+    for (const table of ['transfers', 'entries', 'accounts']) {
+      await pg.query(
+        `CREATE TABLE bare_${table} (LIKE ${table} INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)`,
+      );
+    }
+    await pg.query(`INSERT INTO bare_accounts (kind, owner_id) VALUES ('platform', 'platform')`);
+    // Each spend debits one of 1,000 users and credits the one platform account (id 1).
+    const insert = `
+      WITH t AS (
+        INSERT INTO bare_transfers (id, kind, amount) SELECT gen_random_uuid(), 'spend', 1 FROM generate_series(1, $1)
+        RETURNING id, seq)
+      INSERT INTO bare_entries (transfer_id, transfer_seq, leg, account_id, side, phase, amount, posted_debits_after,
+                                posted_credits_after, pending_debits_after, pending_credits_after, version_after, hash)
+      SELECT t.id, t.seq, l.leg, CASE l.leg WHEN 0 THEN 2 + t.seq % 1000 ELSE 1 END, CASE l.leg WHEN 0 THEN 'D' ELSE 'C' END,
+             'posted', 1, t.seq, t.seq, 0, 0, t.seq, $2
+      FROM t CROSS JOIN (VALUES (0::smallint), (1::smallint)) l(leg)`;
+    const hash = Buffer.alloc(32, 1);
+    const from = process.hrtime.bigint();
+    const until = from + BigInt(Math.round(seconds * 1e9));
+    let transfers = 0;
+    while (process.hrtime.bigint() < until) {
+      await pg.query('BEGIN');
+      await pg.query(insert, [RAW_INSERT_TRANSFERS, hash]);
+      await pg.query(
+        'UPDATE bare_accounts SET posted_credits = posted_credits + $1, version = version + 1 WHERE id = 1',
+        [RAW_INSERT_TRANSFERS],
+      );
+      await pg.query('COMMIT');
+      transfers += RAW_INSERT_TRANSFERS;
+    }
+    return transfers / (Number(process.hrtime.bigint() - from) / 1e9);
+  } catch (error) {
+    console.error(`raw-insert yardstick failed: ${(error as Error).message}`);
+    return undefined;
+  } finally {
+    await pg.end().catch(() => undefined);
+    await db.drop();
+  }
+}
+
+export interface Yardsticks {
+  pgbenchTps?: number;
+  rawInsertTps?: number;
+}
+
+/** Both yardsticks, one after the other, before the benchmark starts its app; prints them. */
+export async function measureYardsticks(seconds = YARDSTICK_SECONDS): Promise<Yardsticks> {
+  const yardsticks = { pgbenchTps: await pgbenchTps(seconds), rawInsertTps: await rawInsertTps(seconds) };
+  console.log(
+    `yardsticks (${seconds} s each, same server): pgbench TPC-B -s 1 -c 8 ${formatRate(yardsticks.pgbenchTps, 'tps')}; ` +
+      `raw insert ${formatRate(yardsticks.rawInsertTps, 'transfers/s')} ` +
+      `(${RAW_INSERT_TRANSFERS.toLocaleString('en')} transfers a transaction, one client)`,
+  );
+  return yardsticks;
+}
+
+function formatRate(value: number | undefined, unit: string): string {
+  return value === undefined ? 'unavailable' : `${Math.round(value).toLocaleString('en')} ${unit}`;
+}
+
+export interface Condition {
+  label: string;
+  met: boolean;
+}
+
+/**
+ * `name / yardstick = r (target ≥ t)` as a condition of a target; with no yardstick measured
+ * it is not met, as the target cannot be shown to hold.
+ */
+export function ratioCondition(
+  name: string,
+  value: number,
+  yardstickName: string,
+  yardstick: number | undefined,
+  target: number,
+): Condition {
+  return {
+    label: `${name} / ${yardstickName} = ${ratioFigure(value, yardstick)} (target ≥ ${target.toFixed(target < 1 ? 2 : 1)})`,
+    met: yardstick !== undefined && yardstick > 0 && value / yardstick >= target,
+  };
+}
+
+/** A ratio printed for information: no target of this benchmark rests on it. */
+export function printRatio(
+  name: string,
+  value: number,
+  yardstickName: string,
+  yardstick: number | undefined,
+  note: string,
+): void {
+  console.log(`${name} / ${yardstickName} = ${ratioFigure(value, yardstick)} (${note})`);
+}
+
+/** The ratio with the absolute figures beside it: `0.62 (1,594 / 2,571)`. */
+function ratioFigure(value: number, yardstick: number | undefined): string {
+  const abs = (n: number) => Math.round(n).toLocaleString('en');
+  return yardstick
+    ? `${(value / yardstick).toFixed(2)} (${abs(value)} / ${abs(yardstick)})`
+    : 'unavailable (not measured)';
+}
+
+/** A benchmark's last lines: each condition with met / NOT met, then the whole target's. */
+export function verdict(target: string, conditions: Condition[]): boolean {
+  for (const c of conditions) console.log(`${c.label}: ${c.met ? 'met' : 'NOT met'}`);
+  const met = conditions.every((c) => c.met);
+  console.log(`target (${target}): ${met ? 'met' : 'NOT met'}`);
+  return met;
 }
 
 /**

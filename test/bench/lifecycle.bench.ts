@@ -4,10 +4,11 @@
  * slot of their max_concurrency) and report success; clients submit jobs for BENCH_SECONDS
  * (with at most BENCH_INFLIGHT unsettled at once). Prints completed lifecycles/s,
  * submit→assigned (database stamps) and submit→settled (client-side) latency, each step's
- * time, the requests sent per lifecycle, then runs `ledger verify`. It first prints two
- * yardsticks of the machine (one core's Ed25519 signatures/s, pgbench TPC-B tps).
+ * time, the requests sent per lifecycle, then runs `ledger verify`. It first measures its
+ * yardsticks (pgbench TPC-B, raw insert, and one core's Ed25519 signatures/s); its target is a
+ * ratio to pgbench, printed last with met / NOT met.
  * Usage: npm run bench:lifecycle   (BENCH_SECONDS, BENCH_PROVERS, BENCH_CLIENTS, BENCH_INFLIGHT,
- *        BENCH_PROVER_LOOPS, BENCH_MAX_CONCURRENCY, DATABASE_URL optional)
+ *        BENCH_PROVER_LOOPS, BENCH_MAX_CONCURRENCY, BENCH_YARDSTICK_SECONDS, DATABASE_URL optional)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -15,11 +16,13 @@ import { Client } from 'pg';
 import {
   ed25519SignsPerSecond,
   freshDatabase,
-  pgbenchTps,
+  measureYardsticks,
   percentile,
+  ratioCondition,
   request,
   runCli,
   startServer,
+  verdict,
 } from './bench-support';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -36,6 +39,9 @@ const LOOPS = Number(process.env.BENCH_PROVER_LOOPS ?? MAX_CONCURRENCY);
 const HEARTBEAT_MS = 5_000;
 const MAX_COST_MICROS = 1_000;
 const FINAL_COST_MICROS = 600;
+/** The target: lifecycles/s ≥ 0.20 × pgbench tps, submit→assigned p99 ≤ 100 ms, 0 errors, verify OK. */
+const TARGET_PGBENCH_RATIO = 0.2;
+const TARGET_ASSIGNED_P99_MS = 100;
 
 type Headers = Record<string, string>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -63,12 +69,8 @@ const CAPABILITIES = {
 async function main(): Promise<void> {
   // The machine's yardsticks first, while nothing else runs: figures from different machines
   // of the same size differ by as much as these do.
-  const signsPerSecond = ed25519SignsPerSecond();
-  const pgbench = await pgbenchTps(5);
-  console.log(
-    `machine: one core ${signsPerSecond.toFixed(0)} Ed25519 signatures/s; ` +
-      `pgbench TPC-B -s 1 -c 8 ${pgbench === undefined ? 'unavailable' : `${pgbench.toFixed(0)} tps`}`,
-  );
+  console.log(`machine: one core ${ed25519SignsPerSecond().toFixed(0)} Ed25519 signatures/s`);
+  const yardsticks = await measureYardsticks();
   const db = await freshDatabase('tally_bench_lc');
   const adminKey = `tly_bench_${randomBytes(16).toString('hex')}`;
   const server = await startServer({
@@ -260,12 +262,6 @@ async function main(): Promise<void> {
       `completed lifecycles/s ${rate.toFixed(0)} ` +
         `(${completedInWindow} settled in the ${windowSeconds.toFixed(1)} s window; ${total} submitted)`,
     );
-    // The figure to compare across changes and machines: lifecycles per pgbench transaction.
-    console.log(
-      pgbench === undefined
-        ? 'pgbench not available: ratio skipped'
-        : `completed lifecycles/s / pgbench tps = ${(rate / pgbench).toFixed(3)}`,
-    );
     console.log(
       `submit→assigned (db) p50 ${Number(lat.p50).toFixed(1)} ms   p99 ${Number(lat.p99).toFixed(1)} ms   ` +
         `max ${Number(lat.max).toFixed(1)} ms   (${lat.n} jobs)`,
@@ -295,9 +291,17 @@ async function main(): Promise<void> {
     console.log(`ledger verify: ${verify.code === 0 ? 'OK' : 'FAILED'}\n${verify.output.trim()}`);
     if (verify.code !== 0) process.exitCode = 1;
     const errors = submitErrors + pollErrors + reportErrors;
-    const met = rate >= 300 && Number(lat.p99) <= 100 && errors === 0 && verify.code === 0;
-    console.log(
-      `target (>= 300 lifecycles/s, submit→assigned p99 <= 100 ms, 0 errors, ledger verify OK): ${met ? 'met' : 'NOT met'}`,
+    verdict(
+      `lifecycles/s ≥ ${TARGET_PGBENCH_RATIO.toFixed(2)} × pgbench, submit→assigned p99 ≤ ${TARGET_ASSIGNED_P99_MS} ms, 0 errors, ledger verify OK`,
+      [
+        ratioCondition('lifecycles', rate, 'pgbench', yardsticks.pgbenchTps, TARGET_PGBENCH_RATIO),
+        {
+          label: `submit→assigned p99 = ${Number(lat.p99).toFixed(1)} ms (target ≤ ${TARGET_ASSIGNED_P99_MS} ms)`,
+          met: Number(lat.p99) <= TARGET_ASSIGNED_P99_MS,
+        },
+        { label: `errors = ${errors} (target 0)`, met: errors === 0 },
+        { label: `ledger verify ${verify.code === 0 ? 'OK' : 'FAILED'} (target OK)`, met: verify.code === 0 },
+      ],
     );
   } finally {
     await server.stop().catch(() => undefined);
