@@ -132,6 +132,15 @@ describe('OpenTelemetry traces (the compiled server)', () => {
       expect(['COMPLETED', 'AUDITED']).toContain(
         (await api().get(`/v1/jobs/${jobId}`).set(admin).expect(200)).body.status,
       );
+      // The collector took an export: /health/details says so (up, with the time of the last one).
+      let tracing: Record<string, unknown> | undefined;
+      for (const deadline = Date.now() + 15_000; !tracing?.last_run_at && Date.now() < deadline;) {
+        await new Promise((r) => setTimeout(r, 200));
+        const details = await api().get('/health/details').set(admin).expect(200);
+        tracing = details.body.dependencies.find((d: { name: string }) => d.name === 'tracing');
+      }
+      expect(tracing).toMatchObject({ state: 'up', critical: false, last_run_at: expect.any(String) });
+      expect(tracing?.last_error).toBeUndefined();
       // The same job over gRPC, under another caller's span.
       const grpcPort = Number(/gRPC: [^"]*listening on port (\d+)"/.exec(server.stdout())?.[1]);
       const grpc = new GrpcCtx(grpcPort);
@@ -217,6 +226,8 @@ describe('OpenTelemetry traces (the compiled server)', () => {
     let loaded: string[];
     try {
       await request(server.url).get('/v1/admin/keys').set(admin).expect(200);
+      const details = await request(server.url).get('/health/details').set(admin).expect(200);
+      expect(details.body.dependencies).toContainEqual({ name: 'tracing', state: 'off', critical: false });
     } finally {
       loaded = await stop(server);
     }

@@ -1382,10 +1382,10 @@ export interface components {
       at: string;
     };
     DependencyReportDto: {
-      /** @description database, migrations, each scheduler and settlement loop (scheduler.assign, ...), events */
+      /** @description database, migrations, each scheduler and settlement loop (scheduler.assign, ...), events, tracing */
       name: string;
       /**
-       * @description degraded: working without it (the event broker); off: not configured
+       * @description degraded: working without it (the event broker, the trace collector); off: not configured
        * @enum {string}
        */
       state: 'up' | 'down' | 'degraded' | 'off';
@@ -1399,7 +1399,7 @@ export interface components {
       interval_ms?: number;
       /**
        * Format: date-time
-       * @description a loop: its last completed run
+       * @description a loop: its last completed run; tracing: its last export
        */
       last_run_at?: string;
     };

@@ -3,6 +3,8 @@ import { BrokerRelay } from '@tally/database';
 import { SchedulerTicker } from '@tally/scheduler';
 import { SettlementTicker } from '@tally/settlement';
 import type { LoopFailure, LoopLiveness } from '@tally/shared';
+import { tracingExportStatus } from '../tracing/tracing';
+import type { TracingExportStatus } from '../tracing/watched-exporter';
 import { DatabaseProbe } from './database-probe';
 
 /** How long /ready waits for the database before calling it down. */
@@ -30,6 +32,22 @@ export interface DependencyReport {
   /** For a loop: its expected interval and its last completed run. */
   interval_ms?: number;
   last_run_at?: string;
+}
+
+/**
+ * The trace collector, when tracing is on: never critical (requests are served without it;
+ * their spans are dropped), `degraded` while its last export failed.
+ */
+export function tracingReport(status: TracingExportStatus | undefined): DependencyReport {
+  if (!status) return { name: 'tracing', state: 'off', critical: false };
+  return {
+    name: 'tracing',
+    state: status.failing ? 'degraded' : 'up',
+    critical: false,
+    ...(status.failing && { message: 'the last export to the trace collector failed: its spans were dropped' }),
+    last_error: status.last_error,
+    last_run_at: status.last_exported_at,
+  };
 }
 
 /** When a loop with this interval stops counting as alive. */
@@ -73,7 +91,8 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
  * Every dependency readiness depends on, with the last error each one gave: the database
  * (a query answers within READY_CHECK_TIMEOUT_MS), the migrations (all applied), the
  * scheduler's and settlement's loops (each completed a run recently), and the event
- * broker (never critical: while it is away, events wait in the outbox).
+ * broker (never critical: while it is away, events wait in the outbox); and the trace
+ * collector when tracing is on (never critical either).
  */
 @Injectable()
 export class DependencyProbes {
@@ -101,7 +120,7 @@ export class DependencyProbes {
       critical: false,
       last_error: isoFailure(this.broker.lastError),
     };
-    return [database, migrations, ...loops, events];
+    return [database, migrations, ...loops, events, tracingReport(tracingExportStatus())];
   }
 
   private async probe(name: string, attempt: () => Promise<void>): Promise<DependencyReport> {

@@ -7,12 +7,12 @@ class DependencyErrorDto {
 
 class DependencyReportDto {
   @ApiProperty({
-    description: 'database, migrations, each scheduler and settlement loop (scheduler.assign, ...), events',
+    description: 'database, migrations, each scheduler and settlement loop (scheduler.assign, ...), events, tracing',
   })
   name: string;
   @ApiProperty({
     enum: ['up', 'down', 'degraded', 'off'],
-    description: 'degraded: working without it (the event broker); off: not configured',
+    description: 'degraded: working without it (the event broker, the trace collector); off: not configured',
   })
   state: string;
   @ApiProperty({ description: 'whether down makes /ready answer 503' }) critical: boolean;
@@ -20,7 +20,7 @@ class DependencyReportDto {
   @ApiPropertyOptional({ type: DependencyErrorDto, description: 'the last error seen, even if recovered since' })
   last_error?: DependencyErrorDto;
   @ApiPropertyOptional({ type: 'integer', description: 'a loop: how often it runs' }) interval_ms?: number;
-  @ApiPropertyOptional({ format: 'date-time', description: 'a loop: its last completed run' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'a loop: its last completed run; tracing: its last export' })
   last_run_at?: string;
 }
 

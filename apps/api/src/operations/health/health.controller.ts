@@ -76,6 +76,7 @@ export class HealthController {
   private indicator(r: DependencyReport) {
     const check = this.indicators.check(r.name);
     if (r.name === 'events') return check.up({ transport: 'nats', state: r.state });
+    if (!r.critical) return check.up({ state: r.state });
     return isBlocking(r) ? check.down({ message: r.message }) : check.up();
   }
 

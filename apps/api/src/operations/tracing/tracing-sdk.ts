@@ -11,6 +11,10 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 // The file itself, not @tally/shared's index: this runs before anything else is loaded.
 import { packageVersion } from '../../../../../libs/shared/src/config/package-version';
+import { TracingExportStatus, WatchedExporter } from './watched-exporter';
+
+/** Scrapes and probes, polled every few seconds: not worth a trace each. */
+const UNTRACED_PATHS = new Set(['/metrics', '/health', '/ready', '/health/details']);
 
 /** The route template a request matched, or undefined when it matched none. */
 export type RouteOf = (req: FastifyRequest) => string | undefined;
@@ -18,6 +22,7 @@ export type RouteOf = (req: FastifyRequest) => string | undefined;
 export interface TracingSdk {
   traceRoutes(fastify: FastifyInstance, routeOf: RouteOf): void;
   shutdown(): Promise<void>;
+  exportStatus(): TracingExportStatus;
 }
 
 /**
@@ -31,10 +36,8 @@ export function startTracingSdk(): TracingSdk {
   const resource = defaultResource()
     .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'tally', [ATTR_SERVICE_VERSION]: packageVersion() }))
     .merge(detectResources({ detectors: [envDetector] }));
-  const provider = new NodeTracerProvider({
-    resource,
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
-  });
+  const exporter = new WatchedExporter(new OTLPTraceExporter());
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
   provider.register();
   registerInstrumentations({
     tracerProvider: provider,
@@ -42,7 +45,7 @@ export function startTracingSdk(): TracingSdk {
       new HttpInstrumentation({
         // Scrapes and probes are not worth a trace each; outgoing calls (webhooks, sinks) are
         // traced only inside a traced operation.
-        ignoreIncomingRequestHook: (req) => req.url === '/metrics' || req.url === '/health' || req.url === '/ready',
+        ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has(req.url ?? ''),
         requireParentforOutgoingSpans: true,
       }),
       // Statements outside a traced operation (the pollers' ticks) would each be a trace of their own.
@@ -62,5 +65,6 @@ export function startTracingSdk(): TracingSdk {
       });
     },
     shutdown: () => provider.shutdown(),
+    exportStatus: () => exporter.status(),
   };
 }

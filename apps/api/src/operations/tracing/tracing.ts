@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteOf, TracingSdk } from './tracing-sdk';
+import type { TracingExportStatus } from './watched-exporter';
 
 /**
  * OpenTelemetry traces, off unless an OTLP endpoint is configured. This file loads nothing
@@ -32,6 +33,11 @@ export function startTracing(env: NodeJS.ProcessEnv = process.env): boolean {
 
 export function tracingStarted(): boolean {
   return sdk !== undefined;
+}
+
+/** How the exports to the collector are going; undefined when tracing is off. */
+export function tracingExportStatus(): TracingExportStatus | undefined {
+  return sdk?.exportStatus();
 }
 
 /** Names each HTTP server span by its route template (`POST /v1/jobs/:id/cancel`), when tracing is on. */
