@@ -32,6 +32,8 @@ export interface Fingerprint {
   unrelayed: number;
   /** Outbox rows past the slowest cursor: events the webhook follower may still enqueue. */
   unfollowed: number;
+  /** Background ledger verifies still running: each writes its progress, then its outcome. */
+  verifying: number;
 }
 
 /**
@@ -57,7 +59,8 @@ export class StateFingerprint {
     const sql = `SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS "xmax", ${columns.join(',\n')},
                  (SELECT count(*)::int FROM outbox WHERE published_at IS NULL) AS "unrelayed",
                  (SELECT count(*)::int FROM outbox WHERE id > COALESCE((SELECT min(position) FROM outbox_cursors),
-                                                                    (SELECT max(id) FROM outbox))) AS "unfollowed"`;
+                                                                    (SELECT max(id) FROM outbox))) AS "unfollowed",
+                 (SELECT count(*)::int FROM ledger_verify_runs WHERE status = 'running') AS "verifying"`;
     return new StateFingerprint(dataSource, sql);
   }
 
@@ -70,14 +73,14 @@ export class StateFingerprint {
       const [{ xmax }] = await this.dataSource.query(`SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax`);
       if (xmax === last.xmax) return last;
     }
-    const [{ xmax, unrelayed, unfollowed, ...tables }] = await this.dataSource.query(this.sql);
-    return { tables, xmax, unrelayed, unfollowed };
+    const [{ xmax, unrelayed, unfollowed, verifying, ...tables }] = await this.dataSource.query(this.sql);
+    return { tables, xmax, unrelayed, unfollowed, verifying };
   }
 
   /**
    * The state once what a request set going has finished: every outbox row relayed (the
    * relay marks them within a few tens of ms) and followed (the webhook follower reads every
-   * 100 ms), then two readings alike.
+   * 100 ms), every background ledger verify finished, then two readings alike.
    */
   async settled(timeoutMs = 10_000): Promise<Fingerprint> {
     const deadline = Date.now() + timeoutMs;
@@ -85,7 +88,8 @@ export class StateFingerprint {
     for (;;) {
       await new Promise((r) => setTimeout(r, 25));
       const next = await this.take(last);
-      if (next.unrelayed === 0 && next.unfollowed === 0 && changedTables(last, next).length === 0) return next;
+      const idle = next.unrelayed === 0 && next.unfollowed === 0 && next.verifying === 0;
+      if (idle && changedTables(last, next).length === 0) return next;
       if (Date.now() > deadline) throw new Error(`state did not settle within ${timeoutMs} ms`);
       last = next;
     }
