@@ -136,17 +136,18 @@ async function main(): Promise<void> {
   }
   if (receiver.exports === 0) throw new Error('tracing on exported nothing');
   console.log(`tracing on: ${receiver.exports} OTLP export requests received`);
-  // Best of the rounds: other work on the machine only ever slows a run down (fewer transfers/s,
-  // more CPU per request through contended caches and cores), so the best run is the cleanest.
-  const rate = (config: Config) => Math.max(...config.results.map((r) => r.rate));
+  // The median of the rounds: one round can be an outlier either way (a neighbour's load slows
+  // it; a lucky JIT or GC pattern speeds it), and the median of interleaved rounds ignores both.
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const rate = (config: Config) => median(config.results.map((r) => r.rate));
   const cpu = (config: Config) => {
     const values = config.results.map((r) => r.cpuUs);
-    return values.every((v) => v !== undefined) ? Math.min(...(values as number[])) : undefined;
+    return values.every((v) => v !== undefined) ? median(values as number[]) : undefined;
   };
   for (const config of [...(baseline ? [baseline] : []), off, on]) {
     const cpuUs = cpu(config);
     console.log(
-      `${config.label.padEnd(24)} best ${rate(config).toFixed(0).padStart(6)} transfers/s` +
+      `${config.label.padEnd(24)} median ${rate(config).toFixed(0).padStart(6)} transfers/s` +
         (cpuUs === undefined ? '' : `   ${cpuUs.toFixed(0)} µs CPU/request`),
     );
   }
@@ -160,9 +161,12 @@ async function main(): Promise<void> {
       offCpu !== undefined && baseCpu !== undefined
         ? ['CPU per request', offCpu / baseCpu]
         : ['transfers/s', rate(off) / rate(baseline)];
-    const met = Math.abs(ratio - 1) <= NOISE;
+    // Off must cost nothing: no more than the noise above the build without tracing (cheaper
+    // is noise too, or unrelated work since that commit).
+    const costlier = what === 'CPU per request' ? ratio - 1 : 1 - ratio;
+    const met = costlier <= NOISE;
     console.log(
-      `target (tracing off within ±${(NOISE * 100).toFixed(0)}% of a build without tracing, ${what}): ` +
+      `target (tracing off costs at most ${(NOISE * 100).toFixed(0)}% more than a build without tracing, ${what}): ` +
         `off / no tracing = ${ratio.toFixed(3)}: ${met ? 'met' : 'NOT met'}`,
     );
   } else {
