@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -170,6 +171,33 @@ describe('the admin dashboard, in Chromium', () => {
     // mint, then per job a hold and its capture or release.
     expect(await page.locator('[data-testid=transactions] tbody tr').count()).toBeGreaterThanOrEqual(4);
     await screenshot(page, 'account');
+  });
+
+  it('pages through a search one page at a time, forward and back', async () => {
+    // 26 accounts under one prefix: a page of 25, then a page of one.
+    const prefix = `pg${randomUUID().slice(0, 8)}`;
+    for (let n = 0; n < 26; n++) {
+      await t
+        .http()
+        .post('/v1/credits/accounts')
+        .set(ctx.admin())
+        .set('Idempotency-Key', randomUUID())
+        .send({ account_type: 'user', account_id: `${prefix}-${String(n).padStart(2, '0')}` })
+        .expect(201);
+    }
+    await page.goto(`${base}/dashboard#/accounts`);
+    await page.selectOption('select[name=account_type]', 'user');
+    await page.fill('input[name=id_prefix]', prefix);
+    await page.click('button[type=submit]');
+    await expectRows(page, '[data-testid=accounts] tbody tr', 25);
+    expect(await page.locator('.pager button', { hasText: 'Previous' }).count()).toBe(0);
+    await page.click('.pager button:has-text("Next")');
+    await expectRows(page, '[data-testid=accounts] tbody tr', 1);
+    await expectText(page, '[data-testid=accounts]', `user/${prefix}-25`);
+    expect(await page.locator('.pager button', { hasText: 'Next' }).count()).toBe(0);
+    await page.click('.pager button:has-text("Previous")');
+    await expectRows(page, '[data-testid=accounts] tbody tr', 25);
+    await expectText(page, '[data-testid=accounts]', `user/${prefix}-00`);
   });
 
   it('lists jobs by state, and a job page verifies its receipt chain in the browser', async () => {

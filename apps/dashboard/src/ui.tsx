@@ -158,3 +158,35 @@ export function Sparkline({ values, label }: { values: number[]; label: string }
   }
   return <div className="sparkline" ref={box} role="img" aria-label={label} />;
 }
+
+/** Cursor paging: the cursors of the pages walked so far (the first page has none). */
+export function useCursorPages() {
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  return {
+    /** The cursor of the page shown. */
+    cursor: cursors[cursors.length - 1],
+    /** Back to the first page (when the filters change). */
+    restart: () => setCursors([undefined]),
+    back: cursors.length > 1 ? () => setCursors(cursors.slice(0, -1)) : undefined,
+    forward: (next: string | null | undefined) => (next ? () => setCursors([...cursors, next]) : undefined),
+  };
+}
+
+/** The buttons to the page before and after; a newest-first list calls them Newer and Older. */
+export function Pager({
+  pages,
+  next,
+  newestFirst = false,
+}: {
+  pages: ReturnType<typeof useCursorPages>;
+  next: string | null | undefined;
+  newestFirst?: boolean;
+}) {
+  const forward = pages.forward(next);
+  return (
+    <div className="pager">
+      {pages.back && <button onClick={pages.back}>{newestFirst ? 'Newer' : 'Previous'}</button>}
+      {forward && <button onClick={forward}>{newestFirst ? 'Older' : 'Next'}</button>}
+    </div>
+  );
+}

@@ -1,6 +1,6 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import { creditsText, when, type Schemas, type TallyClient } from '../api';
-import { Empty, Show, Stat, TimeChart, useApi } from '../ui';
+import { Empty, Pager, Show, Stat, TimeChart, useApi, useCursorPages } from '../ui';
 
 type AccountType = Schemas['AccountDetailResponseDto']['account_type'];
 const ACCOUNT_TYPES: AccountType[] = ['user', 'provider', 'platform', 'escrow', 'issuance'];
@@ -9,8 +9,8 @@ const accountHref = (type: string, id: string) => `#/accounts/${encodeURICompone
 
 export function Accounts() {
   const [search, setSearch] = useState<{ account_type?: AccountType; id_prefix?: string }>({});
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const accounts = useApi(
     async (client) =>
       (await client.api.GET('/v1/admin/accounts', { params: { query: { ...search, cursor, limit: 25 } } })).data!,
@@ -22,7 +22,7 @@ export function Accounts() {
     const type = String(form.get('account_type') ?? '');
     const prefix = String(form.get('id_prefix') ?? '').trim();
     setSearch({ account_type: (type || undefined) as AccountType | undefined, id_prefix: prefix || undefined });
-    setCursors([undefined]);
+    pages.restart();
   };
   return (
     <>
@@ -77,12 +77,7 @@ export function Accounts() {
                   </tbody>
                 </table>
               </div>
-              <div className="pager">
-                {cursors.length > 1 && <button onClick={() => setCursors(cursors.slice(0, -1))}>Previous</button>}
-                {page.next_cursor && (
-                  <button onClick={() => setCursors([...cursors, page.next_cursor ?? undefined])}>Next</button>
-                )}
-              </div>
+              <Pager pages={pages} next={page.next_cursor} />
             </>
           )
         }
@@ -181,8 +176,8 @@ function BalanceChart({ history }: { history: { at: string; posted: string }[] }
 }
 
 function Transactions({ type, id }: { type: AccountType; id: string }) {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const page = useApi(
     async (client) =>
       (
@@ -230,12 +225,7 @@ function Transactions({ type, id }: { type: AccountType; id: string }) {
                 </tbody>
               </table>
             </div>
-            <div className="pager">
-              {cursors.length > 1 && <button onClick={() => setCursors(cursors.slice(0, -1))}>Newer</button>}
-              {p.next_cursor && (
-                <button onClick={() => setCursors([...cursors, p.next_cursor ?? undefined])}>Older</button>
-              )}
-            </div>
+            <Pager pages={pages} next={p.next_cursor} newestFirst />
           </>
         )
       }
@@ -248,8 +238,8 @@ const HOLD_STATUSES: HoldStatus[] = ['pending', 'captured', 'voided', 'expired']
 
 function Holds({ type, id }: { type: AccountType; id: string }) {
   const [status, setStatus] = useState<HoldStatus | ''>('');
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const page = useApi(
     async (client) =>
       (
@@ -271,7 +261,7 @@ function Holds({ type, id }: { type: AccountType; id: string }) {
           value={status}
           onChange={(e) => {
             setStatus(e.target.value as HoldStatus | '');
-            setCursors([undefined]);
+            pages.restart();
           }}
         >
           <option value="">any</option>
@@ -318,12 +308,7 @@ function Holds({ type, id }: { type: AccountType; id: string }) {
                   </tbody>
                 </table>
               </div>
-              <div className="pager">
-                {cursors.length > 1 && <button onClick={() => setCursors(cursors.slice(0, -1))}>Newer</button>}
-                {p.next_cursor && (
-                  <button onClick={() => setCursors([...cursors, p.next_cursor ?? undefined])}>Older</button>
-                )}
-              </div>
+              <Pager pages={pages} next={p.next_cursor} newestFirst />
             </>
           )
         }

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { verifyReceiptChain, type ChainCheck, type TallyEvent } from '../../../../packages/sdk/src/index';
 import { credits, when, type Schemas, type TallyClient } from '../api';
 import { LiveNote, useLive } from '../live';
-import { Empty, Show, Stat, useApi } from '../ui';
+import { Empty, Pager, Show, Stat, useApi, useCursorPages } from '../ui';
 
 type JobStatus = Schemas['JobSummaryResponseDto']['status'];
 const STATUSES: JobStatus[] = ['PENDING', 'ASSIGNED', 'RUNNING', 'COMPLETED', 'AUDITED', 'FAILED', 'CANCELLED'];
@@ -20,8 +20,8 @@ const instant = (local: string) => (local ? new Date(local).toISOString() : unde
 
 export function Jobs() {
   const [filter, setFilter] = useState<JobFilter>({});
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const jobs = useApi(
     async (client) =>
       (await client.api.GET('/v1/admin/jobs', { params: { query: { ...filter, cursor, limit: 25 } } })).data!,
@@ -38,7 +38,7 @@ export function Jobs() {
       from: instant(String(form.get('from') ?? '')),
       to: instant(String(form.get('to') ?? '')),
     });
-    setCursors([undefined]);
+    pages.restart();
   };
   return (
     <>
@@ -107,12 +107,7 @@ export function Jobs() {
                   </tbody>
                 </table>
               </div>
-              <div className="pager">
-                {cursors.length > 1 && <button onClick={() => setCursors(cursors.slice(0, -1))}>Previous</button>}
-                {page.next_cursor && (
-                  <button onClick={() => setCursors([...cursors, page.next_cursor ?? undefined])}>Next</button>
-                )}
-              </div>
+              <Pager pages={pages} next={page.next_cursor} />
             </>
           )
         }

@@ -8,7 +8,7 @@ import {
   type TransferProof,
 } from '../../../../packages/sdk/src/index';
 import { credits, describeError, when, type Schemas, type TallyClient } from '../api';
-import { Empty, Show, useApi, useClient } from '../ui';
+import { Empty, Pager, Show, useApi, useClient, useCursorPages } from '../ui';
 
 type Batch = Schemas['SealedBatchResponseDto'];
 type Sink = Schemas['SinkStatusDto'];
@@ -23,8 +23,8 @@ async function loadSettlement(client: TallyClient, cursor: string | undefined) {
 }
 
 export function Settlement() {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const settlement = useApi((client) => loadSettlement(client, cursor), [cursor]);
   return (
     <>
@@ -46,12 +46,7 @@ export function Settlement() {
             ) : (
               <BatchTable batches={batches.items} />
             )}
-            <div className="pager">
-              {cursors.length > 1 && <button onClick={() => setCursors(cursors.slice(0, -1))}>Newer</button>}
-              {batches.next_cursor && (
-                <button onClick={() => setCursors([...cursors, batches.next_cursor ?? undefined])}>Older</button>
-              )}
-            </div>
+            <Pager pages={pages} next={batches.next_cursor} newestFirst />
             <ProofLookup latest={batches.items[0]?.batch_no} />
           </>
         )}
