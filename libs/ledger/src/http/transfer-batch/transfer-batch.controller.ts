@@ -25,6 +25,7 @@ import {
   CHAIN_OPEN,
 } from '../../domain';
 import { PostBatchCommand } from '../../commands/post-batch/post-batch.command';
+import { fastChecked } from './fast-item-check';
 import { captureRequest, holdRequest, mintRequest, transferRequest, voidRequest } from '../posting-requests';
 import {
   BATCH_ITEM_DTOS,
@@ -125,10 +126,11 @@ export class TransferBatchController {
       if (!(BATCH_ITEM_KINDS as readonly unknown[]).includes(kind)) {
         throw new InvalidRequestError(`kind must be one of ${BATCH_ITEM_KINDS.join(', ')}`, { field: 'kind' });
       }
-      const dto = (await this.pipe.transform(item, {
-        type: 'body',
-        metatype: BATCH_ITEM_DTOS[kind as BatchItemKind],
-      })) as BatchMintItemDto | BatchTransferItemDto | BatchHoldItemDto | BatchCaptureItemDto | BatchVoidItemDto;
+      const dto = (fastChecked(item as Record<string, unknown>, kind as BatchItemKind) ??
+        (await this.pipe.transform(item, {
+          type: 'body',
+          metatype: BATCH_ITEM_DTOS[kind as BatchItemKind],
+        }))) as BatchItemDto;
       const request = requestOf(dto, now);
       if ((dto.imported === true) !== (dto.created_at !== undefined)) {
         throw new InvalidRequestError('created_at goes with imported: true, and only with it', { field: 'created_at' });
@@ -151,10 +153,10 @@ export class TransferBatchController {
   }
 }
 
-function requestOf(
-  dto: BatchMintItemDto | BatchTransferItemDto | BatchHoldItemDto | BatchCaptureItemDto | BatchVoidItemDto,
-  now: Date,
-): PostingRequest {
+type BatchItemDto = BatchMintItemDto | BatchTransferItemDto | BatchHoldItemDto | BatchCaptureItemDto | BatchVoidItemDto;
+
+/** The posting an item asks for, by the same builders as the single routes. */
+export function requestOf(dto: BatchItemDto, now: Date): PostingRequest {
   switch (dto.kind) {
     case 'mint':
       return mintRequest(dto.id, dto as BatchMintItemDto);
