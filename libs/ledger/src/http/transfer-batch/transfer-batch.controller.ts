@@ -13,6 +13,7 @@ import {
   InvalidRequestError,
 } from '@tally/shared';
 import {
+  type AccountKind,
   type AccountRef,
   type LedgerRejection,
   type PostingRequest,
@@ -44,6 +45,7 @@ import {
 
 /** What a client key may do in a batch: move its own user account's credits (transfer, hold). */
 const CLIENT_KINDS: readonly BatchItemKind[] = ['transfer', 'hold'];
+const CLIENT_PAYEES: readonly AccountKind[] = ['user', 'provider', 'platform'];
 
 /** An item checked and turned into a posting request, or refused before any posting. */
 type Parsed = { request: PostingRequest } | { refused: DomainError };
@@ -171,18 +173,20 @@ export function requestOf(dto: BatchItemDto, now: Date): PostingRequest {
   }
 }
 
-/** A client moves only its own user account's credits: every debit (and a hold's source) is that account. */
+/**
+ * A client moves only its own user account's credits (every debit, and a hold's source), and
+ * only to accounts people hold (user, provider, platform): never into escrow or issuance.
+ */
 function mayClientPost(request: PostingRequest, kind: BatchItemKind, own: AccountRef): void {
   if (!CLIENT_KINDS.includes(kind)) throw new ForbiddenError(`a client key may only ${CLIENT_KINDS.join(' or ')}`);
   const ownKey = refKey(own.kind, own.owner);
-  const debited =
-    'legs' in request
-      ? request.legs.filter((l) => l.side === 'D').map((l) => l.account)
-      : 'from' in request
-        ? [request.from]
-        : [];
+  const legs = 'legs' in request ? request.legs : [];
+  const debited = 'from' in request ? [request.from] : legs.filter((l) => l.side === 'D').map((l) => l.account);
   if (debited.some((a) => refKey(a.kind, a.owner) !== ownKey)) {
     throw new ForbiddenError('a client key may only move credits out of its own user account');
+  }
+  if (legs.some((l) => l.side === 'C' && !CLIENT_PAYEES.includes(l.account.kind))) {
+    throw new ForbiddenError(`a client key may only pay into ${CLIENT_PAYEES.join(', ')} accounts`);
   }
 }
 
