@@ -52,7 +52,7 @@ export function importCommand(program: Command, cli: Cli): void {
         'an API key: admin, or a client key for its own transfers (default: TALLY_ADMIN_KEY)',
         once(),
       )
-      .option('--batch-size <n>', `items per request, at most ${MAX_BATCH_ITEMS}`, once(batchSizeOf), MAX_BATCH_ITEMS)
+      .option('--batch-size <n>', `items per request (default and most: ${MAX_BATCH_ITEMS})`, once(batchSizeOf))
       .option('--rejections <file>', 'where rejected items go (default: <file>.rejections.jsonl)', once())
       .option('--resume', 'start after the last batch recorded in <file>.progress (see below)')
       .addHelpText('after', HOW_IT_RESUMES)
@@ -60,7 +60,7 @@ export function importCommand(program: Command, cli: Cli): void {
         cli.action(
           async (
             file: string,
-            opts: { url?: string; key?: string; batchSize: number; rejections?: string; resume?: boolean },
+            opts: { url?: string; key?: string; batchSize?: number; rejections?: string; resume?: boolean },
           ) => {
             loadDotEnv();
             const url = opts.url ?? process.env.TALLY_URL ?? 'http://localhost:3000';
@@ -72,7 +72,7 @@ export function importCommand(program: Command, cli: Cli): void {
               file,
               url,
               key,
-              batchSize: opts.batchSize,
+              batchSize: opts.batchSize ?? MAX_BATCH_ITEMS,
               rejections: opts.rejections ?? `${file}.rejections.jsonl`,
               progress: `${file}.progress`,
               resume: opts.resume === true,
