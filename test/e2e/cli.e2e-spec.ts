@@ -92,8 +92,14 @@ describe('CLI help, version and exit codes', () => {
       [['ledger', 'diff', 'nope', 'embedded'], '"nope" is not a postgres:// URL nor "embedded"'],
       [['ledger', 'diff', 'embedded', 'embedded'], 'the two databases are the same one'],
       [['import'], "missing required argument 'file'"],
-      [['import', 'f.jsonl', '--batch-size', '8191'], 'It must be a whole number from 1 to 8190.'],
-      [['import', 'f.jsonl', '--url', 'ftp://h'], 'It must be an http:// or https:// URL.'],
+      [
+        ['import', 'f.jsonl', '--batch-size', '8191'],
+        "option '--batch-size <n>' argument '8191' is invalid. It must be a whole number from 1 to 8190.",
+      ],
+      [
+        ['import', 'f.jsonl', '--url', 'ftp://h'],
+        "option '--url <url>' argument 'ftp://h' is invalid. It must be an http:// or https:// URL.",
+      ],
       [['import', 'f.jsonl'], 'an API key is required: --key, or TALLY_ADMIN_KEY'],
     ] as const) {
       const res = await cli(...args);
