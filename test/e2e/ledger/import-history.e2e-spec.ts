@@ -75,14 +75,15 @@ describe(`an imported history of ${COUNT} transfers, then ledger verify, then a 
     t = await startTestApp({ SETTLEMENT_ENABLED: 'false' }, db);
     const url = `http://127.0.0.1:${await listening(t)}`;
 
-    const imported = await runCliMeasured({ TALLY_URL: url, TALLY_ADMIN_KEY: t.adminKey }, 'import', path);
+    // One batch in memory at a time: the CLI imports within a 96 MB heap, where the file's items
+    // parsed all at once (about 65 MB of heap for 100,000) beside its code (about 40 MB) would not fit.
+    const env = { TALLY_URL: url, TALLY_ADMIN_KEY: t.adminKey, NODE_OPTIONS: '--max-old-space-size=96' };
+    const imported = await runCliMeasured(env, 'import', path);
     expect(imported.code).toBe(0);
     expect(imported.stderr).toMatch(/^(importing: \d+\/\d+ lines, \d+ items\/s, ETA \d+ s\n)*$/);
     expect(imported.stdout).toContain(`posted: ${COUNT}\nreplayed: 0\nrejected: 0\n`);
     // The figures, for the record (the CLI's own line: items sent, seconds, items/s).
-    console.log(`${imported.stdout.split('\n')[0]}; CLI peak memory ${imported.peakRssMb.toFixed(0)} MB`);
-    // One batch in memory at a time: the CLI holds nowhere near the file (tens of MB) on top of its code.
-    expect(imported.peakRssMb).toBeLessThan(400);
+    console.log(`${imported.stdout.split('\n')[0]}; CLI peak resident memory ${imported.peakRssMb.toFixed(0)} MB`);
 
     const [row] = await t.dataSource.query(
       `SELECT count(*)::int AS n, min(created_at) AS first, max(created_at) AS last FROM transfers`,
