@@ -1,17 +1,10 @@
+import type { components } from '../../../../packages/sdk/src/generated/schema';
 import { chainsOf, type ItemLine, type Rejection } from './jsonl-batches';
 
 export const BATCH_PATH = '/v1/credits/transfers/batch';
 
-/** One item's outcome, as the batch route answers it. */
-export interface ItemOutcome {
-  index: number;
-  id?: string;
-  status: 'ok' | 'rejected';
-  replayed?: boolean;
-  code?: string;
-  reason?: string;
-  detail?: string;
-}
+/** One item's outcome, as the batch route answers it (the OpenAPI document the SDK is generated from). */
+export type ItemOutcome = components['schemas']['BatchItemOutcomeDto'];
 
 /** The import cannot go on (a refused key, no batch route, a server error, retries spent). */
 export class ImportStopped extends Error {}
