@@ -12,8 +12,10 @@ import { startTestApp, type TestApp } from '../../support/test-app';
 
 /**
  * 100,000 transfers on Postgres. The embedded database (PGlite) runs in the test's own
- * process, one statement at a time in WebAssembly, and the CLI's `ledger verify` needs the
- * app stopped there (one user at a time): a tenth of it keeps the test to minutes.
+ * process, one statement at a time in WebAssembly (about 1,100 items/s measured, against
+ * 1,400 on Postgres on the same loaded machine), and the CLI's `ledger verify` needs the app
+ * stopped there (one user at a time: two restarts, each verify reading every entry): a tenth
+ * keeps the test near half a minute instead of several minutes.
  */
 const EMBEDDED = process.env.DATABASE_URL === undefined;
 const COUNT = EMBEDDED ? 10_000 : 100_000;
