@@ -168,7 +168,9 @@ export class BatchWriter {
    * locked only for this statement and the commit, so a hot account's lock is held as
    * briefly as the database allows, however busy this process is.
    *
-   * With a guard (no locks taken before), the statement also checks that every account
+   * With `keys` 'insert' (and always with a guard) the idempotency keys are inserted here with
+   * their outcomes, not updated from claims: a key another transaction took meanwhile fails
+   * the statement (TL001). With a guard (no locks taken before), the statement also checks that every account
    * the batch read still has the version it was computed from, and claims the batch's
    * idempotency keys; if any account moved or any key is taken, it fails as a whole
    * (SQLSTATE TL001, or a unique or check violation) and writes nothing. Returns the
@@ -179,6 +181,7 @@ export class BatchWriter {
     m: EntityManager,
     accounts: Map<string, AccountState>,
     guard?: VersionGuard,
+    keys: 'claimed' | 'insert' = guard ? 'insert' : 'claimed',
   ): Promise<{ now?: Date; events: OutboxRecord[] }> {
     if (this.transfers.length === 0 && this.outcomes.length === 0) return { events: [] };
     // A hold placed and resolved in the same batch is inserted with its final state.
@@ -289,7 +292,7 @@ export class BatchWriter {
               AS u(id, st, c, b)
          WHERE holds.id = u.id RETURNING 1),
        ik AS (${
-         guard
+         keys === 'insert'
            ? // Claimed here: a key already taken (a replay, or a request in flight elsewhere) is a conflict.
              `INSERT INTO idempotency_keys (scope, key, request_hash, outcome, transfer_id, rejection)
               SELECT * FROM unnest(${p(o.map((x) => x.scope))}::varchar[], ${p(o.map((x) => x.key))}::varchar[],
@@ -306,7 +309,9 @@ export class BatchWriter {
                 guard
                   ? `ledger_batch_current((SELECT count(*) FROM acc) = ${p(touched.length)}
                        AND (SELECT n FROM ro) = ${p(untouched.length)} AND (SELECT count(*) FROM ik) = ${p(o.length)})`
-                  : 'true'
+                  : keys === 'insert'
+                    ? `ledger_batch_current((SELECT count(*) FROM ik) = ${p(o.length)})`
+                    : 'true'
               } AS current,
               (SELECT count(*) FROM acc) + (SELECT count(*) FROM tr) + (SELECT count(*) FROM en) + (SELECT count(*) FROM ob)
             + (SELECT count(*) FROM nh) + (SELECT count(*) FROM rh) + (SELECT count(*) FROM ik) AS written`,

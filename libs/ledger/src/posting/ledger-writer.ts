@@ -70,10 +70,11 @@ export class LedgerWriter implements BeforeApplicationShutdown {
         this.outbox.written(events);
         return results;
       } catch (error) {
-        // Another batch took one of these ids meanwhile (it was free when checked): the
-        // transaction runs again, and then finds it taken.
-        if (pgErrorCode(error) === '23505' && /transfers_pkey/.test((error as Error).message)) {
-          throw Object.assign(new Error('a transfer id was taken by a concurrent batch'), { code: '40001' });
+        // Another batch took one of these ids or keys meanwhile (free when looked up): the
+        // transaction runs again, and then finds them taken (or replays them).
+        const code = pgErrorCode(error);
+        if ((code === '23505' && /transfers_pkey/.test((error as Error).message)) || code === 'TL001') {
+          throw Object.assign(new Error('an id or key was taken by a concurrent batch'), { code: '40001' });
         }
         throw error;
       } finally {

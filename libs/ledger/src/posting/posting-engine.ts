@@ -40,7 +40,9 @@ export class PostingEngine {
     options: PostingOptions = {},
   ): Promise<{ results: PostingResult[]; events: OutboxRecord[] }> {
     const results: (PostingResult | undefined)[] = new Array(requests.length);
-    const active = await claimIdempotencyKeys(m, requests, results);
+    // A caller's batch inserts its keys with its write (one write per key, not a claim and an
+    // update); a key taken meanwhile fails the write, and the transaction runs again.
+    const active = await claimIdempotencyKeys(m, requests, results, !options.callerChosenIds);
     const taken = options.callerChosenIds
       ? await takenIds(
           m,
@@ -56,7 +58,8 @@ export class PostingEngine {
     const batch = new BatchWriter();
     const isActive = new Set(active);
     for (const run of runsOf(requests)) decideRun(run.indexes, run.open);
-    const { events } = await batch.write(m, state.accounts);
+    const keys = options.callerChosenIds ? 'insert' : 'claimed';
+    const { events } = await batch.write(m, state.accounts, undefined, keys);
     events.push(...(await fireBalanceAlerts(m, batch, state.accounts)));
     if (imports) await saveImportWatermark(m, state);
     // An account created for a credit that was then refused is not left behind.

@@ -188,6 +188,7 @@ describe('POST /v1/credits/transfers/batch', () => {
         move(b, a, '1'),
         mint(a, '1'),
         { id: randomUUID(), kind: 'hold', account_type: 'user', account_id: a, amount: '1' },
+        { ...move(a, b, '1'), to: { account_type: 'escrow', account_id: 'main' } },
       ],
       client,
     ).expect(200);
@@ -196,6 +197,7 @@ describe('POST /v1/credits/transfers/batch', () => {
       'forbidden',
       'forbidden',
       'ok',
+      'forbidden',
     ]);
     const prover = await ctx.newKey('prover', ctx.name('p'));
     await batch([move(a, b, '1')], prover).expect(403);

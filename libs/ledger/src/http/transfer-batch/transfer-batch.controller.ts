@@ -13,6 +13,7 @@ import {
   InvalidRequestError,
 } from '@tally/shared';
 import {
+  type AccountKind,
   type AccountRef,
   type LedgerRejection,
   type PostingRequest,
@@ -25,6 +26,7 @@ import {
   CHAIN_OPEN,
 } from '../../domain';
 import { PostBatchCommand } from '../../commands/post-batch/post-batch.command';
+import { fastChecked } from './fast-item-check';
 import { captureRequest, holdRequest, mintRequest, transferRequest, voidRequest } from '../posting-requests';
 import {
   BATCH_ITEM_DTOS,
@@ -43,6 +45,7 @@ import {
 
 /** What a client key may do in a batch: move its own user account's credits (transfer, hold). */
 const CLIENT_KINDS: readonly BatchItemKind[] = ['transfer', 'hold'];
+const CLIENT_PAYEES: readonly AccountKind[] = ['user', 'provider', 'platform'];
 
 /** An item checked and turned into a posting request, or refused before any posting. */
 type Parsed = { request: PostingRequest } | { refused: DomainError };
@@ -125,10 +128,11 @@ export class TransferBatchController {
       if (!(BATCH_ITEM_KINDS as readonly unknown[]).includes(kind)) {
         throw new InvalidRequestError(`kind must be one of ${BATCH_ITEM_KINDS.join(', ')}`, { field: 'kind' });
       }
-      const dto = (await this.pipe.transform(item, {
-        type: 'body',
-        metatype: BATCH_ITEM_DTOS[kind as BatchItemKind],
-      })) as BatchMintItemDto | BatchTransferItemDto | BatchHoldItemDto | BatchCaptureItemDto | BatchVoidItemDto;
+      const dto = (fastChecked(item as Record<string, unknown>, kind as BatchItemKind) ??
+        (await this.pipe.transform(item, {
+          type: 'body',
+          metatype: BATCH_ITEM_DTOS[kind as BatchItemKind],
+        }))) as BatchItemDto;
       const request = requestOf(dto, now);
       if ((dto.imported === true) !== (dto.created_at !== undefined)) {
         throw new InvalidRequestError('created_at goes with imported: true, and only with it', { field: 'created_at' });
@@ -151,10 +155,10 @@ export class TransferBatchController {
   }
 }
 
-function requestOf(
-  dto: BatchMintItemDto | BatchTransferItemDto | BatchHoldItemDto | BatchCaptureItemDto | BatchVoidItemDto,
-  now: Date,
-): PostingRequest {
+type BatchItemDto = BatchMintItemDto | BatchTransferItemDto | BatchHoldItemDto | BatchCaptureItemDto | BatchVoidItemDto;
+
+/** The posting an item asks for, by the same builders as the single routes. */
+export function requestOf(dto: BatchItemDto, now: Date): PostingRequest {
   switch (dto.kind) {
     case 'mint':
       return mintRequest(dto.id, dto as BatchMintItemDto);
@@ -169,18 +173,20 @@ function requestOf(
   }
 }
 
-/** A client moves only its own user account's credits: every debit (and a hold's source) is that account. */
+/**
+ * A client moves only its own user account's credits (every debit, and a hold's source), and
+ * only to accounts people hold (user, provider, platform): never into escrow or issuance.
+ */
 function mayClientPost(request: PostingRequest, kind: BatchItemKind, own: AccountRef): void {
   if (!CLIENT_KINDS.includes(kind)) throw new ForbiddenError(`a client key may only ${CLIENT_KINDS.join(' or ')}`);
   const ownKey = refKey(own.kind, own.owner);
-  const debited =
-    'legs' in request
-      ? request.legs.filter((l) => l.side === 'D').map((l) => l.account)
-      : 'from' in request
-        ? [request.from]
-        : [];
+  const legs = 'legs' in request ? request.legs : [];
+  const debited = 'from' in request ? [request.from] : legs.filter((l) => l.side === 'D').map((l) => l.account);
   if (debited.some((a) => refKey(a.kind, a.owner) !== ownKey)) {
     throw new ForbiddenError('a client key may only move credits out of its own user account');
+  }
+  if (legs.some((l) => l.side === 'C' && !CLIENT_PAYEES.includes(l.account.kind))) {
+    throw new ForbiddenError(`a client key may only pay into ${CLIENT_PAYEES.join(', ')} accounts`);
   }
 }
 
