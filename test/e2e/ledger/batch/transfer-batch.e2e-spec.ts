@@ -52,6 +52,34 @@ describe('POST /v1/credits/transfers/batch', () => {
     await verified();
   });
 
+  it("writes each posted item's event, as a single posting's", async () => {
+    const [a, b] = [ctx.name(), ctx.name()];
+    const items = [mint(a, '2'), move(a, b, '1.5', { job_id: 'job-7' })];
+    const res = await batch(items).expect(200);
+    const rows: { partition_key: string; payload: Record<string, unknown> }[] = await t.dataSource.query(
+      `SELECT partition_key, payload FROM outbox WHERE payload->>'transfer_id' = $1`,
+      [items[1].id],
+    );
+    expect(rows).toEqual([
+      {
+        partition_key: 'job-7',
+        payload: {
+          transfer_id: items[1].id,
+          seq: res.body.items[1].seq,
+          kind: 'transfer',
+          amount: '1500000',
+          hold_id: null,
+          job_id: 'job-7',
+          prover_id: null,
+          legs: [
+            { account_type: 'user', account_id: a, side: 'D', phase: 'posted', amount: '1500000' },
+            { account_type: 'user', account_id: b, side: 'C', phase: 'posted', amount: '1500000' },
+          ],
+        },
+      },
+    ]);
+  });
+
   it('posts a linked chain whole or not at all; one failure fails its chain only', async () => {
     const [a, b] = [ctx.name(), ctx.name()];
     await ctx.mint('user', a, '5');
