@@ -27,13 +27,16 @@ export class ControlLogDeferredChain1763792200000 implements MigrationInterface 
     await q.query(`
       CREATE OR REPLACE FUNCTION control_log_reject_change() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF TG_OP = 'UPDATE' AND OLD.hash IS NULL AND NEW.hash IS NOT NULL
-           AND (NEW.seq, NEW.at, NEW.actor_key_id, NEW.actor_role, NEW.actor_subject, NEW.action, NEW.fields,
-                NEW.outcome, NEW.error_code)
-               IS NOT DISTINCT FROM
-               (OLD.seq, OLD.at, OLD.actor_key_id, OLD.actor_role, OLD.actor_subject, OLD.action, OLD.fields,
-                OLD.outcome, OLD.error_code) THEN
-          RETURN NEW; -- chaining a row: its hashes set once
+        -- OLD and NEW are read only for a row UPDATE (a DELETE has no NEW, a TRUNCATE no row).
+        IF TG_OP = 'UPDATE' THEN
+          IF OLD.hash IS NULL AND NEW.hash IS NOT NULL
+             AND (NEW.seq, NEW.at, NEW.actor_key_id, NEW.actor_role, NEW.actor_subject, NEW.action, NEW.fields,
+                  NEW.outcome, NEW.error_code)
+                 IS NOT DISTINCT FROM
+                 (OLD.seq, OLD.at, OLD.actor_key_id, OLD.actor_role, OLD.actor_subject, OLD.action, OLD.fields,
+                  OLD.outcome, OLD.error_code) THEN
+            RETURN NEW; -- chaining a row: its hashes set once
+          END IF;
         END IF;
         RAISE EXCEPTION 'the control log is append-only: % is not allowed', TG_OP
           USING ERRCODE = 'restrict_violation';
