@@ -2,6 +2,17 @@ CREATE FUNCTION public.control_log_reject_change() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
       BEGIN
+        -- OLD and NEW are read only for a row UPDATE (a DELETE has no NEW, a TRUNCATE no row).
+        IF TG_OP = 'UPDATE' THEN
+          IF OLD.hash IS NULL AND NEW.hash IS NOT NULL
+             AND (NEW.seq, NEW.at, NEW.actor_key_id, NEW.actor_role, NEW.actor_subject, NEW.action, NEW.fields,
+                  NEW.outcome, NEW.error_code)
+                 IS NOT DISTINCT FROM
+                 (OLD.seq, OLD.at, OLD.actor_key_id, OLD.actor_role, OLD.actor_subject, OLD.action, OLD.fields,
+                  OLD.outcome, OLD.error_code) THEN
+            RETURN NEW; -- chaining a row: its hashes set once
+          END IF;
+        END IF;
         RAISE EXCEPTION 'the control log is append-only: % is not allowed', TG_OP
           USING ERRCODE = 'restrict_violation';
       END $$;
@@ -146,12 +157,22 @@ CREATE TABLE public.control_log (
     fields text NOT NULL,
     outcome character varying(8) NOT NULL,
     error_code character varying(16),
-    prev_hash character(64) NOT NULL,
-    hash character(64) NOT NULL,
+    prev_hash character(64),
+    hash character(64),
+    CONSTRAINT control_log_chained_check CHECK (((prev_hash IS NULL) = (hash IS NULL))),
     CONSTRAINT control_log_check CHECK ((((outcome)::text = 'rejected'::text) = (error_code IS NOT NULL))),
     CONSTRAINT control_log_outcome_check CHECK (((outcome)::text = ANY ((ARRAY['ok'::character varying, 'rejected'::character varying])::text[]))),
     CONSTRAINT control_log_seq_check CHECK ((seq > 0))
 );
+
+CREATE SEQUENCE public.control_log_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE public.control_log_seq OWNED BY public.control_log.seq;
 
 CREATE TABLE public.entries (
     id bigint NOT NULL,
@@ -675,6 +696,8 @@ CREATE TABLE public.webhook_subscriptions (
     CONSTRAINT webhook_subscriptions_status_check CHECK (((status)::text = ANY ((ARRAY['active'::character varying, 'failing'::character varying])::text[])))
 );
 
+ALTER TABLE ONLY public.control_log ALTER COLUMN seq SET DEFAULT nextval('public.control_log_seq'::regclass);
+
 ALTER TABLE ONLY public.typeorm_migrations ALTER COLUMN id SET DEFAULT nextval('public.typeorm_migrations_id_seq'::regclass);
 
 ALTER TABLE ONLY public.typeorm_migrations
@@ -848,6 +871,8 @@ CREATE INDEX control_log_action_idx ON public.control_log USING btree (action, s
 CREATE INDEX control_log_actor_idx ON public.control_log USING btree (actor_key_id, seq);
 
 CREATE INDEX control_log_at_idx ON public.control_log USING btree (at, seq);
+
+CREATE INDEX control_log_unchained_idx ON public.control_log USING btree (seq) WHERE (hash IS NULL);
 
 CREATE INDEX entries_account_idx ON public.entries USING btree (account_id, transfer_seq);
 

@@ -102,7 +102,25 @@ export function answerRepeatedKeys(requests: PostingRequest[], results: (Posting
 }
 
 /** Whether a batch names one key twice (the locking path answers the second as a replay). */
-export function hasRepeatedKey(requests: PostingRequest[]): boolean {
-  const keys = requests.flatMap((r) => (r.idempotency ? [keyOf(r.idempotency)] : []));
-  return new Set(keys).size !== keys.length;
+export function hasRepeatedKey(requests: readonly PostingRequest[]): boolean {
+  return new RepeatedKeys().extend(requests, 0);
+}
+
+/**
+ * hasRepeatedKey over a list that grows at its end: `extend` looks only at the requests
+ * from `from` on, remembering the keys before.
+ */
+export class RepeatedKeys {
+  private readonly keys = new Set<string>();
+
+  extend(requests: readonly PostingRequest[], from: number): boolean {
+    for (let i = from; i < requests.length; i++) {
+      const idem = requests[i].idempotency;
+      if (!idem) continue;
+      const k = keyOf(idem);
+      if (this.keys.has(k)) return true;
+      this.keys.add(k);
+    }
+    return false;
+  }
 }

@@ -1350,7 +1350,7 @@ export interface components {
     };
     ControlLogEntryDto: {
       /**
-       * @description position in the chain, from 1, gapless
+       * @description position in the chain: ascending from 1 (an action that rolled back leaves its number unused)
        * @example 42
        */
       seq: string;
@@ -1386,10 +1386,10 @@ export interface components {
         | 'DSE-014'
         | 'DSE-015'
         | null;
-      /** @description the previous row's hash (64 zeros before the first row) */
-      prev_hash: string;
-      /** @description SHA-256 (hex) of the canonical JSON of this row, prev_hash included */
-      hash: string;
+      /** @description the previous row's hash (64 zeros before the first row); null until the row is chained, within a second */
+      prev_hash: string | null;
+      /** @description SHA-256 (hex) of the canonical JSON of this row, prev_hash included; null until the row is chained */
+      hash: string | null;
     };
     ControlLogPageDto: {
       items: components['schemas']['ControlLogEntryDto'][];
