@@ -29,9 +29,9 @@ export function runsOf(requests: readonly Pick<PostingRequest, 'linked'>[]): Run
   return runs;
 }
 
-/** The rejection of a chain's other requests when one of them fails. */
-export function linkedFailure(failedAt: number, cause: LedgerRejection): LedgerRejection {
-  return rejection('linked_event_failed', `linked item ${failedAt} failed (${cause.reason}): ${cause.detail}`);
+/** The rejection of a chain's other requests when one of them (named by its id) fails. */
+export function linkedFailure(failed: string, cause: { reason: string; detail: string }): LedgerRejection {
+  return rejection('linked_event_failed', `linked item ${failed} failed (${cause.reason}): ${cause.detail}`);
 }
 
 export const CHAIN_OPEN = rejection('linked_event_chain_open', 'the batch ended inside a linked chain');

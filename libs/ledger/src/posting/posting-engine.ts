@@ -57,6 +57,7 @@ export class PostingEngine {
     if (imports) state.importedUntil = await lockImportWatermark(m);
     const batch = new BatchWriter();
     const isActive = new Set(active);
+    const reused = reusedWithin(requests);
     for (const run of runsOf(requests)) decideRun(run.indexes, run.open);
     const keys = options.callerChosenIds ? 'insert' : 'claimed';
     const { events } = await batch.write(m, state.accounts, undefined, keys);
@@ -78,12 +79,12 @@ export class PostingEngine {
         else results[indexes[0]] = batch.post(r, state);
         return;
       }
-      // A chain: every member still to post is refused if a member was refused before (an id
-      // reused with another item), or if deciding it would refuse one.
-      const settled = indexes.find((i) => results[i]?.outcome === 'conflict');
+      // A chain: every member still to post is refused if a member reuses a key with another
+      // request (before, or earlier in this batch), or if deciding it would refuse one.
+      const settled = indexes.find((i) => results[i]?.outcome === 'conflict' || reused.has(i));
       if (settled !== undefined) {
         const cause = rejection('id-already-used', 'the id was used before with another item');
-        return mine.forEach((i) => refuse(i, linkedFailure(settled, cause)));
+        return mine.forEach((i) => refuse(i, linkedFailure(requests[settled].id, cause)));
       }
       const usedId = mine.find((i) => taken.has(requests[i].id));
       const refusal =
@@ -99,10 +100,24 @@ export class PostingEngine {
       }
       const failed = mine[refusal.at];
       for (const i of mine) {
-        refuse(i, i === failed ? refusal.rejection : linkedFailure(failed, refusal.rejection));
+        refuse(i, i === failed ? refusal.rejection : linkedFailure(requests[failed].id, refusal.rejection));
       }
     }
   }
+}
+
+/** The requests that reuse the key of an earlier request of the batch with another request. */
+function reusedWithin(requests: PostingRequest[]): Set<number> {
+  const first = new Map<string, string>();
+  const reused = new Set<number>();
+  requests.forEach((r, i) => {
+    if (!r.idempotency) return;
+    const k = `${r.idempotency.scope}\u0000${r.idempotency.key}`;
+    const hash = first.get(k);
+    if (hash === undefined) first.set(k, r.idempotency.requestHash);
+    else if (hash !== r.idempotency.requestHash) reused.add(i);
+  });
+  return reused;
 }
 
 const idTaken = (id: string) => rejection('id-already-used', `transfer ${id} already exists`);

@@ -100,7 +100,7 @@ describe('POST /v1/credits/transfers/batch', () => {
       'ok',
       'ok',
     ]);
-    expect(res.body.items[0].detail).toContain('linked item 2');
+    expect(res.body.items[0].detail).toContain(`linked item ${items[2].id} failed (insufficient-credits)`);
     expect(await ctx.balance('user', a)).toMatchObject({ posted: '4' });
     expect(await ctx.balance('user', b)).toMatchObject({ posted: '1' });
     await verified();

@@ -19,11 +19,11 @@ import {
   type PostingRequest,
   type PostingResult,
   refKey,
-  rejection,
   rejectionCode,
   runsOf,
   userAccount,
   CHAIN_OPEN,
+  linkedFailure,
 } from '../../domain';
 import { PostBatchCommand } from '../../commands/post-batch/post-batch.command';
 import { fastChecked } from './fast-item-check';
@@ -102,7 +102,10 @@ export class TransferBatchController {
         const p = parsed[i];
         if ('refused' in p) outcomes[i] = refusedOutcome(dto.items[i], i, p.refused);
         else {
-          const why = run.open ? CHAIN_OPEN : chainRefused(bad, (parsed[bad] as { refused: DomainError }).refused);
+          const cause = (parsed[bad] as { refused: DomainError }).refused;
+          const why = run.open
+            ? CHAIN_OPEN
+            : linkedFailure(idOf(dto.items[bad]) ?? `at index ${bad}`, { reason: cause.code, detail: cause.message });
           outcomes[i] = rejectedOutcome(dto.items[i], i, why, false);
         }
       }
@@ -206,10 +209,6 @@ const idOf = (item: unknown): string | null => {
   const id = (item as { id?: unknown })?.id;
   return typeof id === 'string' ? id : null;
 };
-
-function chainRefused(at: number, error: DomainError): LedgerRejection {
-  return rejection('linked_event_failed', `linked item ${at} failed (${error.code}): ${error.message}`);
-}
 
 function refusedOutcome(item: unknown, index: number, error: DomainError): BatchItemOutcomeDto {
   const reason = error instanceof ForbiddenError ? 'forbidden' : 'invalid';
