@@ -143,15 +143,19 @@ describe('POST /v1/credits/transfers/batch against a reference model', () => {
             case 'replay': {
               if (sent.length === 0) return { ...base, kind: 'mint', ...refOf(0), amount: '1' };
               const original = sent[s.of % sent.length];
-              // A changed body within the batch only outside a chain: inside one, the route posts the
-              // rest of the chain (transfer-batch-chains.e2e-spec.ts pins that case on its own).
-              const inChain = original.linked === true || sent[sent.length - 1]?.linked === true;
-              const sameBatch = sent.indexOf(original) >= batchStart;
               // The same body, or the same id with another body (an invalid one is replayed as is).
-              if (!s.changed || original.amount === '0' || (sameBatch && inChain)) return original;
-              return original.kind === 'void'
-                ? { ...original, hold_id: randomUUID() }
-                : { ...original, amount: creditsOf(microsOf(original.amount!) + 1n) };
+              const item: BatchItem =
+                !s.changed || original.amount === '0'
+                  ? original
+                  : original.kind === 'void'
+                    ? { ...original, hold_id: randomUUID() }
+                    : { ...original, amount: creditsOf(microsOf(original.amount!) + 1n) };
+              // Inside a chain, an id already used in this batch comes back only with the body it had
+              // first here: with another, the route posts the rest of the chain
+              // (transfer-batch-chains.e2e-spec.ts pins that case on its own).
+              const inChain = item.linked === true || sent[sent.length - 1]?.linked === true;
+              const firstHere = sent.slice(batchStart).find((x) => x.id === item.id);
+              return inChain && firstHere ? firstHere : item;
             }
           }
         };
