@@ -35,7 +35,7 @@ describe('POST /v1/credits/transfers/batch: chains with members refused before p
     expect(await ctx.balance('user', a)).toMatchObject({ posted: '1' });
   });
 
-  it("names a chain's failing item by its place in the batch, after items refused as invalid", async () => {
+  it("names a chain's failing item by its id, after items refused as invalid", async () => {
     const [a, b] = [ctx.name(), ctx.name()];
     await ctx.mint('user', a, '1');
     const move = (amount: string, linked = false) => ({
@@ -46,12 +46,13 @@ describe('POST /v1/credits/transfers/batch: chains with members refused before p
       amount,
       ...(linked ? { linked: true } : {}),
     });
-    const res = await batch([mint(a, '0'), move('1', true), move('5')]);
+    const items = [mint(a, '0'), move('1', true), move('5')];
+    const res = await batch(items);
     expect(res.body.items.map((o: { reason: string }) => o.reason)).toEqual([
       'invalid',
       'linked_event_failed',
       'insufficient-credits',
     ]);
-    expect(res.body.items[1].detail).toMatch(/^linked item 2 failed \(insufficient-credits\)/);
+    expect(res.body.items[1].detail).toMatch(`linked item ${items[2].id} failed (insufficient-credits)`);
   });
 });
