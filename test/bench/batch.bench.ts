@@ -33,6 +33,7 @@ import {
   startServer,
   summariseCpuProfile,
   verdict,
+  Yardsticks,
 } from './bench-support';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -214,6 +215,19 @@ async function main(): Promise<void> {
   const yardsticks = await measureYardsticks();
   const profileDir = cpuProfileDir();
   const db = await freshDatabase('tally_bench_batch');
+  try {
+    await benchmark(db, yardsticks, profileDir);
+  } finally {
+    // Dropped even when the server fails to start.
+    await db.drop();
+  }
+}
+
+async function benchmark(
+  db: { url: string; name: string },
+  yardsticks: Yardsticks,
+  profileDir: string | undefined,
+): Promise<void> {
   const adminKey = `tly_bench_${randomBytes(16).toString('hex')}`;
   const server = await startServer({
     DATABASE_URL: db.url,
@@ -339,7 +353,6 @@ async function main(): Promise<void> {
   } finally {
     await sampler.close().catch(() => undefined);
     await server.stop().catch(() => undefined);
-    await db.drop();
   }
 }
 
