@@ -70,7 +70,10 @@ export async function startServer(
       () => false,
     );
     if (ok) break;
-    if (Date.now() > deadline) throw new Error('the server did not become ready');
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('the server did not become ready');
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
