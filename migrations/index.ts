@@ -32,6 +32,8 @@ import { ReceiptSignatures1763792160000 } from './1763792160000-ReceiptSignature
 import { LedgerVerifyRuns1763792170000 } from './1763792170000-LedgerVerifyRuns';
 import { AccountHolds1763792180000 } from './1763792180000-AccountHolds';
 import { JobEndTimes1763792190000 } from './1763792190000-JobEndTimes';
+import { ControlLogDeferredChain1763792200000 } from './1763792200000-ControlLogDeferredChain';
+import { LedgerImports1763792210000 } from './1763792210000-LedgerImports';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -69,4 +71,6 @@ export const ALL_MIGRATIONS = [
   LedgerVerifyRuns1763792170000,
   AccountHolds1763792180000,
   JobEndTimes1763792190000,
+  ControlLogDeferredChain1763792200000,
+  LedgerImports1763792210000,
 ];

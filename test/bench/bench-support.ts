@@ -167,16 +167,32 @@ export async function drive(
 }
 
 /**
- * CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined
- * elsewhere. Unlike a rate, CPU per request barely moves when other work shares the machine.
+ * CPU time (user + system, ms) a process and its live descendants have used so far, from
+ * /proc (Linux); undefined elsewhere. Unlike a rate, CPU per request barely moves when other work shares the machine.
  */
 export function cpuMsOf(pid: number): number | undefined {
+  const own = statFields(pid);
+  if (!own) return undefined;
+  // Its live children too (a multi-process server's workers): utime and stime are the 12th and 13th.
+  let ms = ((Number(own[11]) + Number(own[12])) * 1000) / clockTicksPerSecond();
+  for (const child of childPids(pid)) ms += cpuMsOf(child) ?? 0;
+  return ms;
+}
+
+/** The fields after a process's command name (which may hold spaces), or undefined. */
+function statFields(pid: number): string[] | undefined {
   try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond();
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   } catch {
     return undefined;
+  }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  cpuMsOf,
   drive,
   freshDatabase,
   LoadResult,
@@ -34,13 +35,34 @@ const TARGET_PGBENCH_RATIO = 2.0;
 const TARGET_P99_MS = 25;
 const TARGET_CLIENTS = 32;
 
-function report(name: string, r: LoadResult): number {
+function report(name: string, r: LoadResult, cpuUs: number | undefined): number {
   const tps = r.ok / r.seconds;
   console.log(
-    `${name.padEnd(16)} ${tps.toFixed(0).padStart(6)} transfers/s   p50 ${percentile(r.latenciesMs, 50).toFixed(1)} ms   ` +
-      `p99 ${percentile(r.latenciesMs, 99).toFixed(1)} ms   ok ${r.ok}   errors ${r.errors}`,
+    `${name.padEnd(16)} ${tps.toFixed(0).padStart(6)} transfers/s   ` +
+      `${cpuUs === undefined ? '' : `${cpuUs.toFixed(0)} µs server CPU/request   `}` +
+      `p50 ${percentile(r.latenciesMs, 50).toFixed(1)} ms   p99 ${percentile(r.latenciesMs, 99).toFixed(1)} ms   ` +
+      `ok ${r.ok}   errors ${r.errors}`,
   );
   return tps;
+}
+
+/**
+ * `drive` with the server's CPU time (all its processes) over the whole load, warm-up included,
+ * per request sent in it: what one request costs, which a rate hides when the machine is shared.
+ */
+async function measured(
+  pid: number,
+  worker: (loop: number, i: number) => Promise<boolean>,
+): Promise<{ result: LoadResult; cpuUs: number | undefined }> {
+  let requests = 0;
+  const before = cpuMsOf(pid);
+  const result = await drive(CONCURRENCY, SECONDS, (loop, i) => {
+    requests++;
+    return worker(loop, i);
+  });
+  const after = cpuMsOf(pid);
+  const cpuUs = before === undefined || after === undefined ? undefined : ((after - before) * 1000) / requests;
+  return { result, cpuUs };
 }
 
 async function main(): Promise<void> {
@@ -61,11 +83,13 @@ async function main(): Promise<void> {
     const spenders = await fundedSpenders(server.base, admin, USERS);
     console.log(`Tally ledger benchmark: ${SECONDS}s per phase, ${CONCURRENCY} concurrent clients, ${USERS} users`);
 
-    const hot = await drive(CONCURRENCY, SECONDS, (loop, i) => spendIntoHotAccount(server.base, spenders, loop, i));
-    const hotTps = report('hot account', hot);
+    const { result: hot, cpuUs: hotCpuUs } = await measured(server.pid, (loop, i) =>
+      spendIntoHotAccount(server.base, spenders, loop, i),
+    );
+    const hotTps = report('hot account', hot, hotCpuUs);
     const hotP99 = percentile(hot.latenciesMs, 99);
 
-    const disjoint = await drive(CONCURRENCY, SECONDS, async (loop, i) => {
+    const { result: disjoint, cpuUs: disjointCpuUs } = await measured(server.pid, async (loop, i) => {
       const pair = loop % (USERS / 2);
       const [from, to] = i % 2 ? [2 * pair, 2 * pair + 1] : [2 * pair + 1, 2 * pair];
       const res = await request(
@@ -81,7 +105,7 @@ async function main(): Promise<void> {
       );
       return res.status === 201;
     });
-    report('disjoint pairs', disjoint);
+    report('disjoint pairs', disjoint, disjointCpuUs);
 
     await server.stop();
     const verify = runCli(['ledger', 'verify'], { DATABASE_URL: db.url });

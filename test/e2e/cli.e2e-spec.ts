@@ -20,6 +20,7 @@ describe('CLI help, version and exit codes', () => {
     'ledger verify',
     'ledger rebuild',
     'ledger diff',
+    'import',
     'verify-receipt',
     'verify-proof',
   ];
@@ -44,11 +45,20 @@ describe('CLI help, version and exit codes', () => {
     expect(proof).toMatchObject({ code: 0, stdout: expect.stringContaining('--batch <batch.json>') });
     const all = await cli('--help');
     expect(all.code).toBe(0);
-    for (const group of ['migration', 'keys', 'accounts', 'mint', 'ledger', 'verify-receipt', 'verify-proof']) {
+    for (const group of [
+      'migration',
+      'keys',
+      'accounts',
+      'mint',
+      'ledger',
+      'import',
+      'verify-receipt',
+      'verify-proof',
+    ]) {
       expect(all.stdout).toMatch(new RegExp(`\\n  ${group} `));
     }
     expect(all.stdout).toContain('Exit codes: 0 ok; 1 a failed check');
-    // 17 CLI processes, each loading the whole module graph (about 1.7 s of CPU): minutes on a
+    // 18 CLI processes, each loading the whole module graph (about 1.7 s of CPU): minutes on a
     // loaded 2-core machine.
   }, 300_000);
 
@@ -81,6 +91,16 @@ describe('CLI help, version and exit codes', () => {
       [['ledger', 'diff', 'embedded'], "missing required argument 'b'"],
       [['ledger', 'diff', 'nope', 'embedded'], '"nope" is not a postgres:// URL nor "embedded"'],
       [['ledger', 'diff', 'embedded', 'embedded'], 'the two databases are the same one'],
+      [['import'], "missing required argument 'file'"],
+      [
+        ['import', 'f.jsonl', '--batch-size', '8191'],
+        "option '--batch-size <n>' argument '8191' is invalid. It must be a whole number from 1 to 8190.",
+      ],
+      [
+        ['import', 'f.jsonl', '--url', 'ftp://h'],
+        "option '--url <url>' argument 'ftp://h' is invalid. It must be an http:// or https:// URL.",
+      ],
+      [['import', 'f.jsonl'], 'an API key is required: --key, or TALLY_ADMIN_KEY'],
     ] as const) {
       const res = await cli(...args);
       expect([args, res.code, res.stdout]).toEqual([args, 2, '']);

@@ -190,7 +190,11 @@ describe('no input gives a 5xx, and a refused request changes nothing', () => {
           report.add(name, answer);
           if (answer === 'gave up' || answer.status < 400) {
             // Done, or (a long poll given up) perhaps done: wait for what it set going.
-            const busy = answer === 'gave up' || after.unrelayed > 0 || changedTables(before, after).length > 0;
+            const busy =
+              answer === 'gave up' ||
+              after.unrelayed > 0 ||
+              after.unchained > 0 ||
+              changedTables(before, after).length > 0;
             current = busy ? await fingerprint.settled() : after;
             return;
           }

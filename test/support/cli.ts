@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -52,4 +52,22 @@ async function runNode(
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** The CLI as a child process the test can signal (a kill mid-run); environment and directory as runCli. */
+export function spawnCli(
+  env: Record<string, string>,
+  ...args: string[]
+): { proc: ChildProcess; stdout(): string; stderr(): string; exited: Promise<number | null> } {
+  const proc = spawn(process.execPath, [builtCli(), ...args], {
+    cwd: process.env[BUILD_ENV],
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  return { proc, stdout: () => out, stderr: () => err, exited };
 }

@@ -34,6 +34,8 @@ export interface Fingerprint {
   unfollowed: number;
   /** Background ledger verifies still running: each writes its progress, then its outcome. */
   verifying: number;
+  /** Control-log rows the chainer has still to chain (it sets their hashes within a second). */
+  unchained: number;
 }
 
 /**
@@ -60,7 +62,8 @@ export class StateFingerprint {
                  (SELECT count(*)::int FROM outbox WHERE published_at IS NULL) AS "unrelayed",
                  (SELECT count(*)::int FROM outbox WHERE id > COALESCE((SELECT min(position) FROM outbox_cursors),
                                                                     (SELECT max(id) FROM outbox))) AS "unfollowed",
-                 (SELECT count(*)::int FROM ledger_verify_runs WHERE status = 'running') AS "verifying"`;
+                 (SELECT count(*)::int FROM ledger_verify_runs WHERE status = 'running') AS "verifying",
+                 (SELECT count(*)::int FROM control_log WHERE hash IS NULL) AS "unchained"`;
     return new StateFingerprint(dataSource, sql);
   }
 
@@ -73,14 +76,15 @@ export class StateFingerprint {
       const [{ xmax }] = await this.dataSource.query(`SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax`);
       if (xmax === last.xmax) return last;
     }
-    const [{ xmax, unrelayed, unfollowed, verifying, ...tables }] = await this.dataSource.query(this.sql);
-    return { tables, xmax, unrelayed, unfollowed, verifying };
+    const [{ xmax, unrelayed, unfollowed, verifying, unchained, ...tables }] = await this.dataSource.query(this.sql);
+    return { tables, xmax, unrelayed, unfollowed, verifying, unchained };
   }
 
   /**
    * The state once what a request set going has finished: every outbox row relayed (the
    * relay marks them within a few tens of ms) and followed (the webhook follower reads every
-   * 100 ms), every background ledger verify finished, then two readings alike.
+   * 100 ms), every background ledger verify finished, every control-log row chained, then
+   * two readings alike.
    */
   async settled(timeoutMs = 10_000): Promise<Fingerprint> {
     const deadline = Date.now() + timeoutMs;
@@ -88,7 +92,7 @@ export class StateFingerprint {
     for (;;) {
       await new Promise((r) => setTimeout(r, 25));
       const next = await this.take(last);
-      const idle = next.unrelayed === 0 && next.unfollowed === 0 && next.verifying === 0;
+      const idle = next.unrelayed === 0 && next.unfollowed === 0 && next.verifying === 0 && next.unchained === 0;
       if (idle && changedTables(last, next).length === 0) return next;
       if (Date.now() > deadline) throw new Error(`state did not settle within ${timeoutMs} ms`);
       last = next;

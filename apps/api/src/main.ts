@@ -1,6 +1,7 @@
 // First: tracing, when configured, must be set up before anything loads http, pg or pino.
 import './tracing';
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { NestFactory } from '@nestjs/core';
 import { QueryBus } from '@nestjs/cqrs';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -15,6 +16,7 @@ import { createHttpAdapter, HTTP_APP_OPTIONS } from './http/http-adapter';
 import { loggerParams } from './logging/logger-params';
 import { TallyLogger } from './logging/tally-logger';
 import { installLastResort } from './operations/last-resort';
+import { runWorkers } from './operations/workers/web-workers';
 
 async function bootstrap(): Promise<void> {
   // `.env` has been read already (./tracing, imported first, needs the OTEL_* variables in it).
@@ -74,10 +76,26 @@ function noAdminKeyHint(kind: DatabaseConnection['kind']): string {
     : `no admin key yet: run \`${cli}\`, or restart with TALLY_ADMIN_KEY=<a long random secret>`;
 }
 
-bootstrap().catch((error: unknown) => {
-  // A bad setting or an unreachable database ends here: its message, which says how to fix
-  // it, and no stack trace. Anything else is a bug: its stack too.
-  if (error instanceof ConfigurationError) console.error(error.message);
-  else console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-  process.exit(1);
-});
+/** WEB_CONCURRENCY; a wrong environment is one process, whose bootstrap reports it. */
+function workerCount(): { count: number; graceMs: number } {
+  try {
+    const env = validateEnv(process.env);
+    return { count: env.WEB_CONCURRENCY, graceMs: env.SHUTDOWN_GRACE_MS };
+  } catch {
+    return { count: 1, graceMs: 0 };
+  }
+}
+
+const workers = cluster.isPrimary ? workerCount() : { count: 1, graceMs: 0 };
+if (workers.count > 1) runWorkers(workers.count, workers.graceMs);
+else start();
+
+function start(): void {
+  bootstrap().catch((error: unknown) => {
+    // A bad setting or an unreachable database ends here: its message, which says how to fix
+    // it, and no stack trace. Anything else is a bug: its stack too.
+    if (error instanceof ConfigurationError) console.error(error.message);
+    else console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  });
+}

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { DomainError, packageVersion } from '@tally/shared';
 import { Cli, CliUsageError, EXIT } from './cli-command';
+import { importCommand } from './commands/import.command';
 import { keysCommands } from './commands/keys.commands';
 import { ledgerCommands } from './commands/ledger.commands';
 import { migrationCommands } from './commands/migration.commands';
@@ -14,7 +15,7 @@ const HELP_HINT = '(add --help for usage)';
 function program(cli: Cli): Command {
   // Set before the commands are added: each subcommand inherits them.
   const root = new Command('npm run cli --')
-    .description('Tally on the command line: keys, accounts, credits, checks, and offline verification.')
+    .description('Tally on the command line: keys, accounts, credits, bulk import, checks, and offline verification.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError(HELP_HINT)
@@ -26,6 +27,7 @@ function program(cli: Cli): Command {
   migrationCommands(root, cli);
   keysCommands(root, cli);
   ledgerCommands(root, cli);
+  importCommand(root, cli);
   verifyReceiptCommand(root, cli);
   verifyProofCommand(root, cli);
   markRequired(root);

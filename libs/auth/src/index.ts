@@ -25,6 +25,7 @@ export { ControlAction } from './control-log/control-action.decorator';
 export type { ControlActionOptions } from './control-log/control-action.metadata';
 export { ControlLog, controlActor, type ControlRunOptions } from './control-log/control-log';
 export { ControlLogVerifier, type ControlLogReport } from './control-log/control-log-verifier';
+export { ControlLogChainer } from './control-log/control-log-chainer';
 export {
   type ControlActor,
   type ControlAction as ControlActionRecord,

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { OperationsObserver } from '@tally/shared';
 import { ClsService } from 'nestjs-cls';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
@@ -19,12 +21,18 @@ export function pgErrorCode(error: unknown): string | undefined {
  * Runs `work` again after a serialization failure or deadlock, a bounded number of times,
  * with a short random backoff; any other error goes straight to the caller.
  */
-export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+export async function retryOnConflict<T>(
+  work: () => Promise<T>,
+  attempts = 5,
+  onRetry?: (reason: 'serialization' | 'deadlock') => void,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
-      if (attempt >= attempts || !RETRYABLE.has(pgErrorCode(error) ?? '')) throw error;
+      const code = pgErrorCode(error) ?? '';
+      if (attempt >= attempts || !RETRYABLE.has(code)) throw error;
+      onRetry?.(code === '40P01' ? 'deadlock' : 'serialization');
       await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
     }
   }
@@ -42,7 +50,17 @@ export class UnitOfWork {
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly cls: ClsService,
     private readonly committed: CommittedEvents,
+    private readonly modules: ModuleRef,
   ) {}
+
+  /** Looked up when first needed: the observer (metrics) depends on this class, so it cannot be injected. */
+  private observer(): OperationsObserver | undefined {
+    try {
+      return this.modules.get(OperationsObserver, { strict: false });
+    } catch {
+      return undefined; // no observer in this application (the CLI)
+    }
+  }
 
   /** The entity manager of the current transaction, or the plain one outside any. */
   get tx(): EntityManager {
@@ -85,6 +103,10 @@ export class UnitOfWork {
         if (tx) this.committed.discard(tx);
       }
     };
-    return retryOnConflict(() => (this.cls.isActive() ? once() : this.cls.run(once)), attempts);
+    return retryOnConflict(
+      () => (this.cls.isActive() ? once() : this.cls.run(once)),
+      attempts,
+      (reason) => this.observer()?.transactionRetried(reason),
+    );
   }
 }

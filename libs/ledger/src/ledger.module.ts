@@ -2,10 +2,12 @@ import { Module } from '@nestjs/common';
 import { CreateAccountCommandHandler } from './commands/create-account/create-account.command-handler';
 import { ExpireHoldsCommandHandler } from './commands/expire-holds/expire-holds.command-handler';
 import { HoldExpirySweep } from './commands/expire-holds/hold-expiry.sweep';
+import { PostBatchCommandHandler } from './commands/post-batch/post-batch.command-handler';
 import { PostTransferCommandHandler } from './commands/post-transfer/post-transfer.command-handler';
 import { AdminAccountsController } from './http/admin-accounts.controller';
 import { BalanceAlertsController } from './http/balance-alerts.controller';
 import { CreditsController } from './http/credits.controller';
+import { TransferBatchController } from './http/transfer-batch/transfer-batch.controller';
 import { BalanceAlertStore } from './persistence/balance-alert-store';
 import { LedgerReader } from './persistence/ledger-reader';
 import { LedgerWriter } from './posting/ledger-writer';
@@ -15,7 +17,7 @@ import { LedgerVerifier } from './verify/ledger-verifier';
 import { VerifyRuns } from './verify/verify-runs';
 
 @Module({
-  controllers: [CreditsController, BalanceAlertsController, AdminAccountsController],
+  controllers: [CreditsController, TransferBatchController, BalanceAlertsController, AdminAccountsController],
   providers: [
     PostingEngine,
     OptimisticPoster,
@@ -25,6 +27,7 @@ import { VerifyRuns } from './verify/verify-runs';
     LedgerVerifier,
     VerifyRuns,
     PostTransferCommandHandler,
+    PostBatchCommandHandler,
     CreateAccountCommandHandler,
     ExpireHoldsCommandHandler,
     HoldExpirySweep,

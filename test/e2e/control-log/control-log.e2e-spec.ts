@@ -14,8 +14,8 @@ interface Entry {
   fields: Record<string, unknown>;
   outcome: 'ok' | 'rejected';
   error_code: string | null;
-  prev_hash: string;
-  hash: string;
+  prev_hash: string | null;
+  hash: string | null;
 }
 
 describe('control-action log (DSE §7.4)', () => {
@@ -263,7 +263,8 @@ describe('control-action log (DSE §7.4)', () => {
     // fundedClient's own key creation and mint were admin actions; the spend and webhook are not.
     expect(await since(before)).toEqual([]);
 
-    expect(await verify()).toEqual({ rows: Number(await lastSeq()), problems: [] });
+    const [{ n }] = await q<{ n: number }>(`SELECT count(*)::int AS n FROM control_log`);
+    expect(await verify()).toEqual({ rows: n, unchained: 0, problems: [] });
   });
 
   it('logs a refused action as rejected with its DSE code, and nothing of the action', async () => {
@@ -362,17 +363,64 @@ describe('control-action log (DSE §7.4)', () => {
     expect(await since(before)).toMatchObject([{ actor: { key_id: null, role: 'cli', subject: 'test' } }]);
   });
 
+  it('lets an unchained row get its hashes once, and nothing else change with them', async () => {
+    // A row in a transaction that never commits: the chainer cannot see it, the trigger acts alone.
+    const attempt = async (change: string) => {
+      const runner = t.dataSource.createQueryRunner();
+      await runner.startTransaction();
+      try {
+        const [{ seq }] = (await runner.query(
+          `INSERT INTO control_log (at, actor_role, actor_subject, action, fields, outcome)
+           VALUES (now(), 'cli', 'test', 'test.chain', '{}', 'ok') RETURNING seq::text AS seq`,
+        )) as { seq: string }[];
+        const hashes = `prev_hash = repeat('a', 64), hash = repeat('b', 64)`;
+        await runner.query(`UPDATE control_log SET ${hashes} WHERE seq = $1`, [seq]);
+        await runner.query(`UPDATE control_log SET ${change} WHERE seq = $1`, [seq]);
+      } finally {
+        await runner.rollbackTransaction();
+        await runner.release();
+      }
+    };
+    // The hashes once is what the chainer does; a second time, or any other column, is refused.
+    await expect(attempt(`hash = repeat('c', 64)`)).rejects.toThrow(/append-only/);
+    await expect(attempt(`prev_hash = NULL, hash = NULL`)).rejects.toThrow(/append-only/);
+    await expect(attempt(`outcome = 'rejected', error_code = 'DSE-008'`)).rejects.toThrow(/append-only/);
+    const runner = t.dataSource.createQueryRunner();
+    await runner.startTransaction();
+    try {
+      const [{ seq }] = (await runner.query(
+        `INSERT INTO control_log (at, actor_role, actor_subject, action, fields, outcome)
+         VALUES (now(), 'cli', 'test', 'test.chain', '{}', 'ok') RETURNING seq::text AS seq`,
+      )) as { seq: string }[];
+      await expect(
+        runner.query(
+          `UPDATE control_log SET fields = '{"x":1}', prev_hash = repeat('a', 64), hash = repeat('b', 64)
+                      WHERE seq = $1`,
+          [seq],
+        ),
+      ).rejects.toThrow(/append-only/);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+    // The rolled-back rows left their seqs unused: the chain goes on over the gap.
+    await ctx.newKey('client', ctx.name('c'));
+    expect(await verify()).toMatchObject({ unchained: 0, problems: [] });
+  });
+
   it('refuses UPDATE, DELETE and TRUNCATE; a tampered row fails verification naming its seq', async () => {
     await ctx.newKey('client', ctx.name('c'));
     await ctx.newKey('client', ctx.name('c'));
-    const [{ seq }] = await q<{ seq: string }>(`SELECT max(seq)::text AS seq FROM control_log`);
+    // The last two rows (seq has gaps where an action rolled back).
+    const [{ seq }, { seq: target }] = await q<{ seq: string }>(
+      `SELECT seq::text AS seq FROM control_log ORDER BY control_log.seq DESC LIMIT 2`,
+    );
     await expect(q(`UPDATE control_log SET outcome = 'ok' WHERE seq = $1`, [seq])).rejects.toThrow(/append-only/);
     await expect(q(`DELETE FROM control_log WHERE seq = $1`, [seq])).rejects.toThrow(/append-only/);
     await expect(q(`TRUNCATE control_log`)).rejects.toThrow(/append-only/);
     expect((await verify()).problems).toEqual([]);
 
     // As the database's owner can: switch the trigger off and change one row's fields.
-    const target = (BigInt(seq) - 1n).toString();
     await q(`ALTER TABLE control_log DISABLE TRIGGER control_log_append_only`);
     const [{ fields }] = await q<{ fields: string }>(`SELECT fields FROM control_log WHERE seq = $1`, [target]);
     try {
@@ -382,9 +430,7 @@ describe('control-action log (DSE §7.4)', () => {
       await q(`UPDATE control_log SET fields = $2 WHERE seq = $1`, [target, fields]);
       expect((await verify()).problems).toEqual([]);
       await q(`DELETE FROM control_log WHERE seq = $1`, [target]);
-      expect((await verify()).problems).toEqual([
-        `control log seq ${seq}: follows seq ${BigInt(target) - 1n}: a row is missing`,
-      ]);
+      expect((await verify()).problems).toEqual([`control log seq ${seq}: does not name the previous row's hash`]);
     } finally {
       await q(`ALTER TABLE control_log ENABLE TRIGGER control_log_append_only`);
     }
@@ -430,13 +476,16 @@ describe('control-action log: paging, filters and concurrency', () => {
       ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(40).fill(201));
+    // Verifying first chains what has committed (each replica's chainer would, within a moment).
+    const verified = await t.app.get(ControlLogVerifier).verify();
     const rows = (await list({ limit: 500 }).expect(200)).body.items as Entry[];
     expect(rows).toHaveLength(before + 40);
+    expect(verified).toEqual({ rows: rows.length, unchained: 0, problems: [] });
     rows.forEach((row, i) => {
-      expect(row.seq).toBe(String(i + 1));
+      expect(row.hash).toMatch(/^[0-9a-f]{64}$/);
+      if (i > 0) expect(BigInt(row.seq)).toBeGreaterThan(BigInt(rows[i - 1].seq));
       if (i > 0) expect(row.prev_hash).toBe(rows[i - 1].hash);
     });
-    expect(await t.app.get(ControlLogVerifier).verify()).toEqual({ rows: rows.length, problems: [] });
   });
 
   it('filters by action, actor key, outcome and time, in keyset pages', async () => {

@@ -266,6 +266,12 @@ describe('the OpenAPI document', () => {
       to: { account_type: 'provider', account_id: prover.name },
       amount: '0.25',
     });
+    await check('post', '/v1/credits/transfers/batch', '/v1/credits/transfers/batch', admin, {
+      items: [
+        { id: randomUUID(), kind: 'mint', account_type: 'user', account_id: client.name, amount: '1' },
+        { id: randomUUID(), kind: 'void', hold_id: randomUUID() }, // an unknown hold: a rejected outcome
+      ],
+    });
     const hold = await check('post', '/v1/credits/holds', '/v1/credits/holds', admin, {
       account_type: 'user',
       account_id: client.name,

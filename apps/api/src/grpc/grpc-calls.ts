@@ -8,6 +8,7 @@ import {
 } from '@grpc/grpc-js';
 import { ROLES_KEY, type Role } from '@tally/auth';
 import {
+  createValidationPipe,
   DEPRECATION_METADATA,
   ErrorCode,
   inIncomingSpan,
@@ -17,7 +18,6 @@ import {
 import { isUndecodable } from './dse-proto';
 import { ProtocolVersions } from '../operations/protocol-versions/protocol-versions';
 import { tracingStarted } from '../operations/tracing/tracing';
-import { createValidationPipe } from '../http/validation.pipe';
 import { type GrpcCaller, GrpcAuthenticator, MetadataHeaders } from './grpc-auth';
 import { asDomainError, toServiceError } from './grpc-errors';
 

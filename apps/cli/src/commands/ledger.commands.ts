@@ -189,7 +189,9 @@ export function ledgerCommands(program: Command, cli: Cli): void {
           const settlement = await app.get(SettlementVerifier).verify();
           console.log(`${settlement.batches} settlement batches holding ${settlement.transfers} transfers checked`);
           const control = await app.get(ControlLogVerifier).verify();
-          console.log(`${control.rows} control-log rows checked`);
+          console.log(
+            `${control.rows} control-log rows checked${control.unchained ? ` (${control.unchained} not chained yet)` : ''}`,
+          );
           const problems = [...report.problems, ...settlement.problems, ...control.problems];
           if (problems.length === 0) {
             console.log('ledger OK: every transfer balances, balances sum to zero, counters and hash chains match');

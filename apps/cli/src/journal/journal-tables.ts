@@ -20,6 +20,8 @@ export const JOURNAL_TABLES: readonly JournalTable[] = [
   { table: 'transfers', key: ['seq'] },
   { table: 'holds', key: ['id'] },
   { table: 'idempotency_keys', key: ['scope', 'key'] },
+  // The time of the last imported transfer: imports continue in order on the target.
+  { table: 'ledger_import_watermark', key: ['id'] },
   // A job's payload may be up to 10 MB: few to a page.
   { table: 'jobs', key: ['network_job_id'], page: 20 },
   { table: 'job_assignments', key: ['network_job_id', 'prover_id'] },

@@ -27,7 +27,7 @@ export class ControlActionInterceptor implements NestInterceptor {
     const action = {
       actor: controlActor(principal),
       action: meta.action,
-      fields: essentialFields(req.params, req.body, req.query),
+      fields: meta.fields ? meta.fields(req.body) : essentialFields(req.params, req.body, req.query),
     };
     // Subscribing again re-runs the pipes and handler: a transaction retried after a serialization failure.
     return from(

@@ -7,6 +7,8 @@ export interface ControlActionOptions {
   roles?: Role[];
   /** The route's refusals are recorded by the action itself (ledger postings): see ControlRunOptions. */
   keepsRejections?: boolean;
+  /** The fields the log keeps of the request's body, where the whole body is too big to keep (a batch). */
+  fields?: (body: unknown) => Record<string, unknown>;
 }
 
 export interface ControlActionMetadata extends ControlActionOptions {

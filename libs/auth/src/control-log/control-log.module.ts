@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ControlActionInterceptor } from './control-action.interceptor';
 import { ControlLog } from './control-log';
+import { ControlLogChainer } from './control-log-chainer';
 import { ControlLogRepository } from './control-log.repository';
 import { ControlLogVerifier } from './control-log-verifier';
 
@@ -10,7 +11,7 @@ import { ControlLogVerifier } from './control-log-verifier';
  */
 @Global()
 @Module({
-  providers: [ControlLogRepository, ControlLog, ControlLogVerifier, ControlActionInterceptor],
-  exports: [ControlLogRepository, ControlLog, ControlLogVerifier, ControlActionInterceptor],
+  providers: [ControlLogRepository, ControlLog, ControlLogChainer, ControlLogVerifier, ControlActionInterceptor],
+  exports: [ControlLogRepository, ControlLog, ControlLogChainer, ControlLogVerifier, ControlActionInterceptor],
 })
 export class ControlLogModule {}

@@ -2,15 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@tally/database';
 import { canonicalJson, Clock } from '@tally/shared';
 import {
+  type ChainedControlLogRow,
   CONTROL_LOG_GENESIS,
-  controlLogHash,
   type ControlAction,
   type ControlLogRow,
   type ControlOutcome,
 } from '../domain/control-log';
-
-/** Serialises appends across replicas for the rest of the transaction (one chain, no forks). */
-const CONTROL_LOG_LOCK = `hashtext('control_log')`;
 
 // ORDER BY names control_log.seq: the bare name would sort by this text column.
 const COLUMNS = `seq::text AS seq, at, actor_key_id AS "actorKeyId", actor_role AS "actorRole",
@@ -37,22 +34,12 @@ export class ControlLogRepository {
   ) {}
 
   /**
-   * Appends one row in the current transaction. The transaction-scoped advisory lock makes
-   * appends one at a time, and, read committed, the head read after it sees the row the
-   * previous holder committed; the lock is held until this transaction ends, so the row
-   * commits (or vanishes) together with the action.
+   * Appends one row in the current transaction, so it commits (or vanishes) together with
+   * the action. Its seq comes from a sequence and it is not chained yet (ControlLogChainer
+   * does that once it commits): appends take no lock, and actions do not wait for each other.
    */
   async append(action: ControlAction, outcome: ControlOutcome): Promise<ControlLogRow> {
-    const m = this.uow.tx;
-    await m.query(`SELECT pg_advisory_xact_lock(${CONTROL_LOG_LOCK})`);
-    const [head] = (await m.query(
-      `SELECT seq::text AS seq, hash FROM control_log ORDER BY control_log.seq DESC LIMIT 1`,
-    )) as {
-      seq: string;
-      hash: string;
-    }[];
-    const unhashed: Omit<ControlLogRow, 'hash'> = {
-      seq: (BigInt(head?.seq ?? '0') + 1n).toString(),
+    const row: Omit<ControlLogRow, 'seq'> = {
       at: this.clock.now(),
       actorKeyId: action.actor.keyId,
       actorRole: action.actor.role,
@@ -61,27 +48,15 @@ export class ControlLogRepository {
       fields: canonicalJson(action.fields),
       outcome: outcome.outcome,
       errorCode: outcome.outcome === 'rejected' ? outcome.code : null,
-      prevHash: head?.hash ?? CONTROL_LOG_GENESIS,
+      prevHash: null,
+      hash: null,
     };
-    const row: ControlLogRow = { ...unhashed, hash: controlLogHash(unhashed) };
-    await m.query(
-      `INSERT INTO control_log (seq, at, actor_key_id, actor_role, actor_subject, action, fields, outcome, error_code, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [
-        row.seq,
-        row.at,
-        row.actorKeyId,
-        row.actorRole,
-        row.actorSubject,
-        row.action,
-        row.fields,
-        row.outcome,
-        row.errorCode,
-        row.prevHash,
-        row.hash,
-      ],
+    const [{ seq }] = await this.uow.prepared<{ seq: string }>(
+      `INSERT INTO control_log (at, actor_key_id, actor_role, actor_subject, action, fields, outcome, error_code)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq::text AS seq`,
+      [row.at, row.actorKeyId, row.actorRole, row.actorSubject, row.action, row.fields, row.outcome, row.errorCode],
     );
-    return row;
+    return { seq, ...row };
   }
 
   /** Rows in seq order (the chain's), filtered. */
@@ -107,17 +82,54 @@ export class ControlLogRepository {
     return rows.map(normalise);
   }
 
-  /** A page of the whole chain after `afterSeq`, for verification. */
-  async chainPage(afterSeq: string, limit: number): Promise<ControlLogRow[]> {
+  /** A page of the chained rows after `afterSeq`, for verification. */
+  async chainPage(afterSeq: string, limit: number): Promise<ChainedControlLogRow[]> {
     const rows = (await this.uow.tx.query(
-      `SELECT ${COLUMNS} FROM control_log WHERE seq > $1 ORDER BY control_log.seq LIMIT $2`,
+      `SELECT ${COLUMNS} FROM control_log WHERE seq > $1 AND hash IS NOT NULL ORDER BY control_log.seq LIMIT $2`,
       [afterSeq, limit],
+    )) as ChainedControlLogRow[];
+    return rows.map(normalise);
+  }
+
+  /** The rows not chained yet: how many, the lowest seq among them, the highest seq of all. */
+  async unchained(): Promise<{ count: number; minSeq: string | null; maxSeq: string }> {
+    const [row] = (await this.uow.tx.query(
+      `SELECT count(*)::int AS count, min(seq)::text AS "minSeq",
+              (SELECT COALESCE(max(seq), 0)::text FROM control_log) AS "maxSeq"
+       FROM control_log WHERE hash IS NULL`,
+    )) as { count: number; minSeq: string | null; maxSeq: string }[];
+    return row;
+  }
+
+  /** The last chained row (the genesis before the first), in the current transaction. */
+  async chainHead(): Promise<{ seq: string; hash: string }> {
+    const [head] = (await this.uow.tx.query(
+      `SELECT seq::text AS seq, hash FROM control_log WHERE hash IS NOT NULL ORDER BY control_log.seq DESC LIMIT 1`,
+    )) as { seq: string; hash: string }[];
+    return head ?? { seq: '0', hash: CONTROL_LOG_GENESIS };
+  }
+
+  /** Unchained rows after `afterSeq` up to `upToSeq`, in seq order, at most `limit`. */
+  async unchainedPage(afterSeq: string, upToSeq: string, limit: number): Promise<ControlLogRow[]> {
+    const rows = (await this.uow.tx.query(
+      `SELECT ${COLUMNS} FROM control_log WHERE hash IS NULL AND seq > $1 AND seq <= $2
+       ORDER BY control_log.seq LIMIT $3`,
+      [afterSeq, upToSeq, limit],
     )) as ControlLogRow[];
     return rows.map(normalise);
+  }
+
+  /** Writes the hashes of rows just chained (the trigger lets only an unchained row's hashes change). */
+  async setHashes(rows: ChainedControlLogRow[]): Promise<void> {
+    await this.uow.tx.query(
+      `UPDATE control_log c SET prev_hash = u.p, hash = u.h
+       FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(s, p, h) WHERE c.seq = u.s AND c.hash IS NULL`,
+      [rows.map((r) => r.seq), rows.map((r) => r.prevHash), rows.map((r) => r.hash)],
+    );
   }
 }
 
 /** char(64) columns come back as they went in; the driver gives `at` as a Date (PGlite too). */
-function normalise(row: ControlLogRow): ControlLogRow {
+function normalise<R extends ControlLogRow>(row: R): R {
   return { ...row, at: row.at instanceof Date ? row.at : new Date(row.at) };
 }

@@ -1,14 +1,15 @@
 import { canonicalJson, sha256Hex } from '@tally/shared';
 import {
+  chainRows,
   CONTROL_LOG_GENESIS,
   controlLogHash,
-  type ControlLogRow,
+  type ChainedControlLogRow,
   essentialFields,
   firstBrokenLink,
 } from './control-log';
 
-function chain(n: number): ControlLogRow[] {
-  const rows: ControlLogRow[] = [];
+function chain(n: number): ChainedControlLogRow[] {
+  const rows: ChainedControlLogRow[] = [];
   let prevHash = CONTROL_LOG_GENESIS;
   for (let i = 1; i <= n; i++) {
     const row = {
@@ -56,13 +57,26 @@ describe('control log chain', () => {
     expect(firstBrokenLink(rows.slice(3), rows[2])).toBeNull();
   });
 
+  it('chains unchained rows after a head, gaps in seq and all, as verification recomputes them', () => {
+    const rows = chain(5);
+    const unchained = [rows[3], rows[4]].map((r, i) => ({ ...r, seq: String(7 + 2 * i), prevHash: null, hash: null }));
+    const chained = chainRows(unchained, rows[2]);
+    expect(chained[0].prevHash).toBe(rows[2].hash);
+    expect(chained[1].prevHash).toBe(chained[0].hash);
+    expect(firstBrokenLink([...rows.slice(0, 3), ...chained], genesis)).toBeNull();
+    expect(firstBrokenLink([chained[0], chained[0]], rows[2])).toEqual({
+      seq: '7',
+      why: 'follows seq 7: out of order',
+    });
+  });
+
   it('names the first row that was changed, removed or relinked', () => {
     const changed = chain(5);
     changed[2] = { ...changed[2], fields: '{"body":{"amount":"300"}}' };
     expect(firstBrokenLink(changed, genesis)).toEqual({ seq: '3', why: 'its hash does not match its contents' });
 
     const removed = chain(5).filter((r) => r.seq !== '2');
-    expect(firstBrokenLink(removed, genesis)).toEqual({ seq: '3', why: 'follows seq 1: a row is missing' });
+    expect(firstBrokenLink(removed, genesis)).toEqual({ seq: '3', why: "does not name the previous row's hash" });
 
     // A rewritten row with a fresh hash still breaks the link of the row after it.
     const rewritten = chain(5);

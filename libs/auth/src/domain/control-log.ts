@@ -3,8 +3,10 @@ import type { Role } from './role';
 
 /**
  * The control-action log (DSE §7.4): who did what, with which essential fields, and how it
- * ended. Rows form one hash chain: each row's hash covers its own fields and the previous
- * row's hash, so a changed, removed or reordered row breaks every hash after it.
+ * ended. Rows form one hash chain in seq order: each row's hash covers its own fields and the
+ * previous row's hash, so a changed, removed or reordered row breaks every hash after it. A
+ * row is written with its action and chained shortly after (ControlLogChainer); seq ascends
+ * with gaps (an action that rolled back leaves its number unused).
  */
 
 /** Who acted: an API key (its id, role and subject), or an operator at the CLI (no key). */
@@ -23,7 +25,7 @@ export interface ControlAction {
   fields: Record<string, unknown>;
 }
 
-/** One row as stored; `fields` is canonical JSON text (what the hash covers). */
+/** One row as stored; `fields` is canonical JSON text (what the hash covers); no hashes until chained. */
 export interface ControlLogRow {
   seq: string;
   at: Date;
@@ -34,9 +36,12 @@ export interface ControlLogRow {
   fields: string;
   outcome: 'ok' | 'rejected';
   errorCode: string | null;
-  prevHash: string;
-  hash: string;
+  prevHash: string | null;
+  hash: string | null;
 }
+
+/** A row with its place in the chain. */
+export type ChainedControlLogRow = ControlLogRow & { prevHash: string; hash: string };
 
 /** The previous hash of the first row. */
 export const CONTROL_LOG_GENESIS = '0'.repeat(64);
@@ -77,7 +82,7 @@ export function essentialFields(params: unknown, body: unknown, query?: unknown)
 }
 
 /** The hash of a row: SHA-256 of the canonical JSON of every column but the hash itself. */
-export function controlLogHash(row: Omit<ControlLogRow, 'hash'>): string {
+export function controlLogHash(row: Omit<ChainedControlLogRow, 'hash'>): string {
   return sha256Hex(
     canonicalJson({
       seq: row.seq,
@@ -92,19 +97,29 @@ export function controlLogHash(row: Omit<ControlLogRow, 'hash'>): string {
   );
 }
 
+/** `rows` (unchained, in seq order) chained after `head`: each names the one before. */
+export function chainRows(rows: ControlLogRow[], head: { hash: string }): ChainedControlLogRow[] {
+  let prevHash = head.hash;
+  return rows.map((row) => {
+    const hash = controlLogHash({ ...row, prevHash });
+    const chained = { ...row, prevHash, hash };
+    prevHash = hash;
+    return chained;
+  });
+}
+
 /**
- * Walks rows in seq order from `head` (the hash and seq before the first row given) and
- * returns the seq of the first row whose link or hash does not recompute, or null.
+ * Walks chained rows in seq order from `head` (the hash and seq before the first row given)
+ * and returns the seq of the first row whose link or hash does not recompute, or null. A
+ * removed row shows as the next row's link: it names the removed row's hash.
  */
 export function firstBrokenLink(
-  rows: ControlLogRow[],
+  rows: ChainedControlLogRow[],
   head: { seq: string; hash: string },
 ): { seq: string; why: string } | null {
   let prev = head;
   for (const row of rows) {
-    if (BigInt(row.seq) !== BigInt(prev.seq) + 1n) {
-      return { seq: row.seq, why: `follows seq ${prev.seq}: a row is missing` };
-    }
+    if (BigInt(row.seq) <= BigInt(prev.seq)) return { seq: row.seq, why: `follows seq ${prev.seq}: out of order` };
     if (row.prevHash !== prev.hash) return { seq: row.seq, why: "does not name the previous row's hash" };
     if (controlLogHash(row) !== row.hash) return { seq: row.seq, why: 'its hash does not match its contents' };
     prev = row;

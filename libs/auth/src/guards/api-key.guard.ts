@@ -30,6 +30,9 @@ type Access = { public: true; throttled: boolean } | { public: false; roles: rea
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
+  /** Each route's access, by handler then class: decorators are fixed once the app is built. */
+  private readonly accessOf = new WeakMap<object, WeakMap<object, Access>>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly authenticator: CredentialAuthenticator,
@@ -82,9 +85,19 @@ export class ApiKeyGuard implements CanActivate {
     return true;
   }
 
-  /** The most specific declaration wins: the handler's @Public/@Roles, else the class's. */
   private access(context: ExecutionContext): Access {
-    for (const target of [context.getHandler(), context.getClass()]) {
+    const handler = context.getHandler();
+    const cls = context.getClass();
+    let byClass = this.accessOf.get(handler);
+    if (!byClass) this.accessOf.set(handler, (byClass = new WeakMap()));
+    let access = byClass.get(cls);
+    if (!access) byClass.set(cls, (access = this.declaredAccess(handler, cls)));
+    return access;
+  }
+
+  /** The most specific declaration wins: the handler's @Public/@Roles, else the class's. */
+  private declaredAccess(handler: object, cls: object): Access {
+    for (const target of [handler, cls] as (() => unknown)[]) {
       const open = this.reflector.get<true | 'throttled' | undefined>(PUBLIC_KEY, target);
       if (open) return { public: true, throttled: open === 'throttled' };
       const roles = this.reflector.get<Role[] | undefined>(ROLES_KEY, target);

@@ -34,16 +34,8 @@ export interface OutboxProbe {
 export class OutboxFeed {
   constructor(private readonly dataSource: DataSource) {}
 
-  async probe(): Promise<OutboxProbe> {
-    const [row] = await prepared<{ max_id: string; writers: string[] }>(
-      this.dataSource,
-      `SELECT COALESCE((SELECT max(id) FROM outbox), 0)::text AS max_id,
-              ARRAY(SELECT DISTINCT l.virtualtransaction FROM pg_locks l
-                    WHERE l.locktype = 'relation' AND l.relation = 'outbox'::regclass
-                      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                      AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid()) AS writers`,
-    );
-    return { maxId: row.max_id, writers: row.writers };
+  probe(): Promise<OutboxProbe> {
+    return probeInsertOrder(this.dataSource, 'outbox', 'id');
   }
 
   /**
@@ -66,4 +58,21 @@ export class OutboxFeed {
       [range.after, range.upTo, range.limit, types ? [...types] : null],
     );
   }
+}
+
+/**
+ * The probe of any table whose ids are drawn at insert from a sequence (the outbox, the
+ * control log): its highest committed id and the transactions holding its write lock.
+ * `table` and `column` are fixed names from the caller's code, never input.
+ */
+export async function probeInsertOrder(dataSource: DataSource, table: string, column: string): Promise<OutboxProbe> {
+  const [row] = await prepared<{ max_id: string; writers: string[] }>(
+    dataSource,
+    `SELECT COALESCE((SELECT max(${column}) FROM ${table}), 0)::text AS max_id,
+            ARRAY(SELECT DISTINCT l.virtualtransaction FROM pg_locks l
+                  WHERE l.locktype = 'relation' AND l.relation = '${table}'::regclass
+                    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid()) AS writers`,
+  );
+  return { maxId: row.max_id, writers: row.writers };
 }

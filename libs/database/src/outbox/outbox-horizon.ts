@@ -1,4 +1,4 @@
-import { OutboxFeed } from './outbox-feed';
+import type { OutboxProbe } from './outbox-feed';
 
 /** Probes kept while a long transaction holds the horizon back (dropping one only delays). */
 const MAX_PROBES = 1000;
@@ -8,12 +8,13 @@ const MAX_PROBES = 1000;
  * (OutboxFeed.probe) and answers the highest probed id whose writers have all finished
  * since, so every id up to it is committed or rolled back for good (undefined until the
  * first such probe). Readers that follow the outbox in id order (live streams, the webhook
- * follower) read only up to it and so never skip a row that commits late.
+ * follower) read only up to it and so never skip a row that commits late. Any table whose
+ * ids are drawn at insert is followed the same way (probeInsertOrder): the control log's chainer.
  */
 export class OutboxHorizon {
   private probes: { maxId: bigint; writers: string[] }[] = [];
 
-  constructor(private readonly feed: OutboxFeed) {}
+  constructor(private readonly feed: { probe(): Promise<OutboxProbe> }) {}
 
   async settle(): Promise<bigint | undefined> {
     const probe = await this.feed.probe();

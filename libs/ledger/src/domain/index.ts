@@ -7,3 +7,4 @@ export * from './ledger-rejection';
 export * from './posting-rules';
 export * from './balance-alert';
 export * from './hash-chain';
+export * from './linked-chains';

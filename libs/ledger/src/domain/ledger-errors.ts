@@ -12,11 +12,18 @@ const REJECTION_CODES: Record<RejectionReason, ErrorCode> = {
   'hold-expired': ErrorCode.IllegalTransition,
   'capture-exceeds-hold': ErrorCode.CostCeilingExceeded,
   'beyond-int64': ErrorCode.InvalidRequest,
+  'import-out-of-order': ErrorCode.InvalidRequest,
+  'id-already-used': ErrorCode.IdempotencyConflict,
+  linked_event_failed: ErrorCode.IllegalTransition,
+  linked_event_chain_open: ErrorCode.InvalidRequest,
 };
+
+/** The DSE code a rejection answers with. */
+export const rejectionCode = (r: LedgerRejection): ErrorCode => REJECTION_CODES[r.reason];
 
 /** A rejection as the domain error it leaves the service as. */
 export function rejectionError(r: LedgerRejection): DomainError {
-  const code = REJECTION_CODES[r.reason];
+  const code = rejectionCode(r);
   return code === ErrorCode.NotFound ? new NotFoundError(r.detail) : new DomainError(code, r.detail);
 }
 

@@ -20,6 +20,14 @@ export const REJECTION_REASONS = [
   'capture-exceeds-hold',
   /** The amount, or an account's running totals after it, would leave the int64 range. */
   'beyond-int64',
+  /** An imported transfer dated before the last imported one (history is imported in order). */
+  'import-out-of-order',
+  /** A client-chosen transfer id that another transfer already has. */
+  'id-already-used',
+  /** Another item of its linked chain failed, so none of the chain posted. */
+  'linked_event_failed',
+  /** Its linked chain was still open at the end of the batch (the last item was linked). */
+  'linked_event_chain_open',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 

@@ -36,6 +36,8 @@ export interface LedgerState<A extends LedgerAccount = LedgerAccount> {
   byRef: Map<string, string>;
   holds: Map<string, HoldState>;
   now: Date;
+  /** The time of the last imported transfer, where the batch imports any (they go in order). */
+  importedUntil?: Date | null;
 }
 
 /** One leg as applied: the account it moved and that account's counters right after it. */
@@ -111,6 +113,12 @@ type UnresolvedLeg = { ref?: AccountRef; account?: string; side: Side; phase: Ph
  */
 export function decidePosting<A extends LedgerAccount>(r: PostingRequest, state: LedgerState<A>): PostingDecision {
   const { accounts, byRef, holds } = state;
+  if (r.createdAt && state.importedUntil && r.createdAt < state.importedUntil) {
+    const last = state.importedUntil.toISOString();
+    return {
+      rejected: rejection('import-out-of-order', `created_at is earlier than the last imported transfer's (${last})`),
+    };
+  }
   let legs: UnresolvedLeg[];
   let hold: HoldState | undefined;
   if (r.kind === 'capture' || r.kind === 'void' || r.kind === 'expire') {
@@ -200,6 +208,7 @@ export function decidePosting<A extends LedgerAccount>(r: PostingRequest, state:
     moveCounters(a, l);
     return { ...l, after: countersOf(a) };
   });
+  if (r.createdAt) state.importedUntil = r.createdAt;
   const accepted: AcceptedPosting = { amount, holdId: hold?.id ?? (r.kind === 'hold' ? r.id : null), legs: applied };
   if (r.kind === 'hold') {
     const placed: HoldState = {

@@ -42,6 +42,10 @@ export interface References {
 export type PostingRequest = References & {
   id: string;
   idempotency?: Idempotency;
+  /** Chained to the next request of its batch: the chain posts whole or not at all (see linked-chains). */
+  linked?: boolean;
+  /** An imported transfer's own time (migrated history): no earlier than the last imported one. */
+  createdAt?: Date;
 } & (
     | { kind: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer'; legs: Leg[] }
     | { kind: 'hold'; from: AccountRef; to: AccountRef; amount: bigint; expiresAt?: Date }

@@ -28,17 +28,12 @@ import {
   accountRef,
   AccountRef,
   balanceOf,
-  ESCROW,
-  ISSUANCE,
-  isBalanced,
-  Leg,
   PLATFORM,
   PostingRequest,
   providerAccount,
   simpleLegs,
   TRANSFER_KINDS,
   TransferKind,
-  UNBALANCED_DETAIL,
   userAccount,
 } from '../domain';
 import { CreateAccountCommand } from '../commands/create-account/create-account.command';
@@ -46,7 +41,6 @@ import { PostTransferCommand } from '../commands/post-transfer/post-transfer.com
 import { LedgerReader } from '../persistence/ledger-reader';
 import {
   AccountQueryDto,
-  AccountRefDto,
   CaptureHoldRequestDto,
   CreateAccountRequestDto,
   ListHoldsQueryDto,
@@ -67,11 +61,10 @@ import {
   TransferResponseDto,
 } from './dto/credits.response.dto';
 import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.decorator';
+import { captureRequest, holdRequest, mintRequest, transferRequest, voidRequest } from './posting-requests';
 import { presentAccount, presentBalance, presentHold, presentPosting, presentTransfer } from './transfer.presenter';
 
 const RECENT_TRANSACTIONS = 20;
-
-const refOf = (dto: AccountRefDto): AccountRef => accountRef(dto.account_type, dto.account_id);
 
 /** The account a client or prover key may see: its own user or provider account. */
 function ownAccount(p: Principal): AccountRef | undefined {
@@ -127,16 +120,8 @@ export class CreditsController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    const to = accountRef(dto.account_type, dto.account_id);
-    const amount = parseAmount(dto.amount);
-    return this.post(req, res, principal, key, (id) => ({
-      id,
-      kind: 'mint',
-      legs: simpleLegs(ISSUANCE, to, amount),
-      memo: dto.memo,
-      metadata: dto.metadata,
-      jobId: dto.job_id,
-    }));
+    const request = mintRequest('', dto); // refused here if malformed, before its key is claimed
+    return this.post(req, res, principal, key, (id) => ({ ...request, id }));
   }
 
   @Post('spend')
@@ -217,15 +202,8 @@ export class CreditsController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    const legs = transferLegs(dto);
-    return this.post(req, res, principal, key, (id) => ({
-      id,
-      kind: 'transfer',
-      legs,
-      memo: dto.memo,
-      metadata: dto.metadata,
-      jobId: dto.job_id,
-    }));
+    const request = transferRequest('', dto);
+    return this.post(req, res, principal, key, (id) => ({ ...request, id }));
   }
 
   @Post('accounts')
@@ -274,22 +252,8 @@ export class CreditsController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    const amount = parseAmount(dto.amount);
-    const from = accountRef(dto.account_type, dto.account_id);
-    const expiresAt = dto.expires_in_seconds
-      ? new Date(this.clock.now().getTime() + dto.expires_in_seconds * 1000)
-      : undefined;
-    return this.post(req, res, principal, key, (id) => ({
-      id,
-      kind: 'hold',
-      from,
-      to: ESCROW,
-      amount,
-      expiresAt,
-      memo: dto.memo,
-      metadata: dto.metadata,
-      jobId: dto.job_id,
-    }));
+    const request = holdRequest('', dto, this.clock.now());
+    return this.post(req, res, principal, key, (id) => ({ ...request, id }));
   }
 
   @Post('holds/:hold_id/capture')
@@ -310,9 +274,8 @@ export class CreditsController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    const amount = parseAmount(dto.amount); // > 0: releasing all of it is a void
-    const to = dto.to ? refOf(dto.to) : PLATFORM;
-    return this.post(req, res, principal, key, (id) => ({ id, kind: 'capture', holdId, amount, to }));
+    const request = captureRequest('', holdId, dto);
+    return this.post(req, res, principal, key, (id) => ({ ...request, id }));
   }
 
   @Post('holds/:hold_id/void')
@@ -330,7 +293,7 @@ export class CreditsController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    return this.post(req, res, principal, key, (id) => ({ id, kind: 'void', holdId }));
+    return this.post(req, res, principal, key, (id) => voidRequest(id, holdId));
   }
 
   @Get('holds/:hold_id')
@@ -485,27 +448,6 @@ export class CreditsController {
     if (!visible) throw new NotFoundError(`no transaction ${id}`);
     return presentTransfer(transfer);
   }
-}
-
-function transferLegs(dto: TransferRequestDto): Leg[] {
-  const simple = dto.from !== undefined || dto.to !== undefined || dto.amount !== undefined;
-  if (simple === (dto.entries !== undefined)) {
-    throw new InvalidRequestError('give either from, to and amount, or entries');
-  }
-  if (simple) {
-    if (!dto.from || !dto.to || dto.amount === undefined) {
-      throw new InvalidRequestError('from, to and amount are all required');
-    }
-    return simpleLegs(refOf(dto.from), refOf(dto.to), parseAmount(dto.amount));
-  }
-  const legs: Leg[] = dto.entries!.map((e, i) => ({
-    account: refOf(e),
-    side: e.side === 'debit' ? 'D' : 'C',
-    amount: parseAmount(e.amount, `entries[${i}].amount`),
-  }));
-  // Refused before its Idempotency-Key is claimed, like any malformed request (the ledger refuses it too).
-  if (!isBalanced(legs)) throw new InvalidRequestError(UNBALANCED_DETAIL);
-  return legs;
 }
 
 /** A hold page cursor: the last hold's created_at (to the microsecond, as stored) and id. */

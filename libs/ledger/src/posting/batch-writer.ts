@@ -11,6 +11,7 @@ import {
   legText,
   nextHead,
   type HoldState,
+  type LedgerRejection,
   type LedgerState,
   type Phase,
   type PostingRequest,
@@ -35,6 +36,8 @@ export interface VersionGuard {
 export class BatchWriter {
   transfers: TransferView[] = [];
   private requests: PostingRequest[] = [];
+  /** An imported transfer's own time (its entries' too); null: the statement's now(). */
+  private importedAt: (Date | null)[] = [];
   private entries: {
     transfer: TransferView;
     leg: number;
@@ -82,11 +85,12 @@ export class BatchWriter {
       prover_id: r.proverId ?? null,
       memo: r.memo ?? null,
       metadata: r.metadata ?? null,
-      created_at: state.now.toISOString(),
+      created_at: (r.createdAt ?? state.now).toISOString(),
       entries: [],
     };
     this.transfers.push(transfer);
     this.requests.push(r);
+    this.importedAt.push(r.createdAt ?? null);
 
     // Each account's version moves once per transfer, and its hash chain by this transfer's legs.
     const legsByAccount = new Map<string, string[]>();
@@ -124,6 +128,13 @@ export class BatchWriter {
     return transfer;
   }
 
+  /** Records a refusal decided outside the rules' own check (a linked chain's), under its key. */
+  reject(r: PostingRequest, why: LedgerRejection): PostingResult {
+    const result: PostingResult = { outcome: 'rejected', rejection: why };
+    if (r.idempotency) this.recordOutcome(r.idempotency, result);
+    return result;
+  }
+
   private recordOutcome(idem: { scope: string; key: string; requestHash: string }, result: PostingResult): void {
     this.outcomes.push({
       scope: idem.scope,
@@ -157,7 +168,9 @@ export class BatchWriter {
    * locked only for this statement and the commit, so a hot account's lock is held as
    * briefly as the database allows, however busy this process is.
    *
-   * With a guard (no locks taken before), the statement also checks that every account
+   * With `keys` 'insert' (and always with a guard) the idempotency keys are inserted here with
+   * their outcomes, not updated from claims: a key another transaction took meanwhile fails
+   * the statement (TL001). With a guard (no locks taken before), the statement also checks that every account
    * the batch read still has the version it was computed from, and claims the batch's
    * idempotency keys; if any account moved or any key is taken, it fails as a whole
    * (SQLSTATE TL001, or a unique or check violation) and writes nothing. Returns the
@@ -168,6 +181,7 @@ export class BatchWriter {
     m: EntityManager,
     accounts: Map<string, AccountState>,
     guard?: VersionGuard,
+    keys: 'claimed' | 'insert' = guard ? 'insert' : 'claimed',
   ): Promise<{ now?: Date; events: OutboxRecord[] }> {
     if (this.transfers.length === 0 && this.outcomes.length === 0) return { events: [] };
     // A hold placed and resolved in the same batch is inserted with its final state.
@@ -222,29 +236,34 @@ export class BatchWriter {
                    -- Guarded: only once every account is updated (and so locked), and none had moved.
                    ${guard ? `WHERE (SELECT count(*) FROM acc) = ${p(touched.length)}` : ''}) x),
        tr AS (
-         INSERT INTO transfers (id, seq, kind, amount, hold_id, job_id, prover_id, memo, metadata, idempotency_key)
-         SELECT u.id, s.seq, u.kind, u.amount, u.hold_id, u.job_id, u.prover_id, u.memo, u.metadata, u.idem
+         INSERT INTO transfers (id, seq, kind, amount, hold_id, job_id, prover_id, memo, metadata, idempotency_key,
+                                created_at)
+         SELECT u.id, s.seq, u.kind, u.amount, u.hold_id, u.job_id, u.prover_id, u.memo, u.metadata, u.idem,
+                coalesce(u.at, now())
          FROM unnest(${p(t.map((x) => x.id))}::uuid[],
                               ${p(t.map((x) => x.kind))}::varchar[], ${p(t.map((x) => x.amount))}::bigint[],
                               ${p(t.map((x) => x.hold_id))}::uuid[], ${p(t.map((x) => x.job_id))}::varchar[],
                               ${p(t.map((x) => x.prover_id))}::varchar[], ${p(t.map((x) => x.memo))}::varchar[],
                               ${p(t.map((x) => (x.metadata ? JSON.stringify(x.metadata) : null)))}::jsonb[],
-                              ${p(this.requests.map((r) => r.idempotency?.key ?? null))}::varchar[])
-              WITH ORDINALITY AS u(id, kind, amount, hold_id, job_id, prover_id, memo, metadata, idem, i)
+                              ${p(this.requests.map((r) => r.idempotency?.key ?? null))}::varchar[],
+                              ${p(this.importedAt.map((d) => d?.toISOString() ?? null))}::timestamptz[])
+              WITH ORDINALITY AS u(id, kind, amount, hold_id, job_id, prover_id, memo, metadata, idem, at, i)
          JOIN s USING (i)
          RETURNING 1),
        en AS (
          INSERT INTO entries (transfer_id, transfer_seq, leg, account_id, side, phase, amount, posted_debits_after,
-                              posted_credits_after, pending_debits_after, pending_credits_after, version_after, hash)
-         SELECT t, s.seq, l, a, sd, ph, am, pd, pc, nd, nc, v, decode(h, 'hex')
+                              posted_credits_after, pending_debits_after, pending_credits_after, version_after, hash,
+                              created_at)
+         SELECT t, s.seq, l, a, sd, ph, am, pd, pc, nd, nc, v, decode(h, 'hex'), coalesce(at, now())
          FROM unnest(${p(e.map((x) => x.transfer.id))}::uuid[], ${p(e.map((x) => ordinal.get(x.transfer)))}::bigint[],
                      ${p(e.map((x) => x.leg))}::smallint[], ${p(e.map((x) => x.account))}::bigint[],
                      ${p(e.map((x) => x.side))}::char[], ${p(e.map((x) => x.phase))}::varchar[],
                      ${p(e.map((x) => x.amount.toString()))}::bigint[], ${p(e.map((x) => x.after.postedDebits.toString()))}::bigint[],
                      ${p(e.map((x) => x.after.postedCredits.toString()))}::bigint[], ${p(e.map((x) => x.after.pendingDebits.toString()))}::bigint[],
                      ${p(e.map((x) => x.after.pendingCredits.toString()))}::bigint[], ${p(e.map((x) => x.version.toString()))}::bigint[],
-                     ${p(e.map((x) => x.hash.toString('hex')))}::text[])
-              AS u(t, i, l, a, sd, ph, am, pd, pc, nd, nc, v, h)
+                     ${p(e.map((x) => x.hash.toString('hex')))}::text[],
+                     ${p(e.map((x) => this.importedAt[ordinal.get(x.transfer)! - 1]?.toISOString() ?? null))}::timestamptz[])
+              AS u(t, i, l, a, sd, ph, am, pd, pc, nd, nc, v, h, at)
          JOIN s USING (i)
          RETURNING 1),
        ob AS (
@@ -273,7 +292,7 @@ export class BatchWriter {
               AS u(id, st, c, b)
          WHERE holds.id = u.id RETURNING 1),
        ik AS (${
-         guard
+         keys === 'insert'
            ? // Claimed here: a key already taken (a replay, or a request in flight elsewhere) is a conflict.
              `INSERT INTO idempotency_keys (scope, key, request_hash, outcome, transfer_id, rejection)
               SELECT * FROM unnest(${p(o.map((x) => x.scope))}::varchar[], ${p(o.map((x) => x.key))}::varchar[],
@@ -290,7 +309,9 @@ export class BatchWriter {
                 guard
                   ? `ledger_batch_current((SELECT count(*) FROM acc) = ${p(touched.length)}
                        AND (SELECT n FROM ro) = ${p(untouched.length)} AND (SELECT count(*) FROM ik) = ${p(o.length)})`
-                  : 'true'
+                  : keys === 'insert'
+                    ? `ledger_batch_current((SELECT count(*) FROM ik) = ${p(o.length)})`
+                    : 'true'
               } AS current,
               (SELECT count(*) FROM acc) + (SELECT count(*) FROM tr) + (SELECT count(*) FROM en) + (SELECT count(*) FROM ob)
             + (SELECT count(*) FROM nh) + (SELECT count(*) FROM rh) + (SELECT count(*) FROM ik) AS written`,

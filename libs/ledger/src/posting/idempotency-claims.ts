@@ -10,25 +10,32 @@ const keyOf = (i: { scope: string; key: string }) => `${i.scope}\u0000${i.key}`;
  * transaction holds makes this INSERT wait for that transaction, so one key settles once
  * across replicas. Fills `results` for the requests answered so; returns the indexes of the
  * requests still to post (a key repeated within the batch posts once: see answerRepeatedKeys).
+ *
+ * With `claim` false, the keys are only looked up: the batch's write then inserts them
+ * with their outcomes, and fails whole if another transaction took one meanwhile (one
+ * write per key instead of a claim and an update, for batches of thousands).
  */
 export async function claimIdempotencyKeys(
   m: EntityManager,
   requests: PostingRequest[],
   results: (PostingResult | undefined)[],
+  claim = true,
 ): Promise<number[]> {
   const keyed = requests.map((r, i) => ({ r, i })).filter(({ r }) => r.idempotency);
   if (keyed.length === 0) return requests.map((_, i) => i);
-  const claimed: { scope: string; key: string }[] = await prepared(
-    m,
-    `INSERT INTO idempotency_keys (scope, key, request_hash, outcome)
-     SELECT s, k, h, 'claimed' FROM unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS u(s, k, h)
-     ON CONFLICT DO NOTHING RETURNING scope, key`,
-    [
-      keyed.map(({ r }) => r.idempotency!.scope),
-      keyed.map(({ r }) => r.idempotency!.key),
-      keyed.map(({ r }) => r.idempotency!.requestHash),
-    ],
-  );
+  const claimed: { scope: string; key: string }[] = claim
+    ? await prepared(
+        m,
+        `INSERT INTO idempotency_keys (scope, key, request_hash, outcome)
+         SELECT s, k, h, 'claimed' FROM unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS u(s, k, h)
+         ON CONFLICT DO NOTHING RETURNING scope, key`,
+        [
+          keyed.map(({ r }) => r.idempotency!.scope),
+          keyed.map(({ r }) => r.idempotency!.key),
+          keyed.map(({ r }) => r.idempotency!.requestHash),
+        ],
+      )
+    : [];
   const claimedKeys = new Set(claimed.map(keyOf));
   const earlier = keyed.filter(({ r }) => !claimedKeys.has(keyOf(r.idempotency!)));
   if (earlier.length > 0) {
@@ -47,7 +54,9 @@ export async function claimIdempotencyKeys(
     );
     const byKey = new Map(rows.map((row) => [keyOf(row), row]));
     for (const { r, i } of earlier) {
-      const row = byKey.get(keyOf(r.idempotency!))!;
+      const row = byKey.get(keyOf(r.idempotency!));
+      if (!row) continue; // not claimed, and new: to post
+
       results[i] =
         row.request_hash !== r.idempotency!.requestHash
           ? { outcome: 'conflict' }
@@ -93,7 +102,25 @@ export function answerRepeatedKeys(requests: PostingRequest[], results: (Posting
 }
 
 /** Whether a batch names one key twice (the locking path answers the second as a replay). */
-export function hasRepeatedKey(requests: PostingRequest[]): boolean {
-  const keys = requests.flatMap((r) => (r.idempotency ? [keyOf(r.idempotency)] : []));
-  return new Set(keys).size !== keys.length;
+export function hasRepeatedKey(requests: readonly PostingRequest[]): boolean {
+  return new RepeatedKeys().extend(requests, 0);
+}
+
+/**
+ * hasRepeatedKey over a list that grows at its end: `extend` looks only at the requests
+ * from `from` on, remembering the keys before.
+ */
+export class RepeatedKeys {
+  private readonly keys = new Set<string>();
+
+  extend(requests: readonly PostingRequest[], from: number): boolean {
+    for (let i = from; i < requests.length; i++) {
+      const idem = requests[i].idempotency;
+      if (!idem) continue;
+      const k = keyOf(idem);
+      if (this.keys.has(k)) return true;
+      this.keys.add(k);
+    }
+    return false;
+  }
 }

@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Optional } from '@nestjs/common';
-import { OutboxWriter, UnitOfWork } from '@tally/database';
+import { OutboxWriter, pgErrorCode, UnitOfWork } from '@tally/database';
 import { GroupCommit, OperationsObserver } from '@tally/shared';
 import type { PostingRequest, PostingResult } from '../domain';
 import { OptimisticPoster } from './optimistic-poster';
@@ -56,6 +56,31 @@ export class LedgerWriter implements BeforeApplicationShutdown {
     const { results, events } = await this.engine.run(this.uow.tx, requests);
     this.outbox.written(events); // relayed when the caller's transaction commits
     return results;
+  }
+
+  /**
+   * A caller's batch (a batch route's items, ids of its choosing), in one transaction: the
+   * current one, or its own (retried whole on a serialization failure or deadlock).
+   */
+  postBatch(requests: PostingRequest[]): Promise<PostingResult[]> {
+    return this.uow.run(async () => {
+      this.optimistic.forgetAll();
+      try {
+        const { results, events } = await this.engine.run(this.uow.tx, requests, { callerChosenIds: true });
+        this.outbox.written(events);
+        return results;
+      } catch (error) {
+        // Another batch took one of these ids or keys meanwhile (free when looked up): the
+        // transaction runs again, and then finds them taken (or replays them).
+        const code = pgErrorCode(error);
+        if ((code === '23505' && /transfers_pkey/.test((error as Error).message)) || code === 'TL001') {
+          throw Object.assign(new Error('an id or key was taken by a concurrent batch'), { code: '40001' });
+        }
+        throw error;
+      } finally {
+        this.optimistic.forgetAll();
+      }
+    });
   }
 
   /** One batch: in one statement when the accounts' states are known; otherwise (or if they moved) locked. */

@@ -4,7 +4,7 @@ import { Clock } from '@tally/shared';
 import { type AccountRef, type PostingRequest, type PostingResult, refKey } from '../domain';
 import { ACCOUNT_STATE_COLUMNS, AccountState, AccountStateRow, accountStateOf } from './account-locks';
 import { BatchWriter } from './batch-writer';
-import { hasRepeatedKey } from './idempotency-claims';
+import { RepeatedKeys } from './idempotency-claims';
 
 /** The kinds whose legs name their accounts outright (no hold to lock and look up first). */
 const LEG_KINDS: ReadonlySet<string> = new Set(['mint', 'spend', 'reward', 'refund', 'transfer']);
@@ -37,9 +37,25 @@ export class OptimisticPoster {
     private readonly clock: Clock,
   ) {}
 
-  /** Whether `post` can take these requests at all (not holds; no key twice in the batch). */
-  canTry(requests: PostingRequest[]): boolean {
-    return requests.every((r) => LEG_KINDS.has(r.kind)) && !hasRepeatedKey(requests);
+  /** The answer of canTry for the list it was last asked about, and how much of the list it covers. */
+  private asked?: { list: readonly PostingRequest[]; seen: number; can: boolean; keys: RepeatedKeys };
+
+  /**
+   * Whether `post` can take these requests at all (not holds; no key twice in the batch).
+   * Asked again about the same list grown at its end (GroupCommit's waiting batch, on each
+   * arrival), it looks only at the new requests.
+   */
+  canTry(requests: readonly PostingRequest[]): boolean {
+    let a = this.asked;
+    if (!a || a.list !== requests || requests.length < a.seen) {
+      a = this.asked = { list: requests, seen: 0, can: true, keys: new RepeatedKeys() };
+    }
+    if (a.can && a.seen < requests.length) {
+      const fresh = requests.slice(a.seen);
+      a.can = fresh.every((r) => LEG_KINDS.has(r.kind)) && !a.keys.extend(requests, a.seen);
+      a.seen = requests.length;
+    }
+    return a.can;
   }
 
   /** Forgets every state: another transaction of this process is moving accounts. */

@@ -105,6 +105,25 @@ describe('GroupCommit', () => {
     await Promise.all([...odd, more]);
   });
 
+  it('asks mayStartWhileBusy again as a waiting batch grows, with the same array grown at its end', async () => {
+    const w = gatedWriter();
+    const asked: { list: readonly number[]; items: number[] }[] = [];
+    const gc = new GroupCommit(w.write, {
+      maxInFlight: 2,
+      maxBatch: 3,
+      mayStartWhileBusy: (next) => {
+        asked.push({ list: next, items: [...next] });
+        return false;
+      },
+    });
+    const calls = [1, 2, 3, 4, 5].map((n) => gc.submit(n));
+    expect(asked.map((a) => a.items)).toEqual([[2], [2, 3], [2, 3, 4], [2, 3, 4]]);
+    expect(new Set(asked.map((a) => a.list)).size).toBe(1);
+    await w.releaseAll();
+    await Promise.all(calls);
+    expect(w.batches).toEqual([[1], [2, 3, 4], [5]]);
+  });
+
   it('writes inline calls at once, alone, and idle() waits for the queue to empty', async () => {
     const w = gatedWriter();
     let inline = false;

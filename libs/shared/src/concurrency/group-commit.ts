@@ -16,9 +16,10 @@ export interface GroupCommitOptions<I = unknown> {
   /**
    * Whether the next batch may be written while others are in flight (default: always, up
    * to maxInFlight). When false it waits for them to finish, and grows meanwhile. A batch
-   * is always written when nothing is in flight.
+   * is always written when nothing is in flight. While it waits, each arrival asks again
+   * with the same array, grown at its end (so the answer can be kept up incrementally).
    */
-  mayStartWhileBusy?: (next: I[]) => boolean;
+  mayStartWhileBusy?: (next: readonly I[]) => boolean;
   /** Told of each batch as it starts: its size and how long its oldest item waited (metrics). */
   onBatch?: (size: number, waitedSeconds: number) => void;
 }
@@ -48,6 +49,8 @@ export class GroupCommit<I, O> {
   private readonly maxInFlight: number;
   private idleWaiters: (() => void)[] = [];
   private lingering?: NodeJS.Timeout;
+  /** The next batch's items while it waits on mayStartWhileBusy: appended to, not rebuilt per arrival. */
+  private waitingBatch?: I[];
   /** Batches written, items in them, and batches that failed whole and were split. */
   readonly counts = { batches: 0, items: 0, split: 0 };
 
@@ -95,7 +98,13 @@ export class GroupCommit<I, O> {
   private drain(): void {
     while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
       const mayStart = this.options.mayStartWhileBusy;
-      if (this.inFlight > 0 && mayStart && !mayStart(this.queue.slice(0, this.maxBatch).map((w) => w.item))) return;
+      if (this.inFlight > 0 && mayStart) {
+        const next = (this.waitingBatch ??= []);
+        const size = Math.min(this.queue.length, this.maxBatch);
+        for (let i = next.length; i < size; i++) next.push(this.queue[i].item);
+        if (!mayStart(next)) return;
+      }
+      this.waitingBatch = undefined;
       const batch = this.queue.splice(0, this.maxBatch);
       this.options.onBatch?.(batch.length, (performance.now() - batch[0].at) / 1000);
       this.inFlight++;

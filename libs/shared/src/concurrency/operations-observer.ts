@@ -11,4 +11,6 @@ export abstract class OperationsObserver {
   abstract groupCommitted(writer: string, size: number, waitedSeconds: number): void;
   /** A job was assigned or settled (committed), `seconds` after it was submitted. */
   abstract jobLatency(stage: 'assigned' | 'settled', seconds: number): void;
+  /** A transaction failed on a serialization failure or deadlock and is run again (`reason`). */
+  abstract transactionRetried(reason: 'serialization' | 'deadlock'): void;
 }

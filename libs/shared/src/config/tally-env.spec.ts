@@ -25,6 +25,7 @@ describe('validateEnv', () => {
       TALLY_DATA_DIR: './data',
       LOG_LEVEL: 'info',
       SHUTDOWN_GRACE_MS: 10000,
+      WEB_CONCURRENCY: 1,
     });
     expect(env.DATABASE_URL).toBeUndefined();
   });
@@ -77,6 +78,8 @@ describe('validateEnv', () => {
     ['RATE_LIMIT_WINDOW_SECONDS', '3601'],
     ['LOG_LEVEL', 'loud'],
     ['SHUTDOWN_GRACE_MS', 'soon'],
+    ['WEB_CONCURRENCY', '0'],
+    ['WEB_CONCURRENCY', '2'],
     ['PROVER_LIVENESS_TTL_MS', '10'],
     ['SCHEDULER_ENABLED', 'maybe'],
     ['SCHEDULER_TICK_MS', '0'],

@@ -272,6 +272,18 @@ export class TallyEnv {
   @Max(120000)
   SHUTDOWN_GRACE_MS = 10000;
 
+  /**
+   * Processes serving the API: 1 is this process alone; more, it forks that many workers that
+   * share the port (Node's cluster module), each a replica with its own pool. Needs a server
+   * database (the embedded one belongs to one process).
+   */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  WEB_CONCURRENCY = 1;
+
   /** The platform's fee on a job's final cost, in basis points (1000 = 10%); the rest rewards provers. */
   @IfPresent()
   @Transform(toInt)
@@ -745,6 +757,11 @@ export function validateEnv(raw: Record<string, unknown>): TallyEnv {
     if (env[name] === 'broker' && env.EVENTS_NATS_URL === undefined) {
       throw new InvalidEnvironmentError(`Invalid environment:\n  ${name}: broker needs EVENTS_NATS_URL`);
     }
+  }
+  if (env.WEB_CONCURRENCY > 1 && env.DATABASE_URL === undefined) {
+    throw new InvalidEnvironmentError(
+      'Invalid environment:\n  WEB_CONCURRENCY: more than one process needs DATABASE_URL (the embedded database belongs to one process)',
+    );
   }
   const sinkProblem = settlementChainProblem(env);
   if (sinkProblem) throw new InvalidEnvironmentError(`Invalid environment:\n  ${sinkProblem}`);

@@ -5,3 +5,4 @@ export * from './cursor';
 export * from './as-sent';
 export * from './page.request.dto';
 export * from './api-errors';
+export * from './validation.pipe';

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 
 /** RFC 8785 canonical JSON: the same value always gives the same bytes. */
@@ -9,7 +9,8 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  // One-shot: no Hash object per call (a request hashes its key and its body).
+  return hash('sha256', data, 'hex');
 }
 
 /** Hash of a request, used to tell an idempotent replay from a conflicting reuse. */

@@ -446,6 +446,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/credits/transfers/batch': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Post up to 8190 transfers in one transaction, in order, with one outcome per item
+     * @description Items are mint, transfer, hold, capture or void, shaped like the single routes. Each carries its own id (idempotent: a replay answers as the first time and writes nothing). Linked items post whole or not at all. A client key may only transfer or hold from its own user account.
+     */
+    post: operations['credits.postBatch'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/credits/accounts/{account_type}/{account_id}/alerts': {
     parameters: {
       query?: never;
@@ -1330,7 +1350,7 @@ export interface components {
     };
     ControlLogEntryDto: {
       /**
-       * @description position in the chain, from 1, gapless
+       * @description position in the chain: ascending from 1 (an action that rolled back leaves its number unused)
        * @example 42
        */
       seq: string;
@@ -1366,10 +1386,10 @@ export interface components {
         | 'DSE-014'
         | 'DSE-015'
         | null;
-      /** @description the previous row's hash (64 zeros before the first row) */
-      prev_hash: string;
-      /** @description SHA-256 (hex) of the canonical JSON of this row, prev_hash included */
-      hash: string;
+      /** @description the previous row's hash (64 zeros before the first row); null until the row is chained, within a second */
+      prev_hash: string | null;
+      /** @description SHA-256 (hex) of the canonical JSON of this row, prev_hash included; null until the row is chained */
+      hash: string | null;
     };
     ControlLogPageDto: {
       items: components['schemas']['ControlLogEntryDto'][];
@@ -1952,6 +1972,203 @@ export interface components {
       items: components['schemas']['TransferResponseDto'][];
       /** @description the cursor of the next page; null on the last */
       next_cursor: string | null;
+    };
+    BatchMintItemDto: {
+      memo?: string;
+      /** @description JSON object, at most 16 KB */
+      metadata?: Record<string, never>;
+      job_id?: string;
+      /** @enum {string} */
+      account_type: 'user' | 'provider' | 'platform' | 'prover';
+      /** @example alice */
+      account_id: string;
+      /** @example 100 */
+      amount: string;
+      /**
+       * Format: uuid
+       * @description the transfer's id, chosen by the caller: a replay of it answers as the first time
+       */
+      id: string;
+      /** @enum {string} */
+      kind: 'mint';
+      /** @description chained to the next item: the chain posts whole or not at all */
+      linked?: boolean;
+      /** @description admin only: migrated history, dated by created_at */
+      imported?: boolean;
+      /**
+       * Format: date-time
+       * @description with imported (and only then): the transfer's time, no earlier than the last imported one
+       */
+      created_at?: string;
+    };
+    BatchTransferItemDto: {
+      memo?: string;
+      /** @description JSON object, at most 16 KB */
+      metadata?: Record<string, never>;
+      job_id?: string;
+      from?: components['schemas']['AccountRefDto'];
+      to?: components['schemas']['AccountRefDto'];
+      /** @example 1 */
+      amount?: string;
+      entries?: components['schemas']['EntryRequestDto'][];
+      /**
+       * Format: uuid
+       * @description the transfer's id, chosen by the caller: a replay of it answers as the first time
+       */
+      id: string;
+      /** @enum {string} */
+      kind: 'transfer';
+      /** @description chained to the next item: the chain posts whole or not at all */
+      linked?: boolean;
+      /** @description admin only: migrated history, dated by created_at */
+      imported?: boolean;
+      /**
+       * Format: date-time
+       * @description with imported (and only then): the transfer's time, no earlier than the last imported one
+       */
+      created_at?: string;
+    };
+    BatchHoldItemDto: {
+      memo?: string;
+      /** @description JSON object, at most 16 KB */
+      metadata?: Record<string, never>;
+      job_id?: string;
+      /** @enum {string} */
+      account_type: 'user' | 'provider' | 'platform' | 'prover';
+      /** @example alice */
+      account_id: string;
+      /** @example 100 */
+      amount: string;
+      /** @description seconds until the hold expires and is released (1 to 30 days) */
+      expires_in_seconds?: number;
+      /**
+       * Format: uuid
+       * @description the transfer's id, chosen by the caller: a replay of it answers as the first time
+       */
+      id: string;
+      /** @enum {string} */
+      kind: 'hold';
+      /** @description chained to the next item: the chain posts whole or not at all */
+      linked?: boolean;
+      /** @description admin only: migrated history, dated by created_at */
+      imported?: boolean;
+      /**
+       * Format: date-time
+       * @description with imported (and only then): the transfer's time, no earlier than the last imported one
+       */
+      created_at?: string;
+    };
+    BatchCaptureItemDto: {
+      /**
+       * @description amount to capture, at most the held amount; the rest is released
+       * @example 2
+       */
+      amount: string;
+      /** @description where the captured amount goes (default platform/main) */
+      to?: components['schemas']['AccountRefDto'];
+      /**
+       * Format: uuid
+       * @description the transfer's id, chosen by the caller: a replay of it answers as the first time
+       */
+      id: string;
+      /** @enum {string} */
+      kind: 'capture';
+      /** @description chained to the next item: the chain posts whole or not at all */
+      linked?: boolean;
+      /** @description admin only: migrated history, dated by created_at */
+      imported?: boolean;
+      /**
+       * Format: date-time
+       * @description with imported (and only then): the transfer's time, no earlier than the last imported one
+       */
+      created_at?: string;
+      /** Format: uuid */
+      hold_id: string;
+    };
+    BatchVoidItemDto: {
+      /** Format: uuid */
+      hold_id: string;
+      /**
+       * Format: uuid
+       * @description the transfer's id, chosen by the caller: a replay of it answers as the first time
+       */
+      id: string;
+      /** @enum {string} */
+      kind: 'void';
+      /** @description chained to the next item: the chain posts whole or not at all */
+      linked?: boolean;
+      /** @description admin only: migrated history, dated by created_at */
+      imported?: boolean;
+      /**
+       * Format: date-time
+       * @description with imported (and only then): the transfer's time, no earlier than the last imported one
+       */
+      created_at?: string;
+    };
+    TransferBatchRequestDto: {
+      /** @description applied in order; each item is checked on its own, and a bad one fails only itself (and its chain) */
+      items: (
+        | components['schemas']['BatchMintItemDto']
+        | components['schemas']['BatchTransferItemDto']
+        | components['schemas']['BatchHoldItemDto']
+        | components['schemas']['BatchCaptureItemDto']
+        | components['schemas']['BatchVoidItemDto']
+      )[];
+    };
+    BatchItemOutcomeDto: {
+      index: number;
+      /** @description the item id, as sent (null when it sent none) */
+      id: string | null;
+      /** @enum {string} */
+      status: 'ok' | 'rejected';
+      /** @description an earlier request posted or refused this id with the same item: its outcome, unchanged */
+      replayed: boolean;
+      /** Format: uuid */
+      transfer_id?: string;
+      /** Format: int64 */
+      seq?: string;
+      /** @enum {string} */
+      code?:
+        | 'DSE-001'
+        | 'DSE-002'
+        | 'DSE-003'
+        | 'DSE-004'
+        | 'DSE-005'
+        | 'DSE-006'
+        | 'DSE-007'
+        | 'DSE-008'
+        | 'DSE-009'
+        | 'DSE-010'
+        | 'DSE-011'
+        | 'DSE-012'
+        | 'DSE-013'
+        | 'DSE-014'
+        | 'DSE-015';
+      /** @enum {string} */
+      reason?:
+        | 'unbalanced'
+        | 'insufficient-credits'
+        | 'unknown-account'
+        | 'unknown-hold'
+        | 'hold-not-open'
+        | 'hold-expired'
+        | 'capture-exceeds-hold'
+        | 'beyond-int64'
+        | 'import-out-of-order'
+        | 'id-already-used'
+        | 'linked_event_failed'
+        | 'linked_event_chain_open'
+        | 'invalid'
+        | 'forbidden'
+        | 'id-reused';
+      detail?: string;
+    };
+    TransferBatchResponseDto: {
+      /** @description items posted now or before (replays) */
+      posted: number;
+      rejected: number;
+      /** @description one per item, in order */
+      items: components['schemas']['BatchItemOutcomeDto'][];
     };
     BalanceAlertRequestDto: {
       /**
@@ -5961,6 +6178,93 @@ export interface operations {
       };
       /** @description DSE-015 Not found */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'credits.postBatch': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['TransferBatchRequestDto'];
+      };
+    };
+    responses: {
+      /** @description one outcome per item, in order */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TransferBatchResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
         headers: {
           [name: string]: unknown;
         };

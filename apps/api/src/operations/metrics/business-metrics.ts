@@ -104,6 +104,17 @@ export class BusinessMetrics implements OperationsObserver {
     registers: [this.registry],
   });
 
+  private readonly retries = new Counter({
+    name: 'tally_transaction_retries_total',
+    help: 'Transactions this replica ran again after a serialization failure or a deadlock, by reason (no client saw them)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  transactionRetried(reason: 'serialization' | 'deadlock'): void {
+    this.retries.inc({ reason });
+  }
+
   jobLatency(stage: 'assigned' | 'settled', seconds: number): void {
     this.jobLatencies.observe({ stage }, seconds);
   }

@@ -48,7 +48,10 @@ class ControlActorDto {
 }
 
 export class ControlLogEntryDto {
-  @ApiProperty({ description: 'position in the chain, from 1, gapless', example: '42' })
+  @ApiProperty({
+    description: 'position in the chain: ascending from 1 (an action that rolled back leaves its number unused)',
+    example: '42',
+  })
   seq: string;
 
   @ApiProperty({ format: 'date-time' })
@@ -78,11 +81,20 @@ export class ControlLogEntryDto {
   })
   error_code: string | null;
 
-  @ApiProperty({ description: "the previous row's hash (64 zeros before the first row)" })
-  prev_hash: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      "the previous row's hash (64 zeros before the first row); null until the row is chained, within a second",
+  })
+  prev_hash: string | null;
 
-  @ApiProperty({ description: 'SHA-256 (hex) of the canonical JSON of this row, prev_hash included' })
-  hash: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'SHA-256 (hex) of the canonical JSON of this row, prev_hash included; null until the row is chained',
+  })
+  hash: string | null;
 
   static from(row: ControlLogRow): ControlLogEntryDto {
     return {

@@ -1,5 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { InvalidRequestError } from '@tally/shared';
+import { InvalidRequestError } from '../errors';
 import { cacheValidationMetadata } from './validation-metadata-cache';
 
 /**
