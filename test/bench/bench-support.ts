@@ -130,7 +130,7 @@ export interface LoadResult {
 }
 
 /** Seconds of load before each measured phase (JIT, caches, connection pools), not counted. */
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 
 /**
  * Runs `worker` in `concurrency` loops for `seconds` (after WARMUP_SECONDS of the same load,
