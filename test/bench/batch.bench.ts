@@ -19,6 +19,7 @@ import {
   cpuProfileDir,
   DatabaseSample,
   DatabaseSampler,
+  formatStatements,
   formatWaits,
   freshDatabase,
   measureYardsticks,
@@ -139,6 +140,16 @@ async function driveBatches(clients: number, transfers: number, send: () => Prom
   return load;
 }
 
+/** The server's transaction retries so far (serialization failures, deadlocks), from its metrics. */
+async function retries(base: string): Promise<Map<string, number>> {
+  const res = await request(base, 'GET', '/metrics', {});
+  const counts = new Map<string, number>();
+  for (const m of res.body.matchAll(/^tally_transaction_retries_total\{reason="(\w+)"\} (\d+)/gm)) {
+    counts.set(m[1], Number(m[2]));
+  }
+  return counts;
+}
+
 interface PhaseResult {
   name: string;
   transfersPerSecond: number;
@@ -154,13 +165,14 @@ async function phase(
   name: string,
   clients: number,
   transfers: number,
-  serverPid: number,
+  server: { base: string; pid: number },
   sampler: DatabaseSampler,
   send: () => Promise<boolean>,
 ): Promise<PhaseResult & { db: DatabaseSample }> {
   let firstError: string | undefined;
   // CPU over the whole phase, warm-up included, per transfer sent in it.
-  const serverCpu = cpuMsOf(serverPid);
+  const serverCpu = cpuMsOf(server.pid);
+  const retriesBefore = await retries(server.base);
   const driverCpu = process.cpuUsage();
   await sampler.start();
   const load = await driveBatches(clients, transfers, async () => {
@@ -172,8 +184,11 @@ async function phase(
     }
   });
   const db = await sampler.stop();
-  const serverCpuAfter = cpuMsOf(serverPid);
+  const serverCpuAfter = cpuMsOf(server.pid);
   const driver = process.cpuUsage(driverCpu);
+  const retried = [...(await retries(server.base))].map(
+    ([reason, n]) => `${reason} ${n - (retriesBefore.get(reason) ?? 0)}`,
+  );
   const sent = load.sent * transfers;
   const perTransfer = (ms: number | undefined) => (ms === undefined ? 'n/a' : `${((ms * 1000) / sent).toFixed(1)} µs`);
   const tps = load.transfersPerSecond;
@@ -188,6 +203,8 @@ async function phase(
     )}, database backends ${perTransfer(db.backendCpuMs)}, this driver ${perTransfer((driver.user + driver.system) / 1000)}`,
   );
   console.log(`${''.padEnd(24)} database sessions: ${formatWaits(db)}`);
+  for (const line of formatStatements(db)) console.log(`${''.padEnd(24)}   in ${line}`);
+  console.log(`${''.padEnd(24)} transactions retried by the server: ${retried.join(', ') || 'none'}`);
   if (firstError) console.log(`${''.padEnd(24)} first error: ${firstError}`);
   return { name, transfersPerSecond: tps, load, db };
 }
@@ -302,13 +319,13 @@ async function benchmark(
       allPosted(Array.from({ length: BATCH }, () => transfer(spenders[spender++ % HOT_SPENDERS], hot)));
     const hotRuns = PHASES.has('hot')
       ? [
-          await phase('hot account, 1 client', 1, BATCH, server.pid, sampler, hotBatch),
-          await phase(`hot account, ${CLIENTS} clients`, CLIENTS, BATCH, server.pid, sampler, hotBatch),
+          await phase('hot account, 1 client', 1, BATCH, server, sampler, hotBatch),
+          await phase(`hot account, ${CLIENTS} clients`, CLIENTS, BATCH, server, sampler, hotBatch),
         ]
       : [];
 
     const randomPairs = PHASES.has('pairs')
-      ? await phase(`random pairs, ${CLIENTS} clients`, CLIENTS, BATCH, server.pid, sampler, () =>
+      ? await phase(`random pairs, ${CLIENTS} clients`, CLIENTS, BATCH, server, sampler, () =>
           allPosted(
             Array.from({ length: BATCH }, () => {
               const from = pick(PAIR_ACCOUNTS);
@@ -323,23 +340,16 @@ async function benchmark(
     const postedPerChainBatch = sample.expected.filter((e) => e === 'ok').length;
     let wrongOutcomes = 0;
     const chains = PHASES.has('chains')
-      ? await phase(
-          `linked chains, ${CLIENTS} clients`,
-          CLIENTS,
-          postedPerChainBatch,
-          server.pid,
-          sampler,
-          async () => {
-            const { items, expected } = chainBatch(pairs);
-            const res = await postBatch(server.base, admin, items);
-            try {
-              return checkChains(res, expected);
-            } catch (error) {
-              wrongOutcomes++;
-              throw error;
-            }
-          },
-        )
+      ? await phase(`linked chains, ${CLIENTS} clients`, CLIENTS, postedPerChainBatch, server, sampler, async () => {
+          const { items, expected } = chainBatch(pairs);
+          const res = await postBatch(server.base, admin, items);
+          try {
+            return checkChains(res, expected);
+          } catch (error) {
+            wrongOutcomes++;
+            throw error;
+          }
+        })
       : undefined;
     if (chains) {
       console.log(

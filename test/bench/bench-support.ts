@@ -393,6 +393,8 @@ export function runCli(args: string[], env: Record<string, string>): { code: num
 export interface DatabaseSample {
   /** Session-samples by what the session was doing: `CPU` (active, no wait event), `Lock:tuple`, `idle in transaction`, … */
   waits: Map<string, number>;
+  /** Busy session-samples by the start of the statement running (or last run, when idle in a transaction). */
+  statements: Map<string, number>;
   /** Samples taken, and session-samples counted (active or idle in a transaction). */
   samples: number;
   busySessions: number;
@@ -411,7 +413,7 @@ export class DatabaseSampler {
   private closed = false;
   private pending?: Promise<void>;
   private readonly cpu = new Map<number, { first: number; last: number }>();
-  private sample: DatabaseSample = { waits: new Map(), samples: 0, busySessions: 0 };
+  private sample: DatabaseSample = { waits: new Map(), statements: new Map(), samples: 0, busySessions: 0 };
 
   private constructor(
     private readonly pg: Client,
@@ -426,7 +428,7 @@ export class DatabaseSampler {
   }
 
   async start(): Promise<void> {
-    this.sample = { waits: new Map(), samples: 0, busySessions: 0 };
+    this.sample = { waits: new Map(), statements: new Map(), samples: 0, busySessions: 0 };
     this.cpu.clear();
     await this.take(false);
     this.timer = setInterval(() => {
@@ -453,8 +455,9 @@ export class DatabaseSampler {
   }
 
   private async take(countWaits: boolean): Promise<void> {
-    const { rows } = await this.pg.query<{ pid: number; state: string | null; wait: string | null }>(
-      `SELECT pid, state, wait_event_type || ':' || wait_event AS wait FROM pg_stat_activity
+    const { rows } = await this.pg.query<{ pid: number; state: string | null; wait: string | null; query: string }>(
+      `SELECT pid, state, wait_event_type || ':' || wait_event AS wait,
+              left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query FROM pg_stat_activity
        WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
       [this.database],
     );
@@ -473,6 +476,7 @@ export class DatabaseSampler {
       const what = row.state === 'active' ? (row.wait ?? 'CPU') : `${row.state} (waiting for the app)`;
       this.sample.busySessions++;
       this.sample.waits.set(what, (this.sample.waits.get(what) ?? 0) + 1);
+      this.sample.statements.set(row.query, (this.sample.statements.get(row.query) ?? 0) + 1);
     }
   }
 }
@@ -485,6 +489,14 @@ export function formatWaits(sample: DatabaseSample, top = 6): string {
     .slice(0, top)
     .map(([what, n]) => `${what} ${((100 * n) / sample.busySessions).toFixed(0)}%`);
   return `${(sample.busySessions / Math.max(1, sample.samples)).toFixed(2)} busy sessions on average: ${shares.join(', ')}`;
+}
+
+/** The statements the busy sessions were in, most often first, with their shares. */
+export function formatStatements(sample: DatabaseSample, top = 3): string[] {
+  return [...sample.statements]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([query, n]) => `${((100 * n) / Math.max(1, sample.busySessions)).toFixed(0)}% ${query}`);
 }
 
 /**
