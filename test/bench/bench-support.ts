@@ -1,7 +1,8 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 
@@ -69,7 +70,10 @@ export async function startServer(
       () => false,
     );
     if (ok) break;
-    if (Date.now() > deadline) throw new Error('the server did not become ready');
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('the server did not become ready');
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
@@ -126,7 +130,7 @@ export interface LoadResult {
 }
 
 /** Seconds of load before each measured phase (JIT, caches, connection pools), not counted. */
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
+export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 
 /**
  * Runs `worker` in `concurrency` loops for `seconds` (after WARMUP_SECONDS of the same load,
@@ -384,4 +388,185 @@ export function runCli(args: string[], env: Record<string, string>): { code: num
     const err = e as { status?: number; stdout?: Buffer; stderr?: Buffer };
     return { code: err.status ?? 1, output: `${err.stdout ?? ''}${err.stderr ?? ''}` };
   }
+}
+
+export interface DatabaseSample {
+  /** Session-samples by what the session was doing: `CPU` (active, no wait event), `Lock:tuple`, `idle in transaction`, … */
+  waits: Map<string, number>;
+  /** Busy session-samples by the start of the statement running (or last run, when idle in a transaction). */
+  statements: Map<string, number>;
+  /** Samples taken, and session-samples counted (active or idle in a transaction). */
+  samples: number;
+  busySessions: number;
+  /** CPU (ms) the database's backends used between start and stop, from /proc; undefined if unreadable. */
+  backendCpuMs?: number;
+}
+
+/**
+ * Samples pg_stat_activity for one database every `intervalMs` while a phase runs: what its
+ * sessions wait on (or `CPU` when active with no wait event) and, where Postgres runs on this
+ * machine, the CPU its backends use. This tells whether a figure is bound by the app, by locks
+ * (a hot row), by the WAL flush or by Postgres's own CPU.
+ */
+export class DatabaseSampler {
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+  private pending?: Promise<void>;
+  private readonly cpu = new Map<number, { first: number; last: number }>();
+  private sample: DatabaseSample = { waits: new Map(), statements: new Map(), samples: 0, busySessions: 0 };
+
+  private constructor(
+    private readonly pg: Client,
+    private readonly database: string,
+    private readonly intervalMs: number,
+  ) {}
+
+  static async open(url: string, database: string, intervalMs = 100): Promise<DatabaseSampler> {
+    const pg = new Client({ connectionString: url });
+    await pg.connect();
+    return new DatabaseSampler(pg, database, intervalMs);
+  }
+
+  async start(): Promise<void> {
+    this.sample = { waits: new Map(), statements: new Map(), samples: 0, busySessions: 0 };
+    this.cpu.clear();
+    await this.take(false);
+    this.timer = setInterval(() => {
+      this.pending ??= this.take(true).finally(() => (this.pending = undefined));
+    }, this.intervalMs);
+  }
+
+  async stop(): Promise<DatabaseSample> {
+    clearInterval(this.timer);
+    await this.pending;
+    await this.take(false);
+    let cpuMs: number | undefined;
+    for (const { first, last } of this.cpu.values()) cpuMs = (cpuMs ?? 0) + (last - first);
+    return { ...this.sample, backendCpuMs: cpuMs };
+  }
+
+  /** Closes its connection; a second call does nothing. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    if (this.closed) return;
+    this.closed = true;
+    await this.pending;
+    await this.pg.end();
+  }
+
+  private async take(countWaits: boolean): Promise<void> {
+    const { rows } = await this.pg.query<{ pid: number; state: string | null; wait: string | null; query: string }>(
+      `SELECT pid, state, wait_event_type || ':' || wait_event AS wait,
+              left(regexp_replace(query, '\\s+', ' ', 'g'), 70) AS query FROM pg_stat_activity
+       WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+      [this.database],
+    );
+    for (const row of rows) {
+      const cpu = cpuMsOf(row.pid);
+      if (cpu === undefined) continue;
+      const seen = this.cpu.get(row.pid);
+      if (seen) seen.last = cpu;
+      else this.cpu.set(row.pid, { first: cpu, last: cpu });
+    }
+    if (!countWaits) return;
+    this.sample.samples++;
+    for (const row of rows) {
+      // An idle session holds nothing; one idle in a transaction waits for the app.
+      if (row.state === 'idle') continue;
+      const what = row.state === 'active' ? (row.wait ?? 'CPU') : `${row.state} (waiting for the app)`;
+      this.sample.busySessions++;
+      this.sample.waits.set(what, (this.sample.waits.get(what) ?? 0) + 1);
+      this.sample.statements.set(row.query, (this.sample.statements.get(row.query) ?? 0) + 1);
+    }
+  }
+}
+
+/** `CPU 61%, IO:WALSync 22%, …` (shares of busy session-samples) with the mean number of busy sessions. */
+export function formatWaits(sample: DatabaseSample, top = 6): string {
+  if (sample.busySessions === 0) return `no busy session in ${sample.samples} samples`;
+  const shares = [...sample.waits]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([what, n]) => `${what} ${((100 * n) / sample.busySessions).toFixed(0)}%`);
+  return `${(sample.busySessions / Math.max(1, sample.samples)).toFixed(2)} busy sessions on average: ${shares.join(', ')}`;
+}
+
+/** The statements the busy sessions were in, most often first, with their shares. */
+export function formatStatements(sample: DatabaseSample, top = 3): string[] {
+  return [...sample.statements]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([query, n]) => `${((100 * n) / Math.max(1, sample.busySessions)).toFixed(0)}% ${query}`);
+}
+
+/**
+ * With BENCH_CPU_PROF=1 the server runs with `--cpu-prof` into a scratch directory (added to
+ * BENCH_NODE_ARGS); `summariseCpuProfile` prints where its CPU went once it has stopped.
+ */
+export function cpuProfileDir(): string | undefined {
+  if (process.env.BENCH_CPU_PROF !== '1') return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'tally-cpu-prof-'));
+  process.env.BENCH_NODE_ARGS = `${process.env.BENCH_NODE_ARGS ?? ''} --cpu-prof --cpu-prof-dir=${dir}`.trim();
+  return dir;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+/** Top functions by self time, and self time by package or app library, of the profile(s) in `dir`. */
+export function summariseCpuProfile(dir: string, top = 20): void {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length === 0) return void console.log(`cpu profile: none written in ${dir}`);
+  const byFunction = new Map<string, number>();
+  const byArea = new Map<string, number>();
+  let total = 0;
+  for (const file of files) {
+    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+      nodes: ProfileNode[];
+      samples: number[];
+      timeDeltas: number[];
+    };
+    const nodes = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+    profile.samples.forEach((id, i) => {
+      const frame = nodes.get(id)!;
+      const us = profile.timeDeltas[i] ?? 0;
+      if (frame.functionName === '(idle)') return;
+      total += us;
+      const where = frame.url ? `${shortUrl(frame.url)}:${frame.lineNumber + 1}` : '';
+      const name = `${frame.functionName || '(anonymous)'} ${where}`.trim();
+      byFunction.set(name, (byFunction.get(name) ?? 0) + us);
+      const area = areaOf(frame);
+      byArea.set(area, (byArea.get(area) ?? 0) + us);
+    });
+  }
+  const share = (us: number) => `${((100 * us) / total).toFixed(1)}%`.padStart(6);
+  console.log(`cpu profile (${dir}): ${(total / 1e6).toFixed(1)} s busy; self time by area:`);
+  for (const [area, us] of [...byArea].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${share(us)}  ${area}`);
+  console.log(`top ${top} functions by self time:`);
+  for (const [name, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`  ${share(us)}  ${name}`);
+  }
+}
+
+function shortUrl(url: string): string {
+  const path = url.replace(/^file:\/\//, '');
+  const modules = path.lastIndexOf('node_modules/');
+  if (modules >= 0) return path.slice(modules + 'node_modules/'.length);
+  const dist = path.indexOf('/dist/');
+  return dist >= 0 ? path.slice(dist + '/dist/'.length) : path;
+}
+
+/** A package, an app library (`libs/ledger`), Node's own code, or V8's (`(garbage collector)`). */
+function areaOf(frame: ProfileNode['callFrame']): string {
+  if (!frame.url) return frame.functionName.startsWith('(') ? frame.functionName : '(native)';
+  if (frame.url.startsWith('node:')) return 'node internals';
+  const path = shortUrl(frame.url);
+  if (path !== frame.url.replace(/^file:\/\//, '') && frame.url.includes('node_modules/')) {
+    const parts = path.split('/');
+    return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+  }
+  const parts = path.split('/');
+  return parts[0] === 'libs' || parts[0] === 'apps' ? `${parts[0]}/${parts[1]}` : path;
 }
