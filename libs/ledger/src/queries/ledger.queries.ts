@@ -31,13 +31,15 @@ export interface JournalTransferRow {
   legs: string;
 }
 
+// Each leg's account is looked up by its key, never joined: on tables not analysed yet (right
+// after a bulk import) the planner hashed every account once per transfer.
 const TRANSFER_WITH_LEGS = `
   SELECT t.id::text, t.seq::text, t.kind, t.amount::text, t.hold_id::text, t.job_id,
          (SELECT l.legacy_id::text FROM legacy_job_ids l WHERE l.job_id = t.job_id) AS legacy_job_id, t.prover_id,
          to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
-         (SELECT string_agg(e.account_id || ' ' || a.kind || ' ' || a.owner_id || ' ' || e.side || ' ' || e.phase
-                            || ' ' || e.amount, ',' ORDER BY e.leg)
-            FROM entries e JOIN accounts a ON a.id = e.account_id WHERE e.transfer_id = t.id) AS legs
+         (SELECT string_agg(e.account_id || ' ' || (SELECT a.kind || ' ' || a.owner_id FROM accounts a WHERE a.id = e.account_id)
+                            || ' ' || e.side || ' ' || e.phase || ' ' || e.amount, ',' ORDER BY e.leg)
+            FROM entries e WHERE e.transfer_id = t.id) AS legs
   FROM transfers t`;
 
 const account = ({ kind, owner }: AccountRef) => `kind = ${sqlLiteral(kind)} AND owner_id = ${sqlLiteral(owner)}`;
