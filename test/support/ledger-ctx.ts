@@ -27,6 +27,11 @@ export class LedgerCtx {
       .expect(201);
   }
 
+  /** POST /v1/credits/transfers/batch, as an admin unless `auth` names another key: the request, to await or expect on. */
+  batch(items: unknown[], auth: Record<string, string> = this.admin()) {
+    return this.t.http().post('/v1/credits/transfers/batch').set(auth).send({ items });
+  }
+
   async balance(
     accountType: string,
     accountId: string,

@@ -12,8 +12,7 @@ describe('POST /v1/credits/transfers/batch: chains with members refused before p
   });
   afterAll(() => t.close());
 
-  const batch = (items: unknown[]) =>
-    t.http().post('/v1/credits/transfers/batch').set(ctx.admin()).send({ items }).expect(200);
+  const batch = (items: unknown[]) => ctx.batch(items).expect(200);
   const mint = (account: string, amount: string, extra: Record<string, unknown> = {}) => ({
     id: randomUUID(),
     kind: 'mint',

@@ -35,8 +35,7 @@ describe('POST /v1/credits/transfers/batch under concurrent clients', () => {
   });
   afterAll(() => t.close());
 
-  const batch = (items: unknown[], key: Record<string, string>) =>
-    t.http().post('/v1/credits/transfers/batch').set(key).send({ items });
+  const batch = (items: unknown[], key: Record<string, string>) => ctx.batch(items, key);
   /** tally_transaction_retries_total by reason (an empty object before the first retry). */
   const retries = async () =>
     samples((await t.http().get('/metrics').expect(200)).text, 'tally_transaction_retries_total');

@@ -86,8 +86,7 @@ describe('POST /v1/credits/transfers/batch against a reference model', () => {
   });
   afterAll(() => t.close());
 
-  const batch = (items: unknown[]) =>
-    t.http().post('/v1/credits/transfers/batch').set(ctx.admin()).send({ items }).expect(200);
+  const batch = (items: unknown[]) => ctx.batch(items).expect(200);
 
   it('random batches: every outcome and every balance as the model says, and verify passes', async () => {
     const seen = new Set<string>(); // the outcomes the runs met, to check the plans reach every case

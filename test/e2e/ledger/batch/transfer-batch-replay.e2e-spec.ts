@@ -23,8 +23,7 @@ describe('POST /v1/credits/transfers/batch replayed whole', () => {
   });
   afterAll(() => t.close());
 
-  const batch = (items: unknown[]) =>
-    t.http().post('/v1/credits/transfers/batch').set(ctx.admin()).send({ items }).expect(200);
+  const batch = (items: unknown[]) => ctx.batch(items).expect(200);
   const counts = async () =>
     Object.fromEntries(
       await Promise.all(
