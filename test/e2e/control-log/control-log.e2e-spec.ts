@@ -1,3 +1,4 @@
+import type { QueryRunner } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { ControlLog, ControlLogVerifier, CreateApiKeyCommand } from '@tally/auth';
 import { CommandBus } from '@nestjs/cqrs';
@@ -365,7 +366,7 @@ describe('control-action log (DSE §7.4)', () => {
 
   it('lets an unchained row get its hashes once, and nothing else change with them', async () => {
     // A row in a transaction that never commits: the chainer cannot see it, the trigger acts alone.
-    const attempt = async (change: string) => {
+    const onUncommittedRow = async (work: (runner: QueryRunner, seq: string) => Promise<unknown>) => {
       const runner = t.dataSource.createQueryRunner();
       await runner.startTransaction();
       try {
@@ -373,36 +374,27 @@ describe('control-action log (DSE §7.4)', () => {
           `INSERT INTO control_log (at, actor_role, actor_subject, action, fields, outcome)
            VALUES (now(), 'cli', 'test', 'test.chain', '{}', 'ok') RETURNING seq::text AS seq`,
         )) as { seq: string }[];
-        const hashes = `prev_hash = repeat('a', 64), hash = repeat('b', 64)`;
-        await runner.query(`UPDATE control_log SET ${hashes} WHERE seq = $1`, [seq]);
-        await runner.query(`UPDATE control_log SET ${change} WHERE seq = $1`, [seq]);
+        await work(runner, seq);
       } finally {
         await runner.rollbackTransaction();
         await runner.release();
       }
     };
+    const hashes = `prev_hash = repeat('a', 64), hash = repeat('b', 64)`;
+    const attempt = (change: string) =>
+      onUncommittedRow(async (runner, seq) => {
+        await runner.query(`UPDATE control_log SET ${hashes} WHERE seq = $1`, [seq]);
+        await runner.query(`UPDATE control_log SET ${change} WHERE seq = $1`, [seq]);
+      });
     // The hashes once is what the chainer does; a second time, or any other column, is refused.
     await expect(attempt(`hash = repeat('c', 64)`)).rejects.toThrow(/append-only/);
     await expect(attempt(`prev_hash = NULL, hash = NULL`)).rejects.toThrow(/append-only/);
     await expect(attempt(`outcome = 'rejected', error_code = 'DSE-008'`)).rejects.toThrow(/append-only/);
-    const runner = t.dataSource.createQueryRunner();
-    await runner.startTransaction();
-    try {
-      const [{ seq }] = (await runner.query(
-        `INSERT INTO control_log (at, actor_role, actor_subject, action, fields, outcome)
-         VALUES (now(), 'cli', 'test', 'test.chain', '{}', 'ok') RETURNING seq::text AS seq`,
-      )) as { seq: string }[];
-      await expect(
-        runner.query(
-          `UPDATE control_log SET fields = '{"x":1}', prev_hash = repeat('a', 64), hash = repeat('b', 64)
-                      WHERE seq = $1`,
-          [seq],
-        ),
-      ).rejects.toThrow(/append-only/);
-    } finally {
-      await runner.rollbackTransaction();
-      await runner.release();
-    }
+    await expect(
+      onUncommittedRow((runner, seq) =>
+        runner.query(`UPDATE control_log SET fields = '{"x":1}', ${hashes} WHERE seq = $1`, [seq]),
+      ),
+    ).rejects.toThrow(/append-only/);
     // The rolled-back rows left their seqs unused: the chain goes on over the gap.
     await ctx.newKey('client', ctx.name('c'));
     expect(await verify()).toMatchObject({ unchained: 0, problems: [] });
