@@ -2,7 +2,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import fc from 'fast-check';
-import { signRequest } from '@tally/auth';
+import { ControlLogChainer, signRequest } from '@tally/auth';
 import { JobsCtx } from '../support/jobs-ctx';
 import {
   type Caller,
@@ -153,7 +153,7 @@ describe('no input gives a 5xx, and a refused request changes nothing', () => {
     const document = (await t.http().get('/docs-json').expect(200)).body;
     operations = operationsOf(document);
     generator = new RequestGenerator(document.components.schemas, seeds);
-    fingerprint = await StateFingerprint.of(t.dataSource);
+    fingerprint = await StateFingerprint.of(t.dataSource, () => t.app.get(ControlLogChainer).chain());
 
     const server = t.app.getHttpServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -46,9 +46,14 @@ export class StateFingerprint {
   private constructor(
     private readonly dataSource: DataSource,
     private readonly sql: string,
+    private readonly chain?: () => Promise<unknown>,
   ) {}
 
-  static async of(dataSource: DataSource): Promise<StateFingerprint> {
+  /**
+   * `chain`, when given, chains the control log's settled rows at once (the app's chainer):
+   * settling then waits for no chainer round.
+   */
+  static async of(dataSource: DataSource, chain?: () => Promise<unknown>): Promise<StateFingerprint> {
     const rows: { table_name: string }[] = await dataSource.query(
       `SELECT table_name FROM information_schema.tables
        WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
@@ -64,7 +69,7 @@ export class StateFingerprint {
                                                                     (SELECT max(id) FROM outbox))) AS "unfollowed",
                  (SELECT count(*)::int FROM ledger_verify_runs WHERE status = 'running') AS "verifying",
                  (SELECT count(*)::int FROM control_log WHERE hash IS NULL) AS "unchained"`;
-    return new StateFingerprint(dataSource, sql);
+    return new StateFingerprint(dataSource, sql, chain);
   }
 
   /**
@@ -94,6 +99,7 @@ export class StateFingerprint {
       const next = await this.take(last);
       const idle = next.unrelayed === 0 && next.unfollowed === 0 && next.verifying === 0 && next.unchained === 0;
       if (idle && changedTables(last, next).length === 0) return next;
+      if (next.unchained > 0) await this.chain?.();
       if (Date.now() > deadline) throw new Error(`state did not settle within ${timeoutMs} ms`);
       last = next;
     }

@@ -18,6 +18,15 @@ function listenForErrors(client: EventEmitter): void {
   );
 }
 
+/**
+ * How long a query waits for a pooled connection before it fails (a 503). A pool of one (the
+ * embedded database) queues every request behind all the others: a burst of them waits its
+ * whole length there, which is busy, not away, so it gets longer.
+ */
+function acquireTimeoutMs(poolSize: number): number {
+  return poolSize === 1 ? 30_000 : 10_000;
+}
+
 /** The one TypeORM configuration, shared by the app, the CLI and the tests. */
 export function dataSourceOptions(
   url: string,
@@ -35,6 +44,6 @@ export function dataSourceOptions(
     // Failed queries surface as errors where they happen (logged with the request id), not twice.
     logging: false,
     poolSize,
-    extra: { max: poolSize, connectionTimeoutMillis: 10_000, onConnect: listenForErrors },
+    extra: { max: poolSize, connectionTimeoutMillis: acquireTimeoutMs(poolSize), onConnect: listenForErrors },
   };
 }
