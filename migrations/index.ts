@@ -34,6 +34,7 @@ import { AccountHolds1763792180000 } from './1763792180000-AccountHolds';
 import { JobEndTimes1763792190000 } from './1763792190000-JobEndTimes';
 import { ControlLogDeferredChain1763792200000 } from './1763792200000-ControlLogDeferredChain';
 import { LedgerImports1763792210000 } from './1763792210000-LedgerImports';
+import { EconomicsKinds1763792220000 } from './1763792220000-EconomicsKinds';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -73,4 +74,5 @@ export const ALL_MIGRATIONS = [
   JobEndTimes1763792190000,
   ControlLogDeferredChain1763792200000,
   LedgerImports1763792210000,
+  EconomicsKinds1763792220000,
 ];

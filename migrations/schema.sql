@@ -109,7 +109,7 @@ CREATE TABLE public.accounts (
     has_alerts boolean DEFAULT false NOT NULL,
     CONSTRAINT accounts_available_non_negative CHECK ((allow_negative OR (((posted_credits - posted_debits) - pending_debits) >= 0))),
     CONSTRAINT accounts_counters_non_negative CHECK (((posted_debits >= 0) AND (posted_credits >= 0) AND (pending_debits >= 0) AND (pending_credits >= 0))),
-    CONSTRAINT accounts_kind_check CHECK (((kind)::text = ANY ((ARRAY['user'::character varying, 'provider'::character varying, 'platform'::character varying, 'escrow'::character varying, 'issuance'::character varying])::text[])))
+    CONSTRAINT accounts_kind_check CHECK (((kind)::text = ANY ((ARRAY['user'::character varying, 'provider'::character varying, 'platform'::character varying, 'escrow'::character varying, 'issuance'::character varying, 'stake'::character varying, 'payout'::character varying])::text[])))
 );
 
 ALTER TABLE public.accounts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -635,7 +635,7 @@ CREATE TABLE public.transfers (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     xact_id xid8 DEFAULT pg_current_xact_id() NOT NULL,
     CONSTRAINT transfers_amount_check CHECK ((amount >= 0)),
-    CONSTRAINT transfers_kind_check CHECK (((kind)::text = ANY ((ARRAY['mint'::character varying, 'spend'::character varying, 'reward'::character varying, 'refund'::character varying, 'transfer'::character varying, 'hold'::character varying, 'capture'::character varying, 'void'::character varying, 'expire'::character varying])::text[])))
+    CONSTRAINT transfers_kind_check CHECK (((kind)::text = ANY ((ARRAY['mint'::character varying, 'spend'::character varying, 'reward'::character varying, 'refund'::character varying, 'transfer'::character varying, 'hold'::character varying, 'capture'::character varying, 'void'::character varying, 'expire'::character varying, 'stake'::character varying, 'slash'::character varying])::text[])))
 );
 
 CREATE TABLE public.typeorm_migrations (
