@@ -90,6 +90,9 @@ export interface Settlement {
  */
 @Injectable()
 export class JobPayments {
+  /** Each schedule version's fee and base share, by "service@version" (a version never changes). */
+  private readonly economics = new Map<string, { feeBps: number | null; baseShareBps: number }>();
+
   constructor(
     private readonly ledger: LedgerWriter,
     private readonly jobs: JobRepository,
@@ -144,8 +147,6 @@ export class JobPayments {
     }
     return out;
   }
-
-  private readonly economics = new Map<string, { feeBps: number | null; baseShareBps: number }>();
 
   private async versionEconomics(service: string, version: number) {
     const key = `${service}@${version}`;
