@@ -27,19 +27,21 @@ describe('splitReplicaRewards', () => {
   const terms = (feeBps: bigint, baseShareBps: bigint) => ({ feeBps, baseShareBps });
 
   it('pays every reporter the base and the majority its bonus on top, the remainders to the platform', () => {
-    // The worked example of docs/economics.md: pool 1 000 000 × 95 % = 950 000; base 30 % =
-    // 285 000 → 95 000 each of 3; bonus 665 000 → 332 500 each of 2.
-    expect(splitReplicaRewards(1_000_000n, terms(500n, 3000n), ['a', 'b'], ['c'])).toEqual({
-      pool: 950_000n,
-      base: 95_000n,
-      bonus: 332_500n,
+    // The worked example of docs/economics.md: pool ⌊1 234 567 × 95 %⌋ = 1 172 838; base pool
+    // ⌊30 %⌋ = 351 851 → 117 283 each of 3 (2 left); bonus 820 987 → 410 493 each of 2 (1 left).
+    expect(splitReplicaRewards(1_234_567n, terms(500n, 3000n), ['a', 'b'], ['c'])).toEqual({
+      pool: 1_172_838n,
+      base: 117_283n,
+      bonus: 410_493n,
       rewards: [
-        { proverId: 'a', amount: 427_500n },
-        { proverId: 'b', amount: 427_500n },
-        { proverId: 'c', amount: 95_000n },
+        { proverId: 'a', amount: 527_776n },
+        { proverId: 'b', amount: 527_776n },
+        { proverId: 'c', amount: 117_283n },
       ],
-      platformKeeps: 50_000n,
+      platformKeeps: 61_732n,
     });
+    // Without remainders: pool 950 000; base 285 000 → 95 000 each; bonus 665 000 → 332 500 each.
+    expect(splitReplicaRewards(1_000_000n, terms(500n, 3000n), ['a', 'b'], ['c']).platformKeeps).toBe(50_000n);
     // 1 000 001 × 90 % = 900 000 (0.9 rounded down); base 10 % = 90 000 → 30 000 each;
     // bonus 810 000 → 405 000 each of 2; nothing left over but the fee and its rounding.
     expect(splitReplicaRewards(1_000_001n, terms(1000n, 1000n), ['a', 'b'], ['c']).platformKeeps).toBe(100_001n);
