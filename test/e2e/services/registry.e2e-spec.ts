@@ -53,6 +53,8 @@ describe('service registry API', () => {
       hardware_requirements: { gpu_count: 1, gpu_memory_gb: 24 },
       description: 'Groth16 proving on one GPU',
       category: 'development-tools', // the default when none is sent
+      fee_bps: null, // the platform default
+      base_share_bps: 0, // the majority shares the whole pool
       version: '1', // int64: a decimal string
       created_at: expect.any(String),
       updated_at: created.body.created_at,

@@ -19,6 +19,59 @@ export function splitReward(costMicros: bigint, feeBps: bigint, provers: number)
   return { perProver, platformKeeps: costMicros - perProver * BigInt(provers) };
 }
 
+/** What a job's settlement splits by: the platform's fee and the base share, each in basis points. */
+export interface RewardTerms {
+  feeBps: bigint;
+  /** The part of the provers' pool shared by every replica that reported; 0: the majority shares it all. */
+  baseShareBps: bigint;
+}
+
+export interface ReplicaRewards {
+  /** The provers' pool: cost × (1 − fee), rounded down to the micro. */
+  pool: bigint;
+  /** What every replica that reported receives (the majority and the dissenters alike). */
+  base: bigint;
+  /** What each majority replica receives on top of the base. */
+  bonus: bigint;
+  /** Each rewarded prover's whole reward, majority first, in the order given. */
+  rewards: { proverId: string; amount: bigint }[];
+  /** What the platform keeps: its fee plus the remainder of every division. */
+  platformKeeps: bigint;
+}
+
+/**
+ * Splits a captured cost between the platform and the replicas: the provers' pool is
+ * cost × (1 − fee) rounded down; base_share of the pool (rounded down) goes in equal parts
+ * to every replica that reported (majority and dissenters), the rest of the pool in equal
+ * parts to the majority as its bonus. Every division rounds down and its remainder stays
+ * with the platform, so rewards never exceed the cost. With a base share of 0 it is exactly
+ * splitReward: the majority shares the pool.
+ */
+export function splitReplicaRewards(
+  costMicros: bigint,
+  terms: RewardTerms,
+  majority: readonly string[],
+  dissenters: readonly string[],
+): ReplicaRewards {
+  const { feeBps, baseShareBps } = terms;
+  if (costMicros < 0n || feeBps < 0n || feeBps > BPS || baseShareBps < 0n || baseShareBps > BPS) {
+    throw new RangeError('invalid reward split');
+  }
+  if (majority.length < 1 || new Set([...majority, ...dissenters]).size !== majority.length + dissenters.length) {
+    throw new RangeError('invalid reward split');
+  }
+  const pool = (costMicros * (BPS - feeBps)) / BPS;
+  const basePool = (pool * baseShareBps) / BPS;
+  const base = basePool / BigInt(majority.length + dissenters.length);
+  const bonus = (pool - basePool) / BigInt(majority.length);
+  const rewards = [
+    ...majority.map((proverId) => ({ proverId, amount: base + bonus })),
+    ...dissenters.map((proverId) => ({ proverId, amount: base })),
+  ];
+  const paid = rewards.reduce((sum, r) => sum + r.amount, 0n);
+  return { pool, base, bonus, rewards, platformKeeps: costMicros - paid };
+}
+
 export interface ReplicaReport {
   proverId: string;
   success: boolean;

@@ -61,7 +61,13 @@ export interface JobCompletedPayload {
   /** Every prover holding a replica when the job settled (absent from events written before it was added). */
   assigned_provers?: string[];
   final_cost_micros: string;
+  /** What each majority replica received (its base + bonus). */
   reward_micros: string;
+  /**
+   * Every reward paid, one per prover: the majority's, then each dissenter's base (absent
+   * from events written before base + bonus rewards; a reward of 0 is not listed).
+   */
+  rewards?: { prover_id: string; reward_micros: string }[];
 }
 
 /** A job failed (reported, no majority, timeout) or was cancelled: a full refund. */

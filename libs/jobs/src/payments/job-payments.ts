@@ -22,7 +22,8 @@ import {
   TallyEnv,
   timestampToJson,
 } from '@tally/shared';
-import { JOB_STATUSES, JobAuditEvent, splitReward } from '../domain';
+import { ServiceRegistry } from '@tally/services';
+import { JOB_STATUSES, JobAuditEvent, RewardTerms, splitReplicaRewards } from '../domain';
 import {
   JOB_AUDIT,
   JOB_CANCELLED,
@@ -50,7 +51,10 @@ export type SettlementRequest =
       assignments: AssignmentRow[];
       winners: string[];
       finalCost: bigint;
+      /** Every other replica that reported (a failure or another result): each gets the base only. */
       dissenters: string[];
+      /** The fee and base share of the schedule version the job was priced with (see JobPayments.terms). */
+      terms: RewardTerms;
     }
   | {
       kind: 'refund';
@@ -68,11 +72,14 @@ export type SettlementRequest =
       failedProvers: string[];
     };
 
-/** A settlement as planned: its postings, each winner's reward, and the job row's new state. */
+/** A settlement as planned: its postings, each prover's reward, and the job row's new state. */
 export interface Settlement {
   request: SettlementRequest;
   postings: PostingRequest[];
+  /** What each majority replica received (base + bonus); 0 for a refund. */
   perProver: bigint;
+  /** Each rewarded prover's reward: the majority's, then each dissenter's base (none for a refund). */
+  rewards: { proverId: string; amount: bigint }[];
   row: SettledJob;
 }
 
@@ -83,6 +90,9 @@ export interface Settlement {
  */
 @Injectable()
 export class JobPayments {
+  /** Each schedule version's fee and base share, by "service@version" (a version never changes). */
+  private readonly economics = new Map<string, { feeBps: number | null; baseShareBps: number }>();
+
   constructor(
     private readonly ledger: LedgerWriter,
     private readonly jobs: JobRepository,
@@ -90,6 +100,7 @@ export class JobPayments {
     private readonly env: TallyEnv,
     private readonly clock: Clock,
     private readonly uow: UnitOfWork,
+    private readonly services: ServiceRegistry,
     @Optional() private readonly receipts?: JobReceipts,
     @Optional() private readonly observer?: OperationsObserver,
   ) {}
@@ -119,6 +130,36 @@ export class JobPayments {
   }
 
   /**
+   * The terms each of these jobs settles by, by job id: the fee and base share of the
+   * schedule version it was priced with (every version is kept, and never changes once
+   * written, so each is read once per process). A fee left to the platform, and a job
+   * without a service (or from before versions were kept), take PLATFORM_FEE_BPS and base 0.
+   */
+  async terms(jobs: JobRow[]): Promise<Map<string, RewardTerms>> {
+    const out = new Map<string, RewardTerms>();
+    for (const job of jobs) {
+      const version = job.service !== null && job.service_version !== null ? Number(job.service_version) : null;
+      const economics = version === null ? null : await this.versionEconomics(job.service!, version);
+      out.set(job.network_job_id, {
+        feeBps: BigInt(economics?.feeBps ?? this.env.PLATFORM_FEE_BPS),
+        baseShareBps: BigInt(economics?.baseShareBps ?? 0),
+      });
+    }
+    return out;
+  }
+
+  private async versionEconomics(service: string, version: number) {
+    const key = `${service}@${version}`;
+    let economics = this.economics.get(key);
+    if (!economics) {
+      const { feeBps, baseShareBps } = await this.services.get(service, version);
+      economics = { feeBps, baseShareBps };
+      this.economics.set(key, economics);
+    }
+    return economics;
+  }
+
+  /**
    * One settlement, start to finish, in the caller's unit of work (the job locked): its
    * assignments as the request holds them are saved, then it is written like a batch's.
    */
@@ -130,9 +171,10 @@ export class JobPayments {
 
   /**
    * Decides each settlement: on success the capture of the final cost from the hold into
-   * the platform (the rest of the hold is released by the same posting) and the winners'
-   * equal rewards from the platform, which their assignments record (in memory: the
-   * caller saves them); on failure or cancel the void of the hold (a full refund).
+   * the platform (the rest of the hold is released by the same posting) and the replicas'
+   * rewards from the platform by the job's terms (splitReplicaRewards: a base to every
+   * replica that reported, a bonus to the majority), which their assignments record (in
+   * memory: the caller saves them); on failure or cancel the void of the hold (a full refund).
    */
   plan(requests: SettlementRequest[]): Settlement[] {
     return requests.map((request) => {
@@ -150,6 +192,7 @@ export class JobPayments {
           request,
           postings: [voidHold],
           perProver: 0n,
+          rewards: [],
           row: {
             id,
             to: request.to,
@@ -160,8 +203,8 @@ export class JobPayments {
           },
         };
       }
-      const { winners, finalCost } = request;
-      const { perProver, platformKeeps } = splitReward(finalCost, BigInt(this.env.PLATFORM_FEE_BPS), winners.length);
+      const { winners, dissenters, finalCost, terms } = request;
+      const split = splitReplicaRewards(finalCost, terms, winners, dissenters);
       const postings: PostingRequest[] = [
         {
           id: newId(),
@@ -173,26 +216,34 @@ export class JobPayments {
           idempotency: systemKey(id, 'capture', { hold: job.hold_id, amount: finalCost.toString() }),
         },
       ];
-      if (perProver > 0n) {
-        for (const prover of winners) {
-          postings.push({
-            id: newId(),
-            kind: 'reward',
-            legs: [
-              { account: PLATFORM, side: 'D', amount: perProver },
-              { account: providerAccount(prover), side: 'C', amount: perProver },
-            ],
-            jobId: id,
-            proverId: prover,
-            idempotency: systemKey(id, `reward:${prover}`, { amount: perProver.toString() }),
-          });
-        }
+      // Each reward its own posting, keyed by job and prover: a dissenter's base as a winner's base + bonus.
+      for (const { proverId: prover, amount } of split.rewards) {
+        if (amount === 0n) continue;
+        postings.push({
+          id: newId(),
+          kind: 'reward',
+          legs: [
+            { account: PLATFORM, side: 'D', amount },
+            { account: providerAccount(prover), side: 'C', amount },
+          ],
+          jobId: id,
+          proverId: prover,
+          idempotency: systemKey(id, `reward:${prover}`, { amount: amount.toString() }),
+        });
       }
-      for (const a of request.assignments) if (winners.includes(a.prover_id)) a.reward_micros = perProver.toString();
+      // A winner's assignment always records its reward (0 included); a dissenter's only when it got one.
+      for (const a of request.assignments) {
+        const reward = split.rewards.find((r) => r.proverId === a.prover_id);
+        if (reward && (winners.includes(a.prover_id) || reward.amount > 0n)) a.reward_micros = reward.amount.toString();
+      }
+      const perProver = split.base + split.bonus;
+      const platformKeeps = split.platformKeeps;
+      const rewards = split.rewards.filter((r) => r.amount > 0n);
       return {
         request,
         postings,
         perProver,
+        rewards,
         row: {
           id,
           to: 'COMPLETED',
@@ -263,6 +314,7 @@ export class JobPayments {
               assigned_provers: assigned,
               final_cost_micros: r.finalCost.toString(),
               reward_micros: s.perProver.toString(),
+              rewards: s.rewards.map((r) => ({ prover_id: r.proverId, reward_micros: r.amount.toString() })),
             } satisfies JobCompletedPayload,
           }
         : {

@@ -37,8 +37,18 @@ describe('service schedules', () => {
       resultSchema: { type: 'object' },
       example: null,
       unitsRule: null, // no typed endpoint
+      feeBps: null, // the platform default
+      baseShareBps: 0, // the majority shares the whole pool
     });
     expect(serviceScheduleSpec('s', input({ minimum_charge: '0.000001' })).minimumChargeMicros).toBe(1n);
+  });
+
+  it('takes a fee override and a base share in basis points, null fee meaning the platform default', () => {
+    expect(serviceScheduleSpec('s', input({ fee_bps: 0, base_share_bps: 10_000 }))).toMatchObject({
+      feeBps: 0,
+      baseShareBps: 10_000,
+    });
+    expect(serviceScheduleSpec('s', input({ fee_bps: null }))).toMatchObject({ feeBps: null, baseShareBps: 0 });
   });
 
   it('keeps only known hardware keys, in one order', () => {
@@ -59,6 +69,10 @@ describe('service schedules', () => {
     expect(dse001Field(() => serviceScheduleSpec('s', input({ minimum_charge: '-1' })))).toBe('minimum_charge');
     expect(dse001Field(() => serviceScheduleSpec('s', input({ unit: 'GPU' })))).toBe('unit');
     expect(dse001Field(() => serviceScheduleSpec('Bad', input()))).toBe('id');
+    for (const bad of [-1, 10_001, 1.5, '500' as unknown as number]) {
+      expect(dse001Field(() => serviceScheduleSpec('s', input({ fee_bps: bad })))).toBe('fee_bps');
+      expect(dse001Field(() => serviceScheduleSpec('s', input({ base_share_bps: bad })))).toBe('base_share_bps');
+    }
   });
 
   it('checks hardware requirements as sent, by the rules of a job requirements, naming the field', () => {

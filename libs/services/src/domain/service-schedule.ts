@@ -58,6 +58,10 @@ export interface ServiceScheduleSpec extends PriceSchedule {
   example: unknown;
   /** Which fields of a typed request's body give its units; null: the service has no typed endpoint. */
   unitsRule: UnitsRule | null;
+  /** The platform's fee on this service's jobs, in basis points; null: the platform default (PLATFORM_FEE_BPS). */
+  feeBps: number | null;
+  /** The part of the provers' pool, in basis points, shared by every replica that reported; the rest is the majority's bonus. */
+  baseShareBps: number;
 }
 
 /** A stored schedule: `version` is 1 when created and grows by one on every replacement. */
@@ -88,6 +92,19 @@ export interface ServiceScheduleInput {
   result_schema?: Record<string, unknown>;
   example?: unknown;
   units_rule?: unknown;
+  fee_bps?: number | null;
+  base_share_bps?: number;
+}
+
+/** Basis points in a whole: a share in basis points is an integer from 0 to this. */
+export const BPS_MAX = 10_000;
+
+/** A share in basis points as sent: an integer from 0 to 10000, else DSE-001 naming the field. */
+function parseBps(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > BPS_MAX) {
+    throw new InvalidRequestError(`${field} must be an integer from 0 to ${BPS_MAX} (basis points)`, { field });
+  }
+  return value;
 }
 
 const HARDWARE_KEYS = [
@@ -153,6 +170,8 @@ export function serviceScheduleSpec(id: string, input: ServiceScheduleInput): Se
     hardwareRequirements: cleanHardware(checkHardware(input.hardware_requirements)),
     description: input.description ?? null,
     ...serviceSchemas(input),
+    feeBps: input.fee_bps === undefined || input.fee_bps === null ? null : parseBps(input.fee_bps, 'fee_bps'),
+    baseShareBps: input.base_share_bps === undefined ? 0 : parseBps(input.base_share_bps, 'base_share_bps'),
   };
 }
 

@@ -12,6 +12,8 @@ export function presentService(s: ServiceSchedule) {
     hardware_requirements: s.hardwareRequirements,
     description: s.description,
     category: s.category,
+    fee_bps: s.feeBps,
+    base_share_bps: s.baseShareBps,
     version: int64ToJson(s.version),
     created_at: timestampToJson(s.createdAt),
     updated_at: timestampToJson(s.updatedAt),

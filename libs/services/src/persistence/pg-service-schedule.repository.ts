@@ -23,6 +23,8 @@ interface Row {
   result_schema: Record<string, unknown>;
   example: unknown;
   units_rule: UnitsRule | null;
+  fee_bps: number | null;
+  base_share_bps: number;
   version: string;
   created_at: Date;
   updated_at: Date;
@@ -30,9 +32,10 @@ interface Row {
 
 // Money and factors leave the database as text, never through a float.
 const COLUMNS = `id, price_per_unit_micros::text, unit, size_factor::text, minimum_charge_micros::text,
-  hardware_requirements, description, category, input_schema, result_schema, example, units_rule, version::text, created_at, updated_at`;
+  hardware_requirements, description, category, input_schema, result_schema, example, units_rule, fee_bps, base_share_bps, version::text,
+  created_at, updated_at`;
 const STORED = `id, price_per_unit_micros, unit, size_factor, minimum_charge_micros, hardware_requirements, description,
-  category, input_schema, result_schema, example, units_rule`;
+  category, input_schema, result_schema, example, units_rule, fee_bps, base_share_bps`;
 
 function toSchedule(r: Row): ServiceSchedule {
   return {
@@ -48,6 +51,8 @@ function toSchedule(r: Row): ServiceSchedule {
     resultSchema: r.result_schema,
     example: r.example,
     unitsRule: r.units_rule,
+    feeBps: r.fee_bps,
+    baseShareBps: r.base_share_bps,
     version: Number(r.version),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -90,7 +95,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
     const [row] = await this.query(
       `WITH current AS (
          INSERT INTO service_schedules (${STORED})
-         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb)
+         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer)
          ON CONFLICT (id) DO UPDATE SET
            price_per_unit_micros = EXCLUDED.price_per_unit_micros,
            unit = EXCLUDED.unit,
@@ -103,6 +108,8 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
            result_schema = EXCLUDED.result_schema,
            example = EXCLUDED.example,
            units_rule = EXCLUDED.units_rule,
+           fee_bps = EXCLUDED.fee_bps,
+           base_share_bps = EXCLUDED.base_share_bps,
            version = service_schedules.version + 1,
            updated_at = now()
          RETURNING *),
@@ -123,7 +130,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       const rows = await this.query(
         `WITH current AS (
            INSERT INTO service_schedules (${STORED})
-           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb)
+           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer)
            ON CONFLICT (id) DO NOTHING
            RETURNING *),
          kept AS (INSERT INTO service_schedule_versions (${STORED}, version, created_at, updated_at)
@@ -169,6 +176,8 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       JSON.stringify(spec.resultSchema),
       spec.example === null || spec.example === undefined ? null : JSON.stringify(spec.example),
       spec.unitsRule ? JSON.stringify(spec.unitsRule) : null,
+      spec.feeBps,
+      spec.baseShareBps,
     ];
   }
 }

@@ -54,6 +54,8 @@ describe('ServiceRegistry', () => {
       resultSchema: { type: 'object' },
       example: null,
       unitsRule: null,
+      feeBps: null,
+      baseShareBps: 0,
     }),
   );
 

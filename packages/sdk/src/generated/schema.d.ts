@@ -2240,6 +2240,10 @@ export interface components {
       /** @enum {string} */
       category:
         'ai-ml' | 'media-processing' | 'scientific-computing' | 'data-analytics' | 'gaming' | 'development-tools';
+      /** @description the platform's fee on this service's jobs, in basis points; null: the platform default */
+      fee_bps: number | null;
+      /** @description the part of the provers' pool, in basis points, shared by every replica that reported (the base) */
+      base_share_bps: number;
       /**
        * Format: int64
        * @description 1 when created, one more on every replacement
@@ -2373,6 +2377,17 @@ export interface components {
       units_rule?: {
         [key: string]: unknown;
       } | null;
+      /**
+       * @description the platform's fee on this service's jobs, in basis points of the captured cost (rounded down to the micro); left out or null, the platform default (PLATFORM_FEE_BPS)
+       * @example 500
+       */
+      fee_bps?: number | null;
+      /**
+       * @description the part of the provers' pool, in basis points, shared in equal parts by every replica that reported a result (the base); the rest goes in equal parts to the majority (the bonus). 0: the majority shares it all
+       * @default 0
+       * @example 3000
+       */
+      base_share_bps: number;
     };
     SubmitJobRequestDto: {
       /** @description your id for the job: resubmitting the same body returns the same job */

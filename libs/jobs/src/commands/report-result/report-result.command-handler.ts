@@ -20,6 +20,7 @@ import {
   MOVES,
   OUTSTANDING_REPLICA,
   REPLICA_MOVES,
+  type RewardTerms,
 } from '../../domain';
 import { AssignmentRow, JobRepository, JobRow } from '../../persistence/job.repository';
 import { JobPayments, Settlement } from '../../payments/job-payments';
@@ -29,6 +30,8 @@ import { ReportOutcome, ReportResultCommand, ResultReport } from './report-resul
 interface JobState {
   job: JobRow;
   assignments: AssignmentRow[];
+  /** What it settles by, should it complete. */
+  terms: RewardTerms;
 }
 
 /**
@@ -62,11 +65,16 @@ export class ReportResultCommandHandler
   private reportAll(commands: ReportResultCommand[]): Promise<Settled<ReportOutcome>[]> {
     return this.uow.run(async () => {
       const states = await this.jobs.lockWithAssignments([...new Set(commands.map((c) => c.jobId))]);
+      // Read before the reports are decided (in memory, in turn): what each job would settle by.
+      const terms = await this.payments.terms([...states.values()].map((s) => s.job));
       const changed = new Set<AssignmentRow>();
       const settlements: Settlement[] = [];
       const answers = commands.map((command): Settled<ReportOutcome> => {
         try {
-          return { value: this.report(command, states.get(command.jobId), changed, settlements) };
+          const state = states.get(command.jobId);
+          return {
+            value: this.report(command, state && { ...state, terms: terms.get(command.jobId)! }, changed, settlements),
+          };
         } catch (error) {
           if (error instanceof DomainError) return { error };
           throw error;
@@ -86,7 +94,7 @@ export class ReportResultCommandHandler
     settlements: Settlement[],
   ): ReportOutcome {
     if (!state) throw new JobNotFoundError(jobId);
-    const { job, assignments } = state;
+    const { job, assignments, terms } = state;
     const mine = assignments.find((a) => a.prover_id === proverId);
     // A job this prover holds no replica of is as unknown to it as one that does not exist (as on GET).
     if (!mine) throw new JobNotFoundError(jobId);
@@ -151,6 +159,7 @@ export class ReportResultCommandHandler
             winners: decision.majority,
             finalCost: decision.finalCostMicros,
             dissenters: decision.dissenters,
+            terms,
           },
     ]);
     settlements.push(settlement);

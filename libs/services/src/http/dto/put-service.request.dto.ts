@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsObject, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsInt, IsObject, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import {
+  BPS_MAX,
   CREDITS_MESSAGE,
   CREDITS_PATTERN,
   DECIMAL_MESSAGE,
@@ -125,4 +126,36 @@ export class PutServiceRequestDto {
   @IfPresent()
   @IsObject()
   units_rule?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: BPS_MAX,
+    nullable: true,
+    example: 500,
+    description:
+      "the platform's fee on this service's jobs, in basis points of the captured cost (rounded down to the " +
+      'micro); left out or null, the platform default (PLATFORM_FEE_BPS)',
+  })
+  @IfPresentAndNotNull()
+  @IsInt()
+  @Min(0)
+  @Max(BPS_MAX)
+  fee_bps?: number | null;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: BPS_MAX,
+    default: 0,
+    example: 3000,
+    description:
+      "the part of the provers' pool, in basis points, shared in equal parts by every replica that reported a " +
+      'result (the base); the rest goes in equal parts to the majority (the bonus). 0: the majority shares it all',
+  })
+  @IfPresent()
+  @IsInt()
+  @Min(0)
+  @Max(BPS_MAX)
+  base_share_bps?: number;
 }

@@ -27,6 +27,17 @@ export class ServiceResponseDto {
   hardware_requirements: Record<string, unknown>;
   @ApiProperty({ type: String, nullable: true }) description: string | null;
   @ApiProperty({ enum: SERVICE_CATEGORIES }) category: string;
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: "the platform's fee on this service's jobs, in basis points; null: the platform default",
+  })
+  fee_bps: number | null;
+  @ApiProperty({
+    type: 'integer',
+    description: "the part of the provers' pool, in basis points, shared by every replica that reported (the base)",
+  })
+  base_share_bps: number;
   @ApiProperty(VERSION) version: string;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
