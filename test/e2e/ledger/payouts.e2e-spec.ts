@@ -318,6 +318,22 @@ describe('payouts', () => {
       ]),
     );
 
+    // An admin's refused request and refused confirm are logged as rejected, with their codes.
+    await request(p.id, ctx.admin(), { amount: '100' }).expect(402);
+    await confirm(p.id, ids[0], 'another-ref').expect(409);
+    for (const [action, code] of [
+      ['payouts.request', 'DSE-008'],
+      ['payouts.confirm', 'DSE-010'],
+    ]) {
+      const rows = await t
+        .http()
+        .get('/v1/admin/control-log')
+        .query({ action, outcome: 'rejected' })
+        .set(ctx.admin())
+        .expect(200);
+      expect(rows.body.items.map((r: { error_code: string }) => r.error_code)).toContain(code);
+    }
+
     // The capture is an ordinary transfer: the next sealed batch holds it, with a proof.
     const captures = await t
       .http()
