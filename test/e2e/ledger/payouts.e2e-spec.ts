@@ -288,7 +288,7 @@ describe('payouts', () => {
     const owed: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await t
+      const res: { body: { items: { payout_id: string; status: string }[]; next_cursor: string | null } } = await t
         .http()
         .get('/v1/admin/payouts')
         .query({ status: 'pending', limit: '1', ...(cursor ? { cursor } : {}) })

@@ -60,7 +60,7 @@ import {
   TransferResponseDto,
 } from './dto/credits.response.dto';
 import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.decorator';
-import { holdOfCursor } from './keyset-cursor';
+import { decodeTimeIdCursor } from './keyset-cursor';
 import { captureRequest, holdRequest, mintRequest, transferRequest, voidRequest } from './posting-requests';
 import { presentAccount, presentBalance, presentHold, presentPosting, presentTransfer } from './transfer.presenter';
 
@@ -371,7 +371,7 @@ export class CreditsController {
       throw new ForbiddenError('a client or prover key may read only its own account');
     }
     const limit = pageLimit(q.limit);
-    const before = q.cursor === undefined ? undefined : holdOfCursor(q.cursor);
+    const before = q.cursor === undefined ? undefined : decodeTimeIdCursor(q.cursor);
     const account = await this.reader.findAccount(ref);
     if (!account) throw new AccountNotFoundError(ref.kind, ref.owner);
     const rows = await this.reader.listHolds({ accountId: account.id, status: q.status, before, limit });

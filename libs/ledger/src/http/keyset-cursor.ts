@@ -1,10 +1,10 @@
 import { badCursor, decodeCursorText, encodeCursorText, UUID_PATTERN } from '@tally/shared';
 
-/** A page cursor of rows newest first (holds, payouts): the last hold's created_at (to the microsecond, as stored) and id. */
-const HOLD_CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\.(\d{6})Z\|([0-9a-f-]{36})$/;
+/** A page cursor of rows newest first (holds, payouts): the last row's created_at (to the microsecond, as stored) and id. */
+const TIME_ID_CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\.(\d{6})Z\|([0-9a-f-]{36})$/;
 
-export function holdOfCursor(cursor: string): { at: string; id: string } {
-  const match = HOLD_CURSOR.exec(decodeCursorText(cursor));
+export function decodeTimeIdCursor(cursor: string): { at: string; id: string } {
+  const match = TIME_ID_CURSOR.exec(decodeCursorText(cursor));
   // Exactly what next_cursor encodes: an instant Postgres takes (no year 0, no 30 February) and a UUID.
   const at = new Date(`${match?.[1]}.000Z`);
   if (

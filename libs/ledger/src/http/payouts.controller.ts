@@ -6,13 +6,12 @@ import {
   ApiErrors,
   ErrorCode,
   ForbiddenError,
-  formatMicros,
   hashOf,
   InvalidRequestError,
   pageLimit,
   parseAmount,
 } from '@tally/shared';
-import { OWNER_ID_PATTERN, type Payout, type PayoutResolution, type PayoutStatus } from '../domain';
+import { OWNER_ID_PATTERN, type PayoutResolution, type PayoutStatus } from '../domain';
 import { type PayoutOutcome, PayoutDesk } from '../commands/payouts/payout-desk';
 import { type ListedPayout, PayoutStore } from '../persistence/payout-store';
 import {
@@ -24,23 +23,8 @@ import {
   RequestPayoutDto,
 } from './dto/payouts.dto';
 import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.decorator';
-import { encodeTimeIdCursor, holdOfCursor } from './keyset-cursor';
-
-/** A payout as the API shows it: the amount in credits and in micros. */
-export function presentPayout(p: Payout) {
-  return {
-    payout_id: p.id,
-    prover_id: p.proverId,
-    amount: formatMicros(p.amountMicros),
-    amount_micros: p.amountMicros.toString(),
-    status: p.status,
-    hold_id: p.holdId,
-    external_ref: p.externalRef,
-    reason: p.reason,
-    created_at: p.createdAt,
-    resolved_at: p.resolvedAt,
-  };
-}
+import { decodeTimeIdCursor, encodeTimeIdCursor } from './keyset-cursor';
+import { presentPayout } from './transfer.presenter';
 
 /** A prover id from the path: an account owner's id, else DSE-001. */
 function proverIdOf(proverId: string): string {
@@ -159,7 +143,7 @@ export class ProverPayoutsController {
   ) {
     assertActsFor(principal, proverIdOf(proverId));
     const limit = pageLimit(q.limit);
-    const before = q.cursor === undefined ? undefined : holdOfCursor(q.cursor);
+    const before = q.cursor === undefined ? undefined : decodeTimeIdCursor(q.cursor);
     const rows = await this.store.list({ proverId, status: q.status as PayoutStatus | undefined, before, limit });
     return page(rows, limit);
   }
@@ -185,7 +169,7 @@ export class AdminPayoutsController {
   @ApiOkResponse({ type: PayoutPageResponseDto })
   async list(@Query() q: ListPayoutsQueryDto) {
     const limit = pageLimit(q.limit);
-    const before = q.cursor === undefined ? undefined : holdOfCursor(q.cursor);
+    const before = q.cursor === undefined ? undefined : decodeTimeIdCursor(q.cursor);
     const rows = await this.store.list({ status: q.status as PayoutStatus | undefined, before, limit });
     return page(rows, limit);
   }
