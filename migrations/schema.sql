@@ -372,6 +372,21 @@ ALTER TABLE public.outbox ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.payouts (
+    id uuid NOT NULL,
+    prover_id character varying(128) NOT NULL,
+    amount_micros bigint NOT NULL,
+    status character varying(16) DEFAULT 'pending'::character varying NOT NULL,
+    hold_id uuid NOT NULL,
+    external_ref character varying(255),
+    reason character varying(512),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    resolved_at timestamp with time zone,
+    CONSTRAINT payouts_amount_micros_check CHECK ((amount_micros > 0)),
+    CONSTRAINT payouts_resolution_check CHECK (((((status)::text = 'pending'::text) AND (resolved_at IS NULL) AND (external_ref IS NULL) AND (reason IS NULL)) OR (((status)::text = 'confirmed'::text) AND (resolved_at IS NOT NULL) AND (external_ref IS NOT NULL) AND (reason IS NULL)) OR (((status)::text = 'failed'::text) AND (resolved_at IS NOT NULL) AND (reason IS NOT NULL) AND (external_ref IS NULL)))),
+    CONSTRAINT payouts_status_check CHECK (((status)::text = ANY ((ARRAY['pending'::character varying, 'confirmed'::character varying, 'failed'::character varying])::text[])))
+);
+
 CREATE TABLE public.processed_events (
     handler character varying(128) NOT NULL,
     event_id uuid NOT NULL,
@@ -777,6 +792,12 @@ ALTER TABLE ONLY public.outbox
 ALTER TABLE ONLY public.outbox
     ADD CONSTRAINT outbox_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.payouts
+    ADD CONSTRAINT payouts_hold_id_key UNIQUE (hold_id);
+
+ALTER TABLE ONLY public.payouts
+    ADD CONSTRAINT payouts_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.processed_events
     ADD CONSTRAINT processed_events_pkey PRIMARY KEY (handler, event_id);
 
@@ -915,6 +936,10 @@ CREATE UNIQUE INDEX ledger_verify_runs_one_running ON public.ledger_verify_runs 
 CREATE INDEX outbox_broker_pending_idx ON public.outbox USING btree (id) WHERE (broker_published_at IS NULL);
 
 CREATE INDEX outbox_unpublished_idx ON public.outbox USING btree (id) WHERE (published_at IS NULL);
+
+CREATE INDEX payouts_prover_idx ON public.payouts USING btree (prover_id, created_at, id);
+
+CREATE INDEX payouts_status_idx ON public.payouts USING btree (status, created_at, id);
 
 CREATE INDEX provers_live_idx ON public.provers USING btree (state, last_heartbeat);
 

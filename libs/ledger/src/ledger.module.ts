@@ -7,6 +7,9 @@ import { PostTransferCommandHandler } from './commands/post-transfer/post-transf
 import { AdminAccountsController } from './http/admin-accounts.controller';
 import { BalanceAlertsController } from './http/balance-alerts.controller';
 import { CreditsController } from './http/credits.controller';
+import { AdminPayoutsController, ProverPayoutsController } from './http/payouts.controller';
+import { PayoutDesk } from './commands/payouts/payout-desk';
+import { PayoutStore } from './persistence/payout-store';
 import { TransferBatchController } from './http/transfer-batch/transfer-batch.controller';
 import { BalanceAlertStore } from './persistence/balance-alert-store';
 import { LedgerReader } from './persistence/ledger-reader';
@@ -17,7 +20,14 @@ import { LedgerVerifier } from './verify/ledger-verifier';
 import { VerifyRuns } from './verify/verify-runs';
 
 @Module({
-  controllers: [CreditsController, TransferBatchController, BalanceAlertsController, AdminAccountsController],
+  controllers: [
+    CreditsController,
+    TransferBatchController,
+    BalanceAlertsController,
+    AdminAccountsController,
+    ProverPayoutsController,
+    AdminPayoutsController,
+  ],
   providers: [
     PostingEngine,
     OptimisticPoster,
@@ -31,6 +41,8 @@ import { VerifyRuns } from './verify/verify-runs';
     CreateAccountCommandHandler,
     ExpireHoldsCommandHandler,
     HoldExpirySweep,
+    PayoutStore,
+    PayoutDesk,
   ],
   exports: [LedgerWriter, LedgerReader, LedgerVerifier, VerifyRuns],
 })

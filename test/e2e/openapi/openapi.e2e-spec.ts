@@ -383,6 +383,20 @@ describe('the OpenAPI document', () => {
     await check('post', '/v1/provers/{prover_id}/drain', `/v1/provers/${prover.name}/drain`, prover.key, {});
     await check('post', '/v1/provers/{prover_id}/resume', `/v1/provers/${prover.name}/resume`, prover.key, {});
 
+    // Payouts (the prover was rewarded above).
+    const payouts = '/v1/provers/{prover_id}/payouts';
+    const mine = `/v1/provers/${prover.name}/payouts`;
+    const paid = await check('post', payouts, mine, prover.key, { amount: '0.02' });
+    await check('post', `${payouts}/{payout_id}/confirm`, `${mine}/${paid.payout_id}/confirm`, admin, {
+      external_ref: 'wire-1',
+    });
+    const failed = await check('post', payouts, mine, prover.key, { amount: '0.01' });
+    await check('post', `${payouts}/{payout_id}/fail`, `${mine}/${failed.payout_id}/fail`, admin, {
+      reason: 'account closed',
+    });
+    await check('get', payouts, `${mine}?limit=1`, prover.key);
+    await check('get', '/v1/admin/payouts', '/v1/admin/payouts?status=confirmed', admin);
+
     // Receipts and settlement.
     await check('get', '/v1/receipts/keys', '/v1/receipts/keys', {});
     const sealed = await check('post', '/v1/settlement/batches', '/v1/settlement/batches', admin, {});

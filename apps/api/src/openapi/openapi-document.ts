@@ -17,6 +17,7 @@ const TAGS: [name: string, description: string][] = [
   ['jobs', 'Submit, cancel and read jobs; provers start them and report results (DSE Control API §4)'],
   ['provers', 'Register, heartbeat, poll for work, drain and resume; read a prover and its capabilities'],
   ['credits', 'The double-entry ledger: accounts, balances, mint, spend, reward, transfers, holds, alerts'],
+  ['payouts', "A prover's earnings paid out: requested (held toward the payout account), then confirmed or failed"],
   ['receipts', 'Signed receipts of each job, the keys that sign them, and offline-checkable verification'],
   ['settlement', 'Sealed batches with Merkle roots, and proofs of a transfer or a balance against them'],
   ['registry', 'Services and their price schedules'],

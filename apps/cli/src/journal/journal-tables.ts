@@ -19,6 +19,8 @@ export const JOURNAL_TABLES: readonly JournalTable[] = [
   { table: 'balance_alerts', key: ['id'] },
   { table: 'transfers', key: ['seq'] },
   { table: 'holds', key: ['id'] },
+  // Payouts and their states (each names its hold).
+  { table: 'payouts', key: ['id'] },
   { table: 'idempotency_keys', key: ['scope', 'key'] },
   // The time of the last imported transfer: imports continue in order on the target.
   { table: 'ledger_import_watermark', key: ['id'] },

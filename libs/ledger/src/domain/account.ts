@@ -1,6 +1,6 @@
 import { IDENTIFIER_PATTERN, InvalidRequestError } from '@tally/shared';
 
-export const ACCOUNT_KINDS = ['user', 'provider', 'platform', 'escrow', 'issuance'] as const;
+export const ACCOUNT_KINDS = ['user', 'provider', 'platform', 'escrow', 'issuance', 'payout'] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 
 /**
@@ -17,7 +17,7 @@ export const accountTypeInputs = (kinds: readonly AccountKind[] = ACCOUNT_KINDS)
 ];
 
 /** Kinds with exactly one account, whose owner id is always `main`. */
-export const SINGLETON_KINDS: readonly AccountKind[] = ['platform', 'escrow', 'issuance'];
+export const SINGLETON_KINDS: readonly AccountKind[] = ['platform', 'escrow', 'issuance', 'payout'];
 export const SINGLETON_OWNER = 'main';
 export const OWNER_ID_PATTERN = IDENTIFIER_PATTERN;
 
@@ -36,6 +36,16 @@ export const CREATED_ON_FIRST_CREDIT: readonly AccountKind[] = ['user', 'provide
 export const PLATFORM: AccountRef = { kind: 'platform', owner: SINGLETON_OWNER };
 export const ESCROW: AccountRef = { kind: 'escrow', owner: SINGLETON_OWNER };
 export const ISSUANCE: AccountRef = { kind: 'issuance', owner: SINGLETON_OWNER };
+/** The clearing account of payouts: earnings on their way out of the ledger (see payout.ts). */
+export const PAYOUT: AccountRef = { kind: 'payout', owner: SINGLETON_OWNER };
+
+/**
+ * Kinds whose accounts move only by the one use case that owns them: a posting touches one
+ * only if it says it is that use case (`PostingRequest.purpose`), so no transfer, mint,
+ * hold, capture, void or batch item of a caller's own may name or release them.
+ */
+export const RESERVED_KINDS: Readonly<Partial<Record<AccountKind, PostingPurpose>>> = { payout: 'payout' };
+export type PostingPurpose = 'payout';
 
 export function accountRef(type: string, owner: string): AccountRef {
   const kind = Object.hasOwn(ACCOUNT_KIND_SYNONYMS, type) ? ACCOUNT_KIND_SYNONYMS[type] : type;

@@ -16,6 +16,7 @@ const REJECTION_CODES: Record<RejectionReason, ErrorCode> = {
   'id-already-used': ErrorCode.IdempotencyConflict,
   linked_event_failed: ErrorCode.IllegalTransition,
   linked_event_chain_open: ErrorCode.InvalidRequest,
+  'reserved-account': ErrorCode.InvalidRequest,
 };
 
 /** The DSE code a rejection answers with. */

@@ -28,6 +28,8 @@ export const REJECTION_REASONS = [
   'linked_event_failed',
   /** Its linked chain was still open at the end of the batch (the last item was linked). */
   'linked_event_chain_open',
+  /** It moves a reserved account (the payout clearing account) and is not that account's own use case. */
+  'reserved-account',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 

@@ -1,5 +1,5 @@
 import { INT64_MAX } from '@tally/shared';
-import { type AccountCounters, type AccountKind, type AccountRef, refKey } from './account';
+import { type AccountCounters, type AccountKind, type AccountRef, refKey, RESERVED_KINDS } from './account';
 import { type LedgerRejection, rejection, UNBALANCED_DETAIL } from './ledger-rejection';
 import type { Phase, PostingRequest, Side } from './transfer';
 
@@ -163,6 +163,12 @@ export function decidePosting<A extends LedgerAccount>(r: PostingRequest, state:
     phase: l.phase,
     amount: l.amount,
   }));
+  const reserved = resolved
+    .map((l) => accounts.get(l.account)!)
+    .find((a) => RESERVED_KINDS[a.kind] !== undefined && RESERVED_KINDS[a.kind] !== r.purpose);
+  if (reserved) {
+    return { rejected: rejection('reserved-account', reservedDetail(reserved.kind)) };
+  }
   if (!isBalanced(resolved.map((l) => ({ ...l, currency: accounts.get(l.account)!.currency })))) {
     return { rejected: rejection('unbalanced', UNBALANCED_DETAIL) };
   }
@@ -237,3 +243,8 @@ export function decidePostings<A extends LedgerAccount>(
 }
 
 const nameOf = (a: LedgerAccount) => refKey(a.kind, a.owner);
+
+/** Why a posting may not move a reserved account, naming the one way it moves. */
+export function reservedDetail(kind: AccountKind): string {
+  return `the ${kind} account moves only by a payout (POST /v1/provers/{id}/payouts and its confirm or fail)`;
+}

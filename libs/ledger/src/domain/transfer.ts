@@ -1,4 +1,4 @@
-import type { AccountRef } from './account';
+import type { AccountRef, PostingPurpose } from './account';
 
 export const TRANSFER_KINDS = [
   'mint',
@@ -46,6 +46,8 @@ export type PostingRequest = References & {
   linked?: boolean;
   /** An imported transfer's own time (migrated history): no earlier than the last imported one. */
   createdAt?: Date;
+  /** The use case posting it, where it may move a reserved account (RESERVED_KINDS); never from a caller's body. */
+  purpose?: PostingPurpose;
 } & (
     | { kind: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer'; legs: Leg[] }
     | { kind: 'hold'; from: AccountRef; to: AccountRef; amount: bigint; expiresAt?: Date }

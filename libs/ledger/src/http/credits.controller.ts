@@ -21,7 +21,6 @@ import {
   NotFoundError,
   parseAmount,
   parseTimestamp,
-  UUID_PATTERN,
 } from '@tally/shared';
 import {
   AccountNotFoundError,
@@ -61,6 +60,7 @@ import {
   TransferResponseDto,
 } from './dto/credits.response.dto';
 import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.decorator';
+import { decodeTimeIdCursor } from './keyset-cursor';
 import { captureRequest, holdRequest, mintRequest, transferRequest, voidRequest } from './posting-requests';
 import { presentAccount, presentBalance, presentHold, presentPosting, presentTransfer } from './transfer.presenter';
 
@@ -371,7 +371,7 @@ export class CreditsController {
       throw new ForbiddenError('a client or prover key may read only its own account');
     }
     const limit = pageLimit(q.limit);
-    const before = q.cursor === undefined ? undefined : holdOfCursor(q.cursor);
+    const before = q.cursor === undefined ? undefined : decodeTimeIdCursor(q.cursor);
     const account = await this.reader.findAccount(ref);
     if (!account) throw new AccountNotFoundError(ref.kind, ref.owner);
     const rows = await this.reader.listHolds({ accountId: account.id, status: q.status, before, limit });
@@ -448,25 +448,6 @@ export class CreditsController {
     if (!visible) throw new NotFoundError(`no transaction ${id}`);
     return presentTransfer(transfer);
   }
-}
-
-/** A hold page cursor: the last hold's created_at (to the microsecond, as stored) and id. */
-const HOLD_CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\.(\d{6})Z\|([0-9a-f-]{36})$/;
-
-function holdOfCursor(cursor: string): { at: string; id: string } {
-  const match = HOLD_CURSOR.exec(decodeCursorText(cursor));
-  // Exactly what next_cursor encodes: an instant Postgres takes (no year 0, no 30 February) and a UUID.
-  const at = new Date(`${match?.[1]}.000Z`);
-  if (
-    !match ||
-    Number.isNaN(at.getTime()) ||
-    at.toISOString() !== `${match[1]}.000Z` ||
-    at.getUTCFullYear() < 1 ||
-    !UUID_PATTERN.test(match[3])
-  ) {
-    throw badCursor();
-  }
-  return { at: `${match[1]}.${match[2]}Z`, id: match[3] };
 }
 
 function encodeCursor(seq: string): string {

@@ -1,5 +1,5 @@
 import { formatMicros, int64ToJson } from '@tally/shared';
-import { balanceOf, type TransferView } from '../domain';
+import { balanceOf, type Payout, type TransferView } from '../domain';
 import type { AccountRow } from '../persistence/ledger-reader';
 
 const SIDE = { D: 'debit', C: 'credit' } as const;
@@ -77,5 +77,21 @@ export function presentHold(hold: Record<string, unknown>) {
     ...hold,
     amount: formatMicros(BigInt(hold.amount as string)),
     captured: formatMicros(BigInt(hold.captured as string)),
+  };
+}
+
+/** A payout as the API shows it: the amount in credits and in micros. */
+export function presentPayout(p: Payout) {
+  return {
+    payout_id: p.id,
+    prover_id: p.proverId,
+    amount: formatMicros(p.amountMicros),
+    amount_micros: p.amountMicros.toString(),
+    status: p.status,
+    hold_id: p.holdId,
+    external_ref: p.externalRef,
+    reason: p.reason,
+    created_at: p.createdAt,
+    resolved_at: p.resolvedAt,
   };
 }

@@ -518,6 +518,75 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/provers/{prover_id}/payouts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A prover's payouts, newest first, by status; keyset pages (next_cursor) */
+    get: operations['payouts.list'];
+    put?: never;
+    /** Pay out a prover's available earnings: held toward the payout account, pending until confirmed */
+    post: operations['payouts.request'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/provers/{prover_id}/payouts/{payout_id}/confirm': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Confirm a pending payout (its money left): the hold is captured into the payout account, once */
+    post: operations['payouts.confirm'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/provers/{prover_id}/payouts/{payout_id}/fail': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Fail a pending payout: its hold is voided and the prover has the credits again, once */
+    post: operations['payouts.fail'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/payouts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every prover's payouts, newest first, by status (status=pending: the payouts owed); keyset pages */
+    get: operations['admin.listPayouts'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/registry/services': {
     parameters: {
       query?: never;
@@ -1697,7 +1766,7 @@ export interface components {
     };
     EntryResponseDto: {
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout';
       account_id: string;
       /** @enum {string} */
       side: 'debit' | 'credit';
@@ -1734,7 +1803,7 @@ export interface components {
        */
       incoming: string;
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout';
       account_id: string;
     };
     PostingResponseDto: {
@@ -1787,13 +1856,13 @@ export interface components {
     };
     AccountRefDto: {
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'prover';
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout' | 'prover';
       /** @example alice */
       account_id: string;
     };
     EntryRequestDto: {
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'prover';
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout' | 'prover';
       /** @example alice */
       account_id: string;
       /** @enum {string} */
@@ -1844,7 +1913,7 @@ export interface components {
     };
     AccountResponseDto: {
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout';
       account_id: string;
       /** @example CREDIT */
       currency: string;
@@ -1908,10 +1977,10 @@ export interface components {
        */
       resolved_by: string | null;
       /** @enum {string} */
-      debit_kind: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+      debit_kind: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout';
       debit_owner: string;
       /** @enum {string} */
-      credit_kind: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+      credit_kind: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout';
       credit_owner: string;
     };
     TransferResponseDto: {
@@ -1943,7 +2012,7 @@ export interface components {
     };
     AccountDetailResponseDto: {
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout';
       account_id: string;
       /** @example CREDIT */
       currency: string;
@@ -2158,6 +2227,7 @@ export interface components {
         | 'id-already-used'
         | 'linked_event_failed'
         | 'linked_event_chain_open'
+        | 'reserved-account'
         | 'invalid'
         | 'forbidden'
         | 'id-reused';
@@ -2186,7 +2256,7 @@ export interface components {
       /** Format: uuid */
       alert_id: string;
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance';
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout';
       account_id: string;
       /** @enum {string} */
       direction: 'below' | 'above';
@@ -2208,6 +2278,57 @@ export interface components {
     };
     AccountPageResponseDto: {
       items: components['schemas']['AccountResponseDto'][];
+      /** @description the cursor of the next page; null on the last */
+      next_cursor: string | null;
+    };
+    RequestPayoutDto: {
+      /**
+       * @description credits, a decimal string: at most what the prover has available
+       * @example 12.5
+       */
+      amount: string;
+    };
+    PayoutResponseDto: {
+      /** Format: uuid */
+      payout_id: string;
+      prover_id: string;
+      /**
+       * @description credits, a decimal string
+       * @example 12.5
+       */
+      amount: string;
+      /**
+       * @description the amount in micros (int64 as a string)
+       * @example 12500000
+       */
+      amount_micros: string;
+      /** @enum {string} */
+      status: 'pending' | 'confirmed' | 'failed';
+      /**
+       * Format: uuid
+       * @description the ledger hold (provider → payout) that moves it
+       */
+      hold_id: string;
+      external_ref: string | null;
+      reason: string | null;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      resolved_at: string | null;
+    };
+    ConfirmPayoutDto: {
+      /**
+       * @description where the money went: the sink's reference (1-255 ASCII)
+       * @example wire-2026-0042
+       */
+      external_ref: string;
+    };
+    FailPayoutDto: {
+      /** @example bank account closed */
+      reason: string;
+    };
+    PayoutPageResponseDto: {
+      items: components['schemas']['PayoutResponseDto'][];
       /** @description the cursor of the next page; null on the last */
       next_cursor: string | null;
     };
@@ -6063,7 +6184,7 @@ export interface operations {
         limit?: number;
         /** @description next_cursor of the previous page */
         cursor?: string;
-        account_type?: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'prover';
+        account_type?: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout' | 'prover';
         account_id?: string;
         job_id?: string;
         /** @description the transfer kind (mint, spend, reward, …) */
@@ -6582,7 +6703,7 @@ export interface operations {
         limit?: number;
         /** @description next_cursor of the previous page */
         cursor?: string;
-        account_type?: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'prover';
+        account_type?: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout' | 'prover';
         /** @description the start of the account ids (owner ids) to list */
         id_prefix?: string;
       };
@@ -6598,6 +6719,499 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['AccountPageResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'payouts.list': {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+        status?: 'pending' | 'confirmed' | 'failed';
+      };
+      header?: never;
+      path: {
+        prover_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PayoutPageResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'payouts.request': {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description 1-255 printable ASCII characters */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        prover_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RequestPayoutDto'];
+      };
+    };
+    responses: {
+      /** @description the payout, pending */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PayoutResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-008 Insufficient credits */
+      402: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-011 Account not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-009 Idempotency key reused with a different request */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'payouts.confirm': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        prover_id: string;
+        payout_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ConfirmPayoutDto'];
+      };
+    };
+    responses: {
+      /** @description the payout, confirmed (the same answer when replayed) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PayoutResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-010 Illegal state transition */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'payouts.fail': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        prover_id: string;
+        payout_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['FailPayoutDto'];
+      };
+    };
+    responses: {
+      /** @description the payout, failed (the same answer when replayed) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PayoutResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-015 Not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-010 Illegal state transition */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'admin.listPayouts': {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+        status?: 'pending' | 'confirmed' | 'failed';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PayoutPageResponseDto'];
         };
       };
       /** @description DSE-001 Invalid request */
