@@ -8,3 +8,4 @@ export * from './posting-rules';
 export * from './balance-alert';
 export * from './hash-chain';
 export * from './linked-chains';
+export * from './stake-rules';

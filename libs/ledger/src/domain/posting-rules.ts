@@ -1,6 +1,7 @@
 import { INT64_MAX } from '@tally/shared';
 import { type AccountCounters, type AccountKind, type AccountRef, refKey } from './account';
 import { type LedgerRejection, rejection, UNBALANCED_DETAIL } from './ledger-rejection';
+import { stakeRefusal } from './stake-rules';
 import type { Phase, PostingRequest, Side } from './transfer';
 
 /**
@@ -163,6 +164,11 @@ export function decidePosting<A extends LedgerAccount>(r: PostingRequest, state:
     phase: l.phase,
     amount: l.amount,
   }));
+  const stake = stakeRefusal(
+    r,
+    resolved.map((l) => ({ ...l, kind: accounts.get(l.account)!.kind, owner: accounts.get(l.account)!.owner })),
+  );
+  if (stake) return { rejected: stake };
   if (!isBalanced(resolved.map((l) => ({ ...l, currency: accounts.get(l.account)!.currency })))) {
     return { rejected: rejection('unbalanced', UNBALANCED_DETAIL) };
   }

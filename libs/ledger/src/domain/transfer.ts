@@ -10,6 +10,7 @@ export const TRANSFER_KINDS = [
   'capture',
   'void',
   'expire',
+  'stake',
 ] as const;
 export type TransferKind = (typeof TRANSFER_KINDS)[number];
 
@@ -46,8 +47,13 @@ export type PostingRequest = References & {
   linked?: boolean;
   /** An imported transfer's own time (migrated history): no earlier than the last imported one. */
   createdAt?: Date;
+  /**
+   * Asked for by the stake routes (bond, unbond) or the unbonding sweep: the only requests a
+   * stake account may take part in, and only in the shapes stake-rules.ts allows.
+   */
+  staking?: boolean;
 } & (
-    | { kind: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer'; legs: Leg[] }
+    | { kind: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'stake'; legs: Leg[] }
     | { kind: 'hold'; from: AccountRef; to: AccountRef; amount: bigint; expiresAt?: Date }
     | { kind: 'capture'; holdId: string; amount: bigint; to: AccountRef }
     | { kind: 'void' | 'expire'; holdId: string }

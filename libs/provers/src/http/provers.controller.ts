@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Logger, Param, Post, Query, Res } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Roles, StillAuthenticated } from '@tally/auth';
@@ -10,6 +10,7 @@ import { PollJobCommand } from '../commands/poll-job/poll-job.command';
 import { HeartbeatResponseDto } from './dto/heartbeat.response.dto';
 import {
   CapabilitiesResponseDto,
+  ProverDetailResponseDto,
   ProverResponseDto,
   RegisterProverResponseDto,
   ScoreHistoryResponseDto,
@@ -22,6 +23,8 @@ import {
   ScoreHistoryQueryDto,
 } from './dto/provers.request.dto';
 import { assertActsFor, checkProverId, ProverEndpoints } from './prover-endpoints';
+import { presentStake } from './prover.presenter';
+import { ProverStakeQuery } from '../queries/prover-stake/prover-stake.query';
 
 @ApiTags('provers')
 @Controller('provers')
@@ -30,6 +33,7 @@ export class ProversController {
 
   constructor(
     private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
     private readonly wakeups: JobWakeups,
     private readonly endpoints: ProverEndpoints,
   ) {}
@@ -78,12 +82,13 @@ export class ProversController {
   @Roles('admin', 'prover')
   @ApiOperation({
     operationId: 'provers.get',
-    summary: 'A prover: state, EMA score (decayed to now), counters, scorecard version',
+    summary: 'A prover: state, EMA score (decayed to now), counters, scorecard version, stake',
   })
-  @ApiOkResponse({ type: ProverResponseDto })
+  @ApiOkResponse({ type: ProverDetailResponseDto })
   @ApiErrors(ErrorCode.ProverNotFound)
   async get(@Param('prover_id') proverId: string, @CurrentPrincipal() principal: Principal) {
-    return this.endpoints.get(proverId, principal);
+    const prover = await this.endpoints.get(proverId, principal);
+    return { ...prover, stake: presentStake(await this.queries.execute(new ProverStakeQuery(proverId))) };
   }
 
   @Get(':prover_id/score-history')
