@@ -4,6 +4,7 @@ import { ReleaseUnbondedCommand } from '@tally/ledger';
 import { microsOf } from '../../support/ledger-ctx';
 import { ProversCtx } from '../../support/provers-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
+import { createTestDatabase, TestDatabase } from '../../support/test-database';
 
 type Headers = Record<string, string>;
 
@@ -21,7 +22,12 @@ describe('prover stake', () => {
   afterAll(() => t.close());
 
   const move = (what: 'stake' | 'unstake', prover: string, key: Headers, body: unknown, idem = randomUUID()) =>
-    t.http().post(`/v1/provers/${prover}/${what}`).set(key).set('Idempotency-Key', idem).send(body as object);
+    t
+      .http()
+      .post(`/v1/provers/${prover}/${what}`)
+      .set(key)
+      .set('Idempotency-Key', idem)
+      .send(body as object);
   const sweep = (now = afterUnbonding()) => t.app.get(CommandBus).execute(new ReleaseUnbondedCommand(now));
   const stakeOf = async (prover: string) => (await ctx.getProver(prover).expect(200)).body.stake;
   /** A registered prover with `credits` in its provider account. */
@@ -179,7 +185,12 @@ describe('prover stake', () => {
     const provider = { account_type: 'provider', account_id: p.name };
     const before = await snapshot();
     const post = (path: string, body: unknown) =>
-      t.http().post(path).set(ctx.admin()).set('Idempotency-Key', randomUUID()).send(body as object);
+      t
+        .http()
+        .post(path)
+        .set(ctx.admin())
+        .set('Idempotency-Key', randomUUID())
+        .send(body as object);
     const refusals = [
       await post('/v1/credits/transfer', { from: stake, to: provider, amount: '1' }),
       await post('/v1/credits/transfer', { from: provider, to: stake, amount: '1' }),
@@ -191,7 +202,10 @@ describe('prover stake', () => {
         ],
       }),
       await post(`/v1/credits/holds/${holdId}/capture`, { amount: '1', to: provider }),
-      await post(`/v1/credits/holds/${holdId}/capture`, { amount: '1', to: { account_type: 'user', account_id: user } }),
+      await post(`/v1/credits/holds/${holdId}/capture`, {
+        amount: '1',
+        to: { account_type: 'user', account_id: user },
+      }),
       await post(`/v1/credits/holds/${holdId}/void`, {}),
     ];
     for (const res of refusals) expect([res.status, res.body.code]).toEqual([400, 'DSE-001']);
@@ -291,5 +305,54 @@ describe('prover stake: the unbonding sweep', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+/**
+ * Two app instances on one database sweep at once (on the embedded database, one process per
+ * data directory: one instance whose sweeps race each other).
+ */
+describe('prover stake: sweeps racing on two instances', () => {
+  const server = Boolean(process.env.DATABASE_URL);
+  let db: TestDatabase;
+  let apps: TestApp[] = [];
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    apps.push(await startTestApp({ SCHEDULER_ENABLED: 'false' }, db));
+    const second = { SCHEDULER_ENABLED: 'false', TALLY_ADMIN_KEY: apps[0].adminKey };
+    apps.push(server ? await startTestApp(second, db) : apps[0]);
+  });
+  afterAll(async () => {
+    for (const app of new Set(apps)) await app.close();
+    apps = [];
+    await db.drop();
+  });
+
+  it('releases each unbonding exactly once', async () => {
+    const [t] = apps;
+    const ctx = new ProversCtx(t);
+    const provers = await Promise.all(Array.from({ length: 4 }, () => ctx.registeredProver()));
+    const holds: string[] = [];
+    for (const p of provers) {
+      await ctx.mint('provider', p.name, '10');
+      const send = (what: string, amount: string) =>
+        t.http().post(`/v1/provers/${p.name}/${what}`).set(p.key).set('Idempotency-Key', randomUUID()).send({ amount });
+      await send('stake', '10').expect(201);
+      for (const amount of ['1', '2', '3']) holds.push((await send('unstake', amount).expect(201)).body.transfer_id);
+    }
+    const now = afterUnbonding();
+    const counts = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => apps[i % 2].app.get(CommandBus).execute(new ReleaseUnbondedCommand(now))),
+    );
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(holds.length);
+    const captures = await t.dataSource.query(
+      `SELECT hold_id::text, count(*)::int AS n FROM transfers WHERE kind = 'capture' GROUP BY hold_id ORDER BY 1`,
+    );
+    expect(captures).toEqual([...holds].sort().map((hold_id) => ({ hold_id, n: 1 })));
+    for (const p of provers) {
+      expect(await ctx.balance('provider', p.name)).toMatchObject({ posted: '6', pending: '0', available: '6' });
+      expect(await ctx.balance('stake', p.name)).toMatchObject({ posted: '4', pending: '0', available: '4' });
+    }
+    expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
   });
 });
