@@ -35,6 +35,7 @@ import { JobEndTimes1763792190000 } from './1763792190000-JobEndTimes';
 import { ControlLogDeferredChain1763792200000 } from './1763792200000-ControlLogDeferredChain';
 import { LedgerImports1763792210000 } from './1763792210000-LedgerImports';
 import { EconomicsKinds1763792220000 } from './1763792220000-EconomicsKinds';
+import { ServiceMinStake1763792240000 } from './1763792240000-ServiceMinStake';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -75,4 +76,5 @@ export const ALL_MIGRATIONS = [
   ControlLogDeferredChain1763792200000,
   LedgerImports1763792210000,
   EconomicsKinds1763792220000,
+  ServiceMinStake1763792240000,
 ];

@@ -1,4 +1,4 @@
-import { InvalidRequestError, isJsonObject, parseAmount } from '@tally/shared';
+import { INT64_MAX, InvalidRequestError, isJsonObject, parseAmount } from '@tally/shared';
 import { parseCreditsOrZero, parsePositiveDecimal } from './decimals';
 import { compileJsonSchema, schemaErrors } from './json-schemas';
 import { findRequirementsProblem, type RequirementsProblem } from './prover-requirements';
@@ -58,6 +58,8 @@ export interface ServiceScheduleSpec extends PriceSchedule {
   example: unknown;
   /** Which fields of a typed request's body give its units; null: the service has no typed endpoint. */
   unitsRule: UnitsRule | null;
+  /** The bonded stake (micros) a prover needs to be given this service's jobs; null or absent: none. */
+  minStakeMicros?: bigint | null;
 }
 
 /** A stored schedule: `version` is 1 when created and grows by one on every replacement. */
@@ -88,6 +90,7 @@ export interface ServiceScheduleInput {
   result_schema?: Record<string, unknown>;
   example?: unknown;
   units_rule?: unknown;
+  min_stake_micros?: string | null;
 }
 
 const HARDWARE_KEYS = [
@@ -153,7 +156,20 @@ export function serviceScheduleSpec(id: string, input: ServiceScheduleInput): Se
     hardwareRequirements: cleanHardware(checkHardware(input.hardware_requirements)),
     description: input.description ?? null,
     ...serviceSchemas(input),
+    minStakeMicros: minStakeOf(input.min_stake_micros),
   };
+}
+
+/** A minimum stake as sent: micros, 0 to int64 (0 asks for nothing); absent or null: none. */
+function minStakeOf(value: string | null | undefined): bigint | null {
+  if (value === undefined || value === null) return null;
+  const micros = /^(0|[1-9][0-9]{0,18})$/.test(value) ? BigInt(value) : -1n;
+  if (micros < 0n || micros > INT64_MAX) {
+    throw new InvalidRequestError('min_stake_micros must be an integer string from 0 to 9223372036854775807', {
+      field: 'min_stake_micros',
+    });
+  }
+  return micros;
 }
 
 /**

@@ -12,6 +12,7 @@ export function presentService(s: ServiceSchedule) {
     hardware_requirements: s.hardwareRequirements,
     description: s.description,
     category: s.category,
+    min_stake_micros: s.minStakeMicros == null ? null : int64ToJson(s.minStakeMicros),
     version: int64ToJson(s.version),
     created_at: timestampToJson(s.createdAt),
     updated_at: timestampToJson(s.updatedAt),

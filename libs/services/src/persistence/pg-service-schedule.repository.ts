@@ -23,6 +23,7 @@ interface Row {
   result_schema: Record<string, unknown>;
   example: unknown;
   units_rule: UnitsRule | null;
+  min_stake_micros: string | null;
   version: string;
   created_at: Date;
   updated_at: Date;
@@ -30,9 +31,10 @@ interface Row {
 
 // Money and factors leave the database as text, never through a float.
 const COLUMNS = `id, price_per_unit_micros::text, unit, size_factor::text, minimum_charge_micros::text,
-  hardware_requirements, description, category, input_schema, result_schema, example, units_rule, version::text, created_at, updated_at`;
+  hardware_requirements, description, category, input_schema, result_schema, example, units_rule, version::text, created_at, updated_at,
+  min_stake_micros::text`;
 const STORED = `id, price_per_unit_micros, unit, size_factor, minimum_charge_micros, hardware_requirements, description,
-  category, input_schema, result_schema, example, units_rule`;
+  category, input_schema, result_schema, example, units_rule, min_stake_micros`;
 
 function toSchedule(r: Row): ServiceSchedule {
   return {
@@ -48,6 +50,7 @@ function toSchedule(r: Row): ServiceSchedule {
     resultSchema: r.result_schema,
     example: r.example,
     unitsRule: r.units_rule,
+    minStakeMicros: r.min_stake_micros === null ? null : BigInt(r.min_stake_micros),
     version: Number(r.version),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -90,7 +93,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
     const [row] = await this.query(
       `WITH current AS (
          INSERT INTO service_schedules (${STORED})
-         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb)
+         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::bigint)
          ON CONFLICT (id) DO UPDATE SET
            price_per_unit_micros = EXCLUDED.price_per_unit_micros,
            unit = EXCLUDED.unit,
@@ -103,6 +106,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
            result_schema = EXCLUDED.result_schema,
            example = EXCLUDED.example,
            units_rule = EXCLUDED.units_rule,
+           min_stake_micros = EXCLUDED.min_stake_micros,
            version = service_schedules.version + 1,
            updated_at = now()
          RETURNING *),
@@ -123,7 +127,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       const rows = await this.query(
         `WITH current AS (
            INSERT INTO service_schedules (${STORED})
-           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb)
+           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::bigint)
            ON CONFLICT (id) DO NOTHING
            RETURNING *),
          kept AS (INSERT INTO service_schedule_versions (${STORED}, version, created_at, updated_at)
@@ -169,6 +173,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       JSON.stringify(spec.resultSchema),
       spec.example === null || spec.example === undefined ? null : JSON.stringify(spec.example),
       spec.unitsRule ? JSON.stringify(spec.unitsRule) : null,
+      spec.minStakeMicros?.toString() ?? null,
     ];
   }
 }

@@ -27,6 +27,13 @@ export class ServiceResponseDto {
   hardware_requirements: Record<string, unknown>;
   @ApiProperty({ type: String, nullable: true }) description: string | null;
   @ApiProperty({ enum: SERVICE_CATEGORIES }) category: string;
+  @ApiProperty({
+    type: String,
+    format: 'int64',
+    nullable: true,
+    description: "the bonded stake (micros) a prover needs to be given this service's jobs; null: none",
+  })
+  min_stake_micros: string | null;
   @ApiProperty(VERSION) version: string;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
