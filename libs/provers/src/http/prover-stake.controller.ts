@@ -63,7 +63,10 @@ export class ProverStakeController {
     operationId: 'provers.unstake',
     summary: 'Start unbonding: the amount stays locked for STAKE_UNBONDING_SECONDS, then goes to the provider account',
   })
-  @ApiCreatedResponse({ type: StakeMovementResponseDto, description: 'the unbonding (a hold), with the stake after it' })
+  @ApiCreatedResponse({
+    type: StakeMovementResponseDto,
+    description: 'the unbonding (a hold), with the stake after it',
+  })
   @ApiErrors(ErrorCode.ProverNotFound, ErrorCode.InsufficientCredits, ErrorCode.AccountNotFound)
   unstake(
     @Param('prover_id') proverId: string,

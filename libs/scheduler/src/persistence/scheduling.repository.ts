@@ -35,7 +35,12 @@ const NOW = `(SELECT db_now FROM clock)`;
 
 /** Provers with their load (the jobs lib's count), read at the statement's clock. */
 const candidates = (which: { liveTtlMs: string } | { ids: string }) =>
-  ProverCandidatesQuery.sql({ now: NOW, load: ProverReplicasQuery.loadSql, stake: LedgerQueries.bondedStakeSql, which });
+  ProverCandidatesQuery.sql({
+    now: NOW,
+    load: ProverReplicasQuery.loadSql,
+    stake: LedgerQueries.bondedStakeSql,
+    which,
+  });
 
 /** A prover row as the domain sees it, its score taken at `now` (the database clock of the read). */
 function snapshotOf(r: Omit<ProverCandidateRow, 'version'>, now: Date, decay: DecaySettings): ScoredProver {
