@@ -53,6 +53,7 @@ describe('service registry API', () => {
       hardware_requirements: { gpu_count: 1, gpu_memory_gb: 24 },
       description: 'Groth16 proving on one GPU',
       category: 'development-tools', // the default when none is sent
+      min_stake_micros: null, // no minimum stake unless one is given
       version: '1', // int64: a decimal string
       created_at: expect.any(String),
       updated_at: created.body.created_at,
