@@ -46,6 +46,7 @@ describe('prover stake', () => {
   // docs/economics.md, "Stake": this test is its worked example, number for number.
   it('bonds, unbonds and releases exactly the worked example of docs/economics.md', async () => {
     const p = await fundedProver('1000');
+    expect(await ctx.balance('provider', p.name)).toMatchObject({ available: '1000' });
     expect(await stakeOf(p.name)).toEqual({
       bonded_micros: '0',
       unbonding_micros: '0',
@@ -77,14 +78,21 @@ describe('prover stake', () => {
     expect(due).toBeLessThanOrEqual(Date.now() + UNBONDING_SECONDS * 1000);
     expect(await stakeOf(p.name)).toMatchObject({ bonded_micros: '350000000', unbonding_micros: '250000000' });
     expect(await ctx.balance('stake', p.name)).toMatchObject({ posted: '600', pending: '250', available: '350' });
-    // Locked, not bonded and not yet the prover's to spend.
-    expect(await ctx.balance('provider', p.name)).toMatchObject({ posted: '400', available: '400' });
+    // Locked, not bonded and not yet the prover's to spend: incoming to its provider account.
+    expect(await ctx.balance('provider', p.name)).toMatchObject({ posted: '400', available: '400', incoming: '250' });
 
     // Not due yet: the sweep leaves it; once due, it is released into the provider account.
     expect(await sweep(new Date(due - 1000))).toBe(0);
+    expect(await stakeOf(p.name)).toMatchObject({ bonded_micros: '350000000', unbonding_micros: '250000000' });
+    expect(await ctx.balance('provider', p.name)).toMatchObject({ available: '400' });
     expect(await sweep(new Date(due + 1))).toBe(1);
     expect(await sweep(new Date(due + 1))).toBe(0);
-    expect(await ctx.balance('provider', p.name)).toMatchObject({ posted: '650', pending: '0', available: '650' });
+    expect(await ctx.balance('provider', p.name)).toMatchObject({
+      posted: '650',
+      pending: '0',
+      available: '650',
+      incoming: '0',
+    });
     expect(await ctx.balance('stake', p.name)).toMatchObject({ posted: '350', pending: '0', available: '350' });
     expect(await stakeOf(p.name)).toEqual({
       bonded_micros: '350000000',
