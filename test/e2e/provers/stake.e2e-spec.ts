@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CommandBus } from '@nestjs/cqrs';
-import { ReleaseUnbondedCommand } from '@tally/ledger';
+import { LedgerVerifier, ReleaseUnbondedCommand } from '@tally/ledger';
 import { microsOf } from '../../support/ledger-ctx';
 import { ProversCtx } from '../../support/provers-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
@@ -277,6 +277,10 @@ describe('prover stake', () => {
     const provider = await ctx.balance('provider', p.name);
     expect(microsOf(provider.posted)).toBe(20_000_000n - bonded - unbonding);
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
+  });
+
+  it('leaves a ledger that verifies', async () => {
+    expect((await t.app.get(LedgerVerifier).verify()).problems).toEqual([]);
   });
 });
 
