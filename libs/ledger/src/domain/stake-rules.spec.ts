@@ -63,11 +63,11 @@ describe('stake rules', () => {
       { id: 't4', kind: 'hold', from: stakeAccount('q'), to: providerAccount('q'), amount: 1n },
       { id: 't5', kind: 'stake', legs: simpleLegs(p, stake, 1n) },
       // Asked for by the stake routes, but not in a shape they make.
-      { ...bondRequest('t6', 'p', 1n), legs: simpleLegs(providerAccount('q'), stake, 1n) },
-      { ...bondRequest('t7', 'p', 1n), legs: simpleLegs(userAccount('alice'), stake, 1n) },
-      { ...bondRequest('t8', 'p', 1n), legs: simpleLegs(stake, p, 1n) },
-      { ...unbondRequest('t9', 'q', 1n, LATER), to: providerAccount('p') },
-      { ...unbondRequest('t10', 'q', 1n, LATER), to: userAccount('alice') },
+      { id: 't6', kind: 'stake', staking: true, legs: simpleLegs(providerAccount('q'), stake, 1n) },
+      { id: 't7', kind: 'stake', staking: true, legs: simpleLegs(userAccount('alice'), stake, 1n) },
+      { id: 't8', kind: 'stake', staking: true, legs: simpleLegs(stake, p, 1n) },
+      { id: 't9', kind: 'hold', staking: true, from: stakeAccount('q'), to: providerAccount('p'), amount: 1n },
+      { id: 't10', kind: 'hold', staking: true, from: stakeAccount('q'), to: userAccount('alice'), amount: 1n },
       { id: 't11', kind: 'transfer', staking: true, legs: simpleLegs(p, stake, 1n) },
     ];
     for (const r of requests) expect([r.id, reasonOf(decidePosting(r, s))]).toEqual([r.id, 'stake-account']);
@@ -82,8 +82,8 @@ describe('stake rules', () => {
       { id: 'e', kind: 'expire', holdId: 'h' },
       { id: 'c1', kind: 'capture', holdId: 'h', amount: 20n, to: providerAccount('q') },
       { ...releaseRequest('c2', 'h', 'q', 19n) },
-      { ...releaseRequest('c3', 'h', 'q', 20n), to: providerAccount('p') },
-      { ...releaseRequest('c4', 'h', 'q', 20n), to: userAccount('alice') },
+      { id: 'c3', kind: 'capture', staking: true, holdId: 'h', amount: 20n, to: providerAccount('p') },
+      { id: 'c4', kind: 'capture', staking: true, holdId: 'h', amount: 20n, to: userAccount('alice') },
     ];
     for (const r of refused) expect([r.id, reasonOf(decidePosting(r, s))]).toEqual([r.id, 'stake-account']);
     expect(s.holds.get('h')!.status).toBe('pending');
