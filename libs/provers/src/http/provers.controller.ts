@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Logger, Param, Post, Query, Res } from '@nestjs/common';
-import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Principal, Roles, StillAuthenticated } from '@tally/auth';
@@ -23,8 +23,6 @@ import {
   ScoreHistoryQueryDto,
 } from './dto/provers.request.dto';
 import { assertActsFor, checkProverId, ProverEndpoints } from './prover-endpoints';
-import { presentStake } from './prover.presenter';
-import { ProverStakeQuery } from '../queries/prover-stake/prover-stake.query';
 
 @ApiTags('provers')
 @Controller('provers')
@@ -33,7 +31,6 @@ export class ProversController {
 
   constructor(
     private readonly commands: CommandBus,
-    private readonly queries: QueryBus,
     private readonly wakeups: JobWakeups,
     private readonly endpoints: ProverEndpoints,
   ) {}
@@ -87,8 +84,7 @@ export class ProversController {
   @ApiOkResponse({ type: ProverDetailResponseDto })
   @ApiErrors(ErrorCode.ProverNotFound)
   async get(@Param('prover_id') proverId: string, @CurrentPrincipal() principal: Principal) {
-    const prover = await this.endpoints.get(proverId, principal);
-    return { ...prover, stake: presentStake(await this.queries.execute(new ProverStakeQuery(proverId))) };
+    return this.endpoints.get(proverId, principal);
   }
 
   @Get(':prover_id/score-history')
