@@ -128,7 +128,22 @@ describe('prover stake', () => {
     const p = await fundedProver('3');
     await move('stake', p.name, ctx.admin(), { amount: '3' }).expect(201);
     await move('unstake', p.name, ctx.admin(), { amount: '1' }).expect(201);
+    await move('unstake', p.name, ctx.admin(), { amount: '5' }).expect(402);
     expect(await stakeOf(p.name)).toMatchObject({ bonded_micros: '2000000', unbonding_micros: '1000000' });
+    // An admin's are control actions (a prover's own are not), refusals included.
+    const logged = async (action: string) =>
+      (await t.http().get(`/v1/admin/control-log?action=${action}`).set(ctx.admin()).expect(200)).body.items
+        .filter((r: { fields: { params: { prover_id: string } } }) => r.fields.params.prover_id === p.name)
+        .map((r: { fields: { body: unknown }; outcome: string; error_code: string | null }) => [
+          r.fields.body,
+          r.outcome,
+          r.error_code,
+        ]);
+    expect(await logged('provers.stake')).toEqual([[{ amount: '3' }, 'ok', null]]);
+    expect(await logged('provers.unstake')).toEqual([
+      [{ amount: '1' }, 'ok', null],
+      [{ amount: '5' }, 'rejected', 'DSE-008'],
+    ]);
     const before = await snapshot();
     const unknown = await move('stake', ctx.name('nobody'), ctx.admin(), { amount: '1' }).expect(404);
     expect(unknown.body.code).toBe('DSE-004');
