@@ -36,6 +36,7 @@ import { ControlLogDeferredChain1763792200000 } from './1763792200000-ControlLog
 import { LedgerImports1763792210000 } from './1763792210000-LedgerImports';
 import { EconomicsKinds1763792220000 } from './1763792220000-EconomicsKinds';
 import { ServiceEconomics1763792230000 } from './1763792230000-ServiceEconomics';
+import { ServiceMinStake1763792240000 } from './1763792240000-ServiceMinStake';
 import { Payouts1763792250000 } from './1763792250000-Payouts';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
@@ -78,5 +79,6 @@ export const ALL_MIGRATIONS = [
   LedgerImports1763792210000,
   EconomicsKinds1763792220000,
   ServiceEconomics1763792230000,
+  ServiceMinStake1763792240000,
   Payouts1763792250000,
 ];

@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { CreateAccountCommandHandler } from './commands/create-account/create-account.command-handler';
 import { ExpireHoldsCommandHandler } from './commands/expire-holds/expire-holds.command-handler';
 import { HoldExpirySweep } from './commands/expire-holds/hold-expiry.sweep';
+import { ReleaseUnbondedCommandHandler } from './commands/release-unbonded/release-unbonded.command-handler';
+import { UnbondingSweep } from './commands/release-unbonded/unbonding.sweep';
 import { PostBatchCommandHandler } from './commands/post-batch/post-batch.command-handler';
 import { PostTransferCommandHandler } from './commands/post-transfer/post-transfer.command-handler';
 import { AdminAccountsController } from './http/admin-accounts.controller';
@@ -43,6 +45,8 @@ import { VerifyRuns } from './verify/verify-runs';
     HoldExpirySweep,
     PayoutStore,
     PayoutDesk,
+    ReleaseUnbondedCommandHandler,
+    UnbondingSweep,
   ],
   exports: [LedgerWriter, LedgerReader, LedgerVerifier, VerifyRuns],
 })

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { JobsModule } from '@tally/jobs';
+import { LedgerQueriesModule } from '@tally/ledger';
 import {
   RedeliverScorecardsCommandHandler,
   ScorecardRedeliveryTick,
@@ -17,9 +18,11 @@ import { RegisterProverCommandHandler } from './commands/register-prover/registe
 import { AdminProversController } from './http/admin-provers.controller';
 import { ProverEndpoints } from './http/prover-endpoints';
 import { ProversController } from './http/provers.controller';
+import { ProverStakeController } from './http/prover-stake.controller';
 import { ProverRepository } from './persistence/prover.repository';
 import { ScorecardRetryQueue } from './persistence/scorecard-retry.queue';
 import { GetProverQueryHandler } from './queries/get-prover/get-prover.query';
+import { ProverStakeQueryHandler } from './queries/prover-stake/prover-stake.query';
 import { CountProversQueryHandler } from './queries/count-provers/count-provers.query';
 import { ListProversQueryHandler } from './queries/list-provers/list-provers.query';
 import { ScoreHistoryQueryHandler } from './queries/score-history/score-history.query';
@@ -32,8 +35,8 @@ import { ScorecardsQuery } from './queries/scorecards/scorecards.query';
  * libs through their commands and queries only.
  */
 @Module({
-  imports: [JobsModule],
-  controllers: [ProversController, AdminProversController],
+  imports: [JobsModule, LedgerQueriesModule],
+  controllers: [ProversController, ProverStakeController, AdminProversController],
   providers: [
     ProverRepository,
     ProverEndpoints,
@@ -53,6 +56,7 @@ import { ScorecardsQuery } from './queries/scorecards/scorecards.query';
     RedeliverScorecardsCommandHandler,
     ScorecardRedeliveryTick,
     GetProverQueryHandler,
+    ProverStakeQueryHandler,
     ListProversQueryHandler,
     CountProversQueryHandler,
     ScoreHistoryQueryHandler,

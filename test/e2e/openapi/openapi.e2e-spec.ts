@@ -266,6 +266,13 @@ describe('the OpenAPI document', () => {
       to: { account_type: 'provider', account_id: prover.name },
       amount: '0.25',
     });
+    // Stake: the prover bonds some of what it just received, and unbonds part of it.
+    await check('post', '/v1/provers/{prover_id}/stake', `/v1/provers/${prover.name}/stake`, prover.key, {
+      amount: '0.2',
+    });
+    await check('post', '/v1/provers/{prover_id}/unstake', `/v1/provers/${prover.name}/unstake`, prover.key, {
+      amount: '0.1',
+    });
     await check('post', '/v1/credits/transfers/batch', '/v1/credits/transfers/batch', admin, {
       items: [
         { id: randomUUID(), kind: 'mint', account_type: 'user', account_id: client.name, amount: '1' },

@@ -1,6 +1,6 @@
 import { IDENTIFIER_PATTERN, InvalidRequestError } from '@tally/shared';
 
-export const ACCOUNT_KINDS = ['user', 'provider', 'platform', 'escrow', 'issuance', 'payout'] as const;
+export const ACCOUNT_KINDS = ['user', 'provider', 'platform', 'escrow', 'issuance', 'stake', 'payout'] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 
 /**
@@ -31,7 +31,7 @@ export interface AccountRef {
 export const refKey = (kind: string, owner: string) => `${kind}/${owner}`;
 
 /** Kinds whose account is created by its first credit (the singletons exist from the start). */
-export const CREATED_ON_FIRST_CREDIT: readonly AccountKind[] = ['user', 'provider'];
+export const CREATED_ON_FIRST_CREDIT: readonly AccountKind[] = ['user', 'provider', 'stake'];
 
 export const PLATFORM: AccountRef = { kind: 'platform', owner: SINGLETON_OWNER };
 export const ESCROW: AccountRef = { kind: 'escrow', owner: SINGLETON_OWNER };
@@ -44,8 +44,11 @@ export const PAYOUT: AccountRef = { kind: 'payout', owner: SINGLETON_OWNER };
  * only if it says it is that use case (`PostingRequest.purpose`), so no transfer, mint,
  * hold, capture, void or batch item of a caller's own may name or release them.
  */
-export const RESERVED_KINDS: Readonly<Partial<Record<AccountKind, PostingPurpose>>> = { payout: 'payout' };
-export type PostingPurpose = 'payout';
+export const RESERVED_KINDS: Readonly<Partial<Record<AccountKind, PostingPurpose>>> = {
+  payout: 'payout',
+  stake: 'staking',
+};
+export type PostingPurpose = 'payout' | 'staking';
 
 export function accountRef(type: string, owner: string): AccountRef {
   const kind = Object.hasOwn(ACCOUNT_KIND_SYNONYMS, type) ? ACCOUNT_KIND_SYNONYMS[type] : type;
@@ -65,6 +68,8 @@ export function accountRef(type: string, owner: string): AccountRef {
 
 export const userAccount = (owner: string): AccountRef => accountRef('user', owner);
 export const providerAccount = (owner: string): AccountRef => accountRef('provider', owner);
+/** A prover's bonded credits (see stake-rules.ts): its owner is the prover id. */
+export const stakeAccount = (owner: string): AccountRef => accountRef('stake', owner);
 
 /** An account's counters in micros, as stored. */
 export interface AccountCounters {

@@ -9,3 +9,4 @@ export * from './balance-alert';
 export * from './hash-chain';
 export * from './linked-chains';
 export * from './payout';
+export * from './stake-rules';

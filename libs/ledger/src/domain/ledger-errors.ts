@@ -14,6 +14,7 @@ const REJECTION_CODES: Record<RejectionReason, ErrorCode> = {
   'beyond-int64': ErrorCode.InvalidRequest,
   'import-out-of-order': ErrorCode.InvalidRequest,
   'id-already-used': ErrorCode.IdempotencyConflict,
+  'stake-account': ErrorCode.InvalidRequest,
   linked_event_failed: ErrorCode.IllegalTransition,
   linked_event_chain_open: ErrorCode.InvalidRequest,
   'reserved-account': ErrorCode.InvalidRequest,

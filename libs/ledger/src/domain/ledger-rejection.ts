@@ -26,6 +26,8 @@ export const REJECTION_REASONS = [
   'id-already-used',
   /** Another item of its linked chain failed, so none of the chain posted. */
   'linked_event_failed',
+  /** A movement of a stake account that is not a bond, an unbonding or its release (stake-rules.ts). */
+  'stake-account',
   /** Its linked chain was still open at the end of the batch (the last item was linked). */
   'linked_event_chain_open',
   /** It moves a reserved account (the payout clearing account) and is not that account's own use case. */

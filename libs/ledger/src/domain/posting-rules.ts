@@ -1,6 +1,7 @@
 import { INT64_MAX } from '@tally/shared';
 import { type AccountCounters, type AccountKind, type AccountRef, refKey, RESERVED_KINDS } from './account';
 import { type LedgerRejection, rejection, UNBALANCED_DETAIL } from './ledger-rejection';
+import { STAKE_ONLY_DETAIL, stakeRefusal } from './stake-rules';
 import type { Phase, PostingRequest, Side } from './transfer';
 
 /**
@@ -163,12 +164,18 @@ export function decidePosting<A extends LedgerAccount>(r: PostingRequest, state:
     phase: l.phase,
     amount: l.amount,
   }));
+  // A reserved account takes part only in its own use case, and a stake movement only in its own shapes.
   const reserved = resolved
     .map((l) => accounts.get(l.account)!)
     .find((a) => RESERVED_KINDS[a.kind] !== undefined && RESERVED_KINDS[a.kind] !== r.purpose);
   if (reserved) {
     return { rejected: rejection('reserved-account', reservedDetail(reserved.kind)) };
   }
+  const stake = stakeRefusal(
+    r,
+    resolved.map((l) => ({ ...l, kind: accounts.get(l.account)!.kind, owner: accounts.get(l.account)!.owner })),
+  );
+  if (stake) return { rejected: stake };
   if (!isBalanced(resolved.map((l) => ({ ...l, currency: accounts.get(l.account)!.currency })))) {
     return { rejected: rejection('unbalanced', UNBALANCED_DETAIL) };
   }
@@ -246,5 +253,6 @@ const nameOf = (a: LedgerAccount) => refKey(a.kind, a.owner);
 
 /** Why a posting may not move a reserved account, naming the one way it moves. */
 export function reservedDetail(kind: AccountKind): string {
+  if (kind === 'stake') return STAKE_ONLY_DETAIL;
   return `the ${kind} account moves only by a payout (POST /v1/provers/{id}/payouts and its confirm or fail)`;
 }

@@ -21,6 +21,7 @@ export const LEDGER_EVENT_OF_KIND: Record<TransferKind, string> = {
   reward: TRANSFER_POSTED,
   refund: TRANSFER_POSTED,
   transfer: TRANSFER_POSTED,
+  stake: TRANSFER_POSTED,
 };
 
 /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '@tally/database';
-import type { AccountCounters, AccountRef, TransferKind, TransferView } from '../domain';
+import { type AccountCounters, type AccountRef, type TransferKind, type TransferView, UNBONDS_AT } from '../domain';
 
 export interface AccountRow extends AccountCounters {
   id: string;
@@ -205,6 +205,21 @@ export class LedgerReader {
       [now, limit],
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Unbonding holds (from a stake account) whose release time has come by `now`, oldest
+   * first: each with its amount (micros) and its prover.
+   */
+  async dueUnbondings(now: Date, limit: number): Promise<{ id: string; amount: bigint; proverId: string }[]> {
+    const rows = await this.query<{ id: string; amount: string; owner_id: string }>(
+      `SELECT h.id::text, h.amount::text, a.owner_id
+       FROM holds h JOIN accounts a ON a.id = h.debit_account_id JOIN transfers t ON t.id = h.id
+       WHERE h.status = 'pending' AND a.kind = 'stake' AND (t.metadata ->> '${UNBONDS_AT}')::timestamptz <= $1
+       ORDER BY h.created_at, h.id LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map((r) => ({ id: r.id, amount: BigInt(r.amount), proverId: r.owner_id }));
   }
 
   async getHold(id: string): Promise<Record<string, unknown> | null> {

@@ -12,6 +12,14 @@ export interface LedgerTotals {
   platform: string;
 }
 
+/** A prover's stake, in micros (decimal strings): see LedgerQueries.stakeOf. */
+export interface StakeTotals {
+  bonded: string;
+  unbonding: string;
+  slashed: string;
+  earned: string;
+}
+
 /**
  * A transfer with its legs in one row, as a statement of the journal is built from it:
  * `legs` is `account_id kind owner side phase amount` per leg, comma-separated in leg order;
@@ -102,6 +110,37 @@ export class LedgerQueries {
   async transferWithLegs(transferId: string): Promise<JournalTransferRow | null> {
     const rows: JournalTransferRow[] = await this.uow.tx.query(`${TRANSFER_WITH_LEGS} WHERE t.id = $1`, [transferId]);
     return rows[0] ?? null;
+  }
+
+  /**
+   * A prover's bonded stake in micros (its stake account's available balance, 0 without one)
+   * as an SQL expression for another lib's statement; `proverId` is an SQL expression.
+   */
+  static bondedStakeSql(proverId: string): string {
+    return `COALESCE((SELECT a.posted_credits - a.posted_debits - a.pending_debits FROM accounts a
+                      WHERE a.kind = 'stake' AND a.owner_id = ${proverId} AND a.currency = 'CREDIT'), 0)`;
+  }
+
+  /**
+   * A prover's stake in micros: bonded (available in its stake account), unbonding (held by
+   * open unbondings), slashed to date (what `slash` transfers took from its stake) and earned
+   * to date (what `reward` transfers credited to its provider account).
+   */
+  async stakeOf(proverId: string): Promise<StakeTotals> {
+    const [row]: StakeTotals[] = await this.uow.tx.query(
+      `WITH s AS (SELECT * FROM accounts WHERE kind = 'stake' AND owner_id = $1 AND currency = 'CREDIT'),
+            p AS (SELECT id FROM accounts WHERE kind = 'provider' AND owner_id = $1 AND currency = 'CREDIT')
+       SELECT COALESCE((SELECT posted_credits - posted_debits - pending_debits FROM s), 0)::text AS bonded,
+              COALESCE((SELECT pending_debits FROM s), 0)::text AS unbonding,
+              COALESCE((SELECT sum(e.amount) FROM entries e JOIN transfers t ON t.id = e.transfer_id
+                        WHERE e.account_id = (SELECT id FROM s) AND e.side = 'D' AND e.phase = 'posted'
+                          AND t.kind = 'slash'), 0)::text AS slashed,
+              COALESCE((SELECT sum(e.amount) FROM entries e JOIN transfers t ON t.id = e.transfer_id
+                        WHERE e.account_id = (SELECT id FROM p) AND e.side = 'C' AND e.phase = 'posted'
+                          AND t.kind = 'reward'), 0)::text AS earned`,
+      [proverId],
+    );
+    return row;
   }
 
   /** An account's id, or null when it does not exist. */

@@ -8,6 +8,7 @@ import { RecordHeartbeatCommand } from '../commands/record-heartbeat/record-hear
 import { RegisterProverCommand } from '../commands/register-prover/register-prover.command';
 import { ResumeProverCommand } from '../commands/resume-prover/resume-prover.command';
 import { GetProverQuery } from '../queries/get-prover/get-prover.query';
+import { ProverStakeQuery } from '../queries/prover-stake/prover-stake.query';
 import { ScoreHistoryQuery } from '../queries/score-history/score-history.query';
 import {
   type HeartbeatRequestDto,
@@ -15,7 +16,7 @@ import {
   type RegisterProverRequestDto,
   SCORE_HISTORY_LIMIT_DEFAULT,
 } from './dto/provers.request.dto';
-import { presentCapabilities, presentProver, presentScoreHistory } from './prover.presenter';
+import { presentCapabilities, presentProver, presentScoreHistory, presentStake } from './prover.presenter';
 
 /** A prover key acts for its own id only; admins (where allowed) for any. */
 export function assertActsFor(principal: Principal, proverId: string): void {
@@ -89,9 +90,11 @@ export class ProverEndpoints {
     );
   }
 
+  /** A prover with its stake (micros: bonded, unbonding, slashed and earned to date). */
   async get(proverId: string, principal: Principal) {
     assertActsFor(principal, checkProverId(proverId));
-    return this.present(await this.queries.execute(new GetProverQuery(proverId)));
+    const prover = this.present(await this.queries.execute(new GetProverQuery(proverId)));
+    return { ...prover, stake: presentStake(await this.queries.execute(new ProverStakeQuery(proverId))) };
   }
 
   async capabilities(proverId: string, principal: Principal) {

@@ -1,4 +1,5 @@
-import { doubleToJson, int64ToJson, nullableTimestampToJson, timestampToJson } from '@tally/shared';
+import { type StakeTotals, type TransferView, UNBONDS_AT } from '@tally/ledger';
+import { doubleToJson, formatMicros, int64ToJson, nullableTimestampToJson, timestampToJson } from '@tally/shared';
 import { decayScore, effectiveState, idleSince, normalizeScore, supportedFeatures } from '../domain';
 import type { ProverRow, ScoreHistoryRow } from '../persistence/prover.repository';
 import type { ProverView } from '../queries/get-prover/get-prover.query';
@@ -60,5 +61,33 @@ export function presentScoreHistory(proverId: string, rows: ScoreHistoryRow[]) {
       delta_success: r.delta_success,
       delta_failure: r.delta_failure,
     })),
+  };
+}
+
+/** A prover's stake (micros, decimal strings from the ledger) as the API shows it. */
+export function presentStake(s: StakeTotals) {
+  return {
+    bonded_micros: int64ToJson(s.bonded),
+    unbonding_micros: int64ToJson(s.unbonding),
+    slashed_micros: int64ToJson(s.slashed),
+    earned_micros: int64ToJson(s.earned),
+  };
+}
+
+/** A bond or an unbonding as posted: the stake account's balance right after it, from its entry. */
+export function presentStakeMovement(proverId: string, t: TransferView) {
+  const entry = t.entries.find((e) => e.account_type === 'stake' && e.account_id === proverId);
+  const posted = entry ? BigInt(entry.posted_credits) - BigInt(entry.posted_debits) : 0n;
+  const pending = entry ? BigInt(entry.pending_debits) : 0n;
+  const until = t.kind === 'hold' ? t.metadata?.[UNBONDS_AT] : undefined;
+  return {
+    prover_id: proverId,
+    transfer_id: t.id,
+    kind: t.kind,
+    amount: formatMicros(BigInt(t.amount)),
+    bonded_micros: int64ToJson(posted - pending),
+    unbonding_micros: int64ToJson(pending),
+    unbonds_at: typeof until === 'string' ? until : null,
+    created_at: new Date(t.created_at).toISOString(),
   };
 }

@@ -10,6 +10,7 @@ import { PollJobCommand } from '../commands/poll-job/poll-job.command';
 import { HeartbeatResponseDto } from './dto/heartbeat.response.dto';
 import {
   CapabilitiesResponseDto,
+  ProverDetailResponseDto,
   ProverResponseDto,
   RegisterProverResponseDto,
   ScoreHistoryResponseDto,
@@ -78,9 +79,9 @@ export class ProversController {
   @Roles('admin', 'prover')
   @ApiOperation({
     operationId: 'provers.get',
-    summary: 'A prover: state, EMA score (decayed to now), counters, scorecard version',
+    summary: 'A prover: state, EMA score (decayed to now), counters, scorecard version, stake',
   })
-  @ApiOkResponse({ type: ProverResponseDto })
+  @ApiOkResponse({ type: ProverDetailResponseDto })
   @ApiErrors(ErrorCode.ProverNotFound)
   async get(@Param('prover_id') proverId: string, @CurrentPrincipal() principal: Principal) {
     return this.endpoints.get(proverId, principal);

@@ -57,6 +57,22 @@ describe('candidate filter', () => {
     });
   });
 
+  it("keeps only provers whose bonded stake meets the service's minimum, when it has one", () => {
+    const rows = [
+      prover('exact', { bondedStakeMicros: 5_000_000n }),
+      prover('more', { bondedStakeMicros: 9_000_000n }),
+      prover('short', { bondedStakeMicros: 4_999_999n }),
+      prover('none'),
+    ];
+    const staked = { requirements: {}, minStakeMicros: 5_000_000n };
+    expect(candidatesFor(rows, staked, liveness, weights).map((c) => c.proverId)).toEqual(['exact', 'more']);
+    expect(exclusion(rows[2], staked, liveness)).toBe('bonded stake below the service minimum');
+    for (const job of [{ requirements: {} }, { requirements: {}, minStakeMicros: null }]) {
+      expect(candidatesFor(rows, job, liveness, weights)).toHaveLength(4);
+    }
+    expect(candidatesFor(rows, { requirements: {}, minStakeMicros: 0n }, liveness, weights)).toHaveLength(4);
+  });
+
   it('isLive: a heartbeat exactly TTL old is live, a millisecond more is not', () => {
     expect(isLive({ lastHeartbeat: new Date(now.getTime() - 15_000) }, liveness)).toBe(true);
     expect(isLive({ lastHeartbeat: new Date(now.getTime() - 15_001) }, liveness)).toBe(false);

@@ -18,6 +18,8 @@ export interface ProverSnapshot extends ProverAttributes {
   loadFactor: string;
   /** Latency (ms) last reported in a heartbeat; null: never reported. */
   latencyMs: number | null;
+  /** Its bonded stake in micros (absent: none). */
+  bondedStakeMicros?: bigint;
 }
 
 /** A snapshot with the score its weight uses. */
@@ -35,6 +37,8 @@ export interface JobNeeds {
   requirements: unknown;
   /** Its service's hardware requirements, when it names a service. */
   hardwareRequirements?: unknown;
+  /** The bonded stake (micros) its service requires of a prover, when it names one that does. */
+  minStakeMicros?: bigint | null;
   /** Provers already holding a replica of the job. */
   holders?: ReadonlySet<string>;
 }
@@ -58,6 +62,9 @@ export function exclusion(p: ProverSnapshot, job: JobNeeds, liveness: Liveness):
   if (job.holders?.has(p.proverId)) return 'already holds a replica';
   if (!meetsRequirements(job.requirements, p)) return 'requirements not met';
   if (!meetsRequirements(job.hardwareRequirements, p)) return 'service hardware requirements not met';
+  if (job.minStakeMicros != null && (p.bondedStakeMicros ?? 0n) < job.minStakeMicros) {
+    return 'bonded stake below the service minimum';
+  }
   return null;
 }
 
@@ -74,7 +81,7 @@ export function liveWorkloads(provers: readonly ScoredProver[], liveness: Livene
 /**
  * The provers that may take the job, with their rendezvous weights: active (not draining,
  * not offline), live, below max_concurrency, meeting the job's requirements and its
- * service's hardware requirements, not already holding a replica. A pure function of the
+ * service's hardware requirements and minimum stake, not already holding a replica. A pure function of the
  * rows: their order does not matter (the draw sorts by score and prover id). With workload
  * weights set, the heartbeat figures are normalised over every live prover, not only the
  * job's candidates, so a prover's weight is the same for every job of a draw.

@@ -16,6 +16,7 @@ import {
   type ProverCandidateRow,
   scoreNumberAt,
 } from '@tally/provers';
+import { LedgerQueries } from '@tally/ledger';
 import { Clock, TallyEnv } from '@tally/shared';
 import type { ScoredProver } from '../domain';
 import { AssignmentLock } from './assignment-lock';
@@ -34,7 +35,12 @@ const NOW = `(SELECT db_now FROM clock)`;
 
 /** Provers with their load (the jobs lib's count), read at the statement's clock. */
 const candidates = (which: { liveTtlMs: string } | { ids: string }) =>
-  ProverCandidatesQuery.sql({ now: NOW, load: ProverReplicasQuery.loadSql, which });
+  ProverCandidatesQuery.sql({
+    now: NOW,
+    load: ProverReplicasQuery.loadSql,
+    stake: LedgerQueries.bondedStakeSql,
+    which,
+  });
 
 /** A prover row as the domain sees it, its score taken at `now` (the database clock of the read). */
 function snapshotOf(r: Omit<ProverCandidateRow, 'version'>, now: Date, decay: DecaySettings): ScoredProver {
@@ -52,6 +58,7 @@ function snapshotOf(r: Omit<ProverCandidateRow, 'version'>, now: Date, decay: De
     region: r.region,
     hardwareProfile: r.hardware_profile ?? {},
     capabilities: r.capabilities ?? {},
+    bondedStakeMicros: BigInt(r.bonded_stake),
   };
 }
 

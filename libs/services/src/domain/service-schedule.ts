@@ -1,4 +1,4 @@
-import { InvalidRequestError, isJsonObject, parseAmount } from '@tally/shared';
+import { INT64_MAX, InvalidRequestError, isJsonObject, parseAmount } from '@tally/shared';
 import { parseCreditsOrZero, parsePositiveDecimal } from './decimals';
 import { compileJsonSchema, schemaErrors } from './json-schemas';
 import { findRequirementsProblem, type RequirementsProblem } from './prover-requirements';
@@ -62,6 +62,8 @@ export interface ServiceScheduleSpec extends PriceSchedule {
   feeBps: number | null;
   /** The part of the provers' pool, in basis points, shared by every replica that reported; the rest is the majority's bonus. */
   baseShareBps: number;
+  /** The bonded stake (micros) a prover needs to be given this service's jobs; null or absent: none. */
+  minStakeMicros?: bigint | null;
 }
 
 /** A stored schedule: `version` is 1 when created and grows by one on every replacement. */
@@ -92,6 +94,7 @@ export interface ServiceScheduleInput {
   result_schema?: Record<string, unknown>;
   example?: unknown;
   units_rule?: unknown;
+  min_stake_micros?: string | null;
   fee_bps?: number | null;
   base_share_bps?: number;
 }
@@ -172,7 +175,20 @@ export function serviceScheduleSpec(id: string, input: ServiceScheduleInput): Se
     ...serviceSchemas(input),
     feeBps: input.fee_bps === undefined || input.fee_bps === null ? null : parseBps(input.fee_bps, 'fee_bps'),
     baseShareBps: input.base_share_bps === undefined ? 0 : parseBps(input.base_share_bps, 'base_share_bps'),
+    minStakeMicros: minStakeOf(input.min_stake_micros),
   };
+}
+
+/** A minimum stake as sent: micros, 0 to int64 (0 asks for nothing); absent or null: none. */
+function minStakeOf(value: string | null | undefined): bigint | null {
+  if (value === undefined || value === null) return null;
+  const micros = /^(0|[1-9][0-9]{0,18})$/.test(value) ? BigInt(value) : -1n;
+  if (micros < 0n || micros > INT64_MAX) {
+    throw new InvalidRequestError('min_stake_micros must be an integer string from 0 to 9223372036854775807', {
+      field: 'min_stake_micros',
+    });
+  }
+  return micros;
 }
 
 /**

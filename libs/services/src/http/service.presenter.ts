@@ -14,6 +14,7 @@ export function presentService(s: ServiceSchedule) {
     category: s.category,
     fee_bps: s.feeBps,
     base_share_bps: s.baseShareBps,
+    min_stake_micros: s.minStakeMicros == null ? null : int64ToJson(s.minStakeMicros),
     version: int64ToJson(s.version),
     created_at: timestampToJson(s.createdAt),
     updated_at: timestampToJson(s.updatedAt),

@@ -25,6 +25,7 @@ interface Row {
   units_rule: UnitsRule | null;
   fee_bps: number | null;
   base_share_bps: number;
+  min_stake_micros: string | null;
   version: string;
   created_at: Date;
   updated_at: Date;
@@ -33,9 +34,9 @@ interface Row {
 // Money and factors leave the database as text, never through a float.
 const COLUMNS = `id, price_per_unit_micros::text, unit, size_factor::text, minimum_charge_micros::text,
   hardware_requirements, description, category, input_schema, result_schema, example, units_rule, fee_bps, base_share_bps, version::text,
-  created_at, updated_at`;
+  created_at, updated_at, min_stake_micros::text`;
 const STORED = `id, price_per_unit_micros, unit, size_factor, minimum_charge_micros, hardware_requirements, description,
-  category, input_schema, result_schema, example, units_rule, fee_bps, base_share_bps`;
+  category, input_schema, result_schema, example, units_rule, fee_bps, base_share_bps, min_stake_micros`;
 
 function toSchedule(r: Row): ServiceSchedule {
   return {
@@ -53,6 +54,7 @@ function toSchedule(r: Row): ServiceSchedule {
     unitsRule: r.units_rule,
     feeBps: r.fee_bps,
     baseShareBps: r.base_share_bps,
+    minStakeMicros: r.min_stake_micros === null ? null : BigInt(r.min_stake_micros),
     version: Number(r.version),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -95,7 +97,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
     const [row] = await this.query(
       `WITH current AS (
          INSERT INTO service_schedules (${STORED})
-         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer)
+         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint)
          ON CONFLICT (id) DO UPDATE SET
            price_per_unit_micros = EXCLUDED.price_per_unit_micros,
            unit = EXCLUDED.unit,
@@ -110,6 +112,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
            units_rule = EXCLUDED.units_rule,
            fee_bps = EXCLUDED.fee_bps,
            base_share_bps = EXCLUDED.base_share_bps,
+           min_stake_micros = EXCLUDED.min_stake_micros,
            version = service_schedules.version + 1,
            updated_at = now()
          RETURNING *),
@@ -130,7 +133,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       const rows = await this.query(
         `WITH current AS (
            INSERT INTO service_schedules (${STORED})
-           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer)
+           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint)
            ON CONFLICT (id) DO NOTHING
            RETURNING *),
          kept AS (INSERT INTO service_schedule_versions (${STORED}, version, created_at, updated_at)
@@ -178,6 +181,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       spec.unitsRule ? JSON.stringify(spec.unitsRule) : null,
       spec.feeBps,
       spec.baseShareBps,
+      spec.minStakeMicros?.toString() ?? null,
     ];
   }
 }

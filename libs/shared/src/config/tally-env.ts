@@ -324,6 +324,17 @@ export class TallyEnv {
   @Max(3600)
   SSE_KEY_RECHECK_SECONDS = 30;
 
+  /**
+   * Seconds an unstaked amount stays locked (unbonding, no longer bonded) before the sweep
+   * releases it into the prover's provider account: 0 to 1 year, 7 days by default.
+   */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(365 * 24 * 3600)
+  STAKE_UNBONDING_SECONDS = 604800;
+
   /** The EMA weight of the newest outcome, a decimal in (0, 1]. */
   @IfPresent()
   @Matches(/^(0\.(?=\d*[1-9])\d{1,18}|1(\.0{1,18})?)$/, {

@@ -918,7 +918,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A prover: state, EMA score (decayed to now), counters, scorecard version */
+    /** A prover: state, EMA score (decayed to now), counters, scorecard version, stake */
     get: operations['provers.get'];
     put?: never;
     post?: never;
@@ -1010,6 +1010,40 @@ export interface paths {
     put?: never;
     /** Undo a drain: the scheduler may assign this prover new jobs again */
     post: operations['provers.resume'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/provers/{prover_id}/stake': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Bond credits from the prover's provider account into its stake account */
+    post: operations['provers.stake'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/provers/{prover_id}/unstake': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Start unbonding: the amount stays locked for STAKE_UNBONDING_SECONDS, then goes to the provider account */
+    post: operations['provers.unstake'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1766,7 +1800,7 @@ export interface components {
     };
     EntryResponseDto: {
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout';
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'stake' | 'payout';
       account_id: string;
       /** @enum {string} */
       side: 'debit' | 'credit';
@@ -1803,7 +1837,7 @@ export interface components {
        */
       incoming: string;
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout';
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'stake' | 'payout';
       account_id: string;
     };
     PostingResponseDto: {
@@ -1815,7 +1849,7 @@ export interface components {
        */
       sequence: string;
       /** @enum {string} */
-      kind: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'hold' | 'capture' | 'void' | 'expire';
+      kind: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'hold' | 'capture' | 'void' | 'expire' | 'stake';
       /**
        * @description credits, a decimal string
        * @example 12.5
@@ -1856,13 +1890,13 @@ export interface components {
     };
     AccountRefDto: {
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout' | 'prover';
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'stake' | 'payout' | 'prover';
       /** @example alice */
       account_id: string;
     };
     EntryRequestDto: {
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout' | 'prover';
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'stake' | 'payout' | 'prover';
       /** @example alice */
       account_id: string;
       /** @enum {string} */
@@ -1913,7 +1947,7 @@ export interface components {
     };
     AccountResponseDto: {
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout';
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'stake' | 'payout';
       account_id: string;
       /** @example CREDIT */
       currency: string;
@@ -1977,10 +2011,10 @@ export interface components {
        */
       resolved_by: string | null;
       /** @enum {string} */
-      debit_kind: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout';
+      debit_kind: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'stake' | 'payout';
       debit_owner: string;
       /** @enum {string} */
-      credit_kind: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout';
+      credit_kind: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'stake' | 'payout';
       credit_owner: string;
     };
     TransferResponseDto: {
@@ -1992,7 +2026,7 @@ export interface components {
        */
       sequence: string;
       /** @enum {string} */
-      kind: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'hold' | 'capture' | 'void' | 'expire';
+      kind: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'hold' | 'capture' | 'void' | 'expire' | 'stake';
       /**
        * @description credits, a decimal string
        * @example 12.5
@@ -2012,7 +2046,7 @@ export interface components {
     };
     AccountDetailResponseDto: {
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout';
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'stake' | 'payout';
       account_id: string;
       /** @example CREDIT */
       currency: string;
@@ -2226,6 +2260,7 @@ export interface components {
         | 'import-out-of-order'
         | 'id-already-used'
         | 'linked_event_failed'
+        | 'stake-account'
         | 'linked_event_chain_open'
         | 'reserved-account'
         | 'invalid'
@@ -2256,7 +2291,7 @@ export interface components {
       /** Format: uuid */
       alert_id: string;
       /** @enum {string} */
-      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout';
+      account_type: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'stake' | 'payout';
       account_id: string;
       /** @enum {string} */
       direction: 'below' | 'above';
@@ -2365,6 +2400,11 @@ export interface components {
       fee_bps: number | null;
       /** @description the part of the provers' pool, in basis points, shared by every replica that reported (the base) */
       base_share_bps: number;
+      /**
+       * Format: int64
+       * @description the bonded stake (micros) a prover needs to be given this service's jobs; null: none
+       */
+      min_stake_micros: string | null;
       /**
        * Format: int64
        * @description 1 when created, one more on every replacement
@@ -2486,6 +2526,12 @@ export interface components {
       };
       /** @description an input that satisfies input_schema */
       example?: Record<string, never>;
+      /**
+       * Format: int64
+       * @description the bonded stake (micros) a prover needs to be given this service's jobs; left out or null: none
+       * @example 100000000
+       */
+      min_stake_micros?: string | null;
       /**
        * @description which fields of a typed request (POST /v1/services/{service}/{action}) give its units: scale × the product of factors, each a JSON pointer into the body ("/max_tokens"), {"pointer", "default"}, {"span": [start, end]} (end − start + 1) or {"count": pointer} (a length); left out, the service has no typed endpoint
        * @example {
@@ -3056,7 +3102,29 @@ export interface components {
       /** @description starts given back because running_jobs left them out: ASSIGNED again, each returned by a later poll (one a poll has handed over since this heartbeat was sent is the prover's to run); [] without running_jobs */
       released_jobs: string[];
     };
-    ProverResponseDto: {
+    ProverStakeResponseDto: {
+      /**
+       * Format: int64
+       * @description bonded: available in its stake account
+       */
+      bonded_micros: string;
+      /**
+       * Format: int64
+       * @description unbonding: locked by open unstakes until their release
+       */
+      unbonding_micros: string;
+      /**
+       * Format: int64
+       * @description slashed from its stake to date
+       */
+      slashed_micros: string;
+      /**
+       * Format: int64
+       * @description rewards credited to its provider account to date
+       */
+      earned_micros: string;
+    };
+    ProverDetailResponseDto: {
       prover_id: string;
       /**
        * @description offline once its heartbeat is older than the liveness TTL
@@ -3085,6 +3153,7 @@ export interface components {
       load_factor: number;
       /** Format: date-time */
       registered_at: string;
+      stake: components['schemas']['ProverStakeResponseDto'];
     };
     ScorePointResponseDto: {
       /**
@@ -3139,6 +3208,78 @@ export interface components {
       };
       service: string | null;
       units: string | null;
+    };
+    ProverResponseDto: {
+      prover_id: string;
+      /**
+       * @description offline once its heartbeat is older than the liveness TTL
+       * @enum {string}
+       */
+      state: 'active' | 'draining' | 'offline';
+      /** @description the EMA score now, in [0, 100] (decayed while idle) */
+      score_value: number;
+      /** @description the score as last recorded */
+      score_recorded: number;
+      /** Format: int64 */
+      successful_jobs: string;
+      /** Format: int64 */
+      failed_jobs: string;
+      /**
+       * Format: int64
+       * @description the scorecard version
+       */
+      version: string;
+      /** Format: date-time */
+      last_heartbeat: string | null;
+      /** Format: date-time */
+      last_scored_at: string | null;
+      region: string | null;
+      max_concurrency: number;
+      load_factor: number;
+      /** Format: date-time */
+      registered_at: string;
+    };
+    StakeAmountRequestDto: {
+      /**
+       * @description credits, a decimal string with at most 6 fractional digits (> 0)
+       * @example 100
+       */
+      amount: string;
+    };
+    StakeMovementResponseDto: {
+      prover_id: string;
+      /**
+       * Format: uuid
+       * @description the ledger transfer (an unbonding: its hold)
+       */
+      transfer_id: string;
+      /**
+       * @description stake: a bond; hold: an unbonding
+       * @enum {string}
+       */
+      kind: 'stake' | 'hold';
+      /**
+       * @description credits
+       * @example 100
+       */
+      amount: string;
+      /**
+       * Format: int64
+       * @description bonded right after this movement
+       */
+      bonded_micros: string;
+      /**
+       * Format: int64
+       * @description unbonding right after this movement
+       */
+      unbonding_micros: string;
+      /**
+       * Format: date-time
+       * @description an unbonding: when the sweep releases it; a bond: null
+       */
+      unbonds_at: string | null;
+      /** Format: date-time */
+      created_at: string;
     };
     ProverPageResponseDto: {
       items: components['schemas']['ProverResponseDto'][];
@@ -6184,13 +6325,13 @@ export interface operations {
         limit?: number;
         /** @description next_cursor of the previous page */
         cursor?: string;
-        account_type?: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout' | 'prover';
+        account_type?: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'stake' | 'payout' | 'prover';
         account_id?: string;
         job_id?: string;
         /** @description the transfer kind (mint, spend, reward, …) */
-        kind?: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'hold' | 'capture' | 'void' | 'expire';
+        kind?: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'hold' | 'capture' | 'void' | 'expire' | 'stake';
         /** @description another name for kind (one of the two, or both the same) */
-        reason?: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'hold' | 'capture' | 'void' | 'expire';
+        reason?: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'hold' | 'capture' | 'void' | 'expire' | 'stake';
         /** @description ISO 8601 timestamp, inclusive */
         from?: string;
         /** @description ISO 8601 timestamp, exclusive */
@@ -6703,7 +6844,7 @@ export interface operations {
         limit?: number;
         /** @description next_cursor of the previous page */
         cursor?: string;
-        account_type?: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'payout' | 'prover';
+        account_type?: 'user' | 'provider' | 'platform' | 'escrow' | 'issuance' | 'stake' | 'payout' | 'prover';
         /** @description the start of the account ids (owner ids) to list */
         id_prefix?: string;
       };
@@ -9276,7 +9417,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['ProverResponseDto'];
+          'application/json': components['schemas']['ProverDetailResponseDto'];
         };
       };
       /** @description DSE-001 Invalid request */
@@ -9773,6 +9914,244 @@ export interface operations {
       };
       /** @description DSE-004 Prover not found */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'provers.stake': {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description 1-255 printable ASCII characters */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        prover_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['StakeAmountRequestDto'];
+      };
+    };
+    responses: {
+      /** @description the bond, with the stake right after it */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['StakeMovementResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-008 Insufficient credits */
+      402: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-004 Prover not found; DSE-011 Account not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-009 Idempotency key reused with a different request */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'provers.unstake': {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description 1-255 printable ASCII characters */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        prover_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['StakeAmountRequestDto'];
+      };
+    };
+    responses: {
+      /** @description the unbonding (a hold), with the stake after it */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['StakeMovementResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-008 Insufficient credits */
+      402: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-004 Prover not found; DSE-011 Account not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-009 Idempotency key reused with a different request */
+      409: {
         headers: {
           [name: string]: unknown;
         };

@@ -164,3 +164,12 @@ export class ScoreHistoryQueryDto {
   @Matches(SCORE_HISTORY_LIMIT, { message: 'limit must be an integer from 1 to 1000' })
   limit?: string;
 }
+
+/** An amount of credits to bond or unbond. */
+export class StakeAmountRequestDto {
+  @ApiProperty({ example: '100', description: 'credits, a decimal string with at most 6 fractional digits (> 0)' })
+  @Matches(/^(0|[1-9]\d*)(\.\d{1,6})?$/, {
+    message: 'amount must be a decimal string with at most 6 fractional digits, like "12.5"',
+  })
+  amount: string;
+}

@@ -56,3 +56,30 @@ export class ScoreHistoryResponseDto {
   @ApiProperty() prover_id: string;
   @ApiProperty({ type: [ScorePointResponseDto], description: 'oldest first' }) items: ScorePointResponseDto[];
 }
+
+/** A prover's stake, in micros. */
+export class ProverStakeResponseDto {
+  @ApiProperty({ ...INT64, description: 'bonded: available in its stake account' }) bonded_micros: string;
+  @ApiProperty({ ...INT64, description: 'unbonding: locked by open unstakes until their release' })
+  unbonding_micros: string;
+  @ApiProperty({ ...INT64, description: 'slashed from its stake to date' }) slashed_micros: string;
+  @ApiProperty({ ...INT64, description: 'rewards credited to its provider account to date' }) earned_micros: string;
+}
+
+/** One prover with its stake, as GET /v1/provers/{id} shows it. */
+export class ProverDetailResponseDto extends ProverResponseDto {
+  @ApiProperty({ type: ProverStakeResponseDto }) stake: ProverStakeResponseDto;
+}
+
+/** A bond or an unbonding, as posted (a replay answers as the first time). */
+export class StakeMovementResponseDto {
+  @ApiProperty() prover_id: string;
+  @ApiProperty({ format: 'uuid', description: 'the ledger transfer (an unbonding: its hold)' }) transfer_id: string;
+  @ApiProperty({ enum: ['stake', 'hold'], description: 'stake: a bond; hold: an unbonding' }) kind: string;
+  @ApiProperty({ example: '100', description: 'credits' }) amount: string;
+  @ApiProperty({ ...INT64, description: 'bonded right after this movement' }) bonded_micros: string;
+  @ApiProperty({ ...INT64, description: 'unbonding right after this movement' }) unbonding_micros: string;
+  @ApiProperty({ ...NULLABLE_TIME, description: 'an unbonding: when the sweep releases it; a bond: null' })
+  unbonds_at: string | null;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+}

@@ -17,6 +17,8 @@ export interface ProverCandidateRow {
   hardware_profile: Record<string, unknown>;
   capabilities: Record<string, unknown>;
   version: string;
+  /** Its bonded stake in micros (decimal text; '0' without a stake). */
+  bonded_stake: string;
   db_now: Date;
 }
 
@@ -29,11 +31,13 @@ export const ProverCandidatesQuery = {
    * Provers as ProverCandidateRow: `now` is the statement's clock (an SQL expression),
    * `load(proverId)` the SQL of a prover's load (the jobs lib's), `which` either the live
    * assignable provers (`liveTtlMs`: a parameter, ms, of heartbeat age at `now`) or these
-   * ids (`ids`: a varchar[] parameter) whatever their state.
+   * ids (`ids`: a varchar[] parameter) whatever their state; `stake(proverId)` the SQL of its
+   * bonded stake in micros (the ledger's).
    */
   sql(opts: {
     now: string;
     load: (proverId: string) => string;
+    stake: (proverId: string) => string;
     which: { liveTtlMs: string } | { ids: string };
   }): string {
     const where =
@@ -43,7 +47,8 @@ export const ProverCandidatesQuery = {
            AND p.last_heartbeat >= ${opts.now} - make_interval(secs => ${opts.which.liveTtlMs}::float8 / 1000)`;
     return `SELECT p.prover_id, p.state, p.last_heartbeat, p.max_concurrency, p.score_value::text, p.last_scored_at,
                    p.load_factor::text, p.latency_ms, p.region, p.hardware_profile, p.capabilities, p.version::text,
-                   ${opts.now} AS db_now, ${opts.load('p.prover_id')} AS active_jobs
+                   ${opts.now} AS db_now, ${opts.load('p.prover_id')} AS active_jobs,
+                   (${opts.stake('p.prover_id')})::text AS bonded_stake
             FROM provers p
             WHERE ${where}`;
   },

@@ -62,23 +62,27 @@ export class AssignPendingJobsCommandHandler implements ICommandHandler<
 
     const weights = weightsOf(this.configs.parse(config));
     const holders = new Map(jobs.map((j) => [j.network_job_id, new Set(j.holders)]));
-    const hardware = new Map<string, unknown>();
+    const services = new Map<string, { hardwareRequirements: unknown; minStakeMicros: bigint | null }>();
     const liveness = { now, ttlMs };
     const chosenFor: { jobId: string; proverIds: string[] }[] = [];
     let examined = 0;
     for (const job of jobs) {
       examined++;
       if (job.replicas > room) continue;
-      let hardwareRequirements: unknown;
+      let service: { hardwareRequirements: unknown; minStakeMicros: bigint | null } | undefined;
       if (job.service) {
-        if (!hardware.has(job.service)) {
-          hardware.set(job.service, (await this.registry.find(job.service))?.hardwareRequirements ?? null);
+        if (!services.has(job.service)) {
+          const schedule = await this.registry.find(job.service);
+          services.set(job.service, {
+            hardwareRequirements: schedule?.hardwareRequirements ?? null,
+            minStakeMicros: schedule?.minStakeMicros ?? null,
+          });
         }
-        hardwareRequirements = hardware.get(job.service);
+        service = services.get(job.service);
       }
       const candidates = candidatesFor(
         provers,
-        { requirements: job.requirements, hardwareRequirements, holders: holders.get(job.network_job_id) },
+        { requirements: job.requirements, ...service, holders: holders.get(job.network_job_id) },
         liveness,
         weights,
       );

@@ -10,8 +10,8 @@ import { SchedulingRepository } from '../../persistence/scheduling.repository';
 /**
  * An admin's assignment meets the scheduler's rules: each named prover exists (else
  * DSE-004), is active (not draining or offline), below max_concurrency and not already
- * holding a replica (else DSE-010), and meets the job's requirements and its service's
- * (else DSE-001). Unlike the scheduler's own choice it need not have sent a heartbeat
+ * holding a replica (else DSE-010), and meets the job's requirements and its service's,
+ * minimum stake included (else DSE-001). Unlike the scheduler's own choice it need not have sent a heartbeat
  * lately: an admin may assign to a prover about to poll, and one that stays silent has its
  * job requeued by the liveness sweep like any other.
  */
@@ -30,9 +30,9 @@ export class SchedulerAssignmentCheck extends AssignmentCheck {
     await this.scheduling.lockAssignment();
     const { provers, holders } = await this.scheduling.proversForAssignment(proverIds, job.network_job_id);
     const byId = new Map(provers.map((p) => [p.proverId, p]));
-    const hardwareRequirements = job.service
-      ? ((await this.registry.find(job.service))?.hardwareRequirements ?? null)
-      : null;
+    const schedule = job.service ? await this.registry.find(job.service) : null;
+    const hardwareRequirements = schedule?.hardwareRequirements ?? null;
+    const minStake = schedule?.minStakeMicros ?? null;
     for (const proverId of proverIds) {
       const prover = byId.get(proverId);
       if (!prover) return new DomainError(ErrorCode.ProverNotFound, `no prover ${proverId}`);
@@ -44,6 +44,9 @@ export class SchedulerAssignmentCheck extends AssignmentCheck {
       if (!meetsRequirements(job.requirements, prover)) return refuse(ErrorCode.InvalidRequest, 'requirements not met');
       if (!meetsRequirements(hardwareRequirements, prover)) {
         return refuse(ErrorCode.InvalidRequest, 'service hardware requirements not met');
+      }
+      if (minStake !== null && (prover.bondedStakeMicros ?? 0n) < minStake) {
+        return refuse(ErrorCode.InvalidRequest, 'bonded stake below the service minimum');
       }
     }
     return null;

@@ -20,7 +20,11 @@ export class GetPlacementQueryHandler implements IQueryHandler<GetPlacementQuery
     const { config, version } = await this.configs.get();
     const job = jobIdOf(key) !== null ? await this.scheduling.jobNeeds(key) : null;
     const needs: JobNeeds = { requirements: job?.requirements ?? {} };
-    if (job?.service) needs.hardwareRequirements = (await this.registry.find(job.service))?.hardwareRequirements;
+    if (job?.service) {
+      const schedule = await this.registry.find(job.service);
+      needs.hardwareRequirements = schedule?.hardwareRequirements;
+      needs.minStakeMicros = schedule?.minStakeMicros;
+    }
     const { provers, now } = await this.scheduling.liveProvers(ttlMs);
     const candidates = candidatesFor(provers, needs, { now, ttlMs }, weightsOf(config));
     return {

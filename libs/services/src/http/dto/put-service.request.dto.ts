@@ -112,6 +112,17 @@ export class PutServiceRequestDto {
   example?: unknown;
 
   @ApiPropertyOptional({
+    type: String,
+    format: 'int64',
+    nullable: true,
+    example: '100000000',
+    description: "the bonded stake (micros) a prover needs to be given this service's jobs; left out or null: none",
+  })
+  @IfPresentAndNotNull()
+  @Matches(/^(0|[1-9][0-9]{0,18})$/, { message: '$property must be an integer string from 0 to 9223372036854775807' })
+  min_stake_micros?: string | null;
+
+  @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
     nullable: true,

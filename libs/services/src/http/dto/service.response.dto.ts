@@ -38,6 +38,13 @@ export class ServiceResponseDto {
     description: "the part of the provers' pool, in basis points, shared by every replica that reported (the base)",
   })
   base_share_bps: number;
+  @ApiProperty({
+    type: String,
+    format: 'int64',
+    nullable: true,
+    description: "the bonded stake (micros) a prover needs to be given this service's jobs; null: none",
+  })
+  min_stake_micros: string | null;
   @ApiProperty(VERSION) version: string;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
