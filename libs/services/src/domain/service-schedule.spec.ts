@@ -39,6 +39,7 @@ describe('service schedules', () => {
       unitsRule: null, // no typed endpoint
       feeBps: null, // the platform default
       baseShareBps: 0, // the majority shares the whole pool
+      minStakeMicros: null, // no minimum stake
     });
     expect(serviceScheduleSpec('s', input({ minimum_charge: '0.000001' })).minimumChargeMicros).toBe(1n);
   });

@@ -62,8 +62,8 @@ export interface ServiceScheduleSpec extends PriceSchedule {
   feeBps: number | null;
   /** The part of the provers' pool, in basis points, shared by every replica that reported; the rest is the majority's bonus. */
   baseShareBps: number;
-  /** The bonded stake (micros) a prover needs to be given this service's jobs; null or absent: none. */
-  minStakeMicros?: bigint | null;
+  /** The bonded stake (micros) a prover needs to be given this service's jobs; null: none. */
+  minStakeMicros: bigint | null;
 }
 
 /** A stored schedule: `version` is 1 when created and grows by one on every replacement. */

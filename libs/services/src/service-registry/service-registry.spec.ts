@@ -56,6 +56,7 @@ describe('ServiceRegistry', () => {
       unitsRule: null,
       feeBps: null,
       baseShareBps: 0,
+      minStakeMicros: null,
     }),
   );
 
