@@ -40,6 +40,9 @@ describe('service schedules', () => {
       feeBps: null, // the platform default
       baseShareBps: 0, // the majority shares the whole pool
       minStakeMicros: null, // no minimum stake
+      slashDissentBps: 0, // no slashing
+      slashTimeoutBps: 0,
+      slashCapMicros: null,
     });
     expect(serviceScheduleSpec('s', input({ minimum_charge: '0.000001' })).minimumChargeMicros).toBe(1n);
   });

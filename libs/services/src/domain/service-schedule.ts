@@ -64,6 +64,10 @@ export interface ServiceScheduleSpec extends PriceSchedule {
   baseShareBps: number;
   /** The bonded stake (micros) a prover needs to be given this service's jobs; null: none. */
   minStakeMicros: bigint | null;
+  /** The slashing terms: see SlashTerms (0 bps: no slash). */
+  slashDissentBps: number;
+  slashTimeoutBps: number;
+  slashCapMicros: bigint | null;
 }
 
 /** A stored schedule: `version` is 1 when created and grows by one on every replacement. */
@@ -97,6 +101,9 @@ export interface ServiceScheduleInput {
   min_stake_micros?: string | null;
   fee_bps?: number | null;
   base_share_bps?: number;
+  slash_dissent_bps?: number;
+  slash_timeout_bps?: number;
+  slash_cap_micros?: string | null;
 }
 
 /** Basis points in a whole: a share in basis points is an integer from 0 to this. */
@@ -176,17 +183,23 @@ export function serviceScheduleSpec(id: string, input: ServiceScheduleInput): Se
     feeBps: input.fee_bps === undefined || input.fee_bps === null ? null : parseBps(input.fee_bps, 'fee_bps'),
     baseShareBps: input.base_share_bps === undefined ? 0 : parseBps(input.base_share_bps, 'base_share_bps'),
     minStakeMicros: minStakeOf(input.min_stake_micros),
+    slashDissentBps: input.slash_dissent_bps === undefined ? 0 : parseBps(input.slash_dissent_bps, 'slash_dissent_bps'),
+    slashTimeoutBps: input.slash_timeout_bps === undefined ? 0 : parseBps(input.slash_timeout_bps, 'slash_timeout_bps'),
+    slashCapMicros: int64Of(input.slash_cap_micros, 'slash_cap_micros'),
   };
 }
 
 /** A minimum stake as sent: micros, 0 to int64 (0 asks for nothing); absent or null: none. */
 function minStakeOf(value: string | null | undefined): bigint | null {
+  return int64Of(value, 'min_stake_micros');
+}
+
+/** Micros as sent: an integer string, 0 to int64; absent or null: none. */
+function int64Of(value: unknown, field: string): bigint | null {
   if (value === undefined || value === null) return null;
-  const micros = /^(0|[1-9][0-9]{0,18})$/.test(value) ? BigInt(value) : -1n;
+  const micros = typeof value === 'string' && /^(0|[1-9][0-9]{0,18})$/.test(value) ? BigInt(value) : -1n;
   if (micros < 0n || micros > INT64_MAX) {
-    throw new InvalidRequestError('min_stake_micros must be an integer string from 0 to 9223372036854775807', {
-      field: 'min_stake_micros',
-    });
+    throw new InvalidRequestError(`${field} must be an integer string from 0 to 9223372036854775807`, { field });
   }
   return micros;
 }

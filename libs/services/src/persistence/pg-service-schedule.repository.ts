@@ -26,6 +26,9 @@ interface Row {
   fee_bps: number | null;
   base_share_bps: number;
   min_stake_micros: string | null;
+  slash_dissent_bps: number;
+  slash_timeout_bps: number;
+  slash_cap_micros: string | null;
   version: string;
   created_at: Date;
   updated_at: Date;
@@ -34,9 +37,10 @@ interface Row {
 // Money and factors leave the database as text, never through a float.
 const COLUMNS = `id, price_per_unit_micros::text, unit, size_factor::text, minimum_charge_micros::text,
   hardware_requirements, description, category, input_schema, result_schema, example, units_rule, fee_bps, base_share_bps, version::text,
-  created_at, updated_at, min_stake_micros::text`;
+  created_at, updated_at, min_stake_micros::text, slash_dissent_bps, slash_timeout_bps, slash_cap_micros::text`;
 const STORED = `id, price_per_unit_micros, unit, size_factor, minimum_charge_micros, hardware_requirements, description,
-  category, input_schema, result_schema, example, units_rule, fee_bps, base_share_bps, min_stake_micros`;
+  category, input_schema, result_schema, example, units_rule, fee_bps, base_share_bps, min_stake_micros,
+  slash_dissent_bps, slash_timeout_bps, slash_cap_micros`;
 
 function toSchedule(r: Row): ServiceSchedule {
   return {
@@ -55,6 +59,9 @@ function toSchedule(r: Row): ServiceSchedule {
     feeBps: r.fee_bps,
     baseShareBps: r.base_share_bps,
     minStakeMicros: r.min_stake_micros === null ? null : BigInt(r.min_stake_micros),
+    slashDissentBps: r.slash_dissent_bps,
+    slashTimeoutBps: r.slash_timeout_bps,
+    slashCapMicros: r.slash_cap_micros === null ? null : BigInt(r.slash_cap_micros),
     version: Number(r.version),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -97,7 +104,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
     const [row] = await this.query(
       `WITH current AS (
          INSERT INTO service_schedules (${STORED})
-         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint)
+         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint, $16::integer, $17::integer, $18::bigint)
          ON CONFLICT (id) DO UPDATE SET
            price_per_unit_micros = EXCLUDED.price_per_unit_micros,
            unit = EXCLUDED.unit,
@@ -113,6 +120,9 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
            fee_bps = EXCLUDED.fee_bps,
            base_share_bps = EXCLUDED.base_share_bps,
            min_stake_micros = EXCLUDED.min_stake_micros,
+           slash_dissent_bps = EXCLUDED.slash_dissent_bps,
+           slash_timeout_bps = EXCLUDED.slash_timeout_bps,
+           slash_cap_micros = EXCLUDED.slash_cap_micros,
            version = service_schedules.version + 1,
            updated_at = now()
          RETURNING *),
@@ -133,7 +143,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       const rows = await this.query(
         `WITH current AS (
            INSERT INTO service_schedules (${STORED})
-           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint)
+           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint, $16::integer, $17::integer, $18::bigint)
            ON CONFLICT (id) DO NOTHING
            RETURNING *),
          kept AS (INSERT INTO service_schedule_versions (${STORED}, version, created_at, updated_at)
@@ -182,6 +192,9 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       spec.feeBps,
       spec.baseShareBps,
       spec.minStakeMicros?.toString() ?? null,
+      spec.slashDissentBps,
+      spec.slashTimeoutBps,
+      spec.slashCapMicros?.toString() ?? null,
     ];
   }
 }

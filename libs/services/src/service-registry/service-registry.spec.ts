@@ -57,6 +57,9 @@ describe('ServiceRegistry', () => {
       feeBps: null,
       baseShareBps: 0,
       minStakeMicros: null,
+      slashDissentBps: 0,
+      slashTimeoutBps: 0,
+      slashCapMicros: null,
     }),
   );
 

@@ -169,4 +169,47 @@ export class PutServiceRequestDto {
   @Min(0)
   @Max(BPS_MAX)
   base_share_bps?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: BPS_MAX,
+    default: 0,
+    example: 1000,
+    description:
+      "basis points of a replica's bonded stake slashed when it reported a successful result the majority " +
+      'rejected (rounded down, at most slash_cap_micros); 0: no slash',
+  })
+  @IfPresent()
+  @IsInt()
+  @Min(0)
+  @Max(BPS_MAX)
+  slash_dissent_bps?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: BPS_MAX,
+    default: 0,
+    example: 500,
+    description:
+      'basis points of the bonded stake slashed from a prover that went silent holding one of these jobs ' +
+      '(rounded down, at most slash_cap_micros); 0: no slash',
+  })
+  @IfPresent()
+  @IsInt()
+  @Min(0)
+  @Max(BPS_MAX)
+  slash_timeout_bps?: number;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'int64',
+    nullable: true,
+    example: '5000000',
+    description: 'the most one slash takes, in micros; left out or null: no cap',
+  })
+  @IfPresentAndNotNull()
+  @Matches(/^(0|[1-9][0-9]{0,18})$/, { message: '$property must be an integer string from 0 to 9223372036854775807' })
+  slash_cap_micros?: string | null;
 }

@@ -45,6 +45,23 @@ export class ServiceResponseDto {
     description: "the bonded stake (micros) a prover needs to be given this service's jobs; null: none",
   })
   min_stake_micros: string | null;
+  @ApiProperty({
+    type: 'integer',
+    description: "basis points of a dissenting replica's bonded stake slashed at settlement (0: none)",
+  })
+  slash_dissent_bps: number;
+  @ApiProperty({
+    type: 'integer',
+    description: 'basis points of the bonded stake slashed from a prover that went silent holding a job (0: none)',
+  })
+  slash_timeout_bps: number;
+  @ApiProperty({
+    type: String,
+    format: 'int64',
+    nullable: true,
+    description: 'the most one slash takes, in micros; null: no cap',
+  })
+  slash_cap_micros: string | null;
   @ApiProperty(VERSION) version: string;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
