@@ -1,6 +1,6 @@
-import { balanceOf, providerAccount, refKey, stakeAccount, userAccount } from './account';
+import { balanceOf, PLATFORM, providerAccount, refKey, stakeAccount, userAccount } from './account';
 import { decidePosting, type LedgerAccount, type LedgerState, type PostingDecision } from './posting-rules';
-import { bondRequest, releaseRequest, unbondRequest } from './stake-rules';
+import { bondRequest, planSlashes, releaseRequest, slashAmount, slashRequest, unbondRequest } from './stake-rules';
 import { simpleLegs, type PostingRequest } from './transfer';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
@@ -28,6 +28,7 @@ function ledger(): LedgerState {
     account('3', 'provider', 'q', 1000n),
     account('4', 'stake', 'q', 50n),
     account('5', 'user', 'alice', 1000n),
+    account('6', 'platform', PLATFORM.owner),
   ];
   return {
     accounts: new Map(accounts.map((a) => [a.id, a])),
@@ -101,5 +102,51 @@ describe('stake rules', () => {
       legs: simpleLegs(userAccount('alice'), providerAccount('p'), 5n),
     };
     expect(reasonOf(decidePosting(r, s))).toBe('accepted');
+  });
+
+  it('slashes a stake to the client and the platform, and refuses any other shape', () => {
+    const s = ledger();
+    const slash = { proverId: 'q', reason: 'dissent' as const, slashed: 30n, toClient: 20n, toPlatform: 10n };
+    const refused: PostingRequest[] = [
+      // Not asked for by a settlement.
+      { ...slashRequest('x1', 'j', 'alice', slash), purpose: undefined },
+      // Another prover's stake, to a provider, or nothing taken from a stake.
+      { ...slashRequest('x2', 'j', 'alice', slash), proverId: 'p' },
+      {
+        id: 'x3',
+        kind: 'slash',
+        purpose: 'staking',
+        proverId: 'q',
+        legs: simpleLegs(stakeAccount('q'), providerAccount('q'), 5n),
+      },
+      { id: 'x4', kind: 'slash', purpose: 'staking', legs: simpleLegs(userAccount('alice'), PLATFORM, 5n) },
+    ];
+    for (const r of refused) expect([r.id, reasonOf(decidePosting(r, s))]).toEqual([r.id, expected(r)]);
+    // More than is bonded: refused as such, and nothing moves.
+    const tooMuch = { ...slash, slashed: 51n, toPlatform: 31n };
+    expect(reasonOf(decidePosting(slashRequest('x5', 'j', 'alice', tooMuch), s))).toBe('insufficient-credits');
+    expect(reasonOf(decidePosting(slashRequest('ok', 'j', 'alice', slash), s))).toBe('accepted');
+    expect([available(s, '4'), available(s, '5'), available(s, '6')]).toEqual([20n, 1020n, 10n]);
+  });
+
+  it('takes bps of the bonded stake rounded down, at most the cap; the client is paid first, in order', () => {
+    expect(slashAmount(999n, 1000n, null)).toBe(99n);
+    expect(slashAmount(999n, 1000n, 50n)).toBe(50n);
+    expect(slashAmount(0n, 1000n, null)).toBe(0n);
+    const terms = { dissentBps: 1000n, timeoutBps: 0n, capMicros: 70n };
+    const slashes = planSlashes(
+      [
+        { proverId: 'a', reason: 'dissent', bonded: 500n }, // 50
+        { proverId: 'b', reason: 'dissent', bonded: 0n }, // nothing bonded: no slash
+        { proverId: 'c', reason: 'dissent', bonded: 5_000n }, // 500, capped at 70
+        { proverId: 'd', reason: 'timeout', bonded: 5_000n }, // 0 bps: no slash
+      ],
+      terms,
+      80n,
+    );
+    expect(slashes).toEqual([
+      { proverId: 'a', reason: 'dissent', slashed: 50n, toClient: 50n, toPlatform: 0n },
+      { proverId: 'c', reason: 'dissent', slashed: 70n, toClient: 30n, toPlatform: 40n },
+    ]);
   });
 });

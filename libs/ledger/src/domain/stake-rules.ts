@@ -1,6 +1,6 @@
-import { type AccountKind, providerAccount, stakeAccount } from './account';
+import { type AccountKind, PLATFORM, providerAccount, stakeAccount, userAccount } from './account';
 import { type LedgerRejection, rejection } from './ledger-rejection';
-import { type Phase, type PostingRequest, type Side, simpleLegs } from './transfer';
+import { type Leg, type Phase, type PostingRequest, type Side, simpleLegs } from './transfer';
 
 /**
  * A prover's stake: credits it bonded from its provider account into a `stake` account of its
@@ -14,6 +14,11 @@ import { type Phase, type PostingRequest, type Side, simpleLegs } from './transf
  * - release: the capture of the whole of such a hold into provider(p), once unbonding is over.
  *
  * An unbonding hold is never voided or expired: it ends only by its release.
+ *
+ * And one more, asked for by a job's settlement (purpose `staking` too):
+ *
+ * - slash: a `slash` transfer, stake(p) → the job's client (its compensation, first) and the
+ *   platform (the rest), posted; see planSlashes for the amounts.
  */
 
 /** A leg as the rule sees it: its account's kind and owner. */
@@ -36,7 +41,7 @@ const is = (l: StakeLeg | undefined, kind: AccountKind, side: Side, phase: Phase
 /** Why the ledger refuses `r` as a movement of a stake account, or undefined if it may post (as far as stake goes). */
 export function stakeRefusal(r: PostingRequest, legs: readonly StakeLeg[]): LedgerRejection | undefined {
   const touches = legs.some((l) => l.kind === 'stake');
-  if (!touches && r.kind !== 'stake') return undefined;
+  if (!touches && r.kind !== 'stake' && r.kind !== 'slash') return undefined;
   if (r.purpose !== 'staking') return refused();
   const sameOwner = legs.every((l) => l.owner === legs[0].owner);
   const [a, b, c, d] = legs;
@@ -59,6 +64,17 @@ export function stakeRefusal(r: PostingRequest, legs: readonly StakeLeg[]): Ledg
         c.amount === a.amount
         ? undefined
         : refused('an unbonding is released whole into the provider account of the same prover');
+    case 'slash':
+      return is(a, 'stake', 'D', 'posted') &&
+        a.owner === r.proverId &&
+        legs.length >= 2 &&
+        legs.length <= 3 &&
+        legs.slice(1).every((l) => l.side === 'C' && l.phase === 'posted' && l.amount > 0n) &&
+        legs.slice(1).filter((l) => l.kind === 'user').length <= 1 &&
+        legs.slice(1).filter((l) => l.kind === 'platform').length <= 1 &&
+        legs.slice(1).every((l) => l.kind === 'user' || l.kind === 'platform')
+        ? undefined
+        : refused("a slash moves credits from a prover's stake to the job's client and the platform");
     default:
       return refused();
   }
@@ -98,4 +114,72 @@ export function unbondRequest(id: string, proverId: string, amount: bigint, unti
 /** Release an unbonding hold whole into the prover's provider account (the sweep, once it is due). */
 export function releaseRequest(id: string, holdId: string, proverId: string, amount: bigint): PostingRequest {
   return { id, kind: 'capture', purpose: 'staking', proverId, holdId, amount, to: providerAccount(proverId) };
+}
+
+/** Why a prover is slashed: its replica reported a result the majority rejected, or it went silent holding the job. */
+export type SlashReason = 'dissent' | 'timeout';
+
+/** A service's slashing terms: basis points of the bonded stake per reason (0: none), and a cap on one slash. */
+export interface SlashTerms {
+  dissentBps: bigint;
+  timeoutBps: bigint;
+  /** The most one slash takes, in micros; null: no cap. */
+  capMicros: bigint | null;
+}
+
+/** One slash as decided: what it takes from the prover's stake, and where that goes. */
+export interface Slash {
+  proverId: string;
+  reason: SlashReason;
+  slashed: bigint;
+  toClient: bigint;
+  toPlatform: bigint;
+}
+
+const BPS = 10_000n;
+
+/** What one slash takes: bps of the bonded stake, rounded down, at most the cap (0 with nothing bonded). */
+export function slashAmount(bonded: bigint, bps: bigint, capMicros: bigint | null): bigint {
+  if (bonded <= 0n || bps <= 0n) return 0n;
+  const amount = (bonded * bps) / BPS;
+  return capMicros !== null && amount > capMicros ? capMicros : amount;
+}
+
+/**
+ * The slashes of one job's settlement, in the order given: each prover loses its terms' share
+ * of what is bonded now (slashAmount); the client is compensated first, slash after slash,
+ * until `compensationCap` is reached, and the rest of each goes to the platform. A prover
+ * with nothing to lose (nothing bonded, 0 bps, a cap of 0) is left out: no zero posting.
+ */
+export function planSlashes(
+  offenders: { proverId: string; reason: SlashReason; bonded: bigint }[],
+  terms: SlashTerms,
+  compensationCap: bigint,
+): Slash[] {
+  let owed = compensationCap > 0n ? compensationCap : 0n;
+  const out: Slash[] = [];
+  for (const { proverId, reason, bonded } of offenders) {
+    const slashed = slashAmount(bonded, reason === 'dissent' ? terms.dissentBps : terms.timeoutBps, terms.capMicros);
+    if (slashed === 0n) continue;
+    const toClient = slashed < owed ? slashed : owed;
+    owed -= toClient;
+    out.push({ proverId, reason, slashed, toClient, toPlatform: slashed - toClient });
+  }
+  return out;
+}
+
+/** A slash as a posting: stake(p) debited, the client and the platform credited (a zero part has no leg). */
+export function slashRequest(id: string, jobId: string, clientId: string, slash: Slash): PostingRequest {
+  const legs: Leg[] = [{ account: stakeAccount(slash.proverId), side: 'D', amount: slash.slashed }];
+  if (slash.toClient > 0n) legs.push({ account: userAccount(clientId), side: 'C', amount: slash.toClient });
+  if (slash.toPlatform > 0n) legs.push({ account: PLATFORM, side: 'C', amount: slash.toPlatform });
+  return {
+    id,
+    kind: 'slash',
+    purpose: 'staking',
+    jobId,
+    proverId: slash.proverId,
+    legs,
+    metadata: { reason: slash.reason },
+  };
 }

@@ -11,6 +11,7 @@ export const TRANSFER_KINDS = [
   'void',
   'expire',
   'stake',
+  'slash',
 ] as const;
 export type TransferKind = (typeof TRANSFER_KINDS)[number];
 
@@ -50,7 +51,7 @@ export type PostingRequest = References & {
   /** The use case posting it, where it may move a reserved account (RESERVED_KINDS); never from a caller's body. */
   purpose?: PostingPurpose;
 } & (
-    | { kind: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'stake'; legs: Leg[] }
+    | { kind: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'stake' | 'slash'; legs: Leg[] }
     | { kind: 'hold'; from: AccountRef; to: AccountRef; amount: bigint; expiresAt?: Date }
     | { kind: 'capture'; holdId: string; amount: bigint; to: AccountRef }
     | { kind: 'void' | 'expire'; holdId: string }

@@ -22,6 +22,7 @@ export const LEDGER_EVENT_OF_KIND: Record<TransferKind, string> = {
   refund: TRANSFER_POSTED,
   transfer: TRANSFER_POSTED,
   stake: TRANSFER_POSTED,
+  slash: TRANSFER_POSTED,
 };
 
 /**
