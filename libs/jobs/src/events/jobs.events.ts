@@ -68,6 +68,11 @@ export interface JobCompletedPayload {
    * from events written before base + bonus rewards; a reward of 0 is not listed).
    */
   rewards?: { prover_id: string; reward_micros: string }[];
+  /**
+   * The provers' stakes this settlement slashed, in order, by the job's service terms (see
+   * economics.md, Slashing; absent from events written before slashing, and when none).
+   */
+  slashes?: { prover_id: string; slashed_micros: string; to_client_micros: string; to_platform_micros: string }[];
 }
 
 /** A job failed (reported, no majority, timeout) or was cancelled: a full refund. */
@@ -80,6 +85,11 @@ export interface JobRefundedPayload<S extends 'FAILED' | 'CANCELLED'> {
   /** The replicas the failure is charged to (absent from events written before it was added). */
   failed_provers?: string[];
   error_message: string | null;
+  /**
+   * The provers' stakes this settlement slashed, in order, by the job's service terms (see
+   * economics.md, Slashing; absent from events written before slashing, and when none).
+   */
+  slashes?: { prover_id: string; slashed_micros: string; to_client_micros: string; to_platform_micros: string }[];
 }
 export const JOB_FAILED = 'JobFailed';
 export type JobFailedPayload = JobRefundedPayload<'FAILED'>;

@@ -2,12 +2,18 @@ import { Injectable, Optional } from '@nestjs/common';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
 import {
   ESCROW,
+  LedgerQueries,
   LedgerWriter,
   PLATFORM,
+  planSlashes,
   PostingRequest,
   PostingResult,
   postingError,
   providerAccount,
+  type Slash,
+  type SlashReason,
+  type SlashTerms,
+  slashRequest,
   userAccount,
 } from '@tally/ledger';
 import {
@@ -23,7 +29,7 @@ import {
   timestampToJson,
 } from '@tally/shared';
 import { ServiceRegistry } from '@tally/services';
-import { JOB_STATUSES, JobAuditEvent, RewardTerms, splitReplicaRewards } from '../domain';
+import { JOB_STATUSES, JobAuditEvent, REPLICA_MOVES, RewardTerms, splitReplicaRewards } from '../domain';
 import {
   JOB_AUDIT,
   JOB_CANCELLED,
@@ -34,7 +40,7 @@ import {
   type JobFailedPayload,
 } from '../events/jobs.events';
 import { AssignmentRow, JobRepository, JobRow, SettledJob } from '../persistence/job.repository';
-import { JobReceipts } from './job-receipts.port';
+import { JobReceipts, type SettlementSlash } from './job-receipts.port';
 
 /** Settlement keys derive from the job, so a retried or duplicated step never pays twice (invariant 6). */
 const systemKey = (jobId: string, step: string, request: object) => ({
@@ -70,6 +76,11 @@ export type SettlementRequest =
        * the others (or a cancel) is charged nothing.
        */
       failedProvers: string[];
+      /**
+       * The provers that went silent holding the job (the timeout sweep's): each is slashed by
+       * its service's slash_timeout_bps. None for a failure reported or a cancel.
+       */
+      timedOut?: string[];
     };
 
 /** A settlement as planned: its postings, each prover's reward, and the job row's new state. */
@@ -81,7 +92,16 @@ export interface Settlement {
   /** Each rewarded prover's reward: the majority's, then each dissenter's base (none for a refund). */
   rewards: { proverId: string; amount: bigint }[];
   row: SettledJob;
+  /** Who may be slashed, in order: dissenters that reported a success, then provers that went silent. */
+  offenders: { proverId: string; reason: SlashReason }[];
+  /** The most the client is compensated from the slashes: the final cost, or the held amount of a failed job. */
+  compensationCap: bigint;
+  /** The slashes as written (by write, which reads the bonded stakes in the settling transaction). */
+  slashes: (Slash & { transferId: string })[];
 }
+
+/** The code that makes the unit of work run a transaction again (a slash refused because its stake moved). */
+const SERIALIZATION_FAILURE = '40001';
 
 /**
  * Every ledger movement of a job's life, always inside the caller's unit of work with the
@@ -91,7 +111,7 @@ export interface Settlement {
 @Injectable()
 export class JobPayments {
   /** Each schedule version's fee and base share, by "service@version" (a version never changes). */
-  private readonly economics = new Map<string, { feeBps: number | null; baseShareBps: number }>();
+  private readonly economics = new Map<string, { feeBps: number | null; baseShareBps: number; slash: SlashTerms }>();
 
   constructor(
     private readonly ledger: LedgerWriter,
@@ -101,6 +121,7 @@ export class JobPayments {
     private readonly clock: Clock,
     private readonly uow: UnitOfWork,
     private readonly services: ServiceRegistry,
+    private readonly ledgerQueries: LedgerQueries,
     @Optional() private readonly receipts?: JobReceipts,
     @Optional() private readonly observer?: OperationsObserver,
   ) {}
@@ -152,8 +173,16 @@ export class JobPayments {
     const key = `${service}@${version}`;
     let economics = this.economics.get(key);
     if (!economics) {
-      const { feeBps, baseShareBps } = await this.services.get(service, version);
-      economics = { feeBps, baseShareBps };
+      const s = await this.services.get(service, version);
+      economics = {
+        feeBps: s.feeBps,
+        baseShareBps: s.baseShareBps,
+        slash: {
+          dissentBps: BigInt(s.slashDissentBps),
+          timeoutBps: BigInt(s.slashTimeoutBps),
+          capMicros: s.slashCapMicros,
+        },
+      };
       this.economics.set(key, economics);
     }
     return economics;
@@ -193,6 +222,10 @@ export class JobPayments {
           postings: [voidHold],
           perProver: 0n,
           rewards: [],
+          offenders: [...new Set(request.timedOut ?? [])].map((proverId) => ({ proverId, reason: 'timeout' as const })),
+          // The client gets its whole hold back anyway: the slashes compensate it up to that much again.
+          compensationCap: BigInt(job.held_micros),
+          slashes: [],
           row: {
             id,
             to: request.to,
@@ -239,11 +272,20 @@ export class JobPayments {
       const perProver = split.base + split.bonus;
       const platformKeeps = split.platformKeeps;
       const rewards = split.rewards.filter((r) => r.amount > 0n);
+      // A dissenter, for slashing, reported a success with a result the majority rejected; a
+      // replica that reported a failure only forgoes the bonus.
+      const offenders = request.assignments
+        .filter((a) => a.status === REPLICA_MOVES.report.to && a.success === true && !winners.includes(a.prover_id))
+        .sort((a, b) => a.replica - b.replica)
+        .map((a) => ({ proverId: a.prover_id, reason: 'dissent' as const }));
       return {
         request,
         postings,
         perProver,
         rewards,
+        offenders,
+        compensationCap: finalCost,
+        slashes: [],
         row: {
           id,
           to: 'COMPLETED',
@@ -263,6 +305,7 @@ export class JobPayments {
    */
   async write(settlements: Settlement[]): Promise<Map<string, JobRow>> {
     if (settlements.length === 0) return new Map();
+    await this.slash(settlements);
     const settled = await this.jobs.settleMany(settlements.map((s) => s.row));
     await this.receipts?.settled(
       settlements.map((s) => ({
@@ -270,12 +313,61 @@ export class JobPayments {
         after: settled.get(s.row.id)!,
         assignments: s.request.assignments,
         settlementTransferIds: s.postings.map((p) => p.id),
+        slashes: this.slashesOf(s),
       })),
     );
     await this.outbox.appendMany(settlements.flatMap((s) => this.events(s, settled.get(s.row.id)!)));
     await this.postLast(settlements.flatMap((s) => s.postings));
     this.observeLatency([...settled.values()]);
     return settled;
+  }
+
+  /**
+   * Decides each settlement's slashes by its service version's terms, on the stakes as they are
+   * bonded now (read in the settling transaction), and adds their postings to the settlement's.
+   * If an unbonding or another slash moves a stake before these post, the ledger refuses the
+   * slash and the transaction runs again (postLast), so a slash never exceeds what is bonded.
+   */
+  private async slash(settlements: Settlement[]): Promise<void> {
+    // A prover slashed in two of these settlements loses its second slash from what the first left.
+    const bonded = new Map<string, bigint>();
+    for (const s of settlements) {
+      const { job } = s.request;
+      if (s.offenders.length === 0 || job.service === null || job.service_version === null) continue;
+      const terms = (await this.versionEconomics(job.service, Number(job.service_version))).slash;
+      if (terms.dissentBps === 0n && terms.timeoutBps === 0n) continue;
+      const offenders = [];
+      for (const o of s.offenders) {
+        if (!bonded.has(o.proverId)) {
+          bonded.set(o.proverId, BigInt((await this.ledgerQueries.stakeOf(o.proverId)).bonded));
+        }
+        offenders.push({ ...o, bonded: bonded.get(o.proverId)! });
+      }
+      for (const slash of planSlashes(offenders, terms, s.compensationCap)) {
+        bonded.set(slash.proverId, bonded.get(slash.proverId)! - slash.slashed);
+        const id = job.network_job_id;
+        const posting: PostingRequest = {
+          ...slashRequest(newId(), id, job.client_id, slash),
+          idempotency: systemKey(id, `slash:${slash.proverId}`, {
+            slashed: slash.slashed.toString(),
+            to_client: slash.toClient.toString(),
+          }),
+        };
+        s.postings.push(posting);
+        s.slashes.push({ ...slash, transferId: posting.id });
+      }
+    }
+  }
+
+  private slashesOf(s: Settlement): SettlementSlash[] {
+    return s.slashes.map((x) => ({
+      prover_id: x.proverId,
+      reason: x.reason,
+      transfer_id: x.transferId,
+      slashed_micros: x.slashed.toString(),
+      to_client_micros: x.toClient.toString(),
+      to_platform_micros: x.toPlatform.toString(),
+    }));
   }
 
   /** Submit→settled (completed, failed or cancelled), told to the metrics once the settlement commits. */
@@ -302,6 +394,18 @@ export class JobPayments {
     const id = job.network_job_id;
     // Every prover holding a replica as the job settles, reported or not.
     const assigned = [...new Set(r.assignments.map((a) => a.prover_id))].sort();
+    // Only when some prover was slashed: events without slashes read as they always did.
+    const slashes =
+      s.slashes.length === 0
+        ? {}
+        : {
+            slashes: s.slashes.map((x) => ({
+              prover_id: x.proverId,
+              slashed_micros: x.slashed.toString(),
+              to_client_micros: x.toClient.toString(),
+              to_platform_micros: x.toPlatform.toString(),
+            })),
+          };
     const outcome =
       r.kind === 'complete'
         ? {
@@ -315,6 +419,7 @@ export class JobPayments {
               final_cost_micros: r.finalCost.toString(),
               reward_micros: s.perProver.toString(),
               rewards: s.rewards.map((r) => ({ prover_id: r.proverId, reward_micros: r.amount.toString() })),
+              ...slashes,
             } satisfies JobCompletedPayload,
           }
         : {
@@ -326,6 +431,7 @@ export class JobPayments {
               assigned_provers: assigned,
               failed_provers: [...new Set(r.failedProvers)].sort(),
               error_message: r.errorMessage,
+              ...slashes,
             } satisfies JobFailedPayload | JobCancelledPayload,
           };
     const eventId = newId();
@@ -354,7 +460,15 @@ export class JobPayments {
    */
   private async postLast(postings: PostingRequest[]): Promise<void> {
     const results = await this.ledger.postAll(postings);
-    results.forEach((r, i) => this.expectPosted(r, postings[i]));
+    results.forEach((r, i) => {
+      // A stake unbonded (or slashed) since it was read: the whole transaction runs again and re-reads it.
+      if (postings[i].kind === 'slash' && 'rejection' in r && r.rejection.reason === 'insufficient-credits') {
+        throw Object.assign(new Error('a slashed stake moved before the settlement posted'), {
+          code: SERIALIZATION_FAILURE,
+        });
+      }
+      this.expectPosted(r, postings[i]);
+    });
   }
 
   /** The ledger must have posted exactly the planned transfer (a replayed id would mean paying twice). */

@@ -1,5 +1,15 @@
 import type { AssignmentRow, JobRow } from '../persistence/job.repository';
 
+/** A slash as a settlement tells it (receipt and event), micros as decimal strings. */
+export interface SettlementSlash {
+  prover_id: string;
+  reason: 'dissent' | 'timeout';
+  transfer_id: string;
+  slashed_micros: string;
+  to_client_micros: string;
+  to_platform_micros: string;
+}
+
 /**
  * Where a job's signed receipts are written: in the transaction of the transition they
  * record, with the job row locked, so a receipt is never lost, duplicated or out of order.
@@ -18,10 +28,16 @@ export abstract class JobReceipts {
    * left RUNNING, then the settlement receipt. `before` is the row as it was before
    * settling, `assignments` as they are now; `settlementTransferIds` are the settlement's
    * own transfers, posted right after this in the same transaction (the job's earlier
-   * transfers are read from the journal).
+   * transfers are read from the journal). `slashes` are the provers' stakes it slashed (none: left out).
    */
   abstract settled(
-    jobs: { before: JobRow; after: JobRow; assignments: AssignmentRow[]; settlementTransferIds: string[] }[],
+    jobs: {
+      before: JobRow;
+      after: JobRow;
+      assignments: AssignmentRow[];
+      settlementTransferIds: string[];
+      slashes?: SettlementSlash[];
+    }[],
   ): Promise<void>;
 
   /** Which of these jobs have their settlement receipt recorded (half of the COMPLETED → AUDITED gate). */

@@ -13,7 +13,7 @@ export class FailJobCommandHandler implements ICommandHandler<FailJobCommand, Jo
     private readonly payments: JobPayments,
   ) {}
 
-  execute({ jobId, reason, proverId }: FailJobCommand): Promise<JobRow | null> {
+  execute({ jobId, reason, proverId, timedOut }: FailJobCommand): Promise<JobRow | null> {
     return this.uow.run(async () => {
       const job = await this.jobs.find(jobId, true);
       if (!job || !canMove(MOVES.fail, job.status)) return null; // settled meanwhile
@@ -21,6 +21,7 @@ export class FailJobCommandHandler implements ICommandHandler<FailJobCommand, Jo
       // Replicas still out are called off, as on cancel: their provers hear of it at their
       // next heartbeat. They are the ones that ran out of time, so the failure is theirs.
       const assignments = callOffOutstanding(held);
+      const outstanding = held.filter((a) => OUTSTANDING_REPLICA.includes(a.status)).map((a) => a.prover_id);
       return this.payments.settle({
         kind: 'refund',
         job,
@@ -28,7 +29,8 @@ export class FailJobCommandHandler implements ICommandHandler<FailJobCommand, Jo
         to: MOVES.fail.to,
         errorMessage: reason,
         proverId,
-        failedProvers: held.filter((a) => OUTSTANDING_REPLICA.includes(a.status)).map((a) => a.prover_id),
+        failedProvers: outstanding,
+        timedOut: timedOut ? outstanding : [],
       });
     });
   }

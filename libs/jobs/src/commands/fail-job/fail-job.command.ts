@@ -7,6 +7,8 @@ export class FailJobCommand extends Command<JobRow | null> {
     readonly jobId: string,
     readonly reason: string,
     readonly proverId: string | null = null,
+    /** Failed by the timeout sweep: the replicas still out ran out of time, and their provers may be slashed. */
+    readonly timedOut = false,
   ) {
     super();
   }

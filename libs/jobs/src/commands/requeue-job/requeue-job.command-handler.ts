@@ -34,6 +34,8 @@ export class RequeueJobCommandHandler implements ICommandHandler<RequeueJobComma
           errorMessage: `${reason}; gave up after ${attempts} attempt(s)`,
           proverId,
           failedProvers: [proverId],
+          // It went silent holding the job: slashed by the service's slash_timeout_bps.
+          timedOut: [proverId],
         });
       }
       // Every replica starts again: the assignment is redone as a whole.

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AssignmentRow, decideReplicas, JobReceipts, JobRow, REPLICA_MOVES } from '@tally/jobs';
+import { AssignmentRow, decideReplicas, JobReceipts, JobRow, REPLICA_MOVES, type SettlementSlash } from '@tally/jobs';
 import { ScorecardsQuery } from '@tally/provers';
 import { Clock, newId } from '@tally/shared';
 import { SigningKeyring } from '../../keys/signing-keyring';
@@ -113,10 +113,16 @@ export class ReceiptIssuer extends JobReceipts {
   }
 
   async settled(
-    jobs: { before: JobRow; after: JobRow; assignments: AssignmentRow[]; settlementTransferIds: string[] }[],
+    jobs: {
+      before: JobRow;
+      after: JobRow;
+      assignments: AssignmentRow[];
+      settlementTransferIds: string[];
+      slashes?: SettlementSlash[];
+    }[],
   ): Promise<void> {
     const context = await this.receipts.settlementContext(jobs.map((j) => j.after.network_job_id));
-    const docs = jobs.flatMap(({ before, after, assignments, settlementTransferIds }) => {
+    const docs = jobs.flatMap(({ before, after, assignments, settlementTransferIds, slashes }) => {
       const { head, rounds: round, assignedProvers, transferIds } = context.get(after.network_job_id)!;
       const settledAt = after.completed_at ?? after.failed_at ?? after.cancelled_at;
       const out: { document: Promise<ReceiptDocument>; round: number }[] = [];
@@ -156,6 +162,8 @@ export class ReceiptIssuer extends JobReceipts {
         rewards: assignments
           .filter((a) => a.reward_micros !== null)
           .map((a) => ({ prover_id: a.prover_id, reward_micros: a.reward_micros })),
+        // Only when the settlement slashed someone: receipts without slashes read as they always did.
+        ...(slashes !== undefined && slashes.length > 0 && { slashes }),
         refund_micros: after.refunded_micros ?? '0',
         platform_fee_micros: completed ? (after.platform_fee_micros ?? '0') : '0',
         transfer_ids: [...transferIds, ...settlementTransferIds],

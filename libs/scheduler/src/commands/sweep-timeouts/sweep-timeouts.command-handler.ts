@@ -60,7 +60,7 @@ export class SweepTimeoutsCommandHandler implements ICommandHandler<SweepTimeout
       if (handled.has(jobId)) continue;
       const job = await this.uow.run(async () => {
         if (!(await this.scheduling.stillOverdue(jobId, wallClockMs))) return null;
-        return this.commands.execute(new FailJobCommand(jobId, WALL_CLOCK_REASON, proverId));
+        return this.commands.execute(new FailJobCommand(jobId, WALL_CLOCK_REASON, proverId, true));
       });
       if (job?.status === 'FAILED') result.timedOut++;
     }
