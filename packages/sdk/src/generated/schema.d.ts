@@ -1849,7 +1849,18 @@ export interface components {
        */
       sequence: string;
       /** @enum {string} */
-      kind: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'hold' | 'capture' | 'void' | 'expire' | 'stake';
+      kind:
+        | 'mint'
+        | 'spend'
+        | 'reward'
+        | 'refund'
+        | 'transfer'
+        | 'hold'
+        | 'capture'
+        | 'void'
+        | 'expire'
+        | 'stake'
+        | 'slash';
       /**
        * @description credits, a decimal string
        * @example 12.5
@@ -2026,7 +2037,18 @@ export interface components {
        */
       sequence: string;
       /** @enum {string} */
-      kind: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'hold' | 'capture' | 'void' | 'expire' | 'stake';
+      kind:
+        | 'mint'
+        | 'spend'
+        | 'reward'
+        | 'refund'
+        | 'transfer'
+        | 'hold'
+        | 'capture'
+        | 'void'
+        | 'expire'
+        | 'stake'
+        | 'slash';
       /**
        * @description credits, a decimal string
        * @example 12.5
@@ -2405,6 +2427,15 @@ export interface components {
        * @description the bonded stake (micros) a prover needs to be given this service's jobs; null: none
        */
       min_stake_micros: string | null;
+      /** @description basis points of a dissenting replica's bonded stake slashed at settlement (0: none) */
+      slash_dissent_bps: number;
+      /** @description basis points of the bonded stake slashed from a prover that went silent holding a job (0: none) */
+      slash_timeout_bps: number;
+      /**
+       * Format: int64
+       * @description the most one slash takes, in micros; null: no cap
+       */
+      slash_cap_micros: string | null;
       /**
        * Format: int64
        * @description 1 when created, one more on every replacement
@@ -2555,6 +2586,24 @@ export interface components {
        * @example 3000
        */
       base_share_bps: number;
+      /**
+       * @description basis points of a replica's bonded stake slashed when it reported a successful result the majority rejected (rounded down, at most slash_cap_micros); 0: no slash
+       * @default 0
+       * @example 1000
+       */
+      slash_dissent_bps: number;
+      /**
+       * @description basis points of the bonded stake slashed from a prover that went silent holding one of these jobs (rounded down, at most slash_cap_micros); 0: no slash
+       * @default 0
+       * @example 500
+       */
+      slash_timeout_bps: number;
+      /**
+       * Format: int64
+       * @description the most one slash takes, in micros; left out or null: no cap
+       * @example 5000000
+       */
+      slash_cap_micros?: string | null;
     };
     SubmitJobRequestDto: {
       /** @description your id for the job: resubmitting the same body returns the same job */
@@ -6329,9 +6378,31 @@ export interface operations {
         account_id?: string;
         job_id?: string;
         /** @description the transfer kind (mint, spend, reward, …) */
-        kind?: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'hold' | 'capture' | 'void' | 'expire' | 'stake';
+        kind?:
+          | 'mint'
+          | 'spend'
+          | 'reward'
+          | 'refund'
+          | 'transfer'
+          | 'hold'
+          | 'capture'
+          | 'void'
+          | 'expire'
+          | 'stake'
+          | 'slash';
         /** @description another name for kind (one of the two, or both the same) */
-        reason?: 'mint' | 'spend' | 'reward' | 'refund' | 'transfer' | 'hold' | 'capture' | 'void' | 'expire' | 'stake';
+        reason?:
+          | 'mint'
+          | 'spend'
+          | 'reward'
+          | 'refund'
+          | 'transfer'
+          | 'hold'
+          | 'capture'
+          | 'void'
+          | 'expire'
+          | 'stake'
+          | 'slash';
         /** @description ISO 8601 timestamp, inclusive */
         from?: string;
         /** @description ISO 8601 timestamp, exclusive */
