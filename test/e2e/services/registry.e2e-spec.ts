@@ -56,6 +56,9 @@ describe('service registry API', () => {
       fee_bps: null, // the platform default
       base_share_bps: 0, // the majority shares the whole pool
       min_stake_micros: null, // no minimum stake unless one is given
+      slash_dissent_bps: 0, // no slashing unless terms are given
+      slash_timeout_bps: 0,
+      slash_cap_micros: null,
       version: '1', // int64: a decimal string
       created_at: expect.any(String),
       updated_at: created.body.created_at,
