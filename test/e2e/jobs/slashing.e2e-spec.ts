@@ -151,6 +151,32 @@ describe('slashing', () => {
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
   });
 
+  it('pays the compensation from several slashed dissenters in replica order until the cost is reached', async () => {
+    const service = sid();
+    await put(service, schedule({ fee_bps: 0, slash_dissent_bps: 1000 })).expect(201);
+    const client = await ctx.fundedClient('10');
+    const [a, b, c, d, e] = [await staked(), await staked(), await staked(), await staked('15'), await staked('8')];
+    const id = await ctx.running(client.key, [a, b, c, d, e], {
+      service,
+      units: '1',
+      replicas: 5,
+      max_cost_micros: 5_000_000,
+    });
+    await ctx.report(id, d.key, { success: true, final_cost_micros: 1_000_000, result_hash: 'x' }).expect(201);
+    await ctx.report(id, e.key, { success: true, final_cost_micros: 1_000_000, result_hash: 'y' }).expect(201);
+    for (const p of [a, b, c]) {
+      await ctx.report(id, p.key, { success: true, final_cost_micros: 2_000_000, result_hash: 'h' }).expect(201);
+    }
+    // cost 2 000 000. d (replica 4): 1 500 000, all to the client; e (replica 5): 800 000, of
+    // which the 500 000 left of the cost to the client and 300 000 to the platform.
+    expect((await event(JOB_COMPLETED, id)).slashes).toEqual([
+      { prover_id: d.name, slashed_micros: '1500000', to_client_micros: '1500000', to_platform_micros: '0' },
+      { prover_id: e.name, slashed_micros: '800000', to_client_micros: '500000', to_platform_micros: '300000' },
+    ]);
+    expect(await posted('user', client.name)).toBe(10_000_000n);
+    expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
+  });
+
   it('does not slash a replica that reported a failure: it is not a dissenter for slashing', async () => {
     const service = sid();
     await put(service, schedule({ slash_dissent_bps: 5000 })).expect(201);
