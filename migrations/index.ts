@@ -38,6 +38,7 @@ import { EconomicsKinds1763792220000 } from './1763792220000-EconomicsKinds';
 import { ServiceEconomics1763792230000 } from './1763792230000-ServiceEconomics';
 import { ServiceMinStake1763792240000 } from './1763792240000-ServiceMinStake';
 import { Payouts1763792250000 } from './1763792250000-Payouts';
+import { MeteredUsage1763792270000 } from './1763792270000-MeteredUsage';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -81,4 +82,5 @@ export const ALL_MIGRATIONS = [
   ServiceEconomics1763792230000,
   ServiceMinStake1763792240000,
   Payouts1763792250000,
+  MeteredUsage1763792270000,
 ];

@@ -109,3 +109,14 @@ export function presentTimeline(job: JobRow, assignments: AssignmentRow[]) {
     },
   };
 }
+
+/** A metered job's usage as its last report left it. */
+export function presentUsage(job: JobRow) {
+  return {
+    network_job_id: job.network_job_id,
+    units: job.metered_units ?? '0',
+    metered_micros: int64ToJson(job.metered_micros),
+    reward_micros: int64ToJson((BigInt(job.metered_micros) - BigInt(job.metered_fee_micros)).toString()),
+    held_micros: int64ToJson((BigInt(job.held_micros) - BigInt(job.metered_micros)).toString()),
+  };
+}

@@ -29,9 +29,11 @@ import {
   JOB_CANCELLED,
   JOB_COMPLETED,
   JOB_FAILED,
+  JOB_USAGE_REPORTED,
   type JobCancelledPayload,
   type JobCompletedPayload,
   type JobFailedPayload,
+  type JobUsageReportedPayload,
 } from '../events/jobs.events';
 import { AssignmentRow, JobRepository, JobRow, SettledJob } from '../persistence/job.repository';
 import { JobReceipts } from './job-receipts.port';
@@ -42,6 +44,16 @@ const systemKey = (jobId: string, step: string, request: object) => ({
   key: `job:${jobId}:${step}`,
   requestHash: hashOf(request),
 });
+
+/**
+ * What metered usage left of a job's hold: what is still held (the hold now open), and what
+ * the usage paid its prover and the platform (0 for a job never metered).
+ */
+function meteredOf(job: JobRow): { open: bigint; meteredReward: bigint; meteredFee: bigint } {
+  const metered = BigInt(job.metered_micros);
+  const meteredFee = BigInt(job.metered_fee_micros);
+  return { open: BigInt(job.held_micros) - metered, meteredReward: metered - meteredFee, meteredFee };
+}
 
 /** A job to settle, locked by the caller, with its assignments as they now stand. */
 export type SettlementRequest =
@@ -170,6 +182,87 @@ export class JobPayments {
   }
 
   /**
+   * A usage report's money (metered payments), in the caller's unit of work with the job
+   * locked and RUNNING: the cost of the new usage (cumulative cost less what was metered
+   * before, checked within the hold by the caller) is captured from the job's hold into the
+   * platform, a new hold is placed for the rest of it (the ledger's capture closes a hold),
+   * and the prover is paid its share of that cost by the job's terms at once. The job row
+   * records the hold now open and the totals, all in the same transaction, postings last.
+   */
+  async meter(job: JobRow, proverId: string, units: string, cumulativeCost: bigint, terms: RewardTerms) {
+    const id = job.network_job_id;
+    const metered = BigInt(job.metered_micros);
+    const cost = cumulativeCost - metered;
+    const { open } = meteredOf(job);
+    if (cost < 0n || cost > open) throw new DomainError(ErrorCode.Internal, `usage of job ${id} not within its hold`);
+    const split = splitReplicaRewards(cost, terms, [proverId], []);
+    const step = `usage:${units}`;
+    const postings: PostingRequest[] = [];
+    let holdId = job.hold_id;
+    if (cost > 0n) {
+      postings.push({
+        id: newId(),
+        kind: 'capture',
+        holdId: job.hold_id,
+        amount: cost,
+        to: PLATFORM,
+        jobId: id,
+        idempotency: systemKey(id, `${step}:capture`, { hold: job.hold_id, amount: cost.toString() }),
+      });
+      const rest = open - cost;
+      if (rest > 0n) {
+        holdId = newId();
+        postings.push({
+          id: holdId,
+          kind: 'hold',
+          from: userAccount(job.client_id),
+          to: ESCROW,
+          amount: rest,
+          jobId: id,
+          idempotency: systemKey(id, `${step}:hold`, { amount: rest.toString(), clientId: job.client_id }),
+        });
+      }
+      const reward = cost - split.platformKeeps;
+      if (reward > 0n) {
+        postings.push({
+          id: newId(),
+          kind: 'reward',
+          legs: [
+            { account: PLATFORM, side: 'D', amount: reward },
+            { account: providerAccount(proverId), side: 'C', amount: reward },
+          ],
+          jobId: id,
+          proverId,
+          idempotency: systemKey(id, `${step}:reward:${proverId}`, { amount: reward.toString() }),
+        });
+      }
+    }
+    const row = await this.jobs.recordUsage({
+      id,
+      holdId,
+      units,
+      micros: cumulativeCost,
+      feeMicros: BigInt(job.metered_fee_micros) + split.platformKeeps,
+    });
+    await this.outbox.appendMany([
+      {
+        type: JOB_USAGE_REPORTED,
+        partitionKey: id,
+        payload: {
+          network_job_id: id,
+          prover_id: proverId,
+          units,
+          cost_micros: cost.toString(),
+          reward_micros: (cost - split.platformKeeps).toString(),
+          metered_micros: cumulativeCost.toString(),
+        } satisfies JobUsageReportedPayload,
+      },
+    ]);
+    await this.postLast(postings);
+    return { job: row, costMicros: cost, rewardMicros: cost - split.platformKeeps };
+  }
+
+  /**
    * Decides each settlement: on success the capture of the final cost from the hold into
    * the platform (the rest of the hold is released by the same posting) and the replicas'
    * rewards from the platform by the job's terms (splitReplicaRewards: a base to every
@@ -180,6 +273,7 @@ export class JobPayments {
     return requests.map((request) => {
       const { job } = request;
       const id = job.network_job_id;
+      const { open, meteredReward, meteredFee } = meteredOf(job);
       if (request.kind === 'refund') {
         const voidHold: PostingRequest = {
           id: newId(),
@@ -190,32 +284,36 @@ export class JobPayments {
         };
         return {
           request,
-          postings: [voidHold],
+          // Metered usage stays paid: only what is still held goes back (nothing, if usage took it all).
+          postings: open > 0n ? [voidHold] : [],
           perProver: 0n,
           rewards: [],
           row: {
             id,
             to: request.to,
             finalCost: null,
-            refunded: BigInt(job.held_micros),
+            refunded: open,
             platformFee: null,
             errorMessage: request.errorMessage,
           },
         };
       }
       const { winners, dissenters, finalCost, terms } = request;
-      const split = splitReplicaRewards(finalCost, terms, winners, dissenters);
-      const postings: PostingRequest[] = [
-        {
+      // A metered job's usage is captured and paid already: the settlement captures and splits the rest.
+      const remainder = finalCost - BigInt(job.metered_micros);
+      const split = splitReplicaRewards(remainder, terms, winners, dissenters);
+      const postings: PostingRequest[] = [];
+      if (open > 0n) {
+        postings.push({
           id: newId(),
           kind: 'capture',
           holdId: job.hold_id,
-          amount: finalCost,
+          amount: remainder,
           to: PLATFORM,
           jobId: id,
-          idempotency: systemKey(id, 'capture', { hold: job.hold_id, amount: finalCost.toString() }),
-        },
-      ];
+          idempotency: systemKey(id, 'capture', { hold: job.hold_id, amount: remainder.toString() }),
+        });
+      }
       // Each reward its own posting, keyed by job and prover: a dissenter's base as a winner's base + bonus.
       for (const { proverId: prover, amount } of split.rewards) {
         if (amount === 0n) continue;
@@ -231,14 +329,19 @@ export class JobPayments {
           idempotency: systemKey(id, `reward:${prover}`, { amount: amount.toString() }),
         });
       }
+      // What each prover received in all: a metered job's prover (its only replica) was paid its usage already.
+      const total = split.rewards.map((r) => ({
+        ...r,
+        amount: r.amount + (r.proverId === winners[0] ? meteredReward : 0n),
+      }));
       // A winner's assignment always records its reward (0 included); a dissenter's only when it got one.
       for (const a of request.assignments) {
-        const reward = split.rewards.find((r) => r.proverId === a.prover_id);
+        const reward = total.find((r) => r.proverId === a.prover_id);
         if (reward && (winners.includes(a.prover_id) || reward.amount > 0n)) a.reward_micros = reward.amount.toString();
       }
-      const perProver = split.base + split.bonus;
-      const platformKeeps = split.platformKeeps;
-      const rewards = split.rewards.filter((r) => r.amount > 0n);
+      const perProver = split.base + split.bonus + meteredReward;
+      const platformKeeps = split.platformKeeps + meteredFee;
+      const rewards = total.filter((r) => r.amount > 0n);
       return {
         request,
         postings,
