@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { JOB_USAGE_REPORTED } from '@tally/jobs';
 import { LedgerVerifier } from '@tally/ledger';
+import { GrpcCtx } from '../../support/grpc-ctx';
 import { JobsCtx } from '../../support/jobs-ctx';
 import { microsOf } from '../../support/ledger-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
@@ -277,5 +278,57 @@ describe('metered usage: a debit note that settles as it goes', () => {
     }
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
     await verified();
+  });
+
+  it('takes the same report over gRPC (JobService/ReportUsage), with the same refusals', async () => {
+    const grpc = new GrpcCtx(t);
+    try {
+      const { id, client, prover } = await meteredJob();
+      const first = await grpc.call(
+        grpc.jobs,
+        'ReportUsage',
+        { network_job_id: id, units: '10.5', cumulative: true },
+        prover.key,
+      );
+      expect(first.message).toEqual({
+        network_job_id: id,
+        units: '10.5',
+        metered_micros: '3499997',
+        reward_micros: '3412497',
+        held_micros: '6499993',
+      });
+      const again = await grpc.call(
+        grpc.jobs,
+        'ReportUsage',
+        { network_job_id: id, units: '10.5', cumulative: true },
+        prover.key,
+      );
+      expect(again.message).toEqual(first.message);
+      expect(again.trailer.get('idempotent-replayed')).toEqual(['true']);
+      const over = await grpc.failure(
+        grpc.jobs,
+        'ReportUsage',
+        { network_job_id: id, units: '31', cumulative: true },
+        prover.key,
+      );
+      expect(over.dseCode).toBe('DSE-013');
+      const notCumulative = await grpc.failure(
+        grpc.jobs,
+        'ReportUsage',
+        { network_job_id: id, units: '11' },
+        prover.key,
+      );
+      expect(notCumulative.dseCode).toBe('DSE-001');
+      const byClient = await grpc.failure(
+        grpc.jobs,
+        'ReportUsage',
+        { network_job_id: id, units: '11', cumulative: true },
+        client.key,
+      );
+      expect(byClient.dseCode).toBe('DSE-002');
+      expect(await posted('provider', prover.name)).toBe(3_412_497n);
+    } finally {
+      grpc.close();
+    }
   });
 });
