@@ -29,9 +29,11 @@ describe('metered usage: a debit note that settles as it goes', () => {
     hardware_requirements: {},
     fee_bps: 250,
   };
-  const newService = async () => {
+  const newService = async (refund?: 'earned' | 'all') => {
     const id = `meter-${randomUUID().slice(0, 8)}`;
-    await t.http().put(`/v1/registry/services/${id}`).set(ctx.admin()).send(schedule).expect(201);
+    const body = refund ? { ...schedule, metered_refund: refund } : schedule;
+    const created = await t.http().put(`/v1/registry/services/${id}`).set(ctx.admin()).send(body).expect(201);
+    expect(created.body.metered_refund).toBe(refund ?? 'earned');
     return id;
   };
   const usage = (id: string, key: Record<string, string>, body: unknown) =>
@@ -42,10 +44,13 @@ describe('metered usage: a debit note that settles as it goes', () => {
       .send(body as object);
   const posted = async (type: string, id: string) => microsOf((await ctx.balance(type, id)).posted);
   const pending = async (type: string, id: string) => microsOf((await ctx.balance(type, id)).pending);
+  /** What is held for an account by others (a prover's shares held for it under `metered_refund: all`). */
+  const incoming = async (type: string, id: string) =>
+    microsOf(((await ctx.balance(type, id)) as unknown as { incoming: string }).incoming);
   const verified = async () => expect((await t.app.get(LedgerVerifier).verify()).problems).toEqual([]);
   /** A metered job of 30 units, RUNNING on one prover, for a client with 20 credits. */
-  const meteredJob = async () => {
-    const service = await newService();
+  const meteredJob = async (refund?: 'earned' | 'all') => {
+    const service = await newService(refund);
     const client = await ctx.fundedClient('20');
     const prover = await ctx.workingProver();
     const id = await ctx.running(client.key, [prover], { service, units: '30', max_cost_micros: 10_000_000 });
@@ -255,30 +260,71 @@ describe('metered usage: a debit note that settles as it goes', () => {
     await verified();
   });
 
-  it('usage racing a cancel: nothing paid twice, nothing earned refunded, balances conserved', async () => {
-    for (let round = 0; round < 8; round++) {
-      const { id, client, prover } = await meteredJob();
-      await usage(id, prover.key, { units: '3', cumulative: true }).expect(200);
-      const [reported, cancelled] = await Promise.all([
-        usage(id, prover.key, { units: '9', cumulative: true }),
-        t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).send({}),
-      ]);
-      expect(cancelled.status).toBe(200);
-      expect([200, 409]).toContain(reported.status);
-      // 3 units cost 999 999 (the prover 974 999); 9 units 2 999 997 (the prover 2 924 997).
-      const metered = reported.status === 200 ? 2_999_997n : 999_999n;
-      const earned = reported.status === 200 ? 2_924_997n : 974_999n;
-      expect(cancelled.body.refunded_micros).toBe((9_999_990n - metered).toString());
-      expect(await posted('user', client.name)).toBe(20_000_000n - metered);
-      expect(await pending('user', client.name)).toBe(0n);
-      expect(await posted('provider', prover.name)).toBe(earned);
-      // A usage report retried after the cancel moves nothing.
-      await usage(id, prover.key, { units: '9', cumulative: true }).expect(reported.status);
-      expect(await posted('provider', prover.name)).toBe(earned);
-    }
+  it('metered_refund all: shares are held until the end; a cancel gives the client everything back', async () => {
+    const { id, client, prover } = await meteredJob('all');
+    const platformBefore = await posted('platform', 'main');
+    await usage(id, prover.key, { units: '10.5', cumulative: true }).expect(200);
+    const second = await usage(id, prover.key, { units: '24', cumulative: true }).expect(200);
+    expect(second.body).toMatchObject({ metered_micros: '7999992', reward_micros: '7799992', held_micros: '1999998' });
+    // Captured from the client, but the prover's 7 799 992 is held for it, not paid.
+    expect(await posted('user', client.name)).toBe(20_000_000n - 7_999_992n);
+    expect(await posted('provider', prover.name)).toBe(0n);
+    expect(await incoming('provider', prover.name)).toBe(7_799_992n);
+    const cancelled = await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).send({}).expect(200);
+    expect(cancelled.body).toMatchObject({ status: 'CANCELLED', refunded_micros: '9999990', platform_fee_micros: '0' });
+    expect(await posted('user', client.name)).toBe(20_000_000n);
+    expect(await pending('user', client.name)).toBe(0n);
+    expect(await posted('provider', prover.name)).toBe(0n);
+    expect(await incoming('provider', prover.name)).toBe(0n);
+    expect(await posted('platform', 'main')).toBe(platformBefore);
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
     await verified();
   });
+
+  it('metered_refund all: the result releases the held shares, to the same micros as earned', async () => {
+    const { id, client, prover } = await meteredJob('all');
+    const platformBefore = await posted('platform', 'main');
+    await usage(id, prover.key, { units: '10.5', cumulative: true }).expect(200);
+    await usage(id, prover.key, { units: '24', cumulative: true }).expect(200);
+    const result = await ctx.report(id, prover.key, { success: true, final_cost_micros: 9_000_000 }).expect(201);
+    expect(result.body).toMatchObject({ reward_micros: '8774999', refunded_micros: '999990' });
+    expect(await posted('provider', prover.name)).toBe(8_774_999n);
+    expect(await incoming('provider', prover.name)).toBe(0n);
+    expect((await posted('platform', 'main')) - platformBefore).toBe(225_001n);
+    expect(await posted('user', client.name)).toBe(20_000_000n - 9_000_000n);
+    expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
+    await verified();
+  });
+
+  it.each(['earned', 'all'] as const)(
+    'usage racing a cancel (%s): nothing paid twice, nothing earned refunded',
+    async (rule) => {
+      for (let round = 0; round < 8; round++) {
+        const { id, client, prover } = await meteredJob(rule);
+        await usage(id, prover.key, { units: '3', cumulative: true }).expect(200);
+        const [reported, cancelled] = await Promise.all([
+          usage(id, prover.key, { units: '9', cumulative: true }),
+          t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).send({}),
+        ]);
+        expect(cancelled.status).toBe(200);
+        expect([200, 409]).toContain(reported.status);
+        // 3 units cost 999 999 (the prover 974 999); 9 units 2 999 997 (the prover 2 924 997).
+        // Under `all` the client gets everything back and the prover keeps nothing.
+        const metered = rule === 'all' ? 0n : reported.status === 200 ? 2_999_997n : 999_999n;
+        const earned = rule === 'all' ? 0n : reported.status === 200 ? 2_924_997n : 974_999n;
+        expect(cancelled.body.refunded_micros).toBe((9_999_990n - metered).toString());
+        expect(await incoming('provider', prover.name)).toBe(0n);
+        expect(await posted('user', client.name)).toBe(20_000_000n - metered);
+        expect(await pending('user', client.name)).toBe(0n);
+        expect(await posted('provider', prover.name)).toBe(earned);
+        // A usage report retried after the cancel moves nothing.
+        await usage(id, prover.key, { units: '9', cumulative: true }).expect(reported.status);
+        expect(await posted('provider', prover.name)).toBe(earned);
+      }
+      expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
+      await verified();
+    },
+  );
 
   it('takes the same report over gRPC (JobService/ReportUsage), with the same refusals', async () => {
     const grpc = new GrpcCtx(t);

@@ -56,6 +56,7 @@ describe('service registry API', () => {
       fee_bps: null, // the platform default
       base_share_bps: 0, // the majority shares the whole pool
       min_stake_micros: null, // no minimum stake unless one is given
+      metered_refund: 'earned', // metered usage already reported stays paid
       version: '1', // int64: a decimal string
       created_at: expect.any(String),
       updated_at: created.body.created_at,

@@ -186,19 +186,30 @@ export class JobPayments {
    * locked and RUNNING: the cost of the new usage (cumulative cost less what was metered
    * before, checked within the hold by the caller) is captured from the job's hold into the
    * platform, a new hold is placed for the rest of it (the ledger's capture closes a hold),
-   * and the prover is paid its share of that cost by the job's terms at once. The job row
-   * records the hold now open and the totals, all in the same transaction, postings last.
+   * and the prover is paid its share of that cost by the job's terms at once. Under a
+   * service's `metered_refund: all` the share is not paid but held (platform → prover) until
+   * the job completes: the hold of the shares so far is voided and one placed for them all.
+   * The job row records the holds now open and the totals, all in the same transaction,
+   * postings last.
    */
-  async meter(job: JobRow, proverId: string, units: string, cumulativeCost: bigint, terms: RewardTerms) {
+  async meter(
+    job: JobRow,
+    proverId: string,
+    units: string,
+    cumulativeCost: bigint,
+    terms: RewardTerms,
+    refund: 'earned' | 'all',
+  ) {
     const id = job.network_job_id;
     const metered = BigInt(job.metered_micros);
     const cost = cumulativeCost - metered;
-    const { open } = meteredOf(job);
+    const { open, meteredReward } = meteredOf(job);
     if (cost < 0n || cost > open) throw new DomainError(ErrorCode.Internal, `usage of job ${id} not within its hold`);
     const split = splitReplicaRewards(cost, terms, [proverId], []);
     const step = `usage:${units}`;
     const postings: PostingRequest[] = [];
     let holdId = job.hold_id;
+    let rewardHoldId = job.reward_hold_id;
     if (cost > 0n) {
       postings.push({
         id: newId(),
@@ -223,7 +234,30 @@ export class JobPayments {
         });
       }
       const reward = cost - split.platformKeeps;
-      if (reward > 0n) {
+      if (refund === 'all' && reward > 0n) {
+        // Held, not paid: the shares so far in one hold, released to the prover when the job completes.
+        if (rewardHoldId !== null) {
+          postings.push({
+            id: newId(),
+            kind: 'void',
+            holdId: rewardHoldId,
+            jobId: id,
+            idempotency: systemKey(id, `${step}:reward-void`, { hold: rewardHoldId }),
+          });
+        }
+        const held = meteredReward + reward;
+        rewardHoldId = newId();
+        postings.push({
+          id: rewardHoldId,
+          kind: 'hold',
+          from: PLATFORM,
+          to: providerAccount(proverId),
+          amount: held,
+          jobId: id,
+          proverId,
+          idempotency: systemKey(id, `${step}:reward-hold:${proverId}`, { amount: held.toString() }),
+        });
+      } else if (reward > 0n) {
         postings.push({
           id: newId(),
           kind: 'reward',
@@ -243,6 +277,8 @@ export class JobPayments {
       units,
       micros: cumulativeCost,
       feeMicros: BigInt(job.metered_fee_micros) + split.platformKeeps,
+      refund,
+      rewardHoldId,
     });
     await this.outbox.appendMany([
       {
@@ -275,6 +311,7 @@ export class JobPayments {
       const id = job.network_job_id;
       const { open, meteredReward, meteredFee } = meteredOf(job);
       if (request.kind === 'refund') {
+        const giveAll = job.metered_refund === 'all' && BigInt(job.metered_micros) > 0n;
         const voidHold: PostingRequest = {
           id: newId(),
           kind: 'void',
@@ -284,16 +321,17 @@ export class JobPayments {
         };
         return {
           request,
-          // Metered usage stays paid: only what is still held goes back (nothing, if usage took it all).
-          postings: open > 0n ? [voidHold] : [],
+          // Metered usage stays paid (`earned`): only what is still held goes back (nothing, if usage
+          // took it all). Under `all` the metered usage goes back too, and the prover's held share to the platform.
+          postings: [...(open > 0n ? [voidHold] : []), ...(giveAll ? this.giveBackMetered(job) : [])],
           perProver: 0n,
           rewards: [],
           row: {
             id,
             to: request.to,
             finalCost: null,
-            refunded: open,
-            platformFee: null,
+            refunded: giveAll ? BigInt(job.held_micros) : open,
+            platformFee: giveAll ? 0n : null,
             errorMessage: request.errorMessage,
           },
         };
@@ -312,6 +350,19 @@ export class JobPayments {
           to: PLATFORM,
           jobId: id,
           idempotency: systemKey(id, 'capture', { hold: job.hold_id, amount: remainder.toString() }),
+        });
+      }
+      // Under `all`, the metered shares held for the prover are released to it now.
+      if (job.reward_hold_id !== null) {
+        postings.push({
+          id: newId(),
+          kind: 'capture',
+          holdId: job.reward_hold_id,
+          amount: meteredReward,
+          to: providerAccount(winners[0]),
+          jobId: id,
+          proverId: winners[0],
+          idempotency: systemKey(id, 'reward-capture', { hold: job.reward_hold_id, amount: meteredReward.toString() }),
         });
       }
       // Each reward its own posting, keyed by job and prover: a dissenter's base as a winner's base + bonus.
@@ -357,6 +408,37 @@ export class JobPayments {
         },
       };
     });
+  }
+
+  /**
+   * A metered job under `metered_refund: all` that fails or is cancelled: the prover's held
+   * shares go back to the platform (the void of their hold), and the platform gives the
+   * client all its usage cost back.
+   */
+  private giveBackMetered(job: JobRow): PostingRequest[] {
+    const id = job.network_job_id;
+    const metered = BigInt(job.metered_micros);
+    const postings: PostingRequest[] = [];
+    if (job.reward_hold_id !== null) {
+      postings.push({
+        id: newId(),
+        kind: 'void',
+        holdId: job.reward_hold_id,
+        jobId: id,
+        idempotency: systemKey(id, 'reward-void', { hold: job.reward_hold_id }),
+      });
+    }
+    postings.push({
+      id: newId(),
+      kind: 'refund',
+      legs: [
+        { account: PLATFORM, side: 'D', amount: metered },
+        { account: userAccount(job.client_id), side: 'C', amount: metered },
+      ],
+      jobId: id,
+      idempotency: systemKey(id, 'metered-refund', { amount: metered.toString() }),
+    });
+    return postings;
   }
 
   /**

@@ -65,6 +65,10 @@ export interface JobRow {
   metered_micros: string;
   /** What of metered_micros the platform kept (its fee and the rounding); the prover was paid the rest. */
   metered_fee_micros: string;
+  /** The refund rule its usage was metered under (its service's metered_refund); null before any report. */
+  metered_refund: 'earned' | 'all' | null;
+  /** Under `all`: the hold of the prover's metered share (platform → prover) until the job completes. */
+  reward_hold_id: string | null;
 }
 
 /** A usage report as it changes its job's row: the hold now open, and the totals metered so far. */
@@ -74,6 +78,8 @@ export interface MeteredUsage {
   units: string;
   micros: bigint;
   feeMicros: bigint;
+  refund: 'earned' | 'all';
+  rewardHoldId: string | null;
 }
 
 /** A job's row as its settlement leaves it. */
@@ -128,7 +134,7 @@ const JOB_COLUMNS = `network_job_id, client_id, client_job_id, request_hash, pay
   priority, service, service_version::text, units, requirements, replicas, status, hold_id, held_micros::text, final_cost_micros::text,
   refunded_micros::text, platform_fee_micros::text, error_message, version, attempts, submitted_at, assigned_at, started_at,
   completed_at, failed_at, cancelled_at, audited_at, trim_scale(metered_units)::text AS metered_units,
-  metered_micros::text, metered_fee_micros::text`;
+  metered_micros::text, metered_fee_micros::text, metered_refund, reward_hold_id`;
 
 const ASSIGNMENT_COLUMNS = `network_job_id, prover_id, replica, status, success, final_cost_micros::text, result_hash,
   error_message, report_hash, reward_micros::text, assigned_at, started_at, reported_at`;
@@ -351,10 +357,10 @@ export class JobRepository {
   async recordUsage(u: MeteredUsage): Promise<JobRow> {
     const rows = await this.prep<JobRow>(
       `UPDATE jobs SET hold_id = $2, metered_units = $3::numeric, metered_micros = $4, metered_fee_micros = $5,
-              platform_fee_micros = $5, version = version + 1
+              platform_fee_micros = $5, metered_refund = $6, reward_hold_id = $7, version = version + 1
        WHERE network_job_id = $1 AND status ${sqlIn(METERING)}
        RETURNING ${JOB_COLUMNS}`,
-      [u.id, u.holdId, u.units, u.micros.toString(), u.feeMicros.toString()],
+      [u.id, u.holdId, u.units, u.micros.toString(), u.feeMicros.toString(), u.refund, u.rewardHoldId],
     );
     if (rows.length !== 1) throw new DomainError(ErrorCode.IllegalTransition, `job ${u.id} cannot meter usage now`);
     return rows[0];

@@ -64,6 +64,12 @@ export interface ServiceScheduleSpec extends PriceSchedule {
   baseShareBps: number;
   /** The bonded stake (micros) a prover needs to be given this service's jobs; null: none. */
   minStakeMicros: bigint | null;
+  /**
+   * What a failed or cancelled metered job gives back (docs/economics.md, Metered jobs): `earned`,
+   * the usage already reported stays paid; `all`, everything goes back to the client (the
+   * prover's share of each report is held until the job completes).
+   */
+  meteredRefund: MeteredRefund;
 }
 
 /** A stored schedule: `version` is 1 when created and grows by one on every replacement. */
@@ -97,6 +103,20 @@ export interface ServiceScheduleInput {
   min_stake_micros?: string | null;
   fee_bps?: number | null;
   base_share_bps?: number;
+  metered_refund?: MeteredRefund;
+}
+
+/** A metered job's refund rule: usage already reported stays paid (`earned`), or everything goes back (`all`). */
+export const METERED_REFUNDS = ['earned', 'all'] as const;
+export type MeteredRefund = (typeof METERED_REFUNDS)[number];
+
+/** A refund rule as sent: `earned` or `all`; left out: `earned`. */
+function meteredRefundOf(value: unknown): MeteredRefund {
+  if (value === undefined) return 'earned';
+  if (typeof value !== 'string' || !(METERED_REFUNDS as readonly string[]).includes(value)) {
+    throw new InvalidRequestError('metered_refund must be "earned" or "all"', { field: 'metered_refund' });
+  }
+  return value as MeteredRefund;
 }
 
 /** Basis points in a whole: a share in basis points is an integer from 0 to this. */
@@ -176,6 +196,7 @@ export function serviceScheduleSpec(id: string, input: ServiceScheduleInput): Se
     feeBps: input.fee_bps === undefined || input.fee_bps === null ? null : parseBps(input.fee_bps, 'fee_bps'),
     baseShareBps: input.base_share_bps === undefined ? 0 : parseBps(input.base_share_bps, 'base_share_bps'),
     minStakeMicros: minStakeOf(input.min_stake_micros),
+    meteredRefund: meteredRefundOf(input.metered_refund),
   };
 }
 

@@ -15,6 +15,7 @@ export function presentService(s: ServiceSchedule) {
     fee_bps: s.feeBps,
     base_share_bps: s.baseShareBps,
     min_stake_micros: s.minStakeMicros == null ? null : int64ToJson(s.minStakeMicros),
+    metered_refund: s.meteredRefund,
     version: int64ToJson(s.version),
     created_at: timestampToJson(s.createdAt),
     updated_at: timestampToJson(s.updatedAt),

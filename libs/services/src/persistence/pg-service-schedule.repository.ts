@@ -3,6 +3,7 @@ import { UnitOfWork } from '@tally/database';
 import {
   canonicalDecimal,
   type HardwareRequirements,
+  type MeteredRefund,
   type ServiceCategory,
   type ServiceSchedule,
   type ServiceScheduleSpec,
@@ -26,6 +27,7 @@ interface Row {
   fee_bps: number | null;
   base_share_bps: number;
   min_stake_micros: string | null;
+  metered_refund: MeteredRefund;
   version: string;
   created_at: Date;
   updated_at: Date;
@@ -34,9 +36,10 @@ interface Row {
 // Money and factors leave the database as text, never through a float.
 const COLUMNS = `id, price_per_unit_micros::text, unit, size_factor::text, minimum_charge_micros::text,
   hardware_requirements, description, category, input_schema, result_schema, example, units_rule, fee_bps, base_share_bps, version::text,
-  created_at, updated_at, min_stake_micros::text`;
+  created_at, updated_at, min_stake_micros::text, metered_refund`;
 const STORED = `id, price_per_unit_micros, unit, size_factor, minimum_charge_micros, hardware_requirements, description,
-  category, input_schema, result_schema, example, units_rule, fee_bps, base_share_bps, min_stake_micros`;
+  category, input_schema, result_schema, example, units_rule, fee_bps, base_share_bps, min_stake_micros,
+  metered_refund`;
 
 function toSchedule(r: Row): ServiceSchedule {
   return {
@@ -55,6 +58,7 @@ function toSchedule(r: Row): ServiceSchedule {
     feeBps: r.fee_bps,
     baseShareBps: r.base_share_bps,
     minStakeMicros: r.min_stake_micros === null ? null : BigInt(r.min_stake_micros),
+    meteredRefund: r.metered_refund,
     version: Number(r.version),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -97,7 +101,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
     const [row] = await this.query(
       `WITH current AS (
          INSERT INTO service_schedules (${STORED})
-         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint)
+         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint, $16)
          ON CONFLICT (id) DO UPDATE SET
            price_per_unit_micros = EXCLUDED.price_per_unit_micros,
            unit = EXCLUDED.unit,
@@ -113,6 +117,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
            fee_bps = EXCLUDED.fee_bps,
            base_share_bps = EXCLUDED.base_share_bps,
            min_stake_micros = EXCLUDED.min_stake_micros,
+           metered_refund = EXCLUDED.metered_refund,
            version = service_schedules.version + 1,
            updated_at = now()
          RETURNING *),
@@ -133,7 +138,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       const rows = await this.query(
         `WITH current AS (
            INSERT INTO service_schedules (${STORED})
-           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint)
+           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint, $16)
            ON CONFLICT (id) DO NOTHING
            RETURNING *),
          kept AS (INSERT INTO service_schedule_versions (${STORED}, version, created_at, updated_at)
@@ -182,6 +187,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       spec.feeBps,
       spec.baseShareBps,
       spec.minStakeMicros?.toString() ?? null,
+      spec.meteredRefund,
     ];
   }
 }

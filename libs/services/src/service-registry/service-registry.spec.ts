@@ -57,6 +57,7 @@ describe('ServiceRegistry', () => {
       feeBps: null,
       baseShareBps: 0,
       minStakeMicros: null,
+      meteredRefund: 'earned',
     }),
   );
 

@@ -2426,6 +2426,11 @@ export interface components {
        */
       min_stake_micros: string | null;
       /**
+       * @description what a failed or cancelled metered job gives back: earned (reported usage stays paid) or all
+       * @enum {string}
+       */
+      metered_refund: 'earned' | 'all';
+      /**
        * Format: int64
        * @description 1 when created, one more on every replacement
        */
@@ -2575,6 +2580,12 @@ export interface components {
        * @example 3000
        */
       base_share_bps: number;
+      /**
+       * @description what a failed or cancelled metered job gives back: earned (usage already reported stays paid) or all (everything goes back to the client; the prover's share of each report is held until the job completes)
+       * @default earned
+       * @enum {string}
+       */
+      metered_refund: 'earned' | 'all';
     };
     SubmitJobRequestDto: {
       /** @description your id for the job: resubmitting the same body returns the same job */

@@ -75,7 +75,8 @@ export class ReportUsageCommandHandler implements ICommandHandler<ReportUsageCom
         );
       }
       const terms = (await this.payments.terms([job])).get(jobId)!;
-      const { job: metered } = await this.payments.meter(job, proverId, units, cost, terms);
+      const refund = job.metered_refund ?? schedule.meteredRefund;
+      const { job: metered } = await this.payments.meter(job, proverId, units, cost, terms, refund);
       return { job: metered, replayed: false };
     });
   }

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { SERVICE_CATEGORIES } from '../../domain';
+import { METERED_REFUNDS, type MeteredRefund, SERVICE_CATEGORIES } from '../../domain';
 
 const HARDWARE = {
   type: 'object',
@@ -45,6 +45,11 @@ export class ServiceResponseDto {
     description: "the bonded stake (micros) a prover needs to be given this service's jobs; null: none",
   })
   min_stake_micros: string | null;
+  @ApiProperty({
+    enum: METERED_REFUNDS,
+    description: 'what a failed or cancelled metered job gives back: earned (reported usage stays paid) or all',
+  })
+  metered_refund: MeteredRefund;
   @ApiProperty(VERSION) version: string;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
