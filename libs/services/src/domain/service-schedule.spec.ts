@@ -40,6 +40,7 @@ describe('service schedules', () => {
       feeBps: null, // the platform default
       baseShareBps: 0, // the majority shares the whole pool
       minStakeMicros: null, // no minimum stake
+      meteredRefund: 'earned', // metered usage already reported stays paid
     });
     expect(serviceScheduleSpec('s', input({ minimum_charge: '0.000001' })).minimumChargeMicros).toBe(1n);
   });
@@ -74,6 +75,11 @@ describe('service schedules', () => {
       expect(dse001Field(() => serviceScheduleSpec('s', input({ fee_bps: bad })))).toBe('fee_bps');
       expect(dse001Field(() => serviceScheduleSpec('s', input({ base_share_bps: bad })))).toBe('base_share_bps');
     }
+    for (const bad of ['some', 'ALL', '', null, 1]) {
+      const metered = input({ metered_refund: bad as never });
+      expect(dse001Field(() => serviceScheduleSpec('s', metered))).toBe('metered_refund');
+    }
+    expect(serviceScheduleSpec('s', input({ metered_refund: 'all' })).meteredRefund).toBe('all');
   });
 
   it('checks hardware requirements as sent, by the rules of a job requirements, naming the field', () => {
