@@ -3,7 +3,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Metered payments for long jobs: what a job's prover has reported so far (its cumulative
  * units, null before any report), what that usage cost (captured from the hold as it went)
- * and what of it the platform kept (its fee and rounding); under a service's `metered_refund:
+ * and what of it the platform kept (its fee and rounding), the prover it was paid to; under a service's `metered_refund:
  * all`, the hold of the prover's share until the job completes. A service's schedule (every
  * version) says what a failed or cancelled metered job gives back: `earned` or `all`.
  */
@@ -21,11 +21,12 @@ export class MeteredUsage1763792270000 implements MigrationInterface {
       ADD COLUMN metered_fee_micros bigint NOT NULL DEFAULT 0
         CHECK (metered_fee_micros >= 0 AND metered_fee_micros <= metered_micros),
       ADD COLUMN metered_refund varchar(8) CHECK (metered_refund IN ('earned', 'all')),
+      ADD COLUMN metered_prover_id varchar(128),
       ADD COLUMN reward_hold_id uuid`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE jobs DROP COLUMN reward_hold_id, DROP COLUMN metered_refund,
+    await q.query(`ALTER TABLE jobs DROP COLUMN reward_hold_id, DROP COLUMN metered_prover_id, DROP COLUMN metered_refund,
       DROP COLUMN metered_fee_micros, DROP COLUMN metered_micros, DROP COLUMN metered_units`);
     await q.query(`ALTER TABLE service_schedule_versions DROP COLUMN metered_refund`);
     await q.query(`ALTER TABLE service_schedules DROP COLUMN metered_refund`);

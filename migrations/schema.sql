@@ -303,6 +303,7 @@ CREATE TABLE public.jobs (
     metered_micros bigint DEFAULT 0 NOT NULL,
     metered_fee_micros bigint DEFAULT 0 NOT NULL,
     metered_refund character varying(8),
+    metered_prover_id character varying(128),
     reward_hold_id uuid,
     CONSTRAINT jobs_check CHECK (((metered_fee_micros >= 0) AND (metered_fee_micros <= metered_micros))),
     CONSTRAINT jobs_max_cost_micros_check CHECK ((max_cost_micros > 0)),

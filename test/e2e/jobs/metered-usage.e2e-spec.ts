@@ -210,6 +210,16 @@ describe('metered usage: a debit note that settles as it goes', () => {
     expect(low.body).toMatchObject({ code: 'DSE-001', field: 'final_cost_micros' });
     const cancelled = await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).send({}).expect(200);
     expect(cancelled.body).toMatchObject({ status: 'CANCELLED', refunded_micros: '6499993' });
+    expect(cancelled.body.assignments[0].reward_micros).toBe('3412497');
+    const timeline = (await t.http().get(`/v1/jobs/${id}/timeline`).set(ctx.admin()).expect(200)).body;
+    // held = captured + refunded; captured = fee + rewards.
+    expect(timeline.money).toEqual({
+      held_micros: '9999990',
+      captured_micros: '3499997',
+      fee_micros: '87500',
+      refunded_micros: '6499993',
+      rewards: [{ prover_id: prover.name, amount_micros: '3412497' }],
+    });
     expect(await posted('user', client.name)).toBe(20_000_000n - 3_499_997n);
     expect(await pending('user', client.name)).toBe(0n);
     expect(await posted('provider', prover.name)).toBe(3_412_497n);
@@ -272,6 +282,14 @@ describe('metered usage: a debit note that settles as it goes', () => {
     expect(await incoming('provider', prover.name)).toBe(7_799_992n);
     const cancelled = await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).send({}).expect(200);
     expect(cancelled.body).toMatchObject({ status: 'CANCELLED', refunded_micros: '9999990', platform_fee_micros: '0' });
+    expect(cancelled.body.assignments[0].reward_micros).toBeNull();
+    const timeline = (await t.http().get(`/v1/jobs/${id}/timeline`).set(ctx.admin()).expect(200)).body;
+    expect(timeline.money).toMatchObject({
+      captured_micros: '0',
+      fee_micros: '0',
+      refunded_micros: '9999990',
+      rewards: [],
+    });
     expect(await posted('user', client.name)).toBe(20_000_000n);
     expect(await pending('user', client.name)).toBe(0n);
     expect(await posted('provider', prover.name)).toBe(0n);

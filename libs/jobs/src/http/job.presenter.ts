@@ -100,7 +100,7 @@ export function presentTimeline(job: JobRow, assignments: AssignmentRow[]) {
     })),
     money: {
       held_micros: int64ToJson(job.held_micros),
-      captured_micros: int64ToJson(job.final_cost_micros ?? '0'),
+      captured_micros: int64ToJson(job.final_cost_micros ?? capturedSoFar(job)),
       fee_micros: int64ToJson(job.platform_fee_micros ?? '0'),
       refunded_micros: int64ToJson(job.refunded_micros ?? '0'),
       rewards: assignments
@@ -108,6 +108,12 @@ export function presentTimeline(job: JobRow, assignments: AssignmentRow[]) {
         .map((a) => ({ prover_id: a.prover_id, amount_micros: int64ToJson(a.reward_micros!) })),
     },
   };
+}
+
+/** What a job without a final cost has captured: its metered usage, less whatever a refund gave back. */
+function capturedSoFar(job: JobRow): string {
+  if (job.refunded_micros === null) return job.metered_micros;
+  return (BigInt(job.held_micros) - BigInt(job.refunded_micros)).toString();
 }
 
 /** A metered job's usage as its last report left it. */

@@ -176,8 +176,10 @@ export class JobPayments {
    * assignments as the request holds them are saved, then it is written like a batch's.
    */
   async settle(request: SettlementRequest): Promise<JobRow> {
+    // Planned first: the plan records on the assignments what each prover received.
+    const settlements = this.plan([request]);
     await this.jobs.saveAssignments(request.assignments);
-    const settled = await this.write(this.plan([request]));
+    const settled = await this.write(settlements);
     return settled.get(request.job.network_job_id)!;
   }
 
@@ -278,6 +280,7 @@ export class JobPayments {
       micros: cumulativeCost,
       feeMicros: BigInt(job.metered_fee_micros) + split.platformKeeps,
       refund,
+      proverId,
       rewardHoldId,
     });
     await this.outbox.appendMany([
@@ -312,6 +315,12 @@ export class JobPayments {
       const { open, meteredReward, meteredFee } = meteredOf(job);
       if (request.kind === 'refund') {
         const giveAll = job.metered_refund === 'all' && BigInt(job.metered_micros) > 0n;
+        // Under `earned` the usage paid stays paid: the prover's assignment records it, as a completion's would.
+        if (!giveAll && meteredReward > 0n) {
+          for (const a of request.assignments) {
+            if (a.prover_id === job.metered_prover_id) a.reward_micros = meteredReward.toString();
+          }
+        }
         const voidHold: PostingRequest = {
           id: newId(),
           kind: 'void',
@@ -353,15 +362,16 @@ export class JobPayments {
         });
       }
       // Under `all`, the metered shares held for the prover are released to it now.
-      if (job.reward_hold_id !== null) {
+      const meteredProver = job.metered_prover_id;
+      if (job.reward_hold_id !== null && meteredProver !== null) {
         postings.push({
           id: newId(),
           kind: 'capture',
           holdId: job.reward_hold_id,
           amount: meteredReward,
-          to: providerAccount(winners[0]),
+          to: providerAccount(meteredProver),
           jobId: id,
-          proverId: winners[0],
+          proverId: meteredProver,
           idempotency: systemKey(id, 'reward-capture', { hold: job.reward_hold_id, amount: meteredReward.toString() }),
         });
       }
@@ -380,17 +390,21 @@ export class JobPayments {
           idempotency: systemKey(id, `reward:${prover}`, { amount: amount.toString() }),
         });
       }
-      // What each prover received in all: a metered job's prover (its only replica) was paid its usage already.
+      // What each prover received in all: a metered job's usage was paid to the prover that reported it
+      // (its only replica; another prover's, should the job have been requeued since).
       const total = split.rewards.map((r) => ({
         ...r,
-        amount: r.amount + (r.proverId === winners[0] ? meteredReward : 0n),
+        amount: r.amount + (r.proverId === meteredProver ? meteredReward : 0n),
       }));
+      if (meteredProver !== null && meteredReward > 0n && !total.some((r) => r.proverId === meteredProver)) {
+        total.push({ proverId: meteredProver, amount: meteredReward });
+      }
       // A winner's assignment always records its reward (0 included); a dissenter's only when it got one.
       for (const a of request.assignments) {
         const reward = total.find((r) => r.proverId === a.prover_id);
         if (reward && (winners.includes(a.prover_id) || reward.amount > 0n)) a.reward_micros = reward.amount.toString();
       }
-      const perProver = split.base + split.bonus + meteredReward;
+      const perProver = split.base + split.bonus + (meteredProver === winners[0] ? meteredReward : 0n);
       const platformKeeps = split.platformKeeps + meteredFee;
       const rewards = total.filter((r) => r.amount > 0n);
       return {

@@ -67,6 +67,8 @@ export interface JobRow {
   metered_fee_micros: string;
   /** The refund rule its usage was metered under (its service's metered_refund); null before any report. */
   metered_refund: 'earned' | 'all' | null;
+  /** The prover its usage was reported by (and paid to); null before any report. */
+  metered_prover_id: string | null;
   /** Under `all`: the hold of the prover's metered share (platform → prover) until the job completes. */
   reward_hold_id: string | null;
 }
@@ -79,6 +81,7 @@ export interface MeteredUsage {
   micros: bigint;
   feeMicros: bigint;
   refund: 'earned' | 'all';
+  proverId: string;
   rewardHoldId: string | null;
 }
 
@@ -134,7 +137,7 @@ const JOB_COLUMNS = `network_job_id, client_id, client_job_id, request_hash, pay
   priority, service, service_version::text, units, requirements, replicas, status, hold_id, held_micros::text, final_cost_micros::text,
   refunded_micros::text, platform_fee_micros::text, error_message, version, attempts, submitted_at, assigned_at, started_at,
   completed_at, failed_at, cancelled_at, audited_at, trim_scale(metered_units)::text AS metered_units,
-  metered_micros::text, metered_fee_micros::text, metered_refund, reward_hold_id`;
+  metered_micros::text, metered_fee_micros::text, metered_refund, metered_prover_id, reward_hold_id`;
 
 const ASSIGNMENT_COLUMNS = `network_job_id, prover_id, replica, status, success, final_cost_micros::text, result_hash,
   error_message, report_hash, reward_micros::text, assigned_at, started_at, reported_at`;
@@ -357,10 +360,10 @@ export class JobRepository {
   async recordUsage(u: MeteredUsage): Promise<JobRow> {
     const rows = await this.prep<JobRow>(
       `UPDATE jobs SET hold_id = $2, metered_units = $3::numeric, metered_micros = $4, metered_fee_micros = $5,
-              platform_fee_micros = $5, metered_refund = $6, reward_hold_id = $7, version = version + 1
+              platform_fee_micros = $5, metered_refund = $6, reward_hold_id = $7, metered_prover_id = $8, version = version + 1
        WHERE network_job_id = $1 AND status ${sqlIn(METERING)}
        RETURNING ${JOB_COLUMNS}`,
-      [u.id, u.holdId, u.units, u.micros.toString(), u.feeMicros.toString(), u.refund, u.rewardHoldId],
+      [u.id, u.holdId, u.units, u.micros.toString(), u.feeMicros.toString(), u.refund, u.rewardHoldId, u.proverId],
     );
     if (rows.length !== 1) throw new DomainError(ErrorCode.IllegalTransition, `job ${u.id} cannot meter usage now`);
     return rows[0];

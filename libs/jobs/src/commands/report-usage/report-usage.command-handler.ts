@@ -31,6 +31,14 @@ export class ReportUsageCommandHandler implements ICommandHandler<ReportUsageCom
       // A job this prover holds no replica of is as unknown to it as one that does not exist (as on GET).
       if (!state || !mine) throw new JobNotFoundError(jobId);
       const { job } = state;
+      // A job's usage is one prover's count: after a requeue another prover may finish the job, not meter it.
+      if (job.metered_prover_id !== null && job.metered_prover_id !== proverId) {
+        throw new IllegalTransitionError(
+          job.status,
+          job.status,
+          `usage of this job was reported by another prover: only it reports the job's usage`,
+        );
+      }
       // Idempotent by the cumulative count: the last count again answers the same, whatever the job became since.
       if (job.metered_units !== null) {
         const order = new Decimal(units).cmp(job.metered_units);
