@@ -39,6 +39,7 @@ import { ServiceEconomics1763792230000 } from './1763792230000-ServiceEconomics'
 import { ServiceMinStake1763792240000 } from './1763792240000-ServiceMinStake';
 import { Payouts1763792250000 } from './1763792250000-Payouts';
 import { ServiceSlashing1763792260000 } from './1763792260000-ServiceSlashing';
+import { MeteredUsage1763792270000 } from './1763792270000-MeteredUsage';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -83,4 +84,5 @@ export const ALL_MIGRATIONS = [
   ServiceMinStake1763792240000,
   Payouts1763792250000,
   ServiceSlashing1763792260000,
+  MeteredUsage1763792270000,
 ];

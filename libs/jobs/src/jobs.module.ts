@@ -9,6 +9,7 @@ import { RequeueJobCommandHandler } from './commands/requeue-job/requeue-job.com
 import { JobAuditRecorder } from './commands/record-audit/job-audit-recorder';
 import { JobAuditBrokerFeed } from './commands/record-audit/job-audit-broker-feed';
 import { ReportResultCommandHandler } from './commands/report-result/report-result.command-handler';
+import { ReportUsageCommandHandler } from './commands/report-usage/report-usage.command-handler';
 import { StartJobCommandHandler } from './commands/start-job/start-job.command-handler';
 import { StartNextJobCommandHandler } from './commands/start-next-job/start-next-job.command-handler';
 import { SubmitJobCommandHandler } from './commands/submit-job/submit-job.command-handler';
@@ -46,6 +47,7 @@ import { JobPayments } from './payments/job-payments';
     StartNextJobCommandHandler,
     ReleaseStartCommandHandler,
     ReportResultCommandHandler,
+    ReportUsageCommandHandler,
     CancelJobCommandHandler,
     RequeueJobCommandHandler,
     FailJobCommandHandler,

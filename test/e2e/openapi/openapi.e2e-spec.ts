@@ -382,6 +382,17 @@ describe('the OpenAPI document', () => {
     });
     await ctx.assign(started.network_job_id, [prover.name]).expect(201);
     await check('post', '/v1/jobs/{network_job_id}/start', `/v1/jobs/${started.network_job_id}/start`, prover.key, {});
+    // A metered job's usage report.
+    const metered = await check('post', '/v1/jobs/submit', '/v1/jobs/submit', client.key, {
+      payload: 'z',
+      service,
+      units: '4',
+      max_cost_micros: 2_000_000,
+    });
+    await ctx.assign(metered.network_job_id, [prover.name]).expect(201);
+    await ctx.start(metered.network_job_id, prover.key).expect(201);
+    const usagePath = `/v1/jobs/${metered.network_job_id}/usage`;
+    await check('post', '/v1/jobs/{network_job_id}/usage', usagePath, prover.key, { units: '3', cumulative: true });
 
     // Provers.
     await check('get', '/v1/provers/{prover_id}', `/v1/provers/${prover.name}`, prover.key);

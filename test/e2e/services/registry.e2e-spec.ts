@@ -59,6 +59,7 @@ describe('service registry API', () => {
       slash_dissent_bps: 0, // no slashing unless terms are given
       slash_timeout_bps: 0,
       slash_cap_micros: null,
+      metered_refund: 'earned', // metered usage already reported stays paid
       version: '1', // int64: a decimal string
       created_at: expect.any(String),
       updated_at: created.body.created_at,

@@ -5,6 +5,7 @@ import {
   presentJobToRun,
   ProverReplicasQuery,
   ReportResultRequestDto,
+  ReportUsageRequestDto,
   SubmitJobRequestDto,
 } from '@tally/jobs';
 import {
@@ -68,6 +69,13 @@ export function jobService(calls: GrpcCalls, jobs: JobEndpoints): UntypedService
         message: withoutUnset(body),
         metadata: replayed ? { 'idempotent-replayed': 'true' } : undefined,
       };
+    }),
+    ReportUsage: calls.unary('ReportUsage', rolesOf(rest.usage), async (r: Request, { principal }) => {
+      const id = parseJobId(r.network_job_id);
+      const { network_job_id: _id, ...fields } = r;
+      const dto = await calls.validate(ReportUsageRequestDto, withoutUnset(fields));
+      const { body, replayed } = await jobs.usage(id, dto, principal);
+      return { message: body, metadata: replayed ? { 'idempotent-replayed': 'true' } : undefined };
     }),
   };
 }

@@ -35,6 +35,9 @@ export const MOVES = {
   audit: { from: ['COMPLETED'], to: 'AUDITED' },
 } as const satisfies Record<string, JobMove>;
 
+/** A job whose prover may report usage (metered payments): one that could still complete. */
+export const METERING: readonly JobStatus[] = MOVES.complete.from;
+
 /** What a new job is. */
 export const INITIAL_JOB_STATUS: JobStatus = 'PENDING';
 

@@ -75,6 +75,24 @@ export interface JobCompletedPayload {
   slashes?: { prover_id: string; slashed_micros: string; to_client_micros: string; to_platform_micros: string }[];
 }
 
+/**
+ * The prover of a metered job reported its usage (metered payments): the cost of the new
+ * units was captured from the job's hold and the prover paid its share at once.
+ */
+export const JOB_USAGE_REPORTED = 'JobUsageReported';
+export interface JobUsageReportedPayload {
+  network_job_id: string;
+  prover_id: string;
+  /** The cumulative units reported (a decimal string). */
+  units: string;
+  /** What this report's new units cost: captured into the platform. */
+  cost_micros: string;
+  /** What of that cost the prover was paid. */
+  reward_micros: string;
+  /** What the job's usage has cost in all, this report included. */
+  metered_micros: string;
+}
+
 /** A job failed (reported, no majority, timeout) or was cancelled: a full refund. */
 export interface JobRefundedPayload<S extends 'FAILED' | 'CANCELLED'> {
   network_job_id: string;
@@ -115,7 +133,8 @@ export const JOB_SETTLED_EVENTS = [JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED] as 
  * to AUDITED): kept in the outbox for external transports, written published (see
  * registerExternalOutboxEvent).
  */
-for (const type of [JOB_STARTED, JOB_START_RELEASED, JOB_AUDITED]) registerExternalOutboxEvent(type);
+for (const type of [JOB_STARTED, JOB_START_RELEASED, JOB_USAGE_REPORTED, JOB_AUDITED])
+  registerExternalOutboxEvent(type);
 
 /** A job's events keep their commit order across its subjects (submitted before assigned before ...). */
 function jobOrder(p: Record<string, unknown>): string {
@@ -129,6 +148,7 @@ for (const type of [
   JOB_STARTED,
   JOB_START_RELEASED,
   JOB_REQUEUED,
+  JOB_USAGE_REPORTED,
   JOB_COMPLETED,
   JOB_FAILED,
   JOB_CANCELLED,

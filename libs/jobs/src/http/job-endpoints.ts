@@ -5,11 +5,12 @@ import { hashOf, IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, InvalidRequestError, pa
 import { checkResultMetadata, JobNotFoundError } from '../domain';
 import { CancelJobCommand } from '../commands/cancel-job/cancel-job.command';
 import { ReportResultCommand } from '../commands/report-result/report-result.command';
+import { ReportUsageCommand } from '../commands/report-usage/report-usage.command';
 import { StartJobCommand } from '../commands/start-job/start-job.command';
 import { SubmitJobCommand } from '../commands/submit-job/submit-job.command';
 import { JobRepository } from '../persistence/job.repository';
-import type { ReportResultRequestDto, SubmitJobRequestDto } from './dto/jobs.request.dto';
-import { presentJob, presentTimeline } from './job.presenter';
+import type { ReportResultRequestDto, ReportUsageRequestDto, SubmitJobRequestDto } from './dto/jobs.request.dto';
+import { presentJob, presentTimeline, presentUsage } from './job.presenter';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -149,5 +150,11 @@ export class JobEndpoints {
       }),
     );
     return { body: outcome, replayed: replayed === true };
+  }
+
+  /** A metered job's prover reports its usage so far; the same count again answers the same. */
+  async usage(id: string, dto: ReportUsageRequestDto, principal: Principal) {
+    const { job, replayed } = await this.commands.execute(new ReportUsageCommand(id, principal.subject, dto.units));
+    return { body: presentUsage(job), replayed };
   }
 }

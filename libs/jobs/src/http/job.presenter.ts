@@ -100,12 +100,29 @@ export function presentTimeline(job: JobRow, assignments: AssignmentRow[]) {
     })),
     money: {
       held_micros: int64ToJson(job.held_micros),
-      captured_micros: int64ToJson(job.final_cost_micros ?? '0'),
+      captured_micros: int64ToJson(job.final_cost_micros ?? capturedSoFar(job)),
       fee_micros: int64ToJson(job.platform_fee_micros ?? '0'),
       refunded_micros: int64ToJson(job.refunded_micros ?? '0'),
       rewards: assignments
         .filter((a) => a.reward_micros !== null)
         .map((a) => ({ prover_id: a.prover_id, amount_micros: int64ToJson(a.reward_micros!) })),
     },
+  };
+}
+
+/** What a job without a final cost has captured: its metered usage, less whatever a refund gave back. */
+function capturedSoFar(job: JobRow): string {
+  if (job.refunded_micros === null) return job.metered_micros;
+  return (BigInt(job.held_micros) - BigInt(job.refunded_micros)).toString();
+}
+
+/** A metered job's usage as its last report left it. */
+export function presentUsage(job: JobRow) {
+  return {
+    network_job_id: job.network_job_id,
+    units: job.metered_units ?? '0',
+    metered_micros: int64ToJson(job.metered_micros),
+    reward_micros: int64ToJson((BigInt(job.metered_micros) - BigInt(job.metered_fee_micros)).toString()),
+    held_micros: int64ToJson((BigInt(job.held_micros) - BigInt(job.metered_micros)).toString()),
   };
 }

@@ -14,12 +14,18 @@ import {
 import { AssignJobCommand } from '../commands/assign-job/assign-job.command';
 import { JobRepository } from '../persistence/job.repository';
 import { JobResultQuery } from '../queries/job-result/job-result.query';
-import { AssignJobRequestDto, ReportResultRequestDto, SubmitJobRequestDto } from './dto/jobs.request.dto';
+import {
+  AssignJobRequestDto,
+  ReportResultRequestDto,
+  ReportUsageRequestDto,
+  SubmitJobRequestDto,
+} from './dto/jobs.request.dto';
 import {
   JobResponseDto,
   JobResultResponseDto,
   JobTimelineResponseDto,
   ReportResultResponseDto,
+  ReportUsageResponseDto,
   SubmitJobResponseDto,
 } from './dto/jobs.response.dto';
 import { JobEndpoints } from './job-endpoints';
@@ -186,6 +192,32 @@ export class JobsController {
     const { body, replayed } = await this.endpoints.report(id, dto, principal);
     if (replayed) res.header('Idempotent-Replayed', 'true');
     res.status(201);
+    return body;
+  }
+
+  @Post(':network_job_id/usage')
+  @ApiJobIdParam()
+  @Roles('prover')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'jobs.reportUsage',
+    summary: "The running prover of a metered job reports its usage so far: the new units' cost is paid as it goes",
+    description:
+      "`units` is the cumulative count. The new units' cost (by the job's schedule version) is captured from the " +
+      "job's hold into the platform and the prover paid its share at once. The same count again answers the same " +
+      '(Idempotent-Replayed: true) and moves nothing; a lower count is DSE-001. Beyond the hold or max_cost_micros: ' +
+      'DSE-013, nothing moves. A job without a service or with several replicas is not metered (DSE-001).',
+  })
+  @ApiOkResponse({ type: ReportUsageResponseDto })
+  @ApiErrors(ErrorCode.JobNotFound, ErrorCode.IllegalTransition, ErrorCode.CostCeilingExceeded)
+  async usage(
+    @Param('network_job_id', new ParseJobIdPipe()) id: string,
+    @Body() dto: ReportUsageRequestDto,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ) {
+    const { body, replayed } = await this.endpoints.usage(id, dto, principal);
+    if (replayed) res.header('Idempotent-Replayed', 'true');
     return body;
   }
 }

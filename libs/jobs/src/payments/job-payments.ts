@@ -35,9 +35,11 @@ import {
   JOB_CANCELLED,
   JOB_COMPLETED,
   JOB_FAILED,
+  JOB_USAGE_REPORTED,
   type JobCancelledPayload,
   type JobCompletedPayload,
   type JobFailedPayload,
+  type JobUsageReportedPayload,
 } from '../events/jobs.events';
 import { AssignmentRow, JobRepository, JobRow, SettledJob } from '../persistence/job.repository';
 import { JobReceipts, type SettlementSlash } from './job-receipts.port';
@@ -48,6 +50,16 @@ const systemKey = (jobId: string, step: string, request: object) => ({
   key: `job:${jobId}:${step}`,
   requestHash: hashOf(request),
 });
+
+/**
+ * What metered usage left of a job's hold: what is still held (the hold now open), and what
+ * the usage paid its prover and the platform (0 for a job never metered).
+ */
+function meteredOf(job: JobRow): { open: bigint; meteredReward: bigint; meteredFee: bigint } {
+  const metered = BigInt(job.metered_micros);
+  const meteredFee = BigInt(job.metered_fee_micros);
+  return { open: BigInt(job.held_micros) - metered, meteredReward: metered - meteredFee, meteredFee };
+}
 
 /** A job to settle, locked by the caller, with its assignments as they now stand. */
 export type SettlementRequest =
@@ -193,9 +205,129 @@ export class JobPayments {
    * assignments as the request holds them are saved, then it is written like a batch's.
    */
   async settle(request: SettlementRequest): Promise<JobRow> {
+    // Planned first: the plan records on the assignments what each prover received.
+    const settlements = this.plan([request]);
     await this.jobs.saveAssignments(request.assignments);
-    const settled = await this.write(this.plan([request]));
+    const settled = await this.write(settlements);
     return settled.get(request.job.network_job_id)!;
+  }
+
+  /**
+   * A usage report's money (metered payments), in the caller's unit of work with the job
+   * locked and RUNNING: the cost of the new usage (cumulative cost less what was metered
+   * before, checked within the hold by the caller) is captured from the job's hold into the
+   * platform, a new hold is placed for the rest of it (the ledger's capture closes a hold),
+   * and the prover is paid its share of that cost by the job's terms at once. Under a
+   * service's `metered_refund: all` the share is not paid but held (platform → prover) until
+   * the job completes: the hold of the shares so far is voided and one placed for them all.
+   * The job row records the holds now open and the totals, all in the same transaction,
+   * postings last.
+   */
+  async meter(
+    job: JobRow,
+    proverId: string,
+    units: string,
+    cumulativeCost: bigint,
+    terms: RewardTerms,
+    refund: 'earned' | 'all',
+  ) {
+    const id = job.network_job_id;
+    const metered = BigInt(job.metered_micros);
+    const cost = cumulativeCost - metered;
+    const { open, meteredReward } = meteredOf(job);
+    if (cost < 0n || cost > open) throw new DomainError(ErrorCode.Internal, `usage of job ${id} not within its hold`);
+    const split = splitReplicaRewards(cost, terms, [proverId], []);
+    const step = `usage:${units}`;
+    const postings: PostingRequest[] = [];
+    let holdId = job.hold_id;
+    let rewardHoldId = job.reward_hold_id;
+    if (cost > 0n) {
+      postings.push({
+        id: newId(),
+        kind: 'capture',
+        holdId: job.hold_id,
+        amount: cost,
+        to: PLATFORM,
+        jobId: id,
+        idempotency: systemKey(id, `${step}:capture`, { hold: job.hold_id, amount: cost.toString() }),
+      });
+      const rest = open - cost;
+      if (rest > 0n) {
+        holdId = newId();
+        postings.push({
+          id: holdId,
+          kind: 'hold',
+          from: userAccount(job.client_id),
+          to: ESCROW,
+          amount: rest,
+          jobId: id,
+          idempotency: systemKey(id, `${step}:hold`, { amount: rest.toString(), clientId: job.client_id }),
+        });
+      }
+      const reward = cost - split.platformKeeps;
+      if (refund === 'all' && reward > 0n) {
+        // Held, not paid: the shares so far in one hold, released to the prover when the job completes.
+        if (rewardHoldId !== null) {
+          postings.push({
+            id: newId(),
+            kind: 'void',
+            holdId: rewardHoldId,
+            jobId: id,
+            idempotency: systemKey(id, `${step}:reward-void`, { hold: rewardHoldId }),
+          });
+        }
+        const held = meteredReward + reward;
+        rewardHoldId = newId();
+        postings.push({
+          id: rewardHoldId,
+          kind: 'hold',
+          from: PLATFORM,
+          to: providerAccount(proverId),
+          amount: held,
+          jobId: id,
+          proverId,
+          idempotency: systemKey(id, `${step}:reward-hold:${proverId}`, { amount: held.toString() }),
+        });
+      } else if (reward > 0n) {
+        postings.push({
+          id: newId(),
+          kind: 'reward',
+          legs: [
+            { account: PLATFORM, side: 'D', amount: reward },
+            { account: providerAccount(proverId), side: 'C', amount: reward },
+          ],
+          jobId: id,
+          proverId,
+          idempotency: systemKey(id, `${step}:reward:${proverId}`, { amount: reward.toString() }),
+        });
+      }
+    }
+    const row = await this.jobs.recordUsage({
+      id,
+      holdId,
+      units,
+      micros: cumulativeCost,
+      feeMicros: BigInt(job.metered_fee_micros) + split.platformKeeps,
+      refund,
+      proverId,
+      rewardHoldId,
+    });
+    await this.outbox.appendMany([
+      {
+        type: JOB_USAGE_REPORTED,
+        partitionKey: id,
+        payload: {
+          network_job_id: id,
+          prover_id: proverId,
+          units,
+          cost_micros: cost.toString(),
+          reward_micros: (cost - split.platformKeeps).toString(),
+          metered_micros: cumulativeCost.toString(),
+        } satisfies JobUsageReportedPayload,
+      },
+    ]);
+    await this.postLast(postings);
+    return { job: row, costMicros: cost, rewardMicros: cost - split.platformKeeps };
   }
 
   /**
@@ -209,7 +341,15 @@ export class JobPayments {
     return requests.map((request) => {
       const { job } = request;
       const id = job.network_job_id;
+      const { open, meteredReward, meteredFee } = meteredOf(job);
       if (request.kind === 'refund') {
+        const giveAll = job.metered_refund === 'all' && BigInt(job.metered_micros) > 0n;
+        // Under `earned` the usage paid stays paid: the prover's assignment records it, as a completion's would.
+        if (!giveAll && meteredReward > 0n) {
+          for (const a of request.assignments) {
+            if (a.prover_id === job.metered_prover_id) a.reward_micros = meteredReward.toString();
+          }
+        }
         const voidHold: PostingRequest = {
           id: newId(),
           kind: 'void',
@@ -219,7 +359,9 @@ export class JobPayments {
         };
         return {
           request,
-          postings: [voidHold],
+          // Metered usage stays paid (`earned`): only what is still held goes back (nothing, if usage
+          // took it all). Under `all` the metered usage goes back too, and the prover's held share to the platform.
+          postings: [...(open > 0n ? [voidHold] : []), ...(giveAll ? this.giveBackMetered(job) : [])],
           perProver: 0n,
           rewards: [],
           offenders: [...new Set(request.timedOut ?? [])].map((proverId) => ({ proverId, reason: 'timeout' as const })),
@@ -230,25 +372,42 @@ export class JobPayments {
             id,
             to: request.to,
             finalCost: null,
-            refunded: BigInt(job.held_micros),
-            platformFee: null,
+            refunded: giveAll ? BigInt(job.held_micros) : open,
+            platformFee: giveAll ? 0n : null,
             errorMessage: request.errorMessage,
           },
         };
       }
       const { winners, dissenters, finalCost, terms } = request;
-      const split = splitReplicaRewards(finalCost, terms, winners, dissenters);
-      const postings: PostingRequest[] = [
-        {
+      // A metered job's usage is captured and paid already: the settlement captures and splits the rest.
+      const remainder = finalCost - BigInt(job.metered_micros);
+      const split = splitReplicaRewards(remainder, terms, winners, dissenters);
+      const postings: PostingRequest[] = [];
+      if (open > 0n) {
+        postings.push({
           id: newId(),
           kind: 'capture',
           holdId: job.hold_id,
-          amount: finalCost,
+          amount: remainder,
           to: PLATFORM,
           jobId: id,
-          idempotency: systemKey(id, 'capture', { hold: job.hold_id, amount: finalCost.toString() }),
-        },
-      ];
+          idempotency: systemKey(id, 'capture', { hold: job.hold_id, amount: remainder.toString() }),
+        });
+      }
+      // Under `all`, the metered shares held for the prover are released to it now.
+      const meteredProver = job.metered_prover_id;
+      if (job.reward_hold_id !== null && meteredProver !== null) {
+        postings.push({
+          id: newId(),
+          kind: 'capture',
+          holdId: job.reward_hold_id,
+          amount: meteredReward,
+          to: providerAccount(meteredProver),
+          jobId: id,
+          proverId: meteredProver,
+          idempotency: systemKey(id, 'reward-capture', { hold: job.reward_hold_id, amount: meteredReward.toString() }),
+        });
+      }
       // Each reward its own posting, keyed by job and prover: a dissenter's base as a winner's base + bonus.
       for (const { proverId: prover, amount } of split.rewards) {
         if (amount === 0n) continue;
@@ -264,14 +423,23 @@ export class JobPayments {
           idempotency: systemKey(id, `reward:${prover}`, { amount: amount.toString() }),
         });
       }
+      // What each prover received in all: a metered job's usage was paid to the prover that reported it
+      // (its only replica; another prover's, should the job have been requeued since).
+      const total = split.rewards.map((r) => ({
+        ...r,
+        amount: r.amount + (r.proverId === meteredProver ? meteredReward : 0n),
+      }));
+      if (meteredProver !== null && meteredReward > 0n && !total.some((r) => r.proverId === meteredProver)) {
+        total.push({ proverId: meteredProver, amount: meteredReward });
+      }
       // A winner's assignment always records its reward (0 included); a dissenter's only when it got one.
       for (const a of request.assignments) {
-        const reward = split.rewards.find((r) => r.proverId === a.prover_id);
+        const reward = total.find((r) => r.proverId === a.prover_id);
         if (reward && (winners.includes(a.prover_id) || reward.amount > 0n)) a.reward_micros = reward.amount.toString();
       }
-      const perProver = split.base + split.bonus;
-      const platformKeeps = split.platformKeeps;
-      const rewards = split.rewards.filter((r) => r.amount > 0n);
+      const perProver = split.base + split.bonus + (meteredProver === winners[0] ? meteredReward : 0n);
+      const platformKeeps = split.platformKeeps + meteredFee;
+      const rewards = total.filter((r) => r.amount > 0n);
       // A dissenter, for slashing, reported a success with a result the majority rejected; a
       // replica that reported a failure only forgoes the bonus.
       const offenders = request.assignments
@@ -296,6 +464,37 @@ export class JobPayments {
         },
       };
     });
+  }
+
+  /**
+   * A metered job under `metered_refund: all` that fails or is cancelled: the prover's held
+   * shares go back to the platform (the void of their hold), and the platform gives the
+   * client all its usage cost back.
+   */
+  private giveBackMetered(job: JobRow): PostingRequest[] {
+    const id = job.network_job_id;
+    const metered = BigInt(job.metered_micros);
+    const postings: PostingRequest[] = [];
+    if (job.reward_hold_id !== null) {
+      postings.push({
+        id: newId(),
+        kind: 'void',
+        holdId: job.reward_hold_id,
+        jobId: id,
+        idempotency: systemKey(id, 'reward-void', { hold: job.reward_hold_id }),
+      });
+    }
+    postings.push({
+      id: newId(),
+      kind: 'refund',
+      legs: [
+        { account: PLATFORM, side: 'D', amount: metered },
+        { account: userAccount(job.client_id), side: 'C', amount: metered },
+      ],
+      jobId: id,
+      idempotency: systemKey(id, 'metered-refund', { amount: metered.toString() }),
+    });
+    return postings;
   }
 
   /**

@@ -12,6 +12,7 @@ import { DomainError, ErrorCode } from '@tally/shared';
 import {
   IN_FLIGHT,
   INITIAL_JOB_STATUS,
+  METERING,
   MOVES,
   movePairs,
   OUTSTANDING_REPLICA,
@@ -58,6 +59,30 @@ export interface JobRow {
   failed_at: Date | null;
   cancelled_at: Date | null;
   audited_at: Date | null;
+  /** The cumulative units its prover has reported as used (a decimal string); null before any report. */
+  metered_units: string | null;
+  /** What the reported usage cost: captured from the hold as it was reported. */
+  metered_micros: string;
+  /** What of metered_micros the platform kept (its fee and the rounding); the prover was paid the rest. */
+  metered_fee_micros: string;
+  /** The refund rule its usage was metered under (its service's metered_refund); null before any report. */
+  metered_refund: 'earned' | 'all' | null;
+  /** The prover its usage was reported by (and paid to); null before any report. */
+  metered_prover_id: string | null;
+  /** Under `all`: the hold of the prover's metered share (platform → prover) until the job completes. */
+  reward_hold_id: string | null;
+}
+
+/** A usage report as it changes its job's row: the hold now open, and the totals metered so far. */
+export interface MeteredUsage {
+  id: string;
+  holdId: string;
+  units: string;
+  micros: bigint;
+  feeMicros: bigint;
+  refund: 'earned' | 'all';
+  proverId: string;
+  rewardHoldId: string | null;
 }
 
 /** A job's row as its settlement leaves it. */
@@ -111,7 +136,8 @@ export interface AssignmentRow {
 const JOB_COLUMNS = `network_job_id, client_id, client_job_id, request_hash, payload, payload_encoding, max_cost_micros::text,
   priority, service, service_version::text, units, requirements, replicas, status, hold_id, held_micros::text, final_cost_micros::text,
   refunded_micros::text, platform_fee_micros::text, error_message, version, attempts, submitted_at, assigned_at, started_at,
-  completed_at, failed_at, cancelled_at, audited_at`;
+  completed_at, failed_at, cancelled_at, audited_at, trim_scale(metered_units)::text AS metered_units,
+  metered_micros::text, metered_fee_micros::text, metered_refund, metered_prover_id, reward_hold_id`;
 
 const ASSIGNMENT_COLUMNS = `network_job_id, prover_id, replica, status, success, final_cost_micros::text, result_hash,
   error_message, report_hash, reward_micros::text, assigned_at, started_at, reported_at`;
@@ -325,6 +351,22 @@ export class JobRepository {
       throw new DomainError(ErrorCode.IllegalTransition, `job ${stuck.id} is in no state that can become ${stuck.to}`);
     }
     return new Map(rows.map((r) => [r.network_job_id, r]));
+  }
+
+  /**
+   * Records a usage report on a RUNNING job the caller has locked: the hold now open and
+   * the totals metered so far (the platform's fee to date with them).
+   */
+  async recordUsage(u: MeteredUsage): Promise<JobRow> {
+    const rows = await this.prep<JobRow>(
+      `UPDATE jobs SET hold_id = $2, metered_units = $3::numeric, metered_micros = $4, metered_fee_micros = $5,
+              platform_fee_micros = $5, metered_refund = $6, reward_hold_id = $7, metered_prover_id = $8, version = version + 1
+       WHERE network_job_id = $1 AND status ${sqlIn(METERING)}
+       RETURNING ${JOB_COLUMNS}`,
+      [u.id, u.holdId, u.units, u.micros.toString(), u.feeMicros.toString(), u.refund, u.rewardHoldId, u.proverId],
+    );
+    if (rows.length !== 1) throw new DomainError(ErrorCode.IllegalTransition, `job ${u.id} cannot meter usage now`);
+    return rows[0];
   }
 
   /** Each job's assignments, replicas in order. */

@@ -43,6 +43,7 @@ describe('service schedules', () => {
       slashDissentBps: 0, // no slashing
       slashTimeoutBps: 0,
       slashCapMicros: null,
+      meteredRefund: 'earned', // metered usage already reported stays paid
     });
     expect(serviceScheduleSpec('s', input({ minimum_charge: '0.000001' })).minimumChargeMicros).toBe(1n);
   });
@@ -77,6 +78,11 @@ describe('service schedules', () => {
       expect(dse001Field(() => serviceScheduleSpec('s', input({ fee_bps: bad })))).toBe('fee_bps');
       expect(dse001Field(() => serviceScheduleSpec('s', input({ base_share_bps: bad })))).toBe('base_share_bps');
     }
+    for (const bad of ['some', 'ALL', '', null, 1]) {
+      const metered = input({ metered_refund: bad as never });
+      expect(dse001Field(() => serviceScheduleSpec('s', metered))).toBe('metered_refund');
+    }
+    expect(serviceScheduleSpec('s', input({ metered_refund: 'all' })).meteredRefund).toBe('all');
   });
 
   it('checks hardware requirements as sent, by the rules of a job requirements, naming the field', () => {

@@ -68,6 +68,12 @@ export interface ServiceScheduleSpec extends PriceSchedule {
   slashDissentBps: number;
   slashTimeoutBps: number;
   slashCapMicros: bigint | null;
+  /**
+   * What a failed or cancelled metered job gives back (docs/economics.md, Metered jobs): `earned`,
+   * the usage already reported stays paid; `all`, everything goes back to the client (the
+   * prover's share of each report is held until the job completes).
+   */
+  meteredRefund: MeteredRefund;
 }
 
 /** A stored schedule: `version` is 1 when created and grows by one on every replacement. */
@@ -104,6 +110,20 @@ export interface ServiceScheduleInput {
   slash_dissent_bps?: number;
   slash_timeout_bps?: number;
   slash_cap_micros?: string | null;
+  metered_refund?: MeteredRefund;
+}
+
+/** A metered job's refund rule: usage already reported stays paid (`earned`), or everything goes back (`all`). */
+export const METERED_REFUNDS = ['earned', 'all'] as const;
+export type MeteredRefund = (typeof METERED_REFUNDS)[number];
+
+/** A refund rule as sent: `earned` or `all`; left out: `earned`. */
+function meteredRefundOf(value: unknown): MeteredRefund {
+  if (value === undefined) return 'earned';
+  if (typeof value !== 'string' || !(METERED_REFUNDS as readonly string[]).includes(value)) {
+    throw new InvalidRequestError('metered_refund must be "earned" or "all"', { field: 'metered_refund' });
+  }
+  return value as MeteredRefund;
 }
 
 /** Basis points in a whole: a share in basis points is an integer from 0 to this. */
@@ -186,6 +206,7 @@ export function serviceScheduleSpec(id: string, input: ServiceScheduleInput): Se
     slashDissentBps: input.slash_dissent_bps === undefined ? 0 : parseBps(input.slash_dissent_bps, 'slash_dissent_bps'),
     slashTimeoutBps: input.slash_timeout_bps === undefined ? 0 : parseBps(input.slash_timeout_bps, 'slash_timeout_bps'),
     slashCapMicros: int64Of(input.slash_cap_micros, 'slash_cap_micros'),
+    meteredRefund: meteredRefundOf(input.metered_refund),
   };
 }
 

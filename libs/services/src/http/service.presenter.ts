@@ -18,6 +18,7 @@ export function presentService(s: ServiceSchedule) {
     slash_dissent_bps: s.slashDissentBps,
     slash_timeout_bps: s.slashTimeoutBps,
     slash_cap_micros: s.slashCapMicros == null ? null : int64ToJson(s.slashCapMicros),
+    metered_refund: s.meteredRefund,
     version: int64ToJson(s.version),
     created_at: timestampToJson(s.createdAt),
     updated_at: timestampToJson(s.updatedAt),

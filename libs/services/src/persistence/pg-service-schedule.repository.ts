@@ -3,6 +3,7 @@ import { UnitOfWork } from '@tally/database';
 import {
   canonicalDecimal,
   type HardwareRequirements,
+  type MeteredRefund,
   type ServiceCategory,
   type ServiceSchedule,
   type ServiceScheduleSpec,
@@ -29,6 +30,7 @@ interface Row {
   slash_dissent_bps: number;
   slash_timeout_bps: number;
   slash_cap_micros: string | null;
+  metered_refund: MeteredRefund;
   version: string;
   created_at: Date;
   updated_at: Date;
@@ -37,10 +39,11 @@ interface Row {
 // Money and factors leave the database as text, never through a float.
 const COLUMNS = `id, price_per_unit_micros::text, unit, size_factor::text, minimum_charge_micros::text,
   hardware_requirements, description, category, input_schema, result_schema, example, units_rule, fee_bps, base_share_bps, version::text,
-  created_at, updated_at, min_stake_micros::text, slash_dissent_bps, slash_timeout_bps, slash_cap_micros::text`;
+  created_at, updated_at, min_stake_micros::text, slash_dissent_bps, slash_timeout_bps, slash_cap_micros::text,
+  metered_refund`;
 const STORED = `id, price_per_unit_micros, unit, size_factor, minimum_charge_micros, hardware_requirements, description,
   category, input_schema, result_schema, example, units_rule, fee_bps, base_share_bps, min_stake_micros,
-  slash_dissent_bps, slash_timeout_bps, slash_cap_micros`;
+  slash_dissent_bps, slash_timeout_bps, slash_cap_micros, metered_refund`;
 
 function toSchedule(r: Row): ServiceSchedule {
   return {
@@ -62,6 +65,7 @@ function toSchedule(r: Row): ServiceSchedule {
     slashDissentBps: r.slash_dissent_bps,
     slashTimeoutBps: r.slash_timeout_bps,
     slashCapMicros: r.slash_cap_micros === null ? null : BigInt(r.slash_cap_micros),
+    meteredRefund: r.metered_refund,
     version: Number(r.version),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -104,7 +108,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
     const [row] = await this.query(
       `WITH current AS (
          INSERT INTO service_schedules (${STORED})
-         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint, $16::integer, $17::integer, $18::bigint)
+         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint, $16::integer, $17::integer, $18::bigint, $19)
          ON CONFLICT (id) DO UPDATE SET
            price_per_unit_micros = EXCLUDED.price_per_unit_micros,
            unit = EXCLUDED.unit,
@@ -123,6 +127,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
            slash_dissent_bps = EXCLUDED.slash_dissent_bps,
            slash_timeout_bps = EXCLUDED.slash_timeout_bps,
            slash_cap_micros = EXCLUDED.slash_cap_micros,
+           metered_refund = EXCLUDED.metered_refund,
            version = service_schedules.version + 1,
            updated_at = now()
          RETURNING *),
@@ -143,7 +148,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       const rows = await this.query(
         `WITH current AS (
            INSERT INTO service_schedules (${STORED})
-           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint, $16::integer, $17::integer, $18::bigint)
+           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint, $16::integer, $17::integer, $18::bigint, $19)
            ON CONFLICT (id) DO NOTHING
            RETURNING *),
          kept AS (INSERT INTO service_schedule_versions (${STORED}, version, created_at, updated_at)
@@ -195,6 +200,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       spec.slashDissentBps,
       spec.slashTimeoutBps,
       spec.slashCapMicros?.toString() ?? null,
+      spec.meteredRefund,
     ];
   }
 }

@@ -60,6 +60,7 @@ describe('ServiceRegistry', () => {
       slashDissentBps: 0,
       slashTimeoutBps: 0,
       slashCapMicros: null,
+      meteredRefund: 'earned',
     }),
   );
 

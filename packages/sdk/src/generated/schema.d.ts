@@ -785,6 +785,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/jobs/{network_job_id}/usage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The running prover of a metered job reports its usage so far: the new units' cost is paid as it goes
+     * @description `units` is the cumulative count. The new units' cost (by the job's schedule version) is captured from the job's hold into the platform and the prover paid its share at once. The same count again answers the same (Idempotent-Replayed: true) and moves nothing; a lower count is DSE-001. Beyond the hold or max_cost_micros: DSE-013, nothing moves. A job without a service or with several replicas is not metered (DSE-001).
+     */
+    post: operations['jobs.reportUsage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/admin/jobs': {
     parameters: {
       query?: never;
@@ -2437,6 +2457,11 @@ export interface components {
        */
       slash_cap_micros: string | null;
       /**
+       * @description what a failed or cancelled metered job gives back: earned (reported usage stays paid) or all
+       * @enum {string}
+       */
+      metered_refund: 'earned' | 'all';
+      /**
        * Format: int64
        * @description 1 when created, one more on every replacement
        */
@@ -2604,6 +2629,12 @@ export interface components {
        * @example 5000000
        */
       slash_cap_micros?: string | null;
+      /**
+       * @description what a failed or cancelled metered job gives back: earned (usage already reported stays paid) or all (everything goes back to the client; the prover's share of each report is held until the job completes)
+       * @default earned
+       * @enum {string}
+       */
+      metered_refund: 'earned' | 'all';
     };
     SubmitJobRequestDto: {
       /** @description your id for the job: resubmitting the same body returns the same job */
@@ -2859,6 +2890,39 @@ export interface components {
       reward_micros: string | null;
       /** Format: int64 */
       refunded_micros: string | null;
+    };
+    ReportUsageRequestDto: {
+      /**
+       * @description the cumulative units used so far, a decimal string as the job's units at submit
+       * @example 120.5
+       */
+      units: string;
+      /**
+       * @description always true: units is the count so far
+       * @enum {boolean}
+       */
+      cumulative: true;
+    };
+    ReportUsageResponseDto: {
+      /** Format: int64 */
+      network_job_id: string;
+      /** @description the cumulative units reported so far */
+      units: string;
+      /**
+       * Format: int64
+       * @description what the usage has cost in all: captured from the hold
+       */
+      metered_micros: string;
+      /**
+       * Format: int64
+       * @description what of it the prover has been paid
+       */
+      reward_micros: string;
+      /**
+       * Format: int64
+       * @description what is still held for the rest of the job
+       */
+      held_micros: string;
     };
     JobSummaryResponseDto: {
       /** Format: int64 */
@@ -8703,6 +8767,122 @@ export interface operations {
       };
       /** @description DSE-001 Payload too large */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'jobs.reportUsage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description the job's network id: a positive int64 in decimal (anything else is 400 DSE-001) */
+        network_job_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ReportUsageRequestDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReportUsageResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-003 Job not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-010 Illegal state transition */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-013 Cost ceiling exceeded */
+      422: {
         headers: {
           [name: string]: unknown;
         };

@@ -188,6 +188,13 @@ export class ReportResultCommandHandler
     if (report.finalCostMicros > BigInt(job.max_cost_micros)) {
       throw new DomainError(ErrorCode.CostCeilingExceeded, `final cost exceeds max_cost_micros ${job.max_cost_micros}`);
     }
+    // A metered job's cost is its total: at least what its usage was charged already.
+    if (report.finalCostMicros < BigInt(job.metered_micros)) {
+      throw new InvalidRequestError(
+        `final_cost_micros is the job's total cost: at least the ${job.metered_micros} micros its usage was charged`,
+        { field: 'final_cost_micros' },
+      );
+    }
     // The ledger's capture ceiling, checked before anything settles so the report is refused whole.
     if (!withinHold(report.finalCostMicros, BigInt(job.held_micros))) {
       throw new DomainError(ErrorCode.CostCeilingExceeded, `final cost exceeds the ${job.held_micros} micros held`);

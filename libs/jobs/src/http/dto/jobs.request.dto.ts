@@ -107,6 +107,25 @@ const OnlyOnSuccess = (success: boolean) =>
     },
   });
 
+/** A metered job's usage, as its prover reports it (the count so far, never the increment). */
+export class ReportUsageRequestDto {
+  @ApiProperty({
+    example: '120.5',
+    description: "the cumulative units used so far, a decimal string as the job's units at submit",
+  })
+  @IsDefined()
+  @IsString()
+  @Matches(/^(0|[1-9]\d{0,17})(\.\d{1,6})?$/, {
+    message: 'units must be a decimal string with at most 18 integer and 6 fractional digits',
+  })
+  units: string;
+
+  @ApiProperty({ enum: [true], description: 'always true: units is the count so far' })
+  @IsDefined()
+  @IsIn([true], { message: 'cumulative must be true: units is the count so far' })
+  cumulative: true;
+}
+
 export class ReportResultRequestDto {
   @ApiProperty()
   @IsBoolean()

@@ -211,3 +211,13 @@ export class JobResultResponseDto {
   @ApiProperty(NULLABLE_INT64) final_cost_micros: string | null;
   @ApiProperty(NULLABLE_TIME) completed_at: string | null;
 }
+
+/** A metered job's usage as it stands after a report (the same count again answers the same). */
+export class ReportUsageResponseDto {
+  @ApiProperty(INT64) network_job_id: string;
+  @ApiProperty({ description: 'the cumulative units reported so far' }) units: string;
+  @ApiProperty({ ...INT64, description: 'what the usage has cost in all: captured from the hold' })
+  metered_micros: string;
+  @ApiProperty({ ...INT64, description: 'what of it the prover has been paid' }) reward_micros: string;
+  @ApiProperty({ ...INT64, description: 'what is still held for the rest of the job' }) held_micros: string;
+}

@@ -9,6 +9,8 @@ import {
   DECIMAL_PATTERN,
   DESCRIPTION_MAX_LENGTH,
   type HardwareRequirements,
+  METERED_REFUNDS,
+  type MeteredRefund,
   SERVICE_CATEGORIES,
   UNIT_MESSAGE,
   UNIT_PATTERN,
@@ -212,4 +214,15 @@ export class PutServiceRequestDto {
   @IfPresentAndNotNull()
   @Matches(/^(0|[1-9][0-9]{0,18})$/, { message: '$property must be an integer string from 0 to 9223372036854775807' })
   slash_cap_micros?: string | null;
+
+  @ApiPropertyOptional({
+    enum: METERED_REFUNDS,
+    default: 'earned',
+    description:
+      'what a failed or cancelled metered job gives back: earned (usage already reported stays paid) or all ' +
+      "(everything goes back to the client; the prover's share of each report is held until the job completes)",
+  })
+  @IfPresent()
+  @IsIn([...METERED_REFUNDS], { message: 'metered_refund must be "earned" or "all"' })
+  metered_refund?: MeteredRefund;
 }

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { SERVICE_CATEGORIES } from '../../domain';
+import { METERED_REFUNDS, type MeteredRefund, SERVICE_CATEGORIES } from '../../domain';
 
 const HARDWARE = {
   type: 'object',
@@ -62,6 +62,11 @@ export class ServiceResponseDto {
     description: 'the most one slash takes, in micros; null: no cap',
   })
   slash_cap_micros: string | null;
+  @ApiProperty({
+    enum: METERED_REFUNDS,
+    description: 'what a failed or cancelled metered job gives back: earned (reported usage stays paid) or all',
+  })
+  metered_refund: MeteredRefund;
   @ApiProperty(VERSION) version: string;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
