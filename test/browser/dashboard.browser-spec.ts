@@ -270,6 +270,39 @@ describe('the admin dashboard, in Chromium', () => {
     expect((await api(`/v1/provers/${provers[1].name}`)).body.state).toBe('active');
   });
 
+  it("shows each prover's stake, bonded, unbonding, slashed and earned, in credits exactly as the API has it", async () => {
+    // The first prover bonds part of what it earned, then starts to unbond part of that.
+    const move = (what: 'stake' | 'unstake', amount: string) =>
+      t
+        .http()
+        .post(`/v1/provers/${provers[0].name}/${what}`)
+        .set(provers[0].key)
+        .set('Idempotency-Key', randomUUID())
+        .send({ amount })
+        .expect(201);
+    await move('stake', '1.5');
+    await move('unstake', '0.250001');
+    // The page is on the provers already: a reload fetches the new figures.
+    await page.goto(`${base}/dashboard#/provers`);
+    await page.reload();
+    for (const prover of provers) {
+      const stake = (await api(`/v1/provers/${prover.name}`)).body.stake;
+      const figures = `[data-prover="${prover.name}"] [data-testid=prover-stake]`;
+      for (const name of ['bonded', 'unbonding', 'slashed', 'earned']) {
+        await expectText(
+          page,
+          `${figures} [data-name=${name}]`,
+          exactly(fromMicros(BigInt(stake[`${name}_micros`]))),
+          plain,
+        );
+      }
+    }
+    const first = (await api(`/v1/provers/${provers[0].name}`)).body.stake;
+    expect(first).toMatchObject({ bonded_micros: '1249999', unbonding_micros: '250001', slashed_micros: '0' });
+    expect(BigInt(first.earned_micros)).toBeGreaterThan(0n);
+    await screenshot(page, 'provers-stake');
+  });
+
   it('shows the sealed batch and its sinks, and verifies account and transfer proofs in the browser', async () => {
     await page.goto(`${base}/dashboard#/settlement`);
     const batch = (await api(`/v1/settlement/batches/${batchNo}`)).body;
@@ -288,6 +321,36 @@ describe('the admin dashboard, in Chromium', () => {
     await page.click('form.inline button[type=submit]');
     await expectText(page, '[data-testid=proof-result]', `Transfer ${transferId}`);
     expect(await page.textContent('[data-testid=proof-verdict]')).toMatch(/^Verified in this browser/);
+  });
+
+  it('lists a pending payout with its exact amount, and takes it off the list once confirmed', async () => {
+    const requested = await t
+      .http()
+      .post(`/v1/provers/${provers[1].name}/payouts`)
+      .set(ctx.admin())
+      .set('Idempotency-Key', randomUUID())
+      .send({ amount: '1.234567' })
+      .expect(201);
+    const payoutId: string = requested.body.payout_id;
+    const owed = (await api('/v1/admin/payouts?status=pending')).body.items;
+    expect(owed.map((p: { payout_id: string }) => p.payout_id)).toContain(payoutId);
+
+    // The page is on the settlement already: a reload fetches the list anew.
+    await page.goto(`${base}/dashboard#/settlement`);
+    await page.reload();
+    const row = `[data-testid=payouts-owed] tr[data-payout="${payoutId}"]`;
+    await expectText(page, `${row} [data-testid=payout-amount]`, exactly('1.234567'));
+    await expectText(page, row, provers[1].name);
+    await screenshot(page, 'payouts-owed');
+
+    await page.click(`${row} [data-testid=confirm-payout-start]`);
+    await page.fill(`${row} input[name=external_ref]`, 'wire-dash-1');
+    await page.click(`${row} [data-testid=confirm-payout]`);
+    await expectRows(page, row, 0);
+    expect((await api('/v1/admin/payouts?status=pending')).body.items).toEqual([]);
+    const [confirmed] = (await api(`/v1/provers/${provers[1].name}/payouts?status=confirmed`)).body.items;
+    expect(confirmed).toMatchObject({ payout_id: payoutId, status: 'confirmed', external_ref: 'wire-dash-1' });
+    await expectText(page, 'body', /No payout is pending\./);
   });
 
   it('renders the overview at 390 px wide without scrolling sideways', async () => {
