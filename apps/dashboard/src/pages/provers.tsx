@@ -89,8 +89,8 @@ function ProverCard({ prover, onChanged }: { prover: Prover; onChanged: () => vo
         </dd>
         <dt>Last heartbeat</dt>
         <dd>{when(prover.last_heartbeat)}</dd>
+        <Stake proverId={prover.prover_id} shown={prover} />
       </dl>
-      <Stake proverId={prover.prover_id} shown={prover} />
       <button className="link" onClick={() => setShowCapabilities(!showCapabilities)}>
         {showCapabilities ? 'Hide capabilities' : 'Show capabilities'}
       </button>
@@ -181,23 +181,28 @@ const STAKE_FIGURES = [
 
 /** The prover's stake and earnings to date, in credits (GET /v1/provers/{id}); reloaded with its card. */
 function Stake({ proverId, shown }: { proverId: string; shown: Prover }) {
-  const stake = useApi(
+  const loaded = useApi(
     async (client) =>
       (await client.api.GET('/v1/provers/{prover_id}', { params: { path: { prover_id: proverId } } })).data!.stake,
     [proverId, shown],
   );
+  const stake = loaded.data;
+  if (!stake && loaded.error) {
+    return (
+      <>
+        <dt>Stake</dt>
+        <dd className="error">Could not load the stake: {loaded.error}</dd>
+      </>
+    );
+  }
   return (
-    <Show loaded={stake} what="the stake">
-      {(s) => (
-        <dl data-testid="prover-stake">
-          {STAKE_FIGURES.map(([name, label]) => (
-            <Fragment key={name}>
-              <dt>{label}</dt>
-              <dd data-name={name}>{credits(s[`${name}_micros`])}</dd>
-            </Fragment>
-          ))}
-        </dl>
-      )}
-    </Show>
+    <>
+      {STAKE_FIGURES.map(([name, label]) => (
+        <Fragment key={name}>
+          <dt>{label}</dt>
+          <dd data-testid={`stake-${name}`}>{stake ? credits(stake[`${name}_micros`]) : '…'}</dd>
+        </Fragment>
+      ))}
+    </>
   );
 }
