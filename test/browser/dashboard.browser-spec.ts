@@ -270,6 +270,83 @@ describe('the admin dashboard, in Chromium', () => {
     expect((await api(`/v1/provers/${provers[1].name}`)).body.state).toBe('active');
   });
 
+  it("shows each prover's stake, bonded, unbonding, slashed and earned, in credits exactly as the API has it", async () => {
+    const move = (prover: { name: string; key: Record<string, string> }, what: 'stake' | 'unstake', amount: string) =>
+      t
+        .http()
+        .post(`/v1/provers/${prover.name}/${what}`)
+        .set(prover.key)
+        .set('Idempotency-Key', randomUUID())
+        .send({ amount })
+        .expect(201);
+    // The first prover bonds part of what it earned, then starts to unbond part of that.
+    await move(provers[0], 'stake', '1.5');
+    await move(provers[0], 'unstake', '0.250001');
+    // A third prover bonds 10 and dissents from the other two on a job of a service that slashes
+    // a dissenter 10% of its bond: 1 credit slashed, 9 left bonded.
+    const service = `dash-slash-${randomUUID().slice(0, 8)}`;
+    await t
+      .http()
+      .put(`/v1/registry/services/${service}`)
+      .set(ctx.admin())
+      .send({
+        price_per_unit: '1',
+        unit: 'gpu_second',
+        size_factor: '1',
+        minimum_charge: '0',
+        hardware_requirements: {},
+        slash_dissent_bps: 1000,
+      })
+      .expect(201);
+    const dissenter = await ctx.registeredProver();
+    await ctx.mint('provider', dissenter.name, '10');
+    await move(dissenter, 'stake', '10');
+    const id = await ctx.running(client.key, [provers[0], provers[1], dissenter], {
+      service,
+      units: '1',
+      replicas: 3,
+      max_cost_micros: 3_000_000,
+      client_job_id: 'dash-dissent',
+    });
+    await ctx
+      .report(id, dissenter.key, { success: true, final_cost_micros: 1_500_000, result_hash: 'other' })
+      .expect(201);
+    await ctx.report(id, provers[0].key, { success: true, final_cost_micros: 1_000_000, result_hash: 'h' }).expect(201);
+    const decided = await ctx
+      .report(id, provers[1].key, { success: true, final_cost_micros: 1_000_000, result_hash: 'h' })
+      .expect(201);
+    expect(decided.body).toMatchObject({ outcome: 'COMPLETED' });
+
+    // The page is on the provers already: a reload fetches the new figures.
+    await page.goto(`${base}/dashboard#/provers`);
+    await page.reload();
+    for (const prover of [...provers, dissenter]) {
+      const stake = (await api(`/v1/provers/${prover.name}`)).body.stake;
+      for (const name of ['bonded', 'unbonding', 'slashed', 'earned']) {
+        await expectText(
+          page,
+          `[data-prover="${prover.name}"] [data-testid=stake-${name}]`,
+          exactly(fromMicros(BigInt(stake[`${name}_micros`]))),
+          plain,
+        );
+      }
+    }
+    const first = (await api(`/v1/provers/${provers[0].name}`)).body.stake;
+    expect(first).toMatchObject({ bonded_micros: '1249999', unbonding_micros: '250001', slashed_micros: '0' });
+    expect(BigInt(first.earned_micros)).toBeGreaterThan(0n);
+    expect((await api(`/v1/provers/${dissenter.name}`)).body.stake).toMatchObject({
+      bonded_micros: '9000000',
+      unbonding_micros: '0',
+      slashed_micros: '1000000',
+      earned_micros: '0',
+    });
+    // As a person reads them.
+    const card = `[data-prover="${dissenter.name}"]`;
+    expect(await page.textContent(`${card} [data-testid=stake-bonded]`)).toBe('9');
+    expect(await page.textContent(`${card} [data-testid=stake-slashed]`)).toBe('1');
+    await screenshot(page, 'provers-stake');
+  });
+
   it('shows the sealed batch and its sinks, and verifies account and transfer proofs in the browser', async () => {
     await page.goto(`${base}/dashboard#/settlement`);
     const batch = (await api(`/v1/settlement/batches/${batchNo}`)).body;
@@ -288,6 +365,36 @@ describe('the admin dashboard, in Chromium', () => {
     await page.click('form.inline button[type=submit]');
     await expectText(page, '[data-testid=proof-result]', `Transfer ${transferId}`);
     expect(await page.textContent('[data-testid=proof-verdict]')).toMatch(/^Verified in this browser/);
+  });
+
+  it('lists a pending payout with its exact amount, and takes it off the list once confirmed', async () => {
+    const requested = await t
+      .http()
+      .post(`/v1/provers/${provers[1].name}/payouts`)
+      .set(ctx.admin())
+      .set('Idempotency-Key', randomUUID())
+      .send({ amount: '1.234567' })
+      .expect(201);
+    const payoutId: string = requested.body.payout_id;
+    const owed = (await api('/v1/admin/payouts?status=pending')).body.items;
+    expect(owed.map((p: { payout_id: string }) => p.payout_id)).toContain(payoutId);
+
+    // The page is on the settlement already: a reload fetches the list anew.
+    await page.goto(`${base}/dashboard#/settlement`);
+    await page.reload();
+    const row = `[data-testid=payouts-owed] tr[data-payout="${payoutId}"]`;
+    await expectText(page, `${row} [data-testid=payout-amount]`, exactly('1.234567'));
+    await expectText(page, row, provers[1].name);
+    await screenshot(page, 'payouts-owed');
+
+    await page.click(`${row} [data-testid=confirm-payout-start]`);
+    await page.fill(`${row} input[name=external_ref]`, 'wire-dash-1');
+    await page.click(`${row} [data-testid=confirm-payout]`);
+    await expectRows(page, row, 0);
+    expect((await api('/v1/admin/payouts?status=pending')).body.items).toEqual([]);
+    const [confirmed] = (await api(`/v1/provers/${provers[1].name}/payouts?status=confirmed`)).body.items;
+    expect(confirmed).toMatchObject({ payout_id: payoutId, status: 'confirmed', external_ref: 'wire-dash-1' });
+    await expectText(page, 'body', /No payout is pending\./);
   });
 
   it('renders the overview at 390 px wide without scrolling sideways', async () => {

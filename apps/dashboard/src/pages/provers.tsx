@@ -1,5 +1,5 @@
-import { useState } from 'react';
-import { describeError, when, type Schemas, type TallyClient } from '../api';
+import { Fragment, useState } from 'react';
+import { credits, describeError, when, type Schemas, type TallyClient } from '../api';
 import { Empty, Show, Sparkline, useApi, useClient } from '../ui';
 
 type Prover = Schemas['ProverResponseDto'];
@@ -89,6 +89,7 @@ function ProverCard({ prover, onChanged }: { prover: Prover; onChanged: () => vo
         </dd>
         <dt>Last heartbeat</dt>
         <dd>{when(prover.last_heartbeat)}</dd>
+        <Stake proverId={prover.prover_id} shown={prover} />
       </dl>
       <button className="link" onClick={() => setShowCapabilities(!showCapabilities)}>
         {showCapabilities ? 'Hide capabilities' : 'Show capabilities'}
@@ -168,5 +169,40 @@ function ScoreHistory({ proverId }: { proverId: string }) {
         )}
       </Show>
     </div>
+  );
+}
+
+const STAKE_FIGURES = [
+  ['bonded', 'Bonded'],
+  ['unbonding', 'Unbonding'],
+  ['slashed', 'Slashed'],
+  ['earned', 'Earned'],
+] as const;
+
+/** The prover's stake and earnings to date, in credits (GET /v1/provers/{id}); reloaded with its card. */
+function Stake({ proverId, shown }: { proverId: string; shown: Prover }) {
+  const loaded = useApi(
+    async (client) =>
+      (await client.api.GET('/v1/provers/{prover_id}', { params: { path: { prover_id: proverId } } })).data!.stake,
+    [proverId, shown],
+  );
+  const stake = loaded.data;
+  if (!stake && loaded.error) {
+    return (
+      <>
+        <dt>Stake</dt>
+        <dd className="error">Could not load the stake: {loaded.error}</dd>
+      </>
+    );
+  }
+  return (
+    <>
+      {STAKE_FIGURES.map(([name, label]) => (
+        <Fragment key={name}>
+          <dt>{label}</dt>
+          <dd data-testid={`stake-${name}`}>{stake ? credits(stake[`${name}_micros`]) : '…'}</dd>
+        </Fragment>
+      ))}
+    </>
   );
 }

@@ -9,6 +9,7 @@ import {
 } from '../../../../packages/sdk/src/index';
 import { credits, describeError, when, type Schemas, type TallyClient } from '../api';
 import { Empty, Pager, Show, useApi, useClient, useCursorPages } from '../ui';
+import { PayoutsOwed } from './payouts';
 
 type Batch = Schemas['SealedBatchResponseDto'];
 type Sink = Schemas['SinkStatusDto'];
@@ -51,6 +52,7 @@ export function Settlement() {
           </>
         )}
       </Show>
+      <PayoutsOwed />
     </>
   );
 }
