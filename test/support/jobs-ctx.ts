@@ -3,8 +3,32 @@ import { CAPABILITIES, HARDWARE } from './prover-profile';
 
 type Headers = Record<string, string>;
 
+/** A price schedule of one credit per unit (a job's cost is its units), with `over` on top. */
+export const oneCreditSchedule = (over: Record<string, unknown> = {}) => ({
+  price_per_unit: '1',
+  unit: 'gpu_second',
+  size_factor: '1',
+  minimum_charge: '0',
+  hardware_requirements: {},
+  ...over,
+});
+
 /** One-line builders for job tests on top of the ledger ones. */
 export class JobsCtx extends LedgerCtx {
+  /** PUT /v1/registry/services/{id} as an admin: the request, to await or expect on. */
+  putService(id: string, schedule: unknown) {
+    return this.t
+      .http()
+      .put(`/v1/registry/services/${id}`)
+      .set(this.admin())
+      .send(schedule as object);
+  }
+
+  /** GET /v1/registry/services/{id} as an admin. */
+  getService(id: string) {
+    return this.t.http().get(`/v1/registry/services/${id}`).set(this.admin());
+  }
+
   /** A client with `credits` minted and a key; returns its name and headers. */
   async fundedClient(credits: string): Promise<{ name: string; key: Headers }> {
     const name = this.name('client');

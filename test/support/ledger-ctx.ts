@@ -44,6 +44,11 @@ export class LedgerCtx {
     return res.body.balance;
   }
 
+  /** An account's posted balance in micros. */
+  async postedMicros(accountType: string, accountId: string): Promise<bigint> {
+    return microsOf((await this.balance(accountType, accountId)).posted);
+  }
+
   /** Sum of every account's posted and pending balance, straight from the database (in micros). */
   async totals(): Promise<{ posted: string; pending: string }> {
     const [row] = await this.t.dataSource.query(

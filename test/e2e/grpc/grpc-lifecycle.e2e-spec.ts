@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { JobsCtx } from '../../support/jobs-ctx';
-import { microsOf } from '../../support/ledger-ctx';
 import { CAPABILITIES, HARDWARE } from '../../support/prover-profile';
 import { GrpcCtx } from '../../support/grpc-ctx';
 import { restShape, textNumbers } from '../../support/grpc-shapes';
@@ -20,8 +19,6 @@ describe('gRPC: a whole job lifecycle', () => {
     grpc.close();
     await t.close();
   });
-
-  const posted = async (type: string, id: string) => microsOf((await ctx.balance(type, id)).posted);
 
   it('submit, register, heartbeat, watch, start, report over gRPC alone; it settles exactly', async () => {
     const client = await ctx.fundedClient('10');
@@ -102,7 +99,7 @@ describe('gRPC: a whole job lifecycle', () => {
     const started = await grpc.call(grpc.jobs, 'StartJob', { network_job_id: id }, prover.key);
     expect(started.message).toMatchObject({ network_job_id: id, status: 'RUNNING' });
 
-    const platformBefore = await posted('platform', 'main');
+    const platformBefore = await ctx.postedMicros('platform', 'main');
     const reported = await grpc.call(
       grpc.jobs,
       'ReportResult',
@@ -122,7 +119,7 @@ describe('gRPC: a whole job lifecycle', () => {
       available: '7.999999',
     });
     expect(await ctx.balance('provider', prover.name)).toMatchObject({ posted: '1.8' });
-    expect((await posted('platform', 'main')) - platformBefore).toBe(200_001n);
+    expect((await ctx.postedMicros('platform', 'main')) - platformBefore).toBe(200_001n);
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
 
     // The same report again is answered as before, and says so.

@@ -13,8 +13,6 @@ describe('job lifecycle settlement', () => {
   });
   afterAll(() => t.close());
 
-  const posted = async (type: string, id: string) => microsOf((await ctx.balance(type, id)).posted);
-
   it('success: holds at submit, captures the final cost, rewards the prover, releases the rest', async () => {
     const client = await ctx.fundedClient('10');
     const prover = await ctx.workingProver();
@@ -25,7 +23,7 @@ describe('job lifecycle settlement', () => {
     await ctx.assign(id, [prover.name]).expect(201);
     await ctx.start(id, prover.key).expect(201);
 
-    const platformBefore = await posted('platform', 'main');
+    const platformBefore = await ctx.postedMicros('platform', 'main');
     const escrowBefore = await ctx.balance('escrow', 'main');
     const result = await ctx.report(id, prover.key, { success: true, final_cost_micros: 2_000_001 }).expect(201);
     expect(result.body).toEqual({
@@ -42,7 +40,7 @@ describe('job lifecycle settlement', () => {
     });
     expect(await ctx.balance('provider', prover.name)).toMatchObject({ posted: '1.8' });
     // fee 10% of 2.000001 = 0.2000001 → the platform keeps 0.200001 (the division's remainder included)
-    expect((await posted('platform', 'main')) - platformBefore).toBe(200_001n);
+    expect((await ctx.postedMicros('platform', 'main')) - platformBefore).toBe(200_001n);
     expect(microsOf((await ctx.balance('escrow', 'main')).posted)).toBe(microsOf(escrowBefore.posted));
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
 

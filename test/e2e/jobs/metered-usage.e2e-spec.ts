@@ -32,7 +32,7 @@ describe('metered usage: a debit note that settles as it goes', () => {
   const newService = async (refund?: 'earned' | 'all') => {
     const id = `meter-${randomUUID().slice(0, 8)}`;
     const body = refund ? { ...schedule, metered_refund: refund } : schedule;
-    const created = await t.http().put(`/v1/registry/services/${id}`).set(ctx.admin()).send(body).expect(201);
+    const created = await ctx.putService(id, body).expect(201);
     expect(created.body.metered_refund).toBe(refund ?? 'earned');
     return id;
   };
@@ -42,7 +42,6 @@ describe('metered usage: a debit note that settles as it goes', () => {
       .post(`/v1/jobs/${id}/usage`)
       .set(key)
       .send(body as object);
-  const posted = async (type: string, id: string) => microsOf((await ctx.balance(type, id)).posted);
   const pending = async (type: string, id: string) => microsOf((await ctx.balance(type, id)).pending);
   /** What is held for an account by others (a prover's shares held for it under `metered_refund: all`). */
   const incoming = async (type: string, id: string) =>
@@ -74,7 +73,7 @@ describe('metered usage: a debit note that settles as it goes', () => {
   it('meters two reports, then the final result, to the micro (docs/economics.md, Metered jobs)', async () => {
     const { id, client, prover } = await meteredJob();
     expect((await ctx.job(id).expect(200)).body.held_micros).toBe('9999990');
-    const platformBefore = await posted('platform', 'main');
+    const platformBefore = await ctx.postedMicros('platform', 'main');
 
     // 10.5 units cost ⌈3 499 996.5⌉ = 3 499 997; the pool ⌊3 499 997 × 0.975⌋ = 3 412 497; the platform 87 500.
     const first = await usage(id, prover.key, { units: '10.5', cumulative: true }).expect(200);
@@ -85,9 +84,9 @@ describe('metered usage: a debit note that settles as it goes', () => {
       reward_micros: '3412497',
       held_micros: '6499993',
     });
-    expect(await posted('provider', prover.name)).toBe(3_412_497n);
-    expect((await posted('platform', 'main')) - platformBefore).toBe(87_500n);
-    expect(await posted('user', client.name)).toBe(20_000_000n - 3_499_997n);
+    expect(await ctx.postedMicros('provider', prover.name)).toBe(3_412_497n);
+    expect((await ctx.postedMicros('platform', 'main')) - platformBefore).toBe(87_500n);
+    expect(await ctx.postedMicros('user', client.name)).toBe(20_000_000n - 3_499_997n);
     expect(await pending('user', client.name)).toBe(6_499_993n);
 
     // 24 units cost 7 999 992 in all: the new 4 499 995, of which the prover gets ⌊4 387 495.125⌋ = 4 387 495.
@@ -99,8 +98,8 @@ describe('metered usage: a debit note that settles as it goes', () => {
       reward_micros: '7799992',
       held_micros: '1999998',
     });
-    expect(await posted('provider', prover.name)).toBe(7_799_992n);
-    expect((await posted('platform', 'main')) - platformBefore).toBe(200_000n);
+    expect(await ctx.postedMicros('provider', prover.name)).toBe(7_799_992n);
+    expect((await ctx.postedMicros('platform', 'main')) - platformBefore).toBe(200_000n);
 
     // The final cost is the total, 9 000 000: the settlement captures the remaining 1 000 008
     // (the prover ⌊975 007.8⌋ = 975 007, the platform 25 001) and releases 999 990.
@@ -112,9 +111,9 @@ describe('metered usage: a debit note that settles as it goes', () => {
       reward_micros: '8774999',
       refunded_micros: '999990',
     });
-    expect(await posted('provider', prover.name)).toBe(8_774_999n);
-    expect((await posted('platform', 'main')) - platformBefore).toBe(225_001n);
-    expect(await posted('user', client.name)).toBe(20_000_000n - 9_000_000n);
+    expect(await ctx.postedMicros('provider', prover.name)).toBe(8_774_999n);
+    expect((await ctx.postedMicros('platform', 'main')) - platformBefore).toBe(225_001n);
+    expect(await ctx.postedMicros('user', client.name)).toBe(20_000_000n - 9_000_000n);
     expect(await pending('user', client.name)).toBe(0n);
     const job = (await ctx.job(id).expect(200)).body;
     expect(job).toMatchObject({
@@ -220,9 +219,9 @@ describe('metered usage: a debit note that settles as it goes', () => {
       refunded_micros: '6499993',
       rewards: [{ prover_id: prover.name, amount_micros: '3412497' }],
     });
-    expect(await posted('user', client.name)).toBe(20_000_000n - 3_499_997n);
+    expect(await ctx.postedMicros('user', client.name)).toBe(20_000_000n - 3_499_997n);
     expect(await pending('user', client.name)).toBe(0n);
-    expect(await posted('provider', prover.name)).toBe(3_412_497n);
+    expect(await ctx.postedMicros('provider', prover.name)).toBe(3_412_497n);
     const late = await usage(id, prover.key, { units: '11', cumulative: true }).expect(409);
     expect(late.body.code).toBe('DSE-010');
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
@@ -272,13 +271,13 @@ describe('metered usage: a debit note that settles as it goes', () => {
 
   it('metered_refund all: shares are held until the end; a cancel gives the client everything back', async () => {
     const { id, client, prover } = await meteredJob('all');
-    const platformBefore = await posted('platform', 'main');
+    const platformBefore = await ctx.postedMicros('platform', 'main');
     await usage(id, prover.key, { units: '10.5', cumulative: true }).expect(200);
     const second = await usage(id, prover.key, { units: '24', cumulative: true }).expect(200);
     expect(second.body).toMatchObject({ metered_micros: '7999992', reward_micros: '7799992', held_micros: '1999998' });
     // Captured from the client, but the prover's 7 799 992 is held for it, not paid.
-    expect(await posted('user', client.name)).toBe(20_000_000n - 7_999_992n);
-    expect(await posted('provider', prover.name)).toBe(0n);
+    expect(await ctx.postedMicros('user', client.name)).toBe(20_000_000n - 7_999_992n);
+    expect(await ctx.postedMicros('provider', prover.name)).toBe(0n);
     expect(await incoming('provider', prover.name)).toBe(7_799_992n);
     const cancelled = await t.http().post(`/v1/jobs/${id}/cancel`).set(client.key).send({}).expect(200);
     expect(cancelled.body).toMatchObject({ status: 'CANCELLED', refunded_micros: '9999990', platform_fee_micros: '0' });
@@ -290,26 +289,26 @@ describe('metered usage: a debit note that settles as it goes', () => {
       refunded_micros: '9999990',
       rewards: [],
     });
-    expect(await posted('user', client.name)).toBe(20_000_000n);
+    expect(await ctx.postedMicros('user', client.name)).toBe(20_000_000n);
     expect(await pending('user', client.name)).toBe(0n);
-    expect(await posted('provider', prover.name)).toBe(0n);
+    expect(await ctx.postedMicros('provider', prover.name)).toBe(0n);
     expect(await incoming('provider', prover.name)).toBe(0n);
-    expect(await posted('platform', 'main')).toBe(platformBefore);
+    expect(await ctx.postedMicros('platform', 'main')).toBe(platformBefore);
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
     await verified();
   });
 
   it('metered_refund all: the result releases the held shares, to the same micros as earned', async () => {
     const { id, client, prover } = await meteredJob('all');
-    const platformBefore = await posted('platform', 'main');
+    const platformBefore = await ctx.postedMicros('platform', 'main');
     await usage(id, prover.key, { units: '10.5', cumulative: true }).expect(200);
     await usage(id, prover.key, { units: '24', cumulative: true }).expect(200);
     const result = await ctx.report(id, prover.key, { success: true, final_cost_micros: 9_000_000 }).expect(201);
     expect(result.body).toMatchObject({ reward_micros: '8774999', refunded_micros: '999990' });
-    expect(await posted('provider', prover.name)).toBe(8_774_999n);
+    expect(await ctx.postedMicros('provider', prover.name)).toBe(8_774_999n);
     expect(await incoming('provider', prover.name)).toBe(0n);
-    expect((await posted('platform', 'main')) - platformBefore).toBe(225_001n);
-    expect(await posted('user', client.name)).toBe(20_000_000n - 9_000_000n);
+    expect((await ctx.postedMicros('platform', 'main')) - platformBefore).toBe(225_001n);
+    expect(await ctx.postedMicros('user', client.name)).toBe(20_000_000n - 9_000_000n);
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
     await verified();
   });
@@ -332,12 +331,12 @@ describe('metered usage: a debit note that settles as it goes', () => {
         const earned = rule === 'all' ? 0n : reported.status === 200 ? 2_924_997n : 974_999n;
         expect(cancelled.body.refunded_micros).toBe((9_999_990n - metered).toString());
         expect(await incoming('provider', prover.name)).toBe(0n);
-        expect(await posted('user', client.name)).toBe(20_000_000n - metered);
+        expect(await ctx.postedMicros('user', client.name)).toBe(20_000_000n - metered);
         expect(await pending('user', client.name)).toBe(0n);
-        expect(await posted('provider', prover.name)).toBe(earned);
+        expect(await ctx.postedMicros('provider', prover.name)).toBe(earned);
         // A usage report retried after the cancel moves nothing.
         await usage(id, prover.key, { units: '9', cumulative: true }).expect(reported.status);
-        expect(await posted('provider', prover.name)).toBe(earned);
+        expect(await ctx.postedMicros('provider', prover.name)).toBe(earned);
       }
       expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
       await verified();
@@ -390,7 +389,7 @@ describe('metered usage: a debit note that settles as it goes', () => {
         client.key,
       );
       expect(byClient.dseCode).toBe('DSE-002');
-      expect(await posted('provider', prover.name)).toBe(3_412_497n);
+      expect(await ctx.postedMicros('provider', prover.name)).toBe(3_412_497n);
     } finally {
       grpc.close();
     }

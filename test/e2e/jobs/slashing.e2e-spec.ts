@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { JOB_COMPLETED, JOB_FAILED } from '@tally/jobs';
 import { LedgerVerifier } from '@tally/ledger';
+import { oneCreditSchedule } from '../../support/jobs-ctx';
 import { microsOf } from '../../support/ledger-ctx';
 import { SchedulerCtx, TestProver } from '../../support/scheduler-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
@@ -27,24 +28,7 @@ describe('slashing', () => {
     mine = [];
   });
 
-  /** One credit per unit. */
-  const schedule = (over: Record<string, unknown> = {}) => ({
-    price_per_unit: '1',
-    unit: 'gpu_second',
-    size_factor: '1',
-    minimum_charge: '0',
-    hardware_requirements: {},
-    ...over,
-  });
   const sid = () => `slash-${randomUUID().slice(0, 8)}`;
-  const put = (id: string, body: unknown) =>
-    t
-      .http()
-      .put(`/v1/registry/services/${id}`)
-      .set(ctx.admin())
-      .send(body as object);
-  const get = (id: string) => t.http().get(`/v1/registry/services/${id}`).set(ctx.admin());
-  const posted = async (type: string, id: string) => microsOf((await ctx.balance(type, id)).posted);
   const move = (p: { name: string; key: Headers }, what: 'stake' | 'unstake', amount: string) =>
     t.http().post(`/v1/provers/${p.name}/${what}`).set(p.key).set('Idempotency-Key', randomUUID()).send({ amount });
   /** A working prover (admins assign to it, ticks do not once drained) with `bonded` credits staked (none: no stake at all). */
@@ -94,23 +78,23 @@ describe('slashing', () => {
   // docs/economics.md, "Slashing": this test is its worked example, number for number.
   it('slashes a dissenter exactly as the worked example of docs/economics.md', async () => {
     const service = sid();
-    await put(service, schedule({ fee_bps: 500, slash_dissent_bps: 1000 })).expect(201);
+    await ctx.putService(service, oneCreditSchedule({ fee_bps: 500, slash_dissent_bps: 1000 })).expect(201);
     const client = await ctx.fundedClient('10');
     const [a, b, c] = [await staked('40'), await staked(), await staked('30')];
-    const platformBefore = await posted('platform', 'main');
+    const platformBefore = await ctx.postedMicros('platform', 'main');
 
     const id = await dissented(service, [a, b, c], client.key);
     // cost 2 000 000; pool 2 000 000 × 9 500 / 10 000 = 1 900 000: a, b 950 000 each, fee 100 000.
     // c: 30 000 000 bonded × 1 000 / 10 000 = 3 000 000 slashed: 2 000 000 (the cost) to the
     // client, 1 000 000 to the platform. a has a stake too, but agreed: it keeps it whole.
     expect(await slashTransfers(id)).toEqual([{ prover_id: c.name, amount: '3000000' }]);
-    expect(await posted('provider', a.name)).toBe(950_000n);
-    expect(await posted('provider', b.name)).toBe(950_000n);
-    expect(await posted('provider', c.name)).toBe(0n);
-    expect(await posted('stake', c.name)).toBe(27_000_000n);
-    expect(await posted('stake', a.name)).toBe(40_000_000n);
-    expect(await posted('user', client.name)).toBe(10_000_000n);
-    expect((await posted('platform', 'main')) - platformBefore).toBe(1_100_000n);
+    expect(await ctx.postedMicros('provider', a.name)).toBe(950_000n);
+    expect(await ctx.postedMicros('provider', b.name)).toBe(950_000n);
+    expect(await ctx.postedMicros('provider', c.name)).toBe(0n);
+    expect(await ctx.postedMicros('stake', c.name)).toBe(27_000_000n);
+    expect(await ctx.postedMicros('stake', a.name)).toBe(40_000_000n);
+    expect(await ctx.postedMicros('user', client.name)).toBe(10_000_000n);
+    expect((await ctx.postedMicros('platform', 'main')) - platformBefore).toBe(1_100_000n);
     expect(await stakeOf(c.name)).toMatchObject({ bonded_micros: '27000000', slashed_micros: '3000000' });
     expect(await stakeOf(a.name)).toMatchObject({ bonded_micros: '40000000', slashed_micros: '0' });
     expect((await ctx.job(id).expect(200)).body).toMatchObject({ platform_fee_micros: '100000' });
@@ -132,7 +116,9 @@ describe('slashing', () => {
 
   it('caps a slash at slash_cap_micros, and slashes no one with nothing bonded', async () => {
     const service = sid();
-    await put(service, schedule({ slash_dissent_bps: 10_000, slash_cap_micros: '2500000' })).expect(201);
+    await ctx
+      .putService(service, oneCreditSchedule({ slash_dissent_bps: 10_000, slash_cap_micros: '2500000' }))
+      .expect(201);
     const client = await ctx.fundedClient('10');
     const [a, b, c] = [await staked(), await staked(), await staked('10')];
     const capped = await dissented(service, [a, b, c], client.key);
@@ -153,7 +139,7 @@ describe('slashing', () => {
 
   it('pays the compensation from several slashed dissenters in replica order until the cost is reached', async () => {
     const service = sid();
-    await put(service, schedule({ fee_bps: 0, slash_dissent_bps: 1000 })).expect(201);
+    await ctx.putService(service, oneCreditSchedule({ fee_bps: 0, slash_dissent_bps: 1000 })).expect(201);
     const client = await ctx.fundedClient('10');
     const [a, b, c, d, e] = [await staked(), await staked(), await staked(), await staked('15'), await staked('8')];
     const id = await ctx.running(client.key, [a, b, c, d, e], {
@@ -173,13 +159,13 @@ describe('slashing', () => {
       { prover_id: d.name, slashed_micros: '1500000', to_client_micros: '1500000', to_platform_micros: '0' },
       { prover_id: e.name, slashed_micros: '800000', to_client_micros: '500000', to_platform_micros: '300000' },
     ]);
-    expect(await posted('user', client.name)).toBe(10_000_000n);
+    expect(await ctx.postedMicros('user', client.name)).toBe(10_000_000n);
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
   });
 
   it('does not slash a replica that reported a failure: it is not a dissenter for slashing', async () => {
     const service = sid();
-    await put(service, schedule({ slash_dissent_bps: 5000 })).expect(201);
+    await ctx.putService(service, oneCreditSchedule({ slash_dissent_bps: 5000 })).expect(201);
     const client = await ctx.fundedClient('10');
     const [a, b, c] = [await staked(), await staked(), await staked('10')];
     const id = await ctx.running(client.key, [a, b, c], {
@@ -197,7 +183,9 @@ describe('slashing', () => {
 
   it('slashes a prover that went silent holding a job, and stops giving it the service once under its minimum', async () => {
     const service = sid();
-    await put(service, schedule({ slash_timeout_bps: 2000, min_stake_micros: '9000000' })).expect(201);
+    await ctx
+      .putService(service, oneCreditSchedule({ slash_timeout_bps: 2000, min_stake_micros: '9000000' }))
+      .expect(201);
     const client = await ctx.fundedClient('10');
     const p = await ctx.liveProver();
     mine.push(p);
@@ -215,7 +203,7 @@ describe('slashing', () => {
     expect((await event(JOB_FAILED, id)).slashes).toEqual([
       { prover_id: p.name, slashed_micros: '2000000', to_client_micros: '1000000', to_platform_micros: '1000000' },
     ]);
-    expect(await posted('user', client.name)).toBe(11_000_000n);
+    expect(await ctx.postedMicros('user', client.name)).toBe(11_000_000n);
     expect(await stakeOf(p.name)).toMatchObject({ bonded_micros: '8000000', slashed_micros: '2000000' });
     expect(await receiptSlashes(id)).toMatchObject([{ prover_id: p.name, reason: 'timeout' }]);
 
@@ -233,7 +221,7 @@ describe('slashing', () => {
 
   it('never slashes more than is bonded at its moment when an unstake races it', async () => {
     const service = sid();
-    await put(service, schedule({ slash_dissent_bps: 5000 })).expect(201);
+    await ctx.putService(service, oneCreditSchedule({ slash_dissent_bps: 5000 })).expect(201);
     const client = await ctx.fundedClient('100');
     const [a, b] = [await staked(), await staked()];
     const outcomes = new Set<string>();
@@ -284,13 +272,15 @@ describe('slashing', () => {
 
   it('keeps the slashing terms per version and shows them on GET', async () => {
     const service = sid();
-    expect((await put(service, schedule()).expect(201)).body).toMatchObject({
+    expect((await ctx.putService(service, oneCreditSchedule()).expect(201)).body).toMatchObject({
       slash_dissent_bps: 0,
       slash_timeout_bps: 0,
       slash_cap_micros: null,
     });
-    await put(service, schedule({ slash_dissent_bps: 100, slash_timeout_bps: 200, slash_cap_micros: '5' })).expect(200);
-    expect((await get(service).expect(200)).body).toMatchObject({
+    await ctx
+      .putService(service, oneCreditSchedule({ slash_dissent_bps: 100, slash_timeout_bps: 200, slash_cap_micros: '5' }))
+      .expect(200);
+    expect((await ctx.getService(service).expect(200)).body).toMatchObject({
       version: '2',
       slash_dissent_bps: 100,
       slash_timeout_bps: 200,
@@ -315,15 +305,17 @@ describe('slashing', () => {
     ['slash_cap_micros', '9223372036854775808'],
   ])('refuses %s = %p with 400 DSE-001 naming the field, and changes nothing', async (field, value) => {
     const service = sid();
-    await put(service, schedule({ slash_dissent_bps: 10, slash_timeout_bps: 20, slash_cap_micros: '30' })).expect(201);
-    const before = (await get(service).expect(200)).body;
-    const res = await put(service, schedule({ [field]: value })).expect(400);
+    await ctx
+      .putService(service, oneCreditSchedule({ slash_dissent_bps: 10, slash_timeout_bps: 20, slash_cap_micros: '30' }))
+      .expect(201);
+    const before = (await ctx.getService(service).expect(200)).body;
+    const res = await ctx.putService(service, oneCreditSchedule({ [field]: value })).expect(400);
     expect(res.body.code).toBe('DSE-001');
     const fields = [res.body.field, ...(res.body.errors ?? []).map((e: { field: string }) => e.field)];
     expect(fields).toContain(field);
-    expect((await get(service).expect(200)).body).toEqual(before);
+    expect((await ctx.getService(service).expect(200)).body).toEqual(before);
     const fresh = sid();
-    await put(fresh, schedule({ [field]: value })).expect(400);
-    await get(fresh).expect(404);
+    await ctx.putService(fresh, oneCreditSchedule({ [field]: value })).expect(400);
+    await ctx.getService(fresh).expect(404);
   });
 });

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILD_ENV } from '../../support/global-setup';
 import { JobsCtx } from '../../support/jobs-ctx';
-import { microsOf } from '../../support/ledger-ctx';
 import { listening } from '../../support/sse-client';
 import { startTestApp, TestApp } from '../../support/test-app';
 
@@ -107,7 +106,6 @@ describe('tally-prover: two agents run real commands against the real server', (
   }
 
   const job = async (id: string) => (await ctx.job(id).expect(200)).body;
-  const posted = async (type: string, id: string) => microsOf((await ctx.balance(type, id)).posted);
 
   beforeAll(async () => {
     // A restarted agent's unacknowledged start comes back after a second, not the liveness TTL.
@@ -182,9 +180,9 @@ describe('tally-prover: two agents run real commands against the real server', (
     });
     // Each runs one job at a time: six jobs of 1.5 s went to both.
     expect([...earned.keys()].sort()).toEqual([a.name, b.name].sort());
-    expect(await posted('provider', a.name)).toBe(earned.get(a.name));
-    expect(await posted('provider', b.name)).toBe(earned.get(b.name));
-    expect(await posted('user', client.name)).toBe(10_000_000n - 6n * 300_000n);
+    expect(await ctx.postedMicros('provider', a.name)).toBe(earned.get(a.name));
+    expect(await ctx.postedMicros('provider', b.name)).toBe(earned.get(b.name));
+    expect(await ctx.postedMicros('user', client.name)).toBe(10_000_000n - 6n * 300_000n);
   }, 60_000);
 
   it('a service priced by time is charged for the time the command ran', async () => {
@@ -203,8 +201,8 @@ describe('tally-prover: two agents run real commands against the real server', (
       .expect(201);
     const client = await ctx.fundedClient('10');
     const before = new Map([
-      [a.name, await posted('provider', a.name)],
-      [b.name, await posted('provider', b.name)],
+      [a.name, await ctx.postedMicros('provider', a.name)],
+      [b.name, await ctx.postedMicros('provider', b.name)],
     ]);
     const submitted = await ctx.submit(client.key, {
       payload: { timed: 1 },
@@ -226,8 +224,8 @@ describe('tally-prover: two agents run real commands against the real server', (
     expect(cost).toBeLessThan(500_000n);
     const prover = settled.assignments[0].prover_id as string;
     expect(settled.assignments[0].reward_micros).toBe(rewardOf(cost).toString());
-    expect((await posted('provider', prover)) - before.get(prover)!).toBe(rewardOf(cost));
-    expect(await posted('user', client.name)).toBe(10_000_000n - cost);
+    expect((await ctx.postedMicros('provider', prover)) - before.get(prover)!).toBe(rewardOf(cost));
+    expect(await ctx.postedMicros('user', client.name)).toBe(10_000_000n - cost);
   });
 
   it("a cancel kills the job's process group and the agent reports nothing; it runs the next job", async () => {
@@ -260,7 +258,7 @@ describe('tally-prover: two agents run real commands against the real server', (
       (o) => o.includes(`job ${id}: cancelled, killed; nothing reported`),
     );
     expect(holder.output()).not.toContain(`job ${id}: COMPLETED`);
-    expect(await posted('user', client.name)).toBe(10_000_000n); // a full refund
+    expect(await ctx.postedMicros('user', client.name)).toBe(10_000_000n); // a full refund
 
     const next = (await ctx.submit(client.key, { payload: { echo: 1 }, max_cost_micros: 1_000_000 }).expect(201)).body
       .network_job_id;
