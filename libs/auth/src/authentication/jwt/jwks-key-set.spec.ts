@@ -87,13 +87,14 @@ describe('createJwksKeySet (a JWKS URL)', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const keySet = (path: string) =>
-      createJwksKeySet({ source: { url: `${base}${path}` }, cacheTtlMs: 1000, cooldownMs: 0, timeoutMs: 200 });
+    // A short timeout for the URL that never answers; a long one for the 404, which must not time out on a busy machine.
+    const keySet = (path: string, timeoutMs: number) =>
+      createJwksKeySet({ source: { url: `${base}${path}` }, cacheTtlMs: 1000, cooldownMs: 0, timeoutMs });
     const header = { alg: 'ES256', kid: 'a' };
     const token = { payload: '', signature: '', protected: '' };
     try {
-      await expect(keySet('/slow')(header, token)).rejects.toThrow(/could not be read: timed out/);
-      await expect(keySet('/missing')(header, token)).rejects.toThrow(/could not be read: HTTP 404/);
+      await expect(keySet('/slow', 200)(header, token)).rejects.toThrow(/could not be read: timed out/);
+      await expect(keySet('/missing', 10_000)(header, token)).rejects.toThrow(/could not be read: HTTP 404/);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
