@@ -1,6 +1,7 @@
-import { PAYOUT, providerAccount, refKey } from './account';
+import { PAYOUT, providerAccount } from './account';
 import { decidePayoutMove, type Payout, payoutHold, payoutResolution } from './payout';
-import { decidePosting, type LedgerAccount, type LedgerState } from './posting-rules';
+import { decidePosting, type LedgerState } from './posting-rules';
+import { fixtureAccount, fixtureState } from './ledger-state.fixture';
 import type { PostingRequest } from './transfer';
 
 const payout = (status: Payout['status'], note: string | null = null): Payout => ({
@@ -15,17 +16,7 @@ const payout = (status: Payout['status'], note: string | null = null): Payout =>
   resolvedAt: status === 'pending' ? null : '2026-01-01T00:01:00.000Z',
 });
 
-const account = (id: string, kind: LedgerAccount['kind'], owner: string, credits = 0n): LedgerAccount => ({
-  id,
-  kind,
-  owner,
-  currency: 'CREDIT',
-  allowNegative: false,
-  postedDebits: 0n,
-  postedCredits: credits,
-  pendingDebits: 0n,
-  pendingCredits: 0n,
-});
+const account = fixtureAccount;
 
 function ledger(): LedgerState {
   const accounts = [
@@ -33,12 +24,7 @@ function ledger(): LedgerState {
     account('2', 'payout', 'main'),
     account('3', 'platform', 'main'),
   ];
-  return {
-    accounts: new Map(accounts.map((a) => [a.id, a])),
-    byRef: new Map(accounts.map((a) => [refKey(a.kind, a.owner), a.id])),
-    holds: new Map(),
-    now: new Date('2026-01-01T00:00:00Z'),
-  };
+  return fixtureState(accounts);
 }
 
 const reasonOf = (d: ReturnType<typeof decidePosting>) => ('rejected' in d ? d.rejected.reason : 'accepted');

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { balanceOf, ESCROW, ISSUANCE, PLATFORM, refKey, userAccount } from './account';
+import { balanceOf, ESCROW, ISSUANCE, PLATFORM, userAccount } from './account';
 import {
   decidePosting,
   decidePostings,
@@ -8,32 +8,14 @@ import {
   type LedgerState,
   withinHold,
 } from './posting-rules';
+import { fixtureAccount, fixtureState } from './ledger-state.fixture';
 import type { Leg, PostingRequest } from './transfer';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 
-function account(id: string, kind: LedgerAccount['kind'], owner: string, credits = 0n): LedgerAccount {
-  return {
-    id,
-    kind,
-    owner,
-    currency: 'CREDIT',
-    allowNegative: kind === 'issuance',
-    postedDebits: 0n,
-    postedCredits: credits,
-    pendingDebits: 0n,
-    pendingCredits: 0n,
-  };
-}
+const account = fixtureAccount;
 
-function stateOf(accounts: LedgerAccount[]): LedgerState {
-  return {
-    accounts: new Map(accounts.map((a) => [a.id, a])),
-    byRef: new Map(accounts.map((a) => [refKey(a.kind, a.owner), a.id])),
-    holds: new Map(),
-    now: NOW,
-  };
-}
+const stateOf = (accounts: LedgerAccount[]) => fixtureState(accounts, NOW);
 
 const ledger = (aliceCredits = 100n) =>
   stateOf([

@@ -1,24 +1,13 @@
-import { balanceOf, PLATFORM, providerAccount, refKey, stakeAccount, userAccount } from './account';
-import { decidePosting, type LedgerAccount, type LedgerState, type PostingDecision } from './posting-rules';
+import { balanceOf, PLATFORM, providerAccount, stakeAccount, userAccount } from './account';
+import { decidePosting, type LedgerState, type PostingDecision } from './posting-rules';
 import { bondRequest, planSlashes, releaseRequest, slashAmount, slashRequest, unbondRequest } from './stake-rules';
+import { fixtureAccount, fixtureState } from './ledger-state.fixture';
 import { simpleLegs, type PostingRequest } from './transfer';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const LATER = new Date('2026-01-08T00:00:00Z');
 
-function account(id: string, kind: LedgerAccount['kind'], owner: string, credits = 0n): LedgerAccount {
-  return {
-    id,
-    kind,
-    owner,
-    currency: 'CREDIT',
-    allowNegative: false,
-    postedDebits: 0n,
-    postedCredits: credits,
-    pendingDebits: 0n,
-    pendingCredits: 0n,
-  };
-}
+const account = fixtureAccount;
 
 /** Prover p (1000 in its provider account, an empty stake account), prover q, and user alice. */
 function ledger(): LedgerState {
@@ -30,12 +19,7 @@ function ledger(): LedgerState {
     account('5', 'user', 'alice', 1000n),
     account('6', 'platform', PLATFORM.owner),
   ];
-  return {
-    accounts: new Map(accounts.map((a) => [a.id, a])),
-    byRef: new Map(accounts.map((a) => [refKey(a.kind, a.owner), a.id])),
-    holds: new Map(),
-    now: NOW,
-  };
+  return fixtureState(accounts, NOW);
 }
 
 const reasonOf = (d: PostingDecision) => ('rejected' in d ? d.rejected.reason : 'accepted');
