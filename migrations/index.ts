@@ -40,6 +40,7 @@ import { ServiceMinStake1763792240000 } from './1763792240000-ServiceMinStake';
 import { Payouts1763792250000 } from './1763792250000-Payouts';
 import { ServiceSlashing1763792260000 } from './1763792260000-ServiceSlashing';
 import { MeteredUsage1763792270000 } from './1763792270000-MeteredUsage';
+import { DisputeWindow1763792280000 } from './1763792280000-DisputeWindow';
 
 /** Every migration, in order. A new migration file must be added here (`npm run schema:check` checks it). */
 export const ALL_MIGRATIONS = [
@@ -85,4 +86,5 @@ export const ALL_MIGRATIONS = [
   Payouts1763792250000,
   ServiceSlashing1763792260000,
   MeteredUsage1763792270000,
+  DisputeWindow1763792280000,
 ];

@@ -25,3 +25,5 @@ export * from './http/dto/jobs.request.dto';
 export * from './payments/job-receipts.port';
 export { JobsController } from './http/jobs.controller';
 export { JobToRunResponseDto } from './http/dto/jobs.response.dto';
+export * from './commands/close-dispute-windows/close-dispute-windows.command';
+export { DisputeWindowSweep } from './commands/close-dispute-windows/dispute-window.sweep';

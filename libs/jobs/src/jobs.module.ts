@@ -3,6 +3,10 @@ import { LedgerModule, LedgerQueriesModule } from '@tally/ledger';
 import { ServicesModule } from '@tally/services';
 import { AssignJobCommandHandler, AssignJobsCommandHandler } from './commands/assign-job/assign-job.command-handler';
 import { CancelJobCommandHandler } from './commands/cancel-job/cancel-job.command-handler';
+import { CloseDisputeWindowsCommandHandler } from './commands/close-dispute-windows/close-dispute-windows.command-handler';
+import { DisputeWindowSweep } from './commands/close-dispute-windows/dispute-window.sweep';
+import { DisputeJobCommandHandler } from './commands/dispute-job/dispute-job.command-handler';
+import { ResolveDisputeCommandHandler } from './commands/resolve-dispute/resolve-dispute.command-handler';
 import { FailJobCommandHandler } from './commands/fail-job/fail-job.command-handler';
 import { ReleaseStartCommandHandler } from './commands/release-start/release-start.command-handler';
 import { RequeueJobCommandHandler } from './commands/requeue-job/requeue-job.command-handler';
@@ -26,6 +30,7 @@ import { OverdueJobsQuery } from './queries/overdue-jobs/overdue-jobs.query';
 import { PendingJobsQuery } from './queries/pending-jobs/pending-jobs.query';
 import { ProverReplicasQuery } from './queries/prover-replicas/prover-replicas.query';
 import { JobPayments } from './payments/job-payments';
+import { DisputePayments } from './payments/dispute-payments';
 
 @Module({
   imports: [LedgerModule, LedgerQueriesModule, ServicesModule],
@@ -40,6 +45,11 @@ import { JobPayments } from './payments/job-payments';
     JobAudienceQuery,
     JobResultQuery,
     JobPayments,
+    DisputePayments,
+    DisputeJobCommandHandler,
+    ResolveDisputeCommandHandler,
+    CloseDisputeWindowsCommandHandler,
+    DisputeWindowSweep,
     SubmitJobCommandHandler,
     AssignJobCommandHandler,
     AssignJobsCommandHandler,

@@ -18,6 +18,14 @@ export function jobMessage(job: JobView) {
     assigned_prover: toValue(job.assigned_prover),
     assignments: job.assignments.map((a) => withoutUnset(a)),
     timestamps: Object.fromEntries(Object.entries(job.timestamps).map(([k, at]) => [k, toTimestamp(at)])),
+    dispute:
+      job.dispute &&
+      withoutUnset({
+        ...job.dispute,
+        closes_at: toTimestamp(job.dispute.closes_at),
+        disputed_at: toTimestamp(job.dispute.disputed_at),
+        resolved_at: toTimestamp(job.dispute.resolved_at),
+      }),
   });
 }
 

@@ -1,6 +1,15 @@
 import { DomainError, ErrorCode } from '@tally/shared';
 
-export const JOB_STATUSES = ['PENDING', 'ASSIGNED', 'RUNNING', 'COMPLETED', 'AUDITED', 'FAILED', 'CANCELLED'] as const;
+export const JOB_STATUSES = [
+  'PENDING',
+  'ASSIGNED',
+  'RUNNING',
+  'COMPLETED',
+  'DISPUTED',
+  'AUDITED',
+  'FAILED',
+  'CANCELLED',
+] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export const PRIORITIES = ['LOW', 'NORMAL', 'HIGH'] as const;
@@ -21,7 +30,9 @@ export type JobMove = Move<JobStatus>;
  * it. A new job is PENDING. Back to PENDING: a requeue (a prover holding the job went
  * away; every replica starts again). RUNNING → ASSIGNED: a start given back to its
  * prover's next poll (the poll could not deliver it, or the prover's heartbeat says it is
- * not running it).
+ * not running it). COMPLETED ↔ DISPUTED: within its dispute window a client disputes a job,
+ * and an admin's resolution (uphold or refund) makes it COMPLETED again, its rewards no longer
+ * pending; AUDITED comes once nothing is pending (docs/economics.md, Disputes).
  */
 export const MOVES = {
   assign: { from: ['PENDING'], to: 'ASSIGNED' },
@@ -33,10 +44,15 @@ export const MOVES = {
   fail: { from: ['PENDING', 'ASSIGNED', 'RUNNING'], to: 'FAILED' },
   cancel: { from: ['PENDING', 'ASSIGNED', 'RUNNING'], to: 'CANCELLED' },
   audit: { from: ['COMPLETED'], to: 'AUDITED' },
+  dispute: { from: ['COMPLETED'], to: 'DISPUTED' },
+  resolve: { from: ['DISPUTED'], to: 'COMPLETED' },
 } as const satisfies Record<string, JobMove>;
 
 /** A job whose prover may report usage (metered payments): one that could still complete. */
 export const METERING: readonly JobStatus[] = MOVES.complete.from;
+
+/** A job decided as a success: its result stands (or is being disputed), whatever its rewards' state. */
+export const DECIDED: readonly JobStatus[] = [MOVES.complete.to, MOVES.dispute.to, MOVES.audit.to];
 
 /** What a new job is. */
 export const INITIAL_JOB_STATUS: JobStatus = 'PENDING';

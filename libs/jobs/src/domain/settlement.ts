@@ -26,6 +26,11 @@ export interface RewardTerms {
   baseShareBps: bigint;
 }
 
+/** What a job settles by: its reward terms, and how long its rewards stay pending (0: paid at settlement). */
+export interface SettlementTerms extends RewardTerms {
+  disputeWindowSeconds: number;
+}
+
 export interface ReplicaRewards {
   /** The provers' pool: cost × (1 − fee), rounded down to the micro. */
   pool: bigint;

@@ -93,6 +93,43 @@ export interface JobUsageReportedPayload {
   metered_micros: string;
 }
 
+/** A client disputed a COMPLETED job within its window (DISPUTED): its rewards stay pending until an admin resolves it. */
+export const JOB_DISPUTED = 'JobDisputed';
+export interface JobDisputedPayload {
+  network_job_id: string;
+  status: 'DISPUTED';
+  client_id: string;
+  reason: string;
+}
+
+/** A reward held through a dispute window, as an event tells it. */
+export interface PendingRewardPayload {
+  prover_id: string;
+  reward_micros: string;
+}
+
+/** A dispute window closed undisputed: the pending rewards were paid to their provers. */
+export const JOB_REWARDS_RELEASED = 'JobRewardsReleased';
+export interface JobRewardsReleasedPayload {
+  network_job_id: string;
+  rewards: PendingRewardPayload[];
+}
+
+/**
+ * An admin resolved a dispute (the job COMPLETED again): `uphold` paid the pending rewards;
+ * `refund` voided them, refunded the client `refund_micros` and slashed the rewarded provers.
+ */
+export const JOB_DISPUTE_RESOLVED = 'JobDisputeResolved';
+export interface JobDisputeResolvedPayload {
+  network_job_id: string;
+  status: 'COMPLETED';
+  outcome: 'uphold' | 'refund';
+  /** What was paid (uphold) or voided (refund). */
+  rewards: PendingRewardPayload[];
+  refund_micros: string;
+  slashes?: { prover_id: string; slashed_micros: string; to_client_micros: string; to_platform_micros: string }[];
+}
+
 /** A job failed (reported, no majority, timeout) or was cancelled: a full refund. */
 export interface JobRefundedPayload<S extends 'FAILED' | 'CANCELLED'> {
   network_job_id: string;
@@ -133,7 +170,15 @@ export const JOB_SETTLED_EVENTS = [JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED] as 
  * to AUDITED): kept in the outbox for external transports, written published (see
  * registerExternalOutboxEvent).
  */
-for (const type of [JOB_STARTED, JOB_START_RELEASED, JOB_USAGE_REPORTED, JOB_AUDITED])
+for (const type of [
+  JOB_STARTED,
+  JOB_START_RELEASED,
+  JOB_USAGE_REPORTED,
+  JOB_AUDITED,
+  JOB_DISPUTED,
+  JOB_REWARDS_RELEASED,
+  JOB_DISPUTE_RESOLVED,
+])
   registerExternalOutboxEvent(type);
 
 /** A job's events keep their commit order across its subjects (submitted before assigned before ...). */
@@ -152,6 +197,9 @@ for (const type of [
   JOB_COMPLETED,
   JOB_FAILED,
   JOB_CANCELLED,
+  JOB_DISPUTED,
+  JOB_REWARDS_RELEASED,
+  JOB_DISPUTE_RESOLVED,
   JOB_AUDITED,
 ]) {
   registerEventSubjects(type, (p) => [['job', String(p.network_job_id), eventToken(type, 'Job')]], jobOrder);

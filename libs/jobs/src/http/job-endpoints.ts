@@ -4,12 +4,20 @@ import { ControlLog, controlActor, type Principal } from '@tally/auth';
 import { hashOf, IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, InvalidRequestError, parseMicros } from '@tally/shared';
 import { checkResultMetadata, JobNotFoundError } from '../domain';
 import { CancelJobCommand } from '../commands/cancel-job/cancel-job.command';
+import { DisputeJobCommand } from '../commands/dispute-job/dispute-job.command';
+import { ResolveDisputeCommand } from '../commands/resolve-dispute/resolve-dispute.command';
 import { ReportResultCommand } from '../commands/report-result/report-result.command';
 import { ReportUsageCommand } from '../commands/report-usage/report-usage.command';
 import { StartJobCommand } from '../commands/start-job/start-job.command';
 import { SubmitJobCommand } from '../commands/submit-job/submit-job.command';
 import { JobRepository } from '../persistence/job.repository';
-import type { ReportResultRequestDto, ReportUsageRequestDto, SubmitJobRequestDto } from './dto/jobs.request.dto';
+import type {
+  DisputeJobRequestDto,
+  ReportResultRequestDto,
+  ReportUsageRequestDto,
+  ResolveDisputeRequestDto,
+  SubmitJobRequestDto,
+} from './dto/jobs.request.dto';
 import { presentJob, presentTimeline, presentUsage } from './job.presenter';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -153,6 +161,17 @@ export class JobEndpoints {
   }
 
   /** A metered job's prover reports its usage so far; the same count again answers the same. */
+  async dispute(id: string, dto: DisputeJobRequestDto, principal: Principal) {
+    const { job, replayed } = await this.commands.execute(new DisputeJobCommand(id, principal, dto.reason));
+    return { body: presentJob(job, await this.jobs.assignments(id)), replayed };
+  }
+
+  async resolve(id: string, dto: ResolveDisputeRequestDto) {
+    const refund = dto.refund_micros === undefined ? null : parseMicros(dto.refund_micros, 'refund_micros');
+    const { job, replayed } = await this.commands.execute(new ResolveDisputeCommand(id, dto.outcome, refund));
+    return { body: presentJob(job, await this.jobs.assignments(id)), replayed };
+  }
+
   async usage(id: string, dto: ReportUsageRequestDto, principal: Principal) {
     const { job, replayed } = await this.commands.execute(new ReportUsageCommand(id, principal.subject, dto.units));
     return { body: presentUsage(job), replayed };

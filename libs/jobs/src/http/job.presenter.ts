@@ -42,6 +42,24 @@ export function presentJob(job: JobRow, assignments: AssignmentRow[]) {
       cancelled_at: nullableTimestampToJson(job.cancelled_at),
       audited_at: nullableTimestampToJson(job.audited_at),
     },
+    dispute: presentDispute(job),
+  };
+}
+
+/** A job's dispute window as the API shows it; null for a job whose rewards were paid at settlement. */
+function presentDispute(job: JobRow) {
+  if (job.dispute_closes_at === null) return null;
+  return {
+    closes_at: timestampToJson(job.dispute_closes_at),
+    pending_rewards: (job.pending_rewards ?? []).map((r) => ({
+      prover_id: r.prover_id,
+      reward_micros: int64ToJson(r.amount_micros),
+    })),
+    disputed_at: nullableTimestampToJson(job.disputed_at),
+    reason: job.dispute_reason,
+    resolved_at: nullableTimestampToJson(job.resolved_at),
+    outcome: job.dispute_outcome,
+    refund_micros: nullableInt64ToJson(job.dispute_refund_micros),
   };
 }
 
@@ -67,6 +85,7 @@ const TRANSITION_TIMES = [
   ['ASSIGNED', 'assigned_at'],
   ['RUNNING', 'started_at'],
   ['COMPLETED', 'completed_at'],
+  ['DISPUTED', 'disputed_at'],
   ['FAILED', 'failed_at'],
   ['CANCELLED', 'cancelled_at'],
   ['AUDITED', 'audited_at'],

@@ -16,8 +16,10 @@ import { JobRepository } from '../persistence/job.repository';
 import { JobResultQuery } from '../queries/job-result/job-result.query';
 import {
   AssignJobRequestDto,
+  DisputeJobRequestDto,
   ReportResultRequestDto,
   ReportUsageRequestDto,
+  ResolveDisputeRequestDto,
   SubmitJobRequestDto,
 } from './dto/jobs.request.dto';
 import {
@@ -192,6 +194,60 @@ export class JobsController {
     const { body, replayed } = await this.endpoints.report(id, dto, principal);
     if (replayed) res.header('Idempotent-Replayed', 'true');
     res.status(201);
+    return body;
+  }
+
+  @Post(':network_job_id/dispute')
+  @ApiJobIdParam()
+  @Roles('client')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'jobs.dispute',
+    summary: "Dispute a COMPLETED job within its dispute window: its rewards stay pending until an admin resolves it",
+    description:
+      'Only the job\'s client, only while its window is open (the service\'s dispute_window_seconds, else ' +
+      'DISPUTE_WINDOW_SECONDS): the job becomes DISPUTED. A job whose window closed, that had none, or that is not ' +
+      'COMPLETED: DSE-010. Disputing a DISPUTED job again answers as the first dispute (Idempotent-Replayed: ' +
+      "true; the first reason stands). A dispute racing the window's close: exactly one wins. Another client's job " +
+      'reads as missing (DSE-003).',
+  })
+  @ApiOkResponse({ type: JobResponseDto, description: 'the job, DISPUTED' })
+  @ApiErrors(ErrorCode.JobNotFound, ErrorCode.IllegalTransition)
+  async dispute(
+    @Param('network_job_id', new ParseJobIdPipe()) id: string,
+    @Body() dto: DisputeJobRequestDto,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ) {
+    const { body, replayed } = await this.endpoints.dispute(id, dto, principal);
+    if (replayed) res.header('Idempotent-Replayed', 'true');
+    return body;
+  }
+
+  @Post(':network_job_id/resolve')
+  @ApiJobIdParam()
+  @Roles('admin')
+  @ControlAction('jobs.resolve')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'jobs.resolve',
+    summary: 'Resolve a DISPUTED job: uphold (rewards paid) or refund (rewards voided, client refunded, provers slashed)',
+    description:
+      'The job becomes COMPLETED again with its outcome recorded, and AUDITED soon after. `refund_micros` (refund ' +
+      "only, 0 to the final cost; left out: the whole final cost) is paid from the platform; the provers of the " +
+      "accepted result are slashed by the service's slash_dispute_bps, the client compensated first up to the " +
+      'final cost. The same resolution again answers as the first (Idempotent-Replayed: true); another one, or a job ' +
+      'not DISPUTED: DSE-010.',
+  })
+  @ApiOkResponse({ type: JobResponseDto, description: 'the job, COMPLETED, with its dispute resolved' })
+  @ApiErrors(ErrorCode.JobNotFound, ErrorCode.IllegalTransition)
+  async resolve(
+    @Param('network_job_id', new ParseJobIdPipe()) id: string,
+    @Body() dto: ResolveDisputeRequestDto,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ) {
+    const { body, replayed } = await this.endpoints.resolve(id, dto);
+    if (replayed) res.header('Idempotent-Replayed', 'true');
     return body;
   }
 

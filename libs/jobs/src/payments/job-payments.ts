@@ -29,7 +29,14 @@ import {
   timestampToJson,
 } from '@tally/shared';
 import { ServiceRegistry } from '@tally/services';
-import { JOB_STATUSES, JobAuditEvent, REPLICA_MOVES, RewardTerms, splitReplicaRewards } from '../domain';
+import {
+  JOB_STATUSES,
+  JobAuditEvent,
+  REPLICA_MOVES,
+  RewardTerms,
+  SettlementTerms,
+  splitReplicaRewards,
+} from '../domain';
 import {
   JOB_AUDIT,
   JOB_CANCELLED,
@@ -41,11 +48,11 @@ import {
   type JobFailedPayload,
   type JobUsageReportedPayload,
 } from '../events/jobs.events';
-import { AssignmentRow, JobRepository, JobRow, SettledJob } from '../persistence/job.repository';
+import { AssignmentRow, JobRepository, JobRow, PendingReward, SettledJob } from '../persistence/job.repository';
 import { JobReceipts, type SettlementSlash } from './job-receipts.port';
 
 /** Settlement keys derive from the job, so a retried or duplicated step never pays twice (invariant 6). */
-const systemKey = (jobId: string, step: string, request: object) => ({
+export const systemKey = (jobId: string, step: string, request: object) => ({
   scope: 'system',
   key: `job:${jobId}:${step}`,
   requestHash: hashOf(request),
@@ -71,8 +78,8 @@ export type SettlementRequest =
       finalCost: bigint;
       /** Every other replica that reported (a failure or another result): each gets the base only. */
       dissenters: string[];
-      /** The fee and base share of the schedule version the job was priced with (see JobPayments.terms). */
-      terms: RewardTerms;
+      /** The fee, base share and dispute window of the schedule version the job was priced with (see JobPayments.terms). */
+      terms: SettlementTerms;
     }
   | {
       kind: 'refund';
@@ -112,6 +119,15 @@ export interface Settlement {
   slashes: (Slash & { transferId: string })[];
 }
 
+/** What a job's slashes are decided from; the slashes' postings and records are added to its lists. */
+export interface SlashPlan {
+  job: JobRow;
+  offenders: { proverId: string; reason: SlashReason }[];
+  compensationCap: bigint;
+  postings: PostingRequest[];
+  slashes: (Slash & { transferId: string })[];
+}
+
 /** The code that makes the unit of work run a transaction again (a slash refused because its stake moved). */
 const SERIALIZATION_FAILURE = '40001';
 
@@ -123,7 +139,10 @@ const SERIALIZATION_FAILURE = '40001';
 @Injectable()
 export class JobPayments {
   /** Each schedule version's fee and base share, by "service@version" (a version never changes). */
-  private readonly economics = new Map<string, { feeBps: number | null; baseShareBps: number; slash: SlashTerms }>();
+  private readonly economics = new Map<
+    string,
+    { feeBps: number | null; baseShareBps: number; disputeWindowSeconds: number | null; slash: SlashTerms }
+  >();
 
   constructor(
     private readonly ledger: LedgerWriter,
@@ -163,19 +182,21 @@ export class JobPayments {
   }
 
   /**
-   * The terms each of these jobs settles by, by job id: the fee and base share of the
-   * schedule version it was priced with (every version is kept, and never changes once
-   * written, so each is read once per process). A fee left to the platform, and a job
-   * without a service (or from before versions were kept), take PLATFORM_FEE_BPS and base 0.
+   * The terms each of these jobs settles by, by job id: the fee, base share and dispute
+   * window of the schedule version it was priced with (every version is kept, and never
+   * changes once written, so each is read once per process). A fee or window left to the
+   * platform, and a job without a service (or from before versions were kept), take
+   * PLATFORM_FEE_BPS, base 0 and DISPUTE_WINDOW_SECONDS.
    */
-  async terms(jobs: JobRow[]): Promise<Map<string, RewardTerms>> {
-    const out = new Map<string, RewardTerms>();
+  async terms(jobs: JobRow[]): Promise<Map<string, SettlementTerms>> {
+    const out = new Map<string, SettlementTerms>();
     for (const job of jobs) {
       const version = job.service !== null && job.service_version !== null ? Number(job.service_version) : null;
       const economics = version === null ? null : await this.versionEconomics(job.service!, version);
       out.set(job.network_job_id, {
         feeBps: BigInt(economics?.feeBps ?? this.env.PLATFORM_FEE_BPS),
         baseShareBps: BigInt(economics?.baseShareBps ?? 0),
+        disputeWindowSeconds: economics?.disputeWindowSeconds ?? this.env.DISPUTE_WINDOW_SECONDS,
       });
     }
     return out;
@@ -189,9 +210,11 @@ export class JobPayments {
       economics = {
         feeBps: s.feeBps,
         baseShareBps: s.baseShareBps,
+        disputeWindowSeconds: s.disputeWindowSeconds,
         slash: {
           dissentBps: BigInt(s.slashDissentBps),
           timeoutBps: BigInt(s.slashTimeoutBps),
+          disputeBps: BigInt(s.slashDisputeBps),
           capMicros: s.slashCapMicros,
         },
       };
@@ -375,6 +398,8 @@ export class JobPayments {
             refunded: giveAll ? BigInt(job.held_micros) : open,
             platformFee: giveAll ? 0n : null,
             errorMessage: request.errorMessage,
+            disputeWindowSeconds: null,
+            pendingRewards: null,
           },
         };
       }
@@ -394,9 +419,14 @@ export class JobPayments {
           idempotency: systemKey(id, 'capture', { hold: job.hold_id, amount: remainder.toString() }),
         });
       }
-      // Under `all`, the metered shares held for the prover are released to it now.
+      // Within a dispute window every reward is pending: held for its prover (platform → prover) until the window closes.
+      const window = terms.disputeWindowSeconds;
+      const pending: PendingReward[] = [];
+      // Under `all`, the metered shares held for the prover are released to it now (or stay held through the window).
       const meteredProver = job.metered_prover_id;
-      if (job.reward_hold_id !== null && meteredProver !== null) {
+      if (job.reward_hold_id !== null && meteredProver !== null && window > 0) {
+        pending.push({ prover_id: meteredProver, hold_id: job.reward_hold_id, amount_micros: meteredReward.toString() });
+      } else if (job.reward_hold_id !== null && meteredProver !== null) {
         postings.push({
           id: newId(),
           kind: 'capture',
@@ -411,6 +441,21 @@ export class JobPayments {
       // Each reward its own posting, keyed by job and prover: a dissenter's base as a winner's base + bonus.
       for (const { proverId: prover, amount } of split.rewards) {
         if (amount === 0n) continue;
+        if (window > 0) {
+          const holdId = newId();
+          pending.push({ prover_id: prover, hold_id: holdId, amount_micros: amount.toString() });
+          postings.push({
+            id: holdId,
+            kind: 'hold',
+            from: PLATFORM,
+            to: providerAccount(prover),
+            amount,
+            jobId: id,
+            proverId: prover,
+            idempotency: systemKey(id, `reward-pending:${prover}`, { amount: amount.toString() }),
+          });
+          continue;
+        }
         postings.push({
           id: newId(),
           kind: 'reward',
@@ -461,6 +506,8 @@ export class JobPayments {
           refunded: BigInt(job.held_micros) - finalCost,
           platformFee: platformKeeps,
           errorMessage: null,
+          disputeWindowSeconds: window > 0 ? window : null,
+          pendingRewards: window > 0 ? pending : null,
         },
       };
     });
@@ -504,7 +551,15 @@ export class JobPayments {
    */
   async write(settlements: Settlement[]): Promise<Map<string, JobRow>> {
     if (settlements.length === 0) return new Map();
-    await this.slash(settlements);
+    await this.slash(
+      settlements.map((s) => ({
+        job: s.request.job,
+        offenders: s.offenders,
+        compensationCap: s.compensationCap,
+        postings: s.postings,
+        slashes: s.slashes,
+      })),
+    );
     const settled = await this.jobs.settleMany(settlements.map((s) => s.row));
     await this.receipts?.settled(
       settlements.map((s) => ({
@@ -527,14 +582,15 @@ export class JobPayments {
    * If an unbonding or another slash moves a stake before these post, the ledger refuses the
    * slash and the transaction runs again (postLast), so a slash never exceeds what is bonded.
    */
-  private async slash(settlements: Settlement[]): Promise<void> {
+  async slash(settlements: SlashPlan[]): Promise<void> {
     // A prover slashed in two of these settlements loses its second slash from what the first left.
     const bonded = new Map<string, bigint>();
     for (const s of settlements) {
-      const { job } = s.request;
+      const { job } = s;
       if (s.offenders.length === 0 || job.service === null || job.service_version === null) continue;
       const terms = (await this.versionEconomics(job.service, Number(job.service_version))).slash;
-      if (terms.dissentBps === 0n && terms.timeoutBps === 0n) continue;
+      const bps = { dissent: terms.dissentBps, timeout: terms.timeoutBps, dispute: terms.disputeBps };
+      if (s.offenders.every((o) => bps[o.reason] === 0n)) continue;
       const offenders = [];
       for (const o of s.offenders) {
         if (!bonded.has(o.proverId)) {
@@ -558,7 +614,7 @@ export class JobPayments {
     }
   }
 
-  private slashesOf(s: Settlement): SettlementSlash[] {
+  slashesOf(s: Pick<Settlement, 'slashes'>): SettlementSlash[] {
     return s.slashes.map((x) => ({
       prover_id: x.proverId,
       reason: x.reason,
@@ -657,7 +713,7 @@ export class JobPayments {
    * transfer ids, so the ledger must have posted exactly them (a replayed id would mean a
    * second hold or settlement).
    */
-  private async postLast(postings: PostingRequest[]): Promise<void> {
+  async postLast(postings: PostingRequest[]): Promise<void> {
     const results = await this.ledger.postAll(postings);
     results.forEach((r, i) => {
       // A stake unbonded (or slashed) since it was read: the whole transaction runs again and re-reads it.

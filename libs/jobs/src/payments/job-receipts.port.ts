@@ -1,9 +1,10 @@
+import type { SlashReason } from '@tally/ledger';
 import type { AssignmentRow, JobRow } from '../persistence/job.repository';
 
 /** A slash as a settlement tells it (receipt and event), micros as decimal strings. */
 export interface SettlementSlash {
   prover_id: string;
-  reason: 'dissent' | 'timeout';
+  reason: SlashReason;
   transfer_id: string;
   slashed_micros: string;
   to_client_micros: string;

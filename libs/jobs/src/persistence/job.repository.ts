@@ -71,7 +71,27 @@ export interface JobRow {
   metered_prover_id: string | null;
   /** Under `all`: the hold of the prover's metered share (platform → prover) until the job completes. */
   reward_hold_id: string | null;
+  /** When its dispute window closes (or closed); null: the job had none. */
+  dispute_closes_at: Date | null;
+  /** The rewards held for its provers until the window closes; null once released or voided (or never held). */
+  pending_rewards: PendingReward[] | null;
+  disputed_at: Date | null;
+  dispute_reason: string | null;
+  resolved_at: Date | null;
+  dispute_outcome: DisputeOutcome | null;
+  /** What a dispute refunded the client from the platform (a refund outcome only). */
+  dispute_refund_micros: string | null;
 }
+
+/** A reward held for a prover through its job's dispute window: the hold (platform → prover) and its amount. */
+export interface PendingReward {
+  prover_id: string;
+  hold_id: string;
+  amount_micros: string;
+}
+
+/** How an admin resolved a dispute: the rewards released, or the client refunded (and the rewards voided). */
+export type DisputeOutcome = 'uphold' | 'refund';
 
 /** A usage report as it changes its job's row: the hold now open, and the totals metered so far. */
 export interface MeteredUsage {
@@ -93,6 +113,9 @@ export interface SettledJob {
   refunded: bigint;
   platformFee: bigint | null;
   errorMessage: string | null;
+  /** A completion's dispute window (seconds), its rewards pending through it; null: none. */
+  disputeWindowSeconds: number | null;
+  pendingRewards: PendingReward[] | null;
 }
 
 /** A job to insert, with its hold's id and amount. */
@@ -137,7 +160,8 @@ const JOB_COLUMNS = `network_job_id, client_id, client_job_id, request_hash, pay
   priority, service, service_version::text, units, requirements, replicas, status, hold_id, held_micros::text, final_cost_micros::text,
   refunded_micros::text, platform_fee_micros::text, error_message, version, attempts, submitted_at, assigned_at, started_at,
   completed_at, failed_at, cancelled_at, audited_at, trim_scale(metered_units)::text AS metered_units,
-  metered_micros::text, metered_fee_micros::text, metered_refund, metered_prover_id, reward_hold_id`;
+  metered_micros::text, metered_fee_micros::text, metered_refund, metered_prover_id, reward_hold_id, dispute_closes_at,
+  pending_rewards, disputed_at, dispute_reason, resolved_at, dispute_outcome, dispute_refund_micros::text`;
 
 const ASSIGNMENT_COLUMNS = `network_job_id, prover_id, replica, status, success, final_cost_micros::text, result_hash,
   error_message, report_hash, reward_micros::text, assigned_at, started_at, reported_at`;
@@ -146,7 +170,7 @@ const ASSIGNMENT_COLUMNS = `network_job_id, prover_id, replica, status, success,
  * The state machine's moves as the statements below write them: each guard (`IN (from)`)
  * and target is taken from the domain's tables, never spelled here.
  */
-const { assign: ASSIGN, start: FIRST_START, giveBack: GIVE_BACK, audit: AUDIT } = MOVES;
+const { assign: ASSIGN, start: FIRST_START, giveBack: GIVE_BACK, audit: AUDIT, dispute: DISPUTE, resolve: RESOLVE } = MOVES;
 const { start: REPLICA_START, giveBack: REPLICA_GIVE_BACK } = REPLICA_MOVES;
 const TO = (state: string) => sqlLiteral(state);
 /** (new status, status now) pairs a settlement may write. */
@@ -330,10 +354,11 @@ export class JobRepository {
     const rows = await this.prep<JobRow>(
       `UPDATE jobs j SET status = u.n_status, version = j.version + 1, final_cost_micros = u.n_cost,
               refunded_micros = u.n_refunded, platform_fee_micros = coalesce(u.n_fee, j.platform_fee_micros),
-              error_message = u.n_error,
+              error_message = u.n_error, pending_rewards = u.n_pending,
+              dispute_closes_at = now() + make_interval(secs => u.n_window),
               ${SETTLED_STAMPS}
-       FROM unnest($1::bigint[], $2::varchar[], $3::bigint[], $4::bigint[], $5::bigint[], $6::varchar[])
-            AS u(n_id, n_status, n_cost, n_refunded, n_fee, n_error)
+       FROM unnest($1::bigint[], $2::varchar[], $3::bigint[], $4::bigint[], $5::bigint[], $6::varchar[], $7::int[], $8::jsonb[])
+            AS u(n_id, n_status, n_cost, n_refunded, n_fee, n_error, n_window, n_pending)
        WHERE j.network_job_id = u.n_id AND (u.n_status, j.status) IN (${SETTLEMENTS})
        RETURNING ${JOB_COLUMNS}`,
       [
@@ -343,6 +368,8 @@ export class JobRepository {
         col((s) => s.refunded.toString()),
         col((s) => s.platformFee?.toString() ?? null),
         col((s) => s.errorMessage),
+        col((s) => s.disputeWindowSeconds),
+        col((s) => (s.pendingRewards === null ? null : JSON.stringify(s.pendingRewards))),
       ],
     );
     if (rows.length !== settled.length) {
@@ -606,6 +633,8 @@ export class JobRepository {
          UPDATE jobs SET status = ${TO(AUDIT.to)}, version = version + 1, audited_at = now()
          WHERE network_job_id IN (SELECT network_job_id FROM logged WHERE event->>'status' ${sqlIn(AUDIT.from)})
            AND network_job_id = ANY($4::bigint[]) AND status ${sqlIn(AUDIT.from)}
+           -- A job with a dispute window is audited once it closes (auditClosedWindows).
+           AND dispute_closes_at IS NULL
          RETURNING network_job_id),
        events AS (${outboxInsertOf(`
          SELECT '${JOB_AUDITED}', network_job_id::text, jsonb_build_object('network_job_id', network_job_id::text, 'status', ${TO(AUDIT.to)})
@@ -617,6 +646,91 @@ export class JobRepository {
         events.map((e) => JSON.stringify(e)),
         auditable,
       ],
+    );
+    return row.events ?? [];
+  }
+
+  /**
+   * Opens a dispute on a COMPLETED job whose rewards are pending and whose window is still
+   * open, by the database's clock, in one statement under the row lock; null when it cannot
+   * be (the window closed, or was resolved, or the job is in another state). The statement
+   * and the sweep that closes windows both lock the row, so exactly one of them wins.
+   */
+  async openDispute(id: string, reason: string): Promise<JobRow | null> {
+    const [rows] = await this.q<JobRow[]>(
+      `UPDATE jobs SET status = ${TO(DISPUTE.to)}, version = version + 1, disputed_at = now(), dispute_reason = $2
+       WHERE network_job_id = $1 AND status ${sqlIn(DISPUTE.from)} AND pending_rewards IS NOT NULL
+         AND dispute_closes_at > now()
+       RETURNING ${JOB_COLUMNS}`,
+      [id, reason],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Ends a locked job's pending rewards (released or voided by the caller's postings): its
+   * window is closed as of now if still open. With a resolution, the DISPUTED job becomes
+   * COMPLETED again with the outcome recorded; without, it is a COMPLETED job whose window
+   * has closed.
+   */
+  async endPendingRewards(
+    id: string,
+    resolution: { outcome: DisputeOutcome; refundMicros: bigint | null } | null,
+  ): Promise<JobRow> {
+    const from = resolution ? RESOLVE.from : AUDIT.from;
+    const sets = resolution
+      ? `, status = ${TO(RESOLVE.to)}, resolved_at = now(), dispute_outcome = $2, dispute_refund_micros = $3`
+      : '';
+    const [rows] = await this.q<JobRow[]>(
+      `UPDATE jobs SET pending_rewards = NULL, version = version + 1,
+              dispute_closes_at = least(dispute_closes_at, now())${sets}
+       WHERE network_job_id = $1 AND status ${sqlIn(from)} AND pending_rewards IS NOT NULL
+       RETURNING ${JOB_COLUMNS}`,
+      resolution ? [id, resolution.outcome, resolution.refundMicros?.toString() ?? null] : [id],
+    );
+    if (!rows[0]) throw new DomainError(ErrorCode.IllegalTransition, `job ${id} has no pending rewards to end`);
+    return rows[0];
+  }
+
+  /**
+   * Up to `limit` COMPLETED jobs whose dispute window has closed and that have something
+   * left to do (rewards to release, or the audit entry that lets them become AUDITED),
+   * soonest first, locked; a job another transaction holds is skipped (so N replicas'
+   * sweeps share the work and never do one twice).
+   */
+  async closedWindows(limit: number): Promise<JobRow[]> {
+    return this.q<JobRow>(
+      `SELECT ${JOB_COLUMNS} FROM jobs j
+       WHERE status ${sqlIn(AUDIT.from)} AND dispute_closes_at <= now()
+         AND (pending_rewards IS NOT NULL OR EXISTS (
+           SELECT 1 FROM job_audit_log l
+           WHERE l.network_job_id = j.network_job_id AND l.event->>'status' ${sqlIn(AUDIT.from)}))
+       ORDER BY dispute_closes_at, network_job_id LIMIT $1
+       FOR UPDATE SKIP LOCKED`,
+      [limit],
+    );
+  }
+
+  /**
+   * Moves to AUDITED those of these locked jobs whose window has closed with nothing
+   * pending and whose COMPLETED audit entry is logged, with a JobAudited event each (the
+   * rows, leased to this process: the caller hands them to the relay).
+   */
+  async auditClosedWindows(ids: string[]): Promise<OutboxRecord[]> {
+    if (ids.length === 0) return [];
+    const [row] = await this.prep<{ events: OutboxRecord[] | null }>(
+      `WITH audited AS (
+         UPDATE jobs j SET status = ${TO(AUDIT.to)}, version = version + 1, audited_at = now()
+         WHERE network_job_id = ANY($1::bigint[]) AND status ${sqlIn(AUDIT.from)} AND pending_rewards IS NULL
+           AND dispute_closes_at <= now()
+           AND EXISTS (SELECT 1 FROM job_audit_log l
+                       WHERE l.network_job_id = j.network_job_id AND l.event->>'status' ${sqlIn(AUDIT.from)})
+         RETURNING network_job_id),
+       events AS (${outboxInsertOf(`
+         SELECT '${JOB_AUDITED}', network_job_id::text, jsonb_build_object('network_job_id', network_job_id::text, 'status', ${TO(AUDIT.to)})
+         FROM audited`)})
+       SELECT ${outboxRecordsOf('events')} AS events`,
+      [ids],
     );
     return row.events ?? [];
   }

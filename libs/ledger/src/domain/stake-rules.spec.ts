@@ -117,13 +117,14 @@ describe('stake rules', () => {
     expect(slashAmount(999n, 1000n, null)).toBe(99n);
     expect(slashAmount(999n, 1000n, 50n)).toBe(50n);
     expect(slashAmount(0n, 1000n, null)).toBe(0n);
-    const terms = { dissentBps: 1000n, timeoutBps: 0n, capMicros: 70n };
+    const terms = { dissentBps: 1000n, timeoutBps: 0n, disputeBps: 2000n, capMicros: 70n };
     const slashes = planSlashes(
       [
         { proverId: 'a', reason: 'dissent', bonded: 500n }, // 50
         { proverId: 'b', reason: 'dissent', bonded: 0n }, // nothing bonded: no slash
         { proverId: 'c', reason: 'dissent', bonded: 5_000n }, // 500, capped at 70
         { proverId: 'd', reason: 'timeout', bonded: 5_000n }, // 0 bps: no slash
+        { proverId: 'e', reason: 'dispute', bonded: 300n }, // 20% of 300 = 60; the client's 80 already paid
       ],
       terms,
       80n,
@@ -131,6 +132,7 @@ describe('stake rules', () => {
     expect(slashes).toEqual([
       { proverId: 'a', reason: 'dissent', slashed: 50n, toClient: 50n, toPlatform: 0n },
       { proverId: 'c', reason: 'dissent', slashed: 70n, toClient: 30n, toPlatform: 40n },
+      { proverId: 'e', reason: 'dispute', slashed: 60n, toClient: 0n, toPlatform: 60n },
     ]);
   });
 });

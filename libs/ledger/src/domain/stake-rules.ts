@@ -116,13 +116,17 @@ export function releaseRequest(id: string, holdId: string, proverId: string, amo
   return { id, kind: 'capture', purpose: 'staking', proverId, holdId, amount, to: providerAccount(proverId) };
 }
 
-/** Why a prover is slashed: its replica reported a result the majority rejected, or it went silent holding the job. */
-export type SlashReason = 'dissent' | 'timeout';
+/**
+ * Why a prover is slashed: its replica reported a result the majority rejected, it went
+ * silent holding the job, or the job it was rewarded for was lost in a dispute.
+ */
+export type SlashReason = 'dissent' | 'timeout' | 'dispute';
 
 /** A service's slashing terms: basis points of the bonded stake per reason (0: none), and a cap on one slash. */
 export interface SlashTerms {
   dissentBps: bigint;
   timeoutBps: bigint;
+  disputeBps: bigint;
   /** The most one slash takes, in micros; null: no cap. */
   capMicros: bigint | null;
 }
@@ -159,13 +163,18 @@ export function planSlashes(
   let owed = compensationCap > 0n ? compensationCap : 0n;
   const out: Slash[] = [];
   for (const { proverId, reason, bonded } of offenders) {
-    const slashed = slashAmount(bonded, reason === 'dissent' ? terms.dissentBps : terms.timeoutBps, terms.capMicros);
+    const slashed = slashAmount(bonded, bpsFor(reason, terms), terms.capMicros);
     if (slashed === 0n) continue;
     const toClient = slashed < owed ? slashed : owed;
     owed -= toClient;
     out.push({ proverId, reason, slashed, toClient, toPlatform: slashed - toClient });
   }
   return out;
+}
+
+function bpsFor(reason: SlashReason, terms: SlashTerms): bigint {
+  if (reason === 'dissent') return terms.dissentBps;
+  return reason === 'timeout' ? terms.timeoutBps : terms.disputeBps;
 }
 
 /** A slash as a posting: stake(p) debited, the client and the platform credited (a zero part has no leg). */

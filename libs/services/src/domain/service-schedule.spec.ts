@@ -44,6 +44,8 @@ describe('service schedules', () => {
       slashTimeoutBps: 0,
       slashCapMicros: null,
       meteredRefund: 'earned', // metered usage already reported stays paid
+      slashDisputeBps: 0, // a dispute lost slashes nothing
+      disputeWindowSeconds: null, // the platform default window
     });
     expect(serviceScheduleSpec('s', input({ minimum_charge: '0.000001' })).minimumChargeMicros).toBe(1n);
   });
@@ -83,6 +85,13 @@ describe('service schedules', () => {
       expect(dse001Field(() => serviceScheduleSpec('s', metered))).toBe('metered_refund');
     }
     expect(serviceScheduleSpec('s', input({ metered_refund: 'all' })).meteredRefund).toBe('all');
+    for (const bad of [-1, 1.5, 7_776_001, '60']) {
+      const window = input({ dispute_window_seconds: bad as never });
+      expect(dse001Field(() => serviceScheduleSpec('s', window))).toBe('dispute_window_seconds');
+    }
+    expect(serviceScheduleSpec('s', input({ dispute_window_seconds: 0 })).disputeWindowSeconds).toBe(0);
+    expect(serviceScheduleSpec('s', input({ dispute_window_seconds: 86_400 })).disputeWindowSeconds).toBe(86_400);
+    expect(dse001Field(() => serviceScheduleSpec('s', input({ slash_dispute_bps: 10_001 })))).toBe('slash_dispute_bps');
   });
 
   it('checks hardware requirements as sent, by the rules of a job requirements, naming the field', () => {

@@ -68,6 +68,10 @@ export interface ServiceScheduleSpec extends PriceSchedule {
   slashDissentBps: number;
   slashTimeoutBps: number;
   slashCapMicros: bigint | null;
+  /** Basis points of the bonded stake slashed from each rewarded prover of a job refunded in a dispute. */
+  slashDisputeBps: number;
+  /** How long a completed job's rewards stay pending, open to a dispute (seconds); null: DISPUTE_WINDOW_SECONDS. */
+  disputeWindowSeconds: number | null;
   /**
    * What a failed or cancelled metered job gives back (docs/economics.md, Metered jobs): `earned`,
    * the usage already reported stays paid; `all`, everything goes back to the client (the
@@ -110,6 +114,8 @@ export interface ServiceScheduleInput {
   slash_dissent_bps?: number;
   slash_timeout_bps?: number;
   slash_cap_micros?: string | null;
+  slash_dispute_bps?: number;
+  dispute_window_seconds?: number | null;
   metered_refund?: MeteredRefund;
 }
 
@@ -206,8 +212,24 @@ export function serviceScheduleSpec(id: string, input: ServiceScheduleInput): Se
     slashDissentBps: input.slash_dissent_bps === undefined ? 0 : parseBps(input.slash_dissent_bps, 'slash_dissent_bps'),
     slashTimeoutBps: input.slash_timeout_bps === undefined ? 0 : parseBps(input.slash_timeout_bps, 'slash_timeout_bps'),
     slashCapMicros: int64Of(input.slash_cap_micros, 'slash_cap_micros'),
+    slashDisputeBps: input.slash_dispute_bps === undefined ? 0 : parseBps(input.slash_dispute_bps, 'slash_dispute_bps'),
+    disputeWindowSeconds: windowOf(input.dispute_window_seconds),
     meteredRefund: meteredRefundOf(input.metered_refund),
   };
+}
+
+/** The longest dispute window a service may ask for: 90 days. */
+export const MAX_DISPUTE_WINDOW_SECONDS = 7_776_000;
+
+/** A dispute window as sent: whole seconds, 0 (none) to 90 days; absent or null: the platform default. */
+function windowOf(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_DISPUTE_WINDOW_SECONDS) {
+    throw new InvalidRequestError(`dispute_window_seconds must be an integer from 0 to ${MAX_DISPUTE_WINDOW_SECONDS}`, {
+      field: 'dispute_window_seconds',
+    });
+  }
+  return value;
 }
 
 /** A minimum stake as sent: micros, 0 to int64 (0 asks for nothing); absent or null: none. */

@@ -19,6 +19,8 @@ export function presentService(s: ServiceSchedule) {
     slash_timeout_bps: s.slashTimeoutBps,
     slash_cap_micros: s.slashCapMicros == null ? null : int64ToJson(s.slashCapMicros),
     metered_refund: s.meteredRefund,
+    slash_dispute_bps: s.slashDisputeBps,
+    dispute_window_seconds: s.disputeWindowSeconds,
     version: int64ToJson(s.version),
     created_at: timestampToJson(s.createdAt),
     updated_at: timestampToJson(s.updatedAt),

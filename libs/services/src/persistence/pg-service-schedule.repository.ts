@@ -31,6 +31,8 @@ interface Row {
   slash_timeout_bps: number;
   slash_cap_micros: string | null;
   metered_refund: MeteredRefund;
+  slash_dispute_bps: number;
+  dispute_window_seconds: number | null;
   version: string;
   created_at: Date;
   updated_at: Date;
@@ -40,10 +42,11 @@ interface Row {
 const COLUMNS = `id, price_per_unit_micros::text, unit, size_factor::text, minimum_charge_micros::text,
   hardware_requirements, description, category, input_schema, result_schema, example, units_rule, fee_bps, base_share_bps, version::text,
   created_at, updated_at, min_stake_micros::text, slash_dissent_bps, slash_timeout_bps, slash_cap_micros::text,
-  metered_refund`;
+  metered_refund, slash_dispute_bps, dispute_window_seconds`;
 const STORED = `id, price_per_unit_micros, unit, size_factor, minimum_charge_micros, hardware_requirements, description,
   category, input_schema, result_schema, example, units_rule, fee_bps, base_share_bps, min_stake_micros,
-  slash_dissent_bps, slash_timeout_bps, slash_cap_micros, metered_refund`;
+  slash_dissent_bps, slash_timeout_bps, slash_cap_micros, metered_refund,
+  slash_dispute_bps, dispute_window_seconds`;
 
 function toSchedule(r: Row): ServiceSchedule {
   return {
@@ -66,6 +69,8 @@ function toSchedule(r: Row): ServiceSchedule {
     slashTimeoutBps: r.slash_timeout_bps,
     slashCapMicros: r.slash_cap_micros === null ? null : BigInt(r.slash_cap_micros),
     meteredRefund: r.metered_refund,
+    slashDisputeBps: r.slash_dispute_bps,
+    disputeWindowSeconds: r.dispute_window_seconds,
     version: Number(r.version),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -108,7 +113,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
     const [row] = await this.query(
       `WITH current AS (
          INSERT INTO service_schedules (${STORED})
-         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint, $16::integer, $17::integer, $18::bigint, $19)
+         VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint, $16::integer, $17::integer, $18::bigint, $19, $20::integer, $21::integer)
          ON CONFLICT (id) DO UPDATE SET
            price_per_unit_micros = EXCLUDED.price_per_unit_micros,
            unit = EXCLUDED.unit,
@@ -128,6 +133,8 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
            slash_timeout_bps = EXCLUDED.slash_timeout_bps,
            slash_cap_micros = EXCLUDED.slash_cap_micros,
            metered_refund = EXCLUDED.metered_refund,
+           slash_dispute_bps = EXCLUDED.slash_dispute_bps,
+           dispute_window_seconds = EXCLUDED.dispute_window_seconds,
            version = service_schedules.version + 1,
            updated_at = now()
          RETURNING *),
@@ -148,7 +155,7 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       const rows = await this.query(
         `WITH current AS (
            INSERT INTO service_schedules (${STORED})
-           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint, $16::integer, $17::integer, $18::bigint, $19)
+           VALUES ($1, $2::bigint, $3, $4::numeric, $5::bigint, $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::integer, $14::integer, $15::bigint, $16::integer, $17::integer, $18::bigint, $19, $20::integer, $21::integer)
            ON CONFLICT (id) DO NOTHING
            RETURNING *),
          kept AS (INSERT INTO service_schedule_versions (${STORED}, version, created_at, updated_at)
@@ -201,6 +208,8 @@ export class PgServiceScheduleRepository extends ServiceScheduleRepository {
       spec.slashTimeoutBps,
       spec.slashCapMicros?.toString() ?? null,
       spec.meteredRefund,
+      spec.slashDisputeBps,
+      spec.disputeWindowSeconds,
     ];
   }
 }

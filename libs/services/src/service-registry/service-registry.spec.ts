@@ -61,6 +61,8 @@ describe('ServiceRegistry', () => {
       slashTimeoutBps: 0,
       slashCapMicros: null,
       meteredRefund: 'earned',
+      slashDisputeBps: 0,
+      disputeWindowSeconds: null,
     }),
   );
 

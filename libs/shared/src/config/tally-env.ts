@@ -335,6 +335,18 @@ export class TallyEnv {
   @Max(365 * 24 * 3600)
   STAKE_UNBONDING_SECONDS = 604800;
 
+  /**
+   * Seconds a completed job's rewards stay pending (held for its provers), open to its
+   * client's dispute, for jobs whose service sets no window of its own: 0 (the default) pays
+   * them at settlement, with no dispute; at most 90 days.
+   */
+  @IfPresent()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(7_776_000)
+  DISPUTE_WINDOW_SECONDS = 0;
+
   /** The EMA weight of the newest outcome, a decimal in (0, 1]. */
   @IfPresent()
   @Matches(/^(0\.(?=\d*[1-9])\d{1,18}|1(\.0{1,18})?)$/, {

@@ -14,13 +14,14 @@ import {
 import { withinHold } from '@tally/ledger';
 import {
   canMove,
+  DECIDED,
   decideReplicas,
   IllegalTransitionError,
   JobNotFoundError,
   MOVES,
   OUTSTANDING_REPLICA,
   REPLICA_MOVES,
-  type RewardTerms,
+  type SettlementTerms,
 } from '../../domain';
 import { AssignmentRow, JobRepository, JobRow } from '../../persistence/job.repository';
 import { JobPayments, Settlement } from '../../payments/job-payments';
@@ -31,7 +32,7 @@ interface JobState {
   job: JobRow;
   assignments: AssignmentRow[];
   /** What it settles by, should it complete. */
-  terms: RewardTerms;
+  terms: SettlementTerms;
 }
 
 /**
@@ -211,7 +212,7 @@ export class ReportResultCommandHandler
 /** The answer to a report, derived from the job's state, so a repeat gets the same one. */
 function outcomeOf(job: JobRow, mine: Pick<AssignmentRow, 'reward_micros'>): ReportOutcome {
   const settled =
-    job.status === 'COMPLETED' || job.status === 'AUDITED'
+    DECIDED.includes(job.status)
       ? 'COMPLETED'
       : job.status === 'FAILED'
         ? 'FAILED'

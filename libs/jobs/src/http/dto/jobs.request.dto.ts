@@ -107,6 +107,39 @@ const OnlyOnSuccess = (success: boolean) =>
     },
   });
 
+/** A client's dispute of its COMPLETED job, within the job's dispute window. */
+export class DisputeJobRequestDto {
+  @ApiProperty({ example: 'the result does not match the input', minLength: 1, maxLength: 2000 })
+  @IsDefined()
+  @IsString()
+  @Matches(/\S/, { message: 'reason must not be blank' })
+  @MaxLength(2000)
+  reason: string;
+}
+
+/** An admin's resolution of a DISPUTED job. */
+export class ResolveDisputeRequestDto {
+  @ApiProperty({
+    enum: ['uphold', 'refund'],
+    description:
+      "uphold: the job's pending rewards are paid; refund: they are voided, the client is refunded and the provers " +
+      'of the accepted result slashed by the service\'s slash_dispute_bps',
+  })
+  @IsDefined()
+  @IsIn(['uphold', 'refund'], { message: 'outcome must be "uphold" or "refund"' })
+  outcome: 'uphold' | 'refund';
+
+  @ApiPropertyOptional({
+    example: '1000000',
+    description:
+      "refund only: what the client gets back from the platform, 0 to the job's final cost (left out: the whole " +
+      'final cost), in micro-credits',
+  })
+  @IfPresent()
+  @Int64Field({ min: 0n })
+  refund_micros?: string;
+}
+
 /** A metered job's usage, as its prover reports it (the count so far, never the increment). */
 export class ReportUsageRequestDto {
   @ApiProperty({

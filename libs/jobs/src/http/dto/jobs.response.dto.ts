@@ -25,6 +25,28 @@ export class JobTimestampsResponseDto {
   @ApiProperty(NULLABLE_TIME) audited_at: string | null;
 }
 
+export class PendingRewardResponseDto {
+  @ApiProperty() prover_id: string;
+  @ApiProperty(INT64) reward_micros: string;
+}
+
+/** A job's dispute window (docs/economics.md, Disputes). */
+export class JobDisputeResponseDto {
+  @ApiProperty({ format: 'date-time', description: 'when the window closes (or closed: a resolution closes it)' })
+  closes_at: string;
+  @ApiProperty({
+    type: [PendingRewardResponseDto],
+    description: "the rewards still held for the job's provers; empty once released or voided",
+  })
+  pending_rewards: PendingRewardResponseDto[];
+  @ApiProperty(NULLABLE_TIME) disputed_at: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "the client's reason" }) reason: string | null;
+  @ApiProperty(NULLABLE_TIME) resolved_at: string | null;
+  @ApiProperty({ type: String, enum: ['uphold', 'refund'], nullable: true }) outcome: string | null;
+  @ApiProperty({ ...NULLABLE_INT64, description: 'what the resolution refunded the client (refund only)' })
+  refund_micros: string | null;
+}
+
 /** A job as presentJob writes it. */
 export class JobResponseDto {
   @ApiProperty(INT64) network_job_id: string;
@@ -57,6 +79,12 @@ export class JobResponseDto {
   @ApiProperty({ type: String, nullable: true }) error_message: string | null;
   @ApiProperty(INT64) version: string;
   @ApiProperty({ type: JobTimestampsResponseDto }) timestamps: JobTimestampsResponseDto;
+  @ApiProperty({
+    type: JobDisputeResponseDto,
+    nullable: true,
+    description: "its dispute window; null when the job's rewards were paid at settlement (no window)",
+  })
+  dispute: JobDisputeResponseDto | null;
 }
 
 export class SubmitJobResponseDto {

@@ -3,7 +3,7 @@ import type { Principal } from '@tally/auth';
 import { UnitOfWork } from '@tally/database';
 import { ANY_OBJECT_SCHEMA, bodyFieldErrors, ServiceRegistry } from '@tally/services';
 import { NotFoundError, nullableInt64ToJson, nullableTimestampToJson } from '@tally/shared';
-import { decideReplicas, JobNotFoundError, REPLICA_MOVES } from '../../domain';
+import { DECIDED, decideReplicas, JobNotFoundError, REPLICA_MOVES } from '../../domain';
 import { JobRepository } from '../../persistence/job.repository';
 
 /** A replica's reported result, with the metadata its prover attached. */
@@ -31,8 +31,6 @@ export interface JobResult {
   final_cost_micros: string | null;
   completed_at: string | null;
 }
-
-const DECIDED = ['COMPLETED', 'AUDITED'];
 
 /**
  * The result a job's majority agreed on, for its client or an admin. The majority is decided

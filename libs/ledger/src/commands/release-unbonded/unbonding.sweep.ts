@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Interval } from '@nestjs/schedule';
-import { LoopBackoff, TallyEnv } from '@tally/shared';
+import { SweepLoop, TallyEnv } from '@tally/shared';
 import { ReleaseUnbondedCommand } from './release-unbonded.command';
 
 /**
@@ -11,10 +11,9 @@ import { ReleaseUnbondedCommand } from './release-unbonded.command';
  */
 @Injectable()
 export class UnbondingSweep implements BeforeApplicationShutdown {
-  private readonly logger = new Logger(UnbondingSweep.name);
-  private readonly backoff = new LoopBackoff('unbonding sweep', this.logger);
-  private running: Promise<number> = Promise.resolve(0);
-  private stopping = false;
+  private readonly loop = new SweepLoop('unbonding sweep', new Logger(UnbondingSweep.name), () =>
+    this.commands.execute(new ReleaseUnbondedCommand()),
+  );
 
   constructor(
     private readonly commands: CommandBus,
@@ -23,23 +22,11 @@ export class UnbondingSweep implements BeforeApplicationShutdown {
 
   @Interval(1000)
   sweep(): Promise<number> {
-    // No new sweep once shutdown begins: the pool closes after this hook.
-    if (!this.env.SCHEDULER_ENABLED || this.stopping || this.backoff.waiting) return Promise.resolve(0);
-    this.running = this.commands.execute(new ReleaseUnbondedCommand()).then(
-      (released) => {
-        this.backoff.succeeded();
-        return released;
-      },
-      (error: unknown) => {
-        this.backoff.failed(error);
-        return 0;
-      },
-    );
-    return this.running;
+    if (!this.env.SCHEDULER_ENABLED) return Promise.resolve(0);
+    return this.loop.tick();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    await this.running;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.loop.stop();
   }
 }

@@ -8,6 +8,7 @@ import {
   DECIMAL_MESSAGE,
   DECIMAL_PATTERN,
   DESCRIPTION_MAX_LENGTH,
+  MAX_DISPUTE_WINDOW_SECONDS,
   type HardwareRequirements,
   METERED_REFUNDS,
   type MeteredRefund,
@@ -225,4 +226,36 @@ export class PutServiceRequestDto {
   @IfPresent()
   @IsIn([...METERED_REFUNDS], { message: 'metered_refund must be "earned" or "all"' })
   metered_refund?: MeteredRefund;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: BPS_MAX,
+    default: 0,
+    example: 2000,
+    description:
+      'basis points of the bonded stake slashed from each prover rewarded for a job an admin refunds in a dispute ' +
+      '(rounded down, at most slash_cap_micros); 0: no slash',
+  })
+  @IfPresent()
+  @IsInt()
+  @Min(0)
+  @Max(BPS_MAX)
+  slash_dispute_bps?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_DISPUTE_WINDOW_SECONDS,
+    nullable: true,
+    example: 86400,
+    description:
+      "how long a completed job's rewards stay pending (held for its provers) and open to its client's dispute, in " +
+      'seconds; 0: paid at once, no dispute; left out or null: the platform default (DISPUTE_WINDOW_SECONDS)',
+  })
+  @IfPresentAndNotNull()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_DISPUTE_WINDOW_SECONDS)
+  dispute_window_seconds?: number | null;
 }

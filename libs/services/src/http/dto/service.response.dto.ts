@@ -67,6 +67,19 @@ export class ServiceResponseDto {
     description: 'what a failed or cancelled metered job gives back: earned (reported usage stays paid) or all',
   })
   metered_refund: MeteredRefund;
+  @ApiProperty({
+    type: 'integer',
+    description: 'basis points of the bonded stake slashed from each rewarded prover of a job refunded in a dispute (0: none)',
+  })
+  slash_dispute_bps: number;
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description:
+      "how long a completed job's rewards stay pending and open to its client's dispute, in seconds; " +
+      'null: the platform default (DISPUTE_WINDOW_SECONDS)',
+  })
+  dispute_window_seconds: number | null;
   @ApiProperty(VERSION) version: string;
   @ApiProperty({ format: 'date-time' }) created_at: string;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
