@@ -167,7 +167,8 @@ export class JobEndpoints {
   }
 
   async resolve(id: string, dto: ResolveDisputeRequestDto) {
-    const refund = dto.refund_micros === undefined ? null : parseMicros(dto.refund_micros, 'refund_micros');
+    // Checked by the DTO: an int64 from 0 (a refund of nothing still voids the rewards and slashes).
+    const refund = dto.refund_micros === undefined ? null : BigInt(dto.refund_micros);
     const { job, replayed } = await this.commands.execute(new ResolveDisputeCommand(id, dto.outcome, refund));
     return { body: presentJob(job, await this.jobs.assignments(id)), replayed };
   }

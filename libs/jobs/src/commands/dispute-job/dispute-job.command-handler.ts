@@ -1,8 +1,8 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { OutboxWriter, UnitOfWork } from '@tally/database';
-import { IllegalTransitionError, JobNotFoundError, MOVES } from '../../domain';
+import { DECIDED, IllegalTransitionError, JobNotFoundError, MOVES } from '../../domain';
 import { JOB_DISPUTED, type JobDisputedPayload } from '../../events/jobs.events';
-import { JobRepository } from '../../persistence/job.repository';
+import { JobRepository, type JobRow } from '../../persistence/job.repository';
 import { DisputeJobCommand, DisputeOutcome } from './dispute-job.command';
 
 @CommandHandler(DisputeJobCommand)
@@ -40,11 +40,12 @@ export class DisputeJobCommandHandler implements ICommandHandler<DisputeJobComma
   }
 }
 
-function whyNot(job: { network_job_id: string; status: string; dispute_closes_at: Date | null }): string {
+function whyNot(job: JobRow): string {
   const id = job.network_job_id;
-  if (job.status !== MOVES.dispute.from[0]) {
+  if (!DECIDED.includes(job.status)) {
     return `job ${id} is ${job.status}: only a COMPLETED job can be disputed, within its dispute window`;
   }
   if (job.dispute_closes_at === null) return `job ${id} had no dispute window: its rewards were paid when it completed`;
+  if (job.dispute_outcome !== null) return `job ${id}'s dispute was resolved already: ${job.dispute_outcome}`;
   return `the dispute window of job ${id} closed at ${new Date(job.dispute_closes_at).toISOString()}`;
 }
