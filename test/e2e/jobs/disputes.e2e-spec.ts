@@ -27,7 +27,11 @@ describe('disputes', () => {
   const sid = () => `dispute-${randomUUID().slice(0, 8)}`;
   const closeWindows = () => t.app.get(CommandBus).execute(new CloseDisputeWindowsCommand());
   const dispute = (id: string, key: Headers, body: unknown = { reason: 'the proof does not verify' }) =>
-    t.http().post(`/v1/jobs/${id}/dispute`).set(key).send(body as object);
+    t
+      .http()
+      .post(`/v1/jobs/${id}/dispute`)
+      .set(key)
+      .send(body as object);
   const resolve = (id: string, body: unknown) =>
     t
       .http()

@@ -203,9 +203,9 @@ export class JobsController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'jobs.dispute',
-    summary: "Dispute a COMPLETED job within its dispute window: its rewards stay pending until an admin resolves it",
+    summary: 'Dispute a COMPLETED job within its dispute window: its rewards stay pending until an admin resolves it',
     description:
-      'Only the job\'s client, only while its window is open (the service\'s dispute_window_seconds, else ' +
+      "Only the job's client, only while its window is open (the service's dispute_window_seconds, else " +
       'DISPUTE_WINDOW_SECONDS): the job becomes DISPUTED. A job whose window closed, that had none, or that is not ' +
       'COMPLETED: DSE-010. Disputing a DISPUTED job again answers as the first dispute (Idempotent-Replayed: ' +
       "true; the first reason stands). A dispute racing the window's close: exactly one wins. Another client's job " +
@@ -231,10 +231,11 @@ export class JobsController {
   @HttpCode(200)
   @ApiOperation({
     operationId: 'jobs.resolve',
-    summary: 'Resolve a DISPUTED job: uphold (rewards paid) or refund (rewards voided, client refunded, provers slashed)',
+    summary:
+      'Resolve a DISPUTED job: uphold (rewards paid) or refund (rewards voided, client refunded, provers slashed)',
     description:
       'The job becomes COMPLETED again with its outcome recorded, and AUDITED soon after. `refund_micros` (refund ' +
-      "only, 0 to the final cost; left out: the whole final cost) is paid from the platform; the provers of the " +
+      'only, 0 to the final cost; left out: the whole final cost) is paid from the platform; the provers of the ' +
       "accepted result are slashed by the service's slash_dispute_bps, the client compensated first up to the " +
       'final cost. The same resolution again answers as the first (Idempotent-Replayed: true); another one, or a job ' +
       'not DISPUTED: DSE-010.',

@@ -88,7 +88,9 @@ export class DisputePayments {
     }
     // What each prover keeps: its reward less what was pending (a metered share paid as it went stays paid).
     for (const a of assignments) {
-      const voided = pending.filter((r) => r.prover_id === a.prover_id).reduce((s, r) => s + BigInt(r.amount_micros), 0n);
+      const voided = pending
+        .filter((r) => r.prover_id === a.prover_id)
+        .reduce((s, r) => s + BigInt(r.amount_micros), 0n);
       if (voided > 0n && a.reward_micros !== null) a.reward_micros = (BigInt(a.reward_micros) - voided).toString();
     }
     const plan: SlashPlan = {

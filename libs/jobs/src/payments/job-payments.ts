@@ -425,7 +425,11 @@ export class JobPayments {
       // Under `all`, the metered shares held for the prover are released to it now (or stay held through the window).
       const meteredProver = job.metered_prover_id;
       if (job.reward_hold_id !== null && meteredProver !== null && window > 0) {
-        pending.push({ prover_id: meteredProver, hold_id: job.reward_hold_id, amount_micros: meteredReward.toString() });
+        pending.push({
+          prover_id: meteredProver,
+          hold_id: job.reward_hold_id,
+          amount_micros: meteredReward.toString(),
+        });
       } else if (job.reward_hold_id !== null && meteredProver !== null) {
         postings.push({
           id: newId(),

@@ -170,7 +170,14 @@ const ASSIGNMENT_COLUMNS = `network_job_id, prover_id, replica, status, success,
  * The state machine's moves as the statements below write them: each guard (`IN (from)`)
  * and target is taken from the domain's tables, never spelled here.
  */
-const { assign: ASSIGN, start: FIRST_START, giveBack: GIVE_BACK, audit: AUDIT, dispute: DISPUTE, resolve: RESOLVE } = MOVES;
+const {
+  assign: ASSIGN,
+  start: FIRST_START,
+  giveBack: GIVE_BACK,
+  audit: AUDIT,
+  dispute: DISPUTE,
+  resolve: RESOLVE,
+} = MOVES;
 const { start: REPLICA_START, giveBack: REPLICA_GIVE_BACK } = REPLICA_MOVES;
 const TO = (state: string) => sqlLiteral(state);
 /** (new status, status now) pairs a settlement may write. */

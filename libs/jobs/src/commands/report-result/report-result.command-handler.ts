@@ -211,12 +211,7 @@ export class ReportResultCommandHandler
 
 /** The answer to a report, derived from the job's state, so a repeat gets the same one. */
 function outcomeOf(job: JobRow, mine: Pick<AssignmentRow, 'reward_micros'>): ReportOutcome {
-  const settled =
-    DECIDED.includes(job.status)
-      ? 'COMPLETED'
-      : job.status === 'FAILED'
-        ? 'FAILED'
-        : 'AWAITING_REPLICAS';
+  const settled = DECIDED.includes(job.status) ? 'COMPLETED' : job.status === 'FAILED' ? 'FAILED' : 'AWAITING_REPLICAS';
   return {
     network_job_id: job.network_job_id,
     outcome: settled,

@@ -123,7 +123,7 @@ export class ResolveDisputeRequestDto {
     enum: ['uphold', 'refund'],
     description:
       "uphold: the job's pending rewards are paid; refund: they are voided, the client is refunded and the provers " +
-      'of the accepted result slashed by the service\'s slash_dispute_bps',
+      "of the accepted result slashed by the service's slash_dispute_bps",
   })
   @IsDefined()
   @IsIn(['uphold', 'refund'], { message: 'outcome must be "uphold" or "refund"' })

@@ -69,7 +69,8 @@ export class ServiceResponseDto {
   metered_refund: MeteredRefund;
   @ApiProperty({
     type: 'integer',
-    description: 'basis points of the bonded stake slashed from each rewarded prover of a job refunded in a dispute (0: none)',
+    description:
+      'basis points of the bonded stake slashed from each rewarded prover of a job refunded in a dispute (0: none)',
   })
   slash_dispute_bps: number;
   @ApiProperty({
