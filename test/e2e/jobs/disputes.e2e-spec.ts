@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CommandBus } from '@nestjs/cqrs';
-import { CloseDisputeWindowsCommand, JOB_DISPUTE_RESOLVED } from '@tally/jobs';
+import { CloseDisputeWindowsCommand, JOB_COMPLETED, JOB_DISPUTE_RESOLVED } from '@tally/jobs';
 import { LedgerVerifier } from '@tally/ledger';
 import { JobsCtx, oneCreditSchedule } from '../../support/jobs-ctx';
 import { microsOf } from '../../support/ledger-ctx';
@@ -74,6 +74,15 @@ describe('disputes', () => {
     }
     throw new Error(`job ${id} has no audit entry`);
   };
+  const event = async (type: string, jobId: string) => {
+    const [row] = await t.dataSource.query(`SELECT payload FROM outbox WHERE event_type = $1 AND partition_key = $2`, [
+      type,
+      jobId,
+    ]);
+    return row.payload;
+  };
+  const earned = async (prover: string) =>
+    (await t.http().get(`/v1/provers/${prover}`).set(ctx.admin()).expect(200)).body.stake.earned_micros;
   const snapshot = async (client: string, provers: Prover[]) => ({
     client: await ctx.postedMicros('user', client),
     provers: await Promise.all(provers.map((p) => ctx.postedMicros('provider', p.name))),
@@ -95,15 +104,13 @@ describe('disputes', () => {
     // cost 2 000 000; fee 10 %: pool 1 800 000, 900 000 each, pending (held platform → prover).
     const done = (await ctx.job(id).expect(200)).body;
     expect(done.status).toBe('COMPLETED');
-    expect(done.dispute).toMatchObject({
-      pending_rewards: [
-        { prover_id: a.name, reward_micros: '900000' },
-        { prover_id: b.name, reward_micros: '900000' },
-      ],
-      disputed_at: null,
-      outcome: null,
-    });
+    expect(done.dispute).toMatchObject({ disputed_at: null, outcome: null });
+    // The majority's rewards, in prover id order (as settlement lists them).
+    expect(done.dispute.pending_rewards).toEqual(
+      [a.name, b.name].sort().map((prover_id) => ({ prover_id, reward_micros: '900000' })),
+    );
     expect(await pendingOf(a.name)).toBe(900_000n);
+    expect((await event(JOB_COMPLETED, id)).rewards_pending_until).toBe(done.dispute.closes_at);
     expect(await ctx.postedMicros('provider', a.name)).toBe(0n);
 
     const disputed = await dispute(id, client.key, { reason: 'the proof does not verify' }).expect(200);
@@ -123,14 +130,11 @@ describe('disputes', () => {
     expect(await ctx.postedMicros('provider', a.name)).toBe(0n);
     expect(await ctx.postedMicros('provider', b.name)).toBe(0n);
     expect(await pendingOf(a.name)).toBe(0n);
+    expect(await earned(a.name)).toBe('0');
     expect(await ctx.postedMicros('stake', a.name)).toBe(6_400_000n);
     expect(await ctx.postedMicros('stake', b.name)).toBe(6_400_000n);
     expect((await ctx.postedMicros('platform', 'main')) - platformBefore).toBe(1_700_000n);
-    const [{ payload }] = await t.dataSource.query(
-      `SELECT payload FROM outbox WHERE event_type = $1 AND partition_key = $2`,
-      [JOB_DISPUTE_RESOLVED, id],
-    );
-    expect(payload).toMatchObject({
+    expect(await event(JOB_DISPUTE_RESOLVED, id)).toMatchObject({
       outcome: 'refund',
       refund_micros: '1500000',
       slashes: [
@@ -187,6 +191,7 @@ describe('disputes', () => {
     expect(job).toMatchObject({ status: 'AUDITED', dispute: { pending_rewards: [], outcome: null } });
     expect(await ctx.postedMicros('provider', p.name)).toBe(1_800_000n);
     expect(await pendingOf(p.name)).toBe(0n);
+    expect(await earned(p.name)).toBe('1800000');
     expect((await dispute(id, client.key).expect(409)).body.code).toBe('DSE-010');
     // Nothing is released twice.
     await closeWindows();
@@ -254,29 +259,32 @@ describe('disputes', () => {
 
   it('a dispute racing the window close: exactly one wins for every job', async () => {
     const service = sid();
-    await ctx.putService(service, oneCreditSchedule({ dispute_window_seconds: 2 })).expect(201);
+    await ctx.putService(service, oneCreditSchedule({ dispute_window_seconds: 3 })).expect(201);
     const client = await ctx.fundedClient('100');
     const p = await ctx.workingProver();
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) ids.push(await completed(service, [p], client.key));
-    const [{ closes }] = await t.dataSource.query(
-      `SELECT max(dispute_closes_at) AS closes FROM jobs WHERE network_job_id = ANY($1::bigint[])`,
+    const rows: { id: string; closes: Date }[] = await t.dataSource.query(
+      `SELECT network_job_id::text AS id, dispute_closes_at AS closes FROM jobs WHERE network_job_id = ANY($1::bigint[])`,
       [ids],
     );
-    // From just before the last window closes, disputes and sweeps (two at a time) hammer every job.
-    await new Promise((r) => setTimeout(r, Math.max(0, new Date(closes).getTime() - Date.now() - 40)));
+    const closes = new Map(rows.map((r) => [r.id, new Date(r.closes).getTime()]));
+    // Job i is disputed at its window's close + (i − 4) × 100 ms: the first ones before it, the
+    // last ones after, those near it racing the sweeps, which run (two at a time) throughout.
     const answers = new Map<string, number>();
-    const disputing = ids.map(async (id) => {
-      for (;;) {
-        const res = await dispute(id, client.key);
-        if (res.status === 200 || res.status === 409) return void answers.set(id, res.status);
-        throw new Error(`dispute answered ${res.status}: ${JSON.stringify(res.body)}`);
-      }
+    let disputing = true;
+    const disputes = ids.map(async (id, i) => {
+      await new Promise((r) => setTimeout(r, Math.max(0, closes.get(id)! + (i - 4) * 100 - Date.now())));
+      const res = await dispute(id, client.key);
+      if (res.status !== 200 && res.status !== 409)
+        throw new Error(`dispute: ${res.status} ${JSON.stringify(res.body)}`);
+      answers.set(id, res.status);
     });
-    const sweeping = Array.from({ length: 2 }, async () => {
-      for (let i = 0; i < 20; i++) await closeWindows();
+    const sweeps = Array.from({ length: 2 }, async () => {
+      while (disputing) await closeWindows();
     });
-    await Promise.all([...disputing, ...sweeping]);
+    await Promise.all(disputes).finally(() => (disputing = false));
+    await Promise.all(sweeps);
     await closeWindows();
 
     let disputed = 0;
@@ -292,6 +300,9 @@ describe('disputes', () => {
         expect(job.dispute.disputed_at).toBeNull();
       }
     }
+    // Both sides won somewhere: the disputes well before the close, the sweeps well after it.
+    expect(disputed).toBeGreaterThan(0);
+    expect(disputed).toBeLessThan(ids.length);
     expect(await ctx.postedMicros('provider', p.name)).toBe(BigInt(ids.length - disputed) * 1_800_000n);
     expect(await pendingOf(p.name)).toBe(BigInt(disputed) * 1_800_000n);
     for (const id of ids) if (answers.get(id) === 200) await resolve(id, { outcome: 'uphold' }).expect(200);

@@ -68,6 +68,8 @@ export interface JobCompletedPayload {
    * from events written before base + bonus rewards; a reward of 0 is not listed).
    */
   rewards?: { prover_id: string; reward_micros: string }[];
+  /** Within a dispute window: when it closes; the rewards are held (pending) until then (absent: paid). */
+  rewards_pending_until?: string;
   /**
    * The provers' stakes this settlement slashed, in order, by the job's service terms (see
    * economics.md, Slashing; absent from events written before slashing, and when none).

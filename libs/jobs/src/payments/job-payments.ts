@@ -678,6 +678,10 @@ export class JobPayments {
               final_cost_micros: r.finalCost.toString(),
               reward_micros: s.perProver.toString(),
               rewards: s.rewards.map((r) => ({ prover_id: r.proverId, reward_micros: r.amount.toString() })),
+              // Within a dispute window the rewards are held, not paid, until it closes.
+              ...(job.dispute_closes_at !== null && {
+                rewards_pending_until: timestampToJson(job.dispute_closes_at),
+              }),
               ...slashes,
             } satisfies JobCompletedPayload,
           }

@@ -124,7 +124,8 @@ export class LedgerQueries {
   /**
    * A prover's stake in micros: bonded (available in its stake account), unbonding (held by
    * open unbondings), slashed to date (what `slash` transfers took from its stake) and earned
-   * to date (what `reward` transfers credited to its provider account).
+   * to date (what jobs paid into its provider account: `reward` transfers, and the captures of
+   * rewards held for it, a metered share or a dispute window's pending reward).
    */
   async stakeOf(proverId: string): Promise<StakeTotals> {
     const [row]: StakeTotals[] = await this.uow.tx.query(
@@ -137,7 +138,7 @@ export class LedgerQueries {
                           AND t.kind = 'slash'), 0)::text AS slashed,
               COALESCE((SELECT sum(e.amount) FROM entries e JOIN transfers t ON t.id = e.transfer_id
                         WHERE e.account_id = (SELECT id FROM p) AND e.side = 'C' AND e.phase = 'posted'
-                          AND t.kind = 'reward'), 0)::text AS earned`,
+                          AND t.kind IN ('reward', 'capture') AND t.job_id IS NOT NULL), 0)::text AS earned`,
       [proverId],
     );
     return row;
