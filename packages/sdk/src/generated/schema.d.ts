@@ -785,6 +785,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/jobs/{network_job_id}/dispute': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Dispute a COMPLETED job within its dispute window: its rewards stay pending until an admin resolves it
+     * @description Only the job's client, only while its window is open (the service's dispute_window_seconds, else DISPUTE_WINDOW_SECONDS): the job becomes DISPUTED. A job whose window closed, that had none, or that is not COMPLETED: DSE-010. Disputing a DISPUTED job again answers as the first dispute (Idempotent-Replayed: true; the first reason stands). A dispute racing the window's close: exactly one wins. Another client's job reads as missing (DSE-003).
+     */
+    post: operations['jobs.dispute'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/jobs/{network_job_id}/resolve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Resolve a DISPUTED job: uphold (rewards paid) or refund (rewards voided, client refunded, provers slashed)
+     * @description The job becomes COMPLETED again with its outcome recorded, and AUDITED soon after. `refund_micros` (refund only, 0 to the final cost; left out: the whole final cost) is paid from the platform; the provers of the accepted result are slashed by the service's slash_dispute_bps, the client compensated first up to the final cost. The same resolution again answers as the first (Idempotent-Replayed: true); another one, or a job not DISPUTED: DSE-010.
+     */
+    post: operations['jobs.resolve'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/jobs/{network_job_id}/usage': {
     parameters: {
       query?: never;
@@ -2461,6 +2501,10 @@ export interface components {
        * @enum {string}
        */
       metered_refund: 'earned' | 'all';
+      /** @description basis points of the bonded stake slashed from each rewarded prover of a job refunded in a dispute (0: none) */
+      slash_dispute_bps: number;
+      /** @description how long a completed job's rewards stay pending and open to its client's dispute, in seconds; null: the platform default (DISPUTE_WINDOW_SECONDS) */
+      dispute_window_seconds: number | null;
       /**
        * Format: int64
        * @description 1 when created, one more on every replacement
@@ -2635,6 +2679,17 @@ export interface components {
        * @enum {string}
        */
       metered_refund: 'earned' | 'all';
+      /**
+       * @description basis points of the bonded stake slashed from each prover rewarded for a job an admin refunds in a dispute (rounded down, at most slash_cap_micros); 0: no slash
+       * @default 0
+       * @example 2000
+       */
+      slash_dispute_bps: number;
+      /**
+       * @description how long a completed job's rewards stay pending (held for its provers) and open to its client's dispute, in seconds; 0: paid at once, no dispute; left out or null: the platform default (DISPUTE_WINDOW_SECONDS)
+       * @example 86400
+       */
+      dispute_window_seconds?: number | null;
     };
     SubmitJobRequestDto: {
       /** @description your id for the job: resubmitting the same body returns the same job */
@@ -2717,13 +2772,40 @@ export interface components {
       /** Format: date-time */
       audited_at: string | null;
     };
+    PendingRewardResponseDto: {
+      prover_id: string;
+      /** Format: int64 */
+      reward_micros: string;
+    };
+    JobDisputeResponseDto: {
+      /**
+       * Format: date-time
+       * @description when the window closes (or closed: a resolution closes it)
+       */
+      closes_at: string;
+      /** @description the rewards still held for the job's provers; empty once released or voided */
+      pending_rewards: components['schemas']['PendingRewardResponseDto'][];
+      /** Format: date-time */
+      disputed_at: string | null;
+      /** @description the client's reason */
+      reason: string | null;
+      /** Format: date-time */
+      resolved_at: string | null;
+      /** @enum {string|null} */
+      outcome: 'uphold' | 'refund' | null;
+      /**
+       * Format: int64
+       * @description what the resolution refunded the client (refund only)
+       */
+      refund_micros: string | null;
+    };
     JobResponseDto: {
       /** Format: int64 */
       network_job_id: string;
       client_job_id: string | null;
       client_id: string;
       /** @enum {string} */
-      status: 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'AUDITED' | 'FAILED' | 'CANCELLED';
+      status: 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'DISPUTED' | 'AUDITED' | 'FAILED' | 'CANCELLED';
       /** @enum {string} */
       priority: 'LOW' | 'NORMAL' | 'HIGH';
       replicas: number;
@@ -2756,13 +2838,15 @@ export interface components {
       /** Format: int64 */
       version: string;
       timestamps: components['schemas']['JobTimestampsResponseDto'];
+      /** @description its dispute window; null when the job's rewards were paid at settlement (no window) */
+      dispute: components['schemas']['JobDisputeResponseDto'] | null;
     };
     JobTransitionResponseDto: {
       /**
        * @description the status the job entered
        * @enum {string}
        */
-      status: 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'AUDITED' | 'FAILED' | 'CANCELLED';
+      status: 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'DISPUTED' | 'AUDITED' | 'FAILED' | 'CANCELLED';
       /** Format: date-time */
       at: string;
     };
@@ -2813,7 +2897,7 @@ export interface components {
       /** Format: int64 */
       network_job_id: string;
       /** @enum {string} */
-      status: 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'AUDITED' | 'FAILED' | 'CANCELLED';
+      status: 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'DISPUTED' | 'AUDITED' | 'FAILED' | 'CANCELLED';
       /** @description from submit, oldest first */
       transitions: components['schemas']['JobTransitionResponseDto'][];
       assignments: components['schemas']['TimelineAssignmentResponseDto'][];
@@ -2891,6 +2975,22 @@ export interface components {
       /** Format: int64 */
       refunded_micros: string | null;
     };
+    DisputeJobRequestDto: {
+      /** @example the result does not match the input */
+      reason: string;
+    };
+    ResolveDisputeRequestDto: {
+      /**
+       * @description uphold: the job's pending rewards are paid; refund: they are voided, the client is refunded and the provers of the accepted result slashed by the service's slash_dispute_bps
+       * @enum {string}
+       */
+      outcome: 'uphold' | 'refund';
+      /**
+       * @description refund only: what the client gets back from the platform, 0 to the job's final cost (left out: the whole final cost), in micro-credits
+       * @example 1000000
+       */
+      refund_micros?: string;
+    };
     ReportUsageRequestDto: {
       /**
        * @description the cumulative units used so far, a decimal string as the job's units at submit
@@ -2930,7 +3030,7 @@ export interface components {
       client_id: string;
       client_job_id: string | null;
       /** @enum {string} */
-      status: 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'AUDITED' | 'FAILED' | 'CANCELLED';
+      status: 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'DISPUTED' | 'AUDITED' | 'FAILED' | 'CANCELLED';
       /** @enum {string} */
       priority: 'LOW' | 'NORMAL' | 'HIGH';
       replicas: number;
@@ -8713,6 +8813,222 @@ export interface operations {
     responses: {
       /** @description the job, RUNNING */
       201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-003 Job not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-010 Illegal state transition */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'jobs.dispute': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description the job's network id: a positive int64 in decimal (anything else is 400 DSE-001) */
+        network_job_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DisputeJobRequestDto'];
+      };
+    };
+    responses: {
+      /** @description the job, DISPUTED */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JobResponseDto'];
+        };
+      };
+      /** @description DSE-001 Invalid request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-002 Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-003 Job not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-010 Illegal state transition */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-001 Payload too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-012 Rate limited */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-007 Internal error */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description DSE-014 Service unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  'jobs.resolve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description the job's network id: a positive int64 in decimal (anything else is 400 DSE-001) */
+        network_job_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ResolveDisputeRequestDto'];
+      };
+    };
+    responses: {
+      /** @description the job, COMPLETED, with its dispute resolved */
+      200: {
         headers: {
           [name: string]: unknown;
         };
