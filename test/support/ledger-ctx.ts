@@ -35,7 +35,7 @@ export class LedgerCtx {
   async balance(
     accountType: string,
     accountId: string,
-  ): Promise<{ posted: string; pending: string; available: string }> {
+  ): Promise<{ posted: string; pending: string; available: string; incoming: string }> {
     const res = await this.t
       .http()
       .get(`/v1/credits/accounts/${accountType}/${accountId}`)

@@ -4,6 +4,7 @@ import { CloseDisputeWindowsCommand, JOB_COMPLETED, JOB_DISPUTE_RESOLVED } from 
 import { LedgerVerifier } from '@tally/ledger';
 import { JobsCtx, oneCreditSchedule } from '../../support/jobs-ctx';
 import { microsOf } from '../../support/ledger-ctx';
+import { GrpcCtx } from '../../support/grpc-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
 type Headers = Record<string, string>;
@@ -147,6 +148,7 @@ describe('disputes', () => {
     await closeWindows();
     expect((await ctx.job(id).expect(200)).body.status).toBe('AUDITED');
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
+    expect((await t.app.get(LedgerVerifier).verify()).problems).toEqual([]);
   });
 
   it('upholds a dispute: the pending rewards are paid, and the same resolution again replays', async () => {
@@ -255,6 +257,53 @@ describe('disputes', () => {
     await t.http().post(`/v1/jobs/${running}/cancel`).set(client.key).expect(200);
     await resolve(id, { outcome: 'refund', refund_micros: '0' }).expect(200);
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
+  });
+
+  it('takes disputes and resolutions over gRPC (JobService/DisputeJob, ResolveDispute), with the same refusals', async () => {
+    const service = sid();
+    await ctx.putService(service, oneCreditSchedule({ dispute_window_seconds: 3600 })).expect(201);
+    const client = await ctx.fundedClient('10');
+    const p = await ctx.workingProver();
+    const id = await completed(service, [p], client.key);
+    const grpc = new GrpcCtx(t);
+    try {
+      const blank = await grpc.failure(grpc.jobs, 'DisputeJob', { network_job_id: id, reason: ' ' }, client.key);
+      expect(blank.dseCode).toBe('DSE-001');
+      const byProver = await grpc.failure(grpc.jobs, 'DisputeJob', { network_job_id: id, reason: 'x' }, p.key);
+      expect(byProver.dseCode).toBe('DSE-002');
+      const disputed = await grpc.call(grpc.jobs, 'DisputeJob', { network_job_id: id, reason: 'wrong' }, client.key);
+      expect(disputed.message).toMatchObject({ status: 'DISPUTED', dispute: { reason: 'wrong' } });
+      const again = await grpc.call(grpc.jobs, 'DisputeJob', { network_job_id: id, reason: 'again' }, client.key);
+      expect(again.trailer.get('idempotent-replayed')).toEqual(['true']);
+      const byClient = await grpc.failure(
+        grpc.jobs,
+        'ResolveDispute',
+        { network_job_id: id, outcome: 'uphold' },
+        client.key,
+      );
+      expect(byClient.dseCode).toBe('DSE-002');
+      const tooMuch = { network_job_id: id, outcome: 'refund', refund_micros: '2000001' };
+      expect((await grpc.failure(grpc.jobs, 'ResolveDispute', tooMuch, ctx.admin())).dseCode).toBe('DSE-001');
+      const refund = { network_job_id: id, outcome: 'refund', refund_micros: '500000' };
+      const resolved = await grpc.call(grpc.jobs, 'ResolveDispute', refund, ctx.admin());
+      expect(resolved.message).toMatchObject({
+        status: 'COMPLETED',
+        dispute: { outcome: 'refund', refund_micros: '500000' },
+      });
+      expect(await ctx.postedMicros('user', client.name)).toBe(10_000_000n - 2_000_000n + 500_000n);
+      // A control action however it came in, refused or done.
+      const logged = await t.dataSource.query(
+        `SELECT fields::jsonb->'body' AS body, error_code FROM control_log
+         WHERE action = 'jobs.resolve' AND fields::jsonb->'params'->>'network_job_id' = $1 ORDER BY seq`,
+        [id],
+      );
+      expect(logged).toEqual([
+        { body: { outcome: 'refund', refund_micros: '2000001' }, error_code: 'DSE-001' },
+        { body: { outcome: 'refund', refund_micros: '500000' }, error_code: null },
+      ]);
+    } finally {
+      grpc.close();
+    }
   });
 
   it('a dispute racing the window close: exactly one wins for every job', async () => {

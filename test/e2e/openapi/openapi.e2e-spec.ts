@@ -64,7 +64,11 @@ describe('the OpenAPI document', () => {
   const resolve = (schema: Schema | undefined): Schema => {
     if (!schema) return {};
     if (schema.$ref) return resolve(document.components.schemas[schema.$ref.split('/').pop()!]);
-    if (schema.allOf?.length === 1) return resolve(schema.allOf[0]);
+    // A nullable $ref is written as allOf: [ref] with nullable beside it (OpenAPI 3.0).
+    if (schema.allOf?.length === 1) {
+      const inner = resolve(schema.allOf[0]);
+      return schema.nullable ? { ...inner, nullable: true } : inner;
+    }
     return schema;
   };
   const named = ({ method, path }: { method: string; path: string }) => `${method} ${path}`;
@@ -393,6 +397,34 @@ describe('the OpenAPI document', () => {
     await ctx.start(metered.network_job_id, prover.key).expect(201);
     const usagePath = `/v1/jobs/${metered.network_job_id}/usage`;
     await check('post', '/v1/jobs/{network_job_id}/usage', usagePath, prover.key, { units: '3', cumulative: true });
+    // A job completed within a dispute window: disputed, resolved, and read with its dispute.
+    const windowed = ctx.name('svc');
+    await ctx
+      .putService(windowed, {
+        price_per_unit: '0.25',
+        unit: 'gpu_second',
+        size_factor: '1',
+        minimum_charge: '0',
+        hardware_requirements: {},
+        dispute_window_seconds: 3600,
+      })
+      .expect(201);
+    const disputed = await check('post', '/v1/jobs/submit', '/v1/jobs/submit', client.key, {
+      payload: 'w',
+      service: windowed,
+      units: '2',
+      max_cost_micros: 500_000,
+    });
+    const disputedPath = `/v1/jobs/${disputed.network_job_id}`;
+    await ctx.assign(disputed.network_job_id, [prover.name]).expect(201);
+    await ctx.start(disputed.network_job_id, prover.key).expect(201);
+    await ctx.report(disputed.network_job_id, prover.key, { success: true, final_cost_micros: 500_000 }).expect(201);
+    await check('get', '/v1/jobs/{network_job_id}', disputedPath, client.key);
+    await check('post', '/v1/jobs/{network_job_id}/dispute', `${disputedPath}/dispute`, client.key, { reason: 'no' });
+    await check('post', '/v1/jobs/{network_job_id}/resolve', `${disputedPath}/resolve`, admin, {
+      outcome: 'refund',
+      refund_micros: '100000',
+    });
 
     // Provers.
     await check('get', '/v1/provers/{prover_id}', `/v1/provers/${prover.name}`, prover.key);

@@ -60,6 +60,8 @@ describe('service registry API', () => {
       slash_timeout_bps: 0,
       slash_cap_micros: null,
       metered_refund: 'earned', // metered usage already reported stays paid
+      slash_dispute_bps: 0, // a dispute lost slashes nothing
+      dispute_window_seconds: null, // the platform's DISPUTE_WINDOW_SECONDS
       version: '1', // int64: a decimal string
       created_at: expect.any(String),
       updated_at: created.body.created_at,

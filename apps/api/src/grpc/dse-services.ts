@@ -6,6 +6,8 @@ import {
   ProverReplicasQuery,
   ReportResultRequestDto,
   ReportUsageRequestDto,
+  DisputeJobRequestDto,
+  ResolveDisputeRequestDto,
   SubmitJobRequestDto,
 } from '@tally/jobs';
 import {
@@ -76,6 +78,20 @@ export function jobService(calls: GrpcCalls, jobs: JobEndpoints): UntypedService
       const dto = await calls.validate(ReportUsageRequestDto, withoutUnset(fields));
       const { body, replayed } = await jobs.usage(id, dto, principal);
       return { message: body, metadata: replayed ? { 'idempotent-replayed': 'true' } : undefined };
+    }),
+    DisputeJob: calls.unary('DisputeJob', rolesOf(rest.dispute), async (r: Request, { principal }) => {
+      const id = parseJobId(r.network_job_id);
+      const { network_job_id: _id, ...fields } = r;
+      const dto = await calls.validate(DisputeJobRequestDto, withoutUnset(fields));
+      const { body, replayed } = await jobs.dispute(id, dto, principal);
+      return { message: jobMessage(body), metadata: replayed ? { 'idempotent-replayed': 'true' } : undefined };
+    }),
+    ResolveDispute: calls.unary('ResolveDispute', rolesOf(rest.resolve), async (r: Request, { principal }) => {
+      const id = parseJobId(r.network_job_id);
+      const { network_job_id: _id, ...fields } = r;
+      const dto = await calls.validate(ResolveDisputeRequestDto, withoutUnset(fields));
+      const { body, replayed } = await jobs.resolve(id, dto, principal);
+      return { message: jobMessage(body), metadata: replayed ? { 'idempotent-replayed': 'true' } : undefined };
     }),
   };
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ControlLog, controlActor, type Principal } from '@tally/auth';
+import { ControlLog, controlActor, essentialFields, type Principal } from '@tally/auth';
 import { hashOf, IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, InvalidRequestError, parseMicros } from '@tally/shared';
 import { checkResultMetadata, JobNotFoundError } from '../domain';
 import { CancelJobCommand } from '../commands/cancel-job/cancel-job.command';
@@ -166,10 +166,18 @@ export class JobEndpoints {
     return { body: presentJob(job, await this.jobs.assignments(id)), replayed };
   }
 
-  async resolve(id: string, dto: ResolveDisputeRequestDto) {
+  async resolve(id: string, dto: ResolveDisputeRequestDto, principal: Principal) {
     // Checked by the DTO: an int64 from 0 (a refund of nothing still voids the rewards and slashes).
     const refund = dto.refund_micros === undefined ? null : BigInt(dto.refund_micros);
-    const { job, replayed } = await this.commands.execute(new ResolveDisputeCommand(id, dto.outcome, refund));
+    // A control action (DSE §7.4), by REST or gRPC.
+    const { job, replayed } = await this.controlLog.run(
+      {
+        actor: controlActor(principal),
+        action: 'jobs.resolve',
+        fields: essentialFields({ network_job_id: id }, { ...dto }),
+      },
+      () => this.commands.execute(new ResolveDisputeCommand(id, dto.outcome, refund)),
+    );
     return { body: presentJob(job, await this.jobs.assignments(id)), replayed };
   }
 

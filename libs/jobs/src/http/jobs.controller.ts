@@ -227,14 +227,13 @@ export class JobsController {
   @Post(':network_job_id/resolve')
   @ApiJobIdParam()
   @Roles('admin')
-  @ControlAction('jobs.resolve')
   @HttpCode(200)
   @ApiOperation({
     operationId: 'jobs.resolve',
     summary:
       'Resolve a DISPUTED job: uphold (rewards paid) or refund (rewards voided, client refunded, provers slashed)',
     description:
-      'The job becomes COMPLETED again with its outcome recorded, and AUDITED soon after. `refund_micros` (refund ' +
+      'A control action (jobs.resolve). The job becomes COMPLETED again with its outcome recorded, and AUDITED soon after. `refund_micros` (refund ' +
       'only, 0 to the final cost; left out: the whole final cost) is paid from the platform; the provers of the ' +
       "accepted result are slashed by the service's slash_dispute_bps, the client compensated first up to the " +
       'final cost. The same resolution again answers as the first (Idempotent-Replayed: true); another one, or a job ' +
@@ -245,9 +244,10 @@ export class JobsController {
   async resolve(
     @Param('network_job_id', new ParseJobIdPipe()) id: string,
     @Body() dto: ResolveDisputeRequestDto,
+    @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    const { body, replayed } = await this.endpoints.resolve(id, dto);
+    const { body, replayed } = await this.endpoints.resolve(id, dto, principal);
     if (replayed) res.header('Idempotent-Replayed', 'true');
     return body;
   }

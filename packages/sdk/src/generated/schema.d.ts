@@ -816,7 +816,7 @@ export interface paths {
     put?: never;
     /**
      * Resolve a DISPUTED job: uphold (rewards paid) or refund (rewards voided, client refunded, provers slashed)
-     * @description The job becomes COMPLETED again with its outcome recorded, and AUDITED soon after. `refund_micros` (refund only, 0 to the final cost; left out: the whole final cost) is paid from the platform; the provers of the accepted result are slashed by the service's slash_dispute_bps, the client compensated first up to the final cost. The same resolution again answers as the first (Idempotent-Replayed: true); another one, or a job not DISPUTED: DSE-010.
+     * @description A control action (jobs.resolve). The job becomes COMPLETED again with its outcome recorded, and AUDITED soon after. `refund_micros` (refund only, 0 to the final cost; left out: the whole final cost) is paid from the platform; the provers of the accepted result are slashed by the service's slash_dispute_bps, the client compensated first up to the final cost. The same resolution again answers as the first (Idempotent-Replayed: true); another one, or a job not DISPUTED: DSE-010.
      */
     post: operations['jobs.resolve'];
     delete?: never;
@@ -2744,6 +2744,33 @@ export interface components {
       /** Format: int64 */
       held_micros: string;
     };
+    PendingRewardResponseDto: {
+      prover_id: string;
+      /** Format: int64 */
+      reward_micros: string;
+    };
+    JobDisputeResponseDto: {
+      /**
+       * Format: date-time
+       * @description when the window closes (or closed: a resolution closes it)
+       */
+      closes_at: string;
+      /** @description the rewards still held for the job's provers; empty once released or voided */
+      pending_rewards: components['schemas']['PendingRewardResponseDto'][];
+      /** Format: date-time */
+      disputed_at: string | null;
+      /** @description the client's reason */
+      reason: string | null;
+      /** Format: date-time */
+      resolved_at: string | null;
+      /** @enum {string|null} */
+      outcome: 'uphold' | 'refund' | null;
+      /**
+       * Format: int64
+       * @description what the resolution refunded the client (refund only)
+       */
+      refund_micros: string | null;
+    };
     AssignmentResponseDto: {
       prover_id: string;
       /** @enum {string} */
@@ -2771,33 +2798,6 @@ export interface components {
       cancelled_at: string | null;
       /** Format: date-time */
       audited_at: string | null;
-    };
-    PendingRewardResponseDto: {
-      prover_id: string;
-      /** Format: int64 */
-      reward_micros: string;
-    };
-    JobDisputeResponseDto: {
-      /**
-       * Format: date-time
-       * @description when the window closes (or closed: a resolution closes it)
-       */
-      closes_at: string;
-      /** @description the rewards still held for the job's provers; empty once released or voided */
-      pending_rewards: components['schemas']['PendingRewardResponseDto'][];
-      /** Format: date-time */
-      disputed_at: string | null;
-      /** @description the client's reason */
-      reason: string | null;
-      /** Format: date-time */
-      resolved_at: string | null;
-      /** @enum {string|null} */
-      outcome: 'uphold' | 'refund' | null;
-      /**
-       * Format: int64
-       * @description what the resolution refunded the client (refund only)
-       */
-      refund_micros: string | null;
     };
     JobResponseDto: {
       /** Format: int64 */

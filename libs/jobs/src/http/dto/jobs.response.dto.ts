@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, getSchemaPath } from '@nestjs/swagger';
 import { JOB_STATUSES, PRIORITIES, REPLICA_STATUSES } from '../../domain';
 
 const INT64 = { type: String, format: 'int64' } as const;
@@ -48,6 +48,7 @@ export class JobDisputeResponseDto {
 }
 
 /** A job as presentJob writes it. */
+@ApiExtraModels(JobDisputeResponseDto)
 export class JobResponseDto {
   @ApiProperty(INT64) network_job_id: string;
   @ApiProperty({ type: String, nullable: true }) client_job_id: string | null;
@@ -80,7 +81,8 @@ export class JobResponseDto {
   @ApiProperty(INT64) version: string;
   @ApiProperty({ type: JobTimestampsResponseDto }) timestamps: JobTimestampsResponseDto;
   @ApiProperty({
-    type: JobDisputeResponseDto,
+    // A $ref cannot be nullable beside it in OpenAPI 3.0: the ref goes in allOf.
+    allOf: [{ $ref: getSchemaPath(JobDisputeResponseDto) }],
     nullable: true,
     description: "its dispute window; null when the job's rewards were paid at settlement (no window)",
   })
