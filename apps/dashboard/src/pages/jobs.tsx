@@ -5,7 +5,16 @@ import { LiveNote, useLive } from '../live';
 import { Empty, Pager, Show, Stat, useApi, useCursorPages } from '../ui';
 
 type JobStatus = Schemas['JobSummaryResponseDto']['status'];
-const STATUSES: JobStatus[] = ['PENDING', 'ASSIGNED', 'RUNNING', 'COMPLETED', 'AUDITED', 'FAILED', 'CANCELLED'];
+const STATUSES: JobStatus[] = [
+  'PENDING',
+  'ASSIGNED',
+  'RUNNING',
+  'COMPLETED',
+  'DISPUTED',
+  'AUDITED',
+  'FAILED',
+  'CANCELLED',
+];
 
 interface JobFilter {
   status?: JobStatus;

@@ -9241,7 +9241,7 @@ export interface operations {
         limit?: number;
         /** @description next_cursor of the previous page */
         cursor?: string;
-        status?: string;
+        status?: 'PENDING' | 'ASSIGNED' | 'RUNNING' | 'COMPLETED' | 'DISPUTED' | 'AUDITED' | 'FAILED' | 'CANCELLED';
         client_id?: string;
         prover_id?: string;
         from?: string;

@@ -16,7 +16,7 @@ import {
   ValidateBy,
 } from 'class-validator';
 import { AsSent, IDENTIFIER_MESSAGE, IDENTIFIER_PATTERN, IfPresent, Int64Field, PageQueryDto } from '@tally/shared';
-import { PRIORITIES, requirementsProblem } from '../../domain';
+import { JOB_STATUSES, PRIORITIES, requirementsProblem } from '../../domain';
 
 const ID = IDENTIFIER_PATTERN;
 const ID_MESSAGE = IDENTIFIER_MESSAGE;
@@ -217,9 +217,9 @@ export class AssignJobRequestDto {
 }
 
 export class ListJobsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ enum: JOB_STATUSES })
   @IfPresent()
-  @IsIn(['PENDING', 'ASSIGNED', 'RUNNING', 'COMPLETED', 'AUDITED', 'FAILED', 'CANCELLED'])
+  @IsIn(JOB_STATUSES)
   status?: string;
 
   @ApiPropertyOptional()
