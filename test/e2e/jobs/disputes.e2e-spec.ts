@@ -147,6 +147,16 @@ describe('disputes', () => {
     await audited(id);
     await closeWindows();
     expect((await ctx.job(id).expect(200)).body.status).toBe('AUDITED');
+    const timeline = (await t.http().get(`/v1/jobs/${id}/timeline`).set(client.key).expect(200)).body;
+    expect(timeline.transitions.map((x: { status: string }) => x.status)).toEqual([
+      'PENDING',
+      'ASSIGNED',
+      'RUNNING',
+      'COMPLETED',
+      'DISPUTED',
+      'COMPLETED',
+      'AUDITED',
+    ]);
     expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
     expect((await t.app.get(LedgerVerifier).verify()).problems).toEqual([]);
   });

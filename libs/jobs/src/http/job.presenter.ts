@@ -86,6 +86,8 @@ const TRANSITION_TIMES = [
   ['RUNNING', 'started_at'],
   ['COMPLETED', 'completed_at'],
   ['DISPUTED', 'disputed_at'],
+  // A resolved dispute makes the job COMPLETED again.
+  ['COMPLETED', 'resolved_at'],
   ['FAILED', 'failed_at'],
   ['CANCELLED', 'cancelled_at'],
   ['AUDITED', 'audited_at'],
