@@ -232,6 +232,8 @@ interface Model {
   clients: bigint[];
   provers: ProverModel[];
   platform: bigint;
+  /** Slash postings so far (a slash of 0 is none). */
+  slashes: number;
 }
 
 const stakeOp: fc.Arbitrary<StakeOp> = fc.oneof(
@@ -377,7 +379,9 @@ const settlePath: { [P in JobPath['path']]: (m: Model, j: PathOf<P>) => void } =
       const bps = BigInt(terms.slash_dissent_bps);
       let slashed = (p.bonded * bps) / BPS;
       if (terms.slash_cap_micros !== null) slashed = min(slashed, BigInt(terms.slash_cap_micros));
+      if (slashed === 0n) return;
       const toClient = min(slashed, cost);
+      m.slashes += 1;
       p.bonded -= slashed;
       p.slashed += slashed;
       m.clients[j.client] += toClient;
@@ -584,6 +588,7 @@ describe('stakes, slashes, base + bonus and metered usage against a model of the
             unbondings: 0,
           })),
           platform: platformStart,
+          slashes: 0,
         };
         for (const round of rounds) {
           // Stake moves between the rounds' jobs: the model knows every balance they read.
@@ -641,6 +646,8 @@ describe('stakes, slashes, base + bonus and metered usage against a model of the
           }
         }
         expect(await ctx.postedMicros('platform', 'main')).toBe(model.platform);
+        const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM transfers WHERE kind = 'slash'`);
+        expect(n).toBe(model.slashes);
         expect(await ctx.totals()).toEqual({ posted: '0', pending: '0' });
         expect((await t.app.get(LedgerVerifier).verify()).problems).toEqual([]);
       }),
