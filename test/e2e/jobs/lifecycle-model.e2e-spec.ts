@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { LedgerVerifier, ReleaseUnbondedCommand } from '@tally/ledger';
 import { JobsCtx } from '../../support/jobs-ctx';
 import { microsOf } from '../../support/ledger-ctx';
+import { CAPABILITIES, HARDWARE } from '../../support/prover-profile';
+import { SchedulerCtx } from '../../support/scheduler-ctx';
 import { startTestApp, TestApp } from '../../support/test-app';
 
 type Path = 'success' | 'failure' | 'cancel-pending' | 'cancel-assigned' | 'cancel-running';
@@ -118,9 +120,10 @@ describe('job lifecycles against a model of the ledger', () => {
 });
 
 /*
- * Stakes, slashes, replicas' base + bonus and metered usage, against a model of its own: every
- * amount below is computed here in bigint micros by the rules of docs/economics.md, not by the
- * ledger's or the jobs' split functions, so a rounding or ordering slip on either side shows.
+ * Stakes, slashes (of dissenters and of silent provers), replicas' base + bonus and metered
+ * usage, against a model of its own: every amount below is computed here in bigint micros by
+ * the rules of docs/economics.md, not by the ledger's or the jobs' split functions, so a
+ * rounding or ordering slip on either side shows.
  */
 
 const BPS = 10_000n;
@@ -130,19 +133,23 @@ const PROVERS = 5;
 const PROVER_FUNDS = 100n * MICROS;
 const CLIENT_FUNDS = 2000n * MICROS;
 
-/** Replicated services at one micro a unit (a job of u units on r replicas holds u × r). */
+/**
+ * Services at one micro a unit (a job of u units on r replicas holds u × r), for replicated
+ * jobs and for single-replica jobs whose prover goes silent.
+ */
 const REPLICATED: {
   fee_bps: number | null;
   base_share_bps: number;
   slash_dissent_bps: number;
+  slash_timeout_bps: number;
   slash_cap_micros: string | null;
 }[] = [
-  { fee_bps: 500, base_share_bps: 3000, slash_dissent_bps: 1000, slash_cap_micros: null },
-  { fee_bps: 0, base_share_bps: 0, slash_dissent_bps: 10_000, slash_cap_micros: '2500000' },
-  { fee_bps: 10_000, base_share_bps: 5000, slash_dissent_bps: 0, slash_cap_micros: null },
+  { fee_bps: 500, base_share_bps: 3000, slash_dissent_bps: 1000, slash_timeout_bps: 2000, slash_cap_micros: null },
+  { fee_bps: 0, base_share_bps: 0, slash_dissent_bps: 10_000, slash_timeout_bps: 10_000, slash_cap_micros: '2500000' },
+  { fee_bps: 10_000, base_share_bps: 5000, slash_dissent_bps: 0, slash_timeout_bps: 0, slash_cap_micros: null },
   // A cap of 0: nothing to lose, so no slash.
-  { fee_bps: null, base_share_bps: 10_000, slash_dissent_bps: 2500, slash_cap_micros: '0' },
-  { fee_bps: 250, base_share_bps: 7000, slash_dissent_bps: 333, slash_cap_micros: null },
+  { fee_bps: null, base_share_bps: 10_000, slash_dissent_bps: 2500, slash_timeout_bps: 5000, slash_cap_micros: '0' },
+  { fee_bps: 250, base_share_bps: 7000, slash_dissent_bps: 333, slash_timeout_bps: 777, slash_cap_micros: null },
 ];
 
 /** Metered services at 333 333 micros a unit (so usage rounds up), one replica. */
@@ -215,6 +222,14 @@ type JobPath =
       end: 'result' | 'failure' | 'cancel';
       /** The final cost, in % of what is left of the hold above the metered usage. */
       costShare: number;
+    }
+  | {
+      /** One replica, RUNNING when its prover goes silent: the timeout sweep fails the job and slashes the prover. */
+      path: 'silent';
+      client: number;
+      service: number;
+      prover: number;
+      units: bigint;
     };
 type PathOf<P extends JobPath['path']> = Extract<JobPath, { path: P }>;
 
@@ -288,9 +303,27 @@ const meteredJob: fc.Arbitrary<PathOf<'metered'>> = fc
     ),
   }));
 
+const silentJob: fc.Arbitrary<PathOf<'silent'>> = fc.record({
+  path: fc.constant('silent' as const),
+  client: fc.integer({ min: 0, max: 3 }),
+  service: fc.integer({ min: 0, max: REPLICATED.length - 1 }),
+  prover: fc.integer({ min: 0, max: PROVERS - 1 }),
+  units: fc.bigInt({ min: 1n, max: 3_000_000n }),
+});
+
+/** Paths whose jobs run one by one after the round's others: the timeout sweep fails every job a silent prover holds. */
+const ALONE: readonly JobPath['path'][] = ['silent'];
+
 const econRound = fc.record({
   stake: fc.array(stakeOp, { maxLength: 4 }),
-  jobs: fc.array(fc.oneof(replicatedJob, meteredJob), { minLength: 10, maxLength: 10 }),
+  jobs: fc.array(
+    fc.oneof(
+      { weight: 5, arbitrary: replicatedJob },
+      { weight: 4, arbitrary: meteredJob },
+      { weight: 1, arbitrary: silentJob },
+    ),
+    { minLength: 10, maxLength: 10 },
+  ),
 });
 
 /** What the model expects a stake op to answer, after applying it (nothing moves on a refusal). */
@@ -375,17 +408,7 @@ const settlePath: { [P in JobPath['path']]: (m: Model, j: PathOf<P>) => void } =
     m.platform += cost - paid;
     // A dissenter that reported another successful result before the decision is slashed.
     if (j.dissent === 'result' && reporters.includes(0)) {
-      const p = m.provers[j.provers[0]];
-      const bps = BigInt(terms.slash_dissent_bps);
-      let slashed = (p.bonded * bps) / BPS;
-      if (terms.slash_cap_micros !== null) slashed = min(slashed, BigInt(terms.slash_cap_micros));
-      if (slashed === 0n) return;
-      const toClient = min(slashed, cost);
-      m.slashes += 1;
-      p.bonded -= slashed;
-      p.slashed += slashed;
-      m.clients[j.client] += toClient;
-      m.platform += slashed - toClient;
+      slash(m, j.client, j.provers[0], terms.slash_dissent_bps, terms.slash_cap_micros, cost);
     }
   },
   metered(m, j) {
@@ -405,7 +428,29 @@ const settlePath: { [P in JobPath['path']]: (m: Model, j: PathOf<P>) => void } =
     }
     // `all`: the usage goes back to the client, the held shares to the platform: nothing moves.
   },
+  silent(m, j) {
+    // The hold goes back whole; the slash compensates the client up to the hold again.
+    const terms = REPLICATED[j.service];
+    slash(m, j.client, j.prover, terms.slash_timeout_bps, terms.slash_cap_micros, j.units);
+  },
 };
+
+/**
+ * A slash of `bps` of the prover's bonded stake, rounded down, at most the cap: the client is
+ * compensated up to `owed`, the platform gets the rest. Nothing bonded (or 0): no slash.
+ */
+function slash(m: Model, client: number, prover: number, bps: number, cap: string | null, owed: bigint) {
+  const p = m.provers[prover];
+  let slashed = (p.bonded * BigInt(bps)) / BPS;
+  if (cap !== null) slashed = min(slashed, BigInt(cap));
+  if (slashed === 0n) return;
+  const toClient = min(slashed, owed);
+  m.slashes += 1;
+  p.bonded -= slashed;
+  p.slashed += slashed;
+  m.clients[client] += toClient;
+  m.platform += slashed - toClient;
+}
 
 /** A metered job's hold, its usage cost and the prover's shares (each report rounds on its own), and its final cost. */
 function meteredModel(j: PathOf<'metered'>) {
@@ -426,11 +471,12 @@ function meteredModel(j: PathOf<'metered'>) {
 
 describe('stakes, slashes, base + bonus and metered usage against a model of the ledger', () => {
   let t: TestApp;
-  let ctx: JobsCtx;
+  let ctx: SchedulerCtx;
   beforeAll(async () => {
-    // No scheduler: jobs move by these routes, unbondings by the sweep run here.
-    t = await startTestApp({ SCHEDULER_ENABLED: 'false' });
-    ctx = new JobsCtx(t);
+    // No scheduler: jobs move by these routes, unbondings and timeouts by the sweeps run here;
+    // a job whose prover goes silent fails at once (one attempt).
+    t = await startTestApp({ SCHEDULER_ENABLED: 'false', SCHEDULER_MAX_ATTEMPTS: '1' });
+    ctx = new SchedulerCtx(t);
   });
   afterAll(() => t.close());
 
@@ -573,6 +619,33 @@ describe('stakes, slashes, base + bonus and metered usage against a model of the
                 },
         });
       },
+      async silent(j) {
+        const prover = provers[j.prover];
+        const id = await ctx.running(clients[j.client].key, [prover], {
+          service: replicatedIds[j.service],
+          units: `${j.units}`,
+          max_cost_micros: `${j.units}`,
+        });
+        await ctx.silence({ ...prover, spec: {} });
+        // Other provers silent since their last heartbeat may go offline too; they hold no job now.
+        const swept = await ctx.sweep();
+        expect({ job: j, offline: swept.offline.includes(prover.name), gaveUp: swept.gaveUp }).toEqual({
+          job: j,
+          offline: true,
+          gaveUp: 1,
+        });
+        expect((await ctx.job(id).expect(200)).body.status).toBe('FAILED');
+        await Promise.all(
+          provers.map((p) =>
+            t
+              .http()
+              .post(`/v1/provers/${p.name}/heartbeat`)
+              .set(p.key)
+              .send({ hardware_profile: HARDWARE, capabilities: CAPABILITIES, load_factor: 0 })
+              .expect(200),
+          ),
+        );
+      },
     };
 
     await fc.assert(
@@ -595,18 +668,21 @@ describe('stakes, slashes, base + bonus and metered usage against a model of the
           for (const op of round.stake) await stakeStep(model, op);
           // A slash takes its share of what is bonded when its job settles: two jobs that may
           // slash the same prover run one after the other, so the model sees them in order.
+          const run = async (j: JobPath) => {
+            await (runPath[j.path] as (j: JobPath) => Promise<void>)(j);
+            (settlePath[j.path] as (m: Model, j: JobPath) => void)(model, j);
+          };
           const chains = new Map<number, Promise<void>>();
-          const runs = round.jobs.map((j) => {
-            const run = async () => {
-              await (runPath[j.path] as (j: JobPath) => Promise<void>)(j);
-              (settlePath[j.path] as (m: Model, j: JobPath) => void)(model, j);
-            };
-            if (j.path !== 'replicated' || j.dissent !== 'result') return run();
-            const chained = (chains.get(j.provers[0]) ?? Promise.resolve()).then(run);
-            chains.set(j.provers[0], chained);
-            return chained;
-          });
-          await Promise.all(runs);
+          const together = round.jobs.filter((j) => !ALONE.includes(j.path));
+          await Promise.all(
+            together.map((j) => {
+              if (j.path !== 'replicated' || j.dissent !== 'result') return run(j);
+              const chained = (chains.get(j.provers[0]) ?? Promise.resolve()).then(() => run(j));
+              chains.set(j.provers[0], chained);
+              return chained;
+            }),
+          );
+          for (const j of round.jobs.filter((j) => ALONE.includes(j.path))) await run(j);
         }
 
         for (const [i, c] of clients.entries()) {
