@@ -238,6 +238,8 @@ interface ProverModel {
   bonded: bigint;
   unbonding: bigint;
   slashed: bigint;
+  /** What jobs paid into its provider account (`earned_micros`): rewards and held shares released to it. */
+  earned: bigint;
   /** Its stake account exists (a first bond creates it). */
   staked: boolean;
   /** Open unbondings, each released whole by the sweep. */
@@ -402,6 +404,7 @@ const settlePath: { [P in JobPath['path']]: (m: Model, j: PathOf<P>) => void } =
     for (const r of reporters) {
       const reward = majority.includes(r) ? base + bonus : base;
       m.provers[j.provers[r]].balance += reward;
+      m.provers[j.provers[r]].earned += reward;
       paid += reward;
     }
     m.clients[j.client] -= cost;
@@ -419,11 +422,13 @@ const settlePath: { [P in JobPath['path']]: (m: Model, j: PathOf<P>) => void } =
       const reward = shares + poolOf(final - metered, terms.fee_bps);
       m.clients[j.client] -= final;
       p.balance += reward;
+      p.earned += reward;
       m.platform += final - reward;
     } else if (terms.metered_refund === 'earned') {
       // What was metered stays paid; only the rest of the hold goes back.
       m.clients[j.client] -= metered;
       p.balance += shares;
+      p.earned += shares;
       m.platform += metered - shares;
     }
     // `all`: the usage goes back to the client, the held shares to the platform: nothing moves.
@@ -657,6 +662,7 @@ describe('stakes, slashes, base + bonus and metered usage against a model of the
             bonded: 0n,
             unbonding: 0n,
             slashed: 0n,
+            earned: 0n,
             staked: false,
             unbondings: 0,
           })),
@@ -704,6 +710,7 @@ describe('stakes, slashes, base + bonus and metered usage against a model of the
             bonded: BigInt(stake.bonded_micros),
             unbonding: BigInt(stake.unbonding_micros),
             slashed: BigInt(stake.slashed_micros),
+            earned: BigInt(stake.earned_micros),
           }).toEqual({
             prover: i,
             posted: s.balance,
@@ -711,6 +718,7 @@ describe('stakes, slashes, base + bonus and metered usage against a model of the
             bonded: s.bonded,
             unbonding: s.unbonding,
             slashed: s.slashed,
+            earned: s.earned,
           });
           expect(s.bonded >= 0n && s.unbonding >= 0n).toBe(true);
           if (s.staked) {
