@@ -132,6 +132,14 @@ const PROVERS = 5;
 /** What each prover starts with in its provider account, to bond from. */
 const PROVER_FUNDS = 100n * MICROS;
 const CLIENT_FUNDS = 2000n * MICROS;
+/** A price schedule of one micro a unit, with no minimum. */
+const oneMicroSchedule = {
+  price_per_unit: '0.000001',
+  unit: 'op',
+  size_factor: '1',
+  minimum_charge: '0',
+  hardware_requirements: {},
+};
 
 /**
  * Services at one micro a unit (a job of u units on r replicas holds u × r), for replicated
@@ -154,13 +162,6 @@ const REPLICATED: {
 
 /** Metered services at 333 333 micros a unit (so usage rounds up), one replica. */
 const UNIT_PRICE = 333_333n;
-const oneMicroSchedule = {
-  price_per_unit: '0.000001',
-  unit: 'op',
-  size_factor: '1',
-  minimum_charge: '0',
-  hardware_requirements: {},
-};
 const METERED: { fee_bps: number | null; metered_refund: 'earned' | 'all'; minimum_charge_micros: bigint }[] = [
   { fee_bps: 250, metered_refund: 'earned', minimum_charge_micros: 0n },
   { fee_bps: null, metered_refund: 'all', minimum_charge_micros: 0n },
@@ -185,8 +186,12 @@ const meteredCost = (terms: (typeof METERED)[number], u: bigint) => {
   return usage > terms.minimum_charge_micros ? usage : terms.minimum_charge_micros;
 };
 
-/** A prover's stake op between rounds: an amount `share` % (and `jitter` micros) of what it could move. */
-type StakeOp = { kind: 'bond' | 'unbond'; prover: number; share: number; jitter: bigint } | { kind: 'release' };
+/**
+ * A stake op between rounds, asked for by the prover or an admin: an amount `share` % (and
+ * `jitter` micros) of what the prover could move; or the sweep that releases every unbonding.
+ */
+type StakeOp =
+  { kind: 'bond' | 'unbond'; prover: number; share: number; jitter: bigint; byAdmin: boolean } | { kind: 'release' };
 
 type Dissent = 'none' | 'result' | 'failure';
 /**
@@ -262,6 +267,7 @@ const stakeOp: fc.Arbitrary<StakeOp> = fc.oneof(
       // Over 100: more than there is, refused.
       share: fc.integer({ min: 0, max: 110 }),
       jitter: fc.bigInt({ min: 0n, max: 999n }),
+      byAdmin: fc.boolean(),
     }),
   },
   { weight: 1, arbitrary: fc.constant<StakeOp>({ kind: 'release' }) },
@@ -528,7 +534,7 @@ describe('stakes, slashes, base + bonus and metered usage against a model of the
       const res = await t
         .http()
         .post(`/v1/provers/${p.name}/${op.kind === 'bond' ? 'stake' : 'unstake'}`)
-        .set(p.key)
+        .set(op.byAdmin ? ctx.admin() : p.key)
         .set('Idempotency-Key', randomUUID())
         .send({ amount: decimal(expected.amount) });
       expect({ op, status: res.status, code: res.body.code }).toEqual({
