@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CommandBus } from '@nestjs/cqrs';
 import fc from 'fast-check';
+import { CloseDisputeWindowsCommand } from '@tally/jobs';
 import { LedgerVerifier, ReleaseUnbondedCommand } from '@tally/ledger';
 import { JobsCtx } from '../../support/jobs-ctx';
 import { microsOf } from '../../support/ledger-ctx';
@@ -160,6 +161,31 @@ const REPLICATED: {
   { fee_bps: 250, base_share_bps: 7000, slash_dissent_bps: 333, slash_timeout_bps: 777, slash_cap_micros: null },
 ];
 
+/**
+ * Services whose completed jobs' rewards stay pending through a dispute window (one micro a
+ * unit, like REPLICATED). The last one's window is 1 s: its jobs are left undisputed and
+ * released by the sweep at the end of the run; the others' are disputed and resolved.
+ */
+const DISPUTED: {
+  fee_bps: number | null;
+  base_share_bps: number;
+  slash_dispute_bps: number;
+  slash_cap_micros: string | null;
+  dispute_window_seconds: number;
+}[] = [
+  { fee_bps: 500, base_share_bps: 0, slash_dispute_bps: 2000, slash_cap_micros: null, dispute_window_seconds: 3600 },
+  {
+    fee_bps: null,
+    base_share_bps: 3000,
+    slash_dispute_bps: 10_000,
+    slash_cap_micros: '700000',
+    dispute_window_seconds: 3600,
+  },
+  { fee_bps: 10_000, base_share_bps: 5000, slash_dispute_bps: 0, slash_cap_micros: null, dispute_window_seconds: 3600 },
+  { fee_bps: 1234, base_share_bps: 2500, slash_dispute_bps: 1000, slash_cap_micros: null, dispute_window_seconds: 1 },
+];
+const WINDOW_SERVICE = DISPUTED.length - 1;
+
 /** Metered services at 333 333 micros a unit (so usage rounds up), one replica. */
 const UNIT_PRICE = 333_333n;
 const METERED: { fee_bps: number | null; metered_refund: 'earned' | 'all'; minimum_charge_micros: bigint }[] = [
@@ -229,6 +255,21 @@ type JobPath =
       costShare: number;
     }
   | {
+      /**
+       * Replicas that all agree, within a dispute window: the client disputes and an admin
+       * upholds or refunds `refundShare` % of the cost, or (`window`) nobody disputes and the
+       * sweep pays the rewards once the window closes.
+       */
+      path: 'disputed';
+      client: number;
+      service: number;
+      provers: number[];
+      units: bigint;
+      costShare: number;
+      end: 'uphold' | 'refund' | 'window';
+      refundShare: number;
+    }
+  | {
       /** One replica, RUNNING when its prover goes silent: the timeout sweep fails the job and slashes the prover. */
       path: 'silent';
       client: number;
@@ -249,6 +290,8 @@ interface ProverModel {
   staked: boolean;
   /** Open unbondings, each released whole by the sweep. */
   unbondings: number;
+  /** Rewards held for it through dispute windows still open (its provider account's incoming). */
+  pending: bigint;
 }
 interface Model {
   clients: bigint[];
@@ -319,8 +362,23 @@ const silentJob: fc.Arbitrary<PathOf<'silent'>> = fc.record({
   units: fc.bigInt({ min: 1n, max: 3_000_000n }),
 });
 
-/** Paths whose jobs run one by one after the round's others: the timeout sweep fails every job a silent prover holds. */
-const ALONE: readonly JobPath['path'][] = ['silent'];
+const disputedJob: fc.Arbitrary<PathOf<'disputed'>> = fc
+  .record({
+    client: fc.integer({ min: 0, max: 3 }),
+    service: fc.integer({ min: 0, max: WINDOW_SERVICE - 1 }),
+    provers: fc.shuffledSubarray([...Array(PROVERS).keys()], { minLength: 1, maxLength: 2 }),
+    units: fc.bigInt({ min: 1n, max: 3_000_000n }),
+    costShare: fc.integer({ min: 1, max: 100 }),
+    end: fc.constantFrom<'uphold' | 'refund' | 'window'>('uphold', 'refund', 'refund', 'window'),
+    refundShare: fc.integer({ min: 0, max: 100 }),
+  })
+  .map((j) => ({ path: 'disputed' as const, ...j, service: j.end === 'window' ? WINDOW_SERVICE : j.service }));
+
+/**
+ * Paths whose jobs run one by one after the round's others: the timeout sweep fails every job
+ * a silent prover holds, and a refunded dispute slashes every prover of its result.
+ */
+const ALONE: readonly JobPath['path'][] = ['silent', 'disputed'];
 
 const econRound = fc.record({
   stake: fc.array(stakeOp, { maxLength: 4 }),
@@ -329,6 +387,7 @@ const econRound = fc.record({
       { weight: 5, arbitrary: replicatedJob },
       { weight: 4, arbitrary: meteredJob },
       { weight: 1, arbitrary: silentJob },
+      { weight: 3, arbitrary: disputedJob },
     ),
     { minLength: 10, maxLength: 10 },
   ),
@@ -439,6 +498,27 @@ const settlePath: { [P in JobPath['path']]: (m: Model, j: PathOf<P>) => void } =
     }
     // `all`: the usage goes back to the client, the held shares to the platform: nothing moves.
   },
+  disputed(m, j) {
+    const terms = DISPUTED[j.service];
+    const cost = disputedCost(j);
+    const rewards = disputedRewards(j);
+    // The cost is captured at settlement; the rewards are holds, pending, until the window's end.
+    m.clients[j.client] -= cost;
+    m.platform += cost;
+    if (j.end === 'window') {
+      for (const r of rewards) m.provers[r.prover].pending += r.amount;
+    } else if (j.end === 'uphold') {
+      for (const r of rewards) pay(m, r.prover, r.amount);
+    } else {
+      // Voided (the platform keeps them); the refund from the platform; each prover slashed in replica order.
+      const refund = (cost * BigInt(j.refundShare)) / 100n;
+      m.clients[j.client] += refund;
+      m.platform -= refund;
+      let owed = cost;
+      for (const prover of j.provers)
+        owed -= slash(m, j.client, prover, terms.slash_dispute_bps, terms.slash_cap_micros, owed);
+    }
+  },
   silent(m, j) {
     // The hold goes back whole; the slash compensates the client up to the hold again.
     const terms = REPLICATED[j.service];
@@ -450,17 +530,38 @@ const settlePath: { [P in JobPath['path']]: (m: Model, j: PathOf<P>) => void } =
  * A slash of `bps` of the prover's bonded stake, rounded down, at most the cap: the client is
  * compensated up to `owed`, the platform gets the rest. Nothing bonded (or 0): no slash.
  */
-function slash(m: Model, client: number, prover: number, bps: number, cap: string | null, owed: bigint) {
+function slash(m: Model, client: number, prover: number, bps: number, cap: string | null, owed: bigint): bigint {
   const p = m.provers[prover];
   let slashed = (p.bonded * BigInt(bps)) / BPS;
   if (cap !== null) slashed = min(slashed, BigInt(cap));
-  if (slashed === 0n) return;
+  if (slashed === 0n) return 0n;
   const toClient = min(slashed, owed);
   m.slashes += 1;
   p.bonded -= slashed;
   p.slashed += slashed;
   m.clients[client] += toClient;
   m.platform += slashed - toClient;
+  return toClient;
+}
+
+/** A reward paid from the platform into the prover's account. */
+function pay(m: Model, prover: number, amount: bigint) {
+  m.provers[prover].balance += amount;
+  m.provers[prover].earned += amount;
+  m.platform -= amount;
+}
+
+/** A disputed job's cost: costShare % of its hold (units × replicas), at least a micro. */
+const disputedCost = (j: PathOf<'disputed'>) => (j.units * BigInt(j.provers.length) * BigInt(j.costShare)) / 100n || 1n;
+
+/** Each replica's reward (all agree: base + bonus each); a reward of 0 is no hold. */
+function disputedRewards(j: PathOf<'disputed'>): { prover: number; amount: bigint }[] {
+  const terms = DISPUTED[j.service];
+  const pool = poolOf(disputedCost(j), terms.fee_bps);
+  const basePool = (pool * BigInt(terms.base_share_bps)) / BPS;
+  const n = BigInt(j.provers.length);
+  const each = basePool / n + (pool - basePool) / n;
+  return each === 0n ? [] : j.provers.map((prover) => ({ prover, amount: each }));
 }
 
 /** A metered job's hold, its usage cost and the prover's shares (each report rounds on its own), and its final cost. */
@@ -480,7 +581,7 @@ function meteredModel(j: PathOf<'metered'>) {
   return { hold, metered, shares, reports, final };
 }
 
-describe('stakes, slashes, base + bonus and metered usage against a model of the ledger', () => {
+describe('stakes, slashes, disputes, base + bonus and metered usage against a model of the ledger', () => {
   let t: TestApp;
   let ctx: SchedulerCtx;
   beforeAll(async () => {
@@ -500,6 +601,12 @@ describe('stakes, slashes, base + bonus and metered usage against a model of the
     for (const [i, terms] of REPLICATED.entries()) {
       await ctx.putService(replicatedIds[i], { ...oneMicroSchedule, ...terms }).expect(201);
     }
+    const disputedIds = DISPUTED.map((_, i) => `model-disputed-${i}`);
+    for (const [i, terms] of DISPUTED.entries()) {
+      await ctx.putService(disputedIds[i], { ...oneMicroSchedule, ...terms }).expect(201);
+    }
+    /** The jobs left undisputed in a window of 1 s: the sweep pays them at the end of the run. */
+    const windowed: string[] = [];
     const meteredIds = METERED.map((_, i) => `model-metered-${i}`);
     for (const [i, { minimum_charge_micros, ...terms }] of METERED.entries()) {
       await ctx
@@ -630,6 +737,47 @@ describe('stakes, slashes, base + bonus and metered usage against a model of the
                 },
         });
       },
+      async disputed(j) {
+        const client = clients[j.client];
+        const replicas = j.provers.map((i) => provers[i]);
+        const cost = disputedCost(j);
+        const id = await ctx.running(client.key, replicas, {
+          service: disputedIds[j.service],
+          units: `${j.units}`,
+          replicas: replicas.length,
+          max_cost_micros: `${j.units * BigInt(replicas.length)}`,
+        });
+        for (const p of replicas) {
+          await ctx.report(id, p.key, { success: true, final_cost_micros: `${cost}`, result_hash: 'h' }).expect(201);
+        }
+        const byName = (a: { prover: string }, b: { prover: string }) => (a.prover < b.prover ? -1 : 1);
+        const held = (await ctx.job(id).expect(200)).body.dispute.pending_rewards as {
+          prover_id: string;
+          reward_micros: string;
+        }[];
+        expect({
+          job: j,
+          pending: held.map((r) => ({ prover: r.prover_id, amount: BigInt(r.reward_micros) })).sort(byName),
+        }).toEqual({
+          job: j,
+          pending: disputedRewards(j)
+            .map((r) => ({ prover: provers[r.prover].name, amount: r.amount }))
+            .sort(byName),
+        });
+        if (j.end === 'window') return void windowed.push(id);
+        await t.http().post(`/v1/jobs/${id}/dispute`).set(client.key).send({ reason: 'model' }).expect(200);
+        const refund = (cost * BigInt(j.refundShare)) / 100n;
+        const res = await t
+          .http()
+          .post(`/v1/jobs/${id}/resolve`)
+          .set(ctx.admin())
+          .send(j.end === 'uphold' ? { outcome: 'uphold' } : { outcome: 'refund', refund_micros: `${refund}` });
+        expect({ job: j, status: res.status, outcome: res.body.dispute?.outcome }).toEqual({
+          job: j,
+          status: 200,
+          outcome: j.end,
+        });
+      },
       async silent(j) {
         const prover = provers[j.prover];
         const id = await ctx.running(clients[j.client].key, [prover], {
@@ -671,6 +819,7 @@ describe('stakes, slashes, base + bonus and metered usage against a model of the
             earned: 0n,
             staked: false,
             unbondings: 0,
+            pending: 0n,
           })),
           platform: platformStart,
           slashes: 0,
@@ -695,6 +844,33 @@ describe('stakes, slashes, base + bonus and metered usage against a model of the
             }),
           );
           for (const j of round.jobs.filter((j) => ALONE.includes(j.path))) await run(j);
+        }
+
+        // The undisputed rewards are pending until their windows close, then the sweep pays them: a
+        // provider account's incoming is those and its prover's unbondings (held stake → provider).
+        for (const [i, p] of provers.entries()) {
+          expect({ prover: i, incoming: microsOf((await ctx.balance('provider', p.name)).incoming) }).toEqual({
+            prover: i,
+            incoming: model.provers[i].pending + model.provers[i].unbonding,
+          });
+        }
+        if (windowed.length > 0) {
+          const [{ closes }] = await t.dataSource.query(
+            `SELECT max(dispute_closes_at) AS closes FROM jobs WHERE network_job_id = ANY($1::bigint[])`,
+            [windowed],
+          );
+          await new Promise((r) => setTimeout(r, Math.max(0, new Date(closes).getTime() - Date.now() + 50)));
+          const closeWindows = () => t.app.get(CommandBus).execute(new CloseDisputeWindowsCommand());
+          while ((await closeWindows()) > 0);
+          const [{ open }] = await t.dataSource.query(
+            `SELECT count(*)::int AS open FROM jobs WHERE network_job_id = ANY($1::bigint[]) AND pending_rewards IS NOT NULL`,
+            [windowed],
+          );
+          expect(open).toBe(0);
+        }
+        for (const [i, p] of model.provers.entries()) {
+          pay(model, i, p.pending);
+          p.pending = 0n;
         }
 
         for (const [i, c] of clients.entries()) {
