@@ -370,3 +370,31 @@ describe('disputes', () => {
     expect((await t.app.get(LedgerVerifier).verify()).problems).toEqual([]);
   });
 });
+
+describe('disputes: the window sweep', () => {
+  it('runs on the periodic timers: undisputed rewards are paid once the window closes, then AUDITED', async () => {
+    const t = await startTestApp({});
+    try {
+      const ctx = new JobsCtx(t);
+      await ctx.putService('window-1s', oneCreditSchedule({ dispute_window_seconds: 1 })).expect(201);
+      const client = await ctx.fundedClient('10');
+      const p = await ctx.workingProver();
+      const id = (await ctx.submit(client.key, { service: 'window-1s', units: '2', max_cost_micros: 2e6 }).expect(201))
+        .body.network_job_id;
+      // The scheduler assigns it to the one live prover.
+      expect(await ctx.waitForStatus(id, 'ASSIGNED')).toBe('ASSIGNED');
+      await ctx.start(id, p.key).expect(201);
+      await ctx.report(id, p.key, { success: true, final_cost_micros: 2_000_000 }).expect(201);
+      expect(await ctx.postedMicros('provider', p.name)).toBe(0n);
+      expect(await ctx.waitForStatus(id, 'AUDITED')).toBe('AUDITED');
+      expect(await ctx.postedMicros('provider', p.name)).toBe(1_800_000n);
+      const [{ n }] = await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM transfers WHERE job_id = $1 AND kind = 'capture' AND prover_id = $2`,
+        [id, p.name],
+      );
+      expect(n).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+});

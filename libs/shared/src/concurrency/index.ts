@@ -2,4 +2,4 @@ export * from './coalesced';
 export * from './loop-backoff';
 export * from './group-commit';
 export * from './operations-observer';
-export * from './sweep-loop';
+export * from './command-sweep';

@@ -1,7 +1,6 @@
-import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { Interval } from '@nestjs/schedule';
-import { SweepLoop, TallyEnv } from '@tally/shared';
+import { CommandSweep, TallyEnv } from '@tally/shared';
 import { CloseDisputeWindowsCommand } from './close-dispute-windows.command';
 
 /**
@@ -10,23 +9,13 @@ import { CloseDisputeWindowsCommand } from './close-dispute-windows.command';
  * however many replicas sweep).
  */
 @Injectable()
-export class DisputeWindowSweep implements BeforeApplicationShutdown {
-  private readonly loop = new SweepLoop('dispute window sweep', new Logger(DisputeWindowSweep.name), () =>
-    this.commands.execute(new CloseDisputeWindowsCommand()),
-  );
-
-  constructor(
-    private readonly commands: CommandBus,
-    private readonly env: TallyEnv,
-  ) {}
-
-  @Interval(1000)
-  sweep(): Promise<number> {
-    if (!this.env.SCHEDULER_ENABLED) return Promise.resolve(0);
-    return this.loop.tick();
-  }
-
-  beforeApplicationShutdown(): Promise<void> {
-    return this.loop.stop();
+export class DisputeWindowSweep extends CommandSweep {
+  constructor(commands: CommandBus, env: TallyEnv) {
+    super(
+      'dispute window sweep',
+      commands,
+      () => new CloseDisputeWindowsCommand(),
+      () => env.SCHEDULER_ENABLED,
+    );
   }
 }

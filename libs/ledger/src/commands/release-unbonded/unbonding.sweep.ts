@@ -1,7 +1,6 @@
-import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { Interval } from '@nestjs/schedule';
-import { SweepLoop, TallyEnv } from '@tally/shared';
+import { CommandSweep, TallyEnv } from '@tally/shared';
 import { ReleaseUnbondedCommand } from './release-unbonded.command';
 
 /**
@@ -10,23 +9,13 @@ import { ReleaseUnbondedCommand } from './release-unbonded.command';
  * replicas sweep).
  */
 @Injectable()
-export class UnbondingSweep implements BeforeApplicationShutdown {
-  private readonly loop = new SweepLoop('unbonding sweep', new Logger(UnbondingSweep.name), () =>
-    this.commands.execute(new ReleaseUnbondedCommand()),
-  );
-
-  constructor(
-    private readonly commands: CommandBus,
-    private readonly env: TallyEnv,
-  ) {}
-
-  @Interval(1000)
-  sweep(): Promise<number> {
-    if (!this.env.SCHEDULER_ENABLED) return Promise.resolve(0);
-    return this.loop.tick();
-  }
-
-  beforeApplicationShutdown(): Promise<void> {
-    return this.loop.stop();
+export class UnbondingSweep extends CommandSweep {
+  constructor(commands: CommandBus, env: TallyEnv) {
+    super(
+      'unbonding sweep',
+      commands,
+      () => new ReleaseUnbondedCommand(),
+      () => env.SCHEDULER_ENABLED,
+    );
   }
 }
