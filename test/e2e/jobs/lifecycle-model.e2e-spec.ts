@@ -808,7 +808,7 @@ describe('stakes, slashes, disputes, base + bonus and metered usage against a mo
     };
 
     await fc.assert(
-      fc.asyncProperty(fc.array(econRound, { minLength: 30, maxLength: 30 }), async (rounds) => {
+      fc.asyncProperty(fc.array(econRound, { minLength: 20, maxLength: 20 }), async (rounds) => {
         const model: Model = {
           clients: clients.map(() => CLIENT_FUNDS),
           provers: provers.map(() => ({
