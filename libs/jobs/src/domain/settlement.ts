@@ -1,3 +1,5 @@
+import { REPLICA_MOVES } from './job-status';
+
 /** Basis points in a whole. */
 const BPS = 10_000n;
 
@@ -117,4 +119,32 @@ export function decideReplicas(replicas: number, reports: ReplicaReport[]): Repl
   const outstanding = replicas - reports.length;
   if (largest + outstanding < needed) return { kind: 'failed', dissenters: reports.map((r) => r.proverId) };
   return { kind: 'waiting' };
+}
+
+/** A replica's stored report, as a job's assignment row holds it. */
+export interface StoredReport {
+  prover_id: string;
+  status: string;
+  success: boolean | null;
+  final_cost_micros: string | null;
+  result_hash: string | null;
+}
+
+/**
+ * A job's replicas decided again from their stored reports, by the rule that settled it
+ * (decideReplicas): only the replicas that reported count, and a single replica's result
+ * needs no hash to be its own majority.
+ */
+export function decideStoredReports(replicas: number, stored: readonly StoredReport[]): ReplicaDecision {
+  return decideReplicas(
+    replicas,
+    stored
+      .filter((a) => a.status === REPLICA_MOVES.report.to)
+      .map((a) => ({
+        proverId: a.prover_id,
+        success: a.success === true,
+        finalCostMicros: a.final_cost_micros === null ? null : BigInt(a.final_cost_micros),
+        resultHash: replicas === 1 ? 'single' : a.result_hash,
+      })),
+  );
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { OutboxWriter } from '@tally/database';
 import { PLATFORM, PostingRequest, providerAccount, userAccount } from '@tally/ledger';
 import { newId } from '@tally/shared';
-import { decideReplicas, REPLICA_MOVES } from '../domain';
+import { decideStoredReports } from '../domain';
 import {
   JOB_DISPUTE_RESOLVED,
   JOB_REWARDS_RELEASED,
@@ -165,18 +165,9 @@ function rewardsOf(pending: PendingReward[]) {
  * again from the stored reports (the settling rule); a single replica's prover alone.
  */
 function acceptedProvers(job: JobRow, assignments: AssignmentRow[]): string[] {
-  const reported = assignments.filter((a) => a.status === REPLICA_MOVES.report.to);
-  const decision = decideReplicas(
-    job.replicas,
-    reported.map((a) => ({
-      proverId: a.prover_id,
-      success: a.success === true,
-      finalCostMicros: a.final_cost_micros === null ? null : BigInt(a.final_cost_micros),
-      resultHash: job.replicas === 1 ? 'single' : a.result_hash,
-    })),
-  );
+  const decision = decideStoredReports(job.replicas, assignments);
   const majority = decision.kind === 'completed' ? decision.majority : [];
-  return [...reported]
+  return [...assignments]
     .sort((a, b) => a.replica - b.replica)
     .map((a) => a.prover_id)
     .filter((p) => majority.includes(p));

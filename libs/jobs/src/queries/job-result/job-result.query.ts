@@ -3,12 +3,13 @@ import type { Principal } from '@tally/auth';
 import { UnitOfWork } from '@tally/database';
 import { ANY_OBJECT_SCHEMA, bodyFieldErrors, ServiceRegistry } from '@tally/services';
 import { NotFoundError, nullableInt64ToJson, nullableTimestampToJson } from '@tally/shared';
-import { DECIDED, decideReplicas, JobNotFoundError, REPLICA_MOVES } from '../../domain';
+import { DECIDED, decideStoredReports, JobNotFoundError, REPLICA_MOVES } from '../../domain';
 import { JobRepository } from '../../persistence/job.repository';
 
 /** A replica's reported result, with the metadata its prover attached. */
 interface ReportedReplica {
   prover_id: string;
+  status: string;
   success: boolean;
   final_cost_micros: string | null;
   result_hash: string | null;
@@ -57,19 +58,11 @@ export class JobResultQuery {
       );
     }
     const replicas: ReportedReplica[] = await this.uow.tx.query(
-      `SELECT prover_id, success, final_cost_micros::text, result_hash, result_metadata
+      `SELECT prover_id, status, success, final_cost_micros::text, result_hash, result_metadata
        FROM job_assignments WHERE network_job_id = $1 AND status = $2 ORDER BY replica`,
       [id, REPLICA_MOVES.report.to],
     );
-    const decision = decideReplicas(
-      job.replicas,
-      replicas.map((r) => ({
-        proverId: r.prover_id,
-        success: r.success,
-        finalCostMicros: r.final_cost_micros === null ? null : BigInt(r.final_cost_micros),
-        resultHash: job.replicas === 1 ? 'single' : r.result_hash,
-      })),
-    );
+    const decision = decideStoredReports(job.replicas, replicas);
     // A job settled COMPLETED by an admin (not by reports) has no majority to show.
     const majority = decision.kind === 'completed' ? decision.majority : [];
     const agreeing = replicas.filter((r) => majority.includes(r.prover_id));

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { AssignmentRow, decideReplicas, JobReceipts, JobRow, REPLICA_MOVES, type SettlementSlash } from '@tally/jobs';
+import {
+  AssignmentRow,
+  decideStoredReports,
+  JobReceipts,
+  JobRow,
+  REPLICA_MOVES,
+  type SettlementSlash,
+} from '@tally/jobs';
 import { ScorecardsQuery } from '@tally/provers';
 import { Clock, newId } from '@tally/shared';
 import { SigningKeyring } from '../../keys/signing-keyring';
@@ -32,15 +39,7 @@ interface ScorecardRef {
 function verificationFields(job: JobRow, assignments: AssignmentRow[]): Record<string, unknown> | null {
   if (job.replicas <= 1) return null;
   const reported = assignments.filter((a) => a.status === REPLICA_MOVES.report.to);
-  const decision = decideReplicas(
-    job.replicas,
-    reported.map((a) => ({
-      proverId: a.prover_id,
-      success: a.success === true,
-      finalCostMicros: a.final_cost_micros === null ? null : BigInt(a.final_cost_micros),
-      resultHash: a.result_hash,
-    })),
-  );
+  const decision = decideStoredReports(job.replicas, assignments);
   if (decision.kind === 'waiting') return null;
   const agreeing = decision.kind === 'completed' ? decision.majority : [];
   const replica = (a: AssignmentRow) => ({
