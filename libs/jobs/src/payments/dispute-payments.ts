@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OutboxWriter } from '@tally/database';
-import { PLATFORM, PostingRequest, providerAccount, userAccount } from '@tally/ledger';
+import { PostingRequest, providerAccount } from '@tally/ledger';
 import { newId } from '@tally/shared';
 import { decideStoredReports } from '../domain';
 import {
@@ -10,7 +10,7 @@ import {
   type JobRewardsReleasedPayload,
 } from '../events/jobs.events';
 import { AssignmentRow, DisputeOutcome, JobRepository, JobRow, PendingReward } from '../persistence/job.repository';
-import { JobPayments, type SlashPlan, systemKey } from './job-payments';
+import { JobPayments, platformRefund, type SlashPlan, systemKey } from './job-payments';
 
 /**
  * The money of a job's dispute window (docs/economics.md, Disputes), always in the caller's
@@ -74,18 +74,7 @@ export class DisputePayments {
       jobId: id,
       idempotency: systemKey(id, `reward-void:${r.hold_id}`, { hold: r.hold_id }),
     }));
-    if (refundMicros > 0n) {
-      postings.push({
-        id: newId(),
-        kind: 'refund',
-        legs: [
-          { account: PLATFORM, side: 'D', amount: refundMicros },
-          { account: userAccount(job.client_id), side: 'C', amount: refundMicros },
-        ],
-        jobId: id,
-        idempotency: systemKey(id, 'dispute-refund', { amount: refundMicros.toString() }),
-      });
-    }
+    if (refundMicros > 0n) postings.push(platformRefund(job, refundMicros, 'dispute-refund'));
     // What each prover keeps: its reward less what was pending (a metered share paid as it went stays paid).
     for (const a of assignments) {
       const voided = pending

@@ -68,6 +68,21 @@ function meteredOf(job: JobRow): { open: bigint; meteredReward: bigint; meteredF
   return { open: BigInt(job.held_micros) - metered, meteredReward: metered - meteredFee, meteredFee };
 }
 
+/** The platform pays a job's client back `amount` (a refund of usage it kept, or a dispute's), keyed by `step`. */
+export function platformRefund(job: JobRow, amount: bigint, step: string): PostingRequest {
+  const id = job.network_job_id;
+  return {
+    id: newId(),
+    kind: 'refund',
+    legs: [
+      { account: PLATFORM, side: 'D', amount },
+      { account: userAccount(job.client_id), side: 'C', amount },
+    ],
+    jobId: id,
+    idempotency: systemKey(id, step, { amount: amount.toString() }),
+  };
+}
+
 /** A job to settle, locked by the caller, with its assignments as they now stand. */
 export type SettlementRequest =
   | {
@@ -535,16 +550,7 @@ export class JobPayments {
         idempotency: systemKey(id, 'reward-void', { hold: job.reward_hold_id }),
       });
     }
-    postings.push({
-      id: newId(),
-      kind: 'refund',
-      legs: [
-        { account: PLATFORM, side: 'D', amount: metered },
-        { account: userAccount(job.client_id), side: 'C', amount: metered },
-      ],
-      jobId: id,
-      idempotency: systemKey(id, 'metered-refund', { amount: metered.toString() }),
-    });
+    postings.push(platformRefund(job, metered, 'metered-refund'));
     return postings;
   }
 
